@@ -107,7 +107,9 @@ export function parseGoogleError(text: string): GoogleErrorBody | null {
 
 /** Builds a JSON response with Google's envelope for any error (non-gateway errors become 500). */
 export function googleErrorResponse(err: unknown): Response {
-  const ge = err instanceof GatewayError ? err : new GatewayError(500, "Internal gateway error.", { cause: err });
+  const ge = err instanceof GatewayError
+    ? err
+    : new GatewayError(500, "Internal gateway error.", { cause: err });
   const headers = new Headers({ "content-type": "application/json; charset=UTF-8", ...ge.options.headers });
   return new Response(JSON.stringify(ge.toGoogle()), { status: ge.status, headers });
 }

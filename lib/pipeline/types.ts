@@ -1,0 +1,46 @@
+/**
+ * The contract between the route edges (Gemini-native, OpenAI) and the shared request pipeline.
+ * Edges parse the caller's request into a {@link ForwardRequest}, call {@link Forward}, and format
+ * the upstream {@link Response} (or the thrown `GatewayError`) in their dialect.
+ *
+ * @module
+ */
+
+/** One request to send upstream through the key pool. */
+export interface ForwardRequest {
+  /** HTTP method, e.g. `POST`. */
+  method: string;
+  /** Upstream path starting with `/`, e.g. `/v1beta/models/gemini-2.5-flash:generateContent`. */
+  path: string;
+  /** Query parameters to keep (the caller's credential already removed), e.g. `alt=sse`. */
+  query?: URLSearchParams;
+  /** Request headers to forward (hop-by-hop and credential headers already removed). */
+  headers?: Headers;
+  /** Request body bytes, forwarded unchanged. */
+  body?: Uint8Array | null;
+  /** Bare model id (`gemini-2.5-flash`) the request uses; per-model cooldowns key on it. */
+  model?: string;
+  /** A key id that must serve this request (files and cached contents belong to one key). */
+  pinnedKeyId?: string;
+  /** True when the response is a stream (SSE or JSON array). */
+  stream?: boolean;
+  /** Aborted when the client disconnects; cancels the upstream request. */
+  signal?: AbortSignal;
+  /** Which edge sent it, for logs: `gemini`, `openai`, ... */
+  route: string;
+  /** The client token's name, for logs and per-token usage. */
+  tokenName?: string;
+}
+
+/** A successful upstream answer (2xx). Failures are thrown as `GatewayError`. */
+export interface ForwardResult {
+  /** The upstream response; its body streams as it arrives. */
+  response: Response;
+  /** Id of the key that served it (never the key itself). */
+  keyId: string;
+  /** Number of upstream attempts made, 1 when the first key answered. */
+  attempts: number;
+}
+
+/** The pipeline entry point that every edge calls. */
+export type Forward = (req: ForwardRequest) => Promise<ForwardResult>;
