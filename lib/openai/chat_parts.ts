@@ -1,0 +1,205 @@
+/**
+ * OpenAI content parts -> Gemini parts: text, images (data URLs inline; http(s) URLs fetched by the
+ * gateway with a size limit and timeout), input_audio, and files (inline data or Gemini Files-API ids).
+ *
+ * @module
+ */
+import { GatewayError } from "../http/errors.ts";
+import { bytesToBase64 } from "./base64.ts";
+import type { GeminiPart } from "./gemini_types.ts";
+import type { ContentPart } from "./schemas.ts";
+
+/** Fetched media as Gemini inline data. */
+export interface InlineMedia {
+  mimeType: string;
+  data: string;
+}
+
+/** Limits for fetching remote images. */
+export interface FetchImageOptions {
+  maxBytes: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Downloads an image URL into inline data; injectable so tests need no network. */
+export type FetchImage = (url: string, options: FetchImageOptions) => Promise<InlineMedia>;
+
+/** Options for content-part mapping. */
+export interface PartMapOptions {
+  fetchImage?: FetchImage;
+  /** Max bytes of one fetched image (default 20 MiB). */
+  maxImageBytes?: number;
+  /** Timeout for one image fetch in ms (default 15 s). */
+  imageTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Default {@link FetchImage}: `fetch` with a timeout, streaming read capped at `maxBytes`. */
+export const defaultFetchImage: FetchImage = async (url, { maxBytes, timeoutMs, signal }) => {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new Error(`the server answered HTTP ${res.status}`);
+  }
+  if (Number(res.headers.get("content-length") ?? 0) > maxBytes) {
+    await res.body.cancel();
+    throw new Error(`the image is larger than ${maxBytes} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.length;
+    if (size > maxBytes) throw new Error(`the image is larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) (bytes.set(c, off), off += c.length);
+  const mimeType = (res.headers.get("content-type") ?? "").split(";")[0].trim() || mimeFromName(url) ||
+    "image/jpeg";
+  return { mimeType, data: bytesToBase64(bytes) };
+};
+
+const EXT_MIME: Record<string, string> = {
+  pdf: "application/pdf",
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  webp: "image/webp",
+  gif: "image/gif",
+  heic: "image/heic",
+  txt: "text/plain",
+  md: "text/markdown",
+  html: "text/html",
+  csv: "text/csv",
+  json: "application/json",
+  mp3: "audio/mp3",
+  wav: "audio/wav",
+  ogg: "audio/ogg",
+  flac: "audio/flac",
+  mp4: "video/mp4",
+  webm: "video/webm",
+};
+
+/** MIME type guessed from a file name or URL extension, or undefined. */
+export function mimeFromName(name: string): string | undefined {
+  const ext = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(name)?.[1]?.toLowerCase();
+  return ext ? EXT_MIME[ext] : undefined;
+}
+
+/** Splits `data:<mime>;base64,<data>` into inline data, or returns null. */
+export function parseDataUrl(url: string): InlineMedia | null {
+  const m = /^data:([^;,]+)?((?:;[^;,]*)*?);base64,(.*)$/s.exec(url);
+  return m ? { mimeType: m[1] || "application/octet-stream", data: m[3] } : null;
+}
+
+const FILE_URI_RE = /^https:\/\/generativelanguage\.googleapis\.com\/[^/]+\/files\/[\w-]+$/;
+
+async function imagePart(url: string, param: string, o: PartMapOptions): Promise<GeminiPart> {
+  const inline = parseDataUrl(url);
+  if (inline) return { inlineData: inline };
+  if (!/^https?:\/\//i.test(url)) {
+    throw new GatewayError(
+      400,
+      `Unsupported image URL at '${param}': use an http(s) URL or a base64 data URL.`,
+      {
+        param,
+      },
+    );
+  }
+  const fetchImage = o.fetchImage ?? defaultFetchImage;
+  try {
+    const media = await fetchImage(url, {
+      maxBytes: o.maxImageBytes ?? 20 * 1024 * 1024,
+      timeoutMs: o.imageTimeoutMs ?? 15_000,
+      signal: o.signal,
+    });
+    return { inlineData: media };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new GatewayError(
+      400,
+      `Could not download the image at '${param}' (${url}): ${why}. Send it as a data URL instead.`,
+      {
+        param,
+        code: "invalid_image_url",
+        cause: err,
+      },
+    );
+  }
+}
+
+function filePart(
+  file: { file_data?: string | null; file_id?: string | null; filename?: string | null },
+  param: string,
+): GeminiPart {
+  if (file.file_data) {
+    const inline = parseDataUrl(file.file_data);
+    if (inline) return { inlineData: inline };
+    const mimeType = file.filename ? mimeFromName(file.filename) : undefined;
+    if (!mimeType) {
+      throw new GatewayError(
+        400,
+        `Cannot tell the MIME type of '${param}.file_data': send a data URL (data:<mime>;base64,...) or a filename with a known extension.`,
+        { param: `${param}.file_data` },
+      );
+    }
+    return { inlineData: { mimeType, data: file.file_data } };
+  }
+  const id = file.file_id ?? "";
+  if (/^files\/[\w-]+$/.test(id)) {
+    return { fileData: { fileUri: `https://generativelanguage.googleapis.com/v1beta/${id}` } };
+  }
+  if (FILE_URI_RE.test(id)) return { fileData: { fileUri: id } };
+  throw new GatewayError(
+    400,
+    `Unsupported file at '${param}': give file_data, or a file_id that is a Gemini Files-API name ("files/abc") or URI.`,
+    {
+      param: `${param}.file_id`,
+    },
+  );
+}
+
+/** Maps one OpenAI content part to a Gemini part. */
+export function mapContentPart(
+  part: ContentPart,
+  param: string,
+  o: PartMapOptions,
+): Promise<GeminiPart> | GeminiPart {
+  switch (part.type) {
+    case "text":
+      return { text: part.text };
+    case "refusal":
+      return { text: part.refusal };
+    case "image_url":
+      return imagePart(typeof part.image_url === "string" ? part.image_url : part.image_url.url, param, o);
+    case "input_audio": {
+      const fmt = part.input_audio.format.toLowerCase();
+      return {
+        inlineData: { mimeType: `audio/${fmt === "mp3" ? "mp3" : fmt}`, data: part.input_audio.data },
+      };
+    }
+    case "file":
+      return filePart(part.file, param);
+  }
+}
+
+/** Maps message content (string or parts) to Gemini parts (empty strings produce no part). */
+export async function mapContent(
+  content: string | ContentPart[] | null | undefined,
+  param: string,
+  o: PartMapOptions,
+): Promise<GeminiPart[]> {
+  if (content == null) return [];
+  if (typeof content === "string") return content ? [{ text: content }] : [];
+  return await Promise.all(content.map((p, i) => mapContentPart(p, `${param}[${i}]`, o)));
+}
+
+/** Joins the text of string-or-parts content (for system and tool messages). */
+export function contentText(content: string | ContentPart[] | null | undefined): string {
+  if (content == null) return "";
+  if (typeof content === "string") return content;
+  return content.map((p) => (p.type === "text" ? p.text : p.type === "refusal" ? p.refusal : "")).join("");
+}

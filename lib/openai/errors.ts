@@ -1,0 +1,109 @@
+/**
+ * Formats any error as OpenAI's error envelope `{error:{message,type,param,code}}`, keeping the status
+ * (and `Retry-After`) so OpenAI SDKs pick the right exception class and retry policy.
+ *
+ * @module
+ */
+import { GatewayError, type GoogleErrorBody } from "../http/errors.ts";
+
+/** OpenAI's error body. */
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** A formatted error: status, body and response headers. */
+export interface OpenAIErrorParts {
+  status: number;
+  body: OpenAIErrorBody;
+  headers: Record<string, string>;
+}
+
+/** Default `type`/`code` per status (first match wins; `min`..`max` inclusive). */
+const STATUS_TABLE: Array<{ min: number; max: number; type: string; code: string | null }> = [
+  { min: 401, max: 401, type: "invalid_request_error", code: "invalid_api_key" },
+  { min: 402, max: 402, type: "insufficient_quota", code: "insufficient_quota" },
+  { min: 403, max: 403, type: "permission_error", code: null },
+  { min: 404, max: 404, type: "invalid_request_error", code: "model_not_found" },
+  { min: 429, max: 429, type: "requests", code: "rate_limit_exceeded" },
+  { min: 400, max: 499, type: "invalid_request_error", code: null },
+  { min: 500, max: 599, type: "server_error", code: null },
+];
+
+type Detail = Record<string, unknown>;
+
+function detailOf(upstream: GoogleErrorBody | undefined, type: string): Detail | undefined {
+  return upstream?.error.details?.find((d) => String(d["@type"] ?? "").endsWith(type));
+}
+
+/** Seconds to wait from a `RetryInfo.retryDelay` like "47s" or "1.5s" (rounded up). */
+function retryAfterFrom(upstream: GoogleErrorBody | undefined): string | undefined {
+  const delay = detailOf(upstream, "google.rpc.RetryInfo")?.retryDelay;
+  const m = typeof delay === "string" ? /^([\d.]+)s$/.exec(delay) : null;
+  return m ? String(Math.ceil(Number(m[1]))) : undefined;
+}
+
+/** True when a 429 will not clear by waiting a bit (daily quota, or no entitlement at all). */
+function isHardQuota(upstream: GoogleErrorBody | undefined): boolean {
+  const violations = detailOf(upstream, "google.rpc.QuotaFailure")?.violations;
+  if (!Array.isArray(violations)) return false;
+  return violations.some((v: Record<string, unknown>) =>
+    String(v.quotaId ?? "").includes("PerDay") || v.quotaValue === "0"
+  );
+}
+
+function isInvalidKey(upstream: GoogleErrorBody | undefined): boolean {
+  return detailOf(upstream, "google.rpc.ErrorInfo")?.reason === "API_KEY_INVALID";
+}
+
+function fieldViolation(upstream: GoogleErrorBody | undefined): string | null {
+  const v = detailOf(upstream, "google.rpc.BadRequest")?.fieldViolations;
+  const first = Array.isArray(v) ? v[0] : undefined;
+  return first && typeof first.field === "string" ? first.field : null;
+}
+
+/** Maps any thrown value to OpenAI's status, envelope and headers. */
+export function toOpenAIError(err: unknown): OpenAIErrorParts {
+  const ge = err instanceof GatewayError
+    ? err
+    : new GatewayError(500, "Internal gateway error.", { cause: err });
+  const upstream = ge.options.upstream;
+  let status = ge.status as number;
+  if (status === 400 && isInvalidKey(upstream)) status = 401;
+  const row = STATUS_TABLE.find((r) => status >= r.min && status <= r.max) ??
+    { type: "api_error", code: null };
+  const headers: Record<string, string> = { ...ge.options.headers };
+  let type = row.type;
+  if (status === 429) {
+    const retry = retryAfterFrom(upstream);
+    if (retry && !Object.keys(headers).some((h) => h.toLowerCase() === "retry-after")) {
+      headers["retry-after"] = retry;
+    }
+    if (isHardQuota(upstream)) {
+      headers["x-should-retry"] = "false";
+      type = "insufficient_quota";
+    }
+  }
+  if (status === 402) headers["x-should-retry"] = "false";
+  const message = upstream?.error.message || ge.message || "Unknown error.";
+  return {
+    status,
+    headers,
+    body: {
+      error: {
+        message,
+        type,
+        param: ge.options.param ?? fieldViolation(upstream),
+        code: ge.options.code ?? row.code,
+      },
+    },
+  };
+}
+
+/** Builds a JSON `Response` with OpenAI's error envelope for any error. */
+export function openAIErrorResponse(err: unknown): Response {
+  const { status, body, headers } = toOpenAIError(err);
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...headers, "content-type": "application/json" },
+  });
+}
