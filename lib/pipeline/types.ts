@@ -17,7 +17,7 @@ export interface ForwardRequest {
   /** Request headers to forward (hop-by-hop and credential headers already removed). */
   headers?: Headers;
   /** Request body bytes, forwarded unchanged. */
-  body?: Uint8Array | null;
+  body?: Uint8Array<ArrayBuffer> | null;
   /** Bare model id (`gemini-2.5-flash`) the request uses; per-model cooldowns key on it. */
   model?: string;
   /** A key id that must serve this request (files and cached contents belong to one key). */
@@ -28,6 +28,8 @@ export interface ForwardRequest {
   signal?: AbortSignal;
   /** Which edge sent it, for logs: `gemini`, `openai`, ... */
   route: string;
+  /** The gateway's public origin (`https://gw.example`), for rewriting upload URLs. */
+  origin?: string;
   /** The client token's name, for logs and per-token usage. */
   tokenName?: string;
 }

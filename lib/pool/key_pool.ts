@@ -1,0 +1,360 @@
+/**
+ * The key pool's in-memory state and key choice. Everything here is synchronous: the request path
+ * never awaits KV. Durable copies are written by `PoolStore`, which listens to {@link KeyPool.onDirty}.
+ *
+ * Quota state is kept per (quota scope, model) pair. A key's quota scope is its project when it has a
+ * project label (keys of one project share a quota), else the key itself. Transient-failure backoff is
+ * always per (key, model).
+ *
+ * @module
+ */
+import type { Verdict } from "./classify.ts";
+import type { KeyRecord, ModelLimits } from "./key_record.ts";
+import { nextPacificMidnight, pacificDay } from "./quota_clock.ts";
+
+/** Why a (scope, model) pair is out of rotation. */
+export type CoolKind = "minute" | "day" | "no_access" | "backoff";
+
+/** State of one (scope, model) pair. The durable part is {@link PairSnapshot}. */
+export interface PairState {
+  coolUntil: number;
+  coolKind?: CoolKind;
+  reason?: string;
+  /** Limits learned from Google's 429 bodies. */
+  learned: ModelLimits;
+  /** End of the current per-minute window (known once a 429 told us when it resets). */
+  windowEnd: number;
+  windowCount: number;
+  day: string;
+  dayCount: number;
+  /** Consecutive transient failures (backoff pairs only). */
+  failures: number;
+}
+
+/** The durable part of a pair's state. */
+export type PairSnapshot = Pick<PairState, "coolUntil" | "coolKind" | "reason" | "learned" | "windowEnd">;
+
+interface Entry {
+  record: KeyRecord;
+  /** Quota scope: `p:<project>` or `k:<id>`. */
+  scope: string;
+  /** Backoff scope: always `k:<id>`. */
+  own: string;
+}
+
+/** A key chosen for a request. */
+export interface KeyChoice {
+  id: string;
+  key: string;
+}
+
+/** No key can serve the model now. */
+export interface NoKey {
+  /** Epoch ms when the earliest key frees up (Infinity when none will without an admin). */
+  freeAt: number;
+  /** A sentence for the client, e.g. "all 12 keys are cooling down for gemini-2.5-pro". */
+  reason: string;
+}
+
+/** Options for {@link KeyPool}. */
+export interface KeyPoolOptions {
+  /** Length of a per-minute quota window (60 000 for Google; shorter only in simulations). */
+  windowMs?: () => number;
+  /** Cap for transient-failure backoff. */
+  backoffMaxMs?: () => number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** Something durable changed: `key` (a record) or `pair` (scope + model). */
+export type Dirty = { type: "key"; id: string } | { type: "pair"; scope: string; model: string };
+
+/** The pool of keys, with per-model cooldowns, pacing and round-robin choice. */
+export class KeyPool {
+  #entries: Entry[] = [];
+  #byId = new Map<string, Entry>();
+  #pairs = new Map<string, Map<string, PairState>>(); // model -> scope -> state
+  #cursor = new Map<string, number>();
+  #listeners = new Set<(d: Dirty) => void>();
+  readonly #now: () => number;
+  readonly #windowMs: () => number;
+  readonly #backoffMax: () => number;
+
+  constructor(options: KeyPoolOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#windowMs = options.windowMs ?? (() => 60_000);
+    this.#backoffMax = options.backoffMaxMs ?? (() => 60_000);
+  }
+
+  /** Number of keys (enabled or not). */
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** Calls `listener` whenever durable state changes (for persistence and live views). */
+  onDirty(listener: (d: Dirty) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #dirty(d: Dirty): void {
+    for (const l of this.#listeners) l(d);
+  }
+
+  /** Adds or replaces a key record (from KV, the environment or the admin). */
+  upsert(record: KeyRecord): void {
+    const scope = record.project ? `p:${record.project}` : `k:${record.id}`;
+    const entry: Entry = { record, scope, own: `k:${record.id}` };
+    const old = this.#byId.get(record.id);
+    if (old) this.#entries[this.#entries.indexOf(old)] = entry;
+    else this.#entries.push(entry);
+    this.#byId.set(record.id, entry);
+  }
+
+  /** Removes a key. */
+  remove(id: string): boolean {
+    const e = this.#byId.get(id);
+    if (!e) return false;
+    this.#byId.delete(id);
+    this.#entries.splice(this.#entries.indexOf(e), 1);
+    return true;
+  }
+
+  /** A key record by id. */
+  get(id: string): KeyRecord | undefined {
+    return this.#byId.get(id)?.record;
+  }
+
+  /** All key records, in pool order. */
+  records(): KeyRecord[] {
+    return this.#entries.map((e) => e.record);
+  }
+
+  /** The quota scope of a key. */
+  scopeOf(id: string): string | undefined {
+    return this.#byId.get(id)?.scope;
+  }
+
+  /** Pair states for a scope (or for every scope of `model` when scope is omitted). */
+  pairs(): Array<{ model: string; scope: string; state: PairState }> {
+    const out = [];
+    for (const [model, m] of this.#pairs) for (const [scope, state] of m) out.push({ model, scope, state });
+    return out;
+  }
+
+  #pair(model: string, scope: string): PairState {
+    let m = this.#pairs.get(model);
+    if (!m) this.#pairs.set(model, m = new Map());
+    let s = m.get(scope);
+    if (!s) {
+      s = { coolUntil: 0, learned: {}, windowEnd: 0, windowCount: 0, day: "", dayCount: 0, failures: 0 };
+      m.set(scope, s);
+    }
+    return s;
+  }
+
+  /** Restores a pair's durable state (from KV). */
+  restorePair(model: string, scope: string, snap: PairSnapshot): void {
+    Object.assign(this.#pair(model, scope), snap);
+  }
+
+  #limits(e: Entry, model: string, s: PairState | undefined): ModelLimits {
+    const l = e.record.limits;
+    const configured = l?.[model] ?? l?.["*"];
+    return { rpm: configured?.rpm ?? s?.learned.rpm, rpd: configured?.rpd ?? s?.learned.rpd };
+  }
+
+  /** When the pair is next usable (<= now: usable now). Rolls windows forward as time passes. */
+  #freeAt(e: Entry, model: string, now: number): number {
+    const m = this.#pairs.get(model);
+    const own = m?.get(e.own);
+    if (own && own.coolUntil > now) return own.coolUntil;
+    const s = e.scope === e.own ? own : m?.get(e.scope);
+    if (s && s.coolUntil > now) return s.coolUntil;
+    const limits = this.#limits(e, model, s);
+    if (!s || (!limits.rpm && !limits.rpd)) return 0;
+    if (limits.rpm) {
+      this.#roll(s, now);
+      if (s.windowCount >= limits.rpm) return s.windowEnd;
+    }
+    if (limits.rpd) {
+      const day = pacificDay(now);
+      if (s.day !== day) [s.day, s.dayCount] = [day, 0];
+      if (s.dayCount >= limits.rpd) return nextPacificMidnight(now);
+    }
+    return 0;
+  }
+
+  #roll(s: PairState, now: number): void {
+    const w = this.#windowMs();
+    if (s.windowEnd === 0) s.windowEnd = (Math.floor(now / w) + 1) * w; // Google's windows start at :00
+    if (now >= s.windowEnd) {
+      s.windowEnd += Math.ceil((now - s.windowEnd + 1) / w) * w;
+      s.windowCount = 0;
+    }
+  }
+
+  /**
+   * Chooses a key for `model`, round robin among keys free for it, skipping `exclude` (keys this
+   * request already tried). Counts the request against the key's known limits.
+   */
+  pick(model: string, exclude?: ReadonlySet<string>): KeyChoice | NoKey {
+    const now = this.#now();
+    const n = this.#entries.length;
+    const start = this.#cursor.get(model) ?? 0;
+    let earliest = Infinity;
+    let usable = 0;
+    for (let i = 0; i < n; i++) {
+      const idx = (start + i) % n;
+      const e = this.#entries[idx];
+      if (!e.record.enabled || exclude?.has(e.record.id)) continue;
+      usable++;
+      const free = this.#freeAt(e, model, now);
+      if (free > now) {
+        if (free < earliest) earliest = free;
+        continue;
+      }
+      this.#cursor.set(model, idx + 1);
+      this.#count(e, model, now);
+      return { id: e.record.id, key: e.record.key };
+    }
+    return { freeAt: earliest, reason: this.#noKeyReason(model, usable, earliest, now) };
+  }
+
+  /** Earliest time (epoch ms) any enabled key can serve `model`, without choosing one. */
+  nextFreeAt(model: string): number {
+    const now = this.#now();
+    let earliest = Infinity;
+    for (const e of this.#entries) {
+      if (!e.record.enabled) continue;
+      const free = this.#freeAt(e, model, now);
+      if (free <= now) return now;
+      earliest = Math.min(earliest, free);
+    }
+    return earliest;
+  }
+
+  #count(e: Entry, model: string, now: number): void {
+    const s = this.#pairs.get(model)?.get(e.scope);
+    const limits = this.#limits(e, model, s);
+    if (!limits.rpm && !limits.rpd) return; // nothing to pace against: skip the bookkeeping
+    const p = s ?? this.#pair(model, e.scope);
+    this.#roll(p, now);
+    p.windowCount++;
+    const day = pacificDay(now);
+    if (p.day !== day) [p.day, p.dayCount] = [day, 0];
+    p.dayCount++;
+  }
+
+  #noKeyReason(model: string, usable: number, earliest: number, now: number): string {
+    const total = this.#entries.length;
+    if (total === 0) return "no API keys are configured; add keys in the admin panel or GEMINI_API_KEYS";
+    if (usable === 0) return `all ${total} keys are disabled or already tried for this request`;
+    if (earliest === Infinity) return `none of the ${usable} enabled keys has access to ${model}`;
+    const secs = Math.ceil((earliest - now) / 1000);
+    return `all ${usable} keys are cooling down for ${model}; the next is free in ${secs} s`;
+  }
+
+  /** Applies what an upstream outcome means to the key that got it. */
+  report(id: string, model: string, verdict: Verdict): void {
+    const e = this.#byId.get(id);
+    if (!e) return;
+    const now = this.#now();
+    switch (verdict.kind) {
+      case "ok": {
+        const own = this.#pairs.get(model)?.get(e.own);
+        if (own?.failures) {
+          own.failures = 0;
+          if (own.coolKind === "backoff") own.coolUntil = 0;
+        }
+        return;
+      }
+      case "client_error":
+        return;
+      case "cooldown": {
+        const s = this.#pair(model, e.scope);
+        s.coolUntil = Math.max(s.coolUntil, verdict.until);
+        s.coolKind = verdict.window;
+        s.reason = verdict.reason;
+        if (verdict.window === "minute") {
+          s.windowEnd = verdict.until; // Google told us when this window ends
+          if (verdict.limit) [s.learned.rpm, s.windowCount] = [verdict.limit, verdict.limit];
+        } else if (verdict.limit) {
+          s.learned.rpd = verdict.limit;
+          [s.day, s.dayCount] = [pacificDay(now), verdict.limit];
+        }
+        this.#dirty({ type: "pair", scope: e.scope, model });
+        return;
+      }
+      case "no_access": {
+        const s = this.#pair(model, e.scope);
+        Object.assign(s, { coolUntil: Infinity, coolKind: "no_access", reason: verdict.reason });
+        this.#dirty({ type: "pair", scope: e.scope, model });
+        return;
+      }
+      case "disable":
+        this.setEnabled(id, false, verdict.reason);
+        return;
+      case "transient": {
+        const s = this.#pair(model, e.own);
+        s.failures++;
+        if (s.failures >= 2) {
+          const wait = Math.min(1000 * 2 ** (s.failures - 2), this.#backoffMax());
+          Object.assign(s, { coolUntil: now + wait, coolKind: "backoff", reason: verdict.reason });
+          this.#dirty({ type: "pair", scope: e.own, model });
+        }
+        return;
+      }
+    }
+  }
+
+  /** Enables or disables a key (with the reason shown to the admin). */
+  setEnabled(id: string, enabled: boolean, reason?: string): void {
+    const e = this.#byId.get(id);
+    if (!e) return;
+    const r = e.record;
+    if (enabled) this.upsert({ ...r, enabled, disabledReason: undefined, disabledAt: undefined });
+    else this.upsert({ ...r, enabled, disabledReason: reason ?? "disabled", disabledAt: this.#now() });
+    this.#dirty({ type: "key", id });
+  }
+
+  /** Updates a key's record fields (label, project, limits, lastError). */
+  patch(id: string, patch: Partial<Omit<KeyRecord, "id" | "key">>): void {
+    const e = this.#byId.get(id);
+    if (!e) return;
+    this.upsert({ ...e.record, ...patch });
+    this.#dirty({ type: "key", id });
+  }
+
+  /** Clears cooldowns, backoffs and learned counters for a key (every model, or one). */
+  reset(id: string, model?: string): void {
+    const e = this.#byId.get(id);
+    if (!e) return;
+    for (const [m, byScope] of this.#pairs) {
+      if (model && m !== model) continue;
+      for (const scope of [e.scope, e.own]) {
+        const s = byScope.get(scope);
+        if (!s) continue;
+        Object.assign(s, { coolUntil: 0, coolKind: undefined, reason: undefined, failures: 0, windowCount: 0 });
+        this.#dirty({ type: "pair", scope, model: m });
+      }
+    }
+  }
+
+  /** Cooldowns that currently apply to a key, for views. */
+  cooldownsOf(id: string): Array<{ model: string; until: number; kind: CoolKind; reason: string }> {
+    const e = this.#byId.get(id);
+    if (!e) return [];
+    const now = this.#now();
+    const out = [];
+    for (const [model, byScope] of this.#pairs) {
+      for (const scope of new Set([e.scope, e.own])) {
+        const s = byScope.get(scope);
+        if (s && s.coolUntil > now && s.coolKind) {
+          out.push({ model, until: s.coolUntil, kind: s.coolKind, reason: s.reason ?? "" });
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * A Gemini API key as the pool stores it, and helpers to identify, mask and extract keys.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+
+/** Known request limits for a model (entered by the admin or learned from Google's 429s). */
+export interface ModelLimits {
+  /** Requests per minute. */
+  rpm?: number;
+  /** Requests per day (Pacific day). */
+  rpd?: number;
+}
+
+/** A key and its durable state. */
+export interface KeyRecord {
+  /** Stable id derived from the key (a hash prefix); safe to show and log. */
+  id: string;
+  /** The secret itself. Only ever sent upstream in `x-goog-api-key`. */
+  key: string;
+  /** Free-form label shown in the panel. */
+  label?: string;
+  /** Google Cloud project; keys of one project share its quota. */
+  project?: string;
+  enabled: boolean;
+  /** Why the key was disabled (Google's reason, or "disabled by admin"). */
+  disabledReason?: string;
+  disabledAt?: number;
+  addedAt: number;
+  /** Known limits per model id (`*` for every model). */
+  limits?: Record<string, ModelLimits>;
+  /** The last error Google returned for this key (redacted). */
+  lastError?: string;
+}
+
+/** The id of a key: the first 16 hex digits of its SHA-256. */
+export function keyId(key: string): string {
+  return createHash("sha256").update(key).digest("hex").slice(0, 16);
+}
+
+/** A key shown safely: `AIza…k9Xw`. */
+export function maskKey(key: string): string {
+  return key.length <= 10 ? "…" : `${key.slice(0, 4)}…${key.slice(-4)}`;
+}
+
+/** Replaces anything that looks like a Google API key in `text` with its masked form. */
+export function redactKeys(text: string): string {
+  return text.replace(/AIza[0-9A-Za-z_-]{35}/g, (k) => maskKey(k));
+}
+
+/** Result of {@link extractKeys}. */
+export interface ExtractedKeys {
+  keys: string[];
+  rejected: Array<{ value: string; reason: string }>;
+}
+
+const GOOGLE_KEY = /^AIza[0-9A-Za-z_-]{35}$/;
+
+/**
+ * Pulls keys out of pasted text (one per line, comma or space separated, or embedded in other
+ * text); drops duplicates. Tokens that look like keys but have the wrong shape are rejected with a
+ * reason. Set `strict` false to accept any token of 20+ characters (for tests and other key formats).
+ */
+export function extractKeys(text: string, strict = true): ExtractedKeys {
+  const seen = new Set<string>();
+  const keys: string[] = [];
+  const rejected: ExtractedKeys["rejected"] = [];
+  for (const raw of text.split(/[\s,;"'`]+/)) {
+    const token = raw.trim();
+    if (!token) continue;
+    const ok = strict ? GOOGLE_KEY.test(token) : /^[0-9A-Za-z_.-]{20,}$/.test(token);
+    if (!ok) {
+      if (/^AIza/.test(token)) rejected.push({ value: maskKey(token), reason: "not 39 characters of [0-9A-Za-z_-]" });
+      else if (token.length >= 20) rejected.push({ value: maskKey(token), reason: "does not start with AIza" });
+      continue;
+    }
+    if (seen.has(token)) {
+      rejected.push({ value: maskKey(token), reason: "duplicate in the pasted text" });
+      continue;
+    }
+    seen.add(token);
+    keys.push(token);
+  }
+  return { keys, rejected };
+}
