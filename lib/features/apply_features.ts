@@ -1,0 +1,91 @@
+/**
+ * The one entry point both the native and the OpenAI route call on a Gemini request body: resolves
+ * aliases and suffixes to the real model and applies search, image output, thinking, default safety
+ * settings, code execution and URL context.
+ *
+ * Precedence (documented decision): an explicit model suffix wins over the client's body
+ * (`-nothinking` overrides a client thinkingConfig budget/level); otherwise the client's body wins over
+ * gateway defaults (thinkingDefaults, defaultSafetySettings, image modalities). Client fields are never
+ * dropped, except a client function named `googleSearch`, which becomes the real tool, and thinking
+ * values the model would refuse, which are repaired (each change is reported in `notes`).
+ *
+ * @module
+ */
+import { isImageModel, parseModelName } from "./model_names.ts";
+import { type FeatureSettings, matchesModelList } from "./settings.ts";
+import { resolveThinkingConfig } from "./thinking.ts";
+import { applyTools } from "./tools.ts";
+
+/** Input of {@link applyRequestFeatures}. */
+export interface ApplyFeaturesInput {
+  /** Model name as the client sent it (suffixes, aliases and a `models/` prefix allowed). */
+  model: string;
+  /** Gemini GenerateContentRequest body (never mutated). */
+  body: Record<string, unknown>;
+  settings: FeatureSettings;
+  /** Real model ids from the upstream model list. */
+  knownModels: ReadonlySet<string>;
+}
+
+/** Output of {@link applyRequestFeatures}. */
+export interface ApplyFeaturesResult {
+  /** Real model id to call upstream. */
+  model: string;
+  /** New request body. */
+  body: Record<string, unknown>;
+  /** What the gateway changed or ignored, for logs / debug headers. */
+  notes?: string[];
+  /** True when Google Search grounding was added (the OpenAI route may append source links). */
+  search?: boolean;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Resolves the model and returns a new Gemini request body with the gateway's features applied. */
+export function applyRequestFeatures(input: ApplyFeaturesInput): ApplyFeaturesResult {
+  const { settings } = input;
+  const parsed = parseModelName({ name: input.model, knownModels: input.knownModels, settings });
+  const model = parsed.model;
+  const notes = [...parsed.notes];
+  const body: Record<string, unknown> = { ...input.body };
+  const gen: Record<string, unknown> = isObj(body.generationConfig) ? { ...body.generationConfig } : {};
+
+  if (parsed.image || isImageModel(model)) {
+    const mods = gen.responseModalities;
+    if (!Array.isArray(mods)) gen.responseModalities = ["TEXT", "IMAGE"];
+    else if (parsed.image && !mods.some((m) => String(m).toUpperCase() === "IMAGE")) {
+      gen.responseModalities = [...mods, "IMAGE"];
+    }
+  }
+
+  const client = isObj(gen.thinkingConfig) ? gen.thinkingConfig : undefined;
+  const thinking = resolveThinkingConfig({
+    model,
+    client,
+    mode: parsed.thinking,
+    defaults: settings.thinkingDefaults,
+  });
+  notes.push(...thinking.notes);
+  if (thinking.config !== undefined && thinking.config !== client) gen.thinkingConfig = thinking.config;
+
+  if (Object.keys(gen).length || "generationConfig" in body) body.generationConfig = gen;
+
+  if (body.safetySettings == null && settings.defaultSafetySettings) {
+    body.safetySettings = settings.defaultSafetySettings.map((s) => ({ ...s }));
+  }
+
+  const tools = applyTools({
+    tools: body.tools,
+    toolConfig: body.toolConfig,
+    search: parsed.search,
+    codeExecution: matchesModelList(model, settings.codeExecutionModels),
+    urlContext: matchesModelList(model, settings.urlContextModels),
+  });
+  notes.push(...tools.notes);
+  if (tools.tools !== undefined) body.tools = tools.tools;
+  if (tools.toolConfig !== undefined) body.toolConfig = tools.toolConfig;
+  const search = (tools.tools ?? []).some((t) => "googleSearch" in t);
+
+  return { model, body, search, ...(notes.length ? { notes } : {}) };
+}

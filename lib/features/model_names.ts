@@ -1,0 +1,155 @@
+/**
+ * Model names: aliases, feature suffixes (`-search`, `-image`, `-thinking`, `-nothinking`, combinable in
+ * any order) and the model list with suffixed variants. A real model id that happens to end in a suffix
+ * word (e.g. `gemini-2.5-flash-image`) is never misread: the longest known prefix wins.
+ *
+ * @module
+ */
+import { GatewayError } from "../http/errors.ts";
+import { type FeatureSettings, matchesModelList } from "./settings.ts";
+import { thinkingProfile } from "./thinking.ts";
+
+/** A suffix word a model name may end with. */
+export type SuffixWord = "image" | "search" | "thinking" | "nothinking";
+
+/** Suffix words in canonical listing order, each with the setting that enables it. */
+const SUFFIXES: ReadonlyArray<{ word: SuffixWord; enabled: (s: FeatureSettings) => boolean }> = [
+  { word: "image", enabled: (s) => s.imageSuffix },
+  { word: "search", enabled: (s) => s.searchSuffix },
+  { word: "thinking", enabled: (s) => s.thinkingSuffixes },
+  { word: "nothinking", enabled: (s) => s.thinkingSuffixes },
+];
+
+/** A client model name resolved to a real model plus requested features. */
+export interface ParsedModel {
+  /** Real model id to call upstream. */
+  model: string;
+  /** Google Search grounding requested (`-search`). */
+  search: boolean;
+  /** Image output requested (`-image`). */
+  image: boolean;
+  /** Thinking suffix: `on` (`-thinking`), `off` (`-nothinking`). */
+  thinking?: "on" | "off";
+  /** The alias that was resolved, if any. */
+  alias?: string;
+  /** Human-readable remarks (unknown model, ignored suffix, ...). */
+  notes: string[];
+}
+
+/** Input of {@link parseModelName}. */
+export interface ParseModelInput {
+  /** Model name as the client sent it (`models/` prefix allowed). */
+  name: string;
+  /** Real model ids known from the upstream model list (bare ids). */
+  knownModels: ReadonlySet<string>;
+  settings: FeatureSettings;
+}
+
+/** True for models whose id marks them as image-output models (`gemini-...-image...`). */
+export function isImageModel(model: string): boolean {
+  return model.startsWith("gemini-") && model.includes("-image");
+}
+
+/** Which suffixed variants make sense for a real model. */
+export function variantWords(model: string, settings: FeatureSettings): SuffixWord[] {
+  const chat = model.startsWith("gemini-") &&
+    !/-tts|native-audio|embedding|-live|robotics|computer-use/.test(model);
+  if (!chat) return [];
+  const can: Record<SuffixWord, boolean> = {
+    image: !isImageModel(model) && matchesModelList(model, settings.imageOutputModels),
+    search: true,
+    thinking: thinkingProfile(model) !== null,
+    nothinking: thinkingProfile(model) !== null,
+  };
+  return SUFFIXES.filter((s) => s.enabled(settings) && can[s.word]).map((s) => s.word);
+}
+
+/**
+ * Resolves a client model name: alias → real model, trailing suffix words → features. The longest prefix
+ * that is a known model or alias wins; when none is known every trailing suffix word is stripped and a
+ * note says the model is unknown. Throws a 400 `GatewayError` for `-thinking` together with `-nothinking`.
+ */
+export function parseModelName(input: ParseModelInput): ParsedModel {
+  const name = input.name.replace(/^models\//, "");
+  const { settings, knownModels } = input;
+  const enabled = new Set(SUFFIXES.filter((s) => s.enabled(settings)).map((s) => s.word as string));
+  const isKnown = (n: string) => knownModels.has(n) || Object.hasOwn(settings.aliases, n);
+  const tokens = name.split("-");
+  let cut = tokens.length; // tokens[cut..] are suffix words
+  let found = isKnown(name);
+  while (!found && cut > 1 && enabled.has(tokens[cut - 1])) {
+    cut--;
+    found = isKnown(tokens.slice(0, cut).join("-"));
+  }
+  if (!found) cut = tokens.length - trailingWords(tokens, enabled);
+  const base = tokens.slice(0, cut).join("-");
+  const words = tokens.slice(cut) as SuffixWord[];
+  const notes: string[] = [];
+  if (!found) notes.push(`Model ${base} is not in the known model list; sending it upstream as is.`);
+  const parsed = fromWords(base, words, name);
+  parsed.notes.unshift(...notes);
+  const target = Object.hasOwn(settings.aliases, base) && !knownModels.has(base)
+    ? settings.aliases[base]
+    : null;
+  if (target === null) return parsed;
+  const inner = parseModelName({ name: target, knownModels, settings: { ...settings, aliases: {} } });
+  return {
+    model: inner.model,
+    search: inner.search || parsed.search,
+    image: inner.image || parsed.image,
+    thinking: parsed.thinking ?? inner.thinking,
+    alias: base,
+    notes: [...parsed.notes, ...inner.notes],
+  };
+}
+
+function trailingWords(tokens: string[], enabled: Set<string>): number {
+  let n = 0;
+  while (n < tokens.length - 1 && enabled.has(tokens[tokens.length - 1 - n])) n++;
+  return n;
+}
+
+function fromWords(model: string, words: SuffixWord[], requested: string): ParsedModel {
+  const has = (w: SuffixWord) => words.includes(w);
+  if (has("thinking") && has("nothinking")) {
+    throw new GatewayError(
+      400,
+      `Model name ${requested} asks for both -thinking and -nothinking; use only one of the two suffixes.`,
+      { param: "model" },
+    );
+  }
+  const thinking = has("thinking") ? "on" : has("nothinking") ? "off" : undefined;
+  return { model, search: has("search"), image: has("image"), thinking, notes: [] };
+}
+
+/** Every non-empty combination of the given words, in canonical order, thinking/nothinking exclusive. */
+function combinations(words: SuffixWord[]): SuffixWord[][] {
+  let out: SuffixWord[][] = [[]];
+  for (const w of words) {
+    out = out.flatMap((c) => (w === "nothinking" && c.includes("thinking")) ? [c] : [c, [...c, w]]);
+  }
+  return out.filter((c) => c.length > 0);
+}
+
+/**
+ * The model ids to show clients: each visible real model followed by its suffixed variants (when
+ * `listVariants` is on), then the aliases. Hidden entries (exact or `prefix*`) are left out; hiding a
+ * real model hides its variants too.
+ */
+export function listModelVariants(realModels: Iterable<string>, settings: FeatureSettings): string[] {
+  const real = [...realModels].map((m) => m.replace(/^models\//, ""));
+  const realSet = new Set(real);
+  const out = new Set<string>();
+  const hidden = (m: string) => matchesModelList(m, settings.hiddenModels);
+  for (const m of real) {
+    if (hidden(m)) continue;
+    out.add(m);
+    if (!settings.listVariants) continue;
+    for (const combo of combinations(variantWords(m, settings))) {
+      const v = [m, ...combo].join("-");
+      if (!realSet.has(v) && !hidden(v)) out.add(v);
+    }
+  }
+  for (const alias of Object.keys(settings.aliases)) if (!hidden(alias)) out.add(alias);
+  return [...out];
+}

@@ -1,0 +1,119 @@
+/**
+ * Settings for the gateway's extra features (search, images, thinking, safety, built-in tools,
+ * streaming comfort, TTS, upstream proxies). The config owner merges {@link featureSettingsSchema}
+ * into the main settings schema.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Proxy URL schemes Deno's `createHttpClient` accepts (socks5/socks5h verified on Deno 2.9). */
+export const PROXY_SCHEMES = ["http:", "https:", "socks5:", "socks5h:"] as const;
+
+const proxyUrl = z.string().trim().refine((s) => {
+  try {
+    return (PROXY_SCHEMES as readonly string[]).includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}, {
+  message: "Proxy must be a URL like http://host:3128, https://host:443 or socks5://user:pass@host:1080 " +
+    "(supported schemes: http, https, socks5, socks5h).",
+});
+
+const thinkingDefault = z.object({
+  thinkingBudget: z.number().int().min(-1).optional().describe(
+    "Thinking token budget for Gemini 2.5 models (-1 = dynamic, 0 = off where the model allows it).",
+  ),
+  thinkingLevel: z.enum(["minimal", "low", "medium", "high"]).optional().describe(
+    "Thinking level for Gemini 3 models (lowest level the model supports is used for -nothinking).",
+  ),
+  includeThoughts: z.boolean().optional().describe("Return thought summaries (thought: true parts)."),
+}).describe("A thinkingConfig default for one model prefix.");
+
+/** Zod schema fragment with every feature setting (camelCase, each field described, defaults set). */
+export const featureSettingsSchema = z.object({
+  searchSuffix: z.boolean().default(true).describe(
+    "Accept model names ending in -search: they add Google Search grounding (tools: [{googleSearch:{}}]).",
+  ),
+  searchLinks: z.boolean().default(true).describe(
+    "Append the grounding sources (title + link list) to answers of searched requests on the OpenAI route.",
+  ),
+  imageSuffix: z.boolean().default(true).describe(
+    "Accept model names ending in -image for models that can output images (adds responseModalities TEXT+IMAGE).",
+  ),
+  imageOutputModels: z.array(z.string()).default(["gemini-2.0-flash-exp", "gemini-2.0-flash-preview-image*"])
+    .describe(
+      "Base models that can output images when asked (exact ids, or a prefix ending in *). Models whose id " +
+        "contains '-image' are always treated as image models.",
+    ),
+  thinkingSuffixes: z.boolean().default(true).describe(
+    "Accept model names ending in -thinking (thinking on, thoughts returned) and -nothinking (off or minimal).",
+  ),
+  thinkingDefaults: z.record(z.string(), thinkingDefault).default({}).describe(
+    "thinkingConfig applied when the client sent none, keyed by model prefix (longest prefix wins), " +
+      'e.g. {"gemini-2.5-flash": {"thinkingBudget": 0}}.',
+  ),
+  aliases: z.record(z.string(), z.string()).default({}).describe(
+    'Model names clients may send, mapped to a real model (suffixes allowed), e.g. {"gpt-4o": "gemini-2.5-flash"}.',
+  ),
+  hiddenModels: z.array(z.string()).default([]).describe(
+    "Models left out of the model list (exact ids, or a prefix ending in *). They can still be called.",
+  ),
+  listVariants: z.boolean().default(true).describe(
+    "Show the suffixed variants (-search, -thinking, -nothinking, -image) in the model list.",
+  ),
+  defaultSafetySettings: z.array(z.object({ category: z.string(), threshold: z.string() })).nullable()
+    .default(null).describe(
+      "safetySettings the gateway adds only when the client sent none (null = add nothing).",
+    ),
+  codeExecutionModels: z.array(z.string()).default([]).describe(
+    "Models that get the code execution tool ({codeExecution:{}}), exact ids or prefix*; skipped when " +
+      "the request has function declarations (Gemini refuses that mix).",
+  ),
+  urlContextModels: z.array(z.string()).default([]).describe(
+    "Models that get the URL context tool ({urlContext:{}}), exact ids or prefix*; skipped when the " +
+      "request has function declarations.",
+  ),
+  smoother: z.boolean().default(false).describe(
+    "Re-chunk large streamed text deltas into small, evenly paced pieces.",
+  ),
+  smootherChunkChars: z.number().int().min(1).max(10_000).default(24).describe(
+    "Target size (characters) of each smoothed text piece.",
+  ),
+  smootherMaxDelayMs: z.number().int().min(0).max(1_000).default(20).describe(
+    "Longest pause the smoother adds between two pieces.",
+  ),
+  smootherBudgetMs: z.number().int().min(0).max(60_000).default(3_000).describe(
+    "Total delay the smoother may add to one response; after that pieces are sent at once.",
+  ),
+  keepAliveMs: z.number().int().min(0).max(120_000).default(15_000).describe(
+    "Send an SSE keep-alive (comment or empty chunk) after this many ms without output (0 = off).",
+  ),
+  ttsModel: z.string().default("gemini-2.5-flash-preview-tts").describe(
+    "Gemini TTS model used for OpenAI speech models (tts-1, gpt-4o-mini-tts).",
+  ),
+  ttsHdModel: z.string().default("gemini-2.5-pro-preview-tts").describe(
+    "Gemini TTS model used for tts-1-hd.",
+  ),
+  proxies: z.array(proxyUrl).default([]).describe(
+    "Upstream HTTP proxies (http, https, socks5). Each API key sticks to one proxy; a failing proxy is " +
+      "skipped for proxyDownMs.",
+  ),
+  proxyDownMs: z.number().int().min(1_000).max(3_600_000).default(60_000).describe(
+    "How long a proxy that failed is skipped.",
+  ),
+});
+
+/** Parsed feature settings (all defaults applied). */
+export type FeatureSettings = z.infer<typeof featureSettingsSchema>;
+
+/** Feature settings with every default applied; handy for tests and first start. */
+export function defaultFeatureSettings(overrides: Partial<FeatureSettings> = {}): FeatureSettings {
+  return featureSettingsSchema.parse(overrides);
+}
+
+/** True when `model` matches one entry of a list of exact ids or `prefix*` patterns. */
+export function matchesModelList(model: string, list: readonly string[]): boolean {
+  return list.some((p) => p.endsWith("*") ? model.startsWith(p.slice(0, -1)) : p === model);
+}

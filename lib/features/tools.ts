@@ -1,0 +1,120 @@
+/**
+ * Built-in Gemini tools: Google Search grounding (from the `-search` suffix or a client function named
+ * `googleSearch`), code execution and URL context (per-model settings, never mixed with function
+ * declarations), plus a formatter for grounding source links.
+ *
+ * @module
+ */
+
+/** Client function names that are turned into the real Google Search tool. */
+export const SEARCH_FUNCTION_NAMES: ReadonlySet<string> = new Set(["googleSearch", "google_search"]);
+
+/** Input of {@link applyTools}. */
+export interface ToolsInput {
+  /** The request's `tools` (not mutated). */
+  tools?: unknown;
+  /** The request's `toolConfig` (not mutated). */
+  toolConfig?: unknown;
+  /** Add `{googleSearch:{}}`. */
+  search: boolean;
+  /** Add `{codeExecution:{}}` unless function declarations are present. */
+  codeExecution: boolean;
+  /** Add `{urlContext:{}}` unless function declarations are present. */
+  urlContext: boolean;
+}
+
+/** Output of {@link applyTools}; `undefined` fields mean "leave absent". */
+export interface ToolsOutput {
+  tools?: Record<string, unknown>[];
+  toolConfig?: unknown;
+  notes: string[];
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+const hasDeclarations = (t: Record<string, unknown>) =>
+  Array.isArray(t.functionDeclarations) && t.functionDeclarations.length > 0;
+
+/** Built-in tools added by setting: key in the Tool object and the input flag that asks for it. */
+const BUILT_INS: ReadonlyArray<{ key: string; flag: "codeExecution" | "urlContext" }> = [
+  { key: "codeExecution", flag: "codeExecution" },
+  { key: "urlContext", flag: "urlContext" },
+];
+
+/** Returns new `tools` / `toolConfig` with the requested built-in tools; the inputs are never mutated. */
+export function applyTools(input: ToolsInput): ToolsOutput {
+  const notes: string[] = [];
+  const original = Array.isArray(input.tools) ? input.tools.filter(isObj) : [];
+  let wantSearch = input.search;
+  let converted = false;
+  const tools: Record<string, unknown>[] = [];
+  for (const tool of original) {
+    if (!Array.isArray(tool.functionDeclarations)) {
+      tools.push(tool);
+      continue;
+    }
+    const kept = tool.functionDeclarations.filter((d) =>
+      !(isObj(d) && SEARCH_FUNCTION_NAMES.has(String(d.name)))
+    );
+    if (kept.length === tool.functionDeclarations.length) {
+      tools.push(tool);
+      continue;
+    }
+    wantSearch = converted = true;
+    notes.push("The client function googleSearch was replaced by Google Search grounding.");
+    const { functionDeclarations: _drop, ...rest } = tool;
+    if (kept.length) tools.push({ ...rest, functionDeclarations: kept });
+    else if (Object.keys(rest).length) tools.push(rest);
+  }
+  const has = (key: string) => tools.some((t) => key in t);
+  if (wantSearch && !has("googleSearch") && !has("googleSearchRetrieval")) tools.push({ googleSearch: {} });
+  const withFunctions = tools.some(hasDeclarations);
+  for (const b of BUILT_INS) {
+    if (!input[b.flag] || has(b.key)) continue;
+    if (withFunctions) {
+      notes.push(`${b.key} was not added: Gemini refuses it together with function declarations.`);
+    } else tools.push({ [b.key]: {} });
+  }
+  return {
+    tools: tools.length || Array.isArray(input.tools) ? tools : undefined,
+    toolConfig: converted ? fixToolConfig(input.toolConfig, withFunctions) : input.toolConfig,
+    notes,
+  };
+}
+
+/** After a search-function conversion: removes search names from `allowedFunctionNames`; drops function calling config without functions. */
+function fixToolConfig(toolConfig: unknown, withFunctions: boolean): unknown {
+  if (!isObj(toolConfig)) return toolConfig;
+  const fcc = toolConfig.functionCallingConfig;
+  if (!isObj(fcc)) return toolConfig;
+  const { functionCallingConfig: _fcc, ...rest } = toolConfig;
+  if (!withFunctions) return rest;
+  if (!Array.isArray(fcc.allowedFunctionNames)) return toolConfig;
+  const names = fcc.allowedFunctionNames.filter((n) => !SEARCH_FUNCTION_NAMES.has(String(n)));
+  if (names.length === fcc.allowedFunctionNames.length) return toolConfig;
+  const { allowedFunctionNames: _names, ...fccRest } = fcc;
+  return {
+    ...rest,
+    functionCallingConfig: names.length ? { ...fccRest, allowedFunctionNames: names } : fccRest,
+  };
+}
+
+/**
+ * Markdown list of the web sources in a candidate's `groundingMetadata` (deduplicated by URI), e.g.
+ * `\n\nSources:\n1. [title](uri)`. Returns "" when there are none.
+ */
+export function formatSearchLinks(groundingMetadata: unknown): string {
+  if (!isObj(groundingMetadata) || !Array.isArray(groundingMetadata.groundingChunks)) return "";
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const chunk of groundingMetadata.groundingChunks) {
+    const web = isObj(chunk) && isObj(chunk.web) ? chunk.web : null;
+    const uri = web && typeof web.uri === "string" ? web.uri : "";
+    if (!uri || seen.has(uri)) continue;
+    seen.add(uri);
+    const title = typeof web?.title === "string" && web.title ? web.title : uri;
+    lines.push(`${lines.length + 1}. [${title.replace(/[[\]]/g, "")}](${uri})`);
+  }
+  return lines.length ? `\n\nSources:\n${lines.join("\n")}` : "";
+}

@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { applyRequestFeatures } from "../lib/features/apply_features.ts";
+import { defaultFeatureSettings, type FeatureSettings } from "../lib/features/settings.ts";
+import { formatSearchLinks } from "../lib/features/tools.ts";
+
+const known = new Set([
+  "gemini-2.5-flash",
+  "gemini-2.5-pro",
+  "gemini-2.5-flash-image",
+  "gemini-2.0-flash-exp",
+]);
+const contents = [{ role: "user", parts: [{ text: "hi" }] }];
+
+function apply(
+  model: string,
+  body: Record<string, unknown> = { contents },
+  settings = defaultFeatureSettings(),
+) {
+  const frozen = structuredClone(body);
+  const out = applyRequestFeatures({ model, body, settings, knownModels: known });
+  assert.deepEqual(body, frozen, "input body must not be mutated");
+  return out;
+}
+
+const gen = (b: Record<string, unknown>) => b.generationConfig as Record<string, unknown>;
+
+Deno.test("plain model: body unchanged except nothing added", () => {
+  const out = apply("gemini-2.5-flash", { contents, generationConfig: { temperature: 0.3 } });
+  assert.deepEqual(out.body, { contents, generationConfig: { temperature: 0.3 } });
+  assert.equal(out.model, "gemini-2.5-flash");
+  assert.equal(out.notes, undefined);
+});
+
+Deno.test("-search adds googleSearch once and keeps client tools", () => {
+  const out = apply("gemini-2.5-flash-search", { contents, tools: [{ googleSearch: {} }] });
+  assert.deepEqual(out.body.tools, [{ googleSearch: {} }]);
+  const out2 = apply("gemini-2.5-flash-search", { contents, tools: [{ urlContext: {} }] });
+  assert.deepEqual(out2.body.tools, [{ urlContext: {} }, { googleSearch: {} }]);
+  assert.equal(out2.search, true);
+});
+
+Deno.test("client function googleSearch becomes the real tool", () => {
+  const body = {
+    contents,
+    tools: [{ functionDeclarations: [{ name: "googleSearch" }, { name: "get_weather" }] }],
+    toolConfig: {
+      functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["googleSearch", "get_weather"] },
+    },
+  };
+  const out = apply("gemini-2.5-flash", body);
+  assert.deepEqual(out.body.tools, [{ functionDeclarations: [{ name: "get_weather" }] }, {
+    googleSearch: {},
+  }]);
+  assert.deepEqual(out.body.toolConfig, {
+    functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["get_weather"] },
+  });
+  const only = apply("gemini-2.5-flash", {
+    contents,
+    tools: [{ functionDeclarations: [{ name: "googleSearch" }] }],
+    toolConfig: { functionCallingConfig: { mode: "AUTO" } },
+  });
+  assert.deepEqual(only.body.tools, [{ googleSearch: {} }]);
+  assert.deepEqual(only.body.toolConfig, {}, "function calling config without functions is dropped");
+  assert.equal(only.search, true);
+});
+
+Deno.test("image: -image suffix and real image models get TEXT+IMAGE", () => {
+  const a = apply("gemini-2.0-flash-exp-image");
+  assert.equal(a.model, "gemini-2.0-flash-exp");
+  assert.deepEqual(gen(a.body).responseModalities, ["TEXT", "IMAGE"]);
+  const b = apply("gemini-2.5-flash-image");
+  assert.deepEqual(gen(b.body).responseModalities, ["TEXT", "IMAGE"]);
+  const c = apply("gemini-2.5-flash-image", {
+    contents,
+    generationConfig: { responseModalities: ["IMAGE"] },
+  });
+  assert.deepEqual(gen(c.body).responseModalities, ["IMAGE"], "client modalities win for real image models");
+  const d = apply("gemini-2.0-flash-exp-image", {
+    contents,
+    generationConfig: { responseModalities: ["TEXT"] },
+  });
+  assert.deepEqual(gen(d.body).responseModalities, ["TEXT", "IMAGE"], "explicit -image adds IMAGE");
+});
+
+Deno.test("thinking suffixes set thinkingConfig; suffix wins over client", () => {
+  const on = apply("gemini-2.5-flash-thinking");
+  assert.deepEqual(gen(on.body).thinkingConfig, { thinkingBudget: -1, includeThoughts: true });
+  const off = apply("gemini-2.5-flash-nothinking", {
+    contents,
+    generationConfig: { thinkingConfig: { thinkingBudget: 4096, includeThoughts: true }, topK: 3 },
+  });
+  assert.deepEqual(gen(off.body), { thinkingConfig: { thinkingBudget: 0, includeThoughts: false }, topK: 3 });
+});
+
+Deno.test("pro -nothinking gets the minimal budget, not an error", () => {
+  const out = apply("gemini-2.5-pro-nothinking");
+  assert.deepEqual(gen(out.body).thinkingConfig, { thinkingBudget: 128, includeThoughts: false });
+  assert.match(out.notes!.join(" "), /cannot turn thinking off/);
+  const client0 = apply("gemini-2.5-pro", {
+    contents,
+    generationConfig: { thinkingConfig: { thinkingBudget: 0 } },
+  });
+  assert.deepEqual(gen(client0.body).thinkingConfig, { thinkingBudget: 128 });
+});
+
+Deno.test("thinkingDefaults apply only when the client sent no thinkingConfig", () => {
+  const settings = defaultFeatureSettings({
+    thinkingDefaults: { "gemini-2.5-flash": { thinkingBudget: 0 } },
+  });
+  const d = apply("gemini-2.5-flash", { contents }, settings);
+  assert.deepEqual(gen(d.body).thinkingConfig, { thinkingBudget: 0 });
+  const c = apply("gemini-2.5-flash", {
+    contents,
+    generationConfig: { thinkingConfig: { thinkingBudget: 99 } },
+  }, settings);
+  assert.deepEqual(gen(c.body).thinkingConfig, { thinkingBudget: 99 });
+});
+
+Deno.test("default safety settings only when the client sent none", () => {
+  const safety = [{ category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_NONE" }];
+  const settings = defaultFeatureSettings({ defaultSafetySettings: safety });
+  assert.deepEqual(apply("gemini-2.5-flash", { contents }, settings).body.safetySettings, safety);
+  const own = [{ category: "HARM_CATEGORY_HATE_SPEECH", threshold: "BLOCK_ONLY_HIGH" }];
+  assert.deepEqual(
+    apply("gemini-2.5-flash", { contents, safetySettings: own }, settings).body.safetySettings,
+    own,
+  );
+  assert.equal(
+    apply("gemini-2.5-flash", { contents }).body.safetySettings,
+    undefined,
+    "null default adds none",
+  );
+});
+
+Deno.test("code execution and url context by setting, never with function declarations", () => {
+  const settings: FeatureSettings = defaultFeatureSettings({
+    codeExecutionModels: ["gemini-2.5-*"],
+    urlContextModels: ["gemini-2.5-flash"],
+  });
+  const plain = apply("gemini-2.5-flash-search", { contents }, settings);
+  assert.deepEqual(plain.body.tools, [{ googleSearch: {} }, { codeExecution: {} }, { urlContext: {} }]);
+  const pro = apply("gemini-2.5-pro", { contents }, settings);
+  assert.deepEqual(pro.body.tools, [{ codeExecution: {} }]);
+  const fns = { contents, tools: [{ functionDeclarations: [{ name: "f" }] }] };
+  const out = apply("gemini-2.5-flash", fns, settings);
+  assert.deepEqual(out.body.tools, fns.tools);
+  assert.match(out.notes!.join(" "), /codeExecution was not added/);
+});
+
+Deno.test("aliases resolve to the real model in applyRequestFeatures", () => {
+  const settings = defaultFeatureSettings({ aliases: { "gpt-4o-mini": "gemini-2.5-flash-search" } });
+  const out = apply("gpt-4o-mini", { contents }, settings);
+  assert.equal(out.model, "gemini-2.5-flash");
+  assert.deepEqual(out.body.tools, [{ googleSearch: {} }]);
+});
+
+Deno.test("formatSearchLinks lists unique web sources", () => {
+  const md = formatSearchLinks({
+    groundingChunks: [{ web: { uri: "https://a.example", title: "A [x]" } }, {
+      web: { uri: "https://a.example" },
+    }, {
+      web: { uri: "https://b.example" },
+    }],
+  });
+  assert.equal(md, "\n\nSources:\n1. [A x](https://a.example)\n2. [https://b.example](https://b.example)");
+  assert.equal(formatSearchLinks(undefined), "");
+});
