@@ -1,0 +1,86 @@
+/**
+ * POST /v1/embeddings -> Gemini `:batchEmbedContents` (batches of at most 100, small concurrency, results
+ * joined in input order). Supports `encoding_format: "base64"` (little-endian float32), which the openai
+ * SDK requests by default.
+ *
+ * @module
+ */
+import { GatewayError } from "../http/errors.ts";
+import { floatsToBase64 } from "./base64.ts";
+import { bareModel } from "./chat_request.ts";
+import type { EmbeddingsRequest } from "./schemas.ts";
+import { type CallContext, forwardJson, readJson } from "./upstream.ts";
+
+/** Max requests per `:batchEmbedContents` call (Gemini limit). */
+export const EMBED_BATCH_SIZE = 100;
+
+/** Options for {@link createEmbeddings}. */
+export interface EmbeddingsOptions {
+  /** Parallel upstream batch calls (default 2). */
+  concurrency?: number;
+}
+
+/** Normalises `input` to a list of strings; token-id inputs are rejected. */
+export function embeddingInputs(input: EmbeddingsRequest["input"]): string[] {
+  if (typeof input === "string") return [input];
+  if (input.every((v): v is string => typeof v === "string")) return input;
+  throw new GatewayError(
+    400,
+    "Token-id arrays are not supported for 'input' on this gateway (Gemini embeds text): send a string or an array of strings.",
+    { param: "input", code: "invalid_value" },
+  );
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/** Creates embeddings for a validated request; returns OpenAI's `list` response. */
+export async function createEmbeddings(req: EmbeddingsRequest, ctx: CallContext, o: EmbeddingsOptions = {}) {
+  const model = bareModel(req.model);
+  const inputs = embeddingInputs(req.input);
+  const batches: string[][] = [];
+  for (let i = 0; i < inputs.length; i += EMBED_BATCH_SIZE) {
+    batches.push(inputs.slice(i, i + EMBED_BATCH_SIZE));
+  }
+  const results = await mapLimited(batches, o.concurrency ?? 2, async (batch) => {
+    const body = {
+      requests: batch.map((text) => ({
+        model: `models/${model}`,
+        content: { parts: [{ text }] },
+        ...(req.dimensions ? { outputDimensionality: req.dimensions } : {}),
+      })),
+    };
+    const res = await forwardJson(ctx, { path: `/v1beta/models/${model}:batchEmbedContents`, body, model });
+    const json = await readJson<{ embeddings?: Array<{ values?: number[] }> }>(res);
+    if (json.embeddings?.length !== batch.length) {
+      throw new GatewayError(
+        502,
+        `Upstream returned ${json.embeddings?.length ?? 0} embeddings for ${batch.length} inputs.`,
+      );
+    }
+    return json.embeddings.map((e) => e.values ?? []);
+  });
+  const base64 = req.encoding_format === "base64";
+  return {
+    object: "list" as const,
+    data: results.flat().map((values, index) => ({
+      object: "embedding" as const,
+      index,
+      embedding: base64 ? floatsToBase64(values) : values,
+    })),
+    model: req.model,
+    // Gemini's embedding endpoints report no token counts.
+    usage: { prompt_tokens: 0, total_tokens: 0 },
+  };
+}

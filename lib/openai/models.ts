@@ -1,0 +1,97 @@
+/**
+ * GET /v1/models and /v1/models/{id} from Google's model list (all pages followed), cached in memory
+ * with a TTL. `extraModels` lets other features add ids (e.g. suffixed variants).
+ *
+ * @module
+ */
+import { GatewayError } from "../http/errors.ts";
+import { bareModel } from "./chat_request.ts";
+import { type CallContext, forwardJson, readJson } from "./upstream.ts";
+
+/** One OpenAI model object. */
+export interface OpenAIModel {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+}
+
+/** Options for {@link ModelCatalog}. */
+export interface ModelCatalogOptions {
+  /** Cache lifetime in ms (default 5 minutes). */
+  ttlMs?: number;
+  /** Extra model ids to list (added after Google's, duplicates skipped). */
+  extraModels?: () => string[];
+  /** Clock, for tests. */
+  now?: () => number;
+  /** Safety cap on pages followed (default 20). */
+  maxPages?: number;
+}
+
+const PAGE_SIZE = "1000";
+
+/** Lists Google's models as OpenAI models, with an in-memory TTL cache shared by all callers. */
+export class ModelCatalog {
+  #cache?: { at: number; ids: string[] };
+  #inflight?: Promise<string[]>;
+
+  constructor(readonly options: ModelCatalogOptions = {}) {}
+
+  async #fetchAll(ctx: CallContext): Promise<string[]> {
+    const ids: string[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < (this.options.maxPages ?? 20); page++) {
+      const query = new URLSearchParams({ pageSize: PAGE_SIZE });
+      if (token) query.set("pageToken", token);
+      const res = await forwardJson(ctx, { path: "/v1beta/models", query });
+      const json = await readJson<{ models?: Array<{ name?: string }>; nextPageToken?: string }>(res);
+      for (const m of json.models ?? []) if (m.name) ids.push(bareModel(m.name));
+      token = json.nextPageToken;
+      if (!token) break;
+    }
+    return ids;
+  }
+
+  async #googleIds(ctx: CallContext): Promise<string[]> {
+    const now = (this.options.now ?? Date.now)();
+    if (this.#cache && now - this.#cache.at < (this.options.ttlMs ?? 300_000)) return this.#cache.ids;
+    // Concurrent callers share one upstream listing; failures are not cached.
+    this.#inflight ??= this.#fetchAll({ ...ctx, signal: undefined }).then((ids) => {
+      this.#cache = { at: (this.options.now ?? Date.now)(), ids };
+      return ids;
+    }).finally(() => (this.#inflight = undefined));
+    return await this.#inflight;
+  }
+
+  /** All model ids (Google's plus extras), deduplicated. */
+  async ids(ctx: CallContext): Promise<string[]> {
+    const ids = [...await this.#googleIds(ctx), ...(this.options.extraModels?.() ?? [])];
+    return [...new Set(ids)];
+  }
+
+  /** OpenAI `GET /v1/models` body. */
+  async list(ctx: CallContext) {
+    return { object: "list" as const, data: (await this.ids(ctx)).map(toModel) };
+  }
+
+  /** OpenAI `GET /v1/models/{id}` body; 404 `model_not_found` when unknown. */
+  async get(id: string, ctx: CallContext): Promise<OpenAIModel> {
+    const bare = bareModel(id);
+    if (!(await this.ids(ctx)).includes(bare)) {
+      throw new GatewayError(404, `The model \`${id}\` does not exist or you do not have access to it.`, {
+        code: "model_not_found",
+        param: "model",
+      });
+    }
+    return toModel(bare);
+  }
+
+  /** Drops the cache (e.g. after keys change). */
+  invalidate(): void {
+    this.#cache = undefined;
+  }
+}
+
+function toModel(id: string): OpenAIModel {
+  return { id, object: "model", created: 0, owned_by: "google" };
+}
