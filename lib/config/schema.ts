@@ -25,13 +25,19 @@ export const runtimeSettingsSchema = z.object({
     .describe("Where Gemini requests go."),
   maxAttempts: z.number().int().min(1).max(20).default(5)
     .describe("How many keys one request may try before giving up."),
-  requestTimeoutMs: positiveMs(120_000, "Time to wait for the upstream's first byte before trying another key."),
+  requestTimeoutMs: positiveMs(
+    120_000,
+    "Time to wait for the upstream's first byte before trying another key.",
+  ),
   maxBodyBytes: z.number().int().min(1024).default(32 * 1024 * 1024)
     .describe("Largest request body accepted; larger ones get 413."),
   defaultCooldownMs: positiveMs(60_000, "Cooldown after a 429 that names no retry delay."),
   maxWaitMs: positiveMs(3_000, "When every key is cooling down, wait up to this long for one to free up."),
   transientBackoffMaxMs: positiveMs(60_000, "Longest backoff for a key whose calls keep failing with 5xx."),
-  recheckIntervalMs: positiveMs(15 * 60_000, "How often disabled and no-access keys are re-checked (0 = never)."),
+  recheckIntervalMs: positiveMs(
+    15 * 60_000,
+    "How often disabled and no-access keys are re-checked (0 = never).",
+  ),
   logsEnabled: z.boolean().default(true).describe("Keep a request log."),
   logRetentionHours: z.number().min(1).max(24 * 90).default(72).describe("How long log entries are kept."),
 });

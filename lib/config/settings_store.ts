@@ -83,7 +83,10 @@ export class SettingsStore<S extends z.ZodObject> {
     for (const [field, value] of Object.entries(patch)) {
       if (!(field in shape)) issues.push({ field, message: "is not a setting" });
       else if (field in this.opts.pinned) {
-        issues.push({ field, message: `is set by the environment variable ${envName(field)}; change it there` });
+        issues.push({
+          field,
+          message: `is set by the environment variable ${envName(field)}; change it there`,
+        });
       } else {
         const r = shape[field].safeParse(value);
         if (!r.success) issues.push({ field, message: r.error.issues.map((i) => i.message).join("; ") });
@@ -108,7 +111,9 @@ export class SettingsStore<S extends z.ZodObject> {
     const shape = this.opts.schema.shape as Record<string, z.ZodType>;
     // Drop stored values that no longer validate (for example after an upgrade changed a field).
     const valid: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(stored)) if (k in shape && shape[k].safeParse(v).success) valid[k] = v;
+    for (const [k, v] of Object.entries(stored)) {
+      if (k in shape && shape[k].safeParse(v).success) valid[k] = v;
+    }
     return this.opts.schema.parse({ ...valid, ...this.opts.pinned });
   }
 

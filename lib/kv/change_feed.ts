@@ -86,7 +86,9 @@ export class ChangeFeed {
     const from = this.#cursor - SKEW_MS;
     let newest = this.#cursor;
     try {
-      for await (const entry of this.kv.list<Change>({ start: ["changes", from], end: ["changes", Infinity] })) {
+      for await (
+        const entry of this.kv.list<Change>({ start: ["changes", from], end: ["changes", Infinity] })
+      ) {
         const [, ts, id] = entry.key as [string, number, string];
         newest = Math.max(newest, ts);
         if (this.#seen.has(id)) continue;

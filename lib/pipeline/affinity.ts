@@ -53,7 +53,11 @@ export class AffinityMap {
   }
 
   /** The owning key of the first known resource named in a path or a request body. */
-  find(path: string, query: URLSearchParams | undefined, body: Uint8Array | null | undefined): string | undefined {
+  find(
+    path: string,
+    query: URLSearchParams | undefined,
+    body: Uint8Array | null | undefined,
+  ): string | undefined {
     if (this.#map.size === 0) return undefined;
     const uploadId = query?.get("upload_id");
     if (uploadId) return this.owner(`upload:${uploadId}`);

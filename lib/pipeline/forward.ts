@@ -73,7 +73,12 @@ export function createForwarder(deps: ForwarderDeps): Forward {
   function finish(rec: RequestRecord, tokens: { inputTokens?: number; outputTokens?: number }) {
     Object.assign(rec, tokens);
     if (rec.keyId && (tokens.inputTokens || tokens.outputTokens)) {
-      count(rec.keyId, rec.model, { inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens }, rec.tokenName);
+      count(
+        rec.keyId,
+        rec.model,
+        { inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens },
+        rec.tokenName,
+      );
     }
     deps.onRecord?.(rec);
   }
@@ -87,7 +92,9 @@ export function createForwarder(deps: ForwarderDeps): Forward {
         transform(chunk, ctl) {
           kept.push(chunk);
           keptBytes += chunk.length;
-          while (kept.length > 1 && keptBytes - kept[0].length >= TAIL_BYTES) keptBytes -= kept.shift()!.length;
+          while (kept.length > 1 && keptBytes - kept[0].length >= TAIL_BYTES) {
+            keptBytes -= kept.shift()!.length;
+          }
           ctl.enqueue(chunk);
         },
         flush() {
@@ -104,7 +111,13 @@ export function createForwarder(deps: ForwarderDeps): Forward {
     return new Response(body, { status: res.status, headers: res.headers });
   }
 
-  async function attempt(req: ForwardRequest, keyId: string, key: string, signal: AbortSignal, timeoutMs: number) {
+  async function attempt(
+    req: ForwardRequest,
+    keyId: string,
+    key: string,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ) {
     const s = deps.settings();
     const url = s.upstreamBaseUrl.replace(/\/$/, "") + req.path + (req.query?.size ? `?${req.query}` : "");
     const headers = new Headers(req.headers);
@@ -153,7 +166,9 @@ export function createForwarder(deps: ForwarderDeps): Forward {
         let choice: { id: string; key: string } | undefined;
         if (pinned) {
           const r = pool.get(pinned);
-          if (!r) throw new GatewayError(404, "The key that created this resource was removed from the pool.");
+          if (!r) {
+            throw new GatewayError(404, "The key that created this resource was removed from the pool.");
+          }
           choice = { id: r.id, key: r.key };
         } else {
           const pick = pool.pick(model, tried);
@@ -181,10 +196,15 @@ export function createForwarder(deps: ForwarderDeps): Forward {
         try {
           res = await attempt(req, choice.id, choice.key, signal, s.requestTimeoutMs);
         } catch (e) {
-          if (signal.aborted) throw new GatewayError(499, "The client closed the request.", { googleStatus: "CANCELLED" });
+          if (signal.aborted) {
+            throw new GatewayError(499, "The client closed the request.", { googleStatus: "CANCELLED" });
+          }
           const timeout = e instanceof DOMException && e.name === "TimeoutError";
           last = timeout
-            ? new GatewayError(504, `The upstream did not answer within ${s.requestTimeoutMs} ms; try again or raise REQUEST_TIMEOUT_MS.`)
+            ? new GatewayError(
+              504,
+              `The upstream did not answer within ${s.requestTimeoutMs} ms; try again or raise REQUEST_TIMEOUT_MS.`,
+            )
             : new GatewayError(502, `Could not reach the upstream: ${redactKeys(String(e))}`);
           pool.report(choice.id, model, { kind: "transient", reason: last.message });
           count(choice.id, req.model, { requests: 1, errors: 1 }, req.tokenName);
@@ -204,10 +224,26 @@ export function createForwarder(deps: ForwarderDeps): Forward {
         }
         const text = await res.text();
         const body: GoogleErrorBody = parseGoogleError(text) ??
-          { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
-        const verdict = classify({ status: res.status, body, now: Date.now(), defaultCooldownMs: s.defaultCooldownMs });
+          {
+            error: {
+              code: res.status,
+              message: text.slice(0, 500) || res.statusText,
+              status: res.statusText,
+            },
+          };
+        const verdict = classify({
+          status: res.status,
+          body,
+          now: Date.now(),
+          defaultCooldownMs: s.defaultCooldownMs,
+        });
         pool.report(choice.id, model, verdict);
-        count(choice.id, req.model, { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 }, req.tokenName);
+        count(
+          choice.id,
+          req.model,
+          { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 },
+          req.tokenName,
+        );
         if (verdict.kind === "disable") pool.patch(choice.id, { lastError: redactKeys(body.error.message) });
         const headers: Record<string, string> = {};
         const retryAfter = res.headers.get("retry-after");
@@ -224,7 +260,9 @@ export function createForwarder(deps: ForwarderDeps): Forward {
       }
       throw last ?? new GatewayError(503, "No key could serve this request.");
     } catch (e) {
-      const err = e instanceof GatewayError ? e : new GatewayError(500, "Internal gateway error.", { cause: e });
+      const err = e instanceof GatewayError
+        ? e
+        : new GatewayError(500, "Internal gateway error.", { cause: e });
       rec.status = err.status;
       rec.latencyMs = Math.round(performance.now() - t0);
       rec.error = redactKeys(JSON.stringify(err.toGoogle()));
@@ -253,4 +291,3 @@ export function createForwarder(deps: ForwarderDeps): Forward {
     return new Response(text, { status: res.status, headers });
   }
 }
-

@@ -77,7 +77,9 @@ function classify429(input: ClassifyInput): Verdict {
     window: "minute",
     until: now + Math.max(delay, 1000),
     reason: minute ? `per-minute quota reached (${minute.quotaId})` : "rate limited (429)",
-    limit: minute && /Requests/i.test(minute.quotaId ?? "") ? Number(minute.quotaValue) || undefined : undefined,
+    limit: minute && /Requests/i.test(minute.quotaId ?? "")
+      ? Number(minute.quotaValue) || undefined
+      : undefined,
   };
 }
 
@@ -109,7 +111,9 @@ export function classify(input: ClassifyInput): Verdict {
     const errorInfo = String(detailOf(body, "google.rpc.ErrorInfo")?.reason ?? "");
     // "You do not have permission to access the File ..." is about the caller's resource, not the key.
     if (/permission to access/i.test(msg) && !errorInfo) return { kind: "client_error" };
-    if (errorInfo || DISABLE_403.test(msg) || !msg) return { kind: "disable", reason: keyReason(body, "403") };
+    if (errorInfo || DISABLE_403.test(msg) || !msg) {
+      return { kind: "disable", reason: keyReason(body, "403") };
+    }
     return { kind: "client_error" };
   }
   if (status === 408 || status >= 500) {

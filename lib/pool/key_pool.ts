@@ -335,7 +335,13 @@ export class KeyPool {
       for (const scope of [e.scope, e.own]) {
         const s = byScope.get(scope);
         if (!s) continue;
-        Object.assign(s, { coolUntil: 0, coolKind: undefined, reason: undefined, failures: 0, windowCount: 0 });
+        Object.assign(s, {
+          coolUntil: 0,
+          coolKind: undefined,
+          reason: undefined,
+          failures: 0,
+          windowCount: 0,
+        });
         this.#dirty({ type: "pair", scope, model: m });
       }
     }

@@ -71,8 +71,11 @@ export function extractKeys(text: string, strict = true): ExtractedKeys {
     if (!token) continue;
     const ok = strict ? GOOGLE_KEY.test(token) : /^[0-9A-Za-z_.-]{20,}$/.test(token);
     if (!ok) {
-      if (/^AIza/.test(token)) rejected.push({ value: maskKey(token), reason: "not 39 characters of [0-9A-Za-z_-]" });
-      else if (token.length >= 20) rejected.push({ value: maskKey(token), reason: "does not start with AIza" });
+      if (/^AIza/.test(token)) {
+        rejected.push({ value: maskKey(token), reason: "not 39 characters of [0-9A-Za-z_-]" });
+      } else if (token.length >= 20) {
+        rejected.push({ value: maskKey(token), reason: "does not start with AIza" });
+      }
       continue;
     }
     if (seen.has(token)) {

@@ -56,7 +56,10 @@ export class PoolStore {
   async addKeys(records: KeyRecord[]): Promise<string[]> {
     const added: string[] = [];
     for (const r of records) {
-      const op = this.opts.kv.atomic().check({ key: ["keys", r.id], versionstamp: null }).set(["keys", r.id], r);
+      const op = this.opts.kv.atomic().check({ key: ["keys", r.id], versionstamp: null }).set(
+        ["keys", r.id],
+        r,
+      );
       this.opts.feed.record(op, { topic: "key", id: r.id });
       if ((await op.commit()).ok) {
         this.opts.pool.upsert(r);

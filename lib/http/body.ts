@@ -1,0 +1,48 @@
+/**
+ * Reading request bodies with a size limit.
+ *
+ * @module
+ */
+import { GatewayError } from "./errors.ts";
+
+/** Reads a request body as bytes; over `limit` bytes gets a 413 with an actionable message. */
+export async function readBody(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (!req.body) return null;
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  const tooLarge = () =>
+    new GatewayError(
+      413,
+      `The request body is larger than ${limit} bytes. Send less data, use the Files API for large inputs, or raise MAX_BODY_BYTES.`,
+    );
+  if (declared > limit) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** Parses JSON bytes; malformed JSON gets a 400 saying where it broke. */
+export function parseJson(bytes: Uint8Array | null): unknown {
+  const text = bytes ? new TextDecoder().decode(bytes) : "";
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new GatewayError(
+      400,
+      `Invalid JSON payload received: ${
+        e instanceof Error ? e.message : e
+      }. Send a JSON object body with Content-Type: application/json.`,
+    );
+  }
+}

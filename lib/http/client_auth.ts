@@ -1,0 +1,98 @@
+/**
+ * Client authentication: a token from `Authorization: Bearer`, `x-goog-api-key` or `?key=`,
+ * looked up by its SHA-256 and compared in constant time. The token never goes upstream.
+ *
+ * @module
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "./errors.ts";
+
+/** A client token's identity and limits. */
+export interface ClientToken {
+  /** Name shown in logs and usage (never the token itself). */
+  name: string;
+  /** Models this token may use (all when absent). */
+  models?: string[];
+  /** Requests per minute allowed (unlimited when absent). */
+  rpm?: number;
+  /** Tokens (input + output) per Pacific day (unlimited when absent). */
+  dailyTokens?: number;
+  /** Epoch ms after which the token is refused. */
+  expiresAt?: number;
+}
+
+/** Finds the client token whose SHA-256 (hex) is `hash`. Synchronous: the hot path never awaits. */
+export type TokenResolver = (hash: string) => { token: ClientToken; hash: string } | undefined;
+
+/** Typed context variables set by {@link clientAuth}. */
+export type AuthVariables = { clientToken: ClientToken; tokenName: string };
+
+/** SHA-256 of a token, hex. */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** Compares two hex digests in constant time. */
+export function sameDigest(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The credential a client sent, from any of the three places clients put it. */
+export function readClientToken(req: Request, url: URL): string | undefined {
+  const auth = req.headers.get("authorization");
+  if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, "").trim();
+  return req.headers.get("x-goog-api-key") ?? url.searchParams.get("key") ?? undefined;
+}
+
+/** Options for {@link clientAuth}. */
+export interface ClientAuthOptions {
+  resolve: TokenResolver;
+  /** Extra check after a token is found (limits, model allow-list); throw a GatewayError to refuse. */
+  admit?: (token: ClientToken, req: Request) => void;
+}
+
+/** Middleware: refuses requests without a valid client token (401), sets `clientToken` and `tokenName`. */
+export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async function clientAuthHandler(c, next) {
+    const token = readClientToken(c.req.raw, new URL(c.req.url));
+    if (!token) {
+      throw new GatewayError(
+        401,
+        "Missing client token. Send it as 'Authorization: Bearer <token>', 'x-goog-api-key: <token>' or '?key=<token>'.",
+        {
+          googleStatus: "UNAUTHENTICATED",
+          code: "invalid_api_key",
+        },
+      );
+    }
+    const hash = hashToken(token);
+    const found = options.resolve(hash);
+    if (!found || !sameDigest(found.hash, hash)) {
+      throw new GatewayError(
+        401,
+        "The client token is not valid. Check the token configured in ALLOWED_TOKENS or the admin panel.",
+        {
+          googleStatus: "UNAUTHENTICATED",
+          code: "invalid_api_key",
+        },
+      );
+    }
+    if (found.token.expiresAt && found.token.expiresAt < Date.now()) {
+      throw new GatewayError(
+        401,
+        `The client token '${found.token.name}' has expired; ask the admin for a new one.`,
+        {
+          googleStatus: "UNAUTHENTICATED",
+          code: "invalid_api_key",
+        },
+      );
+    }
+    options.admit?.(found.token, c.req.raw);
+    c.set("clientToken", found.token);
+    c.set("tokenName", found.token.name);
+    await next();
+  };
+}

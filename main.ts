@@ -1,0 +1,58 @@
+/**
+ * Gemini Gateway entry point: `deno task start`. Reads settings from the environment, serves the
+ * gateway, and on SIGTERM stops accepting, lets streams in flight finish (up to a grace period),
+ * then exits. Also the entry point for Deno Deploy and `deno compile`.
+ *
+ * @module
+ */
+import { createGateway } from "./lib/gateway.ts";
+import { EnvError } from "./lib/config/env.ts";
+
+async function main() {
+  let gw;
+  try {
+    gw = await createGateway();
+  } catch (e) {
+    if (e instanceof EnvError || (e instanceof Error && /KV_PATH/.test(e.message))) {
+      console.error(`Cannot start: ${e.message}`);
+      Deno.exit(2);
+    }
+    throw e;
+  }
+  const { start } = gw;
+  const server = Deno.serve({
+    port: start.port,
+    hostname: start.host,
+    onListen({ hostname, port }) {
+      const host = hostname === "0.0.0.0" ? "localhost" : hostname;
+      console.log(`Gemini Gateway listening on http://${host}:${port}`);
+      console.log(`Admin panel: http://${host}:${port}/admin`);
+      console.log(`Keys in pool: ${gw.pool.size}; KV: ${start.kvPath}`);
+      if (gw.admin.generated) {
+        console.log(
+          `Admin token (generated, shown only once; set ADMIN_TOKEN to choose your own): ${gw.admin.generated}`,
+        );
+      }
+    },
+  }, gw.app.fetch);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`Shutting down: waiting up to ${start.shutdownGraceMs} ms for requests in flight.`);
+    const grace = new Promise((r) => setTimeout(r, start.shutdownGraceMs));
+    await Promise.race([server.shutdown(), grace]);
+    await gw.close();
+    Deno.exit(0);
+  };
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    try {
+      Deno.addSignalListener(sig, stop);
+    } catch {
+      // signals are not available on every platform (Deno Deploy)
+    }
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,113 @@
+/**
+ * The Gemini-native edge: everything Google serves under `/v1beta/...` (and `/v1`, `/v1alpha`, the
+ * resumable upload path, and the same under `/gemini/`), forwarded byte for byte through the
+ * shared pipeline. Errors come back in Google's envelope.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { AuthVariables } from "../lib/http/client_auth.ts";
+import { googleErrorResponse } from "../lib/http/errors.ts";
+import { parseJson, readBody } from "../lib/http/body.ts";
+import type { Forward } from "../lib/pipeline/types.ts";
+
+/** A hook that may rewrite a generate request (model suffixes, added tools); returns undefined to leave it. */
+export type NativeTransform = (input: { model: string; body: unknown }) =>
+  | { model: string; body: unknown }
+  | undefined;
+
+/** What the native edge needs. */
+export interface GeminiRouteDeps {
+  forward: Forward;
+  maxBodyBytes: () => number;
+  /** Whether the request for `model` needs the transform (so the body must be parsed). */
+  needsTransform?: (model: string) => boolean;
+  transform?: NativeTransform;
+}
+
+const FORWARD_REQUEST_HEADERS =
+  /^(content-type|accept|x-goog-upload-.*|x-goog-api-client|x-server-timeout|user-agent)$/i;
+const PASS_RESPONSE_HEADERS =
+  /^(content-type|content-disposition|x-goog-upload-.*|server-timing|retry-after|x-goog-.*|location)$/i;
+const MODEL_PATH = /^\/(?:upload\/)?v1(?:beta|alpha)?\/(?:models|tunedModels)\/([^/:]+)(?::([A-Za-z]+))?/;
+
+function pickHeaders(from: Headers, allow: RegExp): Headers {
+  const out = new Headers();
+  from.forEach((v, k) => allow.test(k) && out.set(k, v));
+  return out;
+}
+
+/** The public origin of the gateway as the client sees it (honours X-Forwarded-*). */
+export function publicOrigin(req: Request): string {
+  const url = new URL(req.url);
+  const proto = req.headers.get("x-forwarded-proto")?.split(",")[0].trim() ?? url.protocol.replace(":", "");
+  const host = req.headers.get("x-forwarded-host")?.split(",")[0].trim() ?? url.host;
+  return `${proto}://${host}`;
+}
+
+/** Path prefixes the native edge serves; mount {@link createGeminiRoutes} at each. */
+export const GEMINI_PREFIXES = [
+  "/v1beta",
+  "/v1alpha",
+  "/upload/v1beta",
+  "/gemini/v1beta",
+  "/gemini/v1",
+  "/gemini/v1alpha",
+  "/gemini/upload/v1beta",
+];
+
+/** Builds the Gemini-native routes (mount at each of {@link GEMINI_PREFIXES}). */
+export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: AuthVariables }> {
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.onError((err) => googleErrorResponse(err));
+
+  const handler = async (c: import("hono").Context<{ Variables: AuthVariables }>) => {
+    const req = c.req.raw;
+    const url = new URL(req.url);
+    const path = url.pathname.replace(/^\/gemini(?=\/)/, "");
+    const query = new URLSearchParams(url.search);
+    query.delete("key");
+    const m = MODEL_PATH.exec(path);
+    let model = m?.[1] ? decodeURIComponent(m[1]) : undefined;
+    const method = m?.[2];
+    let body = req.method === "GET" || req.method === "HEAD"
+      ? null
+      : await readBody(req, deps.maxBodyBytes());
+    let upstreamPath = path;
+    if (
+      model &&
+      (method === "generateContent" || method === "streamGenerateContent" || method === "countTokens")
+    ) {
+      if (deps.transform && deps.needsTransform?.(model)) {
+        const out = deps.transform({ model, body: parseJson(body) });
+        if (out) {
+          upstreamPath = path.replace(`/${m![1]}:`, `/${encodeURIComponent(out.model)}:`);
+          model = out.model;
+          body = new TextEncoder().encode(JSON.stringify(out.body));
+        }
+      }
+    }
+    const { response } = await deps.forward({
+      method: req.method,
+      path: upstreamPath,
+      query,
+      headers: pickHeaders(req.headers, FORWARD_REQUEST_HEADERS),
+      body,
+      model,
+      stream: method === "streamGenerateContent",
+      signal: req.signal,
+      route: "gemini",
+      tokenName: c.get("tokenName"),
+      origin: publicOrigin(req),
+    });
+    const headers = pickHeaders(response.headers, PASS_RESPONSE_HEADERS);
+    if (method === "streamGenerateContent") {
+      headers.set("cache-control", "no-cache");
+      headers.set("x-accel-buffering", "no");
+    }
+    return new Response(response.body, { status: response.status, headers });
+  };
+
+  app.all("*", handler);
+  return app;
+}
