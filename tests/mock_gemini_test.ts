@@ -1,0 +1,412 @@
+import assert from "node:assert/strict";
+import { GoogleGenAI } from "@google/genai";
+import { MockGemini } from "./support/mock_gemini.ts";
+
+const FLASH = "/v1beta/models/gemini-2.5-flash";
+
+function post(
+  mock: MockGemini,
+  path: string,
+  o: { key?: string; body: unknown; headers?: Record<string, string> },
+) {
+  return fetch(mock.url + path, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(o.key ? { "x-goog-api-key": o.key } : {}),
+      ...o.headers,
+    },
+    body: typeof o.body === "string" ? o.body : JSON.stringify(o.body),
+  });
+}
+
+function userText(text: string) {
+  return { contents: [{ role: "user", parts: [{ text }] }] };
+}
+
+/** Waits (bounded) until `cond` holds; used for asynchronous server-side bookkeeping, not timing. */
+async function until(cond: () => boolean) {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+Deno.test("429 bodies carry quotaId, quotaValue and RetryInfo; 429s do not count", async () => {
+  const mock = await MockGemini.start();
+  try {
+    mock.setKey("k1", { project: "p", rpm: 2 });
+    mock.setKey("k2", { project: "p" });
+    mock.setKey("k3", { rpd: { "gemini-2.5-flash": 1 } });
+    mock.setKey("k4", { noAccess: ["gemini-2.5-pro"] });
+    assert.equal(
+      (await (await post(mock, FLASH + ":generateContent", { key: "k1", body: userText("a") })).json())
+        .candidates.length,
+      1,
+    );
+    await (await post(mock, FLASH + ":generateContent", { key: "k2", body: userText("a") })).body?.cancel();
+    const res = await post(mock, FLASH + ":generateContent", { key: "k1", body: userText("a") });
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get("content-type"), "application/json; charset=UTF-8");
+    const body = await res.json();
+    assert.equal(body.error.status, "RESOURCE_EXHAUSTED");
+    assert.match(body.error.message, /Please retry in \d+\.\d\ds\.$/);
+    const quota = body.error.details.find((d: { "@type": string }) => d["@type"].endsWith("QuotaFailure"));
+    assert.deepEqual(quota.violations[0], {
+      quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+      quotaId: "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+      quotaDimensions: { location: "global", model: "gemini-2.5-flash" },
+      quotaValue: "2",
+    });
+    const retry = body.error.details.find((d: { "@type": string }) => d["@type"].endsWith("RetryInfo"));
+    assert.match(retry.retryDelay, /^\d+s$/);
+    assert.ok(Number(retry.retryDelay.slice(0, -1)) >= 1);
+    assert.ok(
+      body.error.details.some((d: { "@type": string }) =>
+        d["@type"] === "type.googleapis.com/google.rpc.Help"
+      ),
+    );
+
+    await (await post(mock, FLASH + ":generateContent", { key: "k3", body: userText("a") })).body?.cancel();
+    const day = await (await post(mock, FLASH + ":generateContent", { key: "k3", body: userText("a") }))
+      .json();
+    assert.equal(
+      day.error.details[0].violations[0].quotaId,
+      "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+    );
+
+    const none = await post(mock, "/v1beta/models/gemini-2.5-pro:generateContent", {
+      key: "k4",
+      body: userText("a"),
+    });
+    assert.equal(none.status, 429);
+    assert.equal((await none.json()).error.details[0].violations[0].quotaValue, "0");
+
+    const stats = mock.stats();
+    assert.equal(stats.rateLimited, 3);
+    assert.deepEqual(stats.byKey.k1, { ok: 1, rateLimited: 1, rejected: 0 });
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("key errors: missing, invalid, expired, leaked; key from query is recorded", async () => {
+  const mock = await MockGemini.start();
+  try {
+    mock.setKey("bad", { invalid: true });
+    mock.setKey("old", { expired: true });
+    mock.setKey("leak", { denied: "leaked" });
+    mock.setKey("blk", { denied: "blocked" });
+    const none = await post(mock, FLASH + ":generateContent", { body: userText("a") });
+    assert.equal(none.status, 403);
+    assert.match((await none.json()).error.message, /^Method doesn't allow unregistered callers/);
+    const bad = await post(mock, FLASH + ":generateContent?key=bad", { body: userText("a") });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(await bad.json(), {
+      error: {
+        code: 400,
+        message: "API key not valid. Please pass a valid API key.",
+        status: "INVALID_ARGUMENT",
+        details: [
+          {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            reason: "API_KEY_INVALID",
+            domain: "googleapis.com",
+            metadata: { service: "generativelanguage.googleapis.com" },
+          },
+          {
+            "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+            locale: "en-US",
+            message: "API key not valid. Please pass a valid API key.",
+          },
+        ],
+      },
+    });
+    assert.equal(mock.requests[1].keySource, "query");
+    assert.equal(mock.requests[1].key, "bad");
+    const old = await (await post(mock, FLASH + ":generateContent", { key: "old", body: userText("a") }))
+      .json();
+    assert.equal(old.error.message, "API key expired. Please renew the API key.");
+    const leak = await post(mock, FLASH + ":generateContent", { key: "leak", body: userText("a") });
+    assert.equal(leak.status, 403);
+    assert.equal((await leak.json()).error.status, "PERMISSION_DENIED");
+    const blk =
+      await (await post(mock, FLASH + ":streamGenerateContent", { key: "blk", body: userText("a") })).json();
+    assert.equal(blk.error.details[0].reason, "API_KEY_SERVICE_BLOCKED");
+    assert.match(blk.error.message, /GenerativeService\.StreamGenerateContent are blocked\.$/);
+    assert.equal(mock.stats().byKey.bad.rejected, 1);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("SSE stream: CRLF framing, >=3 deltas, cumulative usage, finishReason last", async () => {
+  const mock = await MockGemini.start();
+  try {
+    const res = await post(mock, FLASH + ":streamGenerateContent?alt=sse", {
+      key: "k",
+      body: userText("hello world"),
+    });
+    assert.equal(res.headers.get("content-type"), "text/event-stream");
+    assert.equal(res.headers.get("content-disposition"), "attachment");
+    assert.equal(res.headers.get("server"), "scaffolding on HTTPServer2");
+    const raw = await res.text();
+    assert.ok(raw.endsWith("\r\n\r\n"));
+    const events = raw.split("\r\n\r\n").filter((e) => e !== "");
+    assert.ok(events.length >= 3);
+    const chunks = events.map((e) => {
+      assert.ok(e.startsWith("data: {"));
+      return JSON.parse(e.slice(6));
+    });
+    const text = chunks.map((c) => c.candidates[0].content.parts[0].text).join("");
+    assert.equal(text, "echo: hello world");
+    const counts = chunks.map((c) => c.usageMetadata.candidatesTokenCount);
+    assert.deepEqual(counts, [...counts].sort((a, b) => a - b));
+    assert.ok(chunks.slice(0, -1).every((c) => c.candidates[0].finishReason === undefined));
+    assert.equal(chunks.at(-1).candidates[0].finishReason, "STOP");
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("JSON-array stream parses and functionCall arrives whole", async () => {
+  const mock = await MockGemini.start();
+  try {
+    const tools = [{
+      functionDeclarations: [{
+        name: "get_weather",
+        parameters: { type: "OBJECT", properties: { city: { type: "STRING" } } },
+      }],
+    }];
+    const res = await post(mock, FLASH + ":streamGenerateContent", {
+      key: "k",
+      body: { ...userText("weather?"), tools },
+    });
+    assert.equal(res.headers.get("content-type"), "application/json; charset=UTF-8");
+    const raw = await res.text();
+    assert.ok(raw.startsWith("[{") && raw.endsWith("}]"));
+    const arr = JSON.parse(raw);
+    assert.deepEqual(arr.at(-1).candidates[0].content.parts.at(-1).functionCall, {
+      name: "get_weather",
+      args: { city: "x" },
+    });
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("aborting a slow stream releases the connection; hang waits for abort", async () => {
+  const mock = await MockGemini.start();
+  try {
+    const ac = new AbortController();
+    const res = await fetch(mock.url + FLASH + ":streamGenerateContent?alt=sse", {
+      method: "POST",
+      headers: { "x-goog-api-key": "k", "x-mock-chunk-delay-ms": "5000" },
+      body: JSON.stringify(userText("one two three four")),
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    assert.ok(new TextDecoder().decode(first.value).startsWith("data: "));
+    assert.equal(mock.liveConnections(), 1);
+    ac.abort();
+    await reader.cancel().catch(() => {});
+    await until(() => mock.liveConnections() === 0);
+    assert.equal(mock.liveConnections(), 0);
+
+    mock.setKey("hang", { hang: true });
+    const ac2 = new AbortController();
+    const pending = post(mock, FLASH + ":generateContent", { key: "hang", body: userText("a") });
+    const hung = fetch(mock.url + FLASH + ":generateContent", {
+      method: "POST",
+      headers: { "x-goog-api-key": "hang" },
+      body: "{}",
+      signal: ac2.signal,
+    }).catch((e) => e);
+    await until(() => mock.liveConnections() === 2);
+    assert.equal(mock.liveConnections(), 2);
+    ac2.abort();
+    assert.ok((await hung) instanceof Error);
+    await until(() => mock.liveConnections() === 1);
+    assert.equal(mock.liveConnections(), 1);
+    await mock.close();
+    assert.equal((await pending).status, 499);
+    await (await pending).body?.cancel();
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("files belong to their key; other keys get 403 on get and in generateContent", async () => {
+  const mock = await MockGemini.start();
+  try {
+    const start = await fetch(mock.url + "/upload/v1beta/files", {
+      method: "POST",
+      headers: {
+        "x-goog-api-key": "owner",
+        "x-goog-upload-protocol": "resumable",
+        "x-goog-upload-command": "start",
+        "x-goog-upload-header-content-type": "text/plain",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ file: { displayName: "notes" } }),
+    });
+    assert.equal(start.headers.get("x-goog-upload-status"), "active");
+    const uploadUrl = start.headers.get("x-goog-upload-url")!;
+    assert.match(uploadUrl, /\/upload\/v1beta\/files\?upload_id=\w+&upload_protocol=resumable$/);
+    await start.body?.cancel();
+    const fin = await fetch(uploadUrl, {
+      method: "POST",
+      headers: { "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
+      body: "hello file",
+    });
+    assert.equal(fin.headers.get("x-goog-upload-status"), "final");
+    const { file } = await fin.json();
+    assert.equal(file.sizeBytes, "10");
+    assert.equal(file.state, "ACTIVE");
+    const id = file.name.slice("files/".length);
+    assert.equal(file.uri, `${mock.url}/v1beta/files/${id}`);
+
+    const mine = await fetch(`${mock.url}/v1beta/files/${id}`, { headers: { "x-goog-api-key": "owner" } });
+    assert.equal(mine.status, 200);
+    await mine.body?.cancel();
+    const theirs = await fetch(`${mock.url}/v1beta/files/${id}`, { headers: { "x-goog-api-key": "other" } });
+    assert.equal(theirs.status, 403);
+    assert.equal(
+      (await theirs.json()).error.message,
+      `You do not have permission to access the File ${id} or it may not exist.`,
+    );
+    const body = {
+      contents: [{
+        role: "user",
+        parts: [{ text: "sum" }, { fileData: { mimeType: "text/plain", fileUri: file.uri } }],
+      }],
+    };
+    const gen = await post(mock, FLASH + ":generateContent", { key: "other", body });
+    assert.equal(gen.status, 403);
+    await gen.body?.cancel();
+    const ok = await post(mock, FLASH + ":generateContent", { key: "owner", body });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("gemini-3 thought signatures are emitted and enforced", async () => {
+  const mock = await MockGemini.start({ functionCallIds: true });
+  try {
+    const path = "/v1beta/models/gemini-3-pro-preview:generateContent";
+    const tools = [{ functionDeclarations: [{ name: "lookup" }, { name: "other" }] }];
+    const first =
+      await (await post(mock, path, { key: "k", body: { ...userText("do it in parallel"), tools } })).json();
+    const parts = first.candidates[0].content.parts;
+    assert.equal(parts.length, 2);
+    assert.equal(typeof parts[0].thoughtSignature, "string");
+    assert.equal(typeof parts[0].functionCall.id, "string");
+    const history = (sig: boolean) => ({
+      tools,
+      contents: [
+        { role: "user", parts: [{ text: "do it" }] },
+        {
+          role: "model",
+          parts: [{
+            functionCall: { name: "lookup", args: {} },
+            ...(sig ? { thoughtSignature: parts[0].thoughtSignature } : {}),
+          }],
+        },
+        { role: "user", parts: [{ functionResponse: { name: "lookup", response: { output: 42 } } }] },
+      ],
+    });
+    const bad = await post(mock, path, { key: "k", body: history(false) });
+    assert.equal(bad.status, 400);
+    const err = await bad.json();
+    assert.equal(err.error.status, "INVALID_ARGUMENT");
+    assert.match(err.error.message, /^Function call is missing a thought_signature in functionCall parts\./);
+    assert.match(err.error.message, /function call `default_api:lookup` , position 2\./);
+    const good = await (await post(mock, path, { key: "k", body: history(true) })).json();
+    assert.equal(good.candidates[0].content.parts[0].text, 'result: [{"output":42}]');
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("models pagination, 404 model, unknown field, transient injection", async () => {
+  const mock = await MockGemini.start();
+  try {
+    const names: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const q = token ? `?pageToken=${encodeURIComponent(token)}` : "";
+      const page =
+        await (await fetch(`${mock.url}/v1beta/models${q}`, { headers: { "x-goog-api-key": "k" } })).json();
+      assert.ok(page.models.length <= 3);
+      names.push(...page.models.map((m: { name: string }) => m.name));
+      token = page.nextPageToken;
+      pages++;
+    } while (token);
+    assert.ok(pages >= 3);
+    assert.ok(names.includes("models/gemini-embedding-001"));
+    assert.equal(new Set(names).size, names.length);
+
+    const missing = await post(mock, "/v1beta/models/nope:generateContent", {
+      key: "k",
+      body: userText("a"),
+    });
+    assert.equal(missing.status, 404);
+    assert.equal(
+      (await missing.json()).error.message,
+      "models/nope is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.",
+    );
+    const unknown = await (await post(mock, FLASH + ":generateContent", {
+      key: "k",
+      body: { ...userText("a"), temperature: 1 },
+    })).json();
+    assert.equal(
+      unknown.error.details[0].fieldViolations[0].description,
+      'Invalid JSON payload received. Unknown name "temperature": Cannot find field.',
+    );
+
+    mock.failNext({ status: 503, model: "gemini-2.5-flash" });
+    const t = await post(mock, FLASH + ":generateContent", { key: "k", body: userText("a") });
+    assert.equal(t.status, 503);
+    assert.deepEqual(await t.json(), {
+      error: {
+        code: 503,
+        message: "The model is overloaded. Please try again later.",
+        status: "UNAVAILABLE",
+      },
+    });
+    const after = await post(mock, FLASH + ":generateContent", { key: "k", body: userText("a") });
+    assert.equal(after.status, 200);
+    await after.body?.cancel();
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("@google/genai SDK works directly against the mock", async () => {
+  const mock = await MockGemini.start();
+  try {
+    const ai = new GoogleGenAI({ apiKey: "sdk-key", httpOptions: { baseUrl: mock.url } });
+    const res = await ai.models.generateContent({ model: "gemini-2.5-flash", contents: "hi there" });
+    assert.equal(res.text, "echo: hi there");
+    let streamed = "";
+    for await (
+      const chunk of await ai.models.generateContentStream({ model: "gemini-2.5-flash", contents: "a b c" })
+    ) {
+      streamed += chunk.text ?? "";
+    }
+    assert.equal(streamed, "echo: a b c");
+    const models: string[] = [];
+    for await (const m of await ai.models.list()) models.push(m.name ?? "");
+    assert.ok(models.includes("models/imagen-4.0-generate-001"));
+    const file = await ai.files.upload({ file: new Blob(["some text"]), config: { mimeType: "text/plain" } });
+    assert.equal(file.sizeBytes, "9");
+    assert.equal(file.mimeType, "text/plain");
+    const got = await ai.files.get({ name: file.name! });
+    assert.equal(got.name, file.name);
+    assert.ok(mock.requests.every((r) => r.key === null || r.key === "sdk-key"));
+    assert.ok(mock.requests.some((r) => r.keySource === "header"));
+  } finally {
+    await mock.close();
+  }
+});

@@ -1,0 +1,121 @@
+/**
+ * Public and internal types of the mock Gemini upstream.
+ *
+ * @module
+ */
+
+import type { QuotaCounter, QuotaSpec } from "./mock_gemini_limits.ts";
+import type { Json } from "./mock_gemini_util.ts";
+
+/** How the mock treats one API key. Unknown keys behave as valid unlimited keys. */
+export interface MockKeyBehavior extends QuotaSpec {
+  /** Keys with the same project share rate-limit counters, files and caches (quota is per project). */
+  project?: string;
+  /** 400 INVALID_ARGUMENT, ErrorInfo API_KEY_INVALID, "API key not valid. ...". */
+  invalid?: boolean;
+  /** Same shape as `invalid`, message "API key expired. Please renew the API key.". */
+  expired?: boolean;
+  /** 403 PERMISSION_DENIED variants (blocked => ErrorInfo API_KEY_SERVICE_BLOCKED). */
+  denied?: "suspended" | "leaked" | "blocked";
+  /** Never answers (until the request is aborted or the mock closes). */
+  hang?: boolean;
+}
+
+/** Options of `MockGemini.start`. */
+export interface MockOptions {
+  /** Length of a rate "minute" in ms (default 60000). */
+  minuteMs?: number;
+  /** Delay between stream chunks in ms (default 0); header `x-mock-chunk-delay-ms` overrides per request. */
+  chunkDelayMs?: number;
+  /** Models page size when the client sends none (default 3). */
+  pageSize?: number;
+  /** When true, generated functionCall parts carry an `id` (like Gemini 3 does). Default false. */
+  functionCallIds?: boolean;
+}
+
+/** One request as the mock received it. */
+export interface RecordedRequest {
+  method: string;
+  /** Path without query, e.g. `/v1beta/models/gemini-2.5-flash:generateContent`. */
+  path: string;
+  query: URLSearchParams;
+  headers: Headers;
+  /** The API key from `x-goog-api-key` (preferred) or `?key=`. */
+  key: string | null;
+  /** Where the key came from. */
+  keySource: "header" | "query" | null;
+  bodyText: string;
+  /** Parsed body when it was valid JSON. */
+  json?: unknown;
+  /** Bare model id for `models/{model}...` routes. */
+  model?: string;
+}
+
+/** Counters of model calls (POST models/{model}:method). */
+export interface MockStats {
+  ok: number;
+  rateLimited: number;
+  byKey: Record<string, { ok: number; rateLimited: number; rejected: number }>;
+}
+
+/** A transient failure queued by `failNext`. */
+export interface Injection {
+  status: 500 | 503 | 504;
+  remaining: number;
+  key?: string;
+  model?: string;
+}
+
+/** A file being uploaded through a resumable session. */
+export interface UploadSession {
+  owner: string;
+  displayName?: string;
+  mimeType: string;
+  chunks: Uint8Array[];
+  size: number;
+}
+
+/** Everything the route handlers share. */
+export interface MockState {
+  readonly url: string;
+  readonly options: Required<MockOptions>;
+  readonly quotas: QuotaCounter;
+  /** Aborted when the mock closes (ends hangs and streams). */
+  readonly closing: AbortSignal;
+  readonly files: Map<string, { owner: string; resource: Json }>;
+  readonly uploads: Map<string, UploadSession>;
+  readonly caches: Map<string, { owner: string; resource: Json }>;
+  readonly batches: Map<string, { owner: string; operation: Json }>;
+  /** Thought signatures the mock handed out (valid in later requests). */
+  readonly signatures: Set<string>;
+}
+
+/** Per-request data given to a route handler. */
+export interface RouteContext {
+  readonly req: Request;
+  readonly url: URL;
+  /** `v1`, `v1beta` or `v1alpha`. */
+  readonly version: string;
+  /** Values of the `{name}` placeholders of the route path. */
+  readonly params: Record<string, string>;
+  readonly key: string | null;
+  /** Owner of resources and quota bucket: the key's project, or the key itself. */
+  readonly owner: string;
+  readonly behavior: MockKeyBehavior;
+  readonly bodyBytes: Uint8Array;
+  readonly json: unknown;
+  readonly jsonError?: string;
+  readonly state: MockState;
+  /** Call when the handler returns a streaming body: the stream calls `release` itself when done. */
+  keepOpen(): () => void;
+}
+
+/** One entry of the route table. */
+export interface Route {
+  method: string;
+  /** Path after the version, with `{name}` placeholders, e.g. `/models/{model}`. */
+  path: string;
+  /** Route lives under `/upload/{version}`. */
+  upload?: boolean;
+  handle(ctx: RouteContext): Response | Promise<Response>;
+}
