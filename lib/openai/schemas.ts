@@ -163,14 +163,33 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   );
 }
 
+type Issue = z.core.$ZodIssue;
+
+/** For union failures, the issue from the branch that got furthest (longest path), else the issue itself. */
+function deepestIssue(issue: Issue, base: PropertyKey[] = []): { issue: Issue; path: PropertyKey[] } {
+  const path = [...base, ...issue.path];
+  if (issue.code !== "invalid_union" || !issue.errors.length) return { issue, path };
+  const candidates = issue.errors.filter((b) => b.length).map((b) => deepestIssue(b[0], path));
+  candidates.sort((a, b) => b.path.length - a.path.length);
+  return candidates[0] && candidates[0].path.length > path.length ? candidates[0] : { issue, path };
+}
+
 /** Validates `value` with `schema`; throws a 400 `GatewayError` naming the first bad field. */
 export function parseOpenAI<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const param = formatPath(issue.path);
-  throw new GatewayError(400, `Invalid value for '${param || "body"}': ${issue.message}.`, {
+  const { issue, path } = deepestIssue(r.error.issues[0]);
+  const param = formatPath(path);
+  const missing = issue.code === "invalid_type" && issue.message.endsWith("received undefined");
+  const message = missing
+    ? `Missing required parameter: '${param}'.`
+    : `Invalid value for '${param || "body"}': ${issue.message}.`;
+  throw new GatewayError(400, message, {
     param: param || undefined,
-    code: issue.code === "invalid_union" || issue.code === "invalid_value" ? "invalid_value" : "invalid_type",
+    code: missing
+      ? "missing_required_parameter"
+      : issue.code === "invalid_type"
+      ? "invalid_type"
+      : "invalid_value",
   });
 }

@@ -1,0 +1,542 @@
+import assert from "node:assert/strict";
+import { GatewayError } from "../lib/http/errors.ts";
+import { base64ToBytes, floatsToBase64 } from "../lib/openai/base64.ts";
+import { DUMMY_THOUGHT_SIGNATURE, mapChatRequest } from "../lib/openai/chat_request.ts";
+import { mapChatResponse } from "../lib/openai/chat_response.ts";
+import { translateChatStream } from "../lib/openai/chat_stream.ts";
+import { toOpenAIError } from "../lib/openai/errors.ts";
+import { ASPECT_RATIOS, aspectRatioFor } from "../lib/openai/images.ts";
+import { chatRequestSchema, parseOpenAI } from "../lib/openai/schemas.ts";
+import { decodeToolCallId, encodeToolCallId } from "../lib/openai/tool_ids.ts";
+
+const chat = (body: Record<string, unknown>) =>
+  mapChatRequest(parseOpenAI(chatRequestSchema, { model: "gemini-2.5-flash", ...body }), {
+    fetchImage: (url) => Promise.resolve({ mimeType: "image/png", data: `fetched:${url}` }),
+  });
+
+Deno.test("messages: system/developer in order, roles, tool turns with looked-up names", async () => {
+  const m = await chat({
+    messages: [
+      { role: "system", content: "A" },
+      { role: "user", content: "hi" },
+      { role: "developer", content: [{ type: "text", text: "B" }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "t1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+          { id: "t2", type: "function", function: { name: "get_time", arguments: "{}" } },
+        ],
+      },
+      { role: "tool", tool_call_id: "t1", content: '{"temp":3}' },
+      { role: "tool", tool_call_id: "t2", content: "noon" },
+      { role: "assistant", content: "It is 3 degrees." },
+    ],
+  });
+  assert.deepEqual(m.body.systemInstruction, { role: "user", parts: [{ text: "A" }, { text: "B" }] });
+  assert.deepEqual(m.body.contents.map((c) => c.role), ["user", "model", "user", "model"]);
+  assert.deepEqual(m.body.contents[1].parts, [
+    { functionCall: { name: "get_weather", args: { city: "Oslo" } } },
+    { functionCall: { name: "get_time", args: {} } },
+  ]);
+  assert.deepEqual(m.body.contents[2].parts, [
+    { functionResponse: { name: "get_weather", response: { result: { temp: 3 } } } },
+    { functionResponse: { name: "get_time", response: { result: "noon" } } },
+  ]);
+});
+
+Deno.test("messages: unknown tool_call_id is a 400 naming the field", async () => {
+  await assert.rejects(
+    chat({
+      messages: [{ role: "user", content: "x" }, { role: "tool", tool_call_id: "nope", content: "1" }],
+    }),
+    (e: unknown) =>
+      e instanceof GatewayError && e.status === 400 && e.options.param === "messages[1].tool_call_id",
+  );
+});
+
+Deno.test("content parts: data URL, fetched URL, audio, files", async () => {
+  const m = await chat({
+    messages: [{
+      role: "user",
+      content: [
+        { type: "text", text: "look" },
+        { type: "image_url", image_url: { url: "data:image/jpeg;base64,AAAA" } },
+        { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+        { type: "input_audio", input_audio: { data: "BBBB", format: "wav" } },
+        { type: "file", file: { file_data: "data:application/pdf;base64,CCCC" } },
+        { type: "file", file: { file_data: "DDDD", filename: "x.pdf" } },
+        { type: "file", file: { file_id: "files/abc123" } },
+      ],
+    }],
+  });
+  assert.deepEqual(m.body.contents[0].parts, [
+    { text: "look" },
+    { inlineData: { mimeType: "image/jpeg", data: "AAAA" } },
+    { inlineData: { mimeType: "image/png", data: "fetched:https://example.com/a.png" } },
+    { inlineData: { mimeType: "audio/wav", data: "BBBB" } },
+    { inlineData: { mimeType: "application/pdf", data: "CCCC" } },
+    { inlineData: { mimeType: "application/pdf", data: "DDDD" } },
+    { fileData: { fileUri: "https://generativelanguage.googleapis.com/v1beta/files/abc123" } },
+  ]);
+});
+
+Deno.test("content parts: failing image download is a 400 with the part path", async () => {
+  const req = parseOpenAI(chatRequestSchema, {
+    model: "gemini-2.5-flash",
+    messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "http://x/y.png" } }] }],
+  });
+  await assert.rejects(
+    mapChatRequest(req, { fetchImage: () => Promise.reject(new Error("too big")) }),
+    (e: unknown) =>
+      e instanceof GatewayError && e.status === 400 && e.options.param === "messages[0].content[0]",
+  );
+});
+
+Deno.test("tools and tool_choice", async () => {
+  const tools = [{
+    type: "function",
+    function: { name: "f", description: "d", strict: true, parameters: { type: "object", strict: true } },
+  }];
+  const base = { messages: [{ role: "user", content: "x" }], tools };
+  const req = await chat({ ...base, tool_choice: "required" });
+  assert.deepEqual(req.body.tools, [{
+    functionDeclarations: [{ name: "f", description: "d", parametersJsonSchema: { type: "object" } }],
+  }]);
+  assert.deepEqual(req.body.toolConfig, { functionCallingConfig: { mode: "ANY" } });
+  assert.deepEqual((await chat({ ...base, tool_choice: "none" })).body.toolConfig?.functionCallingConfig, {
+    mode: "NONE",
+  });
+  assert.deepEqual(
+    (await chat({ ...base, tool_choice: { type: "function", function: { name: "f" } } })).body.toolConfig,
+    { functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["f"] } },
+  );
+});
+
+Deno.test("generation config table; OpenAI-only fields dropped", async () => {
+  const m = await chat({
+    messages: [{ role: "user", content: "x" }],
+    temperature: 0.2,
+    top_p: 0.9,
+    n: 2,
+    stop: "END",
+    max_tokens: 50,
+    max_completion_tokens: 100,
+    seed: 7,
+    presence_penalty: 1,
+    frequency_penalty: 1,
+    user: "u",
+    response_format: { type: "json_schema", json_schema: { name: "s", schema: { type: "object" } } },
+  });
+  assert.deepEqual(m.body.generationConfig, {
+    temperature: 0.2,
+    topP: 0.9,
+    candidateCount: 2,
+    stopSequences: ["END"],
+    maxOutputTokens: 100,
+    seed: 7,
+    responseMimeType: "application/json",
+    responseJsonSchema: { type: "object" },
+  });
+  assert.equal(JSON.stringify(m.body).includes("enalty"), false);
+});
+
+Deno.test("reasoning_effort per model family and extra_body.google", async () => {
+  const msgs = [{ role: "user", content: "x" }];
+  const g3 = await chat({ model: "gemini-3-flash-preview", messages: msgs, reasoning_effort: "minimal" });
+  assert.deepEqual(g3.body.generationConfig?.thinkingConfig, {
+    thinkingLevel: "MINIMAL",
+    includeThoughts: true,
+  });
+  assert.equal(g3.includeThoughts, true);
+  const pro3 = await chat({
+    model: "models/gemini-3-pro-preview",
+    messages: msgs,
+    reasoning_effort: "medium",
+  });
+  assert.equal(pro3.model, "gemini-3-pro-preview");
+  assert.equal(pro3.body.generationConfig?.thinkingConfig?.thinkingLevel, "HIGH");
+  const pro = await chat({ model: "gemini-2.5-pro", messages: msgs, reasoning_effort: "none" });
+  assert.deepEqual(pro.body.generationConfig?.thinkingConfig, { thinkingBudget: 128 });
+  const flash = await chat({ messages: msgs, reasoning_effort: "none" });
+  assert.deepEqual(flash.body.generationConfig?.thinkingConfig, { thinkingBudget: 0 });
+  assert.equal(flash.includeThoughts, false);
+  const high = await chat({ messages: msgs, reasoning_effort: "high" });
+  assert.deepEqual(high.body.generationConfig?.thinkingConfig, {
+    thinkingBudget: 24576,
+    includeThoughts: true,
+  });
+  const extra = await chat({
+    messages: msgs,
+    extra_body: {
+      google: {
+        thinking_config: { thinking_budget: 800, include_thoughts: true },
+        safety_settings: [{ category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_NONE" }],
+        cached_content: "cachedContents/abc",
+      },
+    },
+  });
+  assert.deepEqual(extra.body.generationConfig?.thinkingConfig, {
+    thinkingBudget: 800,
+    includeThoughts: true,
+  });
+  assert.equal(extra.includeThoughts, true);
+  assert.deepEqual(extra.body.safetySettings, [{
+    category: "HARM_CATEGORY_HARASSMENT",
+    threshold: "BLOCK_NONE",
+  }]);
+  assert.equal(extra.body.cachedContent, "cachedContents/abc");
+  assert.equal("google" in extra.body || "extra_body" in extra.body, false);
+  await assert.rejects(chat({ messages: msgs, reasoning_effort: "extreme" }), GatewayError);
+});
+
+Deno.test("tool call id codec round-trips Gemini id and signature; foreign ids decode to nothing", () => {
+  const sig = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(300))));
+  const id = encodeToolCallId({ geminiId: "fc-123", signature: sig });
+  assert.match(id, /^call_[A-Za-z0-9]{12}_[A-Za-z0-9_-]+$/);
+  assert.deepEqual(decodeToolCallId(id), { geminiId: "fc-123", signature: sig });
+  assert.deepEqual(decodeToolCallId(encodeToolCallId({ signature: "not base64!" })), {
+    signature: "not base64!",
+  });
+  assert.match(encodeToolCallId({}), /^call_[A-Za-z0-9]{12}$/);
+  assert.deepEqual(decodeToolCallId("call_abc"), {});
+  assert.deepEqual(decodeToolCallId("toolu_01XYZ"), {});
+});
+
+Deno.test("thought signature round trip through the tool call id only", async () => {
+  const sig = "c2lnbmF0dXJlLWJ5dGVz";
+  const res = mapChatResponse({
+    candidates: [{
+      content: {
+        role: "model",
+        parts: [
+          { functionCall: { id: "g1", name: "f", args: { a: 1 } }, thoughtSignature: sig },
+          { functionCall: { id: "g2", name: "f", args: { a: 2 } } },
+        ],
+      },
+      finishReason: "STOP",
+    }],
+  }, { model: "gemini-3-pro-preview" });
+  const calls = res.choices[0].message.tool_calls as Array<
+    { id: string; function: { name: string; arguments: string }; extra_content?: unknown }
+  >;
+  assert.equal(res.choices[0].finish_reason, "tool_calls");
+  assert.deepEqual(calls[0].extra_content, { google: { thought_signature: sig } });
+  assert.equal(calls[1].extra_content, undefined);
+  // A client that drops unknown fields sends back only id/type/function.
+  const history = calls.map(({ id, function: f }) => ({ id, type: "function", function: f }));
+  const m = await chat({
+    model: "gemini-3-pro-preview",
+    messages: [
+      { role: "user", content: "x" },
+      { role: "assistant", content: null, tool_calls: history },
+      { role: "tool", tool_call_id: calls[0].id, content: "1" },
+      { role: "tool", tool_call_id: calls[1].id, content: "2" },
+    ],
+  });
+  assert.deepEqual(m.body.contents[1].parts, [
+    { functionCall: { id: "g1", name: "f", args: { a: 1 } }, thoughtSignature: sig },
+    { functionCall: { id: "g2", name: "f", args: { a: 2 } } },
+  ]);
+  assert.deepEqual(m.body.contents[2].parts?.map((p) => p.functionResponse?.id), ["g1", "g2"]);
+});
+
+Deno.test("extra_content signature wins; Gemini 3 gets the dummy signature for foreign history", async () => {
+  const tool_calls = [{
+    id: "call_foreign",
+    type: "function",
+    function: { name: "f", arguments: "{}" },
+  }];
+  const msgs = (tc: unknown[]) => [
+    { role: "user", content: "x" },
+    { role: "assistant", tool_calls: tc },
+    { role: "tool", tool_call_id: "call_foreign", content: "ok" },
+  ];
+  const g3 = await chat({ model: "gemini-3-flash-preview", messages: msgs(tool_calls) });
+  assert.deepEqual(g3.body.contents[1].parts?.[0], {
+    functionCall: { name: "f", args: {} },
+    thoughtSignature: DUMMY_THOUGHT_SIGNATURE,
+  });
+  const g25 = await chat({ messages: msgs(tool_calls) });
+  assert.equal(g25.body.contents[1].parts?.[0].thoughtSignature, undefined);
+  const withExtra = await chat({
+    model: "gemini-3-flash-preview",
+    messages: msgs([{ ...tool_calls[0], extra_content: { google: { thought_signature: "U0lH" } } }]),
+  });
+  assert.equal(withExtra.body.contents[1].parts?.[0].thoughtSignature, "U0lH");
+});
+
+Deno.test("response mapping: text, thoughts, images, finish reasons, usage", () => {
+  const res = mapChatResponse({
+    candidates: [
+      {
+        content: {
+          role: "model",
+          parts: [{ text: "thinking...", thought: true }, { text: "Hello" }, {
+            inlineData: { mimeType: "image/png", data: "QUJD" },
+          }],
+        },
+        finishReason: "MAX_TOKENS",
+      },
+      { index: 1, content: { role: "model", parts: [{ text: "x" }] }, finishReason: "PROHIBITED_CONTENT" },
+      { index: 2, content: { role: "model", parts: [{ text: "y" }] }, finishReason: "SOMETHING_NEW" },
+    ],
+    usageMetadata: {
+      promptTokenCount: 10,
+      cachedContentTokenCount: 4,
+      candidatesTokenCount: 5,
+      thoughtsTokenCount: 7,
+      totalTokenCount: 22,
+    },
+  }, { model: "my-alias", includeThoughts: true });
+  assert.match(res.id, /^chatcmpl-/);
+  assert.equal(res.model, "my-alias");
+  assert.equal(res.choices[0].message.content, "Hello![image](data:image/png;base64,QUJD)");
+  assert.equal(res.choices[0].message.reasoning_content, "thinking...");
+  assert.deepEqual(res.choices.map((c) => c.finish_reason), ["length", "content_filter", "stop"]);
+  assert.deepEqual(res.usage, {
+    prompt_tokens: 10,
+    completion_tokens: 12,
+    total_tokens: 22,
+    prompt_tokens_details: { cached_tokens: 4 },
+    completion_tokens_details: { reasoning_tokens: 7 },
+  });
+  const hidden = mapChatResponse({
+    candidates: [{ content: { parts: [{ text: "t", thought: true }, { text: "a" }] } }],
+  }, {
+    model: "m",
+  });
+  assert.equal(hidden.choices[0].message.reasoning_content, undefined);
+  assert.equal(hidden.choices[0].message.content, "a");
+});
+
+Deno.test("response mapping: blocked prompt and grounding", () => {
+  const blocked = mapChatResponse({ promptFeedback: { blockReason: "SAFETY" } }, { model: "m" });
+  assert.deepEqual(blocked.choices[0].finish_reason, "content_filter");
+  assert.equal(blocked.choices[0].message.content, "");
+  const grounded = mapChatResponse({
+    candidates: [{
+      content: { parts: [{ text: "Zürich is big." }] },
+      finishReason: "STOP",
+      groundingMetadata: {
+        groundingChunks: [{ web: { uri: "https://a.example", title: "A" } }, {
+          web: { uri: "https://b.example" },
+        }],
+        groundingSupports: [{
+          segment: { startIndex: 0, endIndex: 15, text: "Zürich is big." },
+          groundingChunkIndices: [0, 1],
+        }],
+      },
+    }],
+  }, { model: "m", searchLinks: true });
+  const msg = grounded.choices[0].message;
+  assert.equal(
+    msg.content,
+    "Zürich is big.\n\nSources:\n1. [A](https://a.example)\n2. [https://b.example](https://b.example)",
+  );
+  assert.deepEqual(msg.annotations, [
+    {
+      type: "url_citation",
+      url_citation: { url: "https://a.example", title: "A", start_index: 0, end_index: 14 },
+    },
+    {
+      type: "url_citation",
+      url_citation: { url: "https://b.example", title: "https://b.example", start_index: 0, end_index: 14 },
+    },
+  ]);
+});
+
+function sse(events: unknown[]): ReadableStream<Uint8Array> {
+  const text = events.map((e) => `data: ${typeof e === "string" ? e : JSON.stringify(e)}\r\n\r\n`).join("");
+  // Split at awkward places to exercise the parser's buffering.
+  const bytes = new TextEncoder().encode(text);
+  return ReadableStream.from([bytes.slice(0, 7), bytes.slice(7, 50), bytes.slice(50)]);
+}
+
+async function frames(
+  stream: ReadableStream<Uint8Array>,
+): Promise<Array<Record<string, unknown> | "[DONE]">> {
+  const text = await new Response(stream).text();
+  assert.ok(text.endsWith("\n\n"));
+  return text.split("\n\n").filter(Boolean).map((f) => {
+    assert.ok(f.startsWith("data: "), f);
+    const d = f.slice(6);
+    return d === "[DONE]" ? "[DONE]" : JSON.parse(d);
+  });
+}
+
+Deno.test("stream translation: CRLF framing, deltas, tool calls, usage chunk, [DONE]", async () => {
+  const usage = { promptTokenCount: 3, candidatesTokenCount: 4, thoughtsTokenCount: 2, totalTokenCount: 9 };
+  const out = await frames(translateChatStream(
+    sse([
+      {
+        candidates: [{ content: { role: "model", parts: [{ text: "plan", thought: true }] } }],
+        usageMetadata: usage,
+      },
+      { candidates: [{ content: { role: "model", parts: [{ text: "Hel" }] } }], usageMetadata: usage },
+      { candidates: [{ content: { role: "model", parts: [{ text: "lo" }] } }], usageMetadata: usage },
+      {
+        candidates: [{
+          content: {
+            role: "model",
+            parts: [
+              { functionCall: { name: "a", args: { x: 1 } }, thoughtSignature: "U0lH" },
+              { functionCall: { name: "b", args: {} } },
+            ],
+          },
+          finishReason: "STOP",
+        }],
+        usageMetadata: usage,
+      },
+    ]),
+    { model: "client-model", includeThoughts: true, includeUsage: true },
+  ));
+  const deltas = out.slice(0, -2).map((f) => (f as { choices: Array<{ delta: unknown }> }).choices[0].delta);
+  assert.deepEqual(deltas.slice(0, 4), [
+    { role: "assistant", content: "" },
+    { reasoning_content: "plan" },
+    { content: "Hel" },
+    { content: "lo" },
+  ]);
+  const tc = deltas.slice(4, 6).map((d) =>
+    (d as { tool_calls: Array<Record<string, unknown>> }).tool_calls[0]
+  );
+  assert.deepEqual(tc.map((t) => t.index), [0, 1]);
+  assert.deepEqual(tc.map((t) => (t.function as { name: string }).name), ["a", "b"]);
+  assert.equal((tc[0].function as { arguments: string }).arguments, '{"x":1}');
+  assert.equal(decodeToolCallId(tc[0].id as string).signature, "U0lH");
+  const finish = out[out.length - 3] as { choices: Array<{ finish_reason: string; delta: unknown }> };
+  assert.deepEqual(finish.choices[0], { index: 0, delta: {}, logprobs: null, finish_reason: "tool_calls" });
+  const usageChunk = out[out.length - 2] as { choices: unknown[]; usage: { completion_tokens: number } };
+  assert.deepEqual(usageChunk.choices, []);
+  assert.equal(usageChunk.usage.completion_tokens, 6);
+  assert.equal(out[out.length - 1], "[DONE]");
+  const ids = new Set(out.slice(0, -1).map((f) => (f as { id: string }).id));
+  assert.equal(ids.size, 1);
+  assert.ok(out.slice(0, -2).every((f) => (f as { usage: unknown }).usage === null));
+  assert.ok(out.slice(0, -1).every((f) => (f as { model: string }).model === "client-model"));
+});
+
+Deno.test("stream translation: thoughts hidden without includeThoughts; no usage chunk by default", async () => {
+  const out = await frames(translateChatStream(
+    sse([{
+      candidates: [{
+        content: { parts: [{ text: "t", thought: true }, { text: "a" }] },
+        finishReason: "STOP",
+      }],
+    }]),
+    { model: "m" },
+  ));
+  assert.equal(out.length, 4);
+  assert.deepEqual((out[1] as { choices: Array<{ delta: unknown }> }).choices[0].delta, { content: "a" });
+  assert.equal("usage" in (out[2] as object), false);
+});
+
+Deno.test("stream translation: upstream error event becomes an OpenAI error event and ends the stream", async () => {
+  const out = await frames(translateChatStream(
+    sse([
+      { candidates: [{ content: { parts: [{ text: "a" }] } }] },
+      { error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } },
+      { candidates: [{ content: { parts: [{ text: "never" }] } }] },
+    ]),
+    { model: "m" },
+  ));
+  const last = out[out.length - 1] as { error: { message: string; type: string } };
+  assert.equal(last.error.message, "The model is overloaded.");
+  assert.equal(last.error.type, "server_error");
+  assert.equal(out.includes("[DONE]"), false);
+  assert.equal(JSON.stringify(out).includes("never"), false);
+});
+
+Deno.test("stream translation: blocked prompt yields a content_filter choice", async () => {
+  const out = await frames(
+    translateChatStream(sse([{ promptFeedback: { blockReason: "SAFETY" } }]), { model: "m" }),
+  );
+  assert.equal(
+    (out[1] as { choices: Array<{ finish_reason: string }> }).choices[0].finish_reason,
+    "content_filter",
+  );
+});
+
+Deno.test("base64 embeddings are little-endian float32", () => {
+  const values = [0.5, -1.25, 3];
+  const bytes = base64ToBytes(floatsToBase64(values));
+  const view = new DataView(bytes.buffer);
+  assert.deepEqual([0, 1, 2].map((i) => view.getFloat32(i * 4, true)), values);
+});
+
+Deno.test("error mapping: 429 keeps Retry-After, invalid key -> 401, 404, 5xx", () => {
+  const upstream429 = {
+    error: {
+      code: 429,
+      message: "You exceeded your current quota.",
+      status: "RESOURCE_EXHAUSTED",
+      details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "47.2s" }],
+    },
+  };
+  const e429 = toOpenAIError(new GatewayError(429, "rate limited", { upstream: upstream429 }));
+  assert.equal(e429.status, 429);
+  assert.equal(e429.headers["retry-after"], "48");
+  assert.deepEqual(e429.body.error, {
+    message: "You exceeded your current quota.",
+    type: "requests",
+    param: null,
+    code: "rate_limit_exceeded",
+  });
+  const kept = toOpenAIError(
+    new GatewayError(429, "x", { headers: { "Retry-After": "5" }, upstream: upstream429 }),
+  );
+  assert.equal(kept.headers["Retry-After"], "5");
+  assert.equal(kept.headers["retry-after"], undefined);
+  const badKey = toOpenAIError(
+    new GatewayError(400, "bad", {
+      upstream: {
+        error: {
+          code: 400,
+          message: "API key not valid.",
+          status: "INVALID_ARGUMENT",
+          details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID" }],
+        },
+      },
+    }),
+  );
+  assert.equal(badKey.status, 401);
+  assert.equal(badKey.body.error.code, "invalid_api_key");
+  assert.equal(toOpenAIError(new GatewayError(404, "no model")).body.error.code, "model_not_found");
+  const e500 = toOpenAIError(new Error("boom"));
+  assert.equal(e500.status, 500);
+  assert.equal(e500.body.error.type, "server_error");
+});
+
+Deno.test("schema validation names the offending field", () => {
+  assert.throws(
+    () => parseOpenAI(chatRequestSchema, { model: "m", messages: [{ role: "user", content: 5 }] }),
+    (e: unknown) =>
+      e instanceof GatewayError && e.status === 400 && e.options.param === "messages[0].content",
+  );
+  assert.throws(
+    () =>
+      parseOpenAI(chatRequestSchema, {
+        model: "m",
+        messages: [{ role: "user", content: "x" }],
+        temperature: "hot",
+      }),
+    (e: unknown) => e instanceof GatewayError && e.options.param === "temperature",
+  );
+  const ok = parseOpenAI(chatRequestSchema, {
+    model: "m",
+    messages: [{ role: "user", content: "x" }],
+    foo: 1,
+  });
+  assert.equal((ok as Record<string, unknown>).foo, 1);
+});
+
+Deno.test("image sizes map to the closest supported aspect ratio", () => {
+  assert.equal(aspectRatioFor("1024x1024", ASPECT_RATIOS.imagen), "1:1");
+  assert.equal(aspectRatioFor("1792x1024", ASPECT_RATIOS.imagen), "16:9");
+  assert.equal(aspectRatioFor("1024x1792", ASPECT_RATIOS.imagen), "9:16");
+  assert.equal(aspectRatioFor("1536x1024", ASPECT_RATIOS.imagen), "4:3");
+  assert.equal(aspectRatioFor("1536x1024", ASPECT_RATIOS.gemini), "3:2");
+  assert.equal(aspectRatioFor("auto", ASPECT_RATIOS.gemini), undefined);
+  assert.throws(() => aspectRatioFor("big", ASPECT_RATIOS.gemini), GatewayError);
+});

@@ -1,0 +1,263 @@
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { GatewayError } from "../lib/http/errors.ts";
+import { base64ToBytes } from "../lib/openai/base64.ts";
+import type { ForwardRequest, ForwardResult } from "../lib/pipeline/types.ts";
+import { createOpenAIRoutes, type OpenAIRouteDeps, type OpenAIVariables } from "../routes/openai.ts";
+
+type Handler = (req: ForwardRequest) => Response | Promise<Response>;
+
+/** A parent app like main's: token middleware, routes mounted at /v1, fake forward recording calls. */
+function setup(handler: Handler, extra: Partial<OpenAIRouteDeps> = {}) {
+  const calls: Array<ForwardRequest & { json?: Record<string, unknown> }> = [];
+  const forward = async (req: ForwardRequest): Promise<ForwardResult> => {
+    const json = req.body ? JSON.parse(new TextDecoder().decode(req.body)) : undefined;
+    calls.push({ ...req, json });
+    return { response: await handler(req), keyId: "k1", attempts: 1 };
+  };
+  const app = new Hono<{ Variables: OpenAIVariables }>();
+  app.use("*", async (c, next) => {
+    c.set("tokenName", "tester");
+    await next();
+  });
+  app.route("/v1", createOpenAIRoutes({ forward, ...extra }));
+  const post = (path: string, body: unknown) =>
+    app.request(`/v1${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  return { app, calls, post };
+}
+
+const json = (v: unknown) =>
+  new Response(JSON.stringify(v), { headers: { "content-type": "application/json" } });
+
+Deno.test("POST /chat/completions maps request and response", async () => {
+  const { calls, post } = setup(() =>
+    json({
+      candidates: [{ content: { role: "model", parts: [{ text: "Hi!" }] }, finishReason: "STOP" }],
+      usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 1, totalTokenCount: 3 },
+    })
+  );
+  const res = await post("/chat/completions", {
+    model: "models/gemini-2.5-flash",
+    messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Hello" }],
+    temperature: 0.5,
+    presence_penalty: 0.3,
+  });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.object, "chat.completion");
+  assert.equal(body.model, "models/gemini-2.5-flash");
+  assert.equal(body.choices[0].message.content, "Hi!");
+  assert.equal(body.choices[0].finish_reason, "stop");
+  assert.equal(body.usage.total_tokens, 3);
+  assert.equal(calls.length, 1);
+  const call = calls[0];
+  assert.equal(call.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+  assert.equal(call.method, "POST");
+  assert.equal(call.model, "gemini-2.5-flash");
+  assert.equal(call.route, "openai");
+  assert.equal(call.tokenName, "tester");
+  assert.ok(call.signal);
+  assert.deepEqual(call.json, {
+    contents: [{ role: "user", parts: [{ text: "Hello" }] }],
+    systemInstruction: { role: "user", parts: [{ text: "Be brief." }] },
+    generationConfig: { temperature: 0.5 },
+  });
+});
+
+Deno.test("POST /chat/completions streams OpenAI chunks", async () => {
+  const sseText = [
+    { candidates: [{ content: { role: "model", parts: [{ text: "Hel" }] } }] },
+    { candidates: [{ content: { role: "model", parts: [{ text: "lo" }] }, finishReason: "STOP" }] },
+  ].map((e) => `data: ${JSON.stringify(e)}\r\n\r\n`).join("");
+  const { calls, post } = setup(() =>
+    new Response(sseText, { headers: { "content-type": "text/event-stream" } })
+  );
+  const res = await post("/chat/completions", {
+    model: "gemini-2.5-flash",
+    messages: [{ role: "user", content: "Hello" }],
+    stream: true,
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/event-stream");
+  assert.equal(res.headers.get("cache-control"), "no-cache");
+  const text = await res.text();
+  const events = text.split("\n\n").filter(Boolean).map((f) => f.replace(/^data: /, ""));
+  assert.equal(events.at(-1), "[DONE]");
+  const content = events.slice(0, -1).map((e) => JSON.parse(e).choices[0].delta.content ?? "").join("");
+  assert.equal(content, "Hello");
+  assert.equal(calls[0].path, "/v1beta/models/gemini-2.5-flash:streamGenerateContent");
+  assert.equal(calls[0].query?.get("alt"), "sse");
+  assert.equal(calls[0].stream, true);
+});
+
+Deno.test("upstream 429 becomes an OpenAI rate-limit error with Retry-After", async () => {
+  const { post } = setup(() => {
+    throw new GatewayError(429, "All keys are rate limited.", {
+      headers: { "Retry-After": "30" },
+      upstream: {
+        error: {
+          code: 429,
+          message: "You exceeded your current quota.",
+          status: "RESOURCE_EXHAUSTED",
+          details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "30s" }],
+        },
+      },
+    });
+  });
+  const res = await post("/chat/completions", {
+    model: "gemini-2.5-flash",
+    messages: [{ role: "user", content: "x" }],
+  });
+  assert.equal(res.status, 429);
+  assert.equal(res.headers.get("retry-after"), "30");
+  assert.deepEqual(await res.json(), {
+    error: {
+      message: "You exceeded your current quota.",
+      type: "requests",
+      param: null,
+      code: "rate_limit_exceeded",
+    },
+  });
+});
+
+Deno.test("malformed JSON and invalid fields are OpenAI 400s", async () => {
+  const { calls, post } = setup(() => json({}));
+  const bad = await post("/chat/completions", "{not json");
+  assert.equal(bad.status, 400);
+  const badBody = await bad.json();
+  assert.equal(badBody.error.type, "invalid_request_error");
+  assert.match(badBody.error.message, /not valid JSON/);
+  const invalid = await post("/chat/completions", {
+    model: "m",
+    messages: [{ role: "robot", content: "x" }],
+  });
+  assert.equal(invalid.status, 400);
+  assert.equal((await invalid.json()).error.param, "messages[0].role");
+  assert.equal(calls.length, 0);
+});
+
+Deno.test("GET /models follows pages, caches, adds extras; GET /models/:id", async () => {
+  const pages: Record<string, unknown> = {
+    "": { models: [{ name: "models/gemini-2.5-flash" }], nextPageToken: "p2" },
+    p2: { models: [{ name: "models/gemini-2.5-pro" }] },
+  };
+  const { app, calls } = setup((req) => json(pages[req.query?.get("pageToken") ?? ""]), {
+    extraModels: () => ["gemini-2.5-flash-search"],
+  });
+  const list = await (await app.request("/v1/models")).json();
+  assert.deepEqual(list.data.map((m: { id: string }) => m.id), [
+    "gemini-2.5-flash",
+    "gemini-2.5-pro",
+    "gemini-2.5-flash-search",
+  ]);
+  assert.deepEqual(list.data[0], { id: "gemini-2.5-flash", object: "model", created: 0, owned_by: "google" });
+  assert.equal(calls.length, 2);
+  assert.equal(calls[0].method, "GET");
+  assert.equal(calls[0].path, "/v1beta/models");
+  const one = await app.request("/v1/models/gemini-2.5-pro");
+  assert.equal((await one.json()).id, "gemini-2.5-pro");
+  assert.equal(calls.length, 2, "second listing is served from the cache");
+  const missing = await app.request("/v1/models/gpt-4");
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).error.code, "model_not_found");
+});
+
+Deno.test("POST /embeddings batches by 100 in order, base64 and float", async () => {
+  const { calls, post } = setup((req) => {
+    const body = JSON.parse(new TextDecoder().decode(req.body!));
+    return json({
+      embeddings: body.requests.map((r: { content: { parts: [{ text: string }] } }) => ({
+        values: [Number(r.content.parts[0].text), 0.5],
+      })),
+    });
+  });
+  const input = Array.from({ length: 150 }, (_, i) => String(i));
+  const res = await post("/embeddings", {
+    model: "gemini-embedding-001",
+    input,
+    dimensions: 2,
+    encoding_format: "base64",
+  });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(calls.length, 2);
+  assert.deepEqual(calls.map((c) => (c.json!.requests as unknown[]).length), [100, 50]);
+  assert.equal(calls[0].path, "/v1beta/models/gemini-embedding-001:batchEmbedContents");
+  const first = (calls[0].json!.requests as Array<Record<string, unknown>>)[0];
+  assert.deepEqual(first, {
+    model: "models/gemini-embedding-001",
+    content: { parts: [{ text: "0" }] },
+    outputDimensionality: 2,
+  });
+  assert.equal(body.data.length, 150);
+  const decoded = body.data.map((d: { embedding: string; index: number }) => {
+    const v = new DataView(base64ToBytes(d.embedding).buffer);
+    return [d.index, v.getFloat32(0, true)];
+  });
+  assert.deepEqual(decoded[149], [149, 149]);
+  assert.deepEqual(body.usage, { prompt_tokens: 0, total_tokens: 0 });
+  const floats =
+    await (await post("/embeddings", { model: "gemini-embedding-001", input: "7", encoding_format: "float" }))
+      .json();
+  assert.deepEqual(floats.data[0].embedding, [7, 0.5]);
+  const tokens = await post("/embeddings", { model: "gemini-embedding-001", input: [1, 2, 3] });
+  assert.equal(tokens.status, 400);
+  assert.equal((await tokens.json()).error.param, "input");
+});
+
+Deno.test("POST /images/generations with Imagen and Gemini image models", async () => {
+  const { calls, post } = setup((req) =>
+    req.path.endsWith(":predict")
+      ? json({
+        predictions: [{ bytesBase64Encoded: "SU1H", mimeType: "image/png" }, {
+          contentType: "Positive Prompt",
+        }],
+      })
+      : json({
+        candidates: [{
+          content: { parts: [{ text: "here" }, { inlineData: { mimeType: "image/png", data: "R0VN" } }] },
+        }],
+      })
+  );
+  const imagen = await (await post("/images/generations", {
+    model: "imagen-4.0-generate-001",
+    prompt: "a cat",
+    size: "1792x1024",
+  })).json();
+  assert.deepEqual(imagen.data, [{ b64_json: "SU1H" }]);
+  assert.deepEqual(calls[0].json, {
+    instances: [{ prompt: "a cat" }],
+    parameters: { sampleCount: 1, aspectRatio: "16:9" },
+  });
+  const gem = await (await post("/images/generations", {
+    model: "gemini-2.5-flash-image",
+    prompt: "a dog",
+    n: 2,
+    response_format: "url",
+  })).json();
+  assert.deepEqual(gem.data, [{ url: "data:image/png;base64,R0VN" }, { url: "data:image/png;base64,R0VN" }]);
+  assert.equal(calls.length, 3);
+  assert.equal(calls[1].path, "/v1beta/models/gemini-2.5-flash-image:generateContent");
+  assert.deepEqual((calls[1].json!.generationConfig as Record<string, unknown>).responseModalities, [
+    "TEXT",
+    "IMAGE",
+  ]);
+});
+
+Deno.test("transformChat hook can edit the Gemini body before it is sent", async () => {
+  const { calls, post } = setup(() => json({ candidates: [] }), {
+    transformChat: (m) => {
+      m.body.tools = [...(m.body.tools ?? []), { googleSearch: {} }];
+    },
+  });
+  const res = await post("/chat/completions", {
+    model: "gemini-2.5-flash",
+    messages: [{ role: "user", content: "x" }],
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual(calls[0].json!.tools, [{ googleSearch: {} }]);
+});
