@@ -7,6 +7,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
+import { readBody } from "../lib/http/body.ts";
 import { GatewayError } from "../lib/http/errors.ts";
 import type { Forward } from "../lib/pipeline/types.ts";
 import type { FetchImage } from "../lib/openai/chat_parts.ts";
@@ -43,6 +44,12 @@ export interface OpenAIRouteOptions {
   embeddingConcurrency?: number;
 }
 
+/** What hooks learn about the current request. */
+export interface OpenAIHookContext {
+  /** The client token's name, when auth set one. */
+  tokenName?: string;
+}
+
 /** Dependencies of {@link createOpenAIRoutes}. */
 export interface OpenAIRouteDeps {
   /** The shared pipeline. */
@@ -51,25 +58,42 @@ export interface OpenAIRouteDeps {
   fetchImage?: FetchImage;
   /** Settings getter. */
   options?: () => OpenAIRouteOptions;
-  /** Model list cache TTL in ms (default 5 min). */
+  /** Max request body bytes (default 50 MiB); larger bodies get a 413. */
+  maxBodyBytes?: () => number;
+  /** A shared model catalog (e.g. so features can read `catalog.known()`); one is created otherwise. */
+  catalog?: ModelCatalog;
+  /** Model list cache TTL in ms (default 5 min); ignored when `catalog` is given. */
   modelsTtlMs?: number;
-  /** Extra model ids for /models (features add suffixed variants here). */
+  /** Extra model ids for /models (features add suffixed variants here); ignored when `catalog` is given. */
   extraModels?: () => string[];
   /**
-   * Hook to post-process a mapped chat request before it is sent (e.g. web search tools, model suffixes).
-   * May edit `body`/`model` in place or return a replacement.
+   * Hook to post-process a mapped chat request before it is sent (web search tools, model suffixes and
+   * aliases, thinking repair). May edit `model`/`body`/`searchLinks` in place or return a replacement.
    */
   transformChat?: (
     mapped: MappedChatRequest,
+    ctx: OpenAIHookContext,
   ) => MappedChatRequest | void | Promise<MappedChatRequest | void>;
+  /** Wraps the upstream Gemini SSE body before translation (e.g. the smoother). */
+  beforeTranslate?: (
+    body: ReadableStream<Uint8Array>,
+    mapped: MappedChatRequest,
+  ) => ReadableStream<Uint8Array>;
+  /** Wraps the OpenAI SSE body sent to the client (e.g. keep-alive comments). */
+  afterTranslate?: (
+    body: ReadableStream<Uint8Array>,
+    mapped: MappedChatRequest,
+  ) => ReadableStream<Uint8Array>;
 }
 
 type Ctx = Context<{ Variables: OpenAIVariables }>;
 
-async function jsonBody(c: Ctx): Promise<unknown> {
-  const text = await c.req.text();
+const DEFAULT_MAX_BODY = 50 * 1024 * 1024;
+
+async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
+  const bytes = await readBody(c.req.raw, limit);
   try {
-    return JSON.parse(text);
+    return JSON.parse(bytes ? new TextDecoder().decode(bytes) : "");
   } catch {
     throw new GatewayError(
       400,
@@ -87,7 +111,9 @@ function callContext(c: Ctx, forward: Forward): CallContext {
 export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: OpenAIVariables }> {
   const app = new Hono<{ Variables: OpenAIVariables }>();
   const opts = () => deps.options?.() ?? {};
-  const catalog = new ModelCatalog({ ttlMs: deps.modelsTtlMs, extraModels: deps.extraModels });
+  const catalog = deps.catalog ??
+    new ModelCatalog({ ttlMs: deps.modelsTtlMs, extraModels: deps.extraModels });
+  const body = (c: Ctx) => jsonBody(c, deps.maxBodyBytes?.() ?? DEFAULT_MAX_BODY);
 
   app.onError((err) => openAIErrorResponse(err));
   app.notFound((c) =>
@@ -98,14 +124,14 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
 
   app.post("/chat/completions", async (c) => {
     const o = opts();
-    const req = parseOpenAI(chatRequestSchema, await jsonBody(c));
+    const req = parseOpenAI(chatRequestSchema, await body(c));
     let mapped = await mapChatRequest(req, {
       fetchImage: deps.fetchImage,
       maxImageBytes: o.maxImageBytes,
       imageTimeoutMs: o.imageTimeoutMs,
       signal: c.req.raw.signal,
     });
-    mapped = (await deps.transformChat?.(mapped)) ?? mapped;
+    mapped = (await deps.transformChat?.(mapped, { tokenName: c.get("tokenName") })) ?? mapped;
     const ctx = callContext(c, deps.forward);
     const common = {
       model: mapped.clientModel,
@@ -121,8 +147,9 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
         stream: true,
       });
       if (!res.response.body) throw new GatewayError(502, "Upstream returned an empty stream.");
-      const body = translateChatStream(res.response.body, { ...common, includeUsage: mapped.includeUsage });
-      return new Response(body, {
+      const upstream = deps.beforeTranslate?.(res.response.body, mapped) ?? res.response.body;
+      const out = translateChatStream(upstream, { ...common, includeUsage: mapped.includeUsage });
+      return new Response(deps.afterTranslate?.(out, mapped) ?? out, {
         headers: {
           "content-type": "text/event-stream",
           "cache-control": "no-cache",
@@ -145,14 +172,14 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
   );
 
   app.post("/embeddings", async (c) => {
-    const req = parseOpenAI(embeddingsRequestSchema, await jsonBody(c));
+    const req = parseOpenAI(embeddingsRequestSchema, await body(c));
     return c.json(
       await createEmbeddings(req, callContext(c, deps.forward), { concurrency: opts().embeddingConcurrency }),
     );
   });
 
   app.post("/images/generations", async (c) => {
-    const req = parseOpenAI(imagesRequestSchema, await jsonBody(c));
+    const req = parseOpenAI(imagesRequestSchema, await body(c));
     return c.json(
       await generateImages(req, callContext(c, deps.forward), { defaultModel: opts().defaultImageModel }),
     );

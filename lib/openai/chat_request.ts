@@ -33,6 +33,11 @@ export interface MappedChatRequest {
   body: GeminiGenerateContentRequest;
   /** The validated OpenAI request, for hooks (e.g. non-function tools, web_search_options). */
   request: ChatRequest;
+  /**
+   * Append a "Sources:" list of grounding links; set by hooks (e.g. when search was added).
+   * Undefined means the route's `searchLinks` setting decides.
+   */
+  searchLinks?: boolean;
 }
 
 /** Strips a leading `models/` from a model name. */

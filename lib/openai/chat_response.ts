@@ -156,7 +156,7 @@ export function sourcesMarkdown(gm: GeminiGroundingMetadata | undefined): string
   for (const c of gm?.groundingChunks ?? []) {
     if (!c.web?.uri || seen.has(c.web.uri)) continue;
     seen.add(c.web.uri);
-    lines.push(`${lines.length + 1}. [${c.web.title ?? c.web.uri}](${c.web.uri})`);
+    lines.push(`${lines.length + 1}. [${(c.web.title || c.web.uri).replace(/[[\]]/g, "")}](${c.web.uri})`);
   }
   return lines.length ? `\n\nSources:\n${lines.join("\n")}` : "";
 }

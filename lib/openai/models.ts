@@ -86,6 +86,11 @@ export class ModelCatalog {
     return toModel(bare);
   }
 
+  /** The model ids from the last successful listing (Google's plus extras), without any upstream call. */
+  known(): ReadonlySet<string> {
+    return new Set([...(this.#cache?.ids ?? []), ...(this.options.extraModels?.() ?? [])]);
+  }
+
   /** Drops the cache (e.g. after keys change). */
   invalidate(): void {
     this.#cache = undefined;
