@@ -27,7 +27,7 @@ import type { RecordSink } from "./pipeline/request_record.ts";
 import type { Forward } from "./pipeline/types.ts";
 import { type AuthVariables, clientAuth, type ClientToken, hashToken } from "./http/client_auth.ts";
 import { GatewayError, googleErrorResponse } from "./http/errors.ts";
-import { createGeminiRoutes, GEMINI_PREFIXES } from "../routes/gemini.ts";
+import { createGeminiRoutes, GEMINI_PREFIXES, isNativeV1 } from "../routes/gemini.ts";
 import { createHealthRoute } from "../routes/health.ts";
 
 /** Options for {@link createGateway}. */
@@ -107,6 +107,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   gemini.use("*", auth);
   gemini.route("/", createGeminiRoutes({ forward, maxBodyBytes: () => settings.current.maxBodyBytes }));
   for (const prefix of GEMINI_PREFIXES) app.route(prefix, gemini);
+  app.all("/v1/*", (c, next) => isNativeV1(c.req.raw) ? gemini.fetch(c.req.raw) : next());
   app.notFound((c) =>
     googleErrorResponse(
       new GatewayError(

@@ -50,11 +50,25 @@ export const GEMINI_PREFIXES = [
   "/v1beta",
   "/v1alpha",
   "/upload/v1beta",
+  "/upload/v1",
   "/gemini/v1beta",
   "/gemini/v1",
   "/gemini/v1alpha",
   "/gemini/upload/v1beta",
+  "/gemini/upload/v1",
 ];
+
+const NATIVE_V1 = /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b)/;
+
+/**
+ * `/v1/...` serves both dialects: the Google SDK (which now defaults to `v1`) and the OpenAI SDK.
+ * A request is Gemini-native when it names a Gemini method (`models/x:generateContent`) or resource,
+ * or carries its credential Google's way (`x-goog-api-key` or `?key=`); otherwise it is OpenAI's.
+ */
+export function isNativeV1(req: Request): boolean {
+  const url = new URL(req.url);
+  return NATIVE_V1.test(url.pathname) || req.headers.has("x-goog-api-key") || url.searchParams.has("key");
+}
 
 /** Builds the Gemini-native routes (mount at each of {@link GEMINI_PREFIXES}). */
 export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: AuthVariables }> {
