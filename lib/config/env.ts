@@ -46,6 +46,19 @@ const EXAMPLES: Record<string, string> = {
   record: '{"name":"value"}',
 };
 
+/** A good value to show in an error: the field's default when it has a telling one, else one of its type. */
+function exampleFor(schema: z.ZodType, type: string): string {
+  const d = schema.safeParse(undefined);
+  if (d.success && d.data !== undefined && !(Array.isArray(d.data) && d.data.length === 0)) {
+    return Array.isArray(d.data)
+      ? d.data.join(",")
+      : typeof d.data === "object"
+      ? JSON.stringify(d.data)
+      : String(d.data);
+  }
+  return EXAMPLES[type] ?? "value";
+}
+
 function convert(raw: string, type: { type: string; element?: string }): unknown {
   switch (type.type) {
     case "number": {
@@ -84,7 +97,7 @@ export function readEnv<S extends z.ZodObject>(
     const raw = env[variable];
     if (raw === undefined || raw === "") continue;
     const type = baseType(fieldSchema as z.ZodType);
-    const example = EXAMPLES[type.type] ?? "value";
+    const example = exampleFor(fieldSchema as z.ZodType, type.type);
     let value: unknown;
     try {
       value = convert(raw, type);
