@@ -136,7 +136,7 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
     const common = {
       model: mapped.clientModel,
       includeThoughts: mapped.includeThoughts,
-      searchLinks: o.searchLinks,
+      searchLinks: mapped.searchLinks ?? o.searchLinks,
     };
     if (mapped.stream) {
       const res = await forwardJson(ctx, {

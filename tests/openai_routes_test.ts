@@ -261,3 +261,84 @@ Deno.test("transformChat hook can edit the Gemini body before it is sent", async
   assert.equal(res.status, 200);
   assert.deepEqual(calls[0].json!.tools, [{ googleSearch: {} }]);
 });
+
+Deno.test("stream hooks wrap upstream and client streams; hook can turn on search links", async () => {
+  const sseText = `data: ${
+    JSON.stringify({
+      candidates: [{
+        content: { parts: [{ text: "Answer" }] },
+        finishReason: "STOP",
+        groundingMetadata: { groundingChunks: [{ web: { uri: "https://s.example", title: "S" } }] },
+      }],
+    })
+  }\r\n\r\n`;
+  const seen: string[] = [];
+  const tap = (name: string) => (body: ReadableStream<Uint8Array>) => {
+    seen.push(name);
+    return body;
+  };
+  const { post } = setup(() => new Response(sseText), {
+    transformChat: (m) => {
+      m.searchLinks = true;
+    },
+    beforeTranslate: tap("before"),
+    afterTranslate: tap("after"),
+  });
+  const res = await post("/chat/completions", {
+    model: "gemini-2.5-flash",
+    messages: [{ role: "user", content: "q" }],
+    stream: true,
+  });
+  const text = await res.text();
+  assert.deepEqual(seen, ["before", "after"]);
+  assert.ok(text.includes(JSON.stringify("\n\nSources:\n1. [S](https://s.example)")), text);
+});
+
+Deno.test("oversized bodies get a 413 in OpenAI's envelope", async () => {
+  const { post } = setup(() => json({}), { maxBodyBytes: () => 100 });
+  const res = await post("/chat/completions", {
+    model: "gemini-2.5-flash",
+    messages: [{ role: "user", content: "x".repeat(200) }],
+  });
+  assert.equal(res.status, 413);
+  assert.equal((await res.json()).error.type, "invalid_request_error");
+});
+
+Deno.test("http image URLs are downloaded by the default fetcher, with a size limit", async () => {
+  const png = new Uint8Array(64).fill(7);
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) =>
+      new URL(req.url).pathname === "/big.png"
+        ? new Response(new Uint8Array(5000), { headers: { "content-type": "image/png" } })
+        : new Response(png, { headers: { "content-type": "image/png; charset=binary" } }),
+  );
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    const { calls, post } = setup(() => json({ candidates: [] }), {
+      options: () => ({ maxImageBytes: 1000, imageTimeoutMs: 5000 }),
+    });
+    const ask = (path: string) =>
+      post("/chat/completions", {
+        model: "gemini-2.5-flash",
+        messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: base + path } }] }],
+      });
+    const ok = await ask("/small.png");
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    const parts = (calls[0].json!.contents as Array<
+      { parts: Array<{ inlineData: { mimeType: string; data: string } }> }
+    >)[0]
+      .parts;
+    assert.equal(parts[0].inlineData.mimeType, "image/png");
+    assert.deepEqual(base64ToBytes(parts[0].inlineData.data), png);
+    const big = await ask("/big.png");
+    assert.equal(big.status, 400);
+    const err = (await big.json()).error;
+    assert.equal(err.param, "messages[0].content[0]");
+    assert.match(err.message, /larger than 1000 bytes/);
+    assert.equal(calls.length, 1);
+  } finally {
+    await server.shutdown();
+  }
+});
