@@ -1,0 +1,147 @@
+/**
+ * The admin sub-app: sign-in/out, the section pages (from `ADMIN_NAV`), the live key events stream
+ * and the JSON API. Mount it with `app.route("/admin", createAdminRoutes(deps))`, and serve
+ * `/static` with `createStaticRoutes()` from `lib/islands/static_routes.ts`.
+ *
+ * @module
+ */
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { VNode } from "preact";
+import { adminAuth, type AdminEnv } from "../../lib/admin/auth.ts";
+import { csrfProtect } from "../../lib/admin/csrf.ts";
+import type { AdminDeps } from "../../lib/admin/deps.ts";
+import { keyEventsResponse } from "../../lib/admin/events.ts";
+import { ADMIN_NAV, type AdminSection, safeNextPath, sectionHref } from "../../lib/admin/nav.ts";
+import { createPageRenderer, type PageRendererOptions } from "../../lib/admin/page_response.ts";
+import { adminError } from "../../lib/admin/responses.ts";
+import {
+  DEFAULT_SESSION_TTL_MS,
+  endSession,
+  readSession,
+  SessionRevocations,
+  startSession,
+} from "../../lib/admin/session.ts";
+import { LoginThrottle, remoteIp } from "../../lib/admin/throttle.ts";
+import { KeysPage } from "./keys_page.tsx";
+import { LoginPage } from "./login_page.tsx";
+import { PlaceholderPage } from "./placeholder_page.tsx";
+
+/** What a section page gets to render. */
+export interface SectionContext {
+  deps: AdminDeps;
+  basePath: string;
+  csrfToken?: string;
+}
+
+/** Section id -> page. Later pages replace their placeholder here. */
+export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode> = {
+  dashboard: (ctx) => <PlaceholderPage active="dashboard" {...ctx} />,
+  keys: (ctx) => <KeysPage {...ctx} keys={ctx.deps.listKeys()} now={Date.now()} />,
+  settings: (ctx) => <PlaceholderPage active="settings" {...ctx} />,
+  tokens: (ctx) => <PlaceholderPage active="tokens" {...ctx} />,
+  logs: (ctx) => <PlaceholderPage active="logs" {...ctx} />,
+};
+
+/** Test and wiring hooks for {@link createAdminRoutes}. */
+export interface AdminRoutesOptions extends PageRendererOptions {
+  /** Client id for login throttling; default the remote IP. */
+  clientId?: (c: Context) => string;
+}
+
+/** Creates the admin sub-app. */
+export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}): Hono<AdminEnv> {
+  const basePath = deps.basePath ?? "/admin";
+  const loginPath = `${basePath}/login`;
+  const home = sectionHref(basePath, "keys");
+  const clientId = opts.clientId ?? remoteIp;
+  const throttle = new LoginThrottle({ max: deps.maxFailedLoginsPerMinute ?? 5 });
+  const revocations = new SessionRevocations();
+  const render = createPageRenderer({ staticBase: deps.staticBase, ...opts });
+  const cookie = { secret: deps.sessionSecret, path: basePath, ttlMs: deps.sessionTtlMs };
+  const auth: MiddlewareHandler<AdminEnv> = adminAuth({
+    verifyToken: deps.verifyAdminToken,
+    secret: deps.sessionSecret,
+    loginPath,
+    revocations,
+    throttle,
+    clientId,
+  });
+  const csrf: MiddlewareHandler<AdminEnv> = csrfProtect({ secret: deps.sessionSecret });
+  const app = new Hono<AdminEnv>();
+
+  const loginPage = (c: Context, status: 200 | 401 | 429, error?: string, next?: string) =>
+    render(c, {
+      title: "Sign in",
+      body: (
+        <LoginPage
+          action={loginPath}
+          next={next}
+          error={error}
+          sessionTtlMs={deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS}
+        />
+      ),
+      status,
+    });
+
+  app.get("/login", async (c) => {
+    const session = await readSession(c, deps.sessionSecret);
+    const next = safeNextPath(c.req.query("next"), basePath, home);
+    if (session && !revocations.isRevoked(session)) return c.redirect(next, 303);
+    return loginPage(c, 200, undefined, next === home ? undefined : next);
+  });
+
+  app.post("/login", async (c) => {
+    const client = clientId(c);
+    const form = await c.req.parseBody();
+    const next = safeNextPath(form.next, basePath, home);
+    const keepNext = next === home ? undefined : next;
+    const verdict = throttle.check(client);
+    if (!verdict.allowed) {
+      c.header("retry-after", String(verdict.retryAfterSeconds));
+      return loginPage(
+        c,
+        429,
+        `Too many failed attempts. Try again in ${verdict.retryAfterSeconds} seconds.`,
+        keepNext,
+      );
+    }
+    const token = typeof form.token === "string" ? form.token : "";
+    if (!token || !await deps.verifyAdminToken(token)) {
+      throttle.fail(client);
+      return loginPage(c, 401, "That token is not valid. Check ADMIN_TOKEN on the server.", keepNext);
+    }
+    throttle.reset(client);
+    await startSession(c, cookie);
+    return c.redirect(next, 303);
+  });
+
+  app.post("/logout", auth, csrf, (c) => {
+    const admin = c.get("admin");
+    if (admin.session) revocations.revoke(admin.session);
+    endSession(c, cookie);
+    return admin.via === "session" ? c.redirect(loginPath, 303) : c.body(null, 204);
+  });
+
+  for (const item of ADMIN_NAV) {
+    app.get(item.path || "/", auth, csrf, (c) => {
+      const csrfToken = c.get("admin").csrfToken;
+      return render(c, {
+        title: item.label,
+        body: SECTION_PAGES[item.id]({ deps, basePath, csrfToken }),
+        csrfToken,
+      });
+    });
+  }
+
+  app.get(
+    "/events",
+    auth,
+    csrf,
+    () => keyEventsResponse({ listKeys: deps.listKeys, subscribe: deps.subscribe }),
+  );
+
+  app.get("/api/keys", auth, csrf, (c) => c.json({ keys: deps.listKeys() }));
+
+  app.notFound((c) => adminError(c, 404, `No admin page at ${c.req.path}; see ${home}.`));
+  return app;
+}
