@@ -74,6 +74,8 @@ export interface OpenAIRouteDeps {
     mapped: MappedChatRequest,
     ctx: OpenAIHookContext,
   ) => MappedChatRequest | void | Promise<MappedChatRequest | void>;
+  /** Resolves aliases for embeddings/images model names (chat uses `transformChat`). */
+  resolveModel?: (model: string, kind: "embeddings" | "images") => string;
   /** Wraps the upstream Gemini SSE body before translation (e.g. the smoother). */
   beforeTranslate?: (
     body: ReadableStream<Uint8Array>,
@@ -173,15 +175,21 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
 
   app.post("/embeddings", async (c) => {
     const req = parseOpenAI(embeddingsRequestSchema, await body(c));
+    const model = deps.resolveModel?.(req.model, "embeddings") ?? req.model;
     return c.json(
-      await createEmbeddings(req, callContext(c, deps.forward), { concurrency: opts().embeddingConcurrency }),
+      await createEmbeddings({ ...req, model }, callContext(c, deps.forward), {
+        concurrency: opts().embeddingConcurrency,
+      }),
     );
   });
 
   app.post("/images/generations", async (c) => {
     const req = parseOpenAI(imagesRequestSchema, await body(c));
+    const model = req.model ? deps.resolveModel?.(req.model, "images") ?? req.model : req.model;
     return c.json(
-      await generateImages(req, callContext(c, deps.forward), { defaultModel: opts().defaultImageModel }),
+      await generateImages({ ...req, model }, callContext(c, deps.forward), {
+        defaultModel: opts().defaultImageModel,
+      }),
     );
   });
 

@@ -342,3 +342,19 @@ Deno.test("http image URLs are downloaded by the default fetcher, with a size li
     await server.shutdown();
   }
 });
+
+Deno.test("resolveModel maps embeddings and image aliases", async () => {
+  const { calls, post } = setup(() => json({ embeddings: [{ values: [1] }] }), {
+    resolveModel: (
+      m,
+      kind,
+    ) => (kind === "embeddings" && m === "text-embedding-3-small" ? "gemini-embedding-001" : m),
+  });
+  const res = await post("/embeddings", {
+    model: "text-embedding-3-small",
+    input: "a",
+    encoding_format: "float",
+  });
+  assert.equal(res.status, 200);
+  assert.equal(calls[0].path, "/v1beta/models/gemini-embedding-001:batchEmbedContents");
+});
