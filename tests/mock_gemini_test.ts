@@ -1,32 +1,13 @@
 import assert from "node:assert/strict";
 import { GoogleGenAI } from "@google/genai";
 import { MockGemini } from "./support/mock_gemini.ts";
+import { ERROR_CASES, GENERATE_CASES, type Reply } from "./support/mock_gemini_cases.ts";
+import { parseSse, postJson, type PostJsonOptions, userText, waitFor } from "./support/mock_gemini_client.ts";
 
 const FLASH = "/v1beta/models/gemini-2.5-flash";
 
-function post(
-  mock: MockGemini,
-  path: string,
-  o: { key?: string; body: unknown; headers?: Record<string, string> },
-) {
-  return fetch(mock.url + path, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(o.key ? { "x-goog-api-key": o.key } : {}),
-      ...o.headers,
-    },
-    body: typeof o.body === "string" ? o.body : JSON.stringify(o.body),
-  });
-}
-
-function userText(text: string) {
-  return { contents: [{ role: "user", parts: [{ text }] }] };
-}
-
-/** Waits (bounded) until `cond` holds; used for asynchronous server-side bookkeeping, not timing. */
-async function until(cond: () => boolean) {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+function post(mock: MockGemini, path: string, o: PostJsonOptions) {
+  return postJson(mock, path, o);
 }
 
 Deno.test("429 bodies carry quotaId, quotaValue and RetryInfo; 429s do not count", async () => {
@@ -87,51 +68,61 @@ Deno.test("429 bodies carry quotaId, quotaValue and RetryInfo; 429s do not count
   }
 });
 
-Deno.test("key errors: missing, invalid, expired, leaked; key from query is recorded", async () => {
+Deno.test("error envelopes (table)", async (t) => {
+  for (const c of ERROR_CASES) {
+    await t.step(c.name, async () => {
+      const mock = await MockGemini.start();
+      try {
+        for (const [key, behavior] of Object.entries(c.keys ?? {})) mock.setKey(key, behavior);
+        c.setup?.(mock);
+        const res = await post(mock, c.path, { key: c.key, body: c.body });
+        assert.equal(res.headers.get("content-type"), "application/json; charset=UTF-8");
+        const { error } = await res.json();
+        assert.equal(res.status, c.expect.code);
+        assert.equal(error.code, c.expect.code);
+        assert.equal(error.status, c.expect.status);
+        if (typeof c.expect.message === "string") assert.equal(error.message, c.expect.message);
+        else assert.match(error.message, c.expect.message);
+        const types: string[] = (error.details ?? []).map((d: { "@type": string }) => d["@type"]);
+        for (const suffix of c.expect.details ?? []) {
+          assert.ok(types.includes(`type.googleapis.com/google.rpc.${suffix}`));
+        }
+        if (c.expect.reason) assert.equal(error.details[0].reason, c.expect.reason);
+        if (c.expect.code === 403 && error.message.startsWith("Method")) {
+          assert.equal(error.details, undefined);
+        }
+      } finally {
+        await mock.close();
+      }
+    });
+  }
+});
+
+Deno.test("keys are read from the header or ?key= and recorded; stats count outcomes", async () => {
   const mock = await MockGemini.start();
   try {
     mock.setKey("bad", { invalid: true });
-    mock.setKey("old", { expired: true });
-    mock.setKey("leak", { denied: "leaked" });
-    mock.setKey("blk", { denied: "blocked" });
-    const none = await post(mock, FLASH + ":generateContent", { body: userText("a") });
-    assert.equal(none.status, 403);
-    assert.match((await none.json()).error.message, /^Method doesn't allow unregistered callers/);
-    const bad = await post(mock, FLASH + ":generateContent?key=bad", { body: userText("a") });
-    assert.equal(bad.status, 400);
-    assert.deepEqual(await bad.json(), {
-      error: {
-        code: 400,
-        message: "API key not valid. Please pass a valid API key.",
-        status: "INVALID_ARGUMENT",
-        details: [
-          {
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            reason: "API_KEY_INVALID",
-            domain: "googleapis.com",
-            metadata: { service: "generativelanguage.googleapis.com" },
-          },
-          {
-            "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
-            locale: "en-US",
-            message: "API key not valid. Please pass a valid API key.",
-          },
-        ],
+    for (const path of [FLASH + ":generateContent?key=q", FLASH + ":generateContent?key=bad"]) {
+      await (await post(mock, path, { body: userText("a") })).body?.cancel();
+    }
+    await (await post(mock, FLASH + ":generateContent", { key: "h", body: userText("a") })).body?.cancel();
+    assert.deepEqual(mock.requests.map((r) => [r.key, r.keySource, r.model]), [
+      ["q", "query", "gemini-2.5-flash"],
+      ["bad", "query", "gemini-2.5-flash"],
+      ["h", "header", "gemini-2.5-flash"],
+    ]);
+    assert.deepEqual(mock.stats(), {
+      ok: 2,
+      rateLimited: 0,
+      byKey: {
+        q: { ok: 1, rateLimited: 0, rejected: 0 },
+        bad: { ok: 0, rateLimited: 0, rejected: 1 },
+        h: { ok: 1, rateLimited: 0, rejected: 0 },
       },
     });
-    assert.equal(mock.requests[1].keySource, "query");
-    assert.equal(mock.requests[1].key, "bad");
-    const old = await (await post(mock, FLASH + ":generateContent", { key: "old", body: userText("a") }))
-      .json();
-    assert.equal(old.error.message, "API key expired. Please renew the API key.");
-    const leak = await post(mock, FLASH + ":generateContent", { key: "leak", body: userText("a") });
-    assert.equal(leak.status, 403);
-    assert.equal((await leak.json()).error.status, "PERMISSION_DENIED");
-    const blk =
-      await (await post(mock, FLASH + ":streamGenerateContent", { key: "blk", body: userText("a") })).json();
-    assert.equal(blk.error.details[0].reason, "API_KEY_SERVICE_BLOCKED");
-    assert.match(blk.error.message, /GenerativeService\.StreamGenerateContent are blocked\.$/);
-    assert.equal(mock.stats().byKey.bad.rejected, 1);
+    assert.equal(mock.callsFor("h"), 1);
+    mock.reset();
+    assert.equal(mock.requests.length, 0);
   } finally {
     await mock.close();
   }
@@ -208,7 +199,7 @@ Deno.test("aborting a slow stream releases the connection; hang waits for abort"
     assert.equal(mock.liveConnections(), 1);
     ac.abort();
     await reader.cancel().catch(() => {});
-    await until(() => mock.liveConnections() === 0);
+    await waitFor(() => mock.liveConnections() === 0);
     assert.equal(mock.liveConnections(), 0);
 
     mock.setKey("hang", { hang: true });
@@ -220,11 +211,11 @@ Deno.test("aborting a slow stream releases the connection; hang waits for abort"
       body: "{}",
       signal: ac2.signal,
     }).catch((e) => e);
-    await until(() => mock.liveConnections() === 2);
+    await waitFor(() => mock.liveConnections() === 2);
     assert.equal(mock.liveConnections(), 2);
     ac2.abort();
     assert.ok((await hung) instanceof Error);
-    await until(() => mock.liveConnections() === 1);
+    await waitFor(() => mock.liveConnections() === 1);
     assert.equal(mock.liveConnections(), 1);
     await mock.close();
     assert.equal((await pending).status, 499);
@@ -328,7 +319,7 @@ Deno.test("gemini-3 thought signatures are emitted and enforced", async () => {
   }
 });
 
-Deno.test("models pagination, 404 model, unknown field, transient injection", async () => {
+Deno.test("models are paginated and accessible under /v1alpha", async () => {
   const mock = await MockGemini.start();
   try {
     const names: string[] = [];
@@ -347,37 +338,10 @@ Deno.test("models pagination, 404 model, unknown field, transient injection", as
     assert.ok(names.includes("models/gemini-embedding-001"));
     assert.equal(new Set(names).size, names.length);
 
-    const missing = await post(mock, "/v1beta/models/nope:generateContent", {
-      key: "k",
-      body: userText("a"),
-    });
-    assert.equal(missing.status, 404);
-    assert.equal(
-      (await missing.json()).error.message,
-      "models/nope is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.",
-    );
-    const unknown = await (await post(mock, FLASH + ":generateContent", {
-      key: "k",
-      body: { ...userText("a"), temperature: 1 },
-    })).json();
-    assert.equal(
-      unknown.error.details[0].fieldViolations[0].description,
-      'Invalid JSON payload received. Unknown name "temperature": Cannot find field.',
-    );
-
-    mock.failNext({ status: 503, model: "gemini-2.5-flash" });
-    const t = await post(mock, FLASH + ":generateContent", { key: "k", body: userText("a") });
-    assert.equal(t.status, 503);
-    assert.deepEqual(await t.json(), {
-      error: {
-        code: 503,
-        message: "The model is overloaded. Please try again later.",
-        status: "UNAVAILABLE",
-      },
-    });
-    const after = await post(mock, FLASH + ":generateContent", { key: "k", body: userText("a") });
-    assert.equal(after.status, 200);
-    await after.body?.cancel();
+    const one =
+      await (await fetch(`${mock.url}/v1alpha/models/gemini-2.5-pro`, { headers: { "x-goog-api-key": "k" } }))
+        .json();
+    assert.equal(one.displayName, "Gemini 2.5 Pro");
   } finally {
     await mock.close();
   }
@@ -406,6 +370,120 @@ Deno.test("@google/genai SDK works directly against the mock", async () => {
     assert.equal(got.name, file.name);
     assert.ok(mock.requests.every((r) => r.key === null || r.key === "sdk-key"));
     assert.ok(mock.requests.some((r) => r.keySource === "header"));
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("generateContent behaviours (table)", async (t) => {
+  const mock = await MockGemini.start();
+  try {
+    for (const c of GENERATE_CASES) {
+      await t.step(c.name, async () => {
+        const res = await post(mock, `/v1beta/models/${c.model ?? "gemini-2.5-flash"}:generateContent`, {
+          key: "k",
+          body: c.body,
+        });
+        assert.equal(res.status, 200);
+        c.check(await res.json());
+      });
+    }
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("countTokens, deterministic embeddings, imagen predict", async () => {
+  const mock = await MockGemini.start();
+  try {
+    const count =
+      await (await post(mock, FLASH + ":countTokens", { key: "k", body: userText("one two three") })).json();
+    assert.deepEqual(count, { totalTokens: 3, promptTokensDetails: [{ modality: "TEXT", tokenCount: 3 }] });
+    const embedPath = "/v1beta/models/gemini-embedding-001";
+    const one = await (await post(mock, embedPath + ":embedContent", {
+      key: "k",
+      body: { content: { parts: [{ text: "a" }] } },
+    })).json();
+    assert.equal(one.embedding.values.length, 8);
+    const request = (text: string) => ({
+      model: "models/gemini-embedding-001",
+      content: { parts: [{ text }] },
+      outputDimensionality: 4,
+    });
+    const batch = await (await post(mock, embedPath + ":batchEmbedContents", {
+      key: "k",
+      body: { requests: [request("a"), request("b")] },
+    })).json();
+    assert.equal(batch.embeddings.length, 2);
+    assert.deepEqual(batch.embeddings[0].values, one.embedding.values.slice(0, 4));
+    assert.notDeepEqual(batch.embeddings[0].values, batch.embeddings[1].values);
+    const pred = await post(mock, "/v1beta/models/imagen-4.0-generate-001:predict", {
+      key: "k",
+      body: { instances: [{ prompt: "cat" }], parameters: { sampleCount: 2, aspectRatio: "16:9" } },
+    });
+    const { predictions } = await pred.json();
+    assert.equal(predictions.length, 3);
+    assert.equal(predictions[0].mimeType, "image/png");
+    assert.equal(predictions[2].contentType, "Positive Prompt");
+    assert.equal(
+      (mock.requests.at(-1)!.json as { parameters: { aspectRatio: string } }).parameters.aspectRatio,
+      "16:9",
+    );
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("cachedContents are owned; batches complete; streamed candidates", async () => {
+  const mock = await MockGemini.start();
+  try {
+    const cache = await (await post(mock, "/v1beta/cachedContents", {
+      key: "a",
+      body: {
+        model: "models/gemini-2.5-flash",
+        contents: [{ role: "user", parts: [{ text: "big doc" }] }],
+        ttl: "60s",
+      },
+    })).json();
+    assert.match(cache.name, /^cachedContents\/\w+$/);
+    assert.equal(cache.usageMetadata.totalTokenCount, 2);
+    const foreign = await fetch(`${mock.url}/v1beta/${cache.name}`, { headers: { "x-goog-api-key": "b" } });
+    assert.equal(foreign.status, 403);
+    await foreign.body?.cancel();
+    const body = { ...userText("q"), cachedContent: cache.name };
+    const denied = await post(mock, FLASH + ":generateContent", { key: "b", body });
+    assert.equal(denied.status, 403);
+    await denied.body?.cancel();
+    const used = await (await post(mock, FLASH + ":generateContent", { key: "a", body })).json();
+    assert.equal(used.usageMetadata.cachedContentTokenCount, 2);
+
+    const op = await (await post(mock, FLASH + ":batchGenerateContent", {
+      key: "a",
+      body: {
+        batch: {
+          displayName: "b",
+          inputConfig: { requests: { requests: [{ request: userText("x"), metadata: { key: "r1" } }] } },
+        },
+      },
+    })).json();
+    const done = await (await fetch(`${mock.url}/v1beta/${op.name}`, { headers: { "x-goog-api-key": "a" } }))
+      .json();
+    assert.equal(done.done, true);
+    assert.equal(
+      done.response.inlinedResponses.inlinedResponses[0].response.candidates[0].content.parts[0].text,
+      "echo: x",
+    );
+
+    const sse = await post(mock, FLASH + ":streamGenerateContent?alt=sse", {
+      key: "a",
+      body: { ...userText("p q r"), generationConfig: { candidateCount: 2 } },
+    });
+    const chunks = parseSse(await sse.text()) as Reply[];
+    const texts = [0, 1].map((i) =>
+      chunks.flatMap((c) => c.candidates!.filter((x) => x.index === i).map((x) => x.content.parts[0].text))
+        .join("")
+    );
+    assert.deepEqual(texts, ["echo: p q r", "echo: p q r"]);
   } finally {
     await mock.close();
   }
