@@ -38,6 +38,8 @@ export interface OpenAIRouteOptions {
   maxImageBytes?: number;
   /** Timeout for downloading an image URL in ms (default 15 s). */
   imageTimeoutMs?: number;
+  /** Let image URLs point at loopback/private hosts (default false; SSRF risk). */
+  allowPrivateImageHosts?: boolean;
   /** Default model for /images/generations. */
   defaultImageModel?: string;
   /** Parallel embedding batch calls (default 2). */
@@ -131,6 +133,7 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
       fetchImage: deps.fetchImage,
       maxImageBytes: o.maxImageBytes,
       imageTimeoutMs: o.imageTimeoutMs,
+      allowPrivateImageHosts: o.allowPrivateImageHosts,
       signal: c.req.raw.signal,
     });
     mapped = (await deps.transformChat?.(mapped, { tokenName: c.get("tokenName") })) ?? mapped;

@@ -316,7 +316,7 @@ Deno.test("http image URLs are downloaded by the default fetcher, with a size li
   try {
     const base = `http://127.0.0.1:${server.addr.port}`;
     const { calls, post } = setup(() => json({ candidates: [] }), {
-      options: () => ({ maxImageBytes: 1000, imageTimeoutMs: 5000 }),
+      options: () => ({ maxImageBytes: 1000, imageTimeoutMs: 5000, allowPrivateImageHosts: true }),
     });
     const ask = (path: string) =>
       post("/chat/completions", {
@@ -338,6 +338,14 @@ Deno.test("http image URLs are downloaded by the default fetcher, with a size li
     assert.equal(err.param, "messages[0].content[0]");
     assert.match(err.message, /larger than 1000 bytes/);
     assert.equal(calls.length, 1);
+    const strict = setup(() => json({ candidates: [] }));
+    const blocked = await strict.post("/chat/completions", {
+      model: "gemini-2.5-flash",
+      messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: base + "/small.png" } }] }],
+    });
+    assert.equal(blocked.status, 400);
+    assert.match((await blocked.json()).error.message, /private and not allowed/);
+    assert.equal(strict.calls.length, 0);
   } finally {
     await server.shutdown();
   }

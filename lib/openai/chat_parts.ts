@@ -20,6 +20,8 @@ export interface FetchImageOptions {
   maxBytes: number;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Allow loopback/private/link-local hosts (off by default: they are SSRF targets). */
+  allowPrivateHosts?: boolean;
 }
 
 /** Downloads an image URL into inline data; injectable so tests need no network. */
@@ -32,13 +34,42 @@ export interface PartMapOptions {
   maxImageBytes?: number;
   /** Timeout for one image fetch in ms (default 15 s). */
   imageTimeoutMs?: number;
+  /** Let image URLs point at loopback/private addresses (default false). */
+  allowPrivateImageHosts?: boolean;
   signal?: AbortSignal;
 }
 
+const PRIVATE_HOST_RE =
+  /^(localhost|.*\.localhost|.*\.internal|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|0\.0\.0\.0|\[.*\])$/i;
+
+/** True for hostnames that are loopback, private, link-local or IPv6 literals (checked by name, not DNS). */
+export function isPrivateHost(hostname: string): boolean {
+  return PRIVATE_HOST_RE.test(hostname);
+}
+
+const MAX_REDIRECTS = 3;
+
+async function fetchChecked(url: string, o: FetchImageOptions, signal: AbortSignal): Promise<Response> {
+  let current = new URL(url);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    if (!/^https?:$/.test(current.protocol)) throw new Error("only http(s) URLs can be fetched");
+    if (!o.allowPrivateHosts && isPrivateHost(current.hostname)) {
+      throw new Error(`the host ${current.hostname} is private and not allowed`);
+    }
+    const res = await fetch(current, { signal, redirect: "manual" });
+    const location = res.headers.get("location");
+    if (res.status < 300 || res.status >= 400 || !location) return res;
+    await res.body?.cancel();
+    current = new URL(location, current);
+  }
+  throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+}
+
 /** Default {@link FetchImage}: `fetch` with a timeout, streaming read capped at `maxBytes`. */
-export const defaultFetchImage: FetchImage = async (url, { maxBytes, timeoutMs, signal }) => {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+export const defaultFetchImage: FetchImage = async (url, o) => {
+  const timeout = AbortSignal.timeout(o.timeoutMs);
+  const res = await fetchChecked(url, o, o.signal ? AbortSignal.any([o.signal, timeout]) : timeout);
+  const { maxBytes } = o;
   if (!res.ok || !res.body) {
     await res.body?.cancel();
     throw new Error(`the server answered HTTP ${res.status}`);
@@ -57,8 +88,9 @@ export const defaultFetchImage: FetchImage = async (url, { maxBytes, timeoutMs, 
   const bytes = new Uint8Array(size);
   let off = 0;
   for (const c of chunks) (bytes.set(c, off), off += c.length);
-  const mimeType = (res.headers.get("content-type") ?? "").split(";")[0].trim() || mimeFromName(url) ||
-    "image/jpeg";
+  const declared = (res.headers.get("content-type") ?? "").split(";")[0].trim();
+  const mimeType = (declared && declared !== "application/octet-stream" ? declared : undefined) ??
+    mimeFromName(url) ?? "image/jpeg";
   return { mimeType, data: bytesToBase64(bytes) };
 };
 
@@ -115,6 +147,7 @@ async function imagePart(url: string, param: string, o: PartMapOptions): Promise
       maxBytes: o.maxImageBytes ?? 20 * 1024 * 1024,
       timeoutMs: o.imageTimeoutMs ?? 15_000,
       signal: o.signal,
+      allowPrivateHosts: o.allowPrivateImageHosts,
     });
     return { inlineData: media };
   } catch (err) {
