@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { GoogleGenAI } from "@google/genai";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { ERROR_CASES, GENERATE_CASES, type Reply } from "./support/mock_gemini_cases.ts";
-import { parseSse, postJson, type PostJsonOptions, userText, waitFor } from "./support/mock_gemini_client.ts";
+import {
+  parseSse,
+  postJson,
+  type PostJsonOptions,
+  uploadFile,
+  userText,
+  waitFor,
+} from "./support/mock_gemini_client.ts";
 
 const FLASH = "/v1beta/models/gemini-2.5-flash";
 
@@ -10,59 +17,77 @@ function post(mock: MockGemini, path: string, o: PostJsonOptions) {
   return postJson(mock, path, o);
 }
 
+/** POSTs a one-word generateContent as `key` and returns status + parsed body. */
+async function generate(mock: MockGemini, key: string, model = "gemini-2.5-flash") {
+  const res = await post(mock, `/v1beta/models/${model}:generateContent`, { key, body: userText("a") });
+  return { status: res.status, type: res.headers.get("content-type"), body: await res.json() };
+}
+
 Deno.test("429 bodies carry quotaId, quotaValue and RetryInfo; 429s do not count", async () => {
   const mock = await MockGemini.start();
   try {
     mock.setKey("k1", { project: "p", rpm: 2 });
-    mock.setKey("k2", { project: "p" });
+    mock.setKey("k2", { project: "p", rpm: 2 });
     mock.setKey("k3", { rpd: { "gemini-2.5-flash": 1 } });
     mock.setKey("k4", { noAccess: ["gemini-2.5-pro"] });
-    assert.equal(
-      (await (await post(mock, FLASH + ":generateContent", { key: "k1", body: userText("a") })).json())
-        .candidates.length,
-      1,
-    );
-    await (await post(mock, FLASH + ":generateContent", { key: "k2", body: userText("a") })).body?.cancel();
-    const res = await post(mock, FLASH + ":generateContent", { key: "k1", body: userText("a") });
-    assert.equal(res.status, 429);
-    assert.equal(res.headers.get("content-type"), "application/json; charset=UTF-8");
-    const body = await res.json();
-    assert.equal(body.error.status, "RESOURCE_EXHAUSTED");
-    assert.match(body.error.message, /Please retry in \d+\.\d\ds\.$/);
-    const quota = body.error.details.find((d: { "@type": string }) => d["@type"].endsWith("QuotaFailure"));
-    assert.deepEqual(quota.violations[0], {
+    assert.deepEqual([(await generate(mock, "k1")).status, (await generate(mock, "k2")).status], [200, 200]);
+    const limited = await generate(mock, "k1");
+    assert.deepEqual([limited.status, limited.type], [429, "application/json; charset=UTF-8"]);
+    const { error } = limited.body;
+    assert.equal(error.status, "RESOURCE_EXHAUSTED");
+    assert.match(error.message, /limit: 2, model: gemini-2\.5-flash\nPlease retry in \d+\.\d\ds\.$/);
+    const detail = (suffix: string) =>
+      error.details.find((d: { "@type": string }) => d["@type"].endsWith(suffix));
+    assert.deepEqual(detail("QuotaFailure").violations[0], {
       quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests",
       quotaId: "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
       quotaDimensions: { location: "global", model: "gemini-2.5-flash" },
       quotaValue: "2",
     });
-    const retry = body.error.details.find((d: { "@type": string }) => d["@type"].endsWith("RetryInfo"));
-    assert.match(retry.retryDelay, /^\d+s$/);
-    assert.ok(Number(retry.retryDelay.slice(0, -1)) >= 1);
-    assert.ok(
-      body.error.details.some((d: { "@type": string }) =>
-        d["@type"] === "type.googleapis.com/google.rpc.Help"
-      ),
-    );
+    assert.match(detail("RetryInfo").retryDelay, /^[1-9]\d*s$/);
+    assert.equal(detail("Help")["@type"], "type.googleapis.com/google.rpc.Help");
+    assert.equal((await generate(mock, "k2")).status, 429, "k2 shares project p with k1");
+    assert.equal((await generate(mock, "k1", "gemini-2.5-pro")).status, 200, "limits are per model");
 
-    await (await post(mock, FLASH + ":generateContent", { key: "k3", body: userText("a") })).body?.cancel();
-    const day = await (await post(mock, FLASH + ":generateContent", { key: "k3", body: userText("a") }))
-      .json();
+    assert.equal((await generate(mock, "k3")).status, 200);
+    const day = await generate(mock, "k3");
     assert.equal(
-      day.error.details[0].violations[0].quotaId,
+      day.body.error.details[0].violations[0].quotaId,
       "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
     );
-
-    const none = await post(mock, "/v1beta/models/gemini-2.5-pro:generateContent", {
-      key: "k4",
-      body: userText("a"),
-    });
-    assert.equal(none.status, 429);
-    assert.equal((await none.json()).error.details[0].violations[0].quotaValue, "0");
+    const none = await generate(mock, "k4", "gemini-2.5-pro");
+    assert.equal(none.body.error.details[0].violations[0].quotaValue, "0");
 
     const stats = mock.stats();
-    assert.equal(stats.rateLimited, 3);
-    assert.deepEqual(stats.byKey.k1, { ok: 1, rateLimited: 1, rejected: 0 });
+    assert.equal(stats.rateLimited, 4);
+    assert.deepEqual(stats.byKey.k1, { ok: 2, rateLimited: 1, rejected: 0 });
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("quota windows are aligned to minuteMs and reset; retryDelay counts down", async () => {
+  let clock = 10_000;
+  const mock = await MockGemini.start({ minuteMs: 60_000, now: () => clock });
+  try {
+    mock.setKey("k", { rpm: 1, rpd: 3 });
+    const delay = (r: { body: { error: { details: { retryDelay?: string }[] } } }) =>
+      r.body.error.details.find((d) => d.retryDelay)?.retryDelay;
+    assert.equal((await generate(mock, "k")).status, 200);
+    assert.equal(delay(await generate(mock, "k")), "50s");
+    clock = 59_500;
+    assert.equal(delay(await generate(mock, "k")), "1s", "at least 1s");
+    clock = 60_000;
+    assert.equal((await generate(mock, "k")).status, 200);
+    clock = 120_000;
+    assert.equal((await generate(mock, "k")).status, 200);
+    clock = 180_000;
+    const day = await generate(mock, "k");
+    assert.equal(day.status, 429);
+    assert.equal(
+      day.body.error.details[0].violations[0].quotaId,
+      "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+    );
   } finally {
     await mock.close();
   }
@@ -228,54 +253,35 @@ Deno.test("aborting a slow stream releases the connection; hang waits for abort"
 Deno.test("files belong to their key; other keys get 403 on get and in generateContent", async () => {
   const mock = await MockGemini.start();
   try {
-    const start = await fetch(mock.url + "/upload/v1beta/files", {
-      method: "POST",
-      headers: {
-        "x-goog-api-key": "owner",
-        "x-goog-upload-protocol": "resumable",
-        "x-goog-upload-command": "start",
-        "x-goog-upload-header-content-type": "text/plain",
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ file: { displayName: "notes" } }),
-    });
-    assert.equal(start.headers.get("x-goog-upload-status"), "active");
-    const uploadUrl = start.headers.get("x-goog-upload-url")!;
-    assert.match(uploadUrl, /\/upload\/v1beta\/files\?upload_id=\w+&upload_protocol=resumable$/);
-    await start.body?.cancel();
-    const fin = await fetch(uploadUrl, {
-      method: "POST",
-      headers: { "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
-      body: "hello file",
-    });
-    assert.equal(fin.headers.get("x-goog-upload-status"), "final");
-    const { file } = await fin.json();
-    assert.equal(file.sizeBytes, "10");
-    assert.equal(file.state, "ACTIVE");
+    const file = await uploadFile(mock, { key: "owner", content: "hello file", displayName: "notes" });
     const id = file.name.slice("files/".length);
+    assert.deepEqual([file.sizeBytes, file.state, file.source, file.mimeType], [
+      "10",
+      "ACTIVE",
+      "UPLOADED",
+      "text/plain",
+    ]);
     assert.equal(file.uri, `${mock.url}/v1beta/files/${id}`);
-
-    const mine = await fetch(`${mock.url}/v1beta/files/${id}`, { headers: { "x-goog-api-key": "owner" } });
-    assert.equal(mine.status, 200);
-    await mine.body?.cancel();
-    const theirs = await fetch(`${mock.url}/v1beta/files/${id}`, { headers: { "x-goog-api-key": "other" } });
+    assert.equal(mock.requests[1].query.get("upload_id"), id);
+    const get = (key: string) =>
+      fetch(`${mock.url}/v1beta/files/${id}`, { headers: { "x-goog-api-key": key } });
+    assert.equal((await (await get("owner")).json()).name, file.name);
+    const theirs = await get("other");
     assert.equal(theirs.status, 403);
     assert.equal(
       (await theirs.json()).error.message,
       `You do not have permission to access the File ${id} or it may not exist.`,
     );
     const body = {
-      contents: [{
-        role: "user",
-        parts: [{ text: "sum" }, { fileData: { mimeType: "text/plain", fileUri: file.uri } }],
-      }],
+      contents: [{ role: "user", parts: [{ text: "sum" }, { fileData: { fileUri: file.uri } }] }],
     };
-    const gen = await post(mock, FLASH + ":generateContent", { key: "other", body });
-    assert.equal(gen.status, 403);
-    await gen.body?.cancel();
-    const ok = await post(mock, FLASH + ":generateContent", { key: "owner", body });
-    assert.equal(ok.status, 200);
-    await ok.body?.cancel();
+    const statuses = [];
+    for (const key of ["other", "owner"]) {
+      const res = await post(mock, FLASH + ":generateContent", { key, body });
+      await res.body?.cancel();
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [403, 200]);
   } finally {
     await mock.close();
   }

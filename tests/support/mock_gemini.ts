@@ -62,6 +62,7 @@ const DEFAULTS: Required<MockOptions> = {
   chunkDelayMs: 0,
   pageSize: 3,
   functionCallIds: false,
+  now: () => Date.now(),
 };
 
 /** A running mock Gemini server on 127.0.0.1 (random port). */
@@ -85,7 +86,7 @@ export class MockGemini {
     this.#state = {
       url: this.url,
       options,
-      quotas: new QuotaCounter(options.minuteMs),
+      quotas: new QuotaCounter({ minuteMs: options.minuteMs, now: options.now }),
       closing: this.#closing.signal,
       files: new Map(),
       uploads: new Map(),

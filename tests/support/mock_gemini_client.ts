@@ -50,3 +50,48 @@ export function parseSse(raw: string): Record<string, unknown>[] {
 export async function waitFor(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
 }
+
+/** Options of {@link uploadFile}. */
+export interface UploadFileOptions {
+  /** Sent as `x-goog-api-key` on the start request. */
+  key: string;
+  /** File content. */
+  content: string | Uint8Array<ArrayBuffer>;
+  /** Defaults to `text/plain`. */
+  mimeType?: string;
+  displayName?: string;
+}
+
+/** Uploads a file with Google's resumable protocol (start, then one `upload, finalize`); returns the File resource. */
+export async function uploadFile(
+  base: MockGemini | string,
+  o: UploadFileOptions,
+): Promise<Record<string, string>> {
+  const root = typeof base === "string" ? base : base.url;
+  const start = await fetch(root + "/upload/v1beta/files", {
+    method: "POST",
+    headers: {
+      "x-goog-api-key": o.key,
+      "x-goog-upload-protocol": "resumable",
+      "x-goog-upload-command": "start",
+      "x-goog-upload-header-content-type": o.mimeType ?? "text/plain",
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ file: { displayName: o.displayName } }),
+  });
+  await start.body?.cancel();
+  const uploadUrl = start.headers.get("x-goog-upload-url");
+  if (!start.ok || !uploadUrl) {
+    throw new Error(`upload start failed with HTTP ${start.status} (no x-goog-upload-url)`);
+  }
+  const fin = await fetch(uploadUrl, {
+    method: "POST",
+    headers: { "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
+    body: o.content,
+  });
+  const json = await fin.json();
+  if (fin.headers.get("x-goog-upload-status") !== "final") {
+    throw new Error(`upload did not finalize: HTTP ${fin.status} ${JSON.stringify(json)}`);
+  }
+  return json.file;
+}

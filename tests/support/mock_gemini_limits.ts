@@ -56,14 +56,15 @@ export class QuotaCounter {
   #minute = new Map<string, { window: number; count: number }>();
   #day = new Map<string, number>();
 
-  /** @param minuteMs length of a rate "minute" in milliseconds. */
-  constructor(private readonly minuteMs: number) {}
+  /** `minuteMs`: length of a rate "minute" in ms; `now`: the clock (epoch ms). */
+  constructor(private readonly o: { minuteMs: number; now: () => number }) {}
 
   /** Returns a 429 response when a limit is exhausted; otherwise counts the request and returns null. */
-  take(check: QuotaCheck, now = Date.now()): Response | null {
+  take(check: QuotaCheck): Response | null {
     const names = quotaNames(check.embed);
-    const window = Math.floor(now / this.minuteMs);
-    const retrySeconds = ((window + 1) * this.minuteMs - now) / 1000;
+    const now = this.o.now();
+    const window = Math.floor(now / this.o.minuteMs);
+    const retrySeconds = ((window + 1) * this.o.minuteMs - now) / 1000;
     const id = `${check.bucket}\u0000${check.model}`;
     const minute = this.#minute.get(id);
     const usedMinute = minute && minute.window === window ? minute.count : 0;

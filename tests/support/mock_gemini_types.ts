@@ -31,6 +31,8 @@ export interface MockOptions {
   pageSize?: number;
   /** When true, generated functionCall parts carry an `id` (like Gemini 3 does). Default false. */
   functionCallIds?: boolean;
+  /** Clock for the quota windows (epoch ms); tests can pass a fake one. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** One request as the mock received it. */
