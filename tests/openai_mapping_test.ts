@@ -30,9 +30,12 @@ Deno.test("messages: system/developer in order, roles, tool turns with looked-up
       },
       { role: "tool", tool_call_id: "t1", content: '{"temp":3}' },
       { role: "tool", tool_call_id: "t2", content: "noon" },
-      { role: "assistant", content: "It is 3 degrees." },
+      { role: "assistant", content: "It is 3 degrees. ![image](data:image/png;base64,QUJD)" },
     ],
   });
+  assert.deepEqual(m.body.contents[3].parts, [{ text: "It is 3 degrees. " }, {
+    inlineData: { mimeType: "image/png", data: "QUJD" },
+  }]);
   assert.deepEqual(m.body.systemInstruction, { role: "user", parts: [{ text: "A" }, { text: "B" }] });
   assert.deepEqual(m.body.contents.map((c) => c.role), ["user", "model", "user", "model"]);
   assert.deepEqual(m.body.contents[1].parts, [

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { extractMarkdownImages } from "../features/images.ts";
 import { GatewayError } from "../http/errors.ts";
 import { mapGenerationConfig } from "./chat_config.ts";
 import { contentText, mapContent, type PartMapOptions } from "./chat_parts.ts";
@@ -78,7 +79,11 @@ async function assistantContent(
   param: string,
   o: { gemini3: boolean; opts: PartMapOptions },
 ): Promise<GeminiContent | null> {
-  const parts = await mapContent(msg.content, `${param}.content`, o.opts);
+  // Images the gateway rendered as markdown data URLs go back as inline data (multi-turn image editing).
+  const mapped = await mapContent(msg.content, `${param}.content`, o.opts);
+  const parts = mapped.flatMap((p): GeminiPart[] =>
+    p.text?.includes("data:image/") ? extractMarkdownImages(p.text) : [p]
+  );
   const textSig = msg.extra_content?.google?.thought_signature;
   const firstText = parts.find((p) => p.text !== undefined);
   if (textSig && firstText) firstText.thoughtSignature = textSig;
