@@ -506,6 +506,27 @@ Deno.test("error mapping: 429 keeps Retry-After, invalid key -> 401, 404, 5xx", 
   assert.equal(badKey.status, 401);
   assert.equal(badKey.body.error.code, "invalid_api_key");
   assert.equal(toOpenAIError(new GatewayError(404, "no model")).body.error.code, "model_not_found");
+  const daily = toOpenAIError(
+    new GatewayError(429, "x", {
+      upstream: {
+        error: {
+          code: 429,
+          message: "quota",
+          status: "RESOURCE_EXHAUSTED",
+          details: [{
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            violations: [{ quotaId: "GenerateRequestsPerDayPerProjectPerModel-FreeTier" }],
+          }],
+        },
+      },
+    }),
+  );
+  assert.deepEqual([daily.status, daily.body.error.type, daily.headers["x-should-retry"]], [
+    429,
+    "insufficient_quota",
+    "false",
+  ]);
+  assert.equal(toOpenAIError(new GatewayError(402, "credits")).status, 429);
   const e500 = toOpenAIError(new Error("boom"));
   assert.equal(e500.status, 500);
   assert.equal(e500.body.error.type, "server_error");

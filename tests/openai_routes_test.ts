@@ -20,6 +20,7 @@ function setup(handler: Handler, extra: Partial<OpenAIRouteDeps> = {}) {
     c.set("tokenName", "tester");
     await next();
   });
+  app.onError(() => new Response("parent handler must not see route errors", { status: 599 }));
   app.route("/v1", createOpenAIRoutes({ forward, ...extra }));
   const post = (path: string, body: unknown) =>
     app.request(`/v1${path}`, {

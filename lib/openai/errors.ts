@@ -21,7 +21,6 @@ export interface OpenAIErrorParts {
 /** Default `type`/`code` per status (first match wins; `min`..`max` inclusive). */
 const STATUS_TABLE: Array<{ min: number; max: number; type: string; code: string | null }> = [
   { min: 401, max: 401, type: "invalid_request_error", code: "invalid_api_key" },
-  { min: 402, max: 402, type: "insufficient_quota", code: "insufficient_quota" },
   { min: 403, max: 403, type: "permission_error", code: null },
   { min: 404, max: 404, type: "invalid_request_error", code: "model_not_found" },
   { min: 429, max: 429, type: "requests", code: "rate_limit_exceeded" },
@@ -69,21 +68,21 @@ export function toOpenAIError(err: unknown): OpenAIErrorParts {
   const upstream = ge.options.upstream;
   let status = ge.status as number;
   if (status === 400 && isInvalidKey(upstream)) status = 401;
+  // Prepaid credits used up (402) and daily / zero quotas: OpenAI's "insufficient_quota", not worth retrying.
+  const noQuota = status === 402 || (status === 429 && isHardQuota(upstream));
+  if (status === 402) status = 429;
   const row = STATUS_TABLE.find((r) => status >= r.min && status <= r.max) ??
     { type: "api_error", code: null };
   const headers: Record<string, string> = { ...ge.options.headers };
-  let type = row.type;
   if (status === 429) {
     const retry = retryAfterFrom(upstream);
     if (retry && !Object.keys(headers).some((h) => h.toLowerCase() === "retry-after")) {
       headers["retry-after"] = retry;
     }
-    if (isHardQuota(upstream)) {
-      headers["x-should-retry"] = "false";
-      type = "insufficient_quota";
-    }
   }
-  if (status === 402) headers["x-should-retry"] = "false";
+  if (noQuota) headers["x-should-retry"] = "false";
+  const type = noQuota ? "insufficient_quota" : row.type;
+  const code = ge.options.code ?? (noQuota ? "insufficient_quota" : row.code);
   const message = upstream?.error.message || ge.message || "Unknown error.";
   return {
     status,
@@ -93,7 +92,7 @@ export function toOpenAIError(err: unknown): OpenAIErrorParts {
         message,
         type,
         param: ge.options.param ?? fieldViolation(upstream),
-        code: ge.options.code ?? row.code,
+        code,
       },
     },
   };
