@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { Fragment, h, type VNode } from "preact";
+import { Fragment, h, type JSX } from "preact";
 import { type BuildInfo, loadBuildInfo } from "../islands/build_info.ts";
 import { islandRegistry } from "../islands/default_registry.ts";
 import { renderDocument } from "../islands/document.ts";
@@ -29,7 +29,7 @@ export interface PageOptions {
   /** Document title (the product name is appended). */
   title: string;
   /** The page body (usually the admin layout). */
-  body: VNode;
+  body: JSX.Element;
   /** CSRF token for `<meta name="csrf-token">`, when signed in. */
   csrfToken?: string;
   /** HTTP status; default 200. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { h, type VNode } from "preact";
+import { h, type JSX, type VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import type { BuildInfo } from "./build_info.ts";
 import { bootScript, modulePreloads } from "./boot_script.ts";
@@ -16,7 +16,7 @@ export interface DocumentOptions {
   /** The `<title>` text. */
   title: string;
   /** What goes inside `<body>`. */
-  body: VNode;
+  body: JSX.Element;
   /** Extra `<head>` elements (stylesheets, meta tags); rendered without island handling. */
   head?: VNode;
   /** The island registry (from the static manifest). */

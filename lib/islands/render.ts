@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type ComponentChildren, createContext, Fragment, h, options, type VNode } from "preact";
+import { type ComponentChildren, createContext, Fragment, h, type JSX, options, type VNode } from "preact";
 import { useContext } from "preact/hooks";
 import { renderToString } from "preact-render-to-string";
 import type { IslandInfo, IslandRegistry } from "./registry.ts";
@@ -86,16 +86,41 @@ function wrapperFor(component: AnyComponent, info: IslandInfo) {
   return wrapper;
 }
 
+function isVNode(value: unknown): value is VNode {
+  return value !== null && typeof value === "object" && Object.hasOwn(value, "constructor") &&
+    (value as { constructor: unknown }).constructor === undefined && "type" in value && "props" in value;
+}
+
+/**
+ * Vnodes created before the render started (the tree passed in, and vnodes in its props) did not
+ * pass through the hook: swap their island types here. Vnodes created while rendering are handled
+ * by the hook.
+ */
+function markIslands(value: unknown, registry: IslandRegistry, seen: Set<unknown>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) markIslands(item, registry, seen);
+    return;
+  }
+  if (!isVNode(value) || seen.has(value)) return;
+  seen.add(value);
+  if (typeof value.type === "function") {
+    const info = registry.get(value.type);
+    if (info) value.type = wrapperFor(value.type as unknown as AnyComponent, info) as typeof value.type;
+  }
+  for (const prop of Object.values(value.props as Record<string, unknown>)) markIslands(prop, registry, seen);
+}
+
 /**
  * Renders `vnode` to HTML, marking islands from `registry`. Island prop errors (functions,
  * class instances, ...) are thrown as TypeErrors naming the prop.
  */
-export function renderWithIslands(vnode: VNode, registry: IslandRegistry): IslandRenderResult {
+export function renderWithIslands(vnode: JSX.Element, registry: IslandRegistry): IslandRenderResult {
   if (active) throw new Error("renderWithIslands is not re-entrant; render pages one at a time.");
   const state: RenderState = { registry, collector: new PropsCollector(), used: new Map() };
   active = state;
   let html: string;
   try {
+    markIslands(vnode, registry, new Set());
     html = renderToString(vnode);
   } finally {
     active = null;

@@ -54,6 +54,9 @@ export class PropsCollector {
     if (typeof value === "function") throw refuse(path, "a function (islands cannot receive callbacks)");
     if (typeof value !== "object") throw refuse(path, `a ${typeof value}`);
     if (value instanceof Signal) return { [SIGNAL_REF_KEY]: this.#signalRef(value, path, seen) };
+    if (Object.hasOwn(value, "constructor") && "props" in value) {
+      throw refuse(path, "JSX (a vnode); pass data");
+    }
     if (seen.has(value)) throw refuse(path, "a circular reference");
     seen.add(value);
     try {
@@ -63,8 +66,7 @@ export class PropsCollector {
       if (value instanceof Date) return value.toISOString();
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
-        const kind = "type" in value && "props" in value ? "JSX (a vnode)" : "a class instance";
-        throw refuse(path, `${kind}; pass plain data`);
+        throw refuse(path, "a class instance; pass plain data");
       }
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
