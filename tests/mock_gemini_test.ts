@@ -272,6 +272,19 @@ mockTest("files belong to their key; other keys get 403 on get and in generateCo
     statuses.push(res.status);
   }
   assert.deepEqual(statuses, [403, 200]);
+  await uploadFile(mock, { key: "owner", content: "second" });
+  const page1 = await getBody(mock, "/v1beta/files?pageSize=1", "owner");
+  const page2 = await getBody(mock, `/v1beta/files?pageSize=1&pageToken=${page1.nextPageToken}`, "owner");
+  assert.deepEqual([page1.files.length, page2.files.length, page2.nextPageToken], [1, 1, undefined]);
+  assert.deepEqual(await getBody(mock, "/v1beta/files", "other"), {});
+  const del = await fetch(`${mock.url}/v1beta/files/${id}`, {
+    method: "DELETE",
+    headers: { "x-goog-api-key": "owner" },
+  });
+  assert.deepEqual([del.status, await del.json()], [200, {}]);
+  const gone = await get("owner");
+  await gone.body?.cancel();
+  assert.equal(gone.status, 403);
 });
 
 mockTest("gemini-3 thought signatures are emitted and enforced", async (mock) => {

@@ -1,8 +1,27 @@
 /**
  * A mock of Google's Gemini API (`generativelanguage.googleapis.com`) for gateway tests and benchmarks.
  * Speaks the real wire format (see /work/shared/docs/gemini-openai-wire.md parts A-D): routes under
- * `/v1beta`, `/v1`, `/v1alpha` and `/upload/v1beta`, Google's error envelopes, SSE and JSON-array streams,
- * per-project fixed-window quotas, resumable uploads, cached contents and Gemini 3 thought signatures.
+ * `/v1beta`, `/v1`, `/v1alpha` and `/upload/{version}` (note: @google/genai 3.x defaults to `/v1/...`),
+ * Google's error envelopes, SSE and JSON-array streams, per-project fixed-window quotas, resumable uploads,
+ * cached contents, batches and Gemini 3 thought signatures.
+ *
+ * Deterministic replies (`:generateContent`, and `:streamGenerateContent` split into >= 3 deltas):
+ * - default text `echo: <text of the last user turn>`; usage counts are word counts;
+ * - `generationConfig.candidateCount` n -> n candidates; `maxOutputTokens` < 5 -> truncated, `MAX_TOKENS`;
+ * - user text containing `BLOCKME` -> no candidates, `promptFeedback.blockReason: "SAFETY"`;
+ * - `responseMimeType: application/json` -> JSON built from `responseJsonSchema`/`responseSchema`
+ *   (strings "x", numbers 1, booleans true, one array item, first enum value), else `{"echo": ...}`;
+ * - `thinkingConfig.includeThoughts` -> first part `{text: "Thinking about it.", thought: true}`;
+ *   `thoughtsTokenCount: 3` whenever thinking is configured;
+ * - function declarations + a user turn -> a call to the first function (all of them if the text
+ *   contains `parallel`); `gemini-3*` models add `thoughtSignature` and reject histories without it
+ *   (`MockOptions.functionCallIds` adds `functionCall.id`);
+ * - a last turn with `functionResponse` parts -> `result: <JSON of the responses' .response, in order>`;
+ * - `googleSearch` tool -> `groundingMetadata`; IMAGE modality or an `*image*` model -> PNG `inlineData`;
+ *   AUDIO modality -> 4800 bytes of 24 kHz PCM.
+ * Key behaviours come from {@link MockGemini.setKey}; limits are read from the calling key, counters are
+ * shared by keys of the same `project` (files and caches too). {@link MockGemini.stats} counts model calls
+ * (`POST models/{model}:{method}`) only.
  *
  * @example
  * ```ts
