@@ -11,7 +11,7 @@ import { readBody } from "../lib/http/body.ts";
 import { GatewayError } from "../lib/http/errors.ts";
 import type { Forward } from "../lib/pipeline/types.ts";
 import type { FetchImage } from "../lib/openai/chat_parts.ts";
-import { mapChatRequest, type MappedChatRequest } from "../lib/openai/chat_request.ts";
+import { mapChatRequest, type MappedChatRequest, upstreamModelId } from "../lib/openai/chat_request.ts";
 import { mapChatResponse } from "../lib/openai/chat_response.ts";
 import { translateChatStream } from "../lib/openai/chat_stream.ts";
 import { createEmbeddings } from "../lib/openai/embeddings.ts";
@@ -137,6 +137,7 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
       signal: c.req.raw.signal,
     });
     mapped = (await deps.transformChat?.(mapped, { tokenName: c.get("tokenName") })) ?? mapped;
+    mapped.model = upstreamModelId(mapped.model);
     const ctx = callContext(c, deps.forward);
     const common = {
       model: mapped.clientModel,

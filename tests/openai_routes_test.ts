@@ -138,6 +138,12 @@ Deno.test("malformed JSON and invalid fields are OpenAI 400s", async () => {
   });
   assert.equal(invalid.status, 400);
   assert.equal((await invalid.json()).error.param, "messages[0].role");
+  const escape = await post("/chat/completions", {
+    model: "../files/x",
+    messages: [{ role: "user", content: "x" }],
+  });
+  assert.equal(escape.status, 400);
+  assert.equal((await escape.json()).error.param, "model");
   assert.equal(calls.length, 0);
 });
 

@@ -46,6 +46,27 @@ export function bareModel(model: string): string {
   return model.replace(/^models\//, "");
 }
 
+const MODEL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The bare model id to put into an upstream path; throws a 400 for names that could escape the
+ * `/models/{id}` path segment (slashes, `..`, spaces, ...).
+ */
+export function upstreamModelId(model: string): string {
+  const id = bareModel(model);
+  if (!MODEL_ID_RE.test(id) || id.includes("..")) {
+    throw new GatewayError(
+      400,
+      `Invalid model name '${model}': use a Gemini model id such as "gemini-2.5-flash".`,
+      {
+        param: "model",
+        code: "invalid_value",
+      },
+    );
+  }
+  return id;
+}
+
 type ToolCall = NonNullable<Extract<ChatMessage, { role: "assistant" }>["tool_calls"]>[number];
 
 function parseArgs(call: ToolCall, param: string): Record<string, unknown> {
@@ -215,7 +236,7 @@ export async function mapChatRequest(
   req: ChatRequest,
   opts: ChatRequestOptions = {},
 ): Promise<MappedChatRequest> {
-  const model = bareModel(req.model);
+  const model = upstreamModelId(req.model);
   const { contents, systemInstruction } = await mapMessages(req.messages, { model, opts });
   const cfg = mapGenerationConfig(req, model);
   const body: GeminiGenerateContentRequest = {

@@ -7,7 +7,7 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import { floatsToBase64 } from "./base64.ts";
-import { bareModel } from "./chat_request.ts";
+import { upstreamModelId } from "./chat_request.ts";
 import type { EmbeddingsRequest } from "./schemas.ts";
 import { type CallContext, forwardJson, readJson } from "./upstream.ts";
 
@@ -47,7 +47,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 
 /** Creates embeddings for a validated request; returns OpenAI's `list` response. */
 export async function createEmbeddings(req: EmbeddingsRequest, ctx: CallContext, o: EmbeddingsOptions = {}) {
-  const model = bareModel(req.model);
+  const model = upstreamModelId(req.model);
   const inputs = embeddingInputs(req.input);
   const batches: string[][] = [];
   for (let i = 0; i < inputs.length; i += EMBED_BATCH_SIZE) {

@@ -7,7 +7,7 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import { bareModel } from "./chat_request.ts";
+import { upstreamModelId } from "./chat_request.ts";
 import type { GeminiGenerateContentResponse } from "./gemini_types.ts";
 import type { ImagesRequest } from "./schemas.ts";
 import { type CallContext, forwardJson, readJson } from "./upstream.ts";
@@ -87,7 +87,7 @@ async function gemini(req: ImagesRequest, model: string, ctx: CallContext): Prom
 
 /** Generates images for a validated request; returns OpenAI's images response. */
 export async function generateImages(req: ImagesRequest, ctx: CallContext, o: ImagesOptions = {}) {
-  const model = bareModel(req.model || o.defaultModel || "gemini-2.5-flash-image");
+  const model = upstreamModelId(req.model || o.defaultModel || "gemini-2.5-flash-image");
   const images = /^imagen/.test(model) ? await imagen(req, model, ctx) : await gemini(req, model, ctx);
   if (!images.length) {
     throw new GatewayError(
