@@ -236,7 +236,8 @@ export async function mapChatRequest(
   req: ChatRequest,
   opts: ChatRequestOptions = {},
 ): Promise<MappedChatRequest> {
-  const model = upstreamModelId(req.model);
+  // Not validated here: aliases may be any string until hooks resolve them; the route validates after hooks.
+  const model = bareModel(req.model);
   const { contents, systemInstruction } = await mapMessages(req.messages, { model, opts });
   const cfg = mapGenerationConfig(req, model);
   const body: GeminiGenerateContentRequest = {
