@@ -15,6 +15,11 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array<
       `The request body is larger than ${limit} bytes. Send less data, use the Files API for large inputs, or raise MAX_BODY_BYTES.`,
     );
   if (declared > limit) throw tooLarge();
+  if (declared <= limit) {
+    const buf = new Uint8Array(await req.arrayBuffer());
+    if (buf.length > limit) throw tooLarge();
+    return buf;
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of req.body) {

@@ -215,12 +215,22 @@ export function createForwarder(deps: ForwarderDeps): Forward {
           count(choice.id, req.model, { requests: 1, ok: 1 }, req.tokenName);
           rec.status = res.status;
           const response = await learnAndRewrite(req, res, choice.id);
-          if (!response.body) {
-            rec.latencyMs = Math.round(performance.now() - t0);
-            finish(rec, {});
-            return { response, keyId: choice.id, attempts: rec.attempts };
+          if (req.stream && response.body) {
+            return { response: observeStream(response, rec), keyId: choice.id, attempts: rec.attempts };
           }
-          return { response: observeStream(response, rec), keyId: choice.id, attempts: rec.attempts };
+          // A unary answer is one JSON document: read it whole (cheaper than a stream pipe) and
+          // take the usage from its tail.
+          const bytes = response.body ? new Uint8Array(await response.arrayBuffer()) : new Uint8Array();
+          rec.latencyMs = Math.round(performance.now() - t0);
+          finish(rec, usageFromTail(decoder.decode(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))));
+          const headers = new Headers(response.headers);
+          headers.delete("content-length");
+          headers.delete("content-encoding");
+          return {
+            response: new Response(bytes, { status: response.status, headers }),
+            keyId: choice.id,
+            attempts: rec.attempts,
+          };
         }
         const text = await res.text();
         const body: GoogleErrorBody = parseGoogleError(text) ??

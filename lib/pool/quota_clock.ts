@@ -27,10 +27,18 @@ function pacificOffset(t: number): number {
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000;
 }
 
+let cachedMinute = NaN;
+let cachedDay = "";
+
 /** The Pacific calendar day of instant `t`, as `YYYY-MM-DD` (the day a per-day quota counts). */
 export function pacificDay(t: number): string {
+  // Days change on a minute boundary, so one formatting per minute is exact (and cheap on the hot path).
+  const minute = Math.floor(t / 60_000);
+  if (minute === cachedMinute) return cachedDay;
   const p = pacificParts(t);
-  return `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`;
+  cachedDay = `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`;
+  cachedMinute = minute;
+  return cachedDay;
 }
 
 /** The first midnight in America/Los_Angeles strictly after instant `now` (epoch ms). */

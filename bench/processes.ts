@@ -1,0 +1,53 @@
+/**
+ * Starts benchmark processes and waits for them to listen.
+ *
+ * @module
+ */
+
+/** A child process serving HTTP. */
+export interface Served {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Spawns `deno run <args>` and waits until `probe` answers. */
+export async function serve(
+  args: string[],
+  port: number,
+  probe: string,
+  env: Record<string, string> = {},
+): Promise<Served> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...args],
+    env,
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(url + probe);
+      await r.body?.cancel();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+  };
+}
