@@ -78,8 +78,18 @@ mockTest("429 bodies carry quotaId, quotaValue and RetryInfo; 429s do not count"
   const none = await generate(mock, "k4", "gemini-2.5-pro");
   assert.equal(none.body.error.details[0].violations[0].quotaValue, "0");
 
+  mock.setKey("k5", { rpm: 1 });
+  const embed = { key: "k5", body: { content: { parts: [{ text: "e" }] } } };
+  const embedPath = "/v1beta/models/gemini-embedding-001:embedContent";
+  assert.ok((await postBody(mock, embedPath, embed)).embedding);
+  const embedLimited = await postBody(mock, embedPath, embed);
+  assert.equal(
+    embedLimited.error.details[0].violations[0].quotaId,
+    "EmbedContentRequestsPerMinutePerUserPerProjectPerModel-FreeTier",
+  );
+
   const stats = mock.stats();
-  assert.equal(stats.rateLimited, 4);
+  assert.equal(stats.rateLimited, 5);
   assert.deepEqual(stats.byKey.k1, { ok: 2, rateLimited: 1, rejected: 0 });
 });
 
