@@ -76,8 +76,11 @@ export interface OpenAIRouteDeps {
     mapped: MappedChatRequest,
     ctx: OpenAIHookContext,
   ) => MappedChatRequest | void | Promise<MappedChatRequest | void>;
-  /** Resolves aliases for embeddings/images model names (chat uses `transformChat`). */
-  resolveModel?: (model: string, kind: "embeddings" | "images") => string;
+  /**
+   * Resolves aliases/suffixes to real model ids. For embeddings and images the result is called; for chat
+   * it only picks the model family for thinking rules (the chat model itself is resolved in `transformChat`).
+   */
+  resolveModel?: (model: string, kind: "chat" | "embeddings" | "images") => string;
   /** Wraps the upstream Gemini SSE body before translation (e.g. the smoother). */
   beforeTranslate?: (
     body: ReadableStream<Uint8Array>,
@@ -135,6 +138,7 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
       imageTimeoutMs: o.imageTimeoutMs,
       allowPrivateImageHosts: o.allowPrivateImageHosts,
       signal: c.req.raw.signal,
+      familyOf: deps.resolveModel ? (m) => deps.resolveModel!(m, "chat") : undefined,
     });
     mapped = (await deps.transformChat?.(mapped, { tokenName: c.get("tokenName") })) ?? mapped;
     mapped.model = upstreamModelId(mapped.model);

@@ -358,12 +358,28 @@ Deno.test("http image URLs are downloaded by the default fetcher, with a size li
   }
 });
 
-Deno.test("resolveModel maps embeddings and image aliases", async () => {
+const ALIASES: Record<string, string> = {
+  "text-embedding-3-small": "gemini-embedding-001",
+  smart: "gemini-3-pro-preview",
+};
+
+Deno.test("resolveModel maps embeddings aliases and picks the chat thinking family", async () => {
   const { calls, post } = setup(() => json({ embeddings: [{ values: [1] }] }), {
-    resolveModel: (
-      m,
-      kind,
-    ) => (kind === "embeddings" && m === "text-embedding-3-small" ? "gemini-embedding-001" : m),
+    resolveModel: (m) => ALIASES[m] ?? m,
+    transformChat: (m) => {
+      m.model = ALIASES[m.model] ?? m.model;
+    },
+  });
+  await post("/chat/completions", {
+    model: "smart",
+    messages: [{ role: "user", content: "x" }],
+    reasoning_effort: "low",
+  });
+  const chatCall = calls.shift()!;
+  assert.equal(chatCall.path, "/v1beta/models/gemini-3-pro-preview:generateContent");
+  assert.deepEqual((chatCall.json!.generationConfig as Record<string, unknown>).thinkingConfig, {
+    thinkingLevel: "LOW",
+    includeThoughts: true,
   });
   const res = await post("/embeddings", {
     model: "text-embedding-3-small",

@@ -17,7 +17,13 @@ import { decodeToolCallId } from "./tool_ids.ts";
 export const DUMMY_THOUGHT_SIGNATURE = "skip_thought_signature_validator";
 
 /** Options for {@link mapChatRequest}. */
-export type ChatRequestOptions = PartMapOptions;
+export interface ChatRequestOptions extends PartMapOptions {
+  /**
+   * Resolves an alias or suffixed name to the real model id, used only to pick the model family for
+   * thinking and thought-signature rules (`model` in the result stays the client's bare name for hooks).
+   */
+  familyOf?: (model: string) => string;
+}
 
 /** A chat request translated for Gemini. */
 export interface MappedChatRequest {
@@ -238,8 +244,9 @@ export async function mapChatRequest(
 ): Promise<MappedChatRequest> {
   // Not validated here: aliases may be any string until hooks resolve them; the route validates after hooks.
   const model = bareModel(req.model);
-  const { contents, systemInstruction } = await mapMessages(req.messages, { model, opts });
-  const cfg = mapGenerationConfig(req, model);
+  const family = opts.familyOf?.(model) ?? model;
+  const { contents, systemInstruction } = await mapMessages(req.messages, { model: family, opts });
+  const cfg = mapGenerationConfig(req, family);
   const body: GeminiGenerateContentRequest = {
     contents,
     ...(systemInstruction ? { systemInstruction } : {}),
