@@ -26,11 +26,12 @@ export interface KeyStatesProps {
   eventsUrl: string;
 }
 
-type Link = "connecting" | "live" | "reconnecting";
+type Link = "connecting" | "live" | "reconnecting" | "offline";
 const LINK_LABELS: Record<Link, string> = {
   connecting: "Connecting…",
   live: "Live",
   reconnecting: "Reconnecting…",
+  offline: "Offline · reload the page",
 };
 
 /** Island: the key table with live states and cooldown countdowns. */
@@ -50,7 +51,10 @@ export function KeyStates({ initial, serverNow, eventsUrl }: KeyStatesProps) {
     const tick = setInterval(() => now.value = Date.now() + offset, 1000);
     const events = new EventSource(eventsUrl);
     events.addEventListener("open", () => link.value = "live");
-    events.addEventListener("error", () => link.value = "reconnecting");
+    events.addEventListener("error", () => {
+      // CLOSED means the server refused the stream (e.g. the session expired): no more retries.
+      link.value = events.readyState === EventSource.CLOSED ? "offline" : "reconnecting";
+    });
     events.addEventListener("keys", (e) => {
       const data = JSON.parse((e as MessageEvent<string>).data) as { now: number; keys: KeyView[] };
       offset = data.now - Date.now();

@@ -161,6 +161,18 @@ Deno.test({
       assert.equal(stillIn.status, 200);
       assert.equal((await stillIn.json()).keys.length, 4);
 
+      // Sections not built yet show an empty state (no 404 from the sidebar); unknown paths a 404 page.
+      await page.click('a.nav-link:has-text("Settings")');
+      await page.waitForURL(/\/admin\/settings$/);
+      assert.equal(await page.locator("h1").innerText(), "Settings");
+      assert.equal(await page.locator("script").count(), 0, "no islands, no script");
+      await screenshot(page, "admin_placeholder");
+      const missing = await page.goto(`${server.url}/admin/nope`);
+      assert.equal(missing?.status(), 404);
+      await screenshot(page, "admin_not_found");
+      errors.length = 0; // the 404 above is logged as a console error by design
+      await page.goto(`${server.url}/admin/keys`);
+
       // Sign out through the page's form (carries the CSRF token); the old cookie stops working.
       await Promise.all([page.waitForURL(/\/admin\/login$/), page.click('[data-action="logout"]')]);
       await page.goto(`${server.url}/admin/keys`);

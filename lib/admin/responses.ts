@@ -6,6 +6,10 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
+// Error pages use the default mount points; the panel's own pages honour AdminDeps.basePath.
+const STATIC_BASE = "/static";
+const ADMIN_BASE = "/admin";
+
 /** True when the client prefers HTML (a browser navigation). */
 export function wantsHtml(c: Context): boolean {
   return (c.req.header("accept") ?? "").includes("text/html");
@@ -22,8 +26,14 @@ export function adminError(
   if (wantsHtml(c)) {
     const safe = message.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
     return c.html(
-      `<!doctype html><meta charset="utf-8"><title>Error ${status}</title><p>${safe}</p>`,
+      `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
+        `<meta name="viewport" content="width=device-width, initial-scale=1">` +
+        `<title>Error ${status} · Gemini Gateway</title><link rel="stylesheet" href="${STATIC_BASE}/admin.css">` +
+        `</head><body class="error-page"><main class="login"><div class="login-card">` +
+        `<h1>${status === 404 ? "Not found" : `Error ${status}`}</h1><p>${safe}</p>` +
+        `<a class="button" href="${ADMIN_BASE}/keys">Back to the admin console</a></div></main></body></html>`,
       status,
+      { "content-security-policy": "default-src 'none'; style-src 'self'; frame-ancestors 'none'" },
     );
   }
   return c.json({ error: { code: status, message } }, status);

@@ -142,6 +142,7 @@ export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}
 
   app.get("/api/keys", auth, csrf, (c) => c.json({ keys: deps.listKeys() }));
 
-  app.notFound((c) => adminError(c, 404, `No admin page at ${c.req.path}; see ${home}.`));
+  // A mounted sub-app's notFound is not used by the parent app, so catch the rest explicitly.
+  app.all("*", auth, (c) => adminError(c, 404, `There is no admin page at ${c.req.path}.`));
   return app;
 }
