@@ -350,136 +350,135 @@ Deno.test("response mapping: blocked prompt and grounding", () => {
 });
 
 function sse(events: unknown[]): ReadableStream<Uint8Array> {
-  const text = events.map((e) => `data: ${typeof e === "string" ? e : JSON.stringify(e)}\r\n\r\n`).join("");
+  const bytes = new TextEncoder().encode(events.map((e) => `data: ${JSON.stringify(e)}\r\n\r\n`).join(""));
   // Split at awkward places to exercise the parser's buffering.
-  const bytes = new TextEncoder().encode(text);
   return ReadableStream.from([bytes.slice(0, 7), bytes.slice(7, 50), bytes.slice(50)]);
 }
 
-async function frames(
-  stream: ReadableStream<Uint8Array>,
-): Promise<Array<Record<string, unknown> | "[DONE]">> {
+type Frame = {
+  id: string;
+  model: string;
+  usage?: Record<string, unknown> | null;
+  choices: Array<{ delta: Record<string, unknown>; finish_reason: string | null }>;
+  error?: { message: string; type: string };
+};
+
+async function frames(stream: ReadableStream<Uint8Array>): Promise<{ list: Frame[]; done: boolean }> {
   const text = await new Response(stream).text();
-  assert.ok(text.endsWith("\n\n"));
-  return text.split("\n\n").filter(Boolean).map((f) => {
-    assert.ok(f.startsWith("data: "), f);
-    const d = f.slice(6);
-    return d === "[DONE]" ? "[DONE]" : JSON.parse(d);
-  });
+  const raw = text.split("\n\n").filter(Boolean).map((
+    f,
+  ) => (assert.ok(f.startsWith("data: "), f), f.slice(6)));
+  const done = raw.at(-1) === "[DONE]";
+  return { list: (done ? raw.slice(0, -1) : raw).map((d) => JSON.parse(d)), done };
 }
 
+const cand = (parts: unknown[], extra: Record<string, unknown> = {}) => ({
+  candidates: [{ content: { role: "model", parts }, ...extra }],
+});
+
 Deno.test("stream translation: CRLF framing, deltas, tool calls, usage chunk, [DONE]", async () => {
-  const usage = { promptTokenCount: 3, candidatesTokenCount: 4, thoughtsTokenCount: 2, totalTokenCount: 9 };
-  const out = await frames(translateChatStream(
+  const usageMetadata = {
+    promptTokenCount: 3,
+    candidatesTokenCount: 4,
+    thoughtsTokenCount: 2,
+    totalTokenCount: 9,
+  };
+  const calls = [
+    { functionCall: { name: "a", args: { x: 1 } }, thoughtSignature: "U0lH" },
+    { functionCall: { name: "b", args: {} } },
+  ];
+  const { list, done } = await frames(translateChatStream(
     sse([
-      {
-        candidates: [{ content: { role: "model", parts: [{ text: "plan", thought: true }] } }],
-        usageMetadata: usage,
-      },
-      { candidates: [{ content: { role: "model", parts: [{ text: "Hel" }] } }], usageMetadata: usage },
-      { candidates: [{ content: { role: "model", parts: [{ text: "lo" }] } }], usageMetadata: usage },
-      {
-        candidates: [{
-          content: {
-            role: "model",
-            parts: [
-              { functionCall: { name: "a", args: { x: 1 } }, thoughtSignature: "U0lH" },
-              { functionCall: { name: "b", args: {} } },
-            ],
-          },
-          finishReason: "STOP",
-        }],
-        usageMetadata: usage,
-      },
+      { ...cand([{ text: "plan", thought: true }]), usageMetadata },
+      { ...cand([{ text: "Hel" }]), usageMetadata },
+      { ...cand([{ text: "lo" }]), usageMetadata },
+      { ...cand(calls, { finishReason: "STOP" }), usageMetadata },
     ]),
     { model: "client-model", includeThoughts: true, includeUsage: true },
   ));
-  const deltas = out.slice(0, -2).map((f) => (f as { choices: Array<{ delta: unknown }> }).choices[0].delta);
+  const deltas = list.slice(0, -1).map((f) => f.choices[0].delta);
   assert.deepEqual(deltas.slice(0, 4), [
     { role: "assistant", content: "" },
     { reasoning_content: "plan" },
     { content: "Hel" },
     { content: "lo" },
   ]);
-  const tc = deltas.slice(4, 6).map((d) =>
-    (d as { tool_calls: Array<Record<string, unknown>> }).tool_calls[0]
-  );
-  assert.deepEqual(tc.map((t) => t.index), [0, 1]);
-  assert.deepEqual(tc.map((t) => (t.function as { name: string }).name), ["a", "b"]);
-  assert.equal((tc[0].function as { arguments: string }).arguments, '{"x":1}');
+  const tc = deltas.slice(4, 6).map((d) => (d.tool_calls as Array<Record<string, unknown>>)[0]);
+  assert.deepEqual(tc.map((t) => [t.index, t.type, t.function]), [
+    [0, "function", { name: "a", arguments: '{"x":1}' }],
+    [1, "function", { name: "b", arguments: "{}" }],
+  ]);
   assert.equal(decodeToolCallId(tc[0].id as string).signature, "U0lH");
-  const finish = out[out.length - 3] as { choices: Array<{ finish_reason: string; delta: unknown }> };
-  assert.deepEqual(finish.choices[0], { index: 0, delta: {}, logprobs: null, finish_reason: "tool_calls" });
-  const usageChunk = out[out.length - 2] as { choices: unknown[]; usage: { completion_tokens: number } };
-  assert.deepEqual(usageChunk.choices, []);
-  assert.equal(usageChunk.usage.completion_tokens, 6);
-  assert.equal(out[out.length - 1], "[DONE]");
-  const ids = new Set(out.slice(0, -1).map((f) => (f as { id: string }).id));
-  assert.equal(ids.size, 1);
-  assert.ok(out.slice(0, -2).every((f) => (f as { usage: unknown }).usage === null));
-  assert.ok(out.slice(0, -1).every((f) => (f as { model: string }).model === "client-model"));
+  assert.deepEqual(list.at(-2)!.choices[0], {
+    index: 0,
+    delta: {},
+    logprobs: null,
+    finish_reason: "tool_calls",
+  });
+  assert.deepEqual(list.at(-1)!.choices, []);
+  assert.equal(list.at(-1)!.usage?.completion_tokens, 6);
+  assert.ok(done);
+  assert.equal(new Set(list.map((f) => f.id)).size, 1);
+  assert.ok(list.slice(0, -1).every((f) => f.usage === null && f.model === "client-model"));
 });
 
 Deno.test("stream translation: thoughts hidden without includeThoughts; no usage chunk by default", async () => {
-  const out = await frames(translateChatStream(
-    sse([{
-      candidates: [{
-        content: { parts: [{ text: "t", thought: true }, { text: "a" }] },
-        finishReason: "STOP",
-      }],
-    }]),
+  const { list } = await frames(translateChatStream(
+    sse([cand([{ text: "t", thought: true }, { text: "a" }], { finishReason: "STOP" })]),
     { model: "m" },
   ));
-  assert.equal(out.length, 4);
-  assert.deepEqual((out[1] as { choices: Array<{ delta: unknown }> }).choices[0].delta, { content: "a" });
-  assert.equal("usage" in (out[2] as object), false);
+  assert.deepEqual(list.map((f) => [f.choices[0].delta, f.choices[0].finish_reason]), [
+    [{ role: "assistant", content: "" }, null],
+    [{ content: "a" }, null],
+    [{}, "stop"],
+  ]);
+  assert.equal("usage" in list[2], false);
 });
 
 Deno.test("stream translation: upstream error event becomes an OpenAI error event and ends the stream", async () => {
-  const out = await frames(translateChatStream(
+  const { list, done } = await frames(translateChatStream(
     sse([
-      { candidates: [{ content: { parts: [{ text: "a" }] } }] },
+      cand([{ text: "a" }]),
       { error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } },
-      { candidates: [{ content: { parts: [{ text: "never" }] } }] },
+      cand([{ text: "never" }]),
     ]),
     { model: "m" },
   ));
-  const last = out[out.length - 1] as { error: { message: string; type: string } };
-  assert.equal(last.error.message, "The model is overloaded.");
-  assert.equal(last.error.type, "server_error");
-  assert.equal(out.includes("[DONE]"), false);
-  assert.equal(JSON.stringify(out).includes("never"), false);
+  assert.deepEqual(list.at(-1)!.error, {
+    message: "The model is overloaded.",
+    type: "server_error",
+    param: null,
+    code: null,
+  });
+  assert.equal(done, false);
+  assert.equal(JSON.stringify(list).includes("never"), false);
 });
 
 Deno.test("stream translation: blocked prompt yields a content_filter choice", async () => {
-  const out = await frames(
+  const { list } = await frames(
     translateChatStream(sse([{ promptFeedback: { blockReason: "SAFETY" } }]), { model: "m" }),
   );
-  assert.equal(
-    (out[1] as { choices: Array<{ finish_reason: string }> }).choices[0].finish_reason,
-    "content_filter",
-  );
+  assert.equal(list[1].choices[0].finish_reason, "content_filter");
 });
 
 Deno.test("base64 embeddings are little-endian float32", () => {
   const values = [0.5, -1.25, 3];
-  const bytes = base64ToBytes(floatsToBase64(values));
-  const view = new DataView(bytes.buffer);
+  const view = new DataView(base64ToBytes(floatsToBase64(values)).buffer);
   assert.deepEqual([0, 1, 2].map((i) => view.getFloat32(i * 4, true)), values);
 });
 
-Deno.test("error mapping: 429 keeps Retry-After, invalid key -> 401, 404, 5xx", () => {
-  const upstream429 = {
-    error: {
-      code: 429,
-      message: "You exceeded your current quota.",
-      status: "RESOURCE_EXHAUSTED",
-      details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "47.2s" }],
-    },
-  };
-  const e429 = toOpenAIError(new GatewayError(429, "rate limited", { upstream: upstream429 }));
-  assert.equal(e429.status, 429);
-  assert.equal(e429.headers["retry-after"], "48");
+const googleError = (code: number, message: string, detail?: Record<string, unknown>) => ({
+  error: { code, message, status: "X", details: detail ? [detail] : [] },
+});
+const RPC = "type.googleapis.com/google.rpc.";
+
+Deno.test("error mapping: 429 keeps Retry-After, quotas, invalid key -> 401, 404, 5xx", () => {
+  const quota = googleError(429, "You exceeded your current quota.", {
+    "@type": RPC + "RetryInfo",
+    retryDelay: "47.2s",
+  });
+  const e429 = toOpenAIError(new GatewayError(429, "rate limited", { upstream: quota }));
+  assert.deepEqual([e429.status, e429.headers["retry-after"]], [429, "48"]);
   assert.deepEqual(e429.body.error, {
     message: "You exceeded your current quota.",
     type: "requests",
@@ -487,38 +486,15 @@ Deno.test("error mapping: 429 keeps Retry-After, invalid key -> 401, 404, 5xx", 
     code: "rate_limit_exceeded",
   });
   const kept = toOpenAIError(
-    new GatewayError(429, "x", { headers: { "Retry-After": "5" }, upstream: upstream429 }),
+    new GatewayError(429, "x", { headers: { "Retry-After": "5" }, upstream: quota }),
   );
-  assert.equal(kept.headers["Retry-After"], "5");
-  assert.equal(kept.headers["retry-after"], undefined);
-  const badKey = toOpenAIError(
-    new GatewayError(400, "bad", {
-      upstream: {
-        error: {
-          code: 400,
-          message: "API key not valid.",
-          status: "INVALID_ARGUMENT",
-          details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID" }],
-        },
-      },
-    }),
-  );
-  assert.equal(badKey.status, 401);
-  assert.equal(badKey.body.error.code, "invalid_api_key");
-  assert.equal(toOpenAIError(new GatewayError(404, "no model")).body.error.code, "model_not_found");
+  assert.deepEqual(kept.headers, { "Retry-After": "5" });
   const daily = toOpenAIError(
     new GatewayError(429, "x", {
-      upstream: {
-        error: {
-          code: 429,
-          message: "quota",
-          status: "RESOURCE_EXHAUSTED",
-          details: [{
-            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-            violations: [{ quotaId: "GenerateRequestsPerDayPerProjectPerModel-FreeTier" }],
-          }],
-        },
-      },
+      upstream: googleError(429, "quota", {
+        "@type": RPC + "QuotaFailure",
+        violations: [{ quotaId: "GenerateRequestsPerDayPerProjectPerModel-FreeTier" }],
+      }),
     }),
   );
   assert.deepEqual([daily.status, daily.body.error.type, daily.headers["x-should-retry"]], [
@@ -527,40 +503,48 @@ Deno.test("error mapping: 429 keeps Retry-After, invalid key -> 401, 404, 5xx", 
     "false",
   ]);
   assert.equal(toOpenAIError(new GatewayError(402, "credits")).status, 429);
+  const badKey = toOpenAIError(
+    new GatewayError(400, "bad", {
+      upstream: googleError(400, "API key not valid.", {
+        "@type": RPC + "ErrorInfo",
+        reason: "API_KEY_INVALID",
+      }),
+    }),
+  );
+  assert.deepEqual([badKey.status, badKey.body.error.code], [401, "invalid_api_key"]);
+  assert.equal(toOpenAIError(new GatewayError(404, "no model")).body.error.code, "model_not_found");
   const e500 = toOpenAIError(new Error("boom"));
-  assert.equal(e500.status, 500);
-  assert.equal(e500.body.error.type, "server_error");
+  assert.deepEqual([e500.status, e500.body.error.type], [500, "server_error"]);
 });
 
 Deno.test("schema validation names the offending field", () => {
-  assert.throws(
-    () => parseOpenAI(chatRequestSchema, { model: "m", messages: [{ role: "user", content: 5 }] }),
-    (e: unknown) =>
-      e instanceof GatewayError && e.status === 400 && e.options.param === "messages[0].content",
-  );
-  assert.throws(
-    () =>
-      parseOpenAI(chatRequestSchema, {
-        model: "m",
-        messages: [{ role: "user", content: "x" }],
-        temperature: "hot",
-      }),
-    (e: unknown) => e instanceof GatewayError && e.options.param === "temperature",
-  );
-  const ok = parseOpenAI(chatRequestSchema, {
-    model: "m",
-    messages: [{ role: "user", content: "x" }],
-    foo: 1,
-  });
-  assert.equal((ok as Record<string, unknown>).foo, 1);
+  const msgs = [{ role: "user", content: "x" }];
+  const paramOf = (body: Record<string, unknown>) => {
+    try {
+      parseOpenAI(chatRequestSchema, { model: "m", messages: msgs, ...body });
+    } catch (e) {
+      assert.ok(e instanceof GatewayError && e.status === 400);
+      return e.options.param;
+    }
+    return "accepted";
+  };
+  assert.equal(paramOf({ messages: [{ role: "user", content: 5 }] }), "messages[0].content");
+  assert.equal(paramOf({ temperature: "hot" }), "temperature");
+  assert.equal(paramOf({ model: undefined }), "model");
+  assert.equal(paramOf({ foo: 1 }), "accepted");
 });
 
 Deno.test("image sizes map to the closest supported aspect ratio", () => {
-  assert.equal(aspectRatioFor("1024x1024", ASPECT_RATIOS.imagen), "1:1");
-  assert.equal(aspectRatioFor("1792x1024", ASPECT_RATIOS.imagen), "16:9");
-  assert.equal(aspectRatioFor("1024x1792", ASPECT_RATIOS.imagen), "9:16");
-  assert.equal(aspectRatioFor("1536x1024", ASPECT_RATIOS.imagen), "4:3");
-  assert.equal(aspectRatioFor("1536x1024", ASPECT_RATIOS.gemini), "3:2");
-  assert.equal(aspectRatioFor("auto", ASPECT_RATIOS.gemini), undefined);
+  const rows: Array<[string, keyof typeof ASPECT_RATIOS, string | undefined]> = [
+    ["1024x1024", "imagen", "1:1"],
+    ["1792x1024", "imagen", "16:9"],
+    ["1024x1792", "imagen", "9:16"],
+    ["1536x1024", "imagen", "4:3"],
+    ["1536x1024", "gemini", "3:2"],
+    ["auto", "gemini", undefined],
+  ];
+  for (const [size, family, want] of rows) {
+    assert.equal(aspectRatioFor(size, ASPECT_RATIOS[family]), want, size);
+  }
   assert.throws(() => aspectRatioFor("big", ASPECT_RATIOS.gemini), GatewayError);
 });
