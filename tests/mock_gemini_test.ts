@@ -463,3 +463,25 @@ mockTest("cachedContents are owned; batches complete; streamed candidates", asyn
   );
   assert.deepEqual(texts, ["echo: p q r", "echo: p q r"]);
 });
+
+mockTest("failNext afterChunks breaks a started stream with Google's error object", async (mock) => {
+  mock.failNext({ status: 503, afterChunks: 1 });
+  const unary = await post(mock, FLASH + ":generateContent", { key: "k", body: userText("a") });
+  await unary.body?.cancel();
+  assert.equal(unary.status, 200, "afterChunks injections only hit streams");
+  const res = await post(mock, FLASH + ":streamGenerateContent?alt=sse", {
+    key: "k",
+    body: userText("a b c"),
+  });
+  assert.equal(res.status, 200);
+  const events = parseSse(await res.text());
+  assert.equal(events.length, 2);
+  assert.deepEqual(events[1], {
+    error: { code: 503, message: "The model is overloaded. Please try again later.", status: "UNAVAILABLE" },
+  });
+  mock.failNext({ status: 500, afterChunks: 0 });
+  const arr = JSON.parse(
+    await (await post(mock, FLASH + ":streamGenerateContent", { key: "k", body: userText("x") })).text(),
+  );
+  assert.equal(arr[0].error.status, "INTERNAL");
+});

@@ -45,6 +45,7 @@ import { MODEL_ROUTES, rpcMethodName } from "./mock_gemini_model_routes.ts";
 import { RESOURCE_ROUTES } from "./mock_gemini_resource_routes.ts";
 import type {
   Injection,
+  MidStreamFailure,
   MockKeyBehavior,
   MockOptions,
   MockState,
@@ -132,14 +133,16 @@ export class MockGemini {
     this.#keys.set(key, b);
   }
 
-  /** Makes the next `count` (default 1) model calls, optionally only for `key`/`model`, fail with Google's body. */
-  failNext(opts: { status: 500 | 503 | 504; count?: number; key?: string; model?: string }): void {
-    this.#injections.push({
-      status: opts.status,
-      remaining: opts.count ?? 1,
-      key: opts.key,
-      model: opts.model,
-    });
+  /**
+   * Makes the next `count` (default 1) model calls, optionally only for `key`/`model`, fail with Google's
+   * body. With `afterChunks`, only `:streamGenerateContent` calls match: they answer 200, send that many
+   * chunks, then the error object (`data: {"error":...}` in SSE) and end.
+   */
+  failNext(
+    opts: { status: 500 | 503 | 504; count?: number; key?: string; model?: string; afterChunks?: number },
+  ): void {
+    const { count, ...rest } = opts;
+    this.#injections.push({ ...rest, remaining: count ?? 1 });
   }
 
   /** Number of recorded requests that carried `key`. */
@@ -181,15 +184,21 @@ export class MockGemini {
     entry[outcome]++;
   }
 
-  #takeInjection(key: string | null, model: string): Response | null {
+  /** Consumes the first matching injection: an error response now, or a failure for the stream. */
+  #takeInjection(
+    o: { key: string | null; model: string; method: string },
+  ): Response | MidStreamFailure | null {
     const i = this.#injections.findIndex((inj) =>
-      inj.remaining > 0 && (inj.key === undefined || inj.key === key) &&
-      (inj.model === undefined || inj.model === model)
+      inj.remaining > 0 && (inj.key === undefined || inj.key === o.key) &&
+      (inj.model === undefined || inj.model === o.model) &&
+      (inj.afterChunks === undefined || o.method === "streamGenerateContent")
     );
     if (i < 0) return null;
     const inj = this.#injections[i];
     if (--inj.remaining <= 0) this.#injections.splice(i, 1);
-    return transientError(inj.status);
+    return inj.afterChunks === undefined
+      ? transientError(inj.status)
+      : { status: inj.status, afterChunks: inj.afterChunks };
   }
 
   /** Auth check: null when the key may proceed. */
@@ -310,10 +319,10 @@ export class MockGemini {
       });
       return new Response(null, { status: 499 });
     }
-    if (o.params.method !== undefined) {
-      const injected = this.#takeInjection(o.key, o.params.model);
-      if (injected) return injected;
-    }
+    const injected = o.params.method === undefined
+      ? null
+      : this.#takeInjection({ key: o.key, model: o.params.model, method: o.params.method });
+    if (injected instanceof Response) return injected;
     const ctx: RouteContext = {
       req: o.req,
       url: o.url,
@@ -325,6 +334,7 @@ export class MockGemini {
       bodyBytes: o.bodyBytes,
       json: o.json,
       jsonError: o.jsonError,
+      midStreamFailure: injected ?? undefined,
       state: this.#state,
       keepOpen: () => {
         o.stream();

@@ -283,3 +283,8 @@ const TRANSIENT: Record<500 | 503 | 504, { status: string; message: string }> = 
 export function transientError(code: 500 | 503 | 504): Response {
   return googleError({ code, ...TRANSIENT[code] });
 }
+
+/** The JSON body of a transient failure (also written into already-started streams). */
+export function transientErrorBody(code: 500 | 503 | 504): { error: Record<string, unknown> } {
+  return googleErrorBody({ code, ...TRANSIENT[code] });
+}

@@ -15,6 +15,7 @@ import {
   jsonResponse,
   modelNotFoundError,
   notFoundError,
+  transientErrorBody,
 } from "./mock_gemini_http.ts";
 import { findModel, MOCK_MODELS, modelSupports } from "./mock_gemini_models.ts";
 import { streamResponse, toStreamChunks } from "./mock_gemini_stream.ts";
@@ -101,6 +102,10 @@ const streamGenerateContent: Handler = (ctx, body) => {
     delayMs,
     closing: ctx.state.closing,
     onDone: ctx.keepOpen(),
+    failure: ctx.midStreamFailure && {
+      afterChunks: ctx.midStreamFailure.afterChunks,
+      body: transientErrorBody(ctx.midStreamFailure.status),
+    },
   });
 };
 

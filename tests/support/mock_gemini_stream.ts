@@ -77,6 +77,8 @@ export interface StreamOptions {
   closing: AbortSignal;
   /** Called exactly once when the stream ends, is cancelled by the client, or the mock closes. */
   onDone: () => void;
+  /** After `afterChunks` chunks, write this error object as the next element and end the stream. */
+  failure?: { afterChunks: number; body: Json };
 }
 
 function frame(chunk: Json, i: number, sse: boolean): string {
@@ -103,6 +105,15 @@ export function streamResponse(o: StreamOptions): Response {
       if (i > 0 && o.delayMs > 0) await sleep(o.delayMs, stop.signal);
       if (finished) return;
       if (stop.signal.aborted) {
+        finish();
+        controller.close();
+        return;
+      }
+      if (o.failure && i >= o.failure.afterChunks) {
+        const error = o.sse
+          ? `data: ${JSON.stringify(o.failure.body)}\r\n\r\n`
+          : frame(o.failure.body, i, false) + "]";
+        controller.enqueue(encoder.encode(error));
         finish();
         controller.close();
         return;

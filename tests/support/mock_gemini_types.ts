@@ -66,6 +66,14 @@ export interface Injection {
   remaining: number;
   key?: string;
   model?: string;
+  /** Only for streams: send this many chunks (HTTP 200), then the error object, then end the body. */
+  afterChunks?: number;
+}
+
+/** A failure to write into a stream after some chunks. */
+export interface MidStreamFailure {
+  status: 500 | 503 | 504;
+  afterChunks: number;
 }
 
 /** A file being uploaded through a resumable session. */
@@ -108,6 +116,8 @@ export interface RouteContext {
   readonly json: unknown;
   readonly jsonError?: string;
   readonly state: MockState;
+  /** Set when `failNext({afterChunks})` picked this (streaming) request. */
+  readonly midStreamFailure?: MidStreamFailure;
   /** Call when the handler returns a streaming body: the stream calls `release` itself when done. */
   keepOpen(): () => void;
 }
