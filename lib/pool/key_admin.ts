@@ -1,0 +1,216 @@
+/**
+ * Admin operations on the key pool: list with state per model (paged, searchable, sortable), add many
+ * from pasted text, delete, enable, disable, verify, reset cooldowns, set labels and limits. The full
+ * key is never returned.
+ *
+ * @module
+ */
+import type { KeyPool } from "./key_pool.ts";
+import type { PoolStore } from "./pool_store.ts";
+import { extractKeys, keyId, type KeyRecord, maskKey, type ModelLimits } from "./key_record.ts";
+import { emptyUsage, type UsageCounter, type UsageTotals } from "./usage.ts";
+import { pacificDay } from "./quota_clock.ts";
+import { verifyKey, withConcurrency } from "./verify.ts";
+
+/** Reason recorded when an admin disables a key (rechecks leave such keys alone). */
+export const ADMIN_DISABLED = "disabled by admin";
+
+/** A key as admin views show it. */
+export interface KeyView {
+  id: string;
+  masked: string;
+  label?: string;
+  project?: string;
+  state: "active" | "cooling" | "disabled";
+  disabledReason?: string;
+  cooldowns: Array<
+    { model: string; until: number; kind: "minute" | "day" | "no_access" | "backoff"; reason: string }
+  >;
+  lastError?: string;
+  limits?: Record<string, ModelLimits>;
+  addedAt: number;
+  usageToday: UsageTotals;
+}
+
+/** Query for {@link KeyAdmin.list}. */
+export interface KeyQuery {
+  search?: string;
+  state?: "active" | "cooling" | "disabled";
+  sort?: "added" | "state" | "label" | "requests";
+  offset?: number;
+  limit?: number;
+}
+
+/** Result of adding keys. */
+export interface AddResult {
+  added: Array<{ id: string; masked: string }>;
+  rejected: Array<{ value: string; reason: string }>;
+}
+
+/** Progress of a verification run. */
+export interface VerifyReport {
+  checked: number;
+  valid: number;
+  disabled: Array<{ id: string; reason: string }>;
+  enabled: string[];
+  failed: number;
+}
+
+/** Options for {@link KeyAdmin}. */
+export interface KeyAdminOptions {
+  pool: KeyPool;
+  store: PoolStore;
+  usage: UsageCounter;
+  baseUrl: () => string;
+  clientFor?: (keyId: string) => Deno.HttpClient | undefined;
+  /** Accept any 20+ character token as a key (tests, other key formats). Default: only Google's AIza… shape. */
+  lenientKeys?: boolean;
+}
+
+/** Admin operations on keys. */
+export class KeyAdmin {
+  #usage = new Map<string, UsageTotals>();
+  #usageDay = "";
+
+  constructor(private readonly o: KeyAdminOptions) {}
+
+  /** Re-reads today's usage per key from KV (called by the panel every few seconds, not per request). */
+  async refreshUsage(): Promise<void> {
+    const day = pacificDay(Date.now());
+    const byGroup = await this.o.usage.read(["usage", day]);
+    const perKey = new Map<string, UsageTotals>();
+    for (const [group, t] of byGroup) {
+      const id = group.split("|")[0];
+      const acc = perKey.get(id) ?? emptyUsage();
+      for (const k of Object.keys(acc) as Array<keyof UsageTotals>) acc[k] += t[k];
+      perKey.set(id, acc);
+    }
+    this.#usage = perKey;
+    this.#usageDay = day;
+  }
+
+  /** One key's view. */
+  view(r: KeyRecord): KeyView {
+    const cooldowns = this.o.pool.cooldownsOf(r.id);
+    return {
+      id: r.id,
+      masked: maskKey(r.key),
+      label: r.label,
+      project: r.project,
+      state: !r.enabled ? "disabled" : cooldowns.length ? "cooling" : "active",
+      disabledReason: r.disabledReason,
+      cooldowns,
+      lastError: r.lastError,
+      limits: r.limits,
+      addedAt: r.addedAt,
+      usageToday: (this.#usageDay === pacificDay(Date.now()) && this.#usage.get(r.id)) || emptyUsage(),
+    };
+  }
+
+  /** Keys filtered, sorted and paged. */
+  list(q: KeyQuery = {}): { total: number; keys: KeyView[]; counts: Record<string, number> } {
+    const search = q.search?.toLowerCase();
+    const counts: Record<string, number> = { active: 0, cooling: 0, disabled: 0 };
+    let views = this.o.pool.records().map((r) => this.view(r));
+    for (const v of views) counts[v.state]++;
+    if (q.state) views = views.filter((v) => v.state === q.state);
+    if (search) {
+      views = views.filter((v) =>
+        [v.id, v.masked, v.label, v.project, v.disabledReason].some((s) => s?.toLowerCase().includes(search))
+      );
+    }
+    const order = { disabled: 0, cooling: 1, active: 2 };
+    const sorters: Record<string, (a: KeyView, b: KeyView) => number> = {
+      added: (a, b) => a.addedAt - b.addedAt,
+      state: (a, b) => order[a.state] - order[b.state],
+      label: (a, b) => (a.label ?? "").localeCompare(b.label ?? ""),
+      requests: (a, b) => b.usageToday.requests - a.usageToday.requests,
+    };
+    if (q.sort && sorters[q.sort]) views.sort(sorters[q.sort]);
+    const offset = q.offset ?? 0;
+    return { total: views.length, keys: views.slice(offset, offset + (q.limit ?? 50)), counts };
+  }
+
+  /** Adds keys found in pasted text; reports what was added and what was rejected and why. */
+  async add(text: string, meta: { label?: string; project?: string } = {}): Promise<AddResult> {
+    const { keys, rejected } = extractKeys(text, !this.o.lenientKeys);
+    const now = Date.now();
+    const fresh: KeyRecord[] = [];
+    for (const key of keys) {
+      const id = keyId(key);
+      if (this.o.pool.get(id)) rejected.push({ value: maskKey(key), reason: "already in the pool" });
+      else fresh.push({ id, key, enabled: true, addedAt: now, ...meta });
+    }
+    const ids = new Set(await this.o.store.addKeys(fresh));
+    for (const r of fresh) {
+      if (!ids.has(r.id)) rejected.push({ value: maskKey(r.key), reason: "already in the pool" });
+    }
+    return {
+      added: fresh.filter((r) => ids.has(r.id)).map((r) => ({ id: r.id, masked: maskKey(r.key) })),
+      rejected,
+    };
+  }
+
+  /** Deletes keys; returns how many existed. */
+  async remove(ids: string[]): Promise<number> {
+    let n = 0;
+    for (const id of ids) if (await this.o.store.deleteKey(id)) n++;
+    return n;
+  }
+
+  /** Enables or disables keys. */
+  setEnabled(ids: string[], enabled: boolean): number {
+    const known = ids.filter((id) => this.o.pool.get(id));
+    for (const id of known) this.o.pool.setEnabled(id, enabled, enabled ? undefined : ADMIN_DISABLED);
+    return known.length;
+  }
+
+  /** Clears cooldowns of keys (all models, or one). */
+  reset(ids: string[], model?: string): number {
+    const known = ids.filter((id) => this.o.pool.get(id));
+    for (const id of known) this.o.pool.reset(id, model);
+    return known.length;
+  }
+
+  /** Sets label, project or limits on keys. */
+  update(
+    ids: string[],
+    patch: { label?: string; project?: string; limits?: Record<string, ModelLimits> },
+  ): number {
+    const known = ids.filter((id) => this.o.pool.get(id));
+    for (const id of known) this.o.pool.patch(id, patch);
+    return known.length;
+  }
+
+  /**
+   * Verifies keys against Google (no generation quota used), `concurrency` at a time. Invalid keys
+   * are disabled with Google's reason; valid keys disabled by Google come back. Admin-disabled keys
+   * stay disabled. `onProgress` is called after each key.
+   */
+  async verify(
+    ids: string[],
+    opts: { concurrency?: number; onProgress?: (r: VerifyReport) => void } = {},
+  ): Promise<VerifyReport> {
+    const report: VerifyReport = { checked: 0, valid: 0, disabled: [], enabled: [], failed: 0 };
+    await withConcurrency(ids.filter((id) => this.o.pool.get(id)), opts.concurrency ?? 8, async (id) => {
+      const r = this.o.pool.get(id)!;
+      const v = await verifyKey({ baseUrl: this.o.baseUrl(), key: r.key, client: this.o.clientFor?.(id) });
+      report.checked++;
+      if (v.kind === "ok" || v.kind === "cooldown" || v.kind === "no_access") {
+        report.valid++;
+        if (!r.enabled && r.disabledReason !== ADMIN_DISABLED) {
+          this.o.pool.setEnabled(id, true);
+          report.enabled.push(id);
+        }
+      } else if (v.kind === "disable") {
+        if (r.enabled) this.o.pool.report(id, "*", v);
+        this.o.pool.patch(id, { lastError: v.reason });
+        report.disabled.push({ id, reason: v.reason });
+      } else {
+        report.failed++;
+      }
+      opts.onProgress?.({ ...report });
+    });
+    return report;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Admin JSON API for keys: list with state per model, add many (pasted text), delete, enable,
+ * disable, verify (one, selected, all), reset cooldowns, set labels and limits. Mounted behind the
+ * admin session or `Authorization: Bearer <ADMIN_TOKEN>`. The full key is never returned.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
+import type { KeyAdmin } from "../../lib/pool/key_admin.ts";
+
+const ids = z.array(z.string().min(1)).min(1, "name at least one key id");
+const limits = z.record(
+  z.string(),
+  z.object({ rpm: z.number().int().positive().optional(), rpd: z.number().int().positive().optional() }),
+);
+const schemas = {
+  add: z.object({
+    text: z.string().min(1, "paste at least one key"),
+    label: z.string().max(100).optional(),
+    project: z.string().max(100).optional(),
+  }),
+  ids: z.object({ ids }),
+  reset: z.object({ ids, model: z.string().optional() }),
+  verify: z.object({
+    ids: ids.optional(),
+    all: z.boolean().optional(),
+    concurrency: z.number().int().min(1).max(32).optional(),
+  })
+    .refine((v) => v.ids || v.all, "send ids or all: true"),
+  update: z.object({
+    ids,
+    label: z.string().max(100).optional(),
+    project: z.string().max(100).optional(),
+    limits: limits.optional(),
+  }),
+};
+
+async function parse<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
+  let body: unknown;
+  try {
+    body = await req.json();
+  } catch {
+    throw new GatewayError(400, 'The body must be a JSON object, e.g. {"ids": ["<key id>"]}.');
+  }
+  const r = schema.safeParse(body);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const field = i.path.join(".") || "(body)";
+    throw new GatewayError(400, `${field}: ${i.message}`, { param: field });
+  }
+  return r.data;
+}
+
+/** Builds the keys API (mount under the admin API prefix). */
+export function createKeysApi(deps: { admin: KeyAdmin }): Hono {
+  const { admin } = deps;
+  const app = new Hono();
+  app.onError((err) => googleErrorResponse(err));
+
+  app.get("/keys", async (c) => {
+    await admin.refreshUsage();
+    const q = c.req.query();
+    const state = ["active", "cooling", "disabled"].includes(q.state) ? q.state as "active" : undefined;
+    return c.json(admin.list({
+      search: q.search,
+      state,
+      sort: q.sort as "added",
+      offset: Math.max(0, Number(q.offset) || 0),
+      limit: Math.min(500, Math.max(1, Number(q.limit) || 50)),
+    }));
+  });
+  app.post("/keys", async (c) => {
+    const b = await parse(c.req.raw, schemas.add);
+    return c.json(await admin.add(b.text, { label: b.label, project: b.project }));
+  });
+  app.post(
+    "/keys/delete",
+    async (c) => c.json({ deleted: await admin.remove((await parse(c.req.raw, schemas.ids)).ids) }),
+  );
+  app.post(
+    "/keys/enable",
+    async (c) => c.json({ changed: admin.setEnabled((await parse(c.req.raw, schemas.ids)).ids, true) }),
+  );
+  app.post(
+    "/keys/disable",
+    async (c) => c.json({ changed: admin.setEnabled((await parse(c.req.raw, schemas.ids)).ids, false) }),
+  );
+  app.post("/keys/reset", async (c) => {
+    const b = await parse(c.req.raw, schemas.reset);
+    return c.json({ changed: admin.reset(b.ids, b.model) });
+  });
+  app.post("/keys/update", async (c) => {
+    const { ids, ...patch } = await parse(c.req.raw, schemas.update);
+    return c.json({ changed: admin.update(ids, patch) });
+  });
+  app.post("/keys/verify", async (c) => {
+    const b = await parse(c.req.raw, schemas.verify);
+    const target = b.all ? admin.list({ limit: Number.MAX_SAFE_INTEGER }).keys.map((k) => k.id) : b.ids!;
+    return c.json(await admin.verify(target, { concurrency: b.concurrency }));
+  });
+  return app;
+}
