@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { GoogleGenAI } from "@google/genai";
 import { MockGemini, type MockOptions } from "./support/mock_gemini.ts";
-import { ERROR_CASES, GENERATE_CASES, type Reply } from "./support/mock_gemini_cases.ts";
+import { assertGoogleError, ERROR_CASES, GENERATE_CASES, type Reply } from "./support/mock_gemini_cases.ts";
 import {
   parseSse,
   postJson,
@@ -127,22 +127,7 @@ Deno.test("error envelopes (table)", async (t) => {
       try {
         for (const [key, behavior] of Object.entries(c.keys ?? {})) mock.setKey(key, behavior);
         c.setup?.(mock);
-        const res = await post(mock, c.path, { key: c.key, body: c.body });
-        assert.equal(res.headers.get("content-type"), "application/json; charset=UTF-8");
-        const { error } = await res.json();
-        assert.equal(res.status, c.expect.code);
-        assert.equal(error.code, c.expect.code);
-        assert.equal(error.status, c.expect.status);
-        if (typeof c.expect.message === "string") assert.equal(error.message, c.expect.message);
-        else assert.match(error.message, c.expect.message);
-        const types: string[] = (error.details ?? []).map((d: { "@type": string }) => d["@type"]);
-        for (const suffix of c.expect.details ?? []) {
-          assert.ok(types.includes(`type.googleapis.com/google.rpc.${suffix}`));
-        }
-        if (c.expect.reason) assert.equal(error.details[0].reason, c.expect.reason);
-        if (c.expect.code === 403 && error.message.startsWith("Method")) {
-          assert.equal(error.details, undefined);
-        }
+        await assertGoogleError(await post(mock, c.path, { key: c.key, body: c.body }), c.expect);
       } finally {
         await mock.close();
       }

@@ -303,3 +303,22 @@ export const ERROR_CASES: ErrorCase[] = [
     },
   },
 ];
+
+/** Asserts that `res` is a Google error envelope matching `expect` (status, headers, message, details). */
+export async function assertGoogleError(res: Response, expect: ErrorExpectation): Promise<void> {
+  assert.equal(res.headers.get("content-type"), "application/json; charset=UTF-8");
+  const { error } = await res.json();
+  assert.equal(res.status, expect.code);
+  assert.equal(error.code, expect.code);
+  assert.equal(error.status, expect.status);
+  if (typeof expect.message === "string") assert.equal(error.message, expect.message);
+  else assert.match(error.message, expect.message);
+  const types: string[] = (error.details ?? []).map((d: { "@type": string }) => d["@type"]);
+  for (const suffix of expect.details ?? []) {
+    assert.ok(
+      types.includes(`type.googleapis.com/google.rpc.${suffix}`),
+      `details lack google.rpc.${suffix}`,
+    );
+  }
+  if (expect.reason) assert.equal(error.details[0].reason, expect.reason);
+}
