@@ -142,6 +142,8 @@ Deno.test("generation config table; OpenAI-only fields dropped", async () => {
     responseJsonSchema: { type: "object" },
   });
   assert.equal(JSON.stringify(m.body).includes("enalty"), false);
+  const lp = await chat({ messages: [{ role: "user", content: "x" }], logprobs: true, top_logprobs: 2 });
+  assert.deepEqual(lp.body.generationConfig, { responseLogprobs: true, logprobs: 2 });
 });
 
 Deno.test("reasoning_effort per model family and extra_body.google", async () => {
@@ -303,6 +305,30 @@ Deno.test("response mapping: text, thoughts, images, finish reasons, usage", () 
     total_tokens: 22,
     prompt_tokens_details: { cached_tokens: 4 },
     completion_tokens_details: { reasoning_tokens: 7 },
+  });
+  const lp = mapChatResponse({
+    candidates: [{
+      content: { parts: [{ text: "é" }] },
+      logprobsResult: {
+        chosenCandidates: [{ token: "é", logProbability: -0.5 }],
+        topCandidates: [{
+          candidates: [{ token: "é", logProbability: -0.5 }, { token: "e", logProbability: -1 }],
+        }],
+      },
+    }],
+  }, { model: "m" });
+  assert.deepEqual(lp.choices[0].logprobs, {
+    content: [{
+      token: "é",
+      logprob: -0.5,
+      bytes: [195, 169],
+      top_logprobs: [{ token: "é", logprob: -0.5, bytes: [195, 169] }, {
+        token: "e",
+        logprob: -1,
+        bytes: [101],
+      }],
+    }],
+    refusal: null,
   });
   const hidden = mapChatResponse({
     candidates: [{ content: { parts: [{ text: "t", thought: true }, { text: "a" }] } }],

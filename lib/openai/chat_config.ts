@@ -25,6 +25,8 @@ export const GENERATION_RULES: Rule[] = [
   { from: "max_completion_tokens", to: "maxOutputTokens" },
   { from: "max_tokens", to: "maxOutputTokens" },
   { from: "seed", to: "seed" },
+  { from: "logprobs", to: "responseLogprobs", map: (v) => (v === true ? true : undefined) },
+  { from: "top_logprobs", to: "logprobs", map: (v) => (v === 0 ? undefined : v) },
 ];
 
 /** `response_format.type` -> generation config additions. */
@@ -122,7 +124,8 @@ export function mapGenerationConfig(req: ChatRequest, model: string): ConfigMapp
   for (const rule of GENERATION_RULES) {
     const v = req[rule.from];
     if (v == null || cfg[rule.to] !== undefined) continue;
-    cfg[rule.to] = rule.map ? rule.map(v) : v;
+    const mapped = rule.map ? rule.map(v) : v;
+    if (mapped !== undefined) cfg[rule.to] = mapped;
   }
   if (req.response_format) {
     Object.assign(cfg, RESPONSE_FORMATS[req.response_format.type](req.response_format));

@@ -8,6 +8,8 @@ import type {
   GeminiCandidate,
   GeminiGenerateContentResponse,
   GeminiGroundingMetadata,
+  GeminiLogprobCandidate,
+  GeminiLogprobsResult,
   GeminiPart,
   GeminiUsageMetadata,
 } from "./gemini_types.ts";
@@ -161,6 +163,25 @@ export function sourcesMarkdown(gm: GeminiGroundingMetadata | undefined): string
   return lines.length ? `\n\nSources:\n${lines.join("\n")}` : "";
 }
 
+const utf8 = new TextEncoder();
+
+/** Gemini `logprobsResult` -> OpenAI `choices[].logprobs` (null when absent). */
+export function mapLogprobs(r: GeminiLogprobsResult | undefined) {
+  if (!r?.chosenCandidates?.length) return null;
+  const entry = (c: GeminiLogprobCandidate) => ({
+    token: c.token ?? "",
+    logprob: c.logProbability ?? 0,
+    bytes: Array.from(utf8.encode(c.token ?? "")),
+  });
+  return {
+    content: r.chosenCandidates.map((c, k) => ({
+      ...entry(c),
+      top_logprobs: (r.topCandidates?.[k]?.candidates ?? []).map(entry),
+    })),
+    refusal: null,
+  };
+}
+
 /** A new `chatcmpl-` id. */
 export function completionId(): string {
   return `chatcmpl-${randomAlnum(29)}`;
@@ -188,7 +209,7 @@ function mapChoice(cand: GeminiCandidate, i: number, o: ChatResponseOptions) {
   return {
     index: cand.index ?? i,
     message,
-    logprobs: null,
+    logprobs: mapLogprobs(cand.logprobsResult),
     finish_reason: mapFinishReason(cand.finishReason, toolCalls.length > 0),
   };
 }

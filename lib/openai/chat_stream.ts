@@ -10,6 +10,7 @@ import {
   type ChatResponseOptions,
   completionId,
   mapFinishReason,
+  mapLogprobs,
   mapUsage,
   partText,
   sourcesMarkdown,
@@ -63,8 +64,13 @@ export class ChatStreamTranslator {
     return `data: ${JSON.stringify(chunk)}\n\n`;
   }
 
-  #delta(index: number, delta: Record<string, unknown>, finish: string | null = null): string {
-    return this.#frame([{ index, delta, logprobs: null, finish_reason: finish }]);
+  #delta(
+    index: number,
+    delta: Record<string, unknown>,
+    finish: string | null = null,
+    logprobs: unknown = null,
+  ): string {
+    return this.#frame([{ index, delta, logprobs, finish_reason: finish }]);
   }
 
   #state(index: number, out: string[]): CandidateState {
@@ -103,6 +109,7 @@ export class ChatStreamTranslator {
     for (const [i, cand] of (res.candidates ?? []).entries()) {
       const index = cand.index ?? i;
       const s = this.#state(index, out);
+      let logprobs = mapLogprobs(cand.logprobsResult);
       for (const part of cand.content?.parts ?? []) {
         if (part.functionCall) {
           out.push(this.#delta(index, { tool_calls: [{ index: s.toolIndex++, ...toToolCall(part) }] }));
@@ -116,7 +123,10 @@ export class ChatStreamTranslator {
           const sig = part.thoughtSignature
             ? { extra_content: { google: { thought_signature: part.thoughtSignature } } }
             : {};
-          if (text || part.thoughtSignature) out.push(this.#delta(index, { content: text, ...sig }));
+          if (text || part.thoughtSignature) {
+            out.push(this.#delta(index, { content: text, ...sig }, null, logprobs));
+            logprobs = null;
+          }
         }
       }
       if (cand.finishReason) s.finishReason = cand.finishReason;

@@ -81,6 +81,19 @@ export interface GeminiCandidate {
   finishReason?: string;
   index?: number;
   groundingMetadata?: GeminiGroundingMetadata;
+  logprobsResult?: GeminiLogprobsResult;
+}
+
+/** One token choice in Gemini's logprobs. */
+export interface GeminiLogprobCandidate {
+  token?: string;
+  logProbability?: number;
+}
+
+/** Gemini `logprobsResult` (chosen token per step plus top alternatives). */
+export interface GeminiLogprobsResult {
+  chosenCandidates?: GeminiLogprobCandidate[];
+  topCandidates?: Array<{ candidates?: GeminiLogprobCandidate[] }>;
 }
 
 /** Gemini usage counters (cumulative in streams). */

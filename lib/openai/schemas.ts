@@ -117,6 +117,8 @@ export const chatRequestSchema = z.looseObject({
   max_tokens: z.number().int().min(1).nullish(),
   max_completion_tokens: z.number().int().min(1).nullish(),
   seed: z.number().int().nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
   presence_penalty: z.number().nullish(),
   frequency_penalty: z.number().nullish(),
   response_format: responseFormat.nullish(),
