@@ -222,7 +222,12 @@ export class MockGemini {
 
   async #handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
-    const bodyBytes = new Uint8Array(await req.arrayBuffer());
+    let bodyBytes: Uint8Array;
+    try {
+      bodyBytes = new Uint8Array(await req.arrayBuffer());
+    } catch {
+      return new Response(null, { status: 499 }); // the client went away while sending the body
+    }
     const bodyText = new TextDecoder().decode(bodyBytes);
     const headerKey = req.headers.get("x-goog-api-key");
     const queryKey = url.searchParams.get("key");
