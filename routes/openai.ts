@@ -66,8 +66,10 @@ export interface OpenAIRouteDeps {
   catalog?: ModelCatalog;
   /** Model list cache TTL in ms (default 5 min); ignored when `catalog` is given. */
   modelsTtlMs?: number;
-  /** Extra model ids for /models (features add suffixed variants here); ignored when `catalog` is given. */
+  /** Extra model ids for /models; ignored when `catalog` is given. */
   extraModels?: () => string[];
+  /** Rewrites Google's model list for /models (variants, hidden models); ignored when `catalog` is given. */
+  transformModelList?: (googleIds: string[]) => string[];
   /**
    * Hook to post-process a mapped chat request before it is sent (web search tools, model suffixes and
    * aliases, thinking repair). May edit `model`/`body`/`searchLinks` in place or return a replacement.
@@ -119,7 +121,11 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
   const app = new Hono<{ Variables: OpenAIVariables }>();
   const opts = () => deps.options?.() ?? {};
   const catalog = deps.catalog ??
-    new ModelCatalog({ ttlMs: deps.modelsTtlMs, extraModels: deps.extraModels });
+    new ModelCatalog({
+      ttlMs: deps.modelsTtlMs,
+      extraModels: deps.extraModels,
+      transformList: deps.transformModelList,
+    });
   const body = (c: Ctx) => jsonBody(c, deps.maxBodyBytes?.() ?? DEFAULT_MAX_BODY);
 
   app.onError((err) => openAIErrorResponse(err));

@@ -150,10 +150,11 @@ Deno.test("malformed JSON and invalid fields are OpenAI 400s", async () => {
 Deno.test("GET /models follows pages, caches, adds extras; GET /models/:id", async () => {
   const pages: Record<string, unknown> = {
     "": { models: [{ name: "models/gemini-2.5-flash" }], nextPageToken: "p2" },
-    p2: { models: [{ name: "models/gemini-2.5-pro" }] },
+    p2: { models: [{ name: "models/gemini-2.5-pro" }, { name: "models/gemini-2.0-hidden" }] },
   };
   const { app, calls } = setup((req) => json(pages[req.query?.get("pageToken") ?? ""]), {
     extraModels: () => ["gemini-2.5-flash-search"],
+    transformModelList: (ids) => ids.filter((id) => id !== "gemini-2.0-hidden"),
   });
   const list = await (await app.request("/v1/models")).json();
   assert.deepEqual(list.data.map((m: { id: string }) => m.id), [
@@ -168,8 +169,11 @@ Deno.test("GET /models follows pages, caches, adds extras; GET /models/:id", asy
   const one = await app.request("/v1/models/gemini-2.5-pro");
   assert.equal((await one.json()).id, "gemini-2.5-pro");
   assert.equal(calls.length, 2, "second listing is served from the cache");
+  for (const id of ["gpt-4", "gemini-2.0-hidden"]) {
+    const missing = await app.request(`/v1/models/${id}`);
+    assert.equal(missing.status, 404);
+  }
   const missing = await app.request("/v1/models/gpt-4");
-  assert.equal(missing.status, 404);
   assert.equal((await missing.json()).error.code, "model_not_found");
 });
 

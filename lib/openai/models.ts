@@ -22,6 +22,8 @@ export interface ModelCatalogOptions {
   ttlMs?: number;
   /** Extra model ids to list (added after Google's, duplicates skipped). */
   extraModels?: () => string[];
+  /** Rewrites Google's id list before extras are added (e.g. add suffixed variants, drop hidden models). */
+  transformList?: (googleIds: string[]) => string[];
   /** Clock, for tests. */
   now?: () => number;
   /** Safety cap on pages followed (default 20). */
@@ -65,7 +67,11 @@ export class ModelCatalog {
 
   /** All model ids (Google's plus extras), deduplicated. */
   async ids(ctx: CallContext): Promise<string[]> {
-    const ids = [...await this.#googleIds(ctx), ...(this.options.extraModels?.() ?? [])];
+    const google = await this.#googleIds(ctx);
+    const ids = [
+      ...(this.options.transformList?.(google) ?? google),
+      ...(this.options.extraModels?.() ?? []),
+    ];
     return [...new Set(ids)];
   }
 
@@ -86,9 +92,9 @@ export class ModelCatalog {
     return toModel(bare);
   }
 
-  /** The model ids from the last successful listing (Google's plus extras), without any upstream call. */
+  /** Google's real model ids from the last successful listing (empty before the first), no upstream call. */
   known(): ReadonlySet<string> {
-    return new Set([...(this.#cache?.ids ?? []), ...(this.options.extraModels?.() ?? [])]);
+    return new Set(this.#cache?.ids ?? []);
   }
 
   /** Drops the cache (e.g. after keys change). */
