@@ -70,7 +70,14 @@ export async function buildIslands(opts: BuildIslandsOptions = {}): Promise<Buil
   };
   const finalDir = new URL(`${manifest.buildId}/`, buildRoot);
   if (await exists(finalDir)) await Deno.remove(tmpDir, { recursive: true });
-  else await Deno.rename(tmpDir, finalDir);
+  else {
+    try {
+      await Deno.rename(tmpDir, finalDir);
+    } catch (err) {
+      if (!await exists(finalDir)) throw err;
+      await Deno.remove(tmpDir, { recursive: true }); // a parallel build produced the same output
+    }
+  }
   const now = new Date();
   await Deno.utime(finalDir, now, now);
 

@@ -158,3 +158,14 @@ Deno.test("the Keys page renders the KeyStates island with its rows as props", (
   assert.match(html, /"eventsUrl":"\/admin\/events"/);
   assert.match(html, /<\/script><\/body><\/html>$/);
 });
+
+Deno.test("before the first build, island pages render without a script", () => {
+  const html = renderDocument({
+    title: "t",
+    body: h(Counter, { count: 1, text: "x" }),
+    registry,
+    build: null,
+  });
+  assert.match(html, /<!--gw-island:Counter:0-->/);
+  assert.doesNotMatch(html, /<script/);
+});
