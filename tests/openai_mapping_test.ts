@@ -480,6 +480,19 @@ Deno.test("stream translation: upstream error event becomes an OpenAI error even
   assert.equal(JSON.stringify(list).includes("never"), false);
 });
 
+Deno.test("stream translation: a bare JSON error body (no SSE framing) becomes an error event", async () => {
+  const body = JSON.stringify([{
+    error: { code: 429, message: "Resource exhausted.", status: "RESOURCE_EXHAUSTED" },
+  }]);
+  const { list, done } = await frames(
+    translateChatStream(ReadableStream.from([new TextEncoder().encode(body)]), {
+      model: "m",
+    }),
+  );
+  assert.deepEqual(list.map((f) => f.error?.type), ["requests"]);
+  assert.equal(done, false);
+});
+
 Deno.test("stream translation: blocked prompt yields a content_filter choice", async () => {
   const { list } = await frames(
     translateChatStream(sse([{ promptFeedback: { blockReason: "SAFETY" } }]), { model: "m" }),
