@@ -73,7 +73,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const feed = new ChangeFeed(kv, { pollMs: start.syncIntervalMs });
   const settings = new SettingsStore({ kv, feed, schema: runtimeSettingsSchema, pinned });
   await settings.reload();
-  const pool = new KeyPool({ backoffMaxMs: () => settings.current.transientBackoffMaxMs });
+  const pool = new KeyPool({
+    backoffMaxMs: () => settings.current.transientBackoffMaxMs,
+    windowMs: () => settings.current.quotaWindowMs,
+  });
   const store = new PoolStore({ kv, feed, pool });
   await store.load();
   if (start.geminiApiKeys.length) {

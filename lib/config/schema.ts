@@ -34,6 +34,8 @@ export const runtimeSettingsSchema = z.object({
   defaultCooldownMs: positiveMs(60_000, "Cooldown after a 429 that names no retry delay."),
   maxWaitMs: positiveMs(3_000, "When every key is cooling down, wait up to this long for one to free up."),
   transientBackoffMaxMs: positiveMs(60_000, "Longest backoff for a key whose calls keep failing with 5xx."),
+  quotaWindowMs: z.number().int().min(1000).default(60_000)
+    .describe("Length of Google's per-minute quota window (60000); shorter only for simulations."),
   recheckIntervalMs: positiveMs(
     15 * 60_000,
     "How often disabled and no-access keys are re-checked (0 = never).",
