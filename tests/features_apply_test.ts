@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { applyRequestFeatures } from "../lib/features/apply_features.ts";
+import { applyRequestFeatures, requestNeedsFeatures } from "../lib/features/apply_features.ts";
 import { defaultFeatureSettings, type FeatureSettings } from "../lib/features/settings.ts";
 import { formatSearchLinks } from "../lib/features/tools.ts";
 
@@ -164,4 +164,27 @@ Deno.test("formatSearchLinks lists unique web sources", () => {
   });
   assert.equal(md, "\n\nSources:\n1. [A x](https://a.example)\n2. [https://b.example](https://b.example)");
   assert.equal(formatSearchLinks(undefined), "");
+});
+
+Deno.test("requestNeedsFeatures: plain models pass through untouched", () => {
+  const settings = defaultFeatureSettings({ aliases: { a: "gemini-2.5-flash" } });
+  const needs = (model: string, s = settings) =>
+    requestNeedsFeatures({ model, settings: s, knownModels: known });
+  assert.equal(needs("gemini-2.5-flash"), false);
+  assert.equal(needs("models/gemini-2.5-flash"), false);
+  assert.equal(needs("gemini-2.5-flash-search"), true);
+  assert.equal(needs("a"), true);
+  assert.equal(needs("gemini-2.5-flash-image"), true);
+  assert.equal(needs("gemini-2.5-pro"), true, "budget 0 must be repaired for pro");
+  assert.equal(
+    needs("gemini-2.5-flash", defaultFeatureSettings({ codeExecutionModels: ["gemini-2.5-flash"] })),
+    true,
+  );
+  assert.equal(
+    needs(
+      "gemini-2.5-flash",
+      defaultFeatureSettings({ defaultSafetySettings: [{ category: "c", threshold: "t" }] }),
+    ),
+    true,
+  );
 });

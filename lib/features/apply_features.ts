@@ -13,7 +13,7 @@
  */
 import { isImageModel, parseModelName } from "./model_names.ts";
 import { type FeatureSettings, matchesModelList } from "./settings.ts";
-import { resolveThinkingConfig } from "./thinking.ts";
+import { resolveThinkingConfig, thinkingProfile } from "./thinking.ts";
 import { applyTools } from "./tools.ts";
 
 /** Input of {@link applyRequestFeatures}. */
@@ -88,4 +88,24 @@ export function applyRequestFeatures(input: ApplyFeaturesInput): ApplyFeaturesRe
   const search = (tools.tools ?? []).some((t) => "googleSearch" in t);
 
   return { model, body, search, ...(notes.length ? { notes } : {}) };
+}
+
+/**
+ * Cheap pre-check for pass-through routes: true when {@link applyRequestFeatures} could change a request
+ * for this model name without looking at the body (alias, suffix, image model, thinking repair/defaults,
+ * safety default, per-model tools). A client function named `googleSearch` is only visible in the body:
+ * callers that skip parsing miss that conversion.
+ */
+export function requestNeedsFeatures(
+  input: { model: string; settings: FeatureSettings; knownModels: ReadonlySet<string> },
+): boolean {
+  const { settings } = input;
+  const name = input.model.replace(/^models\//, "");
+  if (settings.defaultSafetySettings) return true;
+  const parsed = parseModelName({ name, knownModels: input.knownModels, settings });
+  if (parsed.model !== name || isImageModel(parsed.model)) return true;
+  if (thinkingProfile(parsed.model)?.canDisable === false) return true; // budget 0 / level repairs
+  if (Object.keys(settings.thinkingDefaults).some((p) => parsed.model.startsWith(p))) return true;
+  return matchesModelList(parsed.model, settings.codeExecutionModels) ||
+    matchesModelList(parsed.model, settings.urlContextModels);
 }
