@@ -188,3 +188,30 @@ Deno.test("requestNeedsFeatures: plain models pass through untouched", () => {
     true,
   );
 });
+
+Deno.test("countTokens: features go inside generateContentRequest, bare contents untouched", () => {
+  const settings = defaultFeatureSettings({ defaultSafetySettings: [{ category: "c", threshold: "t" }] });
+  const bare = applyRequestFeatures({
+    model: "gemini-2.5-flash-search",
+    body: { contents },
+    settings,
+    knownModels: known,
+    kind: "countTokens",
+  });
+  assert.deepEqual([bare.model, bare.body], ["gemini-2.5-flash", { contents }]);
+  const wrapped = applyRequestFeatures({
+    model: "gemini-2.5-flash-search",
+    body: { generateContentRequest: { model: "models/gemini-2.5-flash-search", contents } },
+    settings,
+    knownModels: known,
+    kind: "countTokens",
+  });
+  assert.deepEqual(wrapped.body, {
+    generateContentRequest: {
+      model: "models/gemini-2.5-flash",
+      contents,
+      safetySettings: [{ category: "c", threshold: "t" }],
+      tools: [{ googleSearch: {} }],
+    },
+  });
+});

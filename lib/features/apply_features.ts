@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { isImageModel, parseModelName } from "./model_names.ts";
+import { isImageModel, type ParsedModel, parseModelName } from "./model_names.ts";
 import { type FeatureSettings, matchesModelList } from "./settings.ts";
 import { resolveThinkingConfig, thinkingProfile } from "./thinking.ts";
 import { applyTools } from "./tools.ts";
@@ -25,6 +25,12 @@ export interface ApplyFeaturesInput {
   settings: FeatureSettings;
   /** Real model ids from the upstream model list. */
   knownModels: ReadonlySet<string>;
+  /**
+   * `countTokens` bodies only accept `contents` or `generateContentRequest`: features then go inside
+   * `generateContentRequest` (whose `model` is set to the real model), a bare `contents` body is left
+   * as is. Default `generateContent` (also right for streamGenerateContent).
+   */
+  kind?: "generateContent" | "countTokens";
 }
 
 /** Output of {@link applyRequestFeatures}. */
@@ -44,11 +50,32 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
 
 /** Resolves the model and returns a new Gemini request body with the gateway's features applied. */
 export function applyRequestFeatures(input: ApplyFeaturesInput): ApplyFeaturesResult {
-  const { settings } = input;
-  const parsed = parseModelName({ name: input.model, knownModels: input.knownModels, settings });
+  const parsed = parseModelName({
+    name: input.model,
+    knownModels: input.knownModels,
+    settings: input.settings,
+  });
+  if (input.kind !== "countTokens") return applyToBody(parsed, input.body, input.settings);
+  const inner = input.body.generateContentRequest;
+  if (!isObj(inner)) {
+    return {
+      model: parsed.model,
+      body: { ...input.body },
+      ...(parsed.notes.length ? { notes: parsed.notes } : {}),
+    };
+  }
+  const r = applyToBody(parsed, inner, input.settings);
+  return { ...r, body: { ...input.body, generateContentRequest: { ...r.body, model: `models/${r.model}` } } };
+}
+
+function applyToBody(
+  parsed: ParsedModel,
+  input: Record<string, unknown>,
+  settings: FeatureSettings,
+): ApplyFeaturesResult {
   const model = parsed.model;
   const notes = [...parsed.notes];
-  const body: Record<string, unknown> = { ...input.body };
+  const body: Record<string, unknown> = { ...input };
   const gen: Record<string, unknown> = isObj(body.generationConfig) ? { ...body.generationConfig } : {};
 
   if (parsed.image || isImageModel(model)) {
