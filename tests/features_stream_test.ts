@@ -200,3 +200,17 @@ leakTest("streamWholeAnswer cancel clears the interval", async () => {
   const stream = streamWholeAnswer({ final: new Promise(() => {}), intervalMs: 1000, emptyChunk: {} });
   await stream.cancel();
 });
+
+leakTest("keep-alive stays silent on a JSON array stream", async () => {
+  const ka = createKeepAliveTransform({ intervalMs: 1 });
+  const writer = ka.writable.getWriter();
+  const reader = ka.readable.getReader();
+  const w1 = writer.write(enc.encode('[{"candidates":[]}\n\n'));
+  await reader.read();
+  await w1;
+  await new Promise((r) => setTimeout(r, 15));
+  const w2 = writer.write(enc.encode(","));
+  assert.equal(dec.decode((await reader.read()).value), ",");
+  await w2;
+  await reader.cancel();
+});

@@ -21,11 +21,15 @@ function atBoundary(tail: number[]): boolean {
   return s === "" || s.endsWith("\n\n") || s.endsWith("\r\r") || s.endsWith("\r\n\r\n");
 }
 
-/** An SSE byte transform that injects a keep-alive comment after `intervalMs` without output. */
+/**
+ * An SSE byte transform that injects a keep-alive comment after `intervalMs` without output. Use it only
+ * on SSE bodies (`alt=sse`); as a safeguard it stops injecting when the first bytes start a JSON value.
+ */
 export function createKeepAliveTransform(opts: KeepAliveOptions): TransformStream<Uint8Array, Uint8Array> {
   const comment = new TextEncoder().encode(opts.comment ?? ": keep-alive\n\n");
   let timer: ReturnType<typeof setTimeout> | undefined;
   let tail: number[] = [];
+  let disabled = false; // set when the body turns out not to be SSE (e.g. a JSON array stream)
   let ctrl: TransformStreamDefaultController<Uint8Array> | undefined;
   const stop = () => {
     if (timer !== undefined) clearTimeout(timer);
@@ -36,7 +40,7 @@ export function createKeepAliveTransform(opts: KeepAliveOptions): TransformStrea
     timer = setTimeout(() => {
       timer = undefined;
       try {
-        if (atBoundary(tail)) ctrl?.enqueue(comment);
+        if (!disabled && atBoundary(tail)) ctrl?.enqueue(comment);
       } catch {
         return; // stream already closed
       }
@@ -50,6 +54,7 @@ export function createKeepAliveTransform(opts: KeepAliveOptions): TransformStrea
     },
     transform(bytes, controller) {
       if (bytes.length) {
+        if (!tail.length) disabled = /^\s*[[{]/.test(new TextDecoder().decode(bytes.subarray(0, 16)));
         tail = [...tail, ...bytes.subarray(Math.max(0, bytes.length - 4))].slice(-4);
       }
       controller.enqueue(bytes);
