@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { GoogleGenAI } from "@google/genai";
-import { createKeepAliveTransform } from "../lib/features/keep_alive.ts";
+import OpenAI from "openai";
+import { createKeepAliveTransform, streamWholeAnswer } from "../lib/features/keep_alive.ts";
 import { createSseSmoother } from "../lib/features/smoother.ts";
 
 const enc = new TextEncoder();
@@ -52,6 +53,56 @@ Deno.test("the official @google/genai SDK reads smoothed + keep-alive SSE unchan
     assert.ok(pieces.length > 10, `expected many small pieces, got ${pieces.length}`);
     assert.deepEqual(usage, events[1].usageMetadata);
     assert.equal(finish, "STOP");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("the official openai SDK reads streamWholeAnswer (heartbeats, answer, error)", async () => {
+  let fail = false;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    const base = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "gemini-2.5-flash" };
+    const final = new Promise<unknown[]>((resolve, reject) =>
+      setTimeout(() =>
+        fail ? reject(new Error("Gemini did not answer")) : resolve([
+          {
+            ...base,
+            choices: [{
+              index: 0,
+              delta: { role: "assistant", content: "whole answer" },
+              finish_reason: null,
+            }],
+          },
+          { ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
+        ]), 25)
+    );
+    const body = streamWholeAnswer({
+      final,
+      intervalMs: 5,
+      emptyChunk: { ...base, choices: [{ index: 0, delta: {}, finish_reason: null }] },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  try {
+    const client = new OpenAI({
+      apiKey: "test",
+      baseURL: `http://127.0.0.1:${server.addr.port}/v1`,
+      maxRetries: 0,
+    });
+    const stream = await client.chat.completions.create({ model: "m", messages: [], stream: true });
+    let text = "";
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    assert.equal(text, "whole answer");
+    assert.equal(finish, "stop");
+    fail = true;
+    const failing = await client.chat.completions.create({ model: "m", messages: [], stream: true });
+    await assert.rejects(async () => {
+      for await (const _ of failing) { /* drain */ }
+    }, /Gemini did not answer/);
   } finally {
     await server.shutdown();
   }
