@@ -215,3 +215,23 @@ Deno.test("countTokens: features go inside generateContentRequest, bare contents
     },
   });
 });
+
+Deno.test("snake_case request fields are understood (no duplicate tools, client values kept)", () => {
+  const body = {
+    contents: [{ role: "user", parts: [{ text: "hi" }], some_user_key: 1 }],
+    tools: [{ google_search: {} }],
+    generation_config: { thinking_config: { thinking_budget: 0 }, max_output_tokens: 5 },
+    safety_settings: [{ category: "x", threshold: "y" }],
+  };
+  const settings = defaultFeatureSettings({ defaultSafetySettings: [{ category: "c", threshold: "t" }] });
+  const out = apply("gemini-2.5-pro-search", body, settings);
+  assert.deepEqual(out.body, {
+    contents: body.contents,
+    tools: [{ googleSearch: {} }],
+    generationConfig: {
+      thinkingConfig: { thinkingBudget: 128, includeThoughts: undefined },
+      maxOutputTokens: 5,
+    },
+    safetySettings: [{ category: "x", threshold: "y" }],
+  });
+});

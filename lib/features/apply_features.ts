@@ -3,6 +3,9 @@
  * aliases and suffixes to the real model and applies search, image output, thinking, default safety
  * settings, code execution and URL context.
  *
+ * snake_case field names (`generation_config`, `google_search`, accepted by Google's REST API) are
+ * normalised to camelCase on the levels the features touch, so nothing is added twice.
+ *
  * Precedence (documented decision): an explicit model suffix wins over the client's body
  * (`-nothinking` overrides a client thinkingConfig budget/level); otherwise the client's body wins over
  * gateway defaults (thinkingDefaults, defaultSafetySettings, image modalities). Client fields are never
@@ -15,6 +18,7 @@ import { isImageModel, type ParsedModel, parseModelName } from "./model_names.ts
 import { type FeatureSettings, matchesModelList } from "./settings.ts";
 import { resolveThinkingConfig, thinkingProfile } from "./thinking.ts";
 import { applyTools } from "./tools.ts";
+import { camelizeRequestKeys } from "./wire_case.ts";
 
 /** Input of {@link applyRequestFeatures}. */
 export interface ApplyFeaturesInput {
@@ -75,7 +79,7 @@ function applyToBody(
 ): ApplyFeaturesResult {
   const model = parsed.model;
   const notes = [...parsed.notes];
-  const body: Record<string, unknown> = { ...input };
+  const body: Record<string, unknown> = { ...camelizeRequestKeys(input) };
   const gen: Record<string, unknown> = isObj(body.generationConfig) ? { ...body.generationConfig } : {};
 
   if (parsed.image || isImageModel(model)) {
