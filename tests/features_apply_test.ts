@@ -229,7 +229,7 @@ Deno.test("snake_case request fields are understood (no duplicate tools, client 
     contents: body.contents,
     tools: [{ googleSearch: {} }],
     generationConfig: {
-      thinkingConfig: { thinkingBudget: 128, includeThoughts: undefined },
+      thinkingConfig: { thinkingBudget: 128 },
       maxOutputTokens: 5,
     },
     safetySettings: [{ category: "x", threshold: "y" }],
