@@ -12,7 +12,7 @@ import { parseJson, readBody } from "../lib/http/body.ts";
 import type { Forward } from "../lib/pipeline/types.ts";
 
 /** A hook that may rewrite a generate request (model suffixes, added tools); returns undefined to leave it. */
-export type NativeTransform = (input: { model: string; body: unknown }) =>
+export type NativeTransform = (input: { model: string; body: unknown; method: string }) =>
   | { model: string; body: unknown }
   | undefined;
 
@@ -23,6 +23,8 @@ export interface GeminiRouteDeps {
   /** Whether the request for `model` needs the transform (so the body must be parsed). */
   needsTransform?: (model: string) => boolean;
   transform?: NativeTransform;
+  /** Wraps an SSE stream on its way to the client (smoother, keep-alive). */
+  wrapStream?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
 }
 
 const FORWARD_REQUEST_HEADERS =
@@ -93,7 +95,7 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
       (method === "generateContent" || method === "streamGenerateContent" || method === "countTokens")
     ) {
       if (deps.transform && deps.needsTransform?.(model)) {
-        const out = deps.transform({ model, body: parseJson(body) });
+        const out = deps.transform({ model, body: parseJson(body), method });
         if (out) {
           upstreamPath = path.replace(`/${m![1]}:`, `/${encodeURIComponent(out.model)}:`);
           model = out.model;
@@ -115,11 +117,13 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
       origin: publicOrigin(req),
     });
     const headers = pickHeaders(response.headers, PASS_RESPONSE_HEADERS);
+    let out: ReadableStream<Uint8Array> | null = response.body;
     if (method === "streamGenerateContent") {
       headers.set("cache-control", "no-cache");
       headers.set("x-accel-buffering", "no");
+      if (out && deps.wrapStream && query.get("alt") === "sse") out = deps.wrapStream(out);
     }
-    return new Response(response.body, { status: response.status, headers });
+    return new Response(out, { status: response.status, headers });
   };
 
   app.all("*", handler);

@@ -46,6 +46,8 @@ export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode>
 export interface AdminRoutesOptions extends PageRendererOptions {
   /** Client id for login throttling; default the remote IP. */
   clientId?: (c: Context) => string;
+  /** JSON API routes (keys, settings, tokens, logs) mounted at `/api` behind admin auth and CSRF. */
+  api?: Hono;
 }
 
 /** Creates the admin sub-app. */
@@ -140,7 +142,12 @@ export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}
     () => keyEventsResponse({ listKeys: deps.listKeys, subscribe: deps.subscribe }),
   );
 
-  app.get("/api/keys", auth, csrf, (c) => c.json({ keys: deps.listKeys() }));
+  if (opts.api) {
+    app.use("/api/*", auth, csrf);
+    app.route("/api", opts.api);
+  } else {
+    app.get("/api/keys", auth, csrf, (c) => c.json({ keys: deps.listKeys() }));
+  }
 
   // A mounted sub-app's notFound is not used by the parent app, so catch the rest explicitly.
   app.all("*", auth, (c) => adminError(c, 404, `There is no admin page at ${c.req.path}.`));

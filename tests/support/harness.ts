@@ -49,6 +49,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     onRecord: (r) => records.push(r),
   });
+  await gw.ready; // the first model listing goes upstream at start; tests count from a clean slate
+  mock.reset();
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, gw.app.fetch);
   const url = `http://127.0.0.1:${server.addr.port}`;
   return {
