@@ -26,6 +26,7 @@ import type { Forward } from "./pipeline/types.ts";
 import { ModelCatalog } from "./openai/models.ts";
 import { listModelVariants } from "./features/model_names.ts";
 import { mountRoutes } from "./compose/mount_routes.ts";
+import { UpstreamProxies } from "./compose/upstream_proxies.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -49,6 +50,7 @@ export interface Gateway {
   feed: ChangeFeed;
   forward: Forward;
   catalog: ModelCatalog;
+  proxies: UpstreamProxies;
   admin: AdminSecrets;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
@@ -81,8 +83,17 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   await affinity.load();
   const usage = new UsageCounter(kv);
   const admin = await loadAdminSecrets(kv, start.adminToken);
-  const keys = new KeyAdmin({ pool, store, usage, baseUrl: () => s().upstreamBaseUrl });
+  const proxies = new UpstreamProxies(() => s());
+  settings.onChange(() => proxies.refresh());
+  const keys = new KeyAdmin({
+    pool,
+    store,
+    usage,
+    baseUrl: () => s().upstreamBaseUrl,
+    clientFor: (id) => proxies.clientFor(id),
+  });
   const rechecker = new Rechecker({
+    clientFor: (id) => proxies.clientFor(id),
     kv,
     pool,
     admin: keys,
@@ -92,7 +103,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   feed.start();
   rechecker.start();
 
-  const forward = createForwarder({ pool, settings: s, affinity, usage, onRecord: options.onRecord });
+  const forward = createForwarder({
+    pool,
+    settings: s,
+    affinity,
+    usage,
+    onRecord: options.onRecord,
+    clientFor: (id) => proxies.clientFor(id),
+    onNetworkError: (id, e) => proxies.reportFailure(id, e),
+  });
   const catalog = new ModelCatalog({
     transformList: (ids) => listModelVariants(ids, s()),
   });
@@ -114,10 +133,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     feed,
     forward,
     catalog,
+    proxies,
     admin,
     ready,
     async close() {
       rechecker.stop();
+      proxies.close();
       feed.stop();
       await store.close();
       await usage.flush();

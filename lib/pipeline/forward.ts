@@ -29,6 +29,8 @@ export interface ForwarderDeps {
   onRecord?: RecordSink;
   /** An HTTP client per key (upstream proxies), if any. */
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
+  /** Told when a call could not reach the upstream (so a failing proxy can be skipped). */
+  onNetworkError?: (keyId: string, error: unknown) => void;
 }
 
 const decoder = new TextDecoder();
@@ -206,6 +208,7 @@ export function createForwarder(deps: ForwarderDeps): Forward {
               `The upstream did not answer within ${s.requestTimeoutMs} ms; try again or raise REQUEST_TIMEOUT_MS.`,
             )
             : new GatewayError(502, `Could not reach the upstream: ${redactKeys(String(e))}`);
+          if (!timeout) deps.onNetworkError?.(choice.id, e);
           pool.report(choice.id, model, { kind: "transient", reason: last.message });
           count(choice.id, req.model, { requests: 1, errors: 1 }, req.tokenName);
           continue;

@@ -1,0 +1,70 @@
+/**
+ * The upstream proxy pool as configured in settings: rebuilt when the proxy list changes, each key
+ * sticking to its proxy, a proxy that fails skipped for a while and reported.
+ *
+ * @module
+ */
+import { ProxyPool, type ProxyStatus } from "../features/proxy_pool.ts";
+
+/** Settings this needs. */
+export interface ProxySettings {
+  proxies: string[];
+  proxyDownMs: number;
+}
+
+/** Proxies from settings, kept in step with them. */
+export class UpstreamProxies {
+  #pool: ProxyPool;
+  #urls: string;
+
+  constructor(private readonly settings: () => ProxySettings) {
+    const s = settings();
+    this.#urls = JSON.stringify(s.proxies);
+    this.#pool = this.#make(s);
+  }
+
+  #make(s: ProxySettings): ProxyPool {
+    return new ProxyPool({
+      urls: s.proxies,
+      downMs: s.proxyDownMs,
+      onFailure: (e) =>
+        console.warn(
+          `upstream proxy ${e.proxy} failed (${e.error ?? "error"}); skipped until ${
+            new Date(e.downUntil).toISOString()
+          }`,
+        ),
+    });
+  }
+
+  /** Rebuilds the pool when the configured list changed. */
+  refresh(): void {
+    const s = this.settings();
+    const urls = JSON.stringify(s.proxies);
+    if (urls === this.#urls) return;
+    const old = this.#pool;
+    this.#urls = urls;
+    this.#pool = this.#make(s);
+    setTimeout(() => old.close(), 60_000); // let requests in flight finish on the old clients
+  }
+
+  /** The HTTP client for a key's proxy, or undefined (direct) when none are configured. */
+  clientFor(keyId: string): Deno.HttpClient | undefined {
+    return this.#pool.clientFor(keyId);
+  }
+
+  /** A call through the key's proxy could not connect: skip that proxy for a while. */
+  reportFailure(keyId: string, error: unknown): void {
+    const url = this.#pool.proxyFor(keyId);
+    if (url) this.#pool.reportFailure(url, error);
+  }
+
+  /** Every proxy's state (credentials redacted), for the admin panel. */
+  status(): ProxyStatus[] {
+    return this.#pool.status();
+  }
+
+  /** Closes every client. */
+  close(): void {
+    this.#pool.close();
+  }
+}
