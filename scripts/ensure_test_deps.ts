@@ -1,0 +1,42 @@
+/**
+ * Makes sure the programs the test suite drives are installed: Debian's Chromium (browser tests)
+ * and tinyproxy (upstream proxy tests). Installs them with apt-get when running as root; otherwise
+ * says exactly what to install. Build-time/test-time code: never loaded by the server.
+ *
+ * @module
+ */
+
+const NEEDS = [
+  { pkg: "chromium", paths: ["/usr/bin/chromium"] },
+  { pkg: "tinyproxy", paths: ["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"] },
+];
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const missing = NEEDS.filter((n) => !n.paths.some(exists)).map((n) => n.pkg);
+if (missing.length) {
+  const isRoot = Deno.uid?.() === 0;
+  if (!isRoot) {
+    console.error(
+      `The tests need: ${missing.join(", ")}. Install them with: sudo apt-get install -y ${
+        missing.join(" ")
+      }`,
+    );
+    Deno.exit(1);
+  }
+  console.log(`Installing test dependencies from Debian: ${missing.join(", ")}...`);
+  const sh = `export DEBIAN_FRONTEND=noninteractive; (apt-get install -y -qq ${missing.join(" ")} || ` +
+    `(apt-get update -qq && apt-get install -y -qq ${missing.join(" ")})) > /tmp/gateway-test-deps.log 2>&1`;
+  const r = await new Deno.Command("sh", { args: ["-c", sh] }).output();
+  if (!r.success) {
+    console.error(`apt-get could not install ${missing.join(", ")}; see /tmp/gateway-test-deps.log`);
+    Deno.exit(1);
+  }
+}
