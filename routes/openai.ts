@@ -26,6 +26,9 @@ import {
   parseOpenAI,
 } from "../lib/openai/schemas.ts";
 import { type CallContext, forwardJson, readJson } from "../lib/openai/upstream.ts";
+import { answersWhole, wholeAnswerStream } from "../lib/openai/whole_answer.ts";
+import { createSpeech } from "../lib/openai/speech.ts";
+import { defaultFeatureSettings, type FeatureSettings } from "../lib/features/settings.ts";
 
 /** Context variables these routes read (set by the auth middleware outside). */
 export type OpenAIVariables = { tokenName?: string };
@@ -60,6 +63,8 @@ export interface OpenAIRouteDeps {
   fetchImage?: FetchImage;
   /** Settings getter. */
   options?: () => OpenAIRouteOptions;
+  /** Feature settings (TTS models, keep-alive interval); defaults apply when absent. */
+  featureSettings?: () => FeatureSettings;
   /** Max request body bytes (default 50 MiB); larger bodies get a 413. */
   maxBodyBytes?: () => number;
   /** A shared model catalog (e.g. so features can read `catalog.known()`); one is created otherwise. */
@@ -98,6 +103,11 @@ export interface OpenAIRouteDeps {
 type Ctx = Context<{ Variables: OpenAIVariables }>;
 
 const DEFAULT_MAX_BODY = 50 * 1024 * 1024;
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no",
+};
 
 async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
   const bytes = await readBody(c.req.raw, limit);
@@ -120,6 +130,8 @@ function callContext(c: Ctx, forward: Forward): CallContext {
 export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: OpenAIVariables }> {
   const app = new Hono<{ Variables: OpenAIVariables }>();
   const opts = () => deps.options?.() ?? {};
+  const fallbackFeatures = defaultFeatureSettings();
+  const features = () => deps.featureSettings?.() ?? fallbackFeatures;
   const catalog = deps.catalog ??
     new ModelCatalog({
       ttlMs: deps.modelsTtlMs,
@@ -154,6 +166,20 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
       includeThoughts: mapped.includeThoughts,
       searchLinks: mapped.searchLinks ?? o.searchLinks,
     };
+    if (mapped.stream && answersWhole(mapped.model)) {
+      const answer = forwardJson(ctx, {
+        path: `/v1beta/models/${mapped.model}:generateContent`,
+        body: mapped.body,
+        model: mapped.model,
+      }).then((res) => res.response.text());
+      const keepAliveMs = features().keepAliveMs;
+      return new Response(
+        wholeAnswerStream({ ...common, includeUsage: mapped.includeUsage, answer, keepAliveMs }),
+        {
+          headers: SSE_HEADERS,
+        },
+      );
+    }
     if (mapped.stream) {
       const res = await forwardJson(ctx, {
         path: `/v1beta/models/${mapped.model}:streamGenerateContent`,
@@ -165,13 +191,7 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
       if (!res.response.body) throw new GatewayError(502, "Upstream returned an empty stream.");
       const upstream = deps.beforeTranslate?.(res.response.body, mapped) ?? res.response.body;
       const out = translateChatStream(upstream, { ...common, includeUsage: mapped.includeUsage });
-      return new Response(deps.afterTranslate?.(out, mapped) ?? out, {
-        headers: {
-          "content-type": "text/event-stream",
-          "cache-control": "no-cache",
-          "x-accel-buffering": "no",
-        },
-      });
+      return new Response(deps.afterTranslate?.(out, mapped) ?? out, { headers: SSE_HEADERS });
     }
     const res = await forwardJson(ctx, {
       path: `/v1beta/models/${mapped.model}:generateContent`,
@@ -205,6 +225,11 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
         defaultModel: opts().defaultImageModel,
       }),
     );
+  });
+
+  app.post("/audio/speech", async (c) => {
+    const speech = await createSpeech(await body(c), callContext(c, deps.forward), features());
+    return new Response(speech.bytes, { headers: { "content-type": speech.contentType } });
   });
 
   return app;
