@@ -114,7 +114,7 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
       signal: req.signal,
       route: "gemini",
       tokenName: c.get("tokenName"),
-      origin: publicOrigin(req),
+      origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
     });
     const headers = pickHeaders(response.headers, PASS_RESPONSE_HEADERS);
     let out: ReadableStream<Uint8Array> | null = response.body;

@@ -20,6 +20,8 @@ export interface ClientToken {
   dailyTokens?: number;
   /** Epoch ms after which the token is refused. */
   expiresAt?: number;
+  /** Revoked tokens are refused (401). */
+  revoked?: boolean;
 }
 
 /** Finds the client token whose SHA-256 (hex) is `hash`. Synchronous: the hot path never awaits. */
@@ -41,10 +43,12 @@ export function sameDigest(a: string, b: string): boolean {
 }
 
 /** The credential a client sent, from any of the three places clients put it. */
-export function readClientToken(req: Request, url: URL): string | undefined {
+export function readClientToken(req: Request): string | undefined {
   const auth = req.headers.get("authorization");
   if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, "").trim();
-  return req.headers.get("x-goog-api-key") ?? url.searchParams.get("key") ?? undefined;
+  const header = req.headers.get("x-goog-api-key");
+  if (header) return header;
+  return req.url.includes("key=") ? new URL(req.url).searchParams.get("key") ?? undefined : undefined;
 }
 
 /** Options for {@link clientAuth}. */
@@ -57,7 +61,7 @@ export interface ClientAuthOptions {
 /** Middleware: refuses requests without a valid client token (401), sets `clientToken` and `tokenName`. */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function clientAuthHandler(c, next) {
-    const token = readClientToken(c.req.raw, new URL(c.req.url));
+    const token = readClientToken(c.req.raw);
     if (!token) {
       throw new GatewayError(
         401,
@@ -78,6 +82,13 @@ export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Vari
           googleStatus: "UNAUTHENTICATED",
           code: "invalid_api_key",
         },
+      );
+    }
+    if (found.token.revoked) {
+      throw new GatewayError(
+        401,
+        `The client token '${found.token.name}' was revoked; ask the admin for a new one.`,
+        { googleStatus: "UNAUTHENTICATED", code: "invalid_api_key" },
       );
     }
     if (found.token.expiresAt && found.token.expiresAt < Date.now()) {
