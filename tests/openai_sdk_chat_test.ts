@@ -7,7 +7,7 @@ import OpenAI from "openai";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 
 /** An SDK client for the harness's gateway. */
-export function sdk(h: Harness, prefix = "/v1"): OpenAI {
+function sdk(h: Harness, prefix = "/v1"): OpenAI {
   return new OpenAI({ apiKey: h.token, baseURL: h.url + prefix, maxRetries: 0 });
 }
 
