@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { applyRequestFeatures, requestNeedsFeatures } from "../features/apply_features.ts";
+import { applyRequestFeatures, bodyNeedsFeatures, requestNeedsFeatures } from "../features/apply_features.ts";
 import { createKeepAliveTransform } from "../features/keep_alive.ts";
 import { parseModelName } from "../features/model_names.ts";
 import { createSseSmoother } from "../features/smoother.ts";
@@ -16,11 +16,16 @@ import type { GeminiGenerateContentRequest } from "../openai/gemini_types.ts";
 
 /** Hooks for both edges, reading settings on every request. */
 export function featureHooks(settings: () => Settings, catalog: ModelCatalog) {
+  const needs = (model: string) =>
+    requestNeedsFeatures({ model, settings: settings(), knownModels: catalog.known() });
   const native: Pick<GeminiRouteDeps, "needsTransform" | "transform" | "wrapStream"> = {
-    needsTransform: (model) =>
-      requestNeedsFeatures({ model, settings: settings(), knownModels: catalog.known() }),
+    // The body may hold a client function named googleSearch, which only the body shows; the route
+    // gives this hook the model alone, so generate bodies are always parsed. Requests with nothing to
+    // change still go upstream byte for byte (transform returns undefined).
+    needsTransform: () => true,
     transform: ({ model, body, method }) => {
       if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+      if (!needs(model) && !bodyNeedsFeatures(body)) return undefined;
       const r = applyRequestFeatures({
         model,
         body: body as Record<string, unknown>,

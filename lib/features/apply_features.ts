@@ -17,7 +17,7 @@
 import { isImageModel, type ParsedModel, parseModelName } from "./model_names.ts";
 import { type FeatureSettings, matchesModelList } from "./settings.ts";
 import { resolveThinkingConfig, thinkingProfile } from "./thinking.ts";
-import { applyTools } from "./tools.ts";
+import { applyTools, SEARCH_FUNCTION_NAMES } from "./tools.ts";
 import { camelizeRequestKeys } from "./wire_case.ts";
 
 /** Input of {@link applyRequestFeatures}. */
@@ -119,6 +119,23 @@ function applyToBody(
   const search = (tools.tools ?? []).some((t) => "googleSearch" in t);
 
   return { model, body, search, ...(notes.length ? { notes } : {}) };
+}
+
+/**
+ * True when the body of a generate (or countTokens) request holds something the features rewrite
+ * whatever the model: a client function named `googleSearch` / `google_search` (camel or snake case,
+ * also inside a countTokens `generateContentRequest`). Use it with {@link requestNeedsFeatures}.
+ */
+export function bodyNeedsFeatures(body: unknown): boolean {
+  if (!isObj(body)) return false;
+  const inner = body.generateContentRequest ?? body.generate_content_request;
+  if (isObj(inner) && bodyNeedsFeatures(inner)) return true;
+  if (!Array.isArray(body.tools)) return false;
+  return body.tools.some((t) => {
+    if (!isObj(t)) return false;
+    const decls = t.functionDeclarations ?? t.function_declarations;
+    return Array.isArray(decls) && decls.some((d) => isObj(d) && SEARCH_FUNCTION_NAMES.has(String(d.name)));
+  });
 }
 
 /**

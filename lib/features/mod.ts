@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { applyRequestFeatures, requestNeedsFeatures } from "./apply_features.ts";
+export { applyRequestFeatures, bodyNeedsFeatures, requestNeedsFeatures } from "./apply_features.ts";
 export type { ApplyFeaturesInput, ApplyFeaturesResult } from "./apply_features.ts";
 export { defaultFeatureSettings, featureSettingsSchema, matchesModelList } from "./settings.ts";
 export type { FeatureSettings } from "./settings.ts";
