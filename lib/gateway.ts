@@ -27,6 +27,11 @@ import { ModelCatalog } from "./openai/models.ts";
 import { listModelVariants } from "./features/model_names.ts";
 import { mountRoutes } from "./compose/mount_routes.ts";
 import { UpstreamProxies } from "./compose/upstream_proxies.ts";
+import { TokenStore } from "./tokens/token_store.ts";
+import { TokenLimits } from "./tokens/token_limits.ts";
+import { LogStore } from "./logs/log_store.ts";
+import { Metrics } from "./metrics/metrics.ts";
+import { maskKey } from "./pool/key_record.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -52,6 +57,10 @@ export interface Gateway {
   catalog: ModelCatalog;
   proxies: UpstreamProxies;
   admin: AdminSecrets;
+  tokens: TokenStore;
+  limits: TokenLimits;
+  logs: LogStore;
+  metrics: Metrics;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -100,15 +109,39 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     intervalMs: () => s().recheckIntervalMs,
     baseUrl: () => s().upstreamBaseUrl,
   });
+  const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
+  await tokens.load();
+  settings.onChange(() => tokens.refreshEnv());
+  const limits = new TokenLimits({ byName: (name) => tokens.byName(name), usage });
+  await limits.seed();
+  const reseed = setInterval(() => void limits.seed().catch(() => {}), 60_000);
+  Deno.unrefTimer(reseed);
+  const logs = new LogStore({
+    kv,
+    settings: s,
+    maskKey: (id) => {
+      const r = pool.get(id);
+      return r ? maskKey(r.key) : undefined;
+    },
+  });
+  const metrics = new Metrics({ kv });
+  const onRecord: RecordSink = (rec) => {
+    limits.record(rec);
+    logs.record(rec);
+    metrics.record(rec);
+    options.onRecord?.(rec);
+  };
   feed.start();
   rechecker.start();
+  logs.start();
 
   const forward = createForwarder({
     pool,
     settings: s,
     affinity,
     usage,
-    onRecord: options.onRecord,
+    onRecord,
+    admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
   });
@@ -118,7 +151,19 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids({ forward }).then(() => {}, () => {}) : Promise.resolve();
 
-  const app = mountRoutes({ forward, settings, pool, keys, catalog, admin });
+  const app = mountRoutes({
+    forward,
+    settings,
+    pool,
+    keys,
+    catalog,
+    admin,
+    tokens,
+    limits,
+    logs,
+    metrics,
+    proxies,
+  });
 
   return {
     app,
@@ -135,13 +180,20 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     catalog,
     proxies,
     admin,
+    tokens,
+    limits,
+    logs,
+    metrics,
     ready,
     async close() {
+      clearInterval(reseed);
       rechecker.stop();
       proxies.close();
       feed.stop();
       await store.close();
       await usage.flush();
+      await logs.close();
+      await metrics.close();
       kv.close();
     },
   };

@@ -7,9 +7,9 @@
  */
 import { Hono } from "hono";
 import type { SettingsStore } from "../config/settings_store.ts";
-import type { settingsSchema } from "../config/settings_schema.ts";
+import { settingsSchema } from "../config/settings_schema.ts";
 import type { AdminSecrets } from "../config/admin_secrets.ts";
-import { type AuthVariables, clientAuth, type ClientToken, hashToken } from "../http/client_auth.ts";
+import { type AuthVariables, clientAuth } from "../http/client_auth.ts";
 import { GatewayError, googleErrorResponse } from "../http/errors.ts";
 import type { KeyPool } from "../pool/key_pool.ts";
 import type { KeyAdmin } from "../pool/key_admin.ts";
@@ -22,6 +22,15 @@ import { createOpenAIRoutes } from "../../routes/openai.ts";
 import { createHealthRoute } from "../../routes/health.ts";
 import { createAdminRoutes } from "../../routes/admin/admin_routes.tsx";
 import { createKeysApi } from "../../routes/api/keys_api.ts";
+import { createTokensApi } from "../../routes/api/tokens_api.ts";
+import { createLogsApi } from "../../routes/api/logs_api.ts";
+import { createSettingsApi } from "../../routes/api/settings_api.ts";
+import { createMetricsApi } from "../../routes/api/metrics_api.ts";
+import type { TokenStore } from "../tokens/token_store.ts";
+import type { TokenLimits } from "../tokens/token_limits.ts";
+import type { LogStore } from "../logs/log_store.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { UpstreamProxies } from "./upstream_proxies.ts";
 import { featureHooks } from "./feature_hooks.ts";
 
 /** What the routes need. */
@@ -32,26 +41,24 @@ export interface MountDeps {
   keys: KeyAdmin;
   catalog: ModelCatalog;
   admin: AdminSecrets;
+  tokens: TokenStore;
+  limits: TokenLimits;
+  logs: LogStore;
+  metrics: Metrics;
+  proxies: UpstreamProxies;
 }
 
-type TokenEntry = { token: ClientToken; hash: string };
-
-function tokenTable(allowed: string[]): Map<string, TokenEntry> {
-  const table = new Map<string, TokenEntry>();
-  for (const t of allowed) {
-    const hash = hashToken(t);
-    table.set(hash, { token: { name: `token-${t.slice(-4)}` }, hash });
-  }
-  return table;
+function keyStates(keys: KeyAdmin): { active: number; cooling: number; disabled: number } {
+  const out = { active: 0, cooling: 0, disabled: 0 };
+  for (const k of keys.list({ limit: Number.MAX_SAFE_INTEGER }).keys) out[k.state]++;
+  return out;
 }
 
 /** Builds the app with every route group. */
 export function mountRoutes(deps: MountDeps): Hono {
-  const { forward, settings, pool, keys, catalog, admin } = deps;
+  const { forward, settings, pool, keys, catalog, admin, tokens, limits, logs, metrics, proxies } = deps;
   const s = () => settings.current;
-  let tokens = tokenTable(s().allowedTokens);
-  settings.onChange((next) => tokens = tokenTable(next.allowedTokens));
-  const auth = clientAuth({ resolve: (hash) => tokens.get(hash) });
+  const auth = clientAuth({ resolve: tokens.resolve, admit: (token) => limits.admit(token) });
   const hooks = featureHooks(s, catalog);
 
   const app = new Hono();
@@ -82,6 +89,13 @@ export function mountRoutes(deps: MountDeps): Hono {
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys }));
+  api.route("/", createSettingsApi({ settings, schema: settingsSchema }));
+  api.route("/", createTokensApi({ tokens, limits }));
+  api.route("/", createLogsApi({ logs }));
+  api.route(
+    "/",
+    createMetricsApi({ metrics, keyStates: () => keyStates(keys), proxies: () => proxies.status() }),
+  );
   app.route(
     "/admin",
     createAdminRoutes({

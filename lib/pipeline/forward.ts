@@ -31,6 +31,8 @@ export interface ForwarderDeps {
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
   /** Told when a call could not reach the upstream (so a failing proxy can be skipped). */
   onNetworkError?: (keyId: string, error: unknown) => void;
+  /** Refuses (throws a GatewayError) a model the client token may not use. */
+  admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
 }
 
 const decoder = new TextDecoder();
@@ -164,6 +166,7 @@ export function createForwarder(deps: ForwarderDeps): Forward {
     let last: GatewayError | undefined;
     let waited = 0;
     try {
+      deps.admitModel?.(req.tokenName, req.model);
       while (rec.attempts < s.maxAttempts) {
         let choice: { id: string; key: string } | undefined;
         if (pinned) {
@@ -235,7 +238,8 @@ export function createForwarder(deps: ForwarderDeps): Forward {
             attempts: rec.attempts,
           };
         }
-        const text = await res.text();
+        // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended").
+        const text = redactKeys(await res.text());
         const body: GoogleErrorBody = parseGoogleError(text) ??
           {
             error: {

@@ -1,0 +1,198 @@
+/**
+ * Dashboard metrics: finished requests are aggregated in memory per minute (requests, successes,
+ * errors, 429s, tokens, a latency histogram, the same per model); dirty minutes are persisted to KV in
+ * batches under `["metrics", minute, worker]` so they survive restarts and every worker's share is
+ * merged at query time. Queries cover 1h (1-minute buckets), 24h (15-minute) and 7d (1-hour).
+ *
+ * @module
+ */
+import type { RequestRecord } from "../pipeline/request_record.ts";
+import { binOf, emptyHistogram, mergeHistogram, percentile } from "./histogram.ts";
+
+/** Counters of one model. */
+export interface ModelStats {
+  requests: number;
+  ok: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** One minute of one worker, as stored. */
+export interface MinuteBucket {
+  t: number;
+  requests: number;
+  ok: number;
+  errors: number;
+  rateLimited: number;
+  inputTokens: number;
+  outputTokens: number;
+  hist: number[];
+  models: Record<string, ModelStats>;
+}
+
+/** One bucket of a metrics answer. */
+export interface MetricsBucket {
+  t: number;
+  requests: number;
+  ok: number;
+  errors: number;
+  rateLimited: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Latency percentiles in ms (0 when the bucket has no requests). */
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** The time ranges the dashboard shows. */
+export type MetricsRange = "1h" | "24h" | "7d";
+
+/** Length and bucket size per range. */
+export const RANGES: Record<MetricsRange, { spanMs: number; bucketMs: number }> = {
+  "1h": { spanMs: 3_600_000, bucketMs: 60_000 },
+  "24h": { spanMs: 86_400_000, bucketMs: 900_000 },
+  "7d": { spanMs: 7 * 86_400_000, bucketMs: 3_600_000 },
+};
+
+/** A metrics answer. */
+export interface MetricsReport {
+  range: MetricsRange;
+  bucketMs: number;
+  buckets: MetricsBucket[];
+  byModel: Array<{ model: string } & ModelStats>;
+}
+
+/** Options for {@link Metrics}. */
+export interface MetricsOptions {
+  kv: Deno.Kv;
+  now?: () => number;
+  flushMs?: number;
+}
+
+const MINUTE = 60_000;
+const KEEP_MS = 8 * 86_400_000;
+
+function emptyMinute(t: number): MinuteBucket {
+  return {
+    t,
+    requests: 0,
+    ok: 0,
+    errors: 0,
+    rateLimited: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    hist: emptyHistogram(),
+    models: {},
+  };
+}
+
+function emptyModel(): ModelStats {
+  return { requests: 0, ok: 0, errors: 0, inputTokens: 0, outputTokens: 0 };
+}
+
+const COUNTERS = ["requests", "ok", "errors", "rateLimited", "inputTokens", "outputTokens"] as const;
+
+/** Adds minute `m` into `into` (counters, histogram, per model). */
+function mergeMinute(into: MinuteBucket, m: MinuteBucket): void {
+  for (const k of COUNTERS) into[k] += m[k] ?? 0;
+  mergeHistogram(into.hist, m.hist);
+  for (const [model, s] of Object.entries(m.models ?? {})) {
+    const t = into.models[model] ??= emptyModel();
+    for (const k of ["requests", "ok", "errors", "inputTokens", "outputTokens"] as const) t[k] += s[k];
+  }
+}
+
+/** In-memory per-minute aggregation, persisted to KV. */
+export class Metrics {
+  readonly worker = crypto.randomUUID().slice(0, 8);
+  #minutes = new Map<number, MinuteBucket>();
+  #dirty = new Set<number>();
+  #timer?: number;
+  #now: () => number;
+
+  constructor(private readonly o: MetricsOptions) {
+    this.#now = o.now ?? Date.now;
+  }
+
+  /** Counts a finished request (a record sink; never blocks). */
+  record(rec: RequestRecord): void {
+    const t = Math.floor(rec.time / MINUTE) * MINUTE;
+    let m = this.#minutes.get(t);
+    if (!m) this.#minutes.set(t, m = emptyMinute(t));
+    const ok = rec.status > 0 && rec.status < 400;
+    const add = { requests: 1, ok: ok ? 1 : 0, errors: ok ? 0 : 1 };
+    const tokens = { inputTokens: rec.inputTokens ?? 0, outputTokens: rec.outputTokens ?? 0 };
+    for (const [k, v] of Object.entries({ ...add, ...tokens })) m[k as keyof typeof add] += v;
+    if (rec.status === 429) m.rateLimited++;
+    m.hist[binOf(rec.latencyMs)]++;
+    const s = m.models[rec.model ?? "-"] ??= emptyModel();
+    for (const [k, v] of Object.entries({ ...add, ...tokens })) s[k as keyof ModelStats] += v;
+    this.#dirty.add(t);
+    this.#timer ??= setTimeout(() => void this.flush(), this.o.flushMs ?? 2_000) as unknown as number;
+  }
+
+  /** Writes dirty minutes to KV and forgets minutes that are done. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const dirty = [...this.#dirty];
+    this.#dirty.clear();
+    for (let i = 0; i < dirty.length; i += 50) {
+      const op = this.o.kv.atomic();
+      for (const t of dirty.slice(i, i + 50)) {
+        op.set(["metrics", t, this.worker], this.#minutes.get(t)!, { expireIn: KEEP_MS });
+      }
+      await op.commit().catch((e) => console.error("metrics: flush failed:", e));
+    }
+    const current = Math.floor(this.#now() / MINUTE) * MINUTE;
+    for (const t of this.#minutes.keys()) {
+      if (t < current - 2 * MINUTE && !this.#dirty.has(t)) this.#minutes.delete(t);
+    }
+  }
+
+  /** Buckets for a range, merged over every worker, oldest first. */
+  async query(range: MetricsRange): Promise<MetricsReport> {
+    await this.flush();
+    const { spanMs, bucketMs } = RANGES[range];
+    const end = Math.floor(this.#now() / bucketMs) * bucketMs + bucketMs;
+    const start = end - Math.ceil(spanMs / bucketMs) * bucketMs;
+    const merged = new Map<number, MinuteBucket>();
+    for (let t = start; t < end; t += bucketMs) merged.set(t, emptyMinute(t));
+    const models: Record<string, ModelStats> = {};
+    const all = emptyMinute(0);
+    const iter = this.o.kv.list<MinuteBucket>({ start: ["metrics", start], end: ["metrics", end] });
+    for await (const e of iter) {
+      const t = Math.floor((e.key[1] as number - start) / bucketMs) * bucketMs + start;
+      const b = merged.get(t);
+      if (b) mergeMinute(b, e.value);
+      mergeMinute(all, e.value);
+    }
+    Object.assign(models, all.models);
+    return {
+      range,
+      bucketMs,
+      buckets: [...merged.values()].map((b) => ({
+        t: b.t,
+        requests: b.requests,
+        ok: b.ok,
+        errors: b.errors,
+        rateLimited: b.rateLimited,
+        inputTokens: b.inputTokens,
+        outputTokens: b.outputTokens,
+        p50: percentile(b.hist, 0.5),
+        p95: percentile(b.hist, 0.95),
+        p99: percentile(b.hist, 0.99),
+      })),
+      byModel: Object.entries(models)
+        .map(([model, s]) => ({ model, ...s }))
+        .sort((a, b) => b.requests - a.requests),
+    };
+  }
+
+  /** Flushes and stops the timer. */
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Enforces a client token's limits on the request path, synchronously: requests per minute (a sliding
+ * one-minute window in memory), tokens per Pacific day (usage counted in memory from finished
+ * requests, seeded from KV at start and refreshed from KV now and then so other workers' usage
+ * counts too), and the model allow-list.
+ *
+ * @module
+ */
+import type { ClientToken } from "../http/client_auth.ts";
+import { GatewayError } from "../http/errors.ts";
+import type { RequestRecord } from "../pipeline/request_record.ts";
+import { nextPacificMidnight, pacificDay } from "../pool/quota_clock.ts";
+import type { UsageCounter } from "../pool/usage.ts";
+
+/** Today's usage of one token. */
+export interface TokenUsage {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Options for {@link TokenLimits}. */
+export interface TokenLimitsOptions {
+  /** Stored tokens by name (for the model allow-list). */
+  byName: (name: string) => ClientToken | undefined;
+  /** Reads `["tokusage", day, name, metric]` sums (seeding from KV). */
+  usage?: UsageCounter;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+const MINUTE = 60_000;
+
+/** True when `model` matches an allow-list entry (exact, or a prefix ending in `*`). */
+export function modelAllowed(allowed: readonly string[], model: string): boolean {
+  const bare = model.replace(/^models\//, "");
+  return allowed.some((a) => a.endsWith("*") ? bare.startsWith(a.slice(0, -1)) : a === bare);
+}
+
+/** Per-token rate and quota checks, all in memory. */
+export class TokenLimits {
+  #windows = new Map<string, number[]>();
+  #day = "";
+  #used = new Map<string, TokenUsage>();
+  #now: () => number;
+
+  constructor(private readonly o: TokenLimitsOptions) {
+    this.#now = o.now ?? Date.now;
+  }
+
+  /** Seeds (or refreshes) today's usage from KV; keeps the larger of memory and KV per token. */
+  async seed(): Promise<void> {
+    if (!this.o.usage) return;
+    const day = this.#rollDay();
+    const stored = await this.o.usage.read(["tokusage", day]);
+    if (day !== this.#day) return;
+    for (const [name, t] of stored) {
+      const u = this.#usage(name);
+      u.inputTokens = Math.max(u.inputTokens, t.inputTokens);
+      u.outputTokens = Math.max(u.outputTokens, t.outputTokens);
+    }
+  }
+
+  /** Today's usage of a token (zeros when none). */
+  usageToday(name: string): TokenUsage {
+    this.#rollDay();
+    return { ...(this.#used.get(name) ?? { requests: 0, inputTokens: 0, outputTokens: 0 }) };
+  }
+
+  /** Counts a finished request (a record sink). */
+  record(rec: RequestRecord): void {
+    if (!rec.tokenName) return;
+    this.#rollDay();
+    const u = this.#usage(rec.tokenName);
+    u.requests++;
+    u.inputTokens += rec.inputTokens ?? 0;
+    u.outputTokens += rec.outputTokens ?? 0;
+  }
+
+  /** The `admit` hook for client auth: refuses (429) when the rpm or the daily token quota is used up. */
+  admit(token: ClientToken): void {
+    const now = this.#now();
+    if (token.dailyTokens !== undefined) {
+      const u = this.usageToday(token.name);
+      const used = u.inputTokens + u.outputTokens;
+      if (used >= token.dailyTokens) {
+        const secs = Math.max(1, Math.ceil((nextPacificMidnight(now) - now) / 1000));
+        throw new GatewayError(
+          429,
+          `The client token '${token.name}' used its ${token.dailyTokens} tokens for today (${used} used); ` +
+            `the quota resets at midnight Pacific time, or ask the admin to raise it.`,
+          { headers: { "retry-after": String(secs) }, googleStatus: "RESOURCE_EXHAUSTED" },
+        );
+      }
+    }
+    if (token.rpm !== undefined) {
+      let w = this.#windows.get(token.name);
+      if (!w) this.#windows.set(token.name, w = []);
+      while (w.length && w[0] <= now - MINUTE) w.shift();
+      if (w.length >= token.rpm) {
+        const secs = Math.max(1, Math.ceil((w[0] + MINUTE - now) / 1000));
+        throw new GatewayError(
+          429,
+          `The client token '${token.name}' is limited to ${token.rpm} requests per minute; retry in ${secs} s.`,
+          { headers: { "retry-after": String(secs) }, googleStatus: "RESOURCE_EXHAUSTED" },
+        );
+      }
+      w.push(now);
+    }
+  }
+
+  /** The pipeline's model check: refuses (403) a model outside the token's allow-list. */
+  admitModel(tokenName: string | undefined, model: string | undefined): void {
+    if (!tokenName || !model) return;
+    const allowed = this.o.byName(tokenName)?.models;
+    if (!allowed?.length || modelAllowed(allowed, model)) return;
+    throw new GatewayError(
+      403,
+      `The client token '${tokenName}' may not use model '${model}'; allowed models: ${allowed.join(", ")}.`,
+      { googleStatus: "PERMISSION_DENIED", code: "model_not_allowed", param: "model" },
+    );
+  }
+
+  #usage(name: string): TokenUsage {
+    let u = this.#used.get(name);
+    if (!u) this.#used.set(name, u = { requests: 0, inputTokens: 0, outputTokens: 0 });
+    return u;
+  }
+
+  #rollDay(): string {
+    const day = pacificDay(this.#now());
+    if (day !== this.#day) {
+      this.#day = day;
+      this.#used.clear();
+    }
+    return day;
+  }
+}

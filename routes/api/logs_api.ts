@@ -1,0 +1,76 @@
+/**
+ * Admin JSON API for the request and error logs: filtered pages newest first, and one entry by id.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
+import type { LogEntry, LogQuery, LogStore } from "../../lib/logs/log_store.ts";
+
+function bad(field: string, message: string): GatewayError {
+  return new GatewayError(400, `${field}: ${message}`, {
+    param: field,
+    details: [{
+      "@type": "type.googleapis.com/google.rpc.BadRequest",
+      fieldViolations: [{ field, description: message }],
+    }],
+  });
+}
+
+/** Epoch ms from a query value: a number of ms or an ISO date. */
+function timeParam(field: string, v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(t)) throw bad(field, "use epoch milliseconds or an ISO date");
+  return t;
+}
+
+/** Parses the query string of `GET /logs`. */
+export function parseLogQuery(q: Record<string, string>): LogQuery {
+  const kind = q.kind || "request";
+  if (kind !== "request" && kind !== "error") throw bad("kind", "use request or error");
+  let status: LogQuery["status"];
+  if (q.status === "ok" || q.status === "error") status = q.status;
+  else if (q.status) {
+    if (!/^\d{3}$/.test(q.status)) throw bad("status", "use ok, error or an HTTP status like 429");
+    status = Number(q.status);
+  }
+  let limit: number | undefined;
+  if (q.limit) {
+    limit = Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw bad("limit", "use a whole number 1..500");
+  }
+  return {
+    kind,
+    from: timeParam("from", q.from),
+    to: timeParam("to", q.to),
+    status,
+    model: q.model || undefined,
+    keyId: q.keyId || undefined,
+    token: q.token || undefined,
+    limit,
+    cursor: q.cursor || undefined,
+  };
+}
+
+/** The entry as the API returns it (the storage-only field dropped). */
+function view(e: LogEntry): Omit<LogEntry, "expiresAt"> {
+  const { expiresAt: _, ...rest } = e;
+  return rest;
+}
+
+/** Builds the logs API (mount under the admin API prefix). */
+export function createLogsApi(deps: { logs: LogStore }): Hono {
+  const app = new Hono();
+  app.onError((err) => googleErrorResponse(err));
+  app.get("/logs", async (c) => {
+    const { entries, next } = await deps.logs.query(parseLogQuery(c.req.query()));
+    return c.json(next ? { entries: entries.map(view), next } : { entries: entries.map(view) });
+  });
+  app.get("/logs/:id", async (c) => {
+    const e = await deps.logs.get(c.req.param("id"));
+    if (!e) throw new GatewayError(404, `No log entry '${c.req.param("id")}' (it may have expired).`);
+    return c.json(view(e));
+  });
+  return app;
+}

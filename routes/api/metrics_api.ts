@@ -1,0 +1,44 @@
+/**
+ * Admin JSON API for the dashboard: request metrics over a range, key states, and upstream proxies.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
+import { type Metrics, type MetricsRange, RANGES } from "../../lib/metrics/metrics.ts";
+
+/** Key counts by state. */
+export interface KeyStates {
+  active: number;
+  cooling: number;
+  disabled: number;
+}
+
+/** What the metrics API needs. */
+export interface MetricsApiDeps {
+  metrics: Metrics;
+  keyStates: () => KeyStates;
+  proxies: () => unknown[];
+}
+
+/** Builds the metrics and proxies API (mount under the admin API prefix). */
+export function createMetricsApi(deps: MetricsApiDeps): Hono {
+  const app = new Hono();
+  app.onError((err) => googleErrorResponse(err));
+  app.get("/metrics", async (c) => {
+    const range = c.req.query("range") || "1h";
+    if (!(range in RANGES)) {
+      throw new GatewayError(400, `range: use one of ${Object.keys(RANGES).join(", ")}`, {
+        param: "range",
+        details: [{
+          "@type": "type.googleapis.com/google.rpc.BadRequest",
+          fieldViolations: [{ field: "range", description: `use one of ${Object.keys(RANGES).join(", ")}` }],
+        }],
+      });
+    }
+    const report = await deps.metrics.query(range as MetricsRange);
+    return c.json({ ...report, keys: deps.keyStates() });
+  });
+  app.get("/proxies", (c) => c.json({ proxies: deps.proxies() }));
+  return app;
+}
