@@ -1,0 +1,182 @@
+/**
+ * Request and error logs: recorded for every request with the masked key, filtered and paged through
+ * the admin API, Google's error body kept with keys redacted, and expired entries swept.
+ */
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { LogStore } from "../lib/logs/log_store.ts";
+import type { RequestRecord } from "../lib/pipeline/request_record.ts";
+import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
+
+const ADMIN = "test-admin-token-123456";
+
+async function admin(h: Harness, method: string, path: string, body?: unknown) {
+  const r = await fetch(`${h.url}/admin/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, json: await r.json() };
+}
+
+async function generate(h: Harness, token: string, model: string) {
+  const r = await fetch(`${h.url}/v1beta/models/${model}:generateContent`, {
+    method: "POST",
+    headers: { "x-goog-api-key": token, "content-type": "application/json" },
+    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hello" }] }] }),
+  });
+  return { status: r.status, text: await r.text() };
+}
+
+type Entry = Record<string, unknown> & { id: string; status: number; keyId?: string; keyMasked?: string };
+
+Deno.test("logs API: every request logged with masked key, token and tokens; filters, paging and detail work", async () => {
+  const h = await startHarness();
+  try {
+    const t0 = Date.now();
+    const call = (q: string) => admin(h, "GET", `/logs?from=${t0}${q ? "&" + q : ""}`);
+    const named = await admin(h, "POST", "/tokens", { name: "logger", models: ["gemini-2.5-flash"] });
+    for (let i = 0; i < 3; i++) assert.equal((await generate(h, h.token, "gemini-2.5-flash")).status, 200);
+    assert.equal((await generate(h, named.json.token, "gemini-2.5-flash")).status, 200);
+    assert.equal((await generate(h, named.json.token, "gemini-2.5-pro")).status, 403);
+
+    const all = await call("");
+    assert.equal(all.status, 200);
+    const entries: Entry[] = all.json.entries;
+    assert.equal(entries.length, 5);
+    assert.equal(entries[0].status, 403, "newest first");
+    const ok = entries.find((e) => e.status === 200)!;
+    assert.equal(ok.route, "gemini");
+    assert.equal(ok.method, "POST");
+    assert.equal(ok.model, "gemini-2.5-flash");
+    assert.equal(ok.attempts, 1);
+    assert.equal(ok.stream, false);
+    assert.ok((ok.inputTokens as number) > 0 && (ok.outputTokens as number) > 0);
+    assert.match(ok.keyMasked!, /^AIza…x{3}\d$/);
+    assert.ok(typeof ok.latencyMs === "number" && typeof ok.time === "number");
+    for (let n = 1; n <= 3; n++) assert.ok(!JSON.stringify(all.json).includes(fakeKey(n)), "no full key");
+
+    const byToken = await call("token=logger");
+    assert.equal(byToken.json.entries.length, 2);
+    const errors = await call("status=error");
+    assert.deepEqual(errors.json.entries.map((e: Entry) => e.status), [403]);
+    assert.equal((await call("kind=error")).json.entries.length, 1);
+    assert.equal((await call("status=200&model=gemini-2.5-flash")).json.entries.length, 4);
+    assert.equal((await call("model=gemini-2.5-pro")).json.entries.length, 1);
+    const byKey = await call(`keyId=${ok.keyId}`);
+    assert.ok(byKey.json.entries.length >= 1);
+    assert.ok(byKey.json.entries.every((e: Entry) => e.keyId === ok.keyId));
+    assert.equal((await call(`to=${(entries.at(-1)!.time as number) - 1}`)).json.entries.length, 0);
+
+    const p1 = await call("limit=2");
+    assert.equal(p1.json.entries.length, 2);
+    assert.ok(p1.json.next);
+    const p2 = await call(`limit=2&cursor=${encodeURIComponent(p1.json.next)}`);
+    const p3 = await call(`limit=2&cursor=${encodeURIComponent(p2.json.next)}`);
+    const paged = [...p1.json.entries, ...p2.json.entries, ...p3.json.entries].map((e: Entry) => e.id);
+    assert.deepEqual(paged, entries.map((e) => e.id));
+
+    const one = await admin(h, "GET", `/logs/${entries[0].id}`);
+    assert.equal(one.status, 200);
+    assert.match(String(one.json.error), /may not use model 'gemini-2\.5-pro'/);
+    assert.equal((await admin(h, "GET", "/logs/nope")).status, 404);
+    const bad = await call("status=weird");
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.details[0].fieldViolations[0].field, "status");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("logs: a suspended key's 403 quotes the key; the client (both dialects) and the error log only see it masked", async () => {
+  const h = await startHarness({ keys: [fakeKey(7)] });
+  try {
+    h.mock.setKey(fakeKey(7), { denied: "suspended" });
+    const r = await generate(h, h.token, "gemini-2.5-flash");
+    assert.equal(r.status, 403);
+    assert.match(r.text, /has been suspended/);
+    assert.ok(!r.text.includes(fakeKey(7)), "the native client response has no full key");
+    assert.ok(r.text.includes("AIza…xxx7"));
+
+    h.gw.pool.setEnabled(h.gw.pool.records()[0].id, true);
+    h.gw.pool.reset(h.gw.pool.records()[0].id);
+    const client = new OpenAI({ apiKey: h.token, baseURL: `${h.url}/v1`, maxRetries: 0 });
+    await assert.rejects(
+      () =>
+        client.chat.completions.create({
+          model: "gemini-2.5-flash",
+          messages: [{ role: "user", content: "x" }],
+        }),
+      (e: unknown) => {
+        assert.ok(e instanceof OpenAI.APIError);
+        assert.ok(
+          !JSON.stringify(e.error).includes(fakeKey(7)),
+          "the OpenAI client response has no full key",
+        );
+        assert.ok(!e.message.includes(fakeKey(7)));
+        return true;
+      },
+    );
+
+    const errs = await admin(h, "GET", "/logs?kind=error");
+    assert.ok(errs.json.entries.length >= 1);
+    const detail = await admin(h, "GET", `/logs/${errs.json.entries.at(-1).id}`);
+    assert.equal(detail.json.status, 403);
+    const body = JSON.parse(detail.json.error);
+    assert.equal(body.error.status, "PERMISSION_DENIED");
+    assert.match(body.error.message, /Consumer 'api_key:AIza…xxx7' has been suspended/);
+    const everything = await Array.fromAsync(
+      h.gw.kv.list({ prefix: ["logs"] }),
+      (e) => JSON.stringify(e.value),
+    );
+    assert.ok(everything.length > 0);
+    assert.ok(everything.every((v) => !v.includes(fakeKey(7))), "no full key stored in the logs");
+  } finally {
+    await h.close();
+  }
+});
+
+function rec(time: number, status = 200): RequestRecord {
+  return {
+    time,
+    route: "gemini",
+    method: "POST",
+    path: "/v1beta/models/m:generateContent",
+    model: "m",
+    status,
+    latencyMs: 5,
+    attempts: 1,
+    stream: false,
+  };
+}
+
+Deno.test("log store: the sweeper deletes entries past the retention; logsEnabled=false records nothing", async () => {
+  const kv = await Deno.openKv(":memory:");
+  let now = 1_700_000_000_000;
+  const settings = { logsEnabled: true, logRetentionHours: 1 };
+  const logs = new LogStore({ kv, settings: () => settings, now: () => now });
+  try {
+    logs.record(rec(now - 10_000, 500));
+    logs.record(rec(now - 5_000));
+    await logs.flush();
+    assert.equal((await logs.query()).entries.length, 2);
+    assert.equal((await logs.query({ kind: "error" })).entries.length, 1);
+    now += 30 * 60_000;
+    logs.record(rec(now));
+    await logs.flush();
+    assert.equal(await logs.sweep(), 0, "nothing is old yet");
+    now += 31 * 60_000; // the first two are now 61 minutes old
+    assert.equal(await logs.sweep(), 3, "two request entries and one error entry deleted");
+    const left = await Array.fromAsync(kv.list({ prefix: ["logs"] }));
+    assert.equal(left.length, 1);
+    assert.equal((await logs.query()).entries.length, 1);
+
+    settings.logsEnabled = false;
+    logs.record(rec(now));
+    await logs.flush();
+    assert.equal((await Array.fromAsync(kv.list({ prefix: ["logs"] }))).length, 1);
+  } finally {
+    await logs.close();
+    kv.close();
+  }
+});
