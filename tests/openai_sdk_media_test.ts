@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { type Harness, startHarness } from "./support/harness.ts";
 import { createOpenAIRoutes } from "../routes/openai.ts";
+import { defaultFeatureSettings } from "../lib/features/settings.ts";
+import type { Forward } from "../lib/pipeline/types.ts";
 
 function sdk(h: Harness, baseURL = h.url + "/v1"): OpenAI {
   return new OpenAI({ apiKey: h.token, baseURL, maxRetries: 0 });
@@ -118,6 +120,41 @@ Deno.test("image model in chat, stream: answered whole (generateContent) with th
     const firstReal = chunks.findIndex((c) => c.choices[0]?.delta.role === "assistant");
     for (const c of chunks.slice(0, firstReal)) assert.deepEqual(c.choices[0].delta, {});
   } finally {
+    await h.close();
+  }
+});
+
+Deno.test("image model in chat, stream: empty keep-alive chunks (featureSettings.keepAliveMs) while waiting", async () => {
+  const h = await startHarness();
+  let open!: () => void;
+  const gate = new Promise<void>((r) => open = r);
+  const forward: Forward = async (req) => (await gate, h.gw.forward(req));
+  const routes = createOpenAIRoutes({
+    forward,
+    featureSettings: () => defaultFeatureSettings({ keepAliveMs: 1 }),
+  });
+  const edge = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, routes.fetch);
+  try {
+    const stream = await sdk(h, `http://127.0.0.1:${edge.addr.port}`).chat.completions.create({
+      model: "gemini-2.5-flash-image",
+      messages: [{ role: "user", content: "draw" }],
+      stream: true,
+    });
+    let empties = 0;
+    let content = "";
+    for await (const c of stream) {
+      const delta = c.choices[0].delta;
+      if (Object.keys(delta).length === 0 && !c.choices[0].finish_reason) {
+        assert.equal(content, "", "keep-alive chunks only come before the answer");
+        if (++empties === 2) open();
+      }
+      content += delta.content ?? "";
+    }
+    assert.ok(empties >= 2);
+    assert.match(content, /!\[[^\]]*\]\(data:image\/png;base64,/);
+  } finally {
+    open();
+    await edge.shutdown();
     await h.close();
   }
 });
