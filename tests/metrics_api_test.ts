@@ -154,3 +154,26 @@ Deno.test("metrics API: requests through the gateway show up; key states and pro
     await h.close();
   }
 });
+
+Deno.test("metrics: a 15-minute block is cached only once settled, so late writes of other workers still count", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const base = Date.UTC(2026, 0, 10, 12, 0, 0);
+  let now = base + 16 * 60_000; // the first block ended a minute ago: not settled yet
+  const a = new Metrics({ kv, now: () => now });
+  const b = new Metrics({ kv, now: () => now });
+  try {
+    a.record(rec(base + 60_000));
+    assert.equal((await a.query("24h")).buckets.find((x) => x.t === base)!.requests, 1);
+    b.record(rec(base + 14 * 60_000)); // another worker's late flush into the same block
+    await b.flush();
+    assert.equal((await a.query("24h")).buckets.find((x) => x.t === base)!.requests, 2);
+    now = base + 60 * 60_000;
+    assert.equal((await a.query("24h")).buckets.find((x) => x.t === base)!.requests, 2);
+    assert.equal((await a.query("7d")).buckets.find((x) => x.t === base)!.requests, 2);
+    assert.equal((await a.query("24h")).byModel[0].requests, 2, "cached blocks still feed byModel");
+  } finally {
+    await a.close();
+    await b.close();
+    kv.close();
+  }
+});

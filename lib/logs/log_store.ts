@@ -62,7 +62,9 @@ export interface LogStoreOptions {
 }
 
 const KIND_KEY: Record<LogKind, string> = { request: "req", error: "err" };
+/** Entries and bytes per atomic batch (KV limits an atomic write's size). */
 const BATCH = 100;
+const BATCH_BYTES = 300_000;
 const MAX_ERROR_CHARS = 8_000;
 const MAX_SCAN = 5_000;
 const RING = 200;
@@ -147,7 +149,13 @@ export class LogStore {
 
   async #write(): Promise<void> {
     while (this.#buffer.length) {
-      const batch = this.#buffer.splice(0, BATCH);
+      let n = 0;
+      let bytes = 0;
+      while (n < this.#buffer.length && n < BATCH && bytes < BATCH_BYTES) {
+        const e = this.#buffer[n++];
+        bytes += (e.status >= 400 ? 2 : 1) * (300 + (e.error?.length ?? 0) + e.path.length);
+      }
+      const batch = this.#buffer.splice(0, n);
       const op = this.o.kv.atomic();
       for (const e of batch) {
         const expireIn = Math.max(1, e.expiresAt - this.#now());

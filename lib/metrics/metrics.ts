@@ -73,6 +73,10 @@ export interface MetricsOptions {
 
 const MINUTE = 60_000;
 const KEEP_MS = 8 * 86_400_000;
+/** Closed 15-minute blocks are cached for the 24h and 7d views. */
+const BLOCK = 900_000;
+/** A block counts as closed this long after it ends (other workers flush within seconds). */
+const SETTLE_MS = 5 * MINUTE;
 
 function emptyMinute(t: number): MinuteBucket {
   return {
@@ -109,6 +113,7 @@ export class Metrics {
   readonly worker = crypto.randomUUID().slice(0, 8);
   #minutes = new Map<number, MinuteBucket>();
   #dirty = new Set<number>();
+  #blocks = new Map<number, MinuteBucket>();
   #timer?: number;
   #now: () => number;
 
@@ -156,20 +161,17 @@ export class Metrics {
   async query(range: MetricsRange): Promise<MetricsReport> {
     await this.flush();
     const { spanMs, bucketMs } = RANGES[range];
-    const end = Math.floor(this.#now() / bucketMs) * bucketMs + bucketMs;
+    const now = this.#now();
+    const end = Math.floor(now / bucketMs) * bucketMs + bucketMs;
     const start = end - Math.ceil(spanMs / bucketMs) * bucketMs;
+    const pieces = await this.#pieces({ start, end, unit: Math.min(bucketMs, BLOCK), now });
     const merged = new Map<number, MinuteBucket>();
     for (let t = start; t < end; t += bucketMs) merged.set(t, emptyMinute(t));
-    const models: Record<string, ModelStats> = {};
     const all = emptyMinute(0);
-    const iter = this.o.kv.list<MinuteBucket>({ start: ["metrics", start], end: ["metrics", end] });
-    for await (const e of iter) {
-      const t = Math.floor((e.key[1] as number - start) / bucketMs) * bucketMs + start;
-      const b = merged.get(t);
-      if (b) mergeMinute(b, e.value);
-      mergeMinute(all, e.value);
+    for (const [t, piece] of pieces) {
+      mergeMinute(merged.get(Math.floor((t - start) / bucketMs) * bucketMs + start)!, piece);
+      mergeMinute(all, piece);
     }
-    Object.assign(models, all.models);
     return {
       range,
       bucketMs,
@@ -185,10 +187,42 @@ export class Metrics {
         p95: percentile(b.hist, 0.95),
         p99: percentile(b.hist, 0.99),
       })),
-      byModel: Object.entries(models)
+      byModel: Object.entries(all.models)
         .map(([model, s]) => ({ model, ...s }))
         .sort((a, b) => b.requests - a.requests),
     };
+  }
+
+  /**
+   * Minutes merged per `unit` (1 minute or a 15-minute block) over [start, end). Closed blocks are
+   * cached, so a 7-day view reads KV only from the first block not yet cached.
+   */
+  async #pieces(
+    o: { start: number; end: number; unit: number; now: number },
+  ): Promise<Map<number, MinuteBucket>> {
+    const { start, end, unit, now } = o;
+    const out = new Map<number, MinuteBucket>();
+    let firstMissing = end;
+    for (let t = start; t < end; t += unit) {
+      const cached = unit === BLOCK ? this.#blocks.get(t) : undefined;
+      if (cached) out.set(t, cached);
+      else firstMissing = Math.min(firstMissing, t);
+    }
+    if (firstMissing < end) {
+      const fresh = new Map<number, MinuteBucket>();
+      for (let t = firstMissing; t < end; t += unit) fresh.set(t, emptyMinute(t));
+      const iter = this.o.kv.list<MinuteBucket>({ start: ["metrics", firstMissing], end: ["metrics", end] });
+      for await (const e of iter) {
+        const t = Math.floor(((e.key[1] as number) - firstMissing) / unit) * unit + firstMissing;
+        mergeMinute(fresh.get(t)!, e.value);
+      }
+      for (const [t, b] of fresh) {
+        out.set(t, b);
+        if (unit === BLOCK && t + BLOCK <= now - SETTLE_MS) this.#blocks.set(t, b);
+      }
+    }
+    for (const t of this.#blocks.keys()) if (t < now - KEEP_MS) this.#blocks.delete(t);
+    return out;
   }
 
   /** Flushes and stops the timer. */

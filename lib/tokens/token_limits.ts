@@ -56,6 +56,7 @@ export class TokenLimits {
     if (day !== this.#day) return;
     for (const [name, t] of stored) {
       const u = this.#usage(name);
+      u.requests = Math.max(u.requests, t.requests); // KV counts upstream attempts: close enough
       u.inputTokens = Math.max(u.inputTokens, t.inputTokens);
       u.outputTokens = Math.max(u.outputTokens, t.outputTokens);
     }
