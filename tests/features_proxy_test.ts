@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ProxyPool, redactProxyUrl, stableHash } from "../lib/features/proxy_pool.ts";
+import { UpstreamProxies } from "../lib/compose/upstream_proxies.ts";
 import { featureSettingsSchema } from "../lib/features/settings.ts";
 import { GatewayError } from "../lib/http/errors.ts";
 
@@ -101,5 +102,28 @@ Deno.test({
       pool.close();
       await proxy.shutdown();
     }
+  },
+});
+
+Deno.test({
+  name: "UpstreamProxies rebuilds on a list or proxyDownMs change; close() frees replaced pools at once",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  fn() {
+    let s = { proxies: ["http://127.0.0.1:3128"], proxyDownMs: 5_000 };
+    const up = new UpstreamProxies(() => s);
+    const c1 = up.clientFor("key-1");
+    assert.ok(c1, "a client through the proxy");
+    up.refresh();
+    assert.equal(up.clientFor("key-1"), c1, "unchanged settings keep the pool");
+    s = { ...s, proxyDownMs: 9_000 };
+    up.refresh();
+    up.reportFailure("key-1", new Error("down"));
+    const st = up.status()[0];
+    assert.ok(st.downUntil! - Date.now() > 6_000, "the new proxyDownMs applies");
+    s = { proxies: [], proxyDownMs: 9_000 };
+    up.refresh();
+    assert.equal(up.clientFor("key-1"), undefined, "no proxies: direct");
+    up.close(); // the sanitizers check that no timer or client is left
   },
 });

@@ -12,14 +12,18 @@ export interface ProxySettings {
   proxyDownMs: number;
 }
 
+/** What the pool is built from: a change rebuilds it. */
+const identity = (s: ProxySettings) => JSON.stringify([s.proxies, s.proxyDownMs]);
+
 /** Proxies from settings, kept in step with them. */
 export class UpstreamProxies {
   #pool: ProxyPool;
   #urls: string;
+  #retired = new Map<ReturnType<typeof setTimeout>, ProxyPool>();
 
   constructor(private readonly settings: () => ProxySettings) {
     const s = settings();
-    this.#urls = JSON.stringify(s.proxies);
+    this.#urls = identity(s);
     this.#pool = this.#make(s);
   }
 
@@ -36,15 +40,21 @@ export class UpstreamProxies {
     });
   }
 
-  /** Rebuilds the pool when the configured list changed. */
+  /** Rebuilds the pool when the configured list (or proxyDownMs) changed. */
   refresh(): void {
     const s = this.settings();
-    const urls = JSON.stringify(s.proxies);
+    const urls = identity(s);
     if (urls === this.#urls) return;
     const old = this.#pool;
     this.#urls = urls;
     this.#pool = this.#make(s);
-    setTimeout(() => old.close(), 60_000); // let requests in flight finish on the old clients
+    // Let requests in flight finish on the old clients; close() ends the wait early.
+    const timer = setTimeout(() => {
+      this.#retired.delete(timer);
+      old.close();
+    }, 60_000);
+    Deno.unrefTimer(timer);
+    this.#retired.set(timer, old);
   }
 
   /** The HTTP client for a key's proxy, or undefined (direct) when none are configured. */
@@ -63,8 +73,13 @@ export class UpstreamProxies {
     return this.#pool.status();
   }
 
-  /** Closes every client. */
+  /** Closes every client, also those of pools replaced by a settings change. */
   close(): void {
+    for (const [timer, old] of this.#retired) {
+      clearTimeout(timer);
+      old.close();
+    }
+    this.#retired.clear();
     this.#pool.close();
   }
 }

@@ -73,6 +73,16 @@ export function stableHash(text: string): number {
   return h >>> 0;
 }
 
+/** An error's message with its causes (Deno's fetch says only "fetch failed"; the cause says why). */
+export function errorText(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(": ");
+}
+
 interface Entry {
   url: string;
   id: string;
@@ -132,11 +142,7 @@ export class ProxyPool {
     if (!entry) return;
     entry.failures++;
     entry.downUntil = this.#now() + (this.#opts.downMs ?? 60_000);
-    entry.lastError = error === undefined
-      ? undefined
-      : error instanceof Error
-      ? error.message
-      : String(error);
+    entry.lastError = error === undefined ? undefined : errorText(error);
     this.#opts.onFailure?.({ proxy: entry.id, error: entry.lastError, downUntil: entry.downUntil });
   }
 
