@@ -166,7 +166,12 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
       includeThoughts: mapped.includeThoughts,
       searchLinks: mapped.searchLinks ?? o.searchLinks,
     };
-    if (mapped.stream && answersWhole(mapped.model)) {
+    const whole = answersWhole({
+      model: mapped.model,
+      clientModel: mapped.clientModel,
+      modalities: mapped.body.generationConfig?.responseModalities,
+    });
+    if (mapped.stream && whole) {
       const answer = forwardJson(ctx, {
         path: `/v1beta/models/${mapped.model}:generateContent`,
         body: mapped.body,

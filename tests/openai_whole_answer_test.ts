@@ -29,17 +29,21 @@ function events(body: ReadableStream<Uint8Array>) {
   };
 }
 
-Deno.test("answersWhole: image-output and TTS models, not chat models", () => {
-  for (
-    const m of [
-      "gemini-2.5-flash-image",
-      "models/gemini-2.0-flash-preview-image-generation",
-      "gemini-2.5-flash-preview-tts",
-    ]
-  ) {
-    assert.ok(answersWhole(m), m);
-  }
-  for (const m of ["gemini-2.5-flash", "gemini-3-pro-preview", "imagine-x"]) assert.ok(!answersWhole(m), m);
+Deno.test("answersWhole: image-output and TTS models, image/audio output; not chat models", () => {
+  const whole = [
+    { model: "gemini-2.5-flash-image" },
+    { model: "models/gemini-2.0-flash-preview-image-generation" },
+    { model: "gemini-2.5-flash-preview-tts" },
+    { model: "gemini-2.0-flash-exp", clientModel: "gemini-2.0-flash-exp-image" },
+    { model: "gemini-2.0-flash-exp", modalities: ["TEXT", "IMAGE"] },
+  ];
+  for (const o of whole) assert.ok(answersWhole(o), JSON.stringify(o));
+  const streams = [
+    { model: "gemini-2.5-flash" },
+    { model: "gemini-3-pro-preview", clientModel: "gemini-3-pro-preview-search" },
+    { model: "imagine-x", modalities: ["TEXT"] },
+  ];
+  for (const o of streams) assert.ok(!answersWhole(o), JSON.stringify(o));
 });
 
 Deno.test("wholeAnswerStream: empty chunks until the answer, then the answer, finish and [DONE]", async () => {

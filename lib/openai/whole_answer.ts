@@ -11,9 +11,15 @@ import { toOpenAIError } from "./errors.ts";
 
 const WHOLE_ONLY = /-image|image-generation|-tts/;
 
-/** True for upstream models that cannot stream usefully (image-output and TTS models). */
-export function answersWhole(model: string): boolean {
-  return WHOLE_ONLY.test(model.replace(/^models\//, ""));
+/**
+ * True when a chat request goes to a model that answers whole: image-output and TTS models by name
+ * (`-image`, `image-generation`, `-tts`; the client's name counts too, e.g. a `-image` suffix), or a
+ * request that asks for image or audio output.
+ */
+export function answersWhole(o: { model: string; clientModel?: string; modalities?: string[] }): boolean {
+  const names = [o.model, o.clientModel ?? ""].map((m) => m.replace(/^models\//, ""));
+  return names.some((m) => WHOLE_ONLY.test(m)) ||
+    (o.modalities ?? []).some((m) => /^(image|audio)$/i.test(m));
 }
 
 /** Options of {@link wholeAnswerStream}. */
