@@ -67,8 +67,10 @@ Deno.test("metrics: minute buckets merge over workers and survive a restart; ran
     assert.equal(minute5.rateLimited, 1);
     assert.equal(minute5.inputTokens, 100);
     assert.equal(minute5.outputTokens, 50);
-    assert.ok(minute5.p50 >= 50 / 1.5 && minute5.p50 <= 50 * 1.5);
-    assert.ok(minute5.p99 >= 4_000 / 1.5 && minute5.p99 <= 4_000 * 1.5);
+    assert.ok(minute5.p50! >= 50 / 1.5 && minute5.p50! <= 50 * 1.5);
+    assert.ok(minute5.p99! >= 4_000 / 1.5 && minute5.p99! <= 4_000 * 1.5);
+    const empty = hour.buckets.find((x) => x.t === base)!;
+    assert.deepEqual([empty.requests, empty.p50, empty.p95, empty.p99], [0, null, null, null]);
     assert.equal(hour.buckets.reduce((n, x) => n + x.requests, 0), 13);
     assert.deepEqual(hour.byModel.map((m) => [m.model, m.requests, m.errors]), [["m", 12, 1], [
       "other",

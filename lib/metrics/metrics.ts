@@ -40,10 +40,10 @@ export interface MetricsBucket {
   rateLimited: number;
   inputTokens: number;
   outputTokens: number;
-  /** Latency percentiles in ms (0 when the bucket has no requests). */
-  p50: number;
-  p95: number;
-  p99: number;
+  /** Latency percentiles in ms (null when the bucket has no requests). */
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
 }
 
 /** The time ranges the dashboard shows. */
@@ -183,9 +183,9 @@ export class Metrics {
         rateLimited: b.rateLimited,
         inputTokens: b.inputTokens,
         outputTokens: b.outputTokens,
-        p50: percentile(b.hist, 0.5),
-        p95: percentile(b.hist, 0.95),
-        p99: percentile(b.hist, 0.99),
+        p50: b.requests ? percentile(b.hist, 0.5) : null,
+        p95: b.requests ? percentile(b.hist, 0.95) : null,
+        p99: b.requests ? percentile(b.hist, 0.99) : null,
       })),
       byModel: Object.entries(all.models)
         .map(([model, s]) => ({ model, ...s }))
