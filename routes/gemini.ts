@@ -116,14 +116,15 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
       tokenName: c.get("tokenName"),
       origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
     });
-    const headers = pickHeaders(response.headers, PASS_RESPONSE_HEADERS);
-    let out: ReadableStream<Uint8Array> | null = response.body;
-    if (method === "streamGenerateContent") {
-      headers.set("cache-control", "no-cache");
-      headers.set("x-accel-buffering", "no");
-      if (out && deps.wrapStream && query.get("alt") === "sse") out = deps.wrapStream(out);
-    }
-    return new Response(out, { status: response.status, headers });
+    // The pipeline hands over a Response it built (mutable headers): trim its headers in place and
+    // return it as is, so a unary body stays plain bytes (Deno's fast path) instead of a re-wrapped stream.
+    const headers = response.headers;
+    for (const name of [...headers.keys()]) if (!PASS_RESPONSE_HEADERS.test(name)) headers.delete(name);
+    if (method !== "streamGenerateContent" || !response.body) return response;
+    headers.set("cache-control", "no-cache");
+    headers.set("x-accel-buffering", "no");
+    if (!deps.wrapStream || query.get("alt") !== "sse") return response;
+    return new Response(deps.wrapStream(response.body), { status: response.status, headers });
   };
 
   app.all("*", handler);
