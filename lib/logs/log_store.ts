@@ -88,6 +88,7 @@ export class LogStore {
   #sweepTimer?: number;
   #flushing?: Promise<void>;
   #now: () => number;
+  #closed = false;
 
   constructor(private readonly o: LogStoreOptions) {
     this.#now = o.now ?? Date.now;
@@ -102,7 +103,7 @@ export class LogStore {
   /** Queues a finished request (a record sink; never blocks). Dropped when logs are off. */
   record(rec: RequestRecord): void {
     const s = this.o.settings();
-    if (!s.logsEnabled) return;
+    if (!s.logsEnabled || this.#closed) return;
     const id = `${rec.time.toString(36).padStart(9, "0")}-${crypto.randomUUID().slice(0, 8)}`;
     const entry: LogEntry = {
       id,
@@ -166,18 +167,19 @@ export class LogStore {
     }
   }
 
-  /** Deletes entries older than the retention (a range over the time index). Returns how many. */
+  /**
+   * Deletes entries older than the retention: a range over the time index, so only expired entries
+   * are read. (Entries also carry a KV `expireIn`; queries skip any past their `expiresAt`.)
+   * Returns how many keys were deleted.
+   */
   async sweep(): Promise<number> {
-    const now = this.#now();
-    const cutoff = now - this.o.settings().logRetentionHours * 3_600_000;
+    const cutoff = this.#now() - this.o.settings().logRetentionHours * 3_600_000;
     let n = 0;
     try {
       for (const kind of Object.values(KIND_KEY)) {
         let op = this.o.kv.atomic();
         let count = 0;
-        const iter = this.o.kv.list<LogEntry>({ start: ["logs", kind], end: ["logs", kind, now + 1] });
-        for await (const e of iter) {
-          if ((e.key[2] as number) >= cutoff && e.value.expiresAt > now) continue;
+        for await (const e of this.o.kv.list({ start: ["logs", kind], end: ["logs", kind, cutoff] })) {
           op.delete(e.key);
           n++;
           if (++count >= 500) {
@@ -227,6 +229,7 @@ export class LogStore {
 
   /** Flushes and stops the timers. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#sweepTimer);
     await this.flush();
   }

@@ -116,6 +116,7 @@ export class Metrics {
   #blocks = new Map<number, MinuteBucket>();
   #timer?: number;
   #now: () => number;
+  #closed = false;
 
   constructor(private readonly o: MetricsOptions) {
     this.#now = o.now ?? Date.now;
@@ -123,6 +124,7 @@ export class Metrics {
 
   /** Counts a finished request (a record sink; never blocks). */
   record(rec: RequestRecord): void {
+    if (this.#closed) return;
     const t = Math.floor(rec.time / MINUTE) * MINUTE;
     let m = this.#minutes.get(t);
     if (!m) this.#minutes.set(t, m = emptyMinute(t));
@@ -227,6 +229,7 @@ export class Metrics {
 
   /** Flushes and stops the timer. */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.flush();
   }
 }
