@@ -131,7 +131,7 @@ async function main() {
       `${DELTA_CHARS} chars; mock pause between upstream chunks ${CHUNK_DELAY_MS} ms\n`,
   );
   console.log(
-    "variant".padEnd(40) + "  TTFB med" + "  1st-text" + "  TTLB med" + "  TTLB max" + "  +TTLB vs off" +
+    "variant".padEnd(44) + "  TTFB med" + "  1st-text" + "  TTLB med" + "  TTLB max" + "  +TTLB vs off" +
       "  events",
   );
   try {
@@ -149,7 +149,7 @@ async function main() {
       const ttlb = median(samples.map((s) => s.lastByte));
       if (v.label === "off") baseline = ttlb;
       console.log(
-        v.label.padEnd(40) +
+        v.label.padEnd(44) +
           fmt(median(samples.map((s) => s.firstByte))) + "  " +
           fmt(median(samples.map((s) => s.firstText))) + "  " +
           fmt(ttlb) + "  " +

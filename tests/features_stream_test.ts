@@ -214,3 +214,38 @@ leakTest("keep-alive stays silent on a JSON array stream", async () => {
   await w2;
   await reader.cancel();
 });
+
+leakTest(
+  "SSE smoother sends the rest of a paced event at once when newer upstream data arrives",
+  async () => {
+    const pauses: number[] = [];
+    // A pause that only ends when the smoother aborts it: pacing can only progress by hurrying.
+    const pause = (ms: number, signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        pauses.push(ms);
+        if (signal.aborted) resolve();
+        else signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    const smoother = createSseSmoother({ chunkChars: 40, maxDelayMs: 1000, budgetMs: 60_000, pause });
+    const writer = smoother.writable.getWriter();
+    const reader = smoother.readable.getReader();
+    const wire = `data: ${JSON.stringify(bigEvent)}\r\n\r\n`;
+    const pieces = splitGeminiEvent(bigEvent, 40).length;
+    assert.ok(pieces > 3);
+    const w1 = writer.write(enc.encode(wire));
+    const first = dec.decode((await reader.read()).value);
+    assert.ok(first.startsWith("data: "));
+    await w1;
+    assert.deepEqual(pauses, [1000], "pacing waits before the second piece");
+    const w2 = writer.write(enc.encode(wire)); // newer data: the first event must not hold it back
+    let text = "";
+    for (let i = 0; i < pieces; i++) text += dec.decode((await reader.read()).value);
+    await w2;
+    const frames = text.split("\r\n\r\n").filter(Boolean).map((f) => frameJson(f)!);
+    assert.equal(frames.length, pieces, "the rest of event 1 and the first piece of event 2");
+    assert.ok("usageMetadata" in frames[pieces - 2], "event 1 ended with its final piece");
+    assert.deepEqual(pauses, [1000, 1000], "no pause for event 1 after the hurry; event 2 paces again");
+    await reader.cancel("client left"); // ends event 2's pause (the sanitizer checks nothing is left)
+    await writer.close().catch(() => {});
+  },
+);

@@ -16,6 +16,8 @@ export interface SmootherOptions {
   maxDelayMs: number;
   /** Total pause the smoother may add over the whole stream. */
   budgetMs: number;
+  /** Waits `ms` or until `signal` aborts; for tests (default: a cleared-on-abort timer). */
+  pause?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** Candidate fields that belong only on the last piece of a split event. */
@@ -109,36 +111,78 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** A byte transform over Gemini SSE that splits large text events into small, paced ones. */
+/**
+ * A byte transform over Gemini SSE that splits large text events into small, paced ones.
+ *
+ * Pacing only fills time the stream would be idle anyway: the pieces of a split event are paced in the
+ * background, and as soon as the next upstream bytes arrive the remaining pieces are sent at once, so
+ * the delay never accumulates over a long answer. Only the pacing of the last event (after which the
+ * upstream ends) adds to the time to last byte, bounded by `maxDelayMs` per pause and `budgetMs` in all.
+ */
 export function createSseSmoother(opts: SmootherOptions): TransformStream<Uint8Array, Uint8Array> {
   const splitter = new SseFrameSplitter();
   const enc = new TextEncoder();
   const stop = new AbortController();
   let budget = opts.budgetMs;
   const chunk = Math.max(1, opts.chunkChars);
+  /** The pieces of the event being paced, not yet sent. */
+  let pending: Uint8Array[] = [];
+  let pacing: Promise<void> | undefined;
+  let hurry = new AbortController();
+  const wait = opts.pause ?? pause;
+
+  const send = (controller: TransformStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    try {
+      controller.enqueue(bytes);
+    } catch {
+      stop.abort(); // the readable side is gone
+    }
+  };
+
+  async function pace(controller: TransformStreamDefaultController<Uint8Array>, gap: number) {
+    while (pending.length && !stop.signal.aborted) {
+      if (!hurry.signal.aborted && gap > 0 && budget > 0) {
+        const t0 = performance.now();
+        await wait(Math.min(gap, budget), AbortSignal.any([stop.signal, hurry.signal]));
+        budget -= performance.now() - t0;
+      }
+      if (stop.signal.aborted) return;
+      send(controller, pending.shift()!);
+    }
+  }
+
+  /** Sends what is still being paced, at once. */
+  async function settle() {
+    if (!pacing) return;
+    hurry.abort();
+    await pacing;
+    pacing = undefined;
+    hurry = new AbortController();
+  }
+
   return new TransformStream<Uint8Array, Uint8Array>({
     async transform(bytes, controller) {
+      await settle(); // newer upstream data is here: no reason to hold back older text
       for (const frame of splitter.push(bytes)) {
         const json = frameJson(frame.text);
         const events = json ? splitGeminiEvent(json, chunk) : null;
         if (!events || events.length === 1) {
-          controller.enqueue(enc.encode(frame.text + frame.separator));
+          await settle();
+          send(controller, enc.encode(frame.text + frame.separator));
           continue;
         }
-        const gap = Math.min(opts.maxDelayMs, Math.floor(budget / (events.length - 1)));
-        for (const [i, ev] of events.entries()) {
-          if (i > 0 && gap > 0 && !stop.signal.aborted) {
-            budget -= gap;
-            await pause(gap, stop.signal);
-          }
-          if (stop.signal.aborted) return;
-          controller.enqueue(enc.encode(`data: ${JSON.stringify(ev)}\r\n\r\n`));
-        }
+        await settle(); // several events in one read: earlier ones go out unpaced
+        const frames = events.map((ev) => enc.encode(`data: ${JSON.stringify(ev)}\r\n\r\n`));
+        send(controller, frames[0]);
+        pending = frames.slice(1);
+        const gap = Math.min(opts.maxDelayMs, Math.floor(Math.max(0, budget) / (events.length - 1)));
+        pacing = pace(controller, gap);
       }
     },
-    flush(controller) {
+    async flush(controller) {
+      if (pacing) await pacing; // the last event keeps its pacing (bounded by the budget)
       const rest = splitter.rest();
-      if (rest) controller.enqueue(enc.encode(rest));
+      if (rest) send(controller, enc.encode(rest));
     },
     cancel() {
       stop.abort();
