@@ -1,29 +1,34 @@
 /**
- * The live key table of the Keys page. Receives the initial rows as props, then follows
- * `/admin/events` (SSE `keys` events carrying `{ now, keys }`) and counts cooldowns down each second.
+ * The Keys page island: a server-paged key table (search, state filter, sort, page size through
+ * `GET /keys`), live through `/admin/events?mode=changes` (re-fetches the shown page on every pool
+ * change) with cooldowns counting down each second, and the key actions: add, verify (one,
+ * selected, all, with progress), enable, disable, reset, edit, delete.
  *
  * @module
  */
-import { useComputed, useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
-import type { KeyView } from "../lib/admin/deps.ts";
-import {
-  activeCooldowns,
-  COOLDOWN_KIND_LABELS,
-  effectiveState,
-  formatCount,
-  formatRemaining,
-  KEY_STATE_LABELS,
-} from "../lib/admin/key_format.ts";
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { apiCall, messageOf } from "../lib/admin/api_client.ts";
+import type { ApiKey, KeyListQuery, KeyListResponse } from "../lib/admin/api_types.ts";
+import { keyQueryParams } from "../lib/admin/key_query.ts";
+import { AddKeysDialog, EditKeysDialog } from "../lib/admin/ui/key_dialogs.tsx";
+import { KeyTable, type RowAction } from "../lib/admin/ui/key_table.tsx";
+import { KeyToolbar, Pager, SelectionBar, VerifyBar } from "../lib/admin/ui/key_toolbar.tsx";
+import { allKeyIds, verifyInChunks, type VerifyProgress } from "../lib/admin/ui/key_verify.ts";
+import { ConfirmDialog } from "../lib/admin/ui/modal.tsx";
 
 /** Props of {@link KeyStates}. */
 export interface KeyStatesProps {
-  /** Rows at render time. */
-  initial: KeyView[];
+  /** The first page, rendered on the server. */
+  initial: KeyListResponse;
+  /** The query of the first page (from the URL). */
+  query: KeyListQuery;
   /** Server clock at render time (epoch ms); cooldowns count down from it. */
   serverNow: number;
-  /** SSE endpoint sending `event: keys`. */
+  /** SSE endpoint (`changes` mode is added here). */
   eventsUrl: string;
+  /** Admin JSON API base, e.g. `/admin/api`. */
+  apiBase: string;
 }
 
 type Link = "connecting" | "live" | "reconnecting" | "offline";
@@ -34,124 +39,239 @@ const LINK_LABELS: Record<Link, string> = {
   offline: "Offline · reload the page",
 };
 
-/** Island: the key table with live states and cooldown countdowns. */
-export function KeyStates({ initial, serverNow, eventsUrl }: KeyStatesProps) {
-  const keys = useSignal(initial);
-  const now = useSignal(serverNow);
+type Dialog =
+  | { kind: "add" }
+  | { kind: "edit"; ids: string[]; key?: ApiKey }
+  | { kind: "delete"; ids: string[] };
+
+/** Island: the live, paged key table with actions. */
+export function KeyStates(props: KeyStatesProps) {
+  const data = useSignal(props.initial);
+  const query = useSignal(props.query);
+  const now = useSignal(props.serverNow);
   const link = useSignal<Link>("connecting");
-  const counts = useComputed(() => {
-    const c = { active: 0, cooling: 0, disabled: 0 };
-    for (const k of keys.value) c[effectiveState(k, now.value)]++;
-    return c;
+  const selected = useSignal<ReadonlySet<string>>(new Set());
+  const busy = useSignal<ReadonlySet<string>>(new Set());
+  const dialog = useSignal<Dialog | null>(null);
+  const notice = useSignal<{ tone: "ok" | "bad"; text: string } | null>(null);
+  const verify = useSignal<VerifyProgress | null>(null);
+  const loading = useSignal(false);
+  const offset = useRef(0);
+  const fetcher = useRef<{ inFlight: boolean; again: boolean; abort?: AbortController }>({
+    inFlight: false,
+    again: false,
   });
 
+  const refresh = async () => {
+    const f = fetcher.current;
+    if (f.inFlight) {
+      f.again = true;
+      return;
+    }
+    f.inFlight = true;
+    loading.value = true;
+    try {
+      do {
+        f.again = false;
+        const q = query.value;
+        const res = await apiCall<KeyListResponse>(props.apiBase, "/keys", { query: { ...q } });
+        if (q === query.value) {
+          now.value = Date.now() + offset.current;
+          data.value = { ...res, keys: res.keys.map(normalizeKey) };
+        } else f.again = true;
+      } while (f.again);
+    } catch (err) {
+      notice.value = { tone: "bad", text: `Could not load keys: ${messageOf(err)}` };
+    } finally {
+      f.inFlight = false;
+      loading.value = false;
+    }
+  };
+
+  const setQuery = (patch: Partial<KeyListQuery>) => {
+    query.value = { ...query.value, offset: 0, ...patch };
+    const params = new URLSearchParams(keyQueryParams(query.value)).toString();
+    history.replaceState(null, "", params ? `?${params}` : location.pathname);
+    refresh();
+  };
+
   useEffect(() => {
-    let offset = 0;
     now.value = Date.now();
-    const tick = setInterval(() => now.value = Date.now() + offset, 1000);
-    const events = new EventSource(eventsUrl);
+    const tick = setInterval(() => now.value = Date.now() + offset.current, 1000);
+    const events = new EventSource(`${props.eventsUrl}?mode=changes`);
     events.addEventListener("open", () => link.value = "live");
     events.addEventListener("error", () => {
       // CLOSED means the server refused the stream (e.g. the session expired): no more retries.
       link.value = events.readyState === EventSource.CLOSED ? "offline" : "reconnecting";
     });
-    events.addEventListener("keys", (e) => {
-      const data = JSON.parse((e as MessageEvent<string>).data) as { now: number; keys: KeyView[] };
-      offset = data.now - Date.now();
-      now.value = data.now;
-      keys.value = data.keys;
+    events.addEventListener("changed", (e) => {
+      const msg = JSON.parse((e as MessageEvent<string>).data) as { now: number };
+      offset.current = msg.now - Date.now();
       link.value = "live";
+      refresh();
     });
     return () => {
       clearInterval(tick);
       events.close();
     };
-  }, [eventsUrl]);
+  }, [props.eventsUrl]);
 
-  const t = now.value;
+  const run = async (label: string, ids: string[], fn: () => Promise<unknown>) => {
+    busy.value = new Set([...busy.value, ...ids]);
+    try {
+      await fn();
+      notice.value = { tone: "ok", text: label };
+    } catch (err) {
+      notice.value = { tone: "bad", text: messageOf(err) };
+    } finally {
+      const next = new Set(busy.value);
+      for (const id of ids) next.delete(id);
+      busy.value = next;
+      refresh();
+    }
+  };
+  const plural = (n: number) => `${n} ${n === 1 ? "key" : "keys"}`;
+  const post = (path: string, body: unknown) => () => apiCall(props.apiBase, path, { body });
+  const bulk = (action: RowAction, ids: string[], key?: ApiKey) => {
+    if (action === "delete") dialog.value = { kind: "delete", ids };
+    else if (action === "edit") dialog.value = { kind: "edit", ids, key };
+    else if (action === "verify") startVerify(ids);
+    else if (action === "reset") {
+      run(`Cooldowns reset for ${plural(ids.length)}.`, ids, post("/keys/reset", { ids }));
+    } else {
+      const verb = action === "enable" ? "Enabled" : "Disabled";
+      run(`${verb} ${plural(ids.length)}.`, ids, post(`/keys/${action}`, { ids }));
+    }
+  };
+
+  const startVerify = async (ids: string[] | "all") => {
+    if (verify.value && !verify.value.done) return;
+    notice.value = null;
+    try {
+      const list = ids === "all" ? await allKeyIds(props.apiBase) : ids;
+      await verifyInChunks({ apiBase: props.apiBase, ids: list, onProgress: (p) => verify.value = p });
+    } catch (err) {
+      notice.value = { tone: "bad", text: `Verification stopped: ${messageOf(err)}` };
+    }
+    refresh();
+  };
+
+  const d = data.value;
+  const dlg = dialog.value;
+  const closeDialog = () => dialog.value = null;
   return (
-    <section class="panel">
-      <header class="panel-head">
-        <p class="summary">
-          <strong>{keys.value.length}</strong> {keys.value.length === 1 ? "key" : "keys"}
-          <span class="sep">·</span>
-          <span data-count="active">{counts.value.active} active</span>
-          <span class="sep">·</span>
-          <span data-count="cooling">{counts.value.cooling} cooling</span>
-          <span class="sep">·</span>
-          <span data-count="disabled">{counts.value.disabled} disabled</span>
-        </p>
-        <span class={`live live-${link.value}`} data-link={link.value}>
-          <span class="live-dot" aria-hidden="true"></span>
-          {LINK_LABELS[link.value]}
-        </span>
-      </header>
-      {keys.value.length === 0 ? <p class="empty">No keys in the pool yet.</p> : (
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">State</th>
-                <th scope="col">Cooldowns</th>
-                <th scope="col" class="num">Today</th>
-                <th scope="col">Last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.value.map((key) => <KeyRow key={key.id} row={key} now={t} />)}
-            </tbody>
-          </table>
+    <section class="panel" data-keys-island>
+      <KeyToolbar
+        query={query.value}
+        counts={d.counts}
+        link={link.value}
+        linkLabel={LINK_LABELS[link.value]}
+        onQuery={setQuery}
+        onAdd={() => dialog.value = { kind: "add" }}
+        onVerifyAll={() => startVerify("all")}
+        verifying={!!verify.value && !verify.value.done}
+      />
+      {verify.value && <VerifyBar progress={verify.value} onDismiss={() => verify.value = null} />}
+      {notice.value && (
+        <div class={`notice ${notice.value.tone}`} role="status" data-notice>
+          <span>{notice.value.text}</span>
+          <button type="button" class="icon-button" aria-label="Dismiss" onClick={() => notice.value = null}>
+            ×
+          </button>
         </div>
+      )}
+      {selected.value.size > 0 && (
+        <SelectionBar
+          count={selected.value.size}
+          onAction={(a) => bulk(a, [...selected.value])}
+          onClear={() => selected.value = new Set()}
+        />
+      )}
+      {d.keys.length === 0
+        ? (
+          <EmptyKeys
+            filtered={!!(query.value.search || query.value.state)}
+            onAdd={() => dialog.value = { kind: "add" }}
+          />
+        )
+        : (
+          <KeyTable
+            keys={d.keys}
+            now={now.value}
+            selected={selected.value}
+            busy={busy.value}
+            onToggle={(id) => {
+              const next = new Set(selected.value);
+              if (!next.delete(id)) next.add(id);
+              selected.value = next;
+            }}
+            onToggleAll={(on) => {
+              const next = new Set(selected.value);
+              for (const k of d.keys) on ? next.add(k.id) : next.delete(k.id);
+              selected.value = next;
+            }}
+            onAction={(a, key) => bulk(a, [key.id], key)}
+          />
+        )}
+      <Pager
+        total={d.total}
+        offset={query.value.offset}
+        limit={query.value.limit}
+        loading={loading.value}
+        onPage={(o) => setQuery({ offset: o })}
+        onLimit={(l) => setQuery({ limit: l })}
+      />
+      {dlg?.kind === "add" && (
+        <AddKeysDialog apiBase={props.apiBase} onClose={closeDialog} onAdded={refresh} />
+      )}
+      {dlg?.kind === "edit" && (
+        <EditKeysDialog
+          apiBase={props.apiBase}
+          ids={dlg.ids}
+          label={dlg.key?.label}
+          project={dlg.key?.project}
+          limits={dlg.key?.limits}
+          onClose={closeDialog}
+          onSaved={() => {
+            closeDialog();
+            notice.value = { tone: "ok", text: `Saved ${plural(dlg.ids.length)}.` };
+            refresh();
+          }}
+        />
+      )}
+      {dlg?.kind === "delete" && (
+        <ConfirmDialog
+          title={`Delete ${plural(dlg.ids.length)}?`}
+          message="Deleted keys are removed from the pool and from storage. Requests stop using them at once. This cannot be undone."
+          confirmLabel={`Delete ${plural(dlg.ids.length)}`}
+          danger
+          onCancel={closeDialog}
+          onConfirm={() => {
+            closeDialog();
+            const next = new Set(selected.value);
+            for (const id of dlg.ids) next.delete(id);
+            selected.value = next;
+            run(`Deleted ${plural(dlg.ids.length)}.`, dlg.ids, post("/keys/delete", { ids: dlg.ids }));
+          }}
+        />
       )}
     </section>
   );
 }
 
-function KeyRow({ row, now }: { row: KeyView; now: number }) {
-  const state = effectiveState(row, now);
-  const badge = KEY_STATE_LABELS[state];
-  const cooldowns = activeCooldowns(row, now);
-  const usage = row.usageToday;
-  return (
-    <tr data-key-id={row.id}>
-      <td>
-        <div class="key-name">{row.label ?? row.id}</div>
-        <code class="key-masked">{row.masked}</code>
-        {row.project && <div class="muted small">{row.project}</div>}
-      </td>
-      <td>
-        <span class={`badge badge-${badge.tone}`} data-state={state}>{badge.label}</span>
-        {state === "disabled" && row.disabledReason && <div class="muted small">{row.disabledReason}</div>}
-      </td>
-      <td>
-        {cooldowns.length === 0 ? <span class="muted">—</span> : (
-          <ul class="cooldowns">
-            {cooldowns.map((c) => (
-              <li key={`${c.model}:${c.kind}`} title={c.reason}>
-                <span class="model">{c.model}</span>
-                <span class="muted">{COOLDOWN_KIND_LABELS[c.kind]}</span>
-                <span class="countdown" data-countdown={c.model}>{formatRemaining(c.until - now)}</span>
-              </li>
-            ))}
-          </ul>
-        )}
-      </td>
-      <td class="num">
-        {usage
-          ? (
-            <>
-              <div>{formatCount(usage.requests)} req</div>
-              <div class="muted small">
-                {formatCount(usage.ok)} ok · {formatCount(usage.rateLimited)} limited
-              </div>
-            </>
-          )
-          : <span class="muted">—</span>}
-      </td>
-      <td class="error-cell" title={row.lastError}>
-        {row.lastError ? <span class="error-text">{row.lastError}</span> : <span class="muted">—</span>}
-      </td>
-    </tr>
-  );
+function EmptyKeys({ filtered, onAdd }: { filtered: boolean; onAdd: () => void }) {
+  return filtered
+    ? <p class="empty" data-empty>No keys match this search or filter.</p>
+    : (
+      <div class="empty-state" data-empty>
+        <h2>No keys in the pool yet</h2>
+        <p class="muted">Paste your Gemini API keys to start routing requests through the gateway.</p>
+        <button type="button" class="button primary" onClick={onAdd}>Add keys</button>
+      </div>
+    );
+}
+
+/** JSON turns a never-ending cooldown (`Infinity`) into null already; keep the type honest. */
+function normalizeKey(k: ApiKey): ApiKey {
+  return { ...k, cooldowns: k.cooldowns.map((c) => ({ ...c, until: c.until ?? null })) };
 }

@@ -1,7 +1,8 @@
 /**
  * The admin SSE stream: `event: keys` with `{ now, keys }` on connect and whenever the pool reports a
  * change (coalesced to at most one event per `minIntervalMs`), plus a `: ping` comment every
- * `pingMs`. Ends cleanly when the client disconnects (the runtime cancels the body stream).
+ * `pingMs`. In `changes` mode it sends `event: changed` with `{ now }` instead, so pages that show a
+ * server-side page of a large pool re-fetch only what they show. Ends cleanly when the client disconnects (the runtime cancels the body stream).
  *
  * @module
  */
@@ -18,6 +19,8 @@ export interface KeyEventsOptions extends Pick<AdminDeps, "listKeys" | "subscrib
   minIntervalMs?: number;
   /** Keep-alive comment interval; default 15 000 ms. */
   pingMs?: number;
+  /** `keys` (default): send every key; `changes`: send only `{ now }` as `event: changed`. */
+  mode?: "keys" | "changes";
 }
 
 const encoder = new TextEncoder();
@@ -43,7 +46,11 @@ export function keyEventsResponse(opts: KeyEventsOptions): Response {
         timer = undefined;
         lastSent = Date.now();
         try {
-          send(`event: keys\ndata: ${JSON.stringify({ now: Date.now(), keys: opts.listKeys() })}\n\n`);
+          send(
+            opts.mode === "changes"
+              ? `event: changed\ndata: ${JSON.stringify({ now: Date.now() })}\n\n`
+              : `event: keys\ndata: ${JSON.stringify({ now: Date.now(), keys: opts.listKeys() })}\n\n`,
+          );
         } catch (err) {
           console.error("admin events: listKeys failed", err);
         }

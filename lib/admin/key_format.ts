@@ -5,6 +5,12 @@
  */
 import type { KeyCooldown, KeyView } from "./deps.ts";
 
+/** The parts of a key row that state display needs (server `KeyView` or API `ApiKey`). */
+export interface KeyStateLike {
+  state: KeyView["state"];
+  cooldowns: Array<{ until: number | null }>;
+}
+
 /** Label and CSS modifier for each key state. */
 export const KEY_STATE_LABELS: Record<KeyView["state"], { label: string; tone: string }> = {
   active: { label: "Active", tone: "ok" },
@@ -38,13 +44,17 @@ export function formatCount(n: number): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
-/** Cooldowns still running at `now`, soonest first. */
-export function activeCooldowns(key: KeyView, now: number): KeyCooldown[] {
-  return key.cooldowns.filter((c) => c.until > now).sort((a, b) => a.until - b.until);
+/** Cooldowns still running at `now`, soonest first (`until: null` never ends). */
+export function activeCooldowns<C extends { until: number | null }>(
+  key: { cooldowns: C[] },
+  now: number,
+): C[] {
+  const end = (c: C) => c.until ?? Infinity;
+  return key.cooldowns.filter((c) => end(c) > now).sort((a, b) => end(a) - end(b));
 }
 
 /** The state to show at `now`: a cooling key whose cooldowns all ended shows as active. */
-export function effectiveState(key: KeyView, now: number): KeyView["state"] {
+export function effectiveState(key: KeyStateLike, now: number): KeyView["state"] {
   if (key.state === "cooling" && activeCooldowns(key, now).length === 0) return "active";
   return key.state;
 }

@@ -66,9 +66,9 @@ export function navItem(id: AdminSection): AdminNavItem {
   return ADMIN_NAV.find((item) => item.id === id)!;
 }
 
-/** Absolute URL path of a section under `basePath` (e.g. `/admin/keys`; the dashboard is `/admin/`). */
+/** Absolute URL path of a section under `basePath` (e.g. `/admin/keys`; the dashboard is `/admin`). */
 export function sectionHref(basePath: string, id: AdminSection): string {
-  return `${basePath}${navItem(id).path || "/"}`;
+  return `${basePath}${navItem(id).path}`;
 }
 
 /**

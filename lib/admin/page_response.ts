@@ -36,6 +36,8 @@ export interface PageOptions {
   status?: ContentfulStatusCode;
   /** Extra response headers. */
   headers?: Record<string, string>;
+  /** Extra stylesheets, as paths under the static base (e.g. `uplot.css`). */
+  styles?: string[];
 }
 
 /** Renders a page into a Response. */
@@ -53,7 +55,10 @@ export function createPageRenderer(opts: PageRendererOptions = {}): PageRenderer
     if (build === undefined) build = loadBuildInfo({ staticBase });
     const nonce = randomId(12);
     const head = h(Fragment, null, [
+      ...(page.styles ?? []).map((href) => h("link", { rel: "stylesheet", href: `${staticBase}/${href}` })),
       h("link", { rel: "stylesheet", href: `${staticBase}/admin.css` }),
+      h("link", { rel: "stylesheet", href: `${staticBase}/admin_ui.css` }),
+      h("link", { rel: "stylesheet", href: `${staticBase}/admin_pages.css` }),
       h("link", { rel: "icon", type: "image/svg+xml", href: `${staticBase}/favicon.svg` }),
       h("meta", { name: "color-scheme", content: "light dark" }),
       page.csrfToken ? h("meta", { name: "csrf-token", content: page.csrfToken }) : null,

@@ -22,25 +22,47 @@ import {
   startSession,
 } from "../../lib/admin/session.ts";
 import { LoginThrottle, remoteIp } from "../../lib/admin/throttle.ts";
-import { KeysPage } from "./keys_page.tsx";
+import type { MetricsResponse, SettingsResponse, TokenListResponse } from "../../lib/admin/api_types.ts";
+import { parseKeyQuery, queryKeys } from "../../lib/admin/key_query.ts";
+import { DashboardPage, parseRange } from "./dashboard_page.tsx";
+import { KeysPage, toApiKey } from "./keys_page.tsx";
 import { LoginPage } from "./login_page.tsx";
-import { PlaceholderPage } from "./placeholder_page.tsx";
+import { LogsPage } from "./logs_page.tsx";
+import { SettingsPage } from "./settings_page.tsx";
+import { TokensPage } from "./tokens_page.tsx";
 
 /** What a section page gets to render. */
 export interface SectionContext {
   deps: AdminDeps;
   basePath: string;
   csrfToken?: string;
+  /** The page URL's query parameters. */
+  query: Record<string, string>;
+  /** GETs the admin JSON API in-process (no auth hop); null when it is missing or fails. */
+  fetchApi<T>(path: string): Promise<T | null>;
 }
 
-/** Section id -> page. Later pages replace their placeholder here. */
-export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode> = {
-  dashboard: (ctx) => <PlaceholderPage active="dashboard" {...ctx} />,
-  keys: (ctx) => <KeysPage {...ctx} keys={ctx.deps.listKeys()} now={Date.now()} />,
-  settings: (ctx) => <PlaceholderPage active="settings" {...ctx} />,
-  tokens: (ctx) => <PlaceholderPage active="tokens" {...ctx} />,
-  logs: (ctx) => <PlaceholderPage active="logs" {...ctx} />,
+/** Section id -> page. Pages load their first data on the server; islands take over in the browser. */
+export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode | Promise<VNode>> = {
+  dashboard: async (ctx) => {
+    const range = parseRange(ctx.query.range);
+    const metrics = await ctx.fetchApi<MetricsResponse>(`/metrics?range=${range}`);
+    return <DashboardPage {...ctx} range={range} metrics={metrics} />;
+  },
+  keys: (ctx) => (
+    <KeysPage {...ctx} keys={ctx.deps.listKeys()} query={parseKeyQuery(ctx.query)} now={Date.now()} />
+  ),
+  settings: async (ctx) => (
+    <SettingsPage {...ctx} settings={await ctx.fetchApi<SettingsResponse>("/settings")} />
+  ),
+  tokens: async (ctx) => (
+    <TokensPage {...ctx} tokens={await ctx.fetchApi<TokenListResponse>("/tokens")} now={Date.now()} />
+  ),
+  logs: async (ctx) => <LogsPage {...ctx} settings={await ctx.fetchApi<SettingsResponse>("/settings")} />,
 };
+
+/** Extra stylesheets (under the static base) a section needs. */
+export const SECTION_STYLES: Partial<Record<AdminSection, string[]>> = { dashboard: ["uplot.css"] };
 
 /** Test and wiring hooks for {@link createAdminRoutes}. */
 export interface AdminRoutesOptions extends PageRendererOptions {
@@ -54,7 +76,7 @@ export interface AdminRoutesOptions extends PageRendererOptions {
 export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}): Hono<AdminEnv> {
   const basePath = deps.basePath ?? "/admin";
   const loginPath = `${basePath}/login`;
-  const home = sectionHref(basePath, "keys");
+  const home = sectionHref(basePath, "dashboard");
   const clientId = opts.clientId ?? remoteIp;
   const throttle = new LoginThrottle({ max: deps.maxFailedLoginsPerMinute ?? 5 });
   const revocations = new SessionRevocations();
@@ -124,29 +146,51 @@ export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}
     return admin.via === "session" ? c.redirect(loginPath, 303) : c.body(null, 204);
   });
 
+  const api = opts.api;
+  const fetchApi = async <T,>(path: string): Promise<T | null> => {
+    if (!api) return null;
+    try {
+      const res = await api.request(path, { headers: { accept: "application/json" } });
+      if (res.ok) return await res.json() as T;
+      await res.body?.cancel();
+    } catch (err) {
+      console.error(`admin: loading ${path} for a page failed`, err);
+    }
+    return null;
+  };
+
   for (const item of ADMIN_NAV) {
-    app.get(item.path || "/", auth, csrf, (c) => {
+    app.get(item.path || "/", auth, csrf, async (c) => {
       const csrfToken = c.get("admin").csrfToken;
-      return render(c, {
-        title: item.label,
-        body: SECTION_PAGES[item.id]({ deps, basePath, csrfToken }),
+      const body = await SECTION_PAGES[item.id]({
+        deps,
+        basePath,
         csrfToken,
+        query: c.req.query(),
+        fetchApi,
       });
+      return render(c, { title: item.label, body, csrfToken, styles: SECTION_STYLES[item.id] });
     });
   }
 
-  app.get(
-    "/events",
-    auth,
-    csrf,
-    () => keyEventsResponse({ listKeys: deps.listKeys, subscribe: deps.subscribe }),
-  );
+  app.get("/events", auth, csrf, (c) =>
+    keyEventsResponse({
+      listKeys: deps.listKeys,
+      subscribe: deps.subscribe,
+      mode: c.req.query("mode") === "changes" ? "changes" : "keys",
+    }));
 
-  if (opts.api) {
+  if (api) {
     app.use("/api/*", auth, csrf);
-    app.route("/api", opts.api);
+    app.route("/api", api);
   } else {
-    app.get("/api/keys", auth, csrf, (c) => c.json({ keys: deps.listKeys() }));
+    // Without the JSON API (tests, minimal embeds) the Keys page still lists keys from `deps`.
+    app.get(
+      "/api/keys",
+      auth,
+      csrf,
+      (c) => c.json(queryKeys(deps.listKeys().map(toApiKey), parseKeyQuery(c.req.query()))),
+    );
   }
 
   // A mounted sub-app's notFound is not used by the parent app, so catch the rest explicitly.

@@ -53,11 +53,18 @@ export function serve(
   };
 }
 
-/** Saves a full-page screenshot as `tests/screenshots/<name>.png` and returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a screenshot as `tests/screenshots/<name>.png` and returns its path: the full page by
+ * default, or only the viewport (`fullPage: false`, for long pages with sticky parts).
+ */
+export async function screenshot(
+  page: Page,
+  name: string,
+  opts: { fullPage?: boolean } = {},
+): Promise<string> {
   await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
   const path = new URL(`${name}.png`, SCREENSHOT_DIR).pathname;
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: opts.fullPage ?? true });
   return path;
 }
 

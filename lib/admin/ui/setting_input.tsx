@@ -1,0 +1,118 @@
+/**
+ * One settings field as a form control, chosen by the field's type (declarative table), plus the
+ * conversions between a setting's value and the text the control edits.
+ *
+ * @module
+ */
+import type { SettingField } from "../api_types.ts";
+
+/** How one field type is edited: value -> draft text, draft text -> value (or an error message). */
+interface FieldCodec {
+  toDraft: (value: unknown) => string;
+  parse: (draft: string, field: SettingField) => { value: unknown } | { error: string };
+}
+
+const CODECS: Record<SettingField["type"], FieldCodec> = {
+  number: {
+    toDraft: (v) => v === null || v === undefined ? "" : String(v),
+    parse: (d) => {
+      const n = Number(d.trim());
+      return d.trim() === "" || !Number.isFinite(n) ? { error: "enter a number" } : { value: n };
+    },
+  },
+  boolean: { toDraft: (v) => v ? "true" : "false", parse: (d) => ({ value: d === "true" }) },
+  string: { toDraft: (v) => v === null || v === undefined ? "" : String(v), parse: (d) => ({ value: d }) },
+  enum: { toDraft: (v) => String(v ?? ""), parse: (d) => ({ value: d }) },
+  "string[]": {
+    toDraft: (v) => Array.isArray(v) ? v.join("\n") : "",
+    parse: (d) => ({ value: d.split(/[\n,]+/).map((s) => s.trim()).filter(Boolean) }),
+  },
+  json: {
+    toDraft: (v) => JSON.stringify(v ?? null, null, 2),
+    parse: (d) => {
+      try {
+        return { value: JSON.parse(d) };
+      } catch (err) {
+        return { error: `not valid JSON (${err instanceof Error ? err.message : err})` };
+      }
+    },
+  },
+};
+
+/** The editable text of a value. */
+export function draftOf(field: SettingField, value: unknown = field.value): string {
+  return CODECS[field.type].toDraft(value);
+}
+
+/** Parses a draft into a value or a client-side error. */
+export function parseDraft(field: SettingField, draft: string): { value: unknown } | { error: string } {
+  return CODECS[field.type].parse(draft, field);
+}
+
+/** `maxAttempts` -> `Max attempts`. */
+export function humanize(name: string): string {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/Ms\b/, "(ms)").toLowerCase();
+  return words[0].toUpperCase() + words.slice(1).replace(/\burl\b/g, "URL").replace(/\bapi\b/g, "API");
+}
+
+/** Props of {@link SettingInput}. */
+export interface SettingInputProps {
+  field: SettingField;
+  draft: string;
+  invalid: boolean;
+  onInput: (draft: string) => void;
+}
+
+/** The control for one field. */
+export function SettingInput({ field, draft, invalid, onInput }: SettingInputProps) {
+  const common = {
+    id: `setting-${field.name}`,
+    name: field.name,
+    disabled: field.pinned,
+    "aria-invalid": invalid || undefined,
+    "aria-describedby": `setting-${field.name}-help`,
+  };
+  switch (field.type) {
+    case "boolean":
+      return (
+        <label class="switch">
+          <input
+            type="checkbox"
+            {...common}
+            checked={draft === "true"}
+            onChange={(e) => onInput(e.currentTarget.checked ? "true" : "false")}
+          />
+          <span>{draft === "true" ? "On" : "Off"}</span>
+        </label>
+      );
+    case "enum":
+      return (
+        <select {...common} value={draft} onChange={(e) => onInput(e.currentTarget.value)}>
+          {(field.enumValues ?? []).map((v) => <option key={v} value={v}>{v}</option>)}
+        </select>
+      );
+    case "string[]":
+    case "json":
+      return (
+        <textarea
+          {...common}
+          class={field.type === "json" ? "code" : undefined}
+          rows={Math.min(10, Math.max(3, draft.split("\n").length + 1))}
+          spellcheck={false}
+          value={draft}
+          placeholder={field.type === "string[]" ? "one per line" : undefined}
+          onInput={(e) => onInput(e.currentTarget.value)}
+        />
+      );
+    default:
+      return (
+        <input
+          {...common}
+          type={field.type === "number" ? "number" : "text"}
+          value={draft}
+          spellcheck={false}
+          onInput={(e) => onInput(e.currentTarget.value)}
+        />
+      );
+  }
+}
