@@ -47,7 +47,7 @@ function freePort(): number {
   return port;
 }
 
-async function startTinyproxy(name: string): Promise<Tinyproxy> {
+async function startTinyproxy(name: string, extra: string[] = []): Promise<Tinyproxy> {
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "tinyproxy-" });
   const conf = `${dir}/tinyproxy.conf`;
@@ -61,6 +61,7 @@ async function startTinyproxy(name: string): Promise<Tinyproxy> {
       "MaxClients 50",
       "LogLevel Connect",
       `ViaProxyName "${name}"`,
+      ...extra,
       "",
     ].join("\n"),
   );
@@ -150,6 +151,26 @@ Deno.test("Gemini traffic goes through the configured forward proxy (tinyproxy)"
     assert.match(log, /POST \S+gemini-2\.5-flash:streamGenerateContent\?alt=sse/);
     assert.ok(!log.includes(fakeKey(1).slice(0, 12)), "the API key never appears in the proxy's URL lines");
     assert.deepEqual(h.gw.proxies.status(), [{ proxy: proxy.url, up: true, failures: 0 }]);
+  } finally {
+    await h.close();
+    await proxy.stop();
+    restore();
+  }
+});
+
+Deno.test("proxy credentials in the URL are sent (tinyproxy BasicAuth) and never shown", async () => {
+  const restore = clearNoProxy();
+  const proxy = await startTinyproxy("auth", ["BasicAuth gw s3cret-pass"]);
+  const port = new URL(proxy.url).port;
+  const h = await startHarness({ env: { PROXIES: `http://gw:s3cret-pass@127.0.0.1:${port}` } });
+  try {
+    const res = await sdk(h).models.generateContent({ model: "gemini-2.5-flash", contents: "authed" });
+    assert.equal(res.text, "echo: authed");
+    assert.match(h.mock.requests.at(-1)!.headers.get("via") ?? "", /^1\.1 auth /);
+    assert.equal(h.mock.requests.at(-1)!.headers.get("proxy-authorization"), null, "not passed on upstream");
+    const status = JSON.stringify(h.gw.proxies.status());
+    assert.ok(status.includes(`http://***@127.0.0.1:${port}`));
+    assert.ok(!status.includes("s3cret"), "credentials are redacted in the status");
   } finally {
     await h.close();
     await proxy.stop();
