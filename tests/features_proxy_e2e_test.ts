@@ -267,3 +267,31 @@ Deno.test("each key keeps the same proxy across gateway restarts (stable hashing
     restore();
   }
 });
+
+Deno.test("NO_PROXY makes a proxy client go direct for matching hosts (why these tests clear it)", async () => {
+  const restore = clearNoProxy();
+  const proxy = await startTinyproxy("np");
+  const target = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) => new Response(req.headers.get("via") ?? "direct"),
+  );
+  const viaFresh = async () => {
+    const pool = new ProxyPool({ urls: [proxy.url] }); // NO_PROXY is read when the client is made
+    try {
+      const r = await fetch(`http://127.0.0.1:${target.addr.port}/`, { client: pool.clientFor("k") });
+      return await r.text();
+    } finally {
+      pool.close();
+    }
+  };
+  try {
+    assert.match(await viaFresh(), /^1\.1 np /, "no NO_PROXY: loopback goes through the proxy");
+    Deno.env.set("NO_PROXY", "localhost,127.0.0.1");
+    assert.equal(await viaFresh(), "direct", "NO_PROXY=127.0.0.1 bypasses the configured proxy");
+  } finally {
+    Deno.env.delete("NO_PROXY");
+    await target.shutdown();
+    await proxy.stop();
+    restore();
+  }
+});
