@@ -81,7 +81,8 @@ export function mountRoutes(deps: MountDeps): Hono {
       forward,
       catalog,
       maxBodyBytes: () => s().maxBodyBytes,
-      options: () => ({ searchLinks: s().searchLinks }),
+      options: () => ({ searchLinks: s().searchLinks, allowPrivateImageHosts: s().allowPrivateImageHosts }),
+      featureSettings: s,
       ...hooks.openai,
     }),
   );
