@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { applyRequestFeatures, requestNeedsFeatures } from "../lib/features/apply_features.ts";
+import {
+  applyRequestFeatures,
+  bodyNeedsFeatures,
+  requestNeedsFeatures,
+} from "../lib/features/apply_features.ts";
 import { defaultFeatureSettings, type FeatureSettings } from "../lib/features/settings.ts";
 import { formatSearchLinks } from "../lib/features/tools.ts";
 
@@ -234,4 +238,16 @@ Deno.test("snake_case request fields are understood (no duplicate tools, client 
     },
     safetySettings: [{ category: "x", threshold: "y" }],
   });
+});
+
+Deno.test("bodyNeedsFeatures spots a client googleSearch function (camel/snake, countTokens form) only", () => {
+  const fn = (name: string) => ({ tools: [{ functionDeclarations: [{ name: "get_weather" }, { name }] }] });
+  assert.equal(bodyNeedsFeatures(fn("googleSearch")), true);
+  assert.equal(bodyNeedsFeatures(fn("google_search")), true);
+  assert.equal(bodyNeedsFeatures({ tools: [{ function_declarations: [{ name: "googleSearch" }] }] }), true);
+  assert.equal(bodyNeedsFeatures({ generateContentRequest: fn("googleSearch") }), true);
+  assert.equal(bodyNeedsFeatures(fn("search_web")), false);
+  assert.equal(bodyNeedsFeatures({ tools: [{ googleSearch: {} }] }), false, "the real tool needs nothing");
+  assert.equal(bodyNeedsFeatures({ contents: [] }), false);
+  assert.equal(bodyNeedsFeatures(null), false);
 });
