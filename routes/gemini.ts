@@ -21,7 +21,7 @@ export interface GeminiRouteDeps {
   forward: Forward;
   maxBodyBytes: () => number;
   /** Whether the request for `model` needs the transform (so the body must be parsed). */
-  needsTransform?: (model: string) => boolean;
+  needsTransform?: (model: string, body: Uint8Array | null) => boolean;
   transform?: NativeTransform;
   /** Wraps an SSE stream on its way to the client (smoother, keep-alive). */
   wrapStream?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
@@ -94,7 +94,7 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
       model &&
       (method === "generateContent" || method === "streamGenerateContent" || method === "countTokens")
     ) {
-      if (deps.transform && deps.needsTransform?.(model)) {
+      if (deps.transform && deps.needsTransform?.(model, body)) {
         const out = deps.transform({ model, body: parseJson(body), method });
         if (out) {
           upstreamPath = path.replace(`/${m![1]}:`, `/${encodeURIComponent(out.model)}:`);

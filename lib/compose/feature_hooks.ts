@@ -14,15 +14,31 @@ import type { OpenAIRouteDeps } from "../../routes/openai.ts";
 import type { GeminiRouteDeps } from "../../routes/gemini.ts";
 import type { GeminiGenerateContentRequest } from "../openai/gemini_types.ts";
 
+const SEARCH_NAMES = ["googleSearch", "google_search"].map((n) => new TextEncoder().encode(n));
+
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0];
+  for (let i = hay.indexOf(first); i >= 0 && i <= hay.length - needle.length; i = hay.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < needle.length && hay[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
+/** True when the raw request body contains a function name the gateway turns into Google Search. */
+export function mentionsSearchFunction(bytes: Uint8Array | null): boolean {
+  return !!bytes && SEARCH_NAMES.some((n) => indexOfBytes(bytes, n) >= 0);
+}
+
 /** Hooks for both edges, reading settings on every request. */
 export function featureHooks(settings: () => Settings, catalog: ModelCatalog) {
   const needs = (model: string) =>
     requestNeedsFeatures({ model, settings: settings(), knownModels: catalog.known() });
   const native: Pick<GeminiRouteDeps, "needsTransform" | "transform" | "wrapStream"> = {
-    // The body may hold a client function named googleSearch, which only the body shows; the route
-    // gives this hook the model alone, so generate bodies are always parsed. Requests with nothing to
-    // change still go upstream byte for byte (transform returns undefined).
-    needsTransform: () => true,
+    // Parse the body only when the model name asks for a feature or the raw bytes mention a client
+    // function named googleSearch; everything else goes upstream byte for byte without a JSON parse.
+    needsTransform: (model, bytes) => needs(model) || mentionsSearchFunction(bytes),
     transform: ({ model, body, method }) => {
       if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
       if (!needs(model) && !bodyNeedsFeatures(body)) return undefined;

@@ -238,6 +238,17 @@ export function createForwarder(deps: ForwarderDeps): Forward {
             attempts: rec.attempts,
           };
         }
+        if (res.status === 407 && deps.clientFor?.(choice.id)) {
+          // The proxy, not Google, refused (plain-http upstreams see this as a response): skip that proxy.
+          await res.body?.cancel();
+          last = new GatewayError(
+            502,
+            "The upstream proxy refused the request (407); check the credentials in PROXIES.",
+          );
+          deps.onNetworkError?.(choice.id, new Error("proxy authentication required (407)"));
+          pool.report(choice.id, model, { kind: "transient", reason: last.message });
+          continue;
+        }
         // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended").
         const text = redactKeys(await res.text());
         const body: GoogleErrorBody = parseGoogleError(text) ??
