@@ -90,7 +90,7 @@ Deno.test("login sets an HttpOnly SameSite=Strict cookie, Secure only over https
   const app = adminApp();
   const plain = await login(app, "s3cret-token");
   assert.equal(plain.status, 303);
-  assert.equal(plain.headers.get("location"), "/admin/keys");
+  assert.equal(plain.headers.get("location"), "/admin");
   const cookie = plain.headers.get("set-cookie") ?? "";
   assert.match(
     cookie,

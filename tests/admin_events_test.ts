@@ -122,3 +122,25 @@ Deno.test("SSE stops on the optional stop signal", async () => {
   await assert.rejects(() => f.next(), /stream ended/);
   assert.equal(p.listeners.size, 0);
 });
+
+Deno.test("SSE in changes mode sends only { now } per change, without listing keys", async () => {
+  const p = pool();
+  let listed = 0;
+  const res = keyEventsResponse({
+    listKeys: () => {
+      listed++;
+      return p.listKeys();
+    },
+    subscribe: p.subscribe,
+    minIntervalMs: 10,
+    mode: "changes",
+  });
+  const f = frames(res.body!);
+  assert.equal(await f.next(), "retry: 3000");
+  const first = await f.next();
+  assert.match(first, /^event: changed\ndata: \{"now":\d+\}$/);
+  p.set([{ id: "a", masked: "x", state: "cooling", cooldowns: [] }]);
+  assert.match(await f.next(), /^event: changed\n/);
+  assert.equal(listed, 0);
+  await f.cancel();
+});

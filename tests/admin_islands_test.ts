@@ -10,6 +10,7 @@ import { IslandRegistry } from "../lib/islands/registry.ts";
 import { renderWithIslands } from "../lib/islands/render.ts";
 import { reviveIslandProps } from "../lib/islands/revive.ts";
 import { jsonForScript, PropsCollector } from "../lib/islands/serialize.ts";
+import { parseKeyQuery } from "../lib/admin/key_query.ts";
 import { KeysPage } from "../routes/admin/keys_page.tsx";
 
 function Counter(props: { count: unknown; text?: string }) {
@@ -140,22 +141,36 @@ Deno.test("island names must be unique across files", () => {
   assert.equal(withDefault.get(Counter)?.name, "KeyChart");
 });
 
-Deno.test("the Keys page renders the KeyStates island with its rows as props", () => {
-  const keys = [{ id: "k1", masked: "AIza…abcd", state: "active" as const, cooldowns: [] }];
+Deno.test("the Keys page renders the KeyStates island with the first page of rows as props", () => {
+  const keys = [
+    { id: "k1", masked: "AIza…abcd", state: "active" as const, cooldowns: [] },
+    {
+      id: "k2",
+      masked: "AIza…efgh",
+      state: "cooling" as const,
+      cooldowns: [{ model: "m", until: Infinity, kind: "no_access" as const, reason: "no access" }],
+    },
+  ];
   const html = renderDocument({
     title: "Keys",
-    body: h(KeysPage, { basePath: "/admin", keys, now: 1000 }),
+    body: h(KeysPage, { basePath: "/admin", keys, now: 1000, query: parseKeyQuery({ limit: "25" }) }),
     registry: islandRegistry,
     build: { buildId: "b2", clientUrl: "/c.js", islandUrls: { "islands/key_states.tsx": "/k.js" } },
   });
-  assert.match(html, /<!--gw-island:KeyStates:0--><section class="panel">/);
+  assert.match(html, /<!--gw-island:KeyStates:0--><section class="panel" data-keys-island/);
   assert.match(html, /AIza…abcd/);
   assert.match(
     html,
     /<link rel="modulepreload" href="\/c\.js"><link rel="modulepreload" href="\/k\.js"><\/head>/,
   );
-  assert.match(html, /"KeyStates": \$0\["KeyStates"\] \}, \{"props":\[\{"initial":\[\{"id":"k1"/);
-  assert.match(html, /"eventsUrl":"\/admin\/events"/);
+  assert.match(
+    html,
+    /"KeyStates": \$0\["KeyStates"\] \}, \{"props":\[\{"initial":\{"total":2,"keys":\[\{"id":"k1"/,
+  );
+  assert.match(html, /"until":null/, "a cooldown without end travels as null");
+  assert.match(html, /"counts":\{"active":1,"cooling":1,"disabled":0\}/);
+  assert.match(html, /"query":\{"search":"","state":"","sort":"added","offset":0,"limit":25\}/);
+  assert.match(html, /"eventsUrl":"\/admin\/events","apiBase":"\/admin\/api"/);
   assert.match(html, /<\/script><\/body><\/html>$/);
 });
 

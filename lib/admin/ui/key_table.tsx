@@ -137,6 +137,17 @@ function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
                 </span>
               </li>
             ))}
+            <li>
+              <button
+                type="button"
+                class="link-button"
+                disabled={busy}
+                onClick={act("reset")}
+                data-row-action="reset"
+              >
+                Reset cooldowns
+              </button>
+            </li>
           </ul>
         )}
       </td>
@@ -159,67 +170,58 @@ function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
         {row.lastError ? <span class="error-text">{row.lastError}</span> : <span class="muted">—</span>}
       </td>
       <td class="row-actions">
-        <button
-          type="button"
-          class="link-button"
-          disabled={busy}
-          onClick={act("verify")}
-          data-row-action="verify"
-        >
-          Verify
-        </button>
-        {cooldowns.length > 0 && (
+        <div class="row-actions-inner">
           <button
             type="button"
             class="link-button"
             disabled={busy}
-            onClick={act("reset")}
-            data-row-action="reset"
+            onClick={act("verify")}
+            data-row-action="verify"
           >
-            Reset
+            Verify
           </button>
-        )}
-        {row.state === "disabled"
-          ? (
-            <button
-              type="button"
-              class="link-button"
-              disabled={busy}
-              onClick={act("enable")}
-              data-row-action="enable"
-            >
-              Enable
-            </button>
-          )
-          : (
-            <button
-              type="button"
-              class="link-button"
-              disabled={busy}
-              onClick={act("disable")}
-              data-row-action="disable"
-            >
-              Disable
-            </button>
-          )}
-        <button
-          type="button"
-          class="link-button"
-          disabled={busy}
-          onClick={act("edit")}
-          data-row-action="edit"
-        >
-          Edit
-        </button>
-        <button
-          type="button"
-          class="link-button danger"
-          disabled={busy}
-          onClick={act("delete")}
-          data-row-action="delete"
-        >
-          Delete
-        </button>
+          {row.state === "disabled"
+            ? (
+              <button
+                type="button"
+                class="link-button"
+                disabled={busy}
+                onClick={act("enable")}
+                data-row-action="enable"
+              >
+                Enable
+              </button>
+            )
+            : (
+              <button
+                type="button"
+                class="link-button"
+                disabled={busy}
+                onClick={act("disable")}
+                data-row-action="disable"
+              >
+                Disable
+              </button>
+            )}
+          <button
+            type="button"
+            class="link-button"
+            disabled={busy}
+            onClick={act("edit")}
+            data-row-action="edit"
+          >
+            Edit
+          </button>
+          <button
+            type="button"
+            class="link-button danger"
+            disabled={busy}
+            onClick={act("delete")}
+            data-row-action="delete"
+          >
+            Delete
+          </button>
+        </div>
       </td>
     </tr>
   );
