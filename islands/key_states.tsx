@@ -10,6 +10,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { apiCall, messageOf } from "../lib/admin/api_client.ts";
 import type { ApiKey, KeyListQuery, KeyListResponse } from "../lib/admin/api_types.ts";
+import { effectiveState } from "../lib/admin/key_format.ts";
 import { keyQueryParams } from "../lib/admin/key_query.ts";
 import { AddKeysDialog, EditKeysDialog } from "../lib/admin/ui/key_dialogs.tsx";
 import { KeyTable, type RowAction } from "../lib/admin/ui/key_table.tsx";
@@ -97,7 +98,17 @@ export function KeyStates(props: KeyStatesProps) {
 
   useEffect(() => {
     now.value = Date.now();
-    const tick = setInterval(() => now.value = Date.now() + offset.current, 1000);
+    let expiredBefore = 0;
+    const tick = setInterval(() => {
+      now.value = Date.now() + offset.current;
+      // A cooldown ran out here: fetch the page again so counts and state filters follow.
+      const expired = data.value.keys.filter((k) =>
+        k.state === "cooling" && effectiveState(k, now.value) === "active"
+      )
+        .length;
+      if (expired > expiredBefore) refresh();
+      expiredBefore = expired;
+    }, 1000);
     const events = new EventSource(`${props.eventsUrl}?mode=changes`);
     events.addEventListener("open", () => link.value = "live");
     events.addEventListener("error", () => {

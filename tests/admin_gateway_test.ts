@@ -38,7 +38,7 @@ Deno.test({
     try {
       for (let i = 0; i < 4; i++) assert.equal(await generate(h.url, h.token, "gemini-2.5-flash"), 200);
       assert.equal(await generate(h.url, h.token, "gemini-2.5-pro"), 200);
-      const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+      const context = await browser.newContext({ viewport: { width: 1360, height: 1010 } });
       const page = await context.newPage();
       const errors = collectPageErrors(page);
 
@@ -112,6 +112,7 @@ Deno.test({
       await page.click(`tr[data-key-id="${batchId}"] [data-row-action="delete"]`);
       await page.click('[data-action="confirm"]');
       await page.waitForSelector("[data-empty]");
+      await screenshot(page, "admin_keys_empty_filter");
       assert.equal(h.gw.pool.get(batchId), undefined);
 
       // Settings: a pinned field is read-only with its reason; a bad value shows the server's error inline.
@@ -138,6 +139,8 @@ Deno.test({
       // Tokens: create one (shown once), use it, see it listed.
       await page.goto(`${h.url}/admin/tokens`);
       await page.waitForSelector('body[data-islands-hydrated="1"]');
+      await page.waitForSelector("[data-empty]");
+      await screenshot(page, "admin_tokens_empty");
       await page.click('[data-action="new-token"]');
       await page.fill("#token-name", "ci-app");
       await page.fill("#token-models", "gemini-2.5-flash");
@@ -161,9 +164,18 @@ Deno.test({
         [...document.querySelectorAll("tr[data-log-id]")].every((r) => r.textContent?.includes("ci-app"))
       );
       await screenshot(page, "admin_logs");
+      await page.click('[data-log-kind="error"]');
+      await page.waitForSelector('tr[data-log-id] [data-status="403"]');
       await page.locator("tr[data-log-id]").first().click();
       await page.waitForSelector("[data-log-detail]");
+      await screenshot(page, "admin_log_detail", { fullPage: false });
       await page.keyboard.press("Escape");
+
+      await page.goto(`${h.url}/admin`);
+      await page.waitForSelector("[data-dashboard] .chart canvas");
+      await page.emulateMedia({ colorScheme: "dark" });
+      await screenshot(page, "admin_dashboard_dark");
+      await page.emulateMedia({ colorScheme: "light" });
 
       // Sign out.
       await Promise.all([page.waitForURL(/\/admin\/login$/), page.click('[data-action="logout"]')]);

@@ -57,6 +57,7 @@ export function createPageRenderer(opts: PageRendererOptions = {}): PageRenderer
     const head = h(Fragment, null, [
       ...(page.styles ?? []).map((href) => h("link", { rel: "stylesheet", href: `${staticBase}/${href}` })),
       h("link", { rel: "stylesheet", href: `${staticBase}/admin.css` }),
+      h("link", { rel: "stylesheet", href: `${staticBase}/admin_controls.css` }),
       h("link", { rel: "stylesheet", href: `${staticBase}/admin_ui.css` }),
       h("link", { rel: "stylesheet", href: `${staticBase}/admin_pages.css` }),
       h("link", { rel: "icon", type: "image/svg+xml", href: `${staticBase}/favicon.svg` }),

@@ -29,6 +29,7 @@ export function adminError(
       `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
         `<meta name="viewport" content="width=device-width, initial-scale=1">` +
         `<title>Error ${status} · Gemini Gateway</title><link rel="stylesheet" href="${STATIC_BASE}/admin.css">` +
+        `<link rel="stylesheet" href="${STATIC_BASE}/admin_controls.css">` +
         `</head><body class="error-page"><main class="login"><div class="login-card">` +
         `<h1>${status === 404 ? "Not found" : `Error ${status}`}</h1><p>${safe}</p>` +
         `<a class="button" href="${ADMIN_BASE}/keys">Back to the admin console</a></div></main></body></html>`,

@@ -4,7 +4,11 @@
  *
  * @module
  */
+import { useState } from "preact/hooks";
 import type { SettingField } from "../api_types.ts";
+
+/** Settings holding secrets: hidden until the admin asks to see them. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(["allowedTokens"]);
 
 /** How one field type is edited: value -> draft text, draft text -> value (or an error message). */
 interface FieldCodec {
@@ -65,6 +69,18 @@ export interface SettingInputProps {
 
 /** The control for one field. */
 export function SettingInput({ field, draft, invalid, onInput }: SettingInputProps) {
+  const [revealed, setRevealed] = useState(false);
+  if (SECRET_SETTINGS.has(field.name) && !revealed) {
+    const n = draft.split("\n").filter((l) => l.trim()).length;
+    return (
+      <div class="secret-field" data-secret={field.name}>
+        <span class="muted">{n === 0 ? "None set" : `${n} hidden ${n === 1 ? "value" : "values"}`}</span>
+        <button type="button" class="button small" onClick={() => setRevealed(true)}>
+          {field.pinned ? "Show" : "Show and edit"}
+        </button>
+      </div>
+    );
+  }
   const common = {
     id: `setting-${field.name}`,
     name: field.name,

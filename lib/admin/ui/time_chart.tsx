@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 
 /** One line of a chart. */
@@ -47,6 +47,15 @@ export function TimeChart(props: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = props.series.map((s) => s.label).join("|");
+  const [dark, setDark] = useState(false);
+  useEffect(() => {
+    // Colors are read from CSS variables when the chart is built: rebuild when the theme flips.
+    const media = matchMedia("(prefers-color-scheme: dark)");
+    const update = () => setDark(media.matches);
+    update();
+    media.addEventListener("change", update);
+    return () => media.removeEventListener("change", update);
+  }, []);
 
   useEffect(() => {
     const el = box.current;
@@ -102,7 +111,7 @@ export function TimeChart(props: TimeChartProps) {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [shape]);
+  }, [shape, dark]);
 
   useEffect(() => {
     plot.current?.setData(toData(props));
