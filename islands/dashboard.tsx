@@ -8,11 +8,11 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
 import { apiCall, messageOf } from "../lib/admin/api_client.ts";
-import type { MetricsRange, MetricsResponse } from "../lib/admin/api_types.ts";
+import type { MetricsRange, MetricsResponse, ProxyInfo } from "../lib/admin/api_types.ts";
 import { formatDateTime, formatLatency } from "../lib/admin/format.ts";
 import { formatCount } from "../lib/admin/key_format.ts";
 import { summarize } from "../lib/admin/metrics_summary.ts";
-import { ModelTable, StatCards } from "../lib/admin/ui/dashboard_parts.tsx";
+import { ModelTable, ProxyPanel, StatCards } from "../lib/admin/ui/dashboard_parts.tsx";
 import { TimeChart } from "../lib/admin/ui/time_chart.tsx";
 
 /** Props of {@link Dashboard}. */
@@ -35,6 +35,7 @@ export function Dashboard(props: DashboardProps) {
   const range = useSignal(props.range);
   const error = useSignal("");
   const updated = useSignal<number | null>(null);
+  const proxies = useSignal<ProxyInfo[]>([]);
 
   const load = async () => {
     const r = range.value;
@@ -44,6 +45,8 @@ export function Dashboard(props: DashboardProps) {
       data.value = m;
       updated.value = Date.now();
       error.value = "";
+      const p = await apiCall<{ proxies: ProxyInfo[] }>(props.apiBase, "/proxies").catch(() => null);
+      proxies.value = p?.proxies ?? [];
     } catch (err) {
       error.value = `Could not refresh: ${messageOf(err)}`;
     }
@@ -174,6 +177,9 @@ export function Dashboard(props: DashboardProps) {
                 <ModelTable rows={m.byModel} />
               </section>
             </div>
+            {proxies.value.length > 0 && (
+              <ProxyPanel proxies={proxies.value} now={updated.value ?? Date.now()} />
+            )}
           </>
         )}
     </div>

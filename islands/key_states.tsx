@@ -91,6 +91,7 @@ export function KeyStates(props: KeyStatesProps) {
 
   const setQuery = (patch: Partial<KeyListQuery>) => {
     query.value = { ...query.value, offset: 0, ...patch };
+    if (patch.offset === undefined) selected.value = new Set(); // a new search or filter starts a new selection
     const params = new URLSearchParams(keyQueryParams(query.value)).toString();
     history.replaceState(null, "", params ? `?${params}` : location.pathname);
     refresh();

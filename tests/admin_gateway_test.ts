@@ -85,7 +85,7 @@ Deno.test({
       });
       await page.waitForSelector(`tr[data-key-id="${id}"] [data-state="cooling"]`);
       assert.match(await page.locator(`tr[data-key-id="${id}"] [data-countdown]`).innerText(), /^[0-3]s$/);
-      await screenshot(page, "admin_keys");
+      await screenshot(page, "admin_keys_live");
       await page.waitForSelector(`tr[data-key-id="${id}"] [data-state="active"]`, { timeout: 10_000 });
       assert.equal(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker), 7);
 

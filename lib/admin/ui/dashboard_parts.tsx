@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { KeyCounts, ModelTotals } from "../api_types.ts";
+import type { KeyCounts, ModelTotals, ProxyInfo } from "../api_types.ts";
 import { formatLatency, formatPercent } from "../format.ts";
-import { formatCount } from "../key_format.ts";
+import { formatCount, formatRemaining } from "../key_format.ts";
 import type { MetricsSummary } from "../metrics_summary.ts";
 
 /** Props of {@link StatCards}. */
@@ -106,5 +106,51 @@ export function ModelTable({ rows }: { rows: ModelTotals[] }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** Upstream proxies with their health (shown only when proxies are configured). */
+export function ProxyPanel({ proxies, now }: { proxies: ProxyInfo[]; now: number }) {
+  return (
+    <section class="panel" data-proxies>
+      <header class="panel-head">
+        <h2>Upstream proxies</h2>
+        <span class="muted small">{proxies.filter((p) => p.up).length} of {proxies.length} up</span>
+      </header>
+      <div class="table-wrap">
+        <table class="table compact">
+          <thead>
+            <tr>
+              <th scope="col">Proxy</th>
+              <th scope="col">State</th>
+              <th scope="col" class="num">Failures</th>
+              <th scope="col">Last error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {proxies.map((p) => (
+              <tr key={p.proxy}>
+                <td>
+                  <code>{p.proxy}</code>
+                </td>
+                <td>
+                  {p.up ? <span class="badge badge-ok">Up</span> : (
+                    <span class="badge badge-bad">
+                      Skipped{p.downUntil && p.downUntil > now
+                        ? ` · ${formatRemaining(p.downUntil - now)}`
+                        : ""}
+                    </span>
+                  )}
+                </td>
+                <td class="num">{p.failures}</td>
+                <td class="error-cell">
+                  {p.lastError ? <span class="error-text">{p.lastError}</span> : <span class="muted">—</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
