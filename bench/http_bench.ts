@@ -37,7 +37,7 @@ const gateway = await serve(["-A", "main.ts"], gwPort, "/health", {
   ALLOWED_TOKENS: TOKEN,
   ADMIN_TOKEN: "bench-admin-token-123",
   UPSTREAM_BASE_URL: upstream.url,
-  LOGS_ENABLED: "true",
+  LOGS_ENABLED: Deno.env.get("BENCH_LOGS") ?? "true",
 });
 
 type Row = { name: string; c: number; r: WrkResult };
