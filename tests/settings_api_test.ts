@@ -110,3 +110,32 @@ Deno.test("settings API: enums list their values; nested objects are json", asyn
     kv.close();
   }
 });
+
+Deno.test("settings API: client tokens and proxy credentials are masked, and a masked value sent back is kept", async () => {
+  const { startHarness } = await import("./support/harness.ts");
+  const h = await startHarness({ env: { ALLOWED_TOKENS: "" } });
+  try {
+    const headers = { authorization: "Bearer test-admin-token-123456", "content-type": "application/json" };
+    const put = await fetch(`${h.url}/admin/api/settings`, {
+      method: "PATCH",
+      headers,
+      body: JSON.stringify({ allowedTokens: ["first-secret-token-aaaa", "second-secret-token-bbbb"] }),
+    });
+    assert.equal(put.status, 200);
+    const text = await put.text();
+    assert.ok(!text.includes("first-secret-token"), "tokens are not sent back in full");
+    const field = JSON.parse(text).fields.find((f: { name: string }) => f.name === "allowedTokens");
+    assert.deepEqual(field.value, ["…aaaa", "…bbbb"]);
+    // The panel sends the masked list back with one entry removed: the other keeps its real value.
+    const again = await fetch(`${h.url}/admin/api/settings`, {
+      method: "PATCH",
+      headers,
+      body: JSON.stringify({ allowedTokens: ["…bbbb"] }),
+    });
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+    assert.deepEqual(h.gw.settings.current.allowedTokens, ["second-secret-token-bbbb"]);
+  } finally {
+    await h.close();
+  }
+});

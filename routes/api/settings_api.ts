@@ -7,6 +7,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { redactProxyUrl } from "../../lib/features/proxy_pool.ts";
 import type { z } from "zod";
 import { envName } from "../../lib/config/env.ts";
 import { SettingsError, type SettingsStore } from "../../lib/config/settings_store.ts";
@@ -58,7 +59,35 @@ function typeOf(core: z.ZodType): Pick<SettingField, "type" | "enumValues"> {
   return { type: simple[d.type] ?? "json" };
 }
 
-/** Every field of the store's schema with its current value. */
+/** List settings holding secrets: shown masked, and a masked entry sent back keeps its stored value. */
+const SECRET_LISTS: Partial<Record<string, (v: string) => string>> = {
+  allowedTokens: (t) => `…${t.slice(-4)}`,
+  proxies: (u) => redactProxyUrl(u),
+};
+
+function maskValue(name: string, value: unknown): unknown {
+  const mask = SECRET_LISTS[name];
+  return mask && Array.isArray(value) ? value.map((v) => mask(String(v))) : value;
+}
+
+/** Puts stored secrets back where the panel sent their masked form. */
+function unmaskPatch(
+  patch: Record<string, unknown>,
+  current: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = { ...patch };
+  for (const [name, mask] of Object.entries(SECRET_LISTS)) {
+    if (!mask) continue;
+    const sent = out[name];
+    const stored = current[name];
+    if (!Array.isArray(sent) || !Array.isArray(stored)) continue;
+    const byMask = new Map(stored.map((v) => [mask(String(v)), v]));
+    out[name] = sent.map((v) => byMask.get(String(v)) ?? v);
+  }
+  return out;
+}
+
+/** Every field of the store's schema with its current value (secrets masked). */
 export function describeSettings<S extends z.ZodObject>(store: SettingsStore<S>, schema: S): SettingField[] {
   const pinned = new Set(store.pinnedFields().map((p) => p.field));
   const current = store.current as Record<string, unknown>;
@@ -70,7 +99,7 @@ export function describeSettings<S extends z.ZodObject>(store: SettingsStore<S>,
       description: description ?? "",
       ...typeOf(core),
       default: dflt ?? null,
-      value: current[name] ?? null,
+      value: maskValue(name, current[name] ?? null),
       pinned: pinned.has(name),
     };
   });
@@ -110,7 +139,9 @@ export function createSettingsApi<S extends z.ZodObject>(
       }]);
     }
     try {
-      await settings.update(body as Record<string, unknown>);
+      await settings.update(
+        unmaskPatch(body as Record<string, unknown>, settings.current as Record<string, unknown>),
+      );
     } catch (e) {
       if (e instanceof SettingsError) {
         throw badRequest(e.issues.map((i) => ({ field: i.field, description: i.message })));
