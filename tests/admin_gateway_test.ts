@@ -99,6 +99,26 @@ Deno.test({
       await page.waitForSelector('[data-verify="done"]');
       assert.match(await page.locator("[data-verify-summary]").innerText(), /^2 \/ 2/);
 
+      // Set project and limits on both selected keys at once.
+      await page.click('[data-bulk="edit"]');
+      await page.fill("#edit-project", "proj-batch");
+      await page.click('button:has-text("Add limit")');
+      await page.fill('[aria-label="Model"]', "gemini-2.5-flash");
+      await page.fill('[aria-label="Requests per minute"]', "5");
+      await screenshot(page, "admin_keys_edit", { fullPage: false });
+      await page.click('[data-action="edit-save"]');
+      await page.waitForFunction(() =>
+        document.querySelector("[data-notice]")?.textContent?.includes("Saved 2 keys.")
+      );
+      const batch = h.gw.pool.get(keyId(fakeKey(11)));
+      assert.equal(batch?.project, "proj-batch");
+      assert.equal(batch?.label, "Batch B", "fields left alone stay as they were");
+      assert.deepEqual(batch?.limits?.["gemini-2.5-flash"], { rpm: 5 });
+      await page.waitForFunction(
+        (sel) => document.querySelector(sel)?.textContent?.includes("gemini-2.5-flash: 5 rpm"),
+        `tr[data-key-id="${keyId(fakeKey(11))}"]`,
+      );
+
       // Disable one key; it leaves the "active" filter and shows up under "disabled" with its reason.
       const batchId = keyId(fakeKey(10));
       await page.click(`tr[data-key-id="${batchId}"] [data-row-action="disable"]`);
@@ -183,6 +203,10 @@ Deno.test({
       assert.match(page.url(), /\/admin\/login/);
       assert.deepEqual(errors, []);
       await context.close();
+    } catch (err) {
+      // Keep what the browser showed when a step failed.
+      for (const ctx of browser.contexts()) for (const p of ctx.pages()) await screenshot(p, "admin_failure");
+      throw err;
     } finally {
       await browser.close();
       await h.close();

@@ -103,6 +103,7 @@ export function AddKeysDialog(props: AddKeysDialogProps) {
           id="add-text"
           rows={7}
           spellcheck={false}
+          autoFocus
           placeholder={PASTE_HINT}
           value={text.value}
           onInput={(e) => text.value = e.currentTarget.value}
@@ -211,12 +212,18 @@ export function EditKeysDialog(props: EditKeysDialogProps) {
         <div class="form-row">
           <div class="field">
             <label for="edit-label">Label</label>
-            <input id="edit-label" value={label.value} onInput={(e) => label.value = e.currentTarget.value} />
+            <input
+              id="edit-label"
+              placeholder={n > 1 ? "unchanged" : undefined}
+              value={label.value}
+              onInput={(e) => label.value = e.currentTarget.value}
+            />
           </div>
           <div class="field">
             <label for="edit-project">Project</label>
             <input
               id="edit-project"
+              placeholder={n > 1 ? "unchanged" : undefined}
               value={project.value}
               onInput={(e) => project.value = e.currentTarget.value}
             />
