@@ -32,7 +32,7 @@ export function adminError(
         `<link rel="stylesheet" href="${STATIC_BASE}/admin_controls.css">` +
         `</head><body class="error-page"><main class="login"><div class="login-card">` +
         `<h1>${status === 404 ? "Not found" : `Error ${status}`}</h1><p>${safe}</p>` +
-        `<a class="button" href="${ADMIN_BASE}/keys">Back to the admin console</a></div></main></body></html>`,
+        `<a class="button" href="${ADMIN_BASE}">Back to the admin console</a></div></main></body></html>`,
       status,
       { "content-security-policy": "default-src 'none'; style-src 'self'; frame-ancestors 'none'" },
     );

@@ -229,7 +229,7 @@ export function EditKeysDialog(props: EditKeysDialogProps) {
             />
           </div>
         </div>
-        <label>Limits per model</label>
+        <p class="section-label">Limits per model</p>
         <p class="muted small">
           Keep this key under these rates even before Google says so. Empty means no limit.
         </p>
