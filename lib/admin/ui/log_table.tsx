@@ -52,7 +52,7 @@ export function LogTable({ entries, onOpen, onFilter }: LogTableProps) {
                 <span class={`badge badge-${statusTone(e.status)}`} data-status={e.status}>{e.status}</span>
                 {(e.attempts ?? 1) > 1 && <div class="muted small">{e.attempts} attempts</div>}
               </td>
-              <td class="path-cell">
+              <td class="path-cell" title={`${e.method ?? ""} ${e.path ?? ""}`}>
                 <code>{e.method}</code> <span class="path">{e.path}</span>
                 {e.stream && <span class="chip">stream</span>}
               </td>
