@@ -89,6 +89,17 @@ Deno.test({
       await page.waitForSelector(`tr[data-key-id="${id}"] [data-state="active"]`, { timeout: 10_000 });
       assert.equal(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker), 7);
 
+      // A long cooldown is cleared with "Reset cooldowns".
+      h.gw.pool.report(id, "gemini-2.5-pro", {
+        kind: "cooldown",
+        window: "day",
+        until: Date.now() + 3_600_000,
+        reason: "rpd",
+      });
+      await page.waitForSelector(`tr[data-key-id="${id}"] [data-state="cooling"]`);
+      await page.click(`tr[data-key-id="${id}"] [data-row-action="reset"]`);
+      await page.waitForSelector(`tr[data-key-id="${id}"] [data-state="active"]`);
+
       // Filter by state through the API, then verify the selection with a progress bar.
       await page.click('[data-filter="active"]');
       await page.waitForFunction(() => new URL(location.href).searchParams.get("state") === "active");
@@ -196,6 +207,13 @@ Deno.test({
       await page.emulateMedia({ colorScheme: "dark" });
       await screenshot(page, "admin_dashboard_dark");
       await page.emulateMedia({ colorScheme: "light" });
+
+      // Revoke the token (asks first); it stops working.
+      await page.goto(`${h.url}/admin/tokens`);
+      await page.click('[data-revoke="ci-app"]');
+      await page.click('[data-action="confirm"]');
+      await page.waitForSelector('tr[data-token="ci-app"] [data-token-state="Revoked"]');
+      assert.equal(await generate(h.url, secret, "gemini-2.5-flash"), 401);
 
       // Sign out.
       await Promise.all([page.waitForURL(/\/admin\/login$/), page.click('[data-action="logout"]')]);
