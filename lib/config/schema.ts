@@ -41,7 +41,9 @@ export const runtimeSettingsSchema = z.object({
     "How often disabled and no-access keys are re-checked (0 = never).",
   ),
   allowPrivateImageHosts: z.boolean().default(false)
-    .describe("Let image URLs in OpenAI chat prompts point at loopback or private hosts (an SSRF risk; off by default)."),
+    .describe(
+      "Let image URLs in OpenAI chat prompts point at loopback or private hosts (an SSRF risk; off by default).",
+    ),
   logsEnabled: z.boolean().default(true).describe("Keep a request log."),
   logRetentionHours: z.number().min(1).max(24 * 90).default(72).describe("How long log entries are kept."),
 });
