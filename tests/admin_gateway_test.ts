@@ -103,7 +103,8 @@ Deno.test({
       // Filter by state through the API, then verify the selection with a progress bar.
       await page.click('[data-filter="active"]');
       await page.waitForFunction(() => new URL(location.href).searchParams.get("state") === "active");
-      await page.fill('input[type="search"]', "Batch B");
+      // Typed slowly, across the page's 1 s re-renders: nothing typed is lost.
+      await page.locator('input[type="search"]').pressSequentially("Batch B", { delay: 180 });
       await page.waitForFunction(() => document.querySelectorAll("tr[data-key-id]").length === 2);
       await page.click('th.check input[type="checkbox"]');
       await page.click('[data-bulk="verify"]');

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { KeyCounts, KeyListQuery } from "../api_types.ts";
 import { formatInt } from "../format.ts";
 import { PAGE_SIZES } from "../key_query.ts";
@@ -33,6 +33,8 @@ const FILTERS: Array<{ state: KeyListQuery["state"]; label: string }> = [
 /** Search, filters, sort and the page-level buttons. */
 export function KeyToolbar(props: KeyToolbarProps) {
   const timer = useRef<ReturnType<typeof setTimeout>>();
+  // The box keeps what is typed; the query follows 250 ms later (re-renders must not reset it).
+  const [search, setSearch] = useState(props.query.search);
   useEffect(() => () => clearTimeout(timer.current), []);
   const c = props.counts;
   const all = c.active + c.cooling + c.disabled;
@@ -81,9 +83,10 @@ export function KeyToolbar(props: KeyToolbarProps) {
           class="search"
           placeholder="Search label, project, key id or reason"
           aria-label="Search keys"
-          value={props.query.search}
+          value={search}
           onInput={(e) => {
             const value = e.currentTarget.value;
+            setSearch(value);
             clearTimeout(timer.current);
             timer.current = setTimeout(() => props.onQuery({ search: value }), 250);
           }}
