@@ -81,8 +81,8 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
     const req = c.req.raw;
     const url = new URL(req.url);
     const path = url.pathname.replace(/^\/gemini(?=\/)/, "");
-    const query = new URLSearchParams(url.search);
-    query.delete("key");
+    const query = url.search ? new URLSearchParams(url.search) : undefined;
+    query?.delete("key");
     const m = MODEL_PATH.exec(path);
     let model = m?.[1] ? decodeURIComponent(m[1]) : undefined;
     const method = m?.[2];
@@ -123,7 +123,7 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
     if (method !== "streamGenerateContent" || !response.body) return response;
     headers.set("cache-control", "no-cache");
     headers.set("x-accel-buffering", "no");
-    if (!deps.wrapStream || query.get("alt") !== "sse") return response;
+    if (!deps.wrapStream || query?.get("alt") !== "sse") return response;
     return new Response(deps.wrapStream(response.body), { status: response.status, headers });
   };
 

@@ -33,8 +33,23 @@ export function mentionsSearchFunction(bytes: Uint8Array | null): boolean {
 
 /** Hooks for both edges, reading settings on every request. */
 export function featureHooks(settings: () => Settings, catalog: ModelCatalog) {
-  const needs = (model: string) =>
-    requestNeedsFeatures({ model, settings: settings(), knownModels: catalog.known() });
+  // Memoized per model name: the answer only changes with the settings or the known model list.
+  const memo = new Map<string, boolean>();
+  const memoFor: { s?: Settings; known?: ReadonlySet<string> } = {};
+  const needs = (model: string) => {
+    const s = settings();
+    const known = catalog.known();
+    if (memoFor.s !== s || memoFor.known !== known) {
+      memo.clear();
+      Object.assign(memoFor, { s, known });
+    }
+    let v = memo.get(model);
+    if (v === undefined) {
+      v = requestNeedsFeatures({ model, settings: s, knownModels: known });
+      if (memo.size < 10_000) memo.set(model, v);
+    }
+    return v;
+  };
   const native: Pick<GeminiRouteDeps, "needsTransform" | "transform" | "wrapStream"> = {
     // Parse the body only when the model name asks for a feature or the raw bytes mention a client
     // function named googleSearch; everything else goes upstream byte for byte without a JSON parse.

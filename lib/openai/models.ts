@@ -35,6 +35,7 @@ const PAGE_SIZE = "1000";
 /** Lists Google's models as OpenAI models, with an in-memory TTL cache shared by all callers. */
 export class ModelCatalog {
   #cache?: { at: number; ids: string[] };
+  #known?: { ids?: string[]; set: ReadonlySet<string> };
   #inflight?: Promise<string[]>;
 
   constructor(readonly options: ModelCatalogOptions = {}) {}
@@ -94,7 +95,9 @@ export class ModelCatalog {
 
   /** Google's real model ids from the last successful listing (empty before the first), no upstream call. */
   known(): ReadonlySet<string> {
-    return new Set(this.#cache?.ids ?? []);
+    const ids = this.#cache?.ids;
+    if (this.#known?.ids !== ids) this.#known = { ids, set: new Set(ids ?? []) };
+    return this.#known!.set;
   }
 
   /** Drops the cache (e.g. after keys change). */

@@ -29,15 +29,23 @@ export interface RequestRecord {
 /** Receives finished requests. Must not block: implementations queue their work. */
 export type RecordSink = (record: RequestRecord) => void;
 
+const COUNT_PATTERNS = {
+  prompt: /"promptTokenCount"\s*:\s*(\d+)/g,
+  candidates: /"candidatesTokenCount"\s*:\s*(\d+)/g,
+  thoughts: /"thoughtsTokenCount"\s*:\s*(\d+)/g,
+};
+
+function lastCount(tail: string, re: RegExp): number | undefined {
+  re.lastIndex = 0;
+  let found: number | undefined;
+  for (let m = re.exec(tail); m; m = re.exec(tail)) found = Number(m[1]);
+  return found;
+}
+
 /** Token counts read from the tail of a Gemini response (usage is cumulative; the last one wins). */
 export function usageFromTail(tail: string): { inputTokens?: number; outputTokens?: number } {
-  const last = (name: string) => {
-    const all = [...tail.matchAll(new RegExp(`"${name}"\\s*:\\s*(\\d+)`, "g"))];
-    return all.length ? Number(all[all.length - 1][1]) : undefined;
-  };
-  const prompt = last("promptTokenCount");
-  const cand = last("candidatesTokenCount");
-  const thoughts = last("thoughtsTokenCount");
+  const prompt = lastCount(tail, COUNT_PATTERNS.prompt);
+  const cand = lastCount(tail, COUNT_PATTERNS.candidates);
   if (prompt === undefined && cand === undefined) return {};
-  return { inputTokens: prompt, outputTokens: (cand ?? 0) + (thoughts ?? 0) };
+  return { inputTokens: prompt, outputTokens: (cand ?? 0) + (lastCount(tail, COUNT_PATTERNS.thoughts) ?? 0) };
 }

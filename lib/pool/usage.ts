@@ -34,7 +34,7 @@ export class UsageCounter {
 
   /** Adds `delta` to the counters under `key` (for example `["usage", day, keyId, model]`). */
   add(key: Deno.KvKey, delta: UsageDelta): void {
-    const id = JSON.stringify(key);
+    const id = key.join("\u0000");
     let p = this.#pending.get(id);
     if (!p) this.#pending.set(id, p = { key, delta: new Map() });
     for (const [metric, n] of Object.entries(delta)) {
