@@ -44,7 +44,7 @@ Deno.test("key query: filter, search, sort and page an in-memory list like GET /
     key("a", {
       label: "Prod",
       addedAt: 3,
-      usageToday: { requests: 5, ok: 5, rateLimited: 0, inputTokens: 0, outputTokens: 0 },
+      usageToday: { requests: 5, ok: 5, rateLimited: 0, errors: 0, inputTokens: 0, outputTokens: 0 },
     }),
     key("b", { state: "disabled", disabledReason: "API key invalid", addedAt: 1 }),
     key("c", { state: "cooling", label: "prod batch", addedAt: 2 }),

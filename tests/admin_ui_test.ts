@@ -18,7 +18,14 @@ function fakePool() {
       project: "gw-prod-1",
       state: "active",
       cooldowns: [],
-      usageToday: { requests: 1284, ok: 1270, rateLimited: 14, inputTokens: 912_000, outputTokens: 210_000 },
+      usageToday: {
+        requests: 1284,
+        ok: 1270,
+        rateLimited: 14,
+        errors: 0,
+        inputTokens: 912_000,
+        outputTokens: 210_000,
+      },
     },
     {
       id: "k2",
@@ -27,7 +34,14 @@ function fakePool() {
       project: "gw-prod-2",
       state: "active",
       cooldowns: [],
-      usageToday: { requests: 642, ok: 640, rateLimited: 2, inputTokens: 400_000, outputTokens: 90_000 },
+      usageToday: {
+        requests: 642,
+        ok: 640,
+        rateLimited: 2,
+        errors: 0,
+        inputTokens: 400_000,
+        outputTokens: 90_000,
+      },
     },
     {
       id: "k3",
@@ -46,7 +60,14 @@ function fakePool() {
       state: "cooling",
       cooldowns: [{ model: "gemini-2.5-pro", until: now + 3 * 3600_000, kind: "day", reason: "Daily quota" }],
       lastError: "429 RESOURCE_EXHAUSTED: quota exceeded for generate_content_free_tier_requests",
-      usageToday: { requests: 50, ok: 48, rateLimited: 2, inputTokens: 20_000, outputTokens: 4_000 },
+      usageToday: {
+        requests: 50,
+        ok: 48,
+        rateLimited: 2,
+        errors: 0,
+        inputTokens: 20_000,
+        outputTokens: 4_000,
+      },
     },
   ];
   const listeners = new Set<() => void>();

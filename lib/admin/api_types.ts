@@ -1,49 +1,33 @@
 /**
  * The admin JSON API contract (`/admin/api/*`) as TypeScript types, shared by the server-rendered
- * pages and the islands. The server side lives in `routes/api/*`.
+ * pages and the islands. The server side lives in `routes/api/*`; the shapes come from the backend
+ * modules as type-only imports (erased from the island bundles).
  *
  * @module
  */
+import type { AddResult, KeyCooldown, VerifyReport } from "../pool/key_admin.ts";
+import type { UsageTotals } from "../pool/usage.ts";
+import type { KeyView } from "./deps.ts";
+import type { SettingField } from "../../routes/api/settings_api.ts";
+import type { TokenInfo } from "../../routes/api/tokens_api.ts";
+import type { LogEntry as StoredLogEntry } from "../logs/log_store.ts";
+import type { MetricsBucket, MetricsRange, MetricsReport, ModelStats } from "../metrics/metrics.ts";
+import type { KeyStates } from "../../routes/api/metrics_api.ts";
+import type { ProxyStatus } from "../features/proxy_pool.ts";
+
+export type { MetricsBucket, MetricsRange, SettingField, TokenInfo };
 
 /** Today's usage counters of a key. */
-export interface KeyUsageToday {
-  requests: number;
-  ok: number;
-  rateLimited: number;
-  errors?: number;
-  inputTokens: number;
-  outputTokens: number;
-}
+export type KeyUsageToday = UsageTotals;
 
-/** One per-model cooldown (`until` is null when it never ends, e.g. no access). */
-export interface ApiCooldown {
-  model: string;
-  until: number | null;
-  kind: "minute" | "day" | "no_access" | "backoff";
-  reason: string;
-}
+/** One per-model cooldown as JSON: `until` is null when it never ends (`Infinity` does not survive JSON). */
+export type ApiCooldown = Omit<KeyCooldown, "until"> & { until: number | null };
 
 /** A key row of `GET /keys`. */
-export interface ApiKey {
-  id: string;
-  masked: string;
-  label?: string;
-  project?: string;
-  state: "active" | "cooling" | "disabled";
-  disabledReason?: string;
-  cooldowns: ApiCooldown[];
-  lastError?: string;
-  limits?: Record<string, { rpm?: number; rpd?: number }>;
-  addedAt?: number;
-  usageToday?: KeyUsageToday;
-}
+export type ApiKey = Omit<KeyView, "cooldowns"> & { cooldowns: ApiCooldown[] };
 
 /** Key counts by state. */
-export interface KeyCounts {
-  active: number;
-  cooling: number;
-  disabled: number;
-}
+export type KeyCounts = KeyStates;
 
 /** `GET /keys` answer. */
 export interface KeyListResponse {
@@ -62,49 +46,14 @@ export interface KeyListQuery {
 }
 
 /** `POST /keys` answer. */
-export interface AddKeysResponse {
-  added: Array<{ id: string; masked: string }>;
-  rejected: Array<{ value: string; reason: string }>;
-}
+export type AddKeysResponse = AddResult;
 
 /** `POST /keys/verify` answer. */
-export interface VerifyResponse {
-  checked: number;
-  valid: number;
-  disabled: Array<{ id: string; reason: string }>;
-  enabled: string[];
-  failed: number;
-}
-
-/** One settings field of `GET /settings`. */
-export interface SettingField {
-  name: string;
-  env: string;
-  description: string;
-  type: "number" | "boolean" | "string" | "string[]" | "json" | "enum";
-  enumValues?: string[];
-  default: unknown;
-  value: unknown;
-  pinned: boolean;
-}
+export type VerifyResponse = VerifyReport;
 
 /** `GET /settings` answer. */
 export interface SettingsResponse {
   fields: SettingField[];
-}
-
-/** A client token of `GET /tokens` (never the secret). */
-export interface TokenInfo {
-  id: string;
-  name: string;
-  prefix: string;
-  models?: string[];
-  rpm?: number;
-  dailyTokens?: number;
-  expiresAt?: number;
-  createdAt: number;
-  revoked: boolean;
-  usageToday?: { requests: number; inputTokens: number; outputTokens: number };
 }
 
 /** `GET /tokens` answer. */
@@ -118,25 +67,8 @@ export interface CreatedToken {
   info: TokenInfo;
 }
 
-/** One log entry of `GET /logs`. */
-export interface LogEntry {
-  id: string;
-  time: number;
-  route?: string;
-  method?: string;
-  path?: string;
-  model?: string;
-  keyId?: string;
-  keyMasked?: string;
-  tokenName?: string;
-  status: number;
-  latencyMs?: number;
-  attempts?: number;
-  stream?: boolean;
-  inputTokens?: number;
-  outputTokens?: number;
-  error?: unknown;
-}
+/** One log entry of `GET /logs` (the storage-only expiry left out). */
+export type LogEntry = Omit<StoredLogEntry, "expiresAt">;
 
 /** `GET /logs` answer. */
 export interface LogListResponse {
@@ -144,50 +76,16 @@ export interface LogListResponse {
   next?: string;
 }
 
-/** Chart ranges of `GET /metrics`. */
-export type MetricsRange = "1h" | "24h" | "7d";
-
-/** One time bucket of `GET /metrics`. */
-export interface MetricsBucket {
-  t: number;
-  requests: number;
-  ok: number;
-  errors: number;
-  rateLimited: number;
-  inputTokens: number;
-  outputTokens: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
 /** Per-model totals of `GET /metrics`. */
-export interface ModelTotals {
-  model: string;
-  requests: number;
-  ok: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-}
+export type ModelTotals = { model: string } & ModelStats;
 
 /** `GET /metrics` answer. */
-export interface MetricsResponse {
-  range: MetricsRange;
-  bucketMs: number;
-  buckets: MetricsBucket[];
-  byModel: ModelTotals[];
+export interface MetricsResponse extends MetricsReport {
   keys: KeyCounts;
 }
 
 /** One upstream proxy of `GET /proxies`. */
-export interface ProxyInfo {
-  proxy: string;
-  up: boolean;
-  downUntil?: number;
-  failures: number;
-  lastError?: string;
-}
+export type ProxyInfo = ProxyStatus;
 
 /** One field violation of a 400 answer. */
 export interface FieldViolation {

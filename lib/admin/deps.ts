@@ -5,41 +5,21 @@
  * @module
  */
 
-/** One per-model cooldown of a key. */
-export interface KeyCooldown {
-  /** Bare model id, e.g. `gemini-2.5-flash` (or `*` for all models). */
-  model: string;
-  /** Epoch milliseconds when the cooldown ends. */
-  until: number;
-  /** Why: per-minute quota, daily quota, no access to the model, or error backoff. */
-  kind: "minute" | "day" | "no_access" | "backoff";
-  /** Human-readable reason (upstream message, shortened). */
-  reason: string;
-}
+import type { KeyCooldown, KeyView as PoolKeyView } from "../pool/key_admin.ts";
+import type { UsageTotals } from "../pool/usage.ts";
+
+export type { KeyCooldown };
 
 /** Today's usage counters of a key. */
-export interface KeyUsage {
-  requests: number;
-  ok: number;
-  rateLimited: number;
-  inputTokens: number;
-  outputTokens: number;
-}
+export type KeyUsage = UsageTotals;
 
-/** A key as the admin panel shows it: never the full secret. */
-export interface KeyView {
-  /** Stable key id. */
-  id: string;
-  /** Masked key, e.g. `AIza…x9Qk`. */
-  masked: string;
-  label?: string;
-  project?: string;
-  state: "active" | "cooling" | "disabled";
-  disabledReason?: string;
-  cooldowns: KeyCooldown[];
-  lastError?: string;
-  usageToday?: KeyUsage;
-}
+/**
+ * A key as the admin panel shows it: never the full secret. The pool's view, except that gateways
+ * which do not track them may leave out `addedAt` and `usageToday`.
+ */
+export type KeyView =
+  & Omit<PoolKeyView, "addedAt" | "usageToday">
+  & Partial<Pick<PoolKeyView, "addedAt" | "usageToday">>;
 
 /** Dependencies of the admin sub-app. */
 export interface AdminDeps {

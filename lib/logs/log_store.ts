@@ -10,25 +10,10 @@
 import type { RequestRecord } from "../pipeline/request_record.ts";
 import { redactKeys } from "../pool/key_record.ts";
 
-/** One log entry as the API returns it. */
-export interface LogEntry {
+/** One stored log entry: the finished request plus its id, masked key and expiry. */
+export interface LogEntry extends RequestRecord {
   id: string;
-  time: number;
-  route: string;
-  method: string;
-  path: string;
-  model?: string;
-  keyId?: string;
   keyMasked?: string;
-  tokenName?: string;
-  status: number;
-  latencyMs: number;
-  attempts: number;
-  stream: boolean;
-  inputTokens?: number;
-  outputTokens?: number;
-  /** Google's error body (or the gateway's message), keys redacted. */
-  error?: string;
   expiresAt: number;
 }
 

@@ -18,28 +18,21 @@ export interface ModelStats {
   outputTokens: number;
 }
 
-/** One minute of one worker, as stored. */
-export interface MinuteBucket {
-  t: number;
-  requests: number;
-  ok: number;
-  errors: number;
+/** Counters of one bucket (all models). */
+export interface BucketCounts extends ModelStats {
   rateLimited: number;
-  inputTokens: number;
-  outputTokens: number;
+}
+
+/** One minute of one worker, as stored. */
+export interface MinuteBucket extends BucketCounts {
+  t: number;
   hist: number[];
   models: Record<string, ModelStats>;
 }
 
 /** One bucket of a metrics answer. */
-export interface MetricsBucket {
+export interface MetricsBucket extends BucketCounts {
   t: number;
-  requests: number;
-  ok: number;
-  errors: number;
-  rateLimited: number;
-  inputTokens: number;
-  outputTokens: number;
   /** Latency percentiles in ms (null when the bucket has no requests). */
   p50: number | null;
   p95: number | null;

@@ -15,17 +15,29 @@ import { verifyKey, withConcurrency } from "./verify.ts";
 /** Reason recorded when an admin disables a key (rechecks leave such keys alone). */
 export const ADMIN_DISABLED = "disabled by admin";
 
-/** A key as admin views show it. */
+/** One per-model cooldown of a key. */
+export interface KeyCooldown {
+  /** Bare model id, e.g. `gemini-2.5-flash` (or `*` for all models). */
+  model: string;
+  /** Epoch milliseconds when the cooldown ends (`Infinity` when it never ends, e.g. no access). */
+  until: number;
+  /** Why: per-minute quota, daily quota, no access to the model, or error backoff. */
+  kind: "minute" | "day" | "no_access" | "backoff";
+  /** Human-readable reason (upstream message, shortened). */
+  reason: string;
+}
+
+/** A key as admin views show it: never the full secret. */
 export interface KeyView {
+  /** Stable key id. */
   id: string;
+  /** Masked key, e.g. `AIza…x9Qk`. */
   masked: string;
   label?: string;
   project?: string;
   state: "active" | "cooling" | "disabled";
   disabledReason?: string;
-  cooldowns: Array<
-    { model: string; until: number; kind: "minute" | "day" | "no_access" | "backoff"; reason: string }
-  >;
+  cooldowns: KeyCooldown[];
   lastError?: string;
   limits?: Record<string, ModelLimits>;
   addedAt: number;

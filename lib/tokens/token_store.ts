@@ -12,23 +12,6 @@ import { hashToken } from "../http/client_auth.ts";
 import { GatewayError } from "../http/errors.ts";
 import type { ChangeFeed } from "../kv/change_feed.ts";
 
-/** A stored token (never the token itself). */
-export interface TokenRecord {
-  id: string;
-  name: string;
-  /** SHA-256 of the token, hex. */
-  hash: string;
-  /** The first characters of the token, for recognising it (`gwt_Ab3x`). */
-  prefix: string;
-  models?: string[];
-  rpm?: number;
-  dailyTokens?: number;
-  expiresAt?: number;
-  createdAt: number;
-  revoked: boolean;
-  revokedAt?: number;
-}
-
 /** What an admin sends to create a token. */
 export interface NewToken {
   name: string;
@@ -36,6 +19,18 @@ export interface NewToken {
   rpm?: number;
   dailyTokens?: number;
   expiresAt?: number;
+}
+
+/** A stored token (never the token itself). */
+export interface TokenRecord extends NewToken {
+  id: string;
+  /** SHA-256 of the token, hex. */
+  hash: string;
+  /** The first characters of the token, for recognising it (`gwt_Ab3x`). */
+  prefix: string;
+  createdAt: number;
+  revoked: boolean;
+  revokedAt?: number;
 }
 
 /** Options for {@link TokenStore}. */

@@ -10,17 +10,8 @@ import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import type { TokenRecord, TokenStore } from "../../lib/tokens/token_store.ts";
 import type { TokenLimits, TokenUsage } from "../../lib/tokens/token_limits.ts";
 
-/** A token as the API lists it. */
-export interface TokenInfo {
-  id: string;
-  name: string;
-  prefix: string;
-  models?: string[];
-  rpm?: number;
-  dailyTokens?: number;
-  expiresAt?: number;
-  createdAt: number;
-  revoked: boolean;
+/** A token as the API lists it: the stored record without its hash, plus today's usage. */
+export interface TokenInfo extends Omit<TokenRecord, "hash" | "revokedAt"> {
   usageToday: TokenUsage;
 }
 
