@@ -8,6 +8,7 @@ import { useSignal } from "@preact/signals";
 import { apiCall, messageOf } from "../api_client.ts";
 import type { AddKeysResponse } from "../api_types.ts";
 import { Modal } from "./modal.tsx";
+import { TextField } from "./text_field.tsx";
 
 const PASTE_HINT = "AIza…\nAIza…\n(one per line, or paste any text that contains them)";
 
@@ -48,18 +49,14 @@ export function AddKeysDialog(props: AddKeysDialogProps) {
       onClose={props.onClose}
       wide
       footer={
-        <>
-          <button type="button" class="button" onClick={props.onClose}>{r ? "Done" : "Cancel"}</button>
-          <button
-            type="button"
-            class="button primary"
-            disabled={busy.value || !text.value.trim()}
-            onClick={submit}
-            data-action="add-submit"
-          >
-            {busy.value ? "Adding…" : "Add keys"}
-          </button>
-        </>
+        <DialogFooter
+          closeLabel={r ? "Done" : "Cancel"}
+          onClose={props.onClose}
+          disabled={busy.value || !text.value.trim()}
+          onSubmit={submit}
+          action="add-submit"
+          label={busy.value ? "Adding…" : "Add keys"}
+        />
       }
     >
       {error.value && <p class="alert" role="alert">{error.value}</p>}
@@ -109,18 +106,8 @@ export function AddKeysDialog(props: AddKeysDialogProps) {
           onInput={(e) => text.value = e.currentTarget.value}
         />
         <div class="form-row">
-          <div class="field">
-            <label for="add-label">Label (optional)</label>
-            <input id="add-label" value={label.value} onInput={(e) => label.value = e.currentTarget.value} />
-          </div>
-          <div class="field">
-            <label for="add-project">Project (optional)</label>
-            <input
-              id="add-project"
-              value={project.value}
-              onInput={(e) => project.value = e.currentTarget.value}
-            />
-          </div>
+          <TextField id="add-label" label="Label (optional)" value={label} />
+          <TextField id="add-project" label="Project (optional)" value={project} />
         </div>
         <p class="muted small">Keys are stored on the server and never shown in full again.</p>
       </div>
@@ -145,6 +132,12 @@ interface LimitRow {
   rpm: string;
   rpd: string;
 }
+
+/** The number inputs of a limit row. */
+const LIMIT_INPUTS = [
+  { name: "rpm", label: "Requests per minute" },
+  { name: "rpd", label: "Requests per day" },
+] as const;
 
 /** Edit label, project and limits. */
 export function EditKeysDialog(props: EditKeysDialogProps) {
@@ -187,47 +180,28 @@ export function EditKeysDialog(props: EditKeysDialogProps) {
     }
   };
   const n = props.ids.length;
+  const unchanged = n > 1 ? "unchanged" : undefined;
   return (
     <Modal
       title={n === 1 ? "Edit key" : `Edit ${n} keys`}
       onClose={props.onClose}
       wide
       footer={
-        <>
-          <button type="button" class="button" onClick={props.onClose}>Cancel</button>
-          <button
-            type="button"
-            class="button primary"
-            disabled={busy.value}
-            onClick={save}
-            data-action="edit-save"
-          >
-            {busy.value ? "Saving…" : "Save"}
-          </button>
-        </>
+        <DialogFooter
+          closeLabel="Cancel"
+          onClose={props.onClose}
+          disabled={busy.value}
+          onSubmit={save}
+          action="edit-save"
+          label={busy.value ? "Saving…" : "Save"}
+        />
       }
     >
       {error.value && <p class="alert" role="alert">{error.value}</p>}
       <div class="form">
         <div class="form-row">
-          <div class="field">
-            <label for="edit-label">Label</label>
-            <input
-              id="edit-label"
-              placeholder={n > 1 ? "unchanged" : undefined}
-              value={label.value}
-              onInput={(e) => label.value = e.currentTarget.value}
-            />
-          </div>
-          <div class="field">
-            <label for="edit-project">Project</label>
-            <input
-              id="edit-project"
-              placeholder={n > 1 ? "unchanged" : undefined}
-              value={project.value}
-              onInput={(e) => project.value = e.currentTarget.value}
-            />
-          </div>
+          <TextField id="edit-label" label="Label" value={label} input={{ placeholder: unchanged }} />
+          <TextField id="edit-project" label="Project" value={project} input={{ placeholder: unchanged }} />
         </div>
         <p class="section-label">Limits per model</p>
         <p class="muted small">
@@ -241,22 +215,17 @@ export function EditKeysDialog(props: EditKeysDialogProps) {
               value={r.model}
               onInput={(e) => setRow(i, { model: e.currentTarget.value })}
             />
-            <input
-              type="number"
-              min={1}
-              placeholder="rpm"
-              aria-label="Requests per minute"
-              value={r.rpm}
-              onInput={(e) => setRow(i, { rpm: e.currentTarget.value })}
-            />
-            <input
-              type="number"
-              min={1}
-              placeholder="rpd"
-              aria-label="Requests per day"
-              value={r.rpd}
-              onInput={(e) => setRow(i, { rpd: e.currentTarget.value })}
-            />
+            {LIMIT_INPUTS.map(({ name, label }) => (
+              <input
+                key={name}
+                type="number"
+                min={1}
+                placeholder={name}
+                aria-label={label}
+                value={r[name]}
+                onInput={(e) => setRow(i, { [name]: e.currentTarget.value })}
+              />
+            ))}
             <button
               type="button"
               class="link-button danger"
@@ -277,5 +246,30 @@ export function EditKeysDialog(props: EditKeysDialogProps) {
         </div>
       </div>
     </Modal>
+  );
+}
+
+/** A dialog footer: a close button and the primary action (`data-action` names it for tests). */
+function DialogFooter(props: {
+  closeLabel: string;
+  onClose: () => void;
+  disabled: boolean;
+  onSubmit: () => void;
+  action: string;
+  label: string;
+}) {
+  return (
+    <>
+      <button type="button" class="button" onClick={props.onClose}>{props.closeLabel}</button>
+      <button
+        type="button"
+        class="button primary"
+        disabled={props.disabled}
+        onClick={props.onSubmit}
+        data-action={props.action}
+      >
+        {props.label}
+      </button>
+    </>
   );
 }

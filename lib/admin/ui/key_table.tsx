@@ -74,6 +74,21 @@ export function KeyTable(props: KeyTableProps) {
   );
 }
 
+/** A row action as a link-style button (`data-row-action` names it; delete is styled as danger). */
+function ActionButton(props: { action: RowAction; label: string; busy: boolean; onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      class={props.action === "delete" ? "link-button danger" : "link-button"}
+      disabled={props.busy}
+      onClick={props.onClick}
+      data-row-action={props.action}
+    >
+      {props.label}
+    </button>
+  );
+}
+
 interface KeyRowProps {
   row: ApiKey;
   now: number;
@@ -89,6 +104,9 @@ function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
   const cooldowns = activeCooldowns(row, now);
   const usage = row.usageToday;
   const act = (a: RowAction) => () => onAction(a, row);
+  const button = (action: RowAction, label: string) => (
+    <ActionButton action={action} label={label} busy={busy} onClick={act(action)} />
+  );
   return (
     <tr data-key-id={row.id} class={checked ? "selected" : undefined}>
       <td class="check">
@@ -138,15 +156,7 @@ function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
               </li>
             ))}
             <li>
-              <button
-                type="button"
-                class="link-button"
-                disabled={busy}
-                onClick={act("reset")}
-                data-row-action="reset"
-              >
-                Reset cooldowns
-              </button>
+              {button("reset", "Reset cooldowns")}
             </li>
           </ul>
         )}
@@ -171,56 +181,10 @@ function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
       </td>
       <td class="row-actions">
         <div class="row-actions-inner">
-          <button
-            type="button"
-            class="link-button"
-            disabled={busy}
-            onClick={act("verify")}
-            data-row-action="verify"
-          >
-            Verify
-          </button>
-          {row.state === "disabled"
-            ? (
-              <button
-                type="button"
-                class="link-button"
-                disabled={busy}
-                onClick={act("enable")}
-                data-row-action="enable"
-              >
-                Enable
-              </button>
-            )
-            : (
-              <button
-                type="button"
-                class="link-button"
-                disabled={busy}
-                onClick={act("disable")}
-                data-row-action="disable"
-              >
-                Disable
-              </button>
-            )}
-          <button
-            type="button"
-            class="link-button"
-            disabled={busy}
-            onClick={act("edit")}
-            data-row-action="edit"
-          >
-            Edit
-          </button>
-          <button
-            type="button"
-            class="link-button danger"
-            disabled={busy}
-            onClick={act("delete")}
-            data-row-action="delete"
-          >
-            Delete
-          </button>
+          {button("verify", "Verify")}
+          {row.state === "disabled" ? button("enable", "Enable") : button("disable", "Disable")}
+          {button("edit", "Edit")}
+          {button("delete", "Delete")}
         </div>
       </td>
     </tr>

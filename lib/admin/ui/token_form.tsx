@@ -6,15 +6,46 @@
  */
 import { useSignal } from "@preact/signals";
 import { ApiError, messageOf } from "../api_client.ts";
+import type { NewToken } from "../../tokens/token_store.ts";
+import { TextField, type TextFieldProps } from "./text_field.tsx";
 
 /** What `POST /tokens` gets. */
-export interface TokenFormValue {
-  name: string;
-  models?: string[];
-  rpm?: number;
-  dailyTokens?: number;
-  expiresAt?: number;
-}
+export type TokenFormValue = NewToken;
+
+const UNLIMITED_NUMBER = { type: "number", min: 1, placeholder: "unlimited" } as const;
+
+/** The form's fields, in order (`field` is also the name the server reports violations by). */
+const FIELDS: Array<Omit<TextFieldProps, "value" | "invalid"> & { field: keyof TokenFormValue }> = [
+  {
+    field: "name",
+    id: "token-name",
+    label: "Name",
+    hint: "Shown in logs and usage.",
+    input: { required: true, maxLength: 100, placeholder: "e.g. mobile-app" },
+  },
+  {
+    field: "models",
+    id: "token-models",
+    label: "Allowed models",
+    hint: "Comma separated, e.g. gemini-2.5-flash, gemini-2.5-pro.",
+    input: { placeholder: "all models" },
+  },
+  { field: "rpm", id: "token-rpm", label: "Requests per minute", input: UNLIMITED_NUMBER },
+  {
+    field: "dailyTokens",
+    id: "token-daily",
+    label: "Daily token quota",
+    hint: "Input + output tokens per Pacific day.",
+    input: UNLIMITED_NUMBER,
+  },
+  {
+    field: "expiresAt",
+    id: "token-expires",
+    label: "Expires",
+    hint: "Leave empty for a token that does not expire.",
+    input: { type: "date" },
+  },
+];
 
 /** Props of {@link TokenForm}. */
 export interface TokenFormProps {
@@ -56,71 +87,23 @@ export function TokenForm(props: TokenFormProps) {
     }
   };
   const bad = (f: string) => field.value === f || undefined;
+  const drafts = { name, models, rpm, dailyTokens: daily, expiresAt: expires };
   return (
     <form class="panel form-panel" onSubmit={submit} data-token-form>
       <h2>New client token</h2>
       {error.value && <p class="alert" role="alert">{error.value}</p>}
       <div class="form grid-2">
-        <div class="field">
-          <label for="token-name">Name</label>
-          <input
-            id="token-name"
-            required
-            maxLength={100}
-            placeholder="e.g. mobile-app"
-            aria-invalid={bad("name")}
-            value={name.value}
-            onInput={(e) => name.value = e.currentTarget.value}
+        {FIELDS.map((f) => (
+          <TextField
+            key={f.field}
+            id={f.id}
+            label={f.label}
+            value={drafts[f.field]}
+            invalid={bad(f.field)}
+            hint={f.hint}
+            input={f.input}
           />
-          <p class="muted small">Shown in logs and usage.</p>
-        </div>
-        <div class="field">
-          <label for="token-models">Allowed models</label>
-          <input
-            id="token-models"
-            placeholder="all models"
-            aria-invalid={bad("models")}
-            value={models.value}
-            onInput={(e) => models.value = e.currentTarget.value}
-          />
-          <p class="muted small">Comma separated, e.g. gemini-2.5-flash, gemini-2.5-pro.</p>
-        </div>
-        <div class="field">
-          <label for="token-rpm">Requests per minute</label>
-          <input
-            id="token-rpm"
-            type="number"
-            min={1}
-            placeholder="unlimited"
-            aria-invalid={bad("rpm")}
-            value={rpm.value}
-            onInput={(e) => rpm.value = e.currentTarget.value}
-          />
-        </div>
-        <div class="field">
-          <label for="token-daily">Daily token quota</label>
-          <input
-            id="token-daily"
-            type="number"
-            min={1}
-            placeholder="unlimited"
-            aria-invalid={bad("dailyTokens")}
-            value={daily.value}
-            onInput={(e) => daily.value = e.currentTarget.value}
-          />
-          <p class="muted small">Input + output tokens per Pacific day.</p>
-        </div>
-        <div class="field">
-          <label for="token-expires">Expires</label>
-          <input
-            id="token-expires"
-            type="date"
-            aria-invalid={bad("expiresAt")}
-            value={expires.value}
-            onInput={(e) => expires.value = e.currentTarget.value}
-          />
-          <p class="muted small">Leave empty for a token that does not expire.</p>
-        </div>
+        ))}
       </div>
       <div class="form-actions">
         <button type="button" class="button" onClick={props.onCancel}>Cancel</button>
