@@ -5,26 +5,12 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { LogStore } from "../lib/logs/log_store.ts";
-import type { RequestRecord } from "../lib/pipeline/request_record.ts";
+import { adminApi } from "./support/admin_api.ts";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
-
-const ADMIN = "test-admin-token-123456";
-
-async function admin(h: Harness, method: string, path: string, body?: unknown) {
-  const r = await fetch(`${h.url}/admin/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: r.status, json: await r.json() };
-}
+import { nativeGenerate, requestRecord } from "./support/requests.ts";
 
 async function generate(h: Harness, token: string, model: string) {
-  const r = await fetch(`${h.url}/v1beta/models/${model}:generateContent`, {
-    method: "POST",
-    headers: { "x-goog-api-key": token, "content-type": "application/json" },
-    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hello" }] }] }),
-  });
+  const r = await nativeGenerate(h, { token, model });
   return { status: r.status, text: await r.text() };
 }
 
@@ -32,10 +18,11 @@ type Entry = Record<string, unknown> & { id: string; status: number; keyId?: str
 
 Deno.test("logs API: every request logged with masked key, token and tokens; filters, paging and detail work", async () => {
   const h = await startHarness();
+  const admin = adminApi(h);
   try {
     const t0 = Date.now();
-    const call = (q: string) => admin(h, "GET", `/logs?from=${t0}${q ? "&" + q : ""}`);
-    const named = await admin(h, "POST", "/tokens", { name: "logger", models: ["gemini-2.5-flash"] });
+    const call = (q: string) => admin("GET", `/logs?from=${t0}${q ? "&" + q : ""}`);
+    const named = await admin("POST", "/tokens", { name: "logger", models: ["gemini-2.5-flash"] });
     for (let i = 0; i < 3; i++) assert.equal((await generate(h, h.token, "gemini-2.5-flash")).status, 200);
     assert.equal((await generate(h, named.json.token, "gemini-2.5-flash")).status, 200);
     assert.equal((await generate(h, named.json.token, "gemini-2.5-pro")).status, 403);
@@ -76,10 +63,10 @@ Deno.test("logs API: every request logged with masked key, token and tokens; fil
     const paged = [...p1.json.entries, ...p2.json.entries, ...p3.json.entries].map((e: Entry) => e.id);
     assert.deepEqual(paged, entries.map((e) => e.id));
 
-    const one = await admin(h, "GET", `/logs/${entries[0].id}`);
+    const one = await admin("GET", `/logs/${entries[0].id}`);
     assert.equal(one.status, 200);
     assert.match(String(one.json.error), /may not use model 'gemini-2\.5-pro'/);
-    assert.equal((await admin(h, "GET", "/logs/nope")).status, 404);
+    assert.equal((await admin("GET", "/logs/nope")).status, 404);
     const bad = await call("status=weird");
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.details[0].fieldViolations[0].field, "status");
@@ -90,6 +77,7 @@ Deno.test("logs API: every request logged with masked key, token and tokens; fil
 
 Deno.test("logs: a suspended key's 403 quotes the key; the client (both dialects) and the error log only see it masked", async () => {
   const h = await startHarness({ keys: [fakeKey(7)] });
+  const admin = adminApi(h);
   try {
     h.mock.setKey(fakeKey(7), { denied: "suspended" });
     const r = await generate(h, h.token, "gemini-2.5-flash");
@@ -118,9 +106,9 @@ Deno.test("logs: a suspended key's 403 quotes the key; the client (both dialects
       },
     );
 
-    const errs = await admin(h, "GET", "/logs?kind=error");
+    const errs = await admin("GET", "/logs?kind=error");
     assert.ok(errs.json.entries.length >= 1);
-    const detail = await admin(h, "GET", `/logs/${errs.json.entries.at(-1).id}`);
+    const detail = await admin("GET", `/logs/${errs.json.entries.at(-1).id}`);
     assert.equal(detail.json.status, 403);
     const body = JSON.parse(detail.json.error);
     assert.equal(body.error.status, "PERMISSION_DENIED");
@@ -136,19 +124,7 @@ Deno.test("logs: a suspended key's 403 quotes the key; the client (both dialects
   }
 });
 
-function rec(time: number, status = 200): RequestRecord {
-  return {
-    time,
-    route: "gemini",
-    method: "POST",
-    path: "/v1beta/models/m:generateContent",
-    model: "m",
-    status,
-    latencyMs: 5,
-    attempts: 1,
-    stream: false,
-  };
-}
+const rec = (time: number, status = 200) => requestRecord(time, { status, latencyMs: 5 });
 
 Deno.test("log store: the sweeper deletes entries past the retention; logsEnabled=false records nothing", async () => {
   const kv = await Deno.openKv(":memory:");

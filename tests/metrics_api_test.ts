@@ -5,23 +5,11 @@
 import assert from "node:assert/strict";
 import { binOf, emptyHistogram, LATENCY_BOUNDS, percentile } from "../lib/metrics/histogram.ts";
 import { Metrics } from "../lib/metrics/metrics.ts";
-import type { RequestRecord } from "../lib/pipeline/request_record.ts";
-import { type Harness, startHarness } from "./support/harness.ts";
+import { adminApi } from "./support/admin_api.ts";
+import { startHarness } from "./support/harness.ts";
+import { nativeGenerate, requestRecord } from "./support/requests.ts";
 
-function rec(time: number, o: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    time,
-    route: "gemini",
-    method: "POST",
-    path: "/v1beta/models/m:generateContent",
-    model: "m",
-    status: 200,
-    latencyMs: 100,
-    attempts: 1,
-    stream: false,
-    ...o,
-  };
-}
+const rec = requestRecord;
 
 Deno.test("histogram: log-spaced bins; percentiles land in the right bin", () => {
   assert.equal(binOf(0), 0);
@@ -102,26 +90,16 @@ Deno.test("metrics: minute buckets merge over workers and survive a restart; ran
   }
 });
 
-async function admin(h: Harness, path: string) {
-  const r = await fetch(`${h.url}/admin/api${path}`, {
-    headers: { authorization: "Bearer test-admin-token-123456" },
-  });
-  return { status: r.status, json: await r.json() };
-}
-
 Deno.test("metrics API: requests through the gateway show up; key states and proxies are listed; bad range 400", async () => {
   const h = await startHarness();
+  const admin = adminApi(h);
   try {
     for (let i = 0; i < 3; i++) {
-      const r = await fetch(`${h.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
-        method: "POST",
-        headers: { "x-goog-api-key": h.token },
-        body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
-      });
+      const r = await nativeGenerate(h, { token: h.token, text: "hi" });
       await r.body?.cancel();
     }
     h.gw.pool.setEnabled(h.gw.pool.records()[0].id, false, "test");
-    const m = await admin(h, "/metrics?range=1h");
+    const m = await admin("GET", "/metrics?range=1h");
     assert.equal(m.status, 200);
     assert.equal(m.json.range, "1h");
     assert.equal(m.json.bucketMs, 60_000);
@@ -147,9 +125,9 @@ Deno.test("metrics API: requests through the gateway show up; key states and pro
       assert.ok(k in last, k);
     }
     assert.deepEqual(m.json.keys, { active: 2, cooling: 0, disabled: 1 });
-    const p = await admin(h, "/proxies");
+    const p = await admin("GET", "/proxies");
     assert.deepEqual(p.json, { proxies: [] });
-    const bad = await admin(h, "/metrics?range=2y");
+    const bad = await admin("GET", "/metrics?range=2y");
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.details[0].fieldViolations[0].field, "range");
   } finally {

@@ -5,31 +5,17 @@
 import assert from "node:assert/strict";
 import { ApiError, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
+import { adminApi } from "./support/admin_api.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
+import { nativeGenerate } from "./support/requests.ts";
 
-const ADMIN = "test-admin-token-123456";
-
-async function admin(h: Harness, method: string, path: string, body?: unknown) {
-  const r = await fetch(`${h.url}/admin/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: r.status, json: await r.json() };
-}
-
-function native(h: Harness, token: string, model = "gemini-2.5-flash") {
-  return fetch(`${h.url}/v1beta/models/${model}:generateContent`, {
-    method: "POST",
-    headers: { "x-goog-api-key": token, "content-type": "application/json" },
-    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hello" }] }] }),
-  });
-}
+const native = (h: Harness, token: string, model?: string) => nativeGenerate(h, { token, model });
 
 Deno.test("tokens API: create shows the token once, lists a prefix and usage; names are unique; 400 names the field", async () => {
   const h = await startHarness();
+  const admin = adminApi(h);
   try {
-    const c = await admin(h, "POST", "/tokens", { name: "app-1", rpm: 5, models: ["gemini-2.5-flash"] });
+    const c = await admin("POST", "/tokens", { name: "app-1", rpm: 5, models: ["gemini-2.5-flash"] });
     assert.equal(c.status, 200);
     assert.match(c.json.token, /^gwt_[0-9A-Za-z]{32}$/);
     assert.equal(c.json.info.name, "app-1");
@@ -44,7 +30,7 @@ Deno.test("tokens API: create shows the token once, lists a prefix and usage; na
     const res = await ai.models.generateContent({ model: "gemini-2.5-flash", contents: "hi" });
     assert.equal(res.text, "echo: hi");
 
-    const list = await admin(h, "GET", "/tokens");
+    const list = await admin("GET", "/tokens");
     assert.equal(list.status, 200);
     assert.equal(list.json.tokens.length, 1);
     const t = list.json.tokens[0];
@@ -52,10 +38,10 @@ Deno.test("tokens API: create shows the token once, lists a prefix and usage; na
     assert.ok(t.usageToday.inputTokens > 0);
     assert.ok(!JSON.stringify(list.json).includes(c.json.token));
 
-    const dup = await admin(h, "POST", "/tokens", { name: "app-1" });
+    const dup = await admin("POST", "/tokens", { name: "app-1" });
     assert.equal(dup.status, 409);
     assert.equal(dup.json.error.status, "ALREADY_EXISTS");
-    const bad = await admin(h, "POST", "/tokens", { name: "x", rpm: -1 });
+    const bad = await admin("POST", "/tokens", { name: "x", rpm: -1 });
     assert.equal(bad.status, 400);
     assert.match(bad.json.error.message, /^rpm: /);
     assert.equal(bad.json.error.details[0].fieldViolations[0].field, "rpm");
@@ -66,8 +52,9 @@ Deno.test("tokens API: create shows the token once, lists a prefix and usage; na
 
 Deno.test("tokens: over the rpm -> 429 with Retry-After in both dialects; ALLOWED_TOKENS stay unlimited", async () => {
   const h = await startHarness();
+  const admin = adminApi(h);
   try {
-    const { json } = await admin(h, "POST", "/tokens", { name: "slow", rpm: 2 });
+    const { json } = await admin("POST", "/tokens", { name: "slow", rpm: 2 });
     for (let i = 0; i < 2; i++) {
       const r = await native(h, json.token);
       assert.equal(r.status, 200);
@@ -101,8 +88,9 @@ Deno.test("tokens: over the rpm -> 429 with Retry-After in both dialects; ALLOWE
 
 Deno.test("tokens: a model outside the allow-list -> 403 in Google's envelope (native) and OpenAI's (/v1/chat/completions)", async () => {
   const h = await startHarness();
+  const admin = adminApi(h);
   try {
-    const { json } = await admin(h, "POST", "/tokens", { name: "flash-only", models: ["gemini-2.5-flash"] });
+    const { json } = await admin("POST", "/tokens", { name: "flash-only", models: ["gemini-2.5-flash"] });
     const ai = new GoogleGenAI({ apiKey: json.token, httpOptions: { baseUrl: h.url } });
     const ok = await ai.models.generateContent({ model: "gemini-2.5-flash", contents: "x" });
     assert.equal(ok.text, "echo: x");
@@ -146,8 +134,9 @@ Deno.test("tokens: a model outside the allow-list -> 403 in Google's envelope (n
 
 Deno.test("tokens: daily token quota -> 429 until Pacific midnight; expired and revoked -> 401", async () => {
   const h = await startHarness();
+  const admin = adminApi(h);
   try {
-    const q = await admin(h, "POST", "/tokens", { name: "tiny", dailyTokens: 1 });
+    const q = await admin("POST", "/tokens", { name: "tiny", dailyTokens: 1 });
     const first = await native(h, q.json.token);
     assert.equal(first.status, 200, "under the quota before the first answer");
     await first.json();
@@ -156,16 +145,16 @@ Deno.test("tokens: daily token quota -> 429 until Pacific midnight; expired and 
     assert.ok(Number(over.headers.get("retry-after")) >= 1);
     assert.match((await over.json()).error.message, /'tiny' used its 1 tokens for today/);
 
-    const e = await admin(h, "POST", "/tokens", { name: "old", expiresAt: Date.now() - 1000 });
+    const e = await admin("POST", "/tokens", { name: "old", expiresAt: Date.now() - 1000 });
     const expired = await native(h, e.json.token);
     assert.equal(expired.status, 401);
     assert.match((await expired.json()).error.message, /'old' has expired/);
 
-    const v = await admin(h, "POST", "/tokens", { name: "gone" });
+    const v = await admin("POST", "/tokens", { name: "gone" });
     const before = await native(h, v.json.token);
     assert.equal(before.status, 200);
     await before.body?.cancel();
-    const rv = await admin(h, "POST", "/tokens/revoke", { id: v.json.info.id });
+    const rv = await admin("POST", "/tokens/revoke", { id: v.json.info.id });
     assert.deepEqual(rv.json, { revoked: true });
     const after = await native(h, v.json.token);
     assert.equal(after.status, 401);
@@ -177,9 +166,9 @@ Deno.test("tokens: daily token quota -> 429 until Pacific midnight; expired and 
     });
     assert.equal(oa.status, 401);
     assert.equal((await oa.json()).error.code, "invalid_api_key");
-    const list = await admin(h, "GET", "/tokens");
+    const list = await admin("GET", "/tokens");
     assert.equal(list.json.tokens.find((t: { name: string }) => t.name === "gone").revoked, true);
-    assert.equal((await admin(h, "POST", "/tokens/revoke", { id: "nope" })).status, 404);
+    assert.equal((await admin("POST", "/tokens/revoke", { id: "nope" })).status, 404);
   } finally {
     await h.close();
   }
@@ -190,14 +179,14 @@ Deno.test("tokens: a second gateway on the same KV learns a new token and a revo
   const a = await startHarness({ env: { KV_PATH: path, SYNC_INTERVAL_MS: "50" } });
   const b = await startHarness({ env: { KV_PATH: path, SYNC_INTERVAL_MS: "50" }, useMock: a.mock });
   try {
-    const { json } = await admin(a, "POST", "/tokens", { name: "shared" });
+    const { json } = await adminApi(a)("POST", "/tokens", { name: "shared" });
     // b loaded its tokens before this one existed: only the change feed can tell it.
     await b.gw.feed.sync();
     await waitFor(() => b.gw.tokens.list().length === 1);
     const r = await native(b, json.token);
     assert.equal(r.status, 200);
     await r.body?.cancel();
-    await admin(a, "POST", "/tokens/revoke", { id: json.info.id });
+    await adminApi(a)("POST", "/tokens/revoke", { id: json.info.id });
     await b.gw.feed.sync();
     await waitFor(() => b.gw.tokens.list()[0].revoked);
     assert.equal((await native(b, json.token)).status, 401);
