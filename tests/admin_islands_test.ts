@@ -11,7 +11,7 @@ import { renderWithIslands } from "../lib/islands/render.ts";
 import { reviveIslandProps } from "../lib/islands/revive.ts";
 import { jsonForScript, PropsCollector } from "../lib/islands/serialize.ts";
 import { parseKeyQuery } from "../lib/admin/key_query.ts";
-import { KeysPage } from "../routes/admin/keys_page.tsx";
+import { keyPage, KeysPage } from "../routes/admin/keys_page.tsx";
 
 function Counter(props: { count: unknown; text?: string }) {
   return h("p", { class: "counter" }, String(props.text ?? ""));
@@ -151,9 +151,15 @@ Deno.test("the Keys page renders the KeyStates island with the first page of row
       cooldowns: [{ model: "m", until: Infinity, kind: "no_access" as const, reason: "no access" }],
     },
   ];
+  const query = parseKeyQuery({ limit: "25" });
   const html = renderDocument({
     title: "Keys",
-    body: h(KeysPage, { basePath: "/admin", keys, now: 1000, query: parseKeyQuery({ limit: "25" }) }),
+    body: h(KeysPage, {
+      basePath: "/admin",
+      page: keyPage({ listKeys: () => keys }, query),
+      now: 1000,
+      query,
+    }),
     registry: islandRegistry,
     build: { buildId: "b2", clientUrl: "/c.js", islandUrls: { "islands/key_states.tsx": "/k.js" } },
   });

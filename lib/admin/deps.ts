@@ -7,6 +7,7 @@
 
 import type { KeyCooldown, KeyView as PoolKeyView } from "../pool/key_admin.ts";
 import type { UsageTotals } from "../pool/usage.ts";
+import type { KeyCounts, KeyListQuery } from "./api_types.ts";
 
 export type { KeyCooldown };
 
@@ -21,10 +22,22 @@ export type KeyView =
   & Omit<PoolKeyView, "addedAt" | "usageToday">
   & Partial<Pick<PoolKeyView, "addedAt" | "usageToday">>;
 
+/** One page of keys, with the total that matched and the counts by state over all keys. */
+export interface KeyPage {
+  total: number;
+  keys: KeyView[];
+  counts: KeyCounts;
+}
+
 /** Dependencies of the admin sub-app. */
 export interface AdminDeps {
-  /** Current keys (cheap, in-memory; called on every page view and SSE update). */
+  /** Every key (in-memory; called for `keys`-mode SSE updates, and for the Keys page without `queryKeys`). */
   listKeys(): KeyView[];
+  /**
+   * One page of keys filtered, sorted and paged like `GET /keys` (for the Keys page and, without the
+   * JSON API, `GET /api/keys`). Default: `listKeys()` filtered in memory.
+   */
+  queryKeys?(q: KeyListQuery): KeyPage;
   /** Calls `onChange` whenever key state changes; returns an unsubscribe function. */
   subscribe(onChange: () => void): () => void;
   /** True when `token` is the admin token (compare in constant time, e.g. with `tokenVerifier`). */

@@ -48,12 +48,6 @@ export interface MountDeps {
   proxies: UpstreamProxies;
 }
 
-function keyStates(keys: KeyAdmin): { active: number; cooling: number; disabled: number } {
-  const out = { active: 0, cooling: 0, disabled: 0 };
-  for (const k of keys.list({ limit: Number.MAX_SAFE_INTEGER }).keys) out[k.state]++;
-  return out;
-}
-
 /** Builds the app with every route group. */
 export function mountRoutes(deps: MountDeps): Hono {
   const { forward, settings, pool, keys, catalog, admin, tokens, limits, logs, metrics, proxies } = deps;
@@ -95,12 +89,18 @@ export function mountRoutes(deps: MountDeps): Hono {
   api.route("/", createLogsApi({ logs }));
   api.route(
     "/",
-    createMetricsApi({ metrics, keyStates: () => keyStates(keys), proxies: () => proxies.status() }),
+    createMetricsApi({
+      metrics,
+      keyStates: () => keys.list({ limit: 0 }).counts,
+      proxies: () => proxies.status(),
+    }),
   );
   app.route(
     "/admin",
     createAdminRoutes({
       listKeys: () => keys.list({ limit: Number.MAX_SAFE_INTEGER }).keys,
+      // The Keys page shows one page: the pool filters and pages it (no full key list per page view).
+      queryKeys: (q) => keys.list({ ...q, state: q.state || undefined }),
       subscribe: (fn) => pool.onDirty(() => fn()),
       verifyAdminToken: (t) => Promise.resolve(admin.verify(t)),
       sessionSecret: admin.sessionSecret,

@@ -120,9 +120,9 @@ export class KeyAdmin {
   }
 
   /** Keys filtered, sorted and paged. */
-  list(q: KeyQuery = {}): { total: number; keys: KeyView[]; counts: Record<string, number> } {
+  list(q: KeyQuery = {}): { total: number; keys: KeyView[]; counts: Record<KeyView["state"], number> } {
     const search = q.search?.toLowerCase();
-    const counts: Record<string, number> = { active: 0, cooling: 0, disabled: 0 };
+    const counts: Record<KeyView["state"], number> = { active: 0, cooling: 0, disabled: 0 };
     let views = this.o.pool.records().map((r) => this.view(r));
     for (const v of views) counts[v.state]++;
     if (q.state) views = views.filter((v) => v.state === q.state);

@@ -23,9 +23,9 @@ import {
 } from "../../lib/admin/session.ts";
 import { LoginThrottle, remoteIp } from "../../lib/admin/throttle.ts";
 import type { MetricsResponse, SettingsResponse, TokenListResponse } from "../../lib/admin/api_types.ts";
-import { parseKeyQuery, queryKeys } from "../../lib/admin/key_query.ts";
+import { parseKeyQuery } from "../../lib/admin/key_query.ts";
 import { DashboardPage, parseRange } from "./dashboard_page.tsx";
-import { KeysPage, toApiKey } from "./keys_page.tsx";
+import { keyPage, KeysPage } from "./keys_page.tsx";
 import { LoginPage } from "./login_page.tsx";
 import { LogsPage } from "./logs_page.tsx";
 import { SettingsPage } from "./settings_page.tsx";
@@ -42,6 +42,12 @@ export interface SectionContext {
   fetchApi<T>(path: string): Promise<T | null>;
 }
 
+/** The Keys page's query from the URL and the page of keys it asks for. */
+function keysPageQuery(ctx: SectionContext) {
+  const query = parseKeyQuery(ctx.query);
+  return { query, page: keyPage(ctx.deps, query) };
+}
+
 /** Section id -> page. Pages load their first data on the server; islands take over in the browser. */
 export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode | Promise<VNode>> = {
   dashboard: async (ctx) => {
@@ -49,9 +55,7 @@ export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode 
     const metrics = await ctx.fetchApi<MetricsResponse>(`/metrics?range=${range}`);
     return <DashboardPage {...ctx} range={range} metrics={metrics} />;
   },
-  keys: (ctx) => (
-    <KeysPage {...ctx} keys={ctx.deps.listKeys()} query={parseKeyQuery(ctx.query)} now={Date.now()} />
-  ),
+  keys: (ctx) => <KeysPage {...ctx} {...keysPageQuery(ctx)} now={Date.now()} />,
   settings: async (ctx) => (
     <SettingsPage {...ctx} settings={await ctx.fetchApi<SettingsResponse>("/settings")} />
   ),
@@ -189,7 +193,7 @@ export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}
       "/api/keys",
       auth,
       csrf,
-      (c) => c.json(queryKeys(deps.listKeys().map(toApiKey), parseKeyQuery(c.req.query()))),
+      (c) => c.json(keyPage(deps, parseKeyQuery(c.req.query()))),
     );
   }
 

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { ApiKey, KeyListQuery } from "../../lib/admin/api_types.ts";
-import type { KeyView } from "../../lib/admin/deps.ts";
+import type { ApiKey, KeyListQuery, KeyListResponse } from "../../lib/admin/api_types.ts";
+import type { AdminDeps, KeyView } from "../../lib/admin/deps.ts";
 import { queryKeys } from "../../lib/admin/key_query.ts";
 import { KeyStates } from "../../islands/key_states.tsx";
 import { AdminLayout } from "./layout.tsx";
@@ -14,8 +14,8 @@ import { AdminLayout } from "./layout.tsx";
 export interface KeysPageProps {
   basePath: string;
   csrfToken?: string;
-  /** Every key (the page slices it). */
-  keys: KeyView[];
+  /** The keys the query asks for (see {@link keyPage}). */
+  page: KeyListResponse;
   /** Search, filter, sort and page from the URL. */
   query: KeyListQuery;
   now: number;
@@ -29,13 +29,22 @@ export function toApiKey(k: KeyView): ApiKey {
   };
 }
 
+/**
+ * The page of keys `q` asks for, as island props: from `deps.queryKeys` when the gateway pages at the
+ * source, else every key from `deps.listKeys()` filtered in memory.
+ */
+export function keyPage(deps: Pick<AdminDeps, "listKeys" | "queryKeys">, q: KeyListQuery): KeyListResponse {
+  if (!deps.queryKeys) return queryKeys(deps.listKeys().map(toApiKey), q);
+  const page = deps.queryKeys(q);
+  return { ...page, keys: page.keys.map(toApiKey) };
+}
+
 /** The Keys page. */
 export function KeysPage(props: KeysPageProps) {
-  const initial = queryKeys(props.keys.map(toApiKey), props.query);
   return (
     <AdminLayout active="keys" basePath={props.basePath} csrfToken={props.csrfToken}>
       <KeyStates
-        initial={initial}
+        initial={props.page}
         query={props.query}
         serverNow={props.now}
         eventsUrl={`${props.basePath}/events`}
