@@ -119,28 +119,37 @@ export class KeyAdmin {
     };
   }
 
-  /** Keys filtered, sorted and paged. */
+  /**
+   * Keys filtered, sorted and paged. Only the page's keys get a full view (cooldowns, usage), so a
+   * page stays cheap with 10,000 keys.
+   */
   list(q: KeyQuery = {}): { total: number; keys: KeyView[]; counts: Record<KeyView["state"], number> } {
     const search = q.search?.toLowerCase();
     const counts: Record<KeyView["state"], number> = { active: 0, cooling: 0, disabled: 0 };
-    let views = this.o.pool.records().map((r) => this.view(r));
-    for (const v of views) counts[v.state]++;
-    if (q.state) views = views.filter((v) => v.state === q.state);
+    type Row = { r: KeyRecord; state: KeyView["state"]; masked: string };
+    let rows: Row[] = this.o.pool.records().map((r) => {
+      const state = !r.enabled ? "disabled" : this.o.pool.cooldownsOf(r.id).length ? "cooling" : "active";
+      counts[state]++;
+      return { r, state, masked: maskKey(r.key) };
+    });
+    if (q.state) rows = rows.filter((x) => x.state === q.state);
     if (search) {
-      views = views.filter((v) =>
-        [v.id, v.masked, v.label, v.project, v.disabledReason].some((s) => s?.toLowerCase().includes(search))
+      rows = rows.filter(({ r, masked }) =>
+        [r.id, masked, r.label, r.project, r.disabledReason].some((s) => s?.toLowerCase().includes(search))
       );
     }
     const order = { disabled: 0, cooling: 1, active: 2 };
-    const sorters: Record<string, (a: KeyView, b: KeyView) => number> = {
-      added: (a, b) => a.addedAt - b.addedAt,
+    const requests = (x: Row) => this.#usage.get(x.r.id)?.requests ?? 0;
+    const sorters: Record<string, (a: Row, b: Row) => number> = {
+      added: (a, b) => a.r.addedAt - b.r.addedAt,
       state: (a, b) => order[a.state] - order[b.state],
-      label: (a, b) => (a.label ?? "").localeCompare(b.label ?? ""),
-      requests: (a, b) => b.usageToday.requests - a.usageToday.requests,
+      label: (a, b) => (a.r.label ?? "").localeCompare(b.r.label ?? ""),
+      requests: (a, b) => requests(b) - requests(a),
     };
-    if (q.sort && sorters[q.sort]) views.sort(sorters[q.sort]);
+    if (q.sort && sorters[q.sort]) rows.sort(sorters[q.sort]);
     const offset = q.offset ?? 0;
-    return { total: views.length, keys: views.slice(offset, offset + (q.limit ?? 50)), counts };
+    const page = rows.slice(offset, offset + (q.limit ?? 50));
+    return { total: rows.length, keys: page.map((x) => this.view(x.r)), counts };
   }
 
   /** Adds keys found in pasted text; reports what was added and what was rejected and why. */
