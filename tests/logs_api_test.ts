@@ -142,7 +142,11 @@ Deno.test("log store: the sweeper deletes entries past the retention; logsEnable
     await logs.flush();
     assert.equal(await logs.sweep(), 0, "nothing is old yet");
     now += 31 * 60_000; // the first two are now 61 minutes old
-    assert.equal(await logs.sweep(), 3, "two request entries and one error entry deleted");
+    assert.equal(
+      await logs.sweep(),
+      2,
+      "the page holding the two old requests and the page of their error entry",
+    );
     const left = await Array.fromAsync(kv.list({ prefix: ["logs"] }));
     assert.equal(left.length, 1);
     assert.equal((await logs.query()).entries.length, 1);
@@ -151,6 +155,42 @@ Deno.test("log store: the sweeper deletes entries past the retention; logsEnable
     logs.record(rec(now));
     await logs.flush();
     assert.equal((await Array.fromAsync(kv.list({ prefix: ["logs"] }))).length, 1);
+  } finally {
+    await logs.close();
+    kv.close();
+  }
+});
+
+Deno.test("log store: cursor paging walks every entry once, newest first, across stored pages", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const now = 1_700_000_000_000;
+  const logs = new LogStore({
+    kv,
+    settings: () => ({ logsEnabled: true, logRetentionHours: 1 }),
+    now: () => now,
+  });
+  try {
+    for (let i = 0; i < 450; i++) logs.record(rec(now - 100_000 + i * 10, i % 7 === 0 ? 503 : 200));
+    await logs.flush();
+    assert.ok(
+      (await Array.fromAsync(kv.list({ prefix: ["logs", "req"] }))).length >= 3,
+      "several pages stored",
+    );
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await logs.query({ limit: 70, cursor });
+      seen.push(...page.entries.map((e) => e.time));
+      cursor = page.next;
+    } while (cursor);
+    assert.equal(seen.length, 450);
+    assert.equal(new Set(seen).size, 450);
+    assert.deepEqual(seen, [...seen].sort((a, b) => b - a));
+    const errors = await logs.query({ kind: "error", limit: 500 });
+    assert.equal(errors.entries.length, Math.ceil(450 / 7));
+    const one = seen[123];
+    const id = (await logs.query({ from: one, to: one })).entries[0].id;
+    assert.equal((await logs.get(id))?.time, one);
   } finally {
     await logs.close();
     kv.close();

@@ -1,9 +1,10 @@
 /**
  * The request log and the error log. Writing never slows a request: {@link LogStore.record} pushes to
- * an in-memory buffer that is flushed to KV in atomic batches (every ~500 ms). Entries live under a
- * time-ordered key (`["logs", "req"|"err", time, id]`) with `expireIn` = the retention and an
- * `expiresAt` in the value; a sweeper range-deletes expired entries every minute. Queries walk the
- * time index newest first with filters and a cursor.
+ * an in-memory buffer that is flushed to KV every ~500 ms as a few large pages rather than one KV
+ * entry per request (at thousands of requests per second, one write per entry would cost more than
+ * the requests themselves). A page lives under a time-ordered key (`["logs", "req"|"err", firstTime,
+ * pageId]`) with `expireIn` = the retention, and each entry keeps its own `expiresAt`; a sweeper
+ * range-deletes expired pages every minute. Queries walk the pages newest first with filters and a cursor.
  *
  * @module
  */
@@ -47,12 +48,25 @@ export interface LogStoreOptions {
 }
 
 const KIND_KEY: Record<LogKind, string> = { request: "req", error: "err" };
-/** Entries and bytes per atomic batch (KV limits an atomic write's size). */
-const BATCH = 100;
-const BATCH_BYTES = 300_000;
+/** A page holds at most this many entries and about this many bytes (a KV value holds 64 KiB). */
+const PAGE_ENTRIES = 200;
+const PAGE_BYTES = 48_000;
 const MAX_ERROR_CHARS = 8_000;
 const MAX_SCAN = 5_000;
 const RING = 200;
+/** How far back a query looks for pages that started before `from` but reach into it. */
+const PAGE_SPAN_MS = 15 * 60_000;
+
+/** One stored page of entries, oldest first. */
+interface LogPage {
+  entries: LogEntry[];
+  lastTime: number;
+  expiresAt: number;
+}
+
+function entryBytes(e: LogEntry): number {
+  return 300 + (e.error?.length ?? 0) + e.path.length;
+}
 
 function matches(e: LogEntry, q: LogQuery, now: number): boolean {
   if (e.expiresAt <= now) return false;
@@ -134,21 +148,28 @@ export class LogStore {
   }
 
   async #write(): Promise<void> {
-    while (this.#buffer.length) {
-      let n = 0;
+    if (!this.#buffer.length) return;
+    const batch = this.#buffer.splice(0, this.#buffer.length).sort((a, b) => a.time - b.time);
+    const pages: Array<{ kind: string; entries: LogEntry[] }> = [];
+    for (const [kind, entries] of [["req", batch], ["err", batch.filter((e) => e.status >= 400)]] as const) {
+      let page: LogEntry[] = [];
       let bytes = 0;
-      while (n < this.#buffer.length && n < BATCH && bytes < BATCH_BYTES) {
-        const e = this.#buffer[n++];
-        bytes += (e.status >= 400 ? 2 : 1) * (300 + (e.error?.length ?? 0) + e.path.length);
+      for (const e of entries) {
+        if (page.length && (page.length >= PAGE_ENTRIES || bytes + entryBytes(e) > PAGE_BYTES)) {
+          pages.push({ kind, entries: page });
+          [page, bytes] = [[], 0];
+        }
+        page.push(e);
+        bytes += entryBytes(e);
       }
-      const batch = this.#buffer.splice(0, n);
-      const op = this.o.kv.atomic();
-      for (const e of batch) {
-        const expireIn = Math.max(1, e.expiresAt - this.#now());
-        op.set(["logs", "req", e.time, e.id], e, { expireIn });
-        if (e.status >= 400) op.set(["logs", "err", e.time, e.id], e, { expireIn });
-      }
-      await op.commit().catch((err) => console.error("logs: flush failed:", err));
+      if (page.length) pages.push({ kind, entries: page });
+    }
+    for (const { kind, entries } of pages) {
+      const expiresAt = Math.max(...entries.map((e) => e.expiresAt));
+      const value: LogPage = { entries, lastTime: entries[entries.length - 1].time, expiresAt };
+      const key = ["logs", kind, entries[0].time, crypto.randomUUID().slice(0, 8)];
+      await this.o.kv.set(key, value, { expireIn: Math.max(1, expiresAt - this.#now()) })
+        .catch((err) => console.error("logs: flush failed:", err));
     }
   }
 
@@ -158,21 +179,15 @@ export class LogStore {
    * Returns how many keys were deleted.
    */
   async sweep(): Promise<number> {
-    const cutoff = this.#now() - this.o.settings().logRetentionHours * 3_600_000;
+    const now = this.#now();
     let n = 0;
     try {
       for (const kind of Object.values(KIND_KEY)) {
-        let op = this.o.kv.atomic();
-        let count = 0;
-        for await (const e of this.o.kv.list({ start: ["logs", kind], end: ["logs", kind, cutoff] })) {
-          op.delete(e.key);
+        for await (const e of this.o.kv.list<LogPage>({ start: ["logs", kind], end: ["logs", kind, now] })) {
+          if (e.value.expiresAt > now) continue;
+          await this.o.kv.delete(e.key);
           n++;
-          if (++count >= 500) {
-            await op.commit();
-            [op, count] = [this.o.kv.atomic(), 0];
-          }
         }
-        if (count) await op.commit();
       }
     } catch {
       // the database is closing
@@ -180,27 +195,43 @@ export class LogStore {
     return n;
   }
 
-  /** Entries matching `q`, newest first, with a cursor for the next page. */
+  /**
+   * Entries matching `q`, newest first, with a cursor for the next page. The cursor names the KV
+   * position before the page being read and how many of its entries were already returned.
+   */
   async query(q: LogQuery = {}): Promise<{ entries: LogEntry[]; next?: string }> {
     await this.flush();
     const kind = KIND_KEY[q.kind ?? "request"];
     const limit = Math.min(500, Math.max(1, q.limit ?? 50));
     const now = this.#now();
-    const iter = this.o.kv.list<LogEntry>({
-      start: ["logs", kind, q.from ?? 0],
-      end: ["logs", kind, (q.to ?? now) + 1],
-    }, { reverse: true, cursor: q.cursor || undefined });
+    const from = q.from ?? 0;
+    const to = q.to ?? now;
+    const [kvCursor, skipText] = (q.cursor ?? "").split("~");
+    let skip = Number(skipText) || 0;
+    const iter = this.o.kv.list<LogPage>({
+      start: ["logs", kind, Math.max(0, from - PAGE_SPAN_MS)],
+      end: ["logs", kind, to + 1],
+    }, { reverse: true, cursor: kvCursor || undefined });
     const entries: LogEntry[] = [];
+    let before = kvCursor ?? "";
     let scanned = 0;
-    let exhausted = true;
-    for await (const e of iter) {
-      if (matches(e.value, q, now)) entries.push(e.value);
-      if (entries.length >= limit || ++scanned >= MAX_SCAN) {
-        exhausted = false;
-        break;
+    for await (const page of iter) {
+      const list = page.value.entries;
+      for (let i = list.length - 1 - skip; i >= 0; i--) {
+        const e = list[i];
+        if (e.time >= from && e.time <= to && matches(e, q, now)) entries.push(e);
+        scanned++;
+        if (entries.length >= limit || scanned >= MAX_SCAN) {
+          const used = list.length - i;
+          return used >= list.length
+            ? { entries, next: `${iter.cursor}~0` }
+            : { entries, next: `${before}~${used}` };
+        }
       }
+      skip = 0;
+      before = iter.cursor;
     }
-    return exhausted ? { entries } : { entries, next: iter.cursor };
+    return { entries };
   }
 
   /** One entry by id, or undefined. */
@@ -208,8 +239,16 @@ export class LogStore {
     const m = /^([0-9a-z]{9})-[0-9a-f]{8}$/.exec(id);
     if (!m) return undefined;
     await this.flush();
-    const e = await this.o.kv.get<LogEntry>(["logs", "req", parseInt(m[1], 36), id]);
-    return e.value && e.value.expiresAt > this.#now() ? e.value : undefined;
+    const time = parseInt(m[1], 36);
+    const iter = this.o.kv.list<LogPage>(
+      { start: ["logs", "req", Math.max(0, time - PAGE_SPAN_MS)], end: ["logs", "req", time + 1] },
+      { reverse: true },
+    );
+    for await (const page of iter) {
+      const e = page.value.entries.find((x) => x.id === id);
+      if (e) return e.expiresAt > this.#now() ? e : undefined;
+    }
+    return undefined;
   }
 
   /** Flushes and stops the timers. */
