@@ -7,8 +7,12 @@ import { GatewayError } from "./errors.ts";
 
 /** Reads a request body as bytes; over `limit` bytes gets a 413 with an actionable message. */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
-  if (!req.body) return null;
+  // Decide from the headers, without touching `req.body`: reading that getter turns the body into a
+  // JavaScript stream, and `arrayBuffer()` then pumps it chunk by chunk instead of in one native read.
   const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared === 0 || (Number.isNaN(declared) && !req.headers.has("transfer-encoding") && !req.body)) {
+    return null;
+  }
   const tooLarge = () =>
     new GatewayError(
       413,
@@ -22,7 +26,7 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array<
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req.body) {
+  for await (const chunk of req.body ?? []) {
     size += chunk.length;
     if (size > limit) throw tooLarge();
     chunks.push(chunk);
