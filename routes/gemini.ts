@@ -29,8 +29,6 @@ export interface GeminiRouteDeps {
 
 const FORWARD_REQUEST_HEADERS =
   /^(content-type|accept|x-goog-upload-.*|x-goog-api-client|x-server-timeout|user-agent)$/i;
-const PASS_RESPONSE_HEADERS =
-  /^(content-type|content-disposition|x-goog-upload-.*|server-timing|retry-after|x-goog-.*|location)$/i;
 const MODEL_PATH = /^\/(?:upload\/)?v1(?:beta|alpha)?\/(?:models|tunedModels)\/([^/:]+)(?::([A-Za-z]+))?/;
 
 function pickHeaders(from: Headers, allow: RegExp): Headers {
@@ -116,10 +114,9 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
       tokenName: c.get("tokenName"),
       origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
     });
-    // The pipeline hands over a Response it built (mutable headers): trim its headers in place and
-    // return it as is, so a unary body stays plain bytes (Deno's fast path) instead of a re-wrapped stream.
+    // The pipeline hands over a Response it built with the headers a client should see: return it as
+    // is, so a unary body stays plain bytes (Deno's fast path) instead of a re-wrapped stream.
     const headers = response.headers;
-    for (const name of [...headers.keys()]) if (!PASS_RESPONSE_HEADERS.test(name)) headers.delete(name);
     if (method !== "streamGenerateContent" || !response.body) return response;
     headers.set("cache-control", "no-cache");
     headers.set("x-accel-buffering", "no");

@@ -122,13 +122,17 @@ export class Metrics {
     let m = this.#minutes.get(t);
     if (!m) this.#minutes.set(t, m = emptyMinute(t));
     const ok = rec.status > 0 && rec.status < 400;
-    const add = { requests: 1, ok: ok ? 1 : 0, errors: ok ? 0 : 1 };
-    const tokens = { inputTokens: rec.inputTokens ?? 0, outputTokens: rec.outputTokens ?? 0 };
-    for (const [k, v] of Object.entries({ ...add, ...tokens })) m[k as keyof typeof add] += v;
+    const s = m.models[rec.model ?? "-"] ??= emptyModel();
+    // Plain increments: this runs once per request.
+    for (const c of [m, s]) {
+      c.requests++;
+      if (ok) c.ok++;
+      else c.errors++;
+      c.inputTokens += rec.inputTokens ?? 0;
+      c.outputTokens += rec.outputTokens ?? 0;
+    }
     if (rec.status === 429) m.rateLimited++;
     m.hist[binOf(rec.latencyMs)]++;
-    const s = m.models[rec.model ?? "-"] ??= emptyModel();
-    for (const [k, v] of Object.entries({ ...add, ...tokens })) s[k as keyof ModelStats] += v;
     this.#dirty.add(t);
     this.#timer ??= setTimeout(() => void this.flush(), this.o.flushMs ?? 2_000) as unknown as number;
   }

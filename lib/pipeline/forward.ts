@@ -63,6 +63,17 @@ function tailOf(chunks: Uint8Array[]): string {
   return out.join("");
 }
 
+/** Upstream response headers worth passing on; the rest (length, encoding, hop-by-hop, Google's own) are dropped. */
+const KEEP_RESPONSE_HEADERS =
+  /^(content-type|content-disposition|x-goog-upload-.*|x-goog-.*|server-timing|retry-after|location)$/i;
+
+/** The upstream's response headers that a client should see. */
+export function clientHeaders(from: Headers): Headers {
+  const out = new Headers();
+  from.forEach((v, k) => KEEP_RESPONSE_HEADERS.test(k) && out.set(k, v));
+  return out;
+}
+
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
   const { pool } = deps;
@@ -112,7 +123,7 @@ export function createForwarder(deps: ForwarderDeps): Forward {
         },
       }),
     );
-    return new Response(body, { status: res.status, headers: res.headers });
+    return new Response(body, { status: res.status, headers: clientHeaders(res.headers) });
   }
 
   async function attempt(
@@ -229,11 +240,11 @@ export function createForwarder(deps: ForwarderDeps): Forward {
           const bytes = response.body ? new Uint8Array(await response.arrayBuffer()) : new Uint8Array();
           rec.latencyMs = Math.round(performance.now() - t0);
           finish(rec, usageFromTail(decoder.decode(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))));
-          const headers = new Headers(response.headers);
-          headers.delete("content-length");
-          headers.delete("content-encoding");
           return {
-            response: new Response(bytes, { status: response.status, headers }),
+            response: new Response(bytes, {
+              status: response.status,
+              headers: clientHeaders(response.headers),
+            }),
             keyId: choice.id,
             attempts: rec.attempts,
           };
