@@ -26,6 +26,7 @@ import type { Forward } from "./pipeline/types.ts";
 import { ModelCatalog } from "./openai/models.ts";
 import { listModelVariants } from "./features/model_names.ts";
 import { mountRoutes } from "./compose/mount_routes.ts";
+import { SessionRevocations } from "./admin/session.ts";
 import { UpstreamProxies } from "./compose/upstream_proxies.ts";
 import { TokenStore } from "./tokens/token_store.ts";
 import { TokenLimits } from "./tokens/token_limits.ts";
@@ -151,7 +152,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids({ forward }).then(() => {}, () => {}) : Promise.resolve();
 
+  const revocations = new SessionRevocations({ kv, feed });
+  await revocations.load();
   const app = mountRoutes({
+    revocations,
     forward,
     settings,
     pool,

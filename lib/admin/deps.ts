@@ -7,6 +7,7 @@
 
 import type { KeyCooldown, KeyView as PoolKeyView } from "../pool/key_admin.ts";
 import type { UsageTotals } from "../pool/usage.ts";
+import type { SessionRevocations } from "./session.ts";
 import type { KeyCounts, KeyListQuery } from "./api_types.ts";
 
 export type { KeyCooldown };
@@ -52,4 +53,6 @@ export interface AdminDeps {
   staticBase?: string;
   /** Failed logins allowed per client IP per minute before 429; default 5. */
   maxFailedLoginsPerMinute?: number;
+  /** Logged-out sessions, shared through KV when given; per process otherwise. */
+  revocations?: SessionRevocations;
 }

@@ -1,10 +1,11 @@
 /**
  * Signed admin session cookies. The cookie value is `<sid>.<expiresAtMs>.<hmac>`, where the HMAC
  * (SHA-256, Web Crypto) covers the session id and the expiry, so neither can be changed.
- * Logout revokes the session id in memory until it expires.
+ * Logout revokes the session id until it expires (shared through KV across workers and restarts).
  *
  * @module
  */
+import type { ChangeFeed } from "../kv/change_feed.ts";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { hmacBase64url, randomId, timingSafeEqualStrings } from "./crypto.ts";
@@ -47,15 +48,43 @@ export async function verifySession(
 export class SessionRevocations {
   #revoked = new Map<string, number>();
 
+  /**
+   * With `kv` and `feed`, a logout is stored and reaches every worker and instance (and survives a
+   * restart); without them it applies to this process only.
+   */
+  constructor(private readonly shared?: { kv: Deno.Kv; feed: ChangeFeed }) {
+    shared?.feed.on("revocation", (sid) => sid && void this.#reload(sid));
+  }
+
+  /** Loads stored revocations (call once at start when shared). */
+  async load(): Promise<void> {
+    if (!this.shared) return;
+    for await (const e of this.shared.kv.list<number>({ prefix: ["admin", "revoked"] })) {
+      this.#revoked.set(String(e.key[2]), e.value);
+    }
+  }
+
   /** Revokes a session. */
   revoke(session: AdminSession): void {
     this.#prune();
     this.#revoked.set(session.sid, session.expiresAt);
+    if (!this.shared) return;
+    const ttl = Math.max(1, session.expiresAt - Date.now());
+    const op = this.shared.kv.atomic().set(["admin", "revoked", session.sid], session.expiresAt, {
+      expireIn: ttl,
+    });
+    this.shared.feed.record(op, { topic: "revocation", id: session.sid });
+    op.commit().catch(() => {});
   }
 
   /** True when the session was revoked. */
   isRevoked(session: AdminSession): boolean {
     return this.#revoked.has(session.sid);
+  }
+
+  async #reload(sid: string): Promise<void> {
+    const e = await this.shared!.kv.get<number>(["admin", "revoked", sid]).catch(() => null);
+    if (e?.value) this.#revoked.set(sid, e.value);
   }
 
   #prune(): void {

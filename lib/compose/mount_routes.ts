@@ -31,6 +31,7 @@ import type { TokenLimits } from "../tokens/token_limits.ts";
 import type { LogStore } from "../logs/log_store.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { UpstreamProxies } from "./upstream_proxies.ts";
+import type { SessionRevocations } from "../admin/session.ts";
 import { featureHooks } from "./feature_hooks.ts";
 
 /** What the routes need. */
@@ -46,6 +47,8 @@ export interface MountDeps {
   logs: LogStore;
   metrics: Metrics;
   proxies: UpstreamProxies;
+  /** Logged-out admin sessions, shared through KV. */
+  revocations: SessionRevocations;
 }
 
 /** Builds the app with every route group. */
@@ -104,6 +107,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       subscribe: (fn) => pool.onDirty(() => fn()),
       verifyAdminToken: (t) => Promise.resolve(admin.verify(t)),
       sessionSecret: admin.sessionSecret,
+      revocations: deps.revocations,
     }, { api }),
   );
 
