@@ -88,6 +88,8 @@ export interface OpenAIRouteDeps {
    * it only picks the model family for thinking rules (the chat model itself is resolved in `transformChat`).
    */
   resolveModel?: (model: string, kind: "chat" | "embeddings" | "images") => string;
+  /** Whether the calling client token may use a model; the model list shows only those. */
+  modelAllowed?: (tokenName: string, model: string) => boolean;
   /** Wraps the upstream Gemini SSE body before translation (e.g. the smoother). */
   beforeTranslate?: (
     body: ReadableStream<Uint8Array>,
@@ -206,7 +208,12 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: Ope
     return c.json(mapChatResponse(await readJson<GeminiGenerateContentResponse>(res), common));
   });
 
-  app.get("/models", async (c) => c.json(await catalog.list(callContext(c, deps.forward))));
+  app.get("/models", async (c) => {
+    const list = await catalog.list(callContext(c, deps.forward));
+    const name = c.get("tokenName");
+    if (!deps.modelAllowed || !name) return c.json(list);
+    return c.json({ ...list, data: list.data.filter((m) => deps.modelAllowed!(name, m.id)) });
+  });
   app.get(
     "/models/:id{.+}",
     async (c) => c.json(await catalog.get(c.req.param("id"), callContext(c, deps.forward))),

@@ -80,6 +80,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       maxBodyBytes: () => s().maxBodyBytes,
       options: () => ({ searchLinks: s().searchLinks, allowPrivateImageHosts: s().allowPrivateImageHosts }),
       featureSettings: s,
+      modelAllowed: (name, model) => limits.allowsModel(name, model),
       ...hooks.openai,
     }),
   );

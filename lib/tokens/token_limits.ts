@@ -110,11 +110,16 @@ export class TokenLimits {
     }
   }
 
+  /** True when the token may use `model` (no allow-list means every model). */
+  allowsModel(tokenName: string, model: string): boolean {
+    const allowed = this.o.byName(tokenName)?.models;
+    return !allowed?.length || modelAllowed(allowed, model);
+  }
+
   /** The pipeline's model check: refuses (403) a model outside the token's allow-list. */
   admitModel(tokenName: string | undefined, model: string | undefined): void {
-    if (!tokenName || !model) return;
-    const allowed = this.o.byName(tokenName)?.models;
-    if (!allowed?.length || modelAllowed(allowed, model)) return;
+    if (!tokenName || !model || this.allowsModel(tokenName, model)) return;
+    const allowed = this.o.byName(tokenName)?.models ?? [];
     throw new GatewayError(
       403,
       `The client token '${tokenName}' may not use model '${model}'; allowed models: ${allowed.join(", ")}.`,
