@@ -139,3 +139,34 @@ Deno.test("when every key is cooling, a request waits for one that frees up with
     await h.close();
   }
 });
+
+Deno.test("usage per key, model and Pacific day counts requests, successes, 429s and tokens", async () => {
+  const { pacificDay } = await import("../lib/pool/quota_clock.ts");
+  const h = await startHarness({ keys: [fakeKey(1), fakeKey(2)] });
+  try {
+    h.mock.setKey(fakeKey(1), { rpm: 1 });
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${h.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+        method: "POST",
+        headers: json(h.token),
+        body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "count these words" }] }] }),
+      });
+      assert.equal(r.status, 200);
+      await r.body?.cancel();
+    }
+    await h.gw.usage.flush();
+    const byGroup = await h.gw.usage.read(["usage", pacificDay(Date.now())]);
+    const total = { requests: 0, ok: 0, rateLimited: 0, inputTokens: 0, outputTokens: 0 };
+    for (const [group, t] of byGroup) {
+      if (!group.endsWith("|gemini-2.5-flash")) continue; // the model listing at start counts under "-"
+      assert.match(group, /^[0-9a-f]{16}\|gemini-2\.5-flash$/);
+      for (const k of Object.keys(total) as Array<keyof typeof total>) total[k] += t[k];
+    }
+    assert.equal(total.ok, 3);
+    assert.equal(total.rateLimited, 1, "key 1's second call was refused once, then it was paced");
+    assert.equal(total.requests, 4);
+    assert.ok(total.inputTokens > 0 && total.outputTokens > 0);
+  } finally {
+    await h.close();
+  }
+});

@@ -128,6 +128,7 @@ export class ProxyPool {
 
   /** An HTTP client through the key's proxy, or `undefined` when no proxies are configured (go direct). */
   clientFor(keyId: string): Deno.HttpClient | undefined {
+    if (this.#entries.length === 0) return undefined; // the common case: no proxies, go direct
     const url = this.proxyFor(keyId);
     const entry = this.#entries.find((e) => e.url === url);
     if (!entry) return undefined;

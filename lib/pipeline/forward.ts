@@ -85,13 +85,18 @@ export function createForwarder(deps: ForwarderDeps): Forward {
     if (tokenName) deps.usage.add(["tokusage", day, tokenName], delta);
   }
 
-  function finish(rec: RequestRecord, tokens: { inputTokens?: number; outputTokens?: number }) {
+  /** Reports a finished request; a success is counted here together with its tokens (one usage update). */
+  function finish(
+    rec: RequestRecord,
+    tokens: { inputTokens?: number; outputTokens?: number },
+    served = false,
+  ) {
     Object.assign(rec, tokens);
-    if (rec.keyId && (tokens.inputTokens || tokens.outputTokens)) {
+    if (served && rec.keyId) {
       count(
         rec.keyId,
         rec.model,
-        { inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens },
+        { requests: 1, ok: 1, inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens },
         rec.tokenName,
       );
     }
@@ -114,12 +119,12 @@ export function createForwarder(deps: ForwarderDeps): Forward {
         },
         flush() {
           rec.latencyMs = Math.round(performance.now() - (rec as { t0?: number }).t0!);
-          finish(rec, usageFromTail(tailOf(kept)));
+          finish(rec, usageFromTail(tailOf(kept)), true);
         },
         cancel() {
           rec.status = 499;
           rec.error = "client closed the stream";
-          finish(rec, usageFromTail(tailOf(kept)));
+          finish(rec, usageFromTail(tailOf(kept)), true);
         },
       }),
     );
@@ -229,7 +234,6 @@ export function createForwarder(deps: ForwarderDeps): Forward {
         }
         if (res.ok) {
           pool.report(choice.id, model, { kind: "ok" });
-          count(choice.id, req.model, { requests: 1, ok: 1 }, req.tokenName);
           rec.status = res.status;
           const response = await learnAndRewrite(req, res, choice.id);
           if (req.stream && response.body) {
@@ -239,7 +243,11 @@ export function createForwarder(deps: ForwarderDeps): Forward {
           // take the usage from its tail.
           const bytes = response.body ? new Uint8Array(await response.arrayBuffer()) : new Uint8Array();
           rec.latencyMs = Math.round(performance.now() - t0);
-          finish(rec, usageFromTail(decoder.decode(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))));
+          finish(
+            rec,
+            usageFromTail(decoder.decode(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))),
+            true,
+          );
           return {
             response: new Response(bytes, {
               status: response.status,
