@@ -14,9 +14,7 @@ export function keyCounts(
   const out = { total: 0, active: 0, cooling: 0, disabled: 0 };
   for (const r of pool.records()) {
     out.total++;
-    if (!r.enabled) out.disabled++;
-    else if (pool.cooldownsOf(r.id).length) out.cooling++;
-    else out.active++;
+    out[pool.stateOf(r.id)]++;
   }
   return out;
 }

@@ -170,3 +170,25 @@ Deno.test("usage per key, model and Pacific day counts requests, successes, 429s
     await h.close();
   }
 });
+
+Deno.test("GET /health needs no token and counts keys by state", async () => {
+  const h = await startHarness();
+  try {
+    const [k1, k2] = h.gw.pool.records();
+    h.gw.pool.setEnabled(k1.id, false, "test");
+    h.gw.pool.report(k2.id, "gemini-2.5-pro", {
+      kind: "cooldown",
+      window: "minute",
+      until: Date.now() + 60_000,
+      reason: "rpm",
+    });
+    const r = await fetch(`${h.url}/health`);
+    assert.equal(r.status, 200);
+    const body = await r.json();
+    assert.equal(body.status, "ok");
+    assert.match(body.version, /^\d+\.\d+\.\d+$/);
+    assert.deepEqual(body.keys, { total: 3, active: 1, cooling: 1, disabled: 1 });
+  } finally {
+    await h.close();
+  }
+});

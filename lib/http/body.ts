@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { z } from "zod";
 import { GatewayError } from "./errors.ts";
 
 /** Reads a request body as bytes; over `limit` bytes gets a 413 with an actionable message. */
@@ -54,4 +55,35 @@ export function parseJson(bytes: Uint8Array | null): unknown {
       }. Send a JSON object body with Content-Type: application/json.`,
     );
   }
+}
+
+/**
+ * Reads a JSON request body and validates it with `schema`. A body that is not JSON, or a field that
+ * fails, gets a 400 naming the field (in Google's envelope with a BadRequest field violation).
+ * `example` shows a good body in the error message.
+ */
+export async function parseJsonBody<T extends z.ZodType>(
+  req: Request,
+  schema: T,
+  example: string,
+): Promise<z.infer<T>> {
+  let body: unknown;
+  try {
+    body = await req.json();
+  } catch {
+    throw new GatewayError(400, `The body must be a JSON object, e.g. ${example}.`, { param: "(body)" });
+  }
+  const r = schema.safeParse(body);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const field = i.path.join(".") || "(body)";
+    throw new GatewayError(400, `${field}: ${i.message}`, {
+      param: field,
+      details: [{
+        "@type": "type.googleapis.com/google.rpc.BadRequest",
+        fieldViolations: [{ field, description: i.message }],
+      }],
+    });
+  }
+  return r.data;
 }

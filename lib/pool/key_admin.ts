@@ -109,7 +109,7 @@ export class KeyAdmin {
       masked: maskKey(r.key),
       label: r.label,
       project: r.project,
-      state: !r.enabled ? "disabled" : cooldowns.length ? "cooling" : "active",
+      state: this.o.pool.stateOf(r.id),
       disabledReason: r.disabledReason,
       cooldowns,
       lastError: r.lastError,
@@ -128,7 +128,7 @@ export class KeyAdmin {
     const counts: Record<KeyView["state"], number> = { active: 0, cooling: 0, disabled: 0 };
     type Row = { r: KeyRecord; state: KeyView["state"]; masked: string };
     let rows: Row[] = this.o.pool.records().map((r) => {
-      const state = !r.enabled ? "disabled" : this.o.pool.cooldownsOf(r.id).length ? "cooling" : "active";
+      const state = this.o.pool.stateOf(r.id);
       counts[state]++;
       return { r, state, masked: maskKey(r.key) };
     });

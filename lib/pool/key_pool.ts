@@ -347,6 +347,13 @@ export class KeyPool {
     }
   }
 
+  /** A key's state for views: disabled, cooling (some model cooling down) or active. */
+  stateOf(id: string): "active" | "cooling" | "disabled" {
+    const r = this.#byId.get(id)?.record;
+    if (!r?.enabled) return "disabled";
+    return this.cooldownsOf(id).length ? "cooling" : "active";
+  }
+
   /** Cooldowns that currently apply to a key, for views. */
   cooldownsOf(id: string): Array<{ model: string; until: number; kind: CoolKind; reason: string }> {
     const e = this.#byId.get(id);

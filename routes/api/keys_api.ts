@@ -6,6 +6,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { parseJsonBody } from "../../lib/http/body.ts";
 import { z } from "zod";
 import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import type { KeyAdmin } from "../../lib/pool/key_admin.ts";
@@ -37,21 +38,8 @@ const schemas = {
   }),
 };
 
-async function parse<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
-  let body: unknown;
-  try {
-    body = await req.json();
-  } catch {
-    throw new GatewayError(400, 'The body must be a JSON object, e.g. {"ids": ["<key id>"]}.');
-  }
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    const field = i.path.join(".") || "(body)";
-    throw new GatewayError(400, `${field}: ${i.message}`, { param: field });
-  }
-  return r.data;
-}
+const parse = <T extends z.ZodType>(req: Request, schema: T) =>
+  parseJsonBody(req, schema, '{"ids": ["<key id>"]}');
 
 /** Builds the keys API (mount under the admin API prefix). */
 export function createKeysApi(deps: { admin: KeyAdmin }): Hono {

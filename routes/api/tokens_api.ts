@@ -5,6 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { parseJsonBody } from "../../lib/http/body.ts";
 import { z } from "zod";
 import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import type { TokenRecord, TokenStore } from "../../lib/tokens/token_store.ts";
@@ -26,29 +27,8 @@ const schemas = {
   revoke: z.object({ id: z.string().min(1, "name the token id to revoke") }),
 };
 
-async function parse<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
-  let body: unknown;
-  try {
-    body = await req.json();
-  } catch {
-    throw new GatewayError(400, 'The body must be a JSON object, e.g. {"name": "my-app"}.', {
-      param: "(body)",
-    });
-  }
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    const field = i.path.join(".") || "(body)";
-    throw new GatewayError(400, `${field}: ${i.message}`, {
-      param: field,
-      details: [{
-        "@type": "type.googleapis.com/google.rpc.BadRequest",
-        fieldViolations: [{ field, description: i.message }],
-      }],
-    });
-  }
-  return r.data;
-}
+const parse = <T extends z.ZodType>(req: Request, schema: T) =>
+  parseJsonBody(req, schema, '{"name": "my-app"}');
 
 /** Builds the tokens API (mount under the admin API prefix). */
 export function createTokensApi(deps: { tokens: TokenStore; limits: TokenLimits }): Hono {
