@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { parseJsonBody } from "../../lib/http/body.ts";
 import { z } from "zod";
-import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
+import { googleErrorResponse } from "../../lib/http/errors.ts";
 import type { KeyAdmin } from "../../lib/pool/key_admin.ts";
 
 const ids = z.array(z.string().min(1)).min(1, "name at least one key id");

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { parseJsonBody } from "../../lib/http/body.ts";
 import { z } from "zod";
-import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
+import { googleErrorResponse } from "../../lib/http/errors.ts";
 import type { TokenRecord, TokenStore } from "../../lib/tokens/token_store.ts";
 import type { TokenLimits, TokenUsage } from "../../lib/tokens/token_limits.ts";
 
