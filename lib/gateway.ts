@@ -193,7 +193,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       clearInterval(reseed);
       rechecker.stop();
       proxies.close();
-      feed.stop();
+      await feed.stop();
       await store.close();
       await usage.flush();
       await logs.close();

@@ -53,7 +53,7 @@ export class SessionRevocations {
    * restart); without them it applies to this process only.
    */
   constructor(private readonly shared?: { kv: Deno.Kv; feed: ChangeFeed }) {
-    shared?.feed.on("revocation", (sid) => sid && void this.#reload(sid));
+    shared?.feed.on("revocation", (sid) => sid ? this.#reload(sid) : undefined);
   }
 
   /** Loads stored revocations (call once at start when shared). */

@@ -42,7 +42,7 @@ export class SettingsStore<S extends z.ZodObject> {
 
   constructor(private readonly opts: SettingsStoreOptions<S>) {
     this.#current = this.#merge({});
-    opts.feed.on("settings", () => void this.reload());
+    opts.feed.on("settings", () => this.reload());
   }
 
   /** The settings in force (synchronous; safe on the request path). */

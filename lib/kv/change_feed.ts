@@ -26,9 +26,14 @@ export interface ChangeFeedOptions {
   pollMs: number;
 }
 
+/** Reacts to a change; a returned promise is awaited by {@link ChangeFeed.stop}. */
+export type ChangeListener = (id?: string) => void | Promise<void>;
+
 /** Publishes and delivers change notices through KV. */
 export class ChangeFeed {
-  #listeners = new Map<string, Set<(id?: string) => void>>();
+  #listeners = new Map<string, Set<ChangeListener>>();
+  #pending = new Set<Promise<void>>();
+  #stopped = false;
   #seen = new Map<string, number>();
   #cursor = Date.now();
   #timer?: number;
@@ -47,7 +52,7 @@ export class ChangeFeed {
   }
 
   /** Calls `listener` with the record id whenever a change on `topic` arrives from elsewhere. */
-  on(topic: string, listener: (id?: string) => void): () => void {
+  on(topic: string, listener: ChangeListener): () => void {
     let set = this.#listeners.get(topic);
     if (!set) this.#listeners.set(topic, set = new Set());
     set.add(listener);
@@ -78,6 +83,7 @@ export class ChangeFeed {
 
   /** Reads change notices written since the last sync and delivers the new ones. */
   sync(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     this.#syncing ??= this.#doSync().finally(() => this.#syncing = undefined);
     return this.#syncing;
   }
@@ -93,7 +99,7 @@ export class ChangeFeed {
         newest = Math.max(newest, ts);
         if (this.#seen.has(id)) continue;
         this.#seen.set(id, ts);
-        for (const l of this.#listeners.get(entry.value.topic) ?? []) l(entry.value.id);
+        for (const l of this.#listeners.get(entry.value.topic) ?? []) this.#deliver(l, entry.value.id);
       }
     } catch {
       return; // the database is closing
@@ -102,9 +108,22 @@ export class ChangeFeed {
     for (const [id, ts] of this.#seen) if (ts < from - CHANGE_TTL_MS) this.#seen.delete(id);
   }
 
-  /** Stops watching and polling. */
-  stop(): void {
+  #deliver(listener: ChangeListener, id?: string): void {
+    if (this.#stopped) return;
+    const result = listener(id);
+    if (!(result instanceof Promise)) return;
+    const tracked = result.catch((err) => {
+      if (!this.#stopped) console.error("change feed: a listener failed:", err);
+    }).finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+  }
+
+  /** Stops watching and polling, and waits for reloads already running so KV can close safely. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
-    this.#watch?.cancel().catch(() => {});
+    await this.#watch?.cancel().catch(() => {});
+    await this.#syncing;
+    await Promise.all(this.#pending);
   }
 }

@@ -17,7 +17,7 @@ export class AffinityMap {
   #map = new Map<string, { keyId: string; expiresAt: number }>();
 
   constructor(private readonly kv: Deno.Kv, private readonly feed: ChangeFeed) {
-    feed.on("affinity", (name) => name && void this.#reload(name));
+    feed.on("affinity", (name) => name ? this.#reload(name) : undefined);
   }
 
   /** Number of remembered resources. */

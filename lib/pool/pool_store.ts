@@ -38,8 +38,8 @@ export class PoolStore {
 
   constructor(private readonly opts: PoolStoreOptions) {
     opts.pool.onDirty((d) => this.#queue(d));
-    opts.feed.on("key", (id) => id && void this.#reloadKey(id));
-    opts.feed.on("pair", (id) => id && void this.#reloadPair(id));
+    opts.feed.on("key", (id) => id ? this.#reloadKey(id) : undefined);
+    opts.feed.on("pair", (id) => id ? this.#reloadPair(id) : undefined);
   }
 
   /** Loads every key and pair state from KV into the pool. */

@@ -74,7 +74,7 @@ export class TokenStore {
 
   constructor(private readonly o: TokenStoreOptions) {
     this.#now = o.now ?? Date.now;
-    o.feed.on(TOPIC, (id) => void (id ? this.#reload(id) : this.load()));
+    o.feed.on(TOPIC, (id) => id ? this.#reload(id) : this.load());
     this.refreshEnv();
   }
 
