@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { googleErrorResponse } from "../lib/http/errors.ts";
 import { parseJson, readBody } from "../lib/http/body.ts";
-import type { Forward } from "../lib/pipeline/types.ts";
+import type { Forward, ForwardRequest } from "../lib/pipeline/types.ts";
 
 /** A hook that may rewrite a generate request (model suffixes, added tools); returns undefined to leave it. */
 export type NativeTransform = (input: { model: string; body: unknown; method: string }) =>
@@ -25,6 +25,8 @@ export interface GeminiRouteDeps {
   transform?: NativeTransform;
   /** Wraps an SSE stream on its way to the client (smoother, keep-alive). */
   wrapStream?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+  /** Whether the client token may use `model`; the model list shows a token only those. */
+  modelAllowed?: (tokenName: string, model: string) => boolean;
 }
 
 const FORWARD_REQUEST_HEADERS =
@@ -57,6 +59,37 @@ export const GEMINI_PREFIXES = [
   "/gemini/upload/v1beta",
   "/gemini/upload/v1",
 ];
+
+const MODEL_LIST_PATH = /^\/v1(?:beta|alpha)?\/models\/?$/;
+
+type ModelListPage = { models?: Array<{ name?: string }>; nextPageToken?: string };
+const MAX_LIST_PAGES = 20;
+
+/**
+ * A Google model list with only the models `allowed` accepts. Its pages are followed and joined into
+ * one, since a filtered page can be empty and SDK pagers stop (or yield nothing) on an empty page.
+ */
+async function filterModelList(
+  first: Response,
+  nextPage: (pageToken: string) => Promise<Response>,
+  allowed: (model: string) => boolean,
+): Promise<Response> {
+  if (!first.ok) return first;
+  const headers = new Headers(first.headers);
+  headers.delete("content-length");
+  const kept: Array<{ name?: string }> = [];
+  let page = await first.json() as ModelListPage;
+  for (let n = 1;; n++) {
+    for (const m of page.models ?? []) {
+      if (allowed(String(m.name ?? "").replace(/^models\//, ""))) kept.push(m);
+    }
+    if (!page.nextPageToken || n >= MAX_LIST_PAGES) break;
+    const res = await nextPage(page.nextPageToken);
+    if (!res.ok) return res;
+    page = await res.json() as ModelListPage;
+  }
+  return Response.json({ models: kept }, { status: first.status, headers });
+}
 
 const NATIVE_V1 = /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b)/;
 
@@ -101,7 +134,7 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
         }
       }
     }
-    const { response } = await deps.forward({
+    const request: ForwardRequest = {
       method: req.method,
       path: upstreamPath,
       query,
@@ -113,9 +146,20 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
       route: "gemini",
       tokenName: c.get("tokenName"),
       origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
-    });
+    };
+    const { response } = await deps.forward(request);
     // The pipeline hands over a Response it built with the headers a client should see: return it as
     // is, so a unary body stays plain bytes (Deno's fast path) instead of a re-wrapped stream.
+    const tokenName = c.get("tokenName");
+    if (req.method === "GET" && MODEL_LIST_PATH.test(path) && tokenName && deps.modelAllowed) {
+      const nextPage = async (pageToken: string) => {
+        const q = new URLSearchParams(query);
+        q.set("pageToken", pageToken);
+        const { response } = await deps.forward({ ...request, query: q });
+        return response;
+      };
+      return filterModelList(response, nextPage, (model) => deps.modelAllowed!(tokenName, model));
+    }
     const headers = response.headers;
     if (method !== "streamGenerateContent" || !response.body) return response;
     headers.set("cache-control", "no-cache");

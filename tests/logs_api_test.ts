@@ -196,3 +196,32 @@ Deno.test("log store: cursor paging walks every entry once, newest first, across
     kv.close();
   }
 });
+
+Deno.test("log store: long non-ASCII errors fit the KV value limit and come back intact", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const now = 1_700_000_000_000;
+  const failures: unknown[] = [];
+  const realError = console.error;
+  console.error = (...args: unknown[]) => failures.push(args);
+  const logs = new LogStore({
+    kv,
+    settings: () => ({ logsEnabled: true, logRetentionHours: 1 }),
+    now: () => now,
+  });
+  try {
+    const message = "配额已用尽 — quota épuisé 🚫 ".repeat(400); // far over 8,000 characters, mostly non-Latin-1
+    for (let i = 0; i < 300; i++) {
+      logs.record(requestRecord(now - 50_000 + i, { status: 429, error: message, path: `/v1beta/ü/${i}` }));
+    }
+    await logs.flush();
+    assert.deepEqual(failures, [], "every page was stored");
+    const back = await logs.query({ kind: "error", limit: 500 });
+    assert.equal(back.entries.length, 300);
+    assert.equal(back.entries[0].error, message.slice(0, 8_000));
+    assert.equal(back.entries[299].path, "/v1beta/ü/0");
+  } finally {
+    console.error = realError;
+    await logs.close();
+    kv.close();
+  }
+});

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { type Harness, startHarness } from "./support/harness.ts";
+import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 
 function sdk(h: Harness): OpenAI {
   return new OpenAI({ apiKey: h.token, baseURL: h.url + "/v1", maxRetries: 0 });
@@ -105,6 +105,23 @@ Deno.test("malformed JSON gives a 400 in OpenAI's error envelope", async () => {
     assert.equal(body.error.code, "invalid_json");
     assert.match(body.error.message, /not valid JSON/);
     assert.equal(h.mock.requests.length, 0, "nothing went upstream");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("chat works before any model listing has succeeded (a gateway started with no keys)", async () => {
+  const h = await startHarness({ keys: [] });
+  try {
+    assert.equal(h.gw.catalog.known().size, 0, "no listing yet");
+    const added = await h.gw.keys.add(fakeKey(7));
+    assert.equal(added.added.length, 1);
+    const r = await sdk(h).chat.completions.create({
+      model: "gemini-2.5-flash",
+      messages: [{ role: "user", content: "Hello" }],
+    });
+    assert.equal(r.choices[0].message.role, "assistant");
+    assert.ok(r.choices[0].message.content);
   } finally {
     await h.close();
   }

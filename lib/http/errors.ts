@@ -7,6 +7,7 @@
  */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { redactKeys } from "../pool/key_record.ts";
 
 /** A `google.rpc.Status` error body as Google sends it. */
 export interface GoogleErrorBody {
@@ -105,11 +106,20 @@ export function parseGoogleError(text: string): GoogleErrorBody | null {
   return null;
 }
 
+/**
+ * The {@link GatewayError} for any thrown value: itself when it is one; otherwise a 500 whose cause is
+ * printed to stderr (with keys redacted) so an operator can see what broke.
+ */
+export function asGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const detail = err instanceof Error ? err.stack ?? err.message : String(err);
+  console.error(`Internal gateway error: ${redactKeys(detail)}`);
+  return new GatewayError(500, "Internal gateway error.", { cause: err });
+}
+
 /** Builds a JSON response with Google's envelope for any error (non-gateway errors become 500). */
 export function googleErrorResponse(err: unknown): Response {
-  const ge = err instanceof GatewayError
-    ? err
-    : new GatewayError(500, "Internal gateway error.", { cause: err });
+  const ge = asGatewayError(err);
   const headers = new Headers({ "content-type": "application/json; charset=UTF-8", ...ge.options.headers });
   return new Response(JSON.stringify(ge.toGoogle()), { status: ge.status, headers });
 }

@@ -48,24 +48,41 @@ export interface LogStoreOptions {
 }
 
 const KIND_KEY: Record<LogKind, string> = { request: "req", error: "err" };
-/** A page holds at most this many entries and about this many bytes (a KV value holds 64 KiB). */
+/** A page holds at most this many entries and bytes of UTF-8 JSON (a KV value holds 64 KiB). */
 const PAGE_ENTRIES = 200;
-const PAGE_BYTES = 48_000;
+const PAGE_BYTES = 60_000;
 const MAX_ERROR_CHARS = 8_000;
 const MAX_SCAN = 5_000;
 const RING = 200;
 /** How far back a query looks for pages that started before `from` but reach into it. */
 const PAGE_SPAN_MS = 15 * 60_000;
 
-/** One stored page of entries, oldest first. */
+/**
+ * One stored page of entries, oldest first. The entries are stored as one UTF-8 JSON array: KV's V8
+ * serializer walks every field of every object, which cost more per request than the request itself.
+ * (Pages written before that hold the array of objects.)
+ */
 interface LogPage {
-  entries: LogEntry[];
+  entries: Uint8Array | LogEntry[];
   lastTime: number;
   expiresAt: number;
 }
 
-function entryBytes(e: LogEntry): number {
-  return 300 + (e.error?.length ?? 0) + e.path.length;
+function entriesOf(page: LogPage): LogEntry[] {
+  return page.entries instanceof Uint8Array ? JSON.parse(decoder.decode(page.entries)) : page.entries;
+}
+
+/** 8 random hex digits (an entry id's suffix; unique enough within one millisecond). */
+function randomHex8(): string {
+  return ((Math.random() * 0x100000000) >>> 0).toString(16).padStart(8, "0");
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The UTF-8 size of a string (its length when it is ASCII, the common case). */
+function utf8Length(text: string): number {
+  return /[\u0080-\uffff]/.test(text) ? encoder.encode(text).length : text.length;
 }
 
 function matches(e: LogEntry, q: LogQuery, now: number): boolean {
@@ -103,9 +120,9 @@ export class LogStore {
   record(rec: RequestRecord): void {
     const s = this.o.settings();
     if (!s.logsEnabled || this.#closed) return;
-    const id = `${rec.time.toString(36).padStart(9, "0")}-${crypto.randomUUID().slice(0, 8)}`;
+    // Undefined fields are left out of the stored JSON, so the entry is built with all of them.
     const entry: LogEntry = {
-      id,
+      id: `${rec.time.toString(36).padStart(9, "0")}-${randomHex8()}`,
       time: rec.time,
       route: rec.route,
       method: rec.method,
@@ -123,7 +140,6 @@ export class LogStore {
       error: rec.error ? redactKeys(rec.error).slice(0, MAX_ERROR_CHARS) : undefined,
       expiresAt: this.#now() + s.logRetentionHours * 3_600_000,
     };
-    for (const k of Object.keys(entry) as Array<keyof LogEntry>) if (entry[k] === undefined) delete entry[k];
     this.#buffer.push(entry);
     this.#ring.push(entry);
     if (this.#ring.length > RING) this.#ring.shift();
@@ -150,24 +166,26 @@ export class LogStore {
   async #write(): Promise<void> {
     if (!this.#buffer.length) return;
     const batch = this.#buffer.splice(0, this.#buffer.length).sort((a, b) => a.time - b.time);
-    const pages: Array<{ kind: string; entries: LogEntry[] }> = [];
+    const pages: Array<{ kind: string; first: number; last: number; expiresAt: number; json: string[] }> = [];
     for (const [kind, entries] of [["req", batch], ["err", batch.filter((e) => e.status >= 400)]] as const) {
-      let page: LogEntry[] = [];
+      let page: (typeof pages)[number] | undefined;
       let bytes = 0;
       for (const e of entries) {
-        if (page.length && (page.length >= PAGE_ENTRIES || bytes + entryBytes(e) > PAGE_BYTES)) {
-          pages.push({ kind, entries: page });
-          [page, bytes] = [[], 0];
+        const json = JSON.stringify(e);
+        const size = utf8Length(json) + 1;
+        if (!page || page.json.length >= PAGE_ENTRIES || bytes + size > PAGE_BYTES) {
+          pages.push(page = { kind, first: e.time, last: e.time, expiresAt: 0, json: [] });
+          bytes = 2;
         }
-        page.push(e);
-        bytes += entryBytes(e);
+        page.json.push(json);
+        page.last = e.time;
+        page.expiresAt = Math.max(page.expiresAt, e.expiresAt);
+        bytes += size;
       }
-      if (page.length) pages.push({ kind, entries: page });
     }
-    for (const { kind, entries } of pages) {
-      const expiresAt = Math.max(...entries.map((e) => e.expiresAt));
-      const value: LogPage = { entries, lastTime: entries[entries.length - 1].time, expiresAt };
-      const key = ["logs", kind, entries[0].time, crypto.randomUUID().slice(0, 8)];
+    for (const { kind, first, last, expiresAt, json } of pages) {
+      const value: LogPage = { entries: encoder.encode(`[${json.join(",")}]`), lastTime: last, expiresAt };
+      const key = ["logs", kind, first, randomHex8()];
       await this.o.kv.set(key, value, { expireIn: Math.max(1, expiresAt - this.#now()) })
         .catch((err) => console.error("logs: flush failed:", err));
     }
@@ -216,7 +234,7 @@ export class LogStore {
     let before = kvCursor ?? "";
     let scanned = 0;
     for await (const page of iter) {
-      const list = page.value.entries;
+      const list = entriesOf(page.value);
       for (let i = list.length - 1 - skip; i >= 0; i--) {
         const e = list[i];
         if (e.time >= from && e.time <= to && matches(e, q, now)) entries.push(e);
@@ -245,7 +263,7 @@ export class LogStore {
       { reverse: true },
     );
     for await (const page of iter) {
-      const e = page.value.entries.find((x) => x.id === id);
+      const e = entriesOf(page.value).find((x) => x.id === id);
       if (e) return e.expiresAt > this.#now() ? e : undefined;
     }
     return undefined;

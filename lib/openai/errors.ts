@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { GatewayError, type GoogleErrorBody } from "../http/errors.ts";
+import { asGatewayError, type GoogleErrorBody } from "../http/errors.ts";
 
 /** OpenAI's error body. */
 export interface OpenAIErrorBody {
@@ -62,9 +62,7 @@ function fieldViolation(upstream: GoogleErrorBody | undefined): string | null {
 
 /** Maps any thrown value to OpenAI's status, envelope and headers. */
 export function toOpenAIError(err: unknown): OpenAIErrorParts {
-  const ge = err instanceof GatewayError
-    ? err
-    : new GatewayError(500, "Internal gateway error.", { cause: err });
+  const ge = asGatewayError(err);
   const upstream = ge.options.upstream;
   let status = ge.status as number;
   if (status === 400 && isInvalidKey(upstream)) status = 401;

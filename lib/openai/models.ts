@@ -96,8 +96,8 @@ export class ModelCatalog {
   /** Google's real model ids from the last successful listing (empty before the first), no upstream call. */
   known(): ReadonlySet<string> {
     const ids = this.#cache?.ids;
-    if (this.#known?.ids !== ids) this.#known = { ids, set: new Set(ids ?? []) };
-    return this.#known!.set;
+    if (!this.#known || this.#known.ids !== ids) this.#known = { ids, set: new Set(ids ?? []) };
+    return this.#known.set;
   }
 
   /** Drops the cache (e.g. after keys change). */

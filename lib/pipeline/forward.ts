@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { GatewayError, type GoogleErrorBody, parseGoogleError } from "../http/errors.ts";
+import { asGatewayError, GatewayError, type GoogleErrorBody, parseGoogleError } from "../http/errors.ts";
 import { classify } from "../pool/classify.ts";
 import type { KeyPool } from "../pool/key_pool.ts";
 import { redactKeys } from "../pool/key_record.ts";
@@ -13,6 +13,7 @@ import { pacificDay } from "../pool/quota_clock.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
 import type { AffinityMap } from "./affinity.ts";
+import { Deadlines } from "./deadlines.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
@@ -77,6 +78,7 @@ export function clientHeaders(from: Headers): Headers {
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
   const { pool } = deps;
+  const deadlines = new Deadlines();
 
   function count(keyId: string, model: string | undefined, delta: UsageDelta, tokenName?: string) {
     if (!deps.usage) return;
@@ -145,7 +147,7 @@ export function createForwarder(deps: ForwarderDeps): Forward {
     const ctl = new AbortController();
     const onAbort = () => ctl.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => ctl.abort(new DOMException("timeout", "TimeoutError")), timeoutMs);
+    const cancel = deadlines.add(timeoutMs, () => ctl.abort(new DOMException("timeout", "TimeoutError")));
     try {
       return await fetch(url, {
         method: req.method,
@@ -155,7 +157,7 @@ export function createForwarder(deps: ForwarderDeps): Forward {
         client: deps.clientFor?.(keyId),
       });
     } finally {
-      clearTimeout(timer);
+      cancel();
     }
   }
 
@@ -307,9 +309,7 @@ export function createForwarder(deps: ForwarderDeps): Forward {
       }
       throw last ?? new GatewayError(503, "No key could serve this request.");
     } catch (e) {
-      const err = e instanceof GatewayError
-        ? e
-        : new GatewayError(500, "Internal gateway error.", { cause: e });
+      const err = asGatewayError(e);
       rec.status = err.status;
       rec.latencyMs = Math.round(performance.now() - t0);
       rec.error = redactKeys(JSON.stringify(err.toGoogle()));

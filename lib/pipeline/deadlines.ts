@@ -1,0 +1,50 @@
+/**
+ * Request timeouts from one shared timer. A timer per upstream call (set, then cleared on the answer)
+ * costs several µs in Deno; a timeout of seconds needs no millisecond precision, so one interval that
+ * ticks while calls are in flight checks every deadline instead.
+ *
+ * @module
+ */
+
+interface Deadline {
+  at: number;
+  onExpire: () => void;
+}
+
+/** Calls `onExpire` of each registered deadline once its time has passed (within one tick). */
+export class Deadlines {
+  #items = new Set<Deadline>();
+  #timer?: number;
+
+  /** @param tickMs how often deadlines are checked: the timeouts' precision. */
+  constructor(private readonly tickMs = 25) {}
+
+  /** Registers a deadline `ms` from now; returns the function that cancels it. */
+  add(ms: number, onExpire: () => void): () => void {
+    const item: Deadline = { at: performance.now() + ms, onExpire };
+    this.#items.add(item);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#tick(), this.tickMs) as unknown as number;
+      Deno.unrefTimer(this.#timer);
+    }
+    return () => void this.#items.delete(item);
+  }
+
+  /** Number of deadlines pending. */
+  get size(): number {
+    return this.#items.size;
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    for (const item of this.#items) {
+      if (item.at > now) continue;
+      this.#items.delete(item);
+      item.onExpire();
+    }
+    if (this.#items.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}
