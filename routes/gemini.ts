@@ -10,6 +10,7 @@ import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { googleErrorResponse } from "../lib/http/errors.ts";
 import { parseJson, readBody } from "../lib/http/body.ts";
 import type { Forward, ForwardRequest } from "../lib/pipeline/types.ts";
+import { modelAllowed } from "../lib/tokens/token_limits.ts";
 
 /** A hook that may rewrite a generate request (model suffixes, added tools); returns undefined to leave it. */
 export type NativeTransform = (input: { model: string; body: unknown; method: string }) =>
@@ -25,8 +26,6 @@ export interface GeminiRouteDeps {
   transform?: NativeTransform;
   /** Wraps an SSE stream on its way to the client (smoother, keep-alive). */
   wrapStream?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
-  /** Whether the client token may use `model`; the model list shows a token only those. */
-  modelAllowed?: (tokenName: string, model: string) => boolean;
 }
 
 const FORWARD_REQUEST_HEADERS =
@@ -75,8 +74,6 @@ async function filterModelList(
   allowed: (model: string) => boolean,
 ): Promise<Response> {
   if (!first.ok) return first;
-  const headers = new Headers(first.headers);
-  headers.delete("content-length");
   const kept: Array<{ name?: string }> = [];
   let page = await first.json() as ModelListPage;
   for (let n = 1;; n++) {
@@ -88,7 +85,7 @@ async function filterModelList(
     if (!res.ok) return res;
     page = await res.json() as ModelListPage;
   }
-  return Response.json({ models: kept }, { status: first.status, headers });
+  return Response.json({ models: kept }, { status: first.status, headers: first.headers });
 }
 
 const NATIVE_V1 = /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b)/;
@@ -150,15 +147,15 @@ export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: Aut
     const { response } = await deps.forward(request);
     // The pipeline hands over a Response it built with the headers a client should see: return it as
     // is, so a unary body stays plain bytes (Deno's fast path) instead of a re-wrapped stream.
-    const tokenName = c.get("tokenName");
-    if (req.method === "GET" && MODEL_LIST_PATH.test(path) && tokenName && deps.modelAllowed) {
+    const allowed = c.get("clientToken")?.models;
+    if (req.method === "GET" && MODEL_LIST_PATH.test(path) && allowed?.length) {
       const nextPage = async (pageToken: string) => {
         const q = new URLSearchParams(query);
         q.set("pageToken", pageToken);
         const { response } = await deps.forward({ ...request, query: q });
         return response;
       };
-      return filterModelList(response, nextPage, (model) => deps.modelAllowed!(tokenName, model));
+      return filterModelList(response, nextPage, (model) => modelAllowed(allowed, model));
     }
     const headers = response.headers;
     if (method !== "streamGenerateContent" || !response.body) return response;

@@ -65,15 +65,7 @@ export function mountRoutes(deps: MountDeps): Hono {
   const gemini = new Hono<{ Variables: AuthVariables }>();
   gemini.onError((err) => googleErrorResponse(err));
   gemini.use("*", auth);
-  gemini.route(
-    "/",
-    createGeminiRoutes({
-      forward,
-      maxBodyBytes: () => s().maxBodyBytes,
-      modelAllowed: (name, model) => limits.allowsModel(name, model),
-      ...hooks.native,
-    }),
-  );
+  gemini.route("/", createGeminiRoutes({ forward, maxBodyBytes: () => s().maxBodyBytes, ...hooks.native }));
   for (const prefix of GEMINI_PREFIXES) app.route(prefix, gemini);
   app.all("/v1/*", (c, next) => isNativeV1(c.req.raw) ? gemini.fetch(c.req.raw) : next());
 

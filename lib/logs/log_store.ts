@@ -53,7 +53,6 @@ const PAGE_ENTRIES = 200;
 const PAGE_BYTES = 60_000;
 const MAX_ERROR_CHARS = 8_000;
 const MAX_SCAN = 5_000;
-const RING = 200;
 /** How far back a query looks for pages that started before `from` but reach into it. */
 const PAGE_SPAN_MS = 15 * 60_000;
 
@@ -99,7 +98,6 @@ function matches(e: LogEntry, q: LogQuery, now: number): boolean {
 /** Buffered, KV-backed request and error logs. */
 export class LogStore {
   #buffer: LogEntry[] = [];
-  #ring: LogEntry[] = [];
   #flushTimer?: number;
   #sweepTimer?: number;
   #flushing?: Promise<void>;
@@ -141,14 +139,7 @@ export class LogStore {
       expiresAt: this.#now() + s.logRetentionHours * 3_600_000,
     };
     this.#buffer.push(entry);
-    this.#ring.push(entry);
-    if (this.#ring.length > RING) this.#ring.shift();
     this.#flushTimer ??= setTimeout(() => void this.flush(), this.o.flushMs ?? 500) as unknown as number;
-  }
-
-  /** The most recent entries of this process, newest first (no KV read). */
-  recent(limit = 50): LogEntry[] {
-    return this.#ring.slice(-limit).reverse();
   }
 
   /** Writes every buffered entry now. */

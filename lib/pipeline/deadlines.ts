@@ -30,11 +30,6 @@ export class Deadlines {
     return () => void this.#items.delete(item);
   }
 
-  /** Number of deadlines pending. */
-  get size(): number {
-    return this.#items.size;
-  }
-
   #tick(): void {
     const now = performance.now();
     for (const item of this.#items) {
