@@ -32,7 +32,7 @@ import { TokenStore } from "./tokens/token_store.ts";
 import { TokenLimits } from "./tokens/token_limits.ts";
 import { LogStore } from "./logs/log_store.ts";
 import { Metrics } from "./metrics/metrics.ts";
-import { maskKey } from "./pool/key_record.ts";
+import { maskKey } from "./secrets/redact.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {

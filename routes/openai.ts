@@ -16,7 +16,7 @@ import { mapChatResponse } from "../lib/openai/chat_response.ts";
 import { translateChatStream } from "../lib/openai/chat_stream.ts";
 import { createEmbeddings } from "../lib/openai/embeddings.ts";
 import { openAIErrorResponse } from "../lib/openai/errors.ts";
-import type { GeminiGenerateContentResponse } from "../lib/openai/gemini_types.ts";
+import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { generateImages } from "../lib/openai/images.ts";
 import { ModelCatalog } from "../lib/openai/models.ts";
 import {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { KeyPool, type NoKey } from "../lib/pool/key_pool.ts";
 import type { KeyRecord } from "../lib/pool/key_record.ts";
-import { extractKeys, keyId, maskKey, redactKeys } from "../lib/pool/key_record.ts";
+import { extractKeys, keyId } from "../lib/pool/key_record.ts";
+import { maskKey, redactKeys } from "../lib/secrets/redact.ts";
 
 function rec(id: string, extra: Partial<KeyRecord> = {}): KeyRecord {
   return { id, key: `secret-${id}`, enabled: true, addedAt: 0, ...extra };

@@ -12,7 +12,7 @@ import type { Settings } from "../config/settings_schema.ts";
 import type { ModelCatalog } from "../openai/models.ts";
 import type { OpenAIRouteDeps } from "../../routes/openai.ts";
 import type { GeminiRouteDeps } from "../../routes/gemini.ts";
-import type { GeminiGenerateContentRequest } from "../openai/gemini_types.ts";
+import type { GeminiGenerateContentRequest } from "../gemini/types.ts";
 
 const SEARCH_NAMES = ["googleSearch", "google_search"].map((n) => new TextEncoder().encode(n));
 

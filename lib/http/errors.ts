@@ -7,17 +7,8 @@
  */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { redactKeys } from "../pool/key_record.ts";
-
-/** A `google.rpc.Status` error body as Google sends it. */
-export interface GoogleErrorBody {
-  error: {
-    code: number;
-    message: string;
-    status: string;
-    details?: Array<Record<string, unknown>>;
-  };
-}
+import { redactKeys } from "../secrets/redact.ts";
+import type { GoogleErrorBody } from "../gemini/rpc_status.ts";
 
 /** Options for {@link GatewayError}. */
 export interface GatewayErrorOptions {
@@ -81,29 +72,6 @@ export class GatewayError extends HTTPException {
     if (this.options.details?.length) error.details = this.options.details;
     return { error };
   }
-}
-
-/** Parses a body as a Google error envelope; returns null when it is not one. */
-export function parseGoogleError(text: string): GoogleErrorBody | null {
-  try {
-    const v = JSON.parse(text);
-    // Some endpoints wrap the envelope in an array.
-    const obj = Array.isArray(v) ? v[0] : v;
-    if (obj && typeof obj === "object" && obj.error && typeof obj.error === "object") {
-      const e = obj.error;
-      return {
-        error: {
-          code: Number(e.code) || 0,
-          message: String(e.message ?? ""),
-          status: String(e.status ?? ""),
-          details: Array.isArray(e.details) ? e.details : undefined,
-        },
-      };
-    }
-  } catch {
-    // not JSON
-  }
-  return null;
 }
 
 /**

@@ -9,7 +9,7 @@
  * @module
  */
 import type { RequestRecord } from "../pipeline/request_record.ts";
-import { redactKeys } from "../pool/key_record.ts";
+import { redactKeys } from "../secrets/redact.ts";
 
 /** One stored log entry: the finished request plus its id, masked key and expiry. */
 export interface LogEntry extends RequestRecord {

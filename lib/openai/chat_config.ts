@@ -6,7 +6,7 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import type { GeminiGenerateContentRequest, GeminiGenerationConfig } from "./gemini_types.ts";
+import type { GeminiGenerateContentRequest, GeminiGenerationConfig } from "../gemini/types.ts";
 import type { ChatRequest } from "./schemas.ts";
 
 type Rule = {

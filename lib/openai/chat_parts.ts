@@ -6,7 +6,7 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import { bytesToBase64 } from "./base64.ts";
-import type { GeminiPart } from "./gemini_types.ts";
+import type { GeminiPart } from "../gemini/types.ts";
 import type { ContentPart } from "./schemas.ts";
 
 /** Fetched media as Gemini inline data. */

@@ -9,7 +9,7 @@ import { extractMarkdownImages } from "../features/images.ts";
 import { GatewayError } from "../http/errors.ts";
 import { mapGenerationConfig } from "./chat_config.ts";
 import { contentText, mapContent, type PartMapOptions } from "./chat_parts.ts";
-import type { GeminiContent, GeminiGenerateContentRequest, GeminiPart, GeminiTool } from "./gemini_types.ts";
+import type { GeminiContent, GeminiGenerateContentRequest, GeminiPart, GeminiTool } from "../gemini/types.ts";
 import type { ChatMessage, ChatRequest } from "./schemas.ts";
 import { decodeToolCallId } from "./tool_ids.ts";
 

@@ -12,7 +12,7 @@ import type {
   GeminiLogprobsResult,
   GeminiPart,
   GeminiUsageMetadata,
-} from "./gemini_types.ts";
+} from "../gemini/types.ts";
 import { encodeToolCallId, randomAlnum } from "./tool_ids.ts";
 
 /** Options for response translation. */

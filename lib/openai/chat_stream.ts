@@ -5,7 +5,8 @@
  * @module
  */
 import { createParser } from "eventsource-parser";
-import { GatewayError, parseGoogleError } from "../http/errors.ts";
+import { GatewayError } from "../http/errors.ts";
+import { parseGoogleError } from "../gemini/rpc_status.ts";
 import {
   type ChatResponseOptions,
   completionId,
@@ -22,7 +23,7 @@ import type {
   GeminiGenerateContentResponse,
   GeminiGroundingMetadata,
   GeminiUsageMetadata,
-} from "./gemini_types.ts";
+} from "../gemini/types.ts";
 
 /** Options for {@link translateChatStream}. */
 export interface ChatStreamOptions extends ChatResponseOptions {

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { asGatewayError, type GoogleErrorBody } from "../http/errors.ts";
+import { asGatewayError } from "../http/errors.ts";
+import type { GoogleErrorBody } from "../gemini/rpc_status.ts";
 
 /** OpenAI's error body. */
 export interface OpenAIErrorBody {

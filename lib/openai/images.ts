@@ -8,7 +8,7 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import { upstreamModelId } from "./chat_request.ts";
-import type { GeminiGenerateContentResponse } from "./gemini_types.ts";
+import type { GeminiGenerateContentResponse } from "../gemini/types.ts";
 import type { ImagesRequest } from "./schemas.ts";
 import { type CallContext, forwardJson, readJson } from "./upstream.ts";
 

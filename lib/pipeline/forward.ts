@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { asGatewayError, GatewayError, type GoogleErrorBody, parseGoogleError } from "../http/errors.ts";
+import { asGatewayError, GatewayError } from "../http/errors.ts";
+import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
 import { classify } from "../pool/classify.ts";
 import type { KeyPool } from "../pool/key_pool.ts";
-import { redactKeys } from "../pool/key_record.ts";
+import { redactKeys } from "../secrets/redact.ts";
 import { pacificDay } from "../pool/quota_clock.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { GoogleErrorBody } from "../http/errors.ts";
+import type { GoogleErrorBody } from "../gemini/rpc_status.ts";
 import { nextPacificMidnight } from "./quota_clock.ts";
 
 /** What an upstream outcome means for the key and the request. */

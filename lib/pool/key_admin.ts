@@ -7,7 +7,8 @@
  */
 import type { KeyPool } from "./key_pool.ts";
 import type { PoolStore } from "./pool_store.ts";
-import { extractKeys, keyId, type KeyRecord, maskKey, type ModelLimits } from "./key_record.ts";
+import { extractKeys, keyId, type KeyRecord, type ModelLimits } from "./key_record.ts";
+import { maskKey } from "../secrets/redact.ts";
 import { emptyUsage, type UsageCounter, type UsageTotals } from "./usage.ts";
 import { pacificDay } from "./quota_clock.ts";
 import { verifyKey, withConcurrency } from "./verify.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { maskKey } from "../secrets/redact.ts";
 
 /** Known request limits for a model (entered by the admin or learned from Google's 429s). */
 export interface ModelLimits {
@@ -37,16 +38,6 @@ export interface KeyRecord {
 /** The id of a key: the first 16 hex digits of its SHA-256. */
 export function keyId(key: string): string {
   return createHash("sha256").update(key).digest("hex").slice(0, 16);
-}
-
-/** A key shown safely: `AIza…k9Xw`. */
-export function maskKey(key: string): string {
-  return key.length <= 10 ? "…" : `${key.slice(0, 4)}…${key.slice(-4)}`;
-}
-
-/** Replaces anything that looks like a Google API key in `text` with its masked form. */
-export function redactKeys(text: string): string {
-  return text.replace(/AIza[0-9A-Za-z_-]{35}/g, (k) => maskKey(k));
 }
 
 /** Result of {@link extractKeys}. */

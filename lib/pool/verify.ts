@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseGoogleError } from "../http/errors.ts";
+import { parseGoogleError } from "../gemini/rpc_status.ts";
 import { classify, type Verdict } from "./classify.ts";
 
 /** Options for {@link verifyKey}. */
