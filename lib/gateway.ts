@@ -24,7 +24,7 @@ import { createForwarder } from "./pipeline/forward.ts";
 import type { RecordSink } from "./pipeline/request_record.ts";
 import type { Forward } from "./pipeline/types.ts";
 import { ModelCatalog } from "./openai/models.ts";
-import { listModelVariants } from "./features/model_names.ts";
+import { listModelVariants } from "./gemini/model_names.ts";
 import { mountRoutes } from "./compose/mount_routes.ts";
 import { SessionRevocations } from "./admin/session.ts";
 import { UpstreamProxies } from "./compose/upstream_proxies.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { listModelVariants, parseModelName } from "../lib/features/model_names.ts";
+import { listModelVariants, parseModelName } from "../lib/gemini/model_names.ts";
 import { defaultFeatureSettings, type FeatureSettings } from "../lib/features/settings.ts";
 import { GatewayError } from "../lib/http/errors.ts";
 

@@ -6,7 +6,7 @@
  */
 import { applyRequestFeatures, bodyNeedsFeatures, requestNeedsFeatures } from "../features/apply_features.ts";
 import { createKeepAliveTransform } from "../features/keep_alive.ts";
-import { parseModelName } from "../features/model_names.ts";
+import { parseModelName } from "../gemini/model_names.ts";
 import { createSseSmoother } from "../features/smoother.ts";
 import type { Settings } from "../config/settings_schema.ts";
 import type { ModelCatalog } from "../openai/models.ts";

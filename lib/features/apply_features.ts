@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { isImageModel, type ParsedModel, parseModelName } from "./model_names.ts";
+import { isImageModel, type ParsedModel, parseModelName } from "../gemini/model_names.ts";
 import { type FeatureSettings, matchesModelList } from "./settings.ts";
 import { resolveThinkingConfig, thinkingProfile } from "./thinking.ts";
 import { applyTools, SEARCH_FUNCTION_NAMES } from "./tools.ts";

@@ -12,6 +12,7 @@ import { contentText, mapContent, type PartMapOptions } from "./chat_parts.ts";
 import type { GeminiContent, GeminiGenerateContentRequest, GeminiPart, GeminiTool } from "../gemini/types.ts";
 import type { ChatMessage, ChatRequest } from "./schemas.ts";
 import { decodeToolCallId } from "./tool_ids.ts";
+import { bareModel } from "../gemini/model_id.ts";
 
 /** Documented dummy signature that skips Gemini 3's thought-signature validation. */
 export const DUMMY_THOUGHT_SIGNATURE = "skip_thought_signature_validator";
@@ -45,32 +46,6 @@ export interface MappedChatRequest {
    * Undefined means the route's `searchLinks` setting decides.
    */
   searchLinks?: boolean;
-}
-
-/** Strips a leading `models/` from a model name. */
-export function bareModel(model: string): string {
-  return model.replace(/^models\//, "");
-}
-
-const MODEL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/**
- * The bare model id to put into an upstream path; throws a 400 for names that could escape the
- * `/models/{id}` path segment (slashes, `..`, spaces, ...).
- */
-export function upstreamModelId(model: string): string {
-  const id = bareModel(model);
-  if (!MODEL_ID_RE.test(id) || id.includes("..")) {
-    throw new GatewayError(
-      400,
-      `Invalid model name '${model}': use a Gemini model id such as "gemini-2.5-flash".`,
-      {
-        param: "model",
-        code: "invalid_value",
-      },
-    );
-  }
-  return id;
 }
 
 type ToolCall = NonNullable<Extract<ChatMessage, { role: "assistant" }>["tool_calls"]>[number];

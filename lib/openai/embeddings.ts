@@ -7,7 +7,7 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import { floatsToBase64 } from "./base64.ts";
-import { upstreamModelId } from "./chat_request.ts";
+import { upstreamModelId } from "../gemini/model_id.ts";
 import type { EmbeddingsRequest } from "./schemas.ts";
 import { type CallContext, forwardJson, readJson } from "./upstream.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import { upstreamModelId } from "./chat_request.ts";
+import { upstreamModelId } from "../gemini/model_id.ts";
 import type { GeminiGenerateContentResponse } from "../gemini/types.ts";
 import type { ImagesRequest } from "./schemas.ts";
 import { type CallContext, forwardJson, readJson } from "./upstream.ts";

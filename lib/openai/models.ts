@@ -5,7 +5,7 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import { bareModel } from "./chat_request.ts";
+import { bareModel } from "../gemini/model_id.ts";
 import { type CallContext, forwardJson, readJson } from "./upstream.ts";
 
 /** One OpenAI model object. */

@@ -6,8 +6,8 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import { type FeatureSettings, matchesModelList } from "./settings.ts";
-import { thinkingProfile } from "./thinking.ts";
+import { type FeatureSettings, matchesModelList } from "../features/settings.ts";
+import { thinkingProfile } from "../features/thinking.ts";
 
 /** A suffix word a model name may end with. */
 export type SuffixWord = "image" | "search" | "thinking" | "nothinking";

@@ -1,0 +1,34 @@
+/**
+ * Model ids as Google writes them: resource names are `models/{id}`, and an id is one path segment
+ * of letters, digits, dots, dashes and underscores (`gemini-2.5-flash`, `gemini-3-pro-preview`).
+ *
+ * Source: https://ai.google.dev/api/models#Model (`name`: "models/{model}")
+ *
+ * @module
+ */
+import { GatewayError } from "../http/errors.ts";
+
+/** Strips a leading `models/` from a model name: `models/gemini-2.5-flash` -> `gemini-2.5-flash`. */
+export function bareModel(model: string): string {
+  return model.startsWith("models/") ? model.slice(7) : model;
+}
+
+const MODEL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The bare model id to put into an upstream path (`/v1beta/models/{id}:method`).
+ *
+ * @throws {GatewayError} 400 (`param: "model"`) for names that could escape the path segment
+ *   (slashes, `..`, spaces, ...).
+ */
+export function upstreamModelId(model: string): string {
+  const id = bareModel(model);
+  if (!MODEL_ID_RE.test(id) || id.includes("..")) {
+    throw new GatewayError(
+      400,
+      `Invalid model name '${model}': use a Gemini model id such as "gemini-2.5-flash".`,
+      { param: "model", code: "invalid_value" },
+    );
+  }
+  return id;
+}
