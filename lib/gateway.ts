@@ -25,6 +25,8 @@ import type { RecordSink } from "./pipeline/request_record.ts";
 import type { Forward } from "./pipeline/types.ts";
 import { ModelCatalog } from "./openai/models.ts";
 import { listModelVariants } from "./gemini/model_names.ts";
+import { CallPreparer } from "./pipeline/prepare.ts";
+import { type GeminiCaller, GeminiClient } from "./pipeline/gemini_client.ts";
 import { mountRoutes } from "./compose/mount_routes.ts";
 import { SessionRevocations } from "./admin/session.ts";
 import { UpstreamProxies } from "./compose/upstream_proxies.ts";
@@ -55,6 +57,8 @@ export interface Gateway {
   affinity: AffinityMap;
   feed: ChangeFeed;
   forward: Forward;
+  /** The pipeline with its prepare step, as every edge calls it. */
+  gemini: GeminiClient;
   catalog: ModelCatalog;
   proxies: UpstreamProxies;
   admin: AdminSecrets;
@@ -146,17 +150,24 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
   });
+  // The catalog lists models through the client, and the client's prepare step reads the catalog's
+  // known models: the getters below close the loop.
   const catalog = new ModelCatalog({
+    upstream: (): GeminiCaller => gemini.for({ route: "models" }),
     transformList: (ids) => listModelVariants(ids, s()),
   });
+  const gemini = new GeminiClient({
+    forward,
+    preparer: new CallPreparer({ settings: s, knownModels: () => catalog.known() }),
+  });
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
-  const ready = pool.size ? catalog.ids({ forward }).then(() => {}, () => {}) : Promise.resolve();
+  const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
 
   const revocations = new SessionRevocations({ kv, feed });
   await revocations.load();
   const app = mountRoutes({
     revocations,
-    forward,
+    gemini,
     settings,
     pool,
     keys,
@@ -181,6 +192,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     affinity,
     feed,
     forward,
+    gemini,
     catalog,
     proxies,
     admin,

@@ -1,36 +1,29 @@
 /**
  * The Gemini-native edge: everything Google serves under `/v1beta/...` (and `/v1`, `/v1alpha`, the
  * resumable upload path, and the same under `/gemini/`), forwarded byte for byte through the
- * shared pipeline. Errors come back in Google's envelope.
+ * shared pipeline. Model methods go through the prepare step (aliases, suffixes, features); the
+ * rest (files, caches, batches, operations, the model list) is sent as it is. Errors come back in
+ * Google's envelope.
  *
  * @module
  */
 import { Hono } from "hono";
+import type { Context } from "hono";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { googleErrorResponse } from "../lib/http/errors.ts";
-import { parseJson, readBody } from "../lib/http/body.ts";
-import type { Forward, ForwardRequest } from "../lib/pipeline/types.ts";
+import { readBody } from "../lib/http/body.ts";
+import { sseResponse } from "../lib/http/sse.ts";
+import type { Edge, EdgeApp, EdgeDeps } from "../lib/compose/edge.ts";
+import type { GeminiCaller } from "../lib/pipeline/gemini_client.ts";
+import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
 import { modelAllowed } from "../lib/tokens/token_limits.ts";
-
-/** A hook that may rewrite a generate request (model suffixes, added tools); returns undefined to leave it. */
-export type NativeTransform = (input: { model: string; body: unknown; method: string }) =>
-  | { model: string; body: unknown }
-  | undefined;
-
-/** What the native edge needs. */
-export interface GeminiRouteDeps {
-  forward: Forward;
-  maxBodyBytes: () => number;
-  /** Whether the request for `model` needs the transform (so the body must be parsed). */
-  needsTransform?: (model: string, body: Uint8Array | null) => boolean;
-  transform?: NativeTransform;
-  /** Wraps an SSE stream on its way to the client (smoother, keep-alive). */
-  wrapStream?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
-}
 
 const FORWARD_REQUEST_HEADERS =
   /^(content-type|accept|x-goog-upload-.*|x-goog-api-client|x-server-timeout|user-agent)$/i;
-const MODEL_PATH = /^\/(?:upload\/)?v1(?:beta|alpha)?\/(?:models|tunedModels)\/([^/:]+)(?::([A-Za-z]+))?/;
+/** `/{version}/{models|tunedModels}/{id}:{method}`: a model method (upload paths never name one). */
+const MODEL_METHOD_PATH = /^\/(v1(?:beta|alpha)?)\/(models|tunedModels)\/([^/:]+):([A-Za-z]+)$/;
+/** Any path under one model (`models/x`, `models/x/operations/y`): per-model cooldowns and allow-lists apply. */
+const MODEL_PATH = /^\/(?:upload\/)?v1(?:beta|alpha)?\/(?:models|tunedModels)\/([^/:]+)/;
 
 function pickHeaders(from: Headers, allow: RegExp): Headers {
   const out = new Headers();
@@ -46,10 +39,11 @@ export function publicOrigin(req: Request): string {
   return `${proto}://${host}`;
 }
 
-/** Path prefixes the native edge serves; mount {@link createGeminiRoutes} at each. */
+/** Path prefixes the native edge serves. */
 export const GEMINI_PREFIXES = [
   "/v1beta",
   "/v1alpha",
+  "/v1",
   "/upload/v1beta",
   "/upload/v1",
   "/gemini/v1beta",
@@ -91,80 +85,88 @@ async function filterModelList(
 const NATIVE_V1 = /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b)/;
 
 /**
- * `/v1/...` serves both dialects: the Google SDK (which now defaults to `v1`) and the OpenAI SDK.
+ * `/v1/...` serves several dialects: the Google SDK (which now defaults to `v1`) and the OpenAI SDK.
  * A request is Gemini-native when it names a Gemini method (`models/x:generateContent`) or resource,
- * or carries its credential Google's way (`x-goog-api-key` or `?key=`); otherwise it is OpenAI's.
+ * or carries its credential Google's way (`x-goog-api-key` or `?key=`).
  */
 export function isNativeV1(req: Request): boolean {
   const url = new URL(req.url);
   return NATIVE_V1.test(url.pathname) || req.headers.has("x-goog-api-key") || url.searchParams.has("key");
 }
 
-/** Builds the Gemini-native routes (mount at each of {@link GEMINI_PREFIXES}). */
-export function createGeminiRoutes(deps: GeminiRouteDeps): Hono<{ Variables: AuthVariables }> {
-  const app = new Hono<{ Variables: AuthVariables }>();
-  app.onError((err) => googleErrorResponse(err));
+type Ctx = Context<{ Variables: AuthVariables }>;
 
-  const handler = async (c: import("hono").Context<{ Variables: AuthVariables }>) => {
-    const req = c.req.raw;
-    const url = new URL(req.url);
-    const path = url.pathname.replace(/^\/gemini(?=\/)/, "");
-    const query = url.search ? new URLSearchParams(url.search) : undefined;
-    query?.delete("key");
-    const m = MODEL_PATH.exec(path);
-    let model = m?.[1] ? decodeURIComponent(m[1]) : undefined;
-    const method = m?.[2];
-    let body = req.method === "GET" || req.method === "HEAD"
-      ? null
-      : await readBody(req, deps.maxBodyBytes());
-    let upstreamPath = path;
-    if (
-      model &&
-      (method === "generateContent" || method === "streamGenerateContent" || method === "countTokens")
-    ) {
-      if (deps.transform && deps.needsTransform?.(model, body)) {
-        const out = deps.transform({ model, body: parseJson(body), method });
-        if (out) {
-          upstreamPath = path.replace(`/${m![1]}:`, `/${encodeURIComponent(out.model)}:`);
-          model = out.model;
-          body = new TextEncoder().encode(JSON.stringify(out.body));
-        }
-      }
-    }
-    const request: ForwardRequest = {
-      method: req.method,
-      path: upstreamPath,
-      query,
-      headers: pickHeaders(req.headers, FORWARD_REQUEST_HEADERS),
-      body,
-      model,
-      stream: method === "streamGenerateContent",
-      signal: req.signal,
-      route: "gemini",
-      tokenName: c.get("tokenName"),
-      origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
-    };
-    const { response } = await deps.forward(request);
-    // The pipeline hands over a Response it built with the headers a client should see: return it as
-    // is, so a unary body stays plain bytes (Deno's fast path) instead of a re-wrapped stream.
-    const allowed = c.get("clientToken")?.models;
-    if (req.method === "GET" && MODEL_LIST_PATH.test(path) && allowed?.length) {
-      const nextPage = async (pageToken: string) => {
-        const q = new URLSearchParams(query);
-        q.set("pageToken", pageToken);
-        const { response } = await deps.forward({ ...request, query: q });
-        return response;
-      };
-      return filterModelList(response, nextPage, (model) => modelAllowed(allowed, model));
-    }
-    const headers = response.headers;
-    if (method !== "streamGenerateContent" || !response.body) return response;
-    headers.set("cache-control", "no-cache");
-    headers.set("x-accel-buffering", "no");
-    if (!deps.wrapStream || query?.get("alt") !== "sse") return response;
-    return new Response(deps.wrapStream(response.body), { status: response.status, headers });
-  };
-
-  app.all("*", handler);
-  return app;
+/** A streamed answer re-encoded in Google's framing after the smoother (only when it is on). */
+function smoothed(deps: EdgeDeps, response: Response): Response {
+  const events = deps.decorators.smooth(readGeminiStream(response.body!)).pipeThrough(
+    new GeminiEventStream(),
+  );
+  return sseResponse(events, { lineEnding: "\r\n", headers: response.headers, status: response.status });
 }
+
+/** Forwards one native request; the model list is filtered for tokens with an allow-list. */
+async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
+  const req = c.req.raw;
+  const url = new URL(req.url);
+  const path = url.pathname.replace(/^\/gemini(?=\/)/, "");
+  const query = url.search ? new URLSearchParams(url.search) : undefined;
+  query?.delete("key");
+  const body = req.method === "GET" || req.method === "HEAD"
+    ? null
+    : await readBody(req, deps.settings().maxBodyBytes);
+  const headers = pickHeaders(req.headers, FORWARD_REQUEST_HEADERS);
+  const gemini: GeminiCaller = deps.gemini.for({
+    route: "gemini",
+    tokenName: c.get("tokenName"),
+    signal: req.signal,
+    origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
+  });
+  const m = req.method === "POST" ? MODEL_METHOD_PATH.exec(path) : null;
+  if (m) {
+    const [, version, collection, id, method] = m;
+    const { response } = await gemini.call(
+      {
+        method,
+        model: decodeURIComponent(id),
+        body,
+        version,
+        collection: collection as "models" | "tunedModels",
+      },
+      { query, headers },
+    );
+    if (method !== "streamGenerateContent" || !response.body) return response;
+    response.headers.set("cache-control", "no-cache");
+    response.headers.set("x-accel-buffering", "no");
+    // The pipeline hands over a Response with the headers a client should see: return it as is, so
+    // the bytes pass through untouched unless the smoother re-chunks an SSE stream.
+    if (!deps.decorators.smoothing || query?.get("alt") !== "sse") return response;
+    return smoothed(deps, response);
+  }
+  const named = MODEL_PATH.exec(path)?.[1];
+  const model = named ? decodeURIComponent(named) : undefined;
+  const request = { method: req.method, path, query, headers, body, model };
+  const { response } = await gemini.send(request);
+  const allowed = c.get("clientToken")?.models;
+  if (req.method === "GET" && MODEL_LIST_PATH.test(path) && allowed?.length) {
+    const nextPage = async (pageToken: string) => {
+      const q = new URLSearchParams(query);
+      q.set("pageToken", pageToken);
+      return (await gemini.send({ ...request, query: q })).response;
+    };
+    return filterModelList(response, nextPage, (model) => modelAllowed(allowed, model));
+  }
+  return response;
+}
+
+/** The Gemini-native edge. */
+export const geminiEdge: Edge = {
+  name: "gemini",
+  prefixes: GEMINI_PREFIXES,
+  claims: isNativeV1,
+  errorResponse: googleErrorResponse,
+  routes(deps: EdgeDeps): EdgeApp {
+    const app = new Hono<{ Variables: AuthVariables }>();
+    app.all("*", (c) => handle(deps, c));
+    return app;
+  },
+};

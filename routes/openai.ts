@@ -1,7 +1,7 @@
 /**
- * OpenAI-compatible routes (mounted by main at `/v1` and `/openai/v1`; auth is applied outside).
- * Parses and validates the request, maps it to Gemini, calls the shared pipeline and formats the answer
- * (or any error) in OpenAI's dialect.
+ * The OpenAI edge (`/v1/...` and `/openai/v1/...`): Chat Completions, models, embeddings, images and
+ * speech. Parses and validates the request, maps it to a Gemini call, sends it through the one
+ * pipeline and formats the answer (or any error) in OpenAI's dialect.
  *
  * @module
  */
@@ -9,108 +9,39 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { readBody } from "../lib/http/body.ts";
 import { GatewayError } from "../lib/http/errors.ts";
-import type { Forward } from "../lib/pipeline/types.ts";
-import type { FetchImage } from "../lib/openai/chat_parts.ts";
-import { mapChatRequest, type MappedChatRequest } from "../lib/openai/chat_request.ts";
-import { upstreamModelId } from "../lib/gemini/model_id.ts";
+import { sseResponse } from "../lib/http/sse.ts";
+import type { AuthVariables } from "../lib/http/client_auth.ts";
+import type { Edge, EdgeApp, EdgeDeps } from "../lib/compose/edge.ts";
+import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
+import { readGeminiStream } from "../lib/gemini/stream.ts";
+import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
+import { defaultFetchImage, type FetchImage } from "../lib/openai/chat_parts.ts";
+import { mapChatRequest } from "../lib/openai/chat_request.ts";
 import { mapChatResponse } from "../lib/openai/chat_response.ts";
-import { translateChatStream } from "../lib/openai/chat_stream.ts";
+import { ChatCompletionStream } from "../lib/openai/chat_stream.ts";
 import { createEmbeddings } from "../lib/openai/embeddings.ts";
 import { openAIErrorResponse } from "../lib/openai/errors.ts";
-import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { generateImages } from "../lib/openai/images.ts";
-import { ModelCatalog } from "../lib/openai/models.ts";
 import {
   chatRequestSchema,
   embeddingsRequestSchema,
   imagesRequestSchema,
   parseOpenAI,
 } from "../lib/openai/schemas.ts";
-import { type CallContext, forwardJson, readJson } from "../lib/openai/upstream.ts";
-import { answersWhole, wholeAnswerStream } from "../lib/openai/whole_answer.ts";
+import { answersWhole, wholeAnswerItems } from "../lib/openai/whole_answer.ts";
 import { createSpeech } from "../lib/openai/speech.ts";
-import { defaultFeatureSettings, type FeatureSettings } from "../lib/features/settings.ts";
 
-/** Context variables these routes read (set by the auth middleware outside). */
-export type OpenAIVariables = { tokenName?: string };
-
-/** Live settings read on every request (getter so admin edits apply immediately). */
-export interface OpenAIRouteOptions {
-  /** Append a "Sources:" list of grounding links to chat answers. */
-  searchLinks?: boolean;
-  /** Max bytes of an image URL the gateway downloads (default 20 MiB). */
-  maxImageBytes?: number;
-  /** Timeout for downloading an image URL in ms (default 15 s). */
-  imageTimeoutMs?: number;
-  /** Let image URLs point at loopback/private hosts (default false; SSRF risk). */
-  allowPrivateImageHosts?: boolean;
-  /** Default model for /images/generations. */
-  defaultImageModel?: string;
-  /** Parallel embedding batch calls (default 2). */
-  embeddingConcurrency?: number;
-}
-
-/** What hooks learn about the current request. */
-export interface OpenAIHookContext {
-  /** The client token's name, when auth set one. */
-  tokenName?: string;
-}
-
-/** Dependencies of {@link createOpenAIRoutes}. */
-export interface OpenAIRouteDeps {
-  /** The shared pipeline. */
-  forward: Forward;
-  /** Image downloader for http(s) image URLs (default: fetch with limits). */
+/** Options of the OpenAI edge's image downloader (not settings: fixed for a gateway's life). */
+export interface OpenAIEdgeOptions {
+  /** Image downloader for http(s) image URLs in prompts (default: fetch with the limits below). */
   fetchImage?: FetchImage;
-  /** Settings getter. */
-  options?: () => OpenAIRouteOptions;
-  /** Feature settings (TTS models, keep-alive interval); defaults apply when absent. */
-  featureSettings?: () => FeatureSettings;
-  /** Max request body bytes (default 50 MiB); larger bodies get a 413. */
-  maxBodyBytes?: () => number;
-  /** A shared model catalog (e.g. so features can read `catalog.known()`); one is created otherwise. */
-  catalog?: ModelCatalog;
-  /** Model list cache TTL in ms (default 5 min); ignored when `catalog` is given. */
-  modelsTtlMs?: number;
-  /** Extra model ids for /models; ignored when `catalog` is given. */
-  extraModels?: () => string[];
-  /** Rewrites Google's model list for /models (variants, hidden models); ignored when `catalog` is given. */
-  transformModelList?: (googleIds: string[]) => string[];
-  /**
-   * Hook to post-process a mapped chat request before it is sent (web search tools, model suffixes and
-   * aliases, thinking repair). May edit `model`/`body`/`searchLinks` in place or return a replacement.
-   */
-  transformChat?: (
-    mapped: MappedChatRequest,
-    ctx: OpenAIHookContext,
-  ) => MappedChatRequest | void | Promise<MappedChatRequest | void>;
-  /**
-   * Resolves aliases/suffixes to real model ids. For embeddings and images the result is called; for chat
-   * it only picks the model family for thinking rules (the chat model itself is resolved in `transformChat`).
-   */
-  resolveModel?: (model: string, kind: "chat" | "embeddings" | "images") => string;
-  /** Whether the calling client token may use a model; the model list shows only those. */
-  modelAllowed?: (tokenName: string, model: string) => boolean;
-  /** Wraps the upstream Gemini SSE body before translation (e.g. the smoother). */
-  beforeTranslate?: (
-    body: ReadableStream<Uint8Array>,
-    mapped: MappedChatRequest,
-  ) => ReadableStream<Uint8Array>;
-  /** Wraps the OpenAI SSE body sent to the client (e.g. keep-alive comments). */
-  afterTranslate?: (
-    body: ReadableStream<Uint8Array>,
-    mapped: MappedChatRequest,
-  ) => ReadableStream<Uint8Array>;
+  /** Largest image a prompt's URL may point at, in bytes (default 20 MiB). */
+  maxImageBytes?: number;
+  /** Time to download one image, in ms (default 15 s). */
+  imageTimeoutMs?: number;
 }
 
-type Ctx = Context<{ Variables: OpenAIVariables }>;
-
-const DEFAULT_MAX_BODY = 50 * 1024 * 1024;
-const SSE_HEADERS = {
-  "content-type": "text/event-stream",
-  "cache-control": "no-cache",
-  "x-accel-buffering": "no",
-};
+type Ctx = Context<{ Variables: AuthVariables }>;
 
 async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
   const bytes = await readBody(c.req.raw, limit);
@@ -125,125 +56,91 @@ async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
   }
 }
 
-function callContext(c: Ctx, forward: Forward): CallContext {
-  return { forward, tokenName: c.get("tokenName"), signal: c.req.raw.signal };
+/** `POST /chat/completions`. */
+async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, options: OpenAIEdgeOptions) {
+  const s = deps.settings();
+  const req = parseOpenAI(chatRequestSchema, await jsonBody(c, s.maxBodyBytes));
+  const parsed = gemini.resolve(req.model);
+  const mapped = await mapChatRequest(req, {
+    fetchImage: options.fetchImage ?? defaultFetchImage,
+    maxImageBytes: options.maxImageBytes,
+    imageTimeoutMs: options.imageTimeoutMs,
+    allowPrivateImageHosts: s.allowPrivateImageHosts,
+    signal: c.req.raw.signal,
+    family: parsed.model,
+  });
+  const common = { model: req.model, includeThoughts: mapped.includeThoughts, searchLinks: s.searchLinks };
+  const stream = { ...common, includeUsage: mapped.includeUsage };
+  const whole = parsed.image || answersWhole({
+    model: parsed.model,
+    clientModel: req.model,
+    modalities: mapped.body.generationConfig?.responseModalities,
+  });
+  if (mapped.stream && whole) {
+    const answer = gemini.call({ method: "generateContent", model: req.model, body: mapped.body })
+      .then((res) => res.response.text());
+    const translate = new ChatCompletionStream(stream);
+    const events = wholeAnswerItems(answer).pipeThrough(translate);
+    // While waiting, empty chunks rather than comments: some clients time out on data, not bytes.
+    return sseResponse(
+      deps.decorators.keepAlive(events, () => ({ data: translate.translator.emptyChunk() })),
+    );
+  }
+  if (mapped.stream) {
+    const res = await gemini.call(
+      { method: "streamGenerateContent", model: req.model, body: mapped.body },
+      { query: sseQuery() },
+    );
+    if (!res.response.body) throw new GatewayError(502, "Upstream returned an empty stream.");
+    const items = deps.decorators.smooth(readGeminiStream(res.response.body));
+    return sseResponse(deps.decorators.keepAlive(items.pipeThrough(new ChatCompletionStream(stream))));
+  }
+  const res = await gemini.call({ method: "generateContent", model: req.model, body: mapped.body });
+  return c.json(mapChatResponse(await readJson<GeminiGenerateContentResponse>(res), common));
 }
 
-/** Builds the OpenAI-compatible Hono app. */
-export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<{ Variables: OpenAIVariables }> {
-  const app = new Hono<{ Variables: OpenAIVariables }>();
-  const opts = () => deps.options?.() ?? {};
-  const fallbackFeatures = defaultFeatureSettings();
-  const features = () => deps.featureSettings?.() ?? fallbackFeatures;
-  const catalog = deps.catalog ??
-    new ModelCatalog({
-      ttlMs: deps.modelsTtlMs,
-      extraModels: deps.extraModels,
-      transformList: deps.transformModelList,
-    });
-  const body = (c: Ctx) => jsonBody(c, deps.maxBodyBytes?.() ?? DEFAULT_MAX_BODY);
+/** Builds the OpenAI routes. */
+export function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions = {}): EdgeApp {
+  const app = new Hono<{ Variables: AuthVariables }>();
+  const gemini = (c: Ctx) =>
+    deps.gemini.for({ route: "openai", tokenName: c.get("tokenName"), signal: c.req.raw.signal });
+  const body = (c: Ctx) => jsonBody(c, deps.settings().maxBodyBytes);
 
-  app.onError((err) => openAIErrorResponse(err));
-  app.notFound((c) =>
-    openAIErrorResponse(
-      new GatewayError(404, `Unknown endpoint ${c.req.method} ${c.req.path}.`, { code: "unknown_url" }),
-    )
-  );
-
-  app.post("/chat/completions", async (c) => {
-    const o = opts();
-    const req = parseOpenAI(chatRequestSchema, await body(c));
-    let mapped = await mapChatRequest(req, {
-      fetchImage: deps.fetchImage,
-      maxImageBytes: o.maxImageBytes,
-      imageTimeoutMs: o.imageTimeoutMs,
-      allowPrivateImageHosts: o.allowPrivateImageHosts,
-      signal: c.req.raw.signal,
-      familyOf: deps.resolveModel ? (m) => deps.resolveModel!(m, "chat") : undefined,
-    });
-    mapped = (await deps.transformChat?.(mapped, { tokenName: c.get("tokenName") })) ?? mapped;
-    mapped.model = upstreamModelId(mapped.model);
-    const ctx = callContext(c, deps.forward);
-    const common = {
-      model: mapped.clientModel,
-      includeThoughts: mapped.includeThoughts,
-      searchLinks: mapped.searchLinks ?? o.searchLinks,
-    };
-    const whole = answersWhole({
-      model: mapped.model,
-      clientModel: mapped.clientModel,
-      modalities: mapped.body.generationConfig?.responseModalities,
-    });
-    if (mapped.stream && whole) {
-      const answer = forwardJson(ctx, {
-        path: `/v1beta/models/${mapped.model}:generateContent`,
-        body: mapped.body,
-        model: mapped.model,
-      }).then((res) => res.response.text());
-      const keepAliveMs = features().keepAliveMs;
-      return new Response(
-        wholeAnswerStream({ ...common, includeUsage: mapped.includeUsage, answer, keepAliveMs }),
-        {
-          headers: SSE_HEADERS,
-        },
-      );
-    }
-    if (mapped.stream) {
-      const res = await forwardJson(ctx, {
-        path: `/v1beta/models/${mapped.model}:streamGenerateContent`,
-        query: new URLSearchParams({ alt: "sse" }),
-        body: mapped.body,
-        model: mapped.model,
-        stream: true,
-      });
-      if (!res.response.body) throw new GatewayError(502, "Upstream returned an empty stream.");
-      const upstream = deps.beforeTranslate?.(res.response.body, mapped) ?? res.response.body;
-      const out = translateChatStream(upstream, { ...common, includeUsage: mapped.includeUsage });
-      return new Response(deps.afterTranslate?.(out, mapped) ?? out, { headers: SSE_HEADERS });
-    }
-    const res = await forwardJson(ctx, {
-      path: `/v1beta/models/${mapped.model}:generateContent`,
-      body: mapped.body,
-      model: mapped.model,
-    });
-    return c.json(mapChatResponse(await readJson<GeminiGenerateContentResponse>(res), common));
-  });
+  app.post("/chat/completions", (c) => chatCompletions(deps, gemini(c), c, options));
 
   app.get("/models", async (c) => {
-    const list = await catalog.list(callContext(c, deps.forward));
+    const list = await deps.catalog.list();
     const name = c.get("tokenName");
-    if (!deps.modelAllowed || !name) return c.json(list);
-    return c.json({ ...list, data: list.data.filter((m) => deps.modelAllowed!(name, m.id)) });
+    if (!name) return c.json(list);
+    return c.json({ ...list, data: list.data.filter((m) => deps.modelAllowed(name, m.id)) });
   });
-  app.get(
-    "/models/:id{.+}",
-    async (c) => c.json(await catalog.get(c.req.param("id"), callContext(c, deps.forward))),
-  );
+  app.get("/models/:id{.+}", async (c) => c.json(await deps.catalog.get(c.req.param("id"))));
 
   app.post("/embeddings", async (c) => {
     const req = parseOpenAI(embeddingsRequestSchema, await body(c));
-    const model = deps.resolveModel?.(req.model, "embeddings") ?? req.model;
-    return c.json(
-      await createEmbeddings({ ...req, model }, callContext(c, deps.forward), {
-        concurrency: opts().embeddingConcurrency,
-      }),
-    );
+    return c.json(await createEmbeddings(req, gemini(c)));
   });
 
   app.post("/images/generations", async (c) => {
     const req = parseOpenAI(imagesRequestSchema, await body(c));
-    const model = req.model ? deps.resolveModel?.(req.model, "images") ?? req.model : req.model;
-    return c.json(
-      await generateImages({ ...req, model }, callContext(c, deps.forward), {
-        defaultModel: opts().defaultImageModel,
-      }),
-    );
+    return c.json(await generateImages(req, gemini(c)));
   });
 
   app.post("/audio/speech", async (c) => {
-    const speech = await createSpeech(await body(c), callContext(c, deps.forward), features());
+    const speech = await createSpeech(await body(c), gemini(c), deps.settings());
     return new Response(speech.bytes, { headers: { "content-type": speech.contentType } });
   });
 
+  app.all("*", (c) => {
+    throw new GatewayError(404, `Unknown endpoint ${c.req.method} ${c.req.path}.`, { code: "unknown_url" });
+  });
   return app;
 }
+
+/** The OpenAI edge. */
+export const openAIEdge: Edge = {
+  name: "openai",
+  prefixes: ["/v1", "/openai/v1"],
+  errorResponse: openAIErrorResponse,
+  routes: (deps) => createOpenAIRoutes(deps),
+};

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  applyRequestFeatures,
-  bodyNeedsFeatures,
-  requestNeedsFeatures,
-} from "../lib/features/apply_features.ts";
+import { applyRequestFeatures, featuresNeedBody } from "../lib/features/request_features.ts";
+import { parseModelName } from "../lib/gemini/model_names.ts";
 import { defaultFeatureSettings, type FeatureSettings } from "../lib/features/settings.ts";
 import { formatSearchLinks } from "../lib/features/tools.ts";
 
@@ -15,13 +12,30 @@ const known = new Set([
 ]);
 const contents = [{ role: "user", parts: [{ text: "hi" }] }];
 
+/** The prepare step's two halves: resolve the model name, then apply the features to the body. */
+function applyFeatures(input: {
+  model: string;
+  body: Record<string, unknown>;
+  settings: FeatureSettings;
+  knownModels: ReadonlySet<string>;
+  kind?: "countTokens";
+}) {
+  const parsed = parseModelName({
+    name: input.model,
+    knownModels: input.knownModels,
+    settings: input.settings,
+  });
+  const r = applyRequestFeatures({ parsed, settings: input.settings, body: input.body, method: input.kind });
+  return { ...r, model: parsed.model, notes: r.notes.length ? r.notes : undefined };
+}
+
 function apply(
   model: string,
   body: Record<string, unknown> = { contents },
   settings = defaultFeatureSettings(),
 ) {
   const frozen = structuredClone(body);
-  const out = applyRequestFeatures({ model, body, settings, knownModels: known });
+  const out = applyFeatures({ model, body, settings, knownModels: known });
   assert.deepEqual(body, frozen, "input body must not be mutated");
   return out;
 }
@@ -151,7 +165,7 @@ Deno.test("code execution and url context by setting, never with function declar
   assert.match(out.notes!.join(" "), /codeExecution was not added/);
 });
 
-Deno.test("aliases resolve to the real model in applyRequestFeatures", () => {
+Deno.test("aliases resolve to the real model in the prepare step", () => {
   const settings = defaultFeatureSettings({ aliases: { "gpt-4o-mini": "gemini-2.5-flash-search" } });
   const out = apply("gpt-4o-mini", { contents }, settings);
   assert.equal(out.model, "gemini-2.5-flash");
@@ -170,16 +184,20 @@ Deno.test("formatSearchLinks lists unique web sources", () => {
   assert.equal(formatSearchLinks(undefined), "");
 });
 
-Deno.test("requestNeedsFeatures: plain models pass through untouched", () => {
+Deno.test("featuresNeedBody: plain models pass through untouched", () => {
   const settings = defaultFeatureSettings({ aliases: { a: "gemini-2.5-flash" } });
-  const needs = (model: string, s = settings) =>
-    requestNeedsFeatures({ model, settings: s, knownModels: known });
+  const needs = (model: string, s = settings, body?: unknown) =>
+    featuresNeedBody(
+      { parsed: parseModelName({ name: model, knownModels: known, settings: s }), settings: s },
+      body === undefined ? null : new TextEncoder().encode(JSON.stringify(body)),
+    );
   assert.equal(needs("gemini-2.5-flash"), false);
   assert.equal(needs("models/gemini-2.5-flash"), false);
   assert.equal(needs("gemini-2.5-flash-search"), true);
-  assert.equal(needs("a"), true);
   assert.equal(needs("gemini-2.5-flash-image"), true);
-  assert.equal(needs("gemini-2.5-pro"), true, "budget 0 must be repaired for pro");
+  const budget0 = { contents, generationConfig: { thinkingConfig: { thinkingBudget: 0 } } };
+  assert.equal(needs("gemini-2.5-pro", settings, budget0), true, "budget 0 must be repaired for pro");
+  assert.equal(needs("gemini-2.5-pro", settings, { contents }), false, "nothing to repair without a config");
   assert.equal(
     needs("gemini-2.5-flash", defaultFeatureSettings({ codeExecutionModels: ["gemini-2.5-flash"] })),
     true,
@@ -195,7 +213,7 @@ Deno.test("requestNeedsFeatures: plain models pass through untouched", () => {
 
 Deno.test("countTokens: features go inside generateContentRequest, bare contents untouched", () => {
   const settings = defaultFeatureSettings({ defaultSafetySettings: [{ category: "c", threshold: "t" }] });
-  const bare = applyRequestFeatures({
+  const bare = applyFeatures({
     model: "gemini-2.5-flash-search",
     body: { contents },
     settings,
@@ -203,7 +221,7 @@ Deno.test("countTokens: features go inside generateContentRequest, bare contents
     kind: "countTokens",
   });
   assert.deepEqual([bare.model, bare.body], ["gemini-2.5-flash", { contents }]);
-  const wrapped = applyRequestFeatures({
+  const wrapped = applyFeatures({
     model: "gemini-2.5-flash-search",
     body: { generateContentRequest: { model: "models/gemini-2.5-flash-search", contents } },
     settings,
@@ -240,14 +258,31 @@ Deno.test("snake_case request fields are understood (no duplicate tools, client 
   });
 });
 
-Deno.test("bodyNeedsFeatures spots a client googleSearch function (camel/snake, countTokens form) only", () => {
+Deno.test("a client googleSearch function (camel/snake, countTokens form) is the only body that changes", () => {
+  const settings = defaultFeatureSettings();
+  const changes = (body: Record<string, unknown>, kind?: "countTokens") =>
+    applyFeatures({ model: "gemini-2.5-flash", body, settings, knownModels: known, kind }).changed;
   const fn = (name: string) => ({ tools: [{ functionDeclarations: [{ name: "get_weather" }, { name }] }] });
-  assert.equal(bodyNeedsFeatures(fn("googleSearch")), true);
-  assert.equal(bodyNeedsFeatures(fn("google_search")), true);
-  assert.equal(bodyNeedsFeatures({ tools: [{ function_declarations: [{ name: "googleSearch" }] }] }), true);
-  assert.equal(bodyNeedsFeatures({ generateContentRequest: fn("googleSearch") }), true);
-  assert.equal(bodyNeedsFeatures(fn("search_web")), false);
-  assert.equal(bodyNeedsFeatures({ tools: [{ googleSearch: {} }] }), false, "the real tool needs nothing");
-  assert.equal(bodyNeedsFeatures({ contents: [] }), false);
-  assert.equal(bodyNeedsFeatures(null), false);
+  assert.equal(changes(fn("googleSearch")), true);
+  assert.equal(changes(fn("google_search")), true);
+  assert.equal(changes({ tools: [{ function_declarations: [{ name: "googleSearch" }] }] }), true);
+  assert.equal(
+    changes(
+      { generateContentRequest: { model: "models/gemini-2.5-flash", ...fn("googleSearch") } },
+      "countTokens",
+    ),
+    true,
+  );
+  assert.equal(changes(fn("search_web")), false);
+  assert.equal(changes({ tools: [{ googleSearch: {} }] }), false, "the real tool needs nothing");
+  assert.equal(changes({ contents: [] }), false);
+  // The raw-body pre-check lets the parse happen only when a marker is there.
+  const plain = {
+    parsed: parseModelName({ name: "gemini-2.5-flash", knownModels: known, settings }),
+    settings,
+  };
+  const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  assert.equal(featuresNeedBody(plain, bytes(fn("googleSearch"))), true);
+  assert.equal(featuresNeedBody(plain, bytes(fn("search_web"))), false);
+  assert.equal(featuresNeedBody(plain, null), false);
 });

@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
-import { createKeepAliveTransform, streamWholeAnswer } from "../lib/features/keep_alive.ts";
-import { createSseSmoother } from "../lib/features/smoother.ts";
+import { KeepAliveStream } from "../lib/features/keep_alive.ts";
+import { SmootherStream } from "../lib/features/smoother.ts";
+import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
+import { SseEncoderStream } from "../lib/http/sse.ts";
+import { GatewayError } from "../lib/http/errors.ts";
+import { ChatCompletionStream } from "../lib/openai/chat_stream.ts";
+import { wholeAnswerItems } from "../lib/openai/whole_answer.ts";
 
 const enc = new TextEncoder();
 
-Deno.test("the official @google/genai SDK reads smoothed + keep-alive SSE unchanged", async () => {
+Deno.test("the official @google/genai SDK reads the smoothed, re-encoded native SSE", async () => {
   const text = "Streaming text that is long enough to be split into several smoothed pieces. ".repeat(4);
   const events = [
     { candidates: [{ content: { role: "model", parts: [{ text: text.slice(0, 150) }] }, index: 0 }] },
@@ -24,15 +29,16 @@ Deno.test("the official @google/genai SDK reads smoothed + keep-alive SSE unchan
       async start(c) {
         for (const e of events) {
           c.enqueue(enc.encode(`data: ${JSON.stringify(e)}\r\n\r\n`));
-          c.enqueue(enc.encode(": keep-alive\n\n")); // what the keep-alive transform writes
-          await new Promise((r) => setTimeout(r, 20)); // idle gap: the transform may add more
+          await new Promise((r) => setTimeout(r, 20)); // idle gap
         }
         c.close();
       },
     });
-    const body = upstream
-      .pipeThrough(createKeepAliveTransform({ intervalMs: 5 }))
-      .pipeThrough(createSseSmoother({ chunkChars: 20, maxDelayMs: 0, budgetMs: 0 }));
+    // What the native edge does with the smoother on.
+    const body = readGeminiStream(upstream)
+      .pipeThrough(new SmootherStream({ chunkChars: 20, maxDelayMs: 0, budgetMs: 0 }))
+      .pipeThrough(new GeminiEventStream())
+      .pipeThrough(new SseEncoderStream({ lineEnding: "\r\n" }));
     return new Response(body, { headers: { "content-type": "text/event-stream" } });
   });
   try {
@@ -58,29 +64,31 @@ Deno.test("the official @google/genai SDK reads smoothed + keep-alive SSE unchan
   }
 });
 
-Deno.test("the official openai SDK reads streamWholeAnswer (heartbeats, answer, error)", async () => {
+Deno.test("the official openai SDK reads a whole-answer stream (heartbeats, answer, error)", async () => {
   let fail = false;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
-    const base = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "gemini-2.5-flash" };
-    const final = new Promise<unknown[]>((resolve, reject) =>
-      setTimeout(() =>
-        fail ? reject(new Error("Gemini did not answer")) : resolve([
-          {
-            ...base,
-            choices: [{
-              index: 0,
-              delta: { role: "assistant", content: "whole answer" },
-              finish_reason: null,
+    const answer = new Promise<string>((resolve, reject) =>
+      setTimeout(
+        () =>
+          fail ? reject(new GatewayError(502, "Gemini did not answer")) : resolve(JSON.stringify({
+            candidates: [{
+              content: { role: "model", parts: [{ text: "whole answer" }] },
+              finishReason: "STOP",
             }],
-          },
-          { ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
-        ]), 25)
+          })),
+        25,
+      )
     );
-    const body = streamWholeAnswer({
-      final,
-      intervalMs: 5,
-      emptyChunk: { ...base, choices: [{ index: 0, delta: {}, finish_reason: null }] },
-    });
+    // What the OpenAI edge does for a model that answers whole.
+    const translate = new ChatCompletionStream({ model: "gemini-2.5-flash-image" });
+    const body = wholeAnswerItems(answer).pipeThrough(translate)
+      .pipeThrough(
+        new KeepAliveStream({
+          intervalMs: 5,
+          idleEvent: () => ({ data: translate.translator.emptyChunk() }),
+        }),
+      )
+      .pipeThrough(new SseEncoderStream());
     return new Response(body, { headers: { "content-type": "text/event-stream" } });
   });
   try {

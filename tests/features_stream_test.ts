@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
-import { createSseSmoother, splitGeminiEvent, splitText } from "../lib/features/smoother.ts";
-import { createKeepAliveTransform, streamWholeAnswer } from "../lib/features/keep_alive.ts";
-import { frameJson, SseFrameSplitter } from "../lib/features/sse_frames.ts";
+import {
+  type SmootherOptions,
+  SmootherStream,
+  splitGeminiEvent,
+  splitText,
+} from "../lib/features/smoother.ts";
+import { KeepAliveStream } from "../lib/features/keep_alive.ts";
+import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
+import { SseEncoderStream, type SseEvent, SseParserStream } from "../lib/http/sse.ts";
+import { ChatCompletionStream } from "../lib/openai/chat_stream.ts";
+import { wholeAnswerItems } from "../lib/openai/whole_answer.ts";
+import { GatewayError } from "../lib/http/errors.ts";
 
 /** Deno 2.9 no longer sanitizes timers by default: turn the sanitizers on so leaked timers fail. */
 function leakTest(name: string, fn: () => void | Promise<void>) {
@@ -19,6 +28,26 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
 
 function bytesStream(chunks: string[]): ReadableStream<Uint8Array> {
   return ReadableStream.from(chunks.map((c) => enc.encode(c)));
+}
+
+/** What the native edge does with the smoother on: read the items, smooth, re-encode in Google's framing. */
+function smoothWire(body: ReadableStream<Uint8Array>, o: SmootherOptions): ReadableStream<Uint8Array> {
+  return readGeminiStream(body).pipeThrough(new SmootherStream(o)).pipeThrough(new GeminiEventStream())
+    .pipeThrough(new SseEncoderStream({ lineEnding: "\r\n" }));
+}
+
+/** A smoother fed by hand with Gemini SSE bytes, read as bytes (for tests that step through it). */
+function manualSmoother(o: SmootherOptions) {
+  const input = new TransformStream<Uint8Array, Uint8Array>();
+  return { writable: input.writable, readable: smoothWire(input.readable, o) };
+}
+
+async function parseEvents(text: string): Promise<SseEvent[]> {
+  const out: SseEvent[] = [];
+  for await (const e of ReadableStream.from([text]).pipeThrough(new SseParserStream({ comments: true }))) {
+    out.push(e);
+  }
+  return out;
 }
 
 const bigEvent = {
@@ -83,31 +112,29 @@ leakTest("splitGeminiEvent leaves small, non-text and multi-candidate events alo
 leakTest("SSE smoother re-chunks frames split at odd byte boundaries", async () => {
   const wire = `data: ${JSON.stringify(bigEvent)}\r\n\r\n: comment\r\n\r\ndata: {"candidates":[]}\r\n\r\n`;
   const chunks = [wire.slice(0, 7), wire.slice(7, 100), wire.slice(100)];
-  const out = await readAll(
-    bytesStream(chunks).pipeThrough(createSseSmoother({ chunkChars: 16, maxDelayMs: 0, budgetMs: 0 })),
-  );
-  const splitter = new SseFrameSplitter();
-  const frames = splitter.push(enc.encode(out));
-  assert.equal(splitter.rest(), "");
-  const json = frames.map((f) => frameJson(f.text));
+  const out = await readAll(smoothWire(bytesStream(chunks), { chunkChars: 16, maxDelayMs: 0, budgetMs: 0 }));
+  assert.ok(out.endsWith("\r\n\r\n"), "Google's framing");
+  const frames = await parseEvents(out);
+  const json = frames.map((f) => JSON.parse(String(f.data)));
   assert.ok(frames.length > 4);
-  assert.equal(frames.at(-2)!.text, ": comment", "non-data frames pass through");
+  assert.ok(
+    frames.every((f) => f.comment === undefined),
+    "only data events go out (Google sends no comments)",
+  );
   assert.deepEqual(json.at(-1), { candidates: [] });
-  const pieces = json.slice(0, -2);
-  assert.equal(pieces.filter((e) => e && "usageMetadata" in e).length, 1);
-  assert.ok(pieces.at(-1) && "usageMetadata" in pieces.at(-1)!);
+  const pieces = json.slice(0, -1);
+  assert.equal(pieces.filter((e) => "usageMetadata" in e).length, 1);
+  assert.ok("usageMetadata" in pieces.at(-1)!);
 });
 
 leakTest("SSE smoother with pacing finishes and clears its timers", async () => {
   const wire = `data: ${JSON.stringify(bigEvent)}\r\n\r\n`;
-  const out = await readAll(
-    bytesStream([wire]).pipeThrough(createSseSmoother({ chunkChars: 40, maxDelayMs: 2, budgetMs: 4 })),
-  );
+  const out = await readAll(smoothWire(bytesStream([wire]), { chunkChars: 40, maxDelayMs: 2, budgetMs: 4 }));
   assert.ok(out.split("\r\n\r\n").length > 3);
 });
 
 leakTest("SSE smoother cancel during a pause clears the timer", async () => {
-  const smoother = createSseSmoother({ chunkChars: 5, maxDelayMs: 1000, budgetMs: 10_000 });
+  const smoother = manualSmoother({ chunkChars: 5, maxDelayMs: 1000, budgetMs: 10_000 });
   const writer = smoother.writable.getWriter();
   const reader = smoother.readable.getReader();
   writer.write(enc.encode(`data: ${JSON.stringify(bigEvent)}\r\n\r\n`)).catch(() => {});
@@ -119,43 +146,38 @@ leakTest("SSE smoother cancel during a pause clears the timer", async () => {
 
 // Note: a TransformStream's readable has a high-water mark of 0, so writes resolve only once read;
 // the tests therefore do not await writes before reading.
-leakTest("keep-alive injects a comment between frames and clears its timer", async () => {
-  const ka = createKeepAliveTransform({ intervalMs: 5 });
+leakTest("keep-alive sends a comment between events and clears its timer", async () => {
+  const ka = new KeepAliveStream({ intervalMs: 5 });
   const writer = ka.writable.getWriter();
   const reader = ka.readable.getReader();
-  const w1 = writer.write(enc.encode("data: {}\r\n\r\n"));
-  assert.equal(dec.decode((await reader.read()).value), "data: {}\r\n\r\n");
+  const w1 = writer.write({ data: {} });
+  assert.deepEqual((await reader.read()).value, { data: {} });
   await w1;
-  assert.equal(dec.decode((await reader.read()).value), ": keep-alive\n\n");
-  const w2 = writer.write(enc.encode('data: {"a":1}'));
-  const w3 = writer.write(enc.encode("\n\n"));
+  assert.deepEqual((await reader.read()).value, { comment: "keep-alive" });
+  const w2 = writer.write({ data: { a: 1 } });
   const closed = writer.close();
-  let rest = "";
-  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += dec.decode(r.value);
-  await Promise.all([w2, w3, closed]);
-  assert.match(rest, /^(: keep-alive\n\n)*data: \{"a":1\}\n\n$/);
+  const rest: SseEvent[] = [];
+  for (let r = await reader.read(); !r.done; r = await reader.read()) rest.push(r.value);
+  await Promise.all([w2, closed]);
+  assert.deepEqual(rest.filter((e) => e.comment === undefined), [{ data: { a: 1 } }]);
+  assert.ok(rest.every((e) => e.comment === undefined || e.comment === "keep-alive"));
+  // Encoded, a keep-alive is a whole comment line between whole events.
+  const wire = await readAll(ReadableStream.from(rest).pipeThrough(new SseEncoderStream()));
+  assert.match(wire, /^(: keep-alive\n\n)*data: \{"a":1\}\n\n$/);
 });
 
-leakTest("keep-alive never injects inside a frame", async () => {
-  const ka = createKeepAliveTransform({ intervalMs: 1, comment: ": ka\n\n" });
-  const writer = ka.writable.getWriter();
+leakTest("keep-alive can send another idle event (an empty chunk)", async () => {
+  const ka = new KeepAliveStream({ intervalMs: 1, idleEvent: () => ({ data: { choices: [] } }) });
   const reader = ka.readable.getReader();
-  const w1 = writer.write(enc.encode('data: {"par'));
-  await reader.read();
-  await w1;
-  await new Promise((r) => setTimeout(r, 20));
-  const w2 = writer.write(enc.encode('tial":1}\n\n'));
-  const next = await reader.read();
-  await w2;
-  assert.equal(dec.decode(next.value), 'tial":1}\n\n', "no comment was queued mid-frame");
+  assert.deepEqual((await reader.read()).value, { data: { choices: [] } });
   await reader.cancel();
 });
 
 leakTest("keep-alive cancel clears a long pending timer", async () => {
-  const ka = createKeepAliveTransform({ intervalMs: 60_000 });
+  const ka = new KeepAliveStream({ intervalMs: 60_000 });
   const writer = ka.writable.getWriter();
   const reader = ka.readable.getReader();
-  const w = writer.write(enc.encode("data: {}\n\n"));
+  const w = writer.write({ data: {} });
   await reader.read();
   await w;
   await reader.cancel("client left");
@@ -163,56 +185,52 @@ leakTest("keep-alive cancel clears a long pending timer", async () => {
 });
 
 leakTest("keep-alive close clears the timer", async () => {
-  const out = await readAll(
-    bytesStream(["data: {}\n\n"]).pipeThrough(createKeepAliveTransform({ intervalMs: 60_000 })),
-  );
-  assert.equal(out, "data: {}\n\n");
+  const out: SseEvent[] = [];
+  for await (
+    const e of ReadableStream.from([{ data: {} }]).pipeThrough(new KeepAliveStream({ intervalMs: 60_000 }))
+  ) {
+    out.push(e);
+  }
+  assert.deepEqual(out, [{ data: {} }]);
 });
 
-leakTest("streamWholeAnswer sends empty chunks, then the answer and [DONE]", async () => {
-  let resolve!: (v: unknown[]) => void;
-  const final = new Promise<unknown[]>((r) => resolve = r);
-  const empty = { object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: null }] };
-  const reader = streamWholeAnswer({ final, intervalMs: 2, emptyChunk: empty }).getReader();
-  assert.equal(dec.decode((await reader.read()).value), `data: ${JSON.stringify(empty)}\n\n`);
-  resolve([{ id: "x", choices: [{ index: 0, delta: { content: "hi" }, finish_reason: "stop" }] }]);
+/** A whole answer as the OpenAI edge streams it: empty chunks while waiting, then the translation. */
+function wholeAnswerWire(answer: Promise<string>, intervalMs: number): ReadableStream<Uint8Array> {
+  const translate = new ChatCompletionStream({ model: "m" });
+  return wholeAnswerItems(answer).pipeThrough(translate)
+    .pipeThrough(
+      new KeepAliveStream({ intervalMs, idleEvent: () => ({ data: translate.translator.emptyChunk() }) }),
+    )
+    .pipeThrough(new SseEncoderStream());
+}
+
+leakTest("a whole answer streams empty chunks, then the answer and [DONE]", async () => {
+  let resolve!: (v: string) => void;
+  const answer = new Promise<string>((r) => resolve = r);
+  const reader = wholeAnswerWire(answer, 2).getReader();
+  const first = JSON.parse(dec.decode((await reader.read()).value).replace(/^data: /, ""));
+  assert.deepEqual(first.choices, [{ index: 0, delta: {}, logprobs: null, finish_reason: null }]);
+  resolve(JSON.stringify({ candidates: [{ content: { parts: [{ text: "hi" }] }, finishReason: "STOP" }] }));
   let rest = "";
   for (let r = await reader.read(); !r.done; r = await reader.read()) rest += dec.decode(r.value);
   assert.ok(rest.includes('"content":"hi"'));
   assert.ok(rest.endsWith("data: [DONE]\n\n"));
 });
 
-leakTest("streamWholeAnswer reports a failure as an error event", async () => {
-  const out = await readAll(
-    streamWholeAnswer({
-      final: Promise.reject(new Error("upstream down")),
-      intervalMs: 1000,
-      emptyChunk: {},
-    }),
-  );
+leakTest("a whole answer that fails becomes one error event", async () => {
+  const out = await readAll(wholeAnswerWire(Promise.reject(new GatewayError(502, "upstream down")), 1000));
   assert.equal(
     out,
-    `data: ${JSON.stringify({ error: { message: "upstream down", type: "server_error" } })}\n\n`,
+    `data: ${
+      JSON.stringify({
+        error: { message: "upstream down", type: "server_error", param: null, code: null },
+      })
+    }\n\n`,
   );
 });
 
-leakTest("streamWholeAnswer cancel clears the interval", async () => {
-  const stream = streamWholeAnswer({ final: new Promise(() => {}), intervalMs: 1000, emptyChunk: {} });
-  await stream.cancel();
-});
-
-leakTest("keep-alive stays silent on a JSON array stream", async () => {
-  const ka = createKeepAliveTransform({ intervalMs: 1 });
-  const writer = ka.writable.getWriter();
-  const reader = ka.readable.getReader();
-  const w1 = writer.write(enc.encode('[{"candidates":[]}\n\n'));
-  await reader.read();
-  await w1;
-  await new Promise((r) => setTimeout(r, 15));
-  const w2 = writer.write(enc.encode(","));
-  assert.equal(dec.decode((await reader.read()).value), ",");
-  await w2;
-  await reader.cancel();
+leakTest("a whole answer's stream cancel clears the keep-alive timer", async () => {
+  await wholeAnswerWire(new Promise(() => {}), 1000).cancel();
 });
 
 leakTest(
@@ -226,7 +244,7 @@ leakTest(
         if (signal.aborted) resolve();
         else signal.addEventListener("abort", () => resolve(), { once: true });
       });
-    const smoother = createSseSmoother({ chunkChars: 40, maxDelayMs: 1000, budgetMs: 60_000, pause });
+    const smoother = manualSmoother({ chunkChars: 40, maxDelayMs: 1000, budgetMs: 60_000, pause });
     const writer = smoother.writable.getWriter();
     const reader = smoother.readable.getReader();
     const wire = `data: ${JSON.stringify(bigEvent)}\r\n\r\n`;
@@ -241,7 +259,7 @@ leakTest(
     let text = "";
     for (let i = 0; i < pieces; i++) text += dec.decode((await reader.read()).value);
     await w2;
-    const frames = text.split("\r\n\r\n").filter(Boolean).map((f) => frameJson(f)!);
+    const frames = (await parseEvents(text)).map((f) => JSON.parse(String(f.data)));
     assert.equal(frames.length, pieces, "the rest of event 1 and the first piece of event 2");
     assert.ok("usageMetadata" in frames[pieces - 2], "event 1 ended with its final piece");
     assert.deepEqual(pauses, [1000, 1000], "no pause for event 1 after the hurry; event 2 paces again");

@@ -155,7 +155,7 @@ Deno.test("usage per key, model and Pacific day counts requests, successes, 429s
       await r.body?.cancel();
     }
     await h.gw.usage.flush();
-    const byGroup = await h.gw.usage.read(["usage", pacificDay(Date.now())]);
+    const byGroup = await h.gw.usage.perKeyAndModel(pacificDay(Date.now()));
     const total = { requests: 0, ok: 0, rateLimited: 0, inputTokens: 0, outputTokens: 0 };
     for (const [group, t] of byGroup) {
       if (!group.endsWith("|gemini-2.5-flash")) continue; // the model listing at start counts under "-"

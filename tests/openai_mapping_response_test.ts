@@ -4,12 +4,22 @@
  */
 import assert from "node:assert/strict";
 import { GatewayError } from "../lib/http/errors.ts";
-import { base64ToBytes, floatsToBase64 } from "../lib/openai/base64.ts";
+import { base64ToBytes, floatsToBase64 } from "../lib/util/base64.ts";
 import { mapChatResponse } from "../lib/openai/chat_response.ts";
-import { translateChatStream } from "../lib/openai/chat_stream.ts";
+import { ChatCompletionStream, type ChatStreamOptions } from "../lib/openai/chat_stream.ts";
+import { readGeminiStream } from "../lib/gemini/stream.ts";
+import { SseEncoderStream } from "../lib/http/sse.ts";
 import { toOpenAIError } from "../lib/openai/errors.ts";
 import { ASPECT_RATIOS, aspectRatioFor } from "../lib/openai/images.ts";
 import { decodeToolCallId } from "../lib/openai/tool_ids.ts";
+
+/** What the OpenAI edge does with a Gemini SSE body: read the items, translate, encode. */
+function translateChatStream(
+  body: ReadableStream<Uint8Array>,
+  o: ChatStreamOptions,
+): ReadableStream<Uint8Array> {
+  return readGeminiStream(body).pipeThrough(new ChatCompletionStream(o)).pipeThrough(new SseEncoderStream());
+}
 
 Deno.test("response mapping: text, thoughts, images, finish reasons, usage", () => {
   const res = mapChatResponse({

@@ -1,27 +1,32 @@
 import assert from "node:assert/strict";
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
+import type { EdgeDeps } from "../lib/compose/edge.ts";
 import { GatewayError } from "../lib/http/errors.ts";
-import { base64ToBytes } from "../lib/openai/base64.ts";
+import { base64ToBytes } from "../lib/util/base64.ts";
 import type { ForwardRequest, ForwardResult } from "../lib/pipeline/types.ts";
-import { createOpenAIRoutes, type OpenAIRouteDeps, type OpenAIVariables } from "../routes/openai.ts";
+import type { AuthVariables } from "../lib/http/client_auth.ts";
+import { createOpenAIRoutes, openAIEdge, type OpenAIEdgeOptions } from "../routes/openai.ts";
+import { edgeApp } from "../lib/compose/mount_routes.ts";
+import { edgeDeps, type EdgeDepsOptions } from "./support/edge.ts";
 
 type Handler = (req: ForwardRequest) => Response | Promise<Response>;
 
-/** A parent app like main's: token middleware, routes mounted at /v1, fake forward recording calls. */
-function setup(handler: Handler, extra: Partial<OpenAIRouteDeps> = {}) {
+/** The edge as main mounts it (a stand-in auth sets the token name), at /v1, fake forward recording calls. */
+function setup(handler: Handler, extra: EdgeDepsOptions & { options?: OpenAIEdgeOptions } = {}) {
   const calls: Array<ForwardRequest & { json?: Record<string, unknown> }> = [];
   const forward = async (req: ForwardRequest): Promise<ForwardResult> => {
     const json = req.body ? JSON.parse(new TextDecoder().decode(req.body)) : undefined;
     calls.push({ ...req, json });
     return { response: await handler(req), keyId: "k1", attempts: 1 };
   };
-  const app = new Hono<{ Variables: OpenAIVariables }>();
-  app.use("*", async (c, next) => {
+  const edge = { ...openAIEdge, routes: (deps: EdgeDeps) => createOpenAIRoutes(deps, extra.options) };
+  const auth: MiddlewareHandler<{ Variables: AuthVariables }> = async (c, next) => {
     c.set("tokenName", "tester");
     await next();
-  });
-  app.onError(() => new Response("parent handler must not see route errors", { status: 599 }));
-  app.route("/v1", createOpenAIRoutes({ forward, ...extra }));
+  };
+  const app = new Hono();
+  app.onError(() => new Response("parent handler must not see edge errors", { status: 599 }));
+  app.route("/v1", edgeApp(edge, edgeDeps(forward, extra), auth));
   const post = (path: string, body: unknown) =>
     app.request(`/v1${path}`, {
       method: "POST",
@@ -153,14 +158,17 @@ Deno.test("GET /models follows pages, caches, adds extras; GET /models/:id", asy
     p2: { models: [{ name: "models/gemini-2.5-pro" }, { name: "models/gemini-2.0-hidden" }] },
   };
   const { app, calls } = setup((req) => json(pages[req.query?.get("pageToken") ?? ""]), {
-    extraModels: () => ["gemini-2.5-flash-search"],
-    transformModelList: (ids) => ids.filter((id) => id !== "gemini-2.0-hidden"),
+    settings: {
+      listVariants: false,
+      aliases: { "my-alias": "gemini-2.5-flash-search" },
+      hiddenModels: ["gemini-2.0-hidden"],
+    },
   });
   const list = await (await app.request("/v1/models")).json();
   assert.deepEqual(list.data.map((m: { id: string }) => m.id), [
     "gemini-2.5-flash",
     "gemini-2.5-pro",
-    "gemini-2.5-flash-search",
+    "my-alias",
   ]);
   assert.deepEqual(list.data[0], { id: "gemini-2.5-flash", object: "model", created: 0, owned_by: "google" });
   assert.equal(calls.length, 2);
@@ -259,21 +267,18 @@ Deno.test("POST /images/generations with Imagen and Gemini image models", async 
   ]);
 });
 
-Deno.test("transformChat hook can edit the Gemini body before it is sent", async () => {
-  const { calls, post } = setup(() => json({ candidates: [] }), {
-    transformChat: (m) => {
-      m.body.tools = [...(m.body.tools ?? []), { googleSearch: {} }];
-    },
-  });
+Deno.test("the prepare step applies features to the mapped body before it is sent (-search)", async () => {
+  const { calls, post } = setup(() => json({ candidates: [] }));
   const res = await post("/chat/completions", {
-    model: "gemini-2.5-flash",
+    model: "gemini-2.5-flash-search",
     messages: [{ role: "user", content: "x" }],
   });
   assert.equal(res.status, 200);
+  assert.equal(calls[0].path, "/v1beta/models/gemini-2.5-flash:generateContent");
   assert.deepEqual(calls[0].json!.tools, [{ googleSearch: {} }]);
 });
 
-Deno.test("stream hooks wrap upstream and client streams; hook can turn on search links", async () => {
+Deno.test("the edge places the stream decorators around the translation; search links follow the setting", async () => {
   const sseText = `data: ${
     JSON.stringify({
       candidates: [{
@@ -284,16 +289,13 @@ Deno.test("stream hooks wrap upstream and client streams; hook can turn on searc
     })
   }\r\n\r\n`;
   const seen: string[] = [];
-  const tap = (name: string) => (body: ReadableStream<Uint8Array>) => {
+  const tap = (name: string) => <T>(body: ReadableStream<T>) => {
     seen.push(name);
     return body;
   };
   const { post } = setup(() => new Response(sseText), {
-    transformChat: (m) => {
-      m.searchLinks = true;
-    },
-    beforeTranslate: tap("before"),
-    afterTranslate: tap("after"),
+    settings: { searchLinks: true },
+    override: { decorators: { smoothing: false, smooth: tap("before"), keepAlive: tap("after") } },
   });
   const res = await post("/chat/completions", {
     model: "gemini-2.5-flash",
@@ -306,10 +308,10 @@ Deno.test("stream hooks wrap upstream and client streams; hook can turn on searc
 });
 
 Deno.test("oversized bodies get a 413 in OpenAI's envelope", async () => {
-  const { post } = setup(() => json({}), { maxBodyBytes: () => 100 });
+  const { post } = setup(() => json({}), { settings: { maxBodyBytes: 1024 } });
   const res = await post("/chat/completions", {
     model: "gemini-2.5-flash",
-    messages: [{ role: "user", content: "x".repeat(200) }],
+    messages: [{ role: "user", content: "x".repeat(2000) }],
   });
   assert.equal(res.status, 413);
   assert.equal((await res.json()).error.type, "invalid_request_error");
@@ -327,7 +329,8 @@ Deno.test("http image URLs are downloaded by the default fetcher, with a size li
   try {
     const base = `http://127.0.0.1:${server.addr.port}`;
     const { calls, post } = setup(() => json({ candidates: [] }), {
-      options: () => ({ maxImageBytes: 1000, imageTimeoutMs: 5000, allowPrivateImageHosts: true }),
+      settings: { allowPrivateImageHosts: true },
+      options: { maxImageBytes: 1000, imageTimeoutMs: 5000 },
     });
     const ask = (path: string) =>
       post("/chat/completions", {
@@ -367,12 +370,9 @@ const ALIASES: Record<string, string> = {
   smart: "gemini-3-pro-preview",
 };
 
-Deno.test("resolveModel maps embeddings aliases and picks the chat thinking family", async () => {
+Deno.test("aliases reach embeddings and pick the chat thinking family", async () => {
   const { calls, post } = setup(() => json({ embeddings: [{ values: [1] }] }), {
-    resolveModel: (m) => ALIASES[m] ?? m,
-    transformChat: (m) => {
-      m.model = ALIASES[m.model] ?? m.model;
-    },
+    settings: { aliases: ALIASES },
   });
   await post("/chat/completions", {
     model: "smart",

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { type Harness, startHarness } from "./support/harness.ts";
-import { createOpenAIRoutes } from "../routes/openai.ts";
-import { defaultFeatureSettings } from "../lib/features/settings.ts";
+import { openAIEdge } from "../routes/openai.ts";
 import type { Forward } from "../lib/pipeline/types.ts";
+import { edgeDeps, serveEdge } from "./support/edge.ts";
 
 function sdk(h: Harness, baseURL = h.url + "/v1"): OpenAI {
   return new OpenAI({ apiKey: h.token, baseURL, maxRetries: 0 });
@@ -124,18 +124,14 @@ Deno.test("image model in chat, stream: answered whole (generateContent) with th
   }
 });
 
-Deno.test("image model in chat, stream: empty keep-alive chunks (featureSettings.keepAliveMs) while waiting", async () => {
+Deno.test("image model in chat, stream: empty keep-alive chunks (KEEP_ALIVE_MS) while waiting", async () => {
   const h = await startHarness();
   let open!: () => void;
   const gate = new Promise<void>((r) => open = r);
   const forward: Forward = async (req) => (await gate, h.gw.forward(req));
-  const routes = createOpenAIRoutes({
-    forward,
-    featureSettings: () => defaultFeatureSettings({ keepAliveMs: 1 }),
-  });
-  const edge = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, routes.fetch);
+  const edge = serveEdge(openAIEdge, edgeDeps(forward, { settings: { keepAliveMs: 1 } }));
   try {
-    const stream = await sdk(h, `http://127.0.0.1:${edge.addr.port}`).chat.completions.create({
+    const stream = await sdk(h, edge.url).chat.completions.create({
       model: "gemini-2.5-flash-image",
       messages: [{ role: "user", content: "draw" }],
       stream: true,
@@ -193,11 +189,7 @@ Deno.test("image URL: private hosts are blocked by default; allowPrivateImageHos
     role: "user",
     content: [{ type: "text", text: "what" }, { type: "image_url", image_url: { url } }],
   }];
-  const allowing = createOpenAIRoutes({
-    forward: h.gw.forward,
-    options: () => ({ allowPrivateImageHosts: true }),
-  });
-  const edge = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, allowing.fetch);
+  const edge = serveEdge(openAIEdge, edgeDeps(h.gw.forward, { settings: { allowPrivateImageHosts: true } }));
   try {
     const err = await sdk(h).chat.completions.create({ model: "gemini-2.5-flash", messages })
       .then(() => null, (e: unknown) => e);
@@ -205,7 +197,7 @@ Deno.test("image URL: private hosts are blocked by default; allowPrivateImageHos
     assert.match(err.message, /private/);
     assert.equal(h.mock.requests.length, 0);
 
-    const res = await sdk(h, `http://127.0.0.1:${edge.addr.port}`).chat.completions.create({
+    const res = await sdk(h, edge.url).chat.completions.create({
       model: "gemini-2.5-flash",
       messages,
     });

@@ -3,8 +3,26 @@
  * then the translated answer and [DONE]; an upstream error ends the stream with an OpenAI error event.
  */
 import assert from "node:assert/strict";
-import { answersWhole, wholeAnswerStream } from "../lib/openai/whole_answer.ts";
+import { answersWhole, wholeAnswerItems } from "../lib/openai/whole_answer.ts";
 import { GatewayError } from "../lib/http/errors.ts";
+import { ChatCompletionStream } from "../lib/openai/chat_stream.ts";
+import { KeepAliveStream } from "../lib/features/keep_alive.ts";
+import { SseEncoderStream, type SseEvent } from "../lib/http/sse.ts";
+
+/** What the OpenAI edge streams for a model that answers whole (keep-alive: empty chunks; 0 = off). */
+function wholeAnswerStream(o: { model: string; answer: Promise<string>; keepAliveMs: number }) {
+  const translate = new ChatCompletionStream({ model: o.model });
+  let events: ReadableStream<SseEvent> = wholeAnswerItems(o.answer).pipeThrough(translate);
+  if (o.keepAliveMs > 0) {
+    events = events.pipeThrough(
+      new KeepAliveStream({
+        intervalMs: o.keepAliveMs,
+        idleEvent: () => ({ data: translate.translator.emptyChunk() }),
+      }),
+    );
+  }
+  return events.pipeThrough(new SseEncoderStream());
+}
 
 type Chunk = {
   object?: string;

@@ -1,11 +1,10 @@
 /**
- * Mounts every route group on one Hono app: health, the Gemini-native edge, the OpenAI edge (both
- * through the one pipeline and the same client auth), the admin panel with its JSON API, and static
- * files. Each group formats errors in its own dialect.
+ * Mounts every route group on one Hono app: health, each API dialect's edge (with the same client
+ * auth and its own error envelope), the admin panel with its JSON API, and static files.
  *
  * @module
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { SettingsStore } from "../config/settings_store.ts";
 import { settingsSchema } from "../config/settings_schema.ts";
 import type { AdminSecrets } from "../config/admin_secrets.ts";
@@ -13,12 +12,11 @@ import { type AuthVariables, clientAuth } from "../http/client_auth.ts";
 import { GatewayError, googleErrorResponse } from "../http/errors.ts";
 import type { KeyPool } from "../pool/key_pool.ts";
 import type { KeyAdmin } from "../pool/key_admin.ts";
-import type { Forward } from "../pipeline/types.ts";
+import type { GeminiClient } from "../pipeline/gemini_client.ts";
 import type { ModelCatalog } from "../openai/models.ts";
-import { openAIErrorResponse } from "../openai/errors.ts";
+import { streamDecorators } from "../features/stream_decorators.ts";
 import { createStaticRoutes } from "../islands/static_routes.ts";
-import { createGeminiRoutes, GEMINI_PREFIXES, isNativeV1 } from "../../routes/gemini.ts";
-import { createOpenAIRoutes } from "../../routes/openai.ts";
+import { DIALECTS } from "../../routes/dialects.ts";
 import { createHealthRoute } from "../../routes/health.ts";
 import { createAdminRoutes } from "../../routes/admin/admin_routes.tsx";
 import { createKeysApi } from "../../routes/api/keys_api.ts";
@@ -32,11 +30,11 @@ import type { LogStore } from "../logs/log_store.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { UpstreamProxies } from "./upstream_proxies.ts";
 import type { SessionRevocations } from "../admin/session.ts";
-import { featureHooks } from "./feature_hooks.ts";
+import type { Edge, EdgeDeps } from "./edge.ts";
 
 /** What the routes need. */
 export interface MountDeps {
-  forward: Forward;
+  gemini: GeminiClient;
   settings: SettingsStore<typeof settingsSchema>;
   pool: KeyPool;
   keys: KeyAdmin;
@@ -49,42 +47,68 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** The dialects to serve (default: all of `routes/dialects.ts`). */
+  dialects?: readonly Edge[];
+}
+
+/** One edge as served: client auth first, then its routes; any error in the edge's envelope. */
+export function edgeApp(
+  edge: Edge,
+  deps: EdgeDeps,
+  auth: MiddlewareHandler<{ Variables: AuthVariables }>,
+): Hono<{ Variables: AuthVariables }> {
+  const sub = new Hono<{ Variables: AuthVariables }>();
+  sub.onError((err) => edge.errorResponse(err));
+  sub.use("*", auth);
+  sub.route("/", edge.routes(deps));
+  return sub;
+}
+
+/** Mounts the edges: one sub-app per edge; a shared prefix dispatches by `claims`. */
+function mountEdges(
+  app: Hono,
+  edges: readonly Edge[],
+  deps: EdgeDeps,
+  auth: MiddlewareHandler<{ Variables: AuthVariables }>,
+) {
+  const byPrefix = new Map<string, Array<{ edge: Edge; app: Hono<{ Variables: AuthVariables }> }>>();
+  for (const edge of edges) {
+    const sub = edgeApp(edge, deps, auth);
+    for (const prefix of edge.prefixes) {
+      const list = byPrefix.get(prefix) ?? [];
+      byPrefix.set(prefix, [...list, { edge, app: sub }]);
+    }
+  }
+  for (const [prefix, list] of byPrefix) {
+    if (list.length === 1) {
+      app.route(prefix, list[0].app);
+      continue;
+    }
+    const mounted = list.map((m) => ({ edge: m.edge, app: new Hono().route(prefix, m.app) }));
+    const fallback = mounted.find((m) => !m.edge.claims) ?? mounted[mounted.length - 1];
+    app.all(`${prefix}/*`, (c) => {
+      const req = c.req.raw;
+      return (mounted.find((m) => m.edge.claims?.(req)) ?? fallback).app.fetch(req);
+    });
+  }
 }
 
 /** Builds the app with every route group. */
 export function mountRoutes(deps: MountDeps): Hono {
-  const { forward, settings, pool, keys, catalog, admin, tokens, limits, logs, metrics, proxies } = deps;
+  const { settings, pool, keys, catalog, admin, tokens, limits, logs, metrics, proxies } = deps;
   const s = () => settings.current;
   const auth = clientAuth({ resolve: tokens.resolve, admit: (token) => limits.admit(token) });
-  const hooks = featureHooks(s, catalog);
 
   const app = new Hono();
   app.route("/", createHealthRoute({ pool }));
   app.route("/static", createStaticRoutes());
-
-  const gemini = new Hono<{ Variables: AuthVariables }>();
-  gemini.onError((err) => googleErrorResponse(err));
-  gemini.use("*", auth);
-  gemini.route("/", createGeminiRoutes({ forward, maxBodyBytes: () => s().maxBodyBytes, ...hooks.native }));
-  for (const prefix of GEMINI_PREFIXES) app.route(prefix, gemini);
-  app.all("/v1/*", (c, next) => isNativeV1(c.req.raw) ? gemini.fetch(c.req.raw) : next());
-
-  const openai = new Hono<{ Variables: AuthVariables }>();
-  openai.onError((err) => openAIErrorResponse(err));
-  openai.use("*", auth);
-  openai.route(
-    "/",
-    createOpenAIRoutes({
-      forward,
-      catalog,
-      maxBodyBytes: () => s().maxBodyBytes,
-      options: () => ({ searchLinks: s().searchLinks, allowPrivateImageHosts: s().allowPrivateImageHosts }),
-      featureSettings: s,
-      modelAllowed: (name, model) => limits.allowsModel(name, model),
-      ...hooks.openai,
-    }),
-  );
-  for (const prefix of ["/v1", "/openai/v1"]) app.route(prefix, openai);
+  mountEdges(app, deps.dialects ?? DIALECTS, {
+    gemini: deps.gemini,
+    settings: s,
+    catalog,
+    modelAllowed: (name, model) => limits.allowsModel(name, model),
+    decorators: streamDecorators(s),
+  }, auth);
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys }));

@@ -1,14 +1,16 @@
 /**
- * Streaming smoother: re-chunks large text deltas of Gemini SSE events into small, evenly paced events.
- * Works on the Gemini wire (`data: {...}\r\n\r\n`), so it serves the native route and — placed before
- * the OpenAI translation — the OpenAI route. Added delay is bounded per pause (`maxDelayMs`) and per
- * stream (`budgetMs`); pending timers are cleared when the stream is cancelled.
+ * Streaming smoother: re-chunks large text deltas of Gemini stream events into small, evenly paced
+ * events. Works on Gemini stream items, so it serves the native route and — placed before a
+ * translator — every other dialect. Added delay is bounded per pause (`maxDelayMs`) and per stream
+ * (`budgetMs`); pending timers are cleared when the stream is cancelled.
  *
  * @module
  */
-import { frameJson, SseFrameSplitter } from "./sse_frames.ts";
+import type { GeminiStreamItem } from "../gemini/stream.ts";
+import type { GeminiGenerateContentResponse } from "../gemini/types.ts";
+import { abortableSleep } from "../util/sleep.ts";
 
-/** Options of {@link createSseSmoother}. */
+/** Options of {@link SmootherStream}. */
 export interface SmootherOptions {
   /** Target characters per piece. */
   chunkChars: number;
@@ -97,95 +99,77 @@ export function splitGeminiEvent(
   });
 }
 
-/** Sleeps `ms`, resolving early (and clearing the timer) when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(id);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const id = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
-}
-
 /**
- * A byte transform over Gemini SSE that splits large text events into small, paced ones.
+ * A transform over Gemini stream items that splits large text events into small, paced ones; other
+ * items pass through unchanged.
  *
  * Pacing only fills time the stream would be idle anyway: the pieces of a split event are paced in the
- * background, and as soon as the next upstream bytes arrive the remaining pieces are sent at once, so
+ * background, and as soon as the next upstream item arrives the remaining pieces are sent at once, so
  * the delay never accumulates over a long answer. Only the pacing of the last event (after which the
  * upstream ends) adds to the time to last byte, bounded by `maxDelayMs` per pause and `budgetMs` in all.
  */
-export function createSseSmoother(opts: SmootherOptions): TransformStream<Uint8Array, Uint8Array> {
-  const splitter = new SseFrameSplitter();
-  const enc = new TextEncoder();
-  const stop = new AbortController();
-  let budget = opts.budgetMs;
-  const chunk = Math.max(1, opts.chunkChars);
-  /** The pieces of the event being paced, not yet sent. */
-  let pending: Uint8Array[] = [];
-  let pacing: Promise<void> | undefined;
-  let hurry = new AbortController();
-  const wait = opts.pause ?? pause;
+export class SmootherStream extends TransformStream<GeminiStreamItem, GeminiStreamItem> {
+  constructor(opts: SmootherOptions) {
+    const stop = new AbortController();
+    let budget = opts.budgetMs;
+    const chunk = Math.max(1, opts.chunkChars);
+    /** The pieces of the event being paced, not yet sent. */
+    let pending: GeminiStreamItem[] = [];
+    let pacing: Promise<void> | undefined;
+    let hurry = new AbortController();
+    const wait = opts.pause ?? ((ms: number, signal: AbortSignal) => abortableSleep(ms, signal));
 
-  const send = (controller: TransformStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
-    try {
-      controller.enqueue(bytes);
-    } catch {
-      stop.abort(); // the readable side is gone
-    }
-  };
-
-  async function pace(controller: TransformStreamDefaultController<Uint8Array>, gap: number) {
-    while (pending.length && !stop.signal.aborted) {
-      if (!hurry.signal.aborted && gap > 0 && budget > 0) {
-        const t0 = performance.now();
-        await wait(Math.min(gap, budget), AbortSignal.any([stop.signal, hurry.signal]));
-        budget -= performance.now() - t0;
+    const send = (controller: TransformStreamDefaultController<GeminiStreamItem>, item: GeminiStreamItem) => {
+      try {
+        controller.enqueue(item);
+      } catch {
+        stop.abort(); // the readable side is gone
       }
-      if (stop.signal.aborted) return;
-      send(controller, pending.shift()!);
-    }
-  }
+    };
 
-  /** Sends what is still being paced, at once. */
-  async function settle() {
-    if (!pacing) return;
-    hurry.abort();
-    await pacing;
-    pacing = undefined;
-    hurry = new AbortController();
-  }
-
-  return new TransformStream<Uint8Array, Uint8Array>({
-    async transform(bytes, controller) {
-      await settle(); // newer upstream data is here: no reason to hold back older text
-      for (const frame of splitter.push(bytes)) {
-        const json = frameJson(frame.text);
-        const events = json ? splitGeminiEvent(json, chunk) : null;
-        if (!events || events.length === 1) {
-          await settle();
-          send(controller, enc.encode(frame.text + frame.separator));
-          continue;
+    async function pace(controller: TransformStreamDefaultController<GeminiStreamItem>, gap: number) {
+      while (pending.length && !stop.signal.aborted) {
+        if (!hurry.signal.aborted && gap > 0 && budget > 0) {
+          const t0 = performance.now();
+          await wait(Math.min(gap, budget), AbortSignal.any([stop.signal, hurry.signal]));
+          budget -= performance.now() - t0;
         }
-        await settle(); // several events in one read: earlier ones go out unpaced
-        const frames = events.map((ev) => enc.encode(`data: ${JSON.stringify(ev)}\r\n\r\n`));
-        send(controller, frames[0]);
-        pending = frames.slice(1);
+        if (stop.signal.aborted) return;
+        send(controller, pending.shift()!);
+      }
+    }
+
+    /** Sends what is still being paced, at once. */
+    async function settle() {
+      if (!pacing) return;
+      hurry.abort();
+      await pacing;
+      pacing = undefined;
+      hurry = new AbortController();
+    }
+
+    super({
+      async transform(item, controller) {
+        await settle(); // newer upstream data is here: no reason to hold back older text
+        const events = item.type === "response"
+          ? splitGeminiEvent(item.response as Record<string, unknown>, chunk)
+          : null;
+        if (!events || events.length === 1) return send(controller, item);
+        const items = events.map((e): GeminiStreamItem => ({
+          type: "response",
+          response: e as GeminiGenerateContentResponse,
+        }));
+        send(controller, items[0]);
+        pending = items.slice(1);
         const gap = Math.min(opts.maxDelayMs, Math.floor(Math.max(0, budget) / (events.length - 1)));
         pacing = pace(controller, gap);
-      }
-    },
-    async flush(controller) {
-      if (pacing) await pacing; // the last event keeps its pacing (bounded by the budget)
-      const rest = splitter.rest();
-      if (rest) send(controller, enc.encode(rest));
-    },
-    cancel() {
-      stop.abort();
-    },
-  });
+      },
+      async flush() {
+        if (pacing) await pacing; // the last event keeps its pacing (bounded by the budget)
+      },
+      cancel() {
+        stop.abort();
+      },
+    });
+  }
 }

@@ -28,6 +28,8 @@ export interface ToolsOutput {
   tools?: Record<string, unknown>[];
   toolConfig?: unknown;
   notes: string[];
+  /** True when a tool was added or a client function converted. */
+  changed: boolean;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -68,18 +70,26 @@ export function applyTools(input: ToolsInput): ToolsOutput {
     else if (Object.keys(rest).length) tools.push(rest);
   }
   const has = (key: string) => tools.some((t) => key in t);
-  if (wantSearch && !has("googleSearch") && !has("googleSearchRetrieval")) tools.push({ googleSearch: {} });
+  let added = false;
+  if (wantSearch && !has("googleSearch") && !has("googleSearchRetrieval")) {
+    tools.push({ googleSearch: {} });
+    added = true;
+  }
   const withFunctions = tools.some(hasDeclarations);
   for (const b of BUILT_INS) {
     if (!input[b.flag] || has(b.key)) continue;
     if (withFunctions) {
       notes.push(`${b.key} was not added: Gemini refuses it together with function declarations.`);
-    } else tools.push({ [b.key]: {} });
+    } else {
+      tools.push({ [b.key]: {} });
+      added = true;
+    }
   }
   return {
     tools: tools.length || Array.isArray(input.tools) ? tools : undefined,
     toolConfig: converted ? fixToolConfig(input.toolConfig, withFunctions) : input.toolConfig,
     notes,
+    changed: added || converted,
   };
 }
 

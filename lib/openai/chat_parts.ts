@@ -5,7 +5,7 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import { bytesToBase64 } from "./base64.ts";
+import { bytesToBase64 } from "../util/base64.ts";
 import type { GeminiPart } from "../gemini/types.ts";
 import type { ContentPart } from "./schemas.ts";
 

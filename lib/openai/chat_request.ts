@@ -20,10 +20,10 @@ export const DUMMY_THOUGHT_SIGNATURE = "skip_thought_signature_validator";
 /** Options for {@link mapChatRequest}. */
 export interface ChatRequestOptions extends PartMapOptions {
   /**
-   * Resolves an alias or suffixed name to the real model id, used only to pick the model family for
-   * thinking and thought-signature rules (`model` in the result stays the client's bare name for hooks).
+   * The real model id the client's name resolves to (aliases and suffixes removed), which picks the
+   * model family for thinking and thought-signature rules; default: the client's name.
    */
-  familyOf?: (model: string) => string;
+  family?: string;
 }
 
 /** A chat request translated for Gemini. */
@@ -37,15 +37,10 @@ export interface MappedChatRequest {
   includeThoughts: boolean;
   /** Send a final usage chunk when streaming (`stream_options.include_usage`). */
   includeUsage: boolean;
-  /** The Gemini request body; feature hooks may edit it before it is sent. */
+  /** The Gemini request body (the prepare step applies the gateway's features to it). */
   body: GeminiGenerateContentRequest;
-  /** The validated OpenAI request, for hooks (e.g. non-function tools, web_search_options). */
+  /** The validated OpenAI request. */
   request: ChatRequest;
-  /**
-   * Append a "Sources:" list of grounding links; set by hooks (e.g. when search was added).
-   * Undefined means the route's `searchLinks` setting decides.
-   */
-  searchLinks?: boolean;
 }
 
 type ToolCall = NonNullable<Extract<ChatMessage, { role: "assistant" }>["tool_calls"]>[number];
@@ -217,9 +212,8 @@ export async function mapChatRequest(
   req: ChatRequest,
   opts: ChatRequestOptions = {},
 ): Promise<MappedChatRequest> {
-  // Not validated here: aliases may be any string until hooks resolve them; the route validates after hooks.
   const model = bareModel(req.model);
-  const family = opts.familyOf?.(model) ?? model;
+  const family = opts.family ?? model;
   const { contents, systemInstruction } = await mapMessages(req.messages, { model: family, opts });
   const cfg = mapGenerationConfig(req, family);
   const body: GeminiGenerateContentRequest = {

@@ -1,12 +1,13 @@
 /**
- * Gemini SSE (`alt=sse`, CRLF or LF framing) -> OpenAI `chat.completion.chunk` SSE. Each upstream event is
- * translated and flushed as soon as it arrives; only finish reasons and usage wait for the end.
+ * Gemini stream items -> OpenAI `chat.completion.chunk` events. Each upstream event is translated and
+ * passed on as soon as it arrives; only finish reasons and usage wait for the end. The translator
+ * emits objects ({@link SseEvent}); the edge serializes them.
  *
  * @module
  */
-import { createParser } from "eventsource-parser";
-import { GatewayError } from "../http/errors.ts";
-import { parseGoogleError } from "../gemini/rpc_status.ts";
+import type { GatewayError } from "../http/errors.ts";
+import type { SseEvent } from "../http/sse.ts";
+import type { GeminiStreamItem } from "../gemini/stream.ts";
 import {
   type ChatResponseOptions,
   completionId,
@@ -18,18 +19,21 @@ import {
   toToolCall,
   type UrlCitation,
 } from "./chat_response.ts";
-import { toOpenAIError } from "./errors.ts";
+import { type OpenAIErrorBody, toOpenAIError } from "./errors.ts";
 import type {
   GeminiGenerateContentResponse,
   GeminiGroundingMetadata,
   GeminiUsageMetadata,
 } from "../gemini/types.ts";
 
-/** Options for {@link translateChatStream}. */
+/** Options for {@link ChatCompletionStream}. */
 export interface ChatStreamOptions extends ChatResponseOptions {
   /** `stream_options.include_usage`: `usage: null` on chunks plus a final usage chunk. */
   includeUsage?: boolean;
 }
+
+/** One `chat.completion.chunk`. */
+export type ChatCompletionChunk = Record<string, unknown> & { object: "chat.completion.chunk" };
 
 interface CandidateState {
   toolIndex: number;
@@ -39,7 +43,7 @@ interface CandidateState {
   supports: NonNullable<GeminiGroundingMetadata["groundingSupports"]>;
 }
 
-/** Stateful translator of Gemini stream events into OpenAI SSE frames (strings). */
+/** Stateful translator of Gemini stream events into OpenAI chunk objects. */
 export class ChatStreamTranslator {
   readonly id = completionId();
   readonly created = Math.floor(Date.now() / 1000);
@@ -48,12 +52,11 @@ export class ChatStreamTranslator {
   #states = new Map<number, CandidateState>();
   #usage?: GeminiUsageMetadata;
   #blocked = false;
-  #events = 0;
 
   constructor(readonly options: ChatStreamOptions) {}
 
-  #frame(choices: unknown[], extra: Record<string, unknown> = {}): string {
-    const chunk = {
+  #frame(choices: unknown[], extra: Record<string, unknown> = {}): ChatCompletionChunk {
+    return {
       id: this.id,
       object: "chat.completion.chunk",
       created: this.created,
@@ -62,7 +65,6 @@ export class ChatStreamTranslator {
       ...(this.options.includeUsage ? { usage: null } : {}),
       ...extra,
     };
-    return `data: ${JSON.stringify(chunk)}\n\n`;
   }
 
   #delta(
@@ -70,11 +72,11 @@ export class ChatStreamTranslator {
     delta: Record<string, unknown>,
     finish: string | null = null,
     logprobs: unknown = null,
-  ): string {
+  ): ChatCompletionChunk {
     return this.#frame([{ index, delta, logprobs, finish_reason: finish }]);
   }
 
-  #state(index: number, out: string[]): CandidateState {
+  #state(index: number, out: ChatCompletionChunk[]): CandidateState {
     let s = this.#states.get(index);
     if (!s) {
       s = { toolIndex: 0, content: "", chunks: [], supports: [] };
@@ -84,27 +86,21 @@ export class ChatStreamTranslator {
     return s;
   }
 
-  /** An error frame (OpenAI envelope) for any error; marks the stream failed. */
-  fail(err: unknown): string {
-    this.failed = true;
-    return `data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`;
+  /** A chunk with an empty delta (a keep-alive that OpenAI clients parse as data). */
+  emptyChunk(): ChatCompletionChunk {
+    return this.#delta(0, {});
   }
 
-  /** Translates one upstream `data:` payload. */
-  onData(data: string): string[] {
-    if (this.failed || !data.trim()) return [];
-    this.#events++;
-    let res: GeminiGenerateContentResponse & { error?: unknown };
-    try {
-      res = JSON.parse(data);
-    } catch (err) {
-      return [this.fail(new GatewayError(502, "Upstream sent an unreadable stream event.", { cause: err }))];
-    }
-    if (res.error) {
-      const upstream = parseGoogleError(data)!;
-      return [this.fail(new GatewayError(upstream.error.code || 500, upstream.error.message, { upstream }))];
-    }
-    const out: string[] = [];
+  /** The error body (OpenAI envelope) for a failed stream; marks the stream failed. */
+  fail(err: GatewayError): OpenAIErrorBody {
+    this.failed = true;
+    return toOpenAIError(err).body;
+  }
+
+  /** Translates one upstream response event. */
+  onResponse(res: GeminiGenerateContentResponse): ChatCompletionChunk[] {
+    if (this.failed) return [];
+    const out: ChatCompletionChunk[] = [];
     if (res.usageMetadata) this.#usage = res.usageMetadata;
     if (res.promptFeedback?.blockReason) this.#blocked = true;
     for (const [i, cand] of (res.candidates ?? []).entries()) {
@@ -137,15 +133,10 @@ export class ChatStreamTranslator {
     return out;
   }
 
-  /** True when at least one `data:` event was seen. */
-  get sawEvents(): boolean {
-    return this.#events > 0;
-  }
-
-  /** Final frames: sources/annotations, finish reasons, optional usage chunk, `[DONE]`. */
-  finish(): string[] {
+  /** Final chunks: sources/annotations, finish reasons, optional usage chunk (`[DONE]` is the edge's). */
+  finish(): ChatCompletionChunk[] {
     if (this.failed) return [];
-    const out: string[] = [];
+    const out: ChatCompletionChunk[] = [];
     if (!this.#states.size) {
       out.push(this.#delta(0, { role: "assistant", content: "" }));
       out.push(this.#delta(0, {}, this.#blocked ? "content_filter" : "stop"));
@@ -159,7 +150,6 @@ export class ChatStreamTranslator {
       out.push(this.#delta(index, {}, mapFinishReason(s.finishReason, s.toolIndex > 0)));
     }
     if (this.options.includeUsage) out.push(this.#frame([], { usage: mapUsage(this.#usage) }));
-    out.push("data: [DONE]\n\n");
     return out;
   }
 }
@@ -186,65 +176,30 @@ function streamAnnotations(gm: GeminiGroundingMetadata, content: string): UrlCit
   });
 }
 
-const RAW_LIMIT = 64 * 1024;
-
 /**
- * Translates an upstream Gemini SSE body into an OpenAI SSE body. Reading is pull-driven (no buffering),
- * cancelling the result cancels the upstream, and a failing upstream ends with an OpenAI error event.
+ * A `TransformStream` from Gemini stream items to OpenAI SSE events: chunk objects, then `[DONE]`; an
+ * error item becomes one OpenAI error event and nothing follows it (no `[DONE]`).
  */
-export function translateChatStream(
-  upstream: ReadableStream<Uint8Array>,
-  options: ChatStreamOptions,
-): ReadableStream<Uint8Array> {
-  const t = new ChatStreamTranslator(options);
-  const reader = upstream.getReader();
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  const pending: string[] = [];
-  const parser = createParser({ onEvent: (ev) => pending.push(...t.onData(ev.data)) });
-  let raw = "";
-  let done = false;
-  const end = () => {
-    parser.feed("\n\n");
-    // A bare JSON error object (no `data:` framing) written into the stream.
-    const bare = !t.sawEvents && raw.trim() ? parseGoogleError(raw.trim()) : null;
-    if (bare) {
-      pending.push(t.fail(new GatewayError(bare.error.code || 500, bare.error.message, { upstream: bare })));
-    }
-    pending.push(...t.finish());
-    done = true;
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      while (true) {
-        if (pending.length) {
-          controller.enqueue(encoder.encode(pending.splice(0).join("")));
-          if (t.failed && !done) (done = true, await reader.cancel().catch(() => {}));
-          if (done) controller.close();
-          return;
+export class ChatCompletionStream extends TransformStream<GeminiStreamItem, SseEvent> {
+  /** The translator (its `id`, `created` and `options` name the chunks). */
+  readonly translator: ChatStreamTranslator;
+
+  constructor(options: ChatStreamOptions) {
+    const t = new ChatStreamTranslator(options);
+    super({
+      transform(item, controller) {
+        if (t.failed) return;
+        if (item.type === "error") return controller.enqueue({ data: t.fail(item.error) });
+        if (item.type === "response") {
+          for (const data of t.onResponse(item.response)) controller.enqueue({ data });
         }
-        if (done) return controller.close();
-        try {
-          const r = await reader.read();
-          if (r.done) {
-            end();
-            continue;
-          }
-          const text = decoder.decode(r.value, { stream: true });
-          if (raw.length < RAW_LIMIT) raw += text;
-          parser.feed(text);
-        } catch (err) {
-          pending.push(
-            t.fail(
-              new GatewayError(502, "The upstream stream broke off before it finished.", { cause: err }),
-            ),
-          );
-          done = true;
-        }
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
+      },
+      flush(controller) {
+        if (t.failed) return;
+        for (const data of t.finish()) controller.enqueue({ data });
+        controller.enqueue({ data: "[DONE]" });
+      },
+    });
+    this.translator = t;
+  }
 }

@@ -6,10 +6,9 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import { floatsToBase64 } from "./base64.ts";
-import { upstreamModelId } from "../gemini/model_id.ts";
+import { floatsToBase64 } from "../util/base64.ts";
 import type { EmbeddingsRequest } from "./schemas.ts";
-import { type CallContext, forwardJson, readJson } from "./upstream.ts";
+import { type GeminiCaller, readJson } from "../pipeline/gemini_client.ts";
 
 /** Max requests per `:batchEmbedContents` call (Gemini limit). */
 export const EMBED_BATCH_SIZE = 100;
@@ -46,8 +45,12 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 }
 
 /** Creates embeddings for a validated request; returns OpenAI's `list` response. */
-export async function createEmbeddings(req: EmbeddingsRequest, ctx: CallContext, o: EmbeddingsOptions = {}) {
-  const model = upstreamModelId(req.model);
+export async function createEmbeddings(
+  req: EmbeddingsRequest,
+  gemini: GeminiCaller,
+  o: EmbeddingsOptions = {},
+) {
+  const model = req.model.replace(/^models\//, "");
   const inputs = embeddingInputs(req.input);
   const batches: string[][] = [];
   for (let i = 0; i < inputs.length; i += EMBED_BATCH_SIZE) {
@@ -61,7 +64,7 @@ export async function createEmbeddings(req: EmbeddingsRequest, ctx: CallContext,
         ...(req.dimensions ? { outputDimensionality: req.dimensions } : {}),
       })),
     };
-    const res = await forwardJson(ctx, { path: `/v1beta/models/${model}:batchEmbedContents`, body, model });
+    const res = await gemini.call({ method: "batchEmbedContents", model, body });
     const json = await readJson<{ embeddings?: Array<{ values?: number[] }> }>(res);
     if (json.embeddings?.length !== batch.length) {
       throw new GatewayError(

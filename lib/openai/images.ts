@@ -7,10 +7,9 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import { upstreamModelId } from "../gemini/model_id.ts";
 import type { GeminiGenerateContentResponse } from "../gemini/types.ts";
 import type { ImagesRequest } from "./schemas.ts";
-import { type CallContext, forwardJson, readJson } from "./upstream.ts";
+import { type GeminiCaller, readJson } from "../pipeline/gemini_client.ts";
 
 /** Options for {@link generateImages}. */
 export interface ImagesOptions {
@@ -50,13 +49,13 @@ interface ImageOut {
   data: string;
 }
 
-async function imagen(req: ImagesRequest, model: string, ctx: CallContext): Promise<ImageOut[]> {
+async function imagen(req: ImagesRequest, model: string, gemini: GeminiCaller): Promise<ImageOut[]> {
   const aspectRatio = aspectRatioFor(req.size, ASPECT_RATIOS.imagen);
   const body = {
     instances: [{ prompt: req.prompt }],
     parameters: { sampleCount: req.n ?? 1, ...(aspectRatio ? { aspectRatio } : {}) },
   };
-  const res = await forwardJson(ctx, { path: `/v1beta/models/${model}:predict`, body, model });
+  const res = await gemini.call({ method: "predict", model, body });
   const json = await readJson<{ predictions?: Array<{ bytesBase64Encoded?: string; mimeType?: string }> }>(
     res,
   );
@@ -65,7 +64,7 @@ async function imagen(req: ImagesRequest, model: string, ctx: CallContext): Prom
   );
 }
 
-async function gemini(req: ImagesRequest, model: string, ctx: CallContext): Promise<ImageOut[]> {
+async function geminiImages(req: ImagesRequest, model: string, gemini: GeminiCaller): Promise<ImageOut[]> {
   const aspectRatio = aspectRatioFor(req.size, ASPECT_RATIOS.gemini);
   const body = {
     contents: [{ role: "user", parts: [{ text: req.prompt }] }],
@@ -76,7 +75,7 @@ async function gemini(req: ImagesRequest, model: string, ctx: CallContext): Prom
   };
   const out: ImageOut[] = [];
   for (let i = 0; i < (req.n ?? 1); i++) {
-    const res = await forwardJson(ctx, { path: `/v1beta/models/${model}:generateContent`, body, model });
+    const res = await gemini.call({ method: "generateContent", model, body });
     const json = await readJson<GeminiGenerateContentResponse>(res);
     for (const part of json.candidates?.[0]?.content?.parts ?? []) {
       if (part.inlineData && !part.thought) out.push(part.inlineData);
@@ -86,9 +85,11 @@ async function gemini(req: ImagesRequest, model: string, ctx: CallContext): Prom
 }
 
 /** Generates images for a validated request; returns OpenAI's images response. */
-export async function generateImages(req: ImagesRequest, ctx: CallContext, o: ImagesOptions = {}) {
-  const model = upstreamModelId(req.model || o.defaultModel || "gemini-2.5-flash-image");
-  const images = /^imagen/.test(model) ? await imagen(req, model, ctx) : await gemini(req, model, ctx);
+export async function generateImages(req: ImagesRequest, gemini: GeminiCaller, o: ImagesOptions = {}) {
+  const model = req.model || o.defaultModel || "gemini-2.5-flash-image";
+  const images = /^imagen/.test(gemini.resolve(model).model)
+    ? await imagen(req, model, gemini)
+    : await geminiImages(req, model, gemini);
   if (!images.length) {
     throw new GatewayError(
       400,

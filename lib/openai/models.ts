@@ -6,7 +6,7 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import { bareModel } from "../gemini/model_id.ts";
-import { type CallContext, forwardJson, readJson } from "./upstream.ts";
+import { type GeminiCaller, readJson } from "../pipeline/gemini_client.ts";
 
 /** One OpenAI model object. */
 export interface OpenAIModel {
@@ -18,6 +18,8 @@ export interface OpenAIModel {
 
 /** Options for {@link ModelCatalog}. */
 export interface ModelCatalogOptions {
+  /** The pipeline the listing goes through (not bound to a client request: a client leaving never cancels it). */
+  upstream: () => GeminiCaller;
   /** Cache lifetime in ms (default 5 minutes). */
   ttlMs?: number;
   /** Extra model ids to list (added after Google's, duplicates skipped). */
@@ -38,15 +40,15 @@ export class ModelCatalog {
   #known?: { ids?: string[]; set: ReadonlySet<string> };
   #inflight?: Promise<string[]>;
 
-  constructor(readonly options: ModelCatalogOptions = {}) {}
+  constructor(readonly options: ModelCatalogOptions) {}
 
-  async #fetchAll(ctx: CallContext): Promise<string[]> {
+  async #fetchAll(gemini: GeminiCaller): Promise<string[]> {
     const ids: string[] = [];
     let token: string | undefined;
     for (let page = 0; page < (this.options.maxPages ?? 20); page++) {
       const query = new URLSearchParams({ pageSize: PAGE_SIZE });
       if (token) query.set("pageToken", token);
-      const res = await forwardJson(ctx, { path: "/v1beta/models", query });
+      const res = await gemini.send({ method: "GET", path: "/v1beta/models", query });
       const json = await readJson<{ models?: Array<{ name?: string }>; nextPageToken?: string }>(res);
       for (const m of json.models ?? []) if (m.name) ids.push(bareModel(m.name));
       token = json.nextPageToken;
@@ -55,11 +57,11 @@ export class ModelCatalog {
     return ids;
   }
 
-  async #googleIds(ctx: CallContext): Promise<string[]> {
+  async #googleIds(): Promise<string[]> {
     const now = (this.options.now ?? Date.now)();
     if (this.#cache && now - this.#cache.at < (this.options.ttlMs ?? 300_000)) return this.#cache.ids;
     // Concurrent callers share one upstream listing; failures are not cached.
-    this.#inflight ??= this.#fetchAll({ ...ctx, signal: undefined }).then((ids) => {
+    this.#inflight ??= this.#fetchAll(this.options.upstream()).then((ids) => {
       this.#cache = { at: (this.options.now ?? Date.now)(), ids };
       return ids;
     }).finally(() => (this.#inflight = undefined));
@@ -67,8 +69,8 @@ export class ModelCatalog {
   }
 
   /** All model ids (Google's plus extras), deduplicated. */
-  async ids(ctx: CallContext): Promise<string[]> {
-    const google = await this.#googleIds(ctx);
+  async ids(): Promise<string[]> {
+    const google = await this.#googleIds();
     const ids = [
       ...(this.options.transformList?.(google) ?? google),
       ...(this.options.extraModels?.() ?? []),
@@ -77,14 +79,14 @@ export class ModelCatalog {
   }
 
   /** OpenAI `GET /v1/models` body. */
-  async list(ctx: CallContext) {
-    return { object: "list" as const, data: (await this.ids(ctx)).map(toModel) };
+  async list() {
+    return { object: "list" as const, data: (await this.ids()).map(toModel) };
   }
 
   /** OpenAI `GET /v1/models/{id}` body; 404 `model_not_found` when unknown. */
-  async get(id: string, ctx: CallContext): Promise<OpenAIModel> {
+  async get(id: string): Promise<OpenAIModel> {
     const bare = bareModel(id);
-    if (!(await this.ids(ctx)).includes(bare)) {
+    if (!(await this.ids()).includes(bare)) {
       throw new GatewayError(404, `The model \`${id}\` does not exist or you do not have access to it.`, {
         code: "model_not_found",
         param: "model",

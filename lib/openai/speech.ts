@@ -7,7 +7,7 @@
 import { encodeSpeechAudio } from "../features/audio_encode.ts";
 import type { FeatureSettings } from "../features/settings.ts";
 import { mapSpeechRequest, speechAudioFromResponse } from "../features/tts.ts";
-import { type CallContext, forwardJson, readJson } from "./upstream.ts";
+import { type GeminiCaller, readJson } from "../pipeline/gemini_client.ts";
 
 /** Speech bytes and their content type. */
 export interface SpeechResult {
@@ -18,15 +18,11 @@ export interface SpeechResult {
 /** Validates an OpenAI speech request, calls the Gemini TTS model and encodes the audio. */
 export async function createSpeech(
   raw: unknown,
-  ctx: CallContext,
+  gemini: GeminiCaller,
   settings: FeatureSettings,
 ): Promise<SpeechResult> {
   const mapped = mapSpeechRequest(raw, settings);
-  const res = await forwardJson(ctx, {
-    path: `/v1beta/models/${mapped.model}:generateContent`,
-    body: mapped.body,
-    model: mapped.model,
-  });
+  const res = await gemini.call({ method: "generateContent", model: mapped.model, body: mapped.body });
   const audio = speechAudioFromResponse(await readJson<unknown>(res));
   const out = encodeSpeechAudio({ audio: audio.data, mimeType: audio.mimeType, format: mapped.format });
   return { bytes: new Uint8Array(out.bytes), contentType: out.contentType };

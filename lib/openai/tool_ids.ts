@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { base64ToBytes, bytesToBase64, bytesToBase64Url } from "./base64.ts";
+import { base64ToBytes, bytesToBase64, bytesToBase64Url } from "../util/base64.ts";
 
 /** State carried inside a tool-call id. */
 export interface ToolCallState {

@@ -1,13 +1,13 @@
 /**
- * Streams for models that only answer whole (image-output and TTS models): the client asked for a stream,
- * so the gateway calls `:generateContent`, sends empty chunks while waiting (keep-alive) and then the
- * whole answer as regular `chat.completion.chunk` events, translated by the same stream translator.
+ * Streams for models that only answer whole (image-output and TTS models): the client asked for a
+ * stream, so the gateway calls `:generateContent` and turns its one answer into a one-item Gemini
+ * stream, which the same translator as a real stream turns into chunks (the edge sends keep-alive
+ * empty chunks while waiting).
  *
  * @module
  */
-import { streamWholeAnswer } from "../features/keep_alive.ts";
-import { type ChatStreamOptions, ChatStreamTranslator } from "./chat_stream.ts";
-import { toOpenAIError } from "./errors.ts";
+import { asGatewayError } from "../http/errors.ts";
+import { type GeminiStreamItem, geminiStreamItem } from "../gemini/stream.ts";
 
 const WHOLE_ONLY = /-image|image-generation|-tts/;
 
@@ -22,45 +22,19 @@ export function answersWhole(o: { model: string; clientModel?: string; modalitie
     (o.modalities ?? []).some((m) => /^(image|audio)$/i.test(m));
 }
 
-/** Options of {@link wholeAnswerStream}. */
-export interface WholeAnswerStreamOptions extends ChatStreamOptions {
-  /** Resolves to the upstream `generateContent` body as text. */
-  answer: Promise<string>;
-  /** Keep-alive interval in ms; 0 or less sends no empty chunks. */
-  keepAliveMs: number;
-}
-
-const NEVER_MS = 2 ** 31 - 1;
-
-/** Parses the `data:` payloads of translator frames into chunk objects (`[DONE]` is dropped). */
-function frameObjects(frames: string[]): unknown[] {
-  return frames.flatMap((f) =>
-    f.split("\n").filter((l) => l.startsWith("data: ") && l !== "data: [DONE]")
-      .map((l) => JSON.parse(l.slice(6)))
-  );
-}
-
-/** An OpenAI SSE body: empty chunks every `keepAliveMs`, then the translated whole answer and `[DONE]`. */
-export function wholeAnswerStream(o: WholeAnswerStreamOptions): ReadableStream<Uint8Array> {
-  const { answer, keepAliveMs, ...options } = o;
-  const t = new ChatStreamTranslator(options);
-  return streamWholeAnswer({
-    final: answer.then((text) => {
-      const frames = [...t.onData(text), ...t.finish()];
-      if (t.failed) throw Object.assign(new Error("upstream error"), { frames });
-      return frameObjects(frames);
-    }),
-    intervalMs: keepAliveMs > 0 ? keepAliveMs : NEVER_MS,
-    emptyChunk: {
-      id: t.id,
-      object: "chat.completion.chunk",
-      created: t.created,
-      model: options.model,
-      choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: null }],
-    },
-    errorChunk: (err) => {
-      const frames = (err as { frames?: string[] }).frames;
-      return frames ? frameObjects(frames)[0] : toOpenAIError(err).body;
+/**
+ * A one-item Gemini stream from a whole answer: the `generateContent` body (as text) once it arrives,
+ * or an error item when the call fails.
+ */
+export function wholeAnswerItems(answer: Promise<string>): ReadableStream<GeminiStreamItem> {
+  return new ReadableStream<GeminiStreamItem>({
+    async start(controller) {
+      try {
+        controller.enqueue(geminiStreamItem(await answer));
+      } catch (err) {
+        controller.enqueue({ type: "error", error: asGatewayError(err) });
+      }
+      controller.close();
     },
   });
 }

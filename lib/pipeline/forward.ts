@@ -1,18 +1,22 @@
 /**
  * The one request pipeline: choose a key, send upstream, classify the outcome, retry on another key,
- * stream the answer through, and report usage and a log record. Both the Gemini-native and the
- * OpenAI edges call it; they differ only in how they parse requests and format answers.
+ * stream the answer through, and report usage and a log record. Every edge calls it (through
+ * `GeminiClient`); they differ only in how they parse requests and format answers.
+ *
+ * One request runs these named steps until it is served or gives up:
+ * {@link ForwardRun.chooseKey} -> {@link ForwardRun.attempt} -> {@link ForwardRun.onSuccess} or
+ * {@link ForwardRun.onFailure} (which decides whether the next key is tried).
  *
  * @module
  */
 import { asGatewayError, GatewayError } from "../http/errors.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
 import { classify } from "../pool/classify.ts";
-import type { KeyPool } from "../pool/key_pool.ts";
+import type { KeyChoice, KeyPool } from "../pool/key_pool.ts";
 import { redactKeys } from "../secrets/redact.ts";
-import { pacificDay } from "../pool/quota_clock.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
+import { abortableSleep } from "../util/sleep.ts";
 import type { AffinityMap } from "./affinity.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
@@ -40,21 +44,6 @@ export interface ForwarderDeps {
 const decoder = new TextDecoder();
 const TAIL_BYTES = 2048;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener("abort", abort);
-      resolve();
-    }
-    function abort() {
-      clearTimeout(t);
-      reject(new GatewayError(499, "The client closed the request.", { googleStatus: "CANCELLED" }));
-    }
-    signal?.addEventListener("abort", abort, { once: true });
-  });
-}
-
 function tailOf(chunks: Uint8Array[]): string {
   const out: string[] = [];
   let n = 0;
@@ -76,98 +65,41 @@ export function clientHeaders(from: Headers): Headers {
   return out;
 }
 
+const clientClosed = () =>
+  new GatewayError(499, "The client closed the request.", { googleStatus: "CANCELLED" });
+
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
-  const { pool } = deps;
   const deadlines = new Deadlines();
+  return function forward(req: ForwardRequest): Promise<ForwardResult> {
+    return new ForwardRun(deps, deadlines, req).run();
+  };
+}
 
-  function count(keyId: string, model: string | undefined, delta: UsageDelta, tokenName?: string) {
-    if (!deps.usage) return;
-    const day = pacificDay(Date.now());
-    deps.usage.add(["usage", day, keyId, model ?? "-"], delta);
-    if (tokenName) deps.usage.add(["tokusage", day, tokenName], delta);
-  }
+/** One request's way through the pipeline: its record, the keys it tried, the last failure. */
+class ForwardRun {
+  readonly #deps: ForwarderDeps;
+  readonly #deadlines: Deadlines;
+  readonly #req: ForwardRequest;
+  readonly #s: ReturnType<ForwarderDeps["settings"]>;
+  readonly #t0 = performance.now();
+  readonly #signal: AbortSignal;
+  /** Per-model cooldowns key on this; `*` for calls that name no model. */
+  readonly #model: string;
+  readonly #rec: RequestRecord;
+  readonly #pinned?: string;
+  readonly #tried = new Set<string>();
+  #last?: GatewayError;
+  #waited = 0;
 
-  /** Reports a finished request; a success is counted here together with its tokens (one usage update). */
-  function finish(
-    rec: RequestRecord,
-    tokens: { inputTokens?: number; outputTokens?: number },
-    served = false,
-  ) {
-    Object.assign(rec, tokens);
-    if (served && rec.keyId) {
-      count(
-        rec.keyId,
-        rec.model,
-        { requests: 1, ok: 1, inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens },
-        rec.tokenName,
-      );
-    }
-    deps.onRecord?.(rec);
-  }
-
-  /** Passes the body through chunk by chunk, then reads usage from its tail. */
-  function observeStream(res: Response, rec: RequestRecord): Response {
-    const kept: Uint8Array[] = [];
-    let keptBytes = 0;
-    const body = res.body!.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, ctl) {
-          kept.push(chunk);
-          keptBytes += chunk.length;
-          while (kept.length > 1 && keptBytes - kept[0].length >= TAIL_BYTES) {
-            keptBytes -= kept.shift()!.length;
-          }
-          ctl.enqueue(chunk);
-        },
-        flush() {
-          rec.latencyMs = Math.round(performance.now() - (rec as { t0?: number }).t0!);
-          finish(rec, usageFromTail(tailOf(kept)), true);
-        },
-        cancel() {
-          rec.status = 499;
-          rec.error = "client closed the stream";
-          finish(rec, usageFromTail(tailOf(kept)), true);
-        },
-      }),
-    );
-    return new Response(body, { status: res.status, headers: clientHeaders(res.headers) });
-  }
-
-  async function attempt(
-    req: ForwardRequest,
-    keyId: string,
-    key: string,
-    signal: AbortSignal,
-    timeoutMs: number,
-  ) {
-    const s = deps.settings();
-    const url = s.upstreamBaseUrl.replace(/\/$/, "") + req.path + (req.query?.size ? `?${req.query}` : "");
-    const headers = new Headers(req.headers);
-    headers.set("x-goog-api-key", key);
-    const ctl = new AbortController();
-    const onAbort = () => ctl.abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    const cancel = deadlines.add(timeoutMs, () => ctl.abort(new DOMException("timeout", "TimeoutError")));
-    try {
-      return await fetch(url, {
-        method: req.method,
-        headers,
-        body: req.body?.length ? req.body : undefined,
-        signal: ctl.signal,
-        client: deps.clientFor?.(keyId),
-      });
-    } finally {
-      cancel();
-    }
-  }
-
-  return async function forward(req: ForwardRequest): Promise<ForwardResult> {
-    const s = deps.settings();
-    const t0 = performance.now();
-    const signal = req.signal ?? new AbortController().signal;
-    const model = req.model ?? "*";
-    const rec: RequestRecord & { t0?: number } = {
+  constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
+    this.#deps = deps;
+    this.#deadlines = deadlines;
+    this.#req = req;
+    this.#s = deps.settings();
+    this.#signal = req.signal ?? new AbortController().signal;
+    this.#model = req.model ?? "*";
+    this.#rec = {
       time: Date.now(),
       route: req.route,
       method: req.method,
@@ -178,148 +110,248 @@ export function createForwarder(deps: ForwarderDeps): Forward {
       latencyMs: 0,
       attempts: 0,
       stream: !!req.stream,
-      t0,
     };
-    const pinned = req.pinnedKeyId ?? deps.affinity?.find(req.path, req.query, req.body);
-    const tried = new Set<string>();
-    let last: GatewayError | undefined;
-    let waited = 0;
+    this.#pinned = req.pinnedKeyId ?? deps.affinity?.find(req.path, req.query, req.body);
+  }
+
+  async run(): Promise<ForwardResult> {
     try {
-      deps.admitModel?.(req.tokenName, req.model);
-      while (rec.attempts < s.maxAttempts) {
-        let choice: { id: string; key: string } | undefined;
-        if (pinned) {
-          const r = pool.get(pinned);
-          if (!r) {
-            throw new GatewayError(404, "The key that created this resource was removed from the pool.");
-          }
-          choice = { id: r.id, key: r.key };
-        } else {
-          const pick = pool.pick(model, tried);
-          if ("freeAt" in pick) {
-            const wait = pick.freeAt - Date.now();
-            if (!last && wait <= s.maxWaitMs - waited && Number.isFinite(wait)) {
-              await sleep(Math.max(wait, 1), signal);
-              waited += wait;
-              continue;
-            }
-            if (last) break;
-            const secs = Math.max(1, Math.ceil(wait / 1000));
-            const status = pool.size === 0 || !Number.isFinite(wait) ? 503 : 429;
-            throw new GatewayError(status, `No key can serve this request: ${pick.reason}.`, {
-              headers: Number.isFinite(wait) ? { "retry-after": String(secs) } : undefined,
-              googleStatus: status === 429 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE",
-            });
-          }
-          choice = pick;
-        }
-        tried.add(choice.id);
-        rec.attempts++;
-        rec.keyId = choice.id;
-        let res: Response;
-        try {
-          res = await attempt(req, choice.id, choice.key, signal, s.requestTimeoutMs);
-        } catch (e) {
-          if (signal.aborted) {
-            throw new GatewayError(499, "The client closed the request.", { googleStatus: "CANCELLED" });
-          }
-          const timeout = e instanceof DOMException && e.name === "TimeoutError";
-          last = timeout
-            ? new GatewayError(
-              504,
-              `The upstream did not answer within ${s.requestTimeoutMs} ms; try again or raise REQUEST_TIMEOUT_MS.`,
-            )
-            : new GatewayError(502, `Could not reach the upstream: ${redactKeys(String(e))}`);
-          if (!timeout) deps.onNetworkError?.(choice.id, e);
-          pool.report(choice.id, model, { kind: "transient", reason: last.message });
-          count(choice.id, req.model, { requests: 1, errors: 1 }, req.tokenName);
-          continue;
-        }
-        if (res.ok) {
-          pool.report(choice.id, model, { kind: "ok" });
-          rec.status = res.status;
-          const response = await learnAndRewrite(req, res, choice.id);
-          if (req.stream && response.body) {
-            return { response: observeStream(response, rec), keyId: choice.id, attempts: rec.attempts };
-          }
-          // A unary answer is one JSON document: read it whole (cheaper than a stream pipe) and
-          // take the usage from its tail.
-          const bytes = response.body ? new Uint8Array(await response.arrayBuffer()) : new Uint8Array();
-          rec.latencyMs = Math.round(performance.now() - t0);
-          finish(
-            rec,
-            usageFromTail(decoder.decode(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))),
-            true,
-          );
-          return {
-            response: new Response(bytes, {
-              status: response.status,
-              headers: clientHeaders(response.headers),
-            }),
-            keyId: choice.id,
-            attempts: rec.attempts,
-          };
-        }
-        if (res.status === 407 && deps.clientFor?.(choice.id)) {
-          // The proxy, not Google, refused (plain-http upstreams see this as a response): skip that proxy.
-          await res.body?.cancel();
-          last = new GatewayError(
-            502,
-            "The upstream proxy refused the request (407); check the credentials in PROXIES.",
-          );
-          deps.onNetworkError?.(choice.id, new Error("proxy authentication required (407)"));
-          pool.report(choice.id, model, { kind: "transient", reason: last.message });
-          continue;
-        }
-        // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended").
-        const text = redactKeys(await res.text());
-        const body: GoogleErrorBody = parseGoogleError(text) ??
-          {
-            error: {
-              code: res.status,
-              message: text.slice(0, 500) || res.statusText,
-              status: res.statusText,
-            },
-          };
-        const verdict = classify({
-          status: res.status,
-          body,
-          now: Date.now(),
-          defaultCooldownMs: s.defaultCooldownMs,
-        });
-        pool.report(choice.id, model, verdict);
-        count(
-          choice.id,
-          req.model,
-          { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 },
-          req.tokenName,
-        );
-        if (verdict.kind === "disable") pool.patch(choice.id, { lastError: redactKeys(body.error.message) });
-        const headers: Record<string, string> = {};
-        const retryAfter = res.headers.get("retry-after");
-        if (retryAfter) headers["retry-after"] = retryAfter;
-        last = new GatewayError(res.status, body.error.message, { upstream: body, headers });
-        if (verdict.kind === "client_error") throw last;
-        if (pinned && verdict.kind !== "transient") throw last;
+      this.#deps.admitModel?.(this.#req.tokenName, this.#req.model);
+      while (this.#rec.attempts < this.#s.maxAttempts) {
+        const choice = await this.chooseKey();
+        if (!choice) break;
+        const res = await this.attempt(choice);
+        if (!res) continue;
+        if (res.ok) return await this.onSuccess(choice, res);
+        await this.onFailure(choice, res);
       }
-      if (last?.status === 429 && !last.options.headers?.["retry-after"]) {
-        const free = pool.nextFreeAt(model);
-        if (Number.isFinite(free)) {
-          last.options.headers!["retry-after"] = String(Math.max(1, Math.ceil((free - Date.now()) / 1000)));
-        }
-      }
-      throw last ?? new GatewayError(503, "No key could serve this request.");
+      throw this.#finalError();
     } catch (e) {
       const err = asGatewayError(e);
-      rec.status = err.status;
-      rec.latencyMs = Math.round(performance.now() - t0);
-      rec.error = redactKeys(JSON.stringify(err.toGoogle()));
-      finish(rec, {});
+      this.#rec.status = err.status;
+      this.#rec.latencyMs = this.#elapsed();
+      this.#rec.error = redactKeys(JSON.stringify(err.toGoogle()));
+      this.#finish({});
       throw err;
     }
-  };
+  }
 
-  async function learnAndRewrite(req: ForwardRequest, res: Response, keyId: string): Promise<Response> {
+  /**
+   * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice; waits up
+   * to `maxWaitMs` for a cooling key when nothing failed yet.
+   *
+   * @returns undefined when no key is left and an earlier attempt failed (its error is the answer).
+   * @throws {GatewayError} 404 when the pinned key is gone; 429/503 when no key can serve at all.
+   */
+  async chooseKey(): Promise<KeyChoice | undefined> {
+    const { pool } = this.#deps;
+    if (this.#pinned) {
+      const r = pool.get(this.#pinned);
+      if (!r) throw new GatewayError(404, "The key that created this resource was removed from the pool.");
+      return this.#take({ id: r.id, key: r.key });
+    }
+    for (;;) {
+      const pick = pool.pick(this.#model, this.#tried);
+      if (!("freeAt" in pick)) return this.#take(pick);
+      const wait = pick.freeAt - Date.now();
+      if (!this.#last && Number.isFinite(wait) && wait <= this.#s.maxWaitMs - this.#waited) {
+        if (!await abortableSleep(Math.max(wait, 1), this.#signal)) throw clientClosed();
+        this.#waited += wait;
+        continue;
+      }
+      if (this.#last) return undefined;
+      const status = pool.size === 0 || !Number.isFinite(wait) ? 503 : 429;
+      throw new GatewayError(status, `No key can serve this request: ${pick.reason}.`, {
+        headers: Number.isFinite(wait)
+          ? { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) }
+          : undefined,
+        googleStatus: status === 429 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE",
+      });
+    }
+  }
+
+  #take(choice: KeyChoice): KeyChoice {
+    this.#tried.add(choice.id);
+    this.#rec.attempts++;
+    this.#rec.keyId = choice.id;
+    return choice;
+  }
+
+  /**
+   * Sends the request upstream with one key, within `requestTimeoutMs` for the answer's headers.
+   *
+   * @returns the upstream response, or undefined when the call failed before one arrived (timeout or
+   *   network error: the failure is recorded and the next key may be tried).
+   * @throws {GatewayError} 499 when the client went away.
+   */
+  async attempt(choice: KeyChoice): Promise<Response | undefined> {
+    const { upstreamBaseUrl, requestTimeoutMs } = this.#s;
+    const req = this.#req;
+    const url = upstreamBaseUrl.replace(/\/$/, "") + req.path + (req.query?.size ? `?${req.query}` : "");
+    const headers = new Headers(req.headers);
+    headers.set("x-goog-api-key", choice.key);
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(this.#signal.reason);
+    this.#signal.addEventListener("abort", onAbort, { once: true });
+    const cancel = this.#deadlines.add(
+      requestTimeoutMs,
+      () => ctl.abort(new DOMException("timeout", "TimeoutError")),
+    );
+    try {
+      return await fetch(url, {
+        method: req.method,
+        headers,
+        body: req.body?.length ? req.body : undefined,
+        signal: ctl.signal,
+        client: this.#deps.clientFor?.(choice.id),
+      });
+    } catch (e) {
+      if (this.#signal.aborted) throw clientClosed();
+      const timeout = e instanceof DOMException && e.name === "TimeoutError";
+      this.#last = timeout
+        ? new GatewayError(
+          504,
+          `The upstream did not answer within ${requestTimeoutMs} ms; try again or raise REQUEST_TIMEOUT_MS.`,
+        )
+        : new GatewayError(502, `Could not reach the upstream: ${redactKeys(String(e))}`);
+      if (!timeout) this.#deps.onNetworkError?.(choice.id, e);
+      this.#deps.pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
+      this.#count(choice.id, { requests: 1, errors: 1 });
+      return undefined;
+    } finally {
+      cancel();
+      this.#signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** A 2xx answer: the key is healthy; resources it created are pinned to it; the body goes to the client. */
+  async onSuccess(choice: KeyChoice, res: Response): Promise<ForwardResult> {
+    this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
+    this.#rec.status = res.status;
+    const response = await this.#learnResources(res, choice.id);
+    const result = { keyId: choice.id, attempts: this.#rec.attempts };
+    if (this.#req.stream && response.body) return { ...result, response: this.#observeStream(response) };
+    // A unary answer is one JSON document: read it whole (cheaper than a stream pipe) and take the
+    // usage from its tail.
+    const bytes = response.body ? new Uint8Array(await response.arrayBuffer()) : new Uint8Array();
+    this.#rec.latencyMs = this.#elapsed();
+    this.#finish(usageFromTail(decoder.decode(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))), true);
+    return {
+      ...result,
+      response: new Response(bytes, { status: response.status, headers: clientHeaders(response.headers) }),
+    };
+  }
+
+  /**
+   * A non-2xx answer: classify it, tell the pool, count it, and decide whether another key may try.
+   *
+   * @throws {GatewayError} the upstream's error when no other key can help (the client's own error,
+   *   or a pinned resource whose key failed for good).
+   */
+  async onFailure(choice: KeyChoice, res: Response): Promise<void> {
+    const { pool, clientFor, onNetworkError } = this.#deps;
+    if (res.status === 407 && clientFor?.(choice.id)) {
+      // The proxy, not Google, refused (plain-http upstreams see this as a response): skip that proxy.
+      await res.body?.cancel();
+      this.#last = new GatewayError(
+        502,
+        "The upstream proxy refused the request (407); check the credentials in PROXIES.",
+      );
+      onNetworkError?.(choice.id, new Error("proxy authentication required (407)"));
+      pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
+      return;
+    }
+    // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended").
+    const text = redactKeys(await res.text());
+    const body: GoogleErrorBody = parseGoogleError(text) ??
+      { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
+    const verdict = classify({
+      status: res.status,
+      body,
+      now: Date.now(),
+      defaultCooldownMs: this.#s.defaultCooldownMs,
+    });
+    pool.report(choice.id, this.#model, verdict);
+    this.#count(choice.id, { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 });
+    if (verdict.kind === "disable") pool.patch(choice.id, { lastError: redactKeys(body.error.message) });
+    const retryAfter = res.headers.get("retry-after");
+    this.#last = new GatewayError(res.status, body.error.message, {
+      upstream: body,
+      headers: retryAfter ? { "retry-after": retryAfter } : {},
+    });
+    if (verdict.kind === "client_error") throw this.#last;
+    if (this.#pinned && verdict.kind !== "transient") throw this.#last;
+  }
+
+  /** The error to answer when every attempt failed: the last upstream error (with Retry-After for 429s). */
+  #finalError(): GatewayError {
+    const last = this.#last;
+    if (!last) return new GatewayError(503, "No key could serve this request.");
+    if (last.status === 429 && !last.options.headers?.["retry-after"]) {
+      const free = this.#deps.pool.nextFreeAt(this.#model);
+      if (Number.isFinite(free)) {
+        last.options.headers!["retry-after"] = String(Math.max(1, Math.ceil((free - Date.now()) / 1000)));
+      }
+    }
+    return last;
+  }
+
+  #elapsed(): number {
+    return Math.round(performance.now() - this.#t0);
+  }
+
+  #count(keyId: string, delta: UsageDelta): void {
+    this.#deps.usage?.count({ keyId, model: this.#req.model, tokenName: this.#req.tokenName }, delta);
+  }
+
+  /** Reports the finished request; a success is counted here together with its tokens (one usage update). */
+  #finish(tokens: { inputTokens?: number; outputTokens?: number }, served = false): void {
+    const rec = this.#rec;
+    Object.assign(rec, tokens);
+    if (served && rec.keyId) {
+      this.#count(rec.keyId, {
+        requests: 1,
+        ok: 1,
+        inputTokens: tokens.inputTokens,
+        outputTokens: tokens.outputTokens,
+      });
+    }
+    this.#deps.onRecord?.(rec);
+  }
+
+  /** Passes the body through chunk by chunk, then reads usage from its tail. */
+  #observeStream(res: Response): Response {
+    const kept: Uint8Array[] = [];
+    let keptBytes = 0;
+    const rec = this.#rec;
+    const body = res.body!.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, ctl) {
+          kept.push(chunk);
+          keptBytes += chunk.length;
+          while (kept.length > 1 && keptBytes - kept[0].length >= TAIL_BYTES) {
+            keptBytes -= kept.shift()!.length;
+          }
+          ctl.enqueue(chunk);
+        },
+        flush: () => {
+          rec.latencyMs = this.#elapsed();
+          this.#finish(usageFromTail(tailOf(kept)), true);
+        },
+        cancel: () => {
+          rec.status = 499;
+          rec.error = "client closed the stream";
+          this.#finish(usageFromTail(tailOf(kept)), true);
+        },
+      }),
+    );
+    return new Response(body, { status: res.status, headers: clientHeaders(res.headers) });
+  }
+
+  /** Pins files, caches and uploads a key created to that key; rewrites the upload URL to the gateway. */
+  async #learnResources(res: Response, keyId: string): Promise<Response> {
+    const req = this.#req;
+    const { affinity } = this.#deps;
     const uploadUrl = res.headers.get("x-goog-upload-url");
     const isUpload = req.path.startsWith("/upload/");
     const createsCache = req.method === "POST" && /\/cachedContents$/.test(req.path);
@@ -328,12 +360,12 @@ export function createForwarder(deps: ForwarderDeps): Forward {
     if (uploadUrl) {
       const u = new URL(uploadUrl);
       const id = u.searchParams.get("upload_id");
-      if (id) deps.affinity?.remember(`upload:${id}`, keyId);
+      if (id) affinity?.remember(`upload:${id}`, keyId);
       if (req.origin) headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
     }
     const text = await res.text();
     for (const m of text.matchAll(/"name"\s*:\s*"((?:files|cachedContents)\/[A-Za-z0-9_-]+)"/g)) {
-      deps.affinity?.remember(m[1], keyId);
+      affinity?.remember(m[1], keyId);
     }
     headers.delete("content-length");
     return new Response(text, { status: res.status, headers });

@@ -90,15 +90,7 @@ export class KeyAdmin {
   /** Re-reads today's usage per key from KV (called by the panel every few seconds, not per request). */
   async refreshUsage(): Promise<void> {
     const day = pacificDay(Date.now());
-    const byGroup = await this.o.usage.read(["usage", day]);
-    const perKey = new Map<string, UsageTotals>();
-    for (const [group, t] of byGroup) {
-      const id = group.split("|")[0];
-      const acc = perKey.get(id) ?? emptyUsage();
-      for (const k of Object.keys(acc) as Array<keyof UsageTotals>) acc[k] += t[k];
-      perKey.set(id, acc);
-    }
-    this.#usage = perKey;
+    this.#usage = await this.o.usage.perKey(day);
     this.#usageDay = day;
   }
 

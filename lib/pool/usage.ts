@@ -2,8 +2,12 @@
  * Usage counters (requests, successes, 429s, tokens) per key, model and Pacific day, and per client
  * token. Counted in memory on the request path and flushed to KV in batched atomic sums.
  *
+ * KV layout (owned here): `["usage", day, keyId, model, metric]` and `["tokusage", day, tokenName,
+ * metric]`, each a `Deno.KvU64` sum; `day` is the Pacific day (`YYYY-MM-DD`) Google's daily quotas count.
+ *
  * @module
  */
+import { pacificDay } from "./quota_clock.ts";
 
 /** One usage sample. */
 export interface UsageDelta {
@@ -32,8 +36,39 @@ export class UsageCounter {
 
   constructor(private readonly kv: Deno.Kv, private readonly flushMs = 1000) {}
 
-  /** Adds `delta` to the counters under `key` (for example `["usage", day, keyId, model]`). */
-  add(key: Deno.KvKey, delta: UsageDelta): void {
+  /**
+   * Counts one upstream call of a key (and of the client token that made it) for today's Pacific day.
+   * `model` is the real model id (`-` when the call named none).
+   */
+  count(call: { keyId: string; model?: string; tokenName?: string }, delta: UsageDelta): void {
+    const day = pacificDay(Date.now());
+    this.#add(["usage", day, call.keyId, call.model ?? "-"], delta);
+    if (call.tokenName) this.#add(["tokusage", day, call.tokenName], delta);
+  }
+
+  /** One day's totals per key id (summed over models). */
+  async perKey(day: string): Promise<Map<string, UsageTotals>> {
+    const out = new Map<string, UsageTotals>();
+    for (const [group, t] of await this.#read(["usage", day])) {
+      const id = group.split("|")[0];
+      const acc = out.get(id) ?? emptyUsage();
+      for (const k of Object.keys(acc) as Array<keyof UsageTotals>) acc[k] += t[k];
+      out.set(id, acc);
+    }
+    return out;
+  }
+
+  /** One day's totals per key id and model, keyed `keyId|model`. */
+  perKeyAndModel(day: string): Promise<Map<string, UsageTotals>> {
+    return this.#read(["usage", day]);
+  }
+
+  /** One day's totals per client token name. */
+  perToken(day: string): Promise<Map<string, UsageTotals>> {
+    return this.#read(["tokusage", day]);
+  }
+
+  #add(key: Deno.KvKey, delta: UsageDelta): void {
     const id = key.join("\u0000");
     let p = this.#pending.get(id);
     if (!p) this.#pending.set(id, p = { key, delta: new Map() });
@@ -66,7 +101,7 @@ export class UsageCounter {
   }
 
   /** Reads summed counters under `prefix`, grouped by the key parts between prefix and metric. */
-  async read(prefix: Deno.KvKey): Promise<Map<string, UsageTotals>> {
+  async #read(prefix: Deno.KvKey): Promise<Map<string, UsageTotals>> {
     const out = new Map<string, UsageTotals>();
     for await (const e of this.kv.list<Deno.KvU64>({ prefix })) {
       const parts = e.key.slice(prefix.length);

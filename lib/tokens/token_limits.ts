@@ -23,7 +23,7 @@ export interface TokenUsage {
 export interface TokenLimitsOptions {
   /** Stored tokens by name (for the model allow-list). */
   byName: (name: string) => ClientToken | undefined;
-  /** Reads `["tokusage", day, name, metric]` sums (seeding from KV). */
+  /** Today's stored usage per token (seeding from KV). */
   usage?: UsageCounter;
   /** Clock, for tests. */
   now?: () => number;
@@ -52,7 +52,7 @@ export class TokenLimits {
   async seed(): Promise<void> {
     if (!this.o.usage) return;
     const day = this.#rollDay();
-    const stored = await this.o.usage.read(["tokusage", day]);
+    const stored = await this.o.usage.perToken(day);
     if (day !== this.#day) return;
     for (const [name, t] of stored) {
       const u = this.#usage(name);

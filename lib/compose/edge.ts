@@ -1,0 +1,46 @@
+/**
+ * What an edge (one API dialect: Gemini-native, OpenAI, ...) is to the composition root: its path
+ * prefixes, how it recognises its requests on a shared prefix, how it formats errors, and its
+ * routes. `mount_routes.ts` applies client auth and the error formatter around every edge the same
+ * way. Adding a dialect is adding `routes/<dialect>.ts` (which exports an {@link Edge}), its
+ * `lib/<dialect>/` mapping files, and a line in `routes/dialects.ts`.
+ *
+ * @module
+ */
+import type { Hono } from "hono";
+import type { AuthVariables } from "../http/client_auth.ts";
+import type { GeminiClient } from "../pipeline/gemini_client.ts";
+import type { StreamDecorators } from "../features/stream_decorators.ts";
+import type { Settings } from "../config/settings_schema.ts";
+import type { ModelCatalog } from "../openai/models.ts";
+
+/** What every edge gets. */
+export interface EdgeDeps {
+  /** The pipeline with its prepare step; bind it to a request with `gemini.for(ctx)`. */
+  gemini: GeminiClient;
+  /** Current settings (read per request: admin edits apply at once). */
+  settings: () => Settings;
+  /** Google's model list, cached, with the gateway's variants and aliases. */
+  catalog: ModelCatalog;
+  /** Whether the client token `tokenName` may use `model` (its allow-list). */
+  modelAllowed: (tokenName: string, model: string) => boolean;
+  /** Smoother and keep-alive, for the edge to place around its streams. */
+  decorators: StreamDecorators;
+}
+
+/** The Hono app type of an edge's routes (client auth runs before them and sets these variables). */
+export type EdgeApp = Hono<{ Variables: AuthVariables }>;
+
+/** One API dialect. */
+export interface Edge {
+  /** The dialect's name, also the `route` of its log records: `gemini`, `openai`, ... */
+  name: string;
+  /** Path prefixes the edge serves, e.g. `/v1beta`. A prefix several edges list is shared. */
+  prefixes: readonly string[];
+  /** On a shared prefix: true when the request is in this dialect (the first edge that claims it wins; one without `claims` takes the rest). */
+  claims?: (req: Request) => boolean;
+  /** Formats any thrown value in the dialect's error envelope. */
+  errorResponse(err: unknown): Response;
+  /** The edge's routes, relative to each prefix. */
+  routes(deps: EdgeDeps): EdgeApp;
+}

@@ -1,0 +1,128 @@
+/**
+ * Reading a Gemini answer stream (`:streamGenerateContent?alt=sse`, events `data: {...}\r\n\r\n`) as
+ * objects, for the edges that translate it. Every way such a stream can go wrong becomes one
+ * `{type: "error"}` item (and nothing after it): an error event Google writes into the stream
+ * (`data: {"error": {...}}`), an event that is not JSON, a body that is not SSE at all (a bare JSON
+ * error), and a connection that breaks off.
+ *
+ * Source: https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
+ *
+ * @module
+ */
+import { GatewayError } from "../http/errors.ts";
+import { createSseParser, type SseEvent } from "../http/sse.ts";
+import { parseGoogleError } from "./rpc_status.ts";
+import type { GeminiGenerateContentResponse } from "./types.ts";
+
+/** One item of a Gemini answer stream. */
+export type GeminiStreamItem =
+  | { type: "response"; response: GeminiGenerateContentResponse }
+  | { type: "error"; error: GatewayError };
+
+/** Text kept from the start of a stream to recognise a body that is not SSE. */
+const RAW_LIMIT = 64 * 1024;
+
+/** The item for one `data:` payload of a Gemini stream. */
+export function geminiStreamItem(data: string): GeminiStreamItem {
+  let value: GeminiGenerateContentResponse & { error?: unknown };
+  try {
+    value = JSON.parse(data);
+  } catch (err) {
+    return {
+      type: "error",
+      error: new GatewayError(502, "Upstream sent an unreadable stream event.", { cause: err }),
+    };
+  }
+  if (value?.error) {
+    const upstream = parseGoogleError(data)!;
+    return {
+      type: "error",
+      error: new GatewayError(upstream.error.code || 500, upstream.error.message, { upstream }),
+    };
+  }
+  return { type: "response", response: value };
+}
+
+/**
+ * Reads a Gemini SSE body as {@link GeminiStreamItem}s. Pull-driven (nothing is buffered ahead of the
+ * reader); cancelling the result cancels the upstream body; after an error item the stream ends and
+ * the upstream body is cancelled.
+ */
+export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStream<GeminiStreamItem> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const pending: GeminiStreamItem[] = [];
+  let events = 0;
+  let raw = "";
+  let ended = false;
+  const parser = createSseParser({
+    onEvent: (e: SseEvent & { data: string }) => {
+      if (!e.data.trim()) return;
+      events++;
+      pending.push(geminiStreamItem(e.data));
+    },
+  });
+  const end = () => {
+    parser.feed("\n\n");
+    // A bare JSON error object (no `data:` framing) written where a stream was expected.
+    const bare = !events && raw.trim() ? parseGoogleError(raw.trim()) : null;
+    if (bare) {
+      pending.push({
+        type: "error",
+        error: new GatewayError(bare.error.code || 500, bare.error.message, { upstream: bare }),
+      });
+    }
+    ended = true;
+  };
+  return new ReadableStream<GeminiStreamItem>({
+    async pull(controller) {
+      while (true) {
+        const item = pending.shift();
+        if (item) {
+          controller.enqueue(item);
+          if (item.type === "error") {
+            ended = true;
+            pending.length = 0;
+            await reader.cancel().catch(() => {});
+            controller.close();
+          }
+          return;
+        }
+        if (ended) return controller.close();
+        try {
+          const r = await reader.read();
+          if (r.done) {
+            end();
+            continue;
+          }
+          const text = decoder.decode(r.value, { stream: true });
+          if (!events && raw.length < RAW_LIMIT) raw += text;
+          parser.feed(text);
+        } catch (err) {
+          pending.push({
+            type: "error",
+            error: new GatewayError(502, "The upstream stream broke off before it finished.", { cause: err }),
+          });
+        }
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/**
+ * A `TransformStream` from stream items back to Google's events (for the native edge when it
+ * re-encodes a stream, e.g. after the smoother): a response as `data: {...}`, an error as Google's
+ * error event `data: {"error": {...}}`.
+ */
+export class GeminiEventStream extends TransformStream<GeminiStreamItem, SseEvent> {
+  constructor() {
+    super({
+      transform(item, controller) {
+        controller.enqueue({ data: item.type === "response" ? item.response : item.error.toGoogle() });
+      },
+    });
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Server-sent events as objects: one encoder (event objects -> bytes) and one parser (bytes -> event
+ * objects, with `eventsource-parser`). Translators emit {@link SseEvent}s; only an edge serializes them.
+ * The encoder follows the shape of Deno std's `ServerSentEventStream` (written here because JSR cannot
+ * be reached).
+ *
+ * Source: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+ *
+ * @module
+ */
+import { createParser, type EventSourceParser } from "eventsource-parser";
+
+/** One server-sent event, or a comment line. */
+export interface SseEvent {
+  /** The `event:` field (a named event, e.g. Anthropic's `message_start`). */
+  event?: string;
+  /** The `data:` payload: a string is written as is, anything else as JSON. */
+  data?: unknown;
+  /** The `id:` field. */
+  id?: string;
+  /** The `retry:` field, in ms. */
+  retry?: number;
+  /** A comment line (`: text`), which clients ignore; used for keep-alives. */
+  comment?: string;
+}
+
+/** Options of {@link SseEncoderStream}. */
+export interface SseEncoderOptions {
+  /**
+   * Line ending: `"\n"` (default; what OpenAI and Anthropic send) or `"\r\n"` (Google's framing,
+   * `data: {...}\r\n\r\n`).
+   */
+  lineEnding?: "\n" | "\r\n";
+}
+
+const NEWLINE = /\r\n|\r|\n/;
+
+/** Serializes one event (a multi-line `data` becomes several `data:` lines, as the spec requires). */
+export function encodeSseEvent(e: SseEvent, eol: "\n" | "\r\n" = "\n"): string {
+  let out = "";
+  if (e.comment !== undefined) out += `: ${e.comment}${eol}`;
+  if (e.event !== undefined) out += `event: ${e.event}${eol}`;
+  if (e.id !== undefined) out += `id: ${e.id}${eol}`;
+  if (e.retry !== undefined) out += `retry: ${e.retry}${eol}`;
+  if (e.data !== undefined) {
+    const text = typeof e.data === "string" ? e.data : JSON.stringify(e.data);
+    if (NEWLINE.test(text)) { for (const line of text.split(NEWLINE)) out += `data: ${line}${eol}`; }
+    else out += `data: ${text}${eol}`;
+  }
+  return out + eol;
+}
+
+/** A `TransformStream` from {@link SseEvent} objects to SSE bytes. */
+export class SseEncoderStream extends TransformStream<SseEvent, Uint8Array> {
+  constructor(options: SseEncoderOptions = {}) {
+    const encoder = new TextEncoder();
+    const eol = options.lineEnding ?? "\n";
+    super({
+      transform(event, controller) {
+        controller.enqueue(encoder.encode(encodeSseEvent(event, eol)));
+      },
+    });
+  }
+}
+
+/** A parser fed with text; `onEvent` receives each complete event, `onComment` each comment line. */
+export function createSseParser(
+  callbacks: { onEvent: (e: SseEvent & { data: string }) => void; onComment?: (text: string) => void },
+): EventSourceParser {
+  return createParser({
+    onEvent: (m) => {
+      const e: SseEvent & { data: string } = { data: m.data };
+      if (m.event !== undefined) e.event = m.event;
+      if (m.id !== undefined) e.id = m.id;
+      callbacks.onEvent(e);
+    },
+    onComment: callbacks.onComment,
+  });
+}
+
+/** Options of {@link SseParserStream}. */
+export interface SseParserOptions {
+  /** Also emit comment lines as `{comment}` events (default false: they are dropped). */
+  comments?: boolean;
+}
+
+/** A `TransformStream` from SSE bytes (or text) to {@link SseEvent} objects whose `data` is a string. */
+export class SseParserStream extends TransformStream<Uint8Array | string, SseEvent & { data?: string }> {
+  constructor(options: SseParserOptions = {}) {
+    const decoder = new TextDecoder();
+    let parser: EventSourceParser;
+    super({
+      start(controller) {
+        parser = createSseParser({
+          onEvent: (e) => controller.enqueue(e),
+          onComment: options.comments ? (comment) => controller.enqueue({ comment }) : undefined,
+        });
+      },
+      transform(chunk) {
+        parser.feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+      },
+      flush() {
+        const rest = decoder.decode();
+        if (rest) parser.feed(rest);
+        parser.feed("\n\n");
+      },
+    });
+  }
+}
+
+/** Response headers of an SSE answer (no caching, no proxy buffering). */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no",
+};
+
+/** Options of {@link sseResponse}. */
+export interface SseResponseOptions extends SseEncoderOptions {
+  /** Extra response headers. */
+  headers?: HeadersInit;
+  status?: number;
+}
+
+/** A streamed `Response` that serializes `events` (the one place an edge turns events into bytes). */
+export function sseResponse(events: ReadableStream<SseEvent>, options: SseResponseOptions = {}): Response {
+  const headers = new Headers(options.headers);
+  for (const [k, v] of Object.entries(SSE_HEADERS)) if (!headers.has(k)) headers.set(k, v);
+  return new Response(events.pipeThrough(new SseEncoderStream(options)), {
+    status: options.status ?? 200,
+    headers,
+  });
+}
