@@ -14,9 +14,10 @@
  *
  * @module
  */
-import { isImageModel, type ParsedModel, parseModelName } from "../gemini/model_names.ts";
+import { type ParsedModel, parseModelName } from "../gemini/model_names.ts";
+import { modelFamily } from "../gemini/model_families.ts";
+import { resolveThinkingConfig } from "../gemini/thinking.ts";
 import { type FeatureSettings, matchesModelList } from "./settings.ts";
-import { resolveThinkingConfig, thinkingProfile } from "./thinking.ts";
 import { applyTools, SEARCH_FUNCTION_NAMES } from "./tools.ts";
 import { camelizeRequestKeys } from "./wire_case.ts";
 
@@ -82,7 +83,7 @@ function applyToBody(
   const body: Record<string, unknown> = { ...camelizeRequestKeys(input) };
   const gen: Record<string, unknown> = isObj(body.generationConfig) ? { ...body.generationConfig } : {};
 
-  if (parsed.image || isImageModel(model)) {
+  if (parsed.image || modelFamily(model).imageOutput) {
     const mods = gen.responseModalities;
     if (!Array.isArray(mods)) gen.responseModalities = ["TEXT", "IMAGE"];
     else if (parsed.image && !mods.some((m) => String(m).toUpperCase() === "IMAGE")) {
@@ -151,8 +152,10 @@ export function requestNeedsFeatures(
   const name = input.model.replace(/^models\//, "");
   if (settings.defaultSafetySettings) return true;
   const parsed = parseModelName({ name, knownModels: input.knownModels, settings });
-  if (parsed.model !== name || isImageModel(parsed.model)) return true;
-  if (thinkingProfile(parsed.model)?.canDisable === false) return true; // budget 0 / level repairs
+  const family = modelFamily(parsed.model);
+  if (parsed.model !== name || family.imageOutput) return true;
+  if (family.thinking.kind === "level") return true; // budget 0 / unsupported level repairs
+  if (family.thinking.kind === "budget" && !family.thinking.canDisable) return true; // budget 0 repair
   if (Object.keys(settings.thinkingDefaults).some((p) => parsed.model.startsWith(p))) return true;
   return matchesModelList(parsed.model, settings.codeExecutionModels) ||
     matchesModelList(parsed.model, settings.urlContextModels);

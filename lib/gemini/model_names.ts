@@ -7,7 +7,7 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import { type FeatureSettings, matchesModelList } from "../features/settings.ts";
-import { thinkingProfile } from "../features/thinking.ts";
+import { modelFamily, offersThinkingChoice } from "./model_families.ts";
 
 /** A suffix word a model name may end with. */
 export type SuffixWord = "image" | "search" | "thinking" | "nothinking";
@@ -45,21 +45,16 @@ export interface ParseModelInput {
   settings: FeatureSettings;
 }
 
-/** True for models whose id marks them as image-output models (`gemini-...-image...`). */
-export function isImageModel(model: string): boolean {
-  return model.startsWith("gemini-") && model.includes("-image");
-}
-
-/** Which suffixed variants make sense for a real model. */
+/** Which suffixed variants make sense for a real model (chat and image-output families only). */
 export function variantWords(model: string, settings: FeatureSettings): SuffixWord[] {
-  const chat = model.startsWith("gemini-") &&
-    !/-tts|native-audio|embedding|-live|robotics|computer-use/.test(model);
-  if (!chat) return [];
+  const family = modelFamily(model);
+  if (family.kind !== "text" && family.kind !== "image") return [];
+  const thinking = offersThinkingChoice(family);
   const can: Record<SuffixWord, boolean> = {
-    image: !isImageModel(model) && matchesModelList(model, settings.imageOutputModels),
+    image: !family.imageOutput && matchesModelList(model, settings.imageOutputModels),
     search: true,
-    thinking: thinkingProfile(model) !== null,
-    nothinking: thinkingProfile(model) !== null,
+    thinking,
+    nothinking: thinking,
   };
   return SUFFIXES.filter((s) => s.enabled(settings) && can[s.word]).map((s) => s.word);
 }
