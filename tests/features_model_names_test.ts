@@ -138,3 +138,16 @@ Deno.test("listVariants off lists only real models", () => {
   );
   assert.deepEqual(list, ["gemini-2.5-flash"]);
 });
+
+Deno.test("before the model list is known, an image model's own -image is not read as a suffix", () => {
+  const settings = defaultFeatureSettings();
+  const parse = (name: string) => parseModelName({ name, knownModels: new Set(), settings });
+  assert.equal(parse("gemini-2.5-flash-image").model, "gemini-2.5-flash-image");
+  assert.equal(parse("gemini-2.5-flash-image").image, false);
+  const searched = parse("gemini-2.5-flash-image-search");
+  assert.deepEqual([searched.model, searched.search], ["gemini-2.5-flash-image", true]);
+  const suffixed = parse("gemini-2.5-flash-image-thinking");
+  assert.deepEqual([suffixed.model, suffixed.thinking], ["gemini-2.5-flash-image", "on"]);
+  const plain = parse("gemini-2.5-flash-search");
+  assert.deepEqual([plain.model, plain.search], ["gemini-2.5-flash", true], "other suffixes are still read");
+});

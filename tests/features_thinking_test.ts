@@ -1,18 +1,20 @@
 import assert from "node:assert/strict";
-import { resolveThinkingConfig, thinkingProfile } from "../lib/features/thinking.ts";
+import { resolveThinkingConfig } from "../lib/gemini/thinking.ts";
+import { modelFamily } from "../lib/gemini/model_families.ts";
 import { extractMarkdownImages, imagePartToMarkdown } from "../lib/features/images.ts";
 
 Deno.test("profiles per model family", () => {
-  assert.deepEqual(thinkingProfile("gemini-2.5-pro"), {
+  const thinking = (model: string) => modelFamily(model).thinking;
+  assert.deepEqual(thinking("gemini-2.5-pro"), {
     kind: "budget",
     min: 128,
     max: 32768,
     canDisable: false,
   });
-  assert.equal(thinkingProfile("gemini-2.5-flash-lite")?.kind, "budget");
-  assert.equal(thinkingProfile("gemini-3-pro-preview")?.kind, "level");
-  assert.equal(thinkingProfile("gemini-2.5-flash-image"), null);
-  assert.equal(thinkingProfile("gemini-2.0-flash"), null);
+  assert.equal(thinking("gemini-2.5-flash-lite").kind, "budget");
+  assert.equal(thinking("gemini-3-pro-preview").kind, "level");
+  assert.equal(thinking("gemini-2.5-flash-image").kind, "none");
+  assert.equal(thinking("gemini-2.0-flash").kind, "none");
 });
 
 Deno.test("-nothinking per family: flash 0, flash-lite 0, pro 128, gemini-3 smallest level", () => {
@@ -26,12 +28,19 @@ Deno.test("-nothinking per family: flash 0, flash-lite 0, pro 128, gemini-3 smal
 
 Deno.test("-thinking uses the per-prefix default when set", () => {
   const r = resolveThinkingConfig({
-    model: "gemini-3-pro-preview",
+    model: "gemini-3-flash-preview",
     mode: "on",
     client: { thinkingBudget: 100, includeThoughts: false },
     defaults: { "gemini-3": { thinkingLevel: "medium" } },
   });
   assert.deepEqual(r.config, { thinkingLevel: "MEDIUM", includeThoughts: true });
+  // Gemini 3 Pro has only LOW and HIGH (https://ai.google.dev/gemini-api/docs/gemini-3): the nearest, HIGH.
+  const pro = resolveThinkingConfig({
+    model: "gemini-3-pro-preview",
+    mode: "on",
+    defaults: { "gemini-3": { thinkingLevel: "medium" } },
+  });
+  assert.deepEqual(pro.config, { thinkingLevel: "HIGH", includeThoughts: true });
 });
 
 Deno.test("client values the model refuses are repaired", () => {

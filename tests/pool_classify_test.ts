@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { classify, parseDuration } from "../lib/pool/classify.ts";
-import type { GoogleErrorBody } from "../lib/gemini/rpc_status.ts";
+import { classify } from "../lib/pool/classify.ts";
+import { type GoogleErrorBody, parseDuration } from "../lib/gemini/rpc_status.ts";
 import { nextPacificMidnight, pacificDay } from "../lib/pool/quota_clock.ts";
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0); // 04:00 in Los Angeles (PST)

@@ -6,6 +6,7 @@
  * @module
  */
 import type { FieldViolation } from "./api_types.ts";
+import { readErrorDetails } from "../gemini/rpc_status.ts";
 
 /** A failed API call. */
 export class ApiError extends Error {
@@ -82,15 +83,9 @@ export async function apiCall<T>(base: string, path: string, opts: ApiCallOption
 export function errorFrom(status: number, data: unknown): ApiError {
   const error = isObject(data) && isObject(data.error) ? data.error : {};
   const message = typeof error.message === "string" ? error.message : defaultMessage(status);
-  const violations: FieldViolation[] = [];
-  for (const detail of Array.isArray(error.details) ? error.details : []) {
-    if (!isObject(detail) || !Array.isArray(detail.fieldViolations)) continue;
-    for (const v of detail.fieldViolations) {
-      if (isObject(v) && typeof v.field === "string") {
-        violations.push({ field: v.field, description: String(v.description ?? "invalid value") });
-      }
-    }
-  }
+  const violations: FieldViolation[] = readErrorDetails(data).fieldViolations.flatMap((v) =>
+    v.field === undefined ? [] : [{ field: v.field, description: v.description }]
+  );
   return new ApiError(status, message, violations);
 }
 

@@ -15,9 +15,10 @@
  *
  * @module
  */
-import { isImageModel, type ParsedModel } from "../gemini/model_names.ts";
+import type { ParsedModel } from "../gemini/model_names.ts";
+import { modelFamily } from "../gemini/model_families.ts";
+import { resolveThinkingConfig, thinkingDefaultFor } from "../gemini/thinking.ts";
 import { type FeatureSettings, matchesModelList } from "./settings.ts";
-import { resolveThinkingConfig, thinkingDefaultFor } from "./thinking.ts";
 import { applyTools, SEARCH_FUNCTION_NAMES } from "./tools.ts";
 import { camelizeRequestKeys } from "./wire_case.ts";
 
@@ -66,9 +67,9 @@ const generationConfig = (body: Record<string, unknown>): Record<string, unknown
 /** Image output: `-image` suffix or an image model adds `responseModalities: ["TEXT","IMAGE"]`. */
 const imageOutput: RequestFeature = {
   name: "imageOutput",
-  byModel: ({ parsed }) => parsed.image || isImageModel(parsed.model),
+  byModel: ({ parsed }) => parsed.image || modelFamily(parsed.model).imageOutput,
   apply(body, { parsed }) {
-    if (!parsed.image && !isImageModel(parsed.model)) return false;
+    if (!parsed.image && !modelFamily(parsed.model).imageOutput) return false;
     const mods = isObj(body.generationConfig) ? body.generationConfig.responseModalities : undefined;
     if (!Array.isArray(mods)) generationConfig(body).responseModalities = ["TEXT", "IMAGE"];
     else if (parsed.image && !mods.some((m) => String(m).toUpperCase() === "IMAGE")) {

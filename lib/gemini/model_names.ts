@@ -7,7 +7,7 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import { type FeatureSettings, matchesModelList } from "../features/settings.ts";
-import { thinkingProfile } from "../features/thinking.ts";
+import { modelFamily, offersThinkingChoice } from "./model_families.ts";
 
 /** A suffix word a model name may end with. */
 export type SuffixWord = "image" | "search" | "thinking" | "nothinking";
@@ -45,21 +45,16 @@ export interface ParseModelInput {
   settings: FeatureSettings;
 }
 
-/** True for models whose id marks them as image-output models (`gemini-...-image...`). */
-export function isImageModel(model: string): boolean {
-  return model.startsWith("gemini-") && model.includes("-image");
-}
-
-/** Which suffixed variants make sense for a real model. */
+/** Which suffixed variants make sense for a real model (chat and image-output families only). */
 export function variantWords(model: string, settings: FeatureSettings): SuffixWord[] {
-  const chat = model.startsWith("gemini-") &&
-    !/-tts|native-audio|embedding|-live|robotics|computer-use/.test(model);
-  if (!chat) return [];
+  const family = modelFamily(model);
+  if (family.kind !== "text" && family.kind !== "image") return [];
+  const thinking = offersThinkingChoice(family);
   const can: Record<SuffixWord, boolean> = {
-    image: !isImageModel(model) && matchesModelList(model, settings.imageOutputModels),
+    image: !family.imageOutput && matchesModelList(model, settings.imageOutputModels),
     search: true,
-    thinking: thinkingProfile(model) !== null,
-    nothinking: thinkingProfile(model) !== null,
+    thinking,
+    nothinking: thinking,
   };
   return SUFFIXES.filter((s) => s.enabled(settings) && can[s.word]).map((s) => s.word);
 }
@@ -81,7 +76,7 @@ export function parseModelName(input: ParseModelInput): ParsedModel {
     cut--;
     found = isKnown(tokens.slice(0, cut).join("-"));
   }
-  if (!found) cut = tokens.length - trailingWords(tokens, enabled);
+  if (!found) cut = unknownModelCut(tokens, enabled);
   const base = tokens.slice(0, cut).join("-");
   const words = tokens.slice(cut) as SuffixWord[];
   const notes: string[] = [];
@@ -103,10 +98,18 @@ export function parseModelName(input: ParseModelInput): ParsedModel {
   };
 }
 
-function trailingWords(tokens: string[], enabled: Set<string>): number {
-  let n = 0;
-  while (n < tokens.length - 1 && enabled.has(tokens[tokens.length - 1 - n])) n++;
-  return n;
+/**
+ * Where the suffix words start in a name no model list knows: every trailing suffix word, except that
+ * an `-image` the family table reads as part of an image model's own id (`gemini-2.5-flash-image`)
+ * stays in the id.
+ */
+function unknownModelCut(tokens: string[], enabled: Set<string>): number {
+  let cut = tokens.length;
+  while (cut > 1 && enabled.has(tokens[cut - 1])) {
+    if (tokens[cut - 1] === "image" && modelFamily(tokens.slice(0, cut).join("-")).kind === "image") break;
+    cut--;
+  }
+  return cut;
 }
 
 function fromWords(model: string, words: SuffixWord[], requested: string): ParsedModel {

@@ -1,10 +1,13 @@
 /**
- * Google's error envelope (`google.rpc.Status` as JSON) and its parser. Every Gemini API error comes
- * back in this shape: `{"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED",
- * "details": [...]}}`.
+ * Google's error envelope (`google.rpc.Status` as JSON), its parser, and the one reader of its typed
+ * `details` (ErrorInfo, QuotaFailure, RetryInfo, BadRequest, Help, LocalizedMessage) that the pool's
+ * classification, every dialect's error mapping and the admin UI use. Every Gemini API error comes back
+ * as `{"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED", "details": [...]}}`.
  *
- * Source: https://ai.google.dev/gemini-api/docs/troubleshooting and
- * https://cloud.google.com/apis/design/errors#error_model
+ * Sources: https://ai.google.dev/gemini-api/docs/troubleshooting,
+ * https://cloud.google.com/apis/design/errors#error_model and the detail messages in
+ * https://github.com/googleapis/googleapis/blob/master/google/rpc/error_details.proto; real bodies in
+ * wire reference part D.
  *
  * @module
  */
@@ -40,4 +43,218 @@ export function parseGoogleError(text: string): GoogleErrorBody | null {
     // not JSON
   }
   return null;
+}
+
+/** `google.rpc.ErrorInfo`: a machine-readable reason (`API_KEY_INVALID`, `API_KEY_SERVICE_BLOCKED`, ...). */
+export interface ErrorInfo {
+  reason: string;
+  /** e.g. `googleapis.com`. */
+  domain: string;
+  /** e.g. `{service: "generativelanguage.googleapis.com", consumer: "projects/123"}`. */
+  metadata: Record<string, string>;
+}
+
+/** One `google.rpc.QuotaFailure.violations[]` entry. Gemini fills the `quota*` fields. */
+export interface QuotaViolation {
+  subject?: string;
+  description?: string;
+  /** e.g. `generativelanguage.googleapis.com/generate_content_free_tier_requests`. */
+  quotaMetric?: string;
+  /** e.g. `GenerateRequestsPerMinutePerProjectPerModel-FreeTier`. */
+  quotaId?: string;
+  /** e.g. `{location: "global", model: "gemini-2.5-pro"}`. */
+  quotaDimensions?: Record<string, string>;
+  /** The limit as Google writes it: a decimal string; `"0"` means no entitlement at all. */
+  quotaValue?: string;
+  futureQuotaValue?: string;
+}
+
+/** One `google.rpc.BadRequest.fieldViolations[]` entry. */
+export interface FieldViolation {
+  /** Dotted path of the offending field; absent when the whole request is wrong. */
+  field?: string;
+  description: string;
+  reason?: string;
+}
+
+/** One `google.rpc.Help.links[]` entry. */
+export interface HelpLink {
+  description: string;
+  url: string;
+}
+
+/** Everything the `details` of a Google error say, read once. Absent details give empty lists. */
+export interface ErrorDetails {
+  errorInfo?: ErrorInfo;
+  quotaViolations: QuotaViolation[];
+  /** `RetryInfo.retryDelay` in ms (rounded up), when a RetryInfo detail is present and readable. */
+  retryDelayMs?: number;
+  fieldViolations: FieldViolation[];
+  helpLinks: HelpLink[];
+  /** `LocalizedMessage.message`, when present. */
+  localizedMessage?: { locale: string; message: string };
+}
+
+const RPC_TYPE = "type.googleapis.com/google.rpc.";
+
+type Detail = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Detail => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => typeof v === "string" ? v : undefined;
+const strOrNum = (v: unknown): string | undefined =>
+  typeof v === "string" ? v : typeof v === "number" ? String(v) : undefined;
+
+function stringMap(v: unknown): Record<string, string> | undefined {
+  if (!isObj(v)) return undefined;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)]));
+}
+
+function objects(v: unknown): Detail[] {
+  return Array.isArray(v) ? v.filter(isObj) : [];
+}
+
+/** The `details` array of a Google error body, whatever its static type (unknown JSON allowed). */
+function detailsOf(body: unknown): Detail[] {
+  const error = isObj(body) ? body.error : undefined;
+  return isObj(error) ? objects(error.details) : [];
+}
+
+/** Short type name of a detail: `"google.rpc.QuotaFailure"` → `"QuotaFailure"`. */
+function typeOf(d: Detail): string {
+  const t = String(d["@type"] ?? "");
+  return t.startsWith(RPC_TYPE) ? t.slice(RPC_TYPE.length) : t.slice(t.lastIndexOf(".") + 1);
+}
+
+/**
+ * Reads the typed `details` of a Google error body (a {@link GoogleErrorBody}, or any parsed JSON:
+ * non-envelopes give empty details). Unknown detail types and malformed entries are skipped; never
+ * throws.
+ */
+export function readErrorDetails(body: unknown): ErrorDetails {
+  const out: ErrorDetails = { quotaViolations: [], fieldViolations: [], helpLinks: [] };
+  for (const d of detailsOf(body)) {
+    switch (typeOf(d)) {
+      case "ErrorInfo":
+        out.errorInfo ??= {
+          reason: str(d.reason) ?? "",
+          domain: str(d.domain) ?? "",
+          metadata: stringMap(d.metadata) ?? {},
+        };
+        break;
+      case "QuotaFailure":
+        for (const v of objects(d.violations)) {
+          out.quotaViolations.push(dropUndefined({
+            subject: str(v.subject),
+            description: str(v.description),
+            quotaMetric: str(v.quotaMetric),
+            quotaId: str(v.quotaId),
+            quotaDimensions: stringMap(v.quotaDimensions),
+            quotaValue: strOrNum(v.quotaValue),
+            futureQuotaValue: strOrNum(v.futureQuotaValue),
+          }));
+        }
+        break;
+      case "RetryInfo":
+        out.retryDelayMs ??= parseDuration(d.retryDelay);
+        break;
+      case "BadRequest":
+        for (const v of objects(d.fieldViolations)) {
+          out.fieldViolations.push(dropUndefined({
+            field: str(v.field),
+            description: str(v.description) ?? "invalid value",
+            reason: str(v.reason),
+          }));
+        }
+        break;
+      case "Help":
+        for (const l of objects(d.links)) {
+          const url = str(l.url);
+          if (url) out.helpLinks.push({ description: str(l.description) ?? "", url });
+        }
+        break;
+      case "LocalizedMessage":
+        if (str(d.message)) {
+          out.localizedMessage ??= { locale: str(d.locale) ?? "", message: str(d.message)! };
+        }
+        break;
+    }
+  }
+  if (out.retryDelayMs === undefined) delete out.retryDelayMs;
+  return out;
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/**
+ * Parses a protobuf Duration in its JSON form (`"37s"`, `"1.5s"`, `"0.250s"`) to whole milliseconds,
+ * rounded up. Returns undefined for anything else.
+ *
+ * Source: https://protobuf.dev/reference/protobuf/google.protobuf/#duration
+ */
+export function parseDuration(text: unknown): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)s$/.exec(String(text ?? "").trim());
+  return m ? Math.ceil(Number(m[1]) * 1000) : undefined;
+}
+
+/**
+ * How long Google asks the caller to wait, in ms: `RetryInfo.retryDelay`, else the
+ * "Please retry in 12.5s." sentence of a 429 message; undefined when neither is there.
+ */
+export function retryDelayMs(body: GoogleErrorBody | null | undefined): number | undefined {
+  const fromInfo = readErrorDetails(body).retryDelayMs;
+  if (fromInfo !== undefined) return fromInfo;
+  const m = /retry in (\d+(?:\.\d+)?)\s*s/i.exec(body?.error.message ?? "");
+  return m ? Math.ceil(Number(m[1]) * 1000) : undefined;
+}
+
+/** The window a quota violation counts in, from its `quotaId` (`...PerDay...`, `...PerMinute...`). */
+export function quotaWindow(v: QuotaViolation): "day" | "minute" | undefined {
+  const id = v.quotaId ?? "";
+  if (/PerDay/i.test(id)) return "day";
+  if (/PerMinute/i.test(id)) return "minute";
+  return undefined;
+}
+
+/** True when a violation counts requests (`GenerateRequestsPer...`), not tokens. */
+export function countsRequests(v: QuotaViolation): boolean {
+  return /Requests/i.test(v.quotaId ?? "");
+}
+
+/** The quota violations that decide what a 429 means. */
+export interface QuotaVerdict {
+  /** A violation with `quotaValue` 0: the project has no entitlement for the model at all. */
+  zero?: QuotaViolation;
+  /** A per-day violation: waiting `retryDelay` does not help until the next Pacific midnight. */
+  daily?: QuotaViolation;
+  /** A per-minute violation. */
+  minute?: QuotaViolation;
+  /** True for `zero` or `daily`: retrying soon is pointless. */
+  hard: boolean;
+}
+
+/** Sorts a 429's QuotaFailure violations into no-entitlement, per-day and per-minute ones. */
+export function quotaVerdict(details: ErrorDetails): QuotaVerdict {
+  const v = details.quotaViolations;
+  const zero = v.find((x) => x.quotaValue === "0");
+  const daily = v.find((x) => quotaWindow(x) === "day");
+  const minute = v.find((x) => quotaWindow(x) === "minute");
+  return { zero, daily, minute, hard: zero !== undefined || daily !== undefined };
+}
+
+/**
+ * True when Google says the API key itself is bad: ErrorInfo reason `API_KEY_INVALID` (sent with HTTP
+ * 400 for invalid and expired keys), or a body without details saying "API key not valid" / "API key
+ * expired".
+ */
+export function apiKeyInvalid(body: GoogleErrorBody | null | undefined): boolean {
+  return readErrorDetails(body).errorInfo?.reason === "API_KEY_INVALID" ||
+    /API key (not valid|expired)/i.test(body?.error.message ?? "");
+}
+
+/** A `google.rpc.BadRequest` detail for an error body the gateway writes itself. */
+export function badRequestDetail(fieldViolations: FieldViolation[]): Record<string, unknown> {
+  return { "@type": `${RPC_TYPE}BadRequest`, fieldViolations };
 }

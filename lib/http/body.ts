@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { GatewayError } from "./errors.ts";
+import { badRequestDetail } from "../gemini/rpc_status.ts";
 
 /** Reads a request body as bytes; over `limit` bytes gets a 413 with an actionable message. */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
@@ -79,10 +80,7 @@ export async function parseJsonBody<T extends z.ZodType>(
     const field = i.path.join(".") || "(body)";
     throw new GatewayError(400, `${field}: ${i.message}`, {
       param: field,
-      details: [{
-        "@type": "type.googleapis.com/google.rpc.BadRequest",
-        fieldViolations: [{ field, description: i.message }],
-      }],
+      details: [badRequestDetail([{ field, description: i.message }])],
     });
   }
   return r.data;

@@ -1,12 +1,17 @@
 /**
- * Declarative OpenAI -> Gemini `generationConfig` mapping, `reasoning_effort` -> `thinkingConfig`, and
- * the Google-specific `extra_body.google` options. OpenAI-only fields (penalties, logit_bias, user, ...) are
- * never forwarded: Gemini rejects unknown fields and most models 400 on penalties.
+ * Declarative OpenAI -> Gemini `generationConfig` mapping, `reasoning_effort` -> `thinkingConfig` (by
+ * model family, see ../gemini/thinking.ts), and the Google-specific `extra_body.google` options.
+ * OpenAI-only fields (penalties, logit_bias, user, ...) are never forwarded: Gemini rejects unknown
+ * fields and most models 400 on penalties.
  *
  * @module
  */
-import { GatewayError } from "../http/errors.ts";
-import type { GeminiGenerateContentRequest, GeminiGenerationConfig } from "../gemini/types.ts";
+import { thinkingForEffort } from "../gemini/thinking.ts";
+import type {
+  GeminiGenerateContentRequest,
+  GeminiGenerationConfig,
+  GeminiSafetySetting,
+} from "../gemini/types.ts";
 import type { ChatRequest } from "./schemas.ts";
 
 type Rule = {
@@ -38,61 +43,6 @@ const RESPONSE_FORMATS: Record<string, (rf: Record<string, unknown>) => Partial<
     return { responseMimeType: "application/json", ...(js?.schema ? { responseJsonSchema: js.schema } : {}) };
   },
 };
-
-/** Thinking levels for Gemini 3 models per effort; `pro3` = gemini-3-pro (LOW/HIGH only). */
-const LEVELS: Record<string, { pro3: string; other: string }> = {
-  none: { pro3: "LOW", other: "MINIMAL" },
-  minimal: { pro3: "LOW", other: "MINIMAL" },
-  low: { pro3: "LOW", other: "LOW" },
-  medium: { pro3: "HIGH", other: "MEDIUM" },
-  high: { pro3: "HIGH", other: "HIGH" },
-  xhigh: { pro3: "HIGH", other: "HIGH" },
-  max: { pro3: "HIGH", other: "HIGH" },
-};
-
-/** Gemini 2.5 budgets per effort (Google's compat table), clamped per model below. */
-const BUDGETS: Record<string, number> = {
-  none: 0,
-  minimal: 1024,
-  low: 1024,
-  medium: 8192,
-  high: 24576,
-  xhigh: 32768,
-  max: 32768,
-};
-
-/** Budget ranges per 2.5 family (`min` is the smallest non-zero budget; `canDisable` allows 0). */
-const BUDGET_RANGES: Array<{ test: RegExp; min: number; max: number; canDisable: boolean }> = [
-  { test: /pro/, min: 128, max: 32768, canDisable: false },
-  { test: /flash-lite/, min: 512, max: 24576, canDisable: true },
-  { test: /./, min: 1, max: 24576, canDisable: true },
-];
-
-/** Maps `reasoning_effort` for `model`; undefined when the model has no thinking controls. */
-export function thinkingFor(model: string, effort: string): GeminiGenerationConfig["thinkingConfig"] {
-  const e = effort.toLowerCase();
-  if (/^gemini-3/.test(model)) {
-    const row = LEVELS[e];
-    if (!row) throw badEffort(effort);
-    return { thinkingLevel: /^gemini-3-pro/.test(model) ? row.pro3 : row.other };
-  }
-  if (/^gemini-2\.5/.test(model)) {
-    const budget = BUDGETS[e];
-    if (budget === undefined) throw badEffort(effort);
-    const range = BUDGET_RANGES.find((r) => r.test.test(model))!;
-    const b = budget === 0 && range.canDisable ? 0 : Math.min(range.max, Math.max(range.min, budget));
-    return { thinkingBudget: b };
-  }
-  return undefined;
-}
-
-function badEffort(effort: string): GatewayError {
-  return new GatewayError(
-    400,
-    `Invalid reasoning_effort '${effort}': use one of ${Object.keys(LEVELS).join(", ")}.`,
-    { param: "reasoning_effort", code: "invalid_value" },
-  );
-}
 
 /** snake_case -> camelCase for one key. */
 function camel(key: string): string {
@@ -134,7 +84,7 @@ export function mapGenerationConfig(req: ChatRequest, model: string): ConfigMapp
   const google = googleExtras(req);
   let includeThoughts = false;
   if (req.reasoning_effort) {
-    const tc = thinkingFor(model, req.reasoning_effort);
+    const tc = thinkingForEffort(model, req.reasoning_effort);
     if (tc) {
       includeThoughts = req.reasoning_effort !== "none";
       cfg.thinkingConfig = includeThoughts ? { ...tc, includeThoughts: true } : tc;
@@ -148,7 +98,10 @@ export function mapGenerationConfig(req: ChatRequest, model: string): ConfigMapp
     includeThoughts = tc.includeThoughts === true;
   }
   const top: Partial<GeminiGenerateContentRequest> = {};
-  if (google.safety_settings) top.safetySettings = google.safety_settings.map(camelKeys);
+  // Passed on as the client wrote them (camelCased); Google validates category and threshold.
+  if (google.safety_settings) {
+    top.safetySettings = google.safety_settings.map(camelKeys) as GeminiSafetySetting[];
+  }
   if (google.cached_content) top.cachedContent = google.cached_content;
   return { generationConfig: Object.keys(cfg).length ? cfg : undefined, top, includeThoughts };
 }

@@ -6,14 +6,11 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import { bytesToBase64 } from "../util/base64.ts";
-import type { GeminiPart } from "../gemini/types.ts";
+import type { GeminiBlob, GeminiPart } from "../gemini/types.ts";
 import type { ContentPart } from "./schemas.ts";
 
-/** Fetched media as Gemini inline data. */
-export interface InlineMedia {
-  mimeType: string;
-  data: string;
-}
+/** Fetched media as Gemini inline data (`mimeType`, base64 `data`). */
+export type InlineMedia = GeminiBlob;
 
 /** Limits for fetching remote images. */
 export interface FetchImageOptions {

@@ -13,6 +13,7 @@ import type { GeminiContent, GeminiGenerateContentRequest, GeminiPart, GeminiToo
 import type { ChatMessage, ChatRequest } from "./schemas.ts";
 import { decodeToolCallId } from "./tool_ids.ts";
 import { bareModel } from "../gemini/model_id.ts";
+import { modelFamily } from "../gemini/model_families.ts";
 
 /** Documented dummy signature that skips Gemini 3's thought-signature validation. */
 export const DUMMY_THOUGHT_SIGNATURE = "skip_thought_signature_validator";
@@ -114,7 +115,7 @@ export async function mapMessages(
   const system: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
   const callNames = new Map<string, string>();
-  const gemini3 = /^gemini-3/.test(o.model);
+  const gemini3 = modelFamily(o.model).thoughtSignatures === "required";
   let toolTurn: GeminiContent | null = null;
 
   for (const [i, msg] of messages.entries()) {

@@ -5,7 +5,13 @@
  * @module
  */
 import { asGatewayError } from "../http/errors.ts";
-import type { GoogleErrorBody } from "../gemini/rpc_status.ts";
+import {
+  apiKeyInvalid,
+  type GoogleErrorBody,
+  quotaVerdict,
+  readErrorDetails,
+  retryDelayMs,
+} from "../gemini/rpc_status.ts";
 
 /** OpenAI's error body. */
 export interface OpenAIErrorBody {
@@ -29,36 +35,10 @@ const STATUS_TABLE: Array<{ min: number; max: number; type: string; code: string
   { min: 500, max: 599, type: "server_error", code: null },
 ];
 
-type Detail = Record<string, unknown>;
-
-function detailOf(upstream: GoogleErrorBody | undefined, type: string): Detail | undefined {
-  return upstream?.error.details?.find((d) => String(d["@type"] ?? "").endsWith(type));
-}
-
-/** Seconds to wait from a `RetryInfo.retryDelay` like "47s" or "1.5s" (rounded up). */
+/** Seconds to wait, rounded up, from RetryInfo or the "Please retry in 12.5s." text. */
 function retryAfterFrom(upstream: GoogleErrorBody | undefined): string | undefined {
-  const delay = detailOf(upstream, "google.rpc.RetryInfo")?.retryDelay;
-  const m = typeof delay === "string" ? /^([\d.]+)s$/.exec(delay) : null;
-  return m ? String(Math.ceil(Number(m[1]))) : undefined;
-}
-
-/** True when a 429 will not clear by waiting a bit (daily quota, or no entitlement at all). */
-function isHardQuota(upstream: GoogleErrorBody | undefined): boolean {
-  const violations = detailOf(upstream, "google.rpc.QuotaFailure")?.violations;
-  if (!Array.isArray(violations)) return false;
-  return violations.some((v: Record<string, unknown>) =>
-    String(v.quotaId ?? "").includes("PerDay") || v.quotaValue === "0"
-  );
-}
-
-function isInvalidKey(upstream: GoogleErrorBody | undefined): boolean {
-  return detailOf(upstream, "google.rpc.ErrorInfo")?.reason === "API_KEY_INVALID";
-}
-
-function fieldViolation(upstream: GoogleErrorBody | undefined): string | null {
-  const v = detailOf(upstream, "google.rpc.BadRequest")?.fieldViolations;
-  const first = Array.isArray(v) ? v[0] : undefined;
-  return first && typeof first.field === "string" ? first.field : null;
+  const ms = retryDelayMs(upstream);
+  return ms === undefined ? undefined : String(Math.ceil(ms / 1000));
 }
 
 /** Maps any thrown value to OpenAI's status, envelope and headers. */
@@ -66,9 +46,10 @@ export function toOpenAIError(err: unknown): OpenAIErrorParts {
   const ge = asGatewayError(err);
   const upstream = ge.options.upstream;
   let status = ge.status as number;
-  if (status === 400 && isInvalidKey(upstream)) status = 401;
+  const details = readErrorDetails(upstream);
+  if (status === 400 && apiKeyInvalid(upstream)) status = 401;
   // Prepaid credits used up (402) and daily / zero quotas: OpenAI's "insufficient_quota", not worth retrying.
-  const noQuota = status === 402 || (status === 429 && isHardQuota(upstream));
+  const noQuota = status === 402 || (status === 429 && quotaVerdict(details).hard);
   if (status === 402) status = 429;
   const row = STATUS_TABLE.find((r) => status >= r.min && status <= r.max) ??
     { type: "api_error", code: null };
@@ -90,7 +71,7 @@ export function toOpenAIError(err: unknown): OpenAIErrorParts {
       error: {
         message,
         type,
-        param: ge.options.param ?? fieldViolation(upstream),
+        param: ge.options.param ?? details.fieldViolations[0]?.field ?? null,
         code,
       },
     },

@@ -8,17 +8,16 @@
  */
 import { asGatewayError } from "../http/errors.ts";
 import { type GeminiStreamItem, geminiStreamItem } from "../gemini/stream.ts";
-
-const WHOLE_ONLY = /-image|image-generation|-tts/;
+import { modelFamily } from "../gemini/model_families.ts";
 
 /**
- * True when a chat request goes to a model that answers whole: image-output and TTS models by name
- * (`-image`, `image-generation`, `-tts`; the client's name counts too, e.g. a `-image` suffix), or a
- * request that asks for image or audio output.
+ * True when a chat request goes to a model that answers whole: families the table marks `answersWhole`
+ * (image-output and TTS models; the client's name counts too, e.g. a `-image` suffix), or a request that
+ * asks for image or audio output.
  */
 export function answersWhole(o: { model: string; clientModel?: string; modalities?: string[] }): boolean {
-  const names = [o.model, o.clientModel ?? ""].map((m) => m.replace(/^models\//, ""));
-  return names.some((m) => WHOLE_ONLY.test(m)) ||
+  const names = o.clientModel ? [o.model, o.clientModel] : [o.model];
+  return names.some((m) => modelFamily(m).answersWhole) ||
     (o.modalities ?? []).some((m) => /^(image|audio)$/i.test(m));
 }
 

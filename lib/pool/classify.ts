@@ -1,10 +1,17 @@
 /**
- * Classifies every upstream outcome into what the pool must do with the key and the request.
- * See ../shared/docs/gemini-openai-wire.md part D for the shapes.
+ * Classifies every upstream outcome into what the pool must do with the key and the request. Google's
+ * error details are read by the one reader in ../gemini/rpc_status.ts (shapes: wire reference part D).
  *
  * @module
  */
-import type { GoogleErrorBody } from "../gemini/rpc_status.ts";
+import {
+  apiKeyInvalid,
+  countsRequests,
+  type GoogleErrorBody,
+  quotaVerdict,
+  readErrorDetails,
+  retryDelayMs,
+} from "../gemini/rpc_status.ts";
 import { nextPacificMidnight } from "./quota_clock.ts";
 
 /** What an upstream outcome means for the key and the request. */
@@ -30,37 +37,10 @@ export interface ClassifyInput {
   defaultCooldownMs: number;
 }
 
-type Detail = Record<string, unknown>;
-
-function detailOf(body: GoogleErrorBody | null, type: string): Detail | undefined {
-  return body?.error.details?.find((d) => String(d["@type"] ?? "").endsWith(type));
-}
-
-/** Parses a protobuf Duration string such as `"37s"` or `"1.5s"` to ms. */
-export function parseDuration(text: unknown): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)s$/.exec(String(text ?? "").trim());
-  return m ? Math.ceil(Number(m[1]) * 1000) : undefined;
-}
-
-function retryDelayMs(body: GoogleErrorBody | null): number | undefined {
-  const fromInfo = parseDuration(detailOf(body, "google.rpc.RetryInfo")?.retryDelay);
-  if (fromInfo !== undefined) return fromInfo;
-  const m = /retry in (\d+(?:\.\d+)?)\s*s/i.exec(body?.error.message ?? "");
-  return m ? Math.ceil(Number(m[1]) * 1000) : undefined;
-}
-
-interface Violation {
-  quotaId?: string;
-  quotaValue?: string;
-  quotaMetric?: string;
-}
-
 function classify429(input: ClassifyInput): Verdict {
   const { body, now } = input;
-  const violations = (detailOf(body, "google.rpc.QuotaFailure")?.violations ?? []) as Violation[];
-  const zero = violations.find((v) => String(v.quotaValue) === "0");
+  const { zero, daily, minute } = quotaVerdict(readErrorDetails(body));
   if (zero) return { kind: "no_access", reason: `no quota for this model (${zero.quotaId ?? "quota 0"})` };
-  const daily = violations.find((v) => /PerDay/i.test(v.quotaId ?? ""));
   if (daily) {
     return {
       kind: "cooldown",
@@ -70,16 +50,13 @@ function classify429(input: ClassifyInput): Verdict {
       limit: Number(daily.quotaValue) || undefined,
     };
   }
-  const minute = violations.find((v) => /PerMinute/i.test(v.quotaId ?? ""));
   const delay = retryDelayMs(body) ?? input.defaultCooldownMs;
   return {
     kind: "cooldown",
     window: "minute",
     until: now + Math.max(delay, 1000),
     reason: minute ? `per-minute quota reached (${minute.quotaId})` : "rate limited (429)",
-    limit: minute && /Requests/i.test(minute.quotaId ?? "")
-      ? Number(minute.quotaValue) || undefined
-      : undefined,
+    limit: minute && countsRequests(minute) ? Number(minute.quotaValue) || undefined : undefined,
   };
 }
 
@@ -87,7 +64,7 @@ const DISABLE_403 =
   /leaked|suspend|unregistered callers|API key|blocked|has been disabled|billing|denied access|consumer/i;
 
 function keyReason(body: GoogleErrorBody | null, fallback: string): string {
-  const reason = detailOf(body, "google.rpc.ErrorInfo")?.reason;
+  const reason = readErrorDetails(body).errorInfo?.reason;
   const msg = body?.error.message || fallback;
   return reason ? `${reason}: ${msg}` : msg;
 }
@@ -98,8 +75,7 @@ export function classify(input: ClassifyInput): Verdict {
   if (status >= 200 && status < 400) return { kind: "ok" };
   if (status === 429) return classify429(input);
   if (status === 400) {
-    const reason = String(detailOf(body, "google.rpc.ErrorInfo")?.reason ?? "");
-    if (reason === "API_KEY_INVALID" || /API key (not valid|expired)/i.test(body?.error.message ?? "")) {
+    if (apiKeyInvalid(body)) {
       return { kind: "disable", reason: keyReason(body, "API key not valid") };
     }
     return { kind: "client_error" };
@@ -108,7 +84,7 @@ export function classify(input: ClassifyInput): Verdict {
   if (status === 402) return { kind: "disable", reason: keyReason(body, "prepaid credit depleted (402)") };
   if (status === 403) {
     const msg = body?.error.message ?? "";
-    const errorInfo = String(detailOf(body, "google.rpc.ErrorInfo")?.reason ?? "");
+    const errorInfo = readErrorDetails(body).errorInfo?.reason ?? "";
     // "You do not have permission to access the File ..." is about the caller's resource, not the key.
     if (/permission to access/i.test(msg) && !errorInfo) return { kind: "client_error" };
     if (errorInfo || DISABLE_403.test(msg) || !msg) {

@@ -14,7 +14,8 @@
  * - `thinkingConfig.includeThoughts` -> first part `{text: "Thinking about it.", thought: true}`;
  *   `thoughtsTokenCount: 3` whenever thinking is configured;
  * - function declarations + a user turn -> a call to the first function (all of them if the text
- *   contains `parallel`); `gemini-3*` models add `thoughtSignature` and reject histories without it
+ *   contains `parallel`); Gemini 3 models (`gemini-3*`, `gemini-flash-latest`) add `thoughtSignature`,
+ *   reject histories without it and refuse thinking levels they lack, with Google's 400
  *   (`MockOptions.functionCallIds` adds `functionCall.id`);
  * - a last turn with `functionResponse` parts -> `result: <JSON of the responses' .response, in order>`;
  * - `googleSearch` tool -> `groundingMetadata`; IMAGE modality or an `*image*` model -> PNG `inlineData`;

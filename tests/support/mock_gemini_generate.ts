@@ -7,6 +7,7 @@
  */
 
 import { invalidArgument, missingSignatureError, unknownFieldsError } from "./mock_gemini_http.ts";
+import { thinkingLevelsOf } from "./mock_gemini_models.ts";
 import {
   arrayField,
   byteLength,
@@ -60,7 +61,10 @@ export interface GenerateOptions {
   cachedTokens: number;
 }
 
-/** Validates a GenerateContentRequest body: shape, top-level names, Gemini 3 thought signatures. */
+/**
+ * Validates a GenerateContentRequest body: shape, top-level names, and for Gemini 3 models the thinking
+ * level and the thought signatures of the history.
+ */
 export function validateGenerateRequest(
   body: unknown,
   o: { model: string; signatures: Set<string> },
@@ -72,7 +76,14 @@ export function validateGenerateRequest(
   if (contents.length === 0) {
     return invalidArgument("* GenerateContentRequest.contents: contents is not specified\n");
   }
-  if (!o.model.startsWith("gemini-3")) return null;
+  const levels = thinkingLevelsOf(o.model);
+  if (!levels) return null;
+  const level = stringField(field(field(body, "generationConfig"), "thinkingConfig"), "thinkingLevel");
+  if (level !== undefined && !levels.includes(level.toUpperCase())) {
+    return invalidArgument(
+      `Thinking level ${level.toUpperCase()} is not supported for this model. Please retry with other thinking level.`,
+    );
+  }
   for (const [i, content] of contents.entries()) {
     if (stringField(content, "role") !== "model") continue;
     const call = arrayField(content, "parts").find((p) => isObject(field(p, "functionCall")));
@@ -114,7 +125,7 @@ function functionCallPart(decl: Json, o: GenerateOptions, n: number): Json {
   const call: Json = { name: decl.name, args };
   if (o.functionCallIds) call.id = `call_${randomBase64(6).replace(/[+/=]/g, "x")}${n}`;
   const part: Json = { functionCall: call };
-  if (o.model.startsWith("gemini-3")) {
+  if (thinkingLevelsOf(o.model)) {
     const sig = randomBase64(32);
     o.signatures.add(sig);
     part.thoughtSignature = sig;

@@ -86,6 +86,18 @@ export const MOCK_MODELS: readonly MockModel[] = [
     description: "Gemini 3 Flash Preview",
     version: "3-flash-preview-12-2025",
   }),
+  chat({
+    id: "gemini-3.1-pro-preview",
+    displayName: "Gemini 3.1 Pro Preview",
+    description: "Gemini 3.1 Pro Preview",
+    version: "3.1-pro-preview-02-2026",
+  }),
+  chat({
+    id: "gemini-flash-latest",
+    displayName: "Gemini Flash Latest",
+    description: "Latest release of Gemini Flash",
+    version: "Gemini Flash Latest",
+  }),
   {
     name: "models/gemini-2.5-flash-image",
     version: "2.0",
@@ -140,6 +152,24 @@ export const MOCK_MODELS: readonly MockModel[] = [
     supportedGenerationMethods: ["predict"],
   },
 ];
+
+/**
+ * Gemini 3 behaviour of the mock's models: the `thinkingLevel`s each accepts (others get Google's 400
+ * "Thinking level X is not supported for this model."), and thought signatures on function calls.
+ * `gemini-flash-latest` stands for what Google resolves it to (gemini-3.8-flash: LOW, MEDIUM, HIGH).
+ * Source: https://ai.google.dev/gemini-api/docs/thinking#thinking-levels
+ */
+const GEMINI_3_LEVELS: Record<string, readonly string[]> = {
+  "gemini-3-pro-preview": ["LOW", "HIGH"],
+  "gemini-3-flash-preview": ["MINIMAL", "LOW", "MEDIUM", "HIGH"],
+  "gemini-3.1-pro-preview": ["LOW", "MEDIUM", "HIGH"],
+  "gemini-flash-latest": ["LOW", "MEDIUM", "HIGH"],
+};
+
+/** The thinking levels a Gemini 3 model of the mock accepts; undefined for other models. */
+export function thinkingLevelsOf(model: string): readonly string[] | undefined {
+  return GEMINI_3_LEVELS[model] ?? (model.startsWith("gemini-3") ? ["LOW", "HIGH"] : undefined);
+}
 
 /** Which catalogue method a route method needs (`streamGenerateContent` is covered by `generateContent`). */
 const METHOD_NEEDS: Record<string, string> = {
