@@ -7,13 +7,15 @@
  */
 import { createGateway } from "./lib/gateway.ts";
 import { EnvError } from "./lib/config/env.ts";
+import { KvOpenError } from "./lib/kv/open_kv.ts";
 
 async function main() {
   let gw;
   try {
     gw = await createGateway();
   } catch (e) {
-    if (e instanceof EnvError || (e instanceof Error && /KV_PATH/.test(e.message))) {
+    // Start-up errors say what is wrong and how to fix it: print that, not a stack.
+    if (e instanceof EnvError || e instanceof KvOpenError) {
       console.error(`Cannot start: ${e.message}`);
       Deno.exit(2);
     }

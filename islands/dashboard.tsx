@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { useSignal } from "@preact/signals";
-import { useEffect, useMemo } from "preact/hooks";
+import { useComputed, useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
 import { apiCall, messageOf } from "../lib/admin/api_client.ts";
 import type { MetricsRange, MetricsResponse, ProxyInfo } from "../lib/admin/api_types.ts";
 import { formatDateTime, formatLatency } from "../lib/admin/format.ts";
@@ -60,9 +60,11 @@ export function Dashboard(props: DashboardProps) {
     return () => clearInterval(timer);
   }, []);
 
+  const summarized = useComputed(() => data.value ? summarize(data.value) : null);
+  const bucketTimes = useComputed(() => data.value?.buckets.map((b) => b.t) ?? []);
   const m = data.value;
-  const summary = useMemo(() => m ? summarize(m) : null, [m]);
-  const times = useMemo(() => m?.buckets.map((b) => b.t) ?? [], [m]);
+  const summary = summarized.value;
+  const times = bucketTimes.value;
   const pick = (f: (b: MetricsResponse["buckets"][number]) => number | null) => m?.buckets.map(f) ?? [];
   const latency = (v: number | null, n: number) => n > 0 ? v : null;
 

@@ -1,6 +1,6 @@
 /**
  * The Keys page island: a server-paged key table (search, state filter, sort, page size through
- * `GET /keys`), live through `/admin/events?mode=changes` (re-fetches the shown page on every pool
+ * `GET /keys`), live through `/admin/events` (re-fetches the shown page on every pool
  * change) with cooldowns counting down each second, and the key actions: add, verify (one,
  * selected, all, with progress), enable, disable, reset, edit, delete.
  *
@@ -26,7 +26,7 @@ export interface KeyStatesProps {
   query: KeyListQuery;
   /** Server clock at render time (epoch ms); cooldowns count down from it. */
   serverNow: number;
-  /** SSE endpoint (`changes` mode is added here). */
+  /** SSE endpoint sending `changed` events. */
   eventsUrl: string;
   /** Admin JSON API base, e.g. `/admin/api`. */
   apiBase: string;
@@ -110,7 +110,7 @@ export function KeyStates(props: KeyStatesProps) {
       if (expired > expiredBefore) refresh();
       expiredBefore = expired;
     }, 1000);
-    const events = new EventSource(`${props.eventsUrl}?mode=changes`);
+    const events = new EventSource(props.eventsUrl);
     events.addEventListener("open", () => link.value = "live");
     events.addEventListener("error", () => {
       // CLOSED means the server refused the stream (e.g. the session expired): no more retries.

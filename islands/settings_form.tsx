@@ -1,12 +1,13 @@
 /**
- * The Settings page island: a form made from `GET /settings`. Every field shows its description,
- * environment variable and default; fields pinned by the environment are read-only with the reason.
+ * The Settings page island: a form made from `GET /settings`, in the sections the settings schema
+ * assigns. Every field shows its description, environment variable and default; secret fields stay
+ * hidden until asked for; fields pinned by the environment are read-only with the reason.
  * Save sends only the changed fields with `PATCH /settings`; the 400's field violations appear
  * under their fields. Changes apply at once.
  *
  * @module
  */
-import { useSignal } from "@preact/signals";
+import { useComputed, useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { apiCall, ApiError, messageOf } from "../lib/admin/api_client.ts";
 import type { SettingField, SettingsResponse } from "../lib/admin/api_types.ts";
@@ -41,7 +42,10 @@ export function SettingsForm(props: SettingsFormProps) {
     }, (err) => status.value = { tone: "bad", text: `Could not load settings: ${messageOf(err)}` });
   }, []);
 
-  const changed = fields.value.filter((f) => !f.pinned && draft.value[f.name] !== draftOf(f));
+  const changedSignal = useComputed(() =>
+    fields.value.filter((f) => !f.pinned && draft.value[f.name] !== draftOf(f))
+  );
+  const changed = changedSignal.value;
   const save = async (e: Event) => {
     e.preventDefault();
     const patch: Record<string, unknown> = {};
@@ -90,11 +94,11 @@ export function SettingsForm(props: SettingsFormProps) {
   }
   return (
     <form class="settings stack" onSubmit={save} noValidate data-settings-form>
-      {groupSettings(fields.value).map(({ group, items }) => (
-        <section class="panel" key={group.id} id={`group-${group.id}`}>
+      {groupSettings(fields.value).map(({ id, section, items }) => (
+        <section class="panel" key={id} id={`group-${id}`}>
           <header class="group-head">
-            <h2>{group.title}</h2>
-            <p class="muted small">{group.description}</p>
+            <h2>{section.title}</h2>
+            <p class="muted small">{section.description}</p>
           </header>
           {items.map((f) => {
             const error = errors.value[f.name];

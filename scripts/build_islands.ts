@@ -1,8 +1,9 @@
 /**
  * Build-time only: bundles the island client runtime and every file in `islands/` for the browser
  * with `deno bundle` (code splitting, minified) into `static/build/<buildId>/`, writes
- * `static/build/manifest.json` for the server, and regenerates the static island manifest
- * `lib/islands/island_manifest.ts`. Never imported by the server.
+ * `static/build/manifest.json` for the server, and regenerates the app's static island manifest
+ * `routes/admin/island_manifest.ts` (the admin routes build their island registry from it; the
+ * framework in `lib/islands/` never imports the app's islands). Never imported by the server.
  *
  * Run: `deno task build` (or `deno run -A scripts/build_islands.ts`).
  *
@@ -22,7 +23,7 @@ export interface BuildIslandsOptions {
 
 const CLIENT_ENTRY = "lib/islands/client.ts";
 const ISLAND_DIR = "islands";
-const MANIFEST_MODULE = "lib/islands/island_manifest.ts";
+const MANIFEST_MODULE = "routes/admin/island_manifest.ts";
 
 /** Bundles the islands and returns the manifest written to `static/build/manifest.json`. */
 export async function buildIslands(opts: BuildIslandsOptions = {}): Promise<BuildManifestFile> {

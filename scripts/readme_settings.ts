@@ -1,14 +1,35 @@
 /**
- * The README's settings table, made from the settings schemas.
+ * The README's settings table, made from the settings schemas through the describer
+ * (`lib/config/describe.ts`), so the docs follow the code: `deno task docs` rewrites it.
  *
  * @module
  */
+import type { z } from "zod";
+import { describeSettings, type SettingInfo } from "../lib/config/describe.ts";
 import { startSettingsSchema } from "../lib/config/schema.ts";
 import { settingsSchema } from "../lib/config/settings_schema.ts";
-import { settingsRows } from "./settings_table.ts";
 
 const START = "<!-- settings:start -->";
 const END = "<!-- settings:end -->";
+
+/** A default as the table shows it (empty when the setting has none). */
+function defaultText(v: unknown): string {
+  if (v === undefined) return "";
+  if (Array.isArray(v)) return v.length ? v.join(", ") : "(empty)";
+  if (v !== null && typeof v === "object") return Object.keys(v).length ? JSON.stringify(v) : "{}";
+  return String(v);
+}
+
+const cell = (text: string) => text.replaceAll("|", "\\|");
+
+/** Markdown rows for the settings of `schema`. */
+function settingsRows(schema: z.ZodObject, where: string): string[] {
+  return describeSettings(schema).map((s: SettingInfo) => {
+    const d = defaultText(s.default);
+    const meaning = s.secret ? `${s.description} Secret: never shown in full.` : s.description;
+    return `| \`${s.env}\` | ${where} | ${d ? `\`${cell(d)}\`` : ""} | ${cell(meaning)} |`;
+  });
+}
 
 /** The table as markdown. */
 export function settingsTable(): string {

@@ -2,14 +2,26 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { adminAuth, type AdminEnv } from "../lib/admin/auth.ts";
 import { csrfProtect, csrfTokenFor, verifyCsrfToken } from "../lib/admin/csrf.ts";
-import { signSession } from "../lib/admin/session.ts";
+import { SessionRevocations, signSession } from "../lib/admin/session.ts";
+import { LoginThrottle } from "../lib/admin/throttle.ts";
+import { ChangeFeed } from "../lib/kv/change_feed.ts";
 
 const secret = new TextEncoder().encode("csrf-secret-csrf-secret-csrf-sec");
 const sid = "sessionid-aaaaaaaaaaaa";
+const kv = await Deno.openKv(":memory:");
 
 function app() {
   const a = new Hono<AdminEnv>();
-  a.use("*", adminAuth({ verifyToken: (t) => Promise.resolve(t === "tok"), secret }));
+  a.use(
+    "*",
+    adminAuth({
+      verifyToken: (t) => Promise.resolve(t === "tok"),
+      secret,
+      loginPath: "/admin/login",
+      revocations: new SessionRevocations({ kv, feed: new ChangeFeed(kv, { pollMs: 0 }) }),
+      throttle: new LoginThrottle(),
+    }),
+  );
   a.use("*", csrfProtect({ secret }));
   a.get("/page", (c) => c.text(c.get("admin").csrfToken ?? ""));
   a.post("/act", async (c) => c.text(`done ${JSON.stringify(await c.req.parseBody())}`));

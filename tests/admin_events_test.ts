@@ -1,21 +1,21 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import type { KeyView } from "../lib/admin/deps.ts";
 import { keyEventsResponse } from "../lib/admin/events.ts";
+import { keyId } from "../lib/pool/key_record.ts";
+import { ADMIN_TOKEN } from "./support/admin_api.ts";
 import { serve } from "./support/browser.ts";
+import { fakeKey, startHarness } from "./support/harness.ts";
 
+/** A stand-in for the key pool's change notifications. */
 function pool() {
-  let keys: KeyView[] = [{ id: "a", masked: "AIza…aaaa", state: "active", cooldowns: [] }];
   const listeners = new Set<() => void>();
   return {
     listeners,
-    listKeys: () => keys,
     subscribe(fn: () => void) {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    set(next: KeyView[]) {
-      keys = next;
+    change() {
       for (const l of listeners) l();
     },
   };
@@ -42,27 +42,25 @@ function frames(body: ReadableStream<Uint8Array>) {
   };
 }
 
-function keysOf(frame: string): string[] {
-  assert.match(frame, /^event: keys\ndata: /);
-  const data = JSON.parse(frame.slice(frame.indexOf("data: ") + 6));
-  assert.equal(typeof data.now, "number");
-  return data.keys.map((k: KeyView) => `${k.id}:${k.state}`);
+/** The server clock of a `changed` frame (and that the frame sends nothing else). */
+function changedAt(frame: string): number {
+  assert.match(frame, /^event: changed\ndata: \{"now":\d+\}$/);
+  return JSON.parse(frame.slice(frame.indexOf("data: ") + 6)).now;
 }
 
-Deno.test("SSE sends the keys on connect and after changes, coalescing bursts", async () => {
+Deno.test("SSE sends `changed` with the server clock on connect and after changes, coalescing bursts", async () => {
   const p = pool();
-  const res = keyEventsResponse({ listKeys: p.listKeys, subscribe: p.subscribe, minIntervalMs: 50 });
+  const res = keyEventsResponse({ subscribe: p.subscribe, minIntervalMs: 20, pingMs: 1000 });
   assert.equal(res.headers.get("content-type"), "text/event-stream; charset=utf-8");
   const f = frames(res.body!);
   assert.equal(await f.next(), "retry: 3000");
-  assert.deepEqual(keysOf(await f.next()), ["a:active"]);
-  p.set([{ id: "a", masked: "x", state: "cooling", cooldowns: [] }]);
-  p.set([{ id: "a", masked: "x", state: "disabled", cooldowns: [] }]);
-  p.set([
-    { id: "a", masked: "x", state: "disabled", cooldowns: [] },
-    { id: "b", masked: "y", state: "active", cooldowns: [] },
-  ]);
-  assert.deepEqual(keysOf(await f.next()), ["a:disabled", "b:active"], "one event with the latest state");
+  const first = changedAt(await f.next());
+  assert.ok(Math.abs(first - Date.now()) < 60_000);
+  p.change();
+  p.change();
+  p.change();
+  assert.ok(changedAt(await f.next()) >= first, "one event for the burst");
+  assert.equal(await f.next(), ": ping", "the burst sent no second event");
   assert.equal(p.listeners.size, 1);
   await f.cancel();
   assert.equal(p.listeners.size, 0, "cancel unsubscribes");
@@ -70,12 +68,13 @@ Deno.test("SSE sends the keys on connect and after changes, coalescing bursts", 
 
 Deno.test("SSE sends ping comments", async () => {
   const p = pool();
-  const res = keyEventsResponse({ listKeys: p.listKeys, subscribe: p.subscribe, pingMs: 20 });
+  const res = keyEventsResponse({ subscribe: p.subscribe, pingMs: 20 });
   const f = frames(res.body!);
   await f.next();
   await f.next();
   assert.equal(await f.next(), ": ping");
   await f.cancel();
+  assert.equal(p.listeners.size, 0, "cancel unsubscribes");
 });
 
 Deno.test("SSE ends and unsubscribes when the HTTP client disconnects", async () => {
@@ -85,7 +84,6 @@ Deno.test("SSE ends and unsubscribes when the HTTP client disconnects", async ()
   const gone = new Promise<void>((resolve) => unsubscribed = resolve);
   app.get("/events", () =>
     keyEventsResponse({
-      listKeys: p.listKeys,
       subscribe(fn) {
         const off = p.subscribe(fn);
         return () => {
@@ -100,7 +98,7 @@ Deno.test("SSE ends and unsubscribes when the HTTP client disconnects", async ()
     const res = await fetch(`${server.url}/events`, { signal: abort.signal });
     const f = frames(res.body!);
     await f.next();
-    assert.deepEqual(keysOf(await f.next()), ["a:active"]);
+    changedAt(await f.next());
     assert.equal(p.listeners.size, 1);
     abort.abort();
     await f.cancel().catch(() => {});
@@ -111,36 +109,23 @@ Deno.test("SSE ends and unsubscribes when the HTTP client disconnects", async ()
   }
 });
 
-Deno.test("SSE stops on the optional stop signal", async () => {
-  const p = pool();
-  const stop = new AbortController();
-  const res = keyEventsResponse({ listKeys: p.listKeys, subscribe: p.subscribe, signal: stop.signal });
-  const f = frames(res.body!);
-  await f.next();
-  await f.next();
-  stop.abort();
-  await assert.rejects(() => f.next(), /stream ended/);
-  assert.equal(p.listeners.size, 0);
-});
-
-Deno.test("SSE in changes mode sends only { now } per change, without listing keys", async () => {
-  const p = pool();
-  let listed = 0;
-  const res = keyEventsResponse({
-    listKeys: () => {
-      listed++;
-      return p.listKeys();
-    },
-    subscribe: p.subscribe,
-    minIntervalMs: 10,
-    mode: "changes",
-  });
-  const f = frames(res.body!);
-  assert.equal(await f.next(), "retry: 3000");
-  const first = await f.next();
-  assert.match(first, /^event: changed\ndata: \{"now":\d+\}$/);
-  p.set([{ id: "a", masked: "x", state: "cooling", cooldowns: [] }]);
-  assert.match(await f.next(), /^event: changed\n/);
-  assert.equal(listed, 0);
-  await f.cancel();
+Deno.test("the gateway's key events follow the real pool", async () => {
+  const h = await startHarness({ keys: [fakeKey(1)] });
+  const abort = new AbortController();
+  try {
+    const res = await fetch(`${h.url}/admin/events`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      signal: abort.signal,
+    });
+    assert.equal(res.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    const f = frames(res.body!);
+    assert.equal(await f.next(), "retry: 3000");
+    changedAt(await f.next());
+    h.gw.pool.setEnabled(keyId(fakeKey(1)), false, "test");
+    changedAt(await f.next());
+    abort.abort();
+    await f.cancel().catch(() => {});
+  } finally {
+    await h.close();
+  }
 });

@@ -3,7 +3,7 @@ import type { Page } from "playwright-core";
 import { keyId } from "../lib/pool/key_record.ts";
 import { buildIslands } from "../scripts/build_islands.ts";
 import { collectPageErrors, launchBrowser, screenshot } from "./support/browser.ts";
-import { fakeKey, startHarness } from "./support/harness.ts";
+import { coolDown, fakeKey, startHarness } from "./support/harness.ts";
 
 const ADMIN = "test-admin-token-123456";
 
@@ -77,12 +77,7 @@ Deno.test({
       // A key cools down after load and frees up again without a reload.
       const id = keyId(fakeKey(1));
       await page.evaluate(() => (globalThis as unknown as { marker: number }).marker = 7);
-      h.gw.pool.report(id, "gemini-2.5-flash", {
-        kind: "cooldown",
-        window: "minute",
-        until: Date.now() + 2500,
-        reason: "rpm",
-      });
+      coolDown(h, id, "gemini-2.5-flash", { ms: 2500 });
       await page.waitForSelector(`tr[data-key-id="${id}"] [data-state="cooling"]`);
       assert.match(await page.locator(`tr[data-key-id="${id}"] [data-countdown]`).innerText(), /^[0-3]s$/);
       await screenshot(page, "admin_keys_live");
@@ -90,12 +85,7 @@ Deno.test({
       assert.equal(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker), 7);
 
       // A long cooldown is cleared with "Reset cooldowns".
-      h.gw.pool.report(id, "gemini-2.5-pro", {
-        kind: "cooldown",
-        window: "day",
-        until: Date.now() + 3_600_000,
-        reason: "rpd",
-      });
+      coolDown(h, id, "gemini-2.5-pro", { ms: 3_600_000, window: "day", reason: "rpd" });
       await page.waitForSelector(`tr[data-key-id="${id}"] [data-state="cooling"]`);
       await page.click(`tr[data-key-id="${id}"] [data-row-action="reset"]`);
       await page.waitForSelector(`tr[data-key-id="${id}"] [data-state="active"]`);
@@ -152,6 +142,15 @@ Deno.test({
       await page.waitForSelector('body[data-islands-hydrated="1"]');
       assert.match(await page.locator('[data-field="maxWaitMs"] [data-pinned]').innerText(), /MAX_WAIT_MS/);
       assert.equal(await page.locator("#setting-maxWaitMs").isDisabled(), true);
+      // Sections and secrets come from the settings schema: client tokens and proxy URLs stay hidden.
+      assert.deepEqual(
+        await page.locator("[data-secret]").evaluateAll((els) =>
+          els.map((e) => e.getAttribute("data-secret"))
+        ),
+        ["allowedTokens", "proxies"],
+      );
+      assert.equal(await page.locator('#group-models [data-field="allowPrivateImageHosts"]').count(), 1);
+      assert.equal(await page.locator('#group-upstream [data-field="proxies"]').count(), 1);
       await page.fill("#setting-maxAttempts", "0");
       await page.click('[data-action="save"]');
       await page.waitForSelector('[data-error-for="maxAttempts"]');

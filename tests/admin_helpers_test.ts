@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { errorFrom } from "../lib/admin/api_client.ts";
 import type { ApiKey, MetricsResponse, SettingField } from "../lib/admin/api_types.ts";
-import { formatLatency, formatPercent, formatRelative } from "../lib/admin/format.ts";
+import { formatLatency, formatPercent } from "../lib/admin/format.ts";
 import { activeCooldowns, effectiveState } from "../lib/admin/key_format.ts";
-import { keyQueryParams, parseKeyQuery, queryKeys } from "../lib/admin/key_query.ts";
+import { keyQueryParams, parseKeyQuery } from "../lib/admin/key_query.ts";
 import { summarize } from "../lib/admin/metrics_summary.ts";
 import { groupSettings } from "../lib/admin/settings_groups.ts";
+import { describeSettings } from "../lib/config/describe.ts";
+import { settingsSchema } from "../lib/config/settings_schema.ts";
 import { draftOf, humanize, parseDraft } from "../lib/admin/ui/setting_input.tsx";
 import { prettyError } from "../lib/admin/ui/log_table.tsx";
 
@@ -14,6 +16,8 @@ const key = (id: string, over: Partial<ApiKey> = {}): ApiKey => ({
   masked: `AIza…${id}`,
   state: "active",
   cooldowns: [],
+  addedAt: 0,
+  usageToday: { requests: 0, ok: 0, rateLimited: 0, errors: 0, inputTokens: 0, outputTokens: 0 },
   ...over,
 });
 
@@ -37,32 +41,6 @@ Deno.test("key query: URL parameters are read with safe defaults and written bac
   const odd = parseKeyQuery({ state: "bogus", sort: "drop table", offset: "-5", limit: "100000" });
   assert.deepEqual(odd, { search: "", state: "", sort: "added", offset: 0, limit: 50 });
   assert.deepEqual(keyQueryParams(odd), {});
-});
-
-Deno.test("key query: filter, search, sort and page an in-memory list like GET /keys", () => {
-  const all = [
-    key("a", {
-      label: "Prod",
-      addedAt: 3,
-      usageToday: { requests: 5, ok: 5, rateLimited: 0, errors: 0, inputTokens: 0, outputTokens: 0 },
-    }),
-    key("b", { state: "disabled", disabledReason: "API key invalid", addedAt: 1 }),
-    key("c", { state: "cooling", label: "prod batch", addedAt: 2 }),
-  ];
-  const page = queryKeys(all, parseKeyQuery({ search: "PROD" }));
-  assert.deepEqual(
-    page.keys.map((k) => k.id),
-    ["c", "a"],
-    "search is case-insensitive, sorted by date added",
-  );
-  assert.equal(page.total, 2);
-  assert.deepEqual(page.counts, { active: 1, cooling: 1, disabled: 1 }, "counts cover the whole pool");
-  assert.deepEqual(queryKeys(all, parseKeyQuery({ search: "invalid" })).keys.map((k) => k.id), ["b"]);
-  assert.deepEqual(queryKeys(all, parseKeyQuery({ sort: "state" })).keys.map((k) => k.id), ["b", "c", "a"]);
-  assert.deepEqual(queryKeys(all, parseKeyQuery({ sort: "requests" })).keys[0].id, "a");
-  const paged = queryKeys(all, { ...parseKeyQuery({}), offset: 2, limit: 25 });
-  assert.deepEqual(paged.keys.map((k) => k.id), ["a"]);
-  assert.equal(paged.total, 3);
 });
 
 Deno.test("cooldowns: an ended cooldown shows the key as active; null never ends", () => {
@@ -104,6 +82,8 @@ Deno.test("settings form: drafts round-trip per type; bad JSON and numbers are c
     description: "",
     type,
     default: null,
+    group: "models",
+    secret: false,
     value,
     pinned: false,
   });
@@ -127,27 +107,33 @@ Deno.test("settings form: drafts round-trip per type; bad JSON and numbers are c
   assert.equal(humanize("requestTimeoutMs"), "Request timeout (ms)");
 });
 
-Deno.test("settings sections: every field lands in one section, unknown ones in Other", () => {
-  const names = [
-    "maxAttempts",
-    "aliases",
-    "logRetentionHours",
-    "smootherChunkChars",
-    "brandNewThing",
-    "allowedTokens",
+Deno.test("settings sections: fields are shown in the section their schema names, in table order", () => {
+  const fields = [
+    { name: "maxAttempts", group: "upstream" as const },
+    { name: "aliases", group: "models" as const },
+    { name: "logRetentionHours", group: "logs" as const },
+    { name: "smootherChunkChars", group: "streaming" as const },
+    { name: "proxies", group: "upstream" as const },
+    { name: "allowedTokens", group: "access" as const },
   ];
-  const groups = groupSettings(names.map((name) => ({ name })));
   assert.deepEqual(
-    groups.map((g) => [g.group.id, g.items.map((i) => i.name)]),
+    groupSettings(fields).map((g) => [g.id, g.section.title, g.items.map((i) => i.name)]),
     [
-      ["access", ["allowedTokens"]],
-      ["upstream", ["maxAttempts"]],
-      ["models", ["aliases"]],
-      ["streaming", ["smootherChunkChars"]],
-      ["logs", ["logRetentionHours"]],
-      ["other", ["brandNewThing"]],
+      ["access", "Access", ["allowedTokens"]],
+      ["upstream", "Upstream and retries", ["maxAttempts", "proxies"]],
+      ["models", "Models and features", ["aliases"]],
+      ["streaming", "Streaming", ["smootherChunkChars"]],
+      ["logs", "Logging", ["logRetentionHours"]],
     ],
   );
+});
+
+Deno.test("settings sections: every run-time setting names a section the form has", () => {
+  const fields = describeSettings(settingsSchema);
+  const shown = groupSettings(fields).flatMap((g) => g.items.map((i) => i.name));
+  assert.deepEqual(shown.toSorted(), fields.map((f) => f.name).toSorted());
+  assert.equal(fields.find((f) => f.name === "allowPrivateImageHosts")?.group, "models");
+  assert.equal(fields.find((f) => f.name === "proxyDownMs")?.group, "upstream");
 });
 
 Deno.test("dashboard numbers: rate per minute, success and request-weighted percentiles", () => {
@@ -181,7 +167,6 @@ Deno.test("dashboard numbers: rate per minute, success and request-weighted perc
   assert.equal(formatPercent(39, 40), "97.5%");
   assert.equal(formatLatency(850), "850 ms");
   assert.equal(formatLatency(2400), "2.40 s");
-  assert.equal(formatRelative(3 * 86_400_000, 0), "in 3 d");
 });
 
 Deno.test("log detail: JSON error bodies are pretty-printed, other text is kept", () => {

@@ -74,8 +74,8 @@ Deno.test("build info: read from static/build/manifest.json, null before the fir
     await Deno.remove(new URL("static/build/manifest.json", root));
     assert.equal(loadBuildInfo({ root }), null);
     assert.equal(
-      buildInfoFrom({ buildId: "z", client: "c.js", islands: {} }, "/assets").clientUrl,
-      "/assets/build/z/c.js",
+      buildInfoFrom({ buildId: "z", client: "c.js", islands: {} }).clientUrl,
+      "/static/build/z/c.js",
     );
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { Hono } from "hono";
-import { tokenVerifier } from "../lib/admin/crypto.ts";
 import { LoginThrottle } from "../lib/admin/throttle.ts";
-import { createAdminRoutes } from "../routes/admin/admin_routes.tsx";
+import { ADMIN_TOKEN } from "./support/admin_api.ts";
+import { startHarness } from "./support/harness.ts";
 
 Deno.test("throttle: 5 failures per minute per client, then a Retry-After", () => {
   let now = 0;
@@ -32,32 +31,29 @@ Deno.test("throttle forgets the oldest clients beyond maxClients", () => {
 });
 
 Deno.test("login form answers 429 with Retry-After after 5 wrong tokens, even for the right one", async () => {
-  const app = new Hono();
-  app.route(
-    "/admin",
-    createAdminRoutes({
-      listKeys: () => [],
-      subscribe: () => () => {},
-      verifyAdminToken: tokenVerifier("right"),
-      sessionSecret: crypto.getRandomValues(new Uint8Array(32)),
-    }, { build: null, clientId: (c) => c.req.header("x-test-ip") ?? "?" }),
-  );
-  const attempt = (token: string, ip = "10.0.0.1") =>
-    app.request("/admin/login", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-test-ip": ip },
-      body: new URLSearchParams({ token }),
-    });
-  for (let i = 0; i < 5; i++) assert.equal((await attempt("wrong")).status, 401);
-  const blocked = await attempt("right");
-  assert.equal(blocked.status, 429);
-  assert.match(blocked.headers.get("retry-after") ?? "", /^\d+$/);
-  assert.match(await blocked.text(), /Too many failed attempts/);
-  assert.equal(blocked.headers.get("set-cookie"), null);
-  assert.equal((await attempt("right", "10.0.0.2")).status, 303);
+  const h = await startHarness();
+  try {
+    // Deno.serve hands Hono the connection info as its env: the throttle keys on the client's IP.
+    const from = (ip: string) => ({ remoteAddr: { transport: "tcp", hostname: ip, port: 40000 } });
+    const attempt = (token: string, ip = "10.0.0.1") =>
+      h.gw.app.request("/admin/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token }),
+      }, from(ip));
+    for (let i = 0; i < 5; i++) assert.equal((await attempt("wrong")).status, 401);
+    const blocked = await attempt(ADMIN_TOKEN);
+    assert.equal(blocked.status, 429);
+    assert.match(blocked.headers.get("retry-after") ?? "", /^\d+$/);
+    assert.match(await blocked.text(), /Too many failed attempts/);
+    assert.equal(blocked.headers.get("set-cookie"), null);
+    assert.equal((await attempt(ADMIN_TOKEN, "10.0.0.2")).status, 303);
 
-  const bearer = await app.request("/admin/api/keys", {
-    headers: { authorization: "Bearer right", "x-test-ip": "10.0.0.1" },
-  });
-  assert.equal(bearer.status, 429, "bearer attempts share the throttle");
+    const bearer = await h.gw.app.request("/admin/api/keys", {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    }, from("10.0.0.1"));
+    assert.equal(bearer.status, 429, "bearer attempts share the throttle");
+  } finally {
+    await h.close();
+  }
 });

@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { KeyAdmin } from "../lib/pool/key_admin.ts";
 import { Rechecker } from "../lib/pool/recheck.ts";
 import { createKeysApi } from "../routes/api/keys_api.ts";
-import { fakeKey, startHarness } from "./support/harness.ts";
+import { keyId } from "../lib/pool/key_record.ts";
+import { adminApi } from "./support/admin_api.ts";
+import { coolDown, fakeKey, startHarness } from "./support/harness.ts";
 
 const validKey = (c: string) => "AIza" + c.repeat(35);
 
@@ -158,6 +160,48 @@ Deno.test("re-check: a 'no access' pair is re-checked with countTokens and comes
     assert.ok(
       h.mock.requests.some((q) => q.path.endsWith("gemini-2.5-pro:countTokens") && q.key === fakeKey(1)),
     );
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("keys list on a real gateway: case-insensitive search over labels, ids and reasons, sort, paging, counts over the whole pool", async () => {
+  const h = await startHarness({ keys: [fakeKey(1), fakeKey(2), fakeKey(3)] });
+  const admin = adminApi(h);
+  try {
+    const [a, b, c] = [fakeKey(1), fakeKey(2), fakeKey(3)].map(keyId);
+    h.gw.pool.patch(a, { label: "Prod", addedAt: 3 });
+    h.gw.pool.patch(b, { addedAt: 1 });
+    h.gw.pool.setEnabled(b, false, "API key invalid");
+    h.gw.pool.patch(c, { label: "prod batch", addedAt: 2 });
+    coolDown(h, c, "gemini-2.5-flash", { ms: 60_000 });
+    // Only key a is free for this model: five requests make it the busiest key today.
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(`${h.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-goog-api-key": h.token },
+        body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+      });
+      assert.equal(r.status, 200);
+      await r.body?.cancel();
+    }
+    await h.gw.usage.flush();
+    const ids = async (query: string) => {
+      const r = await admin("GET", `/keys?${query}`);
+      assert.equal(r.status, 200);
+      return r.json as { total: number; keys: Array<{ id: string }>; counts: unknown };
+    };
+    const page = await ids("search=PROD&sort=added");
+    assert.deepEqual(page.keys.map((k) => k.id), [c, a], "search is case-insensitive, sorted by date added");
+    assert.equal(page.total, 2);
+    assert.deepEqual(page.counts, { active: 1, cooling: 1, disabled: 1 }, "counts cover the whole pool");
+    assert.deepEqual((await ids("search=invalid")).keys.map((k) => k.id), [b]);
+    assert.deepEqual((await ids(`search=${c.slice(2, 10).toUpperCase()}`)).keys.map((k) => k.id), [c]);
+    assert.deepEqual((await ids("sort=state")).keys.map((k) => k.id), [b, c, a]);
+    assert.equal((await ids("sort=requests")).keys[0].id, a);
+    const paged = await ids("sort=added&offset=2&limit=25");
+    assert.deepEqual(paged.keys.map((k) => k.id), [a]);
+    assert.equal(paged.total, 3);
   } finally {
     await h.close();
   }

@@ -31,6 +31,8 @@ Deno.test("settings API: lists every field with type, env name, default, value a
         description: undefined,
         type: "number",
         default: 5,
+        group: "upstream",
+        secret: false,
         value: 5,
         pinned: false,
       },
@@ -75,7 +77,8 @@ Deno.test("settings API: PATCH applies at once; pinned refused naming the env va
     ]);
     assert.match(bad.json.error.message, /^logRetentionHours: /);
     assert.equal(h.gw.settings.current.maxAttempts, 2, "nothing stored when one field is bad");
-    assert.equal(h.gw.settings.stored().maxAttempts, 2);
+    const stored = await h.gw.kv.get<Record<string, unknown>>(["settings", "runtime"]);
+    assert.equal(stored.value?.maxAttempts, 2);
 
     const unknown = await admin(h, "PATCH", { nope: 1 });
     assert.equal(unknown.status, 400);
@@ -87,28 +90,33 @@ Deno.test("settings API: PATCH applies at once; pinned refused naming the env va
   }
 });
 
-Deno.test("settings API: enums list their values; nested objects are json", async () => {
+Deno.test("settings describer: enums list their values; nested objects are json; every field names its section", async () => {
   const { z } = await import("zod");
-  const { ChangeFeed } = await import("../lib/kv/change_feed.ts");
-  const { SettingsStore } = await import("../lib/config/settings_store.ts");
-  const { describeSettings } = await import("../routes/api/settings_api.ts");
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const schema = z.object({
-      level: z.enum(["low", "high"]).default("low").describe("How much."),
-      nested: z.object({ a: z.number() }).optional().describe("Nested."),
-      list: z.array(z.object({ a: z.string() })).default([]),
-    });
-    const store = new SettingsStore({ kv, feed: new ChangeFeed(kv, { pollMs: 0 }), schema, pinned: {} });
-    const fields = describeSettings(store, schema);
-    assert.deepEqual(fields.map((f) => [f.name, f.type, f.enumValues, f.default, f.description]), [
-      ["level", "enum", ["low", "high"], "low", "How much."],
-      ["nested", "json", undefined, null, "Nested."],
-      ["list", "json", undefined, [], ""],
-    ]);
-  } finally {
-    kv.close();
-  }
+  const { describeSettings, settingMeta } = await import("../lib/config/describe.ts");
+  const schema = z.object({
+    level: z.enum(["low", "high"]).default("low").describe("How much.").register(settingMeta, {
+      group: "models",
+    }),
+    nested: z.object({ a: z.number() }).optional().describe("Nested.").register(settingMeta, {
+      group: "logs",
+    }),
+    list: z.array(z.object({ a: z.string() })).default([])
+      .register(settingMeta, { group: "access", secret: true }),
+  });
+  assert.deepEqual(
+    describeSettings(schema).map((
+      f,
+    ) => [f.name, f.env, f.type, f.enumValues, f.default, f.description, f.group, f.secret]),
+    [
+      ["level", "LEVEL", "enum", ["low", "high"], "low", "How much.", "models", false],
+      ["nested", "NESTED", "json", undefined, undefined, "Nested.", "logs", false],
+      ["list", "LIST", "json", undefined, [], "", "access", true],
+    ],
+  );
+  assert.throws(
+    () => describeSettings(z.object({ loose: z.number().default(1) })),
+    /Setting loose has no section: end its schema with \.register\(settingMeta/,
+  );
 });
 
 Deno.test("settings API: client tokens and proxy credentials are masked, and a masked value sent back is kept", async () => {
@@ -135,6 +143,29 @@ Deno.test("settings API: client tokens and proxy credentials are masked, and a m
     assert.equal(again.status, 200);
     await again.body?.cancel();
     assert.deepEqual(h.gw.settings.current.allowedTokens, ["second-secret-token-bbbb"]);
+
+    // Proxy URLs carry credentials: the same rule applies, from the same schema metadata.
+    const proxy = "socks5://user:hunter2-pass@127.0.0.1:1080";
+    const set = await fetch(`${h.url}/admin/api/settings`, {
+      method: "PATCH",
+      headers,
+      body: JSON.stringify({ proxies: [proxy] }),
+    });
+    assert.equal(set.status, 200);
+    const setText = await set.text();
+    assert.ok(!setText.includes("hunter2"), "proxy credentials are not sent back");
+    const fields: Array<{ name: string; value: unknown; secret: boolean }> = JSON.parse(setText).fields;
+    const proxies = fields.find((f) => f.name === "proxies")!;
+    assert.deepEqual(proxies.value, ["socks5://***@127.0.0.1:1080"]);
+    assert.deepEqual(fields.filter((f) => f.secret).map((f) => f.name).sort(), ["allowedTokens", "proxies"]);
+    const keep = await fetch(`${h.url}/admin/api/settings`, {
+      method: "PATCH",
+      headers,
+      body: JSON.stringify({ proxies: ["socks5://***@127.0.0.1:1080", "http://127.0.0.1:3128"] }),
+    });
+    assert.equal(keep.status, 200);
+    await keep.body?.cancel();
+    assert.deepEqual(h.gw.settings.current.proxies, [proxy, "http://127.0.0.1:3128"]);
   } finally {
     await h.close();
   }

@@ -1,24 +1,19 @@
 /**
  * The admin JSON API contract (`/admin/api/*`) as TypeScript types, shared by the server-rendered
- * pages and the islands. The server side lives in `routes/api/*`; the shapes come from the backend
- * modules as type-only imports (erased from the island bundles).
+ * pages, the islands and the API routes (`routes/api/*` import their answer types from here). The
+ * shapes come from the backend modules as type-only imports (erased from the island bundles).
  *
  * @module
  */
-import type { AddResult, KeyCooldown, VerifyReport } from "../pool/key_admin.ts";
-import type { UsageTotals } from "../pool/usage.ts";
-import type { KeyView } from "./deps.ts";
-import type { SettingField } from "../../routes/api/settings_api.ts";
-import type { TokenInfo } from "../../routes/api/tokens_api.ts";
+import type { AddResult, KeyCooldown, KeyView, VerifyReport } from "../pool/key_admin.ts";
+import type { SettingInfo } from "../config/describe.ts";
+import type { TokenRecord } from "../tokens/token_store.ts";
+import type { TokenUsage } from "../tokens/token_limits.ts";
 import type { LogEntry as StoredLogEntry } from "../logs/log_store.ts";
 import type { MetricsBucket, MetricsRange, MetricsReport, ModelStats } from "../metrics/metrics.ts";
-import type { KeyStates } from "../../routes/api/metrics_api.ts";
 import type { ProxyStatus } from "../features/proxy_pool.ts";
 
-export type { MetricsBucket, MetricsRange, SettingField, TokenInfo };
-
-/** Today's usage counters of a key. */
-export type KeyUsageToday = UsageTotals;
+export type { MetricsBucket, MetricsRange };
 
 /** One per-model cooldown as JSON: `until` is null when it never ends (`Infinity` does not survive JSON). */
 export type ApiCooldown = Omit<KeyCooldown, "until"> & { until: number | null };
@@ -27,7 +22,11 @@ export type ApiCooldown = Omit<KeyCooldown, "until"> & { until: number | null };
 export type ApiKey = Omit<KeyView, "cooldowns"> & { cooldowns: ApiCooldown[] };
 
 /** Key counts by state. */
-export type KeyCounts = KeyStates;
+export interface KeyCounts {
+  active: number;
+  cooling: number;
+  disabled: number;
+}
 
 /** `GET /keys` answer. */
 export interface KeyListResponse {
@@ -51,9 +50,21 @@ export type AddKeysResponse = AddResult;
 /** `POST /keys/verify` answer. */
 export type VerifyResponse = VerifyReport;
 
+/** A setting as the panel's form shows it: its description plus the value in force (secrets masked). */
+export interface SettingField extends SettingInfo {
+  value: unknown;
+  /** Set by the environment: read-only in the panel. */
+  pinned: boolean;
+}
+
 /** `GET /settings` answer. */
 export interface SettingsResponse {
   fields: SettingField[];
+}
+
+/** A token as the API lists it: the stored record without its hash, plus today's usage. */
+export interface TokenInfo extends Omit<TokenRecord, "hash" | "revokedAt"> {
+  usageToday: TokenUsage;
 }
 
 /** `GET /tokens` answer. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { csrfTokenFor } from "./csrf.ts";
 import { adminError, wantsHtml } from "./responses.ts";
 import { type AdminSession, readSession, type SessionRevocations } from "./session.ts";
@@ -30,33 +30,30 @@ export interface AdminAuthOptions {
   verifyToken(token: string): Promise<boolean>;
   /** Session signing secret. */
   secret: Uint8Array;
-  /** Where browsers are sent to sign in; default `/admin/login`. */
-  loginPath?: string;
+  /** Where browsers are sent to sign in, e.g. `/admin/login`. */
+  loginPath: string;
   /** Sessions ended by logout. */
-  revocations?: SessionRevocations;
-  /** Throttle shared with the login form; failed bearer tokens count as failed logins. */
-  throttle?: LoginThrottle;
-  /** Client id for throttling; default the connection's remote IP. */
-  clientId?: (c: Context) => string;
+  revocations: SessionRevocations;
+  /** Throttle shared with the login form, per client IP; failed bearer tokens count as failed logins. */
+  throttle: LoginThrottle;
 }
 
 /** Middleware factory: requires an admin session or bearer token. */
 export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler<AdminEnv> {
-  const loginPath = opts.loginPath ?? "/admin/login";
-  const clientId = opts.clientId ?? remoteIp;
+  const { loginPath, throttle } = opts;
   return async function adminAuth(c, next) {
     const authorization = c.req.header("authorization");
     if (authorization !== undefined) {
       const token = authorization.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-      const client = clientId(c);
-      const verdict = opts.throttle?.check(client) ?? { allowed: true };
+      const client = remoteIp(c);
+      const verdict = throttle.check(client);
       if (!verdict.allowed) {
         return adminError(c, 429, `Too many failed attempts; retry in ${verdict.retryAfterSeconds} s.`, {
           "retry-after": String(verdict.retryAfterSeconds),
         });
       }
       if (!token || !await opts.verifyToken(token)) {
-        opts.throttle?.fail(client);
+        throttle.fail(client);
         return adminError(
           c,
           401,
@@ -68,7 +65,7 @@ export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler<AdminEnv> {
       return await next();
     }
     const session = await readSession(c, opts.secret);
-    if (session && !opts.revocations?.isRevoked(session)) {
+    if (session && !opts.revocations.isRevoked(session)) {
       c.set("admin", { via: "session", session, csrfToken: await csrfTokenFor(session.sid, opts.secret) });
       return await next();
     }

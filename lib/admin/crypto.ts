@@ -1,6 +1,6 @@
 /**
- * Small Web Crypto helpers for admin auth: base64url, HMAC-SHA256, SHA-256 and constant-time
- * comparison.
+ * Small Web Crypto helpers for admin auth: base64url, random ids and HMAC-SHA256. Signatures are
+ * compared with `timingSafeEqual` from `lib/secrets/timing_safe_equal.ts`.
  *
  * @module
  */
@@ -43,34 +43,4 @@ function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
 export async function hmacBase64url(secret: Uint8Array, data: string): Promise<string> {
   const sig = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(data));
   return base64url(new Uint8Array(sig));
-}
-
-/** SHA-256 of a UTF-8 string. */
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-}
-
-/** Compares two byte arrays in time that depends only on their lengths. */
-export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
-
-/** Compares two strings in constant time by hashing both with SHA-256 first. */
-export async function timingSafeEqualStrings(a: string, b: string): Promise<boolean> {
-  const [ha, hb] = await Promise.all([sha256(a), sha256(b)]);
-  return timingSafeEqual(ha, hb);
-}
-
-/**
- * A `verifyAdminToken` implementation for a fixed token (e.g. `ADMIN_TOKEN`): constant-time,
- * and always false when the expected token is missing or empty (the panel then stays locked).
- */
-export function tokenVerifier(expected: string | undefined): (token: string) => Promise<boolean> {
-  return async function verifyAdminToken(token: string): Promise<boolean> {
-    const equal = await timingSafeEqualStrings(token, expected ?? "");
-    return equal && !!expected;
-  };
 }

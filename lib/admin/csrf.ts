@@ -7,7 +7,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AdminEnv } from "./auth.ts";
-import { hmacBase64url, timingSafeEqualStrings } from "./crypto.ts";
+import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
+import { hmacBase64url } from "./crypto.ts";
 import { adminError } from "./responses.ts";
 
 /** Header carrying the CSRF token. */
@@ -23,7 +24,7 @@ export function csrfTokenFor(sid: string, secret: Uint8Array): Promise<string> {
 
 /** True when `token` is the CSRF token of session `sid` (constant time). */
 export async function verifyCsrfToken(sid: string, token: string, secret: Uint8Array): Promise<boolean> {
-  return await timingSafeEqualStrings(token, await csrfTokenFor(sid, secret));
+  return timingSafeEqual(token, await csrfTokenFor(sid, secret));
 }
 
 /** Options for {@link csrfProtect}. */

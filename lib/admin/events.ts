@@ -1,26 +1,20 @@
 /**
- * The admin SSE stream: `event: keys` with `{ now, keys }` on connect and whenever the pool reports a
- * change (coalesced to at most one event per `minIntervalMs`), plus a `: ping` comment every
- * `pingMs`. In `changes` mode it sends `event: changed` with `{ now }` instead, so pages that show a
- * server-side page of a large pool re-fetch only what they show. Ends cleanly when the client disconnects (the runtime cancels the body stream).
+ * The admin SSE stream: `event: changed` with `{ now }` (the server clock, epoch ms) on connect and
+ * whenever the pool reports a change (coalesced to at most one event per `minIntervalMs`), plus a
+ * `: ping` comment every `pingMs`. The Keys page re-fetches only the page of keys it shows, so a
+ * change in a pool of 10,000 keys never sends the whole pool. Ends cleanly when the client
+ * disconnects (the runtime cancels the body stream).
  *
  * @module
  */
 import type { AdminDeps } from "./deps.ts";
 
 /** Options for {@link keyEventsResponse}. */
-export interface KeyEventsOptions extends Pick<AdminDeps, "listKeys" | "subscribe"> {
-  /**
-   * Optional extra stop signal (e.g. server shutdown). A client disconnect needs none: the runtime
-   * cancels the response body, which ends the stream.
-   */
-  signal?: AbortSignal;
-  /** Least time between two `keys` events; default 500 ms. */
+export interface KeyEventsOptions extends Pick<AdminDeps, "subscribe"> {
+  /** Least time between two `changed` events; default 500 ms. */
   minIntervalMs?: number;
   /** Keep-alive comment interval; default 15 000 ms. */
   pingMs?: number;
-  /** `keys` (default): send every key; `changes`: send only `{ now }` as `event: changed`. */
-  mode?: "keys" | "changes";
 }
 
 const encoder = new TextEncoder();
@@ -42,22 +36,14 @@ export function keyEventsResponse(opts: KeyEventsOptions): Response {
           cleanup();
         }
       };
-      const sendKeys = () => {
+      const sendChanged = () => {
         timer = undefined;
         lastSent = Date.now();
-        try {
-          send(
-            opts.mode === "changes"
-              ? `event: changed\ndata: ${JSON.stringify({ now: Date.now() })}\n\n`
-              : `event: keys\ndata: ${JSON.stringify({ now: Date.now(), keys: opts.listKeys() })}\n\n`,
-          );
-        } catch (err) {
-          console.error("admin events: listKeys failed", err);
-        }
+        send(`event: changed\ndata: ${JSON.stringify({ now: lastSent })}\n\n`);
       };
       const unsubscribe = opts.subscribe(() => {
         if (closed || timer !== undefined) return;
-        timer = setTimeout(sendKeys, Math.max(0, lastSent + minInterval - Date.now()));
+        timer = setTimeout(sendChanged, Math.max(0, lastSent + minInterval - Date.now()));
       });
       const ping = setInterval(() => send(": ping\n\n"), opts.pingMs ?? 15_000);
       cleanup = () => {
@@ -66,14 +52,12 @@ export function keyEventsResponse(opts: KeyEventsOptions): Response {
         unsubscribe();
         clearTimeout(timer);
         clearInterval(ping);
-        opts.signal?.removeEventListener("abort", cleanup);
         try {
           controller.close();
         } catch { /* already closed */ }
       };
-      opts.signal?.addEventListener("abort", cleanup);
       send("retry: 3000\n\n");
-      sendKeys();
+      sendChanged();
     },
     cancel() {
       cleanup();

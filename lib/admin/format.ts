@@ -38,13 +38,3 @@ export function formatPercent(part: number, whole: number): string {
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
-
-/** Relative time like `in 3 days`, `2 h ago`. */
-export function formatRelative(ms: number, now: number): string {
-  const diff = ms - now;
-  const abs = Math.abs(diff);
-  const units: Array<[number, string]> = [[86_400_000, "d"], [3_600_000, "h"], [60_000, "min"], [1000, "s"]];
-  const [size, unit] = units.find(([u]) => abs >= u) ?? [1000, "s"];
-  const n = Math.max(1, Math.round(abs / size));
-  return diff >= 0 ? `in ${n} ${unit}` : `${n} ${unit} ago`;
-}

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { KeyCooldown, KeyView } from "./deps.ts";
+import type { KeyCooldown, KeyView } from "../pool/key_admin.ts";
 
 /** The parts of a key row that state display needs (server `KeyView` or API `ApiKey`). */
 export interface KeyStateLike {

@@ -1,11 +1,10 @@
 /**
- * The Keys page query (search, state filter, sort, page) parsed from URL parameters, and the same
- * filtering applied to an in-memory key list, for the first server render and for gateways that
- * mount the panel without the keys API.
+ * The Keys page query (search, state filter, sort, page) parsed from URL parameters and written
+ * back without defaults. The keys API (`GET /keys`, `KeyAdmin.list`) does the filtering and paging.
  *
  * @module
  */
-import type { ApiKey, KeyListQuery, KeyListResponse } from "./api_types.ts";
+import type { KeyListQuery } from "./api_types.ts";
 
 const STATES = ["active", "cooling", "disabled"] as const;
 const SORTS = ["added", "state", "label", "requests"] as const;
@@ -35,25 +34,4 @@ export function keyQueryParams(q: KeyListQuery): Record<string, string> {
   if (q.offset) out.offset = String(q.offset);
   if (q.limit !== 50) out.limit = String(q.limit);
   return out;
-}
-
-const STATE_ORDER = { disabled: 0, cooling: 1, active: 2 };
-const SORTERS: Record<KeyListQuery["sort"], (a: ApiKey, b: ApiKey) => number> = {
-  added: (a, b) => (a.addedAt ?? 0) - (b.addedAt ?? 0),
-  state: (a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state],
-  label: (a, b) => (a.label ?? "").localeCompare(b.label ?? ""),
-  requests: (a, b) => (b.usageToday?.requests ?? 0) - (a.usageToday?.requests ?? 0),
-};
-
-/** Filters, sorts and pages an in-memory key list like `GET /keys` does. */
-export function queryKeys(all: ApiKey[], q: KeyListQuery): KeyListResponse {
-  const counts = { active: 0, cooling: 0, disabled: 0 };
-  for (const k of all) counts[k.state]++;
-  const search = q.search.toLowerCase();
-  const rows = all.filter((k) =>
-    (!q.state || k.state === q.state) &&
-    (!search ||
-      [k.id, k.masked, k.label, k.project, k.disabledReason].some((s) => s?.toLowerCase().includes(search)))
-  ).sort(SORTERS[q.sort]);
-  return { total: rows.length, keys: rows.slice(q.offset, q.offset + q.limit), counts };
 }

@@ -5,6 +5,9 @@
  * @module
  */
 
+/** Where the admin panel is mounted. */
+export const ADMIN_BASE = "/admin";
+
 /** A section id. */
 export type AdminSection = "dashboard" | "keys" | "settings" | "tokens" | "logs";
 

@@ -8,21 +8,10 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { Fragment, h, type JSX } from "preact";
-import { type BuildInfo, loadBuildInfo } from "../islands/build_info.ts";
-import { islandRegistry } from "../islands/default_registry.ts";
+import { type BuildInfo, loadBuildInfo, STATIC_BASE } from "../islands/build_info.ts";
 import { renderDocument } from "../islands/document.ts";
 import type { IslandRegistry } from "../islands/registry.ts";
 import { randomId } from "./crypto.ts";
-
-/** Options for {@link createPageRenderer}. */
-export interface PageRendererOptions {
-  /** Where `/static` is served; default `/static`. */
-  staticBase?: string;
-  /** The island bundle; default: read `static/build/manifest.json` once, on first use. */
-  build?: BuildInfo | null;
-  /** Island registry; default the project's. */
-  registry?: IslandRegistry;
-}
 
 /** What one page response needs. */
 export interface PageOptions {
@@ -46,21 +35,23 @@ export type PageRenderer = (c: Context, page: PageOptions) => Response;
 /** Product name shown in titles. */
 export const PRODUCT_NAME = "Gemini Gateway";
 
-/** Creates the admin page renderer. */
-export function createPageRenderer(opts: PageRendererOptions = {}): PageRenderer {
-  const staticBase = opts.staticBase ?? "/static";
-  const registry = opts.registry ?? islandRegistry;
-  let build: BuildInfo | null | undefined = opts.build;
+/**
+ * Creates the admin page renderer for the app's islands (`registry`). The island bundle is read
+ * from `static/build/manifest.json` once, on first use (pages render without hydration before the
+ * first `deno task build`).
+ */
+export function createPageRenderer(registry: IslandRegistry): PageRenderer {
+  let build: BuildInfo | null | undefined;
   return function renderPage(c, page) {
-    if (build === undefined) build = loadBuildInfo({ staticBase });
+    if (build === undefined) build = loadBuildInfo();
     const nonce = randomId(12);
     const head = h(Fragment, null, [
-      ...(page.styles ?? []).map((href) => h("link", { rel: "stylesheet", href: `${staticBase}/${href}` })),
-      h("link", { rel: "stylesheet", href: `${staticBase}/admin.css` }),
-      h("link", { rel: "stylesheet", href: `${staticBase}/admin_controls.css` }),
-      h("link", { rel: "stylesheet", href: `${staticBase}/admin_ui.css` }),
-      h("link", { rel: "stylesheet", href: `${staticBase}/admin_pages.css` }),
-      h("link", { rel: "icon", type: "image/svg+xml", href: `${staticBase}/favicon.svg` }),
+      ...(page.styles ?? []).map((href) => h("link", { rel: "stylesheet", href: `${STATIC_BASE}/${href}` })),
+      h("link", { rel: "stylesheet", href: `${STATIC_BASE}/admin.css` }),
+      h("link", { rel: "stylesheet", href: `${STATIC_BASE}/admin_controls.css` }),
+      h("link", { rel: "stylesheet", href: `${STATIC_BASE}/admin_ui.css` }),
+      h("link", { rel: "stylesheet", href: `${STATIC_BASE}/admin_pages.css` }),
+      h("link", { rel: "icon", type: "image/svg+xml", href: `${STATIC_BASE}/favicon.svg` }),
       h("meta", { name: "color-scheme", content: "light dark" }),
       page.csrfToken ? h("meta", { name: "csrf-token", content: page.csrfToken }) : null,
     ]);

@@ -5,10 +5,8 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-
-// Error pages use the default mount points; the panel's own pages honour AdminDeps.basePath.
-const STATIC_BASE = "/static";
-const ADMIN_BASE = "/admin";
+import { STATIC_BASE } from "../islands/build_info.ts";
+import { ADMIN_BASE } from "./nav.ts";
 
 /** True when the client prefers HTML (a browser navigation). */
 export function wantsHtml(c: Context): boolean {

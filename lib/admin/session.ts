@@ -8,12 +8,13 @@
 import type { ChangeFeed } from "../kv/change_feed.ts";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { hmacBase64url, randomId, timingSafeEqualStrings } from "./crypto.ts";
+import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
+import { hmacBase64url, randomId } from "./crypto.ts";
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "gw_admin";
-/** Default session lifetime: 12 hours. */
-export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** Session lifetime: 12 hours. */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 /** A verified session. */
 export interface AdminSession {
@@ -39,7 +40,7 @@ export async function verifySession(
   if (!match) return null;
   const [, sid, exp, sig] = match;
   const expected = await hmacBase64url(secret, `session:v1:${sid}.${exp}`);
-  if (!await timingSafeEqualStrings(sig, expected)) return null;
+  if (!timingSafeEqual(sig, expected)) return null;
   const expiresAt = Number(exp);
   return expiresAt > now ? { sid, expiresAt } : null;
 }
@@ -48,17 +49,13 @@ export async function verifySession(
 export class SessionRevocations {
   #revoked = new Map<string, number>();
 
-  /**
-   * With `kv` and `feed`, a logout is stored and reaches every worker and instance (and survives a
-   * restart); without them it applies to this process only.
-   */
-  constructor(private readonly shared?: { kv: Deno.Kv; feed: ChangeFeed }) {
-    shared?.feed.on("revocation", (sid) => sid ? this.#reload(sid) : undefined);
+  /** A logout is stored in `kv` and reaches every worker and instance through `feed` (and survives a restart). */
+  constructor(private readonly shared: { kv: Deno.Kv; feed: ChangeFeed }) {
+    shared.feed.on("revocation", (sid) => sid ? this.#reload(sid) : undefined);
   }
 
-  /** Loads stored revocations (call once at start when shared). */
+  /** Loads stored revocations (call once at start). */
   async load(): Promise<void> {
-    if (!this.shared) return;
     for await (const e of this.shared.kv.list<number>({ prefix: ["admin", "revoked"] })) {
       this.#revoked.set(String(e.key[2]), e.value);
     }
@@ -68,7 +65,6 @@ export class SessionRevocations {
   revoke(session: AdminSession): void {
     this.#prune();
     this.#revoked.set(session.sid, session.expiresAt);
-    if (!this.shared) return;
     const ttl = Math.max(1, session.expiresAt - Date.now());
     const op = this.shared.kv.atomic().set(["admin", "revoked", session.sid], session.expiresAt, {
       expireIn: ttl,
@@ -83,7 +79,7 @@ export class SessionRevocations {
   }
 
   async #reload(sid: string): Promise<void> {
-    const e = await this.shared!.kv.get<number>(["admin", "revoked", sid]).catch(() => null);
+    const e = await this.shared.kv.get<number>(["admin", "revoked", sid]).catch(() => null);
     if (e?.value) this.#revoked.set(sid, e.value);
   }
 
@@ -105,20 +101,17 @@ export interface SessionCookieOptions {
   secret: Uint8Array;
   /** Cookie path, e.g. `/admin`. */
   path: string;
-  /** Session lifetime; default {@link DEFAULT_SESSION_TTL_MS}. */
-  ttlMs?: number;
 }
 
 /** Creates a session and sets its cookie (HttpOnly, SameSite=Strict, Secure on https). */
 export async function startSession(c: Context, opts: SessionCookieOptions): Promise<AdminSession> {
-  const ttl = opts.ttlMs ?? DEFAULT_SESSION_TTL_MS;
-  const session = { sid: randomId(), expiresAt: Date.now() + ttl };
+  const session = { sid: randomId(), expiresAt: Date.now() + SESSION_TTL_MS };
   setCookie(c, SESSION_COOKIE, await signSession(session, opts.secret), {
     httpOnly: true,
     sameSite: "Strict",
     secure: isHttps(c),
     path: opts.path,
-    maxAge: Math.floor(ttl / 1000),
+    maxAge: Math.floor(SESSION_TTL_MS / 1000),
   });
   return session;
 }

@@ -126,14 +126,12 @@ export function mountRoutes(deps: MountDeps): Hono {
   app.route(
     "/admin",
     createAdminRoutes({
-      listKeys: () => keys.list({ limit: Number.MAX_SAFE_INTEGER }).keys,
-      // The Keys page shows one page: the pool filters and pages it (no full key list per page view).
-      queryKeys: (q) => keys.list({ ...q, state: q.state || undefined }),
+      api,
       subscribe: (fn) => pool.onDirty(() => fn()),
       verifyAdminToken: (t) => Promise.resolve(admin.verify(t)),
       sessionSecret: admin.sessionSecret,
       revocations: deps.revocations,
-    }, { api }),
+    }),
   );
 
   app.get("/", (c) => c.redirect("/admin", 302));

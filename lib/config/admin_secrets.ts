@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { hashToken, sameDigest } from "../http/client_auth.ts";
+import { hashToken } from "../http/client_auth.ts";
+import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
 
 /** The admin credentials in force. */
 export interface AdminSecrets {
@@ -47,7 +48,7 @@ export async function loadAdminSecrets(kv: Deno.Kv, envToken?: string): Promise<
     secret = r.ok ? fresh : (await kv.get<Uint8Array>(["admin", "sessionSecret"])).value!;
   }
   return {
-    verify: (token) => sameDigest(hashToken(token), hash),
+    verify: (token) => timingSafeEqual(hashToken(token), hash),
     sessionSecret: secret,
     generated,
   };

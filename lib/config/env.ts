@@ -1,20 +1,16 @@
 /**
  * Reads settings from environment variables. Each setting `fooBar` is read from `FOO_BAR`; the
- * string is converted by the field's type (numbers, booleans, lists, JSON for objects) and then
- * validated by the schema. A bad value stops the start with a message naming the variable, the
- * problem and an example of a good value.
+ * string is converted by the setting's type (numbers, booleans, lists, JSON for objects; see
+ * `describe.ts`) and then validated by the schema. A bad value stops the start with a message
+ * naming the variable, the problem and an example of a good value (a secret's value is never quoted).
  *
  * @module
  */
-import { z } from "zod";
+import type { z } from "zod";
+import { describeSettings, type SettingInfo, type SettingType } from "./describe.ts";
 import { splitList } from "./schema.ts";
 
-/** `maxAttempts` -> `MAX_ATTEMPTS`. */
-export function envName(field: string): string {
-  return field.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
-}
-
-/** A problem with one environment variable. */
+/** A problem with one environment variable; `main.ts` prints its message and exits without a stack. */
 export class EnvError extends Error {
   constructor(readonly variable: string, problem: string, example: string) {
     super(`${variable}: ${problem}. Example of a good value: ${variable}=${example}`);
@@ -22,62 +18,46 @@ export class EnvError extends Error {
   }
 }
 
-type Def = { type: string; innerType?: z.ZodType; element?: z.ZodType };
-
-function baseType(schema: z.ZodType): { type: string; element?: string } {
-  let s = schema;
-  for (;;) {
-    const def = (s as unknown as { _zod: { def: Def } })._zod.def;
-    if ((def.type === "default" || def.type === "optional" || def.type === "nullable") && def.innerType) {
-      s = def.innerType;
-      continue;
-    }
-    if (def.type === "array" && def.element) return { type: "array", element: baseType(def.element).type };
-    return { type: def.type };
-  }
-}
-
-const EXAMPLES: Record<string, string> = {
+const EXAMPLES: Record<SettingType, string> = {
   number: "30",
   boolean: "true",
-  array: "a,b,c",
+  "string[]": "a,b,c",
   string: "value",
-  object: '{"name":"value"}',
-  record: '{"name":"value"}',
+  enum: "value",
+  json: '{"name":"value"}',
 };
 
-/** A good value to show in an error: the field's default when it has a telling one, else one of its type. */
-function exampleFor(schema: z.ZodType, type: string): string {
-  const d = schema.safeParse(undefined);
-  if (d.success && d.data !== undefined && !(Array.isArray(d.data) && d.data.length === 0)) {
-    return Array.isArray(d.data)
-      ? d.data.join(",")
-      : typeof d.data === "object"
-      ? JSON.stringify(d.data)
-      : String(d.data);
+/** A good value to show in an error: the setting's default when it has a telling one, else one of its type. */
+function exampleFor(info: SettingInfo): string {
+  const d = info.default;
+  if (d !== undefined && d !== null && !(Array.isArray(d) && d.length === 0)) {
+    return Array.isArray(d) ? d.join(",") : typeof d === "object" ? JSON.stringify(d) : String(d);
   }
-  return EXAMPLES[type] ?? "value";
+  return info.enumValues?.[0] ?? EXAMPLES[info.type];
 }
 
-function convert(raw: string, type: { type: string; element?: string }): unknown {
-  switch (type.type) {
+/** Converts the variable's text by the setting's type; `shown` is how an error quotes the value. */
+function convert(raw: string, type: SettingType, shown: string): unknown {
+  switch (type) {
     case "number": {
       const n = Number(raw.trim());
-      if (raw.trim() === "" || Number.isNaN(n)) throw new Error(`"${raw}" is not a number`);
+      if (raw.trim() === "" || Number.isNaN(n)) throw new Error(`${shown} is not a number`);
       return n;
     }
     case "boolean": {
       const v = raw.trim().toLowerCase();
       if (["1", "true", "yes", "on"].includes(v)) return true;
       if (["0", "false", "no", "off"].includes(v)) return false;
-      throw new Error(`"${raw}" is not true or false`);
+      throw new Error(`${shown} is not true or false`);
     }
-    case "array":
-      if (type.element === "string") return splitList(raw);
-      return JSON.parse(raw);
-    case "object":
-    case "record":
-      return JSON.parse(raw);
+    case "string[]":
+      return splitList(raw);
+    case "json":
+      try {
+        return JSON.parse(raw);
+      } catch {
+        throw new Error(`${shown} is not valid JSON`);
+      }
     default:
       return raw;
   }
@@ -86,29 +66,29 @@ function convert(raw: string, type: { type: string; element?: string }): unknown
 /**
  * Reads every field of `schema` that has a variable set in `env`, converted and validated.
  * Returns only the fields that were set (the caller layers them over stored values and defaults).
+ * Throws an {@link EnvError} for the first bad value.
  */
 export function readEnv<S extends z.ZodObject>(
   schema: S,
   env: Record<string, string | undefined>,
 ): Partial<z.infer<S>> {
+  const shape = schema.shape as Record<string, z.ZodType>;
   const out: Record<string, unknown> = {};
-  for (const [field, fieldSchema] of Object.entries(schema.shape)) {
-    const variable = envName(field);
-    const raw = env[variable];
+  for (const info of describeSettings(schema)) {
+    const raw = env[info.env];
     if (raw === undefined || raw === "") continue;
-    const type = baseType(fieldSchema as z.ZodType);
-    const example = exampleFor(fieldSchema as z.ZodType, type.type);
+    const shown = info.secret ? "the value" : `"${raw}"`;
     let value: unknown;
     try {
-      value = convert(raw, type);
+      value = convert(raw, info.type, shown);
     } catch (e) {
-      throw new EnvError(variable, e instanceof Error ? e.message : String(e), example);
+      throw new EnvError(info.env, e instanceof Error ? e.message : String(e), exampleFor(info));
     }
-    const parsed = (fieldSchema as z.ZodType).safeParse(value);
+    const parsed = shape[info.name].safeParse(value);
     if (!parsed.success) {
-      throw new EnvError(variable, parsed.error.issues.map((i) => i.message).join("; "), example);
+      throw new EnvError(info.env, parsed.error.issues.map((i) => i.message).join("; "), exampleFor(info));
     }
-    out[field] = parsed.data;
+    out[info.name] = parsed.data;
   }
   return out as Partial<z.infer<S>>;
 }

@@ -2,63 +2,89 @@
  * The settings contract: one zod schema, every field described. Settings come from three layers:
  * a value set in the environment pins the setting (it wins and is read-only in the admin panel);
  * otherwise the value stored in KV (edited in the admin panel) applies; otherwise the default.
- * Fields marked `envOnly` are read at start and never stored.
+ * The start settings are read once from the environment and never stored. Each field's section and
+ * secrecy are registered in `settingMeta` (see `describe.ts`).
  *
  * @module
  */
 import { z } from "zod";
+import { type SettingMeta, settingMeta } from "./describe.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
 export function splitList(text: string): string[] {
   return text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
 }
 
-const positiveMs = (d: number, what: string) => z.number().int().min(0).default(d).describe(what);
+const positiveMs = (d: number, what: string, meta: SettingMeta) =>
+  z.number().int().min(0).default(d).describe(what).register(settingMeta, meta);
 
 /** Settings that can change at run time (stored in KV, editable in the admin panel). */
 export const runtimeSettingsSchema = z.object({
   allowedTokens: z.array(z.string().min(8, "a client token needs at least 8 characters"))
     .default([])
-    .describe("Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=)."),
+    .describe("Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=).")
+    .register(settingMeta, { group: "access", secret: true }),
   upstreamBaseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .default("https://generativelanguage.googleapis.com")
-    .describe("Where Gemini requests go."),
+    .describe("Where Gemini requests go.")
+    .register(settingMeta, { group: "upstream" }),
   maxAttempts: z.number().int().min(1).max(20).default(5)
-    .describe("How many keys one request may try before giving up."),
+    .describe("How many keys one request may try before giving up.")
+    .register(settingMeta, { group: "upstream" }),
   requestTimeoutMs: positiveMs(
     120_000,
     "Time to wait for the upstream's first byte before trying another key.",
+    { group: "upstream" },
   ),
   maxBodyBytes: z.number().int().min(1024).default(32 * 1024 * 1024)
-    .describe("Largest request body accepted; larger ones get 413."),
-  defaultCooldownMs: positiveMs(60_000, "Cooldown after a 429 that names no retry delay."),
-  maxWaitMs: positiveMs(3_000, "When every key is cooling down, wait up to this long for one to free up."),
-  transientBackoffMaxMs: positiveMs(60_000, "Longest backoff for a key whose calls keep failing with 5xx."),
+    .describe("Largest request body accepted; larger ones get 413.")
+    .register(settingMeta, { group: "upstream" }),
+  defaultCooldownMs: positiveMs(60_000, "Cooldown after a 429 that names no retry delay.", { group: "keys" }),
+  maxWaitMs: positiveMs(3_000, "When every key is cooling down, wait up to this long for one to free up.", {
+    group: "keys",
+  }),
+  transientBackoffMaxMs: positiveMs(60_000, "Longest backoff for a key whose calls keep failing with 5xx.", {
+    group: "keys",
+  }),
   quotaWindowMs: z.number().int().min(1000).default(60_000)
-    .describe("Length of Google's per-minute quota window (60000); shorter only for simulations."),
+    .describe("Length of Google's per-minute quota window (60000); shorter only for simulations.")
+    .register(settingMeta, { group: "keys" }),
   recheckIntervalMs: positiveMs(
     15 * 60_000,
     "How often disabled and no-access keys are re-checked (0 = never).",
+    { group: "keys" },
   ),
   allowPrivateImageHosts: z.boolean().default(false)
     .describe(
       "Let image URLs in OpenAI chat prompts point at loopback or private hosts (an SSRF risk; off by default).",
-    ),
-  logsEnabled: z.boolean().default(true).describe("Keep a request log."),
-  logRetentionHours: z.number().min(1).max(24 * 90).default(72).describe("How long log entries are kept."),
+    )
+    .register(settingMeta, { group: "models" }),
+  logsEnabled: z.boolean().default(true).describe("Keep a request log.")
+    .register(settingMeta, { group: "logs" }),
+  logRetentionHours: z.number().min(1).max(24 * 90).default(72).describe("How long log entries are kept.")
+    .register(settingMeta, { group: "logs" }),
 });
 
 /** Settings read once at start from the environment only. */
 export const startSettingsSchema = z.object({
-  port: z.number().int().min(0).max(65535).default(8000).describe("Port to listen on."),
-  host: z.string().default("0.0.0.0").describe("Interface to listen on."),
-  geminiApiKeys: z.array(z.string()).default([]).describe("Gemini API keys added to the pool at start."),
+  port: z.number().int().min(0).max(65535).default(8000).describe("Port to listen on.")
+    .register(settingMeta, { group: "server" }),
+  host: z.string().default("0.0.0.0").describe("Interface to listen on.")
+    .register(settingMeta, { group: "server" }),
+  geminiApiKeys: z.array(z.string()).default([]).describe("Gemini API keys added to the pool at start.")
+    .register(settingMeta, { group: "keys", secret: true }),
   adminToken: z.string().min(12, "the admin token needs at least 12 characters").optional()
-    .describe("Token for the admin panel; generated at first start when unset."),
+    .describe("Token for the admin panel; generated at first start when unset.")
+    .register(settingMeta, { group: "access", secret: true }),
   kvPath: z.string().default("./data/gateway.sqlite3")
-    .describe("Deno KV location: a file path, :memory:, or a KV Connect URL."),
-  shutdownGraceMs: positiveMs(10_000, "On SIGTERM, how long streams in flight may continue."),
-  syncIntervalMs: positiveMs(2_000, "How often to poll KV for changes made by other processes."),
+    .describe("Deno KV location: a file path, :memory:, or a KV Connect URL.")
+    .register(settingMeta, { group: "server" }),
+  shutdownGraceMs: positiveMs(10_000, "On SIGTERM, how long streams in flight may continue.", {
+    group: "server",
+  }),
+  syncIntervalMs: positiveMs(2_000, "How often to poll KV for changes made by other processes.", {
+    group: "server",
+  }),
 });
 
 /** Settings that can change at run time. */

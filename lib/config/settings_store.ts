@@ -7,7 +7,7 @@
  */
 import type { z } from "zod";
 import type { ChangeFeed } from "../kv/change_feed.ts";
-import { envName } from "./env.ts";
+import { envName } from "./describe.ts";
 
 const SETTINGS_KEY = ["settings", "runtime"] as const;
 
@@ -53,11 +53,6 @@ export class SettingsStore<S extends z.ZodObject> {
   /** Fields pinned by the environment. */
   pinnedFields(): PinnedField[] {
     return Object.keys(this.opts.pinned).map((field) => ({ field, variable: envName(field) }));
-  }
-
-  /** Values stored in KV (what the admin panel saved), before pins and defaults. */
-  stored(): Record<string, unknown> {
-    return { ...this.#stored };
   }
 
   /** Loads the stored values from KV. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { settingMeta } from "../config/describe.ts";
 
 /** Proxy URL schemes Deno's `createHttpClient` accepts (socks5/socks5h verified on Deno 2.9). */
 export const PROXY_SCHEMES = ["http:", "https:", "socks5:", "socks5h:"] as const;
@@ -31,78 +32,81 @@ const thinkingDefault = z.object({
   includeThoughts: z.boolean().optional().describe("Return thought summaries (thought: true parts)."),
 }).describe("A thinkingConfig default for one model prefix.");
 
-/** Zod schema fragment with every feature setting (camelCase, each field described, defaults set). */
+/**
+ * Zod schema fragment with every feature setting (camelCase, each field described, defaults set,
+ * its admin form section and secrecy registered in `settingMeta`).
+ */
 export const featureSettingsSchema = z.object({
   searchSuffix: z.boolean().default(true).describe(
     "Accept model names ending in -search: they add Google Search grounding (tools: [{googleSearch:{}}]).",
-  ),
+  ).register(settingMeta, { group: "models" }),
   searchLinks: z.boolean().default(true).describe(
     "Append the grounding sources (title + link list) to answers of searched requests on the OpenAI route.",
-  ),
+  ).register(settingMeta, { group: "models" }),
   imageSuffix: z.boolean().default(true).describe(
     "Accept model names ending in -image for models that can output images (adds responseModalities TEXT+IMAGE).",
-  ),
+  ).register(settingMeta, { group: "models" }),
   imageOutputModels: z.array(z.string()).default(["gemini-2.0-flash-exp", "gemini-2.0-flash-preview-image*"])
     .describe(
       "Base models that can output images when asked (exact ids, or a prefix ending in *). Models whose id " +
         "contains '-image' are always treated as image models.",
-    ),
+    ).register(settingMeta, { group: "models" }),
   thinkingSuffixes: z.boolean().default(true).describe(
     "Accept model names ending in -thinking (thinking on, thoughts returned) and -nothinking (off or minimal).",
-  ),
+  ).register(settingMeta, { group: "models" }),
   thinkingDefaults: z.record(z.string(), thinkingDefault).default({}).describe(
     "thinkingConfig applied when the client sent none, keyed by model prefix (longest prefix wins), " +
       'e.g. {"gemini-2.5-flash": {"thinkingBudget": 0}}.',
-  ),
+  ).register(settingMeta, { group: "models" }),
   aliases: z.record(z.string(), z.string()).default({}).describe(
     'Model names clients may send, mapped to a real model (suffixes allowed), e.g. {"gpt-4o": "gemini-2.5-flash"}.',
-  ),
+  ).register(settingMeta, { group: "models" }),
   hiddenModels: z.array(z.string()).default([]).describe(
     "Models left out of the model list (exact ids, or a prefix ending in *). They can still be called.",
-  ),
+  ).register(settingMeta, { group: "models" }),
   listVariants: z.boolean().default(true).describe(
     "Show the suffixed variants (-search, -thinking, -nothinking, -image) in the model list.",
-  ),
+  ).register(settingMeta, { group: "models" }),
   defaultSafetySettings: z.array(z.object({ category: z.string(), threshold: z.string() })).nullable()
     .default(null).describe(
       "safetySettings the gateway adds only when the client sent none (null = add nothing).",
-    ),
+    ).register(settingMeta, { group: "models" }),
   codeExecutionModels: z.array(z.string()).default([]).describe(
     "Models that get the code execution tool ({codeExecution:{}}), exact ids or prefix*; skipped when " +
       "the request has function declarations (Gemini refuses that mix).",
-  ),
+  ).register(settingMeta, { group: "models" }),
   urlContextModels: z.array(z.string()).default([]).describe(
     "Models that get the URL context tool ({urlContext:{}}), exact ids or prefix*; skipped when the " +
       "request has function declarations.",
-  ),
+  ).register(settingMeta, { group: "models" }),
   smoother: z.boolean().default(false).describe(
     "Re-chunk large streamed text deltas into small, evenly paced pieces.",
-  ),
+  ).register(settingMeta, { group: "streaming" }),
   smootherChunkChars: z.number().int().min(1).max(10_000).default(24).describe(
     "Target size (characters) of each smoothed text piece.",
-  ),
+  ).register(settingMeta, { group: "streaming" }),
   smootherMaxDelayMs: z.number().int().min(0).max(1_000).default(20).describe(
     "Longest pause the smoother adds between two pieces.",
-  ),
+  ).register(settingMeta, { group: "streaming" }),
   smootherBudgetMs: z.number().int().min(0).max(60_000).default(3_000).describe(
     "Total delay the smoother may add to one response; after that pieces are sent at once.",
-  ),
+  ).register(settingMeta, { group: "streaming" }),
   keepAliveMs: z.number().int().min(0).max(120_000).default(15_000).describe(
     "Send an SSE keep-alive (comment or empty chunk) after this many ms without output (0 = off).",
-  ),
+  ).register(settingMeta, { group: "streaming" }),
   ttsModel: z.string().default("gemini-2.5-flash-preview-tts").describe(
     "Gemini TTS model used for OpenAI speech models (tts-1, gpt-4o-mini-tts).",
-  ),
+  ).register(settingMeta, { group: "models" }),
   ttsHdModel: z.string().default("gemini-2.5-pro-preview-tts").describe(
     "Gemini TTS model used for tts-1-hd.",
-  ),
+  ).register(settingMeta, { group: "models" }),
   proxies: z.array(proxyUrl).default([]).describe(
     "Upstream HTTP proxies (http, https, socks5). Each API key sticks to one proxy; a failing proxy is " +
       "skipped for proxyDownMs.",
-  ),
+  ).register(settingMeta, { group: "upstream", secret: true }),
   proxyDownMs: z.number().int().min(1_000).max(3_600_000).default(60_000).describe(
     "How long a proxy that failed is skipped.",
-  ),
+  ).register(settingMeta, { group: "upstream" }),
 });
 
 /** Parsed feature settings (all defaults applied). */

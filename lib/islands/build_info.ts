@@ -27,12 +27,15 @@ export interface BuildInfo {
   islandUrls: Record<string, string>;
 }
 
+/** Where `static/` is served (see `static_routes.ts`): pages link stylesheets and bundles under it. */
+export const STATIC_BASE = "/static";
+
 /** Where the project root is (this file lives in `lib/islands/`). */
 export const PROJECT_ROOT: URL = new URL("../../", import.meta.url);
 
-/** Turns a parsed manifest into URLs under `staticBase` (default `/static`). */
-export function buildInfoFrom(manifest: BuildManifestFile, staticBase = "/static"): BuildInfo {
-  const base = `${staticBase}/build/${manifest.buildId}/`;
+/** Turns a parsed manifest into URLs under {@link STATIC_BASE}. */
+export function buildInfoFrom(manifest: BuildManifestFile): BuildInfo {
+  const base = `${STATIC_BASE}/build/${manifest.buildId}/`;
   const islandUrls: Record<string, string> = {};
   for (const [file, out] of Object.entries(manifest.islands)) islandUrls[file] = base + out;
   return { buildId: manifest.buildId, clientUrl: base + manifest.client, islandUrls };
@@ -42,7 +45,7 @@ export function buildInfoFrom(manifest: BuildManifestFile, staticBase = "/static
  * Reads `static/build/manifest.json` under `root` (default: the project root). Returns null when
  * there is no build yet (run `deno task build`); throws when the file exists but is malformed.
  */
-export function loadBuildInfo(opts: { root?: URL; staticBase?: string } = {}): BuildInfo | null {
+export function loadBuildInfo(opts: { root?: URL } = {}): BuildInfo | null {
   const url = new URL("static/build/manifest.json", opts.root ?? PROJECT_ROOT);
   let text: string;
   try {
@@ -55,7 +58,7 @@ export function loadBuildInfo(opts: { root?: URL; staticBase?: string } = {}): B
   if (!isManifest(parsed)) {
     throw new Error(`${url.pathname} is not a valid island build manifest; re-run \`deno task build\`.`);
   }
-  return buildInfoFrom(parsed, opts.staticBase);
+  return buildInfoFrom(parsed);
 }
 
 function isManifest(v: unknown): v is BuildManifestFile {

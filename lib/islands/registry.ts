@@ -1,6 +1,7 @@
 /**
  * The island registry: which component functions are islands, under which name, from which file.
- * Built from the static manifest (`island_manifest.ts`), never from a run-time crawl.
+ * The app builds it from a static manifest of its island modules (generated at build time, never a
+ * run-time crawl) and passes it to the renderer.
  *
  * @module
  */
@@ -50,11 +51,6 @@ export class IslandRegistry {
   /** The island info for a component function, or undefined when it is not an island. */
   get(component: unknown): IslandInfo | undefined {
     return this.#byComponent.get(component);
-  }
-
-  /** All registered islands. */
-  list(): IslandInfo[] {
-    return [...this.#byName.values()];
   }
 }
 

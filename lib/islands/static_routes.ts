@@ -6,14 +6,12 @@
  * @module
  */
 import { Hono } from "hono";
-import { PROJECT_ROOT } from "./build_info.ts";
+import { PROJECT_ROOT, STATIC_BASE } from "./build_info.ts";
 
 /** Options for {@link createStaticRoutes}. */
 export interface StaticRoutesOptions {
   /** Folder with the files; default `<project>/static/`. Must end with `/`. */
   root?: URL;
-  /** URL prefix the sub-app is mounted at; default `/static`. */
-  prefix?: string;
 }
 
 /** Content types by file extension. */
@@ -36,10 +34,9 @@ const SAFE_SEGMENT = /^[\w][\w.-]*$/;
 /** A Hono sub-app serving static files; mount it with `app.route("/static", createStaticRoutes())`. */
 export function createStaticRoutes(opts: StaticRoutesOptions = {}): Hono {
   const root = opts.root ?? new URL("static/", PROJECT_ROOT);
-  const prefix = opts.prefix ?? "/static";
   const app = new Hono();
   app.on(["GET", "HEAD"], "*", async (c) => {
-    const rel = c.req.path.startsWith(prefix + "/") ? c.req.path.slice(prefix.length + 1) : null;
+    const rel = c.req.path.startsWith(`${STATIC_BASE}/`) ? c.req.path.slice(STATIC_BASE.length + 1) : null;
     const segments = rel?.split("/").map(safeDecode);
     if (!segments || segments.some((s) => s === null || !SAFE_SEGMENT.test(s))) return c.notFound();
     const path = segments.join("/");

@@ -76,8 +76,6 @@ export interface KeyAdminOptions {
   usage: UsageCounter;
   baseUrl: () => string;
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
-  /** Accept any 20+ character token as a key (tests, other key formats). Default: only Google's AIza… shape. */
-  lenientKeys?: boolean;
 }
 
 /** Admin operations on keys. */
@@ -147,7 +145,7 @@ export class KeyAdmin {
 
   /** Adds keys found in pasted text; reports what was added and what was rejected and why. */
   async add(text: string, meta: { label?: string; project?: string } = {}): Promise<AddResult> {
-    const { keys, rejected } = extractKeys(text, !this.o.lenientKeys);
+    const { keys, rejected } = extractKeys(text);
     const now = Date.now();
     const fresh: KeyRecord[] = [];
     for (const key of keys) {

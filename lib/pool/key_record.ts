@@ -51,17 +51,16 @@ const GOOGLE_KEY = /^AIza[0-9A-Za-z_-]{35}$/;
 /**
  * Pulls keys out of pasted text (one per line, comma or space separated, or embedded in other
  * text); drops duplicates. Tokens that look like keys but have the wrong shape are rejected with a
- * reason. Set `strict` false to accept any token of 20+ characters (for tests and other key formats).
+ * reason.
  */
-export function extractKeys(text: string, strict = true): ExtractedKeys {
+export function extractKeys(text: string): ExtractedKeys {
   const seen = new Set<string>();
   const keys: string[] = [];
   const rejected: ExtractedKeys["rejected"] = [];
   for (const raw of text.split(/[\s,;"'`]+/)) {
     const token = raw.trim();
     if (!token) continue;
-    const ok = strict ? GOOGLE_KEY.test(token) : /^[0-9A-Za-z_.-]{20,}$/.test(token);
-    if (!ok) {
+    if (!GOOGLE_KEY.test(token)) {
       if (/^AIza/.test(token)) {
         rejected.push({ value: maskKey(token), reason: "not 39 characters of [0-9A-Za-z_-]" });
       } else if (token.length >= 20) {

@@ -1,6 +1,6 @@
 /**
  * The admin sub-app: sign-in/out, the section pages (from `ADMIN_NAV`), the live key events stream
- * and the JSON API. Mount it with `app.route("/admin", createAdminRoutes(deps))`, and serve
+ * and the JSON API. Mount it with `app.route(ADMIN_BASE, createAdminRoutes(deps))`, and serve
  * `/static` with `createStaticRoutes()` from `lib/islands/static_routes.ts`.
  *
  * @module
@@ -11,41 +11,46 @@ import { adminAuth, type AdminEnv } from "../../lib/admin/auth.ts";
 import { csrfProtect } from "../../lib/admin/csrf.ts";
 import type { AdminDeps } from "../../lib/admin/deps.ts";
 import { keyEventsResponse } from "../../lib/admin/events.ts";
-import { ADMIN_NAV, type AdminSection, safeNextPath, sectionHref } from "../../lib/admin/nav.ts";
-import { createPageRenderer, type PageRendererOptions } from "../../lib/admin/page_response.ts";
+import { ADMIN_BASE, ADMIN_NAV, type AdminSection, safeNextPath, sectionHref } from "../../lib/admin/nav.ts";
+import { createPageRenderer } from "../../lib/admin/page_response.ts";
 import { adminError } from "../../lib/admin/responses.ts";
-import {
-  DEFAULT_SESSION_TTL_MS,
-  endSession,
-  readSession,
-  SessionRevocations,
-  startSession,
-} from "../../lib/admin/session.ts";
+import { endSession, readSession, SESSION_TTL_MS, startSession } from "../../lib/admin/session.ts";
 import { LoginThrottle, remoteIp } from "../../lib/admin/throttle.ts";
-import type { MetricsResponse, SettingsResponse, TokenListResponse } from "../../lib/admin/api_types.ts";
+import type {
+  KeyListResponse,
+  MetricsResponse,
+  SettingsResponse,
+  TokenListResponse,
+} from "../../lib/admin/api_types.ts";
 import { parseKeyQuery } from "../../lib/admin/key_query.ts";
+import { IslandRegistry } from "../../lib/islands/registry.ts";
+import { islandModules } from "./island_manifest.ts";
 import { DashboardPage, parseRange } from "./dashboard_page.tsx";
-import { keyPage, KeysPage } from "./keys_page.tsx";
+import { KeysPage } from "./keys_page.tsx";
 import { LoginPage } from "./login_page.tsx";
 import { LogsPage } from "./logs_page.tsx";
 import { SettingsPage } from "./settings_page.tsx";
 import { TokensPage } from "./tokens_page.tsx";
 
+/** The app's islands (every component exported from a file in `islands/`). */
+const islands = new IslandRegistry(islandModules);
+
 /** What a section page gets to render. */
 export interface SectionContext {
-  deps: AdminDeps;
   basePath: string;
   csrfToken?: string;
   /** The page URL's query parameters. */
   query: Record<string, string>;
-  /** GETs the admin JSON API in-process (no auth hop); null when it is missing or fails. */
+  /** GETs the admin JSON API in-process (no auth hop); null when it fails. */
   fetchApi<T>(path: string): Promise<T | null>;
 }
 
-/** The Keys page's query from the URL and the page of keys it asks for. */
-function keysPageQuery(ctx: SectionContext) {
+/** The Keys page's query from the URL and the page of keys the keys API answers for it. */
+async function keysPageData(ctx: SectionContext) {
   const query = parseKeyQuery(ctx.query);
-  return { query, page: keyPage(ctx.deps, query) };
+  const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+  const page = await ctx.fetchApi<KeyListResponse>(`/keys?${params}`);
+  return { query, page: page ?? { total: 0, keys: [], counts: { active: 0, cooling: 0, disabled: 0 } } };
 }
 
 /** Section id -> page. Pages load their first data on the server; islands take over in the browser. */
@@ -55,7 +60,7 @@ export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode 
     const metrics = await ctx.fetchApi<MetricsResponse>(`/metrics?range=${range}`);
     return <DashboardPage {...ctx} range={range} metrics={metrics} />;
   },
-  keys: (ctx) => <KeysPage {...ctx} {...keysPageQuery(ctx)} now={Date.now()} />,
+  keys: async (ctx) => <KeysPage {...ctx} {...await keysPageData(ctx)} now={Date.now()} />,
   settings: async (ctx) => (
     <SettingsPage {...ctx} settings={await ctx.fetchApi<SettingsResponse>("/settings")} />
   ),
@@ -68,31 +73,21 @@ export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode 
 /** Extra stylesheets (under the static base) a section needs. */
 export const SECTION_STYLES: Partial<Record<AdminSection, string[]>> = { dashboard: ["uplot.css"] };
 
-/** Test and wiring hooks for {@link createAdminRoutes}. */
-export interface AdminRoutesOptions extends PageRendererOptions {
-  /** Client id for login throttling; default the remote IP. */
-  clientId?: (c: Context) => string;
-  /** JSON API routes (keys, settings, tokens, logs) mounted at `/api` behind admin auth and CSRF. */
-  api?: Hono;
-}
-
-/** Creates the admin sub-app. */
-export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}): Hono<AdminEnv> {
-  const basePath = deps.basePath ?? "/admin";
+/** Creates the admin sub-app (mount it at {@link ADMIN_BASE}). */
+export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
+  const basePath = ADMIN_BASE;
   const loginPath = `${basePath}/login`;
   const home = sectionHref(basePath, "dashboard");
-  const clientId = opts.clientId ?? remoteIp;
-  const throttle = new LoginThrottle({ max: deps.maxFailedLoginsPerMinute ?? 5 });
-  const revocations = deps.revocations ?? new SessionRevocations();
-  const render = createPageRenderer({ staticBase: deps.staticBase, ...opts });
-  const cookie = { secret: deps.sessionSecret, path: basePath, ttlMs: deps.sessionTtlMs };
+  const throttle = new LoginThrottle();
+  const { api, revocations } = deps;
+  const render = createPageRenderer(islands);
+  const cookie = { secret: deps.sessionSecret, path: basePath };
   const auth: MiddlewareHandler<AdminEnv> = adminAuth({
     verifyToken: deps.verifyAdminToken,
     secret: deps.sessionSecret,
     loginPath,
     revocations,
     throttle,
-    clientId,
   });
   const csrf: MiddlewareHandler<AdminEnv> = csrfProtect({ secret: deps.sessionSecret });
   const app = new Hono<AdminEnv>();
@@ -105,7 +100,7 @@ export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}
           action={loginPath}
           next={next}
           error={error}
-          sessionTtlMs={deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS}
+          sessionTtlMs={SESSION_TTL_MS}
         />
       ),
       status,
@@ -119,7 +114,7 @@ export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}
   });
 
   app.post("/login", async (c) => {
-    const client = clientId(c);
+    const client = remoteIp(c);
     const form = await c.req.parseBody();
     const next = safeNextPath(form.next, basePath, home);
     const keepNext = next === home ? undefined : next;
@@ -150,9 +145,7 @@ export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}
     return admin.via === "session" ? c.redirect(loginPath, 303) : c.body(null, 204);
   });
 
-  const api = opts.api;
   const fetchApi = async <T,>(path: string): Promise<T | null> => {
-    if (!api) return null;
     try {
       const res = await api.request(path, { headers: { accept: "application/json" } });
       if (res.ok) return await res.json() as T;
@@ -167,7 +160,6 @@ export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}
     app.get(item.path || "/", auth, csrf, async (c) => {
       const csrfToken = c.get("admin").csrfToken;
       const body = await SECTION_PAGES[item.id]({
-        deps,
         basePath,
         csrfToken,
         query: c.req.query(),
@@ -177,25 +169,10 @@ export function createAdminRoutes(deps: AdminDeps, opts: AdminRoutesOptions = {}
     });
   }
 
-  app.get("/events", auth, csrf, (c) =>
-    keyEventsResponse({
-      listKeys: deps.listKeys,
-      subscribe: deps.subscribe,
-      mode: c.req.query("mode") === "changes" ? "changes" : "keys",
-    }));
+  app.get("/events", auth, csrf, () => keyEventsResponse({ subscribe: deps.subscribe }));
 
-  if (api) {
-    app.use("/api/*", auth, csrf);
-    app.route("/api", api);
-  } else {
-    // Without the JSON API (tests, minimal embeds) the Keys page still lists keys from `deps`.
-    app.get(
-      "/api/keys",
-      auth,
-      csrf,
-      (c) => c.json(keyPage(deps, parseKeyQuery(c.req.query()))),
-    );
-  }
+  app.use("/api/*", auth, csrf);
+  app.route("/api", api);
 
   // A mounted sub-app's notFound is not used by the parent app, so catch the rest explicitly.
   app.all("*", auth, (c) => adminError(c, 404, `There is no admin page at ${c.req.path}.`));

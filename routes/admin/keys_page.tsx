@@ -1,12 +1,10 @@
 /**
- * The Keys page: the first page of keys (filtered, sorted and paged by the URL query) rendered on
- * the server, then the live `KeyStates` island takes over.
+ * The Keys page: the first page of keys (filtered, sorted and paged by the URL query through the
+ * keys API) rendered on the server, then the live `KeyStates` island takes over.
  *
  * @module
  */
-import type { ApiKey, KeyListQuery, KeyListResponse } from "../../lib/admin/api_types.ts";
-import type { AdminDeps, KeyView } from "../../lib/admin/deps.ts";
-import { queryKeys } from "../../lib/admin/key_query.ts";
+import type { KeyListQuery, KeyListResponse } from "../../lib/admin/api_types.ts";
 import { KeyStates } from "../../islands/key_states.tsx";
 import { AdminLayout } from "./layout.tsx";
 
@@ -14,29 +12,11 @@ import { AdminLayout } from "./layout.tsx";
 export interface KeysPageProps {
   basePath: string;
   csrfToken?: string;
-  /** The keys the query asks for (see {@link keyPage}). */
+  /** The keys the query asks for, as `GET /keys` answers. */
   page: KeyListResponse;
   /** Search, filter, sort and page from the URL. */
   query: KeyListQuery;
   now: number;
-}
-
-/** Island props must be finite JSON: a cooldown without end (`Infinity`) travels as null. */
-export function toApiKey(k: KeyView): ApiKey {
-  return {
-    ...k,
-    cooldowns: k.cooldowns.map((c) => ({ ...c, until: Number.isFinite(c.until) ? c.until : null })),
-  };
-}
-
-/**
- * The page of keys `q` asks for, as island props: from `deps.queryKeys` when the gateway pages at the
- * source, else every key from `deps.listKeys()` filtered in memory.
- */
-export function keyPage(deps: Pick<AdminDeps, "listKeys" | "queryKeys">, q: KeyListQuery): KeyListResponse {
-  if (!deps.queryKeys) return queryKeys(deps.listKeys().map(toApiKey), q);
-  const page = deps.queryKeys(q);
-  return { ...page, keys: page.keys.map(toApiKey) };
 }
 
 /** The Keys page. */

@@ -6,18 +6,12 @@
 import { Hono } from "hono";
 import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import { type Metrics, type MetricsRange, RANGES } from "../../lib/metrics/metrics.ts";
-
-/** Key counts by state. */
-export interface KeyStates {
-  active: number;
-  cooling: number;
-  disabled: number;
-}
+import type { KeyCounts } from "../../lib/admin/api_types.ts";
 
 /** What the metrics API needs. */
 export interface MetricsApiDeps {
   metrics: Metrics;
-  keyStates: () => KeyStates;
+  keyStates: () => KeyCounts;
   proxies: () => unknown[];
 }
 

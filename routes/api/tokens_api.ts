@@ -9,12 +9,8 @@ import { parseJsonBody } from "../../lib/http/body.ts";
 import { z } from "zod";
 import { googleErrorResponse } from "../../lib/http/errors.ts";
 import type { TokenRecord, TokenStore } from "../../lib/tokens/token_store.ts";
-import type { TokenLimits, TokenUsage } from "../../lib/tokens/token_limits.ts";
-
-/** A token as the API lists it: the stored record without its hash, plus today's usage. */
-export interface TokenInfo extends Omit<TokenRecord, "hash" | "revokedAt"> {
-  usageToday: TokenUsage;
-}
+import type { TokenLimits } from "../../lib/tokens/token_limits.ts";
+import type { TokenInfo } from "../../lib/admin/api_types.ts";
 
 const schemas = {
   create: z.object({

@@ -66,3 +66,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
   };
 }
+
+/** Puts key `id` on a cooldown for `model` for `ms` from now, as a 429 from Google would. */
+export function coolDown(
+  h: Harness,
+  id: string,
+  model: string,
+  opts: { ms: number; window?: "minute" | "day"; reason?: string },
+): void {
+  h.gw.pool.report(id, model, {
+    kind: "cooldown",
+    window: opts.window ?? "minute",
+    until: Date.now() + opts.ms,
+    reason: opts.reason ?? "rpm",
+  });
+}

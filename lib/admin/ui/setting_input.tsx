@@ -7,9 +7,6 @@
 import { useState } from "preact/hooks";
 import type { SettingField } from "../api_types.ts";
 
-/** Settings holding secrets: hidden until the admin asks to see them. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(["allowedTokens"]);
-
 /** How one field type is edited: value -> draft text, draft text -> value (or an error message). */
 interface FieldCodec {
   toDraft: (value: unknown) => string;
@@ -67,10 +64,10 @@ export interface SettingInputProps {
   onInput: (draft: string) => void;
 }
 
-/** The control for one field. */
+/** The control for one field; a secret field (`field.secret`) stays hidden until the admin asks to see it. */
 export function SettingInput({ field, draft, invalid, onInput }: SettingInputProps) {
   const [revealed, setRevealed] = useState(false);
-  if (SECRET_SETTINGS.has(field.name) && !revealed) {
+  if (field.secret && !revealed) {
     const n = draft.split("\n").filter((l) => l.trim()).length;
     return (
       <div class="secret-field" data-secret={field.name}>
