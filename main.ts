@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createGateway } from "./lib/gateway.ts";
+import { createGateway } from "./gateway.ts";
 import { EnvError } from "./lib/config/env.ts";
 import { KvOpenError } from "./lib/kv/open_kv.ts";
 

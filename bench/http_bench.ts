@@ -42,7 +42,7 @@ const gateway = await serve(["-A", "main.ts"], gwPort, "/health", {
 
 type Row = { name: string; c: number; r: WrkResult };
 const rows: Row[] = [];
-const targets = [
+const targets: Array<{ name: string; url: string; body: string; headers: Record<string, string> }> = [
   {
     name: "upstream direct",
     url: upstream.url + NATIVE_PATH,

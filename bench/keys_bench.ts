@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { createGateway } from "../lib/gateway.ts";
+import { createGateway } from "../gateway.ts";
 import { MockGemini } from "../tests/support/mock_gemini.ts";
 
 const WINDOW_MS = Number(Deno.env.get("QUOTA_WINDOW_MS") ?? 5_000);

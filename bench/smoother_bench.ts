@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { createGateway } from "../lib/gateway.ts";
+import { createGateway } from "../gateway.ts";
 import { MockGemini } from "../tests/support/mock_gemini.ts";
 
 const num = (name: string, d: number) => Number(Deno.env.get(name) ?? d);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Edge } from "../lib/compose/edge.ts";
+import type { Edge } from "../lib/pipeline/edge.ts";
 import { geminiEdge } from "./gemini.ts";
 import { openAIEdge } from "./openai.ts";
 

@@ -13,7 +13,7 @@ import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { googleErrorResponse } from "../lib/http/errors.ts";
 import { readBody } from "../lib/http/body.ts";
 import { sseResponse } from "../lib/http/sse.ts";
-import type { Edge, EdgeApp, EdgeDeps } from "../lib/compose/edge.ts";
+import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
 import type { GeminiCaller } from "../lib/pipeline/gemini_client.ts";
 import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
 import { modelAllowed } from "../lib/tokens/token_limits.ts";

@@ -8,10 +8,10 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { readBody } from "../lib/http/body.ts";
-import { GatewayError } from "../lib/http/errors.ts";
+import { badGateway, badRequest, notFound } from "../lib/http/errors.ts";
 import { sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
-import type { Edge, EdgeApp, EdgeDeps } from "../lib/compose/edge.ts";
+import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
 import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
@@ -48,8 +48,8 @@ async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
   try {
     return JSON.parse(bytes ? new TextDecoder().decode(bytes) : "");
   } catch {
-    throw new GatewayError(
-      400,
+    throw badRequest(
+      undefined,
       "The request body is not valid JSON. Send a JSON object with content-type: application/json.",
       { code: "invalid_json" },
     );
@@ -91,7 +91,7 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
       { method: "streamGenerateContent", model: req.model, body: mapped.body },
       { query: sseQuery() },
     );
-    if (!res.response.body) throw new GatewayError(502, "Upstream returned an empty stream.");
+    if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
     const items = deps.decorators.smooth(readGeminiStream(res.response.body));
     return sseResponse(deps.decorators.keepAlive(items.pipeThrough(new ChatCompletionStream(stream))));
   }
@@ -132,7 +132,7 @@ export function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions = 
   });
 
   app.all("*", (c) => {
-    throw new GatewayError(404, `Unknown endpoint ${c.req.method} ${c.req.path}.`, { code: "unknown_url" });
+    throw notFound(`Unknown endpoint ${c.req.method} ${c.req.path}.`, "unknown_url");
   });
   return app;
 }

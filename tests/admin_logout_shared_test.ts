@@ -2,7 +2,7 @@
  * Logging out ends the session on every gateway sharing the KV database, and after a restart.
  */
 import assert from "node:assert/strict";
-import { createGateway, type Gateway } from "../lib/gateway.ts";
+import { createGateway, type Gateway } from "../gateway.ts";
 import { csrfTokenFor } from "../lib/admin/csrf.ts";
 
 const ADMIN = "shared-admin-token-1234";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ProxyPool, redactProxyUrl, stableHash } from "../lib/features/proxy_pool.ts";
-import { UpstreamProxies } from "../lib/compose/upstream_proxies.ts";
+import { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import { featureSettingsSchema } from "../lib/features/settings.ts";
 import { GatewayError } from "../lib/http/errors.ts";
 

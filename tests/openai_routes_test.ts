@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { Hono, type MiddlewareHandler } from "hono";
-import type { EdgeDeps } from "../lib/compose/edge.ts";
+import type { EdgeDeps } from "../lib/pipeline/edge.ts";
 import { GatewayError } from "../lib/http/errors.ts";
 import { base64ToBytes } from "../lib/util/base64.ts";
 import type { ForwardRequest, ForwardResult } from "../lib/pipeline/types.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { createOpenAIRoutes, openAIEdge, type OpenAIEdgeOptions } from "../routes/openai.ts";
-import { edgeApp } from "../lib/compose/mount_routes.ts";
+import { edgeApp } from "../routes/mod.ts";
 import { edgeDeps, type EdgeDepsOptions } from "./support/edge.ts";
 
 type Handler = (req: ForwardRequest) => Response | Promise<Response>;

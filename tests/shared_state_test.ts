@@ -3,7 +3,7 @@
  * settings changes apply without a restart.
  */
 import assert from "node:assert/strict";
-import { createGateway } from "../lib/gateway.ts";
+import { createGateway } from "../gateway.ts";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { fakeKey } from "./support/harness.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { GatewayError } from "../http/errors.ts";
+import { badRequest } from "../http/errors.ts";
 
 /** Output formats the gateway can produce. */
 export const SPEECH_FORMATS = ["wav", "pcm"] as const;
@@ -37,11 +37,11 @@ export function parsePcmMime(mimeType: string): PcmFormat {
 export function checkSpeechFormat(format: unknown): SpeechFormat {
   if (format === undefined || format === null) return "wav";
   if ((SPEECH_FORMATS as readonly unknown[]).includes(format)) return format as SpeechFormat;
-  throw new GatewayError(
-    400,
+  throw badRequest(
+    "response_format",
     `response_format ${JSON.stringify(format)} is not supported by this gateway; use one of: ` +
       `${SPEECH_FORMATS.join(", ")} (Gemini returns raw PCM; wav adds a header).`,
-    { param: "response_format", code: "unsupported_value" },
+    { code: "unsupported_value" },
   );
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { maskSecret } from "../secrets/redact.ts";
 import { GatewayError } from "../http/errors.ts";
 import { PROXY_SCHEMES } from "./settings.ts";
 
@@ -35,12 +36,7 @@ export interface ProxyStatus {
 
 /** `scheme://host:port` with any credentials replaced by `***`. */
 export function redactProxyUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.username || u.password ? "***@" : ""}${u.host}`;
-  } catch {
-    return "(invalid proxy URL)";
-  }
+  return URL.canParse(url) ? maskSecret(url) : "(invalid proxy URL)";
 }
 
 /** Throws a 400 `GatewayError` unless `url` is a proxy URL with a supported scheme. */

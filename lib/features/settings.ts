@@ -117,7 +117,11 @@ export function defaultFeatureSettings(overrides: Partial<FeatureSettings> = {})
   return featureSettingsSchema.parse(overrides);
 }
 
-/** True when `model` matches one entry of a list of exact ids or `prefix*` patterns. */
+/**
+ * True when `model` matches one entry of a list of exact ids or `prefix*` patterns (a leading
+ * `models/` on `model` is ignored).
+ */
 export function matchesModelList(model: string, list: readonly string[]): boolean {
-  return list.some((p) => p.endsWith("*") ? model.startsWith(p.slice(0, -1)) : p === model);
+  const bare = model.startsWith("models/") ? model.slice(7) : model;
+  return list.some((p) => p.endsWith("*") ? bare.startsWith(p.slice(0, -1)) : p === bare);
 }

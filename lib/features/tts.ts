@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { GatewayError } from "../http/errors.ts";
+import { badRequest, GatewayError } from "../http/errors.ts";
 import { checkSpeechFormat, type SpeechFormat } from "./audio_encode.ts";
 import type { FeatureSettings } from "./settings.ts";
 
@@ -65,13 +65,13 @@ export function resolveVoice(voice: string): string {
   const lower = voice.toLowerCase();
   const found = OPENAI_VOICE_MAP[lower] ?? GEMINI_VOICES.find((v) => v.toLowerCase() === lower);
   if (found) return found;
-  throw new GatewayError(
-    400,
+  throw badRequest(
+    "voice",
     `Unknown voice ${JSON.stringify(voice)}. Use an OpenAI voice (${
       Object.keys(OPENAI_VOICE_MAP).join(", ")
     }) ` +
       `or a Gemini voice (${GEMINI_VOICES.join(", ")}).`,
-    { param: "voice", code: "invalid_value" },
+    { code: "invalid_value" },
   );
 }
 
@@ -84,11 +84,11 @@ export function resolveSpeechModel(model: string, settings: FeatureSettings): st
   }
   const aliased = settings.aliases[m] ?? m;
   if (aliased.includes("-tts")) return aliased;
-  throw new GatewayError(
-    400,
+  throw badRequest(
+    "model",
     `Model ${model} cannot speak. Use tts-1, tts-1-hd, gpt-4o-mini-tts or a Gemini TTS model such as ` +
       `${settings.ttsModel}.`,
-    { param: "model", code: "model_not_found" },
+    { code: "model_not_found" },
   );
 }
 
@@ -98,9 +98,10 @@ export function mapSpeechRequest(raw: unknown, settings: FeatureSettings): Mappe
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const param = issue.path.join(".");
-    throw new GatewayError(400, `Invalid speech request: ${param ? param + ": " : ""}${issue.message}`, {
-      param: param || undefined,
-    });
+    throw badRequest(
+      param || undefined,
+      `Invalid speech request: ${param ? param + ": " : ""}${issue.message}`,
+    );
   }
   const req = parsed.data;
   const notes: string[] = [];

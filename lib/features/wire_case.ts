@@ -12,7 +12,7 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
 const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** Shallow copy of `obj` with snake_case keys renamed to camelCase (a camelCase key present wins). */
-function camelKeys(obj: Record<string, unknown>): Record<string, unknown> {
+export function camelKeys(obj: Record<string, unknown>): Record<string, unknown> {
   if (!Object.keys(obj).some((k) => k.includes("_"))) return obj;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) if (!k.includes("_")) out[k] = v;

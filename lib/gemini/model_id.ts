@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { GatewayError } from "../http/errors.ts";
+import { badRequest } from "../http/errors.ts";
 
 /** Strips a leading `models/` from a model name: `models/gemini-2.5-flash` -> `gemini-2.5-flash`. */
 export function bareModel(model: string): string {
@@ -24,10 +24,10 @@ const MODEL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export function upstreamModelId(model: string): string {
   const id = bareModel(model);
   if (!MODEL_ID_RE.test(id) || id.includes("..")) {
-    throw new GatewayError(
-      400,
+    throw badRequest(
+      "model",
       `Invalid model name '${model}': use a Gemini model id such as "gemini-2.5-flash".`,
-      { param: "model", code: "invalid_value" },
+      { code: "invalid_value" },
     );
   }
   return id;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { GatewayError } from "../http/errors.ts";
+import { badRequest } from "../http/errors.ts";
 import { type FeatureSettings, matchesModelList } from "../features/settings.ts";
 import { modelFamily, offersThinkingChoice } from "./model_families.ts";
 
@@ -115,10 +115,9 @@ function unknownModelCut(tokens: string[], enabled: Set<string>): number {
 function fromWords(model: string, words: SuffixWord[], requested: string): ParsedModel {
   const has = (w: SuffixWord) => words.includes(w);
   if (has("thinking") && has("nothinking")) {
-    throw new GatewayError(
-      400,
+    throw badRequest(
+      "model",
       `Model name ${requested} asks for both -thinking and -nothinking; use only one of the two suffixes.`,
-      { param: "model" },
     );
   }
   const thinking = has("thinking") ? "on" : has("nothinking") ? "off" : undefined;

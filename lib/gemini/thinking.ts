@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { GatewayError } from "../http/errors.ts";
+import { badRequest } from "../http/errors.ts";
 import { modelFamily, THINKING_LEVELS, type ThinkingControl, type ThinkingLevel } from "./model_families.ts";
 import type { GeminiThinkingConfig } from "./types.ts";
 
@@ -73,10 +73,10 @@ export function thinkingOff(
 function toEffort(effort: string): ReasoningEffort {
   const e = effort.toLowerCase();
   if ((REASONING_EFFORTS as readonly string[]).includes(e)) return e as ReasoningEffort;
-  throw new GatewayError(
-    400,
+  throw badRequest(
+    "reasoning_effort",
     `Invalid reasoning_effort '${effort}': use one of ${REASONING_EFFORTS.join(", ")}.`,
-    { param: "reasoning_effort", code: "invalid_value" },
+    { code: "invalid_value" },
   );
 }
 

@@ -4,8 +4,7 @@
  * @module
  */
 import type { z } from "zod";
-import { GatewayError } from "./errors.ts";
-import { badRequestDetail } from "../gemini/rpc_status.ts";
+import { badRequest, tooLarge } from "./errors.ts";
 
 /** Reads a request body as bytes; over `limit` bytes gets a 413 with an actionable message. */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
@@ -15,22 +14,17 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array<
   if (declared === 0 || (Number.isNaN(declared) && !req.headers.has("transfer-encoding") && !req.body)) {
     return null;
   }
-  const tooLarge = () =>
-    new GatewayError(
-      413,
-      `The request body is larger than ${limit} bytes. Send less data, use the Files API for large inputs, or raise MAX_BODY_BYTES.`,
-    );
-  if (declared > limit) throw tooLarge();
+  if (declared > limit) throw tooLarge(limit);
   if (declared <= limit) {
     const buf = new Uint8Array(await req.arrayBuffer());
-    if (buf.length > limit) throw tooLarge();
+    if (buf.length > limit) throw tooLarge(limit);
     return buf;
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of req.body ?? []) {
     size += chunk.length;
-    if (size > limit) throw tooLarge();
+    if (size > limit) throw tooLarge(limit);
     chunks.push(chunk);
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
@@ -49,8 +43,8 @@ export function parseJson(bytes: Uint8Array | null): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new GatewayError(
-      400,
+    throw badRequest(
+      undefined,
       `Invalid JSON payload received: ${
         e instanceof Error ? e.message : e
       }. Send a JSON object body with Content-Type: application/json.`,
@@ -72,16 +66,13 @@ export async function parseJsonBody<T extends z.ZodType>(
   try {
     body = await req.json();
   } catch {
-    throw new GatewayError(400, `The body must be a JSON object, e.g. ${example}.`, { param: "(body)" });
+    throw badRequest("(body)", `The body must be a JSON object, e.g. ${example}.`);
   }
   const r = schema.safeParse(body);
   if (!r.success) {
     const i = r.error.issues[0];
     const field = i.path.join(".") || "(body)";
-    throw new GatewayError(400, `${field}: ${i.message}`, {
-      param: field,
-      details: [badRequestDetail([{ field, description: i.message }])],
-    });
+    throw badRequest(field, `${field}: ${i.message}`);
   }
   return r.data;
 }

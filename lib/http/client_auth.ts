@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { GatewayError } from "./errors.ts";
+import { unauthenticated } from "./errors.ts";
+import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
 
 /** A client token's identity and limits. */
 export interface ClientToken {
@@ -35,14 +36,6 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-/** Compares two hex digests in constant time (time depends only on the length, never on the content). */
-export function sameDigest(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 /** The credential a client sent, from any of the three places clients put it. */
 export function readClientToken(req: Request): string | undefined {
   const auth = req.headers.get("authorization");
@@ -55,7 +48,7 @@ export function readClientToken(req: Request): string | undefined {
 /** Options for {@link clientAuth}. */
 export interface ClientAuthOptions {
   resolve: TokenResolver;
-  /** Extra check after a token is found (limits, model allow-list); throw a GatewayError to refuse. */
+  /** Extra check after a token is found (limits, model allow-list); throw a `GatewayError` to refuse. */
   admit?: (token: ClientToken, req: Request) => void;
 }
 
@@ -64,42 +57,25 @@ export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Vari
   return async function clientAuthHandler(c, next) {
     const token = readClientToken(c.req.raw);
     if (!token) {
-      throw new GatewayError(
-        401,
+      throw unauthenticated(
         "Missing client token. Send it as 'Authorization: Bearer <token>', 'x-goog-api-key: <token>' or '?key=<token>'.",
-        {
-          googleStatus: "UNAUTHENTICATED",
-          code: "invalid_api_key",
-        },
       );
     }
     const hash = hashToken(token);
     const found = options.resolve(hash);
-    if (!found || !sameDigest(found.hash, hash)) {
-      throw new GatewayError(
-        401,
+    if (!found || !timingSafeEqual(found.hash, hash)) {
+      throw unauthenticated(
         "The client token is not valid. Check the token configured in ALLOWED_TOKENS or the admin panel.",
-        {
-          googleStatus: "UNAUTHENTICATED",
-          code: "invalid_api_key",
-        },
       );
     }
     if (found.token.revoked) {
-      throw new GatewayError(
-        401,
+      throw unauthenticated(
         `The client token '${found.token.name}' was revoked; ask the admin for a new one.`,
-        { googleStatus: "UNAUTHENTICATED", code: "invalid_api_key" },
       );
     }
     if (found.token.expiresAt && found.token.expiresAt < Date.now()) {
-      throw new GatewayError(
-        401,
+      throw unauthenticated(
         `The client token '${found.token.name}' has expired; ask the admin for a new one.`,
-        {
-          googleStatus: "UNAUTHENTICATED",
-          code: "invalid_api_key",
-        },
       );
     }
     options.admit?.(found.token, c.req.raw);

@@ -8,7 +8,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { redactKeys } from "../secrets/redact.ts";
-import type { GoogleErrorBody } from "../gemini/rpc_status.ts";
+import { badRequestDetail, type GoogleErrorBody } from "../gemini/rpc_status.ts";
 
 /** Options for {@link GatewayError}. */
 export interface GatewayErrorOptions {
@@ -72,6 +72,73 @@ export class GatewayError extends HTTPException {
     if (this.options.details?.length) error.details = this.options.details;
     return { error };
   }
+}
+
+/**
+ * 400 INVALID_ARGUMENT about one field of the request: the message is `why`, OpenAI's `param` is
+ * `field`, and Google's envelope carries a `google.rpc.BadRequest` field violation.
+ *
+ * @param field the offending field as a request path (`messages[0].role`), or undefined for the body.
+ */
+export function badRequest(
+  field: string | undefined,
+  why: string,
+  options: { code?: string; cause?: unknown } = {},
+): GatewayError {
+  return new GatewayError(400, why, {
+    param: field,
+    code: options.code,
+    cause: options.cause,
+    details: field ? [badRequestDetail([{ field, description: why }])] : undefined,
+  });
+}
+
+/** 401 UNAUTHENTICATED: the client token is missing, unknown, revoked or expired (OpenAI `invalid_api_key`). */
+export function unauthenticated(why: string): GatewayError {
+  return new GatewayError(401, why, { googleStatus: "UNAUTHENTICATED", code: "invalid_api_key" });
+}
+
+/** 403 PERMISSION_DENIED: the caller may not do this (e.g. a model outside its token's allow-list). */
+export function permissionDenied(why: string, options: { code?: string; param?: string } = {}): GatewayError {
+  return new GatewayError(403, why, { googleStatus: "PERMISSION_DENIED", ...options });
+}
+
+/** 404 NOT_FOUND. */
+export function notFound(why: string, code?: string): GatewayError {
+  return new GatewayError(404, why, { code });
+}
+
+/** 413: a body over the gateway's limit of `limit` bytes. */
+export function tooLarge(limit: number): GatewayError {
+  return new GatewayError(
+    413,
+    `The request body is larger than ${limit} bytes. Send less data, use the Files API for large inputs, or raise MAX_BODY_BYTES.`,
+  );
+}
+
+/** 429 RESOURCE_EXHAUSTED with `Retry-After` (seconds, at least 1) when a wait is known. */
+export function rateLimited(why: string, retryAfterSeconds?: number): GatewayError {
+  return new GatewayError(429, why, {
+    googleStatus: "RESOURCE_EXHAUSTED",
+    headers: retryAfterSeconds === undefined
+      ? undefined
+      : { "retry-after": String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+  });
+}
+
+/** 499 CANCELLED: the client went away (logged; nobody reads the answer). */
+export function clientClosed(): GatewayError {
+  return new GatewayError(499, "The client closed the request.", { googleStatus: "CANCELLED" });
+}
+
+/** 502: the upstream could not be reached or answered something unusable. */
+export function badGateway(why: string, cause?: unknown): GatewayError {
+  return new GatewayError(502, why, { cause });
+}
+
+/** 504 DEADLINE_EXCEEDED: the upstream did not answer in time. */
+export function upstreamTimeout(why: string): GatewayError {
+  return new GatewayError(504, why);
 }
 
 /**

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { camelKeys } from "../features/wire_case.ts";
 import { thinkingForEffort } from "../gemini/thinking.ts";
 import type {
   GeminiGenerateContentRequest,
@@ -43,16 +44,6 @@ const RESPONSE_FORMATS: Record<string, (rf: Record<string, unknown>) => Partial<
     return { responseMimeType: "application/json", ...(js?.schema ? { responseJsonSchema: js.schema } : {}) };
   },
 };
-
-/** snake_case -> camelCase for one key. */
-function camel(key: string): string {
-  return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-/** Converts the keys of a flat object to camelCase (values untouched). */
-export function camelKeys(obj: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [camel(k), v]));
-}
 
 /** The Google extras (`google` at the root, or `extra_body.google`). */
 function googleExtras(req: ChatRequest) {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { GatewayError } from "../http/errors.ts";
+import { badRequest } from "../http/errors.ts";
 import { bytesToBase64 } from "../util/base64.ts";
 import type { GeminiBlob, GeminiPart } from "../gemini/types.ts";
 import type { ContentPart } from "./schemas.ts";
@@ -130,13 +130,7 @@ async function imagePart(url: string, param: string, o: PartMapOptions): Promise
   const inline = parseDataUrl(url);
   if (inline) return { inlineData: inline };
   if (!/^https?:\/\//i.test(url)) {
-    throw new GatewayError(
-      400,
-      `Unsupported image URL at '${param}': use an http(s) URL or a base64 data URL.`,
-      {
-        param,
-      },
-    );
+    throw badRequest(param, `Unsupported image URL at '${param}': use an http(s) URL or a base64 data URL.`);
   }
   const fetchImage = o.fetchImage ?? defaultFetchImage;
   try {
@@ -149,14 +143,10 @@ async function imagePart(url: string, param: string, o: PartMapOptions): Promise
     return { inlineData: media };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new GatewayError(
-      400,
+    throw badRequest(
+      param,
       `Could not download the image at '${param}' (${url}): ${why}. Send it as a data URL instead.`,
-      {
-        param,
-        code: "invalid_image_url",
-        cause: err,
-      },
+      { code: "invalid_image_url", cause: err },
     );
   }
 }
@@ -170,10 +160,9 @@ function filePart(
     if (inline) return { inlineData: inline };
     const mimeType = file.filename ? mimeFromName(file.filename) : undefined;
     if (!mimeType) {
-      throw new GatewayError(
-        400,
+      throw badRequest(
+        `${param}.file_data`,
         `Cannot tell the MIME type of '${param}.file_data': send a data URL (data:<mime>;base64,...) or a filename with a known extension.`,
-        { param: `${param}.file_data` },
       );
     }
     return { inlineData: { mimeType, data: file.file_data } };
@@ -183,12 +172,9 @@ function filePart(
     return { fileData: { fileUri: `https://generativelanguage.googleapis.com/v1beta/${id}` } };
   }
   if (FILE_URI_RE.test(id)) return { fileData: { fileUri: id } };
-  throw new GatewayError(
-    400,
+  throw badRequest(
+    `${param}.file_id`,
     `Unsupported file at '${param}': give file_data, or a file_id that is a Gemini Files-API name ("files/abc") or URI.`,
-    {
-      param: `${param}.file_id`,
-    },
   );
 }
 

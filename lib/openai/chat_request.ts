@@ -6,7 +6,7 @@
  * @module
  */
 import { extractMarkdownImages } from "../features/images.ts";
-import { GatewayError } from "../http/errors.ts";
+import { badRequest } from "../http/errors.ts";
 import { mapGenerationConfig } from "./chat_config.ts";
 import { contentText, mapContent, type PartMapOptions } from "./chat_parts.ts";
 import type { GeminiContent, GeminiGenerateContentRequest, GeminiPart, GeminiTool } from "../gemini/types.ts";
@@ -54,12 +54,9 @@ function parseArgs(call: ToolCall, param: string): Record<string, unknown> {
   } catch {
     // fall through
   }
-  throw new GatewayError(
-    400,
+  throw badRequest(
+    `${param}.function.arguments`,
     `'${param}.function.arguments' must be a JSON object string, got: ${raw.slice(0, 80)}`,
-    {
-      param: `${param}.function.arguments`,
-    },
   );
 }
 
@@ -124,12 +121,9 @@ export async function mapMessages(
       const callId = msg.role === "tool" ? msg.tool_call_id : undefined;
       const name = msg.role === "function" ? msg.name : callNames.get(callId!);
       if (!name) {
-        throw new GatewayError(
-          400,
+        throw badRequest(
+          `${param}.tool_call_id`,
           `'${param}.tool_call_id' (${callId}) does not match any earlier assistant tool_calls[].id.`,
-          {
-            param: `${param}.tool_call_id`,
-          },
         );
       }
       const geminiId = callId ? decodeToolCallId(callId).geminiId : undefined;
@@ -158,12 +152,9 @@ export async function mapMessages(
     }
   }
   if (!contents.length) {
-    throw new GatewayError(
-      400,
+    throw badRequest(
+      "messages",
       "'messages' must contain at least one user, assistant or tool message with content.",
-      {
-        param: "messages",
-      },
     );
   }
   return { contents, ...(system.length ? { systemInstruction: { role: "user", parts: system } } : {}) };

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { GatewayError } from "../http/errors.ts";
+import { badRequest, GatewayError } from "../http/errors.ts";
 import { floatsToBase64 } from "../util/base64.ts";
 import type { EmbeddingsRequest } from "./schemas.ts";
 import { type GeminiCaller, readJson } from "../pipeline/gemini_client.ts";
@@ -23,10 +23,10 @@ export interface EmbeddingsOptions {
 export function embeddingInputs(input: EmbeddingsRequest["input"]): string[] {
   if (typeof input === "string") return [input];
   if (input.every((v): v is string => typeof v === "string")) return input;
-  throw new GatewayError(
-    400,
+  throw badRequest(
+    "input",
     "Token-id arrays are not supported for 'input' on this gateway (Gemini embeds text): send a string or an array of strings.",
-    { param: "input", code: "invalid_value" },
+    { code: "invalid_value" },
   );
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { GatewayError } from "../http/errors.ts";
+import { badRequest } from "../http/errors.ts";
 import type { GeminiGenerateContentResponse } from "../gemini/types.ts";
 import type { ImagesRequest } from "./schemas.ts";
 import { type GeminiCaller, readJson } from "../pipeline/gemini_client.ts";
@@ -31,8 +31,7 @@ export function aspectRatioFor(
   const m = /^(\d+)x(\d+)$/.exec(size ?? "");
   if (!m) {
     if (!size || size === "auto") return undefined;
-    throw new GatewayError(400, `Invalid size '${size}': use "WIDTHxHEIGHT" like "1024x1024", or "auto".`, {
-      param: "size",
+    throw badRequest("size", `Invalid size '${size}': use "WIDTHxHEIGHT" like "1024x1024", or "auto".`, {
       code: "invalid_value",
     });
   }
@@ -91,12 +90,10 @@ export async function generateImages(req: ImagesRequest, gemini: GeminiCaller, o
     ? await imagen(req, model, gemini)
     : await geminiImages(req, model, gemini);
   if (!images.length) {
-    throw new GatewayError(
-      400,
+    throw badRequest(
+      undefined,
       "The model returned no image (the prompt may have been filtered); rephrase the prompt.",
-      {
-        code: "content_policy_violation",
-      },
+      { code: "content_policy_violation" },
     );
   }
   const asUrl = req.response_format === "url";

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { GatewayError } from "../http/errors.ts";
+import { badRequest } from "../http/errors.ts";
 
 const textPart = z.looseObject({ type: z.literal("text"), text: z.string() });
 const imageUrlPart = z.looseObject({
@@ -186,8 +186,7 @@ export function parseOpenAI<T extends z.ZodType>(schema: T, value: unknown): z.i
   const message = missing
     ? `Missing required parameter: '${param}'.`
     : `Invalid value for '${param || "body"}': ${issue.message}.`;
-  throw new GatewayError(400, message, {
-    param: param || undefined,
+  throw badRequest(param || undefined, message, {
     code: missing
       ? "missing_required_parameter"
       : issue.code === "invalid_type"

@@ -9,7 +9,14 @@
  *
  * @module
  */
-import { asGatewayError, GatewayError } from "../http/errors.ts";
+import {
+  asGatewayError,
+  badGateway,
+  clientClosed,
+  GatewayError,
+  notFound,
+  upstreamTimeout,
+} from "../http/errors.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
 import { classify } from "../pool/classify.ts";
 import type { KeyChoice, KeyPool } from "../pool/key_pool.ts";
@@ -64,9 +71,6 @@ export function clientHeaders(from: Headers): Headers {
   from.forEach((v, k) => KEEP_RESPONSE_HEADERS.test(k) && out.set(k, v));
   return out;
 }
-
-const clientClosed = () =>
-  new GatewayError(499, "The client closed the request.", { googleStatus: "CANCELLED" });
 
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
@@ -147,7 +151,7 @@ class ForwardRun {
     const { pool } = this.#deps;
     if (this.#pinned) {
       const r = pool.get(this.#pinned);
-      if (!r) throw new GatewayError(404, "The key that created this resource was removed from the pool.");
+      if (!r) throw notFound("The key that created this resource was removed from the pool.");
       return this.#take({ id: r.id, key: r.key });
     }
     for (;;) {
@@ -209,11 +213,10 @@ class ForwardRun {
       if (this.#signal.aborted) throw clientClosed();
       const timeout = e instanceof DOMException && e.name === "TimeoutError";
       this.#last = timeout
-        ? new GatewayError(
-          504,
+        ? upstreamTimeout(
           `The upstream did not answer within ${requestTimeoutMs} ms; try again or raise REQUEST_TIMEOUT_MS.`,
         )
-        : new GatewayError(502, `Could not reach the upstream: ${redactKeys(String(e))}`);
+        : badGateway(`Could not reach the upstream: ${redactKeys(String(e))}`, e);
       if (!timeout) this.#deps.onNetworkError?.(choice.id, e);
       this.#deps.pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
       this.#count(choice.id, { requests: 1, errors: 1 });
@@ -253,8 +256,7 @@ class ForwardRun {
     if (res.status === 407 && clientFor?.(choice.id)) {
       // The proxy, not Google, refused (plain-http upstreams see this as a response): skip that proxy.
       await res.body?.cancel();
-      this.#last = new GatewayError(
-        502,
+      this.#last = badGateway(
         "The upstream proxy refused the request (407); check the credentials in PROXIES.",
       );
       onNetworkError?.(choice.id, new Error("proxy authentication required (407)"));

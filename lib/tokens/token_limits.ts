@@ -6,8 +6,9 @@
  *
  * @module
  */
+import { matchesModelList } from "../features/settings.ts";
 import type { ClientToken } from "../http/client_auth.ts";
-import { GatewayError } from "../http/errors.ts";
+import { permissionDenied, rateLimited } from "../http/errors.ts";
 import type { RequestRecord } from "../pipeline/request_record.ts";
 import { nextPacificMidnight, pacificDay } from "../pool/quota_clock.ts";
 import type { UsageCounter } from "../pool/usage.ts";
@@ -33,8 +34,7 @@ const MINUTE = 60_000;
 
 /** True when `model` matches an allow-list entry (exact, or a prefix ending in `*`). */
 export function modelAllowed(allowed: readonly string[], model: string): boolean {
-  const bare = model.replace(/^models\//, "");
-  return allowed.some((a) => a.endsWith("*") ? bare.startsWith(a.slice(0, -1)) : a === bare);
+  return matchesModelList(model, allowed);
 }
 
 /** Per-token rate and quota checks, all in memory. */
@@ -86,11 +86,10 @@ export class TokenLimits {
       const used = u.inputTokens + u.outputTokens;
       if (used >= token.dailyTokens) {
         const secs = Math.max(1, Math.ceil((nextPacificMidnight(now) - now) / 1000));
-        throw new GatewayError(
-          429,
+        throw rateLimited(
           `The client token '${token.name}' used its ${token.dailyTokens} tokens for today (${used} used); ` +
             `the quota resets at midnight Pacific time, or ask the admin to raise it.`,
-          { headers: { "retry-after": String(secs) }, googleStatus: "RESOURCE_EXHAUSTED" },
+          secs,
         );
       }
     }
@@ -100,10 +99,9 @@ export class TokenLimits {
       while (w.length && w[0] <= now - MINUTE) w.shift();
       if (w.length >= token.rpm) {
         const secs = Math.max(1, Math.ceil((w[0] + MINUTE - now) / 1000));
-        throw new GatewayError(
-          429,
+        throw rateLimited(
           `The client token '${token.name}' is limited to ${token.rpm} requests per minute; retry in ${secs} s.`,
-          { headers: { "retry-after": String(secs) }, googleStatus: "RESOURCE_EXHAUSTED" },
+          secs,
         );
       }
       w.push(now);
@@ -120,10 +118,9 @@ export class TokenLimits {
   admitModel(tokenName: string | undefined, model: string | undefined): void {
     if (!tokenName || !model || this.allowsModel(tokenName, model)) return;
     const allowed = this.o.byName(tokenName)?.models ?? [];
-    throw new GatewayError(
-      403,
+    throw permissionDenied(
       `The client token '${tokenName}' may not use model '${model}'; allowed models: ${allowed.join(", ")}.`,
-      { googleStatus: "PERMISSION_DENIED", code: "model_not_allowed", param: "model" },
+      { code: "model_not_allowed", param: "model" },
     );
   }
 

@@ -5,15 +5,13 @@
  */
 import { Hono } from "hono";
 import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
+import { badRequestDetail } from "../../lib/gemini/rpc_status.ts";
 import type { LogEntry, LogQuery, LogStore } from "../../lib/logs/log_store.ts";
 
 function bad(field: string, message: string): GatewayError {
   return new GatewayError(400, `${field}: ${message}`, {
     param: field,
-    details: [{
-      "@type": "type.googleapis.com/google.rpc.BadRequest",
-      fieldViolations: [{ field, description: message }],
-    }],
+    details: [badRequestDetail([{ field, description: message }])],
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
+import { badRequestDetail } from "../../lib/gemini/rpc_status.ts";
 import { type Metrics, type MetricsRange, RANGES } from "../../lib/metrics/metrics.ts";
 import type { KeyCounts } from "../../lib/admin/api_types.ts";
 
@@ -24,10 +25,9 @@ export function createMetricsApi(deps: MetricsApiDeps): Hono {
     if (!(range in RANGES)) {
       throw new GatewayError(400, `range: use one of ${Object.keys(RANGES).join(", ")}`, {
         param: "range",
-        details: [{
-          "@type": "type.googleapis.com/google.rpc.BadRequest",
-          fieldViolations: [{ field: "range", description: `use one of ${Object.keys(RANGES).join(", ")}` }],
-        }],
+        details: [
+          badRequestDetail([{ field: "range", description: `use one of ${Object.keys(RANGES).join(", ")}` }]),
+        ],
       });
     }
     const report = await deps.metrics.query(range as MetricsRange);

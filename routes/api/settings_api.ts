@@ -13,6 +13,7 @@ import type { SettingField } from "../../lib/admin/api_types.ts";
 import { describeSettings } from "../../lib/config/describe.ts";
 import { SettingsError, type SettingsStore } from "../../lib/config/settings_store.ts";
 import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
+import { badRequestDetail } from "../../lib/gemini/rpc_status.ts";
 import { maskSecret } from "../../lib/secrets/redact.ts";
 
 /** A secret value (a string or a list of strings) with every string masked. */
@@ -52,7 +53,7 @@ function badRequest(violations: Array<{ field: string; description: string }>): 
     violations.map((v) => `${v.field}: ${v.description}`).join("; "),
     {
       param: violations[0]?.field,
-      details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: violations }],
+      details: [badRequestDetail(violations)],
     },
   );
 }

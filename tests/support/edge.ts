@@ -5,8 +5,8 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import type { Edge, EdgeDeps } from "../../lib/compose/edge.ts";
-import { edgeApp } from "../../lib/compose/mount_routes.ts";
+import type { Edge, EdgeDeps } from "../../lib/pipeline/edge.ts";
+import { edgeApp } from "../../routes/mod.ts";
 import type { AuthVariables } from "../../lib/http/client_auth.ts";
 import { type Settings, settingsSchema } from "../../lib/config/settings_schema.ts";
 import { streamDecorators } from "../../lib/features/stream_decorators.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createGateway, type Gateway } from "../../lib/gateway.ts";
+import { createGateway, type Gateway } from "../../gateway.ts";
 import type { RequestRecord } from "../../lib/pipeline/request_record.ts";
 import { MockGemini, type MockOptions } from "./mock_gemini.ts";
 

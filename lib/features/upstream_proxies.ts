@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ProxyPool, type ProxyStatus } from "../features/proxy_pool.ts";
+import { ProxyPool, type ProxyStatus } from "./proxy_pool.ts";
 
 /** Settings this needs. */
 export interface ProxySettings {

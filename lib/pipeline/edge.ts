@@ -9,7 +9,7 @@
  */
 import type { Hono } from "hono";
 import type { AuthVariables } from "../http/client_auth.ts";
-import type { GeminiClient } from "../pipeline/gemini_client.ts";
+import type { GeminiClient } from "./gemini_client.ts";
 import type { StreamDecorators } from "../features/stream_decorators.ts";
 import type { Settings } from "../config/settings_schema.ts";
 import type { ModelCatalog } from "../openai/models.ts";

@@ -6,35 +6,35 @@
  * @module
  */
 import type { Hono } from "hono";
-import { readEnv } from "./config/env.ts";
-import { type StartSettings, startSettingsSchema } from "./config/schema.ts";
-import { settingsSchema } from "./config/settings_schema.ts";
-import { SettingsStore } from "./config/settings_store.ts";
-import { type AdminSecrets, loadAdminSecrets } from "./config/admin_secrets.ts";
-import { ChangeFeed } from "./kv/change_feed.ts";
-import { openKv } from "./kv/open_kv.ts";
-import { KeyPool } from "./pool/key_pool.ts";
-import { PoolStore } from "./pool/pool_store.ts";
-import { keyId } from "./pool/key_record.ts";
-import { KeyAdmin } from "./pool/key_admin.ts";
-import { Rechecker } from "./pool/recheck.ts";
-import { UsageCounter } from "./pool/usage.ts";
-import { AffinityMap } from "./pipeline/affinity.ts";
-import { createForwarder } from "./pipeline/forward.ts";
-import type { RecordSink } from "./pipeline/request_record.ts";
-import type { Forward } from "./pipeline/types.ts";
-import { ModelCatalog } from "./openai/models.ts";
-import { listModelVariants } from "./gemini/model_names.ts";
-import { CallPreparer } from "./pipeline/prepare.ts";
-import { type GeminiCaller, GeminiClient } from "./pipeline/gemini_client.ts";
-import { mountRoutes } from "./compose/mount_routes.ts";
-import { SessionRevocations } from "./admin/session.ts";
-import { UpstreamProxies } from "./compose/upstream_proxies.ts";
-import { TokenStore } from "./tokens/token_store.ts";
-import { TokenLimits } from "./tokens/token_limits.ts";
-import { LogStore } from "./logs/log_store.ts";
-import { Metrics } from "./metrics/metrics.ts";
-import { maskKey } from "./secrets/redact.ts";
+import { readEnv } from "./lib/config/env.ts";
+import { type StartSettings, startSettingsSchema } from "./lib/config/schema.ts";
+import { settingsSchema } from "./lib/config/settings_schema.ts";
+import { SettingsStore } from "./lib/config/settings_store.ts";
+import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.ts";
+import { ChangeFeed } from "./lib/kv/change_feed.ts";
+import { openKv } from "./lib/kv/open_kv.ts";
+import { KeyPool } from "./lib/pool/key_pool.ts";
+import { PoolStore } from "./lib/pool/pool_store.ts";
+import { keyId } from "./lib/pool/key_record.ts";
+import { KeyAdmin } from "./lib/pool/key_admin.ts";
+import { Rechecker } from "./lib/pool/recheck.ts";
+import { UsageCounter } from "./lib/pool/usage.ts";
+import { AffinityMap } from "./lib/pipeline/affinity.ts";
+import { createForwarder } from "./lib/pipeline/forward.ts";
+import type { RecordSink } from "./lib/pipeline/request_record.ts";
+import type { Forward } from "./lib/pipeline/types.ts";
+import { ModelCatalog } from "./lib/openai/models.ts";
+import { listModelVariants } from "./lib/gemini/model_names.ts";
+import { CallPreparer } from "./lib/pipeline/prepare.ts";
+import { type GeminiCaller, GeminiClient } from "./lib/pipeline/gemini_client.ts";
+import { mountRoutes } from "./routes/mod.ts";
+import { SessionRevocations } from "./lib/admin/session.ts";
+import { UpstreamProxies } from "./lib/features/upstream_proxies.ts";
+import { TokenStore } from "./lib/tokens/token_store.ts";
+import { TokenLimits } from "./lib/tokens/token_limits.ts";
+import { LogStore } from "./lib/logs/log_store.ts";
+import { Metrics } from "./lib/metrics/metrics.ts";
+import { maskKey } from "./lib/secrets/redact.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {

@@ -5,32 +5,32 @@
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import type { SettingsStore } from "../config/settings_store.ts";
-import { settingsSchema } from "../config/settings_schema.ts";
-import type { AdminSecrets } from "../config/admin_secrets.ts";
-import { type AuthVariables, clientAuth } from "../http/client_auth.ts";
-import { GatewayError, googleErrorResponse } from "../http/errors.ts";
-import type { KeyPool } from "../pool/key_pool.ts";
-import type { KeyAdmin } from "../pool/key_admin.ts";
-import type { GeminiClient } from "../pipeline/gemini_client.ts";
-import type { ModelCatalog } from "../openai/models.ts";
-import { streamDecorators } from "../features/stream_decorators.ts";
-import { createStaticRoutes } from "../islands/static_routes.ts";
-import { DIALECTS } from "../../routes/dialects.ts";
-import { createHealthRoute } from "../../routes/health.ts";
-import { createAdminRoutes } from "../../routes/admin/admin_routes.tsx";
-import { createKeysApi } from "../../routes/api/keys_api.ts";
-import { createTokensApi } from "../../routes/api/tokens_api.ts";
-import { createLogsApi } from "../../routes/api/logs_api.ts";
-import { createSettingsApi } from "../../routes/api/settings_api.ts";
-import { createMetricsApi } from "../../routes/api/metrics_api.ts";
-import type { TokenStore } from "../tokens/token_store.ts";
-import type { TokenLimits } from "../tokens/token_limits.ts";
-import type { LogStore } from "../logs/log_store.ts";
-import type { Metrics } from "../metrics/metrics.ts";
-import type { UpstreamProxies } from "./upstream_proxies.ts";
-import type { SessionRevocations } from "../admin/session.ts";
-import type { Edge, EdgeDeps } from "./edge.ts";
+import type { SettingsStore } from "../lib/config/settings_store.ts";
+import { settingsSchema } from "../lib/config/settings_schema.ts";
+import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
+import { type AuthVariables, clientAuth } from "../lib/http/client_auth.ts";
+import { googleErrorResponse, notFound } from "../lib/http/errors.ts";
+import type { KeyPool } from "../lib/pool/key_pool.ts";
+import type { KeyAdmin } from "../lib/pool/key_admin.ts";
+import type { GeminiClient } from "../lib/pipeline/gemini_client.ts";
+import type { ModelCatalog } from "../lib/openai/models.ts";
+import { streamDecorators } from "../lib/features/stream_decorators.ts";
+import { createStaticRoutes } from "../lib/islands/static_routes.ts";
+import { DIALECTS } from "./dialects.ts";
+import { createHealthRoute } from "./health.ts";
+import { createAdminRoutes } from "./admin/admin_routes.tsx";
+import { createKeysApi } from "./api/keys_api.ts";
+import { createTokensApi } from "./api/tokens_api.ts";
+import { createLogsApi } from "./api/logs_api.ts";
+import { createSettingsApi } from "./api/settings_api.ts";
+import { createMetricsApi } from "./api/metrics_api.ts";
+import type { TokenStore } from "../lib/tokens/token_store.ts";
+import type { TokenLimits } from "../lib/tokens/token_limits.ts";
+import type { LogStore } from "../lib/logs/log_store.ts";
+import type { Metrics } from "../lib/metrics/metrics.ts";
+import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
+import type { SessionRevocations } from "../lib/admin/session.ts";
+import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
 
 /** What the routes need. */
 export interface MountDeps {
@@ -137,8 +137,7 @@ export function mountRoutes(deps: MountDeps): Hono {
   app.get("/", (c) => c.redirect("/admin", 302));
   app.notFound((c) =>
     googleErrorResponse(
-      new GatewayError(
-        404,
+      notFound(
         `No route for ${c.req.method} ${
           new URL(c.req.url).pathname
         }. Gemini routes start with /v1beta/, OpenAI routes with /v1/.`,
