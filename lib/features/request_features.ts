@@ -160,13 +160,25 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
   return -1;
 }
 
+/** Whether some feature applies by the model alone, memoized per resolved model (and so per settings). */
+function byModel(ctx: FeatureContext): boolean {
+  let memo = BY_MODEL.get(ctx.parsed);
+  if (!memo || memo.settings !== ctx.settings) {
+    memo = { settings: ctx.settings, value: REQUEST_FEATURES.some((f) => f.byModel(ctx)) };
+    BY_MODEL.set(ctx.parsed, memo);
+  }
+  return memo.value;
+}
+
+const BY_MODEL = new WeakMap<ParsedModel, { settings: FeatureSettings; value: boolean }>();
+
 /**
  * The cheap pre-check: true when some feature may change a GenerateContentRequest for this model
  * (by the model alone, or because the raw body holds one of its markers). When false, the body can
  * be forwarded byte for byte without a JSON parse.
  */
 export function featuresNeedBody(ctx: FeatureContext, bytes: Uint8Array | null): boolean {
-  if (REQUEST_FEATURES.some((f) => f.byModel(ctx))) return true;
+  if (byModel(ctx)) return true;
   if (!bytes?.length) return false;
   return MARKERS.some((m) => m.bytes.some((b) => indexOfBytes(bytes, b) >= 0));
 }

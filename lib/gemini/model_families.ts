@@ -402,6 +402,19 @@ const byKindTier = (kind: ModelKind, tier?: ModelTier) =>
  * `unknown`).
  */
 export function modelFamily(model: string): ModelFamily {
+  let row = FAMILY_CACHE.get(model);
+  if (!row) {
+    row = lookupFamily(model);
+    // Bounded: ids come from clients; the table's answer for an id never changes.
+    if (FAMILY_CACHE.size >= 10_000) FAMILY_CACHE.clear();
+    FAMILY_CACHE.set(model, row);
+  }
+  return row;
+}
+
+const FAMILY_CACHE = new Map<string, ModelFamily>();
+
+function lookupFamily(model: string): ModelFamily {
   const id = bareModel(model.trim().toLowerCase());
   const alias = LATEST_ALIAS.exec(id);
   if (alias) return newest(byKindTier("text", alias[1] as ModelTier))!;
