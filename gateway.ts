@@ -35,6 +35,8 @@ import { TokenLimits } from "./lib/tokens/token_limits.ts";
 import { LogStore } from "./lib/logs/log_store.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { maskKey } from "./lib/secrets/redact.ts";
+import { Members } from "./lib/cluster/members.ts";
+import { takeLease } from "./lib/cluster/lease.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -66,6 +68,8 @@ export interface Gateway {
   limits: TokenLimits;
   logs: LogStore;
   metrics: Metrics;
+  /** The gateways (workers, processes, instances) serving from the same KV, for shared limits. */
+  members: Members;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -82,9 +86,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const settings = new SettingsStore({ kv, feed, schema: settingsSchema, pinned });
   await settings.reload();
   const s = () => settings.current;
+  const members = new Members({ kv, feed });
   const pool = new KeyPool({
     backoffMaxMs: () => s().transientBackoffMaxMs,
     windowMs: () => s().quotaWindowMs,
+    share: () => members.share(),
   });
   const store = new PoolStore({ kv, feed, pool });
   await store.load();
@@ -117,9 +123,17 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
   await tokens.load();
   settings.onChange(() => tokens.refreshEnv());
-  const limits = new TokenLimits({ byName: (name) => tokens.byName(name), usage });
+  const limits = new TokenLimits({ byName: (name) => tokens.byName(name), usage, members });
   await limits.seed();
-  const reseed = setInterval(() => void limits.seed().catch(() => {}), 60_000);
+  // Every gateway's usage of tokens with a daily quota is re-read often (the quota holds in total);
+  // the rest (shown in the admin panel) once a minute.
+  let reseeds = 0;
+  const reseed = setInterval(() => {
+    const names = ++reseeds % 30
+      ? tokens.list().filter((t) => t.dailyTokens !== undefined).map((t) => t.name)
+      : undefined;
+    if (names?.length !== 0) void limits.seed(names).catch(() => {});
+  }, 2_000);
   Deno.unrefTimer(reseed);
   const logs = new LogStore({
     kv,
@@ -137,8 +151,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     options.onRecord?.(rec);
   };
   feed.start();
+  await members.start();
   rechecker.start();
-  logs.start();
+  logs.start(() => takeLease({ kv, job: "log-sweep", owner: members.id, ttlMs: 55_000 }));
 
   const forward = createForwarder({
     pool,
@@ -200,10 +215,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limits,
     logs,
     metrics,
+    members,
     ready,
     async close() {
       clearInterval(reseed);
       rechecker.stop();
+      await members.stop();
       proxies.close();
       await feed.stop();
       await store.close();

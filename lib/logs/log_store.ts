@@ -108,10 +108,21 @@ export class LogStore {
     this.#now = o.now ?? Date.now;
   }
 
-  /** Starts the periodic sweeper. */
-  start(): void {
-    this.#sweepTimer = setInterval(() => void this.sweep(), this.o.sweepMs ?? 60_000) as unknown as number;
+  /**
+   * Starts the periodic sweeper. With `lease`, a round runs only when it returns true (one gateway
+   * of all those sharing the KV sweeps each period).
+   */
+  start(lease?: () => Promise<boolean>): void {
+    const round = async () => {
+      if (!lease || await lease().catch(() => false)) await this.sweep();
+    };
+    this.#sweepTimer = setInterval(() => void round(), this.o.sweepMs ?? 60_000) as unknown as number;
     Deno.unrefTimer(this.#sweepTimer);
+  }
+
+  /** Entries waiting to be written (the KV write queue). */
+  get queued(): number {
+    return this.#buffer.length;
   }
 
   /** Queues a finished request (a record sink; never blocks). Dropped when logs are off. */

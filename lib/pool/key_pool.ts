@@ -11,6 +11,7 @@
 import type { Verdict } from "./classify.ts";
 import type { KeyRecord, ModelLimits } from "./key_record.ts";
 import { nextPacificMidnight, pacificDay } from "./quota_clock.ts";
+import { type MemberShare, saltOf, shareOf } from "../cluster/members.ts";
 
 /** Why a (scope, model) pair is out of rotation. */
 export type CoolKind = "minute" | "day" | "no_access" | "backoff";
@@ -29,6 +30,8 @@ export interface PairState {
   dayCount: number;
   /** Consecutive transient failures (backoff pairs only). */
   failures: number;
+  /** Rotates which gateway gets the remainder when a limit is split between gateways. */
+  salt: number;
 }
 
 /** The durable part of a pair's state. */
@@ -62,9 +65,17 @@ export interface KeyPoolOptions {
   windowMs?: () => number;
   /** Cap for transient-failure backoff. */
   backoffMaxMs?: () => number;
+  /**
+   * This gateway's place among the gateways serving from the same KV (workers, processes,
+   * instances): known limits are split into shares so that together they send no more than the
+   * limit (see `lib/cluster/members.ts`). Default: alone.
+   */
+  share?: () => MemberShare;
   /** Clock, for tests. */
   now?: () => number;
 }
+
+const ALONE: MemberShare = { count: 1, rank: 0 };
 
 /** Something durable changed: `key` (a record) or `pair` (scope + model). */
 export type Dirty = { type: "key"; id: string } | { type: "pair"; scope: string; model: string };
@@ -79,8 +90,10 @@ export class KeyPool {
   readonly #now: () => number;
   readonly #windowMs: () => number;
   readonly #backoffMax: () => number;
+  readonly #share: () => MemberShare;
 
   constructor(options: KeyPoolOptions = {}) {
+    this.#share = options.share ?? (() => ALONE);
     this.#now = options.now ?? Date.now;
     this.#windowMs = options.windowMs ?? (() => 60_000);
     this.#backoffMax = options.backoffMaxMs ?? (() => 60_000);
@@ -147,7 +160,16 @@ export class KeyPool {
     if (!m) this.#pairs.set(model, m = new Map());
     let s = m.get(scope);
     if (!s) {
-      s = { coolUntil: 0, learned: {}, windowEnd: 0, windowCount: 0, day: "", dayCount: 0, failures: 0 };
+      s = {
+        coolUntil: 0,
+        learned: {},
+        windowEnd: 0,
+        windowCount: 0,
+        day: "",
+        dayCount: 0,
+        failures: 0,
+        salt: saltOf(`${model}|${scope}`),
+      };
       m.set(scope, s);
     }
     return s;
@@ -158,10 +180,23 @@ export class KeyPool {
     Object.assign(this.#pair(model, scope), snap);
   }
 
+  /**
+   * The limits this gateway paces the pair against: the configured or learned limits, split into
+   * this gateway's share when several gateways serve from the same KV.
+   */
   #limits(e: Entry, model: string, s: PairState | undefined): ModelLimits {
     const l = e.record.limits;
     const configured = l?.[model] ?? l?.["*"];
-    return { rpm: configured?.rpm ?? s?.learned.rpm, rpd: configured?.rpd ?? s?.learned.rpd };
+    const rpm = configured?.rpm ?? s?.learned.rpm;
+    const rpd = configured?.rpd ?? s?.learned.rpd;
+    const share = this.#share();
+    if (share.count <= 1 || (!rpm && !rpd)) return { rpm, rpd };
+    const salt = s?.salt ?? saltOf(`${model}|${e.scope}`);
+    // A share of 0 is kept as 0 (this gateway leaves the pair to the others), never as "no limit".
+    return {
+      rpm: rpm ? shareOf(rpm, share, salt) || -1 : undefined,
+      rpd: rpd ? shareOf(rpd, share, salt) || -1 : undefined,
+    };
   }
 
   /** When the pair is next usable (<= now: usable now). Rolls windows forward as time passes. */

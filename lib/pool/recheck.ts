@@ -8,8 +8,7 @@ import type { KeyAdmin } from "./key_admin.ts";
 import { ADMIN_DISABLED } from "./key_admin.ts";
 import type { KeyPool } from "./key_pool.ts";
 import { verifyKey } from "./verify.ts";
-
-const LEASE_KEY = ["lease", "recheck"] as const;
+import { takeLease } from "../cluster/lease.ts";
 
 /** Options for {@link Rechecker}. */
 export interface RecheckerOptions {
@@ -49,17 +48,9 @@ export class Rechecker {
   }
 
   /** Takes the lease if it is free or expired; true when this instance holds it now. */
-  async acquireLease(now = Date.now()): Promise<boolean> {
-    const interval = this.o.intervalMs();
-    const cur = await this.o.kv.get<{ owner: string; expiresAt: number }>([...LEASE_KEY]);
-    if (cur.value && cur.value.expiresAt > now && cur.value.owner !== this.owner) return false;
-    if (cur.value && cur.value.owner === this.owner && cur.value.expiresAt > now) return false; // ran this period
-    const lease = { owner: this.owner, expiresAt: now + Math.max(interval, 10_000) };
-    const r = await this.o.kv.atomic().check(cur).set([...LEASE_KEY], lease, {
-      expireIn: Math.max(interval, 10_000),
-    })
-      .commit();
-    return r.ok;
+  acquireLease(now = Date.now()): Promise<boolean> {
+    const ttlMs = Math.max(this.o.intervalMs(), 10_000);
+    return takeLease({ kv: this.o.kv, job: "recheck", owner: this.owner, ttlMs, now });
   }
 
   /** Runs a round if one is due and this instance wins the lease. */

@@ -63,9 +63,26 @@ export class UsageCounter {
     return this.#read(["usage", day]);
   }
 
-  /** One day's totals per client token name. */
-  perToken(day: string): Promise<Map<string, UsageTotals>> {
-    return this.#read(["tokusage", day]);
+  /** One day's totals per client token name (every token, or only `names`). */
+  async perToken(day: string, names?: readonly string[]): Promise<Map<string, UsageTotals>> {
+    if (!names) return this.#read(["tokusage", day]);
+    const out = new Map<string, UsageTotals>();
+    for (const name of names) {
+      const t = (await this.#read(["tokusage", day, name])).get("");
+      if (t) out.set(name, t);
+    }
+    return out;
+  }
+
+  /** A token's increments counted but not yet written to KV. */
+  pendingForToken(day: string, name: string): UsageDelta {
+    const p = this.#pending.get(["tokusage", day, name].join("\u0000"));
+    return p ? Object.fromEntries(p.delta) : {};
+  }
+
+  /** Number of counter groups waiting to be written (the KV write queue). */
+  get queued(): number {
+    return this.#pending.size;
   }
 
   #add(key: Deno.KvKey, delta: UsageDelta): void {

@@ -1,8 +1,12 @@
 /**
- * Enforces a client token's limits on the request path, synchronously: requests per minute (a sliding
- * one-minute window in memory), tokens per Pacific day (usage counted in memory from finished
- * requests, seeded from KV at start and refreshed from KV now and then so other workers' usage
- * counts too), and the model allow-list.
+ * Enforces a client token's limits on the request path, synchronously, and so that they hold in
+ * total across every gateway serving from the same KV (workers, processes, instances):
+ *
+ * - requests per minute: a sliding one-minute window in memory, against this gateway's share of
+ *   the token's rpm (the rpm split between the active gateways, `lib/cluster/members.ts`);
+ * - tokens per Pacific day: the day's usage of every gateway as last read from KV (refreshed in the
+ *   background every few seconds for tokens with a daily quota), plus this gateway's own usage since;
+ * - the model allow-list.
  *
  * @module
  */
@@ -12,6 +16,7 @@ import { permissionDenied, rateLimited } from "../http/errors.ts";
 import type { RequestRecord } from "../pipeline/request_record.ts";
 import { nextPacificMidnight, pacificDay } from "../pool/quota_clock.ts";
 import type { UsageCounter } from "../pool/usage.ts";
+import { type MemberShare, saltOf, shareOf } from "../cluster/members.ts";
 
 /** Today's usage of one token. */
 export interface TokenUsage {
@@ -26,6 +31,8 @@ export interface TokenLimitsOptions {
   byName: (name: string) => ClientToken | undefined;
   /** Today's stored usage per token (seeding from KV). */
   usage?: UsageCounter;
+  /** The gateways sharing the limits (default: alone). `touch` marks this one as serving. */
+  members?: { share(): MemberShare; touch(): void };
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -37,42 +44,62 @@ export function modelAllowed(allowed: readonly string[], model: string): boolean
   return matchesModelList(model, allowed);
 }
 
+const zero = (): TokenUsage => ({ requests: 0, inputTokens: 0, outputTokens: 0 });
+
 /** Per-token rate and quota checks, all in memory. */
 export class TokenLimits {
   #windows = new Map<string, number[]>();
   #day = "";
-  #used = new Map<string, TokenUsage>();
+  /** Every gateway's usage per token as last read from KV (plus this one's writes still queued then). */
+  #base = new Map<string, TokenUsage>();
+  /** This gateway's usage per token since that read. */
+  #since = new Map<string, TokenUsage>();
   #now: () => number;
 
   constructor(private readonly o: TokenLimitsOptions) {
     this.#now = o.now ?? Date.now;
   }
 
-  /** Seeds (or refreshes) today's usage from KV; keeps the larger of memory and KV per token. */
-  async seed(): Promise<void> {
-    if (!this.o.usage) return;
+  /**
+   * Reads today's usage of every token (or of `names` only) from KV: every gateway's flushed usage
+   * plus this gateway's usage still waiting to be flushed; this gateway counts on from there.
+   */
+  async seed(names?: readonly string[]): Promise<void> {
+    const usage = this.o.usage;
+    if (!usage) return;
     const day = this.#rollDay();
-    const stored = await this.o.usage.perToken(day);
+    const stored = await usage.perToken(day, names);
     if (day !== this.#day) return;
-    for (const [name, t] of stored) {
-      const u = this.#usage(name);
-      u.requests = Math.max(u.requests, t.requests); // KV counts upstream attempts: close enough
-      u.inputTokens = Math.max(u.inputTokens, t.inputTokens);
-      u.outputTokens = Math.max(u.outputTokens, t.outputTokens);
+    for (const name of names ?? new Set([...stored.keys(), ...this.#since.keys()])) {
+      const t = stored.get(name) ?? zero();
+      const queued = usage.pendingForToken(day, name);
+      this.#base.set(name, {
+        requests: t.requests + (queued.requests ?? 0), // KV counts upstream attempts: close enough
+        inputTokens: t.inputTokens + (queued.inputTokens ?? 0),
+        outputTokens: t.outputTokens + (queued.outputTokens ?? 0),
+      });
+      this.#since.delete(name);
     }
   }
 
-  /** Today's usage of a token (zeros when none). */
+  /** Today's usage of a token by every gateway (zeros when none). */
   usageToday(name: string): TokenUsage {
     this.#rollDay();
-    return { ...(this.#used.get(name) ?? { requests: 0, inputTokens: 0, outputTokens: 0 }) };
+    const b = this.#base.get(name) ?? zero();
+    const s = this.#since.get(name) ?? zero();
+    return {
+      requests: b.requests + s.requests,
+      inputTokens: b.inputTokens + s.inputTokens,
+      outputTokens: b.outputTokens + s.outputTokens,
+    };
   }
 
   /** Counts a finished request (a record sink). */
   record(rec: RequestRecord): void {
     if (!rec.tokenName) return;
     this.#rollDay();
-    const u = this.#usage(rec.tokenName);
+    let u = this.#since.get(rec.tokenName);
+    if (!u) this.#since.set(rec.tokenName, u = zero());
     u.requests++;
     u.inputTokens += rec.inputTokens ?? 0;
     u.outputTokens += rec.outputTokens ?? 0;
@@ -80,6 +107,7 @@ export class TokenLimits {
 
   /** The `admit` hook for client auth: refuses (429) when the rpm or the daily token quota is used up. */
   admit(token: ClientToken): void {
+    this.o.members?.touch();
     const now = this.#now();
     if (token.dailyTokens !== undefined) {
       const u = this.usageToday(token.name);
@@ -97,8 +125,10 @@ export class TokenLimits {
       let w = this.#windows.get(token.name);
       if (!w) this.#windows.set(token.name, w = []);
       while (w.length && w[0] <= now - MINUTE) w.shift();
-      if (w.length >= token.rpm) {
-        const secs = Math.max(1, Math.ceil((w[0] + MINUTE - now) / 1000));
+      const share = this.o.members?.share();
+      const allowed = share ? shareOf(token.rpm, share, saltOf(token.name)) : token.rpm;
+      if (w.length >= allowed) {
+        const secs = Math.max(1, Math.ceil(((w[0] ?? now) + MINUTE - now) / 1000));
         throw rateLimited(
           `The client token '${token.name}' is limited to ${token.rpm} requests per minute; retry in ${secs} s.`,
           secs,
@@ -124,17 +154,12 @@ export class TokenLimits {
     );
   }
 
-  #usage(name: string): TokenUsage {
-    let u = this.#used.get(name);
-    if (!u) this.#used.set(name, u = { requests: 0, inputTokens: 0, outputTokens: 0 });
-    return u;
-  }
-
   #rollDay(): string {
     const day = pacificDay(this.#now());
     if (day !== this.#day) {
       this.#day = day;
-      this.#used.clear();
+      this.#base.clear();
+      this.#since.clear();
     }
     return day;
   }

@@ -1,0 +1,130 @@
+/**
+ * Limits hold in total when several gateways (workers, processes, instances) serve from one KV:
+ * a key's learned requests per minute, a client token's requests per minute and its daily tokens.
+ * Two gateways on one KV file stand in for two workers or processes.
+ */
+import assert from "node:assert/strict";
+import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
+import { adminApi } from "./support/admin_api.ts";
+import { MockGemini } from "./support/mock_gemini.ts";
+import { nativeGenerate } from "./support/requests.ts";
+import { shareOf } from "../lib/cluster/members.ts";
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Two gateways on one KV file and one mock upstream, both serving already (so both are active). */
+async function twoGateways(keys = [fakeKey(1)]): Promise<{ a: Harness; b: Harness; close(): Promise<void> }> {
+  const dir = await Deno.makeTempDir();
+  const mock = await MockGemini.start();
+  const env = { KV_PATH: `${dir}/kv.sqlite3`, SYNC_INTERVAL_MS: "50" };
+  const a = await startHarness({ keys, env, useMock: mock });
+  const b = await startHarness({ keys, env, useMock: mock });
+  for (const h of [a, b]) {
+    assert.equal((await nativeGenerate(h, { token: h.token, model: "gemini-2.0-flash" })).status, 200);
+  }
+  // Each announced itself when it started serving; the other hears of it through the change feed.
+  await waitFor(() => a.gw.members.share().count === 2 && b.gw.members.share().count === 2);
+  mock.reset();
+  return {
+    a,
+    b,
+    async close() {
+      await a.close();
+      await b.close();
+      await mock.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function statuses(h: Harness, n: number, token = h.token): Promise<number[]> {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const r = await nativeGenerate(h, { token });
+    await r.body?.cancel();
+    out.push(r.status);
+  }
+  return out;
+}
+
+Deno.test("shares: the split of a limit adds up to the limit for any number of gateways", () => {
+  for (const limit of [1, 2, 5, 15, 30, 1000]) {
+    for (const count of [1, 2, 3, 7]) {
+      for (const salt of [0, 1, 12345]) {
+        let sum = 0;
+        for (let rank = 0; rank < count; rank++) sum += shareOf(limit, { count, rank }, salt);
+        assert.equal(sum, limit, `limit ${limit}, ${count} gateways, salt ${salt}`);
+      }
+    }
+  }
+});
+
+Deno.test("two gateways on one KV send no more than a key's learned per-minute limit in total", async () => {
+  const { a, b, close } = await twoGateways();
+  try {
+    const model = "gemini-2.5-flash";
+    const id = a.gw.pool.records()[0].id;
+    // Google's 429 taught gateway A the limit (4 a minute); the window it named ends in 50 ms.
+    const until = Date.now() + 50;
+    a.gw.pool.report(id, model, { kind: "cooldown", window: "minute", until, reason: "rpm", limit: 4 });
+    await a.gw.store.flush();
+    await waitFor(() => b.gw.pool.pairs().some((p) => p.model === model && p.state.learned.rpm === 4));
+    await waitFor(() => Date.now() > until + 5);
+    const served = [...await statuses(a, 6), ...await statuses(b, 6)];
+    assert.equal(a.mock.callsFor(fakeKey(1)), 4, `upstream calls in the new window: ${served.join(",")}`);
+    assert.equal(served.filter((s) => s === 200).length, 4);
+    assert.equal(served.filter((s) => s === 429).length, 8);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a client token's rpm holds across two gateways on one KV", async () => {
+  const { a, b, close } = await twoGateways([fakeKey(1), fakeKey(2)]);
+  try {
+    const { json } = await adminApi(a)("POST", "/tokens", { name: "shared-rpm", rpm: 4 });
+    await waitFor(() => !!b.gw.tokens.byName("shared-rpm"));
+    const served = [...await statuses(a, 5, json.token), ...await statuses(b, 5, json.token)];
+    assert.equal(served.filter((s) => s === 200).length, 4, served.join(","));
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a client token's daily tokens count every gateway's usage, flushed or not yet", async () => {
+  const { a, b, close } = await twoGateways([fakeKey(1), fakeKey(2)]);
+  try {
+    const probe = await nativeGenerate(a, { token: a.token });
+    await probe.body?.cancel();
+    const last = a.records.at(-1)!;
+    const perRequest = (last.inputTokens ?? 0) + (last.outputTokens ?? 0);
+    assert.ok(perRequest > 0);
+    // Room for 5 requests in total; A serves 3 (written to KV), B serves 2 (not written yet).
+    const { json } = await adminApi(a)("POST", "/tokens", {
+      name: "shared-day",
+      dailyTokens: 5 * perRequest,
+    });
+    await waitFor(() => !!b.gw.tokens.byName("shared-day"));
+    assert.deepEqual(await statuses(a, 3, json.token), [200, 200, 200]);
+    await a.gw.usage.flush();
+    assert.deepEqual(await statuses(b, 2, json.token), [200, 200]);
+    await a.gw.limits.seed(["shared-day"]);
+    await b.gw.limits.seed(["shared-day"]);
+    assert.equal(
+      b.gw.limits.usageToday("shared-day").inputTokens + b.gw.limits.usageToday("shared-day").outputTokens,
+      5 * perRequest,
+    );
+    assert.deepEqual(await statuses(b, 1, json.token), [429], "B counts A's usage and its own");
+    await b.gw.usage.flush();
+    await a.gw.limits.seed(["shared-day"]);
+    assert.deepEqual(await statuses(a, 1, json.token), [429], "A counts B's usage");
+  } finally {
+    await close();
+  }
+});
