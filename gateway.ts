@@ -37,6 +37,9 @@ import { Metrics } from "./lib/metrics/metrics.ts";
 import { maskKey } from "./lib/secrets/redact.ts";
 import { Members } from "./lib/cluster/members.ts";
 import { takeLease } from "./lib/cluster/lease.ts";
+import { PrometheusMetrics } from "./lib/metrics/prometheus.ts";
+import { combineObservers, traceObserver } from "./lib/metrics/traces.ts";
+import { printRequest } from "./lib/logs/console_format.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -70,6 +73,8 @@ export interface Gateway {
   metrics: Metrics;
   /** The gateways (workers, processes, instances) serving from the same KV, for shared limits. */
   members: Members;
+  /** `GET /metrics` (Prometheus). */
+  prometheus: PrometheusMetrics;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -144,16 +149,33 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
   });
   const metrics = new Metrics({ kv });
+  // The catalog is built below; its model list bounds the metrics' model labels.
+  let knownModels = (): ReadonlySet<string> => new Set();
+  const prometheus = new PrometheusMetrics({
+    kv,
+    members,
+    keyStates: () => keys.list({ limit: 0 }).counts,
+    nextFree: () =>
+      [...new Set(pool.pairs().map((p) => p.model))].map((model) => ({
+        model,
+        freeAt: pool.nextFreeAt(model),
+      })),
+    knownModels: () => knownModels(),
+    queues: () => ({ pool: store.queued, usage: usage.queued, logs: logs.queued, metrics: metrics.queued }),
+  });
   const onRecord: RecordSink = (rec) => {
     limits.record(rec);
     logs.record(rec);
     metrics.record(rec);
+    prometheus.record(rec);
+    printRequest(rec);
     options.onRecord?.(rec);
   };
   feed.start();
   await members.start();
   rechecker.start();
   logs.start(() => takeLease({ kv, job: "log-sweep", owner: members.id, ttlMs: 55_000 }));
+  prometheus.start();
 
   const forward = createForwarder({
     pool,
@@ -164,6 +186,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    observer: combineObservers(prometheus.observer, traceObserver),
   });
   // The catalog lists models through the client, and the client's prepare step reads the catalog's
   // known models: the getters below close the loop.
@@ -175,6 +198,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     forward,
     preparer: new CallPreparer({ settings: s, knownModels: () => catalog.known() }),
   });
+  knownModels = () => catalog.known();
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
 
@@ -193,6 +217,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logs,
     metrics,
     proxies,
+    kv,
+    members,
+    prometheus,
+    metricsToken: start.metricsToken,
   });
 
   return {
@@ -216,11 +244,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logs,
     metrics,
     members,
+    prometheus,
     ready,
     async close() {
       clearInterval(reseed);
       rechecker.stop();
       await members.stop();
+      await prometheus.stop();
       proxies.close();
       await feed.stop();
       await store.close();

@@ -18,6 +18,8 @@ import { streamDecorators } from "../lib/features/stream_decorators.ts";
 import { createStaticRoutes } from "../lib/islands/static_routes.ts";
 import { DIALECTS } from "./dialects.ts";
 import { createHealthRoute } from "./health.ts";
+import { createPrometheusRoute } from "./metrics.ts";
+import type { PrometheusMetrics } from "../lib/metrics/prometheus.ts";
 import { createAdminRoutes } from "./admin/admin_routes.tsx";
 import { createKeysApi } from "./api/keys_api.ts";
 import { createTokensApi } from "./api/tokens_api.ts";
@@ -47,6 +49,13 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** The KV database (for `/ready`). */
+  kv?: Deno.Kv;
+  /** The gateways sharing the KV (for `/health`). */
+  members?: { id: string; alive(): number };
+  /** `GET /metrics`, when given; served only with `metricsToken` set. */
+  prometheus?: PrometheusMetrics;
+  metricsToken?: string;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
 }
@@ -100,7 +109,10 @@ export function mountRoutes(deps: MountDeps): Hono {
   const auth = clientAuth({ resolve: tokens.resolve, admit: (token) => limits.admit(token) });
 
   const app = new Hono();
-  app.route("/", createHealthRoute({ pool }));
+  app.route("/", createHealthRoute({ pool, kv: deps.kv, members: deps.members }));
+  if (deps.prometheus) {
+    app.route("/", createPrometheusRoute({ prometheus: deps.prometheus, token: deps.metricsToken }));
+  }
   app.route("/static", createStaticRoutes());
   mountEdges(app, deps.dialects ?? DIALECTS, {
     gemini: deps.gemini,

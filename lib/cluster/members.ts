@@ -72,7 +72,7 @@ export function saltOf(text: string): number {
 /** This gateway's registration and its view of the other members. */
 export class Members {
   /** This member's id (random per start). */
-  readonly id = crypto.randomUUID();
+  readonly id: string = crypto.randomUUID();
   #others = new Map<string, MemberEntry>();
   #activeAt = 0;
   #announced = 0;
@@ -118,10 +118,15 @@ export class Members {
 
   /** Number of members alive (active or idle), this one included. */
   alive(): number {
+    return this.aliveIds().length;
+  }
+
+  /** Ids of the members alive (active or idle), this one first. */
+  aliveIds(): string[] {
     const now = this.#now();
-    let n = 1;
-    for (const m of this.#others.values()) if (m.seenAt + EXPIRE_MS > now) n++;
-    return n;
+    const ids = [this.id];
+    for (const [id, m] of this.#others) if (m.seenAt + EXPIRE_MS > now) ids.push(id);
+    return ids;
   }
 
   /** Re-reads the other members from KV. */

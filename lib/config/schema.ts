@@ -85,6 +85,17 @@ export const startSettingsSchema = z.object({
   syncIntervalMs: positiveMs(2_000, "How often to poll KV for changes made by other processes.", {
     group: "server",
   }),
+  workers: z.number().int().min(0).max(256).default(0)
+    .describe("How many workers `deno task start` serves with (0 = one per CPU core).")
+    .register(settingMeta, { group: "server" }),
+  logFormat: z.enum(["text", "json"]).default("text")
+    .describe(
+      "What the gateway prints on stdout: text, or json (one JSON object per line, for log shippers).",
+    )
+    .register(settingMeta, { group: "server" }),
+  metricsToken: z.string().min(12, "the metrics token needs at least 12 characters").optional()
+    .describe("Bearer token for GET /metrics (Prometheus); /metrics is off when unset.")
+    .register(settingMeta, { group: "server", secret: true }),
 });
 
 /** Settings that can change at run time. */

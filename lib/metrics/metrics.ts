@@ -137,6 +137,11 @@ export class Metrics {
     this.#timer ??= setTimeout(() => void this.flush(), this.o.flushMs ?? 2_000) as unknown as number;
   }
 
+  /** Minutes waiting to be written (the KV write queue). */
+  get queued(): number {
+    return this.#dirty.size;
+  }
+
   /** Writes dirty minutes to KV and forgets minutes that are done. */
   async flush(): Promise<void> {
     clearTimeout(this.#timer);

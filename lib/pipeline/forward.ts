@@ -20,7 +20,7 @@ import {
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
 import { classify } from "../pool/classify.ts";
 import type { KeyChoice, KeyPool } from "../pool/key_pool.ts";
-import { redactKeys } from "../secrets/redact.ts";
+import { maskKey, redactKeys } from "../secrets/redact.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
 import { abortableSleep } from "../util/sleep.ts";
@@ -29,6 +29,7 @@ import { Deadlines } from "./deadlines.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
+import { type AttemptEnd, type ForwardObserver, outcomeOf } from "./observer.ts";
 
 /** What the pipeline needs. */
 export interface ForwarderDeps {
@@ -46,6 +47,8 @@ export interface ForwarderDeps {
   onNetworkError?: (keyId: string, error: unknown) => void;
   /** Refuses (throws a GatewayError) a model the client token may not use. */
   admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
+  /** Metrics and traces: told of every attempt and stream (`observer.ts`). */
+  observer?: ForwardObserver;
 }
 
 const decoder = new TextDecoder();
@@ -95,6 +98,8 @@ class ForwardRun {
   readonly #tried = new Set<string>();
   #last?: GatewayError;
   #waited = 0;
+  /** Ends the observer's view of the attempt in flight. */
+  #ended?: (end: Omit<AttemptEnd, "elapsedMs">) => void;
 
   constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
     this.#deps = deps;
@@ -178,7 +183,24 @@ class ForwardRun {
     this.#tried.add(choice.id);
     this.#rec.attempts++;
     this.#rec.keyId = choice.id;
+    const end = this.#deps.observer?.attempt?.({
+      keyId: choice.id,
+      keyMasked: maskKey(choice.key),
+      model: this.#req.model,
+      route: this.#req.route,
+      attempt: this.#rec.attempts,
+      pinned: !!this.#pinned,
+      waitedMs: this.#waited,
+    });
+    this.#ended = end && ((e) => end({ ...e, elapsedMs: this.#elapsed() }));
     return choice;
+  }
+
+  /** Tells the observer how the attempt in flight ended (once). */
+  #end(e: Omit<AttemptEnd, "elapsedMs">): void {
+    const ended = this.#ended;
+    this.#ended = undefined;
+    ended?.(e);
   }
 
   /**
@@ -210,7 +232,10 @@ class ForwardRun {
         client: this.#deps.clientFor?.(choice.id),
       });
     } catch (e) {
-      if (this.#signal.aborted) throw clientClosed();
+      if (this.#signal.aborted) {
+        this.#end({ outcome: "client_error" });
+        throw clientClosed();
+      }
       const timeout = e instanceof DOMException && e.name === "TimeoutError";
       this.#last = timeout
         ? upstreamTimeout(
@@ -218,6 +243,7 @@ class ForwardRun {
         )
         : badGateway(`Could not reach the upstream: ${redactKeys(String(e))}`, e);
       if (!timeout) this.#deps.onNetworkError?.(choice.id, e);
+      this.#end({ outcome: timeout ? "timeout" : "network" });
       this.#deps.pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
       this.#count(choice.id, { requests: 1, errors: 1 });
       return undefined;
@@ -231,6 +257,7 @@ class ForwardRun {
   async onSuccess(choice: KeyChoice, res: Response): Promise<ForwardResult> {
     this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
     this.#rec.status = res.status;
+    this.#end({ outcome: "ok", status: res.status });
     const response = await this.#learnResources(res, choice.id);
     const result = { keyId: choice.id, attempts: this.#rec.attempts };
     if (this.#req.stream && response.body) return { ...result, response: this.#observeStream(response) };
@@ -260,6 +287,7 @@ class ForwardRun {
         "The upstream proxy refused the request (407); check the credentials in PROXIES.",
       );
       onNetworkError?.(choice.id, new Error("proxy authentication required (407)"));
+      this.#end({ outcome: "network", status: 407 });
       pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
       return;
     }
@@ -274,6 +302,11 @@ class ForwardRun {
       defaultCooldownMs: this.#s.defaultCooldownMs,
     });
     pool.report(choice.id, this.#model, verdict);
+    this.#end({
+      outcome: outcomeOf(verdict, res.status),
+      status: res.status,
+      cooldownUntil: verdict.kind === "cooldown" ? verdict.until : undefined,
+    });
     this.#count(choice.id, { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 });
     if (verdict.kind === "disable") pool.patch(choice.id, { lastError: redactKeys(body.error.message) });
     const retryAfter = res.headers.get("retry-after");
@@ -326,6 +359,7 @@ class ForwardRun {
     const kept: Uint8Array[] = [];
     let keptBytes = 0;
     const rec = this.#rec;
+    const streamEnded = this.#deps.observer?.stream?.(this.#req.route);
     const body = res.body!.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, ctl) {
@@ -337,10 +371,12 @@ class ForwardRun {
           ctl.enqueue(chunk);
         },
         flush: () => {
+          streamEnded?.();
           rec.latencyMs = this.#elapsed();
           this.#finish(usageFromTail(tailOf(kept)), true);
         },
         cancel: () => {
+          streamEnded?.();
           rec.status = 499;
           rec.error = "client closed the stream";
           this.#finish(usageFromTail(tailOf(kept)), true);

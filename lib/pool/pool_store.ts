@@ -80,6 +80,11 @@ export class PoolStore {
     return existed;
   }
 
+  /** Changes waiting to be written (the KV write queue). */
+  get queued(): number {
+    return this.#pending.size;
+  }
+
   /** Waits until every queued change is written. */
   async flush(): Promise<void> {
     while (this.#pending.size || this.#flushing) await (this.#flushing ?? this.#write());
