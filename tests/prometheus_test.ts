@@ -7,6 +7,7 @@ import parsePrometheus from "parse-prometheus-text-format";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { nativeGenerate } from "./support/requests.ts";
+import { envTokenName } from "../lib/tokens/token_store.ts";
 
 const METRICS_TOKEN = "metrics-token-123456";
 
@@ -77,16 +78,9 @@ Deno.test("/metrics: requests, attempts by outcome, keys, next free, latency, TT
     const f = families(text);
     const P = "gemini_gateway_";
     assert.equal(f.get(`${P}requests_total`)?.type, "COUNTER");
-    assert.equal(
-      value(f.get(`${P}requests_total`), {
-        route: "gemini",
-        model: "gemini-2.5-flash",
-        status: "200",
-        token: "env-1",
-      }) ||
-        value(f.get(`${P}requests_total`), { route: "gemini", model: "gemini-2.5-flash", status: "200" }),
-      4,
-    );
+    const token = envTokenName(h.token);
+    const served = { route: "gemini", model: "gemini-2.5-flash", status: "200", token };
+    assert.equal(value(f.get(`${P}requests_total`), served), 4);
     const attempts = f.get(`${P}upstream_attempts_total`);
     assert.equal(value(attempts, { outcome: "ok", model: "gemini-2.5-flash" }), 4);
     assert.equal(value(attempts, { outcome: "rate_limited_minute", model: "gemini-2.5-flash" }), 1);
