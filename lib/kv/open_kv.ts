@@ -21,9 +21,23 @@ export class KvOpenError extends Error {
   }
 }
 
-/** Opens the KV database at `path`. Throws {@link KvOpenError} when the location cannot be used. */
+/** The `KV_PATH` default: a file under `./data/` (on Deno Deploy: the database assigned to the app). */
+export const DEFAULT_KV_PATH = "./data/gateway.sqlite3";
+
+/**
+ * Opens the KV database at `path`. On Deno Deploy (`DENO_DEPLOYMENT_ID` set) the default path opens
+ * the database assigned to the app (`Deno.openKv()` without a path; KV needs no flag there).
+ * Throws {@link KvOpenError} when the location cannot be used, or when Deno KV is not enabled
+ * (`--unstable-kv`, which `deno.json` sets for every task).
+ */
 export async function openKv(path: string): Promise<Deno.Kv> {
-  if (Deno.env.get("DENO_DEPLOYMENT_ID") && path === "./data/gateway.sqlite3") return await Deno.openKv();
+  if (typeof Deno.openKv !== "function") {
+    throw new KvOpenError(
+      path,
+      new Error("Deno KV is not enabled in this runtime; start with --unstable-kv (deno.json sets it)"),
+    );
+  }
+  if (Deno.env.get("DENO_DEPLOYMENT_ID") && path === DEFAULT_KV_PATH) return await Deno.openKv();
   try {
     if (path !== ":memory:" && !/^https?:\/\//.test(path)) {
       const dir = path.replace(/[^/\\]*$/, "");

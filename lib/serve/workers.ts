@@ -12,6 +12,7 @@ import type { FromWorker, ToWorker } from "./worker.ts";
 /** Why a worker count was lowered, or undefined when `wanted` can be used. */
 export function workerLimit(o: { wanted: number; kvPath: string }): { count: number; why?: string } {
   if (o.wanted <= 1) return { count: 1 };
+  if (Deno.env.get("DENO_DEPLOY")) return { count: 1, why: "Deno Deploy runs one isolate per instance" };
   if (o.kvPath === ":memory:") {
     return { count: 1, why: "KV_PATH=:memory: is private to each worker, so one worker serves" };
   }
@@ -21,9 +22,8 @@ export function workerLimit(o: { wanted: number; kvPath: string }): { count: num
       why: `workers share a port only on Linux; use deno serve --parallel on ${Deno.build.os}`,
     };
   }
-  try {
-    Deno.listen({ port: 0, hostname: "127.0.0.1", reusePort: true }).close();
-  } catch {
+  // `Deno.listenDatagram` exists only with --unstable-net, which sharing a port (reusePort) needs.
+  if (!("listenDatagram" in Deno)) {
     return {
       count: 1,
       why: "several workers need --unstable-net (deno task start sets it), or use deno serve --parallel",
