@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: throughput and latency of the gateway against a bare forwarder (Deno.serve +
  * fetch) in the same run, both in front of the same canned upstream, loaded by wrk from another
- * process at 1 and 64 connections. Prints requests per second, latency percentiles and ratios.
+ * process at 1 and 64 connections; and the gateway with 1 and with 2 workers (`WORKERS`) side by
+ * side at 64 connections. Prints requests per second, latency percentiles and ratios.
  *
  * @module
  */
@@ -27,18 +28,33 @@ const bare = await serve(
   barePort,
   "/",
 );
-const gwPort = freePort();
 const dataDir = await Deno.makeTempDir();
-const gateway = await serve(["-A", "main.ts"], gwPort, "/health", {
-  PORT: String(gwPort),
-  HOST: "127.0.0.1",
-  KV_PATH: `${dataDir}/kv.sqlite3`,
-  GEMINI_API_KEYS: [KEY, "AIza" + "c".repeat(35), "AIza" + "d".repeat(35)].join(","),
-  ALLOWED_TOKENS: TOKEN,
-  ADMIN_TOKEN: "bench-admin-token-123",
-  UPSTREAM_BASE_URL: upstream.url,
-  LOGS_ENABLED: Deno.env.get("BENCH_LOGS") ?? "true",
-});
+/** The gateway as `deno task start` runs it, with `workers` workers, each run on a KV of its own. */
+async function startGateway(workers: number) {
+  const port = freePort();
+  const served = await serve(["-A", "--unstable-net", "main.ts"], port, "/health", {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    KV_PATH: `${dataDir}/kv-${workers}.sqlite3`,
+    GEMINI_API_KEYS: [KEY, "AIza" + "c".repeat(35), "AIza" + "d".repeat(35)].join(","),
+    ALLOWED_TOKENS: TOKEN,
+    ADMIN_TOKEN: "bench-admin-token-123",
+    UPSTREAM_BASE_URL: upstream.url,
+    LOGS_ENABLED: Deno.env.get("BENCH_LOGS") ?? "true",
+    WORKERS: String(workers),
+  });
+  // The main thread answers first; wait until every worker serves (each reports its instance id).
+  const seen = new Set<string>();
+  for (let i = 0; i < 400 && seen.size < workers; i++) {
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    const health = await (await fetch(served.url + "/health", { client })).json().catch(() => ({}));
+    client.close();
+    if (health.instance) seen.add(health.instance);
+    if (seen.size < workers) await new Promise((r) => setTimeout(r, 25));
+  }
+  return served;
+}
+const gateway = await startGateway(1);
 
 type Row = { name: string; c: number; r: WrkResult };
 const rows: Row[] = [];
@@ -93,6 +109,20 @@ try {
       rows.push({ name: t.name, c, r });
     }
   }
+  // The same gateway with 2 workers (one per core here): native route at 64 connections.
+  const two = await startGateway(2);
+  try {
+    const opts = {
+      url: two.url + NATIVE_PATH,
+      connections: 64,
+      body: nativeBody,
+      headers: { "content-type": "application/json", "x-goog-api-key": TOKEN },
+    };
+    await runWrk({ ...opts, seconds: 1 });
+    rows.push({ name: "gateway native, 2 workers", c: 64, r: await runWrk({ ...opts, seconds: SECONDS }) });
+  } finally {
+    await two.stop();
+  }
 } finally {
   await gateway.stop();
   await bare.stop();
@@ -127,6 +157,14 @@ if (oa64) {
     `openai @64: ${(100 * oa64.rps / bare64.rps).toFixed(1)}% of the bare forwarder's req/s, ${
       (100 * oa64.rps / gw64.rps).toFixed(1)
     }% of native (goal >= 65% of bare)`,
+  );
+}
+const two64 = get("gateway native, 2 workers", 64);
+if (two64) {
+  console.log(
+    `native @64, 1 vs 2 workers: ${gw64.rps.toFixed(0)} vs ${two64.rps.toFixed(0)} req/s (x${
+      (two64.rps / gw64.rps).toFixed(2)
+    }; the upstream and wrk share the same ${navigator.hardwareConcurrency} cores)`,
   );
 }
 const added = gw1.p50 - direct1.p50, bareAdded = bare1.p50 - direct1.p50;

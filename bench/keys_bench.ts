@@ -3,17 +3,22 @@
  * serve. A mock upstream enforces per-key (per-project), per-model requests-per-minute and per-day
  * limits with Google's exact 429 bodies; some keys are invalid and some suspended. The gateway's pool
  * is compared with a plain round robin that only retries, each against a fresh mock, in one run.
+ * The gateway runs as `deno task start` runs it, once with 1 worker and once with `BENCH_WORKERS`
+ * (default 2) workers sharing one KV file: the learned limits must hold in total, not per worker.
  * Time is compressed: a quota "minute" lasts QUOTA_WINDOW_MS (default 5 s), which both the mock and
  * the gateway are told.
  *
  * @module
  */
-import { createGateway } from "../gateway.ts";
 import { MockGemini } from "../tests/support/mock_gemini.ts";
+import { keyId } from "../lib/pool/key_record.ts";
+import { freePort, serve } from "./processes.ts";
 
 const WINDOW_MS = Number(Deno.env.get("QUOTA_WINDOW_MS") ?? 5_000);
 const DURATION_MS = Number(Deno.env.get("BENCH_KEYS_SECONDS") ?? 30) * 1000;
 const CLIENTS = 24;
+const WORKERS = Number(Deno.env.get("BENCH_WORKERS") ?? 2);
+const ADMIN = "bench-admin-token-123";
 const MODEL = "gemini-2.5-flash";
 
 interface KeySpec {
@@ -88,29 +93,42 @@ async function load(
   return { start, end: Date.now(), clientOk, learned };
 }
 
-async function runGateway() {
+async function runGateway(workers: number) {
   const mock = await MockGemini.start({ minuteMs: WINDOW_MS });
   setupMock(mock);
-  const gw = await createGateway({
-    env: {
-      KV_PATH: ":memory:",
-      GEMINI_API_KEYS: SPECS.map((s) => s.key).join(","),
-      ALLOWED_TOKENS: "bench-token-123456",
-      ADMIN_TOKEN: "bench-admin-token-123",
-      UPSTREAM_BASE_URL: mock.url,
-      QUOTA_WINDOW_MS: String(WINDOW_MS),
-      MAX_WAIT_MS: "200",
-      SYNC_INTERVAL_MS: "0",
-    },
+  const dir = await Deno.makeTempDir();
+  const port = freePort();
+  const gw = await serve(["-A", "--unstable-net", "main.ts"], port, "/health", {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    KV_PATH: `${dir}/kv.sqlite3`,
+    GEMINI_API_KEYS: SPECS.map((s) => s.key).join(","),
+    ALLOWED_TOKENS: "bench-token-123456",
+    ADMIN_TOKEN: ADMIN,
+    UPSTREAM_BASE_URL: mock.url,
+    QUOTA_WINDOW_MS: String(WINDOW_MS),
+    MAX_WAIT_MS: "200",
+    WORKERS: String(workers),
   });
-  // The admin labelled the two keys of one project (that is how the pool knows they share a quota).
-  for (const s of SPECS) {
-    if (s.project) {
-      gw.pool.patch(gw.pool.records().find((r) => r.key === s.key)!.id, { project: s.project });
-    }
+  // Wait until every worker serves, then label the two keys of one project (that is how the pool
+  // knows they share a quota) through the admin API; the workers learn it through KV.
+  const seen = new Set<string>();
+  for (let i = 0; i < 400 && seen.size < workers; i++) {
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    const health = await (await fetch(`${gw.url}/health`, { client })).json().catch(() => ({}));
+    client.close();
+    if (health.instance) seen.add(health.instance);
+    if (seen.size < workers) await new Promise((r) => setTimeout(r, 25));
   }
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, gw.app.fetch);
-  const url = `http://127.0.0.1:${server.addr.port}/v1beta/models/${MODEL}:generateContent`;
+  const shared = SPECS.filter((s) => s.project);
+  const labelled = await fetch(`${gw.url}/admin/api/keys/update`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({ ids: shared.map((s) => keyId(s.key)), project: shared[0].project }),
+  });
+  if (!labelled.ok) throw new Error(`labelling the project failed: ${await labelled.text()}`);
+  await new Promise((r) => setTimeout(r, 500));
+  const url = `${gw.url}/v1beta/models/${MODEL}:generateContent`;
   const r = await load(mock, async () => {
     const res = await fetch(url, {
       method: "POST",
@@ -122,9 +140,9 @@ async function runGateway() {
   });
   const stats = mock.stats();
   const badCalls = BAD.map((key) => mock.callsFor(key));
-  await server.shutdown();
-  await gw.close();
+  await gw.stop();
   await mock.close();
+  await Deno.remove(dir, { recursive: true });
   return { ...r, stats, badCalls };
 }
 
@@ -154,7 +172,7 @@ async function runNaive() {
   return { ...r, stats, badCalls };
 }
 
-function report(name: string, r: Awaited<ReturnType<typeof runGateway>>) {
+function report(name: string, r: Awaited<ReturnType<typeof runNaive>>) {
   const cap = capacity(r.start, r.end);
   const ok = r.stats.ok;
   return {
@@ -174,8 +192,14 @@ console.log(
     DURATION_MS / 1000
   } s, quota window ${WINDOW_MS} ms...`,
 );
-const [gateway, naive] = [await runGateway(), await runNaive()];
-const rows = [report("gateway pool", gateway), report("plain round robin", naive)];
+const one = await runGateway(1);
+const many = await runGateway(WORKERS);
+const naive = await runNaive();
+const rows = [
+  report("gateway pool, 1 worker", one),
+  report(`gateway pool, ${WORKERS} workers`, many),
+  report("plain round robin", naive),
+];
 console.log(
   "\n| strategy | capacity | successes | capacity used | upstream 429s per success (all / once limits known) | calls to bad keys |",
 );

@@ -128,3 +128,25 @@ Deno.test("a client token's daily tokens count every gateway's usage, flushed or
     await close();
   }
 });
+
+Deno.test("a key Google has not judged yet is tried by one gateway only: an invalid key costs one call in all", async () => {
+  const { a, b, close } = await twoGateways([fakeKey(1), fakeKey(2)]);
+  try {
+    a.mock.setKey(fakeKey(9), { invalid: true });
+    const added = await adminApi(a)("POST", "/keys", { text: fakeKey(9) });
+    assert.equal(added.status, 200);
+    await waitFor(() => b.gw.pool.size === 3);
+    const served = [
+      ...await statuses(a, 4),
+      ...await statuses(b, 4),
+      ...await statuses(a, 2),
+      ...await statuses(b, 2),
+    ];
+    assert.deepEqual(served, Array(12).fill(200));
+    assert.equal(a.mock.callsFor(fakeKey(9)), 1, "one call to the invalid key from both gateways");
+    await waitFor(() => a.gw.pool.records().every((r) => r.enabled !== (r.key === fakeKey(9))));
+    await waitFor(() => b.gw.pool.records().every((r) => r.enabled !== (r.key === fakeKey(9))));
+  } finally {
+    await close();
+  }
+});

@@ -76,8 +76,8 @@ export class PrometheusMetrics {
   readonly registry = new client.Registry();
   #models: BoundedLabel;
   #tokens = new BoundedLabel();
-  #openStreams = 0;
-  #liveSessions = 0;
+  /** Gauges counted here: streams and Live sessions open now. */
+  readonly #open = { streams: 0, liveSessions: 0 };
   #timer?: number;
   #stopped = false;
   readonly #requests;
@@ -123,14 +123,15 @@ export class PrometheusMetrics {
       labelNames: ["direction", "model"] as const,
       registers,
     });
-    const self = this;
+    const open = this.#open;
+    const models = this.#models;
     new client.Gauge({
       name: `${PREFIX}open_streams`,
       help: "Streamed answers passing through now.",
       registers,
       aggregator: "sum",
       collect() {
-        this.set(self.#openStreams);
+        this.set(open.streams);
       },
     });
     new client.Gauge({
@@ -139,7 +140,7 @@ export class PrometheusMetrics {
       registers,
       aggregator: "sum",
       collect() {
-        this.set(self.#liveSessions);
+        this.set(open.liveSessions);
       },
     });
     new client.Gauge({
@@ -173,7 +174,7 @@ export class PrometheusMetrics {
         this.reset();
         const now = (o.now ?? Date.now)();
         for (const { model, freeAt } of o.nextFree()) {
-          this.set({ model: self.#models.of(model) }, Math.max(0, (freeAt - now) / 1000));
+          this.set({ model: models.of(model) }, Math.max(0, (freeAt - now) / 1000));
         }
       },
     });
@@ -208,22 +209,20 @@ export class PrometheusMetrics {
       this.#attempts.inc({ outcome: end.outcome, model: this.#models.of(start.model) });
       if (end.outcome === "ok") this.#ttfb.observe({ route: start.route }, end.elapsedMs / 1000);
     },
-    stream: () => {
-      this.#openStreams++;
-      let open = true;
-      return () => {
-        if (open) this.#openStreams--;
-        open = false;
-      };
-    },
+    stream: () => this.#opened("streams"),
   };
 
   /** Counts a Live API session from its start; call the returned function when it ends. */
   liveSession(): () => void {
-    this.#liveSessions++;
+    return this.#opened("liveSessions");
+  }
+
+  /** Counts one more open thing; the returned function closes it (once). */
+  #opened(what: "streams" | "liveSessions"): () => void {
+    this.#open[what]++;
     let open = true;
     return () => {
-      if (open) this.#liveSessions--;
+      if (open) this.#open[what]--;
       open = false;
     };
   }

@@ -43,6 +43,8 @@ interface Entry {
   scope: string;
   /** Backoff scope: always `k:<id>`. */
   own: string;
+  /** Hash of the id, for choosing which gateway tries an unchecked key. */
+  salt?: number;
 }
 
 /** A key chosen for a request. */
@@ -243,6 +245,7 @@ export class KeyPool {
       const idx = (start + i) % n;
       const e = this.#entries[idx];
       if (!e.record.enabled || exclude?.has(e.record.id)) continue;
+      if (!e.record.checkedAt && !this.#triesUnchecked(e)) continue;
       usable++;
       const free = this.#freeAt(e, model, now);
       if (free > now) {
@@ -254,6 +257,21 @@ export class KeyPool {
       return { id: e.record.id, key: e.record.key };
     }
     return { freeAt: earliest, reason: this.#noKeyReason(model, usable, earliest, now) };
+  }
+
+  /** True when this gateway is the one (of the active gateways) that tries a key Google has not judged yet. */
+  #triesUnchecked(e: Entry): boolean {
+    const share = this.#share();
+    if (share.count <= 1) return true;
+    e.salt ??= saltOf(e.record.id);
+    return e.salt % share.count === share.rank;
+  }
+
+  /** Notes Google's first verdict on a key (once; persisted, so every gateway may use it). */
+  #checked(e: Entry, now: number): void {
+    if (e.record.checkedAt) return;
+    this.upsert({ ...e.record, checkedAt: now });
+    this.#dirty({ type: "key", id: e.record.id });
   }
 
   /** Earliest time (epoch ms) any enabled key can serve `model`, without choosing one. */
@@ -295,6 +313,7 @@ export class KeyPool {
     const e = this.#byId.get(id);
     if (!e) return;
     const now = this.#now();
+    if (verdict.kind !== "transient" && verdict.kind !== "client_error") this.#checked(e, now);
     switch (verdict.kind) {
       case "ok": {
         const own = this.#pairs.get(model)?.get(e.own);

@@ -35,6 +35,7 @@ export class PoolStore {
   #pending = new Map<string, Dirty>();
   #flushing?: Promise<void>;
   #stopped = false;
+  #failures = 0;
 
   constructor(private readonly opts: PoolStoreOptions) {
     opts.pool.onDirty((d) => this.#queue(d));
@@ -110,8 +111,19 @@ export class PoolStore {
         if (d.type === "key") await this.#writeKey(d.id);
         else await this.#writePair(d.model, d.scope);
       }
+      this.#failures = 0;
     } catch (e) {
-      if (!this.#stopped) console.error("pool: could not persist key state:", e);
+      // Another worker may hold the database for a moment ("database is locked"): try again, a few times.
+      const retry = !this.#stopped && ++this.#failures <= 5;
+      if (!this.#stopped) {
+        console.error(`pool: could not persist key state${retry ? " (will retry)" : ""}:`, e);
+      }
+      if (retry) {
+        for (const d of batch) {
+          this.#pending.set(d.type === "key" ? `k|${d.id}` : `p|${d.model}|${d.scope}`, d);
+        }
+        await new Promise((r) => setTimeout(r, 100 * this.#failures));
+      }
     } finally {
       this.#flushing = undefined;
       if (this.#pending.size && !this.#stopped) this.#queue([...this.#pending.values()][0]);
