@@ -9,6 +9,7 @@ import { adminApi } from "./support/admin_api.ts";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { nativeGenerate } from "./support/requests.ts";
 import { shareOf } from "../lib/cluster/members.ts";
+import { retryWhenBusy } from "../lib/kv/busy_retry.ts";
 
 async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -149,4 +150,30 @@ Deno.test("a key Google has not judged yet is tried by one gateway only: an inva
   } finally {
     await close();
   }
+});
+
+Deno.test("a write that meets another worker's lock on the KV file waits and tries again", async () => {
+  let commits = 0;
+  let sets = 0;
+  const fake = {
+    atomic: () => ({
+      commit: () => {
+        commits++;
+        return commits < 3
+          ? Promise.reject(new TypeError("database is locked"))
+          : Promise.resolve({ ok: true });
+      },
+    }),
+    set: () => {
+      sets++;
+      return Promise.reject(new TypeError("not a KV value"));
+    },
+    get: () => Promise.resolve({ value: 1 }),
+  } as unknown as Deno.Kv;
+  const kv = retryWhenBusy(fake);
+  assert.deepEqual(await kv.atomic().commit(), { ok: true });
+  assert.equal(commits, 3, "two busy answers, then written");
+  await assert.rejects(kv.set(["k"], 1), /not a KV value/);
+  assert.equal(sets, 1, "other errors are not retried");
+  assert.deepEqual(await kv.get(["k"]), { value: 1 });
 });

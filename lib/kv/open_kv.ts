@@ -5,6 +5,8 @@
  * @module
  */
 
+import { retryWhenBusy } from "./busy_retry.ts";
+
 /**
  * The KV location cannot be used: its folder cannot be created (a path inside a file, no
  * permission) or the database cannot be opened (not a KV file, corrupted, unreachable). A start-up
@@ -39,11 +41,14 @@ export async function openKv(path: string): Promise<Deno.Kv> {
   }
   if (Deno.env.get("DENO_DEPLOYMENT_ID") && path === DEFAULT_KV_PATH) return await Deno.openKv();
   try {
-    if (path !== ":memory:" && !/^https?:\/\//.test(path)) {
+    const file = path !== ":memory:" && !/^https?:\/\//.test(path);
+    if (file) {
       const dir = path.replace(/[^/\\]*$/, "");
       if (dir) await Deno.mkdir(dir, { recursive: true });
     }
-    return await Deno.openKv(path);
+    const kv = await Deno.openKv(path);
+    // Workers and processes sharing a file wait for each other's write locks (lib/kv/busy_retry.ts).
+    return file ? retryWhenBusy(kv) : kv;
   } catch (e) {
     throw new KvOpenError(path, e);
   }
