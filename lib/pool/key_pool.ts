@@ -79,8 +79,14 @@ export interface KeyPoolOptions {
 
 const ALONE: MemberShare = { count: 1, rank: 0 };
 
-/** Something durable changed: `key` (a record) or `pair` (scope + model). */
-export type Dirty = { type: "key"; id: string } | { type: "pair"; scope: string; model: string };
+/**
+ * Something durable changed: `key` (a record), `pair` (scope + model), or `checked` (Google judged
+ * the key for the first time: see {@link KeyPool.isChecked}).
+ */
+export type Dirty =
+  | { type: "key"; id: string }
+  | { type: "pair"; scope: string; model: string }
+  | { type: "checked"; id: string };
 
 /** The pool of keys, with per-model cooldowns, pacing and round-robin choice. */
 export class KeyPool {
@@ -88,6 +94,7 @@ export class KeyPool {
   #byId = new Map<string, Entry>();
   #pairs = new Map<string, Map<string, PairState>>(); // model -> scope -> state
   #cursor = new Map<string, number>();
+  #checked = new Set<string>();
   #listeners = new Set<(d: Dirty) => void>();
   readonly #now: () => number;
   readonly #windowMs: () => number;
@@ -245,7 +252,7 @@ export class KeyPool {
       const idx = (start + i) % n;
       const e = this.#entries[idx];
       if (!e.record.enabled || exclude?.has(e.record.id)) continue;
-      if (!e.record.checkedAt && !this.#triesUnchecked(e)) continue;
+      if (!this.#checked.has(e.record.id) && !this.#triesUnchecked(e)) continue;
       usable++;
       const free = this.#freeAt(e, model, now);
       if (free > now) {
@@ -267,11 +274,18 @@ export class KeyPool {
     return e.salt % share.count === share.rank;
   }
 
-  /** Notes Google's first verdict on a key (once; persisted, so every gateway may use it). */
-  #checked(e: Entry, now: number): void {
-    if (e.record.checkedAt) return;
-    this.upsert({ ...e.record, checkedAt: now });
-    this.#dirty({ type: "key", id: e.record.id });
+  /**
+   * True once Google answered for the key in a way that tells whether it works (a success, a quota
+   * error, or a reason to disable it). Until then, when several gateways serve, only one of them tries
+   * the key, so an invalid key costs one call in all, not one per gateway.
+   */
+  isChecked(id: string): boolean {
+    return this.#checked.has(id);
+  }
+
+  /** Notes that a key was judged (from KV: another gateway's verdict). */
+  markChecked(id: string): void {
+    this.#checked.add(id);
   }
 
   /** Earliest time (epoch ms) any enabled key can serve `model`, without choosing one. */
@@ -313,7 +327,10 @@ export class KeyPool {
     const e = this.#byId.get(id);
     if (!e) return;
     const now = this.#now();
-    if (verdict.kind !== "transient" && verdict.kind !== "client_error") this.#checked(e, now);
+    if (verdict.kind !== "transient" && verdict.kind !== "client_error" && !this.#checked.has(id)) {
+      this.#checked.add(id);
+      this.#dirty({ type: "checked", id });
+    }
     switch (verdict.kind) {
       case "ok": {
         const own = this.#pairs.get(model)?.get(e.own);

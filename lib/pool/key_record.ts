@@ -33,12 +33,6 @@ export interface KeyRecord {
   limits?: Record<string, ModelLimits>;
   /** The last error Google returned for this key (redacted). */
   lastError?: string;
-  /**
-   * Epoch ms of Google's first answer that tells whether the key works (a success, a quota error, or
-   * a reason to disable it). Until then, when several gateways serve, only one of them tries the key,
-   * so an invalid key is called once in all, not once per gateway.
-   */
-  checkedAt?: number;
 }
 
 /** The id of a key: the first 16 hex digits of its SHA-256. */

@@ -2,7 +2,9 @@
  * Keeps the key pool durable and shared: loads it from KV at start, writes every change in the
  * background (never on the request path), and applies changes made by other workers or processes.
  *
- * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot.
+ * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot; `["checked", id]` ->
+ * true once Google judged the key (kept apart from the record, so this once-per-key write never
+ * races with a change to the record made elsewhere).
  * Pair writes merge (the later cooldown wins), so concurrent workers never lose each other's updates.
  *
  * @module
@@ -30,6 +32,11 @@ function mergeSnap(a: PairSnapshot | null, b: PairSnapshot): PairSnapshot {
   };
 }
 
+/** One pending write per record, pair or verdict. */
+function pendingId(d: Dirty): string {
+  return d.type === "pair" ? `p|${d.model}|${d.scope}` : `${d.type}|${d.id}`;
+}
+
 /** Persists and shares the pool's state. */
 export class PoolStore {
   #pending = new Map<string, Dirty>();
@@ -41,12 +48,14 @@ export class PoolStore {
     opts.pool.onDirty((d) => this.#queue(d));
     opts.feed.on("key", (id) => id ? this.#reloadKey(id) : undefined);
     opts.feed.on("pair", (id) => id ? this.#reloadPair(id) : undefined);
+    opts.feed.on("checked", (id) => id ? opts.pool.markChecked(id) : undefined);
   }
 
   /** Loads every key and pair state from KV into the pool. */
   async load(): Promise<void> {
     const { kv, pool } = this.opts;
     for await (const e of kv.list<KeyRecord>({ prefix: ["keys"] })) pool.upsert(e.value);
+    for await (const e of kv.list({ prefix: ["checked"] })) pool.markChecked(String(e.key[1]));
     for await (const e of kv.list<PairSnapshot>({ prefix: ["pairs"] })) {
       const [, model, scope] = e.key as [string, string, string];
       pool.restorePair(model, scope, e.value);
@@ -75,7 +84,7 @@ export class PoolStore {
   /** Deletes a key everywhere. */
   async deleteKey(id: string): Promise<boolean> {
     const existed = this.opts.pool.remove(id);
-    const op = this.opts.kv.atomic().delete(["keys", id]);
+    const op = this.opts.kv.atomic().delete(["keys", id]).delete(["checked", id]);
     this.opts.feed.record(op, { topic: "key", id });
     await op.commit();
     return existed;
@@ -99,7 +108,7 @@ export class PoolStore {
 
   #queue(d: Dirty): void {
     if (this.#stopped) return;
-    this.#pending.set(d.type === "key" ? `k|${d.id}` : `p|${d.model}|${d.scope}`, d);
+    this.#pending.set(pendingId(d), d);
     if (!this.#flushing) this.#flushing = new Promise((r) => setTimeout(r, 20)).then(() => this.#write());
   }
 
@@ -109,6 +118,7 @@ export class PoolStore {
     try {
       for (const d of batch) {
         if (d.type === "key") await this.#writeKey(d.id);
+        else if (d.type === "checked") await this.#writeChecked(d.id);
         else await this.#writePair(d.model, d.scope);
       }
       this.#failures = 0;
@@ -120,7 +130,7 @@ export class PoolStore {
       }
       if (retry) {
         for (const d of batch) {
-          this.#pending.set(d.type === "key" ? `k|${d.id}` : `p|${d.model}|${d.scope}`, d);
+          this.#pending.set(pendingId(d), d);
         }
         await new Promise((r) => setTimeout(r, 100 * this.#failures));
       }
@@ -135,6 +145,12 @@ export class PoolStore {
     if (!record) return;
     const op = this.opts.kv.atomic().set(["keys", id], record);
     this.opts.feed.record(op, { topic: "key", id });
+    await op.commit();
+  }
+
+  async #writeChecked(id: string): Promise<void> {
+    const op = this.opts.kv.atomic().set(["checked", id], true);
+    this.opts.feed.record(op, { topic: "checked", id });
     await op.commit();
   }
 
