@@ -108,6 +108,7 @@ Deno.test("main.ts started as Deno Deploy starts it (DENO_AUTO_SERVE): the runti
     env: {
       DENO_AUTO_SERVE: "1",
       DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+      PORT: String(freePort()), // a server of our own would listen here, not where the runtime serves
       KV_PATH: ":memory:",
       GEMINI_API_KEYS: fakeKey(1),
       ALLOWED_TOKENS: "auto-serve-token-1",

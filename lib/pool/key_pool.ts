@@ -78,6 +78,8 @@ export interface KeyPoolOptions {
 }
 
 const ALONE: MemberShare = { count: 1, rank: 0 };
+/** A call with a key not judged yet that never reported (the client left) frees the key after this. */
+const PROBE_MS = 30_000;
 
 /**
  * Something durable changed: `key` (a record), `pair` (scope + model), or `checked` (Google judged
@@ -95,6 +97,8 @@ export class KeyPool {
   #pairs = new Map<string, Map<string, PairState>>(); // model -> scope -> state
   #cursor = new Map<string, number>();
   #checked = new Set<string>();
+  /** Unchecked keys with a call in flight, and since when (one call at a time until Google judged them). */
+  #probing = new Map<string, number>();
   #listeners = new Set<(d: Dirty) => void>();
   readonly #now: () => number;
   readonly #windowMs: () => number;
@@ -243,16 +247,29 @@ export class KeyPool {
    * request already tried). Counts the request against the key's known limits.
    */
   pick(model: string, exclude?: ReadonlySet<string>): KeyChoice | NoKey {
+    // Keys Google has not judged yet are held back (see #triesUnchecked) only while another key can serve.
+    return this.#pick(model, exclude, true) ?? this.#pick(model, exclude, false)!;
+  }
+
+  #pick(
+    model: string,
+    exclude: ReadonlySet<string> | undefined,
+    holdBack: boolean,
+  ): KeyChoice | NoKey | undefined {
     const now = this.#now();
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
     let earliest = Infinity;
     let usable = 0;
+    let heldBack = 0;
     for (let i = 0; i < n; i++) {
       const idx = (start + i) % n;
       const e = this.#entries[idx];
       if (!e.record.enabled || exclude?.has(e.record.id)) continue;
-      if (!this.#checked.has(e.record.id) && !this.#triesUnchecked(e)) continue;
+      if (holdBack && !this.#checked.has(e.record.id) && !this.#triesUnchecked(e, now)) {
+        heldBack++;
+        continue;
+      }
       usable++;
       const free = this.#freeAt(e, model, now);
       if (free > now) {
@@ -261,15 +278,23 @@ export class KeyPool {
       }
       this.#cursor.set(model, idx + 1);
       this.#count(e, model, now);
+      if (!this.#checked.has(e.record.id)) this.#probing.set(e.record.id, now);
       return { id: e.record.id, key: e.record.key };
     }
+    if (heldBack) return undefined;
     return { freeAt: earliest, reason: this.#noKeyReason(model, usable, earliest, now) };
   }
 
-  /** True when this gateway is the one (of the active gateways) that tries a key Google has not judged yet. */
-  #triesUnchecked(e: Entry): boolean {
+  /**
+   * True when this gateway may try a key Google has not judged yet. With several active gateways:
+   * only when it is the one that tries that key and no call with it is in flight here (one call at a
+   * time until Google's verdict, which every gateway then learns through KV).
+   */
+  #triesUnchecked(e: Entry, now: number): boolean {
     const share = this.#share();
-    if (share.count <= 1) return true;
+    if (share.count <= 1) return true; // alone: every key is tried as the round robin comes to it
+    const since = this.#probing.get(e.record.id);
+    if (since !== undefined && now - since < PROBE_MS) return false;
     e.salt ??= saltOf(e.record.id);
     return e.salt % share.count === share.rank;
   }
@@ -327,6 +352,7 @@ export class KeyPool {
     const e = this.#byId.get(id);
     if (!e) return;
     const now = this.#now();
+    this.#probing.delete(id);
     if (verdict.kind !== "transient" && verdict.kind !== "client_error" && !this.#checked.has(id)) {
       this.#checked.add(id);
       this.#dirty({ type: "checked", id });
