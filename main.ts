@@ -1,7 +1,7 @@
 /**
  * Gemini Gateway entry point: `deno task start`. Reads settings from the environment, serves the
- * gateway, and on SIGTERM stops accepting, lets streams in flight finish (up to a grace period),
- * then exits. Also the entry point for Deno Deploy and `deno compile`.
+ * gateway, and on SIGTERM stops accepting, lets streams and Live sessions in flight finish (up to a
+ * grace period; Live clients get a `goAway` at once and a 1001 close at its end), then exits. Also the entry point for Deno Deploy and `deno compile`.
  *
  * @module
  */
@@ -43,8 +43,11 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.log(`Shutting down: waiting up to ${start.shutdownGraceMs} ms for requests in flight.`);
+    // Live sessions get a goAway now and a 1001 close when the grace period is over.
+    const sessions = gw.live.drain(start.shutdownGraceMs);
     const grace = new Promise((r) => setTimeout(r, start.shutdownGraceMs));
     await Promise.race([server.shutdown(), grace]);
+    await sessions;
     await gw.close();
     Deno.exit(0);
   };

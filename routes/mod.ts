@@ -31,6 +31,8 @@ import type { Metrics } from "../lib/metrics/metrics.ts";
 import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import type { SessionRevocations } from "../lib/admin/session.ts";
 import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
+import type { LiveSessions } from "../lib/live/live_sessions.ts";
+import { createLiveRoutes } from "./live.ts";
 
 /** What the routes need. */
 export interface MountDeps {
@@ -47,6 +49,8 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** The Live API's sessions (WebSocket); absent: no Live routes. */
+  live?: LiveSessions;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
 }
@@ -102,13 +106,17 @@ export function mountRoutes(deps: MountDeps): Hono {
   const app = new Hono();
   app.route("/", createHealthRoute({ pool }));
   app.route("/static", createStaticRoutes());
-  mountEdges(app, deps.dialects ?? DIALECTS, {
+  const edgeDeps: EdgeDeps = {
     gemini: deps.gemini,
     settings: s,
     catalog,
     modelAllowed: (name, model) => limits.allowsModel(name, model),
     decorators: streamDecorators(s),
-  }, auth);
+    live: deps.live,
+  };
+  // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
+  app.route("/", createLiveRoutes(edgeDeps, auth));
+  mountEdges(app, deps.dialects ?? DIALECTS, edgeDeps, auth);
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys }));

@@ -44,6 +44,7 @@ import {
 import { QuotaCounter } from "./mock_gemini_limits.ts";
 import { MODEL_ROUTES, rpcMethodName } from "./mock_gemini_model_routes.ts";
 import { RESOURCE_ROUTES } from "./mock_gemini_resource_routes.ts";
+import { LIVE_ROUTES, LiveMock } from "./mock_gemini_live.ts";
 import type {
   Injection,
   MidStreamFailure,
@@ -75,8 +76,8 @@ function compile(route: Route): CompiledRoute {
   return { route, regex: new RegExp(prefix + body + "$"), names };
 }
 
-/** The route table: model routes, then files/caches/batches. */
-const ROUTES: CompiledRoute[] = [...MODEL_ROUTES, ...RESOURCE_ROUTES].map(compile);
+/** The route table: model routes, then files/caches/batches, then ephemeral tokens. */
+const ROUTES: CompiledRoute[] = [...MODEL_ROUTES, ...RESOURCE_ROUTES, ...LIVE_ROUTES].map(compile);
 
 const DEFAULTS: Required<MockOptions> = {
   minuteMs: 60_000,
@@ -92,6 +93,8 @@ export class MockGemini {
   readonly url: string;
   /** Every request received, in arrival order. */
   readonly requests: RecordedRequest[] = [];
+  /** Live API sessions (WebSocket) and ephemeral tokens; `live.connections` records every session. */
+  readonly live: LiveMock;
 
   #server: Deno.HttpServer<Deno.NetAddr>;
   #state: MockState;
@@ -104,6 +107,7 @@ export class MockGemini {
   private constructor(server: Deno.HttpServer<Deno.NetAddr>, options: Required<MockOptions>) {
     this.#server = server;
     this.url = `http://127.0.0.1:${server.addr.port}`;
+    this.live = new LiveMock({ behaviorOf: (key) => this.#keys.get(key) ?? {} });
     this.#state = {
       url: this.url,
       options,
@@ -114,6 +118,7 @@ export class MockGemini {
       caches: new Map(),
       batches: new Map(),
       signatures: new Set(),
+      live: this.live,
     };
   }
 
@@ -167,12 +172,14 @@ export class MockGemini {
     this.#injections = [];
     this.#state.quotas.reset();
     this.#stats = { ok: 0, rateLimited: 0, byKey: {} };
+    this.live.reset();
   }
 
   /** Ends hanging requests and streams, then stops the server. */
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return await this.#server.finished;
     this.#closing.abort();
+    this.live.closeAll();
     await this.#server.shutdown();
   }
 
@@ -222,6 +229,7 @@ export class MockGemini {
   }
 
   async #handle(req: Request): Promise<Response> {
+    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return this.live.upgrade(req);
     const url = new URL(req.url);
     let bodyBytes: Uint8Array;
     try {
