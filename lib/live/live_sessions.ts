@@ -115,10 +115,12 @@ export class LiveSessions {
     await this.#whenIdle(graceMs);
     const left = [...this.#sessions];
     for (const s of left) s.shutdown();
+    let timer: number | undefined;
     await Promise.race([
       Promise.all(left.map((s) => s.finished)),
-      new Promise((r) => setTimeout(r, CLOSE_WAIT_MS)),
+      new Promise((r) => timer = setTimeout(r, CLOSE_WAIT_MS)),
     ]);
+    clearTimeout(timer);
   }
 
   /** Resolves when no session is left, or after `ms`. */

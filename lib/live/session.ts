@@ -12,7 +12,7 @@
  * @module
  */
 import type { KeyChoice, KeyPool, NoKey } from "../pool/key_pool.ts";
-import { classify } from "../pool/classify.ts";
+import { classify, type Verdict } from "../pool/classify.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RecordSink, RequestRecord } from "../pipeline/request_record.ts";
 import type { Settings } from "../config/settings_schema.ts";
@@ -22,6 +22,7 @@ import {
   CLOSE,
   closeCodeFor,
   closeReason,
+  type Refusal,
   refusalOf,
   upstreamCloseCode,
 } from "./close_codes.ts";
@@ -268,8 +269,15 @@ export class LiveSession {
 
   #noKey(no: NoKey): Ending {
     const status = this.#deps.pool.size === 0 || !Number.isFinite(no.freeAt) ? 503 : 429;
-    const reason = `No key can serve this session: ${no.reason}.`;
-    return { by: "gateway", code: CLOSE.tryAgainLater, reason, status, error: reason };
+    // A close reason holds 123 bytes: the pool's sentence alone, the full one in the record.
+    const reason = `${no.reason[0].toUpperCase()}${no.reason.slice(1)}.`;
+    return {
+      by: "gateway",
+      code: CLOSE.tryAgainLater,
+      reason,
+      status,
+      error: `No key can serve this session: ${reason}`,
+    };
   }
 
   /** The handshake headers: the credential (only ever in a header) and the client SDK's headers. */
@@ -322,15 +330,22 @@ export class LiveSession {
       counts.learnLimit(choice.id, s.defaultCooldownMs);
       return { ending, retry: true };
     }
+    const verdict = this.#judge(choice.id, model, refusal);
+    return { ending, retry: verdict.kind !== "client_error" };
+  }
+
+  /** Classifies a refusal like an HTTP answer and tells the pool what it means for the key. */
+  #judge(keyId: string, model: string, refusal: Refusal): Verdict {
+    const { pool, settings } = this.#deps;
     const verdict = classify({
       status: refusal.status,
       body: refusal.body,
       now: Date.now(),
-      defaultCooldownMs: s.defaultCooldownMs,
+      defaultCooldownMs: settings().defaultCooldownMs,
     });
-    pool.report(choice.id, model, verdict);
-    if (verdict.kind === "disable") pool.patch(choice.id, { lastError: refusal.body.error.message });
-    return { ending, retry: verdict.kind !== "client_error" };
+    pool.report(keyId, model, verdict);
+    if (verdict.kind === "disable") pool.patch(keyId, { lastError: refusal.body.error.message });
+    return verdict;
   }
 
   /** Google confirmed the setup: relay its first messages and the client's queued ones, then everything. */
@@ -344,7 +359,16 @@ export class LiveSession {
     this.#deps.pool.report(choice.id, this.#rec.model ?? "*", { kind: "ok" });
     this.#count(choice.id, { requests: 1, ok: 1 });
     socket.onmessage = (e: MessageEvent<Frame>) => this.#fromUpstream(e.data);
-    socket.onclose = (e) => this.#end({ by: "upstream", code: e.code, reason: e.reason });
+    socket.onclose = (e) => {
+      // A quota crossed (or a key revoked) during the session: the pool learns it for the next ones.
+      if (e.code !== CLOSE.normal && e.reason) {
+        const refusal = refusalOf(e.code, e.reason);
+        if (refusal.status === 429 || refusal.status === 400 || refusal.status === 403) {
+          this.#judge(choice.id, this.#rec.model ?? "*", refusal);
+        }
+      }
+      this.#end({ by: "upstream", code: e.code, reason: e.reason });
+    };
     socket.onerror = () => {};
     for (const f of frames) this.#fromUpstream(f);
     for (const f of this.#queue) socket.send(f);

@@ -113,8 +113,7 @@ export class SessionCounts {
     if (loads.size === 0 && full > 0) {
       return {
         freeAt: Infinity,
-        reason: `all ${full} keys that could serve ${model} hold as many Live sessions as Google allows; ` +
-          "try again when a session ends",
+        reason: `all ${full} keys hold as many Live sessions as Google allows; try again when one ends`,
       };
     }
     let last: NoKey | undefined;
