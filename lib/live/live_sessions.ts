@@ -115,7 +115,7 @@ export class LiveSessions {
     await this.#whenIdle(graceMs);
     const left = [...this.#sessions];
     for (const s of left) s.shutdown();
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.all(left.map((s) => s.finished)),
       new Promise((r) => timer = setTimeout(r, CLOSE_WAIT_MS)),
