@@ -65,6 +65,24 @@ Deno.test("live: a quota refusal on the first key cools that key for the model; 
   }
 });
 
+Deno.test("live: an upgrade Google answers with HTTP 429 cools the key; the next key serves", async () => {
+  const keys = [fakeKey(1), fakeKey(2)];
+  const h = await startHarness({ keys });
+  try {
+    h.mock.setKey(keys[0], { liveUpgradeStatus: 429 });
+    const live = await connectSdk({ baseUrl: h.url, apiKey: h.token, model: MODEL, config: TEXT });
+    assert.deepEqual(h.mock.live.connections.map((c) => c.key), keys);
+    assert.deepEqual(h.gw.pool.cooldownsOf(keyId(keys[0])).map((c) => [c.model, c.kind]), [[
+      MODEL,
+      "minute",
+    ]]);
+    live.session.close();
+    await live.closed;
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("live: an invalid key is disabled with Google's reason; a suspended one too (key redacted)", async () => {
   const keys = [fakeKey(1), fakeKey(2), fakeKey(3)];
   const h = await startHarness({ keys });

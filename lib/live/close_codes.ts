@@ -16,6 +16,7 @@
  */
 import type { GoogleErrorBody } from "../gemini/rpc_status.ts";
 import { redactKeys } from "../secrets/redact.ts";
+import { googleStatusFor } from "../http/errors.ts";
 
 /** Close codes the gateway sends (RFC 6455 §7.4.1 and the IANA registry). */
 export const CLOSE = {
@@ -50,7 +51,7 @@ interface RefusalRule {
 /** Close reasons, first match wins (Google puts its canonical status names into some reasons). */
 const REFUSAL_RULES: readonly RefusalRule[] = [
   {
-    reason: /maximum concurrent sessions|too many (?:concurrent|active) sessions|concurrent se/i,
+    reason: /concurrent se|too many active sessions/i, // Google's reason is cut: "Maximum concurrent se"
     status: 429,
     googleStatus: "RESOURCE_EXHAUSTED",
     sessionLimit: true,
@@ -110,6 +111,19 @@ export function refusalOf(code: number, reason: string): Refusal {
     status: rule.status,
     body: { error: { code: rule.status, message, status: rule.googleStatus } },
     sessionLimit: "sessionLimit" in rule && rule.sessionLimit === true,
+  };
+}
+
+/**
+ * Google answered the WebSocket upgrade with an HTTP error instead of accepting it (its body is not
+ * readable through a WebSocket client): the status alone decides.
+ */
+export function upgradeRefusal(status: number): Refusal {
+  const message = `Google answered the Live WebSocket upgrade with HTTP ${status}.`;
+  return {
+    status,
+    body: { error: { code: status, message, status: googleStatusFor(status) } },
+    sessionLimit: false,
   };
 }
 

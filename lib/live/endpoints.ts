@@ -64,8 +64,3 @@ export function readEphemeralToken(req: Request): string | undefined {
   if (!req.url.includes("access_token=")) return undefined;
   return new URL(req.url).searchParams.get("access_token") || undefined;
 }
-
-/** True when a value looks like one of Google's ephemeral token names. */
-export function isEphemeralToken(value: string): boolean {
-  return value.startsWith("auth_tokens/");
-}

@@ -24,6 +24,7 @@ import {
   closeReason,
   type Refusal,
   refusalOf,
+  upgradeRefusal,
   upstreamCloseCode,
 } from "./close_codes.ts";
 import { type LiveEndpoint, livePath, liveUpstreamUrl } from "./endpoints.ts";
@@ -139,11 +140,6 @@ export class LiveSession {
       this.#finished.resolve();
     };
     client.onerror = () => {}; // the close event that follows ends the session
-  }
-
-  /** True once Google has confirmed the setup. */
-  get open(): boolean {
-    return this.#state === "open";
   }
 
   /** Settles when the client's socket has closed. */
@@ -310,10 +306,12 @@ export class LiveSession {
         retry: true,
       };
     }
-    if (!result.connected) {
+    if (!result.connected && !result.httpStatus) {
       this.#deps.onNetworkError?.(choice.id, new Error(result.reason || "connection failed"));
     }
-    const refusal = refusalOf(result.code, result.reason);
+    const refusal = result.httpStatus
+      ? upgradeRefusal(result.httpStatus)
+      : refusalOf(result.code, result.reason);
     const error = JSON.stringify(refusal.body);
     const rateLimited = refusal.status === 429 ? 1 : 0;
     this.#count(choice.id, { requests: 1, errors: 1, rateLimited });
@@ -321,9 +319,9 @@ export class LiveSession {
       ? { by: "upstream", code: result.code, reason: result.reason, status: refusal.status, error }
       : {
         by: "gateway",
-        code: CLOSE.badGateway,
-        reason: "Could not reach Google's Live API.",
-        status: 502,
+        code: result.httpStatus ? closeCodeFor(refusal.status) : CLOSE.badGateway,
+        reason: result.httpStatus ? refusal.body.error.message : "Could not reach Google's Live API.",
+        status: result.httpStatus ? refusal.status : 502,
         error,
       };
     if (refusal.sessionLimit) {

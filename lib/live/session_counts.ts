@@ -24,14 +24,6 @@ interface Learned {
   until: number;
 }
 
-/** One scope's sessions, for views and tests. */
-export interface ScopeSessions {
-  scope: string;
-  open: number;
-  /** The learned limit, when one is known. */
-  limit?: number;
-}
-
 /** Open Live sessions per quota scope, learned limits, and the least-loaded key choice. */
 export class SessionCounts {
   #open = new Map<string, number>();
@@ -125,15 +117,5 @@ export class SessionCounts {
       last = pick;
     }
     return last ?? this.#pool.pick(model, exclude);
-  }
-
-  /** Every scope with sessions open or a learned limit. */
-  snapshot(): ScopeSessions[] {
-    const scopes = new Set([...this.#open.keys(), ...this.#learned.keys()]);
-    return [...scopes].map((scope) => {
-      const l = this.#learned.get(scope);
-      const fresh = l && l.until > this.#now() ? l.limit : undefined;
-      return { scope, open: this.#open.get(scope) ?? 0, ...(fresh !== undefined ? { limit: fresh } : {}) };
-    });
   }
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { WebSocket as NodeWs } from "ws";
 import { type Frame, inspectServerFrame } from "./messages.ts";
 
 /**
@@ -13,6 +14,32 @@ import { type Frame, inspectServerFrame } from "./messages.ts";
  * typings in the compiler options declare only the standard `protocols` overload.
  */
 const DenoWebSocket = WebSocket as unknown as new (url: string, options: WebSocketOptions) => WebSocket;
+
+/**
+ * The `ws` package's client, typed as the WHATWG `WebSocket` it mirrors (`onopen`, `onmessage` with
+ * string or ArrayBuffer data, `onclose` with code and reason, `send`, `close`, `readyState`,
+ * `binaryType`). It sets TCP_NODELAY on its socket; Deno's own client does not, and each 4-16 KiB
+ * message it sends (an audio chunk) then waits for the peer's delayed ACK (~40 ms on loopback).
+ */
+const NodeWebSocket = NodeWs as unknown as new (
+  url: string,
+  options: { headers: Record<string, string>; perMessageDeflate: boolean },
+) => WebSocket;
+
+/**
+ * A client WebSocket to Google: `ws` (no Nagle delay, no compression: frames pass as they are), or
+ * Deno's client when the key goes through an upstream proxy (only it takes a proxy `HttpClient`).
+ */
+function dial(url: string, headers: Headers, client?: Deno.HttpClient): WebSocket {
+  if (client) return new DenoWebSocket(url, { headers, client });
+  return new NodeWebSocket(url, { headers: Object.fromEntries(headers), perMessageDeflate: false });
+}
+
+/** A `ws` socket must always have an error listener (an `error` event without one throws). */
+const ignore = () => {};
+
+/** The HTTP status in the error of a refused upgrade (`ws`, Deno). */
+const UPGRADE_STATUS = /(?:server response|status code):?\s*(\d{3})\b/i;
 
 /** Options of {@link openUpstream}. */
 export interface UpstreamAttempt {
@@ -34,8 +61,11 @@ export interface UpstreamAttempt {
 export type AttemptResult =
   /** Google confirmed the setup: `frames` are its messages so far, `setupComplete` last. */
   | { kind: "open"; socket: WebSocket; frames: Frame[] }
-  /** Google closed before `setupComplete` (a refusal, or 1006 when the connection failed). */
-  | { kind: "closed"; code: number; reason: string; connected: boolean }
+  /**
+   * Google closed before `setupComplete` (a refusal), or the connection failed (1006, `connected`
+   * false; `httpStatus` when Google answered the upgrade with an HTTP error instead).
+   */
+  | { kind: "closed"; code: number; reason: string; connected: boolean; httpStatus?: number }
   /** No `setupComplete` within `timeoutMs`. */
   | { kind: "timeout" }
   /** The client left first. */
@@ -46,7 +76,7 @@ export function openUpstream(o: UpstreamAttempt): Promise<AttemptResult> {
   return new Promise((resolve) => {
     let socket: WebSocket;
     try {
-      socket = new DenoWebSocket(o.url, { headers: o.headers, client: o.client });
+      socket = dial(o.url, o.headers, o.client);
     } catch (e) {
       resolve({
         kind: "closed",
@@ -65,11 +95,8 @@ export function openUpstream(o: UpstreamAttempt): Promise<AttemptResult> {
       settled = true;
       clearTimeout(timer);
       o.signal.removeEventListener("abort", onAbort);
-      socket.onopen =
-        socket.onmessage =
-        socket.onclose =
-        socket.onerror =
-          null;
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      socket.onerror = ignore;
       if (result.kind !== "open" && socket.readyState < WebSocket.CLOSING) socket.close();
       resolve(result);
     };
@@ -85,7 +112,20 @@ export function openUpstream(o: UpstreamAttempt): Promise<AttemptResult> {
       frames.push(e.data);
       if (inspectServerFrame(e.data)?.setupComplete) settle({ kind: "open", socket, frames });
     };
-    socket.onerror = () => {}; // the close event that follows carries the outcome
-    socket.onclose = (e) => settle({ kind: "closed", code: e.code, reason: e.reason, connected });
+    let httpStatus: number | undefined;
+    // The close event that follows carries the outcome; a failed upgrade's error names the HTTP status
+    // (`ws`: "Unexpected server response: 429").
+    socket.onerror = (e) => {
+      const m = UPGRADE_STATUS.exec((e as ErrorEvent).message ?? "");
+      if (m) httpStatus = Number(m[1]);
+    };
+    socket.onclose = (e) =>
+      settle({
+        kind: "closed",
+        code: e.code,
+        reason: e.reason,
+        connected,
+        ...(httpStatus && !connected ? { httpStatus } : {}),
+      });
   });
 }

@@ -20,6 +20,8 @@
  * - a last turn with `functionResponse` parts -> `result: <JSON of the responses' .response, in order>`;
  * - `googleSearch` tool -> `groundingMetadata`; IMAGE modality or an `*image*` model -> PNG `inlineData`;
  *   AUDIO modality -> 4800 bytes of 24 kHz PCM.
+ * Live API sessions (WebSocket upgrades at Google's Live paths) and ephemeral tokens are served by
+ * {@link MockGemini.live} (`mock_gemini_live.ts`).
  * Key behaviours come from {@link MockGemini.setKey}; limits are read from the calling key, counters are
  * shared by keys of the same `project` (files and caches too). {@link MockGemini.stats} counts model calls
  * (`POST models/{model}:{method}`) only.

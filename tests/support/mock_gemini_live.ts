@@ -12,7 +12,8 @@
  * - refusals after the setup message, from the key's behaviour: invalid/expired key → 1007, denied →
  *   1008, `liveQuota` → 1011 quota, more than `liveSessions` open on the project → 1011 "Maximum
  *   concurrent sessions", `hang` → no answer; a model containing `unknown` → 1008 not found; a
- *   resumption handle of another project → 1007;
+ *   resumption handle of another project → 1007; `liveUpgradeStatus` answers the upgrade itself with that
+ *   HTTP status;
  * - then `{"setupComplete": {}}`, and a `sessionResumptionUpdate` after setup and every turn when the
  *   setup asked for session resumption;
  * - `clientContent` / `realtimeInput.text`: a turn answering `echo: <text>` (two text messages, or, with
@@ -36,7 +37,7 @@ import {
   toBase64,
   wordCount,
 } from "./mock_gemini_util.ts";
-import { jsonResponse, notFoundError } from "./mock_gemini_http.ts";
+import { googleError, jsonResponse, notFoundError } from "./mock_gemini_http.ts";
 
 /** One Live connection as the mock saw it. */
 export interface LiveConnection {
@@ -111,6 +112,14 @@ export const LIVE_REFUSALS = {
     reason: "Request contains an invalid argument: the session resumption handle is invalid.",
   },
 } as const;
+
+const UPGRADE_STATUS: Record<NonNullable<MockKeyBehavior["liveUpgradeStatus"]>, string> = {
+  400: "INVALID_ARGUMENT",
+  403: "PERMISSION_DENIED",
+  429: "RESOURCE_EXHAUSTED",
+  500: "INTERNAL",
+  503: "UNAVAILABLE",
+};
 
 interface Session {
   conn: LiveConnection;
@@ -210,6 +219,16 @@ export class LiveMock {
       ended: ended.promise,
     };
     this.connections.push(conn);
+    const refusedWith = conn.key ? this.#behaviorOf(conn.key).liveUpgradeStatus : undefined;
+    if (refusedWith) {
+      conn.closed = { code: 1006, reason: `HTTP ${refusedWith}`, by: "mock" };
+      ended.resolve();
+      return googleError({
+        code: refusedWith,
+        status: UPGRADE_STATUS[refusedWith],
+        message: `The mock refused the upgrade with ${refusedWith}.`,
+      });
+    }
     const { socket, response } = Deno.upgradeWebSocket(req);
     socket.binaryType = "arraybuffer";
     this.#sockets.add(socket);

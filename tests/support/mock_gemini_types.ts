@@ -24,6 +24,8 @@ export interface MockKeyBehavior extends QuotaSpec {
   liveQuota?: boolean;
   /** Live sessions the key's project may hold open at once (more: close 1011 "Maximum concurrent sessions"). */
   liveSessions?: number;
+  /** The Live WebSocket upgrade is answered with this HTTP status and Google's error body (no WebSocket). */
+  liveUpgradeStatus?: 400 | 403 | 429 | 500 | 503;
 }
 
 /** Options of `MockGemini.start`. */
