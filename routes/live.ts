@@ -88,14 +88,8 @@ async function upgrade(live: LiveSessions, auth: Auth, c: Ctx, endpoint: LiveEnd
 }
 
 /** Creates an ephemeral token with a pool key (through the pipeline) and pins it to that key. */
-async function createToken(
-  deps: EdgeDeps,
-  live: LiveSessions,
-  auth: Auth,
-  c: Ctx,
-  version: string,
-): Promise<Response> {
-  const tokenName = await authenticate(auth, c);
+async function createToken(deps: EdgeDeps, live: LiveSessions, c: Ctx, version: string): Promise<Response> {
+  const tokenName = c.get("tokenName");
   const req = c.req.raw;
   const body = await readBody(req, deps.settings().maxBodyBytes);
   const { response, keyId } = await deps.gemini.for({ route: "live", tokenName, signal: req.signal }).send({
@@ -111,22 +105,42 @@ async function createToken(
   return new Response(text, { status: response.status, headers: response.headers });
 }
 
+/** The shared guards of the API routes (CORS, then client auth) and client auth alone. */
+export interface LiveGuards {
+  /** Client auth: sets `tokenName`, throws 401/429. */
+  auth: Auth;
+  /** What every edge runs first (CORS, client auth); ephemeral tokens are an API call like any other. */
+  guards: ReadonlyArray<Auth>;
+}
+
 /**
- * The Live routes, mounted before the edges: WebSocket sessions and ephemeral tokens. Any other request
- * passes on. Errors before the upgrade come back in Google's envelope.
+ * The Live routes, mounted before the edges: WebSocket sessions (client auth, or an ephemeral token on
+ * the Constrained method) and ephemeral tokens (behind the edges' guards). Any other request passes on.
+ * Errors come back in Google's envelope.
  */
-export function createLiveRoutes(deps: EdgeDeps, auth: Auth): Hono<{ Variables: AuthVariables }> {
+export function createLiveRoutes(deps: EdgeDeps, o: LiveGuards): Hono<{ Variables: AuthVariables }> {
+  const tokens = new Hono<{ Variables: AuthVariables }>();
+  tokens.onError((err) => googleErrorResponse(err));
+  for (const guard of o.guards) tokens.use("*", guard);
+  tokens.post("*", (c) => {
+    const live = deps.live!;
+    live.ensureEnabled();
+    return createToken(deps, live, c, authTokensVersion(c.req.path)!);
+  });
+
   const app = new Hono<{ Variables: AuthVariables }>();
   app.use("*", async function liveHandler(c, next) {
     const live = deps.live;
-    const endpoint = live ? liveEndpoint(c.req.path) : undefined;
-    const version = live && !endpoint && c.req.method === "POST" ? authTokensVersion(c.req.path) : undefined;
-    if (!live || (!endpoint && !version)) return await next();
+    if (!live) return await next();
+    const endpoint = liveEndpoint(c.req.path);
+    if (!endpoint) {
+      const isTokens = (c.req.method === "POST" || c.req.method === "OPTIONS") &&
+        authTokensVersion(c.req.path);
+      return isTokens ? await tokens.fetch(c.req.raw) : await next();
+    }
     try {
       live.ensureEnabled();
-      return endpoint
-        ? await upgrade(live, auth, c, endpoint)
-        : await createToken(deps, live, auth, c, version!);
+      return await upgrade(live, o.auth, c, endpoint);
     } catch (err) {
       return googleErrorResponse(err);
     }

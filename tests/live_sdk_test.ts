@@ -12,6 +12,7 @@ import { audioHash } from "./support/mock_gemini_live.ts";
 import { keyId } from "../lib/pool/key_record.ts";
 import { pacificDay } from "../lib/pool/quota_clock.ts";
 import type { RequestRecord } from "../lib/pipeline/request_record.ts";
+import { runSnippet } from "./support/readme_snippets.ts";
 
 const KEYS = [fakeKey(1), fakeKey(2), fakeKey(3)];
 const MODEL = "gemini-live-2.5-flash-preview";
@@ -304,6 +305,17 @@ Deno.test("live: a client that leaves closes the upstream at once (close frame, 
     assert.equal(rec.status, 499);
     assert.equal(h.gw.live.size, 0, "no session is left");
     assert.equal(h.gw.live.counts.openOn(keyId(fakeKey(1))), 0, "the key's session count is back to 0");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("README: the Live API snippet works against the gateway", async () => {
+  const h = await startHarness();
+  try {
+    assert.equal((await runSnippet("The Live API (real-time voice and video)", h, 3)).trim(), "echo: Hello");
+    assert.equal(h.mock.live.connections.length, 1);
+    assert.ok(KEYS.includes(h.mock.live.connections[0].key!));
   } finally {
     await h.close();
   }

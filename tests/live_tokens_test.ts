@@ -74,15 +74,24 @@ Deno.test("live: ephemeral token flow — created with a pool key, used by a bro
   }
 });
 
-Deno.test("live: an ephemeral token works with Authorization: Token (python-genai) and under /gemini/", async () => {
+Deno.test("live: an ephemeral token works with Authorization: Token (python-genai) and under /gemini/; CORS applies", async () => {
   const h = await startHarness();
   try {
     const res = await fetch(`${h.url}/gemini/v1alpha/auth_tokens`, {
       method: "POST",
-      headers: { "x-goog-api-key": h.token, "content-type": "application/json" },
+      headers: {
+        "x-goog-api-key": h.token,
+        "content-type": "application/json",
+        origin: "https://app.example",
+      },
       body: JSON.stringify({ uses: 1 }),
     });
     assert.equal(res.status, 200);
+    assert.equal(
+      res.headers.get("access-control-allow-origin"),
+      "*",
+      "an API call like any other: CORS applies",
+    );
     const { name } = await res.json();
     const raw = await connectRaw(
       liveUrl(h.url, { prefix: "/gemini", version: "v1alpha", method: "BidiGenerateContentConstrained" }),
