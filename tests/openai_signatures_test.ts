@@ -157,7 +157,7 @@ for (
     () => "call_" + "x".repeat(24),
   ]] as const
 ) {
-  Deno.test(`tool-call ids: a ${what} id gets Google's skip value, never a fragment`, async () => {
+  Deno.test(`tool-call ids: ${what === "cut" ? "a cut" : "an unknown"} id gets Google's skip value, never a fragment`, async () => {
     const signature = longSignature();
     const h = await startScripted(toolScript(signature));
     try {

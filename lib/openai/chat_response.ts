@@ -292,7 +292,11 @@ function mapChoice(cand: GeminiCandidate, i: number, o: ChatResponseOptions) {
   };
 }
 
-/** Translates a unary Gemini response into an OpenAI `chat.completion`. */
+/**
+ * Translates a unary Gemini response into an OpenAI `chat.completion`.
+ *
+ * @throws {GatewayError} 502 ({@link toolCallFailure}) when a candidate ended in a failed tool call.
+ */
 export function mapChatResponse(res: GeminiGenerateContentResponse, o: ChatResponseOptions) {
   const candidates = res.candidates ?? [];
   const failed = candidates.find((c) => c.finishReason && c.finishReason in TOOL_CALL_FAILURES);
