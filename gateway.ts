@@ -40,6 +40,9 @@ import { takeLease } from "./lib/cluster/lease.ts";
 import { PrometheusMetrics } from "./lib/metrics/prometheus.ts";
 import { combineObservers, traceObserver } from "./lib/metrics/traces.ts";
 import { printRequest } from "./lib/logs/console_format.ts";
+import { ThoughtSignatures } from "./lib/gemini/thought_signatures.ts";
+import { LivePins } from "./lib/live/pins.ts";
+import { LiveSessions } from "./lib/live/live_sessions.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -75,6 +78,8 @@ export interface Gateway {
   members: Members;
   /** `GET /metrics` (Prometheus). */
   prometheus: PrometheusMetrics;
+  /** The Live API's WebSocket sessions (drain them on shutdown). */
+  live: LiveSessions;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -104,7 +109,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     const fresh = start.geminiApiKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
     await store.addKeys(fresh.filter((r) => !pool.get(r.id)));
   }
-  const affinity = new AffinityMap(kv, feed);
+  const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
   await affinity.load();
   const usage = new UsageCounter(kv);
   const admin = await loadAdminSecrets(kv, start.adminToken);
@@ -162,6 +167,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       })),
     knownModels: () => knownModels(),
     queues: () => ({ pool: store.queued, usage: usage.queued, logs: logs.queued, metrics: metrics.queued }),
+    liveSessions: () => live.size,
   });
   const onRecord: RecordSink = (rec) => {
     limits.record(rec);
@@ -202,10 +208,26 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
 
+  const pins = new LivePins({ kv, feed });
+  await pins.load();
+  const live = new LiveSessions({
+    pool,
+    pins,
+    settings: s,
+    usage,
+    onRecord,
+    clientFor: (id) => proxies.clientFor(id),
+    onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    modelAllowed: (name, model) => limits.allowsModel(name, model),
+  });
+
   const revocations = new SessionRevocations({ kv, feed });
   await revocations.load();
+  const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
     revocations,
+    signatures,
+    live,
     gemini,
     settings,
     pool,
@@ -221,6 +243,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     members,
     prometheus,
     metricsToken: start.metricsToken,
+    affinity,
   });
 
   return {
@@ -245,6 +268,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     metrics,
     members,
     prometheus,
+    live,
     ready,
     async close() {
       clearInterval(reseed);
@@ -257,6 +281,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await usage.flush();
       await logs.close();
       await metrics.close();
+      await signatures.flush();
       kv.close();
     },
   };

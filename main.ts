@@ -3,7 +3,8 @@
  *
  * - `deno task start` (`deno run main.ts`, or a `deno compile`d binary): serves on `PORT` with
  *   `WORKERS` workers (default one per CPU core; `lib/serve/workers.ts`), and on SIGTERM stops
- *   accepting, lets requests and streams in flight finish (up to `SHUTDOWN_GRACE_MS`), then exits.
+ *   accepting, lets requests, streams and Live sessions in flight finish (up to `SHUTDOWN_GRACE_MS`;
+ *   Live clients get a `goAway` at once and a 1001 close at its end), then exits.
  * - `deno serve [--parallel] main.ts` and Deno Deploy: the runtime serves the default export
  *   (`export default { fetch }`); each of its workers builds its own gateway here.
  *

@@ -46,6 +46,8 @@ export interface PrometheusOptions {
   knownModels: () => ReadonlySet<string>;
   /** Changes waiting to be written to KV, per store. */
   queues: () => Record<string, number>;
+  /** Live API sessions open on this gateway now. */
+  liveSessions?: () => number;
   now?: () => number;
 }
 
@@ -76,8 +78,8 @@ export class PrometheusMetrics {
   readonly registry = new client.Registry();
   #models: BoundedLabel;
   #tokens = new BoundedLabel();
-  /** Gauges counted here: streams and Live sessions open now. */
-  readonly #open = { streams: 0, liveSessions: 0 };
+  /** Streams passing through now (counted here). */
+  readonly #open = { streams: 0 };
   #timer?: number;
   #stopped = false;
   readonly #requests;
@@ -140,7 +142,7 @@ export class PrometheusMetrics {
       registers,
       aggregator: "sum",
       collect() {
-        this.set(open.liveSessions);
+        this.set(o.liveSessions?.() ?? 0);
       },
     });
     new client.Gauge({
@@ -212,13 +214,8 @@ export class PrometheusMetrics {
     stream: () => this.#opened("streams"),
   };
 
-  /** Counts a Live API session from its start; call the returned function when it ends. */
-  liveSession(): () => void {
-    return this.#opened("liveSessions");
-  }
-
   /** Counts one more open thing; the returned function closes it (once). */
-  #opened(what: "streams" | "liveSessions"): () => void {
+  #opened(what: "streams"): () => void {
     this.#open[what]++;
     let open = true;
     return () => {
