@@ -101,6 +101,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     backoffMaxMs: () => s().transientBackoffMaxMs,
     windowMs: () => s().quotaWindowMs,
     share: () => members.share(),
+    peers: () => members.peers(),
   });
   const store = new PoolStore({ kv, feed, pool });
   await store.load();

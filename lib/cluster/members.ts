@@ -77,6 +77,7 @@ export class Members {
   #activeAt = 0;
   #announced = 0;
   #share: MemberShare = { count: 1, rank: 0 };
+  #peers: MemberShare = { count: 1, rank: 0 };
   #timer?: number;
   #stopped = false;
   readonly #now: () => number;
@@ -86,9 +87,9 @@ export class Members {
     o.feed.on("member", () => this.refresh());
   }
 
-  /** Registers this member, reads the others and starts the heartbeat. */
+  /** Registers this member (telling the others at once), reads the others and starts the heartbeat. */
   async start(): Promise<void> {
-    await this.#write(false);
+    await this.#write(true);
     await this.refresh();
     this.#timer = setInterval(() => {
       void this.#write(false).then(() => this.refresh()).catch(() => {});
@@ -114,6 +115,11 @@ export class Members {
   /** This member's place among the active members (itself counted as active). */
   share(): MemberShare {
     return this.#share;
+  }
+
+  /** This member's place among every member alive (active or idle), as of the last read. */
+  peers(): MemberShare {
+    return this.#peers;
   }
 
   /** Number of members alive (active or idle), this one included. */
@@ -162,6 +168,8 @@ export class Members {
     }
     active.sort();
     this.#share = { count: active.length, rank: active.indexOf(this.id) };
+    const alive = this.aliveIds().sort();
+    this.#peers = { count: alive.length, rank: alive.indexOf(this.id) };
   }
 
   async #write(announce: boolean): Promise<void> {

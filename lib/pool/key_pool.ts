@@ -45,6 +45,8 @@ interface Entry {
   own: string;
   /** Hash of the id, for choosing which gateway tries an unchecked key. */
   salt?: number;
+  /** When the key came into this pool (epoch ms). */
+  seenAt: number;
 }
 
 /** A key chosen for a request. */
@@ -73,6 +75,11 @@ export interface KeyPoolOptions {
    * limit (see `lib/cluster/members.ts`). Default: alone.
    */
   share?: () => MemberShare;
+  /**
+   * This gateway's place among every gateway alive on the KV (idle ones too): decides which of them
+   * tries a key Google has not judged yet. Default: alone.
+   */
+  peers?: () => MemberShare;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -80,6 +87,8 @@ export interface KeyPoolOptions {
 const ALONE: MemberShare = { count: 1, rank: 0 };
 /** A call with a key not judged yet that never reported (the client left) frees the key after this. */
 const PROBE_MS = 30_000;
+/** After this long in the pool, a key not judged yet is tried by any gateway (its owner may be idle). */
+const UNCHECKED_GRACE_MS = 10_000;
 
 /**
  * Something durable changed: `key` (a record), `pair` (scope + model), or `checked` (Google judged
@@ -104,9 +113,11 @@ export class KeyPool {
   readonly #windowMs: () => number;
   readonly #backoffMax: () => number;
   readonly #share: () => MemberShare;
+  readonly #peers: () => MemberShare;
 
   constructor(options: KeyPoolOptions = {}) {
     this.#share = options.share ?? (() => ALONE);
+    this.#peers = options.peers ?? this.#share;
     this.#now = options.now ?? Date.now;
     this.#windowMs = options.windowMs ?? (() => 60_000);
     this.#backoffMax = options.backoffMaxMs ?? (() => 60_000);
@@ -130,8 +141,8 @@ export class KeyPool {
   /** Adds or replaces a key record (from KV, the environment or the admin). */
   upsert(record: KeyRecord): void {
     const scope = record.project ? `p:${record.project}` : `k:${record.id}`;
-    const entry: Entry = { record, scope, own: `k:${record.id}` };
     const old = this.#byId.get(record.id);
+    const entry: Entry = { record, scope, own: `k:${record.id}`, seenAt: old?.seenAt ?? this.#now() };
     if (old) this.#entries[this.#entries.indexOf(old)] = entry;
     else this.#entries.push(entry);
     this.#byId.set(record.id, entry);
@@ -259,31 +270,18 @@ export class KeyPool {
       this.#count(preferred, model, now);
       return { id: preferred.record.id, key: preferred.record.key };
     }
-    // Keys Google has not judged yet are held back (see #triesUnchecked) only while another key can serve.
-    return this.#pick(model, exclude, true) ?? this.#pick(model, exclude, false)!;
-  }
-
-  #pick(
-    model: string,
-    exclude: ReadonlySet<string> | undefined,
-    holdBack: boolean,
-  ): KeyChoice | NoKey | undefined {
-    const now = this.#now();
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
     let earliest = Infinity;
     let usable = 0;
-    let heldBack = 0;
     for (let i = 0; i < n; i++) {
       const idx = (start + i) % n;
       const e = this.#entries[idx];
       if (!e.record.enabled || exclude?.has(e.record.id)) continue;
-      if (holdBack && !this.#checked.has(e.record.id) && !this.#triesUnchecked(e, now)) {
-        heldBack++;
-        continue;
-      }
       usable++;
-      const free = this.#freeAt(e, model, now);
+      const free = this.#checked.has(e.record.id)
+        ? this.#freeAt(e, model, now)
+        : this.#uncheckedFreeAt(e, model, now);
       if (free > now) {
         if (free < earliest) earliest = free;
         continue;
@@ -293,22 +291,24 @@ export class KeyPool {
       if (!this.#checked.has(e.record.id)) this.#probing.set(e.record.id, now);
       return { id: e.record.id, key: e.record.key };
     }
-    if (heldBack) return undefined;
     return { freeAt: earliest, reason: this.#noKeyReason(model, usable, earliest, now) };
   }
 
   /**
-   * True when this gateway may try a key Google has not judged yet. With several active gateways:
-   * only when it is the one that tries that key and no call with it is in flight here (one call at a
-   * time until Google's verdict, which every gateway then learns through KV).
+   * When this gateway may try a key Google has not judged yet. Alone: as any key. With other gateways
+   * alive on the KV: one of them (chosen by the key's id) tries it, one call at a time, until Google's
+   * verdict, which every gateway then learns through KV; the others wait for that verdict, or try the
+   * key themselves once it has been in the pool for {@link UNCHECKED_GRACE_MS} (its gateway may be idle).
    */
-  #triesUnchecked(e: Entry, now: number): boolean {
-    const share = this.#share();
-    if (share.count <= 1) return true; // alone: every key is tried as the round robin comes to it
+  #uncheckedFreeAt(e: Entry, model: string, now: number): number {
+    const peers = this.#peers();
+    if (peers.count <= 1) return this.#freeAt(e, model, now);
     const since = this.#probing.get(e.record.id);
-    if (since !== undefined && now - since < PROBE_MS) return false;
+    if (since !== undefined && now - since < PROBE_MS) return now + 100; // its verdict is on the way
     e.salt ??= saltOf(e.record.id);
-    return e.salt % share.count === share.rank;
+    const mine = e.salt % peers.count === peers.rank;
+    const anyone = e.seenAt + UNCHECKED_GRACE_MS;
+    return mine || anyone <= now ? this.#freeAt(e, model, now) : anyone;
   }
 
   /**
