@@ -312,9 +312,9 @@ export class KeyPool {
   }
 
   /**
-   * True once Google answered for the key in a way that tells whether it works (a success, a quota
-   * error, or a reason to disable it). Until then, when several gateways serve, only one of them tries
-   * the key, so an invalid key costs one call in all, not one per gateway.
+   * True once Google answered for the key in a way that shows it works (a success, a quota error, no
+   * access to a model). Until then, when several gateways serve, only one of them tries the key, so an
+   * invalid key costs one call in all, not one per gateway (a key found invalid is disabled instead).
    */
   isChecked(id: string): boolean {
     return this.#checked.has(id);
@@ -365,7 +365,12 @@ export class KeyPool {
     if (!e) return;
     const now = this.#now();
     this.#probing.delete(id);
-    if (verdict.kind !== "transient" && verdict.kind !== "client_error" && !this.#checked.has(id)) {
+    // A key to disable is not marked: its disabled record tells the others (a "checked" notice
+    // arriving first would let them use it before they learn it is disabled).
+    if (
+      (verdict.kind === "ok" || verdict.kind === "cooldown" || verdict.kind === "no_access") &&
+      !this.#checked.has(id)
+    ) {
       this.#checked.add(id);
       this.#dirty({ type: "checked", id });
     }
