@@ -166,6 +166,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const revocations = new SessionRevocations({ kv, feed });
   await revocations.load();
   const app = mountRoutes({
+    kv,
     revocations,
     gemini,
     settings,

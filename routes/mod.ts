@@ -47,6 +47,8 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** The gateway's KV, for edges with state of their own (stored Responses). */
+  kv?: Deno.Kv;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
 }
@@ -108,6 +110,7 @@ export function mountRoutes(deps: MountDeps): Hono {
     catalog,
     modelAllowed: (name, model) => limits.allowsModel(name, model),
     decorators: streamDecorators(s),
+    kv: deps.kv,
   }, auth);
 
   const api = new Hono();
@@ -140,7 +143,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       notFound(
         `No route for ${c.req.method} ${
           new URL(c.req.url).pathname
-        }. Gemini routes start with /v1beta/, OpenAI routes with /v1/.`,
+        }. Gemini routes start with /v1beta/, OpenAI routes with /v1/ (Responses: /v1/responses), Anthropic routes with /v1/messages.`,
       ),
     )
   );

@@ -15,8 +15,9 @@ import { decodeToolCallId } from "./tool_ids.ts";
 import { bareModel } from "../gemini/model_id.ts";
 import { modelFamily } from "../gemini/model_families.ts";
 
-/** Documented dummy signature that skips Gemini 3's thought-signature validation. */
-export const DUMMY_THOUGHT_SIGNATURE = "skip_thought_signature_validator";
+import { DUMMY_THOUGHT_SIGNATURE } from "../gemini/signature_token.ts";
+
+export { DUMMY_THOUGHT_SIGNATURE };
 
 /** Options for {@link mapChatRequest}. */
 export interface ChatRequestOptions extends PartMapOptions {

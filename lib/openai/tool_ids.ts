@@ -1,7 +1,8 @@
 /**
  * Tool-call ids that carry Gemini state through OpenAI clients which drop unknown fields.
  *
- * Format: `call_<12 alnum>` optionally followed by `_` and a URL-safe base64 payload (`[A-Za-z0-9_-]`).
+ * Format: `call_<12 alnum>` (Anthropic's edge: `toolu_<12 alnum>`) optionally followed by `_` and a URL-safe
+ * base64 payload (`[A-Za-z0-9_-]`), so the id also fits Anthropic's `^[a-zA-Z0-9_-]+$`.
  * Payload bytes: `[flags][idLen hi][idLen lo][gemini id utf8][signature]` where flags bit0 = Gemini's own
  * function-call id present, bit1 = thought signature present, bit2 = signature kept as UTF-8 text
  * (it was not valid base64). Signatures are stored as raw bytes so ids stay as short as possible.
@@ -20,7 +21,10 @@ export interface ToolCallState {
 }
 
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const PREFIX_RE = /^call_[A-Za-z0-9]{12}(?:_([A-Za-z0-9_-]+))?$/;
+const PREFIX_RE = /^(?:call|toolu)_[A-Za-z0-9]{12}(?:_([A-Za-z0-9_-]+))?$/;
+
+/** The id prefixes: OpenAI's `call_` (Chat Completions, Responses) and Anthropic's `toolu_`. */
+export type ToolIdPrefix = "call" | "toolu";
 
 /** Random alphanumeric string of `n` characters. */
 export function randomAlnum(n: number): string {
@@ -39,8 +43,8 @@ function signatureBytes(sig: string): { bytes: Uint8Array; text: boolean } {
 }
 
 /** Builds a tool-call id that embeds `state` (a plain `call_…` id when there is nothing to carry). */
-export function encodeToolCallId(state: ToolCallState): string {
-  const base = `call_${randomAlnum(12)}`;
+export function encodeToolCallId(state: ToolCallState, prefix: ToolIdPrefix = "call"): string {
+  const base = `${prefix}_${randomAlnum(12)}`;
   if (!state.geminiId && !state.signature) return base;
   const id = new TextEncoder().encode(state.geminiId ?? "");
   const sig = state.signature ? signatureBytes(state.signature) : { bytes: new Uint8Array(0), text: false };

@@ -26,6 +26,11 @@ export interface EdgeDeps {
   modelAllowed: (tokenName: string, model: string) => boolean;
   /** Smoother and keep-alive, for the edge to place around its streams. */
   decorators: StreamDecorators;
+  /**
+   * The gateway's Deno KV, for edges that keep state of their own (stored OpenAI Responses); absent
+   * in edge tests, where such state lives in memory.
+   */
+  kv?: Deno.Kv;
 }
 
 /** The Hono app type of an edge's routes (client auth runs before them and sets these variables). */
