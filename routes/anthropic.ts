@@ -48,7 +48,11 @@ async function jsonBody(deps: EdgeDeps, c: Ctx): Promise<unknown> {
 /** A validated request mapped to Gemini, with the Gemini model its name maps to. */
 async function toGemini(deps: EdgeDeps, c: Ctx, req: MessagesRequest | CountTokensRequest) {
   const s = deps.settings();
-  const gemini = deps.gemini.for({ route: "anthropic", tokenName: c.get("tokenName"), signal: c.req.raw.signal });
+  const gemini = deps.gemini.for({
+    route: "anthropic",
+    tokenName: c.get("tokenName"),
+    signal: c.req.raw.signal,
+  });
   const model = geminiModelFor(req.model, s.claudeModelMap);
   const mapped = await mapMessagesRequest(req, {
     model: gemini.resolve(model).model,

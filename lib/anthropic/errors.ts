@@ -61,7 +61,9 @@ export function toAnthropicError(err: unknown): AnthropicErrorParts {
   const headers: Record<string, string> = { ...ge.options.headers };
   const hasRetryAfter = Object.keys(headers).some((h) => h.toLowerCase() === "retry-after");
   const delay = retryDelayMs(upstream);
-  if (status === 429 && !hasRetryAfter && delay !== undefined) headers["retry-after"] = String(Math.ceil(delay / 1000));
+  if (status === 429 && !hasRetryAfter && delay !== undefined) {
+    headers["retry-after"] = String(Math.ceil(delay / 1000));
+  }
   if (status === 402 || (status === 429 && quotaVerdict(readErrorDetails(upstream)).hard)) {
     headers["x-should-retry"] = "false";
   }

@@ -39,7 +39,9 @@ export type AnthropicBlock =
   | {
     type: "web_search_tool_result";
     tool_use_id: string;
-    content: Array<{ type: "web_search_result"; url: string; title: string; encrypted_content: string; page_age: null }>;
+    content: Array<
+      { type: "web_search_result"; url: string; title: string; encrypted_content: string; page_age: null }
+    >;
   };
 
 /** Anthropic's `usage`. */
@@ -79,7 +81,10 @@ export function anthropicUsage(u: GeminiUsageMetadata | undefined, searches = 0)
   };
 }
 
-const ev = (type: string, data: Record<string, unknown> = {}): SseEvent => ({ event: type, data: { type, ...data } });
+const ev = (type: string, data: Record<string, unknown> = {}): SseEvent => ({
+  event: type,
+  data: { type, ...data },
+});
 
 /** Stateful translator of one Gemini answer into Anthropic events and the whole message. */
 export class MessageTranslator {
@@ -290,7 +295,9 @@ export class AnthropicEventStream extends TransformStream<GeminiStreamItem, SseE
     super({
       transform(item, controller) {
         if (translator.failed) return;
-        const events = item.type === "error" ? translator.fail(item.error) : translator.onResponse(item.response);
+        const events = item.type === "error"
+          ? translator.fail(item.error)
+          : translator.onResponse(item.response);
         for (const e of events) controller.enqueue(e);
       },
       flush(controller) {

@@ -64,14 +64,24 @@ async function mediaPart(
     case "base64":
       return [{ inlineData: { mimeType: src.media_type, data: src.data } }];
     case "url":
-      return [await mapContentPart({ type: "image_url", image_url: { url: src.url } }, `${param}.source.url`, o.media)];
+      return [
+        await mapContentPart(
+          { type: "image_url", image_url: { url: src.url } },
+          `${param}.source.url`,
+          o.media,
+        ),
+      ];
     case "text":
       return [{ text: documentText(block, src.data) }];
     case "content": {
-      const inner = typeof src.content === "string" ? [{ type: "text" as const, text: src.content }] : src.content;
-      const parts = await Promise.all(inner.map((b, i) =>
-        b.type === "text" ? [{ text: b.text }] : mediaPart(b, `${param}.source.content[${i}]`, o)
-      ));
+      const inner = typeof src.content === "string"
+        ? [{ type: "text" as const, text: src.content }]
+        : src.content;
+      const parts = await Promise.all(
+        inner.map((b, i) =>
+          b.type === "text" ? [{ text: b.text }] : mediaPart(b, `${param}.source.content[${i}]`, o)
+        ),
+      );
       return parts.flat();
     }
     case "file":
@@ -93,7 +103,9 @@ function documentText(block: Block<"image"> | Block<"document">, text: string): 
 function looseText(block: Record<string, unknown>): string {
   if (typeof block.text === "string") return block.text;
   const content = Array.isArray(block.content) ? block.content : [];
-  const inner = content.map((c) => (c && typeof c === "object" ? looseText(c as Record<string, unknown>) : ""));
+  const inner = content.map((
+    c,
+  ) => (c && typeof c === "object" ? looseText(c as Record<string, unknown>) : ""));
   const title = typeof block.title === "string" ? `${block.title}\n` : "";
   return title + inner.filter(Boolean).join("\n");
 }
@@ -179,7 +191,10 @@ async function mapConversation(
   }
   const contents = builder.finish();
   if (!contents.length) {
-    throw badRequest("messages", "'messages' must contain at least one user or assistant message with content.");
+    throw badRequest(
+      "messages",
+      "'messages' must contain at least one user or assistant message with content.",
+    );
   }
   return { contents, system };
 }
@@ -226,7 +241,9 @@ export function mapTools(
   const tools: GeminiTool[] = [];
   if (declarations.length) tools.push({ functionDeclarations: declarations });
   if (builtIns.length && declarations.length) {
-    notes.push("Server tools were dropped: Gemini does not combine its built-in tools with function calling here.");
+    notes.push(
+      "Server tools were dropped: Gemini does not combine its built-in tools with function calling here.",
+    );
   } else tools.push(...builtIns);
   const out: { tools?: GeminiTool[]; toolConfig?: GeminiToolConfig; notes: string[] } = { notes };
   if (tools.length) out.tools = tools;

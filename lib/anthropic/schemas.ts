@@ -15,7 +15,11 @@ import { z } from "zod";
 const base64Source = z.looseObject({ type: z.literal("base64"), media_type: z.string(), data: z.string() });
 const urlSource = z.looseObject({ type: z.literal("url"), url: z.string() });
 const fileSource = z.looseObject({ type: z.literal("file"), file_id: z.string() });
-const textSource = z.looseObject({ type: z.literal("text"), media_type: z.string().optional(), data: z.string() });
+const textSource = z.looseObject({
+  type: z.literal("text"),
+  media_type: z.string().optional(),
+  data: z.string(),
+});
 
 const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
 const imageBlock = z.looseObject({
@@ -47,7 +51,12 @@ const toolUseBlock = z.looseObject({
 });
 
 /** Blocks a tool result may hold (others, e.g. `search_result`, are read for their text). */
-const toolResultContent = z.union([textBlock, imageBlock, documentBlock, z.looseObject({ type: z.string() })]);
+const toolResultContent = z.union([
+  textBlock,
+  imageBlock,
+  documentBlock,
+  z.looseObject({ type: z.string() }),
+]);
 
 const toolResultBlock = z.looseObject({
   type: z.literal("tool_result"),
@@ -103,7 +112,11 @@ const toolChoiceSchema = z.discriminatedUnion("type", [
 ]);
 
 const thinkingSchema = z.discriminatedUnion("type", [
-  z.looseObject({ type: z.literal("enabled"), budget_tokens: z.number().int().min(0), display: z.string().nullish() }),
+  z.looseObject({
+    type: z.literal("enabled"),
+    budget_tokens: z.number().int().min(0),
+    display: z.string().nullish(),
+  }),
   z.looseObject({ type: z.literal("adaptive"), display: z.string().nullish() }),
   z.looseObject({ type: z.literal("disabled") }),
   z.looseObject({ type: z.literal("between_tools") }),
@@ -114,7 +127,8 @@ export const ANTHROPIC_EFFORTS = ["low", "medium", "high", "xhigh", "max"] as co
 
 const outputConfigSchema = z.looseObject({
   effort: z.enum(ANTHROPIC_EFFORTS).nullish(),
-  format: z.looseObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }).nullish(),
+  format: z.looseObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) })
+    .nullish(),
 });
 
 const systemSchema = z.union([z.string(), z.array(textBlock)]);
