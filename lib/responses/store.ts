@@ -6,8 +6,10 @@
  *
  * Kept in Deno KV (shared by every instance) and in a small in-memory cache of recent records. A
  * record is JSON split into chunks under `["responses", id, n]` (KV values are limited to 64 KiB),
- * written in the background, then its head `["responses", id]`, so a reader never sees half a
- * record. Without KV (edge tests) records live in memory only.
+ * then its head `["responses", id]`, so a reader never sees half a record. Writes happen in the
+ * background, queued records together in as few atomic commits as fit (one commit per response
+ * would make every answer pay for a disk sync under load). Without KV (edge tests) records live in
+ * memory only.
  *
  * @module
  */
@@ -32,8 +34,8 @@ interface Head {
 
 const PREFIX = "responses";
 const CHUNK_BYTES = 60_000;
-/** Chunks per atomic write (well under KV's 800 KiB per operation). */
-const CHUNKS_PER_WRITE = 8;
+/** Bytes per atomic commit (well under KV's 800 KiB per operation). */
+const COMMIT_BYTES = 600_000;
 /** KV's `getMany` limit. */
 const KEYS_PER_READ = 10;
 const MEMORY_LIMIT = 256;
@@ -50,6 +52,8 @@ export interface ResponseStoreOptions {
 /** Stored responses in KV with a memory cache. */
 export class ResponseStore {
   readonly #memory = new Map<string, { record: StoredResponse; expires: number }>();
+  readonly #queue: Array<{ record: StoredResponse; expireIn: number }> = [];
+  #draining?: Promise<void>;
 
   constructor(private readonly options: ResponseStoreOptions) {}
 
@@ -64,12 +68,22 @@ export class ResponseStore {
     if (ms <= 0) return;
     this.#remember(record.response.id, record, Date.now() + ms);
     const kv = this.options.kv;
-    if (kv) {
-      this.#write(kv, record, ms).catch((err) =>
+    if (!kv) return;
+    this.#queue.push({ record, expireIn: ms });
+    this.#draining ??= this.#drain(kv).finally(() => this.#draining = undefined);
+  }
+
+  /** Writes queued records until the queue is empty; records queued meanwhile join the next commit. */
+  async #drain(kv: Deno.Kv): Promise<void> {
+    while (this.#queue.length) {
+      const batch = this.#queue.splice(0, this.#queue.length);
+      try {
+        await this.#write(kv, batch);
+      } catch (err) {
         console.error(
-          `Could not store response ${record.response.id}: ${err instanceof Error ? err.message : err}`,
-        )
-      );
+          `Could not store ${batch.length} response(s): ${err instanceof Error ? err.message : err}`,
+        );
+      }
     }
   }
 
@@ -79,19 +93,28 @@ export class ResponseStore {
     if (this.#memory.size > MEMORY_LIMIT) this.#memory.delete(this.#memory.keys().next().value!);
   }
 
-  async #write(kv: Deno.Kv, record: StoredResponse, expireIn: number): Promise<void> {
-    const bytes = new TextEncoder().encode(JSON.stringify(record));
-    const id = record.response.id;
-    const count = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
-    for (let first = 0; first < count; first += CHUNKS_PER_WRITE) {
-      const op = kv.atomic();
-      for (let n = first; n < Math.min(count, first + CHUNKS_PER_WRITE); n++) {
-        op.set([PREFIX, id, n], bytes.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), { expireIn });
+  /** Chunks, then each record's head after its last chunk, packed into commits of up to COMMIT_BYTES. */
+  async #write(kv: Deno.Kv, batch: Array<{ record: StoredResponse; expireIn: number }>): Promise<void> {
+    let op = kv.atomic();
+    let size = 0;
+    for (const { record, expireIn } of batch) {
+      const bytes = new TextEncoder().encode(JSON.stringify(record));
+      const id = record.response.id;
+      const count = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
+      for (let n = 0; n < count; n++) {
+        if (size + CHUNK_BYTES > COMMIT_BYTES) {
+          await op.commit();
+          [op, size] = [kv.atomic(), 0];
+        }
+        const chunk = bytes.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES);
+        op.set([PREFIX, id, n], chunk, { expireIn });
+        size += chunk.length + 100;
       }
-      await op.commit();
+      const head: Head = { tokenName: record.tokenName, chunks: count };
+      op.set([PREFIX, id], head, { expireIn });
+      size += 200;
     }
-    const head: Head = { tokenName: record.tokenName, chunks: count };
-    await kv.set([PREFIX, id], head, { expireIn });
+    await op.commit();
   }
 
   /** The record `id` when `tokenName` made it and it has not expired; undefined otherwise. */
