@@ -93,7 +93,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     const fresh = start.geminiApiKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
     await store.addKeys(fresh.filter((r) => !pool.get(r.id)));
   }
-  const affinity = new AffinityMap(kv, feed);
+  const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
   await affinity.load();
   const usage = new UsageCounter(kv);
   const admin = await loadAdminSecrets(kv, start.adminToken);
@@ -179,6 +179,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logs,
     metrics,
     proxies,
+    affinity,
   });
 
   return {

@@ -1,7 +1,7 @@
 /**
  * The Gemini-native edge: everything Google serves under `/v1beta/...` (and `/v1`, `/v1alpha`, the
- * resumable upload path, and the same under `/gemini/`), forwarded byte for byte through the
- * shared pipeline. Model methods go through the prepare step (aliases, suffixes, features); the
+ * resumable upload path `/upload/...`, the media download path `/download/...`, and the same under
+ * `/gemini/`), forwarded byte for byte through the shared pipeline. Model methods go through the prepare step (aliases, suffixes, features); the
  * rest (files, caches, batches, operations, the model list) is sent as it is. Errors come back in
  * Google's envelope.
  *
@@ -24,6 +24,8 @@ const FORWARD_REQUEST_HEADERS =
 const MODEL_METHOD_PATH = /^\/(v1(?:beta|alpha)?)\/(models|tunedModels)\/([^/:]+):([A-Za-z]+)$/;
 /** Any path under one model (`models/x`, `models/x/operations/y`): per-model cooldowns and allow-lists apply. */
 const MODEL_PATH = /^\/(?:upload\/)?v1(?:beta|alpha)?\/(?:models|tunedModels)\/([^/:]+)/;
+/** A media download (`files/x:download?alt=media`, batch results, generated videos): streamed through. */
+const MEDIA_PATH = /^\/(?:download\/)?v1(?:beta|alpha)?\/files\/[^/]+:download$/;
 
 function pickHeaders(from: Headers, allow: RegExp): Headers {
   const out = new Headers();
@@ -46,11 +48,15 @@ export const GEMINI_PREFIXES = [
   "/v1",
   "/upload/v1beta",
   "/upload/v1",
+  "/download/v1beta",
+  "/download/v1",
   "/gemini/v1beta",
   "/gemini/v1",
   "/gemini/v1alpha",
   "/gemini/upload/v1beta",
   "/gemini/upload/v1",
+  "/gemini/download/v1beta",
+  "/gemini/download/v1",
 ];
 
 const MODEL_LIST_PATH = /^\/v1(?:beta|alpha)?\/models\/?$/;
@@ -82,7 +88,8 @@ async function filterModelList(
   return Response.json({ models: kept }, { status: first.status, headers: first.headers });
 }
 
-const NATIVE_V1 = /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b)/;
+const NATIVE_V1 =
+  /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b|fileSearchStores\b|corpora\b)/;
 
 /**
  * `/v1/...` serves several dialects: the Google SDK (which now defaults to `v1`) and the OpenAI SDK.
@@ -144,7 +151,8 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   }
   const named = MODEL_PATH.exec(path)?.[1];
   const model = named ? decodeURIComponent(named) : undefined;
-  const request = { method: req.method, path, query, headers, body, model };
+  const stream = req.method === "GET" && MEDIA_PATH.test(path);
+  const request = { method: req.method, path, query, headers, body, model, stream };
   const { response } = await gemini.send(request);
   const allowed = c.get("clientToken")?.models;
   if (req.method === "GET" && MODEL_LIST_PATH.test(path) && allowed?.length) {

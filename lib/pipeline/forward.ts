@@ -24,7 +24,7 @@ import { redactKeys } from "../secrets/redact.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
 import { abortableSleep } from "../util/sleep.ts";
-import type { AffinityMap } from "./affinity.ts";
+import type { AffinityMap, AffinityRoute } from "./affinity.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
@@ -91,7 +91,8 @@ class ForwardRun {
   /** Per-model cooldowns key on this; `*` for calls that name no model. */
   readonly #model: string;
   readonly #rec: RequestRecord;
-  readonly #pinned?: string;
+  /** Where the resources the request names live (set when the run starts). */
+  #route: AffinityRoute = {};
   readonly #tried = new Set<string>();
   #last?: GatewayError;
   #waited = 0;
@@ -115,12 +116,13 @@ class ForwardRun {
       attempts: 0,
       stream: !!req.stream,
     };
-    this.#pinned = req.pinnedKeyId ?? deps.affinity?.find(req.path, req.query, req.body);
   }
 
   async run(): Promise<ForwardResult> {
     try {
       this.#deps.admitModel?.(this.#req.tokenName, this.#req.model);
+      const req = this.#req;
+      this.#route = req.pinnedKeyId ? { pinned: req.pinnedKeyId } : this.#deps.affinity?.route(req) ?? {};
       while (this.#rec.attempts < this.#s.maxAttempts) {
         const choice = await this.chooseKey();
         if (!choice) break;
@@ -141,21 +143,23 @@ class ForwardRun {
   }
 
   /**
-   * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice; waits up
-   * to `maxWaitMs` for a cooling key when nothing failed yet.
+   * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice (the
+   * client's home key first, while it can serve); waits up to `maxWaitMs` for a cooling key when
+   * nothing failed yet.
    *
    * @returns undefined when no key is left and an earlier attempt failed (its error is the answer).
    * @throws {GatewayError} 404 when the pinned key is gone; 429/503 when no key can serve at all.
    */
   async chooseKey(): Promise<KeyChoice | undefined> {
     const { pool } = this.#deps;
-    if (this.#pinned) {
-      const r = pool.get(this.#pinned);
+    const { pinned, preferred } = this.#route;
+    if (pinned) {
+      const r = pool.get(pinned);
       if (!r) throw notFound("The key that created this resource was removed from the pool.");
       return this.#take({ id: r.id, key: r.key });
     }
     for (;;) {
-      const pick = pool.pick(this.#model, this.#tried);
+      const pick = pool.pick(this.#model, this.#tried, preferred);
       if (!("freeAt" in pick)) return this.#take(pick);
       const wait = pick.freeAt - Date.now();
       if (!this.#last && Number.isFinite(wait) && wait <= this.#s.maxWaitMs - this.#waited) {
@@ -282,7 +286,7 @@ class ForwardRun {
       headers: retryAfter ? { "retry-after": retryAfter } : {},
     });
     if (verdict.kind === "client_error") throw this.#last;
-    if (this.#pinned && verdict.kind !== "transient") throw this.#last;
+    if (this.#route.pinned && verdict.kind !== "transient") throw this.#last;
   }
 
   /** The error to answer when every attempt failed: the last upstream error (with Retry-After for 429s). */
@@ -350,25 +354,23 @@ class ForwardRun {
     return new Response(body, { status: res.status, headers: clientHeaders(res.headers) });
   }
 
-  /** Pins files, caches and uploads a key created to that key; rewrites the upload URL to the gateway. */
+  /**
+   * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
+   * to that key (`AffinityMap.learn`); rewrites the upload URL to the gateway.
+   */
   async #learnResources(res: Response, keyId: string): Promise<Response> {
     const req = this.#req;
     const { affinity } = this.#deps;
     const uploadUrl = res.headers.get("x-goog-upload-url");
-    const isUpload = req.path.startsWith("/upload/");
-    const createsCache = req.method === "POST" && /\/cachedContents$/.test(req.path);
-    if (!uploadUrl && !isUpload && !createsCache) return res;
+    const text = affinity?.readsAnswer(req, res.headers) ? await res.text() : undefined;
+    affinity?.learn({ request: req, keyId, headers: res.headers, text });
+    if (!uploadUrl && text === undefined) return res;
     const headers = new Headers(res.headers);
-    if (uploadUrl) {
+    if (uploadUrl && req.origin) {
       const u = new URL(uploadUrl);
-      const id = u.searchParams.get("upload_id");
-      if (id) affinity?.remember(`upload:${id}`, keyId);
-      if (req.origin) headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
+      headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
     }
-    const text = await res.text();
-    for (const m of text.matchAll(/"name"\s*:\s*"((?:files|cachedContents)\/[A-Za-z0-9_-]+)"/g)) {
-      affinity?.remember(m[1], keyId);
-    }
+    if (text === undefined) return new Response(res.body, { status: res.status, headers });
     headers.delete("content-length");
     return new Response(text, { status: res.status, headers });
   }

@@ -1,55 +1,22 @@
 /**
- * Real coding agents for end-to-end tests: installs Claude Code and Codex CLI from npm into a cache
- * directory outside the repository (once; later runs reuse it), and a loopback "proxy sink" that the
+ * Real coding agents for end-to-end tests: Claude Code and Codex CLI from npm (in the test tools
+ * cache, `npm_tools.ts`), a runner with a clean environment, and a loopback "proxy sink" that the
  * agents' `HTTPS_PROXY`/`HTTP_PROXY` point at, so any request an agent tries to send anywhere but the
  * gateway ends on this machine and is recorded (tests assert there was none).
  *
  * @module
  */
+import { ensureNpmTool } from "./npm_tools.ts";
 
 /** The agents, pinned to versions these tests were written against. */
 export const AGENTS = {
-  claude: { pkg: "@anthropic-ai/claude-code", version: "2.1.197", bin: "claude" },
-  codex: { pkg: "@openai/codex", version: "0.171.0", bin: "codex" },
+  claude: { pkg: "@anthropic-ai/claude-code", version: "2.1.197", entry: "node_modules/.bin/claude" },
+  codex: { pkg: "@openai/codex", version: "0.171.0", entry: "node_modules/.bin/codex" },
 } as const;
 
-/** Where agents are installed: `$GATEWAY_TEST_CACHE` or `~/.cache/gemini-gateway-tests`. */
-export function agentCacheDir(): string {
-  const base = Deno.env.get("GATEWAY_TEST_CACHE") ??
-    `${Deno.env.get("HOME") ?? "/tmp"}/.cache/gemini-gateway-tests`;
-  return `${base}/agents`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The path of an agent's executable, installing it with `npm install` into the cache first when it is
- * missing. Throws with npm's output when the install fails.
- */
-export async function ensureAgent(name: keyof typeof AGENTS): Promise<string> {
-  const a = AGENTS[name];
-  const dir = `${agentCacheDir()}/${name}-${a.version}`;
-  const bin = `${dir}/node_modules/.bin/${a.bin}`;
-  if (await exists(bin)) return bin;
-  await Deno.mkdir(dir, { recursive: true });
-  const out = await new Deno.Command("npm", {
-    args: ["install", "--no-audit", "--no-fund", "--no-save", "--prefix", dir, `${a.pkg}@${a.version}`],
-    stdout: "piped",
-    stderr: "piped",
-    env: { npm_config_update_notifier: "false" },
-  }).output();
-  if (!out.success || !await exists(bin)) {
-    const log = new TextDecoder().decode(out.stderr).slice(-2000);
-    throw new Error(`npm could not install ${a.pkg}@${a.version} into ${dir}:\n${log}`);
-  }
-  return bin;
+/** The path of an agent's executable, installing it from npm into the test tools cache when missing. */
+export function ensureAgent(name: keyof typeof AGENTS): Promise<string> {
+  return ensureNpmTool(AGENTS[name]);
 }
 
 /** A loopback listener standing in for a proxy: it records the first line of every connection and closes it. */

@@ -3,7 +3,10 @@
  * Speaks the real wire format (see /work/shared/docs/gemini-openai-wire.md parts A-D): routes under
  * `/v1beta`, `/v1`, `/v1alpha` and `/upload/{version}` (note: @google/genai 3.x defaults to `/v1/...`),
  * Google's error envelopes, SSE and JSON-array streams, per-project fixed-window quotas, resumable uploads,
- * cached contents, batches and Gemini 3 thought signatures.
+ * cached contents, batches (inline and file input, results file), Veo's long-running operations, file
+ * search stores, media downloads (`files/{id}:download` redirects to `/download/...`) and Gemini 3 thought
+ * signatures. Every resource belongs to the project of the key that created it: another project's key
+ * gets Google's 403 (files, caches) or 404 (batches, operations, stores).
  *
  * Deterministic replies (`:generateContent`, and `:streamGenerateContent` split into >= 3 deltas):
  * - default text `echo: <text of the last user turn>`; usage counts are word counts;
@@ -45,6 +48,7 @@ import {
 import { QuotaCounter } from "./mock_gemini_limits.ts";
 import { MODEL_ROUTES, rpcMethodName } from "./mock_gemini_model_routes.ts";
 import { RESOURCE_ROUTES } from "./mock_gemini_resource_routes.ts";
+import { JOB_ROUTES } from "./mock_gemini_jobs.ts";
 import type {
   Injection,
   MidStreamFailure,
@@ -72,12 +76,16 @@ function compile(route: Route): CompiledRoute {
     names.push(name);
     return "([^/:]+)";
   });
-  const prefix = route.upload ? "^/upload/(v1|v1beta|v1alpha)" : "^/(v1|v1beta|v1alpha)";
+  const prefix = route.upload
+    ? "^/upload/(v1|v1beta|v1alpha)"
+    : route.download
+    ? "^/download/(v1|v1beta|v1alpha)"
+    : "^/(v1|v1beta|v1alpha)";
   return { route, regex: new RegExp(prefix + body + "$"), names };
 }
 
-/** The route table: model routes, then files/caches/batches. */
-const ROUTES: CompiledRoute[] = [...MODEL_ROUTES, ...RESOURCE_ROUTES].map(compile);
+/** The route table: model routes, then files/caches, then batches, operations, stores and downloads. */
+const ROUTES: CompiledRoute[] = [...MODEL_ROUTES, ...RESOURCE_ROUTES, ...JOB_ROUTES].map(compile);
 
 const DEFAULTS: Required<MockOptions> = {
   minuteMs: 60_000,
@@ -86,6 +94,7 @@ const DEFAULTS: Required<MockOptions> = {
   functionCallIds: false,
   reply: () => undefined,
   now: () => Date.now(),
+  pendingPolls: 0,
 };
 
 /** A running mock Gemini server on 127.0.0.1 (random port). */
@@ -114,7 +123,8 @@ export class MockGemini {
       files: new Map(),
       uploads: new Map(),
       caches: new Map(),
-      batches: new Map(),
+      operations: new Map(),
+      stores: new Map(),
       signatures: new Set(),
     };
   }

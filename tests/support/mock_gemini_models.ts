@@ -151,6 +151,15 @@ export const MOCK_MODELS: readonly MockModel[] = [
     outputTokenLimit: 8192,
     supportedGenerationMethods: ["predict"],
   },
+  {
+    name: "models/veo-3.0-generate-001",
+    version: "3.0",
+    displayName: "Veo 3",
+    description: "Veo 3",
+    inputTokenLimit: 480,
+    outputTokenLimit: 8192,
+    supportedGenerationMethods: ["predictLongRunning"],
+  },
 ];
 
 /**

@@ -39,6 +39,8 @@ export interface MockOptions {
   reply?: (request: { model: string; body: Json }) => Json[] | undefined;
   /** Clock for the quota windows (epoch ms); tests can pass a fake one. Default `Date.now`. */
   now?: () => number;
+  /** Polls a batch or long-running operation answers "running" before it is done (default 0). */
+  pendingPolls?: number;
 }
 
 /** One request as the mock received it. */
@@ -91,6 +93,19 @@ export interface UploadSession {
   size: number;
 }
 
+/** A batch or long-running operation: polled `pendingPolls` times before it is done. */
+export interface MockOperation {
+  owner: string;
+  /** Polls answered so far. */
+  polls: number;
+  /** How many polls see it still running. */
+  pendingPolls: number;
+  /** What a poll answers while it runs. */
+  running: Json;
+  /** What a poll answers once done. */
+  done: Json;
+}
+
 /** Everything the route handlers share. */
 export interface MockState {
   readonly url: string;
@@ -98,10 +113,14 @@ export interface MockState {
   readonly quotas: QuotaCounter;
   /** Aborted when the mock closes (ends hangs and streams). */
   readonly closing: AbortSignal;
-  readonly files: Map<string, { owner: string; resource: Json }>;
+  /** Files by id; `bytes` is what `files/{id}:download` serves (uploads, batch results, videos). */
+  readonly files: Map<string, { owner: string; resource: Json; bytes?: Uint8Array }>;
   readonly uploads: Map<string, UploadSession>;
   readonly caches: Map<string, { owner: string; resource: Json }>;
-  readonly batches: Map<string, { owner: string; operation: Json }>;
+  /** Batches and long-running operations by full name (`batches/x`, `models/veo/operations/y`). */
+  readonly operations: Map<string, MockOperation>;
+  /** File search stores by id. */
+  readonly stores: Map<string, { owner: string; resource: Json }>;
   /** Thought signatures the mock handed out (valid in later requests). */
   readonly signatures: Set<string>;
 }
@@ -135,5 +154,7 @@ export interface Route {
   path: string;
   /** Route lives under `/upload/{version}`. */
   upload?: boolean;
+  /** Route lives under `/download/{version}` (media downloads). */
+  download?: boolean;
   handle(ctx: RouteContext): Response | Promise<Response>;
 }
