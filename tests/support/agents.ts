@@ -8,9 +8,20 @@
  */
 import { ensureNpmTool } from "./npm_tools.ts";
 
-/** The agents, pinned to versions these tests were written against. */
+/** Claude Code's platform package (an optional dependency holding the native binary), e.g. `linux-x64`. */
+const CLAUDE_PLATFORM = `${Deno.build.os}-${Deno.build.arch === "aarch64" ? "arm64" : "x64"}`;
+
+/**
+ * The agents, pinned to versions these tests were written against. Claude Code's `bin/claude.exe` is a
+ * stub until its postinstall links the native binary of its platform package into place; install
+ * scripts stay off, so the tests run that binary directly.
+ */
 export const AGENTS = {
-  claude: { pkg: "@anthropic-ai/claude-code", version: "2.1.197", entry: "node_modules/.bin/claude" },
+  claude: {
+    pkg: "@anthropic-ai/claude-code",
+    version: "2.1.197",
+    entry: `node_modules/@anthropic-ai/claude-code-${CLAUDE_PLATFORM}/claude`,
+  },
   codex: { pkg: "@openai/codex", version: "0.171.0", entry: "node_modules/.bin/codex" },
 } as const;
 

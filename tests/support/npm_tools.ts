@@ -16,13 +16,13 @@ export const TEST_TOOLS_CACHE = `${
 export interface NpmTool {
   pkg: string;
   version: string;
-  /** The file the tests run, relative to the install folder (e.g. `node_modules/.bin/claude`). */
+  /** The file the tests run, relative to the install folder (e.g. `node_modules/.bin/codex`). */
   entry: string;
 }
 
 /**
- * The absolute path of `tool.entry`, installing the package with npm (scripts off) first when it is
- * missing.
+ * The absolute path of `tool.entry`, installing the package with npm (install scripts off) first when
+ * it is missing.
  *
  * @throws {Error} when npm cannot install it (the message says what npm printed).
  */
