@@ -61,6 +61,7 @@ async function toGemini(deps: EdgeDeps, c: Ctx, req: MessagesRequest | CountToke
       allowPrivateImageHosts: s.allowPrivateImageHosts,
       signal: c.req.raw.signal,
     },
+    signatures: deps.signatures,
   });
   return { gemini, model, body: mapped.body };
 }
@@ -69,7 +70,7 @@ async function toGemini(deps: EdgeDeps, c: Ctx, req: MessagesRequest | CountToke
 async function createMessage(deps: EdgeDeps, c: Ctx): Promise<Response> {
   const req = parseRequest(messagesRequestSchema, await jsonBody(deps, c));
   const { gemini, model, body } = await toGemini(deps, c, req);
-  const translator = new MessageTranslator(req.model);
+  const translator = new MessageTranslator(req.model, (call) => deps.signatures.rememberCall(call));
   if (req.stream) {
     const res = await gemini.call({ method: "streamGenerateContent", model, body }, { query: sseQuery() });
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");

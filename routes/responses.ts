@@ -122,6 +122,7 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
       allowPrivateImageHosts: s.allowPrivateImageHosts,
       signal: c.req.raw.signal,
     },
+    signatures: deps.signatures,
   });
   const id = newResponseId();
   const translator = new ResponseTranslator({
@@ -130,6 +131,7 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
     echo: echo(req),
     names: mapped.names,
     singleCall: req.parallel_tool_calls === false,
+    rememberCall: (call) => deps.signatures.rememberCall(call),
   });
   const keep = (response: ResponseObject) => {
     if (req.store === false) return;

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { startHarness } from "./support/harness.ts";
 import { ensureAgent, loopbackOnlyEnv, runAgent, startProxySink } from "./support/agents.ts";
-import { DUMMY_THOUGHT_SIGNATURE } from "../lib/gemini/signature_token.ts";
+import { SKIP_THOUGHT_SIGNATURE } from "../lib/gemini/thought_signatures.ts";
 
 type Json = Record<string, unknown>;
 
@@ -72,7 +72,7 @@ Deno.test("agent: Claude Code writes a file through the gateway on a Gemini 3 mo
     const call = (modelTurn.parts as Json[]).find((p) => p.functionCall)!;
     assert.equal((call.functionCall as Json).name, "Write");
     assert.equal(typeof call.thoughtSignature, "string");
-    assert.notEqual(call.thoughtSignature, DUMMY_THOUGHT_SIGNATURE, "the mock's own signature came back");
+    assert.notEqual(call.thoughtSignature, SKIP_THOUGHT_SIGNATURE, "the mock's own signature came back");
     const calls = h.records.filter((r) => r.route !== "models");
     assert.ok(
       calls.length >= 2 && calls.every((r) => r.route === "anthropic" && r.status === 200),

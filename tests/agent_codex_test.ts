@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { startHarness } from "./support/harness.ts";
 import { ensureAgent, loopbackOnlyEnv, runAgent, startProxySink } from "./support/agents.ts";
-import { DUMMY_THOUGHT_SIGNATURE } from "../lib/gemini/signature_token.ts";
+import { SKIP_THOUGHT_SIGNATURE } from "../lib/gemini/thought_signatures.ts";
 
 type Json = Record<string, unknown>;
 
@@ -97,7 +97,7 @@ Deno.test("agent: Codex CLI writes a file through the gateway's Responses route 
     const call = (modelTurn.parts as Json[]).find((p) => p.functionCall)!;
     assert.equal((call.functionCall as Json).name, "exec_command");
     assert.equal(typeof call.thoughtSignature, "string");
-    assert.notEqual(call.thoughtSignature, DUMMY_THOUGHT_SIGNATURE, "the mock's own signature came back");
+    assert.notEqual(call.thoughtSignature, SKIP_THOUGHT_SIGNATURE, "the mock's own signature came back");
     const calls = h.records.filter((r) => r.route !== "models");
     assert.ok(
       calls.length >= 2 && calls.every((r) => r.route === "responses" && r.status === 200),

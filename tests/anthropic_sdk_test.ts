@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import Anthropic, { type APIError } from "@anthropic-ai/sdk";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 import { adminApi } from "./support/admin_api.ts";
-import { DUMMY_THOUGHT_SIGNATURE } from "../lib/gemini/signature_token.ts";
+import { SKIP_THOUGHT_SIGNATURE } from "../lib/gemini/thought_signatures.ts";
 
 type Json = Record<string, unknown>;
 
@@ -264,7 +264,7 @@ Deno.test("anthropic: history from another model (foreign ids, no signature) get
       role: "model",
       parts: [{
         functionCall: { name: "get_weather", args: { city: "Rome" } },
-        thoughtSignature: DUMMY_THOUGHT_SIGNATURE,
+        thoughtSignature: SKIP_THOUGHT_SIGNATURE,
       }],
     });
   } finally {

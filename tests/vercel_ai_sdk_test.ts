@@ -8,7 +8,7 @@ import { generateText, isStepCount, jsonSchema, streamText, tool } from "ai";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAI } from "@ai-sdk/openai";
 import { type Harness, startHarness } from "./support/harness.ts";
-import { DUMMY_THOUGHT_SIGNATURE } from "../lib/gemini/signature_token.ts";
+import { SKIP_THOUGHT_SIGNATURE } from "../lib/gemini/thought_signatures.ts";
 
 type Json = Record<string, unknown>;
 
@@ -70,7 +70,7 @@ for (const [name, provider] of Object.entries(PROVIDERS)) {
       const model = (second.contents as Json[]).find((c) => c.role === "model")!;
       const call = (model.parts as Json[]).find((p) => p.functionCall)!;
       assert.equal(typeof call.thoughtSignature, "string");
-      assert.notEqual(call.thoughtSignature, DUMMY_THOUGHT_SIGNATURE, "the mock's own signature came back");
+      assert.notEqual(call.thoughtSignature, SKIP_THOUGHT_SIGNATURE, "the mock's own signature came back");
     } finally {
       await h.close();
     }

@@ -9,7 +9,8 @@
  * `server_tool_use` + `web_search_tool_result` pair. Gemini's thought signature of a part travels
  * in the `signature` of the thinking block next to the block made from that part (before it when the
  * part opens a block, else after it); a signed part with no thinking text around gets a thinking
- * block with empty text, the shape of Anthropic's own `display: "omitted"` blocks.
+ * block with empty text, the shape of Anthropic's own `display: "omitted"` blocks. A call's signature
+ * is also kept server-side under its `toolu_` id (`../gemini/thought_signatures.ts`).
  *
  * Source: `@anthropic-ai/sdk` `RawMessageStreamEvent`, `Message`, `Usage`; wire reference §G4, §G5,
  * §G8, §G9.
@@ -27,7 +28,8 @@ import type {
   GeminiUsageMetadata,
 } from "../gemini/types.ts";
 import { partText } from "../openai/chat_response.ts";
-import { encodeToolCallId, randomAlnum } from "../openai/tool_ids.ts";
+import { randomAlnum, toolCallId } from "../openai/tool_ids.ts";
+import type { SignedCall } from "../gemini/thought_signatures.ts";
 import { toAnthropicError } from "./errors.ts";
 
 /** One content block of an answer. */
@@ -102,8 +104,11 @@ export class MessageTranslator {
   #calls = 0;
   #grounding: GeminiGroundingMetadata[] = [];
 
-  /** `model`: the name the client asked for (echoed back). */
-  constructor(readonly model: string) {}
+  /**
+   * `model`: the name the client asked for (echoed back); `rememberCall` keeps a call's signature and
+   * Gemini id server-side and names the reference for its `toolu_` id.
+   */
+  constructor(readonly model: string, private readonly rememberCall: (call: SignedCall) => string) {}
 
   #message(content: AnthropicBlock[]) {
     return {
@@ -185,7 +190,7 @@ export class MessageTranslator {
       this.#calls++;
       this.#openBlock({
         type: "tool_use",
-        id: encodeToolCallId({ geminiId: fc.id, signature: sig }, "toolu"),
+        id: toolCallId(this.rememberCall({ geminiId: fc.id, signature: sig }), "toolu"),
         name: fc.name,
         input,
       }, out);

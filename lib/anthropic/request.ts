@@ -24,7 +24,8 @@ import type {
   GeminiToolConfig,
 } from "../gemini/types.ts";
 import { mapContentPart, type PartMapOptions } from "../openai/chat_parts.ts";
-import { decodeToolCallId } from "../openai/tool_ids.ts";
+import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
+import { type KeptCalls, recallCalls } from "../gemini/kept_calls.ts";
 import {
   type AnthropicMessage,
   type AnthropicTool,
@@ -42,6 +43,19 @@ export interface MessagesMapOptions {
   model: string;
   /** How URL images and documents are downloaded. */
   media: PartMapOptions;
+  /** Where the state of earlier tool calls is kept (their `toolu_<ref>` ids name it). */
+  signatures?: Pick<ThoughtSignatures, "recall">;
+}
+
+/** One recall for every tool call the conversation names. */
+function keptCalls(messages: AnthropicMessage[], o: MessagesMapOptions): Promise<KeptCalls> {
+  const ids = messages.flatMap((m) =>
+    typeof m.content === "string" ? [] : m.content.flatMap((b) => {
+      const id = b.type === "tool_use" ? b.id : b.type === "tool_result" ? b.tool_use_id : undefined;
+      return typeof id === "string" ? [id] : [];
+    })
+  );
+  return recallCalls(ids, o.signatures);
 }
 
 type Block<T extends string> = Extract<MappedBlock, { type: T }>;
@@ -115,7 +129,7 @@ async function toolResultParts(
   block: Block<"tool_result">,
   name: string,
   param: string,
-  o: MessagesMapOptions,
+  o: MessagesMapOptions & { kept: KeptCalls },
 ): Promise<GeminiPart[]> {
   const content = block.content ?? "";
   const blocks = typeof content === "string" ? [{ type: "text", text: content }] : content;
@@ -127,7 +141,7 @@ async function toolResultParts(
       for (const p of parts) p.text !== undefined ? texts.push(p.text) : media.push(p);
     } else texts.push(looseText(b as Record<string, unknown>));
   }
-  const geminiId = decodeToolCallId(block.tool_use_id).geminiId;
+  const geminiId = o.kept(block.tool_use_id)?.geminiId;
   const output = texts.join("\n");
   const inline = modelFamily(o.model).thoughtSignatures === "required";
   const response: GeminiPart = {
@@ -146,6 +160,7 @@ async function mapConversation(
   messages: AnthropicMessage[],
   o: MessagesMapOptions,
 ): Promise<{ contents: GeminiGenerateContentRequest["contents"]; system: string[] }> {
+  const kept = await keptCalls(messages, o);
   const builder = new ContentsBuilder(o.model);
   const names = new Map<string, string>();
   const system: string[] = [];
@@ -163,7 +178,7 @@ async function mapConversation(
       continue;
     }
     if (msg.role === "assistant") {
-      for (const b of blocks) assistantBlock(b, { builder, names });
+      for (const b of blocks) assistantBlock(b, { builder, names, kept });
       continue;
     }
     const userParts: GeminiPart[] = [];
@@ -180,7 +195,7 @@ async function mapConversation(
             `'${at}.tool_use_id' (${b.tool_use_id}) does not match any earlier assistant tool_use id.`,
           );
         }
-        builder.toolResult(...await toolResultParts(b, name, at, o));
+        builder.toolResult(...await toolResultParts(b, name, at, { ...o, kept }));
       } else if (b.type === "text") {
         if (b.text) userParts.push({ text: b.text });
       } else if (b.type === "image" || b.type === "document") {
@@ -199,7 +214,10 @@ async function mapConversation(
   return { contents, system };
 }
 
-function assistantBlock(b: ContentBlock, o: { builder: ContentsBuilder; names: Map<string, string> }): void {
+function assistantBlock(
+  b: ContentBlock,
+  o: { builder: ContentsBuilder; names: Map<string, string>; kept: KeptCalls },
+): void {
   if (!isMappedBlock(b)) return;
   if (b.type === "thinking") {
     const signature = fromSignatureToken(b.signature);
@@ -208,7 +226,7 @@ function assistantBlock(b: ContentBlock, o: { builder: ContentsBuilder; names: M
     if (b.text) o.builder.model({ text: b.text });
   } else if (b.type === "tool_use") {
     o.names.set(b.id, b.name);
-    const state = decodeToolCallId(b.id);
+    const state = o.kept(b.id) ?? {};
     const part: GeminiPart = {
       functionCall: { ...(state.geminiId ? { id: state.geminiId } : {}), name: b.name, args: b.input ?? {} },
     };

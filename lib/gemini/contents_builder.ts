@@ -12,14 +12,14 @@
  *
  * When a Gemini 3 model turn with function calls has no signature on its first call (the client
  * dropped it, or the turn came from another model), that call gets Google's documented
- * {@link DUMMY_THOUGHT_SIGNATURE}, so the request is not refused.
+ * {@link SKIP_THOUGHT_SIGNATURE}, so the request is not refused.
  *
  * Source: https://ai.google.dev/gemini-api/docs/thought-signatures, wire reference §G9, §H8, §H9.
  *
  * @module
  */
 import { modelFamily } from "./model_families.ts";
-import { DUMMY_THOUGHT_SIGNATURE } from "./signature_token.ts";
+import { SKIP_THOUGHT_SIGNATURE } from "./thought_signatures.ts";
 import type { GeminiContent, GeminiPart } from "./types.ts";
 
 /** Collects contents turn by turn; call {@link ContentsBuilder.finish} once at the end. */
@@ -84,7 +84,7 @@ export class ContentsBuilder {
     this.#pending = undefined;
     const firstCall = turn.find((p) => p.functionCall);
     if (this.#signaturesRequired && firstCall && !firstCall.thoughtSignature) {
-      firstCall.thoughtSignature = DUMMY_THOUGHT_SIGNATURE;
+      firstCall.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
     }
   }
 }

@@ -22,10 +22,3 @@ export function toSignatureToken(signature: string): string {
 export function fromSignatureToken(token: string | null | undefined): string | undefined {
   return token?.startsWith(MARKER) && token.length > MARKER.length ? token.slice(MARKER.length) : undefined;
 }
-
-/**
- * Google's documented signature for history that never had one (a client that dropped it, or turns
- * from another model): Gemini 3 then skips its validation.
- * Source: https://ai.google.dev/gemini-api/docs/thought-signatures#faqs
- */
-export const DUMMY_THOUGHT_SIGNATURE = "skip_thought_signature_validator";

@@ -26,7 +26,8 @@ import type {
   GeminiToolConfig,
 } from "../gemini/types.ts";
 import { mapContentPart, type PartMapOptions } from "../openai/chat_parts.ts";
-import { decodeToolCallId } from "../openai/tool_ids.ts";
+import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
+import { type KeptCalls, recallCalls } from "../gemini/kept_calls.ts";
 import type { InputPart, MappedItem, ResponsesRequest } from "./schemas.ts";
 
 /** Options of {@link mapResponsesRequest}. */
@@ -35,6 +36,14 @@ export interface ResponsesMapOptions {
   model: string;
   /** How URL images and files are downloaded. */
   media: PartMapOptions;
+  /** Where the state of earlier tool calls is kept (their `call_<ref>` ids name it). */
+  signatures?: Pick<ThoughtSignatures, "recall">;
+}
+
+/** One recall for every tool call the conversation names. */
+function keptCalls(items: readonly MappedItem[], o: ResponsesMapOptions): Promise<KeptCalls> {
+  const ids = items.flatMap((i) => ("call_id" in i && typeof i.call_id === "string" ? [i.call_id] : []));
+  return recallCalls(ids, o.signatures);
 }
 
 /** How Gemini function names map back to the client's tools. */
@@ -101,12 +110,12 @@ async function outputParts(
   item: Extract<MappedItem, { type: "function_call_output" | "custom_tool_call_output" }>,
   name: string,
   param: string,
-  o: ResponsesMapOptions,
+  o: ResponsesMapOptions & { kept: KeptCalls },
 ): Promise<GeminiPart[]> {
   const parts = await partsOf(item.output, `${param}.output`, o);
   const output = parts.filter((p) => p.text !== undefined).map((p) => p.text).join("\n");
   const media = parts.filter((p) => p.text === undefined);
-  const geminiId = decodeToolCallId(item.call_id).geminiId;
+  const geminiId = o.kept(item.call_id)?.geminiId;
   const inline = modelFamily(o.model).thoughtSignatures === "required";
   const response: GeminiPart = {
     functionResponse: {
@@ -120,8 +129,12 @@ async function outputParts(
 }
 
 /** A model-side call item -> a `functionCall` part (its signature from the call id, when it has one). */
-function callPart(item: Extract<MappedItem, { type: "function_call" | "custom_tool_call" }>, param: string) {
-  const state = decodeToolCallId(item.call_id);
+function callPart(
+  item: Extract<MappedItem, { type: "function_call" | "custom_tool_call" }>,
+  o: { param: string; kept: KeptCalls },
+) {
+  const param = o.param;
+  const state = o.kept(item.call_id) ?? {};
   let args: Record<string, unknown>;
   let name = item.name;
   if (item.type === "custom_tool_call") args = { input: item.input };
@@ -148,6 +161,7 @@ export async function mapItems(
   items: readonly MappedItem[],
   o: ResponsesMapOptions,
 ): Promise<{ contents: GeminiGenerateContentRequest["contents"]; system: string[] }> {
+  const kept = await keptCalls(items, o);
   const builder = new ContentsBuilder(o.model);
   const names = new Map<string, string>();
   const system: string[] = [];
@@ -169,7 +183,7 @@ export async function mapItems(
       }
       case "function_call":
       case "custom_tool_call": {
-        const part = callPart(item, param);
+        const part = callPart(item, { param, kept });
         names.set(item.call_id, part.functionCall!.name);
         builder.model(part);
         break;
@@ -183,7 +197,7 @@ export async function mapItems(
             `No tool call found for output with call_id ${item.call_id} ('${param}.call_id'): send the function_call item before its output, or use previous_response_id.`,
           );
         }
-        builder.toolResult(...await outputParts(item, name, param, o));
+        builder.toolResult(...await outputParts(item, name, param, { ...o, kept }));
         break;
       }
     }

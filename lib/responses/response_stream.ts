@@ -10,7 +10,8 @@
  * `url_citation` annotations from grounding), each `functionCall` -> `function_call` (or
  * `custom_tool_call` for a custom tool), grounding -> a `web_search_call`. Gemini's thought signature
  * of a part travels in the `encrypted_content` of the reasoning item next to the item made from that
- * part (before it when the part opens an item, else after it); call ids carry it too.
+ * part (before it when the part opens an item, else after it); the gateway also keeps a call's
+ * signature server-side under its `call_id` (`../gemini/thought_signatures.ts`).
  *
  * Source: `openai` `ResponseStreamEvent`, `Response`, `ResponseOutputItem`, `ResponseUsage`;
  * wire reference §H5, §H6, §H9.
@@ -29,7 +30,8 @@ import type {
 } from "../gemini/types.ts";
 import { partText } from "../openai/chat_response.ts";
 import { toOpenAIError } from "../openai/errors.ts";
-import { encodeToolCallId } from "../openai/tool_ids.ts";
+import { toolCallId } from "../openai/tool_ids.ts";
+import type { SignedCall } from "../gemini/thought_signatures.ts";
 import { itemId } from "./ids.ts";
 import type { ToolNames } from "./request.ts";
 
@@ -55,6 +57,8 @@ export interface ResponseTranslatorOptions {
   names: ToolNames;
   /** `parallel_tool_calls: false`: only the first call of an answer is kept. */
   singleCall?: boolean;
+  /** Keeps a call's signature and Gemini id server-side; the reference names its `call_id`. */
+  rememberCall: (call: SignedCall) => string;
 }
 
 const REFUSALS = /SAFETY|RECITATION|BLOCKLIST|PROHIBITED|SPII/;
@@ -206,7 +210,7 @@ export class ResponseTranslator {
     const fc = part.functionCall!;
     if (this.#o.singleCall && this.#calls > 0) return;
     this.#calls++;
-    const call_id = encodeToolCallId({ geminiId: fc.id, signature: part.thoughtSignature });
+    const call_id = toolCallId(this.#o.rememberCall({ geminiId: fc.id, signature: part.thoughtSignature }));
     if (this.#o.names.custom.has(fc.name)) {
       const input = typeof fc.args?.input === "string" ? fc.args.input : JSON.stringify(fc.args ?? {});
       const item: OutputItem = {
