@@ -34,6 +34,8 @@ import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import type { SessionRevocations } from "../lib/admin/session.ts";
 import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
 import type { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
+import type { LiveSessions } from "../lib/live/live_sessions.ts";
+import { createLiveRoutes } from "./live.ts";
 
 /** What the routes need. */
 export interface MountDeps {
@@ -56,6 +58,8 @@ export interface MountDeps {
   kv?: Deno.Kv;
   /** Resource owners and open upload sessions (an upload session URL is its own credential). */
   affinity: AffinityMap;
+  /** The Live API's sessions (WebSocket); absent: no Live routes. */
+  live?: LiveSessions;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
 }
@@ -142,7 +146,7 @@ export function mountRoutes(deps: MountDeps): Hono {
   const app = new Hono();
   app.route("/", createHealthRoute({ pool }));
   app.route("/static", createStaticRoutes());
-  mountEdges(app, deps.dialects ?? DIALECTS, {
+  const edgeDeps: EdgeDeps = {
     gemini: deps.gemini,
     settings: s,
     catalog,
@@ -150,7 +154,11 @@ export function mountRoutes(deps: MountDeps): Hono {
     decorators: streamDecorators(s),
     signatures: deps.signatures,
     kv: deps.kv,
-  }, guards);
+    live: deps.live,
+  };
+  // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
+  app.route("/", createLiveRoutes(edgeDeps, { auth, guards }));
+  mountEdges(app, deps.dialects ?? DIALECTS, edgeDeps, guards);
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys }));

@@ -14,6 +14,7 @@ import type { StreamDecorators } from "../features/stream_decorators.ts";
 import type { Settings } from "../config/settings_schema.ts";
 import type { ModelCatalog } from "../openai/models.ts";
 import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
+import type { LiveSessions } from "../live/live_sessions.ts";
 
 /** What every edge gets. */
 export interface EdgeDeps {
@@ -34,6 +35,8 @@ export interface EdgeDeps {
    * in edge tests, where such state lives in memory.
    */
   kv?: Deno.Kv;
+  /** The Live API's WebSocket sessions (`routes/live.ts`, mounted next to the edges); absent: no Live routes. */
+  live?: LiveSessions;
 }
 
 /** The Hono app type of an edge's routes (client auth runs before them and sets these variables). */
