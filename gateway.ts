@@ -241,7 +241,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logs,
     metrics,
     proxies,
-    kv,
     members,
     prometheus,
     metricsToken: start.metricsToken,

@@ -54,8 +54,6 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
-  /** The KV database (for `/ready`). */
-  kv?: Deno.Kv;
   /** The gateways sharing the KV (for `/health`). */
   members?: { id: string; alive(): number };
   /** `GET /metrics`, when given; served only with `metricsToken` set. */
@@ -63,7 +61,7 @@ export interface MountDeps {
   metricsToken?: string;
   /** Thought signatures of translated answers, shared through KV. */
   signatures: ThoughtSignatures;
-  /** The gateway's KV, for edges with state of their own (stored Responses). */
+  /** The gateway's KV, for edges with state of their own (stored Responses) and `/ready`. */
   kv?: Deno.Kv;
   /** Resource owners and open upload sessions (an upload session URL is its own credential). */
   affinity: AffinityMap;
