@@ -9,6 +9,7 @@ import type { SettingsStore } from "../lib/config/settings_store.ts";
 import { settingsSchema } from "../lib/config/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
 import { type AuthVariables, clientAuth } from "../lib/http/client_auth.ts";
+import { clientAddress, trustedProxies } from "../lib/http/client_address.ts";
 import { googleErrorResponse, notFound } from "../lib/http/errors.ts";
 import type { KeyPool } from "../lib/pool/key_pool.ts";
 import type { KeyAdmin } from "../lib/pool/key_admin.ts";
@@ -131,6 +132,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       verifyAdminToken: (t) => Promise.resolve(admin.verify(t)),
       sessionSecret: admin.sessionSecret,
       revocations: deps.revocations,
+      clientAddress: (c) => clientAddress(c, trustedProxies(s().trustedProxies)),
     }),
   );
 

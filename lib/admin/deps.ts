@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { SessionRevocations } from "./session.ts";
+import type { LoginThrottle } from "./throttle.ts";
 
 /** Dependencies of the admin sub-app. */
 export interface AdminDeps {
@@ -22,4 +23,11 @@ export interface AdminDeps {
   sessionSecret: Uint8Array;
   /** Logged-out sessions, shared through KV. */
   revocations: SessionRevocations;
+  /**
+   * The client's address, for the failed-login throttle (default: the connecting peer's; the gateway
+   * passes `clientAddress` with its `TRUSTED_PROXIES`).
+   */
+  clientAddress?: (c: Context) => string;
+  /** The failed-login throttle (default: a new one with its default spacing). */
+  throttle?: LoginThrottle;
 }

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
+import { parseCidr } from "../net/ip.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
 export function splitList(text: string): string[] {
@@ -24,6 +25,17 @@ export const runtimeSettingsSchema = z.object({
     .default([])
     .describe("Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=).")
     .register(settingMeta, { group: "access", secret: true }),
+  trustedProxies: z.array(
+    z.string().trim().refine((s) => parseCidr(s) !== undefined, {
+      message: "give IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8, ::1",
+    }),
+  ).default([])
+    .describe(
+      "Reverse proxies (IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For is " +
+        "believed: a request from one of them counts as coming from the last address before them in that " +
+        "header (failed admin logins are slowed down per client address). Empty: the connecting address.",
+    )
+    .register(settingMeta, { group: "access" }),
   upstreamBaseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .default("https://generativelanguage.googleapis.com")
     .describe("Where Gemini requests go.")
