@@ -34,7 +34,7 @@ import { TokenStore } from "./lib/tokens/token_store.ts";
 import { TokenLimits } from "./lib/tokens/token_limits.ts";
 import { LogStore } from "./lib/logs/log_store.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
-import { maskKey } from "./lib/secrets/redact.ts";
+import { maskKey, Redactor } from "./lib/secrets/redact.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -121,9 +121,16 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   await limits.seed();
   const reseed = setInterval(() => void limits.seed().catch(() => {}), 60_000);
   Deno.unrefTimer(reseed);
+  // Every secret the gateway holds, masked wherever an upstream echoes it (errors, logs, reasons).
+  const redactor = new Redactor([
+    { version: () => pool.version, values: () => pool.records().map((r) => r.key) },
+    { version: () => settings.current, values: () => settings.current.allowedTokens },
+    { version: () => start.adminToken, values: () => start.adminToken ? [start.adminToken] : [] },
+  ]);
   const logs = new LogStore({
     kv,
     settings: s,
+    redact: redactor.redact,
     maskKey: (id) => {
       const r = pool.get(id);
       return r ? maskKey(r.key) : undefined;
@@ -149,6 +156,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    redact: redactor.redact,
   });
   // The catalog lists models through the client, and the client's prepare step reads the catalog's
   // known models: the getters below close the loop.

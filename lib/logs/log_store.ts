@@ -41,6 +41,8 @@ export interface LogStoreOptions {
   settings: () => { logsEnabled: boolean; logRetentionHours: number };
   /** The masked key for a key id (from the pool). */
   maskKey?: (keyId: string) => string | undefined;
+  /** Masks secrets in error texts (default: secret shapes only; the gateway passes its `Redactor`). */
+  redact?: (text: string) => string;
   /** Clock, for tests. */
   now?: () => number;
   flushMs?: number;
@@ -135,7 +137,7 @@ export class LogStore {
       stream: rec.stream,
       inputTokens: rec.inputTokens,
       outputTokens: rec.outputTokens,
-      error: rec.error ? redactKeys(rec.error).slice(0, MAX_ERROR_CHARS) : undefined,
+      error: rec.error ? (this.o.redact ?? redactKeys)(rec.error).slice(0, MAX_ERROR_CHARS) : undefined,
       expiresAt: this.#now() + s.logRetentionHours * 3_600_000,
     };
     this.#buffer.push(entry);
