@@ -12,7 +12,10 @@ import { settingsSchema } from "./lib/config/settings_schema.ts";
 import { SettingsStore } from "./lib/config/settings_store.ts";
 import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.ts";
 import { ChangeFeed } from "./lib/kv/change_feed.ts";
-import { openKv } from "./lib/kv/open_kv.ts";
+import { KvOpenError, openKv } from "./lib/kv/open_kv.ts";
+import { KvHealth } from "./lib/kv/kv_health.ts";
+import { GatewayError } from "./lib/http/errors.ts";
+import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
 import { keyId } from "./lib/pool/key_record.ts";
@@ -66,6 +69,10 @@ export interface Gateway {
   limits: TokenLimits;
   logs: LogStore;
   metrics: Metrics;
+  /** Whether the state store (KV) works, as every read and write reports it. */
+  storeHealth: KvHealth;
+  /** Key counts by state, maintained for `/health` and `/ready`. */
+  keyCounts: KeyCounts;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -77,26 +84,32 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const env = options.env ?? Deno.env.toObject();
   const start = startSettingsSchema.parse(readEnv(startSettingsSchema, env));
   const pinned = readEnv(settingsSchema, env);
-  const kv = await openKv(start.kvPath);
+  const storeHealth = new KvHealth();
+  const kv = storeHealth.track(await openKv(start.kvPath));
+  // KV failing while the gateway loads its state is a start-up error like an unusable KV_PATH.
+  const atStart = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((e) => {
+      throw new KvOpenError(start.kvPath, e instanceof GatewayError && e.cause ? e.cause : e);
+    });
   const feed = new ChangeFeed(kv, { pollMs: start.syncIntervalMs });
   const settings = new SettingsStore({ kv, feed, schema: settingsSchema, pinned });
-  await settings.reload();
+  await atStart(settings.reload());
   const s = () => settings.current;
   const pool = new KeyPool({
     backoffMaxMs: () => s().transientBackoffMaxMs,
     windowMs: () => s().quotaWindowMs,
   });
   const store = new PoolStore({ kv, feed, pool });
-  await store.load();
+  await atStart(store.load());
   if (start.geminiApiKeys.length) {
     const now = Date.now();
     const fresh = start.geminiApiKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
-    await store.addKeys(fresh.filter((r) => !pool.get(r.id)));
+    await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id))));
   }
   const affinity = new AffinityMap(kv, feed);
-  await affinity.load();
+  await atStart(affinity.load());
   const usage = new UsageCounter(kv);
-  const admin = await loadAdminSecrets(kv, start.adminToken);
+  const admin = await atStart(loadAdminSecrets(kv, start.adminToken));
   const proxies = new UpstreamProxies(() => s());
   settings.onChange(() => proxies.refresh());
   const keys = new KeyAdmin({
@@ -115,10 +128,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     baseUrl: () => s().upstreamBaseUrl,
   });
   const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
-  await tokens.load();
+  await atStart(tokens.load());
   settings.onChange(() => tokens.refreshEnv());
   const limits = new TokenLimits({ byName: (name) => tokens.byName(name), usage });
-  await limits.seed();
+  await atStart(limits.seed());
   const reseed = setInterval(() => void limits.seed().catch(() => {}), 60_000);
   Deno.unrefTimer(reseed);
   // Every secret the gateway holds, masked wherever an upstream echoes it (errors, logs, reasons).
@@ -144,6 +157,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     options.onRecord?.(rec);
   };
   feed.start();
+  storeHealth.start();
   rechecker.start();
   logs.start();
 
@@ -172,9 +186,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
 
   const revocations = new SessionRevocations({ kv, feed });
-  await revocations.load();
+  await atStart(revocations.load());
+  const keyCounts = new KeyCounts(pool);
   const app = mountRoutes({
     revocations,
+    storeHealth,
+    keyCounts,
     gemini,
     settings,
     pool,
@@ -208,14 +225,17 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limits,
     logs,
     metrics,
+    storeHealth,
+    keyCounts,
     ready,
     async close() {
       clearInterval(reseed);
       rechecker.stop();
       proxies.close();
+      await storeHealth.stop();
       await feed.stop();
       await store.close();
-      await usage.flush();
+      await usage.close();
       await logs.close();
       await metrics.close();
       kv.close();

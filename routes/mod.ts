@@ -32,6 +32,8 @@ import type { Metrics } from "../lib/metrics/metrics.ts";
 import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import type { SessionRevocations } from "../lib/admin/session.ts";
 import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
+import type { KvHealth } from "../lib/kv/kv_health.ts";
+import type { KeyCounts } from "../lib/pool/key_counts.ts";
 
 /** What the routes need. */
 export interface MountDeps {
@@ -48,6 +50,10 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** Whether the state store (KV) works (`/health`, `/ready`, the admin panel's warning). */
+  storeHealth: KvHealth;
+  /** Maintained key counts by state (`/health`, `/ready`). */
+  keyCounts: KeyCounts;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
 }
@@ -101,7 +107,7 @@ export function mountRoutes(deps: MountDeps): Hono {
   const auth = clientAuth({ resolve: tokens.resolve, admit: (token) => limits.admit(token) });
 
   const app = new Hono();
-  app.route("/", createHealthRoute({ pool }));
+  app.route("/", createHealthRoute({ counts: deps.keyCounts, store: deps.storeHealth }));
   app.route("/static", createStaticRoutes());
   mountEdges(app, deps.dialects ?? DIALECTS, {
     gemini: deps.gemini,
@@ -133,6 +139,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       sessionSecret: admin.sessionSecret,
       revocations: deps.revocations,
       clientAddress: (c) => clientAddress(c, trustedProxies(s().trustedProxies)),
+      storeStatus: () => deps.storeHealth.status,
     }),
   );
 

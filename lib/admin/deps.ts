@@ -7,6 +7,7 @@
 import type { Context, Hono } from "hono";
 import type { SessionRevocations } from "./session.ts";
 import type { LoginThrottle } from "./throttle.ts";
+import type { KvStatus } from "../kv/kv_health.ts";
 
 /** Dependencies of the admin sub-app. */
 export interface AdminDeps {
@@ -30,4 +31,6 @@ export interface AdminDeps {
   clientAddress?: (c: Context) => string;
   /** The failed-login throttle (default: a new one with its default spacing). */
   throttle?: LoginThrottle;
+  /** The state store's health; every signed-in page warns while it fails. */
+  storeStatus?: () => KvStatus;
 }

@@ -90,6 +90,13 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const throttle = deps.throttle ?? new LoginThrottle();
   const clientAddress = deps.clientAddress ?? peerAddress;
   const { api, revocations } = deps;
+  const storeAlert = () => {
+    const store = deps.storeStatus?.();
+    return store && !store.ok
+      ? `The state store (Deno KV) is failing: ${store.error}. Changes cannot be saved until it works ` +
+        "again; check KV_PATH (disk space, permissions, another process holding the file)."
+      : undefined;
+  };
   const render = createPageRenderer(islands);
   const cookie = { secret: deps.sessionSecret, path: basePath };
   const auth: MiddlewareHandler<AdminEnv> = adminAuth({
@@ -188,7 +195,13 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
         query: c.req.query(),
         fetchApi,
       });
-      return render(c, { title: item.label, body, csrfToken, styles: SECTION_STYLES[item.id] });
+      return render(c, {
+        title: item.label,
+        body,
+        csrfToken,
+        styles: SECTION_STYLES[item.id],
+        alert: storeAlert(),
+      });
     });
   }
 
