@@ -12,9 +12,8 @@ import { settingsSchema } from "./lib/config/settings_schema.ts";
 import { SettingsStore } from "./lib/config/settings_store.ts";
 import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.ts";
 import { ChangeFeed } from "./lib/kv/change_feed.ts";
-import { KvOpenError, openKv } from "./lib/kv/open_kv.ts";
+import { kvStartStep, openKv } from "./lib/kv/open_kv.ts";
 import { KvHealth } from "./lib/kv/kv_health.ts";
-import { GatewayError } from "./lib/http/errors.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
@@ -86,11 +85,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const pinned = readEnv(settingsSchema, env);
   const storeHealth = new KvHealth();
   const kv = storeHealth.track(await openKv(start.kvPath));
-  // KV failing while the gateway loads its state is a start-up error like an unusable KV_PATH.
-  const atStart = <T>(work: Promise<T>): Promise<T> =>
-    work.catch((e) => {
-      throw new KvOpenError(start.kvPath, e instanceof GatewayError && e.cause ? e.cause : e);
-    });
+  // KV failing (or not answering) while the gateway loads its state is a start-up error like an
+  // unusable KV_PATH.
+  const atStart = <T>(work: Promise<T>): Promise<T> => kvStartStep(start.kvPath, work);
   const feed = new ChangeFeed(kv, { pollMs: start.syncIntervalMs });
   const settings = new SettingsStore({ kv, feed, schema: settingsSchema, pinned });
   await atStart(settings.reload());

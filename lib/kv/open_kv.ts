@@ -8,6 +8,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { GatewayError } from "../http/errors.ts";
 
 /**
  * The KV location cannot be used: its folder cannot be created (a path inside a file, no
@@ -98,5 +99,32 @@ export async function openKv(path: string): Promise<Deno.Kv> {
     return await Deno.openKv(path);
   } catch (e) {
     throw new KvOpenError(path, e);
+  }
+}
+
+/** How long one start-up step may wait for KV (a file another process keeps locked never answers). */
+export const KV_START_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs one start-up step that reads or writes KV: its failure, or no answer within `timeoutMs`, becomes
+ * a {@link KvOpenError} for `path` (so `main.ts` prints it instead of a stack, or hanging forever).
+ */
+export async function kvStartStep<T>(
+  path: string,
+  work: Promise<T>,
+  timeoutMs = KV_START_TIMEOUT_MS,
+): Promise<T> {
+  let timer: number | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${timeoutMs / 1000} s (is another process holding the file?)`));
+    }, timeoutMs) as unknown as number;
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } catch (e) {
+    throw new KvOpenError(path, e instanceof GatewayError && e.cause ? e.cause : e);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -14,3 +14,9 @@ export const WRITE_BEHIND_MS = 200;
 export function retryDelayMs(failures: number): number {
   return Math.min(30_000, WRITE_BEHIND_MS * 2 ** Math.max(0, failures));
 }
+
+/** The underlying reason of a store failure, for a background writer's log line. */
+export function failureText(e: unknown): string {
+  const inner = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return inner instanceof Error ? inner.message : String(inner);
+}

@@ -11,7 +11,7 @@
  */
 import type { RequestRecord } from "../pipeline/request_record.ts";
 import { redactKeys } from "../secrets/redact.ts";
-import { retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
 
 /** One stored log entry: the finished request plus its id, masked key and expiry. */
 export interface LogEntry extends RequestRecord {
@@ -199,7 +199,7 @@ export class LogStore {
         this.#buffer.unshift(...keep);
         if (this.#buffer.length > MAX_BUFFERED) this.#buffer.splice(0, this.#buffer.length - MAX_BUFFERED);
         if (this.#failures++ === 0) {
-          console.error("logs: flush failed (will retry):", err instanceof Error ? err.message : err);
+          console.error("logs: flush failed (will retry):", failureText(err));
         }
         clearTimeout(this.#flushTimer);
         this.#flushTimer = undefined;

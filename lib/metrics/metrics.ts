@@ -9,7 +9,7 @@
  */
 import type { RequestRecord } from "../pipeline/request_record.ts";
 import { binOf, emptyHistogram, mergeHistogram, percentile } from "./histogram.ts";
-import { retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
 
 /** Counters of one model. */
 export interface ModelStats {
@@ -162,7 +162,7 @@ export class Metrics {
       } catch (e) {
         for (const t of dirty.slice(i)) this.#dirty.add(t);
         if (this.#failures++ === 0) {
-          console.error("metrics: flush failed (will retry):", e instanceof Error ? e.message : e);
+          console.error("metrics: flush failed (will retry):", failureText(e));
         }
         this.#schedule(retryDelayMs(this.#failures));
         return;

@@ -13,6 +13,7 @@
 import type { ChangeFeed } from "../kv/change_feed.ts";
 import type { Dirty, KeyPool, PairSnapshot } from "./key_pool.ts";
 import type { KeyRecord } from "./key_record.ts";
+import { failureText } from "../kv/write_behind.ts";
 
 /** Options for {@link PoolStore}. */
 export interface PoolStoreOptions {
@@ -150,7 +151,7 @@ export class PoolStore {
         if (!this.#stopped && this.#failures++ === 0) {
           console.error(
             "pool: could not persist key state (will retry):",
-            e instanceof Error ? e.message : e,
+            failureText(e),
           );
         }
         return e;

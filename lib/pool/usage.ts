@@ -9,7 +9,7 @@
  * @module
  */
 import { pacificDay } from "./quota_clock.ts";
-import { retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
 
 /** One usage sample. */
 export interface UsageDelta {
@@ -114,7 +114,7 @@ export class UsageCounter {
         this.#timer = undefined;
         this.#schedule(retryDelayMs(++this.#failures));
         if (this.#failures === 1) {
-          console.error("usage: flush failed (will retry):", e instanceof Error ? e.message : e);
+          console.error("usage: flush failed (will retry):", failureText(e));
         }
         return;
       }
