@@ -68,7 +68,8 @@ export const runtimeSettingsSchema = z.object({
   ),
   allowPrivateImageHosts: z.boolean().default(false)
     .describe(
-      "Let image URLs in OpenAI chat prompts point at loopback or private hosts (an SSRF risk; off by default).",
+      "Let image URLs in OpenAI chat prompts reach non-public addresses (loopback, private, link-local, " +
+        "100.64.0.0/10 and other special ranges; an SSRF risk, off by default).",
     )
     .register(settingMeta, { group: "models" }),
   logsEnabled: z.boolean().default(true).describe("Keep a request log.")

@@ -87,10 +87,16 @@ export class KeyPool {
   }
 
   #version = 0;
+  #recordsVersion = 0;
 
   /** Grows whenever durable state changes (a key added, removed or changed; a cooldown set or cleared). */
   get version(): number {
     return this.#version;
+  }
+
+  /** Grows whenever a key record is added, replaced or removed (not on cooldowns). */
+  get recordsVersion(): number {
+    return this.#recordsVersion;
   }
 
   /** Number of keys (enabled or not). */
@@ -114,6 +120,7 @@ export class KeyPool {
     const scope = record.project ? `p:${record.project}` : `k:${record.id}`;
     const entry: Entry = { record, scope, own: `k:${record.id}` };
     this.#version++;
+    this.#recordsVersion++;
     const old = this.#byId.get(record.id);
     if (old) this.#entries[this.#entries.indexOf(old)] = entry;
     else this.#entries.push(entry);
@@ -125,6 +132,7 @@ export class KeyPool {
     const e = this.#byId.get(id);
     if (!e) return false;
     this.#version++;
+    this.#recordsVersion++;
     this.#byId.delete(id);
     this.#entries.splice(this.#entries.indexOf(e), 1);
     return true;
