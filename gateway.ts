@@ -37,6 +37,9 @@ import { TokenLimits } from "./lib/tokens/token_limits.ts";
 import { LogStore } from "./lib/logs/log_store.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { maskKey, Redactor } from "./lib/secrets/redact.ts";
+import { ThoughtSignatures } from "./lib/gemini/thought_signatures.ts";
+import { LivePins } from "./lib/live/pins.ts";
+import { LiveSessions } from "./lib/live/live_sessions.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -72,6 +75,8 @@ export interface Gateway {
   storeHealth: KvHealth;
   /** Key counts by state, maintained for `/health` and `/ready`. */
   keyCounts: KeyCounts;
+  /** The Live API's WebSocket sessions (drain them on shutdown). */
+  live: LiveSessions;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -103,7 +108,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     const fresh = start.geminiApiKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
     await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id))));
   }
-  const affinity = new AffinityMap(kv, feed);
+  const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
   await atStart(affinity.load());
   const usage = new UsageCounter(kv);
   const admin = await atStart(loadAdminSecrets(kv, start.adminToken));
@@ -182,13 +187,30 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
 
+  const pins = new LivePins({ kv, feed });
+  await atStart(pins.load());
+  const live = new LiveSessions({
+    pool,
+    pins,
+    settings: s,
+    usage,
+    onRecord,
+    clientFor: (id) => proxies.clientFor(id),
+    onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    modelAllowed: (name, model) => limits.allowsModel(name, model),
+  });
+
   const revocations = new SessionRevocations({ kv, feed });
   await atStart(revocations.load());
   const keyCounts = new KeyCounts(pool);
+  const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
+    kv,
     revocations,
     storeHealth,
     keyCounts,
+    signatures,
+    live,
     gemini,
     settings,
     pool,
@@ -200,6 +222,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logs,
     metrics,
     proxies,
+    affinity,
   });
 
   return {
@@ -224,6 +247,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     metrics,
     storeHealth,
     keyCounts,
+    live,
     ready,
     async close() {
       clearInterval(reseed);
@@ -235,6 +259,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await usage.close();
       await logs.close();
       await metrics.close();
+      await signatures.flush();
       kv.close();
     },
   };

@@ -23,7 +23,9 @@ const positiveMs = (d: number, what: string, meta: SettingMeta) =>
 export const runtimeSettingsSchema = z.object({
   allowedTokens: z.array(z.string().min(8, "a client token needs at least 8 characters"))
     .default([])
-    .describe("Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=).")
+    .describe(
+      "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key, x-api-key or ?key=).",
+    )
     .register(settingMeta, { group: "access", secret: true }),
   trustedProxies: z.array(
     z.string().trim().refine((s) => parseCidr(s) !== undefined, {
@@ -34,6 +36,16 @@ export const runtimeSettingsSchema = z.object({
       "Reverse proxies (IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For is " +
         "believed: a request from one of them counts as coming from the last address before them in that " +
         "header (failed admin logins are slowed down per client address). Empty: the connecting address.",
+    )
+    .register(settingMeta, { group: "access" }),
+  corsOrigins: z.array(
+    z.string().trim().refine((o) => o === "*" || /^https?:\/\/[^/\s]+\/?$/.test(o), {
+      message: "an origin is * or scheme://host[:port], e.g. https://app.example.com",
+    }),
+  ).default(["*"])
+    .describe(
+      "Web page origins allowed to call the API routes from a browser (CORS), e.g. https://app.example.com; " +
+        "* allows any, an empty list none. Never applies to /admin.",
     )
     .register(settingMeta, { group: "access" }),
   upstreamBaseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })

@@ -18,13 +18,14 @@ import {
   upstreamTimeout,
 } from "../http/errors.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
+import { trailingStreamError } from "../gemini/stream.ts";
 import { classify } from "../pool/classify.ts";
 import type { KeyChoice, KeyPool } from "../pool/key_pool.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
 import { abortableSleep } from "../util/sleep.ts";
-import type { AffinityMap } from "./affinity.ts";
+import type { AffinityMap, AffinityRoute } from "./affinity.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
@@ -96,7 +97,8 @@ class ForwardRun {
   /** Per-model cooldowns key on this; `*` for calls that name no model. */
   readonly #model: string;
   readonly #rec: RequestRecord;
-  readonly #pinned?: string;
+  /** Where the resources the request names live (set when the run starts). */
+  #route: AffinityRoute = {};
   readonly #tried = new Set<string>();
   readonly #redact: (text: string) => string;
   #last?: GatewayError;
@@ -122,12 +124,13 @@ class ForwardRun {
       attempts: 0,
       stream: !!req.stream,
     };
-    this.#pinned = req.pinnedKeyId ?? deps.affinity?.find(req.path, req.query, req.body);
   }
 
   async run(): Promise<ForwardResult> {
     try {
       this.#deps.admitModel?.(this.#req.tokenName, this.#req.model);
+      const req = this.#req;
+      this.#route = req.pinnedKeyId ? { pinned: req.pinnedKeyId } : this.#deps.affinity?.route(req) ?? {};
       while (this.#rec.attempts < this.#s.maxAttempts) {
         const choice = await this.chooseKey();
         if (!choice) break;
@@ -148,21 +151,23 @@ class ForwardRun {
   }
 
   /**
-   * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice; waits up
-   * to `maxWaitMs` for a cooling key when nothing failed yet.
+   * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice (the
+   * client's home key first, while it can serve); waits up to `maxWaitMs` for a cooling key when
+   * nothing failed yet.
    *
    * @returns undefined when no key is left and an earlier attempt failed (its error is the answer).
    * @throws {GatewayError} 404 when the pinned key is gone; 429/503 when no key can serve at all.
    */
   async chooseKey(): Promise<KeyChoice | undefined> {
     const { pool } = this.#deps;
-    if (this.#pinned) {
-      const r = pool.get(this.#pinned);
+    const { pinned, preferred } = this.#route;
+    if (pinned) {
+      const r = pool.get(pinned);
       if (!r) throw notFound("The key that created this resource was removed from the pool.");
       return this.#take({ id: r.id, key: r.key });
     }
     for (;;) {
-      const pick = pool.pick(this.#model, this.#tried);
+      const pick = this.#pick(preferred);
       if (!("freeAt" in pick)) return this.#take(pick);
       const wait = pick.freeAt - Date.now();
       if (!this.#last && Number.isFinite(wait) && wait <= this.#s.maxWaitMs - this.#waited) {
@@ -179,6 +184,17 @@ class ForwardRun {
         googleStatus: status === 429 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE",
       });
     }
+  }
+
+  /** The pool's choice, leaving out the request's `avoidKeyId` when another key can serve. */
+  #pick(preferred?: string): ReturnType<KeyPool["pick"]> {
+    const { pool } = this.#deps;
+    const avoid = this.#req.avoidKeyId;
+    if (avoid && !this.#tried.has(avoid)) {
+      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), preferred);
+      if (!("freeAt" in other)) return other;
+    }
+    return pool.pick(this.#model, this.#tried, preferred);
   }
 
   #take(choice: KeyChoice): KeyChoice {
@@ -290,7 +306,7 @@ class ForwardRun {
       headers: retryAfter ? { "retry-after": retryAfter } : {},
     });
     if (verdict.kind === "client_error") throw this.#last;
-    if (this.#pinned && verdict.kind !== "transient") throw this.#last;
+    if (this.#route.pinned && verdict.kind !== "transient") throw this.#last;
   }
 
   /** The error to answer when every attempt failed: the last upstream error (with Retry-After for 429s). */
@@ -346,7 +362,13 @@ class ForwardRun {
         },
         flush: () => {
           rec.latencyMs = this.#elapsed();
-          this.#finish(usageFromTail(tailOf(kept)), true);
+          const tail = tailOf(kept);
+          // Google may end a 200 stream with an error object: the log says so.
+          const failed = trailingStreamError(tail);
+          if (failed) {
+            (rec.status = failed.error.code || 500, rec.error = this.#redact(JSON.stringify(failed)));
+          }
+          this.#finish(usageFromTail(tail), true);
         },
         cancel: () => {
           rec.status = 499;
@@ -358,25 +380,23 @@ class ForwardRun {
     return new Response(body, { status: res.status, headers: clientHeaders(res.headers) });
   }
 
-  /** Pins files, caches and uploads a key created to that key; rewrites the upload URL to the gateway. */
+  /**
+   * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
+   * to that key (`AffinityMap.learn`); rewrites the upload URL to the gateway.
+   */
   async #learnResources(res: Response, keyId: string): Promise<Response> {
     const req = this.#req;
     const { affinity } = this.#deps;
     const uploadUrl = res.headers.get("x-goog-upload-url");
-    const isUpload = req.path.startsWith("/upload/");
-    const createsCache = req.method === "POST" && /\/cachedContents$/.test(req.path);
-    if (!uploadUrl && !isUpload && !createsCache) return res;
+    const text = affinity?.readsAnswer(req, res.headers) ? await res.text() : undefined;
+    affinity?.learn({ request: req, keyId, headers: res.headers, text });
+    if (!uploadUrl && text === undefined) return res;
     const headers = new Headers(res.headers);
-    if (uploadUrl) {
+    if (uploadUrl && req.origin) {
       const u = new URL(uploadUrl);
-      const id = u.searchParams.get("upload_id");
-      if (id) affinity?.remember(`upload:${id}`, keyId);
-      if (req.origin) headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
+      headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
     }
-    const text = await res.text();
-    for (const m of text.matchAll(/"name"\s*:\s*"((?:files|cachedContents)\/[A-Za-z0-9_-]+)"/g)) {
-      affinity?.remember(m[1], keyId);
-    }
+    if (text === undefined) return new Response(res.body, { status: res.status, headers });
     headers.delete("content-length");
     return new Response(text, { status: res.status, headers });
   }
