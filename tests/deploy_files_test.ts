@@ -90,14 +90,23 @@ Deno.test("KV: a runtime without the KV flag gets a message that says so; with t
   const script = `import { openKv } from "./lib/kv/open_kv.ts";
 try { const kv = await openKv(":memory:"); await kv.set(["x"], 1); console.log("opened"); kv.close(); }
 catch (e) { console.log(e.message); }`;
+  // The project's imports without its "unstable" list: as a runtime that was given no KV flag.
+  const config = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({ imports: JSON.parse(read("deno.json")).imports, nodeModulesDir: "none" }),
+  );
   const run = async (flags: string[]) =>
     new TextDecoder().decode(
-      (await new Deno.Command(Deno.execPath(), { args: ["eval", "--no-config", ...flags, script], cwd: root })
-        .output())
+      (await new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--config", config, ...flags, script],
+        cwd: root,
+      }).output())
         .stdout,
     );
   assert.match(await run([]), /Deno KV is not enabled in this runtime; start with --unstable-kv/);
   assert.match(await run(["--unstable-kv"]), /^opened$/m);
+  await Deno.remove(config);
 });
 
 Deno.test("main.ts started as Deno Deploy starts it (DENO_AUTO_SERVE): the runtime serves the default export", async () => {

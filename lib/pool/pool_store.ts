@@ -1,6 +1,9 @@
 /**
  * Keeps the key pool durable and shared: loads it from KV at start, writes every change in the
  * background (never on the request path), and applies changes made by other workers or processes.
+ * A background write that fails is kept and retried (backing off up to 30 s) until the store works
+ * again, so nothing is lost while KV is briefly unavailable. Admin changes are written at once with
+ * {@link PoolStore.persistKey} / {@link PoolStore.persistPending}, which throw when the store fails.
  *
  * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot; `["checked", id]` ->
  * true once Google judged the key (kept apart from the record, so this once-per-key write never
@@ -12,6 +15,7 @@
 import type { ChangeFeed } from "../kv/change_feed.ts";
 import type { Dirty, KeyPool, PairSnapshot } from "./key_pool.ts";
 import type { KeyRecord } from "./key_record.ts";
+import { failureText } from "../kv/write_behind.ts";
 
 /** Options for {@link PoolStore}. */
 export interface PoolStoreOptions {
@@ -32,17 +36,13 @@ function mergeSnap(a: PairSnapshot | null, b: PairSnapshot): PairSnapshot {
   };
 }
 
-/** One pending write per record, pair or verdict. */
-function pendingId(d: Dirty): string {
-  return d.type === "pair" ? `p|${d.model}|${d.scope}` : `${d.type}|${d.id}`;
-}
-
 /** Persists and shares the pool's state. */
 export class PoolStore {
   #pending = new Map<string, Dirty>();
-  #flushing?: Promise<void>;
-  #stopped = false;
+  #timer?: number;
+  #writing?: Promise<unknown>;
   #failures = 0;
+  #stopped = false;
 
   constructor(private readonly opts: PoolStoreOptions) {
     opts.pool.onDirty((d) => this.#queue(d));
@@ -81,13 +81,24 @@ export class PoolStore {
     return added;
   }
 
-  /** Deletes a key everywhere. */
+  /** Deletes a key everywhere: from KV first, then from the pool (a failed delete changes nothing). */
   async deleteKey(id: string): Promise<boolean> {
-    const existed = this.opts.pool.remove(id);
     const op = this.opts.kv.atomic().delete(["keys", id]).delete(["checked", id]);
     this.opts.feed.record(op, { topic: "key", id });
     await op.commit();
-    return existed;
+    return this.opts.pool.remove(id);
+  }
+
+  /** Writes one key's record now. Throws when the store fails. */
+  async persistKey(id: string): Promise<void> {
+    await this.#writeKey(id);
+  }
+
+  /** Writes every queued change now. Throws the first failure (the failed changes stay queued). */
+  async persistPending(): Promise<void> {
+    await this.#writing;
+    const error = await this.#run();
+    if (error !== undefined) throw error;
   }
 
   /** Changes waiting to be written (the KV write queue). */
@@ -95,49 +106,69 @@ export class PoolStore {
     return this.#pending.size;
   }
 
-  /** Waits until every queued change is written. */
+  /** Writes every queued change now (one pass; changes that fail stay queued for the retry). */
   async flush(): Promise<void> {
-    while (this.#pending.size || this.#flushing) await (this.#flushing ?? this.#write());
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#writing;
+    if (this.#pending.size) await this.#run();
   }
 
   /** Stops writing (pending changes are flushed first). */
   async close(): Promise<void> {
     await this.flush();
     this.#stopped = true;
+    clearTimeout(this.#timer);
   }
 
   #queue(d: Dirty): void {
     if (this.#stopped) return;
-    this.#pending.set(pendingId(d), d);
-    if (!this.#flushing) this.#flushing = new Promise((r) => setTimeout(r, 20)).then(() => this.#write());
+    this.#pending.set(d.type === "pair" ? `p|${d.model}|${d.scope}` : `${d.type}|${d.id}`, d);
+    this.#schedule(20);
   }
 
-  async #write(): Promise<void> {
-    const batch = [...this.#pending.values()];
+  #schedule(ms: number): void {
+    if (this.#timer !== undefined || this.#writing || this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#run();
+    }, ms) as unknown as number;
+  }
+
+  /** One write pass (joined when one runs); then the next is scheduled if anything is left. */
+  #run(): Promise<unknown> {
+    const run = this.#writing ??= this.#write().finally(() => {
+      this.#writing = undefined;
+      if (this.#pending.size) {
+        this.#schedule(this.#failures ? Math.min(30_000, 250 * 2 ** this.#failures) : 20);
+      }
+    });
+    return run;
+  }
+
+  /** Writes what is queued; at the first failure the rest stays queued. Answers that failure. */
+  async #write(): Promise<unknown> {
+    const batch = [...this.#pending];
     this.#pending.clear();
-    try {
-      for (const d of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const d = batch[i][1];
+      try {
         if (d.type === "key") await this.#writeKey(d.id);
         else if (d.type === "checked") await this.#writeChecked(d.id);
         else await this.#writePair(d.model, d.scope);
-      }
-      this.#failures = 0;
-    } catch (e) {
-      // Another worker may hold the database for a moment ("database is locked"): try again, a few times.
-      const retry = !this.#stopped && ++this.#failures <= 5;
-      if (!this.#stopped) {
-        console.error(`pool: could not persist key state${retry ? " (will retry)" : ""}:`, e);
-      }
-      if (retry) {
-        for (const d of batch) {
-          this.#pending.set(pendingId(d), d);
+      } catch (e) {
+        for (const [n, item] of batch.slice(i)) if (!this.#pending.has(n)) this.#pending.set(n, item);
+        if (!this.#stopped && this.#failures++ === 0) {
+          console.error(
+            "pool: could not persist key state (will retry):",
+            failureText(e),
+          );
         }
-        await new Promise((r) => setTimeout(r, 100 * this.#failures));
+        return e;
       }
-    } finally {
-      this.#flushing = undefined;
-      if (this.#pending.size && !this.#stopped) this.#queue([...this.#pending.values()][0]);
     }
+    this.#failures = 0;
+    return undefined;
   }
 
   async #writeKey(id: string): Promise<void> {
