@@ -289,18 +289,37 @@ export class KeyPool {
       this.#count(preferred, model, now);
       return { id: preferred.record.id, key: preferred.record.key };
     }
+    // Keys Google has not judged yet that another gateway tries are left to it while any other key can
+    // serve; when none can, this gateway tries them too.
+    const strict = this.#pickFrom(model, exclude, now, true);
+    return "freeAt" in strict && strict.heldBack ? this.#pickFrom(model, exclude, now, false) : strict;
+  }
+
+  #pickFrom(
+    model: string,
+    exclude: ReadonlySet<string> | undefined,
+    now: number,
+    strict: boolean,
+  ): KeyChoice | (NoKey & { heldBack?: boolean }) {
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
     let earliest = Infinity;
     let usable = 0;
+    let heldBack = false;
     for (let i = 0; i < n; i++) {
       const idx = (start + i) % n;
       const e = this.#entries[idx];
       if (!e.record.enabled || exclude?.has(e.record.id)) continue;
       usable++;
-      const free = this.#checked.has(e.record.id)
-        ? this.#freeAt(e, model, now)
-        : this.#uncheckedFreeAt(e, model, now);
+      let free: number;
+      if (this.#checked.has(e.record.id)) free = this.#freeAt(e, model, now);
+      else {
+        const wait = this.#uncheckedWait(e, now);
+        if (wait === "theirs" && strict) heldBack = true;
+        if (wait === "in_flight") free = now + 100; // its verdict is on the way
+        else if (wait === "theirs" && strict) free = e.seenAt + UNCHECKED_GRACE_MS;
+        else free = this.#freeAt(e, model, now);
+      }
       if (free > now) {
         if (free < earliest) earliest = free;
         continue;
@@ -310,24 +329,24 @@ export class KeyPool {
       if (!this.#checked.has(e.record.id)) this.#probing.set(e.record.id, now);
       return { id: e.record.id, key: e.record.key };
     }
-    return { freeAt: earliest, reason: this.#noKeyReason(model, usable, earliest, now) };
+    return { freeAt: earliest, reason: this.#noKeyReason(model, usable, earliest, now), heldBack };
   }
 
   /**
-   * When this gateway may try a key Google has not judged yet. Alone: as any key. With other gateways
-   * alive on the KV: one of them (chosen by the key's id) tries it, one call at a time, until Google's
-   * verdict, which every gateway then learns through KV; the others wait for that verdict, or try the
-   * key themselves once it has been in the pool for {@link UNCHECKED_GRACE_MS} (its gateway may be idle).
+   * Whether this gateway may try a key Google has not judged yet. Alone: as any key (`free`). With
+   * other gateways alive on the KV, one of them (chosen by the key's id) tries it, one call at a time
+   * (`in_flight` while that call runs here), until Google's verdict, which every gateway then learns
+   * through KV; for the others the key is `theirs` until it has been in the pool for
+   * {@link UNCHECKED_GRACE_MS} (its gateway may be idle), or when no other key can serve.
    */
-  #uncheckedFreeAt(e: Entry, model: string, now: number): number {
+  #uncheckedWait(e: Entry, now: number): "free" | "in_flight" | "theirs" {
     const peers = this.#peers();
-    if (peers.count <= 1) return this.#freeAt(e, model, now);
+    if (peers.count <= 1) return "free";
     const since = this.#probing.get(e.record.id);
-    if (since !== undefined && now - since < PROBE_MS) return now + 100; // its verdict is on the way
+    if (since !== undefined && now - since < PROBE_MS) return "in_flight";
     e.salt ??= saltOf(e.record.id);
     const mine = e.salt % peers.count === peers.rank;
-    const anyone = e.seenAt + UNCHECKED_GRACE_MS;
-    return mine || anyone <= now ? this.#freeAt(e, model, now) : anyone;
+    return mine || e.seenAt + UNCHECKED_GRACE_MS <= now ? "free" : "theirs";
   }
 
   /**
