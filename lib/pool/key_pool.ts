@@ -289,8 +289,8 @@ export class KeyPool {
       this.#count(preferred, model, now);
       return { id: preferred.record.id, key: preferred.record.key };
     }
-    // Keys Google has not judged yet that another gateway tries are left to it while any other key can
-    // serve; when none can, this gateway tries them too.
+    // Keys Google has not judged yet that another gateway tries are left to it while this gateway has
+    // judged keys (even cooling ones); with none, it tries them too.
     const strict = this.#pickFrom(model, exclude, now, true);
     return "freeAt" in strict && strict.heldBack ? this.#pickFrom(model, exclude, now, false) : strict;
   }
@@ -301,6 +301,7 @@ export class KeyPool {
     now: number,
     strict: boolean,
   ): KeyChoice | (NoKey & { heldBack?: boolean }) {
+    let judged = 0;
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
     let earliest = Infinity;
@@ -312,8 +313,10 @@ export class KeyPool {
       if (!e.record.enabled || exclude?.has(e.record.id)) continue;
       usable++;
       let free: number;
-      if (this.#checked.has(e.record.id)) free = this.#freeAt(e, model, now);
-      else {
+      if (this.#checked.has(e.record.id)) {
+        judged++;
+        free = this.#freeAt(e, model, now);
+      } else {
         const wait = this.#uncheckedWait(e, now);
         if (wait === "theirs" && strict) heldBack = true;
         if (wait === "in_flight") free = now + 100; // its verdict is on the way
@@ -329,7 +332,11 @@ export class KeyPool {
       if (!this.#checked.has(e.record.id)) this.#probing.set(e.record.id, now);
       return { id: e.record.id, key: e.record.key };
     }
-    return { freeAt: earliest, reason: this.#noKeyReason(model, usable, earliest, now), heldBack };
+    return {
+      freeAt: earliest,
+      reason: this.#noKeyReason(model, usable, earliest, now),
+      heldBack: heldBack && judged === 0,
+    };
   }
 
   /**
@@ -337,7 +344,7 @@ export class KeyPool {
    * other gateways alive on the KV, one of them (chosen by the key's id) tries it, one call at a time
    * (`in_flight` while that call runs here), until Google's verdict, which every gateway then learns
    * through KV; for the others the key is `theirs` until it has been in the pool for
-   * {@link UNCHECKED_GRACE_MS} (its gateway may be idle), or when no other key can serve.
+   * {@link UNCHECKED_GRACE_MS} (its gateway may be idle), or while this gateway has no judged key.
    */
   #uncheckedWait(e: Entry, now: number): "free" | "in_flight" | "theirs" {
     const peers = this.#peers();
