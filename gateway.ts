@@ -35,6 +35,7 @@ import { TokenLimits } from "./lib/tokens/token_limits.ts";
 import { LogStore } from "./lib/logs/log_store.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { maskKey } from "./lib/secrets/redact.ts";
+import { ThoughtSignatures } from "./lib/gemini/thought_signatures.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -165,8 +166,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   const revocations = new SessionRevocations({ kv, feed });
   await revocations.load();
+  const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
     revocations,
+    signatures,
     gemini,
     settings,
     pool,
@@ -211,6 +214,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await usage.flush();
       await logs.close();
       await metrics.close();
+      await signatures.flush();
       kv.close();
     },
   };

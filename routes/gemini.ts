@@ -16,6 +16,7 @@ import { sseResponse } from "../lib/http/sse.ts";
 import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
 import type { GeminiCaller } from "../lib/pipeline/gemini_client.ts";
 import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
+import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
 import { modelAllowed } from "../lib/tokens/token_limits.ts";
 
 const FORWARD_REQUEST_HEADERS =
@@ -90,15 +91,22 @@ async function filterModelList(
 
 const NATIVE_V1 =
   /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b|fileSearchStores\b|corpora\b)/;
+/** Resources OpenAI has under the same names (its Files and Batch APIs). */
+const SHARED_NAMES = /^\/v1\/(?:files|batches)\b/;
 
 /**
  * `/v1/...` serves several dialects: the Google SDK (which now defaults to `v1`) and the OpenAI SDK.
- * A request is Gemini-native when it names a Gemini method (`models/x:generateContent`) or resource,
- * or carries its credential Google's way (`x-goog-api-key` or `?key=`).
+ * A request is Gemini-native when it carries its credential Google's way (`x-goog-api-key` or
+ * `?key=`), or names a Gemini method (`models/x:generateContent`) or resource; `files` and `batches`
+ * with an `Authorization: Bearer` credential alone are OpenAI's (which answers them in its envelope).
  */
 export function isNativeV1(req: Request): boolean {
   const url = new URL(req.url);
-  return NATIVE_V1.test(url.pathname) || req.headers.has("x-goog-api-key") || url.searchParams.has("key");
+  if (req.headers.has("x-goog-api-key") || url.searchParams.has("key")) return true;
+  if (SHARED_NAMES.test(url.pathname) && /^bearer\s/i.test(req.headers.get("authorization") ?? "")) {
+    return false;
+  }
+  return NATIVE_V1.test(url.pathname);
 }
 
 type Ctx = Context<{ Variables: AuthVariables }>;
@@ -131,6 +139,10 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   const m = req.method === "POST" ? MODEL_METHOD_PATH.exec(path) : null;
   if (m) {
     const [, version, collection, id, method] = m;
+    // Google's answer passes through as it is, unless the operator asked for empty answers to be retried.
+    const check = deps.settings().retryEmptyAnswersNative && /^(stream)?generateContent$/.test(method)
+      ? geminiAnswerCheck({ emptyAnswers: true, toolFailures: false, signatureFallback: false })
+      : undefined;
     const { response } = await gemini.call(
       {
         method,
@@ -139,7 +151,7 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
         version,
         collection: collection as "models" | "tunedModels",
       },
-      { query, headers },
+      { query, headers, check },
     );
     if (method !== "streamGenerateContent" || !response.body) return response;
     response.headers.set("cache-control", "no-cache");

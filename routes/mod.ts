@@ -33,6 +33,7 @@ import type { Metrics } from "../lib/metrics/metrics.ts";
 import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import type { SessionRevocations } from "../lib/admin/session.ts";
 import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
+import type { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
 
 /** What the routes need. */
 export interface MountDeps {
@@ -49,6 +50,8 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** Thought signatures of translated answers, shared through KV. */
+  signatures: ThoughtSignatures;
   /** Resource owners and open upload sessions (an upload session URL is its own credential). */
   affinity: AffinityMap;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
@@ -86,7 +89,8 @@ function mountEdges(
       byPrefix.set(prefix, [...list, { edge, app: sub }]);
     }
   }
-  for (const [prefix, list] of byPrefix) {
+  // Longer prefixes first: `/v1beta/openai` is served before `/v1beta` takes everything under it.
+  for (const [prefix, list] of [...byPrefix].sort((a, b) => b[0].length - a[0].length)) {
     if (list.length === 1) {
       app.route(prefix, list[0].app);
       continue;
@@ -142,6 +146,7 @@ export function mountRoutes(deps: MountDeps): Hono {
     catalog,
     modelAllowed: (name, model) => limits.allowsModel(name, model),
     decorators: streamDecorators(s),
+    signatures: deps.signatures,
   }, guards);
 
   const api = new Hono();

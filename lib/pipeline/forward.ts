@@ -18,6 +18,7 @@ import {
   upstreamTimeout,
 } from "../http/errors.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
+import { trailingStreamError } from "../gemini/stream.ts";
 import { classify } from "../pool/classify.ts";
 import type { KeyChoice, KeyPool } from "../pool/key_pool.ts";
 import { redactKeys } from "../secrets/redact.ts";
@@ -159,7 +160,7 @@ class ForwardRun {
       return this.#take({ id: r.id, key: r.key });
     }
     for (;;) {
-      const pick = pool.pick(this.#model, this.#tried, preferred);
+      const pick = this.#pick(preferred);
       if (!("freeAt" in pick)) return this.#take(pick);
       const wait = pick.freeAt - Date.now();
       if (!this.#last && Number.isFinite(wait) && wait <= this.#s.maxWaitMs - this.#waited) {
@@ -176,6 +177,17 @@ class ForwardRun {
         googleStatus: status === 429 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE",
       });
     }
+  }
+
+  /** The pool's choice, leaving out the request's `avoidKeyId` when another key can serve. */
+  #pick(preferred?: string): ReturnType<KeyPool["pick"]> {
+    const { pool } = this.#deps;
+    const avoid = this.#req.avoidKeyId;
+    if (avoid && !this.#tried.has(avoid)) {
+      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), preferred);
+      if (!("freeAt" in other)) return other;
+    }
+    return pool.pick(this.#model, this.#tried, preferred);
   }
 
   #take(choice: KeyChoice): KeyChoice {
@@ -342,7 +354,11 @@ class ForwardRun {
         },
         flush: () => {
           rec.latencyMs = this.#elapsed();
-          this.#finish(usageFromTail(tailOf(kept)), true);
+          const tail = tailOf(kept);
+          // Google may end a 200 stream with an error object: the log says so.
+          const failed = trailingStreamError(tail);
+          if (failed) (rec.status = failed.error.code || 500, rec.error = redactKeys(JSON.stringify(failed)));
+          this.#finish(usageFromTail(tail), true);
         },
         cancel: () => {
           rec.status = 499;
