@@ -23,7 +23,7 @@ import { AffinityMap } from "./lib/pipeline/affinity.ts";
 import { createForwarder } from "./lib/pipeline/forward.ts";
 import type { RecordSink } from "./lib/pipeline/request_record.ts";
 import type { Forward } from "./lib/pipeline/types.ts";
-import { ModelCatalog } from "./lib/openai/models.ts";
+import { ModelCatalog } from "./lib/pipeline/model_catalog.ts";
 import { listModelVariants } from "./lib/gemini/model_names.ts";
 import { CallPreparer } from "./lib/pipeline/prepare.ts";
 import { type GeminiCaller, GeminiClient } from "./lib/pipeline/gemini_client.ts";
@@ -151,9 +151,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     affinity,
     usage,
     onRecord,
-    admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    admitModel: (name, names) => limits.admitModel(name, names),
   });
   // The catalog lists models through the client, and the client's prepare step reads the catalog's
   // known models: the getters below close the loop.
@@ -164,6 +164,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const gemini = new GeminiClient({
     forward,
     preparer: new CallPreparer({ settings: s, knownModels: () => catalog.known() }),
+    access: limits,
   });
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();

@@ -15,7 +15,7 @@ import { type AffinityMap, uploadSessionId } from "../lib/pipeline/affinity.ts";
 import type { KeyPool } from "../lib/pool/key_pool.ts";
 import type { KeyAdmin } from "../lib/pool/key_admin.ts";
 import type { GeminiClient } from "../lib/pipeline/gemini_client.ts";
-import type { ModelCatalog } from "../lib/openai/models.ts";
+import type { ModelCatalog } from "../lib/pipeline/model_catalog.ts";
 import { streamDecorators } from "../lib/features/stream_decorators.ts";
 import { createStaticRoutes } from "../lib/islands/static_routes.ts";
 import { DIALECTS } from "./dialects.ts";
@@ -148,7 +148,6 @@ export function mountRoutes(deps: MountDeps): Hono {
     gemini: deps.gemini,
     settings: s,
     catalog,
-    modelAllowed: (name, model) => limits.allowsModel(name, model),
     decorators: streamDecorators(s),
     signatures: deps.signatures,
     live: deps.live,

@@ -31,6 +31,7 @@ import {
 } from "../lib/openai/schemas.ts";
 import { answersWhole, wholeAnswerItems } from "../lib/openai/whole_answer.ts";
 import { createSpeech } from "../lib/openai/speech.ts";
+import { openAIModel, openAIModelList } from "../lib/openai/models.ts";
 
 /** Options of the OpenAI edge's image downloader (not settings: fixed for a gateway's life). */
 export interface OpenAIEdgeOptions {
@@ -124,13 +125,17 @@ export function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions = 
 
   app.post("/chat/completions", (c) => chatCompletions(deps, gemini(c), c, options));
 
+  // The client token's allow-list decides both the list and each model, as it decides calls.
   app.get("/models", async (c) => {
-    const list = await deps.catalog.list();
-    const name = c.get("tokenName");
-    if (!name) return c.json(list);
-    return c.json({ ...list, data: list.data.filter((m) => deps.modelAllowed(name, m.id)) });
+    const caller = gemini(c);
+    const ids = (await deps.catalog.ids()).filter((id) => caller.allows(id));
+    return c.json(openAIModelList(ids));
   });
-  app.get("/models/:id{.+}", async (c) => c.json(await deps.catalog.get(c.req.param("id"))));
+  app.get("/models/:id{.+}", async (c) => {
+    const id = c.req.param("id");
+    gemini(c).admit(id);
+    return c.json(openAIModel(id, await deps.catalog.ids()));
+  });
 
   app.post("/embeddings", async (c) => {
     const req = parseOpenAI(embeddingsRequestSchema, await body(c));

@@ -25,7 +25,8 @@ export interface ToolsInput {
 
 /** Output of {@link applyTools}; `undefined` fields mean "leave absent". */
 export interface ToolsOutput {
-  tools?: Record<string, unknown>[];
+  /** The tools: the client's (none dropped; a single Tool becomes a one-item list) plus the added ones. */
+  tools?: unknown[];
   toolConfig?: unknown;
   notes: string[];
   /** True when a tool was added or a client function converted. */
@@ -44,15 +45,24 @@ const BUILT_INS: ReadonlyArray<{ key: string; flag: "codeExecution" | "urlContex
   { key: "urlContext", flag: "urlContext" },
 ];
 
+/**
+ * The client's `tools` as a list: a single Tool object (which Google's JSON mapping of a repeated field
+ * takes as a one-item list) becomes `[tool]`; items are kept as they are, even ones Google will refuse.
+ */
+export function toolList(tools: unknown): unknown[] {
+  if (Array.isArray(tools)) return tools;
+  return tools === undefined || tools === null ? [] : [tools];
+}
+
 /** Returns new `tools` / `toolConfig` with the requested built-in tools; the inputs are never mutated. */
 export function applyTools(input: ToolsInput): ToolsOutput {
   const notes: string[] = [];
-  const original = Array.isArray(input.tools) ? input.tools.filter(isObj) : [];
+  const original = toolList(input.tools);
   let wantSearch = input.search;
   let converted = false;
-  const tools: Record<string, unknown>[] = [];
+  const tools: unknown[] = [];
   for (const tool of original) {
-    if (!Array.isArray(tool.functionDeclarations)) {
+    if (!isObj(tool) || !Array.isArray(tool.functionDeclarations)) {
       tools.push(tool);
       continue;
     }
@@ -69,13 +79,13 @@ export function applyTools(input: ToolsInput): ToolsOutput {
     if (kept.length) tools.push({ ...rest, functionDeclarations: kept });
     else if (Object.keys(rest).length) tools.push(rest);
   }
-  const has = (key: string) => tools.some((t) => key in t);
+  const has = (key: string) => tools.some((t) => isObj(t) && key in t);
   let added = false;
   if (wantSearch && !has("googleSearch") && !has("googleSearchRetrieval")) {
     tools.push({ googleSearch: {} });
     added = true;
   }
-  const withFunctions = tools.some(hasDeclarations);
+  const withFunctions = tools.some((t) => isObj(t) && hasDeclarations(t));
   for (const b of BUILT_INS) {
     if (!input[b.flag] || has(b.key)) continue;
     if (withFunctions) {
@@ -86,7 +96,7 @@ export function applyTools(input: ToolsInput): ToolsOutput {
     }
   }
   return {
-    tools: tools.length || Array.isArray(input.tools) ? tools : undefined,
+    tools: tools.length || original.length || Array.isArray(input.tools) ? tools : undefined,
     toolConfig: converted ? fixToolConfig(input.toolConfig, withFunctions) : input.toolConfig,
     notes,
     changed: added || converted,

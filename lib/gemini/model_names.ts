@@ -8,6 +8,7 @@
 import { badRequest } from "../http/errors.ts";
 import { type FeatureSettings, matchesModelList } from "../features/settings.ts";
 import { modelFamily, offersThinkingChoice } from "./model_families.ts";
+import { bareModel } from "./model_id.ts";
 
 /** A suffix word a model name may end with. */
 export type SuffixWord = "image" | "search" | "thinking" | "nothinking";
@@ -45,14 +46,18 @@ export interface ParseModelInput {
   settings: FeatureSettings;
 }
 
-/** Which suffixed variants make sense for a real model (chat and image-output families only). */
+/**
+ * Which suffixed variants make sense for a real model (chat and image-output families only), as the
+ * family table says: `-search` where the family has Google Search grounding, `-thinking`/`-nothinking`
+ * where thinking can be switched, `-image` for listed base models that can output images.
+ */
 export function variantWords(model: string, settings: FeatureSettings): SuffixWord[] {
   const family = modelFamily(model);
   if (family.kind !== "text" && family.kind !== "image") return [];
   const thinking = offersThinkingChoice(family);
   const can: Record<SuffixWord, boolean> = {
     image: !family.imageOutput && matchesModelList(model, settings.imageOutputModels),
-    search: true,
+    search: family.search,
     thinking,
     nothinking: thinking,
   };
@@ -65,7 +70,7 @@ export function variantWords(model: string, settings: FeatureSettings): SuffixWo
  * note says the model is unknown. Throws a 400 `GatewayError` for `-thinking` together with `-nothinking`.
  */
 export function parseModelName(input: ParseModelInput): ParsedModel {
-  const name = input.name.replace(/^models\//, "");
+  const name = bareModel(input.name);
   const { settings, knownModels } = input;
   const enabled = new Set(SUFFIXES.filter((s) => s.enabled(settings)).map((s) => s.word as string));
   const isKnown = (n: string) => knownModels.has(n) || Object.hasOwn(settings.aliases, n);
@@ -139,7 +144,7 @@ function combinations(words: SuffixWord[]): SuffixWord[][] {
  * real model hides its variants too.
  */
 export function listModelVariants(realModels: Iterable<string>, settings: FeatureSettings): string[] {
-  const real = [...realModels].map((m) => m.replace(/^models\//, ""));
+  const real = [...realModels].map(bareModel);
   const realSet = new Set(real);
   const out = new Set<string>();
   const hidden = (m: string) => matchesModelList(m, settings.hiddenModels);
@@ -154,4 +159,12 @@ export function listModelVariants(realModels: Iterable<string>, settings: Featur
   }
   for (const alias of Object.keys(settings.aliases)) if (!hidden(alias)) out.add(alias);
   return [...out];
+}
+
+/**
+ * The names one call knows its model by, the client's first: the name as sent (bare), the alias it
+ * resolved through, and the real model (a token's allow-list admits the model by any of them).
+ */
+export function modelNames(clientName: string, parsed: ParsedModel): string[] {
+  return [...new Set([bareModel(clientName), parsed.alias, parsed.model].filter((n): n is string => !!n))];
 }

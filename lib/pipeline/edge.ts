@@ -12,7 +12,7 @@ import type { AuthVariables } from "../http/client_auth.ts";
 import type { GeminiClient } from "./gemini_client.ts";
 import type { StreamDecorators } from "../features/stream_decorators.ts";
 import type { Settings } from "../config/settings_schema.ts";
-import type { ModelCatalog } from "../openai/models.ts";
+import type { ModelCatalog } from "./model_catalog.ts";
 import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
 import type { LiveSessions } from "../live/live_sessions.ts";
 
@@ -24,8 +24,6 @@ export interface EdgeDeps {
   settings: () => Settings;
   /** Google's model list, cached, with the gateway's variants and aliases. */
   catalog: ModelCatalog;
-  /** Whether the client token `tokenName` may use `model` (its allow-list). */
-  modelAllowed: (tokenName: string, model: string) => boolean;
   /** Smoother and keep-alive, for the edge to place around its streams. */
   decorators: StreamDecorators;
   /** Thought signatures of translated answers, kept server-side (KV) for the next turn. */

@@ -13,7 +13,7 @@ import { streamDecorators } from "../../lib/features/stream_decorators.ts";
 import { type GeminiCaller, GeminiClient } from "../../lib/pipeline/gemini_client.ts";
 import { CallPreparer } from "../../lib/pipeline/prepare.ts";
 import type { Forward } from "../../lib/pipeline/types.ts";
-import { ModelCatalog } from "../../lib/openai/models.ts";
+import { ModelCatalog } from "../../lib/pipeline/model_catalog.ts";
 import { listModelVariants } from "../../lib/gemini/model_names.ts";
 import { ThoughtSignatures } from "../../lib/gemini/thought_signatures.ts";
 
@@ -41,7 +41,6 @@ export function edgeDeps(forward: Forward, o: EdgeDepsOptions = {}): EdgeDeps {
     gemini,
     settings,
     catalog,
-    modelAllowed: () => true,
     decorators: streamDecorators(settings),
     signatures: new ThoughtSignatures(),
     ...o.override,
