@@ -1,6 +1,6 @@
 /**
  * The composition root: opens KV, loads settings, the key pool and its shared state, builds the
- * pipeline, and mounts every route group on one Hono app (see `compose/mount_routes.ts`). `main.ts`
+ * pipeline, and mounts every route group on one Hono app (see `routes/mod.ts`). `main.ts`
  * serves it; tests call `createGateway` with an in-memory KV and serve it on a random port.
  *
  * @module
@@ -8,7 +8,7 @@
 import type { Hono } from "hono";
 import { readEnv } from "./lib/config/env.ts";
 import { type StartSettings, startSettingsSchema } from "./lib/config/schema.ts";
-import { settingsSchema } from "./lib/config/settings_schema.ts";
+import { settingsSchema } from "./lib/settings_schema.ts";
 import { SettingsStore } from "./lib/config/settings_store.ts";
 import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.ts";
 import { ChangeFeed } from "./lib/kv/change_feed.ts";

@@ -117,7 +117,7 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
 }
 
 /** Builds the OpenAI routes. */
-export function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions = {}): EdgeApp {
+function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp {
   const app = new Hono<{ Variables: AuthVariables }>();
   const gemini = (c: Ctx) =>
     deps.gemini.for({ route: "openai", tokenName: c.get("tokenName"), signal: c.req.raw.signal });
@@ -158,11 +158,16 @@ export function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions = 
   return app;
 }
 
-/** The OpenAI edge. */
-export const openAIEdge: Edge = {
-  name: "openai",
-  // `/v1beta/openai` is Google's own OpenAI-compatible base path: clients pointed at it work unchanged.
-  prefixes: ["/v1", "/openai/v1", "/v1beta/openai"],
-  errorResponse: openAIErrorResponse,
-  routes: (deps) => createOpenAIRoutes(deps),
-};
+/** The OpenAI edge with the given image downloader options (the one way it is built). */
+export function createOpenAIEdge(options: OpenAIEdgeOptions = {}): Edge {
+  return {
+    name: "openai",
+    // `/v1beta/openai` is Google's own OpenAI-compatible base path: clients pointed at it work unchanged.
+    prefixes: ["/v1", "/openai/v1", "/v1beta/openai"],
+    errorResponse: openAIErrorResponse,
+    routes: (deps) => createOpenAIRoutes(deps, options),
+  };
+}
+
+/** The OpenAI edge as the gateway serves it. */
+export const openAIEdge: Edge = createOpenAIEdge();

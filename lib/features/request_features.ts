@@ -17,8 +17,9 @@
  */
 import type { ParsedModel } from "../gemini/model_names.ts";
 import { modelFamily } from "../gemini/model_families.ts";
+import { matchesModelList } from "../gemini/model_id.ts";
 import { resolveThinkingConfig, thinkingDefaultFor } from "../gemini/thinking.ts";
-import { type FeatureSettings, matchesModelList } from "./settings.ts";
+import type { FeatureSettings } from "./settings.ts";
 import { applyTools, SEARCH_FUNCTION_NAMES, toolList } from "./tools.ts";
 import { camelizeRequestKeys } from "./wire_case.ts";
 import { METHOD_BODIES, renameModel } from "../gemini/method_bodies.ts";

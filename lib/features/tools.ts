@@ -1,7 +1,7 @@
 /**
  * Built-in Gemini tools: Google Search grounding (from the `-search` suffix or a client function named
  * `googleSearch`), code execution and URL context (per-model settings, never mixed with function
- * declarations), plus a formatter for grounding source links.
+ * declarations).
  *
  * @module
  */
@@ -118,23 +118,4 @@ function fixToolConfig(toolConfig: unknown, withFunctions: boolean): unknown {
     ...rest,
     functionCallingConfig: names.length ? { ...fccRest, allowedFunctionNames: names } : fccRest,
   };
-}
-
-/**
- * Markdown list of the web sources in a candidate's `groundingMetadata` (deduplicated by URI), e.g.
- * `\n\nSources:\n1. [title](uri)`. Returns "" when there are none.
- */
-export function formatSearchLinks(groundingMetadata: unknown): string {
-  if (!isObj(groundingMetadata) || !Array.isArray(groundingMetadata.groundingChunks)) return "";
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const chunk of groundingMetadata.groundingChunks) {
-    const web = isObj(chunk) && isObj(chunk.web) ? chunk.web : null;
-    const uri = web && typeof web.uri === "string" ? web.uri : "";
-    if (!uri || seen.has(uri)) continue;
-    seen.add(uri);
-    const title = typeof web?.title === "string" && web.title ? web.title : uri;
-    lines.push(`${lines.length + 1}. [${title.replace(/[[\]]/g, "")}](${uri})`);
-  }
-  return lines.length ? `\n\nSources:\n${lines.join("\n")}` : "";
 }

@@ -6,15 +6,35 @@
  * @module
  */
 import { badRequest } from "../http/errors.ts";
-import { type FeatureSettings, matchesModelList } from "../features/settings.ts";
 import { modelFamily, offersThinkingChoice } from "./model_families.ts";
-import { bareModel } from "./model_id.ts";
+import { bareModel, matchesModelList } from "./model_id.ts";
+
+/**
+ * The settings model names depend on (the feature settings' fields of the same names:
+ * `lib/features/settings.ts`).
+ */
+export interface ModelNameSettings {
+  /** Client model names mapped to a real model (suffixes allowed in the target). */
+  aliases: Readonly<Record<string, string>>;
+  /** `-search` accepted. */
+  searchSuffix: boolean;
+  /** `-image` accepted. */
+  imageSuffix: boolean;
+  /** `-thinking` / `-nothinking` accepted. */
+  thinkingSuffixes: boolean;
+  /** Base models that output images when asked (exact ids or `prefix*`): they get `-image` variants. */
+  imageOutputModels: readonly string[];
+  /** Models left out of the list (exact ids or `prefix*`). */
+  hiddenModels: readonly string[];
+  /** The list shows suffixed variants. */
+  listVariants: boolean;
+}
 
 /** A suffix word a model name may end with. */
 export type SuffixWord = "image" | "search" | "thinking" | "nothinking";
 
 /** Suffix words in canonical listing order, each with the setting that enables it. */
-const SUFFIXES: ReadonlyArray<{ word: SuffixWord; enabled: (s: FeatureSettings) => boolean }> = [
+const SUFFIXES: ReadonlyArray<{ word: SuffixWord; enabled: (s: ModelNameSettings) => boolean }> = [
   { word: "image", enabled: (s) => s.imageSuffix },
   { word: "search", enabled: (s) => s.searchSuffix },
   { word: "thinking", enabled: (s) => s.thinkingSuffixes },
@@ -43,7 +63,7 @@ export interface ParseModelInput {
   name: string;
   /** Real model ids known from the upstream model list (bare ids). */
   knownModels: ReadonlySet<string>;
-  settings: FeatureSettings;
+  settings: ModelNameSettings;
 }
 
 /**
@@ -51,7 +71,7 @@ export interface ParseModelInput {
  * family table says: `-search` where the family has Google Search grounding, `-thinking`/`-nothinking`
  * where thinking can be switched, `-image` for listed base models that can output images.
  */
-export function variantWords(model: string, settings: FeatureSettings): SuffixWord[] {
+export function variantWords(model: string, settings: ModelNameSettings): SuffixWord[] {
   const family = modelFamily(model);
   if (family.kind !== "text" && family.kind !== "image") return [];
   const thinking = offersThinkingChoice(family);
@@ -143,7 +163,7 @@ function combinations(words: SuffixWord[]): SuffixWord[][] {
  * `listVariants` is on), then the aliases. Hidden entries (exact or `prefix*`) are left out; hiding a
  * real model hides its variants too.
  */
-export function listModelVariants(realModels: Iterable<string>, settings: FeatureSettings): string[] {
+export function listModelVariants(realModels: Iterable<string>, settings: ModelNameSettings): string[] {
   const real = [...realModels].map(bareModel);
   const realSet = new Set(real);
   const out = new Set<string>();
@@ -167,4 +187,21 @@ export function listModelVariants(realModels: Iterable<string>, settings: Featur
  */
 export function modelNames(clientName: string, parsed: ParsedModel): string[] {
   return [...new Set([bareModel(clientName), parsed.alias, parsed.model].filter((n): n is string => !!n))];
+}
+
+/**
+ * The aliases of an `aliases` setting that are named like a real model (in `knownModels`): the real
+ * model wins (see {@link parseModelName}), so such an alias would never apply. One violation each, for
+ * the settings API to refuse the change with.
+ */
+export function shadowedAliases(
+  aliases: unknown,
+  knownModels: ReadonlySet<string>,
+): Array<{ field: string; description: string }> {
+  if (typeof aliases !== "object" || aliases === null || Array.isArray(aliases)) return [];
+  return Object.keys(aliases).filter((name) => knownModels.has(bareModel(name))).map((name) => ({
+    field: `aliases.${name}`,
+    description: `the alias ${name} is named like a real model, which always wins over an alias, so it ` +
+      "would never apply; give the alias another name",
+  }));
 }

@@ -253,8 +253,3 @@ export function apiKeyInvalid(body: GoogleErrorBody | null | undefined): boolean
   return readErrorDetails(body).errorInfo?.reason === "API_KEY_INVALID" ||
     /API key (not valid|expired)/i.test(body?.error.message ?? "");
 }
-
-/** A `google.rpc.BadRequest` detail for an error body the gateway writes itself. */
-export function badRequestDetail(fieldViolations: FieldViolation[]): Record<string, unknown> {
-  return { "@type": `${RPC_TYPE}BadRequest`, fieldViolations };
-}

@@ -18,9 +18,6 @@ import { geminiMimeType } from "../gemini/mime.ts";
 import { toGeminiJsonSchema } from "../gemini/json_schema.ts";
 import { SKIP_THOUGHT_SIGNATURE, type ThoughtSignatures } from "../gemini/thought_signatures.ts";
 
-/** Documented dummy signature that skips Gemini 3's thought-signature validation. */
-export const DUMMY_THOUGHT_SIGNATURE = SKIP_THOUGHT_SIGNATURE;
-
 /**
  * The result sent for a tool call the history has no tool message for (agents that trim history do
  * this): Gemini refuses a turn whose function responses do not match its function calls one to one.

@@ -126,7 +126,7 @@ class ForwardRun {
     try {
       const req = this.#req;
       this.#deps.admitModel?.(req.tokenName, req.modelNames ?? (req.model ? [req.model] : []));
-      this.#route = req.pinnedKeyId ? { pinned: req.pinnedKeyId } : this.#deps.affinity?.route(req) ?? {};
+      this.#route = this.#deps.affinity?.route(req) ?? {};
       while (this.#rec.attempts < this.#s.maxAttempts) {
         const choice = await this.chooseKey();
         if (!choice) break;

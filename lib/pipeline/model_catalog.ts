@@ -17,9 +17,7 @@ export interface ModelCatalogOptions {
   upstream: () => GeminiCaller;
   /** Cache lifetime in ms (default 5 minutes). */
   ttlMs?: number;
-  /** Extra model ids to list (added after Google's, duplicates skipped). */
-  extraModels?: () => string[];
-  /** Rewrites Google's id list before extras are added (e.g. add suffixed variants, drop hidden models). */
+  /** Rewrites Google's id list for listing (adds suffixed variants and aliases, drops hidden models). */
   transformList?: (googleIds: string[]) => string[];
   /** Clock, for tests. */
   now?: () => number;
@@ -63,14 +61,10 @@ export class ModelCatalog {
     return await this.#inflight;
   }
 
-  /** All model ids (Google's plus extras), deduplicated. */
+  /** All model ids to list (Google's as `transformList` rewrites them), deduplicated. */
   async ids(): Promise<string[]> {
     const google = await this.#googleIds();
-    const ids = [
-      ...(this.options.transformList?.(google) ?? google),
-      ...(this.options.extraModels?.() ?? []),
-    ];
-    return [...new Set(ids)];
+    return [...new Set(this.options.transformList?.(google) ?? google)];
   }
 
   /** Google's real model ids from the last successful listing (empty before the first), no upstream call. */
@@ -78,10 +72,5 @@ export class ModelCatalog {
     const ids = this.#cache?.ids;
     if (!this.#known || this.#known.ids !== ids) this.#known = { ids, set: new Set(ids ?? []) };
     return this.#known.set;
-  }
-
-  /** Drops the cache (e.g. after keys change). */
-  invalidate(): void {
-    this.#cache = undefined;
   }
 }

@@ -25,8 +25,6 @@ export interface ForwardRequest {
    * token's allow-list; default `[model]`.
    */
   modelNames?: readonly string[];
-  /** A key id that must serve this request (files and cached contents belong to one key). */
-  pinnedKeyId?: string;
   /** A key to leave out when another can serve (a second try that should land elsewhere). */
   avoidKeyId?: string;
   /** True when the response is a stream (SSE or JSON array). */

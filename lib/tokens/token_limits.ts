@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { matchesModelList } from "../features/settings.ts";
+import { matchesModelList } from "../gemini/model_id.ts";
 import type { ClientToken } from "../http/client_auth.ts";
 import { permissionDenied, rateLimited } from "../http/errors.ts";
 import type { RequestRecord } from "../pipeline/request_record.ts";

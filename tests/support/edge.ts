@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Edge, EdgeDeps } from "../../lib/pipeline/edge.ts";
 import { edgeApp } from "../../routes/mod.ts";
 import type { AuthVariables } from "../../lib/http/client_auth.ts";
-import { type Settings, settingsSchema } from "../../lib/config/settings_schema.ts";
+import { type Settings, settingsSchema } from "../../lib/settings_schema.ts";
 import { streamDecorators } from "../../lib/features/stream_decorators.ts";
 import { type GeminiCaller, GeminiClient } from "../../lib/pipeline/gemini_client.ts";
 import { CallPreparer } from "../../lib/pipeline/prepare.ts";
@@ -55,7 +55,7 @@ export function serveEdge(edge: Edge, deps: EdgeDeps): Deno.HttpServer<Deno.NetA
   };
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    edgeApp(edge, deps, auth).fetch,
+    edgeApp(edge, deps, [auth]).fetch,
   );
   return Object.assign(server, { url: `http://127.0.0.1:${server.addr.port}` });
 }

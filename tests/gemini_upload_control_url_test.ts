@@ -31,6 +31,12 @@ Deno.test("both upload session URLs of a resumable start point at the gateway", 
     assert.ok(control !== null, "Google's header is kept");
     assert.ok(!control.startsWith(h.mock.url), `the upstream's address reaches the client: ${control}`);
     assert.ok(control.startsWith(`${h.url}/upload/`), control);
+    // The control URL is a session URL like the upload URL: Google's `query` command works without a key.
+    const query = await fetch(control, { method: "POST", headers: { "x-goog-upload-command": "query" } });
+    await query.body?.cancel();
+    assert.equal(query.status, 200);
+    assert.equal(query.headers.get("x-goog-upload-status"), "active");
+    assert.equal(query.headers.get("x-goog-upload-size-received"), "0");
   } finally {
     await h.close();
   }

@@ -34,3 +34,36 @@ Deno.test("a token allowed only an alias can call the alias it sees in its model
     await h.close();
   }
 });
+
+Deno.test("allow-lists admit a model by any of its names: the list shows what the token may call, calls agree", async () => {
+  const h = await startHarness({ env: { ALIASES: JSON.stringify({ "gpt-4o": "gemini-2.5-flash" }) } });
+  try {
+    const token = async (models: string[]) =>
+      (await adminApi(h)("POST", "/tokens", { name: models.join("+"), models })).json.token as string;
+    const aliasOnly = new OpenAI({ apiKey: await token(["gpt-4o"]), baseURL: `${h.url}/v1`, maxRetries: 0 });
+    const refused = await aliasOnly.chat.completions.create({
+      model: "gemini-2.5-pro",
+      messages: [{ role: "user", content: "hi" }],
+    }).then(() => 200, (e) => (e as { status?: number }).status);
+    assert.equal(refused, 403, "the alias admits its own model only");
+
+    // A token allowed the real model may call it by its aliases and suffixed names, and sees them listed.
+    const real = new OpenAI({
+      apiKey: await token(["gemini-2.5-flash"]),
+      baseURL: `${h.url}/v1`,
+      maxRetries: 0,
+    });
+    const ids = (await real.models.list()).data.map((m) => m.id);
+    for (const id of ["gemini-2.5-flash", "gemini-2.5-flash-search", "gpt-4o"]) {
+      assert.ok(ids.includes(id), `${id} missing from ${ids.join(", ")}`);
+      const chat = await real.chat.completions.create({
+        model: id,
+        messages: [{ role: "user", content: "hi" }],
+      });
+      assert.equal(chat.choices[0].message.content?.startsWith("echo: hi"), true, id);
+    }
+    assert.ok(!ids.includes("gemini-2.5-pro"));
+  } finally {
+    await h.close();
+  }
+});

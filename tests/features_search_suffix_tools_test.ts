@@ -28,3 +28,29 @@ Deno.test("-search keeps the client's function declarations when tools is a sing
     await h.close();
   }
 });
+
+Deno.test("-search keeps a snake_case single Tool and non-object tools items (Google judges them)", async () => {
+  const h = await startHarness();
+  try {
+    const send = async (tools: unknown) => {
+      const res = await fetch(`${h.url}/v1beta/models/gemini-2.5-flash-search:generateContent`, {
+        method: "POST",
+        headers: { "x-goog-api-key": h.token, "content-type": "application/json" },
+        body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "films tonight" }] }], tools }),
+      });
+      await res.body?.cancel();
+      return (h.mock.requests.at(-1)!.json as { tools: unknown }).tools;
+    };
+    assert.deepEqual(await send({ function_declarations: [DECLARATION] }), [
+      { functionDeclarations: [DECLARATION] },
+      { googleSearch: {} },
+    ]);
+    assert.deepEqual(await send(["code_execution", { functionDeclarations: [DECLARATION] }]), [
+      "code_execution",
+      { functionDeclarations: [DECLARATION] },
+      { googleSearch: {} },
+    ]);
+  } finally {
+    await h.close();
+  }
+});
