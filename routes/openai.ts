@@ -134,7 +134,7 @@ function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp
   app.get("/models/:id{.+}", async (c) => {
     const id = c.req.param("id");
     gemini(c).admit(id);
-    return c.json(openAIModel(id, await deps.catalog.ids()));
+    return c.json(openAIModel(await deps.catalog.find(id)));
   });
 
   app.post("/embeddings", async (c) => {

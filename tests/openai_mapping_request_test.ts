@@ -8,7 +8,7 @@ import { mapChatRequest } from "../lib/openai/chat_request.ts";
 import { SKIP_THOUGHT_SIGNATURE } from "../lib/gemini/thought_signatures.ts";
 import { mapChatResponse } from "../lib/openai/chat_response.ts";
 import { chatRequestSchema, parseOpenAI } from "../lib/openai/schemas.ts";
-import { toolCallId, toolCallRef } from "../lib/openai/tool_ids.ts";
+import { toolCallId, toolCallRef } from "../lib/gemini/tool_call_ids.ts";
 import { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
 
 const chatWith = (signatures: ThoughtSignatures | undefined, body: Record<string, unknown>) =>

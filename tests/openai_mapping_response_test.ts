@@ -11,7 +11,7 @@ import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { SseEncoderStream } from "../lib/http/sse.ts";
 import { toOpenAIError } from "../lib/openai/errors.ts";
 import { ASPECT_RATIOS, aspectRatioFor } from "../lib/openai/images.ts";
-import { toolCallRef } from "../lib/openai/tool_ids.ts";
+import { toolCallRef } from "../lib/gemini/tool_call_ids.ts";
 import { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
 
 /** What the OpenAI edge does with a Gemini SSE body: read the items, translate, encode. */

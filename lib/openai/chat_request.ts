@@ -11,7 +11,7 @@ import { mapGenerationConfig } from "./chat_config.ts";
 import { contentText, mapContent, type PartMapOptions } from "./chat_parts.ts";
 import type { GeminiContent, GeminiGenerateContentRequest, GeminiPart, GeminiTool } from "../gemini/types.ts";
 import type { ChatMessage, ChatRequest } from "./schemas.ts";
-import { toolCallRef } from "./tool_ids.ts";
+import { toolCallRef } from "../gemini/tool_call_ids.ts";
 import { bareModel } from "../gemini/model_id.ts";
 import { modelFamily } from "../gemini/model_families.ts";
 import { geminiMimeType } from "../gemini/mime.ts";

@@ -16,7 +16,7 @@ import type {
 import { GatewayError } from "../http/errors.ts";
 import { TOOL_CALL_FAILURES } from "../gemini/answer_check.ts";
 import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
-import { randomAlnum, toolCallId } from "./tool_ids.ts";
+import { randomAlnum, toolCallId } from "../gemini/tool_call_ids.ts";
 import { imagePartToMarkdown } from "../features/images.ts";
 
 /** Where translated answers leave their thought signatures (the server-side store). */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { GatewayError } from "../http/errors.ts";
 import { bareModel } from "../gemini/model_id.ts";
 import { type GeminiCaller, readJson } from "./gemini_client.ts";
 
@@ -65,6 +66,20 @@ export class ModelCatalog {
   async ids(): Promise<string[]> {
     const google = await this.#googleIds();
     return [...new Set(this.options.transformList?.(google) ?? google)];
+  }
+
+  /**
+   * The listed id of a model (a leading `models/` ignored), for a dialect's "retrieve model" route.
+   *
+   * @throws {GatewayError} 404 `model_not_found` when the list has no such model.
+   */
+  async find(id: string): Promise<string> {
+    const bare = bareModel(id);
+    if ((await this.ids()).includes(bare)) return bare;
+    throw new GatewayError(404, `The model \`${id}\` does not exist or you do not have access to it.`, {
+      code: "model_not_found",
+      param: "model",
+    });
   }
 
   /** Google's real model ids from the last successful listing (empty before the first), no upstream call. */
