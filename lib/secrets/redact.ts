@@ -11,9 +11,12 @@ export function maskKey(key: string): string {
   return key.length <= 10 ? "…" : `${key.slice(0, 4)}…${key.slice(-4)}`;
 }
 
+/** Google API keys: `AIza` + 35 characters, and the newer Cloud shape `AQ.` + about 50 (Gemini and Vertex). */
+const GOOGLE_KEYS = /AIza[0-9A-Za-z_-]{35}|AQ\.[0-9A-Za-z_-]{30,120}/g;
+
 /** Replaces anything that looks like a Google API key in `text` with its masked form. */
 export function redactKeys(text: string): string {
-  return text.replace(/AIza[0-9A-Za-z_-]{35}/g, (k) => maskKey(k));
+  return text.replace(GOOGLE_KEYS, (k) => maskKey(k));
 }
 
 /**
