@@ -38,6 +38,7 @@ import {
   vertexRpcMethod,
   vertexServiceDisabled,
   vertexSharedQuota,
+  vertexSuspended,
 } from "./mock_vertex_wire.ts";
 
 /** How the mock treats one key (unknown keys are valid express keys without limits). */
@@ -48,6 +49,8 @@ export interface MockVertexKey {
   notExpress?: boolean;
   /** 403 SERVICE_DISABLED. */
   serviceDisabled?: boolean;
+  /** 403 CONSUMER_SUSPENDED, quoting the key in its message as Google does. */
+  suspended?: boolean;
   /** Requests per window per model; over it, a 429 in the style of `quotaStyle`. */
   rpm?: number;
   /** `shared` (default): the dynamic shared quota's 429; `minute` / `day`: a project quota's sentence. */
@@ -179,6 +182,7 @@ export class MockVertex {
     if (b.invalid) return vertexInvalidKey();
     if (b.notExpress || (method === "predict" && b.predictNeedsOAuth)) return vertexKeysNotSupported(rpc);
     if (b.serviceDisabled) return vertexServiceDisabled(project);
+    if (b.suspended) return vertexSuspended({ key, project });
     if (!(model in MODELS) || b.noAccess?.includes(model)) return vertexModelNotFound(project, model);
     if (!isObject(json)) return invalidJsonError("Expected a JSON object as the request body.");
     if (b.rpm !== undefined && method !== "countTokens") {

@@ -89,6 +89,21 @@ export function vertexServiceDisabled(project: string): Response {
   });
 }
 
+/** 403 CONSUMER_SUSPENDED; Google quotes the key ("Consumer 'api_key:…' has been suspended."). */
+export function vertexSuspended(o: { key: string; project: string }): Response {
+  return googleError({
+    code: 403,
+    status: "PERMISSION_DENIED",
+    message: `Permission denied: Consumer 'api_key:${o.key}' has been suspended.`,
+    details: [{
+      "@type": RPC + "ErrorInfo",
+      reason: "CONSUMER_SUSPENDED",
+      domain: "googleapis.com",
+      metadata: { consumer: `projects/${o.project}`, service: SERVICE },
+    }],
+  });
+}
+
 /** 429 of Vertex's dynamic shared quota (google-gemini/gemini-cli#14831): no details. */
 export function vertexSharedQuota(): Response {
   return googleError({
