@@ -57,7 +57,11 @@ Deno.test("GEMINI_API_KEYS takes vertex:<key>; the keys API takes pasted Vertex 
     const list = await admin("GET", "/keys?limit=10&sort=added");
     const byMask = Object.fromEntries(list.json.keys.map((k: ApiKey) => [k.id, k.kind]));
     assert.equal(byMask[keyId(`vertex:${fakeVertexKey(7)}`)], "vertex");
-    assert.equal(byMask[keyId(fakeVertexKey(8))], "gemini", "without the prefix, an AQ. key is a Gemini API key");
+    assert.equal(
+      byMask[keyId(fakeVertexKey(8))],
+      "gemini",
+      "without the prefix, an AQ. key is a Gemini API key",
+    );
     assert.ok(!JSON.stringify(list.json).includes(fakeVertexKey(7)), "no full key in the listing");
     const search = await admin("GET", "/keys?search=vertex");
     assert.deepEqual(
@@ -91,7 +95,10 @@ Deno.test("the Keys page's table shows each key's kind", () => {
     onAction: () => {},
   }));
   const badges = [...html.matchAll(/data-kind="(\w+)"[^>]*>([^<]+)</g)].map((m) => [m[1], m[2].trim()]);
-  assert.deepEqual(badges, [["vertex", "Vertex AI express"], ["gemini", "Gemini API"], ["gemini", "Gemini API"]]);
+  assert.deepEqual(badges, [["vertex", "Vertex AI express"], ["gemini", "Gemini API"], [
+    "gemini",
+    "Gemini API",
+  ]]);
 });
 
 Deno.test("verify: each key is checked by its own service without generation quota (Vertex: countTokens)", async () => {
@@ -107,10 +114,13 @@ Deno.test("verify: each key is checked by its own service without generation quo
     assert.deepEqual(r.json.disabled.map((d: { id: string }) => d.id), [keyId(`vertex:${bad}`)]);
     assert.match(r.json.disabled[0].reason, /API_KEY_INVALID/);
     const vertexCalls = h.vertex.requests.map((q) => [q.method, q.path, q.key, q.keySource]);
-    assert.deepEqual(vertexCalls.sort(), [
-      ["POST", "/v1/publishers/google/models/gemini-2.5-flash:countTokens", bad, "header"],
-      ["POST", "/v1/publishers/google/models/gemini-2.5-flash:countTokens", good, "header"],
-    ].sort());
+    assert.deepEqual(
+      vertexCalls.sort(),
+      [
+        ["POST", "/v1/publishers/google/models/gemini-2.5-flash:countTokens", bad, "header"],
+        ["POST", "/v1/publishers/google/models/gemini-2.5-flash:countTokens", good, "header"],
+      ].sort(),
+    );
     const geminiCalls = h.mock.requests.map((q) => [q.method, q.path, q.key]);
     assert.deepEqual(geminiCalls, [["GET", "/v1beta/models/gemini-2.5-flash", h.geminiKeys[0]]]);
   } finally {
@@ -127,13 +137,21 @@ Deno.test("re-check: a disabled Vertex key and a Vertex 'no access' pair are re-
     h.gw.pool.report(idb, "gemini-2.5-pro", { kind: "no_access", reason: "404" });
     const baseUrl = (kind: string) => kind === "vertex" ? h.vertex.url : h.mock.url;
     const admin = new KeyAdmin({ pool: h.gw.pool, store: h.gw.store, usage: h.gw.usage, baseUrl });
-    const round = await new Rechecker({ kv: h.gw.kv, pool: h.gw.pool, admin, intervalMs: () => 60_000, baseUrl })
+    const round = await new Rechecker({
+      kv: h.gw.kv,
+      pool: h.gw.pool,
+      admin,
+      intervalMs: () => 60_000,
+      baseUrl,
+    })
       .tick();
     assert.equal(round.keysRestored, 1);
     assert.equal(round.pairsRestored, 1);
     assert.equal(h.gw.pool.get(ida)!.enabled, true);
     assert.equal(h.gw.pool.cooldownsOf(idb).length, 0);
-    assert.ok(h.vertex.requests.some((q) => q.path === "/v1/publishers/google/models/gemini-2.5-pro:countTokens"));
+    assert.ok(
+      h.vertex.requests.some((q) => q.path === "/v1/publishers/google/models/gemini-2.5-pro:countTokens"),
+    );
     assert.equal(h.mock.requests.length, 0, "nothing was sent to the Gemini API");
   } finally {
     await h.close();

@@ -65,7 +65,8 @@ Deno.test("classify: Vertex's 404 Publisher Model is 'no access' for a model exp
   const short = {
     error: {
       code: 404,
-      message: "Publisher Model `projects/ID/locations/asia-south1/publishers/google/models/gemini-2.5-flash` not found.",
+      message:
+        "Publisher Model `projects/ID/locations/asia-south1/publishers/google/models/gemini-2.5-flash` not found.",
       status: "NOT_FOUND",
     },
   };
@@ -83,7 +84,10 @@ Deno.test("classify: 401 'API keys are not supported' disables a key for generat
 
 Deno.test("classify: Vertex's invalid key and disabled service disable the key", async () => {
   const invalid = await verdictOf(vertexInvalidKey());
-  assert.deepEqual(invalid, { kind: "disable", reason: "API_KEY_INVALID: API key not valid. Please pass a valid API key." });
+  assert.deepEqual(invalid, {
+    kind: "disable",
+    reason: "API_KEY_INVALID: API key not valid. Please pass a valid API key.",
+  });
   const disabled = await verdictOf(vertexServiceDisabled("123"));
   assert.equal(disabled.kind, "disable");
   assert.match((disabled as { reason: string }).reason, /^SERVICE_DISABLED: Vertex AI API has not been used/);
@@ -130,7 +134,10 @@ Deno.test("a Vertex 429 cools the (key, model) pair and the request moves to the
     // Other models keep using the key.
     await genai(h).models.generateContent({ model: "gemini-2.5-pro", contents: "hi" });
     await genai(h).models.generateContent({ model: "gemini-2.5-pro", contents: "hi" });
-    assert.equal(h.vertex.requests.filter((r) => r.key === limited && r.model === "gemini-2.5-pro").length, 1);
+    assert.equal(
+      h.vertex.requests.filter((r) => r.key === limited && r.model === "gemini-2.5-pro").length,
+      1,
+    );
   } finally {
     await h.close();
   }
@@ -157,9 +164,16 @@ Deno.test("a Vertex key without access to a model is left out for that model; an
       assert.equal(r.status, 404, JSON.stringify(body));
       assert.match(body.error.message, /Publisher Model .*gemini-9-ultra.* was not found/);
     }
-    assert.equal(h.vertex.requests.filter((r) => r.model === "gemini-9-ultra").length, 2, "one call each, no retry");
+    assert.equal(
+      h.vertex.requests.filter((r) => r.model === "gemini-9-ultra").length,
+      2,
+      "one call each, no retry",
+    );
     for (const k of h.vertexKeys) {
-      assert.ok(!h.gw.pool.cooldownsOf(vertexId(k)).some((c) => c.model === "gemini-9-ultra"), "no key blamed");
+      assert.ok(
+        !h.gw.pool.cooldownsOf(vertexId(k)).some((c) => c.model === "gemini-9-ultra"),
+        "no key blamed",
+      );
     }
   } finally {
     await h.close();
@@ -176,7 +190,10 @@ Deno.test(":predict refused to API keys leaves the Vertex key enabled and sends 
     }
     const id = vertexId(h.vertexKeys[0]);
     assert.equal(h.gw.pool.get(id)!.enabled, true, "the key still serves generate calls");
-    assert.deepEqual(h.gw.pool.cooldownsOf(id).map((c) => [c.model, c.kind]), [["gemini-embedding-001", "no_access"]]);
+    assert.deepEqual(h.gw.pool.cooldownsOf(id).map((c) => [c.model, c.kind]), [[
+      "gemini-embedding-001",
+      "no_access",
+    ]]);
     assert.equal(h.vertex.requests.length, 1, "tried once");
     const res = await genai(h).models.generateContent({ model: "gemini-2.5-flash", contents: "hi" });
     assert.equal(res.text, "echo: hi");
@@ -202,7 +219,10 @@ Deno.test("a Cloud key not enabled for express mode (401) and a suspended one ar
     assert.equal(b.enabled, false);
     assert.match(b.disabledReason!, /CONSUMER_SUSPENDED/);
     const shown = JSON.stringify([b.disabledReason, b.lastError, h.records]);
-    assert.ok(!shown.includes(suspended), "the quoted key is masked in the reason, the last error and the logs");
+    assert.ok(
+      !shown.includes(suspended),
+      "the quoted key is masked in the reason, the last error and the logs",
+    );
     assert.match(shown, /AQ\.A…/);
   } finally {
     await h.close();

@@ -25,7 +25,11 @@ const user = (text: string) => [{ role: "user", parts: [{ text }] }];
 /** Requests that only the Gemini API serves, each answering the gateway's response. */
 const GEMINI_ONLY: Record<string, (h: VertexHarness) => Promise<Response>> = {
   "a cached content": (h) =>
-    post(h, "/v1beta/cachedContents", { model: "models/gemini-2.5-flash", contents: user("context"), ttl: "60s" }),
+    post(h, "/v1beta/cachedContents", {
+      model: "models/gemini-2.5-flash",
+      contents: user("context"),
+      ttl: "60s",
+    }),
   "a generate call naming a cached content": (h) =>
     post(h, "/v1beta/models/gemini-2.5-flash:generateContent", {
       cachedContent: "cachedContents/abc123",
@@ -36,13 +40,19 @@ const GEMINI_ONLY: Record<string, (h: VertexHarness) => Promise<Response>> = {
       contents: [{
         role: "user",
         parts: [{
-          fileData: { fileUri: "https://generativelanguage.googleapis.com/v1beta/files/abc123", mimeType: "text/plain" },
+          fileData: {
+            fileUri: "https://generativelanguage.googleapis.com/v1beta/files/abc123",
+            mimeType: "text/plain",
+          },
         }, { text: "summarize" }],
       }],
     }),
   "a batch": (h) =>
     post(h, "/v1beta/models/gemini-2.5-flash:batchGenerateContent", {
-      batch: { displayName: "b", inputConfig: { requests: { requests: [{ request: { contents: user("x") } }] } } },
+      batch: {
+        displayName: "b",
+        inputConfig: { requests: { requests: [{ request: { contents: user("x") } }] } },
+      },
     }),
   "Imagen's :predict": (h) =>
     post(h, "/v1beta/models/imagen-4.0-generate-001:predict", { instances: [{ prompt: "a cat" }] }),
@@ -64,14 +74,20 @@ Deno.test("a mixed pool sends what only the Gemini API serves to its Gemini API 
     for (let i = 0; i < 3; i++) {
       const res = await ai.models.generateContent({
         model: "gemini-2.5-flash",
-        contents: [{ role: "user", parts: [{ fileData: { fileUri: file.uri!, mimeType: "text/plain" } }, { text: "sum" }] }],
+        contents: [{
+          role: "user",
+          parts: [{ fileData: { fileUri: file.uri!, mimeType: "text/plain" } }, { text: "sum" }],
+        }],
       });
       assert.equal(res.text, "echo: sum");
     }
     for (const send of Object.values(GEMINI_ONLY)) await (await send(h)).body?.cancel();
     assert.equal(h.vertex.requests.length, 0, "no Vertex key was used");
     assert.ok(h.mock.requests.length >= 8);
-    assert.ok(h.mock.requests.every((r) => r.key === h.geminiKeys[0] || r.key === null), "all on the Gemini key");
+    assert.ok(
+      h.mock.requests.every((r) => r.key === h.geminiKeys[0] || r.key === null),
+      "all on the Gemini key",
+    );
   } finally {
     await h.close();
   }
@@ -87,7 +103,9 @@ Deno.test("a pool of only Vertex keys answers a clear 400 for what needs a Gemin
       assert.equal(body.error.status, "FAILED_PRECONDITION", name);
       assert.match(body.error.message, /only Gemini API keys serve.*only Vertex AI express keys/, name);
     }
-    const upload = await genai(h).files.upload({ file: new Blob(["x"], { type: "text/plain" }) }).catch((e) => e);
+    const upload = await genai(h).files.upload({ file: new Blob(["x"], { type: "text/plain" }) }).catch((e) =>
+      e
+    );
     assert.ok(upload instanceof ApiError && upload.status === 400, String(upload));
     assert.match(upload.message, /file uploads, which only Gemini API keys serve/);
     const images = await new OpenAI({ apiKey: h.token, baseURL: `${h.url}/v1`, maxRetries: 0 }).images
@@ -114,7 +132,10 @@ Deno.test("the model list of a Vertex-only pool comes from the maintained table;
     assert.ok(missing instanceof ApiError && missing.status === 404, String(missing));
     const openaiIds = (await new OpenAI({ apiKey: h.token, baseURL: `${h.url}/v1` }).models.list()).data
       .map((m) => m.id);
-    assert.ok(openaiIds.includes("gemini-2.5-flash") && openaiIds.includes("gemini-2.5-flash-search"), "with variants");
+    assert.ok(
+      openaiIds.includes("gemini-2.5-flash") && openaiIds.includes("gemini-2.5-flash-search"),
+      "with variants",
+    );
     assert.equal(h.vertex.requests.length, 0, "express mode has no list call: none was made");
   } finally {
     await h.close();
