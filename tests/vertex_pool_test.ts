@@ -73,16 +73,13 @@ Deno.test("classify: Vertex's 404 Publisher Model is 'no access' for a model exp
   assert.equal(classify({ status: 404, body: short, now: NOW, defaultCooldownMs: 1 }).kind, "no_access");
 });
 
-Deno.test("classify: 401 'API keys are not supported' disables a key for generate calls, but only blocks the model for :predict", async () => {
+Deno.test("classify: 401 'API keys are not supported' disables a key for generate calls, but only blocks the model for :predict; an invalid key or a disabled Vertex AI API disables it", async () => {
   const generate = await verdictOf(vertexKeysNotSupported(vertexRpcMethod("v1", "generateContent")));
   assert.equal(generate.kind, "disable");
   assert.match((generate as { reason: string }).reason, /^CREDENTIALS_MISSING: API keys are not supported/);
   const predict = await verdictOf(vertexKeysNotSupported(vertexRpcMethod("v1", "predict")));
   assert.equal(predict.kind, "no_access");
   assert.match((predict as { reason: string }).reason, /Vertex AI takes no API key for Predict/);
-});
-
-Deno.test("classify: Vertex's invalid key and disabled service disable the key", async () => {
   const invalid = await verdictOf(vertexInvalidKey());
   assert.deepEqual(invalid, {
     kind: "disable",

@@ -190,7 +190,8 @@ Deno.test("a model Vertex express does not list goes to Gemini API keys first in
       await r.body?.cancel();
     }
     assert.equal(h.vertex.requests.length, 0);
-    assert.equal(h.mock.requests.filter((r) => r.path.endsWith(":generateContent")).length, 4);
+    const generate = h.mock.requests.filter((r) => r.path.endsWith(":generateContent"));
+    assert.deepEqual(generate.map((r) => r.key), Array(4).fill(h.geminiKeys[0]), "all on the Gemini API key");
   } finally {
     await h.close();
   }
