@@ -10,6 +10,7 @@ import { renderToString } from "preact-render-to-string";
 import { extractKeys, keyId, newKeyRecord, readKeyEntry } from "../lib/pool/key_record.ts";
 import { redactKeys } from "../lib/secrets/redact.ts";
 import { KeyAdmin } from "../lib/pool/key_admin.ts";
+import { KeyPool } from "../lib/pool/key_pool.ts";
 import { Rechecker } from "../lib/pool/recheck.ts";
 import { KeyTable } from "../lib/admin/ui/key_table.tsx";
 import type { ApiKey } from "../lib/admin/api_types.ts";
@@ -156,4 +157,17 @@ Deno.test("re-check: a disabled Vertex key and a Vertex 'no access' pair are re-
   } finally {
     await h.close();
   }
+});
+
+Deno.test("the pool counts its keys per kind as keys come, change kind and go", () => {
+  const pool = new KeyPool();
+  pool.upsert(newKeyRecord(fakeKey(1)));
+  const v = newKeyRecord(`vertex:${AQ}`);
+  pool.upsert(v);
+  pool.upsert({ ...v, label: "again" });
+  assert.deepEqual([pool.countOf("gemini"), pool.countOf("vertex")], [1, 1]);
+  pool.upsert({ ...v, kind: "gemini" });
+  assert.deepEqual([pool.countOf("gemini"), pool.countOf("vertex")], [2, 0]);
+  pool.remove(v.id);
+  assert.deepEqual([pool.countOf("gemini"), pool.countOf("vertex")], [1, 0]);
 });

@@ -101,6 +101,8 @@ export type Dirty = { type: "key"; id: string } | { type: "pair"; scope: string;
 export class KeyPool {
   #entries: Entry[] = [];
   #byId = new Map<string, Entry>();
+  /** Keys per kind (read on every request by the kind routing). */
+  #kindCounts: Record<KeyKind, number> = { gemini: 0, vertex: 0 };
   #pairs = new Map<string, Map<string, PairState>>(); // model -> scope -> state
   #cursor = new Map<string, number>();
   #listeners = new Set<(d: Dirty) => void>();
@@ -138,6 +140,8 @@ export class KeyPool {
     const old = this.#byId.get(record.id);
     if (old) this.#entries[this.#entries.indexOf(old)] = entry;
     else this.#entries.push(entry);
+    if (old) this.#kindCounts[old.kind]--;
+    this.#kindCounts[kind]++;
     this.#byId.set(record.id, entry);
   }
 
@@ -147,6 +151,7 @@ export class KeyPool {
     if (!e) return false;
     this.#byId.delete(id);
     this.#entries.splice(this.#entries.indexOf(e), 1);
+    this.#kindCounts[e.kind]--;
     return true;
   }
 
@@ -162,9 +167,7 @@ export class KeyPool {
 
   /** How many keys (enabled or not) are of `kind`. */
   countOf(kind: KeyKind): number {
-    let n = 0;
-    for (const e of this.#entries) if (e.kind === kind) n++;
-    return n;
+    return this.#kindCounts[kind];
   }
 
   /** The quota scope of a key. */
