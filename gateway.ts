@@ -38,6 +38,8 @@ import { LogStore } from "./lib/logs/log_store.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { maskKey } from "./lib/secrets/redact.ts";
 import { ThoughtSignatures } from "./lib/gemini/thought_signatures.ts";
+import { LivePins } from "./lib/live/pins.ts";
+import { LiveSessions } from "./lib/live/live_sessions.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -69,6 +71,8 @@ export interface Gateway {
   limits: TokenLimits;
   logs: LogStore;
   metrics: Metrics;
+  /** The Live API's WebSocket sessions (drain them on shutdown). */
+  live: LiveSessions;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -169,12 +173,27 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
 
+  const pins = new LivePins({ kv, feed });
+  await pins.load();
+  const live = new LiveSessions({
+    pool,
+    pins,
+    settings: s,
+    usage,
+    onRecord,
+    clientFor: (id) => proxies.clientFor(id),
+    onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    modelAllowed: (name, model) => limits.allowsModel(name, model),
+  });
+
   const revocations = new SessionRevocations({ kv, feed });
   await revocations.load();
   const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
+    kv,
     revocations,
     signatures,
+    live,
     gemini,
     settings,
     pool,
@@ -209,6 +228,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limits,
     logs,
     metrics,
+    live,
     ready,
     async close() {
       clearInterval(reseed);

@@ -34,6 +34,8 @@ import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import type { SessionRevocations } from "../lib/admin/session.ts";
 import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
 import type { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
+import type { LiveSessions } from "../lib/live/live_sessions.ts";
+import { createLiveRoutes } from "./live.ts";
 
 /** What the routes need. */
 export interface MountDeps {
@@ -52,8 +54,12 @@ export interface MountDeps {
   revocations: SessionRevocations;
   /** Thought signatures of translated answers, shared through KV. */
   signatures: ThoughtSignatures;
+  /** The gateway's KV, for edges with state of their own (stored Responses). */
+  kv?: Deno.Kv;
   /** Resource owners and open upload sessions (an upload session URL is its own credential). */
   affinity: AffinityMap;
+  /** The Live API's sessions (WebSocket); absent: no Live routes. */
+  live?: LiveSessions;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
 }
@@ -140,14 +146,19 @@ export function mountRoutes(deps: MountDeps): Hono {
   const app = new Hono();
   app.route("/", createHealthRoute({ pool }));
   app.route("/static", createStaticRoutes());
-  mountEdges(app, deps.dialects ?? DIALECTS, {
+  const edgeDeps: EdgeDeps = {
     gemini: deps.gemini,
     settings: s,
     catalog,
     modelAllowed: (name, model) => limits.allowsModel(name, model),
     decorators: streamDecorators(s),
     signatures: deps.signatures,
-  }, guards);
+    kv: deps.kv,
+    live: deps.live,
+  };
+  // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
+  app.route("/", createLiveRoutes(edgeDeps, { auth, guards }));
+  mountEdges(app, deps.dialects ?? DIALECTS, edgeDeps, guards);
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys }));
@@ -179,7 +190,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       notFound(
         `No route for ${c.req.method} ${
           new URL(c.req.url).pathname
-        }. Gemini routes start with /v1beta/, OpenAI routes with /v1/.`,
+        }. Gemini routes start with /v1beta/, OpenAI routes with /v1/ (Responses: /v1/responses), Anthropic routes with /v1/messages.`,
       ),
     )
   );

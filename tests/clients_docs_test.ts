@@ -6,55 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { type Harness, startHarness } from "./support/harness.ts";
+import { forHarness, runSnippet, snippets } from "./support/readme_snippets.ts";
 import { ensureGeminiCli, OFFLINE_SETTINGS } from "./support/gemini_cli.ts";
-
-const README = new URL("../README.md", import.meta.url);
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
-
-/** The fenced code blocks (language, code) under the README heading `#### {title}`. */
-function snippets(title: string): Array<{ lang: string; code: string }> {
-  const text = Deno.readTextFileSync(README);
-  const start = text.indexOf(`#### ${title}\n`);
-  assert.ok(start >= 0, `the README has a "#### ${title}" section`);
-  const rest = text.slice(start + title.length + 6);
-  const section = rest.slice(0, rest.search(/\n#{2,4} /));
-  return Array.from(section.matchAll(/```(\w+)\n([\s\S]*?)```/g), (m) => ({ lang: m[1], code: m[2] }));
-}
-
-function forHarness(code: string, h: Harness): string {
-  return code.replaceAll("http://localhost:8000", h.url).replaceAll("my-client-token", h.token);
-}
-
-/** Runs a README TypeScript snippet (the deno.json import map resolves its packages); returns stdout. */
-async function runSnippet(title: string, h: Harness): Promise<string> {
-  const [ts] = snippets(title).filter((s) => s.lang === "ts");
-  assert.ok(ts, `a ts snippet under "${title}"`);
-  const dir = await Deno.makeTempDir();
-  try {
-    const file = `${dir}/snippet.ts`;
-    await Deno.writeTextFile(file, forHarness(ts.code, h));
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--config",
-        CONFIG,
-        "--allow-net=127.0.0.1",
-        "--allow-env",
-        "--allow-read",
-        "--allow-sys",
-        file,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0, `${title}: ${stdout}\n${new TextDecoder().decode(out.stderr)}`);
-    return stdout;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** The one model call each client made went upstream with a pool key, not the client token. */
 function assertServed(h: Harness, path: RegExp) {

@@ -2,7 +2,8 @@
  * Which kind of key serves what: requests that need the Gemini API (files, cached contents, batches,
  * Imagen, multimodal embeddings, ...) never reach a Vertex express key, and get a clear 400 when the
  * pool has no Gemini API key; the model list of a Vertex-only pool comes from the maintained table;
- * `KEY_KIND_ROUTING` prefers one kind; a model Vertex express does not list goes to Gemini keys first.
+ * `KEY_KIND_ROUTING` prefers one kind; a model Vertex express does not list goes to Gemini keys first;
+ * Live sessions use Gemini API keys only.
  */
 import assert from "node:assert/strict";
 import { ApiError, GoogleGenAI } from "@google/genai";
@@ -12,6 +13,7 @@ import { startVertexHarness, type VertexHarness } from "./support/vertex_harness
 import { keyId } from "../lib/pool/key_record.ts";
 import { EXPRESS_MODELS } from "../lib/vertex/express_models.ts";
 import { TINY_PNG_BASE64 } from "./support/mock_gemini_util.ts";
+import { connectRaw, liveUrl } from "./support/live_client.ts";
 
 const genai = (h: VertexHarness) => new GoogleGenAI({ apiKey: h.token, httpOptions: { baseUrl: h.url } });
 const headers = (h: VertexHarness) => ({ "x-goog-api-key": h.token, "content-type": "application/json" });
@@ -194,5 +196,40 @@ Deno.test("a model Vertex express does not list goes to Gemini API keys first in
     assert.deepEqual(generate.map((r) => r.key), Array(4).fill(h.geminiKeys[0]), "all on the Gemini API key");
   } finally {
     await h.close();
+  }
+});
+
+/** Opens a raw Live session (setup sent); resolves with whether setup completed, or how it closed. */
+async function openLive(h: VertexHarness) {
+  const raw = await connectRaw(liveUrl(h.url, { query: { key: h.token } }));
+  raw.send({ setup: { model: "models/gemini-live-2.5-flash-preview" } });
+  const outcome = await Promise.race([
+    raw.waitFor((f) => "setupComplete" in f.json, "setupComplete").then(() => "ok" as const),
+    raw.closed,
+  ]);
+  raw.ws.close();
+  await raw.closed;
+  return outcome;
+}
+
+Deno.test("Live sessions are served by Gemini API keys only; a Vertex-only pool closes them with the pool's reason", async () => {
+  const mixed = await startVertexHarness({ gemini: 1, vertex: 2 });
+  try {
+    for (let i = 0; i < 3; i++) assert.equal(await openLive(mixed), "ok");
+    assert.deepEqual(mixed.mock.live.connections.map((c) => c.key), Array(3).fill(mixed.geminiKeys[0]));
+    assert.equal(mixed.vertex.requests.length, 0);
+  } finally {
+    await mixed.close();
+  }
+  const vertexOnly = await startVertexHarness({ vertex: 2 });
+  try {
+    const outcome = await openLive(vertexOnly);
+    assert.notEqual(outcome, "ok");
+    assert.equal((outcome as { code: number }).code, 1013);
+    assert.match((outcome as { reason: string }).reason, /None of the 2 keys is a Gemini API key/);
+    assert.equal(vertexOnly.mock.live.connections.length, 0);
+    assert.equal(vertexOnly.vertex.requests.length, 0);
+  } finally {
+    await vertexOnly.close();
   }
 });

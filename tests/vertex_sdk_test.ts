@@ -1,12 +1,14 @@
 /**
  * Vertex AI express keys as a second kind of key, driven as users drive the gateway: the official
- * `@google/genai` and `openai` SDKs get the same answers from a pool of only Vertex express keys as
- * from a pool of Gemini API keys (generate, stream, count tokens, embeddings), the Vertex calls go to
- * Vertex's URLs with the key in a header, and a mixed pool spreads its load over both kinds.
+ * `@google/genai` and `openai` SDKs (and Anthropic's, and OpenAI's Responses) get the same answers from a
+ * pool of only Vertex express keys as from a pool of Gemini API keys (generate, stream, count tokens,
+ * embeddings), the Vertex calls go to Vertex's URLs with the key in a header, and a mixed pool spreads its
+ * load over both kinds.
  */
 import assert from "node:assert/strict";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
+import Anthropic from "@anthropic-ai/sdk";
 import { startVertexHarness, type VertexHarness } from "./support/vertex_harness.ts";
 
 type Json = Record<string, unknown>;
@@ -23,6 +25,7 @@ function comparable(v: unknown): unknown {
 
 const genai = (h: VertexHarness) => new GoogleGenAI({ apiKey: h.token, httpOptions: { baseUrl: h.url } });
 const openai = (h: VertexHarness) => new OpenAI({ apiKey: h.token, baseURL: `${h.url}/v1`, maxRetries: 0 });
+const anthropic = (h: VertexHarness) => new Anthropic({ apiKey: h.token, baseURL: h.url, maxRetries: 0 });
 
 /** Every scenario, each answering what the client saw. */
 const SCENARIOS: Record<string, (h: VertexHarness) => Promise<unknown>> = {
@@ -85,6 +88,36 @@ const SCENARIOS: Record<string, (h: VertexHarness) => Promise<unknown>> = {
     const final = await stream.finalChatCompletion();
     return { content, finish: final.choices[0].finish_reason, usage: final.usage };
   },
+  "openai responses": async (h) => {
+    const r = await openai(h).responses.create({
+      model: "gemini-2.5-flash",
+      input: "hello there",
+      store: false,
+    });
+    return { text: r.output_text, status: r.status, usage: r.usage };
+  },
+  "anthropic messages": async (h) =>
+    await anthropic(h).messages.create({
+      model: "gemini-2.5-flash",
+      max_tokens: 100,
+      system: "be brief",
+      messages: [{ role: "user", content: "hello there" }],
+    }),
+  "anthropic messages stream": async (h) => {
+    const stream = anthropic(h).messages.stream({
+      model: "gemini-2.5-flash",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "one two three four" }],
+    });
+    const final = await stream.finalMessage();
+    return { content: final.content, stop: final.stop_reason, usage: final.usage };
+  },
+  "anthropic countTokens": async (h) =>
+    await anthropic(h).messages.countTokens({
+      model: "gemini-2.5-flash",
+      system: "be brief",
+      messages: [{ role: "user", content: "one two three" }],
+    }),
   "openai embeddings": async (h) =>
     await openai(h).embeddings.create({
       model: "gemini-embedding-001",

@@ -21,8 +21,11 @@
  *   reject histories without it and refuse thinking levels they lack, with Google's 400
  *   (`MockOptions.functionCallIds` adds `functionCall.id`);
  * - a last turn with `functionResponse` parts -> `result: <JSON of the responses' .response, in order>`;
+ * - `MockOptions.reply` scripts the parts of an answer (function calls signed as above);
  * - `googleSearch` tool -> `groundingMetadata`; IMAGE modality or an `*image*` model -> PNG `inlineData`;
  *   AUDIO modality -> 4800 bytes of 24 kHz PCM.
+ * Live API sessions (WebSocket upgrades at Google's Live paths) and ephemeral tokens are served by
+ * {@link MockGemini.live} (`mock_gemini_live.ts`).
  * Key behaviours come from {@link MockGemini.setKey}; limits are read from the calling key, counters are
  * shared by keys of the same `project` (files and caches too). {@link MockGemini.stats} counts model calls
  * (`POST models/{model}:{method}`) only.
@@ -48,6 +51,7 @@ import { QuotaCounter } from "./mock_gemini_limits.ts";
 import { MODEL_ROUTES, rpcMethodName } from "./mock_gemini_model_routes.ts";
 import { RESOURCE_ROUTES } from "./mock_gemini_resource_routes.ts";
 import { JOB_ROUTES } from "./mock_gemini_jobs.ts";
+import { LIVE_ROUTES, LiveMock } from "./mock_gemini_live.ts";
 import type {
   Injection,
   MidStreamFailure,
@@ -83,14 +87,20 @@ function compile(route: Route): CompiledRoute {
   return { route, regex: new RegExp(prefix + body + "$"), names };
 }
 
-/** The route table: model routes, then files/caches, then batches, operations, stores and downloads. */
-const ROUTES: CompiledRoute[] = [...MODEL_ROUTES, ...RESOURCE_ROUTES, ...JOB_ROUTES].map(compile);
+/**
+ * The route table: model routes, then files/caches, then batches, operations, stores and downloads,
+ * then ephemeral tokens.
+ */
+const ROUTES: CompiledRoute[] = [...MODEL_ROUTES, ...RESOURCE_ROUTES, ...JOB_ROUTES, ...LIVE_ROUTES].map(
+  compile,
+);
 
 const DEFAULTS: Required<MockOptions> = {
   minuteMs: 60_000,
   chunkDelayMs: 0,
   pageSize: 3,
   functionCallIds: false,
+  reply: () => undefined,
   now: () => Date.now(),
   pendingPolls: 0,
 };
@@ -101,6 +111,8 @@ export class MockGemini {
   readonly url: string;
   /** Every request received, in arrival order. */
   readonly requests: RecordedRequest[] = [];
+  /** Live API sessions (WebSocket) and ephemeral tokens; `live.connections` records every session. */
+  readonly live: LiveMock;
 
   #server: Deno.HttpServer<Deno.NetAddr>;
   #state: MockState;
@@ -113,6 +125,7 @@ export class MockGemini {
   private constructor(server: Deno.HttpServer<Deno.NetAddr>, options: Required<MockOptions>) {
     this.#server = server;
     this.url = `http://127.0.0.1:${server.addr.port}`;
+    this.live = new LiveMock({ behaviorOf: (key) => this.#keys.get(key) ?? {} });
     this.#state = {
       url: this.url,
       options,
@@ -124,6 +137,7 @@ export class MockGemini {
       operations: new Map(),
       stores: new Map(),
       signatures: new Set(),
+      live: this.live,
     };
   }
 
@@ -177,12 +191,14 @@ export class MockGemini {
     this.#injections = [];
     this.#state.quotas.reset();
     this.#stats = { ok: 0, rateLimited: 0, byKey: {} };
+    this.live.reset();
   }
 
   /** Ends hanging requests and streams, then stops the server. */
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return await this.#server.finished;
     this.#closing.abort();
+    this.live.closeAll();
     await this.#server.shutdown();
   }
 
@@ -232,6 +248,7 @@ export class MockGemini {
   }
 
   async #handle(req: Request): Promise<Response> {
+    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return this.live.upgrade(req);
     const url = new URL(req.url);
     let bodyBytes: Uint8Array;
     try {

@@ -6,6 +6,7 @@
 
 import type { QuotaCounter, QuotaSpec } from "./mock_gemini_limits.ts";
 import type { Json } from "./mock_gemini_util.ts";
+import type { LiveMock } from "./mock_gemini_live.ts";
 
 /** How the mock treats one API key. Unknown keys behave as valid unlimited keys. */
 export interface MockKeyBehavior extends QuotaSpec {
@@ -17,8 +18,14 @@ export interface MockKeyBehavior extends QuotaSpec {
   expired?: boolean;
   /** 403 PERMISSION_DENIED variants (blocked => ErrorInfo API_KEY_SERVICE_BLOCKED). */
   denied?: "suspended" | "leaked" | "blocked";
-  /** Never answers (until the request is aborted or the mock closes). */
+  /** Never answers (until the request is aborted or the mock closes); a Live setup gets no setupComplete. */
   hang?: boolean;
+  /** Live sessions are refused for quota (close 1011 "You exceeded your current quota…"). */
+  liveQuota?: boolean;
+  /** Live sessions the key's project may hold open at once (more: close 1011 "Maximum concurrent sessions"). */
+  liveSessions?: number;
+  /** The Live WebSocket upgrade is answered with this HTTP status and Google's error body (no WebSocket). */
+  liveUpgradeStatus?: 400 | 403 | 429 | 500 | 503;
 }
 
 /** Options of `MockGemini.start`. */
@@ -31,6 +38,12 @@ export interface MockOptions {
   pageSize?: number;
   /** When true, generated functionCall parts carry an `id` (like Gemini 3 does). Default false. */
   functionCallIds?: boolean;
+  /**
+   * Scripted answers: the candidate's parts for a generate request (`undefined`: the default reply).
+   * `functionCall` parts get a thought signature on Gemini 3 models (and an `id` with
+   * `functionCallIds`), as generated calls do. Tests of real agents answer with their tools this way.
+   */
+  reply?: (request: { model: string; body: Json }) => Json[] | undefined;
   /** Clock for the quota windows (epoch ms); tests can pass a fake one. Default `Date.now`. */
   now?: () => number;
   /** Polls a batch or long-running operation answers "running" before it is done (default 0). */
@@ -117,6 +130,8 @@ export interface MockState {
   readonly stores: Map<string, { owner: string; resource: Json }>;
   /** Thought signatures the mock handed out (valid in later requests). */
   readonly signatures: Set<string>;
+  /** Live API sessions and ephemeral tokens. */
+  readonly live: LiveMock;
 }
 
 /** Per-request data given to a route handler. */
