@@ -24,7 +24,7 @@ import { UsageCounter } from "./lib/pool/usage.ts";
 import { AffinityMap } from "./lib/pipeline/affinity.ts";
 import { createForwarder } from "./lib/pipeline/forward.ts";
 import { vertexTarget } from "./lib/vertex/upstream.ts";
-import { keyKindsFor } from "./lib/vertex/routing.ts";
+import { keyKindsFor } from "./lib/pool/kind_routing.ts";
 import type { RecordSink } from "./lib/pipeline/request_record.ts";
 import type { Forward } from "./lib/pipeline/types.ts";
 import { ModelCatalog } from "./lib/pipeline/model_catalog.ts";
