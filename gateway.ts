@@ -1,6 +1,6 @@
 /**
  * The composition root: opens KV, loads settings, the key pool and its shared state, builds the
- * pipeline, and mounts every route group on one Hono app (see `compose/mount_routes.ts`). `main.ts`
+ * pipeline, and mounts every route group on one Hono app (see `routes/mod.ts`). `main.ts`
  * serves it; tests call `createGateway` with an in-memory KV and serve it on a random port.
  *
  * @module
@@ -8,7 +8,7 @@
 import type { Hono } from "hono";
 import { readEnv } from "./lib/config/env.ts";
 import { type StartSettings, startSettingsSchema } from "./lib/config/schema.ts";
-import { settingsSchema } from "./lib/config/settings_schema.ts";
+import { settingsSchema } from "./lib/settings_schema.ts";
 import { SettingsStore } from "./lib/config/settings_store.ts";
 import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.ts";
 import { ChangeFeed } from "./lib/kv/change_feed.ts";
@@ -17,15 +17,17 @@ import { KvHealth } from "./lib/kv/kv_health.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
-import { keyId } from "./lib/pool/key_record.ts";
+import { type KeyKind, newKeyRecord } from "./lib/pool/key_record.ts";
 import { KeyAdmin } from "./lib/pool/key_admin.ts";
 import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
 import { AffinityMap } from "./lib/pipeline/affinity.ts";
 import { createForwarder } from "./lib/pipeline/forward.ts";
+import { vertexTarget } from "./lib/vertex/upstream.ts";
+import { keyKindsFor } from "./lib/pool/kind_routing.ts";
 import type { RecordSink } from "./lib/pipeline/request_record.ts";
 import type { Forward } from "./lib/pipeline/types.ts";
-import { ModelCatalog } from "./lib/openai/models.ts";
+import { ModelCatalog } from "./lib/pipeline/model_catalog.ts";
 import { listModelVariants } from "./lib/gemini/model_names.ts";
 import { CallPreparer } from "./lib/pipeline/prepare.ts";
 import { type GeminiCaller, GeminiClient } from "./lib/pipeline/gemini_client.ts";
@@ -117,7 +119,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   await atStart(store.load());
   if (start.geminiApiKeys.length) {
     const now = Date.now();
-    const fresh = start.geminiApiKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
+    const fresh = start.geminiApiKeys.map((entry) => newKeyRecord(entry, { addedAt: now }));
     await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id))));
   }
   const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
@@ -125,12 +127,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const usage = new UsageCounter(kv);
   const admin = await atStart(loadAdminSecrets(kv, start.adminToken));
   const proxies = new UpstreamProxies(() => s());
+  const baseUrl = (kind: KeyKind) => kind === "vertex" ? s().vertexBaseUrl : s().upstreamBaseUrl;
   settings.onChange(() => proxies.refresh());
   const keys = new KeyAdmin({
     pool,
     store,
     usage,
-    baseUrl: () => s().upstreamBaseUrl,
+    baseUrl,
     clientFor: (id) => proxies.clientFor(id),
   });
   const rechecker = new Rechecker({
@@ -139,7 +142,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     pool,
     admin: keys,
     intervalMs: () => s().recheckIntervalMs,
-    baseUrl: () => s().upstreamBaseUrl,
+    baseUrl,
   });
   const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
   await atStart(tokens.load());
@@ -211,9 +214,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     affinity,
     usage,
     onRecord,
-    admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    admitModel: (name, names) => limits.admitModel(name, names),
+    upstream: { vertex: vertexTarget({ baseUrl: () => s().vertexBaseUrl }) },
+    kindsFor: (req) => keyKindsFor(req, { pool, routing: s().keyKindRouting }),
     redact: redactor.redact,
     observer: combineObservers(prometheus.observer, traceObserver),
   });
@@ -226,6 +231,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const gemini = new GeminiClient({
     forward,
     preparer: new CallPreparer({ settings: s, knownModels: () => catalog.known() }),
+    access: limits,
   });
   knownModels = () => catalog.known();
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.

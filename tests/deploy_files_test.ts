@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import dockerfilelint from "dockerfilelint";
 import { parse as parseYaml } from "yaml";
 import { describeSettings } from "../lib/config/describe.ts";
-import { settingsSchema } from "../lib/config/settings_schema.ts";
+import { settingsSchema } from "../lib/settings_schema.ts";
 import { startSettingsSchema } from "../lib/config/schema.ts";
 import { fakeKey, startHarness } from "./support/harness.ts";
 import { freePort, startGatewayProcess } from "./support/gateway_process.ts";

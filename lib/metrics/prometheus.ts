@@ -174,8 +174,9 @@ export class PrometheusMetrics {
       aggregator: "max",
       collect() {
         this.reset();
-        const now = (o.now ?? Date.now)();
-        for (const { model, freeAt } of o.nextFree()) {
+        const next = o.nextFree();
+        const now = (o.now ?? Date.now)(); // after: a key free now says "now" (0 s), never later
+        for (const { model, freeAt } of next) {
           this.set({ model: models.of(model) }, Math.max(0, (freeAt - now) / 1000));
         }
       },

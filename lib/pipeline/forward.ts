@@ -20,7 +20,8 @@ import {
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
 import { trailingStreamError } from "../gemini/stream.ts";
 import { classify } from "../pool/classify.ts";
-import type { KeyChoice, KeyPool } from "../pool/key_pool.ts";
+import type { KeyChoice, KeyPool, KindOrder } from "../pool/key_pool.ts";
+import { kindOf } from "../pool/key_record.ts";
 import { maskKey, redactKeys } from "../secrets/redact.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
@@ -30,6 +31,7 @@ import { Deadlines } from "./deadlines.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
+import { geminiTarget, type UpstreamTargets } from "./upstream.ts";
 import { type AttemptEnd, type ForwardObserver, outcomeOf } from "./observer.ts";
 
 /** What the pipeline needs. */
@@ -46,8 +48,16 @@ export interface ForwarderDeps {
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
   /** Told when a call could not reach the upstream (so a failing proxy can be skipped). */
   onNetworkError?: (keyId: string, error: unknown) => void;
-  /** Refuses (throws a GatewayError) a model the client token may not use. */
-  admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
+  /** Refuses (throws a GatewayError) a model the client token may not use, by any of its names. */
+  admitModel?: (tokenName: string | undefined, names: readonly string[]) => void;
+  /** The upstream of each key kind (default: Gemini API keys only, at `upstreamBaseUrl`). */
+  upstream?: Partial<UpstreamTargets>;
+  /**
+   * The key kinds that may serve a request, in order (default: Gemini API keys only).
+   *
+   * @throws {GatewayError} when no key in the pool is of a kind that can serve it.
+   */
+  kindsFor?: (req: ForwardRequest) => KindOrder;
   /**
    * Masks secrets in upstream text before it is answered, logged or kept as a key's reason (default:
    * secret shapes only; the gateway passes a `Redactor` that knows every pool key and client token).
@@ -74,6 +84,9 @@ function tailOf(chunks: Uint8Array[]): string {
 const KEEP_RESPONSE_HEADERS =
   /^(content-type|content-disposition|x-goog-upload-.*|x-goog-.*|server-timing|retry-after|location)$/i;
 
+/** Google's resumable upload session URLs (upload; query and cancel), rewritten to the gateway. */
+const UPLOAD_SESSION_URLS = ["x-goog-upload-url", "x-goog-upload-control-url"] as const;
+
 /** The upstream's response headers that a client should see. */
 export function clientHeaders(from: Headers): Headers {
   const out = new Headers();
@@ -84,8 +97,10 @@ export function clientHeaders(from: Headers): Headers {
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
   const deadlines = new Deadlines();
+  const gemini = geminiTarget(() => deps.settings().upstreamBaseUrl);
+  const withUpstream = { ...deps, upstream: { gemini, ...deps.upstream } };
   return function forward(req: ForwardRequest): Promise<ForwardResult> {
-    return new ForwardRun(deps, deadlines, req).run();
+    return new ForwardRun(withUpstream, deadlines, req).run();
   };
 }
 
@@ -102,6 +117,8 @@ class ForwardRun {
   readonly #rec: RequestRecord;
   /** Where the resources the request names live (set when the run starts). */
   #route: AffinityRoute = {};
+  /** The key kinds that may serve the request, in order (set when the run starts). */
+  #kinds?: KindOrder;
   readonly #tried = new Set<string>();
   readonly #redact: (text: string) => string;
   #last?: GatewayError;
@@ -133,9 +150,10 @@ class ForwardRun {
 
   async run(): Promise<ForwardResult> {
     try {
-      this.#deps.admitModel?.(this.#req.tokenName, this.#req.model);
       const req = this.#req;
-      this.#route = req.pinnedKeyId ? { pinned: req.pinnedKeyId } : this.#deps.affinity?.route(req) ?? {};
+      this.#deps.admitModel?.(req.tokenName, req.modelNames ?? (req.model ? [req.model] : []));
+      this.#route = this.#deps.affinity?.route(req) ?? {};
+      this.#kinds = this.#deps.kindsFor?.(req);
       while (this.#rec.attempts < this.#s.maxAttempts) {
         const choice = await this.chooseKey();
         if (!choice) break;
@@ -169,7 +187,7 @@ class ForwardRun {
     if (pinned) {
       const r = pool.get(pinned);
       if (!r) throw notFound("The key that created this resource was removed from the pool.");
-      return this.#take({ id: r.id, key: r.key });
+      return this.#take({ id: r.id, key: r.key, kind: kindOf(r) });
     }
     for (;;) {
       const pick = this.#pick(preferred);
@@ -195,11 +213,12 @@ class ForwardRun {
   #pick(preferred?: string): ReturnType<KeyPool["pick"]> {
     const { pool } = this.#deps;
     const avoid = this.#req.avoidKeyId;
+    const options = { prefer: preferred, kinds: this.#kinds };
     if (avoid && !this.#tried.has(avoid)) {
-      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), preferred);
+      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), options);
       if (!("freeAt" in other)) return other;
     }
-    return pool.pick(this.#model, this.#tried, preferred);
+    return pool.pick(this.#model, this.#tried, options);
   }
 
   #take(choice: KeyChoice): KeyChoice {
@@ -234,11 +253,9 @@ class ForwardRun {
    * @throws {GatewayError} 499 when the client went away.
    */
   async attempt(choice: KeyChoice): Promise<Response | undefined> {
-    const { upstreamBaseUrl, requestTimeoutMs } = this.#s;
-    const req = this.#req;
-    const url = upstreamBaseUrl.replace(/\/$/, "") + req.path + (req.query?.size ? `?${req.query}` : "");
-    const headers = new Headers(req.headers);
-    headers.set("x-goog-api-key", choice.key);
+    const { requestTimeoutMs } = this.#s;
+    const target = this.#deps.upstream?.[choice.kind];
+    if (!target) throw new GatewayError(500, `No upstream is configured for ${choice.kind} keys.`);
     const ctl = new AbortController();
     const onAbort = () => ctl.abort(this.#signal.reason);
     this.#signal.addEventListener("abort", onAbort, { once: true });
@@ -247,10 +264,9 @@ class ForwardRun {
       () => ctl.abort(new DOMException("timeout", "TimeoutError")),
     );
     try {
-      return await fetch(url, {
-        method: req.method,
-        headers,
-        body: req.body?.length ? req.body : undefined,
+      return await target.send({
+        request: this.#req,
+        key: choice.key,
         signal: ctl.signal,
         client: this.#deps.clientFor?.(choice.id),
       });
@@ -347,7 +363,7 @@ class ForwardRun {
     const last = this.#last;
     if (!last) return new GatewayError(503, "No key could serve this request.");
     if (last.status === 429 && !last.options.headers?.["retry-after"]) {
-      const free = this.#deps.pool.nextFreeAt(this.#model);
+      const free = this.#deps.pool.nextFreeAt(this.#model, this.#kinds);
       if (Number.isFinite(free)) {
         last.options.headers!["retry-after"] = String(Math.max(1, Math.ceil((free - Date.now()) / 1000)));
       }
@@ -418,7 +434,7 @@ class ForwardRun {
 
   /**
    * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
-   * to that key (`AffinityMap.learn`); rewrites the upload URL to the gateway.
+   * to that key (`AffinityMap.learn`); rewrites the upload session URLs to the gateway.
    */
   async #learnResources(res: Response, keyId: string): Promise<Response> {
     const req = this.#req;
@@ -428,9 +444,11 @@ class ForwardRun {
     affinity?.learn({ request: req, keyId, headers: res.headers, text });
     if (!uploadUrl && text === undefined) return res;
     const headers = new Headers(res.headers);
-    if (uploadUrl && req.origin) {
-      const u = new URL(uploadUrl);
-      headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
+    for (const name of UPLOAD_SESSION_URLS) {
+      const url = res.headers.get(name);
+      if (!url || !req.origin) continue;
+      const u = new URL(url);
+      headers.set(name, req.origin + u.pathname + u.search);
     }
     if (text === undefined) return new Response(res.body, { status: res.status, headers });
     headers.delete("content-length");

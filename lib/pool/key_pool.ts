@@ -6,10 +6,14 @@
  * project label (keys of one project share a quota), else the key itself. Transient-failure backoff is
  * always per (key, model).
  *
+ * Keys are of two kinds (Gemini API, Vertex AI express). A pick names the kinds that may serve, in
+ * groups tried in order ({@link KindOrder}); without one only Gemini API keys serve, so a caller that
+ * does not know about kinds never sends a request to a Vertex key.
+ *
  * @module
  */
 import type { Verdict } from "./classify.ts";
-import type { KeyRecord, ModelLimits } from "./key_record.ts";
+import { KEY_KINDS, type KeyKind, type KeyRecord, kindOf, type ModelLimits } from "./key_record.ts";
 import { nextPacificMidnight, pacificDay } from "./quota_clock.ts";
 import { type MemberShare, saltOf, shareOf } from "../cluster/members.ts";
 
@@ -39,7 +43,8 @@ export type PairSnapshot = Pick<PairState, "coolUntil" | "coolKind" | "reason" |
 
 interface Entry {
   record: KeyRecord;
-  /** Quota scope: `p:<project>` or `k:<id>`. */
+  kind: KeyKind;
+  /** Quota scope: `p:<project>` (`vp:<project>` for a Vertex key) or `k:<id>`. */
   scope: string;
   /** Backoff scope: always `k:<id>`. */
   own: string;
@@ -53,6 +58,29 @@ interface Entry {
 export interface KeyChoice {
   id: string;
   key: string;
+  /** Which service the key is for (decides the upstream URL and wire format). */
+  kind: KeyKind;
+}
+
+/**
+ * The key kinds that may serve a request, in groups tried in order: a key of the first group that can
+ * serve wins; the next group is tried only when none of the first can. `[["gemini", "vertex"]]` is one
+ * round robin over both kinds; `[["vertex"], ["gemini"]]` prefers Vertex keys.
+ */
+export type KindOrder = ReadonlyArray<ReadonlyArray<KeyKind>>;
+
+/** Only Gemini API keys: the order of every pick that names none. */
+export const GEMINI_ONLY: KindOrder = [["gemini"]];
+
+/** Options of {@link KeyPool.pick}. */
+export interface PickOptions {
+  /**
+   * A key to take when it is enabled, of an allowed kind, not excluded and free for the model (a
+   * client's home key); otherwise the round robin goes on as usual.
+   */
+  prefer?: string;
+  /** Kinds that may serve, in order of preference (default {@link GEMINI_ONLY}). */
+  kinds?: KindOrder;
 }
 
 /** No key can serve the model now. */
@@ -103,6 +131,8 @@ export type Dirty =
 export class KeyPool {
   #entries: Entry[] = [];
   #byId = new Map<string, Entry>();
+  /** Keys per kind (read on every request by the kind routing). */
+  #kindCounts: Record<KeyKind, number> = { gemini: 0, vertex: 0 };
   #pairs = new Map<string, Map<string, PairState>>(); // model -> scope -> state
   #cursor = new Map<string, number>();
   #checked = new Set<string>();
@@ -154,13 +184,17 @@ export class KeyPool {
 
   /** Adds or replaces a key record (from KV, the environment or the admin). */
   upsert(record: KeyRecord): void {
-    const scope = record.project ? `p:${record.project}` : `k:${record.id}`;
+    const kind = kindOf(record);
+    // A project's Gemini API and Vertex AI quotas are separate: Vertex keys get their own project scope.
+    const scope = record.project ? `${kind === "vertex" ? "vp" : "p"}:${record.project}` : `k:${record.id}`;
+    const old = this.#byId.get(record.id);
+    const entry: Entry = { record, kind, scope, own: `k:${record.id}`, seenAt: old?.seenAt ?? this.#now() };
     this.#version++;
     this.#recordsVersion++;
-    const old = this.#byId.get(record.id);
-    const entry: Entry = { record, scope, own: `k:${record.id}`, seenAt: old?.seenAt ?? this.#now() };
     if (old) this.#entries[this.#entries.indexOf(old)] = entry;
     else this.#entries.push(entry);
+    if (old) this.#kindCounts[old.kind]--;
+    this.#kindCounts[kind]++;
     this.#byId.set(record.id, entry);
   }
 
@@ -172,6 +206,7 @@ export class KeyPool {
     this.#recordsVersion++;
     this.#byId.delete(id);
     this.#entries.splice(this.#entries.indexOf(e), 1);
+    this.#kindCounts[e.kind]--;
     return true;
   }
 
@@ -183,6 +218,11 @@ export class KeyPool {
   /** All key records, in pool order. */
   records(): KeyRecord[] {
     return this.#entries.map((e) => e.record);
+  }
+
+  /** How many keys (enabled or not) are of `kind`. */
+  countOf(kind: KeyKind): number {
+    return this.#kindCounts[kind];
   }
 
   /** The quota scope of a key. */
@@ -274,67 +314,66 @@ export class KeyPool {
 
   /**
    * Chooses a key for `model`, round robin among keys free for it, skipping `exclude` (keys this
-   * request already tried). Counts the request against the key's known limits.
-   *
-   * @param prefer a key to take when it is enabled, not excluded and free for `model` (a client's
-   *   home key); otherwise the round robin goes on as usual.
+   * request already tried), trying the kind groups of `options.kinds` in order. Counts the request
+   * against the key's known limits.
    */
-  pick(model: string, exclude?: ReadonlySet<string>, prefer?: string): KeyChoice | NoKey {
+  pick(model: string, exclude?: ReadonlySet<string>, options: PickOptions = {}): KeyChoice | NoKey {
     const now = this.#now();
-    const preferred = prefer === undefined ? undefined : this.#byId.get(prefer);
+    const kinds = options.kinds ?? GEMINI_ONLY;
+    const preferred = options.prefer === undefined ? undefined : this.#byId.get(options.prefer);
     if (
       preferred?.record.enabled && !exclude?.has(preferred.record.id) &&
-      this.#freeAt(preferred, model, now) <= now
+      kinds.some((g) => g.includes(preferred.kind)) && this.#freeAt(preferred, model, now) <= now
     ) {
-      this.#count(preferred, model, now);
-      return { id: preferred.record.id, key: preferred.record.key };
+      return this.#chosen(preferred, model, now);
     }
     // Keys Google has not judged yet that another gateway tries are left to it while this gateway has
     // judged keys (even cooling ones); with none, it tries them too.
-    const strict = this.#pickFrom(model, exclude, now, true);
-    return "freeAt" in strict && strict.heldBack ? this.#pickFrom(model, exclude, now, false) : strict;
+    const strict = this.#pickFrom({ model, exclude, kinds, now, strict: true });
+    return "freeAt" in strict && strict.heldBack
+      ? this.#pickFrom({ model, exclude, kinds, now, strict: false })
+      : strict;
   }
 
   #pickFrom(
-    model: string,
-    exclude: ReadonlySet<string> | undefined,
-    now: number,
-    strict: boolean,
+    o: { model: string; exclude?: ReadonlySet<string>; kinds: KindOrder; now: number; strict: boolean },
   ): KeyChoice | (NoKey & { heldBack?: boolean }) {
-    let judged = 0;
+    const { model, exclude, kinds, now, strict } = o;
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
     let earliest = Infinity;
     let usable = 0;
+    let judged = 0;
     let heldBack = false;
-    for (let i = 0; i < n; i++) {
-      const idx = (start + i) % n;
-      const e = this.#entries[idx];
-      if (!e.record.enabled || exclude?.has(e.record.id)) continue;
-      usable++;
-      let free: number;
-      if (this.#checked.has(e.record.id)) {
-        judged++;
-        free = this.#freeAt(e, model, now);
-      } else {
-        const wait = this.#uncheckedWait(e, now);
-        if (wait === "theirs" && strict) heldBack = true;
-        if (wait === "in_flight") free = now + 100; // its verdict is on the way
-        else if (wait === "theirs" && strict) free = e.seenAt + UNCHECKED_GRACE_MS;
-        else free = this.#freeAt(e, model, now);
+    for (const group of kinds) {
+      for (let i = 0; i < n; i++) {
+        const idx = (start + i) % n;
+        const e = this.#entries[idx];
+        if (!group.includes(e.kind) || !e.record.enabled || exclude?.has(e.record.id)) continue;
+        usable++;
+        let free: number;
+        if (this.#checked.has(e.record.id)) {
+          judged++;
+          free = this.#freeAt(e, model, now);
+        } else {
+          const wait = this.#uncheckedWait(e, now);
+          if (wait === "theirs" && strict) heldBack = true;
+          if (wait === "in_flight") free = now + 100; // its verdict is on the way
+          else if (wait === "theirs" && strict) free = e.seenAt + UNCHECKED_GRACE_MS;
+          else free = this.#freeAt(e, model, now);
+        }
+        if (free > now) {
+          if (free < earliest) earliest = free;
+          continue;
+        }
+        this.#cursor.set(model, idx + 1);
+        if (!this.#checked.has(e.record.id)) this.#probing.set(e.record.id, now);
+        return this.#chosen(e, model, now);
       }
-      if (free > now) {
-        if (free < earliest) earliest = free;
-        continue;
-      }
-      this.#cursor.set(model, idx + 1);
-      this.#count(e, model, now);
-      if (!this.#checked.has(e.record.id)) this.#probing.set(e.record.id, now);
-      return { id: e.record.id, key: e.record.key };
     }
     return {
       freeAt: earliest,
-      reason: this.#noKeyReason(model, usable, earliest, now),
+      reason: this.#noKeyReason({ model, kinds, usable, earliest, now }),
       heldBack: heldBack && judged === 0,
     };
   }
@@ -370,12 +409,17 @@ export class KeyPool {
     this.#checked.add(id);
   }
 
-  /** Earliest time (epoch ms) any enabled key can serve `model`, without choosing one. */
-  nextFreeAt(model: string): number {
+  #chosen(e: Entry, model: string, now: number): KeyChoice {
+    this.#count(e, model, now);
+    return { id: e.record.id, key: e.record.key, kind: e.kind };
+  }
+
+  /** Earliest time (epoch ms) any enabled key of `kinds` can serve `model`, without choosing one. */
+  nextFreeAt(model: string, kinds: KindOrder = GEMINI_ONLY): number {
     const now = this.#now();
     let earliest = Infinity;
     for (const e of this.#entries) {
-      if (!e.record.enabled) continue;
+      if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
       const free = this.#freeAt(e, model, now);
       if (free <= now) return now;
       earliest = Math.min(earliest, free);
@@ -395,9 +439,19 @@ export class KeyPool {
     p.dayCount++;
   }
 
-  #noKeyReason(model: string, usable: number, earliest: number, now: number): string {
-    const total = this.#entries.length;
-    if (total === 0) return "no API keys are configured; add keys in the admin panel or GEMINI_API_KEYS";
+  #noKeyReason(
+    o: { model: string; kinds: KindOrder; usable: number; earliest: number; now: number },
+  ): string {
+    const { model, usable, earliest, now } = o;
+    const allowed = new Set(o.kinds.flat());
+    const total = this.#entries.filter((e) => allowed.has(e.kind)).length;
+    if (total === 0) {
+      if (this.#entries.length === 0) {
+        return "no API keys are configured; add keys in the admin panel or GEMINI_API_KEYS";
+      }
+      const names = [...allowed].map((k) => KEY_KINDS[k].label).join(" or ");
+      return `none of the ${this.#entries.length} keys is a ${names} key`;
+    }
     if (usable === 0) return `all ${total} keys are disabled or already tried for this request`;
     if (earliest === Infinity) return `none of the ${usable} enabled keys has access to ${model}`;
     const secs = Math.ceil((earliest - now) / 1000);
