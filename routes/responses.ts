@@ -16,6 +16,7 @@ import type { AuthVariables } from "../lib/http/client_auth.ts";
 import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
 import { readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
+import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage } from "../lib/openai/chat_parts.ts";
 import { openAIErrorResponse } from "../lib/openai/errors.ts";
@@ -153,16 +154,21 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
     store.save({ owner, response, input: stored, previousId: req.previous_response_id ?? undefined });
   };
   const call = { model: req.model, body: mapped.body };
+  // Empty answers and failed tool calls get one more try on another key; a 400 about a thought
+  // signature one more try with Google's skip value.
+  const check = dialectAnswerCheck({ emptyAnswers: s.retryEmptyAnswers });
   if (req.stream) {
-    const res = await gemini.call({ method: "streamGenerateContent", ...call }, { query: sseQuery() });
+    const res = await gemini.call({ method: "streamGenerateContent", ...call }, { query: sseQuery(), check });
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
     const items = deps.decorators.smooth(readGeminiStream(res.response.body));
     return sseResponse(
       deps.decorators.keepAlive(items.pipeThrough(new ResponseEventStream(translator, keep))),
     );
   }
-  const res = await gemini.call({ method: "generateContent", ...call });
+  const res = await gemini.call({ method: "generateContent", ...call }, { check });
   translator.onResponse(await readJson<GeminiGenerateContentResponse>(res));
+  const failure = translator.toolCallFailure();
+  if (failure) throw failure;
   translator.finish();
   const response = translator.response();
   keep(response);

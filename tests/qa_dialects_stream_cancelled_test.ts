@@ -47,3 +47,23 @@ Deno.test("qa stream errors: Google's CANCELLED mid-stream is response.failed wi
     await h.close();
   }
 });
+
+Deno.test("qa stream errors: Google's CANCELLED mid-stream is a server_error event on the OpenAI chat route", async () => {
+  const h = await startScripted(() => sseResponse(sseBody([PARTIAL], CANCELLED)));
+  try {
+    const client = new OpenAI({ apiKey: h.token, baseURL: `${h.url}/v1`, maxRetries: 0 });
+    const stream = await client.chat.completions.create({
+      model: "gemini-2.5-flash",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
+    const err = await (async () => {
+      for await (const _ of stream) { /* read to the end */ }
+    })().then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof OpenAI.APIError, `the SDK throws: ${err}`);
+    const type = (err.error as { type?: string } | undefined)?.type;
+    assert.equal(type, "server_error", `error event: ${JSON.stringify(err.error)}`);
+  } finally {
+    await h.close();
+  }
+});

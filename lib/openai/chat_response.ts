@@ -13,8 +13,7 @@ import type {
   GeminiPart,
   GeminiUsageMetadata,
 } from "../gemini/types.ts";
-import { GatewayError } from "../http/errors.ts";
-import { TOOL_CALL_FAILURES } from "../gemini/answer_check.ts";
+import { TOOL_CALL_FAILURES, toolCallFailure } from "../gemini/answer_check.ts";
 import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
 import { randomAlnum, toolCallId } from "./tool_ids.ts";
 
@@ -100,22 +99,6 @@ export function mapUsage(u: GeminiUsageMetadata | undefined): OpenAIUsage {
     prompt_tokens_details: { cached_tokens: u?.cachedContentTokenCount ?? 0 },
     completion_tokens_details: { reasoning_tokens: thoughts },
   };
-}
-
-/**
- * The error a client gets when Gemini's answer ended in a failed tool call (after the gateway's one
- * retry on another key): 502 `server_error` with `code` the reason in lower case, e.g.
- * `malformed_function_call`, and Google's `finishMessage` in the message. OpenAI's finish reasons have
- * no value for it, and an empty `stop` would look like an empty answer.
- */
-export function toolCallFailure(reason: string, finishMessage?: string): GatewayError {
-  const what = TOOL_CALL_FAILURES[reason] ?? reason;
-  return new GatewayError(
-    502,
-    `Gemini ended the answer with ${reason} (${what})${finishMessage ? `: ${finishMessage}` : ""}. ` +
-      "The gateway tried once more on another key. Send the request again, or simplify the tools.",
-    { code: reason.toLowerCase() },
-  );
 }
 
 /** Builds an OpenAI tool call from a Gemini functionCall part (its signature kept in `signatures` and extra_content). */

@@ -18,11 +18,10 @@ import {
   partText,
   rememberPartSignatures,
   sourcesMarkdown,
-  toolCallFailure,
   toToolCall,
   type UrlCitation,
 } from "./chat_response.ts";
-import { TOOL_CALL_FAILURES } from "../gemini/answer_check.ts";
+import { TOOL_CALL_FAILURES, toolCallFailure } from "../gemini/answer_check.ts";
 import { type OpenAIErrorBody, toOpenAIError } from "./errors.ts";
 import type {
   GeminiGenerateContentResponse,
