@@ -76,6 +76,7 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
     includeThoughts: mapped.includeThoughts,
     searchLinks: s.searchLinks,
     signatures: deps.signatures,
+    functions: mapped.functions,
   };
   const stream = { ...common, includeUsage: mapped.includeUsage };
   // Empty answers and failed tool calls get one more try on another key; a 400 about a thought

@@ -23,6 +23,7 @@ import { openAIErrorResponse } from "../lib/openai/errors.ts";
 import { parseOpenAI } from "../lib/openai/schemas.ts";
 import { itemId, newResponseId, responseOfItem } from "../lib/responses/ids.ts";
 import { mapResponsesRequest } from "../lib/responses/request.ts";
+import { listedInputItem } from "../lib/responses/input_items.ts";
 import {
   ResponseEventStream,
   type ResponseObject,
@@ -191,7 +192,7 @@ async function listInputItems(store: ResponseStore, c: Ctx): Promise<Response> {
   const after = c.req.query("after");
   if (after) items = items.slice(items.findIndex((i) => i.id === after) + 1);
   const limit = Math.min(100, Math.max(1, Number(c.req.query("limit") ?? 20) || 20));
-  const data = items.slice(0, limit);
+  const data = items.slice(0, limit).map(listedInputItem);
   return c.json({
     object: "list",
     data,

@@ -15,7 +15,7 @@ Deno.test("qa responses: input_items gives input messages as lists of input_text
     const first = await client.responses.create({ model: "gemini-2.5-flash", input: "hello there" });
     const second = await client.responses.create({
       model: "gemini-2.5-flash",
-      input: [{ role: "user", content: "second question" }],
+      input: [{ role: "assistant", content: "a note of mine" }, { role: "user", content: "second question" }],
       previous_response_id: first.id,
     });
     for (const id of [first.id, second.id]) {
@@ -29,6 +29,13 @@ Deno.test("qa responses: input_items gives input messages as lists of input_text
         assert.equal(item.content[0].type, "input_text");
       }
     }
+    const page = await client.responses.inputItems.list(second.id, { order: "asc" });
+    const mine = page.data.find((i) => i.type === "message" && i.role === "assistant" && /_i\d+$/.test(i.id));
+    assert.deepEqual(
+      (mine as OpenAI.Responses.ResponseOutputMessage | undefined)?.content,
+      [{ type: "output_text", text: "a note of mine", annotations: [] }],
+      `an assistant message's text is an output_text part: ${JSON.stringify(page.data)}`,
+    );
   } finally {
     await h.close();
   }

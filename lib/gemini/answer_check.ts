@@ -53,7 +53,10 @@ export function toolCallFailure(reason: string, finishMessage?: string): Gateway
 }
 
 /** {@link toolCallFailure} for a finish reason that is a failed tool call; undefined for any other. */
-export function toolCallFailureFor(reason: string | undefined, finishMessage?: string): GatewayError | undefined {
+export function toolCallFailureFor(
+  reason: string | undefined,
+  finishMessage?: string,
+): GatewayError | undefined {
   return reason && reason in TOOL_CALL_FAILURES ? toolCallFailure(reason, finishMessage) : undefined;
 }
 

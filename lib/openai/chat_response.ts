@@ -15,6 +15,7 @@ import type {
 } from "../gemini/types.ts";
 import { TOOL_CALL_FAILURES, toolCallFailure } from "../gemini/answer_check.ts";
 import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
+import type { FunctionNames } from "../gemini/function_names.ts";
 import { randomAlnum, toolCallId } from "./tool_ids.ts";
 
 /** Where translated answers leave their thought signatures (the server-side store). */
@@ -30,6 +31,8 @@ export interface ChatResponseOptions {
   searchLinks?: boolean;
   /** Keeps thought signatures server-side (tool-call ids carry only a short reference to them). */
   signatures?: SignatureSink;
+  /** The request's function names (Gemini's aliases back to the client's names). */
+  functions?: FunctionNames;
 }
 
 /**
@@ -101,14 +104,20 @@ export function mapUsage(u: GeminiUsageMetadata | undefined): OpenAIUsage {
   };
 }
 
-/** Builds an OpenAI tool call from a Gemini functionCall part (its signature kept in `signatures` and extra_content). */
-export function toToolCall(part: GeminiPart, signatures?: SignatureSink): OpenAIToolCall {
+/**
+ * Builds an OpenAI tool call from a Gemini functionCall part (its signature kept in `signatures` and
+ * extra_content; its name back from Gemini's alias through `functions`).
+ */
+export function toToolCall(
+  part: GeminiPart,
+  o: Pick<ChatResponseOptions, "signatures" | "functions"> = {},
+): OpenAIToolCall {
   const fc = part.functionCall!;
   const state = { geminiId: fc.id, signature: part.thoughtSignature };
   const call: OpenAIToolCall = {
-    id: toolCallId(signatures ? signatures.rememberCall(state) : randomAlnum(24)),
+    id: toolCallId(o.signatures ? o.signatures.rememberCall(state) : randomAlnum(24)),
     type: "function",
-    function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) },
+    function: { name: o.functions?.toClient(fc.name) ?? fc.name, arguments: JSON.stringify(fc.args ?? {}) },
   };
   if (part.thoughtSignature) call.extra_content = { google: { thought_signature: part.thoughtSignature } };
   return call;
@@ -248,7 +257,7 @@ export function rememberPartSignatures(
 
 function mapChoice(cand: GeminiCandidate, i: number, o: ChatResponseOptions) {
   const parts = cand.content?.parts ?? [];
-  const toolCalls = parts.filter((p) => p.functionCall).map((p) => toToolCall(p, o.signatures));
+  const toolCalls = parts.filter((p) => p.functionCall).map((p) => toToolCall(p, o));
   const texts: string[] = [];
   for (const p of parts) texts.push(partText(p, texts.join("")));
   let content = texts.join("");

@@ -119,7 +119,7 @@ export class ChatStreamTranslator {
       let logprobs = mapLogprobs(cand.logprobsResult);
       for (const part of cand.content?.parts ?? []) {
         if (part.functionCall) {
-          const call = toToolCall(part, this.options.signatures);
+          const call = toToolCall(part, this.options);
           out.push(this.#delta(index, { tool_calls: [{ index: s.toolIndex++, ...call }] }));
           continue;
         }
