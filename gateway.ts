@@ -21,6 +21,7 @@ import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
 import { AffinityMap } from "./lib/pipeline/affinity.ts";
 import { createForwarder } from "./lib/pipeline/forward.ts";
+import { OpenStreams } from "./lib/pipeline/open_streams.ts";
 import type { RecordSink } from "./lib/pipeline/request_record.ts";
 import type { Forward } from "./lib/pipeline/types.ts";
 import { ModelCatalog } from "./lib/openai/models.ts";
@@ -57,6 +58,8 @@ export interface Gateway {
   affinity: AffinityMap;
   feed: ChangeFeed;
   forward: Forward;
+  /** Streams in flight; `close()` records the ones still open as cut. */
+  openStreams: OpenStreams;
   /** The pipeline with its prepare step, as every edge calls it. */
   gemini: GeminiClient;
   catalog: ModelCatalog;
@@ -140,7 +143,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   rechecker.start();
   logs.start();
 
+  const openStreams = new OpenStreams();
   const forward = createForwarder({
+    openStreams,
     pool,
     settings: s,
     affinity,
@@ -192,6 +197,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     affinity,
     feed,
     forward,
+    openStreams,
     gemini,
     catalog,
     proxies,
@@ -202,6 +208,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     metrics,
     ready,
     async close() {
+      // Streams still open now are cut: record them before the logs and usage are flushed.
+      openStreams.cutAll("stream cut: the gateway shut down while it was open (SHUTDOWN_GRACE_MS passed)");
       clearInterval(reseed);
       rechecker.stop();
       proxies.close();

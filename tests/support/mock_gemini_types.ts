@@ -19,6 +19,11 @@ export interface MockKeyBehavior extends QuotaSpec {
   denied?: "suspended" | "leaked" | "blocked";
   /** Never answers (until the request is aborted or the mock closes). */
   hang?: boolean;
+  /**
+   * The key's project cannot be served from here: model calls get Google's 400 FAILED_PRECONDITION
+   * (`LOCATION_MESSAGES` in mock_gemini_http.ts).
+   */
+  location?: "unsupported" | "no_billing" | "free_tier_country";
 }
 
 /** Options of `MockGemini.start`. */
@@ -63,6 +68,8 @@ export interface MockStats {
 /** A transient failure queued by `failNext`. */
 export interface Injection {
   status: 500 | 503 | 504;
+  /** Replaces Google's message (e.g. the newer 503 "high demand" text). */
+  message?: string;
   remaining: number;
   key?: string;
   model?: string;
