@@ -36,6 +36,9 @@ import { TokenLimits } from "./lib/tokens/token_limits.ts";
 import { LogStore } from "./lib/logs/log_store.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { maskKey } from "./lib/secrets/redact.ts";
+import { ThoughtSignatures } from "./lib/gemini/thought_signatures.ts";
+import { LivePins } from "./lib/live/pins.ts";
+import { LiveSessions } from "./lib/live/live_sessions.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -69,6 +72,8 @@ export interface Gateway {
   limits: TokenLimits;
   logs: LogStore;
   metrics: Metrics;
+  /** The Live API's WebSocket sessions (drain them on shutdown). */
+  live: LiveSessions;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -96,7 +101,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     const fresh = start.geminiApiKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
     await store.addKeys(fresh.filter((r) => !pool.get(r.id)));
   }
-  const affinity = new AffinityMap(kv, feed);
+  const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
   await affinity.load();
   const usage = new UsageCounter(kv);
   const admin = await loadAdminSecrets(kv, start.adminToken);
@@ -168,10 +173,26 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
 
+  const pins = new LivePins({ kv, feed });
+  await pins.load();
+  const live = new LiveSessions({
+    pool,
+    pins,
+    settings: s,
+    usage,
+    onRecord,
+    clientFor: (id) => proxies.clientFor(id),
+    onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    modelAllowed: (name, model) => limits.allowsModel(name, model),
+  });
+
   const revocations = new SessionRevocations({ kv, feed });
   await revocations.load();
+  const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
     revocations,
+    signatures,
+    live,
     gemini,
     settings,
     pool,
@@ -183,6 +204,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logs,
     metrics,
     proxies,
+    affinity,
   });
 
   return {
@@ -206,6 +228,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limits,
     logs,
     metrics,
+    live,
     ready,
     async close() {
       // Streams still open now are cut: record them before the logs and usage are flushed.
@@ -218,6 +241,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await usage.flush();
       await logs.close();
       await metrics.close();
+      await signatures.flush();
       kv.close();
     },
   };

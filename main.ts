@@ -1,13 +1,24 @@
 /**
  * Gemini Gateway entry point: `deno task start`. Reads settings from the environment, serves the
- * gateway, and on SIGTERM stops accepting, lets streams in flight finish (up to a grace period),
- * then exits. Also the entry point for Deno Deploy and `deno compile`.
+ * gateway, and on SIGTERM stops accepting, lets streams and Live sessions in flight finish (up to a
+ * grace period; Live clients get a `goAway` at once and a 1001 close at its end), then exits. Also the
+ * entry point for Deno Deploy and `deno compile`.
  *
  * @module
  */
 import { createGateway } from "./gateway.ts";
 import { EnvError } from "./lib/config/env.ts";
 import { KvOpenError } from "./lib/kv/open_kv.ts";
+import { GatewayError, googleErrorResponse } from "./lib/http/errors.ts";
+
+/** The answer to requests that arrive while the gateway waits for its Live sessions to end. */
+function shuttingDown(): Response {
+  return googleErrorResponse(
+    new GatewayError(503, "The gateway is shutting down; send the request again.", {
+      headers: { "retry-after": "1", connection: "close" },
+    }),
+  );
+}
 
 async function main() {
   let gw;
@@ -22,6 +33,7 @@ async function main() {
     throw e;
   }
   const { start } = gw;
+  let stopping = false;
   const server = Deno.serve({
     port: start.port,
     hostname: start.host,
@@ -36,14 +48,18 @@ async function main() {
         );
       }
     },
-  }, gw.app.fetch);
+  }, (req) => stopping ? shuttingDown() : gw.app.fetch(req));
 
-  let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     console.log(`Shutting down: waiting up to ${start.shutdownGraceMs} ms for requests in flight.`);
-    const grace = new Promise((r) => setTimeout(r, start.shutdownGraceMs));
+    const deadline = Date.now() + start.shutdownGraceMs;
+    // `server.shutdown()` would close every WebSocket at once, so Live sessions are drained first: a
+    // goAway now, a 1001 close when the grace period is over (new requests meanwhile get a 503). With no
+    // session open this returns at once.
+    await gw.live.drain(start.shutdownGraceMs);
+    const grace = new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
     await Promise.race([server.shutdown(), grace]);
     await gw.close();
     Deno.exit(0);

@@ -8,8 +8,10 @@ import { Hono, type MiddlewareHandler } from "hono";
 import type { SettingsStore } from "../lib/config/settings_store.ts";
 import { settingsSchema } from "../lib/config/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
-import { type AuthVariables, clientAuth } from "../lib/http/client_auth.ts";
-import { googleErrorResponse, notFound } from "../lib/http/errors.ts";
+import { type AuthVariables, clientAuth, type ClientToken } from "../lib/http/client_auth.ts";
+import { cors } from "../lib/http/cors.ts";
+import { googleErrorResponse, notFound, unauthenticated } from "../lib/http/errors.ts";
+import { type AffinityMap, uploadSessionId } from "../lib/pipeline/affinity.ts";
 import type { KeyPool } from "../lib/pool/key_pool.ts";
 import type { KeyAdmin } from "../lib/pool/key_admin.ts";
 import type { GeminiClient } from "../lib/pipeline/gemini_client.ts";
@@ -31,6 +33,9 @@ import type { Metrics } from "../lib/metrics/metrics.ts";
 import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import type { SessionRevocations } from "../lib/admin/session.ts";
 import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
+import type { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
+import type { LiveSessions } from "../lib/live/live_sessions.ts";
+import { createLiveRoutes } from "./live.ts";
 
 /** What the routes need. */
 export interface MountDeps {
@@ -47,19 +52,28 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** Thought signatures of translated answers, shared through KV. */
+  signatures: ThoughtSignatures;
+  /** Resource owners and open upload sessions (an upload session URL is its own credential). */
+  affinity: AffinityMap;
+  /** The Live API's sessions (WebSocket); absent: no Live routes. */
+  live?: LiveSessions;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
 }
 
-/** One edge as served: client auth first, then its routes; any error in the edge's envelope. */
+/** Middleware that every edge runs first: CORS (preflights need no token), then client auth. */
+export type EdgeGuards = ReadonlyArray<MiddlewareHandler<{ Variables: AuthVariables }>>;
+
+/** One edge as served: CORS and client auth first, then its routes; any error in the edge's envelope. */
 export function edgeApp(
   edge: Edge,
   deps: EdgeDeps,
-  auth: MiddlewareHandler<{ Variables: AuthVariables }>,
+  guards: EdgeGuards | MiddlewareHandler<{ Variables: AuthVariables }>,
 ): Hono<{ Variables: AuthVariables }> {
   const sub = new Hono<{ Variables: AuthVariables }>();
   sub.onError((err) => edge.errorResponse(err));
-  sub.use("*", auth);
+  for (const guard of Array.isArray(guards) ? guards : [guards]) sub.use("*", guard);
   sub.route("/", edge.routes(deps));
   return sub;
 }
@@ -69,17 +83,18 @@ function mountEdges(
   app: Hono,
   edges: readonly Edge[],
   deps: EdgeDeps,
-  auth: MiddlewareHandler<{ Variables: AuthVariables }>,
+  guards: EdgeGuards,
 ) {
   const byPrefix = new Map<string, Array<{ edge: Edge; app: Hono<{ Variables: AuthVariables }> }>>();
   for (const edge of edges) {
-    const sub = edgeApp(edge, deps, auth);
+    const sub = edgeApp(edge, deps, guards);
     for (const prefix of edge.prefixes) {
       const list = byPrefix.get(prefix) ?? [];
       byPrefix.set(prefix, [...list, { edge, app: sub }]);
     }
   }
-  for (const [prefix, list] of byPrefix) {
+  // Longer prefixes first: `/v1beta/openai` is served before `/v1beta` takes everything under it.
+  for (const [prefix, list] of [...byPrefix].sort((a, b) => b[0].length - a[0].length)) {
     if (list.length === 1) {
       app.route(prefix, list[0].app);
       continue;
@@ -93,22 +108,54 @@ function mountEdges(
   }
 }
 
+/**
+ * The client token behind a gateway-issued resumable upload session URL (Google's upload and
+ * finalize calls carry no key): the token that started the session, while the session is open.
+ *
+ * @throws {GatewayError} 401 for an upload session URL the gateway did not hand out, or one that ended.
+ */
+function uploadCredential(
+  deps: Pick<MountDeps, "affinity" | "tokens">,
+  req: Request,
+): ClientToken | undefined {
+  const id = uploadSessionId(new URL(req.url));
+  if (id === undefined) return undefined;
+  const session = deps.affinity.uploadSession(id);
+  if (!session?.tokenName) {
+    throw unauthenticated(
+      "This upload session was not started through this gateway, or it has ended or expired. Start the " +
+        "upload again (the x-goog-upload-url answer is the session URL), or send your client token.",
+    );
+  }
+  return deps.tokens.byName(session.tokenName) ?? { name: session.tokenName };
+}
+
 /** Builds the app with every route group. */
 export function mountRoutes(deps: MountDeps): Hono {
   const { settings, pool, keys, catalog, admin, tokens, limits, logs, metrics, proxies } = deps;
   const s = () => settings.current;
-  const auth = clientAuth({ resolve: tokens.resolve, admit: (token) => limits.admit(token) });
+  const auth = clientAuth({
+    resolve: tokens.resolve,
+    admit: (token) => limits.admit(token),
+    urlCredential: (req) => uploadCredential(deps, req),
+  });
+  const guards: EdgeGuards = [cors({ origins: () => s().corsOrigins }), auth];
 
   const app = new Hono();
   app.route("/", createHealthRoute({ pool }));
   app.route("/static", createStaticRoutes());
-  mountEdges(app, deps.dialects ?? DIALECTS, {
+  const edgeDeps: EdgeDeps = {
     gemini: deps.gemini,
     settings: s,
     catalog,
     modelAllowed: (name, model) => limits.allowsModel(name, model),
     decorators: streamDecorators(s),
-  }, auth);
+    signatures: deps.signatures,
+    live: deps.live,
+  };
+  // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
+  app.route("/", createLiveRoutes(edgeDeps, { auth, guards }));
+  mountEdges(app, deps.dialects ?? DIALECTS, edgeDeps, guards);
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys }));

@@ -1,10 +1,12 @@
 /**
  * Makes sure the programs the test suite drives are installed: Debian's Chromium (browser tests)
- * and tinyproxy (upstream proxy tests). Installs them with apt-get when running as root; otherwise
- * says exactly what to install. Build-time/test-time code: never loaded by the server.
+ * and tinyproxy (upstream proxy tests), installed with apt-get when running as root (otherwise it
+ * says exactly what to install), and Google's gemini-cli from npm into a cache folder (client tests).
+ * Build-time/test-time code: never loaded by the server.
  *
  * @module
  */
+import { ensureGeminiCli } from "../tests/support/gemini_cli.ts";
 
 const NEEDS = [
   { pkg: "chromium", paths: ["/usr/bin/chromium"] },
@@ -39,4 +41,11 @@ if (missing.length) {
     console.error(`apt-get could not install ${missing.join(", ")}; see /tmp/gateway-test-deps.log`);
     Deno.exit(1);
   }
+}
+
+try {
+  await ensureGeminiCli();
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  Deno.exit(1);
 }

@@ -35,6 +35,11 @@ export const SETTINGS_SECTIONS: Readonly<Record<SettingGroup, SettingsSection>> 
     title: "Streaming",
     description: "Smoother streamed answers and keep-alives for slow first tokens.",
   },
+  live: {
+    title: "Live API",
+    description:
+      "Real-time voice and video sessions over WebSocket (Gemini Live API) and their ephemeral tokens.",
+  },
   logs: {
     title: "Logging",
     description: "The request log and how long entries are kept.",

@@ -24,6 +24,16 @@ export const runtimeSettingsSchema = z.object({
     .default([])
     .describe("Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=).")
     .register(settingMeta, { group: "access", secret: true }),
+  corsOrigins: z.array(
+    z.string().trim().refine((o) => o === "*" || /^https?:\/\/[^/\s]+\/?$/.test(o), {
+      message: "an origin is * or scheme://host[:port], e.g. https://app.example.com",
+    }),
+  ).default(["*"])
+    .describe(
+      "Web page origins allowed to call the API routes from a browser (CORS), e.g. https://app.example.com; " +
+        "* allows any, an empty list none. Never applies to /admin.",
+    )
+    .register(settingMeta, { group: "access" }),
   upstreamBaseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .default("https://generativelanguage.googleapis.com")
     .describe("Where Gemini requests go.")

@@ -79,6 +79,17 @@ export const featureSettingsSchema = z.object({
     "Models that get the URL context tool ({urlContext:{}}), exact ids or prefix*; skipped when the " +
       "request has function declarations.",
   ).register(settingMeta, { group: "models" }),
+  retryEmptyAnswers: z.boolean().default(true).describe(
+    "Retry once on another key when Gemini answers 200 with nothing in it (no content, no block reason), " +
+      "on the routes that translate answers (OpenAI).",
+  ).register(settingMeta, { group: "upstream" }),
+  retryEmptyAnswersNative: z.boolean().default(false).describe(
+    "Also retry empty answers on the native Gemini route (off: Google's answer passes through as it is).",
+  ).register(settingMeta, { group: "upstream" }),
+  thoughtSignatureTtlHours: z.number().min(1).max(24 * 30).default(24).describe(
+    "How long the thought signatures of translated answers are kept (in KV, shared by every instance) " +
+      "for the next turn; tool-call ids carry only a short reference to them.",
+  ).register(settingMeta, { group: "models" }),
   smoother: z.boolean().default(false).describe(
     "Re-chunk large streamed text deltas into small, evenly paced pieces.",
   ).register(settingMeta, { group: "streaming" }),

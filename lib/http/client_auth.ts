@@ -50,24 +50,40 @@ export interface ClientAuthOptions {
   resolve: TokenResolver;
   /** Extra check after a token is found (limits, model allow-list); throw a `GatewayError` to refuse. */
   admit?: (token: ClientToken, req: Request) => void;
+  /**
+   * For a request that carries no token: the client token a URL the gateway itself handed out stands
+   * for (a resumable upload session URL, whose calls carry no key, as in Google's own examples), or
+   * undefined when the URL is no such credential (the request is then refused).
+   */
+  urlCredential?: (req: Request) => ClientToken | undefined;
 }
 
-/** Middleware: refuses requests without a valid client token (401), sets `clientToken` and `tokenName`. */
+function findToken(options: ClientAuthOptions, req: Request): { token: ClientToken } {
+  const token = readClientToken(req);
+  if (!token) {
+    const byUrl = options.urlCredential?.(req);
+    if (byUrl) return { token: byUrl };
+    throw unauthenticated(
+      "Missing client token. Send it as 'Authorization: Bearer <token>', 'x-goog-api-key: <token>' or '?key=<token>'.",
+    );
+  }
+  const hash = hashToken(token);
+  const found = options.resolve(hash);
+  if (!found || !timingSafeEqual(found.hash, hash)) {
+    throw unauthenticated(
+      "The client token is not valid. Check the token configured in ALLOWED_TOKENS or the admin panel.",
+    );
+  }
+  return found;
+}
+
+/**
+ * Middleware: refuses requests without a valid client token (401), sets `clientToken` and `tokenName`.
+ * A request without a token passes only when `urlCredential` vouches for its URL.
+ */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function clientAuthHandler(c, next) {
-    const token = readClientToken(c.req.raw);
-    if (!token) {
-      throw unauthenticated(
-        "Missing client token. Send it as 'Authorization: Bearer <token>', 'x-goog-api-key: <token>' or '?key=<token>'.",
-      );
-    }
-    const hash = hashToken(token);
-    const found = options.resolve(hash);
-    if (!found || !timingSafeEqual(found.hash, hash)) {
-      throw unauthenticated(
-        "The client token is not valid. Check the token configured in ALLOWED_TOKENS or the admin panel.",
-      );
-    }
+    const found = findToken(options, c.req.raw);
     if (found.token.revoked) {
       throw unauthenticated(
         `The client token '${found.token.name}' was revoked; ask the admin for a new one.`,

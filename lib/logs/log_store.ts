@@ -136,6 +136,7 @@ export class LogStore {
       inputTokens: rec.inputTokens,
       outputTokens: rec.outputTokens,
       error: rec.error ? redactKeys(rec.error).slice(0, MAX_ERROR_CHARS) : undefined,
+      live: rec.live,
       expiresAt: this.#now() + s.logRetentionHours * 3_600_000,
     };
     this.#buffer.push(entry);

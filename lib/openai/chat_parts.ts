@@ -202,7 +202,10 @@ export function mapContentPart(
   }
 }
 
-/** Maps message content (string or parts) to Gemini parts (empty strings produce no part). */
+/**
+ * Maps message content (string or parts) to Gemini parts. Empty texts produce no part: Gemini refuses
+ * `{"text": ""}` ("empty text parameter"), and clients send them next to images.
+ */
 export async function mapContent(
   content: string | ContentPart[] | null | undefined,
   param: string,
@@ -210,7 +213,8 @@ export async function mapContent(
 ): Promise<GeminiPart[]> {
   if (content == null) return [];
   if (typeof content === "string") return content ? [{ text: content }] : [];
-  return await Promise.all(content.map((p, i) => mapContentPart(p, `${param}[${i}]`, o)));
+  const parts = await Promise.all(content.map((p, i) => mapContentPart(p, `${param}[${i}]`, o)));
+  return parts.filter((p) => p.text !== "");
 }
 
 /** Joins the text of string-or-parts content (for system and tool messages). */

@@ -25,13 +25,14 @@ import {
   upstreamTimeout,
 } from "../http/errors.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
+import { trailingStreamError } from "../gemini/stream.ts";
 import { classify, type Verdict } from "../pool/classify.ts";
 import type { KeyChoice, KeyPool, NoKey } from "../pool/key_pool.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
 import { abortableSleep } from "../util/sleep.ts";
-import type { AffinityMap } from "./affinity.ts";
+import type { AffinityMap, AffinityRoute } from "./affinity.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
@@ -194,7 +195,8 @@ class ForwardRun {
   /** Per-model cooldowns key on this; `*` for calls that name no model. */
   readonly #model: string;
   readonly #rec: RequestRecord;
-  readonly #pinned?: string;
+  /** Where the resources the request names live (set when the run starts). */
+  #route: AffinityRoute = {};
   readonly #tried = new Set<string>();
   #last?: GatewayError;
   #waited = 0;
@@ -222,13 +224,14 @@ class ForwardRun {
       attempts: 0,
       stream: !!req.stream,
     };
-    this.#pinned = req.pinnedKeyId ?? deps.affinity?.find(req.path, req.query, req.body);
   }
 
   async run(): Promise<ForwardResult> {
     try {
       this.#check();
       this.#deps.admitModel?.(this.#req.tokenName, this.#req.model);
+      const req = this.#req;
+      this.#route = req.pinnedKeyId ? { pinned: req.pinnedKeyId } : this.#deps.affinity?.route(req) ?? {};
       while (this.#rec.attempts < this.#s.maxAttempts) {
         const choice = await this.chooseKey();
         if (!choice) break;
@@ -288,8 +291,9 @@ class ForwardRun {
   }
 
   /**
-   * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice; waits up
-   * to `maxWaitMs` for a cooling key when nothing failed yet.
+   * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice (the
+   * client's home key first, while it can serve); waits up to `maxWaitMs` for a cooling key when
+   * nothing failed yet.
    *
    * @returns undefined when no key is left and an earlier attempt failed (its error is the answer).
    * @throws {GatewayError} 404 when the pinned key is gone; 429 (quota), 503 (backoff, disabled, no
@@ -301,13 +305,14 @@ class ForwardRun {
       if (this.#last) return undefined;
       throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs));
     }
-    if (this.#pinned) {
-      const r = pool.get(this.#pinned);
+    const { pinned, preferred } = this.#route;
+    if (pinned) {
+      const r = pool.get(pinned);
       if (!r) throw notFound("The key that created this resource was removed from the pool.");
       return this.#take({ id: r.id, key: r.key });
     }
     for (;;) {
-      const pick = pool.pick(this.#model, this.#tried);
+      const pick = this.#pick(preferred);
       if (!("freeAt" in pick)) return this.#take(pick);
       const wait = pick.freeAt - Date.now();
       if (
@@ -340,10 +345,21 @@ class ForwardRun {
       }
       return new GatewayError(429, message, { googleStatus: "RESOURCE_EXHAUSTED" });
     }
-    if (pick.why === "quota") {
+    if (pick.why === "quota" || (pick.why === undefined && Number.isFinite(wait))) {
       return new GatewayError(429, message, { headers: retryAfter, googleStatus: "RESOURCE_EXHAUSTED" });
     }
     return new GatewayError(503, message, { headers: retryAfter, googleStatus: "UNAVAILABLE" });
+  }
+
+  /** The pool's choice, leaving out the request's `avoidKeyId` when another key can serve. */
+  #pick(preferred?: string): ReturnType<KeyPool["pick"]> {
+    const { pool } = this.#deps;
+    const avoid = this.#req.avoidKeyId;
+    if (avoid && !this.#tried.has(avoid)) {
+      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), preferred);
+      if (!("freeAt" in other)) return other;
+    }
+    return pool.pick(this.#model, this.#tried, preferred);
   }
 
   #take(choice: KeyChoice): KeyChoice {
@@ -633,7 +649,22 @@ class ForwardRun {
         }
         if (done) return;
         if (!chunk) {
-          end({ status: res.status, verdict: { kind: "ok" }, ok: true });
+          // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
+          const failed = trailingStreamError(body.tail.text());
+          if (failed) {
+            const status = failed.error.code || 500;
+            end({
+              status,
+              error: redactKeys(JSON.stringify(failed)),
+              verdict: classify({
+                status,
+                body: failed,
+                now: Date.now(),
+                defaultCooldownMs: this.#s.defaultCooldownMs,
+              }),
+              ok: false,
+            });
+          } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
           return controller.close();
         }
         controller.enqueue(chunk);
@@ -697,7 +728,7 @@ class ForwardRun {
       this.#overloads++;
     }
     if (verdict.kind === "client_error") throw this.#last;
-    if (this.#pinned && verdict.kind !== "transient" && verdict.kind !== "overloaded") throw this.#last;
+    if (this.#route.pinned && verdict.kind !== "transient" && verdict.kind !== "overloaded") throw this.#last;
   }
 
   /** The error to answer when every attempt failed: the last upstream error (with Retry-After for 429s and 503s). */
@@ -740,25 +771,23 @@ class ForwardRun {
     this.#deps.onRecord?.(rec);
   }
 
-  /** Pins files, caches and uploads a key created to that key; rewrites the upload URL to the gateway. */
+  /**
+   * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
+   * to that key (`AffinityMap.learn`); rewrites the upload URL to the gateway.
+   */
   async #learnResources(res: Response, keyId: string): Promise<Response> {
     const req = this.#req;
     const { affinity } = this.#deps;
     const uploadUrl = res.headers.get("x-goog-upload-url");
-    const isUpload = req.path.startsWith("/upload/");
-    const createsCache = req.method === "POST" && /\/cachedContents$/.test(req.path);
-    if (!uploadUrl && !isUpload && !createsCache) return res;
+    const text = affinity?.readsAnswer(req, res.headers) ? await res.text() : undefined;
+    affinity?.learn({ request: req, keyId, headers: res.headers, text });
+    if (!uploadUrl && text === undefined) return res;
     const headers = new Headers(res.headers);
-    if (uploadUrl) {
+    if (uploadUrl && req.origin) {
       const u = new URL(uploadUrl);
-      const id = u.searchParams.get("upload_id");
-      if (id) affinity?.remember(`upload:${id}`, keyId);
-      if (req.origin) headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
+      headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
     }
-    const text = await res.text();
-    for (const m of text.matchAll(/"name"\s*:\s*"((?:files|cachedContents)\/[A-Za-z0-9_-]+)"/g)) {
-      affinity?.remember(m[1], keyId);
-    }
+    if (text === undefined) return new Response(res.body, { status: res.status, headers });
     headers.delete("content-length");
     return new Response(text, { status: res.status, headers });
   }

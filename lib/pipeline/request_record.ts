@@ -26,6 +26,8 @@ export interface RequestRecord {
   error?: string;
   /** Every upstream attempt, in order, with why it ended (absent when none was made). */
   tries?: AttemptRecord[];
+  /** Live API sessions only (`route: "live"`): how the session went. */
+  live?: LiveSessionStats;
 }
 
 /** One upstream attempt of a request. */
@@ -38,6 +40,27 @@ export interface AttemptRecord {
   reason: string;
   /** Time the attempt took, in ms. */
   ms: number;
+}
+
+/**
+ * One Live API session's record. Its `latencyMs` is the time until the session was set up (what the
+ * client waited for); `status` is 101 for a session Google set up, else the refusal's HTTP status.
+ */
+export interface LiveSessionStats {
+  /** From the upgrade to the close (ms). */
+  durationMs: number;
+  /** Model turns completed (`serverContent.turnComplete`). */
+  turns: number;
+  /** The close code the client got (or sent). */
+  closeCode: number;
+  /** The close reason (keys redacted), when there was one. */
+  closeReason?: string;
+  /** Who closed: the client, Google, or the gateway (refusal, frame too big, shutdown). */
+  closedBy: "client" | "upstream" | "gateway";
+  /** Google announced the end of the session (`goAway`). */
+  goAway?: boolean;
+  /** The session resumed an earlier one with a resumption handle. */
+  resumed?: boolean;
 }
 
 /** Receives finished requests. Must not block: implementations queue their work. */

@@ -61,7 +61,8 @@ export interface NoKey {
   freeAt: number;
   /** A sentence for the client, e.g. "all 12 keys are cooling down for gemini-2.5-pro". */
   reason: string;
-  why: NoKeyWhy;
+  /** Why, when the pool decided (callers that build their own NoKey may leave it out). */
+  why?: NoKeyWhy;
   /** For `no_access`: Google's last answer that said so, when this process saw one. */
   answer?: UpstreamAnswer;
 }
@@ -209,9 +210,20 @@ export class KeyPool {
   /**
    * Chooses a key for `model`, round robin among keys free for it, skipping `exclude` (keys this
    * request already tried). Counts the request against the key's known limits.
+   *
+   * @param prefer a key to take when it is enabled, not excluded and free for `model` (a client's
+   *   home key); otherwise the round robin goes on as usual.
    */
-  pick(model: string, exclude?: ReadonlySet<string>): KeyChoice | NoKey {
+  pick(model: string, exclude?: ReadonlySet<string>, prefer?: string): KeyChoice | NoKey {
     const now = this.#now();
+    const preferred = prefer === undefined ? undefined : this.#byId.get(prefer);
+    if (
+      preferred?.record.enabled && !exclude?.has(preferred.record.id) &&
+      this.#freeAt(preferred, model, now) <= now
+    ) {
+      this.#count(preferred, model, now);
+      return { id: preferred.record.id, key: preferred.record.key };
+    }
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
     let earliest = Infinity;
