@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { geminiAnswer, geminiEvents } from "./support/fault_upstream.ts";
+import { FaultUpstream, geminiAnswer, geminiEvents } from "./support/fault_upstream.ts";
 import { type FaultHarness, startFaultHarness } from "./support/fault_harness.ts";
 
 const GENERATE = "/v1beta/models/gemini-2.5-flash:generateContent";
@@ -378,6 +378,36 @@ Deno.test("a stream's first bytes may take REQUEST_TIMEOUT_MS (thinking), not ID
     assert.equal(h.up.requests.length, 2, "not sent again");
     assert.ok(await h.up.waitPeerClosed(1));
   } finally {
+    await h.close();
+  }
+});
+
+Deno.test("already holding: refused connections recover in seconds, and never turn into the gateway's 429", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const h = await startFaultHarness({ env: { UPSTREAM_BASE_URL: `http://127.0.0.1:${port}` } });
+  let up: FaultUpstream | undefined;
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await post(h, GENERATE);
+      statuses.push(r.status);
+      await r.body?.cancel();
+    }
+    up = FaultUpstream.start(port);
+    let ok = false;
+    for (let i = 0; i < 100 && !ok; i++) {
+      const r = await post(h, GENERATE);
+      statuses.push(r.status);
+      await r.body?.cancel();
+      ok = r.status === 200;
+      if (!ok) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(ok, `served again once the upstream is back: ${statuses.join(", ")}`);
+    assert.ok(statuses.every((s) => s === 502 || s === 503 || s === 200), statuses.join(", "));
+  } finally {
+    up?.close();
     await h.close();
   }
 });

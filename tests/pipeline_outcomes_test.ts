@@ -118,6 +118,13 @@ Deno.test("a 503 storm is Google's capacity: 503 with Retry-After, never the gat
     const rec = h.records.find((r) => r.status === 503)!;
     assert.deepEqual(rec.tries!.map((t) => t.status), [503, 503, 503], "each attempt logged with its reason");
     assert.match(rec.tries![0].reason, /high demand/);
+    await h.gw.logs.flush();
+    const logged = (await h.gw.logs.query({ status: 503 })).entries[0];
+    assert.deepEqual(
+      logged.tries?.map((t) => t.status),
+      [503, 503, 503],
+      "the request log keeps the attempts",
+    );
   } finally {
     await h.close();
   }

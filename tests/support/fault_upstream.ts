@@ -116,9 +116,9 @@ export class FaultUpstream {
     void this.#accept();
   }
 
-  /** Starts a fault upstream on a random loopback port. */
-  static start(): FaultUpstream {
-    return new FaultUpstream(Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  /** Starts a fault upstream on a loopback port (random unless given). */
+  static start(port = 0): FaultUpstream {
+    return new FaultUpstream(Deno.listen({ hostname: "127.0.0.1", port }));
   }
 
   /** Queues behaviours for the next requests, in order. */
