@@ -69,6 +69,11 @@ export interface ForwarderDeps {
   admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
   /** Where streams in flight are registered, so a shutdown can record the ones it cuts. */
   openStreams?: OpenStreams;
+  /**
+   * Masks secrets in upstream text before it is answered, logged or kept as a key's reason (default:
+   * secret shapes only; the gateway passes a `Redactor` that knows every pool key and client token).
+   */
+  redact?: (text: string) => string;
 }
 
 /** Google's error bodies are a few KiB; anything beyond this is not read. */
@@ -198,6 +203,7 @@ class ForwardRun {
   /** Where the resources the request names live (set when the run starts). */
   #route: AffinityRoute = {};
   readonly #tried = new Set<string>();
+  readonly #redact: (text: string) => string;
   #last?: GatewayError;
   #waited = 0;
   /** Pause before the next attempt (after Google said the model is overloaded). */
@@ -206,6 +212,7 @@ class ForwardRun {
 
   constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
     this.#deps = deps;
+    this.#redact = deps.redact ?? redactKeys;
     this.#deadlines = deadlines;
     this.#req = req;
     this.#s = deps.settings();
@@ -244,7 +251,7 @@ class ForwardRun {
       const err = asGatewayError(e);
       this.#rec.status = err.status;
       this.#rec.latencyMs = this.#elapsed();
-      this.#rec.error = redactKeys(err.options.upstreamText ?? JSON.stringify(err.toGoogle()));
+      this.#rec.error = this.#redact(err.options.upstreamText ?? JSON.stringify(err.toGoogle()));
       this.#finish({});
       throw err;
     }
@@ -448,8 +455,8 @@ class ForwardRun {
       : undefined;
     const err = timeout ? timeoutError(timeout) : badGateway(
       e instanceof BodyFailure
-        ? `The upstream's answer broke off: ${redactKeys(e.message)}`
-        : `Could not reach the upstream: ${redactKeys(String(e))}`,
+        ? `The upstream's answer broke off: ${this.#redact(e.message)}`
+        : `Could not reach the upstream: ${this.#redact(String(e))}`,
       e,
     );
     if (!timeout && !(e instanceof BodyFailure)) this.#deps.onNetworkError?.(choice.id, e);
@@ -465,7 +472,7 @@ class ForwardRun {
     (this.#rec.tries ??= []).push({
       keyId: choice.id,
       status,
-      reason: redactKeys(reason).slice(0, 300),
+      reason: this.#redact(reason).slice(0, 300),
       ms: call.ms(),
     });
   }
@@ -630,7 +637,7 @@ class ForwardRun {
           const timeout = e instanceof BodyFailure && e.kind === "timeout";
           const err = timeout ? timeoutError((e as BodyFailure).cause as UpstreamTimeout) : badGateway(
             `The upstream stream broke off after ${body.bytes} bytes: ${
-              redactKeys(String((e as Error).message ?? e))
+              this.#redact(String((e as Error).message ?? e))
             }`,
             e,
           );
@@ -655,7 +662,7 @@ class ForwardRun {
             const status = failed.error.code || 500;
             end({
               status,
-              error: redactKeys(JSON.stringify(failed)),
+              error: this.#redact(JSON.stringify(failed)),
               verdict: classify({
                 status,
                 body: failed,
@@ -700,8 +707,9 @@ class ForwardRun {
       this.#try(choice, call, 407, this.#last.message);
       return;
     }
-    // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended").
-    const text = redactKeys(await readCapped(res, ERROR_BODY_CAP));
+    // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended") and
+    // echoes parts of the request (`Unknown name "…"`): mask every secret before anyone sees it.
+    const text = this.#redact(await readCapped(res, ERROR_BODY_CAP));
     const parsed = parseGoogleError(text);
     const body: GoogleErrorBody = parsed ??
       { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
@@ -715,7 +723,7 @@ class ForwardRun {
     pool.report(choice.id, this.#model, verdict);
     this.#count(choice.id, { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 });
     this.#try(choice, call, res.status, body.error.message || res.statusText);
-    if (verdict.kind === "disable") pool.patch(choice.id, { lastError: redactKeys(body.error.message) });
+    if (verdict.kind === "disable") pool.patch(choice.id, { lastError: this.#redact(body.error.message) });
     const retryAfter = res.headers.get("retry-after");
     this.#last = new GatewayError(res.status, body.error.message, {
       upstream: body,
