@@ -17,13 +17,15 @@ import { KvHealth } from "./lib/kv/kv_health.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
-import { keyId } from "./lib/pool/key_record.ts";
+import { type KeyKind, newKeyRecord } from "./lib/pool/key_record.ts";
 import { KeyAdmin } from "./lib/pool/key_admin.ts";
 import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
 import { AffinityMap } from "./lib/pipeline/affinity.ts";
 import { createForwarder } from "./lib/pipeline/forward.ts";
 import { OpenStreams } from "./lib/pipeline/open_streams.ts";
+import { vertexTarget } from "./lib/vertex/upstream.ts";
+import { keyKindsFor } from "./lib/vertex/routing.ts";
 import type { RecordSink } from "./lib/pipeline/request_record.ts";
 import type { Forward } from "./lib/pipeline/types.ts";
 import { ModelCatalog } from "./lib/openai/models.ts";
@@ -108,7 +110,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   await atStart(store.load());
   if (start.geminiApiKeys.length) {
     const now = Date.now();
-    const fresh = start.geminiApiKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
+    const fresh = start.geminiApiKeys.map((entry) => newKeyRecord(entry, { addedAt: now }));
     await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id))));
   }
   const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
@@ -116,12 +118,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const usage = new UsageCounter(kv);
   const admin = await atStart(loadAdminSecrets(kv, start.adminToken));
   const proxies = new UpstreamProxies(() => s());
+  const baseUrl = (kind: KeyKind) => kind === "vertex" ? s().vertexBaseUrl : s().upstreamBaseUrl;
   settings.onChange(() => proxies.refresh());
   const keys = new KeyAdmin({
     pool,
     store,
     usage,
-    baseUrl: () => s().upstreamBaseUrl,
+    baseUrl,
     clientFor: (id) => proxies.clientFor(id),
   });
   const rechecker = new Rechecker({
@@ -130,7 +133,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     pool,
     admin: keys,
     intervalMs: () => s().recheckIntervalMs,
-    baseUrl: () => s().upstreamBaseUrl,
+    baseUrl,
   });
   const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
   await atStart(tokens.load());
@@ -177,6 +180,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    upstream: { vertex: vertexTarget({ baseUrl: () => s().vertexBaseUrl }) },
+    kindsFor: (req) => keyKindsFor(req, { pool, routing: s().keyKindRouting }),
     redact: redactor.redact,
   });
   // The catalog lists models through the client, and the client's prepare step reads the catalog's

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
+import { KIND_ROUTINGS } from "../vertex/routing.ts";
 import { parseCidr } from "../net/ip.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
@@ -52,6 +53,17 @@ export const runtimeSettingsSchema = z.object({
     .default("https://generativelanguage.googleapis.com")
     .describe("Where Gemini requests go.")
     .register(settingMeta, { group: "upstream" }),
+  vertexBaseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .default("https://aiplatform.googleapis.com")
+    .describe("Where requests served by Vertex AI express keys go.")
+    .register(settingMeta, { group: "upstream" }),
+  keyKindRouting: z.enum(KIND_ROUTINGS).default("mix")
+    .describe(
+      "How model calls choose between Gemini API keys and Vertex AI express keys: mix (one round robin over " +
+        "both), gemini_first or vertex_first (the other kind only when no key of the first can serve). " +
+        "Requests Vertex express cannot serve (files, caches, batches, ...) always go to Gemini API keys.",
+    )
+    .register(settingMeta, { group: "keys" }),
   maxAttempts: z.number().int().min(1).max(20).default(5)
     .describe("How many keys one request may try before giving up.")
     .register(settingMeta, { group: "upstream" }),
@@ -121,7 +133,8 @@ export const startSettingsSchema = z.object({
     .register(settingMeta, { group: "server" }),
   host: z.string().default("0.0.0.0").describe("Interface to listen on.")
     .register(settingMeta, { group: "server" }),
-  geminiApiKeys: z.array(z.string()).default([]).describe("Gemini API keys added to the pool at start.")
+  geminiApiKeys: z.array(z.string()).default([])
+    .describe("API keys added to the pool at start; write a Vertex AI express key as vertex:<key>.")
     .register(settingMeta, { group: "keys", secret: true }),
   adminToken: z.string().min(12, "the admin token needs at least 12 characters").optional()
     .describe("Token for the admin panel; generated at first start when unset.")

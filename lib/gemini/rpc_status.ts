@@ -4,6 +4,9 @@
  * classification, every dialect's error mapping and the admin UI use. Every Gemini API error comes back
  * as `{"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED", "details": [...]}}`.
  *
+ * Vertex AI (express-mode keys) answers in the same envelope; its quota errors carry no QuotaFailure
+ * detail, only a sentence, read by {@link vertexQuotaMetric} and {@link vertexSharedCapacity}.
+ *
  * Sources: https://ai.google.dev/gemini-api/docs/troubleshooting,
  * https://cloud.google.com/apis/design/errors#error_model and the detail messages in
  * https://github.com/googleapis/googleapis/blob/master/google/rpc/error_details.proto; real bodies in
@@ -297,4 +300,54 @@ export function apiKeyInvalid(body: GoogleErrorBody | null | undefined): boolean
 /** A `google.rpc.BadRequest` detail for an error body the gateway writes itself. */
 export function badRequestDetail(fieldViolations: FieldViolation[]): Record<string, unknown> {
   return { "@type": `${RPC_TYPE}BadRequest`, fieldViolations };
+}
+
+/**
+ * The quota metric a Vertex AI 429 names in its sentence ("Quota exceeded for
+ * aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base
+ * model: gemini-pro. Please submit a quota increase request."), e.g.
+ * `generate_content_requests_per_minute_per_project_per_base_model`; undefined for other bodies.
+ *
+ * Source: https://cloud.google.com/vertex-ai/generative-ai/docs/quotas (quota names), sentences seen in
+ * GoogleCloudPlatform/Open_Data_QnA#61 and langchain-ai/langchain-google#283.
+ */
+export function vertexQuotaMetric(body: GoogleErrorBody | null | undefined): string | undefined {
+  return /Quota exceeded for aiplatform\.googleapis\.com\/([A-Za-z0-9_]+)/.exec(body?.error.message ?? "")
+    ?.[1];
+}
+
+/**
+ * True for Vertex AI's 429 of its dynamic shared quota ("Resource exhausted. Please try again later.
+ * Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more
+ * details."): Google's shared capacity was busy, not the project's own quota.
+ *
+ * Source: https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 (google-gemini/gemini-cli#14831).
+ */
+export function vertexSharedCapacity(body: GoogleErrorBody | null | undefined): boolean {
+  return /Resource exhausted\. Please try again later|vertex-ai\/generative-ai\/docs\/error-code-429/i.test(
+    body?.error.message ?? "",
+  );
+}
+
+/**
+ * The model id of Vertex AI's 404 "Publisher Model
+ * `projects/740989871600/locations/us-central1/publishers/google/models/gemini-x` was not found or your
+ * project does not have access to it." (also "... not found."); undefined for other bodies.
+ *
+ * Source: genkit-ai/genkit#4688, google/adk-python#833.
+ */
+export function publisherModelNotFound(body: GoogleErrorBody | null | undefined): string | undefined {
+  return /Publisher Model `[^`]*\/models\/([^`@/]+)(?:@[^`]*)?` (?:was )?not found/.exec(
+    body?.error.message ?? "",
+  )
+    ?.[1];
+}
+
+/**
+ * The RPC method of an ErrorInfo that names one (`google.cloud.aiplatform.v1.PredictionService.Predict`
+ * -> `Predict`), e.g. on Vertex AI's 401 CREDENTIALS_MISSING "API keys are not supported by this API".
+ */
+export function errorInfoMethod(details: ErrorDetails): string | undefined {
+  const method = details.errorInfo?.metadata.method;
+  return method ? method.slice(method.lastIndexOf(".") + 1) : undefined;
 }

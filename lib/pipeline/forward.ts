@@ -27,7 +27,8 @@ import {
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
 import { trailingStreamError } from "../gemini/stream.ts";
 import { classify, type Verdict } from "../pool/classify.ts";
-import type { KeyChoice, KeyPool, NoKey } from "../pool/key_pool.ts";
+import type { KeyChoice, KeyPool, KindOrder, NoKey } from "../pool/key_pool.ts";
+import { kindOf } from "../pool/key_record.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
@@ -38,6 +39,7 @@ import type { OpenStreams } from "./open_streams.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
+import { geminiTarget, type UpstreamTargets } from "./upstream.ts";
 import { BodyFailure, concatBytes, readCapped, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
 
 /** The settings the pipeline reads (once per request). */
@@ -69,6 +71,14 @@ export interface ForwarderDeps {
   admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
   /** Where streams in flight are registered, so a shutdown can record the ones it cuts. */
   openStreams?: OpenStreams;
+  /** The upstream of each key kind (default: Gemini API keys only, at `upstreamBaseUrl`). */
+  upstream?: Partial<UpstreamTargets>;
+  /**
+   * The key kinds that may serve a request, in order (default: Gemini API keys only).
+   *
+   * @throws {GatewayError} when no key in the pool is of a kind that can serve it.
+   */
+  kindsFor?: (req: ForwardRequest) => KindOrder;
   /**
    * Masks secrets in upstream text before it is answered, logged or kept as a key's reason (default:
    * secret shapes only; the gateway passes a `Redactor` that knows every pool key and client token).
@@ -112,8 +122,10 @@ export function clientHeaders(from: Headers): Headers {
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
   const deadlines = new Deadlines();
+  const gemini = geminiTarget(() => deps.settings().upstreamBaseUrl);
+  const withUpstream = { ...deps, upstream: { gemini, ...deps.upstream } };
   return function forward(req: ForwardRequest): Promise<ForwardResult> {
-    return new ForwardRun(deps, deadlines, req).run();
+    return new ForwardRun(withUpstream, deadlines, req).run();
   };
 }
 
@@ -202,6 +214,8 @@ class ForwardRun {
   readonly #rec: RequestRecord;
   /** Where the resources the request names live (set when the run starts). */
   #route: AffinityRoute = {};
+  /** The key kinds that may serve the request, in order (set when the run starts). */
+  #kinds?: KindOrder;
   readonly #tried = new Set<string>();
   readonly #redact: (text: string) => string;
   #last?: GatewayError;
@@ -239,6 +253,7 @@ class ForwardRun {
       this.#deps.admitModel?.(this.#req.tokenName, this.#req.model);
       const req = this.#req;
       this.#route = req.pinnedKeyId ? { pinned: req.pinnedKeyId } : this.#deps.affinity?.route(req) ?? {};
+      this.#kinds = this.#deps.kindsFor?.(req);
       while (this.#rec.attempts < this.#s.maxAttempts) {
         const choice = await this.chooseKey();
         if (!choice) break;
@@ -280,11 +295,6 @@ class ForwardRun {
     }
   }
 
-  #url(): string {
-    const { path, query } = this.#req;
-    return this.#s.upstreamBaseUrl.replace(/\/$/, "") + path + (query?.size ? `?${query}` : "");
-  }
-
   /** Ms left before the overall deadline (Infinity when there is none). */
   #left(): number {
     return this.#deadlineAt - performance.now();
@@ -316,7 +326,7 @@ class ForwardRun {
     if (pinned) {
       const r = pool.get(pinned);
       if (!r) throw notFound("The key that created this resource was removed from the pool.");
-      return this.#take({ id: r.id, key: r.key });
+      return this.#take({ id: r.id, key: r.key, kind: kindOf(r) });
     }
     for (;;) {
       const pick = this.#pick(preferred);
@@ -362,11 +372,12 @@ class ForwardRun {
   #pick(preferred?: string): ReturnType<KeyPool["pick"]> {
     const { pool } = this.#deps;
     const avoid = this.#req.avoidKeyId;
+    const options = { prefer: preferred, kinds: this.#kinds };
     if (avoid && !this.#tried.has(avoid)) {
-      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), preferred);
+      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), options);
       if (!("freeAt" in other)) return other;
     }
-    return pool.pick(this.#model, this.#tried, preferred);
+    return pool.pick(this.#model, this.#tried, options);
   }
 
   #take(choice: KeyChoice): KeyChoice {
@@ -385,9 +396,8 @@ class ForwardRun {
    */
   async attempt(choice: KeyChoice): Promise<ForwardResult | undefined> {
     const { requestTimeoutMs } = this.#s;
-    const req = this.#req;
-    const headers = new Headers(req.headers);
-    headers.set("x-goog-api-key", choice.key);
+    const target = this.#deps.upstream?.[choice.kind];
+    if (!target) throw new GatewayError(500, `No upstream is configured for ${choice.kind} keys.`);
     const call = new Call(this.#signal);
     const left = this.#left();
     const timer = left < requestTimeoutMs || requestTimeoutMs === 0
@@ -399,14 +409,14 @@ class ForwardRun {
     const cancel = Number.isFinite(ms) ? this.#deadlines.add(ms, () => call.ctl.abort(timer)) : () => {};
     let res: Response;
     try {
-      res = await fetch(this.#url(), {
-        method: req.method,
-        headers,
-        body: req.body?.length ? req.body : undefined,
+      res = await target.send({
+        request: this.#req,
+        key: choice.key,
         signal: call.signal,
         client: this.#deps.clientFor?.(choice.id),
       });
     } catch (e) {
+      cancel();
       call.release();
       if (!call.signal.aborted && localFetchError(e)) {
         // `fetch` refused the request itself: it never left the gateway, so it is no key's fault.
@@ -414,7 +424,6 @@ class ForwardRun {
           cause: e,
         });
       }
-      cancel();
       return this.#callFailed(choice, call, call.signal.aborted ? call.signal.reason : e);
     }
     if (!this.#req.stream || !res.ok) cancel();
@@ -745,7 +754,7 @@ class ForwardRun {
     if (!last) return new GatewayError(503, "No key could serve this request.");
     const headers = last.options.headers ??= {};
     if (last.status === 429 && !headers["retry-after"]) {
-      const free = this.#deps.pool.nextFreeAt(this.#model);
+      const free = this.#deps.pool.nextFreeAt(this.#model, this.#kinds);
       if (Number.isFinite(free)) {
         headers["retry-after"] = String(Math.max(1, Math.ceil((free - Date.now()) / 1000)));
       }

@@ -2,18 +2,25 @@
  * Classifies every upstream outcome into what the pool must do with the key and the request. Google's
  * error details are read by the one reader in ../gemini/rpc_status.ts (shapes: wire reference part D,
  * and `docs/wire_notes.md` for bodies seen since). The decisions are one table, {@link CLASSIFICATION}:
- * the first row that matches an answer decides.
+ * the first row that matches an answer decides. Vertex AI's answers (express-mode keys) that mean
+ * something else than the Gemini API's same status are rows of {@link VERTEX_ROWS}, recognised by their
+ * body, tried first.
  *
  * @module
  */
 import {
   apiKeyInvalid,
   countsRequests,
+  errorInfoMethod,
   type GoogleErrorBody,
+  publisherModelNotFound,
   quotaVerdict,
   readErrorDetails,
   retryDelayMs,
+  vertexQuotaMetric,
+  vertexSharedCapacity,
 } from "../gemini/rpc_status.ts";
+import { expressModel } from "../vertex/express_models.ts";
 import { nextPacificMidnight } from "./quota_clock.ts";
 
 /** What an upstream outcome means for the key and the request. */
@@ -100,6 +107,92 @@ function classify429(input: ClassifyInput): Verdict {
   };
 }
 
+/** One Vertex AI answer the pool reads its own way. */
+interface VertexRow {
+  status: number;
+  /** The verdict when the body is this row's answer, else undefined. */
+  verdict(input: ClassifyInput): Verdict | undefined;
+  /** Where the answer was seen or documented. */
+  source: string;
+}
+
+/** RPC methods of Vertex AI express mode that take an API key. */
+const EXPRESS_KEY_METHODS = /^(GenerateContent|StreamGenerateContent|CountTokens)$/;
+
+/** Vertex AI answers (express-mode keys) whose meaning differs from the Gemini API's same status. */
+export const VERTEX_ROWS: readonly VertexRow[] = [
+  {
+    // "Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model ..."
+    status: 429,
+    verdict({ body, now, defaultCooldownMs }) {
+      const metric = vertexQuotaMetric(body);
+      if (!metric) return undefined;
+      if (/per_day/.test(metric)) {
+        return {
+          kind: "cooldown",
+          window: "day",
+          until: nextPacificMidnight(now),
+          reason: `daily quota reached (${metric})`,
+        };
+      }
+      const delay = retryDelayMs(body) ?? defaultCooldownMs;
+      return {
+        kind: "cooldown",
+        window: "minute",
+        until: now + Math.max(delay, 1000),
+        reason: `quota reached (${metric})`,
+      };
+    },
+    source: "https://cloud.google.com/vertex-ai/generative-ai/docs/quotas",
+  },
+  {
+    // Dynamic shared quota: Google's capacity for the model was busy; another project may get through.
+    status: 429,
+    verdict({ body, now, defaultCooldownMs }) {
+      if (!vertexSharedCapacity(body)) return undefined;
+      const delay = retryDelayMs(body) ?? defaultCooldownMs;
+      return {
+        kind: "cooldown",
+        window: "minute",
+        until: now + Math.max(delay, 1000),
+        reason: "Vertex AI shared capacity exhausted (429 RESOURCE_EXHAUSTED)",
+      };
+    },
+    source: "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429",
+  },
+  {
+    // 401 CREDENTIALS_MISSING "API keys are not supported by this API" for a method express mode does not
+    // open to API keys: the key is fine, that method (so that model, for this key) is not.
+    status: 401,
+    verdict({ body }) {
+      const details = readErrorDetails(body);
+      const method = errorInfoMethod(details);
+      if (
+        details.errorInfo?.reason !== "CREDENTIALS_MISSING" || !method || EXPRESS_KEY_METHODS.test(method)
+      ) {
+        return undefined;
+      }
+      return {
+        kind: "no_access",
+        reason: `Vertex AI takes no API key for ${method}: ${body?.error.message}`,
+      };
+    },
+    source: "SillyTavern/SillyTavern#4223, googleapis/python-genai#1404 (ErrorInfo metadata.method)",
+  },
+  {
+    // "Publisher Model `projects/…/publishers/google/models/{id}` was not found or your project does not have
+    // access to it.": a model Vertex express lists is missing for this project; an unknown one is the caller's.
+    status: 404,
+    verdict({ body }) {
+      const model = publisherModelNotFound(body);
+      if (!model) return undefined;
+      if (!expressModel(model)) return { kind: "client_error" };
+      return { kind: "no_access", reason: `this project has no access to ${model} on Vertex AI (404)` };
+    },
+    source: "genkit-ai/genkit#4688, google/adk-python#833",
+  },
+];
+
 /** 403 messages that are about the key (its project), not about the caller's request. */
 const DISABLE_403 =
   /leaked|suspend|unregistered callers|API key|blocked|has been disabled|billing|denied access|consumer/i;
@@ -184,8 +277,17 @@ export const CLASSIFICATION: readonly ClassificationRow[] = [
   },
 ];
 
-/** Decides what an upstream HTTP status (and its Google error body) means: the first matching row of {@link CLASSIFICATION}. */
+/**
+ * Decides what an upstream HTTP status (and its Google error body) means: a Vertex AI answer of
+ * {@link VERTEX_ROWS}, else the first matching row of {@link CLASSIFICATION}.
+ */
 export function classify(input: ClassifyInput): Verdict {
+  if (input.status >= 400) {
+    for (const row of VERTEX_ROWS) {
+      const verdict = row.status === input.status ? row.verdict(input) : undefined;
+      if (verdict) return verdict;
+    }
+  }
   for (const row of CLASSIFICATION) if (row.matches(input)) return row.verdict(input);
   return { kind: "client_error" };
 }

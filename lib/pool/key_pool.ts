@@ -6,10 +6,14 @@
  * project label (keys of one project share a quota), else the key itself. Transient-failure backoff is
  * always per (key, model).
  *
+ * Keys are of two kinds (Gemini API, Vertex AI express). A pick names the kinds that may serve, in
+ * groups tried in order ({@link KindOrder}); without one only Gemini API keys serve, so a caller that
+ * does not know about kinds never sends a request to a Vertex key.
+ *
  * @module
  */
 import type { UpstreamAnswer, Verdict } from "./classify.ts";
-import type { KeyRecord, ModelLimits } from "./key_record.ts";
+import { KEY_KINDS, type KeyKind, type KeyRecord, kindOf, type ModelLimits } from "./key_record.ts";
 import { nextPacificMidnight, pacificDay } from "./quota_clock.ts";
 
 /** Why a (scope, model) pair is out of rotation. */
@@ -36,7 +40,8 @@ export type PairSnapshot = Pick<PairState, "coolUntil" | "coolKind" | "reason" |
 
 interface Entry {
   record: KeyRecord;
-  /** Quota scope: `p:<project>` or `k:<id>`. */
+  kind: KeyKind;
+  /** Quota scope: `p:<project>` (`vp:<project>` for a Vertex key) or `k:<id>`. */
   scope: string;
   /** Backoff scope: always `k:<id>`. */
   own: string;
@@ -46,6 +51,29 @@ interface Entry {
 export interface KeyChoice {
   id: string;
   key: string;
+  /** Which service the key is for (decides the upstream URL and wire format). */
+  kind: KeyKind;
+}
+
+/**
+ * The key kinds that may serve a request, in groups tried in order: a key of the first group that can
+ * serve wins; the next group is tried only when none of the first can. `[["gemini", "vertex"]]` is one
+ * round robin over both kinds; `[["vertex"], ["gemini"]]` prefers Vertex keys.
+ */
+export type KindOrder = ReadonlyArray<ReadonlyArray<KeyKind>>;
+
+/** Only Gemini API keys: the order of every pick that names none. */
+export const GEMINI_ONLY: KindOrder = [["gemini"]];
+
+/** Options of {@link KeyPool.pick}. */
+export interface PickOptions {
+  /**
+   * A key to take when it is enabled, of an allowed kind, not excluded and free for the model (a
+   * client's home key); otherwise the round robin goes on as usual.
+   */
+  prefer?: string;
+  /** Kinds that may serve, in order of preference (default {@link GEMINI_ONLY}). */
+  kinds?: KindOrder;
 }
 
 /**
@@ -84,6 +112,8 @@ export type Dirty = { type: "key"; id: string } | { type: "pair"; scope: string;
 export class KeyPool {
   #entries: Entry[] = [];
   #byId = new Map<string, Entry>();
+  /** Keys per kind (read on every request by the kind routing). */
+  #kindCounts: Record<KeyKind, number> = { gemini: 0, vertex: 0 };
   #pairs = new Map<string, Map<string, PairState>>(); // model -> scope -> state
   #cursor = new Map<string, number>();
   /** Google's latest "no access" answer per model (in memory only), for clients that find no key with access. */
@@ -130,13 +160,17 @@ export class KeyPool {
 
   /** Adds or replaces a key record (from KV, the environment or the admin). */
   upsert(record: KeyRecord): void {
-    const scope = record.project ? `p:${record.project}` : `k:${record.id}`;
-    const entry: Entry = { record, scope, own: `k:${record.id}` };
+    const kind = kindOf(record);
+    // A project's Gemini API and Vertex AI quotas are separate: Vertex keys get their own project scope.
+    const scope = record.project ? `${kind === "vertex" ? "vp" : "p"}:${record.project}` : `k:${record.id}`;
+    const entry: Entry = { record, kind, scope, own: `k:${record.id}` };
     this.#version++;
     this.#recordsVersion++;
     const old = this.#byId.get(record.id);
     if (old) this.#entries[this.#entries.indexOf(old)] = entry;
     else this.#entries.push(entry);
+    if (old) this.#kindCounts[old.kind]--;
+    this.#kindCounts[kind]++;
     this.#byId.set(record.id, entry);
   }
 
@@ -148,6 +182,7 @@ export class KeyPool {
     this.#recordsVersion++;
     this.#byId.delete(id);
     this.#entries.splice(this.#entries.indexOf(e), 1);
+    this.#kindCounts[e.kind]--;
     return true;
   }
 
@@ -159,6 +194,11 @@ export class KeyPool {
   /** All key records, in pool order. */
   records(): KeyRecord[] {
     return this.#entries.map((e) => e.record);
+  }
+
+  /** How many keys (enabled or not) are of `kind`. */
+  countOf(kind: KeyKind): number {
+    return this.#kindCounts[kind];
   }
 
   /** The quota scope of a key. */
@@ -228,48 +268,52 @@ export class KeyPool {
 
   /**
    * Chooses a key for `model`, round robin among keys free for it, skipping `exclude` (keys this
-   * request already tried). Counts the request against the key's known limits.
-   *
-   * @param prefer a key to take when it is enabled, not excluded and free for `model` (a client's
-   *   home key); otherwise the round robin goes on as usual.
+   * request already tried), trying the kind groups of `options.kinds` in order. Counts the request
+   * against the key's known limits.
    */
-  pick(model: string, exclude?: ReadonlySet<string>, prefer?: string): KeyChoice | NoKey {
+  pick(model: string, exclude?: ReadonlySet<string>, options: PickOptions = {}): KeyChoice | NoKey {
     const now = this.#now();
-    const preferred = prefer === undefined ? undefined : this.#byId.get(prefer);
+    const kinds = options.kinds ?? GEMINI_ONLY;
+    const preferred = options.prefer === undefined ? undefined : this.#byId.get(options.prefer);
     if (
       preferred?.record.enabled && !exclude?.has(preferred.record.id) &&
-      this.#freeAt(preferred, model, now) <= now
+      kinds.some((g) => g.includes(preferred.kind)) && this.#freeAt(preferred, model, now) <= now
     ) {
-      this.#count(preferred, model, now);
-      return { id: preferred.record.id, key: preferred.record.key };
+      return this.#chosen(preferred, model, now);
     }
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
     let earliest = Infinity;
     let usable = 0;
-    for (let i = 0; i < n; i++) {
-      const idx = (start + i) % n;
-      const e = this.#entries[idx];
-      if (!e.record.enabled || exclude?.has(e.record.id)) continue;
-      usable++;
-      const free = this.#freeAt(e, model, now);
-      if (free > now) {
-        if (free < earliest) earliest = free;
-        continue;
+    for (const group of kinds) {
+      for (let i = 0; i < n; i++) {
+        const idx = (start + i) % n;
+        const e = this.#entries[idx];
+        if (!group.includes(e.kind) || !e.record.enabled || exclude?.has(e.record.id)) continue;
+        usable++;
+        const free = this.#freeAt(e, model, now);
+        if (free > now) {
+          if (free < earliest) earliest = free;
+          continue;
+        }
+        this.#cursor.set(model, idx + 1);
+        return this.#chosen(e, model, now);
       }
-      this.#cursor.set(model, idx + 1);
-      this.#count(e, model, now);
-      return { id: e.record.id, key: e.record.key };
     }
-    return this.#noKey(model, { usable, earliest, now, exclude });
+    return this.#noKey(model, { kinds, usable, earliest, now, exclude });
   }
 
-  /** Earliest time (epoch ms) any enabled key can serve `model`, without choosing one. */
-  nextFreeAt(model: string): number {
+  #chosen(e: Entry, model: string, now: number): KeyChoice {
+    this.#count(e, model, now);
+    return { id: e.record.id, key: e.record.key, kind: e.kind };
+  }
+
+  /** Earliest time (epoch ms) any enabled key of `kinds` can serve `model`, without choosing one. */
+  nextFreeAt(model: string, kinds: KindOrder = GEMINI_ONLY): number {
     const now = this.#now();
     let earliest = Infinity;
     for (const e of this.#entries) {
-      if (!e.record.enabled) continue;
+      if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
       const free = this.#freeAt(e, model, now);
       if (free <= now) return now;
       earliest = Math.min(earliest, free);
@@ -292,15 +336,19 @@ export class KeyPool {
   /** Why no key can serve (only computed when none can, so the pick loop stays lean). */
   #noKey(
     model: string,
-    o: { usable: number; earliest: number; now: number; exclude?: ReadonlySet<string> },
+    o: { kinds: KindOrder; usable: number; earliest: number; now: number; exclude?: ReadonlySet<string> },
   ): NoKey {
     const { usable, earliest, now } = o;
-    const total = this.#entries.length;
+    const allowed = new Set(o.kinds.flat());
+    const total = this.#entries.filter((e) => allowed.has(e.kind)).length;
     if (total === 0) {
+      const names = [...allowed].map((k) => KEY_KINDS[k].label).join(" or ");
       return {
         freeAt: Infinity,
         why: "empty",
-        reason: "no API keys are configured; add keys in the admin panel or GEMINI_API_KEYS",
+        reason: this.#entries.length === 0
+          ? "no API keys are configured; add keys in the admin panel or GEMINI_API_KEYS"
+          : `none of the ${this.#entries.length} keys is a ${names} key`,
       };
     }
     if (usable === 0) {
@@ -320,7 +368,7 @@ export class KeyPool {
     }
     const secs = Math.ceil((earliest - now) / 1000);
     const backoffOnly = this.#entries.every((e) => {
-      if (!e.record.enabled || o.exclude?.has(e.record.id)) return true;
+      if (!allowed.has(e.kind) || !e.record.enabled || o.exclude?.has(e.record.id)) return true;
       const own = this.#pairs.get(model)?.get(e.own);
       return (own?.coolKind === "backoff" && own.coolUntil > now) || this.#freeAt(e, model, now) === Infinity;
     });

@@ -10,7 +10,8 @@ import type { AddKeysResponse } from "../api_types.ts";
 import { Modal } from "./modal.tsx";
 import { TextField } from "./text_field.tsx";
 
-const PASTE_HINT = "AIza…\nAIza…\n(one per line, or paste any text that contains them)";
+const PASTE_HINT =
+  "AIza…\nvertex:AQ.…  (a Vertex AI express key)\n(one per line, or paste any text that contains them)";
 
 /** Props of {@link AddKeysDialog}. */
 export interface AddKeysDialogProps {

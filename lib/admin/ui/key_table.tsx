@@ -1,11 +1,12 @@
 /**
  * The key table of the Keys page (a plain component used by the `KeyStates` island): selection
- * checkboxes, masked key with label and project, state badge, per-model cooldowns counting down,
+ * checkboxes, masked key with its kind (Gemini API or Vertex AI express), label and project, state badge, per-model cooldowns counting down,
  * today's usage, last error and row actions.
  *
  * @module
  */
 import type { ApiKey } from "../api_types.ts";
+import { KEY_KINDS } from "../../pool/key_kinds.ts";
 import {
   activeCooldowns,
   COOLDOWN_KIND_LABELS,
@@ -126,6 +127,9 @@ function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
             </>
           )
           : <code class="key-name mono">{row.masked}</code>}
+        <span class="badge badge-neutral key-kind" data-kind={row.kind ?? "gemini"}>
+          {KEY_KINDS[row.kind ?? "gemini"].label}
+        </span>
         {row.project && <div class="muted small">{row.project}</div>}
       </td>
       <td>
