@@ -14,7 +14,7 @@ import type { AuthVariables } from "../lib/http/client_auth.ts";
 import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
 import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
-import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
+import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage, type FetchImage } from "../lib/openai/chat_parts.ts";
 import { mapChatRequest } from "../lib/openai/chat_request.ts";
@@ -45,8 +45,11 @@ export interface OpenAIEdgeOptions {
 
 type Ctx = Context<{ Variables: AuthVariables }>;
 
-async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
-  const bytes = await readBody(c.req.raw, limit);
+async function jsonBody(
+  c: Ctx,
+  limits: { maxBodyBytes: number; clientBodyTimeoutMs: number },
+): Promise<unknown> {
+  const bytes = await readBody(c.req.raw, limits.maxBodyBytes, { timeoutMs: limits.clientBodyTimeoutMs });
   try {
     return JSON.parse(bytes ? new TextDecoder().decode(bytes) : "");
   } catch {
@@ -61,7 +64,7 @@ async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
 /** `POST /chat/completions`. */
 async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, options: OpenAIEdgeOptions) {
   const s = deps.settings();
-  const req = parseOpenAI(chatRequestSchema, await jsonBody(c, s.maxBodyBytes));
+  const req = parseOpenAI(chatRequestSchema, await jsonBody(c, s));
   const parsed = gemini.resolve(req.model);
   const mapped = await mapChatRequest(req, {
     fetchImage: options.fetchImage ?? defaultFetchImage,
@@ -77,15 +80,12 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
     includeThoughts: mapped.includeThoughts,
     searchLinks: s.searchLinks,
     signatures: deps.signatures,
+    functions: mapped.functions,
   };
   const stream = { ...common, includeUsage: mapped.includeUsage };
   // Empty answers and failed tool calls get one more try on another key; a 400 about a thought
   // signature one more try with Google's skip value.
-  const check = geminiAnswerCheck({
-    emptyAnswers: s.retryEmptyAnswers,
-    toolFailures: true,
-    signatureFallback: true,
-  });
+  const check = dialectAnswerCheck({ emptyAnswers: s.retryEmptyAnswers });
   const whole = parsed.image || answersWhole({
     model: parsed.model,
     clientModel: req.model,
@@ -121,7 +121,7 @@ function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp
   const app = new Hono<{ Variables: AuthVariables }>();
   const gemini = (c: Ctx) =>
     deps.gemini.for({ route: "openai", tokenName: c.get("tokenName"), signal: c.req.raw.signal });
-  const body = (c: Ctx) => jsonBody(c, deps.settings().maxBodyBytes);
+  const body = (c: Ctx) => jsonBody(c, deps.settings());
 
   app.post("/chat/completions", (c) => chatCompletions(deps, gemini(c), c, options));
 

@@ -118,6 +118,21 @@ Deno.test("/metrics: requests, attempts by outcome, keys, next free, latency, TT
   }
 });
 
+Deno.test("/metrics: Google's 503 (model overloaded) counts as a server_error attempt", async () => {
+  const h = await startHarness({ env: { METRICS_TOKEN }, keys: [fakeKey(1), fakeKey(2)] });
+  try {
+    h.mock.failNext({ status: 503, message: "The model is overloaded. Please try again later." });
+    const r = await nativeGenerate(h, { token: h.token });
+    assert.equal(r.status, 200, "the next key serves");
+    await r.body?.cancel();
+    const attempts = families((await scrape(h)).text).get("gemini_gateway_upstream_attempts_total");
+    assert.equal(value(attempts, { outcome: "server_error", model: "gemini-2.5-flash" }), 1);
+    assert.equal(value(attempts, { outcome: "ok", model: "gemini-2.5-flash" }), 1);
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("/metrics: any gateway on a shared KV answers with the sum of all of them", async () => {
   const dir = await Deno.makeTempDir();
   const mock = await MockGemini.start();

@@ -3,8 +3,8 @@
  * objects, for the edges that translate it. Every way such a stream can go wrong becomes one
  * `{type: "error"}` item (and nothing after it): an error event Google writes into the stream
  * (`data: {"error": {...}}`), an event that is not JSON, a body that is not SSE at all (a bare JSON
- * error), a bare JSON error written after some events (no `data:` framing), and a connection that
- * breaks off.
+ * error, an HTML page, JSON without framing, nothing), a bare JSON error written after some events (no
+ * `data:` framing), and a connection that breaks off. This is the one place Gemini streams are read.
  *
  * Source: https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
  *
@@ -13,6 +13,7 @@
 import { GatewayError } from "../http/errors.ts";
 import { createSseParser, type SseEvent } from "../http/sse.ts";
 import { type GoogleErrorBody, parseGoogleError } from "./rpc_status.ts";
+import { redactKeys } from "../secrets/redact.ts";
 import type { GeminiGenerateContentResponse } from "./types.ts";
 
 /** One item of a Gemini answer stream. */
@@ -22,6 +23,18 @@ export type GeminiStreamItem =
 
 /** Text kept from the start of a stream to recognise a body that is not SSE. */
 const RAW_LIMIT = 64 * 1024;
+
+/**
+ * The error for Google's error object in a stream it answered with 200, with Google's body as it came
+ * (the native edge passes it on verbatim). Its 499 CANCELLED there is Google giving up on the answer
+ * (Firebase's recorded `streaming-failure-error-mid-stream`), not the client leaving (a client that
+ * left reads nothing more), so it is a 502: a server-side failure in every dialect (Anthropic's
+ * `api_error`, which Claude Code retries; OpenAI's `server_error`), never the client's fault.
+ */
+function streamError(upstream: GoogleErrorBody): GatewayError {
+  const code = upstream.error.code || 500;
+  return new GatewayError(code === 499 ? 502 : code, upstream.error.message, { upstream });
+}
 
 /** The item for one `data:` payload of a Gemini stream. */
 export function geminiStreamItem(data: string): GeminiStreamItem {
@@ -34,13 +47,7 @@ export function geminiStreamItem(data: string): GeminiStreamItem {
       error: new GatewayError(502, "Upstream sent an unreadable stream event.", { cause: err }),
     };
   }
-  if (value?.error) {
-    const upstream = parseGoogleError(data)!;
-    return {
-      type: "error",
-      error: new GatewayError(upstream.error.code || 500, upstream.error.message, { upstream }),
-    };
-  }
+  if (value?.error) return { type: "error", error: streamError(parseGoogleError(data)!) };
   return { type: "response", response: value };
 }
 
@@ -73,10 +80,19 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
     // A bare JSON error object (no `data:` framing) written where a stream was expected, or after events.
     const text = (events ? stray : raw).trim();
     const bare = text ? parseGoogleError(text) : null;
-    if (bare) {
+    if (bare) pending.push({ type: "error", error: streamError(bare) });
+    else if (!events) {
+      // Google always sends at least one event: an empty body, an HTML page or JSON without SSE
+      // framing is not an answer, and must not reach the client as an empty success.
+      const start = redactKeys(raw.trim().slice(0, 120));
       pending.push({
         type: "error",
-        error: new GatewayError(bare.error.code || 500, bare.error.message, { upstream: bare }),
+        error: new GatewayError(
+          502,
+          start
+            ? `Upstream sent a body that is not a Gemini event stream: ${start}`
+            : "Upstream sent an empty stream.",
+        ),
       });
     }
     ended = true;

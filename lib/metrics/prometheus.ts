@@ -114,7 +114,8 @@ export class PrometheusMetrics {
     });
     this.#ttfb = new client.Histogram({
       name: `${PREFIX}time_to_first_byte_seconds`,
-      help: "Time from a request's arrival to the upstream's answer headers (first byte), by route.",
+      help: "Time from a request's arrival until its answer starts reaching the client (a stream's first " +
+        "bytes; a unary answer once read whole), by route.",
       labelNames: ["route"] as const,
       buckets: LATENCY_BUCKETS,
       registers,

@@ -9,7 +9,7 @@ import type { Verdict } from "../pool/classify.ts";
 /**
  * How one upstream attempt ended: `ok` (2xx), `rate_limited_minute` / `rate_limited_day` (429 by
  * quota kind), `no_access` (quota value 0), `invalid_key` (the key was disabled: invalid, expired,
- * suspended...), `server_error` (5xx), `timeout` (no headers within `REQUEST_TIMEOUT_MS`),
+ * suspended...), `server_error` (5xx, Google overloaded), `timeout` (no headers within `REQUEST_TIMEOUT_MS`),
  * `network` (could not reach the upstream or its proxy), `client_error` (the caller's own 4xx).
  */
 export type AttemptOutcome =
@@ -61,7 +61,10 @@ export interface AttemptEnd {
   status?: number;
   /** Epoch ms until which the key (pair) now cools down, when the outcome cooled it. */
   cooldownUntil?: number;
-  /** Milliseconds since the request arrived (for `ok`: the time to the upstream's first byte). */
+  /**
+   * Milliseconds since the request arrived (for `ok`: until the answer starts reaching the client, i.e.
+   * a stream's first bytes or a unary answer read whole).
+   */
   elapsedMs: number;
 }
 
@@ -86,6 +89,8 @@ export function outcomeOf(verdict: Verdict, status: number): AttemptOutcome {
       return "no_access";
     case "disable":
       return "invalid_key";
+    case "overloaded": // Google's 503 (or 429) for its own capacity, not the key's
+      return "server_error";
     case "transient":
       return status >= 500 ? "server_error" : "network";
   }
