@@ -91,10 +91,17 @@ async function serveSelf(gw: Gateway): Promise<void> {
   });
 }
 
-/** `deno serve` / Deno Deploy: the runtime serves; on SIGTERM flush what is pending to KV. */
+/**
+ * `deno serve` / Deno Deploy: the runtime serves; on SIGTERM or SIGINT flush what is pending to KV,
+ * then let the process end. A recent Deno stops its own server on these signals (denoland/deno#32862);
+ * an older one (2.5, as Deno Deploy runs) keeps serving once a listener is registered (#30771), so the
+ * process exits itself a second after the flush when nothing else ended it (the timer is unref'd).
+ */
 function servedByRuntime(gw: Gateway): void {
   printGeneratedToken(gw);
-  onSignals(() => void gw.close().catch(() => {}));
+  onSignals(() =>
+    void gw.close().catch(() => {}).finally(() => Deno.unrefTimer(setTimeout(() => Deno.exit(0), 1_000)))
+  );
 }
 
 const mode: ServeMode | undefined = import.meta.main ? detectServeMode() : undefined;
