@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
-import { KIND_ROUTINGS } from "../vertex/routing.ts";
+import { KIND_ROUTINGS } from "../pool/kind_routing.ts";
 import { parseCidr } from "../net/ip.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */

@@ -257,11 +257,6 @@ export function apiKeyInvalid(body: GoogleErrorBody | null | undefined): boolean
     /API key (not valid|expired)/i.test(body?.error.message ?? "");
 }
 
-/** A `google.rpc.BadRequest` detail for an error body the gateway writes itself. */
-export function badRequestDetail(fieldViolations: FieldViolation[]): Record<string, unknown> {
-  return { "@type": `${RPC_TYPE}BadRequest`, fieldViolations };
-}
-
 /**
  * The quota metric a Vertex AI 429 names in its sentence ("Quota exceeded for
  * aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base

@@ -8,7 +8,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { redactKeys } from "../secrets/redact.ts";
-import { badRequestDetail, type GoogleErrorBody } from "../gemini/rpc_status.ts";
+import type { FieldViolation, GoogleErrorBody } from "../gemini/rpc_status.ts";
 
 /** Options for {@link GatewayError}. */
 export interface GatewayErrorOptions {
@@ -72,6 +72,15 @@ export class GatewayError extends HTTPException {
     if (this.options.details?.length) error.details = this.options.details;
     return { error };
   }
+}
+
+/**
+ * A `google.rpc.BadRequest` detail for an error body the gateway writes itself (read back by
+ * `readErrorDetails` in `lib/gemini/rpc_status.ts`).
+ * Source: https://github.com/googleapis/googleapis/blob/master/google/rpc/error_details.proto
+ */
+export function badRequestDetail(fieldViolations: FieldViolation[]): Record<string, unknown> {
+  return { "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations };
 }
 
 /**

@@ -47,8 +47,8 @@ export interface ForwarderDeps {
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
   /** Told when a call could not reach the upstream (so a failing proxy can be skipped). */
   onNetworkError?: (keyId: string, error: unknown) => void;
-  /** Refuses (throws a GatewayError) a model the client token may not use. */
-  admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
+  /** Refuses (throws a GatewayError) a model the client token may not use, by any of its names. */
+  admitModel?: (tokenName: string | undefined, names: readonly string[]) => void;
   /** The upstream of each key kind (default: Gemini API keys only, at `upstreamBaseUrl`). */
   upstream?: Partial<UpstreamTargets>;
   /**
@@ -80,6 +80,9 @@ function tailOf(chunks: Uint8Array[]): string {
 /** Upstream response headers worth passing on; the rest (length, encoding, hop-by-hop, Google's own) are dropped. */
 const KEEP_RESPONSE_HEADERS =
   /^(content-type|content-disposition|x-goog-upload-.*|x-goog-.*|server-timing|retry-after|location)$/i;
+
+/** Google's resumable upload session URLs (upload; query and cancel), rewritten to the gateway. */
+const UPLOAD_SESSION_URLS = ["x-goog-upload-url", "x-goog-upload-control-url"] as const;
 
 /** The upstream's response headers that a client should see. */
 export function clientHeaders(from: Headers): Headers {
@@ -142,9 +145,9 @@ class ForwardRun {
 
   async run(): Promise<ForwardResult> {
     try {
-      this.#deps.admitModel?.(this.#req.tokenName, this.#req.model);
       const req = this.#req;
-      this.#route = req.pinnedKeyId ? { pinned: req.pinnedKeyId } : this.#deps.affinity?.route(req) ?? {};
+      this.#deps.admitModel?.(req.tokenName, req.modelNames ?? (req.model ? [req.model] : []));
+      this.#route = this.#deps.affinity?.route(req) ?? {};
       this.#kinds = this.#deps.kindsFor?.(req);
       while (this.#rec.attempts < this.#s.maxAttempts) {
         const choice = await this.chooseKey();
@@ -395,7 +398,7 @@ class ForwardRun {
 
   /**
    * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
-   * to that key (`AffinityMap.learn`); rewrites the upload URL to the gateway.
+   * to that key (`AffinityMap.learn`); rewrites the upload session URLs to the gateway.
    */
   async #learnResources(res: Response, keyId: string): Promise<Response> {
     const req = this.#req;
@@ -405,9 +408,11 @@ class ForwardRun {
     affinity?.learn({ request: req, keyId, headers: res.headers, text });
     if (!uploadUrl && text === undefined) return res;
     const headers = new Headers(res.headers);
-    if (uploadUrl && req.origin) {
-      const u = new URL(uploadUrl);
-      headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
+    for (const name of UPLOAD_SESSION_URLS) {
+      const url = res.headers.get(name);
+      if (!url || !req.origin) continue;
+      const u = new URL(url);
+      headers.set(name, req.origin + u.pathname + u.search);
     }
     if (text === undefined) return new Response(res.body, { status: res.status, headers });
     headers.delete("content-length");
