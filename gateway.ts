@@ -23,6 +23,7 @@ import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
 import { AffinityMap } from "./lib/pipeline/affinity.ts";
 import { createForwarder } from "./lib/pipeline/forward.ts";
+import { OpenStreams } from "./lib/pipeline/open_streams.ts";
 import { vertexTarget } from "./lib/vertex/upstream.ts";
 import { keyKindsFor } from "./lib/pool/kind_routing.ts";
 import type { RecordSink } from "./lib/pipeline/request_record.ts";
@@ -64,6 +65,8 @@ export interface Gateway {
   affinity: AffinityMap;
   feed: ChangeFeed;
   forward: Forward;
+  /** Streams in flight; `close()` records the ones still open as cut. */
+  openStreams: OpenStreams;
   /** The pipeline with its prepare step, as every edge calls it. */
   gemini: GeminiClient;
   catalog: ModelCatalog;
@@ -166,7 +169,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   rechecker.start();
   logs.start();
 
+  const openStreams = new OpenStreams();
   const forward = createForwarder({
+    openStreams,
     pool,
     settings: s,
     affinity,
@@ -243,6 +248,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     affinity,
     feed,
     forward,
+    openStreams,
     gemini,
     catalog,
     proxies,
@@ -256,6 +262,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     live,
     ready,
     async close() {
+      // Streams still open now are cut: record them before the logs and usage are flushed.
+      openStreams.cutAll("stream cut: the gateway shut down while it was open (SHUTDOWN_GRACE_MS passed)");
       clearInterval(reseed);
       rechecker.stop();
       proxies.close();

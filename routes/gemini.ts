@@ -150,7 +150,7 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   query?.delete("key");
   const body = req.method === "GET" || req.method === "HEAD"
     ? null
-    : await readBody(req, deps.settings().maxBodyBytes);
+    : await readBody(req, deps.settings().maxBodyBytes, { timeoutMs: deps.settings().clientBodyTimeoutMs });
   const headers = pickHeaders(req.headers, FORWARD_REQUEST_HEADERS);
   const gemini: GeminiCaller = deps.gemini.for({
     route: "gemini",

@@ -45,8 +45,11 @@ export interface OpenAIEdgeOptions {
 
 type Ctx = Context<{ Variables: AuthVariables }>;
 
-async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
-  const bytes = await readBody(c.req.raw, limit);
+async function jsonBody(
+  c: Ctx,
+  limits: { maxBodyBytes: number; clientBodyTimeoutMs: number },
+): Promise<unknown> {
+  const bytes = await readBody(c.req.raw, limits.maxBodyBytes, { timeoutMs: limits.clientBodyTimeoutMs });
   try {
     return JSON.parse(bytes ? new TextDecoder().decode(bytes) : "");
   } catch {
@@ -61,7 +64,7 @@ async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
 /** `POST /chat/completions`. */
 async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, options: OpenAIEdgeOptions) {
   const s = deps.settings();
-  const req = parseOpenAI(chatRequestSchema, await jsonBody(c, s.maxBodyBytes));
+  const req = parseOpenAI(chatRequestSchema, await jsonBody(c, s));
   const parsed = gemini.resolve(req.model);
   const mapped = await mapChatRequest(req, {
     fetchImage: options.fetchImage ?? defaultFetchImage,
@@ -121,7 +124,7 @@ function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp
   const app = new Hono<{ Variables: AuthVariables }>();
   const gemini = (c: Ctx) =>
     deps.gemini.for({ route: "openai", tokenName: c.get("tokenName"), signal: c.req.raw.signal });
-  const body = (c: Ctx) => jsonBody(c, deps.settings().maxBodyBytes);
+  const body = (c: Ctx) => jsonBody(c, deps.settings());
 
   app.post("/chat/completions", (c) => chatCompletions(deps, gemini(c), c, options));
 
