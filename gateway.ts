@@ -209,6 +209,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
     modelAllowed: (name, model) => limits.allowsModel(name, model),
+    redact: redactor.redact,
   });
 
   const revocations = new SessionRevocations({ kv, feed });
