@@ -40,6 +40,7 @@ import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 import { geminiTarget, type UpstreamTargets } from "./upstream.ts";
+import { ErrorTextRedactor } from "./stream_redaction.ts";
 import { BodyFailure, concatBytes, readCapped, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
 
 /** The settings the pipeline reads (once per request). */
@@ -174,6 +175,32 @@ function brokenBody(message: string): Error {
   const e = new Error(`Answer stream cut: ${message}`);
   e.stack = e.message; // one line in the server's log, not a stack of the gateway's internals
   return e;
+}
+
+/** {@link ErrorTextRedactor} over bytes: decodes relayed chunks as UTF-8 and encodes what may pass. */
+class RelayMasking {
+  readonly #text: ErrorTextRedactor;
+  readonly #decoder = new TextDecoder();
+  readonly #encoder = new TextEncoder();
+  #ended = false;
+
+  constructor(redact: (text: string) => string) {
+    this.#text = new ErrorTextRedactor(redact);
+  }
+
+  /** The bytes of `chunk` that may be passed on now (empty while a line's start is undecided). */
+  pass(chunk: Uint8Array): Uint8Array | undefined {
+    const out = this.#text.push(this.#decoder.decode(chunk, { stream: true }));
+    return out ? this.#encoder.encode(out) : undefined;
+  }
+
+  /** Whatever is still held, masked when it is an error (once; undefined when nothing is left). */
+  end(): Uint8Array | undefined {
+    if (this.#ended) return undefined;
+    this.#ended = true;
+    const out = this.#text.push(this.#decoder.decode()) + this.#text.flush();
+    return out ? this.#encoder.encode(out) : undefined;
+  }
 }
 
 /** One attempt's upstream call: its abort controller, linked to the client's signal until released. */
@@ -601,7 +628,10 @@ class ForwardRun {
   ): ForwardResult {
     const rec = this.#rec;
     const { pool, openStreams } = this.#deps;
-    const sse = /event-stream/i.test(res.headers.get("content-type") ?? "");
+    const type = res.headers.get("content-type") ?? "";
+    const sse = /event-stream/i.test(type);
+    // An error Google writes into a 200 answer may quote secrets: masked before any client reads it.
+    const masking = sse || /json/i.test(type) ? new RelayMasking(this.#redact) : undefined;
     rec.status = res.status;
     let done = false;
     let stop: ((reason: unknown) => void) | undefined;
@@ -634,65 +664,89 @@ class ForwardRun {
         stop = (reason) => controller.error(reason);
       },
       pull: async (controller) => {
-        if (done) return;
-        const next = head.shift();
-        if (next) return controller.enqueue(next);
-        let chunk: Uint8Array | undefined;
-        try {
-          chunk = await body.read();
-        } catch (e) {
+        for (;;) {
           if (done) return;
-          if (this.#signal.aborted) {
-            end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
-            return controller.error(e);
-          }
-          const timeout = e instanceof BodyFailure && e.kind === "timeout";
-          const err = timeout ? timeoutError((e as BodyFailure).cause as UpstreamTimeout) : badGateway(
-            `The upstream stream broke off after ${body.bytes} bytes: ${
-              this.#redact(String((e as Error).message ?? e))
-            }`,
-            e,
-          );
-          end({
-            status: err.status,
-            error: err.message,
-            verdict: { kind: "transient", reason: err.message },
-            ok: false,
-          });
-          body.cancel(e);
-          if (sse && body.tail.atEventBoundary()) {
-            controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
+          const chunk = head.shift() ?? await read(controller);
+          if (chunk === undefined) return;
+          if (chunk === null) {
+            // The upstream's end: what the masking still holds goes out (masked if it is an error).
+            const held = masking?.end();
+            if (held) controller.enqueue(held);
             return controller.close();
           }
-          return controller.error(brokenBody(err.message));
+          const out = masking ? masking.pass(chunk) : chunk;
+          if (out) return controller.enqueue(out);
+          // Everything was held back (a line that may be an error's start): read on.
         }
-        if (done) return;
-        if (!chunk) {
-          // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
-          const failed = trailingStreamError(body.tail.text());
-          if (failed) {
-            const status = failed.error.code || 500;
-            end({
-              status,
-              error: this.#redact(JSON.stringify(failed)),
-              verdict: classify({
-                status,
-                body: failed,
-                now: Date.now(),
-                defaultCooldownMs: this.#s.defaultCooldownMs,
-              }),
-              ok: false,
-            });
-          } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
-          return controller.close();
-        }
-        controller.enqueue(chunk);
       },
       cancel: (reason) => {
         end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
         body.cancel(reason);
       },
     }, { highWaterMark: 0 });
+    /**
+     * The next upstream chunk; null at the upstream's end (recorded); undefined when the stream is over
+     * here (the client left, or a break was passed on as an error event or a broken body).
+     */
+    const read = async (
+      controller: ReadableStreamDefaultController<Uint8Array>,
+    ): Promise<Uint8Array | null | undefined> => {
+      let chunk: Uint8Array | undefined;
+      try {
+        chunk = await body.read();
+      } catch (e) {
+        if (done) return;
+        if (this.#signal.aborted) {
+          end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
+          controller.error(e);
+          return;
+        }
+        const timeout = e instanceof BodyFailure && e.kind === "timeout";
+        const err = timeout ? timeoutError((e as BodyFailure).cause as UpstreamTimeout) : badGateway(
+          `The upstream stream broke off after ${body.bytes} bytes: ${
+            this.#redact(String((e as Error).message ?? e))
+          }`,
+          e,
+        );
+        end({
+          status: err.status,
+          error: err.message,
+          verdict: { kind: "transient", reason: err.message },
+          ok: false,
+        });
+        body.cancel(e);
+        if (sse && body.tail.atEventBoundary()) {
+          const held = masking?.end();
+          if (held) controller.enqueue(held);
+          controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
+          controller.close();
+          return;
+        }
+        controller.error(brokenBody(err.message));
+        return;
+      }
+      if (done) return;
+      if (!chunk) {
+        // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
+        const failed = trailingStreamError(body.tail.text());
+        if (failed) {
+          const status = failed.error.code || 500;
+          end({
+            status,
+            error: this.#redact(JSON.stringify(failed)),
+            verdict: classify({
+              status,
+              body: failed,
+              now: Date.now(),
+              defaultCooldownMs: this.#s.defaultCooldownMs,
+            }),
+            ok: false,
+          });
+        } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
+        return null;
+      }
+      return chunk;
+    };
     return {
       keyId: choice.id,
       attempts: rec.attempts,
