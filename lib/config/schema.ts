@@ -10,6 +10,8 @@
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
 import { KIND_ROUTINGS } from "../pool/kind_routing.ts";
+import { joinKeyEntries } from "../pool/key_record.ts";
+import { KEY_KINDS } from "../pool/key_kinds.ts";
 import { parseCidr } from "../net/ip.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
@@ -133,7 +135,17 @@ export const startSettingsSchema = z.object({
     .register(settingMeta, { group: "server" }),
   host: z.string().default("0.0.0.0").describe("Interface to listen on.")
     .register(settingMeta, { group: "server" }),
-  geminiApiKeys: z.array(z.string()).default([])
+  geminiApiKeys: z.array(z.string()).refine(
+    (entries) => {
+      try {
+        joinKeyEntries(entries);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    `a "${KEY_KINDS.vertex.prefix}" prefix has no key after it; write a Vertex AI express key as ${KEY_KINDS.vertex.prefix}<key>`,
+  ).default([])
     .describe("API keys added to the pool at start; write a Vertex AI express key as vertex:<key>.")
     .register(settingMeta, { group: "keys", secret: true }),
   adminToken: z.string().min(12, "the admin token needs at least 12 characters").optional()
