@@ -10,6 +10,7 @@ import { settingsSchema } from "../lib/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
 import { type AuthVariables, clientAuth, type ClientToken } from "../lib/http/client_auth.ts";
 import { clientAddress, trustedProxies } from "../lib/http/client_address.ts";
+import { AuthFailureThrottle } from "../lib/http/auth_throttle.ts";
 import { cors } from "../lib/http/cors.ts";
 import { googleErrorResponse, notFound, unauthenticated } from "../lib/http/errors.ts";
 import { type AffinityMap, uploadSessionId } from "../lib/pipeline/affinity.ts";
@@ -142,6 +143,8 @@ export function mountRoutes(deps: MountDeps): Hono {
     resolve: tokens.resolve,
     admit: (token) => limits.admit(token),
     urlCredential: (req) => uploadCredential(deps, req),
+    throttle: new AuthFailureThrottle({ limit: () => s().authFailuresPerMinute }),
+    clientAddress: (c) => clientAddress(c, trustedProxies(s().trustedProxies)),
   });
   const guards: EdgeGuards = [cors({ origins: () => s().corsOrigins }), auth];
 

@@ -41,6 +41,11 @@ export const runtimeSettingsSchema = z.object({
         "header (failed admin logins are slowed down per client address). Empty: the connecting address.",
     )
     .register(settingMeta, { group: "access" }),
+  authFailuresPerMinute: z.number().int().min(0).default(30)
+    .describe(
+      "Failed client-token checks allowed per client address and minute; then that address gets 429 without a check until the minute passes (0 = no limit).",
+    )
+    .register(settingMeta, { group: "access" }),
   corsOrigins: z.array(
     z.string().trim().refine((o) => o === "*" || /^https?:\/\/[^/\s]+\/?$/.test(o), {
       message: "an origin is * or scheme://host[:port], e.g. https://app.example.com",
