@@ -39,7 +39,7 @@ import type { OpenStreams } from "./open_streams.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
-import { geminiTarget, type UpstreamTargets } from "./upstream.ts";
+import { geminiTarget, type RequestSplit, type UpstreamTargets } from "./upstream.ts";
 import { ErrorTextRedactor } from "./stream_redaction.ts";
 import { BodyFailure, concatBytes, readCapped, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
 
@@ -92,6 +92,8 @@ export const ERROR_BODY_CAP = 64 * 1024;
 /** First pause before retrying after Google said the model is overloaded (doubles per attempt, up to 2 s). */
 const OVERLOAD_PAUSE_MS = 250;
 const OVERLOAD_PAUSE_MAX_MS = 2_000;
+/** How many parts of a split request (see `UpstreamTarget.split`) run at once. */
+const FAN_OUT = 4;
 /** `Retry-After` (seconds) on the 503 answered when Google stays overloaded. */
 const OVERLOAD_RETRY_AFTER_S = 5;
 
@@ -254,8 +256,12 @@ class ForwardRun {
   #pause = 0;
   #overloads = 0;
 
-  constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
+  /** Set on a part of a split request: its first key (already chosen), and no record of its own. */
+  readonly #part?: { first?: KeyChoice };
+
+  constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest, part?: { first?: KeyChoice }) {
     this.#deps = deps;
+    this.#part = part;
     this.#redact = deps.redact ?? redactKeys;
     this.#deadlines = deadlines;
     this.#req = req;
@@ -352,6 +358,11 @@ class ForwardRun {
       if (this.#last) return undefined;
       throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs));
     }
+    const first = this.#part?.first;
+    if (first) {
+      this.#part!.first = undefined;
+      return this.#take(first);
+    }
     const { pinned, preferred } = this.#route;
     if (pinned) {
       const r = pool.get(pinned);
@@ -428,6 +439,8 @@ class ForwardRun {
     const { requestTimeoutMs } = this.#s;
     const target = this.#deps.upstream?.[choice.kind];
     if (!target) throw new GatewayError(500, `No upstream is configured for ${choice.kind} keys.`);
+    const split = target.split?.(this.#req);
+    if (split) return await this.#fanOut(choice, split);
     const call = new Call(this.#signal);
     const left = this.#left();
     const timer = left < requestTimeoutMs || requestTimeoutMs === 0
@@ -477,6 +490,49 @@ class ForwardRun {
     } finally {
       cancel();
     }
+  }
+
+  /**
+   * A request the chosen key's service takes in several calls: each part runs as a request of its own
+   * (the first on `choice`, the others on the keys the pool picks, so every call counts against a key's
+   * limits and a part that fails is retried elsewhere), up to {@link FAN_OUT} at once; their answers
+   * are joined in order. The first part that fails for good fails the request.
+   *
+   * @throws {GatewayError} that part's error (the other parts are cancelled).
+   */
+  async #fanOut(choice: KeyChoice, split: RequestSplit): Promise<ForwardResult> {
+    const answers: unknown[] = [];
+    const stop = new AbortController();
+    const signal = AbortSignal.any([this.#signal, stop.signal]);
+    let first: KeyChoice | undefined = choice;
+    let next = 0;
+    let attempts = 0;
+    const worker = async () => {
+      while (next < split.requests.length && !stop.signal.aborted) {
+        const i = next++;
+        const part = new ForwardRun(this.#deps, this.#deadlines, { ...split.requests[i], signal }, { first });
+        first = undefined;
+        const served = await part.run();
+        attempts += served.attempts;
+        answers[i] = await served.response.json();
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(FAN_OUT, split.requests.length) }, worker));
+    } catch (e) {
+      stop.abort();
+      throw e;
+    } finally {
+      this.#rec.attempts += Math.max(0, attempts - 1);
+    }
+    this.#rec.status = 200;
+    this.#rec.latencyMs = this.#elapsed();
+    this.#finish({});
+    return {
+      keyId: choice.id,
+      attempts: this.#rec.attempts,
+      response: Response.json(split.join(answers)),
+    };
   }
 
   /**
@@ -830,7 +886,10 @@ class ForwardRun {
     this.#deps.usage?.count({ keyId, model: this.#req.model, tokenName: this.#req.tokenName }, delta);
   }
 
-  /** Reports the finished request; a success is counted here together with its tokens (one usage update). */
+  /**
+   * Reports the finished request; a success is counted here together with its tokens (one usage update).
+   * A part of a split request counts its usage but leaves the record to the whole request.
+   */
   #finish(tokens: { inputTokens?: number; outputTokens?: number }, served = false): void {
     const rec = this.#rec;
     Object.assign(rec, tokens);
@@ -842,7 +901,7 @@ class ForwardRun {
         outputTokens: tokens.outputTokens,
       });
     }
-    this.#deps.onRecord?.(rec);
+    if (!this.#part) this.#deps.onRecord?.(rec);
   }
 
   /**

@@ -33,6 +33,21 @@ export interface UpstreamTarget {
    * @throws whatever `fetch` throws (network errors, the abort reason).
    */
   send(call: UpstreamCall): Promise<Response>;
+  /**
+   * The requests `request` becomes when this service cannot take it in one call (Vertex takes a batch
+   * of gemini-embedding-001 inputs one per call), and how their answers join into the answer to
+   * `request`; undefined when one call serves it. The pipeline sends each part as a request of its own
+   * (its own key, pacing, retries), so a key's limits count every call.
+   */
+  split?(request: ForwardRequest): RequestSplit | undefined;
+}
+
+/** One request as several (see {@link UpstreamTarget.split}). */
+export interface RequestSplit {
+  /** The parts, in order; each in Gemini API terms. */
+  requests: ForwardRequest[];
+  /** The answer to the whole request (Gemini API JSON) from the parts' answers, in order. */
+  join(answers: unknown[]): unknown;
 }
 
 /** A target per key kind. */

@@ -82,22 +82,30 @@ function instance(req: Json): Json {
 }
 
 /**
- * `:predict` bodies for Gemini EmbedContentRequests: consecutive requests with the same
- * `outputDimensionality` share a call, up to the model's instances per call (one when unknown).
+ * Gemini EmbedContentRequests grouped by the `:predict` call that carries them: consecutive requests
+ * with the same `outputDimensionality` share a call, up to the model's instances per call (one when
+ * unknown).
  */
-function predictRequests(requests: unknown[], model: ExpressModel | undefined): Json[] {
+export function embedCallGroups(requests: unknown[], model: ExpressModel | undefined): Json[][] {
   const max = model?.embedInstances ?? 1;
-  const calls: Array<{ dims: unknown; instances: Json[] }> = [];
+  const groups: Json[][] = [];
   for (const r of requests.filter(isObj)) {
-    const dims = r.outputDimensionality;
-    const last = calls[calls.length - 1];
-    if (last && last.dims === dims && last.instances.length < max) last.instances.push(instance(r));
-    else calls.push({ dims, instances: [instance(r)] });
+    const last = groups[groups.length - 1];
+    if (last && last[0].outputDimensionality === r.outputDimensionality && last.length < max) last.push(r);
+    else groups.push([r]);
   }
-  return calls.map(({ dims, instances }) => ({
-    instances,
-    ...(dims !== undefined ? { parameters: { outputDimensionality: dims } } : {}),
-  }));
+  return groups;
+}
+
+/** `:predict` bodies for Gemini EmbedContentRequests, one per {@link embedCallGroups} group. */
+function predictRequests(requests: unknown[], model: ExpressModel | undefined): Json[] {
+  return embedCallGroups(requests, model).map((group) => {
+    const dims = group[0].outputDimensionality;
+    return {
+      instances: group.map(instance),
+      ...(dims !== undefined ? { parameters: { outputDimensionality: dims } } : {}),
+    };
+  });
 }
 
 const only = (answers: Json[]): Json => answers[0] ?? {};

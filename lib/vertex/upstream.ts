@@ -22,9 +22,10 @@
  */
 import { createSseParser } from "../http/sse.ts";
 import { parseGoogleError, publisherModelNotFound } from "../gemini/rpc_status.ts";
-import type { UpstreamCall, UpstreamTarget } from "../pipeline/upstream.ts";
+import type { RequestSplit, UpstreamCall, UpstreamTarget } from "../pipeline/upstream.ts";
+import type { ForwardRequest } from "../pipeline/types.ts";
 import { asGeminiModel, EXPRESS_MODELS, expressModel } from "./express_models.ts";
-import { VERTEX_METHODS } from "./methods.ts";
+import { embedCallGroups, VERTEX_METHODS } from "./methods.ts";
 
 type Json = Record<string, unknown>;
 
@@ -58,7 +59,37 @@ export function vertexModelUrl(
 
 /** The upstream target of Vertex AI express keys. */
 export function vertexTarget(o: VertexTargetOptions): UpstreamTarget {
-  return { send: (call) => send(call, o.baseUrl()) };
+  return { send: (call) => send(call, o.baseUrl()), split };
+}
+
+const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A `batchEmbedContents` that Vertex takes in several `:predict` calls, as one batch per call (joined
+ * in order); undefined for anything one call serves.
+ */
+function split(req: ForwardRequest): RequestSplit | undefined {
+  const m = req.method === "POST" ? MODEL_METHOD.exec(req.path) : null;
+  if (m?.[3] !== "batchEmbedContents") return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(req.body ?? new Uint8Array()));
+  } catch {
+    return undefined; // answered by `send` as Google does
+  }
+  if (!isObj(body) || !Array.isArray(body.requests)) return undefined;
+  const groups = embedCallGroups(body.requests, expressModel(decodeURIComponent(m[2])));
+  if (groups.length < 2) return undefined;
+  const encoder = new TextEncoder();
+  return {
+    requests: groups.map((requests) => ({
+      ...req,
+      body: encoder.encode(JSON.stringify({ ...body, requests })),
+    })),
+    join: (answers) => ({
+      embeddings: answers.flatMap((a) => isObj(a) && Array.isArray(a.embeddings) ? a.embeddings : []),
+    }),
+  };
 }
 
 function googleError(code: number, status: string, message: string): Response {
