@@ -4,13 +4,15 @@
  * sends it the way its service expects and answers in Gemini API terms, so everything after the attempt
  * (classification, retries, usage, the edges) is the same for every kind.
  *
- * - {@link geminiTarget}: Google's Gemini API, the request as it is (`x-goog-api-key`).
+ * - {@link geminiTarget}: Google's Gemini API, the request as it is (`x-goog-api-key`; thought
+ *   signatures Vertex AI minted become the skip value).
  * - `vertexTarget` (`../vertex/upstream.ts`): Vertex AI in express mode.
  *
  * @module
  */
 import type { KeyKind } from "../pool/key_record.ts";
 import type { ForwardRequest } from "./types.ts";
+import { mayCarryVertexSignatures, signaturesFor } from "../gemini/signature_kinds.ts";
 
 /** One upstream call of an attempt. */
 export interface UpstreamCall {
@@ -53,6 +55,29 @@ export interface RequestSplit {
 /** A target per key kind. */
 export type UpstreamTargets = Readonly<Record<KeyKind, UpstreamTarget>>;
 
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+/** Model methods whose body carries a conversation (`contents`), and so may carry thought signatures. */
+const CARRIES_CONTENTS = /:(?:streamGenerateContent|generateContent|countTokens)$/;
+
+/**
+ * A request body with the thought signatures Vertex AI minted (in a pool with both kinds of key) made
+ * Google's skip value, which the Gemini API accepts (`../gemini/signature_kinds.ts`); any other body
+ * as it is.
+ */
+function geminiSignatures(body: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const text = decoder.decode(body);
+  if (!mayCarryVertexSignatures(text)) return body;
+  try {
+    const json = JSON.parse(text);
+    return json && typeof json === "object" && signaturesFor("gemini", json)
+      ? encoder.encode(JSON.stringify(json))
+      : body;
+  } catch {
+    return body; // not JSON: Google answers it
+  }
+}
+
 /** The Gemini API at `baseUrl()` (`https://generativelanguage.googleapis.com`): the request as it is. */
 export function geminiTarget(baseUrl: () => string): UpstreamTarget {
   return {
@@ -63,7 +88,9 @@ export function geminiTarget(baseUrl: () => string): UpstreamTarget {
       return fetch(url, {
         method: req.method,
         headers,
-        body: req.body?.length ? req.body : undefined,
+        body: req.body?.length
+          ? (CARRIES_CONTENTS.test(req.path) ? geminiSignatures(req.body) : req.body)
+          : undefined,
         signal,
         client,
       });

@@ -8,6 +8,8 @@
  * - `contents[].role` is optional on the Gemini API (a single turn is the user's) and required on Vertex
  *   ("Please use a valid role: user, model."): missing roles become `user`.
  * - `serviceTier` exists only on the Gemini API: dropped.
+ * - Thought signatures: Vertex's own (marked by `answers.ts`) go back unmarked, the Gemini API's become
+ *   the skip value (`../gemini/signature_kinds.ts`).
  * - countTokens: the Gemini API takes `{contents}` or `{generateContentRequest: {...}}`; Vertex takes
  *   `contents`, `systemInstruction`, `tools` and `generationConfig` at the top level.
  * - Embeddings: the Gemini API's `embedContent` / `batchEmbedContents` become Vertex's `:predict` with
@@ -24,6 +26,7 @@
  */
 import { geminiCountTokensAnswer, geminiEmbeddings, geminiGenerateAnswer } from "./answers.ts";
 import type { ExpressModel } from "./express_models.ts";
+import { signaturesFor } from "../gemini/signature_kinds.ts";
 
 type Json = Record<string, unknown>;
 
@@ -53,6 +56,7 @@ function withRoles(contents: unknown): unknown {
 function generateRequest(body: Json): Json {
   const { serviceTier: _tier, service_tier: _tier2, ...out } = body;
   if (out.contents !== undefined) out.contents = withRoles(out.contents);
+  signaturesFor("vertex", out);
   return out;
 }
 
