@@ -5,8 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { GoogleGenAI, Modality } from "@google/genai";
-import { startHarness } from "./support/harness.ts";
+import { fakeKey, startHarness } from "./support/harness.ts";
 import { connectRaw, liveUrl } from "./support/live_client.ts";
+import { MOCK_MODELS } from "./support/mock_gemini_models.ts";
+import { keyId } from "../lib/pool/key_record.ts";
 
 const MODEL = "gemini-live-2.5-flash-preview";
 
@@ -112,5 +114,59 @@ Deno.test("qa live: LIVE_MAX_FRAME_BYTES counts a text frame's UTF-8 bytes", asy
     await raw.closed;
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("qa live: Google refusing an ephemeral token does not disable the pool key that created it", async () => {
+  // Google's words when it does not accept the credential of a Live connection (an ephemeral token on
+  // the wrong method, google-gemini/cookbook#821); a used-up or expired token is refused on the
+  // Constrained method too. The key was not used for this connection: only the token was.
+  const reason =
+    "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.";
+  const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (path.startsWith("/ws/")) {
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      socket.onmessage = () =>
+        socket.close(1008, new TextDecoder().decode(new TextEncoder().encode(reason).slice(0, 123)));
+      return response;
+    }
+    if (path === "/v1alpha/auth_tokens") {
+      return Response.json({
+        name: "auth_tokens/used-up-token",
+        expireTime: new Date(Date.now() + 30 * 60_000).toISOString(),
+      });
+    }
+    return Response.json({ models: MOCK_MODELS });
+  });
+  const keys = [fakeKey(1), fakeKey(2)];
+  const h = await startHarness({
+    keys,
+    env: { UPSTREAM_BASE_URL: `http://127.0.0.1:${upstream.addr.port}` },
+  });
+  try {
+    const created = await fetch(`${h.url}/v1alpha/auth_tokens`, {
+      method: "POST",
+      headers: { "x-goog-api-key": h.token, "content-type": "application/json" },
+      body: JSON.stringify({ uses: 1 }),
+    });
+    const { name } = await created.json();
+    const raw = await connectRaw(
+      liveUrl(h.url, {
+        version: "v1alpha",
+        method: "BidiGenerateContentConstrained",
+        query: { access_token: name },
+      }),
+    );
+    raw.send({ setup: { model: `models/${MODEL}` } });
+    const closed = await raw.closed;
+    assert.equal(closed.code, 1008, "the client gets Google's refusal");
+    for (const k of keys) {
+      const r = h.gw.pool.get(keyId(k))!;
+      assert.equal(r.enabled, true, `pool key ${keyId(k)} was disabled by a refusal of the ephemeral token`);
+    }
+  } finally {
+    await h.close();
+    await upstream.shutdown();
   }
 });
