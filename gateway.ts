@@ -185,6 +185,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   await revocations.load();
   const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
+    kv,
     revocations,
     signatures,
     live,

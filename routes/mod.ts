@@ -54,6 +54,8 @@ export interface MountDeps {
   revocations: SessionRevocations;
   /** Thought signatures of translated answers, shared through KV. */
   signatures: ThoughtSignatures;
+  /** The gateway's KV, for edges with state of their own (stored Responses). */
+  kv?: Deno.Kv;
   /** Resource owners and open upload sessions (an upload session URL is its own credential). */
   affinity: AffinityMap;
   /** The Live API's sessions (WebSocket); absent: no Live routes. */
@@ -151,6 +153,7 @@ export function mountRoutes(deps: MountDeps): Hono {
     modelAllowed: (name, model) => limits.allowsModel(name, model),
     decorators: streamDecorators(s),
     signatures: deps.signatures,
+    kv: deps.kv,
     live: deps.live,
   };
   // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
@@ -187,7 +190,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       notFound(
         `No route for ${c.req.method} ${
           new URL(c.req.url).pathname
-        }. Gemini routes start with /v1beta/, OpenAI routes with /v1/.`,
+        }. Gemini routes start with /v1beta/, OpenAI routes with /v1/ (Responses: /v1/responses), Anthropic routes with /v1/messages.`,
       ),
     )
   );

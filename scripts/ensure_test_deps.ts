@@ -1,12 +1,14 @@
 /**
  * Makes sure the programs the test suite drives are installed: Debian's Chromium (browser tests)
  * and tinyproxy (upstream proxy tests), installed with apt-get when running as root (otherwise it
- * says exactly what to install), and Google's gemini-cli from npm into a cache folder (client tests).
+ * says exactly what to install), and from npm into a cache folder the clients the tests drive:
+ * Google's gemini-cli, Claude Code and Codex CLI.
  * Build-time/test-time code: never loaded by the server.
  *
  * @module
  */
 import { ensureGeminiCli } from "../tests/support/gemini_cli.ts";
+import { ensureAgent } from "../tests/support/agents.ts";
 
 const NEEDS = [
   { pkg: "chromium", paths: ["/usr/bin/chromium"] },
@@ -45,6 +47,8 @@ if (missing.length) {
 
 try {
   await ensureGeminiCli();
+  await ensureAgent("claude");
+  await ensureAgent("codex");
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));
   Deno.exit(1);

@@ -22,7 +22,9 @@ const positiveMs = (d: number, what: string, meta: SettingMeta) =>
 export const runtimeSettingsSchema = z.object({
   allowedTokens: z.array(z.string().min(8, "a client token needs at least 8 characters"))
     .default([])
-    .describe("Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=).")
+    .describe(
+      "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key, x-api-key or ?key=).",
+    )
     .register(settingMeta, { group: "access", secret: true }),
   corsOrigins: z.array(
     z.string().trim().refine((o) => o === "*" || /^https?:\/\/[^/\s]+\/?$/.test(o), {

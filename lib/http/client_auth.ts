@@ -1,5 +1,6 @@
 /**
- * Client authentication: a token from `Authorization: Bearer`, `x-goog-api-key` or `?key=`,
+ * Client authentication: a token from `Authorization: Bearer`, `x-goog-api-key`, `x-api-key` (what
+ * Anthropic's clients send, Claude Code among them) or `?key=`,
  * looked up by its SHA-256 and compared in constant time. The token never goes upstream.
  *
  * @module
@@ -36,11 +37,11 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-/** The credential a client sent, from any of the three places clients put it. */
+/** The credential a client sent, from any of the places clients put it. */
 export function readClientToken(req: Request): string | undefined {
   const auth = req.headers.get("authorization");
   if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, "").trim();
-  const header = req.headers.get("x-goog-api-key");
+  const header = req.headers.get("x-goog-api-key") ?? req.headers.get("x-api-key");
   if (header) return header;
   return req.url.includes("key=") ? new URL(req.url).searchParams.get("key") ?? undefined : undefined;
 }
@@ -64,7 +65,7 @@ function findToken(options: ClientAuthOptions, req: Request): { token: ClientTok
     const byUrl = options.urlCredential?.(req);
     if (byUrl) return { token: byUrl };
     throw unauthenticated(
-      "Missing client token. Send it as 'Authorization: Bearer <token>', 'x-goog-api-key: <token>' or '?key=<token>'.",
+      "Missing client token. Send it as 'Authorization: Bearer <token>', 'x-goog-api-key: <token>', 'x-api-key: <token>' or '?key=<token>'.",
     );
   }
   const hash = hashToken(token);

@@ -30,6 +30,11 @@ export interface EdgeDeps {
   decorators: StreamDecorators;
   /** Thought signatures of translated answers, kept server-side (KV) for the next turn. */
   signatures: ThoughtSignatures;
+  /**
+   * The gateway's Deno KV, for edges that keep state of their own (stored OpenAI Responses); absent
+   * in edge tests, where such state lives in memory.
+   */
+  kv?: Deno.Kv;
   /** The Live API's WebSocket sessions (`routes/live.ts`, mounted next to the edges); absent: no Live routes. */
   live?: LiveSessions;
 }

@@ -21,6 +21,7 @@
  *   reject histories without it and refuse thinking levels they lack, with Google's 400
  *   (`MockOptions.functionCallIds` adds `functionCall.id`);
  * - a last turn with `functionResponse` parts -> `result: <JSON of the responses' .response, in order>`;
+ * - `MockOptions.reply` scripts the parts of an answer (function calls signed as above);
  * - `googleSearch` tool -> `groundingMetadata`; IMAGE modality or an `*image*` model -> PNG `inlineData`;
  *   AUDIO modality -> 4800 bytes of 24 kHz PCM.
  * Live API sessions (WebSocket upgrades at Google's Live paths) and ephemeral tokens are served by
@@ -99,6 +100,7 @@ const DEFAULTS: Required<MockOptions> = {
   chunkDelayMs: 0,
   pageSize: 3,
   functionCallIds: false,
+  reply: () => undefined,
   now: () => Date.now(),
   pendingPolls: 0,
 };

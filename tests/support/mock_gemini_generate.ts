@@ -131,6 +131,8 @@ export interface GenerateOptions {
   functionCallIds: boolean;
   /** Tokens of the cached content the request uses (0 when none). */
   cachedTokens: number;
+  /** Scripted parts for this request, if any (`MockOptions.reply`). */
+  reply?: (request: { model: string; body: Json }) => Json[] | undefined;
 }
 
 /**
@@ -212,7 +214,11 @@ function callableDeclarations(body: Json, userText: string): Json[] {
 function functionCallPart(decl: Json, o: GenerateOptions, n: number): Json {
   const schema = field(decl, "parameters") ?? field(decl, "parametersJsonSchema");
   const args = isObject(schema) && isObject(schema.properties) ? valueForSchema(schema) : {};
-  const call: Json = { name: decl.name, args };
+  return signedCall({ name: decl.name, args }, o, n);
+}
+
+/** A functionCall part as Gemini sends it: an `id` when asked, a signature on Gemini 3 models. */
+function signedCall(call: Json, o: GenerateOptions, n: number): Json {
   if (o.functionCallIds) call.id = `call_${randomBase64(6).replace(/[+/=]/g, "x")}${n}`;
   const part: Json = { functionCall: call };
   if (thinkingLevelsOf(o.model)) {
@@ -277,6 +283,24 @@ export function generateReply(body: Json, o: GenerateOptions): Json {
       usageMetadata: {
         promptTokenCount: promptTokens,
         totalTokenCount: promptTokens,
+        promptTokensDetails: promptDetails,
+      },
+      ...base,
+    };
+  }
+
+  const scripted = o.reply?.({ model: o.model, body });
+  if (scripted) {
+    const parts = scripted.map((p, n) =>
+      isObject(p.functionCall) ? signedCall({ ...p.functionCall }, o, n) : p
+    );
+    const candidatesTokenCount = parts.length * 5;
+    return {
+      candidates: [{ content: { parts, role: "model" }, finishReason: "STOP", index: 0 }],
+      usageMetadata: {
+        promptTokenCount: promptTokens,
+        candidatesTokenCount,
+        totalTokenCount: promptTokens + candidatesTokenCount,
         promptTokensDetails: promptDetails,
       },
       ...base,

@@ -95,6 +95,7 @@ function prepareGenerate(ctx: RouteContext, body: Json, o: { quota: boolean }): 
     model,
     signatures: ctx.state.signatures,
     functionCallIds: ctx.state.options.functionCallIds,
+    reply: ctx.state.options.reply,
     cachedTokens,
   });
 }

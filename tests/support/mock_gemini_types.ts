@@ -38,6 +38,12 @@ export interface MockOptions {
   pageSize?: number;
   /** When true, generated functionCall parts carry an `id` (like Gemini 3 does). Default false. */
   functionCallIds?: boolean;
+  /**
+   * Scripted answers: the candidate's parts for a generate request (`undefined`: the default reply).
+   * `functionCall` parts get a thought signature on Gemini 3 models (and an `id` with
+   * `functionCallIds`), as generated calls do. Tests of real agents answer with their tools this way.
+   */
+  reply?: (request: { model: string; body: Json }) => Json[] | undefined;
   /** Clock for the quota windows (epoch ms); tests can pass a fake one. Default `Date.now`. */
   now?: () => number;
   /** Polls a batch or long-running operation answers "running" before it is done (default 0). */
