@@ -204,3 +204,40 @@ Deno.test("qa openai: a streamed answer of thoughts only is retried like a whole
     await h.close();
   }
 });
+
+Deno.test("qa openai: Google Search from a -search model is not sent next to the client's functions", async () => {
+  // Gemini 2.x refuses the mix ("Tool use with function calling is unsupported", googleapis/go-genai#323);
+  // Gemini 3 refuses it unless toolConfig.includeServerSideToolInvocations is set ("Please enable
+  // tool_config.include_server_side_tool_invocations to use Built-in tools with Function calling.",
+  // cloudwego/eino-ext#761), and then answers with toolCall/toolResponse parts that OpenAI's history has
+  // no slot for (docs/wire_notes.md, "Built-in tools next to functions"). A chat front end with a
+  // -search model and tools switched on sends exactly this.
+  const h = await startHarness();
+  try {
+    const client = sdk(h);
+    for (const model of ["gemini-2.5-flash-search", "gemini-3-flash-preview-search"]) {
+      await client.chat.completions.create({
+        model,
+        messages: [{ role: "user", content: "what time is it in Paris, and today's news?" }],
+        tools: [{
+          type: "function",
+          function: { name: "get_time", parameters: { type: "object", properties: {} } },
+        }],
+      });
+      const sent = h.mock.requests.at(-1)!.json as {
+        tools?: Array<Record<string, unknown>>;
+        toolConfig?: { includeServerSideToolInvocations?: boolean };
+      };
+      const search = (sent.tools ?? []).some((t) => "googleSearch" in t);
+      const functions = (sent.tools ?? []).some((t) => "functionDeclarations" in t);
+      assert.ok(
+        !(search && functions && sent.toolConfig?.includeServerSideToolInvocations !== true),
+        `${model}: sent tools ${JSON.stringify(sent.tools)} and toolConfig ${
+          JSON.stringify(sent.toolConfig ?? null)
+        }, which Gemini refuses`,
+      );
+    }
+  } finally {
+    await h.close();
+  }
+});
