@@ -12,7 +12,9 @@ import { settingsSchema } from "./lib/config/settings_schema.ts";
 import { SettingsStore } from "./lib/config/settings_store.ts";
 import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.ts";
 import { ChangeFeed } from "./lib/kv/change_feed.ts";
-import { openKv } from "./lib/kv/open_kv.ts";
+import { kvStartStep, openKv } from "./lib/kv/open_kv.ts";
+import { KvHealth } from "./lib/kv/kv_health.ts";
+import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
 import { keyId } from "./lib/pool/key_record.ts";
@@ -34,7 +36,7 @@ import { TokenStore } from "./lib/tokens/token_store.ts";
 import { TokenLimits } from "./lib/tokens/token_limits.ts";
 import { LogStore } from "./lib/logs/log_store.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
-import { maskKey } from "./lib/secrets/redact.ts";
+import { maskKey, Redactor } from "./lib/secrets/redact.ts";
 import { ThoughtSignatures } from "./lib/gemini/thought_signatures.ts";
 import { LivePins } from "./lib/live/pins.ts";
 import { LiveSessions } from "./lib/live/live_sessions.ts";
@@ -69,6 +71,10 @@ export interface Gateway {
   limits: TokenLimits;
   logs: LogStore;
   metrics: Metrics;
+  /** Whether the state store (KV) works, as every read and write reports it. */
+  storeHealth: KvHealth;
+  /** Key counts by state, maintained for `/health` and `/ready`. */
+  keyCounts: KeyCounts;
   /** The Live API's WebSocket sessions (drain them on shutdown). */
   live: LiveSessions;
   /** Settles when start-up work in the background (the first model listing) is done. */
@@ -82,26 +88,30 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const env = options.env ?? Deno.env.toObject();
   const start = startSettingsSchema.parse(readEnv(startSettingsSchema, env));
   const pinned = readEnv(settingsSchema, env);
-  const kv = await openKv(start.kvPath);
+  const storeHealth = new KvHealth();
+  const kv = storeHealth.track(await openKv(start.kvPath));
+  // KV failing (or not answering) while the gateway loads its state is a start-up error like an
+  // unusable KV_PATH.
+  const atStart = <T>(work: Promise<T>): Promise<T> => kvStartStep(start.kvPath, work);
   const feed = new ChangeFeed(kv, { pollMs: start.syncIntervalMs });
   const settings = new SettingsStore({ kv, feed, schema: settingsSchema, pinned });
-  await settings.reload();
+  await atStart(settings.reload());
   const s = () => settings.current;
   const pool = new KeyPool({
     backoffMaxMs: () => s().transientBackoffMaxMs,
     windowMs: () => s().quotaWindowMs,
   });
   const store = new PoolStore({ kv, feed, pool });
-  await store.load();
+  await atStart(store.load());
   if (start.geminiApiKeys.length) {
     const now = Date.now();
     const fresh = start.geminiApiKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
-    await store.addKeys(fresh.filter((r) => !pool.get(r.id)));
+    await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id))));
   }
   const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
-  await affinity.load();
+  await atStart(affinity.load());
   const usage = new UsageCounter(kv);
-  const admin = await loadAdminSecrets(kv, start.adminToken);
+  const admin = await atStart(loadAdminSecrets(kv, start.adminToken));
   const proxies = new UpstreamProxies(() => s());
   settings.onChange(() => proxies.refresh());
   const keys = new KeyAdmin({
@@ -120,15 +130,22 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     baseUrl: () => s().upstreamBaseUrl,
   });
   const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
-  await tokens.load();
+  await atStart(tokens.load());
   settings.onChange(() => tokens.refreshEnv());
   const limits = new TokenLimits({ byName: (name) => tokens.byName(name), usage });
-  await limits.seed();
+  await atStart(limits.seed());
   const reseed = setInterval(() => void limits.seed().catch(() => {}), 60_000);
   Deno.unrefTimer(reseed);
+  // Every secret the gateway holds, masked wherever an upstream echoes it (errors, logs, reasons).
+  const redactor = new Redactor([
+    { version: () => pool.recordsVersion, values: () => pool.records().map((r) => r.key) },
+    { version: () => settings.current, values: () => settings.current.allowedTokens },
+    { version: () => start.adminToken, values: () => start.adminToken ? [start.adminToken] : [] },
+  ]);
   const logs = new LogStore({
     kv,
     settings: s,
+    redact: redactor.redact,
     maskKey: (id) => {
       const r = pool.get(id);
       return r ? maskKey(r.key) : undefined;
@@ -142,6 +159,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     options.onRecord?.(rec);
   };
   feed.start();
+  storeHealth.start();
   rechecker.start();
   logs.start();
 
@@ -154,6 +172,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    redact: redactor.redact,
   });
   // The catalog lists models through the client, and the client's prepare step reads the catalog's
   // known models: the getters below close the loop.
@@ -169,7 +188,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
 
   const pins = new LivePins({ kv, feed });
-  await pins.load();
+  await atStart(pins.load());
   const live = new LiveSessions({
     pool,
     pins,
@@ -182,11 +201,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
 
   const revocations = new SessionRevocations({ kv, feed });
-  await revocations.load();
+  await atStart(revocations.load());
+  const keyCounts = new KeyCounts(pool);
   const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
     kv,
     revocations,
+    storeHealth,
+    keyCounts,
     signatures,
     live,
     gemini,
@@ -223,15 +245,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limits,
     logs,
     metrics,
+    storeHealth,
+    keyCounts,
     live,
     ready,
     async close() {
       clearInterval(reseed);
       rechecker.stop();
       proxies.close();
+      await storeHealth.stop();
       await feed.stop();
       await store.close();
-      await usage.flush();
+      await usage.close();
       await logs.close();
       await metrics.close();
       await signatures.flush();

@@ -9,6 +9,7 @@ import type { SettingsStore } from "../lib/config/settings_store.ts";
 import { settingsSchema } from "../lib/config/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
 import { type AuthVariables, clientAuth, type ClientToken } from "../lib/http/client_auth.ts";
+import { clientAddress, trustedProxies } from "../lib/http/client_address.ts";
 import { cors } from "../lib/http/cors.ts";
 import { googleErrorResponse, notFound, unauthenticated } from "../lib/http/errors.ts";
 import { type AffinityMap, uploadSessionId } from "../lib/pipeline/affinity.ts";
@@ -33,6 +34,8 @@ import type { Metrics } from "../lib/metrics/metrics.ts";
 import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import type { SessionRevocations } from "../lib/admin/session.ts";
 import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
+import type { KvHealth } from "../lib/kv/kv_health.ts";
+import type { KeyCounts } from "../lib/pool/key_counts.ts";
 import type { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
 import type { LiveSessions } from "../lib/live/live_sessions.ts";
 import { createLiveRoutes } from "./live.ts";
@@ -52,6 +55,10 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** Whether the state store (KV) works (`/health`, `/ready`, the admin panel's warning). */
+  storeHealth: KvHealth;
+  /** Maintained key counts by state (`/health`, `/ready`). */
+  keyCounts: KeyCounts;
   /** Thought signatures of translated answers, shared through KV. */
   signatures: ThoughtSignatures;
   /** The gateway's KV, for edges with state of their own (stored Responses). */
@@ -144,7 +151,7 @@ export function mountRoutes(deps: MountDeps): Hono {
   const guards: EdgeGuards = [cors({ origins: () => s().corsOrigins }), auth];
 
   const app = new Hono();
-  app.route("/", createHealthRoute({ pool }));
+  app.route("/", createHealthRoute({ counts: deps.keyCounts, store: deps.storeHealth }));
   app.route("/static", createStaticRoutes());
   const edgeDeps: EdgeDeps = {
     gemini: deps.gemini,
@@ -181,6 +188,8 @@ export function mountRoutes(deps: MountDeps): Hono {
       verifyAdminToken: (t) => Promise.resolve(admin.verify(t)),
       sessionSecret: admin.sessionSecret,
       revocations: deps.revocations,
+      clientAddress: (c) => clientAddress(c, trustedProxies(s().trustedProxies)),
+      storeStatus: () => deps.storeHealth.status,
     }),
   );
 

@@ -4,8 +4,10 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { SessionRevocations } from "./session.ts";
+import type { LoginThrottle } from "./throttle.ts";
+import type { KvStatus } from "../kv/kv_health.ts";
 
 /** Dependencies of the admin sub-app. */
 export interface AdminDeps {
@@ -22,4 +24,13 @@ export interface AdminDeps {
   sessionSecret: Uint8Array;
   /** Logged-out sessions, shared through KV. */
   revocations: SessionRevocations;
+  /**
+   * The client's address, for the failed-login throttle (default: the connecting peer's; the gateway
+   * passes `clientAddress` with its `TRUSTED_PROXIES`).
+   */
+  clientAddress?: (c: Context) => string;
+  /** The failed-login throttle (default: a new one with its default spacing). */
+  throttle?: LoginThrottle;
+  /** The state store's health; every signed-in page warns while it fails. */
+  storeStatus?: () => KvStatus;
 }

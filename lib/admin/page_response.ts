@@ -27,6 +27,8 @@ export interface PageOptions {
   headers?: Record<string, string>;
   /** Extra stylesheets, as paths under the static base (e.g. `uplot.css`). */
   styles?: string[];
+  /** A warning shown above the page (e.g. the state store is failing). */
+  alert?: string;
 }
 
 /** Renders a page into a Response. */
@@ -55,9 +57,12 @@ export function createPageRenderer(registry: IslandRegistry): PageRenderer {
       h("meta", { name: "color-scheme", content: "light dark" }),
       page.csrfToken ? h("meta", { name: "csrf-token", content: page.csrfToken }) : null,
     ]);
+    const body = page.alert
+      ? h(Fragment, null, [h("div", { class: "page-alert", role: "alert" }, page.alert), page.body])
+      : page.body;
     const html = renderDocument({
       title: `${page.title} · ${PRODUCT_NAME}`,
-      body: page.body,
+      body,
       head,
       registry,
       build,

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
+import { parseCidr } from "../net/ip.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
 export function splitList(text: string): string[] {
@@ -26,6 +27,17 @@ export const runtimeSettingsSchema = z.object({
       "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key, x-api-key or ?key=).",
     )
     .register(settingMeta, { group: "access", secret: true }),
+  trustedProxies: z.array(
+    z.string().trim().refine((s) => parseCidr(s) !== undefined, {
+      message: "give IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8, ::1",
+    }),
+  ).default([])
+    .describe(
+      "Reverse proxies (IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For is " +
+        "believed: a request from one of them counts as coming from the last address before them in that " +
+        "header (failed admin logins are slowed down per client address). Empty: the connecting address.",
+    )
+    .register(settingMeta, { group: "access" }),
   corsOrigins: z.array(
     z.string().trim().refine((o) => o === "*" || /^https?:\/\/[^/\s]+\/?$/.test(o), {
       message: "an origin is * or scheme://host[:port], e.g. https://app.example.com",
@@ -68,7 +80,8 @@ export const runtimeSettingsSchema = z.object({
   ),
   allowPrivateImageHosts: z.boolean().default(false)
     .describe(
-      "Let image URLs in OpenAI chat prompts point at loopback or private hosts (an SSRF risk; off by default).",
+      "Let image URLs in OpenAI chat prompts reach non-public addresses (loopback, private, link-local, " +
+        "100.64.0.0/10 and other special ranges; an SSRF risk, off by default).",
     )
     .register(settingMeta, { group: "models" }),
   logsEnabled: z.boolean().default(true).describe("Keep a request log.")

@@ -47,6 +47,11 @@ export interface ForwarderDeps {
   onNetworkError?: (keyId: string, error: unknown) => void;
   /** Refuses (throws a GatewayError) a model the client token may not use. */
   admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
+  /**
+   * Masks secrets in upstream text before it is answered, logged or kept as a key's reason (default:
+   * secret shapes only; the gateway passes a `Redactor` that knows every pool key and client token).
+   */
+  redact?: (text: string) => string;
 }
 
 const decoder = new TextDecoder();
@@ -95,11 +100,13 @@ class ForwardRun {
   /** Where the resources the request names live (set when the run starts). */
   #route: AffinityRoute = {};
   readonly #tried = new Set<string>();
+  readonly #redact: (text: string) => string;
   #last?: GatewayError;
   #waited = 0;
 
   constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
     this.#deps = deps;
+    this.#redact = deps.redact ?? redactKeys;
     this.#deadlines = deadlines;
     this.#req = req;
     this.#s = deps.settings();
@@ -137,7 +144,7 @@ class ForwardRun {
       const err = asGatewayError(e);
       this.#rec.status = err.status;
       this.#rec.latencyMs = this.#elapsed();
-      this.#rec.error = redactKeys(JSON.stringify(err.toGoogle()));
+      this.#rec.error = this.#redact(JSON.stringify(err.toGoogle()));
       this.#finish({});
       throw err;
     }
@@ -232,7 +239,7 @@ class ForwardRun {
         ? upstreamTimeout(
           `The upstream did not answer within ${requestTimeoutMs} ms; try again or raise REQUEST_TIMEOUT_MS.`,
         )
-        : badGateway(`Could not reach the upstream: ${redactKeys(String(e))}`, e);
+        : badGateway(`Could not reach the upstream: ${this.#redact(String(e))}`, e);
       if (!timeout) this.#deps.onNetworkError?.(choice.id, e);
       this.#deps.pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
       this.#count(choice.id, { requests: 1, errors: 1 });
@@ -279,8 +286,9 @@ class ForwardRun {
       pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
       return;
     }
-    // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended").
-    const text = redactKeys(await res.text());
+    // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended") and
+    // echoes parts of the request (`Unknown name "…"`): mask every secret before anyone sees it.
+    const text = this.#redact(await res.text());
     const body: GoogleErrorBody = parseGoogleError(text) ??
       { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
     const verdict = classify({
@@ -291,7 +299,7 @@ class ForwardRun {
     });
     pool.report(choice.id, this.#model, verdict);
     this.#count(choice.id, { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 });
-    if (verdict.kind === "disable") pool.patch(choice.id, { lastError: redactKeys(body.error.message) });
+    if (verdict.kind === "disable") pool.patch(choice.id, { lastError: this.#redact(body.error.message) });
     const retryAfter = res.headers.get("retry-after");
     this.#last = new GatewayError(res.status, body.error.message, {
       upstream: body,
@@ -357,7 +365,9 @@ class ForwardRun {
           const tail = tailOf(kept);
           // Google may end a 200 stream with an error object: the log says so.
           const failed = trailingStreamError(tail);
-          if (failed) (rec.status = failed.error.code || 500, rec.error = redactKeys(JSON.stringify(failed)));
+          if (failed) {
+            (rec.status = failed.error.code || 500, rec.error = this.#redact(JSON.stringify(failed)));
+          }
           this.#finish(usageFromTail(tail), true);
         },
         cancel: () => {

@@ -86,6 +86,19 @@ export class KeyPool {
     this.#backoffMax = options.backoffMaxMs ?? (() => 60_000);
   }
 
+  #version = 0;
+  #recordsVersion = 0;
+
+  /** Grows whenever durable state changes (a key added, removed or changed; a cooldown set or cleared). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Grows whenever a key record is added, replaced or removed (not on cooldowns). */
+  get recordsVersion(): number {
+    return this.#recordsVersion;
+  }
+
   /** Number of keys (enabled or not). */
   get size(): number {
     return this.#entries.length;
@@ -98,6 +111,7 @@ export class KeyPool {
   }
 
   #dirty(d: Dirty): void {
+    this.#version++;
     for (const l of this.#listeners) l(d);
   }
 
@@ -105,6 +119,8 @@ export class KeyPool {
   upsert(record: KeyRecord): void {
     const scope = record.project ? `p:${record.project}` : `k:${record.id}`;
     const entry: Entry = { record, scope, own: `k:${record.id}` };
+    this.#version++;
+    this.#recordsVersion++;
     const old = this.#byId.get(record.id);
     if (old) this.#entries[this.#entries.indexOf(old)] = entry;
     else this.#entries.push(entry);
@@ -115,6 +131,8 @@ export class KeyPool {
   remove(id: string): boolean {
     const e = this.#byId.get(id);
     if (!e) return false;
+    this.#version++;
+    this.#recordsVersion++;
     this.#byId.delete(id);
     this.#entries.splice(this.#entries.indexOf(e), 1);
     return true;
@@ -155,6 +173,7 @@ export class KeyPool {
 
   /** Restores a pair's durable state (from KV). */
   restorePair(model: string, scope: string, snap: PairSnapshot): void {
+    this.#version++;
     Object.assign(this.#pair(model, scope), snap);
   }
 

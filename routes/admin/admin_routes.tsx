@@ -6,6 +6,7 @@
  * @module
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { VNode } from "preact";
 import { adminAuth, type AdminEnv } from "../../lib/admin/auth.ts";
 import { csrfProtect } from "../../lib/admin/csrf.ts";
@@ -15,7 +16,10 @@ import { ADMIN_BASE, ADMIN_NAV, type AdminSection, safeNextPath, sectionHref } f
 import { createPageRenderer } from "../../lib/admin/page_response.ts";
 import { adminError } from "../../lib/admin/responses.ts";
 import { endSession, readSession, SESSION_TTL_MS, startSession } from "../../lib/admin/session.ts";
-import { LoginThrottle, remoteIp } from "../../lib/admin/throttle.ts";
+import { LoginThrottle } from "../../lib/admin/throttle.ts";
+import { peerAddress } from "../../lib/http/client_address.ts";
+import { readForm } from "../../lib/http/body.ts";
+import { GatewayError } from "../../lib/http/errors.ts";
 import type {
   KeyListResponse,
   MetricsResponse,
@@ -73,13 +77,26 @@ export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode 
 /** Extra stylesheets (under the static base) a section needs. */
 export const SECTION_STYLES: Partial<Record<AdminSection, string[]>> = { dashboard: ["uplot.css"] };
 
+/** Largest sign-in form body read (a token and a return path). */
+export const LOGIN_MAX_BODY_BYTES = 8 * 1024;
+/** Largest admin API or form body read (pasting about 80,000 keys at once fits). */
+export const ADMIN_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 /** Creates the admin sub-app (mount it at {@link ADMIN_BASE}). */
 export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const basePath = ADMIN_BASE;
   const loginPath = `${basePath}/login`;
   const home = sectionHref(basePath, "dashboard");
-  const throttle = new LoginThrottle();
+  const throttle = deps.throttle ?? new LoginThrottle();
+  const clientAddress = deps.clientAddress ?? peerAddress;
   const { api, revocations } = deps;
+  const storeAlert = () => {
+    const store = deps.storeStatus?.();
+    return store && !store.ok
+      ? `The state store (Deno KV) is failing: ${store.error}. Changes cannot be saved until it works ` +
+        "again; check KV_PATH (disk space, permissions, another process holding the file)."
+      : undefined;
+  };
   const render = createPageRenderer(islands);
   const cookie = { secret: deps.sessionSecret, path: basePath };
   const auth: MiddlewareHandler<AdminEnv> = adminAuth({
@@ -88,6 +105,12 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     loginPath,
     revocations,
     throttle,
+    clientAddress,
+  });
+  // Bodies are capped before anything reads them (after auth: strangers get nothing read at all).
+  const limit: MiddlewareHandler<AdminEnv> = bodyLimit({
+    maxSize: ADMIN_MAX_BODY_BYTES,
+    onError: (c) => adminError(c, 413, `The request body is larger than ${ADMIN_MAX_BODY_BYTES} bytes.`),
   });
   const csrf: MiddlewareHandler<AdminEnv> = csrfProtect({ secret: deps.sessionSecret });
   const app = new Hono<AdminEnv>();
@@ -114,31 +137,38 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   app.post("/login", async (c) => {
-    const client = remoteIp(c);
-    const form = await c.req.parseBody();
+    // The throttle comes first: a client that keeps failing waits for its turn before anything of
+    // its body is read, and the body is read only up to a small cap.
+    const turn = await throttle.admit(clientAddress(c), c.req.raw.signal);
+    if (!turn.allowed) {
+      c.header("retry-after", String(turn.retryAfterSeconds));
+      return loginPage(c, 429, `Too many failed attempts. Try again in ${turn.retryAfterSeconds} seconds.`);
+    }
+    let form: Record<string, string>;
+    try {
+      form = await readForm(c.req.raw, LOGIN_MAX_BODY_BYTES);
+    } catch (e) {
+      turn.attempt.cancel();
+      if (e instanceof GatewayError && e.status === 413) {
+        return adminError(c, 413, `The sign-in form is larger than ${LOGIN_MAX_BODY_BYTES} bytes.`);
+      }
+      throw e;
+    }
     const next = safeNextPath(form.next, basePath, home);
     const keepNext = next === home ? undefined : next;
-    const verdict = throttle.check(client);
-    if (!verdict.allowed) {
-      c.header("retry-after", String(verdict.retryAfterSeconds));
-      return loginPage(
-        c,
-        429,
-        `Too many failed attempts. Try again in ${verdict.retryAfterSeconds} seconds.`,
-        keepNext,
-      );
+    const token = form.token ?? "";
+    let ok = false;
+    try {
+      ok = !!token && await deps.verifyAdminToken(token);
+    } finally {
+      turn.attempt.done(ok);
     }
-    const token = typeof form.token === "string" ? form.token : "";
-    if (!token || !await deps.verifyAdminToken(token)) {
-      throttle.fail(client);
-      return loginPage(c, 401, "That token is not valid. Check ADMIN_TOKEN on the server.", keepNext);
-    }
-    throttle.reset(client);
+    if (!ok) return loginPage(c, 401, "That token is not valid. Check ADMIN_TOKEN on the server.", keepNext);
     await startSession(c, cookie);
     return c.redirect(next, 303);
   });
 
-  app.post("/logout", auth, csrf, (c) => {
+  app.post("/logout", auth, limit, csrf, (c) => {
     const admin = c.get("admin");
     if (admin.session) revocations.revoke(admin.session);
     endSession(c, cookie);
@@ -165,13 +195,19 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
         query: c.req.query(),
         fetchApi,
       });
-      return render(c, { title: item.label, body, csrfToken, styles: SECTION_STYLES[item.id] });
+      return render(c, {
+        title: item.label,
+        body,
+        csrfToken,
+        styles: SECTION_STYLES[item.id],
+        alert: storeAlert(),
+      });
     });
   }
 
   app.get("/events", auth, csrf, () => keyEventsResponse({ subscribe: deps.subscribe }));
 
-  app.use("/api/*", auth, csrf);
+  app.use("/api/*", auth, limit, csrf);
   app.route("/api", api);
 
   // A mounted sub-app's notFound is not used by the parent app, so catch the rest explicitly.
