@@ -68,20 +68,22 @@ Deno.test("qa live: an incomplete WebSocket handshake gets a clear 4xx, not a 50
     // What a reverse proxy that drops the hop-by-hop `Connection: Upgrade` header passes on (nginx
     // without `proxy_set_header Connection "upgrade"`), and a POST with an Upgrade header.
     for (
-      const init of [{ headers: { upgrade: "websocket" } }, {
-        method: "POST",
-        headers: { upgrade: "websocket" },
-      }]
+      const [init, says] of [
+        [{ headers: { upgrade: "websocket" } }, /'Connection: Upgrade'.*reverse proxy/],
+        [{ method: "POST", headers: { upgrade: "websocket" } }, /handshake is a GET request/],
+      ] as const
     ) {
       const res = await fetch(url, init);
       const body = await res.json();
       assert.ok(
         res.status >= 400 && res.status < 500,
-        `${init.method ?? "GET"} with 'upgrade: websocket' but no 'connection: upgrade': got ${res.status} ${
-          JSON.stringify(body)
-        }`,
+        `${
+          "method" in init ? init.method : "GET"
+        } with 'upgrade: websocket' but no 'connection: upgrade': got ${res.status} ${JSON.stringify(body)}`,
       );
       assert.doesNotMatch(body.error.message, /Internal gateway error/);
+      assert.equal(res.status, 400);
+      assert.match(body.error.message, says, "the message says what is missing");
     }
     assert.equal(h.gw.live.size, 0);
   } finally {
