@@ -9,6 +9,10 @@ import { coolDown, fakeKey, startHarness } from "./support/harness.ts";
 import { jsonAnswer, sseBody, sseResponse, startScripted } from "./support/scripted_upstream.ts";
 import { keyId } from "../lib/pool/key_record.ts";
 import type { RequestRecord } from "../lib/pipeline/request_record.ts";
+import type { Forward } from "../lib/pipeline/types.ts";
+import { rateLimited } from "../lib/http/errors.ts";
+import { openAIEdge } from "../routes/openai.ts";
+import { edgeDeps, serveEdge } from "./support/edge.ts";
 
 const sdk = (h: { url: string; token: string }) =>
   new OpenAI({ apiKey: h.token, baseURL: h.url + "/v1", maxRetries: 0 });
@@ -131,6 +135,35 @@ Deno.test("qa openai: stream:true on an image model keeps the HTTP status of a r
     const body = await streamed.text();
     assert.equal(streamed.status, 429, `streamed: ${streamed.status} ${body.slice(0, 160)}`);
     assert.ok(streamed.headers.get("retry-after"), "Retry-After is kept");
+
+    // Once the first keep-alive was due, the stream has started (200): a later failure is its error event.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => open = r);
+    const forward: Forward = async () => {
+      await gate;
+      throw rateLimited("Every key is cooling down for gemini-2.5-flash-image.", 30);
+    };
+    const edge = serveEdge(openAIEdge, edgeDeps(forward, { settings: { keepAliveMs: 50 } }));
+    try {
+      const late = await new OpenAI({ apiKey: h.token, baseURL: edge.url, maxRetries: 0 }).chat.completions
+        .create({ model: "gemini-2.5-flash-image", messages: [{ role: "user", content: "x" }], stream: true })
+        .withResponse();
+      assert.equal(late.response.status, 200, "the stream had started: its status was sent");
+      const seen: unknown[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const c of late.data) {
+            seen.push(c.choices[0].delta);
+            open();
+          }
+        },
+        (e: unknown) => e instanceof OpenAI.APIError && /cooling down/.test(e.message),
+      );
+      assert.deepEqual(seen, [{}], "the keep-alive chunk that was due, then the error event");
+    } finally {
+      open();
+      await edge.shutdown();
+    }
   } finally {
     await h.close();
   }
@@ -141,23 +174,32 @@ Deno.test("qa openai: a function tool without its function (or its name) is refu
   try {
     const client = sdk(h);
     for (
-      const tools of [
-        [{ type: "function" }],
-        [{ type: "function", function: { parameters: { type: "object", properties: {} } } }],
-      ]
+      const [tools, param] of [
+        [[{ type: "function" }], "tools[0].function"],
+        [
+          [{ type: "function", function: { parameters: { type: "object", properties: {} } } }],
+          "tools[0].function.name",
+        ],
+      ] as const
     ) {
+      let error: InstanceType<typeof OpenAI.APIError> | undefined;
       const res = await client.chat.completions.create({
         model: "gemini-2.5-flash",
         messages: [{ role: "user", content: "call my tool" }],
         tools: tools as unknown as OpenAI.ChatCompletionTool[],
       }).then(
         (r) => `200 ${r.choices[0].message.content}`,
-        (e) => e instanceof OpenAI.APIError ? e.status : e,
+        (e) => e instanceof OpenAI.APIError ? (error = e).status : e,
       );
       assert.equal(
         res,
         400,
         `tools ${JSON.stringify(tools)}: the model was called without the tool (${res})`,
+      );
+      assert.equal(error?.param, param, "the error names the missing field");
+      assert.match(
+        error!.message,
+        new RegExp(`Missing required parameter: '${param.replace(/[.[\]]/g, "\\$&")}'`),
       );
     }
   } finally {

@@ -358,38 +358,59 @@ class ForwardRun {
     this.#deps.onRecord?.(rec);
   }
 
-  /** Passes the body through chunk by chunk, then reads usage from its tail. */
+  /**
+   * Passes the body through chunk by chunk, then reads usage from its tail. The log tells who ended a
+   * stream early: the client cancelling it is 499; the upstream body failing (connection reset) is the
+   * upstream's failure, 502, and the error goes on to the reader.
+   */
   #observeStream(res: Response): Response {
     const kept: Uint8Array[] = [];
     let keptBytes = 0;
     const rec = this.#rec;
-    const body = res.body!.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, ctl) {
-          kept.push(chunk);
-          keptBytes += chunk.length;
-          while (kept.length > 1 && keptBytes - kept[0].length >= TAIL_BYTES) {
-            keptBytes -= kept.shift()!.length;
-          }
-          ctl.enqueue(chunk);
-        },
-        flush: () => {
-          rec.latencyMs = this.#elapsed();
-          const tail = tailOf(kept);
+    const reader = res.body!.getReader();
+    const end = (): string => {
+      rec.latencyMs = this.#elapsed();
+      return tailOf(kept);
+    };
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (ctl) => {
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.read();
+        } catch (e) {
+          const tail = end();
+          rec.status = 502;
+          rec.error = this.#redact(
+            `the upstream stream broke off: ${e instanceof Error ? e.message : String(e)}`,
+          );
+          this.#finish(usageFromTail(tail), true);
+          return ctl.error(e);
+        }
+        if (r.done) {
+          const tail = end();
           // Google may end a 200 stream with an error object: the log says so.
           const failed = trailingStreamError(tail);
           if (failed) {
             (rec.status = failed.error.code || 500, rec.error = this.#redact(JSON.stringify(failed)));
           }
           this.#finish(usageFromTail(tail), true);
-        },
-        cancel: () => {
-          rec.status = 499;
-          rec.error = "client closed the stream";
-          this.#finish(usageFromTail(tailOf(kept)), true);
-        },
-      }),
-    );
+          return ctl.close();
+        }
+        kept.push(r.value);
+        keptBytes += r.value.length;
+        while (kept.length > 1 && keptBytes - kept[0].length >= TAIL_BYTES) {
+          keptBytes -= kept.shift()!.length;
+        }
+        ctl.enqueue(r.value);
+      },
+      cancel: (reason) => {
+        const tail = end();
+        rec.status = 499;
+        rec.error = "client closed the stream";
+        this.#finish(usageFromTail(tail), true);
+        return reader.cancel(reason);
+      },
+    });
     return new Response(body, { status: res.status, headers: clientHeaders(res.headers) });
   }
 

@@ -13,6 +13,7 @@
  */
 import { badRequest } from "../http/errors.ts";
 import { toGeminiJsonSchema } from "../gemini/json_schema.ts";
+import { addBuiltIns, withServerSideToolInvocations } from "../features/tools.ts";
 import { modelFamily } from "../gemini/model_families.ts";
 import { thinkingForEffort } from "../gemini/thinking.ts";
 import { ContentsBuilder } from "../gemini/contents_builder.ts";
@@ -222,9 +223,13 @@ function declaration(
   return decl;
 }
 
-/** Maps `tools` and `tool_choice`; built-in tools without a Gemini twin are refused with a 400 naming them. */
+/**
+ * Maps `tools` and `tool_choice` for `model` (its family decides whether `web_search` may sit next to
+ * functions: `addBuiltIns`); built-in tools without a Gemini twin are refused with a 400 naming them.
+ */
 export function mapTools(
   req: Pick<ResponsesRequest, "tools" | "tool_choice">,
+  model: string,
 ): { tools?: GeminiTool[]; toolConfig?: GeminiToolConfig; names: ToolNames; notes: string[] } {
   const declarations: GeminiFunctionDeclaration[] = [];
   const custom = new Set<string>();
@@ -261,13 +266,16 @@ export function mapTools(
     names: { custom, namespaced },
     notes,
   };
-  const tools: GeminiTool[] = declarations.length ? [{ functionDeclarations: declarations }] : [];
-  if (search && declarations.length) {
-    notes.push("web_search was dropped: Gemini does not combine Google Search with function calling here.");
-  } else if (search) tools.push({ googleSearch: {} });
+  const { tools, serverSideToolInvocations } = addBuiltIns({
+    model,
+    tools: declarations.length ? [{ functionDeclarations: declarations }] : [],
+    builtIns: search ? [{ googleSearch: {} }] : [],
+    notes,
+  });
   if (tools.length) out.tools = tools;
   const config = declarations.length ? functionCalling(req.tool_choice, namespaced) : undefined;
   if (config) out.toolConfig = { functionCallingConfig: config };
+  if (serverSideToolInvocations) out.toolConfig = withServerSideToolInvocations(out.toolConfig);
   return out;
 }
 
@@ -326,7 +334,7 @@ export async function mapResponsesRequest(
   o: ResponsesMapOptions,
 ): Promise<{ body: GeminiGenerateContentRequest; names: ToolNames; notes: string[] }> {
   const { contents, system } = await mapItems(items, o);
-  const { names, notes, ...tools } = mapTools(req);
+  const { names, notes, ...tools } = mapTools(req, o.model);
   const sys = [req.instructions ?? "", ...system].filter(Boolean).map((text) => ({ text }));
   const cfg = generationConfig(req, o.model);
   const body: GeminiGenerateContentRequest = {
