@@ -1,6 +1,6 @@
 /**
  * The composition root: opens KV, loads settings, the key pool and its shared state, builds the
- * pipeline, and mounts every route group on one Hono app (see `compose/mount_routes.ts`). `main.ts`
+ * pipeline, and mounts every route group on one Hono app (see `routes/mod.ts`). `main.ts`
  * serves it; tests call `createGateway` with an in-memory KV and serve it on a random port.
  *
  * @module
@@ -8,7 +8,7 @@
 import type { Hono } from "hono";
 import { readEnv } from "./lib/config/env.ts";
 import { type StartSettings, startSettingsSchema } from "./lib/config/schema.ts";
-import { settingsSchema } from "./lib/config/settings_schema.ts";
+import { settingsSchema } from "./lib/settings_schema.ts";
 import { SettingsStore } from "./lib/config/settings_store.ts";
 import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.ts";
 import { ChangeFeed } from "./lib/kv/change_feed.ts";
@@ -23,11 +23,12 @@ import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
 import { AffinityMap } from "./lib/pipeline/affinity.ts";
 import { createForwarder } from "./lib/pipeline/forward.ts";
+import { OpenStreams } from "./lib/pipeline/open_streams.ts";
 import { vertexTarget } from "./lib/vertex/upstream.ts";
-import { keyKindsFor } from "./lib/vertex/routing.ts";
+import { keyKindsFor } from "./lib/pool/kind_routing.ts";
 import type { RecordSink } from "./lib/pipeline/request_record.ts";
 import type { Forward } from "./lib/pipeline/types.ts";
-import { ModelCatalog } from "./lib/openai/models.ts";
+import { ModelCatalog } from "./lib/pipeline/model_catalog.ts";
 import { listModelVariants } from "./lib/gemini/model_names.ts";
 import { CallPreparer } from "./lib/pipeline/prepare.ts";
 import { type GeminiCaller, GeminiClient } from "./lib/pipeline/gemini_client.ts";
@@ -64,6 +65,8 @@ export interface Gateway {
   affinity: AffinityMap;
   feed: ChangeFeed;
   forward: Forward;
+  /** Streams in flight; `close()` records the ones still open as cut. */
+  openStreams: OpenStreams;
   /** The pipeline with its prepare step, as every edge calls it. */
   gemini: GeminiClient;
   catalog: ModelCatalog;
@@ -166,15 +169,17 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   rechecker.start();
   logs.start();
 
+  const openStreams = new OpenStreams();
   const forward = createForwarder({
+    openStreams,
     pool,
     settings: s,
     affinity,
     usage,
     onRecord,
-    admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    admitModel: (name, names) => limits.admitModel(name, names),
     upstream: { vertex: vertexTarget({ baseUrl: () => s().vertexBaseUrl }) },
     kindsFor: (req) => keyKindsFor(req, { pool, routing: s().keyKindRouting }),
     redact: redactor.redact,
@@ -188,6 +193,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const gemini = new GeminiClient({
     forward,
     preparer: new CallPreparer({ settings: s, knownModels: () => catalog.known() }),
+    access: limits,
   });
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
@@ -242,6 +248,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     affinity,
     feed,
     forward,
+    openStreams,
     gemini,
     catalog,
     proxies,
@@ -255,6 +262,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     live,
     ready,
     async close() {
+      // Streams still open now are cut: record them before the logs and usage are flushed.
+      openStreams.cutAll("stream cut: the gateway shut down while it was open (SHUTDOWN_GRACE_MS passed)");
       clearInterval(reseed);
       rechecker.stop();
       proxies.close();

@@ -12,7 +12,7 @@ import { useEffect } from "preact/hooks";
 import { apiCall, ApiError, messageOf } from "../lib/admin/api_client.ts";
 import type { SettingField, SettingsResponse } from "../lib/admin/api_types.ts";
 import { groupSettings } from "../lib/admin/settings_groups.ts";
-import { draftOf, humanize, parseDraft, SettingInput } from "../lib/admin/ui/setting_input.tsx";
+import { draftOf, parseDraft, SettingInput } from "../lib/admin/ui/setting_input.tsx";
 
 /** Props of {@link SettingsForm}. */
 export interface SettingsFormProps {
@@ -110,7 +110,7 @@ export function SettingsForm(props: SettingsFormProps) {
                 data-field={f.name}
               >
                 <div class="setting-info">
-                  <label for={`setting-${f.name}`} class="setting-name">{humanize(f.name)}</label>
+                  <label for={`setting-${f.name}`} class="setting-name">{f.label}</label>
                   <p class="muted setting-desc" id={`setting-${f.name}-help`}>{f.description}</p>
                   <p class="setting-meta small">
                     <code>{f.env}</code>

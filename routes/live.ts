@@ -168,7 +168,9 @@ async function upgrade(o: LiveGuards, live: LiveSessions, c: Ctx, endpoint: Live
 async function createToken(deps: EdgeDeps, live: LiveSessions, c: Ctx, version: string): Promise<Response> {
   const tokenName = c.get("tokenName");
   const req = c.req.raw;
-  const body = await readBody(req, deps.settings().maxBodyBytes);
+  const body = await readBody(req, deps.settings().maxBodyBytes, {
+    timeoutMs: deps.settings().clientBodyTimeoutMs,
+  });
   const { response, keyId } = await deps.gemini.for({ route: "live", tokenName, signal: req.signal }).send({
     method: "POST",
     path: `/${version}/auth_tokens`,

@@ -6,7 +6,7 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { SettingsStore } from "../lib/config/settings_store.ts";
-import { settingsSchema } from "../lib/config/settings_schema.ts";
+import { settingsSchema } from "../lib/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
 import {
   type AuthVariables,
@@ -21,10 +21,11 @@ import { type AffinityMap, uploadSessionId } from "../lib/pipeline/affinity.ts";
 import type { KeyPool } from "../lib/pool/key_pool.ts";
 import type { KeyAdmin } from "../lib/pool/key_admin.ts";
 import type { GeminiClient } from "../lib/pipeline/gemini_client.ts";
-import type { ModelCatalog } from "../lib/openai/models.ts";
+import type { ModelCatalog } from "../lib/pipeline/model_catalog.ts";
 import { streamDecorators } from "../lib/features/stream_decorators.ts";
 import { createStaticRoutes } from "../lib/islands/static_routes.ts";
 import { DIALECTS } from "./dialects.ts";
+import { shadowedAliases } from "../lib/gemini/model_names.ts";
 import { createHealthRoute } from "./health.ts";
 import { createAdminRoutes } from "./admin/admin_routes.tsx";
 import { createKeysApi } from "./api/keys_api.ts";
@@ -72,22 +73,16 @@ export interface MountDeps {
   affinity: AffinityMap;
   /** The Live API's sessions (WebSocket); absent: no Live routes. */
   live?: LiveSessions;
-  /** The dialects to serve (default: all of `routes/dialects.ts`). */
-  dialects?: readonly Edge[];
 }
 
 /** Middleware that every edge runs first: CORS (preflights need no token), then client auth. */
 export type EdgeGuards = ReadonlyArray<MiddlewareHandler<{ Variables: AuthVariables }>>;
 
 /** One edge as served: CORS and client auth first, then its routes; any error in the edge's envelope. */
-export function edgeApp(
-  edge: Edge,
-  deps: EdgeDeps,
-  guards: EdgeGuards | MiddlewareHandler<{ Variables: AuthVariables }>,
-): Hono<{ Variables: AuthVariables }> {
+export function edgeApp(edge: Edge, deps: EdgeDeps, guards: EdgeGuards): Hono<{ Variables: AuthVariables }> {
   const sub = new Hono<{ Variables: AuthVariables }>();
   sub.onError((err) => edge.errorResponse(err));
-  for (const guard of Array.isArray(guards) ? guards : [guards]) sub.use("*", guard);
+  for (const guard of guards) sub.use("*", guard);
   sub.route("/", edge.routes(deps));
   return sub;
 }
@@ -163,7 +158,6 @@ export function mountRoutes(deps: MountDeps): Hono {
     gemini: deps.gemini,
     settings: s,
     catalog,
-    modelAllowed: (name, model) => limits.allowsModel(name, model),
     decorators: streamDecorators(s),
     signatures: deps.signatures,
     kv: deps.kv,
@@ -171,11 +165,18 @@ export function mountRoutes(deps: MountDeps): Hono {
   };
   // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
   app.route("/", createLiveRoutes(edgeDeps, { auth, guards, tokens: authOptions }));
-  mountEdges(app, deps.dialects ?? DIALECTS, edgeDeps, guards);
+  mountEdges(app, DIALECTS, edgeDeps, guards);
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys }));
-  api.route("/", createSettingsApi({ settings, schema: settingsSchema }));
+  api.route(
+    "/",
+    createSettingsApi({
+      settings,
+      schema: settingsSchema,
+      check: (patch) => shadowedAliases(patch.aliases, catalog.known()),
+    }),
+  );
   api.route("/", createTokensApi({ tokens, limits }));
   api.route("/", createLogsApi({ logs }));
   api.route(

@@ -261,7 +261,7 @@ export function mapTools(
     }
     builtIns.push(server.tool);
   }
-  const { tools, serverSideToolInvocations } = addBuiltIns({
+  const { tools, serverSideToolInvocations } = addBuiltIns<GeminiTool>({
     model,
     tools: declarations.length ? [{ functionDeclarations: declarations }] : [],
     builtIns,

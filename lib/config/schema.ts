@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
-import { KIND_ROUTINGS } from "../vertex/routing.ts";
+import { KIND_ROUTINGS } from "../pool/kind_routing.ts";
 import { parseCidr } from "../net/ip.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
@@ -68,8 +68,33 @@ export const runtimeSettingsSchema = z.object({
     .describe("How many keys one request may try before giving up.")
     .register(settingMeta, { group: "upstream" }),
   requestTimeoutMs: positiveMs(
+    600_000,
+    "Longest wait, in one attempt, for the upstream's answer to start (its headers; for a stream, its first bytes). Long enough for Gemini 3 Pro thinking calls of several minutes; after it the request ends with 504 and is not sent again (see RESEND_AFTER_TIMEOUT).",
+    { group: "upstream" },
+  ),
+  idleTimeoutMs: positiveMs(
     120_000,
-    "Time to wait for the upstream's first byte before trying another key.",
+    "Longest pause between bytes of an upstream answer once its headers arrived, unary and streamed (0 = no limit). A stalled answer then ends with an error the client sees and the key is charged a transient failure.",
+    { group: "upstream" },
+  ),
+  requestDeadlineMs: positiveMs(
+    900_000,
+    "Overall deadline of one request across all its attempts and waits, until its answer starts (a unary answer: until it is read). Streams are then judged by IDLE_TIMEOUT_MS only.",
+    { group: "upstream" },
+  ),
+  resendAfterTimeout: z.boolean().default(false)
+    .describe(
+      "Send a request again to another key after the upstream timed out (REQUEST_TIMEOUT_MS or IDLE_TIMEOUT_MS). Off by default: the first call may still be generating, and paying for it twice gives the client nothing.",
+    )
+    .register(settingMeta, { group: "upstream" }),
+  answerBufferBytes: z.number().int().min(0).default(16 * 1024 * 1024)
+    .describe(
+      "Unary answers up to this size are read whole before the client sees them, so that a connection that breaks mid-answer is retried on another key; larger ones are streamed through as they arrive (memory per request stays below this bound).",
+    )
+    .register(settingMeta, { group: "upstream" }),
+  clientBodyTimeoutMs: positiveMs(
+    60_000,
+    "Longest time a client may take to send its request body (0 = no limit); slower bodies are cut with 408.",
     { group: "upstream" },
   ),
   maxBodyBytes: z.number().int().min(1024).default(32 * 1024 * 1024)

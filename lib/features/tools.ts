@@ -1,7 +1,6 @@
 /**
  * Built-in Gemini tools: Google Search grounding (from the `-search` suffix or a client function named
- * `googleSearch`), code execution and URL context (per-model settings), plus a formatter for grounding
- * source links.
+ * `googleSearch`), code execution and URL context (per-model settings).
  *
  * One rule for built-in tools next to function declarations, shared by every dialect ({@link addBuiltIns};
  * the Anthropic and Responses edges use it for their server tools, {@link applyTools} for the gateway's
@@ -40,7 +39,8 @@ export interface ToolsInput {
 
 /** Output of {@link applyTools}; `undefined` fields mean "leave absent". */
 export interface ToolsOutput {
-  tools?: Record<string, unknown>[];
+  /** The tools: the client's (none dropped; a single Tool becomes a one-item list) plus the added ones. */
+  tools?: unknown[];
   toolConfig?: unknown;
   notes: string[];
   /** True when a tool was added or a client function converted. */
@@ -64,21 +64,30 @@ const BUILT_INS: ReadonlyArray<{ key: string; flag: "codeExecution" | "urlContex
   { key: "urlContext", flag: "urlContext" },
 ];
 
+/**
+ * The client's `tools` as a list: a single Tool object (which Google's JSON mapping of a repeated field
+ * takes as a one-item list) becomes `[tool]`; items are kept as they are, even ones Google will refuse.
+ */
+export function toolList(tools: unknown): unknown[] {
+  if (Array.isArray(tools)) return tools;
+  return tools === undefined || tools === null ? [] : [tools];
+}
+
 /** Input of {@link addBuiltIns}. */
-export interface BuiltInsInput {
+export interface BuiltInsInput<T = unknown> {
   /** The real model id (its family's `toolCombination` decides). */
   model: string;
-  /** The request's tools so far (function declarations among them); not mutated. */
-  tools: readonly ToolObject[];
+  /** The request's tools so far (function declarations among them; items that are no object are kept); not mutated. */
+  tools: readonly T[];
   /** Built-in tools to add, each `{<key>: {...}}`; one whose key is already there is skipped. */
-  builtIns: readonly ToolObject[];
+  builtIns: readonly (T & object)[];
   /** Where a built-in tool that was not added is noted. */
   notes: string[];
 }
 
 /** Output of {@link addBuiltIns}. */
-export interface BuiltInsOutput {
-  tools: ToolObject[];
+export interface BuiltInsOutput<T = unknown> {
+  tools: T[];
   /** True when a built-in tool was added. */
   added: boolean;
   /**
@@ -93,14 +102,14 @@ export interface BuiltInsOutput {
  * declarations (see the module docs): without functions each is added; next to functions only when the
  * model family takes the combination (with the flag this returns), else it is left out and noted.
  */
-export function addBuiltIns(o: BuiltInsInput): BuiltInsOutput {
-  const tools = [...o.tools];
-  const withFunctions = tools.some(hasDeclarations);
+export function addBuiltIns<T>(o: BuiltInsInput<T>): BuiltInsOutput<T> {
+  const tools: T[] = [...o.tools];
+  const withFunctions = tools.some((t) => isObj(t) && hasDeclarations(t));
   const family = modelFamily(o.model);
   let added = false;
   for (const builtIn of o.builtIns) {
     const key = Object.keys(builtIn)[0];
-    if (!key || tools.some((t) => key in t)) continue;
+    if (!key || tools.some((t) => isObj(t) && key in t)) continue;
     if (withFunctions && !family.toolCombination) {
       o.notes.push(
         `${key} was not added: ${family.family} refuses built-in tools next to function declarations ` +
@@ -128,9 +137,9 @@ export function withServerSideToolInvocations<T extends object>(
  */
 export function applyTools(input: ToolsInput): ToolsOutput {
   const notes: string[] = [];
-  const original = Array.isArray(input.tools) ? input.tools.filter(isObj) : [];
+  const original = toolList(input.tools);
   const declarations = original.flatMap((t) =>
-    Array.isArray(t.functionDeclarations) ? t.functionDeclarations : []
+    isObj(t) && Array.isArray(t.functionDeclarations) ? t.functionDeclarations : []
   );
   const convert = declarations.some(isSearchFunction) &&
     (declarations.every(isSearchFunction) || modelFamily(input.model).toolCombination);
@@ -140,9 +149,9 @@ export function applyTools(input: ToolsInput): ToolsOutput {
         "other functions.",
     );
   }
-  const tools: Record<string, unknown>[] = [];
+  const tools: unknown[] = [];
   for (const tool of original) {
-    if (!convert || !Array.isArray(tool.functionDeclarations)) {
+    if (!convert || !isObj(tool) || !Array.isArray(tool.functionDeclarations)) {
       tools.push(tool);
       continue;
     }
@@ -159,17 +168,19 @@ export function applyTools(input: ToolsInput): ToolsOutput {
   const wantSearch = input.search || convert;
   const builtIns: ToolObject[] = [
     // A client's own googleSearchRetrieval (Gemini 1.5's search tool) counts as search already.
-    ...(wantSearch && !tools.some((t) => "googleSearchRetrieval" in t) ? [{ googleSearch: {} }] : []),
+    ...(wantSearch && !tools.some((t) => isObj(t) && "googleSearchRetrieval" in t)
+      ? [{ googleSearch: {} }]
+      : []),
     ...BUILT_INS.filter((b) => input[b.flag]).map((b) => ({ [b.key]: {} })),
   ];
   const out = addBuiltIns({ model: input.model, tools, builtIns, notes });
-  const withFunctions = out.tools.some(hasDeclarations);
+  const withFunctions = out.tools.some((t) => isObj(t) && hasDeclarations(t));
   let toolConfig = convert ? fixToolConfig(input.toolConfig, withFunctions) : input.toolConfig;
   if (out.serverSideToolInvocations) {
     toolConfig = withServerSideToolInvocations(isObj(toolConfig) ? toolConfig : undefined);
   }
   return {
-    tools: out.tools.length || Array.isArray(input.tools) ? out.tools : undefined,
+    tools: out.tools.length || original.length || Array.isArray(input.tools) ? out.tools : undefined,
     toolConfig,
     notes,
     changed: out.added || convert,
@@ -191,23 +202,4 @@ function fixToolConfig(toolConfig: unknown, withFunctions: boolean): unknown {
     ...rest,
     functionCallingConfig: names.length ? { ...fccRest, allowedFunctionNames: names } : fccRest,
   };
-}
-
-/**
- * Markdown list of the web sources in a candidate's `groundingMetadata` (deduplicated by URI), e.g.
- * `\n\nSources:\n1. [title](uri)`. Returns "" when there are none.
- */
-export function formatSearchLinks(groundingMetadata: unknown): string {
-  if (!isObj(groundingMetadata) || !Array.isArray(groundingMetadata.groundingChunks)) return "";
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const chunk of groundingMetadata.groundingChunks) {
-    const web = isObj(chunk) && isObj(chunk.web) ? chunk.web : null;
-    const uri = web && typeof web.uri === "string" ? web.uri : "";
-    if (!uri || seen.has(uri)) continue;
-    seen.add(uri);
-    const title = typeof web?.title === "string" && web.title ? web.title : uri;
-    lines.push(`${lines.length + 1}. [${title.replace(/[[\]]/g, "")}](${uri})`);
-  }
-  return lines.length ? `\n\nSources:\n${lines.join("\n")}` : "";
 }

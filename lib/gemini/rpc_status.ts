@@ -96,6 +96,33 @@ export interface ErrorDetails {
   helpLinks: HelpLink[];
   /** `LocalizedMessage.message`, when present. */
   localizedMessage?: { locale: string; message: string };
+  /**
+   * The "Quota exceeded for metric: …, limit: N, model: …" lines of a 429's message, when it has any.
+   * Google writes the limit only there for models a project has no free tier for: the violations
+   * then carry no `quotaValue` (wire notes, "No access without quotaValue").
+   */
+  messageQuotas?: MessageQuota[];
+}
+
+/** One "Quota exceeded for metric: <metric>, limit: <n>, model: <model>" line of a 429 message. */
+export interface MessageQuota {
+  /** e.g. `generativelanguage.googleapis.com/generate_content_free_tier_requests`. */
+  quotaMetric: string;
+  /** The limit as a number; 0 means the project has no entitlement for the model. */
+  limit: number;
+  /** Bare model id, when the line names one. */
+  model?: string;
+}
+
+const QUOTA_LINE = /Quota exceeded for metric:\s*([^\s,]+),\s*limit:\s*(\d+)(?:,\s*model:\s*([^\s,]+))?/g;
+
+/** The quota lines of a Google error message (see {@link ErrorDetails.messageQuotas}). */
+export function messageQuotas(message: string): MessageQuota[] {
+  const out: MessageQuota[] = [];
+  for (const m of message.matchAll(QUOTA_LINE)) {
+    out.push(dropUndefined({ quotaMetric: m[1], limit: Number(m[2]), model: m[3] }));
+  }
+  return out;
 }
 
 const RPC_TYPE = "type.googleapis.com/google.rpc.";
@@ -183,6 +210,9 @@ export function readErrorDetails(body: unknown): ErrorDetails {
     }
   }
   if (out.retryDelayMs === undefined) delete out.retryDelayMs;
+  const error = isObj(body) ? body.error : undefined;
+  const quotas = isObj(error) && typeof error.message === "string" ? messageQuotas(error.message) : [];
+  if (quotas.length) out.messageQuotas = quotas;
   return out;
 }
 
@@ -238,10 +268,20 @@ export interface QuotaVerdict {
   hard: boolean;
 }
 
-/** Sorts a 429's QuotaFailure violations into no-entitlement, per-day and per-minute ones. */
+/**
+ * Sorts a 429's QuotaFailure violations into no-entitlement, per-day and per-minute ones. A violation
+ * has no entitlement when its `quotaValue` is 0, or when it has no `quotaValue` and the message gives
+ * its metric `limit: 0` (what Google sends today for models without a free tier); a 429 without
+ * violations whose message says `limit: 0` is one too.
+ */
 export function quotaVerdict(details: ErrorDetails): QuotaVerdict {
   const v = details.quotaViolations;
-  const zero = v.find((x) => x.quotaValue === "0");
+  const zeroMetrics = new Set(
+    (details.messageQuotas ?? []).filter((q) => q.limit === 0).map((q) => q.quotaMetric),
+  );
+  const zero = v.find((x) => x.quotaValue === "0") ??
+    v.find((x) => x.quotaValue === undefined && zeroMetrics.has(x.quotaMetric ?? "")) ??
+    (v.length === 0 && zeroMetrics.size ? { quotaMetric: [...zeroMetrics][0], quotaValue: "0" } : undefined);
   const daily = v.find((x) => quotaWindow(x) === "day");
   const minute = v.find((x) => quotaWindow(x) === "minute");
   return { zero, daily, minute, hard: zero !== undefined || daily !== undefined };
@@ -255,11 +295,6 @@ export function quotaVerdict(details: ErrorDetails): QuotaVerdict {
 export function apiKeyInvalid(body: GoogleErrorBody | null | undefined): boolean {
   return readErrorDetails(body).errorInfo?.reason === "API_KEY_INVALID" ||
     /API key (not valid|expired)/i.test(body?.error.message ?? "");
-}
-
-/** A `google.rpc.BadRequest` detail for an error body the gateway writes itself. */
-export function badRequestDetail(fieldViolations: FieldViolation[]): Record<string, unknown> {
-  return { "@type": `${RPC_TYPE}BadRequest`, fieldViolations };
 }
 
 /**

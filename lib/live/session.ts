@@ -16,7 +16,7 @@ import { kindOf } from "../pool/key_record.ts";
 import { classify, type Verdict } from "../pool/classify.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RecordSink, RequestRecord } from "../pipeline/request_record.ts";
-import type { Settings } from "../config/settings_schema.ts";
+import type { Settings } from "../settings_schema.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import {
   clientCloseCode,

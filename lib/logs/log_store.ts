@@ -144,6 +144,7 @@ export class LogStore {
       outputTokens: rec.outputTokens,
       error: rec.error ? (this.o.redact ?? redactKeys)(rec.error).slice(0, MAX_ERROR_CHARS) : undefined,
       live: rec.live,
+      tries: rec.tries,
       expiresAt: this.#now() + s.logRetentionHours * 3_600_000,
     };
     this.#buffer.push(entry);

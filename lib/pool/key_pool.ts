@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Verdict } from "./classify.ts";
+import type { UpstreamAnswer, Verdict } from "./classify.ts";
 import { KEY_KINDS, type KeyKind, type KeyRecord, kindOf, type ModelLimits } from "./key_record.ts";
 import { nextPacificMidnight, pacificDay } from "./quota_clock.ts";
 
@@ -76,12 +76,23 @@ export interface PickOptions {
   kinds?: KindOrder;
 }
 
+/**
+ * Why no key can serve: `quota` (some key waits for a quota window or pacing), `backoff` (keys back
+ * off after upstream failures only), `no_access` (no enabled key's project may use the model),
+ * `disabled` (no enabled key left untried), `empty` (no keys at all).
+ */
+export type NoKeyWhy = "quota" | "backoff" | "no_access" | "disabled" | "empty";
+
 /** No key can serve the model now. */
 export interface NoKey {
   /** Epoch ms when the earliest key frees up (Infinity when none will without an admin). */
   freeAt: number;
   /** A sentence for the client, e.g. "all 12 keys are cooling down for gemini-2.5-pro". */
   reason: string;
+  /** Why, when the pool decided (callers that build their own NoKey may leave it out). */
+  why?: NoKeyWhy;
+  /** For `no_access`: Google's last answer that said so, when this process saw one. */
+  answer?: UpstreamAnswer;
 }
 
 /** Options for {@link KeyPool}. */
@@ -105,6 +116,8 @@ export class KeyPool {
   #kindCounts: Record<KeyKind, number> = { gemini: 0, vertex: 0 };
   #pairs = new Map<string, Map<string, PairState>>(); // model -> scope -> state
   #cursor = new Map<string, number>();
+  /** Google's latest "no access" answer per model (in memory only), for clients that find no key with access. */
+  #noAccessAnswers = new Map<string, UpstreamAnswer>();
   #listeners = new Set<(d: Dirty) => void>();
   readonly #now: () => number;
   readonly #windowMs: () => number;
@@ -287,7 +300,7 @@ export class KeyPool {
         return this.#chosen(e, model, now);
       }
     }
-    return { freeAt: earliest, reason: this.#noKeyReason({ model, kinds, usable, earliest, now }) };
+    return this.#noKey(model, { kinds, usable, earliest, now, exclude });
   }
 
   #chosen(e: Entry, model: string, now: number): KeyChoice {
@@ -320,23 +333,58 @@ export class KeyPool {
     p.dayCount++;
   }
 
-  #noKeyReason(
-    o: { model: string; kinds: KindOrder; usable: number; earliest: number; now: number },
-  ): string {
-    const { model, usable, earliest, now } = o;
+  /** Why no key can serve (only computed when none can, so the pick loop stays lean). */
+  #noKey(
+    model: string,
+    o: { kinds: KindOrder; usable: number; earliest: number; now: number; exclude?: ReadonlySet<string> },
+  ): NoKey {
+    const { usable, earliest, now } = o;
     const allowed = new Set(o.kinds.flat());
     const total = this.#entries.filter((e) => allowed.has(e.kind)).length;
     if (total === 0) {
-      if (this.#entries.length === 0) {
-        return "no API keys are configured; add keys in the admin panel or GEMINI_API_KEYS";
-      }
       const names = [...allowed].map((k) => KEY_KINDS[k].label).join(" or ");
-      return `none of the ${this.#entries.length} keys is a ${names} key`;
+      return {
+        freeAt: Infinity,
+        why: "empty",
+        reason: this.#entries.length === 0
+          ? "no API keys are configured; add keys in the admin panel or GEMINI_API_KEYS"
+          : `none of the ${this.#entries.length} keys is a ${names} key`,
+      };
     }
-    if (usable === 0) return `all ${total} keys are disabled or already tried for this request`;
-    if (earliest === Infinity) return `none of the ${usable} enabled keys has access to ${model}`;
+    if (usable === 0) {
+      return {
+        freeAt: Infinity,
+        why: "disabled",
+        reason: `all ${total} keys are disabled or already tried for this request`,
+      };
+    }
+    if (earliest === Infinity) {
+      return {
+        freeAt: Infinity,
+        why: "no_access",
+        reason: `none of the ${usable} enabled keys has access to ${model}`,
+        answer: this.#noAccessAnswers.get(model),
+      };
+    }
     const secs = Math.ceil((earliest - now) / 1000);
-    return `all ${usable} keys are cooling down for ${model}; the next is free in ${secs} s`;
+    const backoffOnly = this.#entries.every((e) => {
+      if (!allowed.has(e.kind) || !e.record.enabled || o.exclude?.has(e.record.id)) return true;
+      const own = this.#pairs.get(model)?.get(e.own);
+      return (own?.coolKind === "backoff" && own.coolUntil > now) || this.#freeAt(e, model, now) === Infinity;
+    });
+    if (backoffOnly) {
+      return {
+        freeAt: earliest,
+        why: "backoff",
+        reason:
+          `all ${usable} keys are backing off after upstream failures for ${model}; the next is tried in ${secs} s`,
+      };
+    }
+    return {
+      freeAt: earliest,
+      why: "quota",
+      reason: `all ${usable} keys are cooling down for ${model}; the next is free in ${secs} s`,
+    };
   }
 
   /** Applies what an upstream outcome means to the key that got it. */
@@ -354,6 +402,7 @@ export class KeyPool {
         return;
       }
       case "client_error":
+      case "overloaded": // Google's capacity, not the key's: the key stays in rotation
         return;
       case "cooldown": {
         const s = this.#pair(model, e.scope);
@@ -372,7 +421,12 @@ export class KeyPool {
       }
       case "no_access": {
         const s = this.#pair(model, e.scope);
-        Object.assign(s, { coolUntil: Infinity, coolKind: "no_access", reason: verdict.reason });
+        Object.assign(s, {
+          coolUntil: Infinity,
+          coolKind: "no_access",
+          reason: verdict.reason,
+        });
+        if (verdict.answer) this.#noAccessAnswers.set(model, verdict.answer);
         this.#dirty({ type: "pair", scope: e.scope, model });
         return;
       }

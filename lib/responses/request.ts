@@ -266,7 +266,7 @@ export function mapTools(
     names: { custom, namespaced },
     notes,
   };
-  const { tools, serverSideToolInvocations } = addBuiltIns({
+  const { tools, serverSideToolInvocations } = addBuiltIns<GeminiTool>({
     model,
     tools: declarations.length ? [{ functionDeclarations: declarations }] : [],
     builtIns: search ? [{ googleSearch: {} }] : [],

@@ -50,12 +50,6 @@ export function parseDraft(field: SettingField, draft: string): { value: unknown
   return CODECS[field.type].parse(draft, field);
 }
 
-/** `maxAttempts` -> `Max attempts`. */
-export function humanize(name: string): string {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/Ms\b/, "(ms)").toLowerCase();
-  return words[0].toUpperCase() + words.slice(1).replace(/\burl\b/g, "URL").replace(/\bapi\b/g, "API");
-}
-
 /** Props of {@link SettingInput}. */
 export interface SettingInputProps {
   field: SettingField;

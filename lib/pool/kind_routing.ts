@@ -19,10 +19,10 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import { GEMINI_ONLY, type KeyPool, type KindOrder } from "../pool/key_pool.ts";
+import { GEMINI_ONLY, type KeyPool, type KindOrder } from "./key_pool.ts";
 import type { ForwardRequest } from "../pipeline/types.ts";
-import { expressModel } from "./express_models.ts";
-import { VERTEX_METHODS } from "./methods.ts";
+import { expressModel } from "../vertex/express_models.ts";
+import { VERTEX_METHODS } from "../vertex/methods.ts";
 
 /** How model calls choose between Gemini API and Vertex AI express keys (setting `KEY_KIND_ROUTING`). */
 export const KIND_ROUTINGS = ["mix", "gemini_first", "vertex_first"] as const;
