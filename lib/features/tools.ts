@@ -5,7 +5,9 @@
  * One rule for built-in tools next to function declarations, shared by every dialect ({@link addBuiltIns};
  * the Anthropic and Responses edges use it for their server tools, {@link applyTools} for the gateway's
  * own): the model family decides (`toolCombination` in `lib/gemini/model_families.ts`). Gemini 3 and later
- * take both with `toolConfig.includeServerSideToolInvocations: true`, which the gateway sets; Gemini 2.x
+ * take both with `toolConfig.includeServerSideToolInvocations: true`, which the gateway sets (Google answers
+ * 400 "Please enable tool_config.include_server_side_tool_invocations to use Built-in tools with Function
+ * calling." without it; https://ai.google.dev/gemini-api/docs/tool-combination); Gemini 2.x
  * refuses the mix, so there the built-in tool is not added (noted) and the functions stay. Tools a
  * native client sent itself are never changed.
  *
