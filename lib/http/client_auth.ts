@@ -103,6 +103,25 @@ function findToken(options: ClientAuthOptions, c: Context): { token: ClientToken
 }
 
 /**
+ * The checks every use of a client token passes: not revoked, not expired, then `admit` (limits).
+ * `what` names the token in the refusal (default: the client token by its name).
+ *
+ * @throws {GatewayError} 401 for a revoked or expired token; whatever `admit` throws (429, 403).
+ */
+export function admitClientToken(
+  options: Pick<ClientAuthOptions, "admit">,
+  token: ClientToken,
+  req: Request,
+  what = `The client token '${token.name}'`,
+): void {
+  if (token.revoked) throw unauthenticated(`${what} was revoked; ask the admin for a new one.`);
+  if (token.expiresAt && token.expiresAt < Date.now()) {
+    throw unauthenticated(`${what} has expired; ask the admin for a new one.`);
+  }
+  options.admit?.(token, req);
+}
+
+/**
  * Middleware: refuses requests without a valid client token (401; 429 for an address throttled after
  * too many failed authentications), sets `clientToken`, `tokenName` and `tokenId`.
  * A request without a token passes only when `urlCredential` vouches for its URL.
@@ -110,17 +129,7 @@ function findToken(options: ClientAuthOptions, c: Context): { token: ClientToken
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function clientAuthHandler(c, next) {
     const found = findToken(options, c);
-    if (found.token.revoked) {
-      throw unauthenticated(
-        `The client token '${found.token.name}' was revoked; ask the admin for a new one.`,
-      );
-    }
-    if (found.token.expiresAt && found.token.expiresAt < Date.now()) {
-      throw unauthenticated(
-        `The client token '${found.token.name}' has expired; ask the admin for a new one.`,
-      );
-    }
-    options.admit?.(found.token, c.req.raw);
+    admitClientToken(options, found.token, c.req.raw);
     c.set("clientToken", found.token);
     c.set("tokenName", found.token.name);
     c.set("tokenId", found.token.id);
