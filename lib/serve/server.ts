@@ -40,6 +40,8 @@ export interface ServedGateway {
 /** Serves `gw` on a port; see {@link ServedGateway.stop}. */
 export function serveGateway(o: ServeGatewayOptions): ServedGateway {
   let stopped = false;
+  // The connection info goes to Hono as its env: `c.env.remoteAddr` is the peer address that per-client
+  // throttles (admin sign-in, client tokens) and TRUSTED_PROXIES read (lib/http/client_address.ts).
   const server = Deno.serve({
     port: o.port,
     hostname: o.hostname,
