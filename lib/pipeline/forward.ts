@@ -40,7 +40,7 @@ import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 import { geminiTarget, type UpstreamTargets } from "./upstream.ts";
-import { BodyFailure, concatBytes, readCapped, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
+import { BodyFailure, concatBytes, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
 
 /** The settings the pipeline reads (once per request). */
 export type ForwarderSettings = Pick<
@@ -184,6 +184,7 @@ class Call {
 
   constructor(client: AbortSignal) {
     const onAbort = () => this.ctl.abort(client.reason);
+    if (client.aborted) onAbort(); // the client left between attempts: nothing is sent
     client.addEventListener("abort", onAbort, { once: true });
     this.#unlink = () => client.removeEventListener("abort", onAbort);
   }
@@ -431,14 +432,17 @@ class ForwardRun {
     }
     if (!this.#req.stream || !res.ok) cancel();
     if (!res.ok) {
-      call.release();
-      await this.onFailure(choice, res, call);
+      try {
+        await this.onFailure(choice, res, call);
+      } finally {
+        call.release();
+      }
       return undefined;
     }
     if (foreignSuccess(res)) {
       cancel();
+      const text = await this.#body(res, call).text(200);
       call.release();
-      const text = await readCapped(res, 200);
       return this.#callFailed(
         choice,
         call,
@@ -495,17 +499,12 @@ class ForwardRun {
    * connection lets another key try; the key's success is counted when the answer has ended.
    */
   async onSuccess(choice: KeyChoice, res: Response, call: Call): Promise<ForwardResult | undefined> {
-    const response = await this.#learnResources(res, choice.id);
+    const response = res;
     if (!response.body) {
       call.release();
       return this.#served(choice, call, response, new Uint8Array());
     }
-    const body = new UpstreamBody(response.body, {
-      deadlines: this.#deadlines,
-      idleMs: this.#s.idleTimeoutMs,
-      abort: (reason) => call.ctl.abort(reason),
-      signal: call.signal,
-    });
+    const body = this.#body(response, call);
     if (this.#req.stream) {
       const first = await this.#readHeld(choice, call, body, { idle: false });
       if (first === undefined) return undefined;
@@ -517,6 +516,7 @@ class ForwardRun {
         );
       }
       call.release();
+      this.#learnResources(response, choice.id);
       return this.#relay(choice, call, response, body, [first]);
     }
     const chunks: Uint8Array[] = [];
@@ -536,6 +536,7 @@ class ForwardRun {
         chunks.push(chunk.length < chunk.buffer.byteLength / 2 ? chunk.slice() : chunk);
         if (body.bytes > this.#s.answerBufferBytes) {
           call.release();
+          this.#learnResources(response, choice.id);
           return this.#relay(choice, call, response, body, chunks);
         }
       }
@@ -544,6 +545,16 @@ class ForwardRun {
     }
     call.release();
     return this.#served(choice, call, response, concatBytes(chunks, body.bytes));
+  }
+
+  /** An answer's body, read under the attempt's timers (`IDLE_TIMEOUT_MS` between bytes). */
+  #body(res: Response, call: Call): UpstreamBody {
+    return new UpstreamBody(res.body!, {
+      deadlines: this.#deadlines,
+      idleMs: this.#s.idleTimeoutMs,
+      abort: (reason) => call.ctl.abort(reason),
+      signal: call.signal,
+    });
   }
 
   /**
@@ -570,6 +581,7 @@ class ForwardRun {
 
   /** A unary answer read whole: the key served; usage comes from its tail. */
   #served(choice: KeyChoice, call: Call, response: Response, bytes: Uint8Array<ArrayBuffer>): ForwardResult {
+    this.#learnResources(response, choice.id, bytes);
     this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
     this.#try(choice, call, response.status, "served");
     this.#rec.status = response.status;
@@ -581,7 +593,7 @@ class ForwardRun {
     return {
       keyId: choice.id,
       attempts: this.#rec.attempts,
-      response: new Response(bytes, { status: response.status, headers: clientHeaders(response.headers) }),
+      response: new Response(bytes, { status: response.status, headers: this.#answerHeaders(response) }),
     };
   }
 
@@ -696,7 +708,7 @@ class ForwardRun {
     return {
       keyId: choice.id,
       attempts: rec.attempts,
-      response: new Response(stream, { status: res.status, headers: clientHeaders(res.headers) }),
+      response: new Response(stream, { status: res.status, headers: this.#answerHeaders(res) }),
     };
   }
 
@@ -721,7 +733,7 @@ class ForwardRun {
     }
     // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended") and
     // echoes parts of the request (`Unknown name "…"`): mask every secret before anyone sees it.
-    const text = this.#redact(await readCapped(res, ERROR_BODY_CAP));
+    const text = res.body ? this.#redact(await this.#body(res, call).text(ERROR_BODY_CAP)) : "";
     const parsed = parseGoogleError(text);
     const body: GoogleErrorBody = parsed ??
       { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
@@ -793,24 +805,29 @@ class ForwardRun {
 
   /**
    * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
-   * to that key (`AffinityMap.learn`); rewrites the upload session URLs to the gateway.
+   * to that key (`AffinityMap.learn`): from the answer's headers, and from its body when the answer
+   * was read whole (`bytes`) and is one the map scans for names.
    */
-  async #learnResources(res: Response, keyId: string): Promise<Response> {
-    const req = this.#req;
+  #learnResources(res: Response, keyId: string, bytes?: Uint8Array): void {
     const { affinity } = this.#deps;
-    const uploadUrl = res.headers.get("x-goog-upload-url");
-    const text = affinity?.readsAnswer(req, res.headers) ? await res.text() : undefined;
-    affinity?.learn({ request: req, keyId, headers: res.headers, text });
-    if (!uploadUrl && text === undefined) return res;
-    const headers = new Headers(res.headers);
+    if (!affinity) return;
+    const req = this.#req;
+    const text = bytes && affinity.readsAnswer(req, res.headers)
+      ? new TextDecoder().decode(bytes)
+      : undefined;
+    affinity.learn({ request: req, keyId, headers: res.headers, text });
+  }
+
+  /** The answer's headers for the client, with Google's upload session URLs pointing at the gateway. */
+  #answerHeaders(res: Response): Headers {
+    const headers = clientHeaders(res.headers);
+    const { origin } = this.#req;
     for (const name of UPLOAD_SESSION_URLS) {
       const url = res.headers.get(name);
-      if (!url || !req.origin) continue;
+      if (!url || !origin) continue;
       const u = new URL(url);
-      headers.set(name, req.origin + u.pathname + u.search);
+      headers.set(name, origin + u.pathname + u.search);
     }
-    if (text === undefined) return new Response(res.body, { status: res.status, headers });
-    headers.delete("content-length");
-    return new Response(text, { status: res.status, headers });
+    return headers;
   }
 }
