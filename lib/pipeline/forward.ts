@@ -132,20 +132,26 @@ export function createForwarder(deps: ForwarderDeps): Forward {
   };
 }
 
-/** The `upstreamTimeout` error for a timer that fired. */
-function timeoutError(t: UpstreamTimeout): GatewayError {
+/**
+ * The `upstreamTimeout` error for a timer that fired; `sent` when it fired during an attempt (the
+ * upstream may be generating: clients are told not to resend it).
+ */
+function timeoutError(t: UpstreamTimeout, o: { sent: boolean }): GatewayError {
   switch (t.what) {
     case "headers":
       return upstreamTimeout(
         `The upstream did not start its answer within ${t.ms} ms; try again or raise REQUEST_TIMEOUT_MS.`,
+        o,
       );
     case "idle":
       return upstreamTimeout(
         `The upstream stopped sending its answer for ${t.ms} ms; try again or raise IDLE_TIMEOUT_MS.`,
+        o,
       );
     case "deadline":
       return upstreamTimeout(
         `The request got no answer within REQUEST_DEADLINE_MS (${t.ms} ms) across its attempts.`,
+        o,
       );
   }
 }
@@ -324,7 +330,7 @@ class ForwardRun {
     const { pool } = this.#deps;
     if (this.#left() <= 0) {
       if (this.#last) return undefined;
-      throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs));
+      throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs), { sent: false });
     }
     const { pinned, preferred } = this.#route;
     if (pinned) {
@@ -469,7 +475,7 @@ class ForwardRun {
       : e instanceof BodyFailure && e.cause instanceof UpstreamTimeout
       ? e.cause
       : undefined;
-    const err = timeout ? timeoutError(timeout) : badGateway(
+    const err = timeout ? timeoutError(timeout, { sent: true }) : badGateway(
       e instanceof BodyFailure
         ? `The upstream's answer broke off: ${this.#redact(e.message)}`
         : `Could not reach the upstream: ${this.#redact(String(e))}`,
@@ -659,12 +665,14 @@ class ForwardRun {
             return controller.error(e);
           }
           const timeout = e instanceof BodyFailure && e.kind === "timeout";
-          const err = timeout ? timeoutError((e as BodyFailure).cause as UpstreamTimeout) : badGateway(
-            `The upstream stream broke off after ${body.bytes} bytes: ${
-              this.#redact(String((e as Error).message ?? e))
-            }`,
-            e,
-          );
+          const err = timeout
+            ? timeoutError((e as BodyFailure).cause as UpstreamTimeout, { sent: true })
+            : badGateway(
+              `The upstream stream broke off after ${body.bytes} bytes: ${
+                this.#redact(String((e as Error).message ?? e))
+              }`,
+              e,
+            );
           end({
             status: err.status,
             error: err.message,
