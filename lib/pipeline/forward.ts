@@ -69,7 +69,7 @@ export interface ForwarderDeps {
   onNetworkError?: (keyId: string, error: unknown) => void;
   /** Refuses (throws a GatewayError) a model the client token may not use, by any of its names. */
   admitModel?: (tokenName: string | undefined, names: readonly string[]) => void;
-  /** Where streams in flight are registered, so a shutdown can record the ones it cuts. */
+  /** Where requests and streams in flight are registered, so a shutdown can record the ones it cuts. */
   openStreams?: OpenStreams;
   /** The upstream of each key kind (default: Gemini API keys only, at `upstreamBaseUrl`). */
   upstream?: Partial<UpstreamTargets>;
@@ -233,6 +233,12 @@ class ForwardRun {
   /** Pause before the next attempt (after Google said the model is overloaded). */
   #pause = 0;
   #overloads = 0;
+  /** The attempt in flight, so that a shutdown can end it. */
+  #call?: Call;
+  /** Set when a shutdown cut the request before its answer started: every later step ends with it. */
+  #cut?: GatewayError;
+  /** True once the record was written (it is written once). */
+  #recorded = false;
 
   constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
     this.#deps = deps;
@@ -258,6 +264,8 @@ class ForwardRun {
   }
 
   async run(): Promise<ForwardResult> {
+    // Until its answer starts (and a stream registers itself), a shutdown cuts and records the request here.
+    const unregister = this.#deps.openStreams?.add({ cut: (reason) => this.#cutWaiting(reason) });
     try {
       this.#check();
       const req = this.#req;
@@ -274,12 +282,30 @@ class ForwardRun {
       throw this.#finalError();
     } catch (e) {
       const err = asGatewayError(e);
+      if (this.#recorded) throw err;
       this.#rec.status = err.status;
       this.#rec.latencyMs = this.#elapsed();
       this.#rec.error = this.#redact(err.options.upstreamText ?? JSON.stringify(err.toGoogle()));
       this.#finish({});
       throw err;
+    } finally {
+      unregister?.();
     }
+  }
+
+  /**
+   * A shutdown's grace period ended while the request waited for its answer (a stream thinking before
+   * its first byte, a unary call): record it as cut (503) now, then end the attempt in flight. Not the
+   * key's fault: nothing is charged.
+   */
+  #cutWaiting(reason: string): void {
+    if (this.#recorded) return;
+    this.#cut = new GatewayError(503, reason, { headers: { "retry-after": "1" } });
+    this.#rec.status = 503;
+    this.#rec.latencyMs = this.#elapsed();
+    this.#rec.error = reason;
+    this.#finish({});
+    this.#call?.ctl.abort(this.#cut);
   }
 
   /**
@@ -408,7 +434,8 @@ class ForwardRun {
     const { requestTimeoutMs } = this.#s;
     const target = this.#deps.upstream?.[choice.kind];
     if (!target) throw new GatewayError(500, `No upstream is configured for ${choice.kind} keys.`);
-    const call = new Call(this.#signal);
+    if (this.#cut) throw this.#cut;
+    const call = this.#call = new Call(this.#signal);
     const left = this.#left();
     const timer = left < requestTimeoutMs || requestTimeoutMs === 0
       ? new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)
@@ -469,6 +496,7 @@ class ForwardRun {
    * @throws {GatewayError} 499 (client gone), 504 (timeout, unless `resendAfterTimeout`).
    */
   #callFailed(choice: KeyChoice, call: Call, e: unknown): undefined {
+    if (this.#cut) throw this.#cut;
     if (this.#signal.aborted) throw clientClosed();
     const timeout = e instanceof UpstreamTimeout
       ? e
@@ -742,6 +770,7 @@ class ForwardRun {
     // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended") and
     // echoes parts of the request (`Unknown name "…"`): mask every secret before anyone sees it.
     const text = res.body ? this.#redact(await this.#body(res, call).text(ERROR_BODY_CAP)) : "";
+    if (this.#cut) throw this.#cut;
     const parsed = parseGoogleError(text);
     const body: GoogleErrorBody = parsed ??
       { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
@@ -798,6 +827,8 @@ class ForwardRun {
 
   /** Reports the finished request; a success is counted here together with its tokens (one usage update). */
   #finish(tokens: { inputTokens?: number; outputTokens?: number }, served = false): void {
+    if (this.#recorded) return;
+    this.#recorded = true;
     const rec = this.#rec;
     Object.assign(rec, tokens);
     if (served && rec.keyId) {
