@@ -570,8 +570,9 @@ class ForwardRun {
         chunks.push(chunk.length < chunk.buffer.byteLength / 2 ? chunk.slice() : chunk);
         if (body.bytes > this.#s.answerBufferBytes) {
           call.release();
+          if (!this.#req.passThrough) throw this.#tooLarge(choice, call, body);
           this.#learnResources(response, choice.id);
-          return this.#relay(choice, call, response, body, chunks);
+          return { ...this.#relay(choice, call, response, body, chunks), streamedThrough: true };
         }
       }
     } finally {
@@ -579,6 +580,21 @@ class ForwardRun {
     }
     call.release();
     return this.#served(choice, call, response, concatBytes(chunks, body.bytes));
+  }
+
+  /**
+   * The error for a unary answer over `answerBufferBytes` that the edge would have to hold whole to
+   * translate it: the upstream socket is closed; not the key's fault, not sent again (it was generated).
+   */
+  #tooLarge(choice: KeyChoice, call: Call, body: UpstreamBody): GatewayError {
+    body.cancel();
+    const err = new GatewayError(
+      502,
+      `The upstream's answer is larger than ANSWER_BUFFER_BYTES (${this.#s.answerBufferBytes} bytes), which this route must hold whole to translate it; raise ANSWER_BUFFER_BYTES or use the native Gemini route, which streams large answers through.`,
+      { headers: { "x-should-retry": "false" } },
+    );
+    this.#try(choice, call, err.status, err.message);
+    return err;
   }
 
   /** An answer's body, read under the attempt's timers (`IDLE_TIMEOUT_MS` between bytes). */
