@@ -64,3 +64,25 @@ Deno.test("the native route still streams a unary answer over ANSWER_BUFFER_BYTE
     await h.close();
   }
 });
+
+Deno.test("OpenAI stream: an upstream event with no end (100 MB without a blank line) ends with an error event; the gateway stops reading", async () => {
+  const h = await startFaultHarness();
+  try {
+    h.up.script({ kind: "huge", bytes: 100 * 1024 * 1024, contentType: "text/event-stream" });
+    const r = await fetch(h.url + "/v1/chat/completions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${h.token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "gemini-2.5-flash",
+        stream: true,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    const text = await r.text();
+    assert.match(text, /"error"/);
+    assert.match(text, /larger than/);
+    assert.ok(await h.up.waitPeerClosed(1), "the gateway stopped reading long before 100 MB");
+  } finally {
+    await h.close();
+  }
+});
