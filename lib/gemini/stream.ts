@@ -165,6 +165,44 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
 }
 
 /**
+ * Whether a Gemini answer stream said it is done: Gemini ends every answer with a `finishReason` on each
+ * candidate (STOP, MAX_TOKENS, SAFETY, ...), or blocks the prompt (`promptFeedback.blockReason`, no
+ * candidates). A stream whose body ends without either was cut off upstream (every recorded stream in
+ * `tests/corpus/` ends with one), so it must not reach the client as a complete answer.
+ *
+ * Source: https://ai.google.dev/api/generate-content#v1beta.Candidate (finishReason: "If empty, the
+ * model has not stopped generating tokens").
+ */
+export class StreamCompletion {
+  #blocked = false;
+  /** Whether each candidate seen (by index) has a finish reason yet. */
+  #finished = new Map<number, boolean>();
+
+  /** Reads one event of the stream. */
+  observe(res: GeminiGenerateContentResponse): void {
+    if (res.promptFeedback?.blockReason) this.#blocked = true;
+    for (const [i, c] of (res.candidates ?? []).entries()) {
+      const index = c.index ?? i;
+      this.#finished.set(index, this.#finished.get(index) === true || !!c.finishReason);
+    }
+  }
+
+  /** True when the prompt was blocked, or every candidate seen has a finish reason (and there was one). */
+  get complete(): boolean {
+    return this.#blocked || (this.#finished.size > 0 && [...this.#finished.values()].every(Boolean));
+  }
+
+  /** The error a client gets for a stream that ended before Gemini said it was done (502). */
+  static cutOff(): GatewayError {
+    return new GatewayError(
+      502,
+      "The upstream stream ended before Gemini finished the answer (no finishReason): what arrived may be cut " +
+        "off. Send the request again.",
+    );
+  }
+}
+
+/**
  * Google's error at the end of a stream's tail (a `data:` event or a bare JSON object, the last thing
  * in the body), or null. The pipeline reads it to log a stream that failed after its 200.
  */

@@ -85,6 +85,25 @@ function findToken(options: ClientAuthOptions, req: Request): { token: ClientTok
 }
 
 /**
+ * The checks every use of a client token passes: not revoked, not expired, then `admit` (limits).
+ * `what` names the token in the refusal (default: the client token by its name).
+ *
+ * @throws {GatewayError} 401 for a revoked or expired token; whatever `admit` throws (429, 403).
+ */
+export function admitClientToken(
+  options: Pick<ClientAuthOptions, "admit">,
+  token: ClientToken,
+  req: Request,
+  what = `The client token '${token.name}'`,
+): void {
+  if (token.revoked) throw unauthenticated(`${what} was revoked; ask the admin for a new one.`);
+  if (token.expiresAt && token.expiresAt < Date.now()) {
+    throw unauthenticated(`${what} has expired; ask the admin for a new one.`);
+  }
+  options.admit?.(token, req);
+}
+
+/**
  * Middleware: refuses requests without a valid client token (401), sets `clientToken`, `tokenName` and
  * `tokenId`.
  * A request without a token passes only when `urlCredential` vouches for its URL.
@@ -92,17 +111,7 @@ function findToken(options: ClientAuthOptions, req: Request): { token: ClientTok
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function clientAuthHandler(c, next) {
     const found = findToken(options, c.req.raw);
-    if (found.token.revoked) {
-      throw unauthenticated(
-        `The client token '${found.token.name}' was revoked; ask the admin for a new one.`,
-      );
-    }
-    if (found.token.expiresAt && found.token.expiresAt < Date.now()) {
-      throw unauthenticated(
-        `The client token '${found.token.name}' has expired; ask the admin for a new one.`,
-      );
-    }
-    options.admit?.(found.token, c.req.raw);
+    admitClientToken(options, found.token, c.req.raw);
     c.set("clientToken", found.token);
     c.set("tokenName", found.token.name);
     c.set("tokenId", found.token.id);
