@@ -15,6 +15,7 @@ import {
   type ClientToken,
 } from "../lib/http/client_auth.ts";
 import { clientAddress, trustedProxies } from "../lib/http/client_address.ts";
+import { AuthFailureThrottle } from "../lib/http/auth_throttle.ts";
 import { cors } from "../lib/http/cors.ts";
 import { googleErrorResponse, notFound, unauthenticated } from "../lib/http/errors.ts";
 import { type AffinityMap, uploadSessionId } from "../lib/pipeline/affinity.ts";
@@ -154,6 +155,8 @@ export function mountRoutes(deps: MountDeps): Hono {
     resolve: tokens.resolve,
     admit: (token) => limits.admit(token),
     urlCredential: (req) => uploadCredential(deps, req),
+    throttle: new AuthFailureThrottle({ limit: () => s().authFailuresPerMinute }),
+    clientAddress: (c) => clientAddress(c, trustedProxies(s().trustedProxies)),
   };
   const auth = clientAuth(authOptions);
   const guards: EdgeGuards = [cors({ origins: () => s().corsOrigins }), auth];

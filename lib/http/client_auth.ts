@@ -6,9 +6,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
-import { unauthenticated } from "./errors.ts";
+import type { Context, MiddlewareHandler } from "hono";
+import { rateLimited, unauthenticated } from "./errors.ts";
 import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
+import type { AuthFailureThrottle } from "./auth_throttle.ts";
+import { peerAddress, UNKNOWN_ADDRESS } from "./client_address.ts";
 
 /** A client token's identity and limits. */
 export interface ClientToken {
@@ -63,9 +65,14 @@ export interface ClientAuthOptions {
    * undefined when the URL is no such credential (the request is then refused).
    */
   urlCredential?: (req: Request) => ClientToken | undefined;
+  /** Failed authentications per client address; a throttled address is answered 429 without a check. */
+  throttle?: AuthFailureThrottle;
+  /** The client's address for the throttle (default: the connecting peer's). */
+  clientAddress?: (c: Context) => string;
 }
 
-function findToken(options: ClientAuthOptions, req: Request): { token: ClientToken } {
+function findToken(options: ClientAuthOptions, c: Context): { token: ClientToken } {
+  const req = c.req.raw;
   const token = readClientToken(req);
   if (!token) {
     const byUrl = options.urlCredential?.(req);
@@ -75,12 +82,23 @@ function findToken(options: ClientAuthOptions, req: Request): { token: ClientTok
     );
   }
   const hash = hashToken(token);
+  const { throttle } = options;
+  const address = throttle ? (options.clientAddress ?? peerAddress)(c) : UNKNOWN_ADDRESS;
+  const wait = throttle?.check(address, hash);
+  if (wait !== undefined) {
+    throw rateLimited(
+      `Too many failed authentications from ${address}; retry in ${wait} s with a valid client token.`,
+      wait,
+    );
+  }
   const found = options.resolve(hash);
   if (!found || !timingSafeEqual(found.hash, hash)) {
+    throttle?.fail(address);
     throw unauthenticated(
       "The client token is not valid. Check the token configured in ALLOWED_TOKENS or the admin panel.",
     );
   }
+  throttle?.succeed(address, hash);
   return found;
 }
 
@@ -104,13 +122,13 @@ export function admitClientToken(
 }
 
 /**
- * Middleware: refuses requests without a valid client token (401), sets `clientToken`, `tokenName` and
- * `tokenId`.
+ * Middleware: refuses requests without a valid client token (401; 429 for an address throttled after
+ * too many failed authentications), sets `clientToken`, `tokenName` and `tokenId`.
  * A request without a token passes only when `urlCredential` vouches for its URL.
  */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function clientAuthHandler(c, next) {
-    const found = findToken(options, c.req.raw);
+    const found = findToken(options, c);
     admitClientToken(options, found.token, c.req.raw);
     c.set("clientToken", found.token);
     c.set("tokenName", found.token.name);
