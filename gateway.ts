@@ -26,13 +26,15 @@ import type { Forward } from "./lib/pipeline/types.ts";
 import { ModelCatalog } from "./lib/openai/models.ts";
 import { listModelVariants } from "./lib/gemini/model_names.ts";
 import { CallPreparer } from "./lib/pipeline/prepare.ts";
-import { type GeminiCaller, GeminiClient } from "./lib/pipeline/gemini_client.ts";
+import { type GeminiCaller, GeminiClient, internalContext } from "./lib/pipeline/gemini_client.ts";
 import { mountRoutes } from "./routes/mod.ts";
 import { SessionRevocations } from "./lib/admin/session.ts";
 import { UpstreamProxies } from "./lib/features/upstream_proxies.ts";
 import { TokenStore } from "./lib/tokens/token_store.ts";
 import { TokenLimits } from "./lib/tokens/token_limits.ts";
 import { LogStore } from "./lib/logs/log_store.ts";
+import { RefusalLog } from "./lib/logs/refusal_log.ts";
+import { outcomeOf } from "./lib/pipeline/request_record.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { maskKey } from "./lib/secrets/redact.ts";
 
@@ -65,6 +67,8 @@ export interface Gateway {
   tokens: TokenStore;
   limits: TokenLimits;
   logs: LogStore;
+  /** Refused and rejected requests, logged aggregated per client address and minute. */
+  refusals: RefusalLog;
   metrics: Metrics;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
@@ -130,9 +134,17 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
   });
   const metrics = new Metrics({ kv });
+  // Refusals and requests rejected at the edge are counted one by one but logged aggregated per
+  // client address and minute, so a flood cannot fill the log.
+  const refusals = new RefusalLog({ sink: (rec) => logs.record(rec) });
+  const onEdgeFailure: RecordSink = (rec) => {
+    metrics.record(rec);
+    refusals.add(rec);
+  };
   const onRecord: RecordSink = (rec) => {
     limits.record(rec);
-    logs.record(rec);
+    if (outcomeOf(rec) === "refused") refusals.add(rec);
+    else logs.record(rec);
     metrics.record(rec);
     options.onRecord?.(rec);
   };
@@ -153,7 +165,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // The catalog lists models through the client, and the client's prepare step reads the catalog's
   // known models: the getters below close the loop.
   const catalog = new ModelCatalog({
-    upstream: (): GeminiCaller => gemini.for({ route: "models" }),
+    upstream: (): GeminiCaller => gemini.for(internalContext("models")),
     transformList: (ids) => listModelVariants(ids, s()),
   });
   const gemini = new GeminiClient({
@@ -178,6 +190,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logs,
     metrics,
     proxies,
+    onEdgeFailure,
   });
 
   return {
@@ -199,6 +212,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     tokens,
     limits,
     logs,
+    refusals,
     metrics,
     ready,
     async close() {
@@ -208,6 +222,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       await feed.stop();
       await store.close();
       await usage.flush();
+      refusals.close();
       await logs.close();
       await metrics.close();
       kv.close();

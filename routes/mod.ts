@@ -4,12 +4,17 @@
  *
  * @module
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { SettingsStore } from "../lib/config/settings_store.ts";
 import { settingsSchema } from "../lib/config/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
 import { type AuthVariables, clientAuth } from "../lib/http/client_auth.ts";
-import { googleErrorResponse, notFound } from "../lib/http/errors.ts";
+import { GatewayError, googleErrorResponse, notFound } from "../lib/http/errors.ts";
+import { clientInfo } from "../lib/http/client_address.ts";
+import { AuthFailureThrottle } from "../lib/http/auth_throttle.ts";
+import { outcomeOfStatus } from "../lib/http/refusal.ts";
+import { redactKeys } from "../lib/secrets/redact.ts";
+import type { RecordSink, RequestRecord } from "../lib/pipeline/request_record.ts";
 import type { KeyPool } from "../lib/pool/key_pool.ts";
 import type { KeyAdmin } from "../lib/pool/key_admin.ts";
 import type { GeminiClient } from "../lib/pipeline/gemini_client.ts";
@@ -49,16 +54,71 @@ export interface MountDeps {
   revocations: SessionRevocations;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
+  /**
+   * Receives a record for every request an edge refused or rejected outside the pipeline (client
+   * auth, token limits, a body too large, a bad request); the pipeline reports the rest itself.
+   */
+  onEdgeFailure?: RecordSink;
 }
 
-/** One edge as served: client auth first, then its routes; any error in the edge's envelope. */
+/** Options of {@link edgeApp}. */
+export interface EdgeAppOptions {
+  /** Reverse proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`). */
+  trustedProxies?: () => readonly string[];
+  /** See {@link MountDeps.onEdgeFailure}. */
+  onEdgeFailure?: RecordSink;
+}
+
+/**
+ * The record of a request that failed at the edge, or undefined when the pipeline already reported it
+ * (then `GatewayError.recorded` is set).
+ */
+function edgeFailureRecord(
+  err: unknown,
+  c: Context<{ Variables: AuthVariables }>,
+  route: string,
+): RequestRecord | undefined {
+  if (err instanceof GatewayError && err.recorded) return undefined;
+  const client = c.get("client");
+  if (!client) return undefined;
+  const status = err instanceof GatewayError ? err.status : 500;
+  const refusal = err instanceof GatewayError ? err.options.refusal : undefined;
+  return {
+    time: client.time,
+    route,
+    method: client.method,
+    path: client.path,
+    clientMethod: client.method,
+    clientPath: client.path,
+    tokenName: c.get("tokenName"),
+    status,
+    latencyMs: Date.now() - client.time,
+    attempts: 0,
+    stream: false,
+    error: redactKeys(err instanceof GatewayError ? err.message : "Internal gateway error."),
+    source: client.address,
+    outcome: outcomeOfStatus(status, refusal),
+    refusal,
+  };
+}
+
+/**
+ * One edge as served: the client's address and path noted first, then client auth, then its routes;
+ * any error in the edge's envelope, and reported to `onEdgeFailure` unless the pipeline did.
+ */
 export function edgeApp(
   edge: Edge,
   deps: EdgeDeps,
   auth: MiddlewareHandler<{ Variables: AuthVariables }>,
+  options: EdgeAppOptions = {},
 ): Hono<{ Variables: AuthVariables }> {
   const sub = new Hono<{ Variables: AuthVariables }>();
-  sub.onError((err) => edge.errorResponse(err));
+  sub.onError((err, c) => {
+    const rec = options.onEdgeFailure && edgeFailureRecord(err, c, edge.name);
+    if (rec) options.onEdgeFailure!(rec);
+    return edge.errorResponse(err);
+  });
+  sub.use("*", clientInfo({ trustedProxies: options.trustedProxies ?? (() => []) }));
   sub.use("*", auth);
   sub.route("/", edge.routes(deps));
   return sub;
@@ -70,10 +130,11 @@ function mountEdges(
   edges: readonly Edge[],
   deps: EdgeDeps,
   auth: MiddlewareHandler<{ Variables: AuthVariables }>,
+  options: EdgeAppOptions,
 ) {
   const byPrefix = new Map<string, Array<{ edge: Edge; app: Hono<{ Variables: AuthVariables }> }>>();
   for (const edge of edges) {
-    const sub = edgeApp(edge, deps, auth);
+    const sub = edgeApp(edge, deps, auth, options);
     for (const prefix of edge.prefixes) {
       const list = byPrefix.get(prefix) ?? [];
       byPrefix.set(prefix, [...list, { edge, app: sub }]);
@@ -88,7 +149,8 @@ function mountEdges(
     const fallback = mounted.find((m) => !m.edge.claims) ?? mounted[mounted.length - 1];
     app.all(`${prefix}/*`, (c) => {
       const req = c.req.raw;
-      return (mounted.find((m) => m.edge.claims?.(req)) ?? fallback).app.fetch(req);
+      // Pass the connection info on: the edge reads the client's address from it.
+      return (mounted.find((m) => m.edge.claims?.(req)) ?? fallback).app.fetch(req, c.env);
     });
   }
 }
@@ -97,18 +159,25 @@ function mountEdges(
 export function mountRoutes(deps: MountDeps): Hono {
   const { settings, pool, keys, catalog, admin, tokens, limits, logs, metrics, proxies } = deps;
   const s = () => settings.current;
-  const auth = clientAuth({ resolve: tokens.resolve, admit: (token) => limits.admit(token) });
+  const throttle = new AuthFailureThrottle({ limit: () => s().authFailuresPerMinute });
+  const auth = clientAuth({ resolve: tokens.resolve, admit: (token) => limits.admit(token), throttle });
 
   const app = new Hono();
   app.route("/", createHealthRoute({ pool }));
   app.route("/static", createStaticRoutes());
-  mountEdges(app, deps.dialects ?? DIALECTS, {
-    gemini: deps.gemini,
-    settings: s,
-    catalog,
-    modelAllowed: (name, model) => limits.allowsModel(name, model),
-    decorators: streamDecorators(s),
-  }, auth);
+  mountEdges(
+    app,
+    deps.dialects ?? DIALECTS,
+    {
+      gemini: deps.gemini,
+      settings: s,
+      catalog,
+      modelAllowed: (name, model) => limits.allowsModel(name, model),
+      decorators: streamDecorators(s),
+    },
+    auth,
+    { trustedProxies: () => s().trustedProxies, onEdgeFailure: deps.onEdgeFailure },
+  );
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys }));

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
+import { isAddressOrRange } from "../http/client_address.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
 export function splitList(text: string): string[] {
@@ -24,6 +25,19 @@ export const runtimeSettingsSchema = z.object({
     .default([])
     .describe("Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=).")
     .register(settingMeta, { group: "access", secret: true }),
+  trustedProxies: z.array(
+    z.string().trim().refine(isAddressOrRange, "use an IP address or a CIDR range such as 10.0.0.0/8"),
+  )
+    .default([])
+    .describe(
+      "Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For names the client; throttles and logs use that address.",
+    )
+    .register(settingMeta, { group: "access" }),
+  authFailuresPerMinute: z.number().int().min(0).default(30)
+    .describe(
+      "Failed client-token checks allowed per client address and minute; then that address gets 429 without a check until the minute passes (0 = no limit).",
+    )
+    .register(settingMeta, { group: "access" }),
   upstreamBaseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .default("https://generativelanguage.googleapis.com")
     .describe("Where Gemini requests go.")

@@ -6,8 +6,10 @@
  */
 import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { unauthenticated } from "./errors.ts";
+import { rateLimited, unauthenticated } from "./errors.ts";
 import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
+import type { AuthFailureThrottle } from "./auth_throttle.ts";
+import { type ClientVariables, UNKNOWN_ADDRESS } from "./client_address.ts";
 
 /** A client token's identity and limits. */
 export interface ClientToken {
@@ -28,8 +30,11 @@ export interface ClientToken {
 /** Finds the client token whose SHA-256 (hex) is `hash`. Synchronous: the hot path never awaits. */
 export type TokenResolver = (hash: string) => { token: ClientToken; hash: string } | undefined;
 
-/** Typed context variables set by {@link clientAuth}. */
-export type AuthVariables = { clientToken: ClientToken; tokenName: string };
+/**
+ * Typed context variables of an edge: `client` (set by `clientInfo` before auth), and `clientToken`
+ * and `tokenName` set by {@link clientAuth}.
+ */
+export type AuthVariables = ClientVariables & { clientToken: ClientToken; tokenName: string };
 
 /** SHA-256 of a token, hex. */
 export function hashToken(token: string): string {
@@ -50,37 +55,60 @@ export interface ClientAuthOptions {
   resolve: TokenResolver;
   /** Extra check after a token is found (limits, model allow-list); throw a `GatewayError` to refuse. */
   admit?: (token: ClientToken, req: Request) => void;
+  /** Failed authentications per client address; a throttled address is answered 429 without a check. */
+  throttle?: AuthFailureThrottle;
 }
 
-/** Middleware: refuses requests without a valid client token (401), sets `clientToken` and `tokenName`. */
+/**
+ * Middleware: refuses requests without a valid client token (401; 429 for an address throttled after
+ * too many failed authentications), sets `clientToken` and `tokenName`. Every refusal carries its
+ * reason (`GatewayError.options.refusal`) for the log.
+ */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const { throttle } = options;
   return async function clientAuthHandler(c, next) {
     const token = readClientToken(c.req.raw);
     if (!token) {
       throw unauthenticated(
         "Missing client token. Send it as 'Authorization: Bearer <token>', 'x-goog-api-key: <token>' or '?key=<token>'.",
+        "missing_token",
       );
     }
     const hash = hashToken(token);
+    const address = c.get("client")?.address ?? UNKNOWN_ADDRESS;
+    const wait = throttle?.check(address, hash);
+    if (wait !== undefined) {
+      throw rateLimited(
+        `Too many failed authentications from ${address}; retry in ${wait} s with a valid client token.`,
+        wait,
+        "auth_throttled",
+      );
+    }
     const found = options.resolve(hash);
     if (!found || !timingSafeEqual(found.hash, hash)) {
+      throttle?.fail(address);
       throw unauthenticated(
         "The client token is not valid. Check the token configured in ALLOWED_TOKENS or the admin panel.",
       );
     }
+    throttle?.succeed(address, hash);
+    c.set("tokenName", found.token.name);
     if (found.token.revoked) {
       throw unauthenticated(
         `The client token '${found.token.name}' was revoked; ask the admin for a new one.`,
+        "revoked_token",
       );
     }
     if (found.token.expiresAt && found.token.expiresAt < Date.now()) {
       throw unauthenticated(
         `The client token '${found.token.name}' has expired; ask the admin for a new one.`,
+        "expired_token",
       );
     }
-    options.admit?.(found.token, c.req.raw);
+    // Named before the limits are checked, so a refusal is logged under the token's name.
     c.set("clientToken", found.token);
     c.set("tokenName", found.token.name);
+    options.admit?.(found.token, c.req.raw);
     await next();
   };
 }

@@ -26,7 +26,7 @@ import type { RuntimeSettings } from "../config/schema.ts";
 import { abortableSleep } from "../util/sleep.ts";
 import type { AffinityMap } from "./affinity.ts";
 import { Deadlines } from "./deadlines.ts";
-import type { RecordSink, RequestRecord } from "./request_record.ts";
+import type { Outcome, RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 
@@ -46,6 +46,8 @@ export interface ForwarderDeps {
   onNetworkError?: (keyId: string, error: unknown) => void;
   /** Refuses (throws a GatewayError) a model the client token may not use. */
   admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
+  /** Told when a request is refused because no key can serve its model (`freeAt` Infinity: none will). */
+  onNoKey?: (model: string, info: { freeAt: number; reason: string }) => void;
 }
 
 const decoder = new TextDecoder();
@@ -94,6 +96,8 @@ class ForwardRun {
   readonly #pinned?: string;
   readonly #tried = new Set<string>();
   #last?: GatewayError;
+  /** The upstream said the request itself is wrong (not the key's fault). */
+  #clientError = false;
   #waited = 0;
 
   constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
@@ -108,8 +112,12 @@ class ForwardRun {
       route: req.route,
       method: req.method,
       path: req.path,
+      clientMethod: req.client?.method,
+      clientPath: req.client?.path,
+      clientModel: req.clientModel,
       model: req.model,
       tokenName: req.tokenName,
+      source: req.client?.address,
       status: 0,
       latencyMs: 0,
       attempts: 0,
@@ -135,9 +143,22 @@ class ForwardRun {
       this.#rec.status = err.status;
       this.#rec.latencyMs = this.#elapsed();
       this.#rec.error = redactKeys(JSON.stringify(err.toGoogle()));
+      this.#rec.outcome = this.#outcome(err);
+      this.#rec.refusal = err.options.refusal;
       this.#finish({});
+      err.recorded = true;
       throw err;
     }
+  }
+
+  /** How a failed request ended: refused by the gateway, the client's mistake, rate limited or failed. */
+  #outcome(err: GatewayError): Outcome {
+    const status: number = err.status;
+    if (err.options.refusal) return "refused";
+    if (status === 499) return "cancelled";
+    if (status === 429) return "rate_limited";
+    if (this.#clientError || (status === 404 && !err.options.upstream)) return "client_error";
+    return "error";
   }
 
   /**
@@ -164,6 +185,7 @@ class ForwardRun {
         continue;
       }
       if (this.#last) return undefined;
+      this.#deps.onNoKey?.(this.#model, pick);
       const status = pool.size === 0 || !Number.isFinite(wait) ? 503 : 429;
       throw new GatewayError(status, `No key can serve this request: ${pick.reason}.`, {
         headers: Number.isFinite(wait)
@@ -281,7 +303,10 @@ class ForwardRun {
       upstream: body,
       headers: retryAfter ? { "retry-after": retryAfter } : {},
     });
-    if (verdict.kind === "client_error") throw this.#last;
+    if (verdict.kind === "client_error") {
+      this.#clientError = true;
+      throw this.#last;
+    }
     if (this.#pinned && verdict.kind !== "transient") throw this.#last;
   }
 
@@ -310,6 +335,7 @@ class ForwardRun {
   #finish(tokens: { inputTokens?: number; outputTokens?: number }, served = false): void {
     const rec = this.#rec;
     Object.assign(rec, tokens);
+    rec.outcome ??= rec.status === 499 ? "cancelled" : "ok";
     if (served && rec.keyId) {
       this.#count(rec.keyId, {
         requests: 1,

@@ -15,13 +15,19 @@ import { GatewayError } from "../http/errors.ts";
 import type { ParsedModel } from "../gemini/model_names.ts";
 import type { CallPreparer, GeminiCall, PreparedCall } from "./prepare.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
+import type { ClientInfo } from "../http/client_address.ts";
 
 export type { GeminiCall, PreparedCall } from "./prepare.ts";
 
-/** What an edge knows about the client's request. */
+/** What an edge knows about the client's request (build it with `callContext` from `edge.ts`). */
 export interface CallContext {
   /** The edge (dialect) that took the request, for logs: `gemini`, `openai`, ... */
   route: string;
+  /**
+   * The client's own request as it arrived (method, path, address), so every dialect's log entries
+   * show the route the client called and where it came from.
+   */
+  client: ClientInfo;
   /** The client token's name, for logs, usage and limits. */
   tokenName?: string;
   /** Aborted when the client disconnects; cancels the upstream request. */
@@ -45,7 +51,10 @@ export interface GeminiAnswer extends ForwardResult {
 }
 
 /** A call that names no model method, sent through the pipeline as it is. */
-export type ResourceRequest = Omit<ForwardRequest, "route" | "tokenName" | "signal" | "origin">;
+export type ResourceRequest = Omit<
+  ForwardRequest,
+  "route" | "tokenName" | "signal" | "origin" | "client" | "clientModel"
+>;
 
 /** The pipeline, bound to one client request. */
 export interface GeminiCaller {
@@ -57,6 +66,11 @@ export interface GeminiCaller {
   call(call: GeminiCall, options?: CallOptions): Promise<GeminiAnswer>;
   /** Sends a call that names no model method. Failures are thrown as `GatewayError`. */
   send(request: ResourceRequest): Promise<ForwardResult>;
+}
+
+/** The context of a call the gateway makes on its own (the model list it keeps), not for a client. */
+export function internalContext(route: string): CallContext {
+  return { route, client: { method: "GET", path: `(${route})`, address: "gateway", time: Date.now() } };
 }
 
 const JSON_HEADERS = () => new Headers({ "content-type": "application/json" });
@@ -73,6 +87,7 @@ export class GeminiClient {
       tokenName: context.tokenName,
       signal: context.signal,
       origin: context.origin,
+      client: context.client,
     };
     return {
       context,
@@ -87,11 +102,12 @@ export class GeminiClient {
           headers: options.headers ?? JSON_HEADERS(),
           body: prepared.body,
           model: prepared.model,
+          clientModel: call.model,
           stream: call.method === "streamGenerateContent",
         });
         return { ...result, prepared };
       },
-      send: (request) => forward({ ...base, ...request }),
+      send: (request) => forward({ ...base, ...request, clientModel: request.model }),
     };
   }
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ClientInfo } from "../http/client_address.ts";
 
 /** One request to send upstream through the key pool. */
 export interface ForwardRequest {
@@ -32,6 +33,10 @@ export interface ForwardRequest {
   origin?: string;
   /** The client token's name, for logs and per-token usage. */
   tokenName?: string;
+  /** The client's own request (method, path, address), for logs. */
+  client?: ClientInfo;
+  /** The model as the client named it (an alias or a suffixed name), for logs. */
+  clientModel?: string;
 }
 
 /** A successful upstream answer (2xx). Failures are thrown as `GatewayError`. */

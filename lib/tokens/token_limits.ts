@@ -90,6 +90,7 @@ export class TokenLimits {
           `The client token '${token.name}' used its ${token.dailyTokens} tokens for today (${used} used); ` +
             `the quota resets at midnight Pacific time, or ask the admin to raise it.`,
           secs,
+          "token_quota",
         );
       }
     }
@@ -102,6 +103,7 @@ export class TokenLimits {
         throw rateLimited(
           `The client token '${token.name}' is limited to ${token.rpm} requests per minute; retry in ${secs} s.`,
           secs,
+          "token_rate_limit",
         );
       }
       w.push(now);
@@ -120,7 +122,7 @@ export class TokenLimits {
     const allowed = this.o.byName(tokenName)?.models ?? [];
     throw permissionDenied(
       `The client token '${tokenName}' may not use model '${model}'; allowed models: ${allowed.join(", ")}.`,
-      { code: "model_not_allowed", param: "model" },
+      { code: "model_not_allowed", param: "model", refusal: "model_not_allowed" },
     );
   }
 

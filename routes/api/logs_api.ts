@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import { badRequestDetail } from "../../lib/gemini/rpc_status.ts";
 import type { LogEntry, LogQuery, LogStore } from "../../lib/logs/log_store.ts";
+import { type Outcome, OUTCOMES } from "../../lib/http/refusal.ts";
 
 function bad(field: string, message: string): GatewayError {
   return new GatewayError(400, `${field}: ${message}`, {
@@ -33,6 +34,10 @@ export function parseLogQuery(q: Record<string, string>): LogQuery {
     if (!/^\d{3}$/.test(q.status)) throw bad("status", "use ok, error or an HTTP status like 429");
     status = Number(q.status);
   }
+  const outcome = q.outcome || undefined;
+  if (outcome && !OUTCOMES.includes(outcome as Outcome)) {
+    throw bad("outcome", `use one of ${OUTCOMES.join(", ")}`);
+  }
   let limit: number | undefined;
   if (q.limit) {
     limit = Number(q.limit);
@@ -43,6 +48,7 @@ export function parseLogQuery(q: Record<string, string>): LogQuery {
     from: timeParam("from", q.from),
     to: timeParam("to", q.to),
     status,
+    outcome: outcome as Outcome | undefined,
     model: q.model || undefined,
     keyId: q.keyId || undefined,
     token: q.token || undefined,
