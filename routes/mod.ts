@@ -16,6 +16,7 @@ import { outcomeOfStatus } from "../lib/http/refusal.ts";
 import { redactKeys } from "../lib/secrets/redact.ts";
 import type { RecordSink, RequestRecord } from "../lib/pipeline/request_record.ts";
 import type { KeyPool } from "../lib/pool/key_pool.ts";
+import { capacityReport } from "../lib/pool/capacity.ts";
 import type { KeyAdmin } from "../lib/pool/key_admin.ts";
 import type { GeminiClient } from "../lib/pipeline/gemini_client.ts";
 import type { ModelCatalog } from "../lib/openai/models.ts";
@@ -190,6 +191,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       metrics,
       keyStates: () => keys.list({ limit: 0 }).counts,
       proxies: () => proxies.status(),
+      capacity: () => capacityReport(pool, { models: catalog.known() }),
     }),
   );
   app.route(

@@ -16,6 +16,7 @@ const key = (id: string, over: Partial<ApiKey> = {}): ApiKey => ({
   masked: `AIza…${id}`,
   state: "active",
   cooldowns: [],
+  quota: [],
   addedAt: 0,
   usageToday: { requests: 0, ok: 0, rateLimited: 0, errors: 0, inputTokens: 0, outputTokens: 0 },
   ...over,

@@ -12,6 +12,7 @@ import type { TokenUsage } from "../tokens/token_limits.ts";
 import type { LogEntry as StoredLogEntry } from "../logs/log_store.ts";
 import type { MetricsBucket, MetricsRange, MetricsReport, ModelStats } from "../metrics/metrics.ts";
 import type { ProxyStatus } from "../features/proxy_pool.ts";
+import type { CapacityReport, ModelCapacity } from "../pool/capacity.ts";
 
 export type { MetricsBucket, MetricsRange };
 
@@ -94,6 +95,12 @@ export type ModelTotals = { model: string } & ModelStats;
 export interface MetricsResponse extends MetricsReport {
   keys: KeyCounts;
 }
+
+/** `GET /capacity` answer (`nextFreeAt` null when a key is usable now or none will be). */
+export type CapacityResponse = CapacityReport;
+
+/** One model of `GET /capacity`. */
+export type ApiModelCapacity = ModelCapacity;
 
 /** One upstream proxy of `GET /proxies`. */
 export type ProxyInfo = ProxyStatus;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { KeyPool } from "./key_pool.ts";
+import type { KeyPool, PairView } from "./key_pool.ts";
 import type { PoolStore } from "./pool_store.ts";
 import { extractKeys, keyId, type KeyRecord, type ModelLimits } from "./key_record.ts";
 import { maskKey } from "../secrets/redact.ts";
@@ -28,6 +28,46 @@ export interface KeyCooldown {
   reason: string;
 }
 
+/** What the pool knows about a key's quota for one model: limits, use, and when it frees. */
+export interface KeyQuota {
+  /** Bare model id. */
+  model: string;
+  /** Requests per minute: the admin's limit, or the one learned from Google's 429s. */
+  rpm?: number;
+  /** Requests per Pacific day, likewise. */
+  rpd?: number;
+  /** Where each limit comes from. */
+  rpmSource?: "configured" | "learned";
+  rpdSource?: "configured" | "learned";
+  /** Requests this window / today (by the key's project when it has one). */
+  usedThisMinute: number;
+  usedToday: number;
+  /** Epoch ms when the pair is usable again (<= now: usable now; null: not until a re-check). */
+  freeAt: number | null;
+}
+
+/** The quota view of one pair. */
+export function keyQuota(v: PairView): KeyQuota {
+  const pick = (k: "rpm" | "rpd") =>
+    v.configured[k] !== undefined
+      ? { value: v.configured[k], source: "configured" as const }
+      : v.learned[k] !== undefined
+      ? { value: v.learned[k], source: "learned" as const }
+      : undefined;
+  const rpm = pick("rpm");
+  const rpd = pick("rpd");
+  return {
+    model: v.model,
+    rpm: rpm?.value,
+    rpmSource: rpm?.source,
+    rpd: rpd?.value,
+    rpdSource: rpd?.source,
+    usedThisMinute: v.usedThisMinute,
+    usedToday: v.usedToday,
+    freeAt: Number.isFinite(v.freeAt) ? v.freeAt : null,
+  };
+}
+
 /** A key as admin views show it: never the full secret. */
 export interface KeyView {
   /** Stable key id. */
@@ -41,6 +81,8 @@ export interface KeyView {
   cooldowns: KeyCooldown[];
   lastError?: string;
   limits?: Record<string, ModelLimits>;
+  /** Per model: the limits in force (configured or learned), use, and when the pair frees. */
+  quota: KeyQuota[];
   addedAt: number;
   usageToday: UsageTotals;
 }
@@ -105,6 +147,10 @@ export class KeyAdmin {
       cooldowns,
       lastError: r.lastError,
       limits: r.limits,
+      quota: this.o.pool.modelsOf(r.id).flatMap((m) => {
+        const v = this.o.pool.pairView(r.id, m);
+        return v ? [keyQuota(v)] : [];
+      }),
       addedAt: r.addedAt,
       usageToday: (this.#usageDay === pacificDay(Date.now()) && this.#usage.get(r.id)) || emptyUsage(),
     };

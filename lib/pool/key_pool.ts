@@ -56,6 +56,25 @@ export interface NoKey {
   reason: string;
 }
 
+/** One key's quota state for one model, for views (the panel, the capacity report). */
+export interface PairView {
+  model: string;
+  /** The quota scope the key shares (`p:<project>` or `k:<id>`). */
+  scope: string;
+  /** Limits the admin entered for this key and model (or `*`). */
+  configured: ModelLimits;
+  /** Limits learned from Google's 429s for the scope. */
+  learned: ModelLimits;
+  /** Requests the scope made in the current per-minute window (counted only when a limit is known). */
+  usedThisMinute: number;
+  /** Requests the scope made this Pacific day (counted only when a limit is known). */
+  usedToday: number;
+  /** When the pair is next usable (<= now: usable now; Infinity: not without an admin or a re-check). */
+  freeAt: number;
+  /** Why it is out of rotation, when it is. */
+  coolKind?: CoolKind;
+}
+
 /** Options for {@link KeyPool}. */
 export interface KeyPoolOptions {
   /** Length of a per-minute quota window (60 000 for Google; shorter only in simulations). */
@@ -219,6 +238,41 @@ export class KeyPool {
       return { id: e.record.id, key: e.record.key };
     }
     return { freeAt: earliest, reason: this.#noKeyReason(model, usable, earliest, now) };
+  }
+
+  /** Models a key has quota state or configured limits for (its scope's and its own). */
+  modelsOf(id: string): string[] {
+    const e = this.#byId.get(id);
+    if (!e) return [];
+    const out = new Set<string>();
+    for (const [model, byScope] of this.#pairs) {
+      if (byScope.has(e.scope) || byScope.has(e.own)) out.add(model);
+    }
+    for (const model of Object.keys(e.record.limits ?? {})) if (model !== "*") out.add(model);
+    return [...out].sort();
+  }
+
+  /** A key's quota state for `model` (limits, this window's and today's counts, when it frees). */
+  pairView(id: string, model: string): PairView | undefined {
+    const e = this.#byId.get(id);
+    if (!e) return undefined;
+    const now = this.#now();
+    const freeAt = this.#freeAt(e, model, now); // rolls the window and the day forward first
+    const m = this.#pairs.get(model);
+    const s = m?.get(e.scope);
+    const own = m?.get(e.own);
+    const configured = e.record.limits?.[model] ?? e.record.limits?.["*"] ?? {};
+    const cooling = [own, s].find((p) => p && p.coolUntil > now && p.coolKind);
+    return {
+      model,
+      scope: e.scope,
+      configured: { ...configured },
+      learned: { ...s?.learned },
+      usedThisMinute: s && s.windowEnd > now ? s.windowCount : 0,
+      usedToday: s && s.day === pacificDay(now) ? s.dayCount : 0,
+      freeAt,
+      coolKind: cooling?.coolKind,
+    };
   }
 
   /** Earliest time (epoch ms) any enabled key can serve `model`, without choosing one. */

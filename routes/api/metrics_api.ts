@@ -1,5 +1,6 @@
 /**
- * Admin JSON API for the dashboard: request metrics over a range, key states, and upstream proxies.
+ * Admin JSON API for the dashboard: request metrics over a range, key states, the pool's capacity per
+ * model, and upstream proxies.
  *
  * @module
  */
@@ -8,12 +9,15 @@ import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import { badRequestDetail } from "../../lib/gemini/rpc_status.ts";
 import { type Metrics, type MetricsRange, RANGES } from "../../lib/metrics/metrics.ts";
 import type { KeyCounts } from "../../lib/admin/api_types.ts";
+import type { CapacityReport } from "../../lib/pool/capacity.ts";
 
 /** What the metrics API needs. */
 export interface MetricsApiDeps {
   metrics: Metrics;
   keyStates: () => KeyCounts;
   proxies: () => unknown[];
+  /** What the pool can still serve per model (`lib/pool/capacity.ts`). */
+  capacity: () => CapacityReport;
 }
 
 /** Builds the metrics and proxies API (mount under the admin API prefix). */
@@ -34,5 +38,6 @@ export function createMetricsApi(deps: MetricsApiDeps): Hono {
     return c.json({ ...report, keys: deps.keyStates() });
   });
   app.get("/proxies", (c) => c.json({ proxies: deps.proxies() }));
+  app.get("/capacity", (c) => c.json(deps.capacity()));
   return app;
 }
