@@ -37,6 +37,7 @@ import { RefusalLog } from "./lib/logs/refusal_log.ts";
 import { outcomeOf } from "./lib/pipeline/request_record.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { maskKey } from "./lib/secrets/redact.ts";
+import { WebhookNotifier } from "./lib/notify/webhook.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -70,6 +71,8 @@ export interface Gateway {
   /** Refused and rejected requests, logged aggregated per client address and minute. */
   refusals: RefusalLog;
   metrics: Metrics;
+  /** Operator notifications (`WEBHOOK_URL`). */
+  notifier: WebhookNotifier;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -100,6 +103,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const affinity = new AffinityMap(kv, feed);
   await affinity.load();
   const usage = new UsageCounter(kv);
+  const notifier = new WebhookNotifier({ url: () => s().webhookUrl });
+  pool.onDirty((d) => {
+    const r = d.type === "key" && d.disabled ? pool.get(d.id) : undefined;
+    if (r) {
+      notifier.notify({
+        event: "key_disabled",
+        keyId: r.id,
+        key: maskKey(r.key),
+        reason: r.disabledReason ?? "",
+      });
+    }
+  });
   const admin = await loadAdminSecrets(kv, start.adminToken);
   const proxies = new UpstreamProxies(() => s());
   settings.onChange(() => proxies.refresh());
@@ -121,7 +136,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
   await tokens.load();
   settings.onChange(() => tokens.refreshEnv());
-  const limits = new TokenLimits({ byName: (name) => tokens.byName(name), usage });
+  const limits = new TokenLimits({
+    byName: (name) => tokens.byName(name),
+    usage,
+    onQuotaReached: (q) => notifier.notify({ event: "token_quota_reached", ...q }),
+  });
   await limits.seed();
   const reseed = setInterval(() => void limits.seed().catch(() => {}), 60_000);
   Deno.unrefTimer(reseed);
@@ -161,6 +180,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    onNoKey: (model, info) =>
+      notifier.notify({
+        event: "model_unavailable",
+        model,
+        reason: info.reason,
+        freeAt: Number.isFinite(info.freeAt) ? info.freeAt : null,
+      }),
   });
   // The catalog lists models through the client, and the client's prepare step reads the catalog's
   // known models: the getters below close the loop.
@@ -214,9 +240,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logs,
     refusals,
     metrics,
+    notifier,
     ready,
     async close() {
       clearInterval(reseed);
+      notifier.close();
       rechecker.stop();
       proxies.close();
       await feed.stop();

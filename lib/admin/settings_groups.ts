@@ -39,6 +39,10 @@ export const SETTINGS_SECTIONS: Readonly<Record<SettingGroup, SettingsSection>> 
     title: "Logging",
     description: "The request log and how long entries are kept.",
   },
+  reporting: {
+    title: "Notifications and costs",
+    description: "A webhook for events that need the operator, and prices for the cost estimate.",
+  },
   server: {
     title: "Server",
     description: "Read once at start from the environment.",

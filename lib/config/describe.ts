@@ -15,7 +15,15 @@ import { z } from "zod";
  * A settings section (titles and order for the admin form: `lib/admin/settings_groups.ts`).
  * `server` holds the start settings, read once from the environment.
  */
-export type SettingGroup = "access" | "upstream" | "keys" | "models" | "streaming" | "logs" | "server";
+export type SettingGroup =
+  | "access"
+  | "upstream"
+  | "keys"
+  | "models"
+  | "streaming"
+  | "logs"
+  | "reporting"
+  | "server";
 
 /** What a settings field carries besides its type, default and description. */
 export interface SettingMeta {

@@ -75,6 +75,14 @@ export const runtimeSettingsSchema = z.object({
     .register(settingMeta, { group: "models" }),
   logsEnabled: z.boolean().default(true).describe("Keep a request log.")
     .register(settingMeta, { group: "logs" }),
+  webhookUrl: z.string().trim().refine(
+    (v) => v === "" || /^https?:\/\/[^\s/]+/.test(v),
+    "must be an http(s) URL, or empty for no notifications",
+  ).default("")
+    .describe(
+      "Webhook for operator notifications (JSON POST, retried with backoff): a key disabled, a model with no usable key, a client token at its daily quota. Empty = off.",
+    )
+    .register(settingMeta, { group: "reporting", secret: true }),
   logRetentionHours: z.number().min(1).max(24 * 90).default(72).describe("How long log entries are kept.")
     .register(settingMeta, { group: "logs" }),
 });

@@ -184,8 +184,14 @@ class ForwardRun {
         this.#waited += wait;
         continue;
       }
+      if (this.#deps.onNoKey) {
+        // Tell the operator only when no key at all can serve the model now (not just this request's).
+        const free = pool.nextFreeAt(this.#model);
+        if (free > Date.now()) {
+          this.#deps.onNoKey(this.#model, { freeAt: free, reason: pool.noKeyReason(this.#model) });
+        }
+      }
       if (this.#last) return undefined;
-      this.#deps.onNoKey?.(this.#model, pick);
       const status = pool.size === 0 || !Number.isFinite(wait) ? 503 : 429;
       throw new GatewayError(status, `No key can serve this request: ${pick.reason}.`, {
         headers: Number.isFinite(wait)

@@ -85,8 +85,15 @@ export interface KeyPoolOptions {
   now?: () => number;
 }
 
-/** Something durable changed: `key` (a record) or `pair` (scope + model). */
-export type Dirty = { type: "key"; id: string } | { type: "pair"; scope: string; model: string };
+/**
+ * Something durable changed: `key` (a record; `disabled` when this change disabled an enabled key) or
+ * `pair` (scope + model).
+ */
+export type Dirty = { type: "key"; id: string; disabled?: boolean } | {
+  type: "pair";
+  scope: string;
+  model: string;
+};
 
 /** The pool of keys, with per-model cooldowns, pacing and round-robin choice. */
 export class KeyPool {
@@ -288,6 +295,20 @@ export class KeyPool {
     return earliest;
   }
 
+  /** Why no key can serve `model` now (the sentence `pick` gives), without choosing one. */
+  noKeyReason(model: string): string {
+    const now = this.#now();
+    let usable = 0;
+    let earliest = Infinity;
+    for (const e of this.#entries) {
+      if (!e.record.enabled) continue;
+      usable++;
+      const free = this.#freeAt(e, model, now);
+      if (free > now) earliest = Math.min(earliest, free);
+    }
+    return this.#noKeyReason(model, usable, earliest, now);
+  }
+
   #count(e: Entry, model: string, now: number): void {
     const s = this.#pairs.get(model)?.get(e.scope);
     const limits = this.#limits(e, model, s);
@@ -369,7 +390,7 @@ export class KeyPool {
     const r = e.record;
     if (enabled) this.upsert({ ...r, enabled, disabledReason: undefined, disabledAt: undefined });
     else this.upsert({ ...r, enabled, disabledReason: reason ?? "disabled", disabledAt: this.#now() });
-    this.#dirty({ type: "key", id });
+    this.#dirty({ type: "key", id, disabled: r.enabled && !enabled ? true : undefined });
   }
 
   /** Updates a key's record fields (label, project, limits, lastError). */

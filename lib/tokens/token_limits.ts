@@ -26,6 +26,8 @@ export interface TokenLimitsOptions {
   byName: (name: string) => ClientToken | undefined;
   /** Today's stored usage per token (seeding from KV). */
   usage?: UsageCounter;
+  /** Told once per token and day when a token's usage reaches its daily token quota. */
+  onQuotaReached?: (info: { token: string; dailyTokens: number; used: number }) => void;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -73,9 +75,15 @@ export class TokenLimits {
     if (!rec.tokenName) return;
     this.#rollDay();
     const u = this.#usage(rec.tokenName);
+    const before = u.inputTokens + u.outputTokens;
     u.requests++;
     u.inputTokens += rec.inputTokens ?? 0;
     u.outputTokens += rec.outputTokens ?? 0;
+    const quota = this.o.byName(rec.tokenName)?.dailyTokens;
+    const used = u.inputTokens + u.outputTokens;
+    if (quota !== undefined && before < quota && used >= quota) {
+      this.o.onQuotaReached?.({ token: rec.tokenName, dailyTokens: quota, used });
+    }
   }
 
   /** The `admit` hook for client auth: refuses (429) when the rpm or the daily token quota is used up. */
