@@ -34,6 +34,7 @@ import { TokenStore } from "./lib/tokens/token_store.ts";
 import { TokenLimits } from "./lib/tokens/token_limits.ts";
 import { LogStore } from "./lib/logs/log_store.ts";
 import { RefusalLog } from "./lib/logs/refusal_log.ts";
+import { AuditLog } from "./lib/logs/audit_log.ts";
 import { outcomeOf } from "./lib/pipeline/request_record.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { maskKey } from "./lib/secrets/redact.ts";
@@ -71,6 +72,8 @@ export interface Gateway {
   /** Refused and rejected requests, logged aggregated per client address and minute. */
   refusals: RefusalLog;
   metrics: Metrics;
+  /** Admin actions. */
+  audit: AuditLog;
   /** Operator notifications (`WEBHOOK_URL`). */
   notifier: WebhookNotifier;
   /** Settles when start-up work in the background (the first model listing) is done. */
@@ -95,10 +98,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   const store = new PoolStore({ kv, feed, pool });
   await store.load();
-  if (start.geminiApiKeys.length) {
+  // Keys from GEMINI_API_KEYS join the pool at every start, except those the admin deleted and ignored.
+  const envKeys = [...new Set(start.geminiApiKeys)];
+  const envKeyIds = new Set(envKeys.map(keyId));
+  if (envKeys.length) {
     const now = Date.now();
-    const fresh = start.geminiApiKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
-    await store.addKeys(fresh.filter((r) => !pool.get(r.id)));
+    const ignored = await store.ignoredEnvKeys();
+    const fresh = envKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
+    await store.addKeys(fresh.filter((r) => !pool.get(r.id) && !ignored.has(r.id)));
   }
   const affinity = new AffinityMap(kv, feed);
   await affinity.load();
@@ -124,6 +131,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     usage,
     baseUrl: () => s().upstreamBaseUrl,
     clientFor: (id) => proxies.clientFor(id),
+    envKeyIds,
   });
   const rechecker = new Rechecker({
     clientFor: (id) => proxies.clientFor(id),
@@ -203,11 +211,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   const revocations = new SessionRevocations({ kv, feed });
   await revocations.load();
+  const audit = new AuditLog({ kv });
   const app = mountRoutes({
     revocations,
+    audit,
     gemini,
     settings,
     pool,
+    store,
+    usage,
     keys,
     catalog,
     admin,
@@ -241,6 +253,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     refusals,
     metrics,
     notifier,
+    audit,
     ready,
     async close() {
       clearInterval(reseed);

@@ -10,13 +10,19 @@ import { settingsSchema } from "../lib/config/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
 import { type AuthVariables, clientAuth } from "../lib/http/client_auth.ts";
 import { GatewayError, googleErrorResponse, notFound } from "../lib/http/errors.ts";
-import { clientInfo } from "../lib/http/client_address.ts";
+import { clientAddress, clientInfo } from "../lib/http/client_address.ts";
+import type { AuditLog } from "../lib/logs/audit_log.ts";
+import { describeSettings } from "../lib/config/describe.ts";
 import { AuthFailureThrottle } from "../lib/http/auth_throttle.ts";
 import { outcomeOfStatus } from "../lib/http/refusal.ts";
 import { redactKeys } from "../lib/secrets/redact.ts";
 import type { RecordSink, RequestRecord } from "../lib/pipeline/request_record.ts";
 import type { KeyPool } from "../lib/pool/key_pool.ts";
 import { capacityReport } from "../lib/pool/capacity.ts";
+import { costReport } from "../lib/metrics/costs.ts";
+import type { UsageCounter } from "../lib/pool/usage.ts";
+import { pacificDay } from "../lib/pool/quota_clock.ts";
+import { maskKey } from "../lib/secrets/redact.ts";
 import type { KeyAdmin } from "../lib/pool/key_admin.ts";
 import type { GeminiClient } from "../lib/pipeline/gemini_client.ts";
 import type { ModelCatalog } from "../lib/openai/models.ts";
@@ -30,6 +36,8 @@ import { createTokensApi } from "./api/tokens_api.ts";
 import { createLogsApi } from "./api/logs_api.ts";
 import { createSettingsApi } from "./api/settings_api.ts";
 import { createMetricsApi } from "./api/metrics_api.ts";
+import { createBackupApi } from "./api/backup_api.ts";
+import type { PoolStore } from "../lib/pool/pool_store.ts";
 import type { TokenStore } from "../lib/tokens/token_store.ts";
 import type { TokenLimits } from "../lib/tokens/token_limits.ts";
 import type { LogStore } from "../lib/logs/log_store.ts";
@@ -43,6 +51,8 @@ export interface MountDeps {
   gemini: GeminiClient;
   settings: SettingsStore<typeof settingsSchema>;
   pool: KeyPool;
+  store: PoolStore;
+  usage: UsageCounter;
   keys: KeyAdmin;
   catalog: ModelCatalog;
   admin: AdminSecrets;
@@ -53,6 +63,8 @@ export interface MountDeps {
   proxies: UpstreamProxies;
   /** Logged-out admin sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** The audit log of admin actions. */
+  audit: AuditLog;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
   /**
@@ -181,10 +193,20 @@ export function mountRoutes(deps: MountDeps): Hono {
   );
 
   const api = new Hono();
-  api.route("/", createKeysApi({ admin: keys }));
+  api.route("/", createKeysApi({ admin: keys, verifyAdminToken: (t) => Promise.resolve(admin.verify(t)) }));
   api.route("/", createSettingsApi({ settings, schema: settingsSchema }));
   api.route("/", createTokensApi({ tokens, limits }));
-  api.route("/", createLogsApi({ logs }));
+  api.route("/", createLogsApi({ logs, audit: deps.audit }));
+  api.route(
+    "/",
+    createBackupApi({
+      settings,
+      pool,
+      store: deps.store,
+      tokens,
+      verifyAdminToken: (t) => Promise.resolve(admin.verify(t)),
+    }),
+  );
   api.route(
     "/",
     createMetricsApi({
@@ -192,6 +214,20 @@ export function mountRoutes(deps: MountDeps): Hono {
       keyStates: () => keys.list({ limit: 0 }).counts,
       proxies: () => proxies.status(),
       capacity: () => capacityReport(pool, { models: catalog.known() }),
+      costs: async () => {
+        await deps.usage.flush();
+        const report = await costReport({
+          usage: deps.usage,
+          prices: s().prices,
+          day: pacificDay(Date.now()),
+        });
+        // Name keys as the panel shows them (masked, with their label).
+        const byKey = report.byKey.map((l) => {
+          const r = pool.get(l.keyId);
+          return { ...l, masked: r ? maskKey(r.key) : undefined, label: r?.label };
+        });
+        return { ...report, byKey };
+      },
     }),
   );
   app.route(
@@ -202,6 +238,9 @@ export function mountRoutes(deps: MountDeps): Hono {
       verifyAdminToken: (t) => Promise.resolve(admin.verify(t)),
       sessionSecret: admin.sessionSecret,
       revocations: deps.revocations,
+      audit: deps.audit,
+      addressOf: (c) => clientAddress(c.req.raw, c.env, s().trustedProxies),
+      secretSettings: new Set(describeSettings(settingsSchema).filter((f) => f.secret).map((f) => f.name)),
     }),
   );
 

@@ -96,7 +96,7 @@ Deno.test("admin API: learned limits per key and model with the time until free,
     assert.ok(h.mock.stats().rateLimited >= 1, "key 1 got its 429");
     const listed = (await admin("GET", "/keys")).json.keys as ApiKey[];
     const [first] = listed.filter((k) => k.masked.endsWith(keys[0].slice(-4)));
-    const quota = first.quota.find((q) => q.model === "gemini-2.5-flash")!;
+    const quota = first.quota!.find((q) => q.model === "gemini-2.5-flash")!;
     assert.equal(quota.rpm, 2);
     assert.equal(quota.rpmSource, "learned");
     assert.ok(quota.freeAt! > Date.now(), "it frees at the end of Google's window");

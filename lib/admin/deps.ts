@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { SessionRevocations } from "./session.ts";
+import type { AuditLog } from "../logs/audit_log.ts";
 
 /** Dependencies of the admin sub-app. */
 export interface AdminDeps {
@@ -22,4 +23,10 @@ export interface AdminDeps {
   sessionSecret: Uint8Array;
   /** Logged-out sessions, shared through KV. */
   revocations: SessionRevocations;
+  /** Where admin actions are recorded (every API change, sign-in and sign-out). */
+  audit: AuditLog;
+  /** The admin's address (honours `TRUSTED_PROXIES`). */
+  addressOf: (c: Context) => string;
+  /** Names of secret settings (the audit log names them but never writes their values). */
+  secretSettings: ReadonlySet<string>;
 }

@@ -34,6 +34,11 @@ export interface SettingMeta {
    * form until asked for, never quoted in start-up errors.
    */
   secret?: boolean;
+  /**
+   * A good value as the environment takes it, shown in start-up errors (needed when the default is
+   * empty or not itself a telling example; a test checks every example is valid).
+   */
+  example?: string;
 }
 
 /**
@@ -60,6 +65,8 @@ export interface SettingInfo {
   default?: unknown;
   group: SettingGroup;
   secret: boolean;
+  /** A good value for the environment, when the schema gives one (see {@link SettingMeta.example}). */
+  example?: string;
 }
 
 /** `maxAttempts` -> `MAX_ATTEMPTS`. */
@@ -119,6 +126,7 @@ export function describeSettings(schema: z.ZodObject): SettingInfo[] {
       default: d.success ? d.data : undefined,
       group: meta.group,
       secret: meta.secret ?? false,
+      ...(meta.example === undefined ? {} : { example: meta.example }),
     };
   });
   described.set(schema, out);

@@ -10,6 +10,8 @@
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
 import { isAddressOrRange } from "../http/client_address.ts";
+import { EXAMPLE_KEY, keyShapeProblem } from "../pool/key_record.ts";
+import { maskKey } from "../secrets/redact.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
 export function splitList(text: string): string[] {
@@ -23,8 +25,10 @@ const positiveMs = (d: number, what: string, meta: SettingMeta) =>
 export const runtimeSettingsSchema = z.object({
   allowedTokens: z.array(z.string().min(8, "a client token needs at least 8 characters"))
     .default([])
-    .describe("Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=).")
-    .register(settingMeta, { group: "access", secret: true }),
+    .describe(
+      "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=); at least 8 characters each.",
+    )
+    .register(settingMeta, { group: "access", secret: true, example: "my-client-token" }),
   trustedProxies: z.array(
     z.string().trim().refine(isAddressOrRange, "use an IP address or a CIDR range such as 10.0.0.0/8"),
   )
@@ -32,7 +36,7 @@ export const runtimeSettingsSchema = z.object({
     .describe(
       "Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For names the client; throttles and logs use that address.",
     )
-    .register(settingMeta, { group: "access" }),
+    .register(settingMeta, { group: "access", example: "127.0.0.1,10.0.0.0/8" }),
   authFailuresPerMinute: z.number().int().min(0).default(30)
     .describe(
       "Failed client-token checks allowed per client address and minute; then that address gets 429 without a check until the minute passes (0 = no limit).",
@@ -82,7 +86,25 @@ export const runtimeSettingsSchema = z.object({
     .describe(
       "Webhook for operator notifications (JSON POST, retried with backoff): a key disabled, a model with no usable key, a client token at its daily quota. Empty = off.",
     )
-    .register(settingMeta, { group: "reporting", secret: true }),
+    .register(settingMeta, {
+      group: "reporting",
+      secret: true,
+      example: "https://hooks.example.com/gateway",
+    }),
+  prices: z.record(
+    z.string(),
+    z.object({
+      input: z.number().min(0, "a price cannot be negative"),
+      output: z.number().min(0, "a price cannot be negative"),
+    }),
+  ).default({})
+    .describe(
+      "Prices for the cost estimate on the dashboard, per model (exact id or prefix*, the longest match wins), in your currency per million input and output tokens. Empty = no estimate.",
+    )
+    .register(settingMeta, {
+      group: "reporting",
+      example: '{"gemini-2.5-flash": {"input": 0.3, "output": 2.5}}',
+    }),
   logRetentionHours: z.number().min(1).max(24 * 90).default(72).describe("How long log entries are kept.")
     .register(settingMeta, { group: "logs" }),
 });
@@ -91,13 +113,25 @@ export const runtimeSettingsSchema = z.object({
 export const startSettingsSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8000).describe("Port to listen on.")
     .register(settingMeta, { group: "server" }),
-  host: z.string().default("0.0.0.0").describe("Interface to listen on.")
+  host: z.string().default("0.0.0.0")
+    .describe(
+      "Interface to listen on; the default 0.0.0.0 is every interface (127.0.0.1: this machine only).",
+    )
     .register(settingMeta, { group: "server" }),
-  geminiApiKeys: z.array(z.string()).default([]).describe("Gemini API keys added to the pool at start.")
-    .register(settingMeta, { group: "keys", secret: true }),
+  geminiApiKeys: z.array(z.string())
+    .superRefine((keys, ctx) => {
+      // The same rule as keys pasted in the admin panel.
+      for (const key of keys) {
+        const problem = keyShapeProblem(key);
+        if (problem) ctx.addIssue({ code: "custom", message: `${maskKey(key)} ${problem}` });
+      }
+    })
+    .default([])
+    .describe("Gemini API keys added to the pool at start (AIza followed by 35 characters each).")
+    .register(settingMeta, { group: "keys", secret: true, example: EXAMPLE_KEY }),
   adminToken: z.string().min(12, "the admin token needs at least 12 characters").optional()
-    .describe("Token for the admin panel; generated at first start when unset.")
-    .register(settingMeta, { group: "access", secret: true }),
+    .describe("Token for the admin panel (at least 12 characters); generated at first start when unset.")
+    .register(settingMeta, { group: "access", secret: true, example: "a-long-admin-secret" }),
   kvPath: z.string().default("./data/gateway.sqlite3")
     .describe("Deno KV location: a file path, :memory:, or a KV Connect URL.")
     .register(settingMeta, { group: "server" }),

@@ -25,6 +25,8 @@ export interface ClientToken {
   expiresAt?: number;
   /** Revoked tokens are refused (401). */
   revoked?: boolean;
+  /** This is the previous secret of a rotated token (accepted until `expiresAt`, the grace period's end). */
+  rotated?: boolean;
 }
 
 /** Finds the client token whose SHA-256 (hex) is `hash`. Synchronous: the hot path never awaits. */
@@ -101,7 +103,9 @@ export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Vari
     }
     if (found.token.expiresAt && found.token.expiresAt < Date.now()) {
       throw unauthenticated(
-        `The client token '${found.token.name}' has expired; ask the admin for a new one.`,
+        found.token.rotated
+          ? `This secret of the client token '${found.token.name}' was replaced and its grace period is over; use the new one.`
+          : `The client token '${found.token.name}' has expired; ask the admin for a new one.`,
         "expired_token",
       );
     }

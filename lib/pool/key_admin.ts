@@ -80,6 +80,8 @@ export interface KeyView {
   disabledReason?: string;
   cooldowns: KeyCooldown[];
   lastError?: string;
+  /** The key is in `GEMINI_API_KEYS`: deleting it lasts only until the next start, unless ignored. */
+  fromEnv: boolean;
   limits?: Record<string, ModelLimits>;
   /** Per model: the limits in force (configured or learned), use, and when the pair frees. */
   quota: KeyQuota[];
@@ -118,6 +120,18 @@ export interface KeyAdminOptions {
   usage: UsageCounter;
   baseUrl: () => string;
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
+  /** Ids of the keys in `GEMINI_API_KEYS` at this start. */
+  envKeyIds?: ReadonlySet<string>;
+}
+
+/** Which keys an export takes: every key, the enabled ones, or the disabled ones. */
+export type ExportState = "all" | "valid" | "disabled";
+
+/** An export: the keys, one per line. */
+export interface KeyExport {
+  count: number;
+  /** Full keys (one per line) or, for a masked export, `masked<TAB>id<TAB>state<TAB>label` lines. */
+  text: string;
 }
 
 /** Admin operations on keys. */
@@ -146,6 +160,7 @@ export class KeyAdmin {
       disabledReason: r.disabledReason,
       cooldowns,
       lastError: r.lastError,
+      fromEnv: this.o.envKeyIds?.has(r.id) ?? false,
       limits: r.limits,
       quota: this.o.pool.modelsOf(r.id).flatMap((m) => {
         const v = this.o.pool.pairView(r.id, m);
@@ -200,6 +215,9 @@ export class KeyAdmin {
       else fresh.push({ id, key, enabled: true, addedAt: now, ...meta });
     }
     const ids = new Set(await this.o.store.addKeys(fresh));
+    // A key pasted again is no longer ignored in GEMINI_API_KEYS.
+    const envIds = fresh.map((r) => r.id).filter((id) => this.o.envKeyIds?.has(id));
+    if (envIds.length) await this.o.store.setEnvKeysIgnored(envIds, false);
     for (const r of fresh) {
       if (!ids.has(r.id)) rejected.push({ value: maskKey(r.key), reason: "already in the pool" });
     }
@@ -209,11 +227,27 @@ export class KeyAdmin {
     };
   }
 
-  /** Deletes keys; returns how many existed. */
-  async remove(ids: string[]): Promise<number> {
+  /**
+   * Deletes keys; returns how many existed. Keys from `GEMINI_API_KEYS` come back at the next start
+   * unless `ignoreEnv` is set (then the start skips them until they are pasted again).
+   */
+  async remove(ids: string[], opts: { ignoreEnv?: boolean } = {}): Promise<number> {
     let n = 0;
     for (const id of ids) if (await this.o.store.deleteKey(id)) n++;
+    const envIds = ids.filter((id) => this.o.envKeyIds?.has(id));
+    if (opts.ignoreEnv && envIds.length) await this.o.store.setEnvKeysIgnored(envIds, true);
     return n;
+  }
+
+  /** The keys in `state` as text: full keys (for another instance) or masked lines (a listing). */
+  export(state: ExportState, full: boolean): KeyExport {
+    const keys = this.o.pool.records().filter((r) =>
+      state === "all" || (state === "valid" ? r.enabled : !r.enabled)
+    );
+    const lines = keys.map((r) =>
+      full ? r.key : [maskKey(r.key), r.id, this.o.pool.stateOf(r.id), r.label ?? ""].join("\t").trimEnd()
+    );
+    return { count: keys.length, text: lines.length ? `${lines.join("\n")}\n` : "" };
   }
 
   /** Enables or disables keys. */

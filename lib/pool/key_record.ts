@@ -46,12 +46,27 @@ export interface ExtractedKeys {
   rejected: Array<{ value: string; reason: string }>;
 }
 
+/** A Google API key: `AIza` and 35 characters of `[0-9A-Za-z_-]` (39 in all). */
 const GOOGLE_KEY = /^AIza[0-9A-Za-z_-]{35}$/;
+
+/** A valid example of the shape (for error messages): 39 characters, not a real key. */
+export const EXAMPLE_KEY = "AIzaSyExample-Key_0123456789abcdefghijk";
+
+/**
+ * Why `token` is not a Gemini API key, or undefined when it has the right shape. The one rule for keys
+ * pasted in the panel and keys in `GEMINI_API_KEYS`.
+ */
+export function keyShapeProblem(token: string): string | undefined {
+  if (GOOGLE_KEY.test(token)) return undefined;
+  return /^AIza/.test(token)
+    ? "not 39 characters of [0-9A-Za-z_-]"
+    : "does not start with AIza (Gemini API keys look like AIza followed by 35 characters)";
+}
 
 /**
  * Pulls keys out of pasted text (one per line, comma or space separated, or embedded in other
  * text); drops duplicates. Tokens that look like keys but have the wrong shape are rejected with a
- * reason.
+ * reason ({@link keyShapeProblem}); short words of other text are skipped.
  */
 export function extractKeys(text: string): ExtractedKeys {
   const seen = new Set<string>();
@@ -60,11 +75,10 @@ export function extractKeys(text: string): ExtractedKeys {
   for (const raw of text.split(/[\s,;"'`]+/)) {
     const token = raw.trim();
     if (!token) continue;
-    if (!GOOGLE_KEY.test(token)) {
-      if (/^AIza/.test(token)) {
-        rejected.push({ value: maskKey(token), reason: "not 39 characters of [0-9A-Za-z_-]" });
-      } else if (token.length >= 20) {
-        rejected.push({ value: maskKey(token), reason: "does not start with AIza" });
+    const problem = keyShapeProblem(token);
+    if (problem) {
+      if (/^AIza/.test(token) || token.length >= 20) {
+        rejected.push({ value: maskKey(token), reason: problem });
       }
       continue;
     }

@@ -2,7 +2,8 @@
  * Keeps the key pool durable and shared: loads it from KV at start, writes every change in the
  * background (never on the request path), and applies changes made by other workers or processes.
  *
- * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot.
+ * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot;
+ * `["keysIgnored", id]` -> epoch ms: keys from `GEMINI_API_KEYS` the admin deleted and asked to ignore.
  * Pair writes merge (the later cooldown wins), so concurrent workers never lose each other's updates.
  *
  * @module
@@ -78,6 +79,25 @@ export class PoolStore {
     this.opts.feed.record(op, { topic: "key", id });
     await op.commit();
     return existed;
+  }
+
+  /** Ids of `GEMINI_API_KEYS` keys the admin deleted and asked not to add again at start. */
+  async ignoredEnvKeys(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for await (const e of this.opts.kv.list({ prefix: ["keysIgnored"] })) out.add(String(e.key[1]));
+    return out;
+  }
+
+  /** Marks keys as ignored (true) or no longer ignored (false) when they come from the environment. */
+  async setEnvKeysIgnored(ids: string[], ignored: boolean): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const op = this.opts.kv.atomic();
+      for (const id of ids.slice(i, i + 500)) {
+        if (ignored) op.set(["keysIgnored", id], Date.now());
+        else op.delete(["keysIgnored", id]);
+      }
+      await op.commit();
+    }
   }
 
   /** Waits until every queued change is written. */

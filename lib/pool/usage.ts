@@ -2,8 +2,10 @@
  * Usage counters (requests, successes, 429s, tokens) per key, model and Pacific day, and per client
  * token. Counted in memory on the request path and flushed to KV in batched atomic sums.
  *
- * KV layout (owned here): `["usage", day, keyId, model, metric]` and `["tokusage", day, tokenName,
- * metric]`, each a `Deno.KvU64` sum; `day` is the Pacific day (`YYYY-MM-DD`) Google's daily quotas count.
+ * KV layout (owned here): `["usage", day, keyId, model, metric]`, `["tokusage", day, tokenName,
+ * metric]` and `["tokmodel", day, tokenName, model, inputTokens|outputTokens]` (tokens of a client
+ * token per model, for the cost estimate), each a `Deno.KvU64` sum; `day` is the Pacific day
+ * (`YYYY-MM-DD`) Google's daily quotas count.
  *
  * @module
  */
@@ -43,7 +45,15 @@ export class UsageCounter {
   count(call: { keyId: string; model?: string; tokenName?: string }, delta: UsageDelta): void {
     const day = pacificDay(Date.now());
     this.#add(["usage", day, call.keyId, call.model ?? "-"], delta);
-    if (call.tokenName) this.#add(["tokusage", day, call.tokenName], delta);
+    if (call.tokenName) {
+      this.#add(["tokusage", day, call.tokenName], delta);
+      if (delta.inputTokens || delta.outputTokens) {
+        this.#add(["tokmodel", day, call.tokenName, call.model ?? "-"], {
+          inputTokens: delta.inputTokens,
+          outputTokens: delta.outputTokens,
+        });
+      }
+    }
   }
 
   /** One day's totals per key id (summed over models). */
@@ -61,6 +71,11 @@ export class UsageCounter {
   /** One day's totals per key id and model, keyed `keyId|model`. */
   perKeyAndModel(day: string): Promise<Map<string, UsageTotals>> {
     return this.#read(["usage", day]);
+  }
+
+  /** One day's tokens per client token name and model, keyed `tokenName|model`. */
+  perTokenAndModel(day: string): Promise<Map<string, UsageTotals>> {
+    return this.#read(["tokmodel", day]);
   }
 
   /** One day's totals per client token name. */

@@ -9,6 +9,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { VNode } from "preact";
 import { adminAuth, type AdminEnv } from "../../lib/admin/auth.ts";
 import { csrfProtect } from "../../lib/admin/csrf.ts";
+import { actorOf, auditTrail } from "../../lib/admin/audit.ts";
 import type { AdminDeps } from "../../lib/admin/deps.ts";
 import { keyEventsResponse } from "../../lib/admin/events.ts";
 import { ADMIN_BASE, ADMIN_NAV, type AdminSection, safeNextPath, sectionHref } from "../../lib/admin/nav.ts";
@@ -134,13 +135,29 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
       return loginPage(c, 401, "That token is not valid. Check ADMIN_TOKEN on the server.", keepNext);
     }
     throttle.reset(client);
-    await startSession(c, cookie);
+    const session = await startSession(c, cookie);
+    await deps.audit.record({
+      actor: `session ${session.sid.slice(0, 8)}`,
+      address: deps.addressOf(c),
+      action: "signin",
+      request: "",
+      status: 303,
+      summary: "signed in with the admin token",
+    });
     return c.redirect(next, 303);
   });
 
-  app.post("/logout", auth, csrf, (c) => {
+  app.post("/logout", auth, csrf, async (c) => {
     const admin = c.get("admin");
     if (admin.session) revocations.revoke(admin.session);
+    await deps.audit.record({
+      actor: actorOf(c),
+      address: deps.addressOf(c),
+      action: "signout",
+      request: "",
+      status: admin.via === "session" ? 303 : 204,
+      summary: "signed out",
+    });
     endSession(c, cookie);
     return admin.via === "session" ? c.redirect(loginPath, 303) : c.body(null, 204);
   });
@@ -171,7 +188,17 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   app.get("/events", auth, csrf, () => keyEventsResponse({ subscribe: deps.subscribe }));
 
-  app.use("/api/*", auth, csrf);
+  app.use(
+    "/api/*",
+    auth,
+    csrf,
+    auditTrail({
+      log: deps.audit,
+      addressOf: deps.addressOf,
+      apiBase: `${basePath}/api`,
+      secretSettings: deps.secretSettings,
+    }),
+  );
   app.route("/api", api);
 
   // A mounted sub-app's notFound is not used by the parent app, so catch the rest explicitly.

@@ -1,5 +1,6 @@
 /**
- * Admin JSON API for the request and error logs: filtered pages newest first, and one entry by id.
+ * Admin JSON API for the request and error logs (filtered pages newest first, one entry by id) and the
+ * audit log of admin actions.
  *
  * @module
  */
@@ -7,6 +8,7 @@ import { Hono } from "hono";
 import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import { badRequestDetail } from "../../lib/gemini/rpc_status.ts";
 import type { LogEntry, LogQuery, LogStore } from "../../lib/logs/log_store.ts";
+import type { AuditLog } from "../../lib/logs/audit_log.ts";
 import { type Outcome, OUTCOMES } from "../../lib/http/refusal.ts";
 
 function bad(field: string, message: string): GatewayError {
@@ -64,12 +66,20 @@ function view(e: LogEntry): Omit<LogEntry, "expiresAt"> {
 }
 
 /** Builds the logs API (mount under the admin API prefix). */
-export function createLogsApi(deps: { logs: LogStore }): Hono {
+export function createLogsApi(deps: { logs: LogStore; audit: AuditLog }): Hono {
   const app = new Hono();
   app.onError((err) => googleErrorResponse(err));
   app.get("/logs", async (c) => {
     const { entries, next } = await deps.logs.query(parseLogQuery(c.req.query()));
     return c.json(next ? { entries: entries.map(view), next } : { entries: entries.map(view) });
+  });
+  app.get("/audit", async (c) => {
+    const q = c.req.query();
+    const limit = q.limit ? Number(q.limit) : undefined;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 500)) {
+      throw bad("limit", "use a whole number 1..500");
+    }
+    return c.json(await deps.audit.query({ limit, cursor: q.cursor, action: q.action || undefined }));
   });
   app.get("/logs/:id", async (c) => {
     const e = await deps.logs.get(c.req.param("id"));

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "./sdk/playwright.ts";
 
 /** Chromium binary; override with `CHROMIUM_PATH`. */
 export const CHROMIUM_PATH: string = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
