@@ -236,6 +236,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       api,
       subscribe: (fn) => pool.onDirty(() => fn()),
       verifyAdminToken: (t) => Promise.resolve(admin.verify(t)),
+      adminTokenSource: admin.source,
       sessionSecret: admin.sessionSecret,
       revocations: deps.revocations,
       audit: deps.audit,

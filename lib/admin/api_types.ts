@@ -14,6 +14,12 @@ import type { MetricsBucket, MetricsRange, MetricsReport, ModelStats } from "../
 import type { ProxyStatus } from "../features/proxy_pool.ts";
 import type { CapacityReport, ModelCapacity } from "../pool/capacity.ts";
 import type { CostReport } from "../metrics/costs.ts";
+import type { AuditEntry, AuditPage } from "../logs/audit_log.ts";
+
+export type { AuditEntry };
+
+/** `GET /audit` answer. */
+export type AuditListResponse = AuditPage;
 
 export type { MetricsBucket, MetricsRange };
 

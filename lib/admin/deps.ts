@@ -7,6 +7,7 @@
 import type { Context, Hono } from "hono";
 import type { SessionRevocations } from "./session.ts";
 import type { AuditLog } from "../logs/audit_log.ts";
+import type { AdminTokenSource } from "../config/admin_secrets.ts";
 
 /** Dependencies of the admin sub-app. */
 export interface AdminDeps {
@@ -17,6 +18,8 @@ export interface AdminDeps {
   api: Hono;
   /** Calls `onChange` whenever key state changes; returns an unsubscribe function. */
   subscribe(onChange: () => void): () => void;
+  /** Where the admin token comes from (the sign-in page says so). */
+  adminTokenSource: AdminTokenSource;
   /** True when `token` is the admin token (compared in constant time). */
   verifyAdminToken(token: string): Promise<boolean>;
   /** Secret for signing session cookies and deriving CSRF tokens (32+ random bytes). */

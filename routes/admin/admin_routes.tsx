@@ -12,12 +12,22 @@ import { csrfProtect } from "../../lib/admin/csrf.ts";
 import { actorOf, auditTrail } from "../../lib/admin/audit.ts";
 import type { AdminDeps } from "../../lib/admin/deps.ts";
 import { keyEventsResponse } from "../../lib/admin/events.ts";
-import { ADMIN_BASE, ADMIN_NAV, type AdminSection, safeNextPath, sectionHref } from "../../lib/admin/nav.ts";
-import { createPageRenderer } from "../../lib/admin/page_response.ts";
+import {
+  ADMIN_BASE,
+  ADMIN_NAV,
+  type AdminSection,
+  navLabel,
+  safeNextPath,
+  sectionHref,
+} from "../../lib/admin/nav.ts";
+import { createPageRenderer, requestLocale } from "../../lib/admin/page_response.ts";
+import { LANG_COOKIE, langOf, t, translator } from "../../lib/admin/i18n.ts";
+import { setCookie } from "hono/cookie";
 import { adminError } from "../../lib/admin/responses.ts";
 import { endSession, readSession, SESSION_TTL_MS, startSession } from "../../lib/admin/session.ts";
 import { LoginThrottle, remoteIp } from "../../lib/admin/throttle.ts";
 import type {
+  CapacityResponse,
   KeyListResponse,
   MetricsResponse,
   SettingsResponse,
@@ -58,8 +68,11 @@ async function keysPageData(ctx: SectionContext) {
 export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode | Promise<VNode>> = {
   dashboard: async (ctx) => {
     const range = parseRange(ctx.query.range);
-    const metrics = await ctx.fetchApi<MetricsResponse>(`/metrics?range=${range}`);
-    return <DashboardPage {...ctx} range={range} metrics={metrics} />;
+    const [metrics, capacity] = await Promise.all([
+      ctx.fetchApi<MetricsResponse>(`/metrics?range=${range}`),
+      ctx.fetchApi<CapacityResponse>("/capacity"),
+    ]);
+    return <DashboardPage {...ctx} range={range} metrics={metrics} capacity={capacity} />;
   },
   keys: async (ctx) => <KeysPage {...ctx} {...await keysPageData(ctx)} now={Date.now()} />,
   settings: async (ctx) => (
@@ -95,17 +108,28 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   const loginPage = (c: Context, status: 200 | 401 | 429, error?: string, next?: string) =>
     render(c, {
-      title: "Sign in",
+      title: () => t("login.title"),
       body: (
         <LoginPage
           action={loginPath}
+          basePath={basePath}
           next={next}
           error={error}
           sessionTtlMs={SESSION_TTL_MS}
+          tokenSource={deps.adminTokenSource}
         />
       ),
       status,
     });
+
+  // The language switch: keeps the choice for a year and goes back to the page it came from.
+  app.get("/lang", (c) => {
+    const lang = langOf(c.req.query("set"));
+    if (lang) {
+      setCookie(c, LANG_COOKIE, lang, { path: basePath, sameSite: "Lax", maxAge: 365 * 86_400 });
+    }
+    return c.redirect(safeNextPath(c.req.query("next"), basePath, home), 303);
+  });
 
   app.get("/login", async (c) => {
     const session = await readSession(c, deps.sessionSecret);
@@ -119,20 +143,19 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const form = await c.req.parseBody();
     const next = safeNextPath(form.next, basePath, home);
     const keepNext = next === home ? undefined : next;
+    const tr = translator(requestLocale(c));
     const verdict = throttle.check(client);
     if (!verdict.allowed) {
       c.header("retry-after", String(verdict.retryAfterSeconds));
-      return loginPage(
-        c,
-        429,
-        `Too many failed attempts. Try again in ${verdict.retryAfterSeconds} seconds.`,
-        keepNext,
-      );
+      return loginPage(c, 429, tr("login.error.throttled", { seconds: verdict.retryAfterSeconds }), keepNext);
     }
     const token = typeof form.token === "string" ? form.token : "";
     if (!token || !await deps.verifyAdminToken(token)) {
       throttle.fail(client);
-      return loginPage(c, 401, "That token is not valid. Check ADMIN_TOKEN on the server.", keepNext);
+      const why = deps.adminTokenSource === "env"
+        ? "login.error.invalid.env"
+        : "login.error.invalid.generated";
+      return loginPage(c, 401, tr(why), keepNext);
     }
     throttle.reset(client);
     const session = await startSession(c, cookie);
@@ -182,7 +205,7 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
         query: c.req.query(),
         fetchApi,
       });
-      return render(c, { title: item.label, body, csrfToken, styles: SECTION_STYLES[item.id] });
+      return render(c, { title: () => navLabel(item.id), body, csrfToken, styles: SECTION_STYLES[item.id] });
     });
   }
 
@@ -202,6 +225,10 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   app.route("/api", api);
 
   // A mounted sub-app's notFound is not used by the parent app, so catch the rest explicitly.
-  app.all("*", auth, (c) => adminError(c, 404, `There is no admin page at ${c.req.path}.`));
+  app.all(
+    "*",
+    auth,
+    (c) => adminError(c, 404, translator(requestLocale(c))("error.noPage", { path: c.req.path })),
+  );
   return app;
 }
