@@ -1,6 +1,7 @@
 /**
- * Makes sure the programs the test suite drives are installed: Debian's Chromium (browser tests)
- * and tinyproxy (upstream proxy tests). Installs them with apt-get when running as root; otherwise
+ * Makes sure the programs the test suite drives are installed: Debian's Chromium (browser tests), a
+ * Chinese font (so the Simplified Chinese screenshots show characters, not boxes) and tinyproxy
+ * (upstream proxy tests). Installs them with apt-get when running as root; otherwise
  * says exactly what to install. Build-time/test-time code: never loaded by the server.
  *
  * @module
@@ -8,6 +9,7 @@
 
 const NEEDS = [
   { pkg: "chromium", paths: ["/usr/bin/chromium"] },
+  { pkg: "fonts-wqy-microhei", paths: ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"] },
   { pkg: "tinyproxy", paths: ["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"] },
 ];
 

@@ -39,6 +39,27 @@ export function formatTime(ms: number): string {
   return dateFormat("time").format(ms);
 }
 
+const axisFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A chart's time tick in the locale: the hour and minute (`09:15`), or the month and day (`11/26`,
+ * `11月26日`) when ticks are a day or more apart (`stepMs`).
+ */
+export function formatAxisTime(ms: number, stepMs: number): string {
+  const locale = currentLocale().locale;
+  const daily = stepMs >= 86_400_000;
+  const id = `${locale}|${daily}`;
+  let f = axisFormats.get(id);
+  if (!f) {
+    f = new Intl.DateTimeFormat(
+      locale,
+      daily ? { month: "numeric", day: "numeric" } : { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+    );
+    axisFormats.set(id, f);
+  }
+  return f.format(ms);
+}
+
 /** Milliseconds as `850 ms` or `2.4 s`; `—` when missing. */
 export function formatLatency(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";

@@ -56,6 +56,7 @@ export function createPageRenderer(registry: IslandRegistry): PageRenderer {
       h("link", { rel: "stylesheet", href: `${STATIC_BASE}/admin_controls.css` }),
       h("link", { rel: "stylesheet", href: `${STATIC_BASE}/admin_ui.css` }),
       h("link", { rel: "stylesheet", href: `${STATIC_BASE}/admin_pages.css` }),
+      h("link", { rel: "stylesheet", href: `${STATIC_BASE}/admin_phone.css` }),
       h("link", { rel: "icon", type: "image/svg+xml", href: `${STATIC_BASE}/favicon.svg` }),
       h("meta", { name: "color-scheme", content: "light dark" }),
       page.csrfToken ? h("meta", { name: "csrf-token", content: page.csrfToken }) : null,

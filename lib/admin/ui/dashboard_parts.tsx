@@ -154,12 +154,19 @@ export function RefusalsPanel({ refusals }: { refusals: Array<{ reason: string; 
   );
 }
 
-/** "412 left (of 600) · 2 unknown" for one window of the capacity view. */
-function windowText(w: ApiModelCapacity["minute"]): string {
-  const parts = [];
-  if (w.limit) parts.push(t("capacity.left", { left: formatInt(w.remaining), limit: formatInt(w.limit) }));
-  if (w.unknown) parts.push(tn("capacity.unknown", w.unknown));
-  return parts.join(" · ") || "—";
+/** One window of the capacity view: `412 / 600` left, and the keys whose limit is not known yet. */
+function WindowCell({ w }: { w: ApiModelCapacity["minute"] }) {
+  if (!w.limit && !w.unknown) return <span class="muted">—</span>;
+  return (
+    <div>
+      {w.limit > 0 && (
+        <div title={t("capacity.left", { left: formatInt(w.remaining), limit: formatInt(w.limit) })}>
+          <strong>{formatInt(w.remaining)}</strong> <span class="muted">/ {formatInt(w.limit)}</span>
+        </div>
+      )}
+      {w.unknown > 0 && <div class="muted small">{tn("capacity.unknown", w.unknown)}</div>}
+    </div>
+  );
 }
 
 /** What the pool can still serve per model, and which models no key can serve. */
@@ -196,13 +203,17 @@ export function CapacityPanel({ capacity, now }: { capacity: CapacityResponse; n
               {known.map((m) => (
                 <tr key={m.model} data-capacity-model={m.model}>
                   <td data-label={t("capacity.model")}>
-                    <code>{m.model}</code>
+                    <code class="nowrap">{m.model}</code>
                   </td>
                   <td class="num" data-label={t("capacity.keys")}>
                     {t("capacity.usable", { usable: m.usable, keys: m.keys })}
                   </td>
-                  <td data-label={t("capacity.minute")} data-minute>{windowText(m.minute)}</td>
-                  <td data-label={t("capacity.day")}>{windowText(m.day)}</td>
+                  <td data-label={t("capacity.minute")} data-minute>
+                    <WindowCell w={m.minute} />
+                  </td>
+                  <td data-label={t("capacity.day")}>
+                    <WindowCell w={m.day} />
+                  </td>
                   <td data-label={t("capacity.nextFree")}>
                     {m.nextFreeAt
                       ? formatRemaining(m.nextFreeAt - now)
