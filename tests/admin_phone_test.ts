@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "./support/sdk/playwright.ts";
 import { keyId } from "../lib/pool/key_record.ts";
 import { buildIslands } from "../scripts/build_islands.ts";
-import { collectPageErrors, launchBrowser, screenshot } from "./support/browser.ts";
+import { collectPageErrors, launchBrowser, screenshot, signIn } from "./support/browser.ts";
 import { ADMIN_TOKEN, adminApi } from "./support/admin_api.ts";
 import { coolDown, fakeKey, type Harness, startHarness } from "./support/harness.ts";
 import { nativeGenerate } from "./support/requests.ts";
@@ -58,15 +58,6 @@ async function busyGateway(): Promise<Harness> {
   return h;
 }
 
-async function login(page: Page, url: string) {
-  await page.goto(`${url}/admin/login`);
-  await page.fill("#token", ADMIN_TOKEN);
-  await Promise.all([
-    page.waitForURL((u) => !u.pathname.endsWith("/login")),
-    page.click("button[type=submit]"),
-  ]);
-}
-
 /** Elements that stick out of the viewport sideways without a scrolling box of their own to hold them. */
 function overflow(page: Page) {
   return page.evaluate(() => {
@@ -114,6 +105,14 @@ async function assertDialogFits(page: Page, what: string, viewport: { width: num
   await assertFits(page, what);
 }
 
+/** Opens a dialog with `open`, checks it fits `viewport`, saves a screenshot and closes it. */
+async function checkDialog(page: Page, name: string, viewport: typeof PHONE, open: () => Promise<void>) {
+  await open();
+  await assertDialogFits(page, name, viewport);
+  await screenshot(page, name.replaceAll(" ", "_"), { fullPage: false });
+  await page.keyboard.press("Escape");
+}
+
 async function hydrated(page: Page) {
   await page.waitForSelector("body[data-islands-hydrated]");
 }
@@ -153,7 +152,7 @@ Deno.test({
       await page.goto(`${h.url}/admin/login`);
       await assertFits(page, "phone login");
       await screenshot(page, "phone_login");
-      await login(page, h.url);
+      await signIn(page, h.url, ADMIN_TOKEN);
 
       // The navigation is behind the menu button on a phone.
       await hydrated(page);
@@ -180,27 +179,23 @@ Deno.test({
       assert.equal(label, '"Key"');
 
       // Dialogs fit the phone.
-      await page.click('[data-action="add-keys"]');
-      await assertDialogFits(page, "phone add keys", PHONE);
-      await screenshot(page, "phone_keys_add", { fullPage: false });
-      await page.keyboard.press("Escape");
-      await page.click('[data-action="export-keys"]');
-      await page.check("[data-export-full]");
-      await assertDialogFits(page, "phone export", PHONE);
-      await screenshot(page, "phone_keys_export", { fullPage: false });
-      await page.keyboard.press("Escape");
-      await page.click(`tr[data-key-id="${keyId(fakeKey(1))}"] [data-row-action="edit"]`);
-      await page.click('button:has-text("Add limit")');
-      await assertDialogFits(page, "phone edit key", PHONE);
-      await screenshot(page, "phone_keys_edit", { fullPage: false });
-      await page.keyboard.press("Escape");
-
+      await checkDialog(page, "phone keys add", PHONE, () => page.click('[data-action="add-keys"]'));
+      await checkDialog(page, "phone keys export", PHONE, async () => {
+        await page.click('[data-action="export-keys"]');
+        await page.check("[data-export-full]");
+      });
+      await checkDialog(page, "phone keys edit", PHONE, async () => {
+        await page.click(`tr[data-key-id="${keyId(fakeKey(1))}"] [data-row-action="edit"]`);
+        await page.click('button:has-text("Add limit")');
+      });
       await page.goto(`${h.url}/admin/tokens`);
       await hydrated(page);
-      await page.click('tr[data-token="mobile-app"] [data-token-action="rotate"]');
-      await assertDialogFits(page, "phone rotate token", PHONE);
-      await screenshot(page, "phone_tokens_rotate", { fullPage: false });
-      await page.keyboard.press("Escape");
+      await checkDialog(
+        page,
+        "phone tokens rotate",
+        PHONE,
+        () => page.click('tr[data-token="mobile-app"] [data-token-action="rotate"]'),
+      );
       await page.click('tr[data-token="mobile-app"] [data-token-action="edit"]');
       await page.waitForSelector('[data-token-form="edit"]');
       await assertFits(page, "phone token edit form");
@@ -208,11 +203,10 @@ Deno.test({
 
       await page.goto(`${h.url}/admin/logs`);
       await page.waitForSelector("tr[data-log-id]");
-      await page.locator("tr[data-log-id] td:first-child").first().click(); // not a filter link in the row
-      await page.waitForSelector("[data-log-detail]");
-      await assertDialogFits(page, "phone log detail", PHONE);
-      await screenshot(page, "phone_log_detail", { fullPage: false });
-      await page.keyboard.press("Escape");
+      await checkDialog(page, "phone log detail", PHONE, async () => {
+        await page.locator("tr[data-log-id] td:first-child").first().click(); // not a filter link in the row
+        await page.waitForSelector("[data-log-detail]");
+      });
       await page.click('[data-log-kind="audit"]');
       await page.waitForSelector("[data-audit]");
       await assertFits(page, "phone audit log");
@@ -229,7 +223,7 @@ Deno.test({
       contexts.push(desktop);
       const big = await desktop.newPage();
       const bigErrors = collectPageErrors(big);
-      await login(big, h.url);
+      await signIn(big, h.url, ADMIN_TOKEN);
       await hydrated(big);
       assert.equal(await big.locator("[data-menu-button]").isVisible(), false);
       assert.equal(await big.locator("[data-nav-panel]").isVisible(), true);
@@ -266,7 +260,7 @@ Deno.test({
       assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
       assert.equal(await page.locator("h1").innerText(), "登录");
       await screenshot(page, "zh_phone_login");
-      await login(page, h.url);
+      await signIn(page, h.url, ADMIN_TOKEN);
       await hydrated(page);
       await page.waitForSelector("[data-capacity]");
       assert.match(await page.locator('[data-stat="refused"] .stat-label').innerText(), /已拒绝/);
@@ -300,7 +294,7 @@ Deno.test({
       // The switch: English on a Chinese browser, kept across pages, and back.
       const desk = await browser.newContext({ viewport: DESKTOP, locale: "zh-CN" });
       const big = await desk.newPage();
-      await login(big, h.url);
+      await signIn(big, h.url, ADMIN_TOKEN);
       await hydrated(big);
       assert.equal(await big.locator("h1").innerText(), "仪表盘");
       await screenshot(big, "zh_desktop_dashboard");

@@ -4,6 +4,7 @@
  * note, and `deno task start` pulling in no test-only packages and printing no warnings.
  */
 import assert from "node:assert/strict";
+import { inheritedEnv } from "./support/process.ts";
 import { startLines } from "../main.ts";
 import { exampleFor, readEnv } from "../lib/config/env.ts";
 import { describeSettings } from "../lib/config/describe.ts";
@@ -14,21 +15,12 @@ import { pruneLock } from "../scripts/prune_lock.ts";
 
 const ROOT = new URL("..", import.meta.url);
 
-function inherited(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of ["HOME", "PATH", "DENO_DIR"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) out[name] = value;
-  }
-  return out;
-}
-
 /** Starts `main.ts`, reads its output until the start lines are printed, then stops it. */
 async function startOnce(env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "main.ts"],
     cwd: ROOT,
-    env: { ...inherited(), PORT: "0", HOST: "127.0.0.1", ...env },
+    env: { ...inheritedEnv(), PORT: "0", HOST: "127.0.0.1", ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",

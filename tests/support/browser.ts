@@ -68,6 +68,17 @@ export async function screenshot(
   return path;
 }
 
+/** Signs in on the admin login page of the gateway at `url` with `token` and waits for the islands. */
+export async function signIn(page: Page, url: string, token: string): Promise<void> {
+  await page.goto(`${url}/admin/login`);
+  await page.fill("#token", token);
+  await Promise.all([
+    page.waitForURL((u) => !u.pathname.endsWith("/login")),
+    page.click("button[type=submit]"),
+  ]);
+  await page.waitForSelector("body[data-islands-hydrated]");
+}
+
 /** Collects console errors and uncaught page errors, for asserting a clean page. */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];

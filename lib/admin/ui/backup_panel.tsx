@@ -10,6 +10,7 @@ import { apiCall, messageOf } from "../api_client.ts";
 import { formatInt } from "../format.ts";
 import { t } from "../i18n.ts";
 import { download } from "../download.ts";
+import { AdminTokenInput } from "./text_field.tsx";
 
 /** Props of {@link BackupPanel}. */
 export interface BackupPanelProps {
@@ -83,15 +84,7 @@ export function BackupPanel(props: BackupPanelProps) {
           <h3 class="detail-title">{t("backup.download")}</h3>
           <p class="muted small">{t("backup.download.hint")}</p>
           <div class="copy-row">
-            <input
-              type="password"
-              autocomplete="current-password"
-              aria-label={t("login.token")}
-              placeholder={t("login.token")}
-              data-backup-token
-              value={token.value}
-              onInput={(e) => token.value = e.currentTarget.value}
-            />
+            <AdminTokenInput value={token} data="backup-token" />
             <button
               type="button"
               class="button"

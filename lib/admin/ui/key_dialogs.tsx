@@ -14,7 +14,7 @@ import { type MessageKey, pluralKey, t, tn } from "../i18n.ts";
 import { rich } from "./rich_text.tsx";
 import { Modal } from "./modal.tsx";
 import { download } from "../download.ts";
-import { TextField } from "./text_field.tsx";
+import { AdminTokenInput, CheckRow, TextField } from "./text_field.tsx";
 
 /** Props of {@link AddKeysDialog}. */
 export interface AddKeysDialogProps {
@@ -360,27 +360,11 @@ export function ExportKeysDialog(props: { apiBase: string; onClose: () => void }
             </label>
           ))}
         </fieldset>
-        <label class="check-row">
-          <input
-            type="checkbox"
-            checked={full.value}
-            data-export-full
-            onChange={(e) => full.value = e.currentTarget.checked}
-          />
-          {t("keys.export.full")}
-        </label>
+        <CheckRow value={full} data="export-full">{t("keys.export.full")}</CheckRow>
         {full.value && (
           <>
             <p class="muted small">{t("keys.export.full.hint")}</p>
-            <input
-              type="password"
-              autocomplete="current-password"
-              aria-label={t("login.token")}
-              placeholder={t("login.token")}
-              data-export-token
-              value={adminToken.value}
-              onInput={(e) => adminToken.value = e.currentTarget.value}
-            />
+            <AdminTokenInput value={adminToken} data="export-token" />
           </>
         )}
       </div>
@@ -422,15 +406,7 @@ export function DeleteKeysDialog(props: DeleteKeysDialogProps) {
       {props.fromEnv > 0 && (
         <div class="env-note" data-env-note>
           <p class="modal-text">{tn("keys.delete.env", props.fromEnv)}</p>
-          <label class="check-row">
-            <input
-              type="checkbox"
-              checked={ignore.value}
-              data-ignore-env
-              onChange={(e) => ignore.value = e.currentTarget.checked}
-            />
-            {t("keys.delete.ignore")}
-          </label>
+          <CheckRow value={ignore} data="ignore-env">{t("keys.delete.ignore")}</CheckRow>
         </div>
       )}
     </Modal>
