@@ -12,7 +12,9 @@ import { settingsSchema } from "./lib/config/settings_schema.ts";
 import { SettingsStore } from "./lib/config/settings_store.ts";
 import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.ts";
 import { ChangeFeed } from "./lib/kv/change_feed.ts";
-import { openKv } from "./lib/kv/open_kv.ts";
+import { kvStartStep, openKv } from "./lib/kv/open_kv.ts";
+import { KvHealth } from "./lib/kv/kv_health.ts";
+import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
 import { keyId } from "./lib/pool/key_record.ts";
@@ -37,8 +39,11 @@ import { RefusalLog } from "./lib/logs/refusal_log.ts";
 import { AuditLog } from "./lib/logs/audit_log.ts";
 import { outcomeOf } from "./lib/pipeline/request_record.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
-import { maskKey } from "./lib/secrets/redact.ts";
+import { maskKey, Redactor } from "./lib/secrets/redact.ts";
 import { WebhookNotifier } from "./lib/notify/webhook.ts";
+import { ThoughtSignatures } from "./lib/gemini/thought_signatures.ts";
+import { LivePins } from "./lib/live/pins.ts";
+import { LiveSessions } from "./lib/live/live_sessions.ts";
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -76,6 +81,12 @@ export interface Gateway {
   audit: AuditLog;
   /** Operator notifications (`WEBHOOK_URL`). */
   notifier: WebhookNotifier;
+  /** Whether the state store (KV) works, as every read and write reports it. */
+  storeHealth: KvHealth;
+  /** Key counts by state, maintained for `/health` and `/ready`. */
+  keyCounts: KeyCounts;
+  /** The Live API's WebSocket sessions (drain them on shutdown). */
+  live: LiveSessions;
   /** Settles when start-up work in the background (the first model listing) is done. */
   ready: Promise<void>;
   /** Flushes pending writes and closes KV. */
@@ -87,28 +98,32 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const env = options.env ?? Deno.env.toObject();
   const start = startSettingsSchema.parse(readEnv(startSettingsSchema, env));
   const pinned = readEnv(settingsSchema, env);
-  const kv = await openKv(start.kvPath);
+  const storeHealth = new KvHealth();
+  const kv = storeHealth.track(await openKv(start.kvPath));
+  // KV failing (or not answering) while the gateway loads its state is a start-up error like an
+  // unusable KV_PATH.
+  const atStart = <T>(work: Promise<T>): Promise<T> => kvStartStep(start.kvPath, work);
   const feed = new ChangeFeed(kv, { pollMs: start.syncIntervalMs });
   const settings = new SettingsStore({ kv, feed, schema: settingsSchema, pinned });
-  await settings.reload();
+  await atStart(settings.reload());
   const s = () => settings.current;
   const pool = new KeyPool({
     backoffMaxMs: () => s().transientBackoffMaxMs,
     windowMs: () => s().quotaWindowMs,
   });
   const store = new PoolStore({ kv, feed, pool });
-  await store.load();
+  await atStart(store.load());
   // Keys from GEMINI_API_KEYS join the pool at every start, except those the admin deleted and ignored.
   const envKeys = [...new Set(start.geminiApiKeys)];
   const envKeyIds = new Set(envKeys.map(keyId));
   if (envKeys.length) {
     const now = Date.now();
-    const ignored = await store.ignoredEnvKeys();
+    const ignored = await atStart(store.ignoredEnvKeys());
     const fresh = envKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
-    await store.addKeys(fresh.filter((r) => !pool.get(r.id) && !ignored.has(r.id)));
+    await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id) && !ignored.has(r.id))));
   }
-  const affinity = new AffinityMap(kv, feed);
-  await affinity.load();
+  const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
+  await atStart(affinity.load());
   const usage = new UsageCounter(kv);
   const notifier = new WebhookNotifier({ url: () => s().webhookUrl });
   pool.onDirty((d) => {
@@ -122,7 +137,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       });
     }
   });
-  const admin = await loadAdminSecrets(kv, start.adminToken);
+  const admin = await atStart(loadAdminSecrets(kv, start.adminToken));
   const proxies = new UpstreamProxies(() => s());
   settings.onChange(() => proxies.refresh());
   const keys = new KeyAdmin({
@@ -142,19 +157,26 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     baseUrl: () => s().upstreamBaseUrl,
   });
   const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
-  await tokens.load();
+  await atStart(tokens.load());
   settings.onChange(() => tokens.refreshEnv());
   const limits = new TokenLimits({
     byName: (name) => tokens.byName(name),
     usage,
     onQuotaReached: (q) => notifier.notify({ event: "token_quota_reached", ...q }),
   });
-  await limits.seed();
+  await atStart(limits.seed());
   const reseed = setInterval(() => void limits.seed().catch(() => {}), 60_000);
   Deno.unrefTimer(reseed);
+  // Every secret the gateway holds, masked wherever an upstream echoes it (errors, logs, reasons).
+  const redactor = new Redactor([
+    { version: () => pool.recordsVersion, values: () => pool.records().map((r) => r.key) },
+    { version: () => settings.current, values: () => settings.current.allowedTokens },
+    { version: () => start.adminToken, values: () => start.adminToken ? [start.adminToken] : [] },
+  ]);
   const logs = new LogStore({
     kv,
     settings: s,
+    redact: redactor.redact,
     maskKey: (id) => {
       const r = pool.get(id);
       return r ? maskKey(r.key) : undefined;
@@ -176,6 +198,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     options.onRecord?.(rec);
   };
   feed.start();
+  storeHealth.start();
   rechecker.start();
   logs.start();
 
@@ -195,6 +218,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         reason: info.reason,
         freeAt: Number.isFinite(info.freeAt) ? info.freeAt : null,
       }),
+    redact: redactor.redact,
   });
   // The catalog lists models through the client, and the client's prepare step reads the catalog's
   // known models: the getters below close the loop.
@@ -209,12 +233,32 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
 
+  const pins = new LivePins({ kv, feed });
+  await atStart(pins.load());
+  const live = new LiveSessions({
+    pool,
+    pins,
+    settings: s,
+    usage,
+    onRecord,
+    clientFor: (id) => proxies.clientFor(id),
+    onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    modelAllowed: (name, model) => limits.allowsModel(name, model),
+  });
+
   const revocations = new SessionRevocations({ kv, feed });
-  await revocations.load();
+  await atStart(revocations.load());
   const audit = new AuditLog({ kv });
+  const keyCounts = new KeyCounts(pool);
+  const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
+    kv,
     revocations,
     audit,
+    storeHealth,
+    keyCounts,
+    signatures,
+    live,
     gemini,
     settings,
     pool,
@@ -229,6 +273,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     metrics,
     proxies,
     onEdgeFailure,
+    affinity,
   });
 
   return {
@@ -254,18 +299,23 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     metrics,
     notifier,
     audit,
+    storeHealth,
+    keyCounts,
+    live,
     ready,
     async close() {
       clearInterval(reseed);
       notifier.close();
       rechecker.stop();
       proxies.close();
+      await storeHealth.stop();
       await feed.stop();
       await store.close();
-      await usage.flush();
+      await usage.close();
       refusals.close();
       await logs.close();
       await metrics.close();
+      await signatures.flush();
       kv.close();
     },
   };

@@ -1,13 +1,15 @@
 /**
  * Gemini Gateway entry point: `deno task start`. Reads settings from the environment, serves the
- * gateway, and on SIGTERM stops accepting, lets streams in flight finish (up to a grace period),
- * then exits. Also the entry point for Deno Deploy and `deno compile`.
+ * gateway, and on SIGTERM stops accepting, lets streams and Live sessions in flight finish (up to a
+ * grace period; Live clients get a `goAway` at once and a 1001 close at its end), then exits. Also the
+ * entry point for Deno Deploy and `deno compile`.
  *
  * @module
  */
 import { createGateway } from "./gateway.ts";
 import { EnvError } from "./lib/config/env.ts";
 import { KvOpenError } from "./lib/kv/open_kv.ts";
+import { GatewayError, googleErrorResponse } from "./lib/http/errors.ts";
 import type { AdminSecrets } from "./lib/config/admin_secrets.ts";
 
 /** What the start-up lines say. */
@@ -48,6 +50,15 @@ export function startLines(o: StartInfo): string[] {
   return lines;
 }
 
+/** The answer to requests that arrive while the gateway waits for its Live sessions to end. */
+function shuttingDown(): Response {
+  return googleErrorResponse(
+    new GatewayError(503, "The gateway is shutting down; send the request again.", {
+      headers: { "retry-after": "1", connection: "close" },
+    }),
+  );
+}
+
 async function main() {
   let gw;
   try {
@@ -61,6 +72,7 @@ async function main() {
     throw e;
   }
   const { start } = gw;
+  let stopping = false;
   const server = Deno.serve({
     port: start.port,
     hostname: start.host,
@@ -68,14 +80,19 @@ async function main() {
       const lines = startLines({ hostname, port, keys: gw.pool.size, kvPath: start.kvPath, admin: gw.admin });
       console.log(lines.join("\n"));
     },
-  }, gw.app.fetch);
+    // The connection info goes on to the app: throttles and logs read the client's address from it.
+  }, (req, info) => stopping ? shuttingDown() : gw.app.fetch(req, info));
 
-  let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     console.log(`Shutting down: waiting up to ${start.shutdownGraceMs} ms for requests in flight.`);
-    const grace = new Promise((r) => setTimeout(r, start.shutdownGraceMs));
+    const deadline = Date.now() + start.shutdownGraceMs;
+    // `server.shutdown()` would close every WebSocket at once, so Live sessions are drained first: a
+    // goAway now, a 1001 close when the grace period is over (new requests meanwhile get a 503). With no
+    // session open this returns at once.
+    await gw.live.drain(start.shutdownGraceMs);
+    const grace = new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
     await Promise.race([server.shutdown(), grace]);
     await gw.close();
     Deno.exit(0);

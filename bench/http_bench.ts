@@ -1,7 +1,9 @@
 /**
  * `deno task bench`: throughput and latency of the gateway against a bare forwarder (Deno.serve +
  * fetch) in the same run, both in front of the same canned upstream, loaded by wrk from another
- * process at 1 and 64 connections. Prints requests per second, latency percentiles and ratios.
+ * process at 1 and 64 connections. Prints requests per second, latency percentiles and ratios; the
+ * translating routes (OpenAI Chat Completions, Anthropic Messages, OpenAI Responses) also as a ratio
+ * to the native route in the same run.
  *
  * @module
  */
@@ -16,7 +18,15 @@ const chatBody = JSON.stringify({
   model: "gemini-2.5-flash",
   messages: [{ role: "user", content: "Say hello." }],
 });
+const anthropicBody = JSON.stringify({
+  model: "gemini-2.5-flash",
+  max_tokens: 256,
+  messages: [{ role: "user", content: "Say hello." }],
+});
+const responsesBody = JSON.stringify({ model: "gemini-2.5-flash", input: "Say hello." });
 const NATIVE_PATH = "/v1beta/models/gemini-2.5-flash:generateContent";
+/** Routes that translate, each compared with the native route; skipped when the build lacks them. */
+const TRANSLATED = ["gateway openai", "gateway anthropic", "gateway responses"];
 
 await ensureWrk();
 const upPort = freePort();
@@ -62,18 +72,33 @@ const targets: Array<{ name: string; url: string; body: string; headers: Record<
     body: chatBody,
     headers: { authorization: `Bearer ${TOKEN}` },
   },
+  {
+    name: "gateway anthropic",
+    url: gateway.url + "/v1/messages",
+    body: anthropicBody,
+    headers: { "x-api-key": TOKEN, "anthropic-version": "2023-06-01" },
+  },
+  {
+    name: "gateway responses",
+    url: gateway.url + "/v1/responses",
+    body: responsesBody,
+    headers: { authorization: `Bearer ${TOKEN}` },
+  },
 ];
 try {
-  const probe = await fetch(gateway.url + "/v1/chat/completions", {
-    method: "POST",
-    body: chatBody,
-    headers: { authorization: `Bearer ${TOKEN}` },
-  });
-  await probe.body?.cancel();
-  const withOpenAI = probe.status === 200;
+  const available = new Set<string>();
+  for (const t of targets.filter((t) => TRANSLATED.includes(t.name))) {
+    const probe = await fetch(t.url, {
+      method: "POST",
+      body: t.body,
+      headers: { "content-type": "application/json", ...t.headers },
+    });
+    await probe.body?.cancel();
+    if (probe.status === 200) available.add(t.name);
+  }
   for (const c of [1, 64]) {
     for (const t of targets) {
-      if (t.name === "gateway openai" && !withOpenAI) continue;
+      if (TRANSLATED.includes(t.name) && !available.has(t.name)) continue;
       if (t.name === "upstream direct" && c === 64) continue;
       // short warm-up, then the measured run
       await runWrk({
@@ -127,6 +152,14 @@ if (oa64) {
     `openai @64: ${(100 * oa64.rps / bare64.rps).toFixed(1)}% of the bare forwarder's req/s, ${
       (100 * oa64.rps / gw64.rps).toFixed(1)
     }% of native (goal >= 65% of bare)`,
+  );
+}
+for (const name of TRANSLATED.slice(1)) {
+  const r64 = get(name, 64), r1 = get(name, 1);
+  if (!r64 || !r1) continue;
+  console.log(
+    `${name.replace("gateway ", "")}: ${(100 * r64.rps / gw64.rps).toFixed(1)}% of native req/s @64, ` +
+      `median latency ${(r1.p50 / gw1.p50).toFixed(2)}x native @1`,
   );
 }
 const added = gw1.p50 - direct1.p50, bareAdded = bare1.p50 - direct1.p50;

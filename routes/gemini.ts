@@ -1,7 +1,7 @@
 /**
  * The Gemini-native edge: everything Google serves under `/v1beta/...` (and `/v1`, `/v1alpha`, the
- * resumable upload path, and the same under `/gemini/`), forwarded byte for byte through the
- * shared pipeline. Model methods go through the prepare step (aliases, suffixes, features); the
+ * resumable upload path `/upload/...`, the media download path `/download/...`, and the same under
+ * `/gemini/`), forwarded byte for byte through the shared pipeline. Model methods go through the prepare step (aliases, suffixes, features); the
  * rest (files, caches, batches, operations, the model list) is sent as it is. Errors come back in
  * Google's envelope.
  *
@@ -16,6 +16,7 @@ import { sseResponse } from "../lib/http/sse.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import type { GeminiCaller } from "../lib/pipeline/gemini_client.ts";
 import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
+import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
 import { modelAllowed } from "../lib/tokens/token_limits.ts";
 
 const FORWARD_REQUEST_HEADERS =
@@ -24,6 +25,8 @@ const FORWARD_REQUEST_HEADERS =
 const MODEL_METHOD_PATH = /^\/(v1(?:beta|alpha)?)\/(models|tunedModels)\/([^/:]+):([A-Za-z]+)$/;
 /** Any path under one model (`models/x`, `models/x/operations/y`): per-model cooldowns and allow-lists apply. */
 const MODEL_PATH = /^\/(?:upload\/)?v1(?:beta|alpha)?\/(?:models|tunedModels)\/([^/:]+)/;
+/** A media download (`files/x:download?alt=media`, batch results, generated videos): streamed through. */
+const MEDIA_PATH = /^\/(?:download\/)?v1(?:beta|alpha)?\/files\/[^/]+:download$/;
 
 function pickHeaders(from: Headers, allow: RegExp): Headers {
   const out = new Headers();
@@ -46,11 +49,15 @@ export const GEMINI_PREFIXES = [
   "/v1",
   "/upload/v1beta",
   "/upload/v1",
+  "/download/v1beta",
+  "/download/v1",
   "/gemini/v1beta",
   "/gemini/v1",
   "/gemini/v1alpha",
   "/gemini/upload/v1beta",
   "/gemini/upload/v1",
+  "/gemini/download/v1beta",
+  "/gemini/download/v1",
 ];
 
 const MODEL_LIST_PATH = /^\/v1(?:beta|alpha)?\/models\/?$/;
@@ -82,16 +89,24 @@ async function filterModelList(
   return Response.json({ models: kept }, { status: first.status, headers: first.headers });
 }
 
-const NATIVE_V1 = /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b)/;
+const NATIVE_V1 =
+  /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b|fileSearchStores\b|corpora\b)/;
+/** Resources OpenAI has under the same names (its Files and Batch APIs). */
+const SHARED_NAMES = /^\/v1\/(?:files|batches)\b/;
 
 /**
  * `/v1/...` serves several dialects: the Google SDK (which now defaults to `v1`) and the OpenAI SDK.
- * A request is Gemini-native when it names a Gemini method (`models/x:generateContent`) or resource,
- * or carries its credential Google's way (`x-goog-api-key` or `?key=`).
+ * A request is Gemini-native when it carries its credential Google's way (`x-goog-api-key` or
+ * `?key=`), or names a Gemini method (`models/x:generateContent`) or resource; `files` and `batches`
+ * with an `Authorization: Bearer` credential alone are OpenAI's (which answers them in its envelope).
  */
 export function isNativeV1(req: Request): boolean {
   const url = new URL(req.url);
-  return NATIVE_V1.test(url.pathname) || req.headers.has("x-goog-api-key") || url.searchParams.has("key");
+  if (req.headers.has("x-goog-api-key") || url.searchParams.has("key")) return true;
+  if (SHARED_NAMES.test(url.pathname) && /^bearer\s/i.test(req.headers.get("authorization") ?? "")) {
+    return false;
+  }
+  return NATIVE_V1.test(url.pathname);
 }
 
 type Ctx = Context<{ Variables: AuthVariables }>;
@@ -121,6 +136,10 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   const m = req.method === "POST" ? MODEL_METHOD_PATH.exec(path) : null;
   if (m) {
     const [, version, collection, id, method] = m;
+    // Google's answer passes through as it is, unless the operator asked for empty answers to be retried.
+    const check = deps.settings().retryEmptyAnswersNative && /^(stream)?generateContent$/.test(method)
+      ? geminiAnswerCheck({ emptyAnswers: true, toolFailures: false, signatureFallback: false })
+      : undefined;
     const { response } = await gemini.call(
       {
         method,
@@ -129,7 +148,7 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
         version,
         collection: collection as "models" | "tunedModels",
       },
-      { query, headers },
+      { query, headers, check },
     );
     if (method !== "streamGenerateContent" || !response.body) return response;
     response.headers.set("cache-control", "no-cache");
@@ -141,7 +160,8 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   }
   const named = MODEL_PATH.exec(path)?.[1];
   const model = named ? decodeURIComponent(named) : undefined;
-  const request = { method: req.method, path, query, headers, body, model };
+  const stream = req.method === "GET" && MEDIA_PATH.test(path);
+  const request = { method: req.method, path, query, headers, body, model, stream };
   const { response } = await gemini.send(request);
   const allowed = c.get("clientToken")?.models;
   if (req.method === "GET" && MODEL_LIST_PATH.test(path) && allowed?.length) {

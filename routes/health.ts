@@ -1,27 +1,46 @@
 /**
- * `GET /health`: no auth; status, version and counts of keys by state.
+ * `GET /health` (liveness) and `GET /ready` (readiness), both without auth and answered from memory
+ * (they never wait for KV or walk the key pool).
+ *
+ * - `/health`: 200 while the process serves; `status` is `ok`, or `degraded` while the state store
+ *   (Deno KV) fails; with the version, key counts by state and the store's state.
+ * - `/ready`: 200 when the store works and at least one key is enabled; 503 otherwise, with the reason.
  *
  * @module
  */
 import { Hono } from "hono";
-import type { KeyPool } from "../lib/pool/key_pool.ts";
+import type { KeyCounts } from "../lib/pool/key_counts.ts";
+import type { KvHealth } from "../lib/kv/kv_health.ts";
 import { VERSION } from "../lib/version.ts";
 
-/** Counts keys by state: active, cooling (some model cooling down), disabled. */
-export function keyCounts(
-  pool: KeyPool,
-): { total: number; active: number; cooling: number; disabled: number } {
-  const out = { total: 0, active: 0, cooling: 0, disabled: 0 };
-  for (const r of pool.records()) {
-    out.total++;
-    out[pool.stateOf(r.id)]++;
-  }
-  return out;
+/** What the health routes read. */
+export interface HealthDeps {
+  /** Maintained key counts. */
+  counts: KeyCounts;
+  /** The state store's health. */
+  store: KvHealth;
 }
 
-/** Builds the health route. */
-export function createHealthRoute(deps: { pool: KeyPool }): Hono {
+/** Builds the health routes. */
+export function createHealthRoute(deps: HealthDeps): Hono {
   const app = new Hono();
-  app.get("/health", (c) => c.json({ status: "ok", version: VERSION, keys: keyCounts(deps.pool) }));
+  app.get("/health", (c) => {
+    const store = deps.store.status;
+    return c.json({
+      status: store.ok ? "ok" : "degraded",
+      version: VERSION,
+      keys: deps.counts.current,
+      store,
+    });
+  });
+  app.get("/ready", (c) => {
+    const store = deps.store.status;
+    const keys = deps.counts.current;
+    const reasons = [
+      ...(store.ok ? [] : [`the state store (Deno KV) fails: ${store.error}`]),
+      ...(keys.active + keys.cooling > 0 ? [] : ["no enabled key in the pool"]),
+    ];
+    return c.json({ ready: reasons.length === 0, reasons, keys, store }, reasons.length ? 503 : 200);
+  });
   return app;
 }

@@ -8,9 +8,11 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { SettingsStore } from "../lib/config/settings_store.ts";
 import { settingsSchema } from "../lib/config/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
-import { type AuthVariables, clientAuth } from "../lib/http/client_auth.ts";
-import { GatewayError, googleErrorResponse, notFound } from "../lib/http/errors.ts";
-import { clientAddress, clientInfo } from "../lib/http/client_address.ts";
+import { type AuthVariables, clientAuth, type ClientToken } from "../lib/http/client_auth.ts";
+import { clientAddress, clientInfo, trustedProxies } from "../lib/http/client_address.ts";
+import { cors } from "../lib/http/cors.ts";
+import { GatewayError, googleErrorResponse, notFound, unauthenticated } from "../lib/http/errors.ts";
+import { type AffinityMap, uploadSessionId } from "../lib/pipeline/affinity.ts";
 import type { AuditLog } from "../lib/logs/audit_log.ts";
 import { describeSettings } from "../lib/config/describe.ts";
 import { AuthFailureThrottle } from "../lib/http/auth_throttle.ts";
@@ -45,6 +47,11 @@ import type { Metrics } from "../lib/metrics/metrics.ts";
 import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import type { SessionRevocations } from "../lib/admin/session.ts";
 import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
+import type { KvHealth } from "../lib/kv/kv_health.ts";
+import type { KeyCounts } from "../lib/pool/key_counts.ts";
+import type { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
+import type { LiveSessions } from "../lib/live/live_sessions.ts";
+import { createLiveRoutes } from "./live.ts";
 
 /** What the routes need. */
 export interface MountDeps {
@@ -65,6 +72,18 @@ export interface MountDeps {
   revocations: SessionRevocations;
   /** The audit log of admin actions. */
   audit: AuditLog;
+  /** Whether the state store (KV) works (`/health`, `/ready`, the admin panel's warning). */
+  storeHealth: KvHealth;
+  /** Maintained key counts by state (`/health`, `/ready`). */
+  keyCounts: KeyCounts;
+  /** Thought signatures of translated answers, shared through KV. */
+  signatures: ThoughtSignatures;
+  /** The gateway's KV, for edges with state of their own (stored Responses). */
+  kv?: Deno.Kv;
+  /** Resource owners and open upload sessions (an upload session URL is its own credential). */
+  affinity: AffinityMap;
+  /** The Live API's sessions (WebSocket); absent: no Live routes. */
+  live?: LiveSessions;
   /** The dialects to serve (default: all of `routes/dialects.ts`). */
   dialects?: readonly Edge[];
   /**
@@ -73,6 +92,9 @@ export interface MountDeps {
    */
   onEdgeFailure?: RecordSink;
 }
+
+/** Middleware that every edge runs first: CORS (preflights need no token), then client auth. */
+export type EdgeGuards = ReadonlyArray<MiddlewareHandler<{ Variables: AuthVariables }>>;
 
 /** Options of {@link edgeApp}. */
 export interface EdgeAppOptions {
@@ -116,13 +138,14 @@ function edgeFailureRecord(
 }
 
 /**
- * One edge as served: the client's address and path noted first, then client auth, then its routes;
- * any error in the edge's envelope, and reported to `onEdgeFailure` unless the pipeline did.
+ * One edge as served: the client's method, path and address noted first, then its guards (CORS,
+ * client auth), then its routes; any error in the edge's envelope, and reported to `onEdgeFailure`
+ * unless the pipeline did.
  */
 export function edgeApp(
   edge: Edge,
   deps: EdgeDeps,
-  auth: MiddlewareHandler<{ Variables: AuthVariables }>,
+  guards: EdgeGuards | MiddlewareHandler<{ Variables: AuthVariables }>,
   options: EdgeAppOptions = {},
 ): Hono<{ Variables: AuthVariables }> {
   const sub = new Hono<{ Variables: AuthVariables }>();
@@ -131,8 +154,8 @@ export function edgeApp(
     if (rec) options.onEdgeFailure!(rec);
     return edge.errorResponse(err);
   });
-  sub.use("*", clientInfo({ trustedProxies: options.trustedProxies ?? (() => []) }));
-  sub.use("*", auth);
+  sub.use("*", clientInfo<AuthVariables>({ trustedProxies: options.trustedProxies ?? (() => []) }));
+  for (const guard of Array.isArray(guards) ? guards : [guards]) sub.use("*", guard);
   sub.route("/", edge.routes(deps));
   return sub;
 }
@@ -142,18 +165,19 @@ function mountEdges(
   app: Hono,
   edges: readonly Edge[],
   deps: EdgeDeps,
-  auth: MiddlewareHandler<{ Variables: AuthVariables }>,
+  guards: EdgeGuards,
   options: EdgeAppOptions,
 ) {
   const byPrefix = new Map<string, Array<{ edge: Edge; app: Hono<{ Variables: AuthVariables }> }>>();
   for (const edge of edges) {
-    const sub = edgeApp(edge, deps, auth, options);
+    const sub = edgeApp(edge, deps, guards, options);
     for (const prefix of edge.prefixes) {
       const list = byPrefix.get(prefix) ?? [];
       byPrefix.set(prefix, [...list, { edge, app: sub }]);
     }
   }
-  for (const [prefix, list] of byPrefix) {
+  // Longer prefixes first: `/v1beta/openai` is served before `/v1beta` takes everything under it.
+  for (const [prefix, list] of [...byPrefix].sort((a, b) => b[0].length - a[0].length)) {
     if (list.length === 1) {
       app.route(prefix, list[0].app);
       continue;
@@ -168,29 +192,68 @@ function mountEdges(
   }
 }
 
+/**
+ * The client token behind a gateway-issued resumable upload session URL (Google's upload and
+ * finalize calls carry no key): the token that started the session, while the session is open.
+ *
+ * @throws {GatewayError} 401 for an upload session URL the gateway did not hand out, or one that ended.
+ */
+function uploadCredential(
+  deps: Pick<MountDeps, "affinity" | "tokens">,
+  req: Request,
+): ClientToken | undefined {
+  const id = uploadSessionId(new URL(req.url));
+  if (id === undefined) return undefined;
+  const session = deps.affinity.uploadSession(id);
+  if (!session?.tokenName) {
+    throw unauthenticated(
+      "This upload session was not started through this gateway, or it has ended or expired. Start the " +
+        "upload again (the x-goog-upload-url answer is the session URL), or send your client token.",
+    );
+  }
+  return deps.tokens.byName(session.tokenName) ?? { name: session.tokenName };
+}
+
 /** Builds the app with every route group. */
 export function mountRoutes(deps: MountDeps): Hono {
   const { settings, pool, keys, catalog, admin, tokens, limits, logs, metrics, proxies } = deps;
   const s = () => settings.current;
   const throttle = new AuthFailureThrottle({ limit: () => s().authFailuresPerMinute });
-  const auth = clientAuth({ resolve: tokens.resolve, admit: (token) => limits.admit(token), throttle });
+  const authOnly = clientAuth({
+    resolve: tokens.resolve,
+    admit: (token) => limits.admit(token),
+    urlCredential: (req) => uploadCredential(deps, req),
+    throttle,
+  });
+  const trusted = () => s().trustedProxies;
+  const noted = clientInfo<AuthVariables>({ trustedProxies: trusted });
+  // The Live routes are no edge: they note the client themselves before client auth.
+  const auth: MiddlewareHandler<{ Variables: AuthVariables }> = async (c, next) => {
+    await noted(c, async () => {
+      await authOnly(c, next);
+    });
+  };
+  const guards: EdgeGuards = [cors({ origins: () => s().corsOrigins }), authOnly];
 
   const app = new Hono();
-  app.route("/", createHealthRoute({ pool }));
+  app.route("/", createHealthRoute({ counts: deps.keyCounts, store: deps.storeHealth }));
   app.route("/static", createStaticRoutes());
-  mountEdges(
-    app,
-    deps.dialects ?? DIALECTS,
-    {
-      gemini: deps.gemini,
-      settings: s,
-      catalog,
-      modelAllowed: (name, model) => limits.allowsModel(name, model),
-      decorators: streamDecorators(s),
-    },
-    auth,
-    { trustedProxies: () => s().trustedProxies, onEdgeFailure: deps.onEdgeFailure },
-  );
+  const edgeDeps: EdgeDeps = {
+    gemini: deps.gemini,
+    settings: s,
+    catalog,
+    modelAllowed: (name, model) => limits.allowsModel(name, model),
+    decorators: streamDecorators(s),
+    signatures: deps.signatures,
+    kv: deps.kv,
+    live: deps.live,
+  };
+  // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
+  app.route("/", createLiveRoutes(edgeDeps, { auth, guards: [noted, ...guards] }));
+  mountEdges(app, deps.dialects ?? DIALECTS, edgeDeps, guards, {
+    trustedProxies: trusted,
+    onEdgeFailure: deps.onEdgeFailure,
+  });
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys, verifyAdminToken: (t) => Promise.resolve(admin.verify(t)) }));
@@ -240,8 +303,9 @@ export function mountRoutes(deps: MountDeps): Hono {
       sessionSecret: admin.sessionSecret,
       revocations: deps.revocations,
       audit: deps.audit,
-      addressOf: (c) => clientAddress(c.req.raw, c.env, s().trustedProxies),
       secretSettings: new Set(describeSettings(settingsSchema).filter((f) => f.secret).map((f) => f.name)),
+      clientAddress: (c) => clientAddress(c, trustedProxies(s().trustedProxies)),
+      storeStatus: () => deps.storeHealth.status,
     }),
   );
 
@@ -251,7 +315,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       notFound(
         `No route for ${c.req.method} ${
           new URL(c.req.url).pathname
-        }. Gemini routes start with /v1beta/, OpenAI routes with /v1/.`,
+        }. Gemini routes start with /v1beta/, OpenAI routes with /v1/ (Responses: /v1/responses), Anthropic routes with /v1/messages.`,
       ),
     )
   );

@@ -1,6 +1,6 @@
 /**
- * The OpenAI edge (`/v1/...` and `/openai/v1/...`): Chat Completions, models, embeddings, images and
- * speech. Parses and validates the request, maps it to a Gemini call, sends it through the one
+ * The OpenAI edge (`/v1/...`, `/openai/v1/...` and Google's `/v1beta/openai/...`): Chat Completions,
+ * models, embeddings, images and speech. Parses and validates the request, maps it to a Gemini call, sends it through the one
  * pipeline and formats the answer (or any error) in OpenAI's dialect.
  *
  * @module
@@ -14,6 +14,7 @@ import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
+import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage, type FetchImage } from "../lib/openai/chat_parts.ts";
 import { mapChatRequest } from "../lib/openai/chat_request.ts";
@@ -68,16 +69,29 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
     allowPrivateImageHosts: s.allowPrivateImageHosts,
     signal: c.req.raw.signal,
     family: parsed.model,
+    signatures: deps.signatures,
   });
-  const common = { model: req.model, includeThoughts: mapped.includeThoughts, searchLinks: s.searchLinks };
+  const common = {
+    model: req.model,
+    includeThoughts: mapped.includeThoughts,
+    searchLinks: s.searchLinks,
+    signatures: deps.signatures,
+  };
   const stream = { ...common, includeUsage: mapped.includeUsage };
+  // Empty answers and failed tool calls get one more try on another key; a 400 about a thought
+  // signature one more try with Google's skip value.
+  const check = geminiAnswerCheck({
+    emptyAnswers: s.retryEmptyAnswers,
+    toolFailures: true,
+    signatureFallback: true,
+  });
   const whole = parsed.image || answersWhole({
     model: parsed.model,
     clientModel: req.model,
     modalities: mapped.body.generationConfig?.responseModalities,
   });
   if (mapped.stream && whole) {
-    const answer = gemini.call({ method: "generateContent", model: req.model, body: mapped.body })
+    const answer = gemini.call({ method: "generateContent", model: req.model, body: mapped.body }, { check })
       .then((res) => res.response.text());
     const translate = new ChatCompletionStream(stream);
     const events = wholeAnswerItems(answer).pipeThrough(translate);
@@ -89,13 +103,15 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
   if (mapped.stream) {
     const res = await gemini.call(
       { method: "streamGenerateContent", model: req.model, body: mapped.body },
-      { query: sseQuery() },
+      { query: sseQuery(), check },
     );
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
     const items = deps.decorators.smooth(readGeminiStream(res.response.body));
     return sseResponse(deps.decorators.keepAlive(items.pipeThrough(new ChatCompletionStream(stream))));
   }
-  const res = await gemini.call({ method: "generateContent", model: req.model, body: mapped.body });
+  const res = await gemini.call({ method: "generateContent", model: req.model, body: mapped.body }, {
+    check,
+  });
   return c.json(mapChatResponse(await readJson<GeminiGenerateContentResponse>(res), common));
 }
 
@@ -139,7 +155,8 @@ export function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions = 
 /** The OpenAI edge. */
 export const openAIEdge: Edge = {
   name: "openai",
-  prefixes: ["/v1", "/openai/v1"],
+  // `/v1beta/openai` is Google's own OpenAI-compatible base path: clients pointed at it work unchanged.
+  prefixes: ["/v1", "/openai/v1", "/v1beta/openai"],
   errorResponse: openAIErrorResponse,
   routes: (deps) => createOpenAIRoutes(deps),
 };

@@ -1,11 +1,15 @@
 /**
  * Makes sure the programs the test suite drives are installed: Debian's Chromium (browser tests), a
  * Chinese font (so the Simplified Chinese screenshots show characters, not boxes) and tinyproxy
- * (upstream proxy tests). Installs them with apt-get when running as root; otherwise
- * says exactly what to install. Build-time/test-time code: never loaded by the server.
+ * (upstream proxy tests), installed with apt-get when running as root (otherwise it says exactly what
+ * to install), and from npm into a cache folder the clients the tests drive: Google's gemini-cli,
+ * Claude Code and Codex CLI.
+ * Build-time/test-time code: never loaded by the server.
  *
  * @module
  */
+import { ensureGeminiCli } from "../tests/support/gemini_cli.ts";
+import { ensureAgent } from "../tests/support/agents.ts";
 
 const NEEDS = [
   { pkg: "chromium", paths: ["/usr/bin/chromium"] },
@@ -41,4 +45,13 @@ if (missing.length) {
     console.error(`apt-get could not install ${missing.join(", ")}; see /tmp/gateway-test-deps.log`);
     Deno.exit(1);
   }
+}
+
+try {
+  await ensureGeminiCli();
+  await ensureAgent("claude");
+  await ensureAgent("codex");
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  Deno.exit(1);
 }

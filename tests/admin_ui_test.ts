@@ -13,10 +13,10 @@ const [k1, k2, k3, k4] = KEYS.map(keyId);
 async function gatewayWithKeys(): Promise<Harness> {
   const h = await startHarness({ keys: KEYS });
   const { keys, pool } = h.gw;
-  keys.update([k1], { label: "Production A", project: "gw-prod-1" });
-  keys.update([k2], { label: "Production B", project: "gw-prod-2" });
-  keys.update([k3], { label: "Legacy" });
-  keys.update([k4], { label: "Batch jobs", project: "gw-batch" });
+  await keys.update([k1], { label: "Production A", project: "gw-prod-1" });
+  await keys.update([k2], { label: "Production B", project: "gw-prod-2" });
+  await keys.update([k3], { label: "Legacy" });
+  await keys.update([k4], { label: "Batch jobs", project: "gw-batch" });
   pool.setEnabled(k3, false, "API key invalid (400 API_KEY_INVALID)");
   coolDown(h, k4, "gemini-2.5-pro", { ms: 3 * 3600_000, window: "day", reason: "Daily quota" });
   return h;

@@ -7,12 +7,15 @@ import { GatewayError } from "../lib/http/errors.ts";
 import { DUMMY_THOUGHT_SIGNATURE, mapChatRequest } from "../lib/openai/chat_request.ts";
 import { mapChatResponse } from "../lib/openai/chat_response.ts";
 import { chatRequestSchema, parseOpenAI } from "../lib/openai/schemas.ts";
-import { decodeToolCallId, encodeToolCallId } from "../lib/openai/tool_ids.ts";
+import { toolCallId, toolCallRef } from "../lib/openai/tool_ids.ts";
+import { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
 
-const chat = (body: Record<string, unknown>) =>
+const chatWith = (signatures: ThoughtSignatures | undefined, body: Record<string, unknown>) =>
   mapChatRequest(parseOpenAI(chatRequestSchema, { model: "gemini-2.5-flash", ...body }), {
     fetchImage: (url) => Promise.resolve({ mimeType: "image/png", data: `fetched:${url}` }),
+    signatures,
   });
+const chat = (body: Record<string, unknown>) => chatWith(undefined, body);
 
 Deno.test("messages: system/developer in order, roles, tool turns with looked-up names", async () => {
   const m = await chat({
@@ -195,21 +198,21 @@ Deno.test("reasoning_effort per model family and extra_body.google", async () =>
   await assert.rejects(chat({ messages: msgs, reasoning_effort: "extreme" }), GatewayError);
 });
 
-Deno.test("tool call id codec round-trips Gemini id and signature; foreign ids decode to nothing", () => {
-  const sig = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(300))));
-  const id = encodeToolCallId({ geminiId: "fc-123", signature: sig });
-  assert.match(id, /^call_[A-Za-z0-9]{12}_[A-Za-z0-9_-]+$/);
-  assert.deepEqual(decodeToolCallId(id), { geminiId: "fc-123", signature: sig });
-  assert.deepEqual(decodeToolCallId(encodeToolCallId({ signature: "not base64!" })), {
-    signature: "not base64!",
-  });
-  assert.match(encodeToolCallId({}), /^call_[A-Za-z0-9]{12}$/);
-  assert.deepEqual(decodeToolCallId("call_abc"), {});
-  assert.deepEqual(decodeToolCallId("toolu_01XYZ"), {});
+Deno.test("tool call ids are call_ + a 24-character reference; other ids name none", () => {
+  const signatures = new ThoughtSignatures();
+  const sig = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(1200))));
+  const id = toolCallId(signatures.rememberCall({ geminiId: "fc-123", signature: sig }));
+  assert.match(id, /^call_[A-Za-z0-9]{24}$/);
+  assert.ok(id.length <= 40, `OpenAI caps tool-call ids at 40 characters: ${id.length}`);
+  assert.equal(toolCallRef(id)?.length, 24);
+  assert.equal(toolCallRef(id.slice(0, 20)), undefined);
+  assert.equal(toolCallRef("call_abc"), undefined);
+  assert.equal(toolCallRef("toolu_01XYZ"), undefined);
 });
 
 Deno.test("thought signature round trip through the tool call id only", async () => {
   const sig = "c2lnbmF0dXJlLWJ5dGVz";
+  const signatures = new ThoughtSignatures();
   const res = mapChatResponse({
     candidates: [{
       content: {
@@ -221,7 +224,7 @@ Deno.test("thought signature round trip through the tool call id only", async ()
       },
       finishReason: "STOP",
     }],
-  }, { model: "gemini-3-pro-preview" });
+  }, { model: "gemini-3-pro-preview", signatures });
   const calls = res.choices[0].message.tool_calls as Array<
     { id: string; function: { name: string; arguments: string }; extra_content?: unknown }
   >;
@@ -230,7 +233,7 @@ Deno.test("thought signature round trip through the tool call id only", async ()
   assert.equal(calls[1].extra_content, undefined);
   // A client that drops unknown fields sends back only id/type/function.
   const history = calls.map(({ id, function: f }) => ({ id, type: "function", function: f }));
-  const m = await chat({
+  const m = await chatWith(signatures, {
     model: "gemini-3-pro-preview",
     messages: [
       { role: "user", content: "x" },

@@ -11,7 +11,8 @@ import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { SseEncoderStream } from "../lib/http/sse.ts";
 import { toOpenAIError } from "../lib/openai/errors.ts";
 import { ASPECT_RATIOS, aspectRatioFor } from "../lib/openai/images.ts";
-import { decodeToolCallId } from "../lib/openai/tool_ids.ts";
+import { toolCallRef } from "../lib/openai/tool_ids.ts";
+import { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
 
 /** What the OpenAI edge does with a Gemini SSE body: read the items, translate, encode. */
 function translateChatStream(
@@ -46,7 +47,8 @@ Deno.test("response mapping: text, thoughts, images, finish reasons, usage", () 
   }, { model: "my-alias", includeThoughts: true });
   assert.match(res.id, /^chatcmpl-/);
   assert.equal(res.model, "my-alias");
-  assert.equal(res.choices[0].message.content, "Hello![image](data:image/png;base64,QUJD)");
+  // The image starts its own paragraph, and comes in `images` too.
+  assert.equal(res.choices[0].message.content, "Hello\n\n![image](data:image/png;base64,QUJD)");
   assert.equal(res.choices[0].message.reasoning_content, "thinking...");
   assert.deepEqual(res.choices.map((c) => c.finish_reason), ["length", "content_filter", "stop"]);
   assert.deepEqual(res.usage, {
@@ -163,6 +165,7 @@ Deno.test("stream translation: CRLF framing, deltas, tool calls, usage chunk, [D
     { functionCall: { name: "a", args: { x: 1 } }, thoughtSignature: "U0lH" },
     { functionCall: { name: "b", args: {} } },
   ];
+  const signatures = new ThoughtSignatures();
   const { list, done } = await frames(translateChatStream(
     sse([
       { ...cand([{ text: "plan", thought: true }]), usageMetadata },
@@ -170,7 +173,7 @@ Deno.test("stream translation: CRLF framing, deltas, tool calls, usage chunk, [D
       { ...cand([{ text: "lo" }]), usageMetadata },
       { ...cand(calls, { finishReason: "STOP" }), usageMetadata },
     ]),
-    { model: "client-model", includeThoughts: true, includeUsage: true },
+    { model: "client-model", includeThoughts: true, includeUsage: true, signatures },
   ));
   const deltas = list.slice(0, -1).map((f) => f.choices[0].delta);
   assert.deepEqual(deltas.slice(0, 4), [
@@ -184,7 +187,8 @@ Deno.test("stream translation: CRLF framing, deltas, tool calls, usage chunk, [D
     [0, "function", { name: "a", arguments: '{"x":1}' }],
     [1, "function", { name: "b", arguments: "{}" }],
   ]);
-  assert.equal(decodeToolCallId(tc[0].id as string).signature, "U0lH");
+  const ref = toolCallRef(tc[0].id as string)!;
+  assert.equal((await signatures.recall({ calls: [ref] })).call(ref)?.signature, "U0lH");
   assert.deepEqual(list.at(-2)!.choices[0], {
     index: 0,
     delta: {},

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { inheritedEnv } from "./support/process.ts";
-import { KvOpenError, openKv } from "../lib/kv/open_kv.ts";
+import { KvOpenError, kvStartStep, openKv } from "../lib/kv/open_kv.ts";
 
 /** Runs `main.ts` with `env` until it exits (it never gets to listen). */
 async function start(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
@@ -66,4 +66,49 @@ Deno.test("main.ts prints start-up errors without a stack and exits 2: KV path i
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** A real KV file with data whose pages past the header were overwritten (a damaged disk or copy). */
+async function damagedKvFile(dir: string): Promise<string> {
+  const path = `${dir}/damaged.sqlite3`;
+  const kv = await Deno.openKv(path);
+  for (let i = 0; i < 500; i++) await kv.set(["keys", `k${i}`], { id: `k${i}`, key: "x".repeat(200) });
+  kv.close();
+  const file = await Deno.open(path, { read: true, write: true });
+  try {
+    await file.seek(4096 * 2, Deno.SeekMode.Start);
+    await file.write(new Uint8Array(4096 * 20).fill(0xab));
+  } finally {
+    file.close();
+  }
+  return path;
+}
+
+Deno.test("main.ts: a KV file with damaged pages is a friendly start-up error (Deno's KV would panic on it)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gw_kv_" });
+  try {
+    const path = await damagedKvFile(dir);
+    const { code, stderr } = await start({ KV_PATH: path });
+    assert.equal(code, 2, stderr);
+    assert.match(
+      stderr,
+      new RegExp(`^Cannot start: KV_PATH: cannot open "${path.replaceAll("/", "\\/")}": `),
+    );
+    assert.match(stderr, /the database file is damaged .*restore it from a backup/);
+    assert.doesNotMatch(stderr, /panicked|^\s+at /m);
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a KV that fails or never answers while the gateway loads its state is a start-up error", async () => {
+  const failing = await kvStartStep("./x.sqlite3", Promise.reject(new TypeError("database is locked")))
+    .then(() => null, (e) => e);
+  assert.ok(failing instanceof KvOpenError);
+  assert.equal(failing.message, `KV_PATH: cannot open "./x.sqlite3": database is locked. ${FIX}`);
+  const hanging = await kvStartStep("./x.sqlite3", new Promise(() => {}), 10).then(() => null, (e) => e);
+  assert.ok(hanging instanceof KvOpenError);
+  assert.match(hanging.message, /no answer within 0\.01 s \(is another process holding the file\?\)/);
+  assert.equal(await kvStartStep("./x.sqlite3", Promise.resolve(7)), 7);
 });

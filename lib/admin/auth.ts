@@ -1,15 +1,17 @@
 /**
  * `adminAuth`: lets a request through when it carries a valid admin session cookie or
  * `Authorization: Bearer <admin token>`; otherwise redirects browsers to the login page and answers
- * API callers with 401. Failed bearer attempts count toward the login throttle.
+ * API callers with 401. Bearer attempts go through the login throttle (per client address), so a
+ * wrong bearer token is slowed down like a wrong password.
  *
  * @module
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { csrfTokenFor } from "./csrf.ts";
 import { adminError, wantsHtml } from "./responses.ts";
 import { type AdminSession, readSession, type SessionRevocations } from "./session.ts";
-import { type LoginThrottle, remoteIp } from "./throttle.ts";
+import type { LoginThrottle } from "./throttle.ts";
+import { peerAddress } from "../http/client_address.ts";
 
 /** Who is calling, set by `adminAuth` as `c.get("admin")`. */
 export interface AdminPrincipal {
@@ -34,26 +36,33 @@ export interface AdminAuthOptions {
   loginPath: string;
   /** Sessions ended by logout. */
   revocations: SessionRevocations;
-  /** Throttle shared with the login form, per client IP; failed bearer tokens count as failed logins. */
+  /** Throttle shared with the login form, per client address; failed bearer tokens count as failed logins. */
   throttle: LoginThrottle;
+  /** The client's address for the throttle (default: the connecting peer's). */
+  clientAddress?: (c: Context) => string;
 }
 
 /** Middleware factory: requires an admin session or bearer token. */
 export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler<AdminEnv> {
   const { loginPath, throttle } = opts;
+  const addressOf = opts.clientAddress ?? peerAddress;
   return async function adminAuth(c, next) {
     const authorization = c.req.header("authorization");
     if (authorization !== undefined) {
       const token = authorization.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-      const client = remoteIp(c);
-      const verdict = throttle.check(client);
-      if (!verdict.allowed) {
-        return adminError(c, 429, `Too many failed attempts; retry in ${verdict.retryAfterSeconds} s.`, {
-          "retry-after": String(verdict.retryAfterSeconds),
+      const turn = await throttle.admit(addressOf(c), c.req.raw.signal);
+      if (!turn.allowed) {
+        return adminError(c, 429, `Too many failed attempts; retry in ${turn.retryAfterSeconds} s.`, {
+          "retry-after": String(turn.retryAfterSeconds),
         });
       }
-      if (!token || !await opts.verifyToken(token)) {
-        throttle.fail(client);
+      let ok = false;
+      try {
+        ok = !!token && await opts.verifyToken(token);
+      } finally {
+        turn.attempt.done(ok);
+      }
+      if (!ok) {
         return adminError(
           c,
           401,

@@ -8,6 +8,8 @@ import type { Context, Hono } from "hono";
 import type { SessionRevocations } from "./session.ts";
 import type { AuditLog } from "../logs/audit_log.ts";
 import type { AdminTokenSource } from "../config/admin_secrets.ts";
+import type { LoginThrottle } from "./throttle.ts";
+import type { KvStatus } from "../kv/kv_health.ts";
 
 /** Dependencies of the admin sub-app. */
 export interface AdminDeps {
@@ -28,8 +30,15 @@ export interface AdminDeps {
   revocations: SessionRevocations;
   /** Where admin actions are recorded (every API change, sign-in and sign-out). */
   audit: AuditLog;
-  /** The admin's address (honours `TRUSTED_PROXIES`). */
-  addressOf: (c: Context) => string;
   /** Names of secret settings (the audit log names them but never writes their values). */
   secretSettings: ReadonlySet<string>;
+  /**
+   * The client's address, for the failed-login throttle and the audit log (default: the connecting
+   * peer's; the gateway passes `clientAddress` with its `TRUSTED_PROXIES`).
+   */
+  clientAddress?: (c: Context) => string;
+  /** The failed-login throttle (default: a new one with its default spacing). */
+  throttle?: LoginThrottle;
+  /** The state store's health; every signed-in page warns while it fails. */
+  storeStatus?: () => KvStatus;
 }

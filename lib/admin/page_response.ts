@@ -34,6 +34,8 @@ export interface PageOptions {
   headers?: Record<string, string>;
   /** Extra stylesheets, as paths under the static base (e.g. `uplot.css`). */
   styles?: string[];
+  /** A warning shown above the page (e.g. the state store is failing). */
+  alert?: string;
 }
 
 /** Renders a page into a Response. */
@@ -61,12 +63,15 @@ export function createPageRenderer(registry: IslandRegistry): PageRenderer {
       h("meta", { name: "color-scheme", content: "light dark" }),
       page.csrfToken ? h("meta", { name: "csrf-token", content: page.csrfToken }) : null,
     ]);
+    const body = page.alert
+      ? h(Fragment, null, [h("div", { class: "page-alert", role: "alert" }, page.alert), page.body])
+      : page.body;
     const locale = requestLocale(c);
     // Rendering is synchronous: every t() in the page's components sees this request's language.
     const html = withLang(locale, () =>
       renderDocument({
         title: `${typeof page.title === "function" ? page.title() : page.title} · ${t("product.name")}`,
-        body: page.body,
+        body,
         head,
         registry,
         build: info,

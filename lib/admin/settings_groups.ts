@@ -22,6 +22,7 @@ export const SETTINGS_GROUP_ORDER: readonly SettingGroup[] = [
   "keys",
   "models",
   "streaming",
+  "live",
   "logs",
   "reporting",
   "server",

@@ -21,6 +21,7 @@ export type SettingGroup =
   | "keys"
   | "models"
   | "streaming"
+  | "live"
   | "logs"
   | "reporting"
   | "server";

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
-import { isAddressOrRange } from "../http/client_address.ts";
+import { parseCidr } from "../net/ip.ts";
 import { EXAMPLE_KEY, keyShapeProblem } from "../pool/key_record.ts";
 import { maskKey } from "../secrets/redact.ts";
 
@@ -26,20 +26,34 @@ export const runtimeSettingsSchema = z.object({
   allowedTokens: z.array(z.string().min(8, "a client token needs at least 8 characters"))
     .default([])
     .describe(
-      "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key or ?key=); at least 8 characters each.",
+      "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key, x-api-key or ?key=); at least 8 characters each.",
     )
     .register(settingMeta, { group: "access", secret: true, example: "my-client-token" }),
   trustedProxies: z.array(
-    z.string().trim().refine(isAddressOrRange, "use an IP address or a CIDR range such as 10.0.0.0/8"),
-  )
-    .default([])
+    z.string().trim().refine((s) => parseCidr(s) !== undefined, {
+      message: "give IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8, ::1",
+    }),
+  ).default([])
     .describe(
-      "Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For names the client; throttles and logs use that address.",
+      "Reverse proxies (IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For is " +
+        "believed: a request from one of them counts as coming from the last address before them in that " +
+        "header (failed admin logins are slowed down, failed client tokens throttled and requests logged " +
+        "per client address). Empty: the connecting address.",
     )
     .register(settingMeta, { group: "access", example: "127.0.0.1,10.0.0.0/8" }),
   authFailuresPerMinute: z.number().int().min(0).default(30)
     .describe(
       "Failed client-token checks allowed per client address and minute; then that address gets 429 without a check until the minute passes (0 = no limit).",
+    )
+    .register(settingMeta, { group: "access" }),
+  corsOrigins: z.array(
+    z.string().trim().refine((o) => o === "*" || /^https?:\/\/[^/\s]+\/?$/.test(o), {
+      message: "an origin is * or scheme://host[:port], e.g. https://app.example.com",
+    }),
+  ).default(["*"])
+    .describe(
+      "Web page origins allowed to call the API routes from a browser (CORS), e.g. https://app.example.com; " +
+        "* allows any, an empty list none. Never applies to /admin.",
     )
     .register(settingMeta, { group: "access" }),
   upstreamBaseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
@@ -74,7 +88,8 @@ export const runtimeSettingsSchema = z.object({
   ),
   allowPrivateImageHosts: z.boolean().default(false)
     .describe(
-      "Let image URLs in OpenAI chat prompts point at loopback or private hosts (an SSRF risk; off by default).",
+      "Let image URLs in OpenAI chat prompts reach non-public addresses (loopback, private, link-local, " +
+        "100.64.0.0/10 and other special ranges; an SSRF risk, off by default).",
     )
     .register(settingMeta, { group: "models" }),
   logsEnabled: z.boolean().default(true).describe("Keep a request log.")

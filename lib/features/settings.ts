@@ -22,6 +22,18 @@ const proxyUrl = z.string().trim().refine((s) => {
     "(supported schemes: http, https, socks5, socks5h).",
 });
 
+/**
+ * Default Claude name patterns: the strongest Gemini (Google's moving `-latest` Pro alias) for Opus and
+ * Sonnet names and for any other Claude name, a Flash model for Haiku names (Claude Code's small fast
+ * model for side tasks).
+ */
+export const CLAUDE_MODEL_DEFAULTS: Readonly<Record<string, string>> = {
+  "claude-*haiku*": "gemini-flash-latest",
+  "claude-*opus*": "gemini-pro-latest",
+  "claude-*sonnet*": "gemini-pro-latest",
+  "claude-*": "gemini-pro-latest",
+};
+
 const thinkingDefault = z.object({
   thinkingBudget: z.number().int().min(-1).optional().describe(
     "Thinking token budget for Gemini 2.5 models (-1 = dynamic, 0 = off where the model allows it).",
@@ -61,6 +73,15 @@ export const featureSettingsSchema = z.object({
   aliases: z.record(z.string(), z.string()).default({}).describe(
     'Model names clients may send, mapped to a real model (suffixes allowed), e.g. {"gpt-4o": "gemini-2.5-flash"}.',
   ).register(settingMeta, { group: "models" }),
+  claudeModelMap: z.record(z.string(), z.string()).default({ ...CLAUDE_MODEL_DEFAULTS }).describe(
+    "Claude model names (Anthropic route: Claude Code, Anthropic SDKs) mapped to Gemini models: name patterns " +
+      "(* matches any text, case-insensitive, first match wins) to a model (suffixes and aliases allowed). " +
+      "Names no pattern matches (Gemini names) pass as they are.",
+  ).register(settingMeta, { group: "models" }),
+  responsesRetentionHours: z.number().int().min(0).max(24 * 365).default(168).describe(
+    "How long responses stored by the OpenAI Responses route (store: true) are kept for GET and " +
+      "previous_response_id; visible only to the client token that made them (0 = store nothing).",
+  ).register(settingMeta, { group: "logs" }),
   hiddenModels: z.array(z.string()).default([]).describe(
     "Models left out of the model list (exact ids, or a prefix ending in *). They can still be called.",
   ).register(settingMeta, { group: "models" }),
@@ -81,6 +102,17 @@ export const featureSettingsSchema = z.object({
   urlContextModels: z.array(z.string()).default([]).describe(
     "Models that get the URL context tool ({urlContext:{}}), exact ids or prefix*; skipped when the " +
       "request has function declarations.",
+  ).register(settingMeta, { group: "models" }),
+  retryEmptyAnswers: z.boolean().default(true).describe(
+    "Retry once on another key when Gemini answers 200 with nothing in it (no content, no block reason), " +
+      "on the routes that translate answers (OpenAI).",
+  ).register(settingMeta, { group: "upstream" }),
+  retryEmptyAnswersNative: z.boolean().default(false).describe(
+    "Also retry empty answers on the native Gemini route (off: Google's answer passes through as it is).",
+  ).register(settingMeta, { group: "upstream" }),
+  thoughtSignatureTtlHours: z.number().min(1).max(24 * 30).default(24).describe(
+    "How long the thought signatures of translated answers are kept (in KV, shared by every instance) " +
+      "for the next turn; tool-call ids carry only a short reference to them.",
   ).register(settingMeta, { group: "models" }),
   smoother: z.boolean().default(false).describe(
     "Re-chunk large streamed text deltas into small, evenly paced pieces.",

@@ -3,7 +3,8 @@
  * objects, for the edges that translate it. Every way such a stream can go wrong becomes one
  * `{type: "error"}` item (and nothing after it): an error event Google writes into the stream
  * (`data: {"error": {...}}`), an event that is not JSON, a body that is not SSE at all (a bare JSON
- * error), and a connection that breaks off.
+ * error), a bare JSON error written after some events (no `data:` framing), and a connection that
+ * breaks off.
  *
  * Source: https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
  *
@@ -11,7 +12,7 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import { createSseParser, type SseEvent } from "../http/sse.ts";
-import { parseGoogleError } from "./rpc_status.ts";
+import { type GoogleErrorBody, parseGoogleError } from "./rpc_status.ts";
 import type { GeminiGenerateContentResponse } from "./types.ts";
 
 /** One item of a Gemini answer stream. */
@@ -54,6 +55,8 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
   const pending: GeminiStreamItem[] = [];
   let events = 0;
   let raw = "";
+  /** Lines after the first event that are not SSE (a bare error written mid-stream). */
+  let stray = "";
   let ended = false;
   const parser = createSseParser({
     onEvent: (e: SseEvent & { data: string }) => {
@@ -61,11 +64,15 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
       events++;
       pending.push(geminiStreamItem(e.data));
     },
+    onStray: (line) => {
+      if (events && stray.length < RAW_LIMIT) stray += line + "\n";
+    },
   });
   const end = () => {
     parser.feed("\n\n");
-    // A bare JSON error object (no `data:` framing) written where a stream was expected.
-    const bare = !events && raw.trim() ? parseGoogleError(raw.trim()) : null;
+    // A bare JSON error object (no `data:` framing) written where a stream was expected, or after events.
+    const text = (events ? stray : raw).trim();
+    const bare = text ? parseGoogleError(text) : null;
     if (bare) {
       pending.push({
         type: "error",
@@ -110,6 +117,19 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
       return reader.cancel(reason);
     },
   });
+}
+
+/**
+ * Google's error at the end of a stream's tail (a `data:` event or a bare JSON object, the last thing
+ * in the body), or null. The pipeline reads it to log a stream that failed after its 200.
+ */
+export function trailingStreamError(tail: string): GoogleErrorBody | null {
+  const starts = [...tail.matchAll(/\{\s*"error"\s*:/g)].map((m) => m.index);
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const found = parseGoogleError(tail.slice(starts[i]).trim());
+    if (found) return found;
+  }
+  return null;
 }
 
 /**

@@ -37,6 +37,28 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array<
   return out;
 }
 
+/**
+ * Reads a form body (`application/x-www-form-urlencoded` or `multipart/form-data`) of at most `limit`
+ * bytes into its text fields (files are dropped).
+ *
+ * @throws {GatewayError} 413 over the limit (nothing more is read).
+ */
+export async function readForm(req: Request, limit: number): Promise<Record<string, string>> {
+  const bytes = await readBody(req, limit);
+  const type = req.headers.get("content-type") ?? "";
+  const out: Record<string, string> = {};
+  if (!bytes) return out;
+  if (type.startsWith("multipart/form-data")) {
+    const form = await new Response(bytes, { headers: { "content-type": type } }).formData().catch(() =>
+      null
+    );
+    form?.forEach((v, k) => typeof v === "string" && (out[k] = v));
+    return out;
+  }
+  new URLSearchParams(new TextDecoder().decode(bytes)).forEach((v, k) => (out[k] = v));
+  return out;
+}
+
 /** Parses JSON bytes; malformed JSON gets a 400 saying where it broke. */
 export function parseJson(bytes: Uint8Array | null): unknown {
   const text = bytes ? new TextDecoder().decode(bytes) : "";

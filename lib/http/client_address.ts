@@ -1,115 +1,98 @@
 /**
- * The address of the client behind a request: the connection's peer, or, when that peer is a
- * trusted reverse proxy (`TRUSTED_PROXIES`), the nearest address in `X-Forwarded-For` that is not
- * itself a trusted proxy. Throttles and logs key on it. A forwarded header from an untrusted peer is
- * ignored (anyone can send one).
- *
- * Source: X-Forwarded-For, https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/X-Forwarded-For
- * ("use the rightmost address not added by a trusted proxy").
+ * The address a request came from, for per-client throttles: the connecting peer, or — when the peer
+ * is one of the `TRUSTED_PROXIES` — the address that proxy saw, read from `X-Forwarded-For`
+ * right to left (the last hop that is not a trusted proxy). Forwarded headers from anyone else are
+ * ignored, so a client cannot pick its own address. The header format is
+ * https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/X-Forwarded-For.
  *
  * @module
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { type Cidr, formatIp, inCidr, parseCidr, parseIp } from "../net/ip.ts";
 
-/** Shown when the connection's address is not known (e.g. an app called in-process). */
+/** The peer address when Deno's connection info is unknown (`app.request` without an env). */
 export const UNKNOWN_ADDRESS = "unknown";
 
-/** The peer address from Deno's serve handler info (`Deno.ServeHandlerInfo`, Hono's `c.env`). */
-function peerAddress(info: unknown): string | undefined {
-  if (!info || typeof info !== "object" || !("remoteAddr" in info)) return undefined;
-  const addr: unknown = info.remoteAddr;
-  if (addr && typeof addr === "object" && "hostname" in addr && typeof addr.hostname === "string") {
-    return addr.hostname;
+/** A list of trusted reverse proxies (addresses and CIDR ranges). */
+export class TrustedProxies {
+  readonly #ranges: Cidr[];
+
+  /**
+   * @param list addresses or ranges such as `127.0.0.1`, `10.0.0.0/8`, `::1`.
+   * @throws {TypeError} naming the first entry that is neither.
+   */
+  constructor(list: readonly string[]) {
+    this.#ranges = list.map((entry) => {
+      const range = parseCidr(entry);
+      if (!range) throw new TypeError(`"${entry}" is not an IP address or CIDR range such as 10.0.0.0/8`);
+      return range;
+    });
   }
-  return undefined;
-}
 
-/** `::ffff:1.2.3.4` -> `1.2.3.4`; brackets and zone ids dropped; lower case. */
-export function normalizeAddress(address: string): string {
-  let a = address.trim().toLowerCase().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) a = mapped[1];
-  return a;
-}
-
-function ipv4Bits(a: string): bigint | undefined {
-  const parts = a.split(".");
-  if (parts.length !== 4) return undefined;
-  let n = 0n;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    n = (n << 8n) | BigInt(Number(p));
+  /** True when `address` belongs to a trusted proxy. */
+  has(address: string): boolean {
+    const ip = parseIp(address);
+    return !!ip && this.#ranges.some((r) => inCidr(ip, r));
   }
-  return n;
-}
 
-function ipv6Bits(a: string): bigint | undefined {
-  if (!a.includes(":")) return undefined;
-  const halves = a.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (s: string) => s ? s.split(":") : [];
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const missing = 8 - head.length - tail.length;
-  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
-  let n = 0n;
-  for (const g of [...head, ...Array(missing).fill("0"), ...tail]) {
-    if (!/^[0-9a-f]{1,4}$/.test(g)) return undefined;
-    n = (n << 16n) | BigInt(parseInt(g, 16));
+  /** True when no proxy is trusted (forwarded headers are never read). */
+  get empty(): boolean {
+    return this.#ranges.length === 0;
   }
-  return n;
 }
 
-/** An address as bits and its family width, or undefined when it is not an IP address. */
-function bitsOf(address: string): { bits: bigint; width: number } | undefined {
-  const a = normalizeAddress(address);
-  const v4 = ipv4Bits(a);
-  if (v4 !== undefined) return { bits: v4, width: 32 };
-  const v6 = ipv6Bits(a);
-  return v6 === undefined ? undefined : { bits: v6, width: 128 };
-}
-
-/** True when `entry` is an IP address or a CIDR range (`10.0.0.0/8`, `fd00::/8`). */
+/** True when `entry` is an address or CIDR range {@link TrustedProxies} accepts (for settings validation). */
 export function isAddressOrRange(entry: string): boolean {
-  const [addr, len, extra] = entry.trim().split("/");
-  const b = bitsOf(addr);
-  if (!b || extra !== undefined) return false;
-  return len === undefined || (/^\d{1,3}$/.test(len) && Number(len) <= b.width);
+  return parseCidr(entry) !== undefined;
 }
 
-/** True when `address` is `entry` or inside the CIDR range `entry`. */
-export function inRange(address: string, entry: string): boolean {
-  const a = bitsOf(address);
-  const [base, len] = entry.trim().split("/");
-  const r = bitsOf(base);
-  if (!a || !r || a.width !== r.width) return false;
-  const prefix = len === undefined ? r.width : Number(len);
-  const shift = BigInt(r.width - prefix);
-  return (a.bits >> shift) === (r.bits >> shift);
+/** The connecting peer's address from Deno's connection info (`c.env.remoteAddr`), normalised. */
+export function peerAddress(c: Context): string {
+  const env: unknown = c.env;
+  if (env && typeof env === "object" && "remoteAddr" in env) {
+    const addr: unknown = env.remoteAddr;
+    if (addr && typeof addr === "object" && "hostname" in addr && typeof addr.hostname === "string") {
+      return normalise(addr.hostname) ?? addr.hostname;
+    }
+  }
+  return UNKNOWN_ADDRESS;
+}
+
+/** `::ffff:192.0.2.1` -> `192.0.2.1`, `[2001:DB8::1]:443` -> `2001:db8::1`; undefined when not an address. */
+function normalise(entry: string): string | undefined {
+  let s = entry.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
+  if (bracketed) s = bracketed[1];
+  else if (/^[\d.]+:\d+$/.test(s)) s = s.slice(0, s.lastIndexOf(":")); // IPv4 with a port
+  const ip = parseIp(s);
+  return ip ? formatIp(ip) : undefined;
 }
 
 /**
- * The client's address for `req` arriving on a connection described by `info`.
- *
- * @param trustedProxies addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is believed.
- * @returns a normalized IP address, or {@link UNKNOWN_ADDRESS}.
+ * The client's address: the peer, unless the peer is a trusted proxy; then the right-most
+ * `X-Forwarded-For` entry that is not a trusted proxy (or the left-most when all are). An entry that
+ * is not an address ends the walk at the hop that reported it.
  */
-export function clientAddress(req: Request, info: unknown, trustedProxies: readonly string[]): string {
-  const peer = peerAddress(info);
-  if (!peer) return UNKNOWN_ADDRESS;
-  const address = normalizeAddress(peer);
-  if (!trustedProxies.length) return address;
-  const trusted = (a: string) => trustedProxies.some((t) => inRange(a, t));
-  if (!trusted(address)) return address;
-  const forwarded = (req.headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(
-    Boolean,
-  );
-  for (let i = forwarded.length - 1; i >= 0; i--) {
-    const hop = normalizeAddress(forwarded[i]);
-    if (!bitsOf(hop)) return address; // garbage in the header: do not believe the rest of it
-    if (!trusted(hop)) return hop;
+export function clientAddress(c: Context, trusted: TrustedProxies): string {
+  let address = peerAddress(c);
+  if (trusted.empty || !trusted.has(address)) return address;
+  const hops = (c.req.raw.headers.get("x-forwarded-for") ?? "").split(",").filter((h) => h.trim());
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = normalise(hops[i]);
+    if (!hop) break;
+    address = hop;
+    if (!trusted.has(hop)) break;
   }
-  return forwarded.length ? normalizeAddress(forwarded[0]) : address;
+  return address;
+}
+
+const cache = new WeakMap<readonly string[], TrustedProxies>();
+
+/** {@link TrustedProxies} for a settings list, parsed once per list. */
+export function trustedProxies(list: readonly string[]): TrustedProxies {
+  let t = cache.get(list);
+  if (!t) cache.set(list, t = new TrustedProxies(list));
+  return t;
 }
 
 /** What the gateway logs about the request a client made (set by {@link clientInfo} as `c.get("client")`). */
@@ -131,15 +114,15 @@ export type ClientVariables = { client: ClientInfo };
  * Middleware factory: records the client's method, path, address and arrival time as `c.get("client")`,
  * before anything can refuse the request (so refusals are logged with them).
  */
-export function clientInfo(
+export function clientInfo<V extends ClientVariables = ClientVariables>(
   options: { trustedProxies: () => readonly string[] },
-): MiddlewareHandler<{ Variables: ClientVariables }> {
+): MiddlewareHandler<{ Variables: V }> {
   return async function clientInfoHandler(c, next) {
     const req = c.req.raw;
-    c.set("client", {
+    (c as unknown as Context<{ Variables: ClientVariables }>).set("client", {
       method: req.method,
       path: new URL(req.url).pathname,
-      address: clientAddress(req, c.env, options.trustedProxies()),
+      address: clientAddress(c, trustedProxies(options.trustedProxies())),
       time: Date.now(),
     });
     await next();

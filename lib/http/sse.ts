@@ -63,9 +63,16 @@ export class SseEncoderStream extends TransformStream<SseEvent, Uint8Array> {
   }
 }
 
-/** A parser fed with text; `onEvent` receives each complete event, `onComment` each comment line. */
+/**
+ * A parser fed with text; `onEvent` receives each complete event, `onComment` each comment line, and
+ * `onStray` each line that is not SSE (no known field: e.g. a bare JSON error written into a stream).
+ */
 export function createSseParser(
-  callbacks: { onEvent: (e: SseEvent & { data: string }) => void; onComment?: (text: string) => void },
+  callbacks: {
+    onEvent: (e: SseEvent & { data: string }) => void;
+    onComment?: (text: string) => void;
+    onStray?: (line: string) => void;
+  },
 ): EventSourceParser {
   return createParser({
     onEvent: (m) => {
@@ -75,6 +82,9 @@ export function createSseParser(
       callbacks.onEvent(e);
     },
     onComment: callbacks.onComment,
+    onError: callbacks.onStray
+      ? (e) => e.type === "unknown-field" && e.line !== undefined && callbacks.onStray!(e.line)
+      : undefined,
   });
 }
 

@@ -1,9 +1,14 @@
 /**
- * Opens Deno KV from the `KV_PATH` setting: a file path (its folder is created), `:memory:`, a KV
- * Connect URL, or the platform default on Deno Deploy.
+ * Opens Deno KV from the `KV_PATH` setting: a file path, `:memory:`, a KV Connect URL, or the
+ * platform default on Deno Deploy. A file holds the API keys and the session-signing secret in plain
+ * text, so a new file and a new folder are created readable by their owner only (0600 and 0700; SQLite
+ * gives its `-wal` and `-shm` files the database file's mode). An existing file is checked for damage
+ * before Deno opens it (Deno's KV would otherwise stop the process with a panic on a damaged page).
  *
  * @module
  */
+import { DatabaseSync } from "node:sqlite";
+import { GatewayError } from "../http/errors.ts";
 
 /**
  * The KV location cannot be used: its folder cannot be created (a path inside a file, no
@@ -21,16 +26,105 @@ export class KvOpenError extends Error {
   }
 }
 
+/** True when `path` names a local file (not `:memory:` or a KV Connect URL). */
+export function isKvFile(path: string): boolean {
+  return path !== ":memory:" && !/^https?:\/\//.test(path);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** Creates the folder (0700) and an empty database file (0600) unless they exist. */
+async function createOwnerOnly(path: string): Promise<void> {
+  const dir = path.replace(/[^/\\]*$/, "");
+  if (dir && !await exists(dir)) await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (await exists(path)) return;
+  try {
+    (await Deno.open(path, { createNew: true, write: true, mode: 0o600 })).close();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
+}
+
+/**
+ * Throws when an existing database file is damaged (`PRAGMA quick_check`, read-only; about 0.3 s
+ * for 500 MB). An empty file is a new database.
+ */
+function checkIntact(path: string): void {
+  if (Deno.statSync(path).size === 0) return;
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { readOnly: true });
+    const row = db.prepare("PRAGMA quick_check(1)").get() as Record<string, unknown> | undefined;
+    const verdict = String(Object.values(row ?? {})[0] ?? "");
+    if (verdict !== "ok") {
+      throw new Error(
+        `the database file is damaged (${verdict.replace(/\s+/g, " ").trim()}); restore it from a backup ` +
+          "or move it away to start with an empty one",
+      );
+    }
+  } finally {
+    db?.close();
+  }
+}
+
+/** Warns once when an existing database file can be read by other users (it holds secrets). */
+function warnIfShared(path: string): void {
+  const mode = Deno.statSync(path).mode;
+  if (mode !== null && (mode & 0o077) !== 0) {
+    console.warn(
+      `Warning: KV_PATH "${path}" can be read by other users (mode ${(mode & 0o777).toString(8)}); ` +
+        `it holds API keys and the admin session secret: run chmod 600 "${path}".`,
+    );
+  }
+}
+
 /** Opens the KV database at `path`. Throws {@link KvOpenError} when the location cannot be used. */
 export async function openKv(path: string): Promise<Deno.Kv> {
   if (Deno.env.get("DENO_DEPLOYMENT_ID") && path === "./data/gateway.sqlite3") return await Deno.openKv();
   try {
-    if (path !== ":memory:" && !/^https?:\/\//.test(path)) {
-      const dir = path.replace(/[^/\\]*$/, "");
-      if (dir) await Deno.mkdir(dir, { recursive: true });
+    if (isKvFile(path)) {
+      const existed = await exists(path);
+      await createOwnerOnly(path);
+      checkIntact(path);
+      if (existed) warnIfShared(path);
     }
     return await Deno.openKv(path);
   } catch (e) {
     throw new KvOpenError(path, e);
+  }
+}
+
+/** How long one start-up step may wait for KV (a file another process keeps locked never answers). */
+export const KV_START_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs one start-up step that reads or writes KV: its failure, or no answer within `timeoutMs`, becomes
+ * a {@link KvOpenError} for `path` (so `main.ts` prints it instead of a stack, or hanging forever).
+ */
+export async function kvStartStep<T>(
+  path: string,
+  work: Promise<T>,
+  timeoutMs = KV_START_TIMEOUT_MS,
+): Promise<T> {
+  let timer: number | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${timeoutMs / 1000} s (is another process holding the file?)`));
+    }, timeoutMs) as unknown as number;
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } catch (e) {
+    throw new KvOpenError(path, e instanceof GatewayError && e.cause ? e.cause : e);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The request log and the error log. Writing never slows a request: {@link LogStore.record} pushes to
- * an in-memory buffer that is flushed to KV every ~500 ms as a few large pages rather than one KV
+ * an in-memory buffer that is flushed to KV every `WRITE_BEHIND_MS` (~200 ms: what a hard kill can
+ * lose; entries the store refuses are kept, up to `MAX_BUFFERED`, and retried) as a few large pages rather than one KV
  * entry per request (at thousands of requests per second, one write per entry would cost more than
  * the requests themselves). A page lives under a time-ordered key (`["logs", "req"|"err", firstTime,
  * pageId]`) with `expireIn` = the retention, and each entry keeps its own `expiresAt`; a sweeper
@@ -10,6 +11,7 @@
  */
 import { type Outcome, outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { redactKeys } from "../secrets/redact.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
 
 /** One stored log entry: the finished request plus its id, masked key and expiry. */
 export interface LogEntry extends RequestRecord {
@@ -43,6 +45,8 @@ export interface LogStoreOptions {
   settings: () => { logsEnabled: boolean; logRetentionHours: number };
   /** The masked key for a key id (from the pool). */
   maskKey?: (keyId: string) => string | undefined;
+  /** Masks secrets in error texts (default: secret shapes only; the gateway passes its `Redactor`). */
+  redact?: (text: string) => string;
   /** Clock, for tests. */
   now?: () => number;
   flushMs?: number;
@@ -55,6 +59,8 @@ const PAGE_ENTRIES = 200;
 const PAGE_BYTES = 60_000;
 const MAX_ERROR_CHARS = 8_000;
 const MAX_SCAN = 5_000;
+/** Most entries kept in memory while the store refuses writes (the oldest are dropped first). */
+const MAX_BUFFERED = 50_000;
 /** How far back a query looks for pages that started before `from` but reach into it. */
 const PAGE_SPAN_MS = 15 * 60_000;
 
@@ -106,6 +112,7 @@ export class LogStore {
   #flushing?: Promise<void>;
   #now: () => number;
   #closed = false;
+  #failures = 0;
 
   constructor(private readonly o: LogStoreOptions) {
     this.#now = o.now ?? Date.now;
@@ -141,7 +148,8 @@ export class LogStore {
       stream: rec.stream,
       inputTokens: rec.inputTokens,
       outputTokens: rec.outputTokens,
-      error: rec.error ? redactKeys(rec.error).slice(0, MAX_ERROR_CHARS) : undefined,
+      error: rec.error ? (this.o.redact ?? redactKeys)(rec.error).slice(0, MAX_ERROR_CHARS) : undefined,
+      live: rec.live,
       source: rec.source,
       outcome: rec.outcome,
       refusal: rec.refusal,
@@ -149,7 +157,13 @@ export class LogStore {
       expiresAt: this.#now() + s.logRetentionHours * 3_600_000,
     };
     this.#buffer.push(entry);
-    this.#flushTimer ??= setTimeout(() => void this.flush(), this.o.flushMs ?? 500) as unknown as number;
+    this.#schedule(this.o.flushMs ?? WRITE_BEHIND_MS);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#flushTimer === undefined && !(this.#closed && this.#failures)) {
+      this.#flushTimer = setTimeout(() => void this.flush(), ms) as unknown as number;
+    }
   }
 
   /** Writes every buffered entry now. */
@@ -184,12 +198,27 @@ export class LogStore {
         bytes += size;
       }
     }
-    for (const { kind, first, last, expiresAt, json } of pages) {
+    for (const [i, { kind, first, last, expiresAt, json }] of pages.entries()) {
       const value: LogPage = { entries: encoder.encode(`[${json.join(",")}]`), lastTime: last, expiresAt };
       const key = ["logs", kind, first, randomHex8()];
-      await this.o.kv.set(key, value, { expireIn: Math.max(1, expiresAt - this.#now()) })
-        .catch((err) => console.error("logs: flush failed:", err));
+      try {
+        await this.o.kv.set(key, value, { expireIn: Math.max(1, expiresAt - this.#now()) });
+      } catch (err) {
+        // Keep the request-log entries not yet stored (error pages are rebuilt from them) and retry.
+        const stored = new Set(pages.slice(0, i).filter((p) => p.kind === "req").flatMap((p) => p.json));
+        const keep = batch.filter((e) => !stored.has(JSON.stringify(e)));
+        this.#buffer.unshift(...keep);
+        if (this.#buffer.length > MAX_BUFFERED) this.#buffer.splice(0, this.#buffer.length - MAX_BUFFERED);
+        if (this.#failures++ === 0) {
+          console.error("logs: flush failed (will retry):", failureText(err));
+        }
+        clearTimeout(this.#flushTimer);
+        this.#flushTimer = undefined;
+        this.#schedule(retryDelayMs(this.#failures));
+        return;
+      }
     }
+    this.#failures = 0;
   }
 
   /**

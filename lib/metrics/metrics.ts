@@ -2,13 +2,15 @@
  * Dashboard metrics: finished requests are aggregated in memory per minute (requests, successes,
  * errors, 429s, requests the gateway refused itself (by reason) and client errors apart from both,
  * tokens, a latency histogram, the same per model); dirty minutes are persisted to KV in
- * batches under `["metrics", minute, worker]` so they survive restarts and every worker's share is
+ * batches every `WRITE_BEHIND_MS` (minutes the store refuses stay dirty and are retried) under
+ * `["metrics", minute, worker]` so they survive restarts and every worker's share is
  * merged at query time. Queries cover 1h (1-minute buckets), 24h (15-minute) and 7d (1-hour).
  *
  * @module
  */
 import { outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { binOf, emptyHistogram, mergeHistogram, percentile } from "./histogram.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
 
 /**
  * Counters of one model. `requests` = `ok` + `errors` + `refused` + `clientErrors`; the success rate
@@ -136,6 +138,7 @@ export class Metrics {
   #timer?: number;
   #now: () => number;
   #closed = false;
+  #failures = 0;
 
   constructor(private readonly o: MetricsOptions) {
     this.#now = o.now ?? Date.now;
@@ -163,7 +166,13 @@ export class Metrics {
     // Latency is the time to serve: refusals and the clients' own mistakes would only pull it down.
     if (counter === "ok" || counter === "errors") m.hist[binOf(rec.latencyMs)] += n;
     this.#dirty.add(t);
-    this.#timer ??= setTimeout(() => void this.flush(), this.o.flushMs ?? 2_000) as unknown as number;
+    this.#schedule(this.o.flushMs ?? WRITE_BEHIND_MS);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer === undefined && !(this.#closed && this.#failures)) {
+      this.#timer = setTimeout(() => void this.flush(), ms) as unknown as number;
+    }
   }
 
   /** Writes dirty minutes to KV and forgets minutes that are done. */
@@ -177,8 +186,18 @@ export class Metrics {
       for (const t of dirty.slice(i, i + 50)) {
         op.set(["metrics", t, this.worker], this.#minutes.get(t)!, { expireIn: KEEP_MS });
       }
-      await op.commit().catch((e) => console.error("metrics: flush failed:", e));
+      try {
+        await op.commit();
+      } catch (e) {
+        for (const t of dirty.slice(i)) this.#dirty.add(t);
+        if (this.#failures++ === 0) {
+          console.error("metrics: flush failed (will retry):", failureText(e));
+        }
+        this.#schedule(retryDelayMs(this.#failures));
+        return;
+      }
     }
+    this.#failures = 0;
     const current = Math.floor(this.#now() / MINUTE) * MINUTE;
     for (const t of this.#minutes.keys()) {
       if (t < current - 2 * MINUTE && !this.#dirty.has(t)) this.#minutes.delete(t);

@@ -8,6 +8,7 @@
  */
 import { camelKeys } from "../features/wire_case.ts";
 import { thinkingForEffort } from "../gemini/thinking.ts";
+import { toGeminiJsonSchema } from "../gemini/json_schema.ts";
 import type {
   GeminiGenerateContentRequest,
   GeminiGenerationConfig,
@@ -41,7 +42,11 @@ const RESPONSE_FORMATS: Record<string, (rf: Record<string, unknown>) => Partial<
   json_object: () => ({ responseMimeType: "application/json" }),
   json_schema: (rf) => {
     const js = rf.json_schema as { schema?: unknown } | undefined;
-    return { responseMimeType: "application/json", ...(js?.schema ? { responseJsonSchema: js.schema } : {}) };
+    // Local $refs inlined: Gemini refuses a $ref next to other keywords.
+    return {
+      responseMimeType: "application/json",
+      ...(js?.schema ? { responseJsonSchema: toGeminiJsonSchema(js.schema) } : {}),
+    };
   },
 };
 

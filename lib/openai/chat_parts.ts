@@ -1,11 +1,14 @@
 /**
  * OpenAI content parts -> Gemini parts: text, images (data URLs inline; http(s) URLs fetched by the
- * gateway with a size limit and timeout), input_audio, and files (inline data or Gemini Files-API ids).
+ * gateway from public addresses only, with a size limit and timeout), input_audio, and files (inline
+ * data or Gemini Files-API ids).
  *
  * @module
  */
 import { badRequest } from "../http/errors.ts";
 import { bytesToBase64 } from "../util/base64.ts";
+import { isPublicAddress } from "../net/ip.ts";
+import { fetchPublic, FetchRefused, type Resolve } from "../net/public_fetch.ts";
 import type { GeminiBlob, GeminiPart } from "../gemini/types.ts";
 import type { ContentPart } from "./schemas.ts";
 
@@ -17,7 +20,7 @@ export interface FetchImageOptions {
   maxBytes: number;
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Allow loopback/private/link-local hosts (off by default: they are SSRF targets). */
+  /** Allow loopback/private/link-local and other non-public addresses (off by default: SSRF targets). */
   allowPrivateHosts?: boolean;
 }
 
@@ -36,60 +39,67 @@ export interface PartMapOptions {
   signal?: AbortSignal;
 }
 
-const PRIVATE_HOST_RE =
-  /^(localhost|.*\.localhost|.*\.internal|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|0\.0\.0\.0|\[.*\])$/i;
-
-/** True for hostnames that are loopback, private, link-local or IPv6 literals (checked by name, not DNS). */
-export function isPrivateHost(hostname: string): boolean {
-  return PRIVATE_HOST_RE.test(hostname);
+/** The image is over the size limit (the one download failure whose reason the client is told). */
+class ImageTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the image is larger than ${maxBytes} bytes`);
+  }
 }
 
-const MAX_REDIRECTS = 3;
+/** Options for {@link createImageFetcher}. */
+export interface ImageFetcherOptions {
+  /** Host name resolver (default: the system's); tests map names to addresses here. */
+  resolve?: Resolve;
+  /**
+   * Addresses that may be downloaded from when `allowPrivateHosts` is off (default: public ones,
+   * {@link isPublicAddress}); with it on, any address.
+   */
+  allowAddress?: (address: string) => boolean;
+}
 
-async function fetchChecked(url: string, o: FetchImageOptions, signal: AbortSignal): Promise<Response> {
-  let current = new URL(url);
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    if (!/^https?:$/.test(current.protocol)) throw new Error("only http(s) URLs can be fetched");
-    if (!o.allowPrivateHosts && isPrivateHost(current.hostname)) {
-      throw new Error(`the host ${current.hostname} is private and not allowed`);
+/**
+ * A {@link FetchImage} that downloads only from allowed addresses: each hop (redirects too) is
+ * resolved, checked and connected to at the checked address (`lib/net/public_fetch.ts`); the body is
+ * streamed with a cap of `maxBytes` and a timeout.
+ */
+export function createImageFetcher(f: ImageFetcherOptions = {}): FetchImage {
+  return async (url, o) => {
+    const timeout = AbortSignal.timeout(o.timeoutMs);
+    const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    const res = await fetchPublic(url, {
+      resolve: f.resolve,
+      allowAddress: o.allowPrivateHosts ? () => true : f.allowAddress ?? isPublicAddress,
+      signal,
+      headers: { accept: "image/*,application/pdf,*/*;q=0.5", "user-agent": "gemini-gateway" },
+    });
+    const { maxBytes } = o;
+    if (!res.ok || !res.body) {
+      await res.body?.cancel();
+      throw new FetchRefused(`the server answered HTTP ${res.status}`);
     }
-    const res = await fetch(current, { signal, redirect: "manual" });
-    const location = res.headers.get("location");
-    if (res.status < 300 || res.status >= 400 || !location) return res;
-    await res.body?.cancel();
-    current = new URL(location, current);
-  }
-  throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    if (Number(res.headers.get("content-length") ?? 0) > maxBytes) {
+      await res.body.cancel();
+      throw new ImageTooLarge(maxBytes);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += chunk.length;
+      if (size > maxBytes) throw new ImageTooLarge(maxBytes);
+      chunks.push(chunk);
+    }
+    const bytes = new Uint8Array(size);
+    let off = 0;
+    for (const c of chunks) (bytes.set(c, off), off += c.length);
+    const declared = (res.headers.get("content-type") ?? "").split(";")[0].trim();
+    const mimeType = (declared && declared !== "application/octet-stream" ? declared : undefined) ??
+      mimeFromName(url) ?? "image/jpeg";
+    return { mimeType, data: bytesToBase64(bytes) };
+  };
 }
 
-/** Default {@link FetchImage}: `fetch` with a timeout, streaming read capped at `maxBytes`. */
-export const defaultFetchImage: FetchImage = async (url, o) => {
-  const timeout = AbortSignal.timeout(o.timeoutMs);
-  const res = await fetchChecked(url, o, o.signal ? AbortSignal.any([o.signal, timeout]) : timeout);
-  const { maxBytes } = o;
-  if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    throw new Error(`the server answered HTTP ${res.status}`);
-  }
-  if (Number(res.headers.get("content-length") ?? 0) > maxBytes) {
-    await res.body.cancel();
-    throw new Error(`the image is larger than ${maxBytes} bytes`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.length;
-    if (size > maxBytes) throw new Error(`the image is larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) (bytes.set(c, off), off += c.length);
-  const declared = (res.headers.get("content-type") ?? "").split(";")[0].trim();
-  const mimeType = (declared && declared !== "application/octet-stream" ? declared : undefined) ??
-    mimeFromName(url) ?? "image/jpeg";
-  return { mimeType, data: bytesToBase64(bytes) };
-};
+/** Default {@link FetchImage}: {@link createImageFetcher} with the system resolver. */
+export const defaultFetchImage: FetchImage = createImageFetcher();
 
 const EXT_MIME: Record<string, string> = {
   pdf: "application/pdf",
@@ -142,10 +152,14 @@ async function imagePart(url: string, param: string, o: PartMapOptions): Promise
     });
     return { inlineData: media };
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    // One neutral message for every download failure (refused address, DNS, network, HTTP status):
+    // the answer must not tell which internal hosts or ports exist. Only the size limit is named.
+    const why = err instanceof ImageTooLarge
+      ? `${err.message}; send a smaller image or`
+      : "image URLs must be public http(s) addresses that answer with the image; or";
     throw badRequest(
       param,
-      `Could not download the image at '${param}' (${url}): ${why}. Send it as a data URL instead.`,
+      `Could not download the image at '${param}': ${why} send it as a data URL instead.`,
       { code: "invalid_image_url", cause: err },
     );
   }
@@ -202,7 +216,10 @@ export function mapContentPart(
   }
 }
 
-/** Maps message content (string or parts) to Gemini parts (empty strings produce no part). */
+/**
+ * Maps message content (string or parts) to Gemini parts. Empty texts produce no part: Gemini refuses
+ * `{"text": ""}` ("empty text parameter"), and clients send them next to images.
+ */
 export async function mapContent(
   content: string | ContentPart[] | null | undefined,
   param: string,
@@ -210,7 +227,8 @@ export async function mapContent(
 ): Promise<GeminiPart[]> {
   if (content == null) return [];
   if (typeof content === "string") return content ? [{ text: content }] : [];
-  return await Promise.all(content.map((p, i) => mapContentPart(p, `${param}[${i}]`, o)));
+  const parts = await Promise.all(content.map((p, i) => mapContentPart(p, `${param}[${i}]`, o)));
+  return parts.filter((p) => p.text !== "");
 }
 
 /** Joins the text of string-or-parts content (for system and tool messages). */

@@ -13,7 +13,13 @@ import type {
   GeminiPart,
   GeminiUsageMetadata,
 } from "../gemini/types.ts";
-import { encodeToolCallId, randomAlnum } from "./tool_ids.ts";
+import { GatewayError } from "../http/errors.ts";
+import { TOOL_CALL_FAILURES } from "../gemini/answer_check.ts";
+import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
+import { randomAlnum, toolCallId } from "./tool_ids.ts";
+
+/** Where translated answers leave their thought signatures (the server-side store). */
+export type SignatureSink = Pick<ThoughtSignatures, "rememberCall" | "rememberContent">;
 
 /** Options for response translation. */
 export interface ChatResponseOptions {
@@ -23,6 +29,17 @@ export interface ChatResponseOptions {
   includeThoughts?: boolean;
   /** Append a "Sources:" list of grounding links to the content. */
   searchLinks?: boolean;
+  /** Keeps thought signatures server-side (tool-call ids carry only a short reference to them). */
+  signatures?: SignatureSink;
+}
+
+/**
+ * An image in a message's `images` field, OpenRouter's convention for images in chat answers (also
+ * read by LiteLLM, LobeChat and RubyLLM): `{type: "image_url", image_url: {url: "data:image/png;base64,..."}}`.
+ */
+export interface OpenAIImage {
+  type: "image_url";
+  image_url: { url: string };
 }
 
 /** OpenAI tool call as returned to clients (with Google's `extra_content` for the signature). */
@@ -48,7 +65,10 @@ export interface OpenAIUsage {
   completion_tokens_details: { reasoning_tokens: number };
 }
 
-/** Gemini finishReason -> OpenAI finish_reason; anything unlisted becomes `stop`. */
+/**
+ * Gemini finishReason -> OpenAI finish_reason; anything unlisted becomes `stop`, except the failed
+ * tool calls of {@link TOOL_CALL_FAILURES}, which become an error ({@link toolCallFailure}).
+ */
 export const FINISH_REASONS: Record<string, string> = {
   STOP: "stop",
   MAX_TOKENS: "length",
@@ -82,11 +102,28 @@ export function mapUsage(u: GeminiUsageMetadata | undefined): OpenAIUsage {
   };
 }
 
-/** Builds an OpenAI tool call from a Gemini functionCall part (signature kept in id and extra_content). */
-export function toToolCall(part: GeminiPart): OpenAIToolCall {
+/**
+ * The error a client gets when Gemini's answer ended in a failed tool call (after the gateway's one
+ * retry on another key): 502 `server_error` with `code` the reason in lower case, e.g.
+ * `malformed_function_call`, and Google's `finishMessage` in the message. OpenAI's finish reasons have
+ * no value for it, and an empty `stop` would look like an empty answer.
+ */
+export function toolCallFailure(reason: string, finishMessage?: string): GatewayError {
+  const what = TOOL_CALL_FAILURES[reason] ?? reason;
+  return new GatewayError(
+    502,
+    `Gemini ended the answer with ${reason} (${what})${finishMessage ? `: ${finishMessage}` : ""}. ` +
+      "The gateway tried once more on another key. Send the request again, or simplify the tools.",
+    { code: reason.toLowerCase() },
+  );
+}
+
+/** Builds an OpenAI tool call from a Gemini functionCall part (its signature kept in `signatures` and extra_content). */
+export function toToolCall(part: GeminiPart, signatures?: SignatureSink): OpenAIToolCall {
   const fc = part.functionCall!;
+  const state = { geminiId: fc.id, signature: part.thoughtSignature };
   const call: OpenAIToolCall = {
-    id: encodeToolCallId({ geminiId: fc.id, signature: part.thoughtSignature }),
+    id: toolCallId(signatures ? signatures.rememberCall(state) : randomAlnum(24)),
     type: "function",
     function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) },
   };
@@ -94,11 +131,30 @@ export function toToolCall(part: GeminiPart): OpenAIToolCall {
   return call;
 }
 
-/** Visible text of a non-thought part (text, generated images as markdown, code execution). */
-export function partText(part: GeminiPart): string {
+/** What goes before an image's markdown so that it starts a paragraph after `before` (the content so far). */
+export function imageSeparator(before: string): string {
+  return !before || before.endsWith("\n\n") ? "" : before.endsWith("\n") ? "\n" : "\n\n";
+}
+
+/** The `images` entry of an image part, or undefined for parts that are no image. */
+export function partImage(part: GeminiPart): OpenAIImage | undefined {
+  const d = part.inlineData;
+  if (part.thought || !d || !/^image\//i.test(d.mimeType)) return undefined;
+  return { type: "image_url", image_url: { url: `data:${d.mimeType};base64,${d.data}` } };
+}
+
+/**
+ * Visible text of a non-thought part (text, generated images as markdown, code execution); `before` is
+ * the content so far, after which an image starts a new paragraph.
+ */
+export function partText(part: GeminiPart, before = ""): string {
   if (part.thought) return "";
   if (part.text !== undefined) return part.text;
-  if (part.inlineData) return `![image](data:${part.inlineData.mimeType};base64,${part.inlineData.data})`;
+  if (part.inlineData) {
+    return `${
+      imageSeparator(before)
+    }![image](data:${part.inlineData.mimeType};base64,${part.inlineData.data})`;
+  }
   if (part.executableCode) {
     return `\n\`\`\`${
       (part.executableCode.language ?? "").toLowerCase()
@@ -187,16 +243,37 @@ export function completionId(): string {
   return `chatcmpl-${randomAlnum(29)}`;
 }
 
+/**
+ * Keeps the signatures of an answer's text and image parts (function calls keep theirs in
+ * {@link toToolCall}) and returns the text signature for `extra_content`. `content` is the message
+ * content exactly as the client gets it: the key under which the text signature is found again.
+ */
+export function rememberPartSignatures(
+  parts: readonly GeminiPart[],
+  content: string,
+  signatures?: SignatureSink,
+): string | undefined {
+  let textSig: string | undefined;
+  for (const p of parts) {
+    if (!p.thoughtSignature || p.functionCall) continue;
+    if (p.inlineData) signatures?.rememberContent(p.inlineData.data, p.thoughtSignature);
+    else textSig ??= p.thoughtSignature;
+  }
+  if (textSig && content) signatures?.rememberContent(content, textSig);
+  return textSig;
+}
+
 function mapChoice(cand: GeminiCandidate, i: number, o: ChatResponseOptions) {
   const parts = cand.content?.parts ?? [];
-  const toolCalls = parts.filter((p) => p.functionCall).map(toToolCall);
-  const texts = parts.map(partText);
+  const toolCalls = parts.filter((p) => p.functionCall).map((p) => toToolCall(p, o.signatures));
+  const texts: string[] = [];
+  for (const p of parts) texts.push(partText(p, texts.join("")));
   let content = texts.join("");
   const annotations = groundingAnnotations(cand.groundingMetadata, texts);
   if (o.searchLinks) content += sourcesMarkdown(cand.groundingMetadata);
   const reasoning = parts.filter((p) => p.thought && p.text).map((p) => p.text).join("");
-  const textSig = parts.find((p) => p.text !== undefined && !p.thought && p.thoughtSignature)
-    ?.thoughtSignature;
+  const images = parts.flatMap((p) => partImage(p) ?? []);
+  const textSig = rememberPartSignatures(parts, content, o.signatures);
   const message: Record<string, unknown> = {
     role: "assistant",
     content: content || (toolCalls.length ? null : ""),
@@ -204,6 +281,7 @@ function mapChoice(cand: GeminiCandidate, i: number, o: ChatResponseOptions) {
   };
   if (o.includeThoughts && reasoning) message.reasoning_content = reasoning;
   if (toolCalls.length) message.tool_calls = toolCalls;
+  if (images.length) message.images = images;
   if (annotations.length) message.annotations = annotations;
   if (textSig) message.extra_content = { google: { thought_signature: textSig } };
   return {
@@ -214,9 +292,15 @@ function mapChoice(cand: GeminiCandidate, i: number, o: ChatResponseOptions) {
   };
 }
 
-/** Translates a unary Gemini response into an OpenAI `chat.completion`. */
+/**
+ * Translates a unary Gemini response into an OpenAI `chat.completion`.
+ *
+ * @throws {GatewayError} 502 ({@link toolCallFailure}) when a candidate ended in a failed tool call.
+ */
 export function mapChatResponse(res: GeminiGenerateContentResponse, o: ChatResponseOptions) {
   const candidates = res.candidates ?? [];
+  const failed = candidates.find((c) => c.finishReason && c.finishReason in TOOL_CALL_FAILURES);
+  if (failed) throw toolCallFailure(failed.finishReason!, failed.finishMessage);
   const choices = candidates.length ? candidates.map((c, i) => mapChoice(c, i, o)) : [{
     index: 0,
     message: { role: "assistant", content: "", refusal: null },

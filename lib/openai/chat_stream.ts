@@ -14,15 +14,20 @@ import {
   mapFinishReason,
   mapLogprobs,
   mapUsage,
+  partImage,
   partText,
+  rememberPartSignatures,
   sourcesMarkdown,
+  toolCallFailure,
   toToolCall,
   type UrlCitation,
 } from "./chat_response.ts";
+import { TOOL_CALL_FAILURES } from "../gemini/answer_check.ts";
 import { type OpenAIErrorBody, toOpenAIError } from "./errors.ts";
 import type {
   GeminiGenerateContentResponse,
   GeminiGroundingMetadata,
+  GeminiPart,
   GeminiUsageMetadata,
 } from "../gemini/types.ts";
 
@@ -38,7 +43,13 @@ export type ChatCompletionChunk = Record<string, unknown> & { object: "chat.comp
 interface CandidateState {
   toolIndex: number;
   finishReason?: string;
+  finishMessage?: string;
+  /** Visible text of the answer's parts so far (grounding segments are looked up in it). */
   content: string;
+  /** Everything sent as `delta.content` so far (the message content the client assembles). */
+  sent: string;
+  /** Text and image parts that carried a signature (kept at the end, keyed by the final content). */
+  signed: GeminiPart[];
   chunks: NonNullable<GeminiGroundingMetadata["groundingChunks"]>;
   supports: NonNullable<GeminiGroundingMetadata["groundingSupports"]>;
 }
@@ -79,7 +90,7 @@ export class ChatStreamTranslator {
   #state(index: number, out: ChatCompletionChunk[]): CandidateState {
     let s = this.#states.get(index);
     if (!s) {
-      s = { toolIndex: 0, content: "", chunks: [], supports: [] };
+      s = { toolIndex: 0, content: "", sent: "", signed: [], chunks: [], supports: [] };
       this.#states.set(index, s);
       out.push(this.#delta(index, { role: "assistant", content: "" }));
     }
@@ -109,28 +120,52 @@ export class ChatStreamTranslator {
       let logprobs = mapLogprobs(cand.logprobsResult);
       for (const part of cand.content?.parts ?? []) {
         if (part.functionCall) {
-          out.push(this.#delta(index, { tool_calls: [{ index: s.toolIndex++, ...toToolCall(part) }] }));
-        } else if (part.thought) {
+          const call = toToolCall(part, this.options.signatures);
+          out.push(this.#delta(index, { tool_calls: [{ index: s.toolIndex++, ...call }] }));
+          continue;
+        }
+        if (part.thoughtSignature) s.signed.push(part);
+        if (part.thought) {
           if (this.options.includeThoughts && part.text) {
             out.push(this.#delta(index, { reasoning_content: part.text }));
           }
         } else {
-          const text = partText(part);
+          const text = partText(part, s.sent);
           s.content += text;
-          const sig = part.thoughtSignature
+          s.sent += text;
+          const image = partImage(part);
+          const sig = part.thoughtSignature && !part.inlineData
             ? { extra_content: { google: { thought_signature: part.thoughtSignature } } }
             : {};
           if (text || part.thoughtSignature) {
-            out.push(this.#delta(index, { content: text, ...sig }, null, logprobs));
+            out.push(
+              this.#delta(
+                index,
+                { content: text, ...(image ? { images: [image] } : {}), ...sig },
+                null,
+                logprobs,
+              ),
+            );
             logprobs = null;
           }
         }
       }
       if (cand.finishReason) s.finishReason = cand.finishReason;
+      if (cand.finishMessage) s.finishMessage = cand.finishMessage;
       s.chunks.push(...(cand.groundingMetadata?.groundingChunks ?? []));
       s.supports.push(...(cand.groundingMetadata?.groundingSupports ?? []));
     }
     return out;
+  }
+
+  /** The error for an answer that ended in a failed tool call ({@link toolCallFailure}), if it did. */
+  toolCallFailure(): GatewayError | undefined {
+    for (const s of this.#states.values()) {
+      if (s.finishReason && s.finishReason in TOOL_CALL_FAILURES) {
+        return toolCallFailure(s.finishReason, s.finishMessage);
+      }
+    }
+    return undefined;
   }
 
   /** Final chunks: sources/annotations, finish reasons, optional usage chunk (`[DONE]` is the edge's). */
@@ -147,6 +182,8 @@ export class ChatStreamTranslator {
       if (annotations.length) out.push(this.#delta(index, { annotations }));
       const sources = this.options.searchLinks ? sourcesMarkdown(gm) : "";
       if (sources) out.push(this.#delta(index, { content: sources }));
+      s.sent += sources;
+      rememberPartSignatures(s.signed, s.sent, this.options.signatures);
       out.push(this.#delta(index, {}, mapFinishReason(s.finishReason, s.toolIndex > 0)));
     }
     if (this.options.includeUsage) out.push(this.#frame([], { usage: mapUsage(this.#usage) }));
@@ -178,7 +215,8 @@ function streamAnnotations(gm: GeminiGroundingMetadata, content: string): UrlCit
 
 /**
  * A `TransformStream` from Gemini stream items to OpenAI SSE events: chunk objects, then `[DONE]`; an
- * error item becomes one OpenAI error event and nothing follows it (no `[DONE]`).
+ * error item, and an answer that ended in a failed tool call, become one OpenAI error event and
+ * nothing follows it (no `[DONE]`).
  */
 export class ChatCompletionStream extends TransformStream<GeminiStreamItem, SseEvent> {
   /** The translator (its `id`, `created` and `options` name the chunks). */
@@ -196,6 +234,8 @@ export class ChatCompletionStream extends TransformStream<GeminiStreamItem, SseE
       },
       flush(controller) {
         if (t.failed) return;
+        const failure = t.toolCallFailure();
+        if (failure) return controller.enqueue({ data: t.fail(failure) });
         for (const data of t.finish()) controller.enqueue({ data });
         controller.enqueue({ data: "[DONE]" });
       },

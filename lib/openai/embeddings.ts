@@ -30,6 +30,17 @@ export function embeddingInputs(input: EmbeddingsRequest["input"]): string[] {
   );
 }
 
+/**
+ * `values` scaled to length 1 (a zero vector stays as it is). Gemini normalises only its full-size
+ * vectors; one cut with `outputDimensionality` must be normalised by the caller, and OpenAI clients
+ * assume unit vectors (cosine similarity as a dot product).
+ * Source: https://ai.google.dev/gemini-api/docs/embeddings#quality-for-smaller-dimensions
+ */
+export function l2Normalize(values: readonly number[]): number[] {
+  const norm = Math.sqrt(values.reduce((sum, v) => sum + v * v, 0));
+  return norm > 0 ? values.map((v) => v / norm) : [...values];
+}
+
 /** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -72,7 +83,8 @@ export async function createEmbeddings(
         `Upstream returned ${json.embeddings?.length ?? 0} embeddings for ${batch.length} inputs.`,
       );
     }
-    return json.embeddings.map((e) => e.values ?? []);
+    // A vector cut to `dimensions` is not unit length any more (a full-size one already is).
+    return json.embeddings.map((e) => req.dimensions ? l2Normalize(e.values ?? []) : e.values ?? []);
   });
   const base64 = req.encoding_format === "base64";
   return {

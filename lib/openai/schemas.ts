@@ -56,6 +56,8 @@ export const messageSchema = z.discriminatedUnion("role", [
     role: z.literal("assistant"),
     content: content.nullish(),
     tool_calls: z.array(toolCall).nullish(),
+    /** Images of an earlier answer in OpenRouter's `images` field (`{type: "image_url", image_url: {url}}`). */
+    images: z.array(z.looseObject({ image_url: z.looseObject({ url: z.string() }) })).nullish(),
     extra_content: z.looseObject({
       google: z.looseObject({ thought_signature: z.string().nullish() }).nullish(),
     }).nullish(),

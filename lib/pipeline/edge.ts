@@ -13,6 +13,8 @@ import type { CallContext, GeminiClient } from "./gemini_client.ts";
 import type { StreamDecorators } from "../features/stream_decorators.ts";
 import type { Settings } from "../config/settings_schema.ts";
 import type { ModelCatalog } from "../openai/models.ts";
+import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
+import type { LiveSessions } from "../live/live_sessions.ts";
 
 /** What every edge gets. */
 export interface EdgeDeps {
@@ -26,6 +28,15 @@ export interface EdgeDeps {
   modelAllowed: (tokenName: string, model: string) => boolean;
   /** Smoother and keep-alive, for the edge to place around its streams. */
   decorators: StreamDecorators;
+  /** Thought signatures of translated answers, kept server-side (KV) for the next turn. */
+  signatures: ThoughtSignatures;
+  /**
+   * The gateway's Deno KV, for edges that keep state of their own (stored OpenAI Responses); absent
+   * in edge tests, where such state lives in memory.
+   */
+  kv?: Deno.Kv;
+  /** The Live API's WebSocket sessions (`routes/live.ts`, mounted next to the edges); absent: no Live routes. */
+  live?: LiveSessions;
 }
 
 /** The Hono app type of an edge's routes (client auth runs before them and sets these variables). */

@@ -18,13 +18,14 @@ import {
   upstreamTimeout,
 } from "../http/errors.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
+import { trailingStreamError } from "../gemini/stream.ts";
 import { classify } from "../pool/classify.ts";
 import type { KeyChoice, KeyPool } from "../pool/key_pool.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
 import { abortableSleep } from "../util/sleep.ts";
-import type { AffinityMap } from "./affinity.ts";
+import type { AffinityMap, AffinityRoute } from "./affinity.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { Outcome, RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
@@ -48,6 +49,11 @@ export interface ForwarderDeps {
   admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
   /** Told when a request is refused because no key can serve its model (`freeAt` Infinity: none will). */
   onNoKey?: (model: string, info: { freeAt: number; reason: string }) => void;
+  /**
+   * Masks secrets in upstream text before it is answered, logged or kept as a key's reason (default:
+   * secret shapes only; the gateway passes a `Redactor` that knows every pool key and client token).
+   */
+  redact?: (text: string) => string;
 }
 
 const decoder = new TextDecoder();
@@ -93,8 +99,10 @@ class ForwardRun {
   /** Per-model cooldowns key on this; `*` for calls that name no model. */
   readonly #model: string;
   readonly #rec: RequestRecord;
-  readonly #pinned?: string;
+  /** Where the resources the request names live (set when the run starts). */
+  #route: AffinityRoute = {};
   readonly #tried = new Set<string>();
+  readonly #redact: (text: string) => string;
   #last?: GatewayError;
   /** The upstream said the request itself is wrong (not the key's fault). */
   #clientError = false;
@@ -102,6 +110,7 @@ class ForwardRun {
 
   constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
     this.#deps = deps;
+    this.#redact = deps.redact ?? redactKeys;
     this.#deadlines = deadlines;
     this.#req = req;
     this.#s = deps.settings();
@@ -123,12 +132,13 @@ class ForwardRun {
       attempts: 0,
       stream: !!req.stream,
     };
-    this.#pinned = req.pinnedKeyId ?? deps.affinity?.find(req.path, req.query, req.body);
   }
 
   async run(): Promise<ForwardResult> {
     try {
       this.#deps.admitModel?.(this.#req.tokenName, this.#req.model);
+      const req = this.#req;
+      this.#route = req.pinnedKeyId ? { pinned: req.pinnedKeyId } : this.#deps.affinity?.route(req) ?? {};
       while (this.#rec.attempts < this.#s.maxAttempts) {
         const choice = await this.chooseKey();
         if (!choice) break;
@@ -142,7 +152,7 @@ class ForwardRun {
       const err = asGatewayError(e);
       this.#rec.status = err.status;
       this.#rec.latencyMs = this.#elapsed();
-      this.#rec.error = redactKeys(JSON.stringify(err.toGoogle()));
+      this.#rec.error = this.#redact(JSON.stringify(err.toGoogle()));
       this.#rec.outcome = this.#outcome(err);
       this.#rec.refusal = err.options.refusal;
       this.#finish({});
@@ -162,21 +172,23 @@ class ForwardRun {
   }
 
   /**
-   * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice; waits up
-   * to `maxWaitMs` for a cooling key when nothing failed yet.
+   * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice (the
+   * client's home key first, while it can serve); waits up to `maxWaitMs` for a cooling key when
+   * nothing failed yet.
    *
    * @returns undefined when no key is left and an earlier attempt failed (its error is the answer).
    * @throws {GatewayError} 404 when the pinned key is gone; 429/503 when no key can serve at all.
    */
   async chooseKey(): Promise<KeyChoice | undefined> {
     const { pool } = this.#deps;
-    if (this.#pinned) {
-      const r = pool.get(this.#pinned);
+    const { pinned, preferred } = this.#route;
+    if (pinned) {
+      const r = pool.get(pinned);
       if (!r) throw notFound("The key that created this resource was removed from the pool.");
       return this.#take({ id: r.id, key: r.key });
     }
     for (;;) {
-      const pick = pool.pick(this.#model, this.#tried);
+      const pick = this.#pick(preferred);
       if (!("freeAt" in pick)) return this.#take(pick);
       const wait = pick.freeAt - Date.now();
       if (!this.#last && Number.isFinite(wait) && wait <= this.#s.maxWaitMs - this.#waited) {
@@ -200,6 +212,17 @@ class ForwardRun {
         googleStatus: status === 429 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE",
       });
     }
+  }
+
+  /** The pool's choice, leaving out the request's `avoidKeyId` when another key can serve. */
+  #pick(preferred?: string): ReturnType<KeyPool["pick"]> {
+    const { pool } = this.#deps;
+    const avoid = this.#req.avoidKeyId;
+    if (avoid && !this.#tried.has(avoid)) {
+      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), preferred);
+      if (!("freeAt" in other)) return other;
+    }
+    return pool.pick(this.#model, this.#tried, preferred);
   }
 
   #take(choice: KeyChoice): KeyChoice {
@@ -244,7 +267,7 @@ class ForwardRun {
         ? upstreamTimeout(
           `The upstream did not answer within ${requestTimeoutMs} ms; try again or raise REQUEST_TIMEOUT_MS.`,
         )
-        : badGateway(`Could not reach the upstream: ${redactKeys(String(e))}`, e);
+        : badGateway(`Could not reach the upstream: ${this.#redact(String(e))}`, e);
       if (!timeout) this.#deps.onNetworkError?.(choice.id, e);
       this.#deps.pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
       this.#count(choice.id, { requests: 1, errors: 1 });
@@ -291,8 +314,9 @@ class ForwardRun {
       pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
       return;
     }
-    // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended").
-    const text = redactKeys(await res.text());
+    // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended") and
+    // echoes parts of the request (`Unknown name "…"`): mask every secret before anyone sees it.
+    const text = this.#redact(await res.text());
     const body: GoogleErrorBody = parseGoogleError(text) ??
       { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
     const verdict = classify({
@@ -303,7 +327,7 @@ class ForwardRun {
     });
     pool.report(choice.id, this.#model, verdict);
     this.#count(choice.id, { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 });
-    if (verdict.kind === "disable") pool.patch(choice.id, { lastError: redactKeys(body.error.message) });
+    if (verdict.kind === "disable") pool.patch(choice.id, { lastError: this.#redact(body.error.message) });
     const retryAfter = res.headers.get("retry-after");
     this.#last = new GatewayError(res.status, body.error.message, {
       upstream: body,
@@ -313,7 +337,7 @@ class ForwardRun {
       this.#clientError = true;
       throw this.#last;
     }
-    if (this.#pinned && verdict.kind !== "transient") throw this.#last;
+    if (this.#route.pinned && verdict.kind !== "transient") throw this.#last;
   }
 
   /** The error to answer when every attempt failed: the last upstream error (with Retry-After for 429s). */
@@ -370,7 +394,13 @@ class ForwardRun {
         },
         flush: () => {
           rec.latencyMs = this.#elapsed();
-          this.#finish(usageFromTail(tailOf(kept)), true);
+          const tail = tailOf(kept);
+          // Google may end a 200 stream with an error object: the log says so.
+          const failed = trailingStreamError(tail);
+          if (failed) {
+            (rec.status = failed.error.code || 500, rec.error = this.#redact(JSON.stringify(failed)));
+          }
+          this.#finish(usageFromTail(tail), true);
         },
         cancel: () => {
           rec.status = 499;
@@ -382,25 +412,23 @@ class ForwardRun {
     return new Response(body, { status: res.status, headers: clientHeaders(res.headers) });
   }
 
-  /** Pins files, caches and uploads a key created to that key; rewrites the upload URL to the gateway. */
+  /**
+   * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
+   * to that key (`AffinityMap.learn`); rewrites the upload URL to the gateway.
+   */
   async #learnResources(res: Response, keyId: string): Promise<Response> {
     const req = this.#req;
     const { affinity } = this.#deps;
     const uploadUrl = res.headers.get("x-goog-upload-url");
-    const isUpload = req.path.startsWith("/upload/");
-    const createsCache = req.method === "POST" && /\/cachedContents$/.test(req.path);
-    if (!uploadUrl && !isUpload && !createsCache) return res;
+    const text = affinity?.readsAnswer(req, res.headers) ? await res.text() : undefined;
+    affinity?.learn({ request: req, keyId, headers: res.headers, text });
+    if (!uploadUrl && text === undefined) return res;
     const headers = new Headers(res.headers);
-    if (uploadUrl) {
+    if (uploadUrl && req.origin) {
       const u = new URL(uploadUrl);
-      const id = u.searchParams.get("upload_id");
-      if (id) affinity?.remember(`upload:${id}`, keyId);
-      if (req.origin) headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
+      headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
     }
-    const text = await res.text();
-    for (const m of text.matchAll(/"name"\s*:\s*"((?:files|cachedContents)\/[A-Za-z0-9_-]+)"/g)) {
-      affinity?.remember(m[1], keyId);
-    }
+    if (text === undefined) return new Response(res.body, { status: res.status, headers });
     headers.delete("content-length");
     return new Response(text, { status: res.status, headers });
   }

@@ -32,8 +32,35 @@ export interface CallContext {
   tokenName?: string;
   /** Aborted when the client disconnects; cancels the upstream request. */
   signal?: AbortSignal;
+  /**
+   * The model as the client named it, when the edge mapped it to a Gemini model before the call
+   * (Anthropic's `claude-*` names); default: the call's own model name.
+   */
+  clientModel?: string;
   /** The gateway's public origin, for rewriting upload URLs (native uploads only). */
   origin?: string;
+}
+
+/**
+ * A second look at a model call's outcome, which may ask the pipeline for one more attempt (each kind
+ * at most once per call). The Gemini checks are in `../gemini/answer_check.ts`.
+ */
+export interface AnswerCheck {
+  /** For a failed call: a body to send once more (e.g. without thought signatures), or undefined. */
+  retryBodyAfter?(
+    err: GatewayError,
+    body: Uint8Array<ArrayBuffer> | null,
+  ): Uint8Array<ArrayBuffer> | undefined;
+  /** For a whole 2xx answer (its text): true to try once more, on another key when one can serve. */
+  retryAnswer?(text: string): boolean;
+  /**
+   * For a 2xx SSE stream: the body the client reads. `again()` sends the call once more (on another
+   * key when one can serve) and gives its body; it throws when that attempt fails.
+   */
+  retryStream?(
+    body: ReadableStream<Uint8Array>,
+    again: () => Promise<ReadableStream<Uint8Array>>,
+  ): ReadableStream<Uint8Array>;
 }
 
 /** Options of one model call besides the call itself. */
@@ -42,6 +69,8 @@ export interface CallOptions {
   query?: URLSearchParams;
   /** Request headers to forward; default `content-type: application/json`. */
   headers?: Headers;
+  /** A check of the outcome that may ask for one more attempt. */
+  check?: AnswerCheck;
 }
 
 /** A successful model call. */
@@ -94,22 +123,69 @@ export class GeminiClient {
       resolve: (model) => preparer.resolve(model),
       async call(call, options = {}) {
         const prepared = preparer.prepare(call);
-        const result = await forward({
-          ...base,
-          method: "POST",
-          path: prepared.path,
-          query: options.query,
-          headers: options.headers ?? JSON_HEADERS(),
-          body: prepared.body,
-          model: prepared.model,
-          clientModel: call.model,
-          stream: call.method === "streamGenerateContent",
-        });
-        return { ...result, prepared };
+        const stream = call.method === "streamGenerateContent";
+        let body = prepared.body;
+        const send = (avoidKeyId?: string) =>
+          forward({
+            ...base,
+            method: "POST",
+            path: prepared.path,
+            query: options.query,
+            headers: options.headers ?? JSON_HEADERS(),
+            body,
+            model: prepared.model,
+            clientModel: context.clientModel ?? call.model,
+            stream,
+            avoidKeyId,
+          });
+        const { check } = options;
+        let result: ForwardResult;
+        try {
+          result = await send();
+        } catch (err) {
+          const retryBody = err instanceof GatewayError ? check?.retryBodyAfter?.(err, body) : undefined;
+          if (!retryBody) throw err;
+          body = retryBody;
+          result = await send();
+        }
+        return {
+          ...await checked(result, { check, stream, sse: options.query?.get("alt") === "sse", send }),
+          prepared,
+        };
       },
       send: (request) => forward({ ...base, ...request, clientModel: request.model }),
     };
   }
+}
+
+/** Applies a check's answer review: one more attempt (another key preferred) when it asks for one. */
+async function checked(
+  result: ForwardResult,
+  o: {
+    check?: AnswerCheck;
+    stream: boolean;
+    sse: boolean;
+    send: (avoidKeyId?: string) => Promise<ForwardResult>;
+  },
+): Promise<ForwardResult> {
+  const { response } = result;
+  const init = { status: response.status, headers: response.headers };
+  if (o.stream) {
+    if (!o.check?.retryStream || !o.sse || !response.body) return result;
+    const again = async () => (await o.send(result.keyId)).response.body ?? new ReadableStream();
+    return { ...result, response: new Response(o.check.retryStream(response.body, again), init) };
+  }
+  if (!o.check?.retryAnswer) return result;
+  const text = await response.text();
+  if (o.check.retryAnswer(text)) {
+    try {
+      const second = await o.send(result.keyId);
+      return { ...second, attempts: result.attempts + second.attempts };
+    } catch {
+      // The first answer after all.
+    }
+  }
+  return { ...result, response: new Response(text, init) };
 }
 
 /** The query of a streamed call in SSE framing (`alt=sse`), which every translating edge reads. */

@@ -36,6 +36,8 @@ export interface RequestRecord {
   outputTokens?: number;
   /** Google's error body or the gateway's message, with keys redacted. */
   error?: string;
+  /** Live API sessions only (`route: "live"`): how the session went. */
+  live?: LiveSessionStats;
   /** The client's address (`lib/http/client_address.ts`). */
   source?: string;
   /** How the request ended; derived from `status` (and `refusal`) when absent. */
@@ -49,6 +51,27 @@ export interface RequestRecord {
 /** The outcome of a record: its own, or the one its status implies. */
 export function outcomeOf(rec: Pick<RequestRecord, "outcome" | "status" | "refusal">): Outcome {
   return rec.outcome ?? outcomeOfStatus(rec.status, rec.refusal);
+}
+
+/**
+ * One Live API session's record. Its `latencyMs` is the time until the session was set up (what the
+ * client waited for); `status` is 101 for a session Google set up, else the refusal's HTTP status.
+ */
+export interface LiveSessionStats {
+  /** From the upgrade to the close (ms). */
+  durationMs: number;
+  /** Model turns completed (`serverContent.turnComplete`). */
+  turns: number;
+  /** The close code the client got (or sent). */
+  closeCode: number;
+  /** The close reason (keys redacted), when there was one. */
+  closeReason?: string;
+  /** Who closed: the client, Google, or the gateway (refusal, frame too big, shutdown). */
+  closedBy: "client" | "upstream" | "gateway";
+  /** Google announced the end of the session (`goAway`). */
+  goAway?: boolean;
+  /** The session resumed an earlier one with a resumption handle. */
+  resumed?: boolean;
 }
 
 /** Receives finished requests. Must not block: implementations queue their work. */

@@ -23,6 +23,8 @@ export interface ForwardRequest {
   model?: string;
   /** A key id that must serve this request (files and cached contents belong to one key). */
   pinnedKeyId?: string;
+  /** A key to leave out when another can serve (a second try that should land elsewhere). */
+  avoidKeyId?: string;
   /** True when the response is a stream (SSE or JSON array). */
   stream?: boolean;
   /** Aborted when the client disconnects; cancels the upstream request. */

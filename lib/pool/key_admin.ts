@@ -1,7 +1,8 @@
 /**
  * Admin operations on the key pool: list with state per model (paged, searchable, sortable), add many
  * from pasted text, delete, enable, disable, verify, reset cooldowns, set labels and limits. The full
- * key is never returned.
+ * key is never returned. A change is acknowledged only once it is stored: when KV fails, the call
+ * throws (a 503 from the tracked store) and key records are put back as they were.
  *
  * @module
  */
@@ -250,28 +251,50 @@ export class KeyAdmin {
     return { count: keys.length, text: lines.length ? `${lines.join("\n")}\n` : "" };
   }
 
-  /** Enables or disables keys. */
-  setEnabled(ids: string[], enabled: boolean): number {
-    const known = ids.filter((id) => this.o.pool.get(id));
-    for (const id of known) this.o.pool.setEnabled(id, enabled, enabled ? undefined : ADMIN_DISABLED);
-    return known.length;
+  /** Enables or disables keys; answers how many exist. Throws (nothing changed) when KV fails. */
+  async setEnabled(ids: string[], enabled: boolean): Promise<number> {
+    return await this.#changeRecords(ids, (id) => {
+      this.o.pool.setEnabled(id, enabled, enabled ? undefined : ADMIN_DISABLED);
+    });
   }
 
-  /** Clears cooldowns of keys (all models, or one). */
-  reset(ids: string[], model?: string): number {
+  /**
+   * Clears cooldowns of keys (all models, or one). Throws when KV fails (the cooldowns are then
+   * cleared on this instance only, and stored once KV works again).
+   */
+  async reset(ids: string[], model?: string): Promise<number> {
     const known = ids.filter((id) => this.o.pool.get(id));
     for (const id of known) this.o.pool.reset(id, model);
+    await this.o.store.persistPending();
     return known.length;
   }
 
-  /** Sets label, project or limits on keys. */
-  update(
+  /** Sets label, project or limits on keys. Throws (nothing changed) when KV fails. */
+  async update(
     ids: string[],
     patch: { label?: string; project?: string; limits?: Record<string, ModelLimits> },
-  ): number {
-    const known = ids.filter((id) => this.o.pool.get(id));
-    for (const id of known) this.o.pool.patch(id, patch);
-    return known.length;
+  ): Promise<number> {
+    return await this.#changeRecords(ids, (id) => this.o.pool.patch(id, patch));
+  }
+
+  /**
+   * Applies `change` to each known key and stores the records; when a write fails, the keys not yet
+   * stored get their old records back and the store's error is thrown (with how many were stored).
+   */
+  async #changeRecords(ids: string[], change: (id: string) => void): Promise<number> {
+    const before = ids.map((id) => this.o.pool.get(id)).filter((r): r is KeyRecord => !!r);
+    for (const r of before) change(r.id);
+    for (let i = 0; i < before.length; i++) {
+      try {
+        await this.o.store.persistKey(before[i].id);
+      } catch (e) {
+        for (const r of before.slice(i)) this.o.pool.upsert(r);
+        if (i === 0 || !(e instanceof Error)) throw e;
+        e.message = `${i} of ${before.length} keys were changed, the others were not. ${e.message}`;
+        throw e;
+      }
+    }
+    return before.length;
   }
 
   /**

@@ -112,6 +112,19 @@ export class KeyPool {
     this.#backoffMax = options.backoffMaxMs ?? (() => 60_000);
   }
 
+  #version = 0;
+  #recordsVersion = 0;
+
+  /** Grows whenever durable state changes (a key added, removed or changed; a cooldown set or cleared). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Grows whenever a key record is added, replaced or removed (not on cooldowns). */
+  get recordsVersion(): number {
+    return this.#recordsVersion;
+  }
+
   /** Number of keys (enabled or not). */
   get size(): number {
     return this.#entries.length;
@@ -124,6 +137,7 @@ export class KeyPool {
   }
 
   #dirty(d: Dirty): void {
+    this.#version++;
     for (const l of this.#listeners) l(d);
   }
 
@@ -131,6 +145,8 @@ export class KeyPool {
   upsert(record: KeyRecord): void {
     const scope = record.project ? `p:${record.project}` : `k:${record.id}`;
     const entry: Entry = { record, scope, own: `k:${record.id}` };
+    this.#version++;
+    this.#recordsVersion++;
     const old = this.#byId.get(record.id);
     if (old) this.#entries[this.#entries.indexOf(old)] = entry;
     else this.#entries.push(entry);
@@ -141,6 +157,8 @@ export class KeyPool {
   remove(id: string): boolean {
     const e = this.#byId.get(id);
     if (!e) return false;
+    this.#version++;
+    this.#recordsVersion++;
     this.#byId.delete(id);
     this.#entries.splice(this.#entries.indexOf(e), 1);
     return true;
@@ -181,6 +199,7 @@ export class KeyPool {
 
   /** Restores a pair's durable state (from KV). */
   restorePair(model: string, scope: string, snap: PairSnapshot): void {
+    this.#version++;
     Object.assign(this.#pair(model, scope), snap);
   }
 
@@ -223,9 +242,20 @@ export class KeyPool {
   /**
    * Chooses a key for `model`, round robin among keys free for it, skipping `exclude` (keys this
    * request already tried). Counts the request against the key's known limits.
+   *
+   * @param prefer a key to take when it is enabled, not excluded and free for `model` (a client's
+   *   home key); otherwise the round robin goes on as usual.
    */
-  pick(model: string, exclude?: ReadonlySet<string>): KeyChoice | NoKey {
+  pick(model: string, exclude?: ReadonlySet<string>, prefer?: string): KeyChoice | NoKey {
     const now = this.#now();
+    const preferred = prefer === undefined ? undefined : this.#byId.get(prefer);
+    if (
+      preferred?.record.enabled && !exclude?.has(preferred.record.id) &&
+      this.#freeAt(preferred, model, now) <= now
+    ) {
+      this.#count(preferred, model, now);
+      return { id: preferred.record.id, key: preferred.record.key };
+    }
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
     let earliest = Infinity;

@@ -1,6 +1,9 @@
 /**
  * Keeps the key pool durable and shared: loads it from KV at start, writes every change in the
  * background (never on the request path), and applies changes made by other workers or processes.
+ * A background write that fails is kept and retried (backing off up to 30 s) until the store works
+ * again, so nothing is lost while KV is briefly unavailable. Admin changes are written at once with
+ * {@link PoolStore.persistKey} / {@link PoolStore.persistPending}, which throw when the store fails.
  *
  * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot;
  * `["keysIgnored", id]` -> epoch ms: keys from `GEMINI_API_KEYS` the admin deleted and asked to ignore.
@@ -11,6 +14,7 @@
 import type { ChangeFeed } from "../kv/change_feed.ts";
 import type { Dirty, KeyPool, PairSnapshot } from "./key_pool.ts";
 import type { KeyRecord } from "./key_record.ts";
+import { failureText } from "../kv/write_behind.ts";
 
 /** Options for {@link PoolStore}. */
 export interface PoolStoreOptions {
@@ -34,7 +38,9 @@ function mergeSnap(a: PairSnapshot | null, b: PairSnapshot): PairSnapshot {
 /** Persists and shares the pool's state. */
 export class PoolStore {
   #pending = new Map<string, Dirty>();
-  #flushing?: Promise<void>;
+  #timer?: number;
+  #writing?: Promise<unknown>;
+  #failures = 0;
   #stopped = false;
 
   constructor(private readonly opts: PoolStoreOptions) {
@@ -72,13 +78,12 @@ export class PoolStore {
     return added;
   }
 
-  /** Deletes a key everywhere. */
+  /** Deletes a key everywhere: from KV first, then from the pool (a failed delete changes nothing). */
   async deleteKey(id: string): Promise<boolean> {
-    const existed = this.opts.pool.remove(id);
     const op = this.opts.kv.atomic().delete(["keys", id]);
     this.opts.feed.record(op, { topic: "key", id });
     await op.commit();
-    return existed;
+    return this.opts.pool.remove(id);
   }
 
   /** Ids of `GEMINI_API_KEYS` keys the admin deleted and asked not to add again at start. */
@@ -100,37 +105,80 @@ export class PoolStore {
     }
   }
 
-  /** Waits until every queued change is written. */
+  /** Writes one key's record now. Throws when the store fails. */
+  async persistKey(id: string): Promise<void> {
+    await this.#writeKey(id);
+  }
+
+  /** Writes every queued change now. Throws the first failure (the failed changes stay queued). */
+  async persistPending(): Promise<void> {
+    await this.#writing;
+    const error = await this.#run();
+    if (error !== undefined) throw error;
+  }
+
+  /** Writes every queued change now (one pass; changes that fail stay queued for the retry). */
   async flush(): Promise<void> {
-    while (this.#pending.size || this.#flushing) await (this.#flushing ?? this.#write());
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#writing;
+    if (this.#pending.size) await this.#run();
   }
 
   /** Stops writing (pending changes are flushed first). */
   async close(): Promise<void> {
     await this.flush();
     this.#stopped = true;
+    clearTimeout(this.#timer);
   }
 
   #queue(d: Dirty): void {
     if (this.#stopped) return;
     this.#pending.set(d.type === "key" ? `k|${d.id}` : `p|${d.model}|${d.scope}`, d);
-    if (!this.#flushing) this.#flushing = new Promise((r) => setTimeout(r, 20)).then(() => this.#write());
+    this.#schedule(20);
   }
 
-  async #write(): Promise<void> {
-    const batch = [...this.#pending.values()];
+  #schedule(ms: number): void {
+    if (this.#timer !== undefined || this.#writing || this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#run();
+    }, ms) as unknown as number;
+  }
+
+  /** One write pass (joined when one runs); then the next is scheduled if anything is left. */
+  #run(): Promise<unknown> {
+    const run = this.#writing ??= this.#write().finally(() => {
+      this.#writing = undefined;
+      if (this.#pending.size) {
+        this.#schedule(this.#failures ? Math.min(30_000, 250 * 2 ** this.#failures) : 20);
+      }
+    });
+    return run;
+  }
+
+  /** Writes what is queued; at the first failure the rest stays queued. Answers that failure. */
+  async #write(): Promise<unknown> {
+    const batch = [...this.#pending];
     this.#pending.clear();
-    try {
-      for (const d of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const d = batch[i][1];
+      try {
         if (d.type === "key") await this.#writeKey(d.id);
         else await this.#writePair(d.model, d.scope);
+      } catch (e) {
+        for (const [n, item] of batch.slice(i)) if (!this.#pending.has(n)) this.#pending.set(n, item);
+        if (!this.#stopped && this.#failures++ === 0) {
+          console.error(
+            "pool: could not persist key state (will retry):",
+            failureText(e),
+          );
+        }
+        return e;
       }
-    } catch (e) {
-      if (!this.#stopped) console.error("pool: could not persist key state:", e);
-    } finally {
-      this.#flushing = undefined;
-      if (this.#pending.size && !this.#stopped) this.#queue([...this.#pending.values()][0]);
     }
+    this.#failures = 0;
+    return undefined;
   }
 
   async #writeKey(id: string): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * Usage counters (requests, successes, 429s, tokens) per key, model and Pacific day, and per client
- * token. Counted in memory on the request path and flushed to KV in batched atomic sums.
+ * token. Counted in memory on the request path and flushed to KV in batched atomic sums every
+ * `WRITE_BEHIND_MS` (a hard kill loses at most that much); a batch the store refuses is kept and retried.
  *
  * KV layout (owned here): `["usage", day, keyId, model, metric]`, `["tokusage", day, tokenName,
  * metric]` and `["tokmodel", day, tokenName, model, inputTokens|outputTokens]` (tokens of a client
@@ -10,6 +11,7 @@
  * @module
  */
 import { pacificDay } from "./quota_clock.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
 
 /** One usage sample. */
 export interface UsageDelta {
@@ -35,8 +37,10 @@ const MAX_MUTATIONS = 500;
 export class UsageCounter {
   #pending = new Map<string, { key: Deno.KvKey; delta: Map<string, number> }>();
   #timer?: number;
+  #failures = 0;
+  #closed = false;
 
-  constructor(private readonly kv: Deno.Kv, private readonly flushMs = 1000) {}
+  constructor(private readonly kv: Deno.Kv, private readonly flushMs = WRITE_BEHIND_MS) {}
 
   /**
    * Counts one upstream call of a key (and of the client token that made it) for today's Pacific day.
@@ -83,36 +87,62 @@ export class UsageCounter {
     return this.#read(["tokusage", day]);
   }
 
-  #add(key: Deno.KvKey, delta: UsageDelta): void {
+  #add(key: Deno.KvKey, delta: UsageDelta | Map<string, number>): void {
     const id = key.join("\u0000");
     let p = this.#pending.get(id);
     if (!p) this.#pending.set(id, p = { key, delta: new Map() });
-    for (const [metric, n] of Object.entries(delta)) {
+    for (const [metric, n] of delta instanceof Map ? delta : Object.entries(delta)) {
       if (n) p.delta.set(metric, (p.delta.get(metric) ?? 0) + n);
     }
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => void this.flush(), this.flushMs) as unknown as number;
+    this.#schedule(this.flushMs);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer === undefined && !this.#closed) {
+      this.#timer = setTimeout(() => void this.flush(), ms) as unknown as number;
     }
   }
 
-  /** Writes every pending increment now. */
+  /**
+   * Writes every pending increment now. Increments the store refuses are kept (and retried), so a
+   * failing KV delays counts instead of losing them.
+   */
   async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const items = [...this.#pending.values()];
     this.#pending.clear();
-    let op = this.kv.atomic();
-    let count = 0;
-    for (const { key, delta } of items) {
-      for (const [metric, n] of delta) {
-        op.sum([...key, metric], BigInt(Math.round(n)));
-        if (++count >= MAX_MUTATIONS) {
-          await op.commit();
-          [op, count] = [this.kv.atomic(), 0];
+    for (let i = 0; i < items.length;) {
+      const op = this.kv.atomic();
+      const batch: typeof items = [];
+      let count = 0;
+      while (i < items.length && count + items[i].delta.size <= MAX_MUTATIONS) {
+        for (const [metric, n] of items[i].delta) op.sum([...items[i].key, metric], BigInt(Math.round(n)));
+        count += items[i].delta.size;
+        batch.push(items[i++]);
+      }
+      try {
+        await op.commit();
+      } catch (e) {
+        for (const { key, delta } of [...batch, ...items.slice(i)]) this.#add(key, delta);
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        this.#schedule(retryDelayMs(++this.#failures));
+        if (this.#failures === 1) {
+          console.error("usage: flush failed (will retry):", failureText(e));
         }
+        return;
       }
     }
-    if (count) await op.commit().catch((e) => console.error("usage: flush failed:", e));
+    this.#failures = 0;
+  }
+
+  /** Writes what is pending and stops retrying (increments the store still refuses are dropped). */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Reads summed counters under `prefix`, grouped by the key parts between prefix and metric. */

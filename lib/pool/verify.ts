@@ -6,6 +6,7 @@
  */
 import { parseGoogleError } from "../gemini/rpc_status.ts";
 import { classify, type Verdict } from "./classify.ts";
+import { maskKey, redactKeys } from "../secrets/redact.ts";
 
 /** Options for {@link verifyKey}. */
 export interface VerifyOptions {
@@ -34,7 +35,8 @@ export async function verifyKey(o: VerifyOptions): Promise<Verdict> {
       signal: AbortSignal.timeout(o.timeoutMs ?? 15_000),
       client: o.client,
     });
-    const text = await res.text();
+    // Google quotes the key in some reasons ("Consumer 'api_key:…' has been suspended").
+    const text = redactKeys(await res.text()).replaceAll(o.key, maskKey(o.key));
     return classify({
       status: res.status,
       body: parseGoogleError(text),
@@ -42,7 +44,8 @@ export async function verifyKey(o: VerifyOptions): Promise<Verdict> {
       defaultCooldownMs: 60_000,
     });
   } catch (e) {
-    return { kind: "transient", reason: `verification failed: ${e instanceof Error ? e.message : e}` };
+    const why = redactKeys(String(e instanceof Error ? e.message : e)).replaceAll(o.key, maskKey(o.key));
+    return { kind: "transient", reason: `verification failed: ${why}` };
   }
 }
 

@@ -6,10 +6,10 @@
  * @module
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { VNode } from "preact";
 import { adminAuth, type AdminEnv } from "../../lib/admin/auth.ts";
 import { csrfProtect } from "../../lib/admin/csrf.ts";
-import { actorOf, auditTrail } from "../../lib/admin/audit.ts";
 import type { AdminDeps } from "../../lib/admin/deps.ts";
 import { keyEventsResponse } from "../../lib/admin/events.ts";
 import {
@@ -22,10 +22,14 @@ import {
 } from "../../lib/admin/nav.ts";
 import { createPageRenderer, requestLocale } from "../../lib/admin/page_response.ts";
 import { LANG_COOKIE, langOf, t, translator } from "../../lib/admin/i18n.ts";
+import { actorOf, auditTrail } from "../../lib/admin/audit.ts";
 import { setCookie } from "hono/cookie";
 import { adminError } from "../../lib/admin/responses.ts";
 import { endSession, readSession, SESSION_TTL_MS, startSession } from "../../lib/admin/session.ts";
-import { LoginThrottle, remoteIp } from "../../lib/admin/throttle.ts";
+import { LoginThrottle } from "../../lib/admin/throttle.ts";
+import { peerAddress } from "../../lib/http/client_address.ts";
+import { readForm } from "../../lib/http/body.ts";
+import { GatewayError } from "../../lib/http/errors.ts";
 import type {
   CapacityResponse,
   KeyListResponse,
@@ -87,13 +91,25 @@ export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode 
 /** Extra stylesheets (under the static base) a section needs. */
 export const SECTION_STYLES: Partial<Record<AdminSection, string[]>> = { dashboard: ["uplot.css"] };
 
+/** Largest sign-in form body read (a token and a return path). */
+export const LOGIN_MAX_BODY_BYTES = 8 * 1024;
+/** Largest admin API or form body read (pasting about 80,000 keys at once fits). */
+export const ADMIN_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 /** Creates the admin sub-app (mount it at {@link ADMIN_BASE}). */
 export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const basePath = ADMIN_BASE;
   const loginPath = `${basePath}/login`;
   const home = sectionHref(basePath, "dashboard");
-  const throttle = new LoginThrottle();
+  const throttle = deps.throttle ?? new LoginThrottle();
+  const clientAddress = deps.clientAddress ?? peerAddress;
   const { api, revocations } = deps;
+  const storeAlert = (c: Context) => {
+    const store = deps.storeStatus?.();
+    return store && !store.ok
+      ? translator(requestLocale(c))("store.failing", { error: store.error ?? "" })
+      : undefined;
+  };
   const render = createPageRenderer(islands);
   const cookie = { secret: deps.sessionSecret, path: basePath };
   const auth: MiddlewareHandler<AdminEnv> = adminAuth({
@@ -102,6 +118,12 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     loginPath,
     revocations,
     throttle,
+    clientAddress,
+  });
+  // Bodies are capped before anything reads them (after auth: strangers get nothing read at all).
+  const limit: MiddlewareHandler<AdminEnv> = bodyLimit({
+    maxSize: ADMIN_MAX_BODY_BYTES,
+    onError: (c) => adminError(c, 413, `The request body is larger than ${ADMIN_MAX_BODY_BYTES} bytes.`),
   });
   const csrf: MiddlewareHandler<AdminEnv> = csrfProtect({ secret: deps.sessionSecret });
   const app = new Hono<AdminEnv>();
@@ -139,29 +161,43 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   app.post("/login", async (c) => {
-    const client = remoteIp(c);
-    const form = await c.req.parseBody();
+    // The throttle comes first: a client that keeps failing waits for its turn before anything of
+    // its body is read, and the body is read only up to a small cap.
+    const tr = translator(requestLocale(c));
+    const turn = await throttle.admit(clientAddress(c), c.req.raw.signal);
+    if (!turn.allowed) {
+      c.header("retry-after", String(turn.retryAfterSeconds));
+      return loginPage(c, 429, tr("login.error.throttled", { seconds: turn.retryAfterSeconds }));
+    }
+    let form: Record<string, string>;
+    try {
+      form = await readForm(c.req.raw, LOGIN_MAX_BODY_BYTES);
+    } catch (e) {
+      turn.attempt.cancel();
+      if (e instanceof GatewayError && e.status === 413) {
+        return adminError(c, 413, `The sign-in form is larger than ${LOGIN_MAX_BODY_BYTES} bytes.`);
+      }
+      throw e;
+    }
     const next = safeNextPath(form.next, basePath, home);
     const keepNext = next === home ? undefined : next;
-    const tr = translator(requestLocale(c));
-    const verdict = throttle.check(client);
-    if (!verdict.allowed) {
-      c.header("retry-after", String(verdict.retryAfterSeconds));
-      return loginPage(c, 429, tr("login.error.throttled", { seconds: verdict.retryAfterSeconds }), keepNext);
+    const token = form.token ?? "";
+    let ok = false;
+    try {
+      ok = !!token && await deps.verifyAdminToken(token);
+    } finally {
+      turn.attempt.done(ok);
     }
-    const token = typeof form.token === "string" ? form.token : "";
-    if (!token || !await deps.verifyAdminToken(token)) {
-      throttle.fail(client);
+    if (!ok) {
       const why = deps.adminTokenSource === "env"
         ? "login.error.invalid.env"
         : "login.error.invalid.generated";
       return loginPage(c, 401, tr(why), keepNext);
     }
-    throttle.reset(client);
     const session = await startSession(c, cookie);
     await deps.audit.record({
       actor: `session ${session.sid.slice(0, 8)}`,
-      address: deps.addressOf(c),
+      address: clientAddress(c),
       action: "signin",
       request: "",
       status: 303,
@@ -170,12 +206,12 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return c.redirect(next, 303);
   });
 
-  app.post("/logout", auth, csrf, async (c) => {
+  app.post("/logout", auth, limit, csrf, async (c) => {
     const admin = c.get("admin");
     if (admin.session) revocations.revoke(admin.session);
     await deps.audit.record({
       actor: actorOf(c),
-      address: deps.addressOf(c),
+      address: clientAddress(c),
       action: "signout",
       request: "",
       status: admin.via === "session" ? 303 : 204,
@@ -205,7 +241,13 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
         query: c.req.query(),
         fetchApi,
       });
-      return render(c, { title: () => navLabel(item.id), body, csrfToken, styles: SECTION_STYLES[item.id] });
+      return render(c, {
+        title: () => navLabel(item.id),
+        body,
+        csrfToken,
+        styles: SECTION_STYLES[item.id],
+        alert: storeAlert(c),
+      });
     });
   }
 
@@ -214,10 +256,11 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   app.use(
     "/api/*",
     auth,
+    limit,
     csrf,
     auditTrail({
       log: deps.audit,
-      addressOf: deps.addressOf,
+      addressOf: clientAddress,
       apiBase: `${basePath}/api`,
       secretSettings: deps.secretSettings,
     }),

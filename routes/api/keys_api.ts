@@ -93,19 +93,20 @@ export function createKeysApi(
   });
   app.post(
     "/keys/enable",
-    async (c) => c.json({ changed: admin.setEnabled((await parse(c.req.raw, schemas.ids)).ids, true) }),
+    async (c) => c.json({ changed: await admin.setEnabled((await parse(c.req.raw, schemas.ids)).ids, true) }),
   );
   app.post(
     "/keys/disable",
-    async (c) => c.json({ changed: admin.setEnabled((await parse(c.req.raw, schemas.ids)).ids, false) }),
+    async (c) =>
+      c.json({ changed: await admin.setEnabled((await parse(c.req.raw, schemas.ids)).ids, false) }),
   );
   app.post("/keys/reset", async (c) => {
     const b = await parse(c.req.raw, schemas.reset);
-    return c.json({ changed: admin.reset(b.ids, b.model) });
+    return c.json({ changed: await admin.reset(b.ids, b.model) });
   });
   app.post("/keys/update", async (c) => {
     const { ids, ...patch } = await parse(c.req.raw, schemas.update);
-    return c.json({ changed: admin.update(ids, patch) });
+    return c.json({ changed: await admin.update(ids, patch) });
   });
   app.post("/keys/verify", async (c) => {
     const b = await parse(c.req.raw, schemas.verify);

@@ -15,6 +15,7 @@ import { CallPreparer } from "../../lib/pipeline/prepare.ts";
 import type { Forward } from "../../lib/pipeline/types.ts";
 import { ModelCatalog } from "../../lib/openai/models.ts";
 import { listModelVariants } from "../../lib/gemini/model_names.ts";
+import { ThoughtSignatures } from "../../lib/gemini/thought_signatures.ts";
 
 /** Options of {@link edgeDeps}. */
 export interface EdgeDepsOptions {
@@ -42,6 +43,7 @@ export function edgeDeps(forward: Forward, o: EdgeDepsOptions = {}): EdgeDeps {
     catalog,
     modelAllowed: () => true,
     decorators: streamDecorators(settings),
+    signatures: new ThoughtSignatures(),
     ...o.override,
   };
 }

@@ -3,7 +3,10 @@
  * Speaks the real wire format (see /work/shared/docs/gemini-openai-wire.md parts A-D): routes under
  * `/v1beta`, `/v1`, `/v1alpha` and `/upload/{version}` (note: @google/genai 3.x defaults to `/v1/...`),
  * Google's error envelopes, SSE and JSON-array streams, per-project fixed-window quotas, resumable uploads,
- * cached contents, batches and Gemini 3 thought signatures.
+ * cached contents, batches (inline and file input, results file), Veo's long-running operations, file
+ * search stores, media downloads (`files/{id}:download` redirects to `/download/...`) and Gemini 3 thought
+ * signatures. Every resource belongs to the project of the key that created it: another project's key
+ * gets Google's 403 (files, caches) or 404 (batches, operations, stores).
  *
  * Deterministic replies (`:generateContent`, and `:streamGenerateContent` split into >= 3 deltas):
  * - default text `echo: <text of the last user turn>`; usage counts are word counts;
@@ -18,8 +21,11 @@
  *   reject histories without it and refuse thinking levels they lack, with Google's 400
  *   (`MockOptions.functionCallIds` adds `functionCall.id`);
  * - a last turn with `functionResponse` parts -> `result: <JSON of the responses' .response, in order>`;
+ * - `MockOptions.reply` scripts the parts of an answer (function calls signed as above);
  * - `googleSearch` tool -> `groundingMetadata`; IMAGE modality or an `*image*` model -> PNG `inlineData`;
  *   AUDIO modality -> 4800 bytes of 24 kHz PCM.
+ * Live API sessions (WebSocket upgrades at Google's Live paths) and ephemeral tokens are served by
+ * {@link MockGemini.live} (`mock_gemini_live.ts`).
  * Key behaviours come from {@link MockGemini.setKey}; limits are read from the calling key, counters are
  * shared by keys of the same `project` (files and caches too). {@link MockGemini.stats} counts model calls
  * (`POST models/{model}:{method}`) only.
@@ -44,6 +50,8 @@ import {
 import { QuotaCounter } from "./mock_gemini_limits.ts";
 import { MODEL_ROUTES, rpcMethodName } from "./mock_gemini_model_routes.ts";
 import { RESOURCE_ROUTES } from "./mock_gemini_resource_routes.ts";
+import { JOB_ROUTES } from "./mock_gemini_jobs.ts";
+import { LIVE_ROUTES, LiveMock } from "./mock_gemini_live.ts";
 import type {
   Injection,
   MidStreamFailure,
@@ -71,19 +79,30 @@ function compile(route: Route): CompiledRoute {
     names.push(name);
     return "([^/:]+)";
   });
-  const prefix = route.upload ? "^/upload/(v1|v1beta|v1alpha)" : "^/(v1|v1beta|v1alpha)";
+  const prefix = route.upload
+    ? "^/upload/(v1|v1beta|v1alpha)"
+    : route.download
+    ? "^/download/(v1|v1beta|v1alpha)"
+    : "^/(v1|v1beta|v1alpha)";
   return { route, regex: new RegExp(prefix + body + "$"), names };
 }
 
-/** The route table: model routes, then files/caches/batches. */
-const ROUTES: CompiledRoute[] = [...MODEL_ROUTES, ...RESOURCE_ROUTES].map(compile);
+/**
+ * The route table: model routes, then files/caches, then batches, operations, stores and downloads,
+ * then ephemeral tokens.
+ */
+const ROUTES: CompiledRoute[] = [...MODEL_ROUTES, ...RESOURCE_ROUTES, ...JOB_ROUTES, ...LIVE_ROUTES].map(
+  compile,
+);
 
 const DEFAULTS: Required<MockOptions> = {
   minuteMs: 60_000,
   chunkDelayMs: 0,
   pageSize: 3,
   functionCallIds: false,
+  reply: () => undefined,
   now: () => Date.now(),
+  pendingPolls: 0,
 };
 
 /** A running mock Gemini server on 127.0.0.1 (random port). */
@@ -92,6 +111,8 @@ export class MockGemini {
   readonly url: string;
   /** Every request received, in arrival order. */
   readonly requests: RecordedRequest[] = [];
+  /** Live API sessions (WebSocket) and ephemeral tokens; `live.connections` records every session. */
+  readonly live: LiveMock;
 
   #server: Deno.HttpServer<Deno.NetAddr>;
   #state: MockState;
@@ -104,6 +125,7 @@ export class MockGemini {
   private constructor(server: Deno.HttpServer<Deno.NetAddr>, options: Required<MockOptions>) {
     this.#server = server;
     this.url = `http://127.0.0.1:${server.addr.port}`;
+    this.live = new LiveMock({ behaviorOf: (key) => this.#keys.get(key) ?? {} });
     this.#state = {
       url: this.url,
       options,
@@ -112,8 +134,10 @@ export class MockGemini {
       files: new Map(),
       uploads: new Map(),
       caches: new Map(),
-      batches: new Map(),
+      operations: new Map(),
+      stores: new Map(),
       signatures: new Set(),
+      live: this.live,
     };
   }
 
@@ -167,12 +191,14 @@ export class MockGemini {
     this.#injections = [];
     this.#state.quotas.reset();
     this.#stats = { ok: 0, rateLimited: 0, byKey: {} };
+    this.live.reset();
   }
 
   /** Ends hanging requests and streams, then stops the server. */
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return await this.#server.finished;
     this.#closing.abort();
+    this.live.closeAll();
     await this.#server.shutdown();
   }
 
@@ -222,6 +248,7 @@ export class MockGemini {
   }
 
   async #handle(req: Request): Promise<Response> {
+    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return this.live.upgrade(req);
     const url = new URL(req.url);
     let bodyBytes: Uint8Array;
     try {

@@ -49,6 +49,78 @@ const DUMMY_SIGNATURES = new Set([
   "skip_thought_signature_validator",
 ]);
 
+/** Inline MIME types Gemini accepts (others, such as `image/jpg`, are refused). */
+const INLINE_MIME =
+  /^(image\/(png|jpeg|webp|heic|heif|gif)|audio\/(wav|mp3|mpeg|aiff|aac|ogg|flac|l16|pcm)|video\/[a-z0-9.+-]+|application\/pdf|text\/[a-z0-9.+-]+|application\/json)(;.*)?$/i;
+
+/** The path of the first `$ref` that has sibling keywords (Gemini refuses those), or undefined. */
+function refWithSiblings(schema: unknown, path: string): string | undefined {
+  if (Array.isArray(schema)) {
+    for (const [i, s] of schema.entries()) {
+      const found = refWithSiblings(s, `${path}.${i}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!isObject(schema)) return undefined;
+  if (typeof schema.$ref === "string" && Object.keys(schema).length > 1) return path;
+  for (const [k, v] of Object.entries(schema)) {
+    const found = refWithSiblings(v, path ? `${path}.${k}` : k);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Google's refusals of request shapes the gateway must repair (each as Gemini words it), or null. */
+function refusedShape(body: Json, contents: unknown[]): Response | null {
+  for (const [i, content] of contents.entries()) {
+    const parts = arrayField(content, "parts");
+    if (parts.length === 0) {
+      return invalidArgument(
+        `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.\n`,
+      );
+    }
+    for (const part of parts) {
+      if (field(part, "text") === "") {
+        return invalidArgument(
+          "Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again.",
+        );
+      }
+      const mime = stringField(field(part, "inlineData"), "mimeType");
+      if (mime !== undefined && !INLINE_MIME.test(mime)) {
+        return invalidArgument(`Unsupported MIME type: ${mime}`);
+      }
+    }
+    // Each function call turn must be answered by exactly as many function responses.
+    const calls = parts.filter((p) => isObject(field(p, "functionCall"))).length;
+    const next = contents[i + 1];
+    if (calls && stringField(content, "role") === "model" && next !== undefined) {
+      const responses = arrayField(next, "parts").filter((p) =>
+        isObject(field(p, "functionResponse"))
+      ).length;
+      if (responses !== calls) {
+        return invalidArgument(
+          "Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.",
+        );
+      }
+    }
+  }
+  const schemas: Array<[string, unknown]> = [
+    ["generationConfig.responseJsonSchema", field(field(body, "generationConfig"), "responseJsonSchema")],
+    ...declarations(body).map((d, i) =>
+      [`tools.functionDeclarations[${i}].parametersJsonSchema`, field(d, "parametersJsonSchema")] as [
+        string,
+        unknown,
+      ]
+    ),
+  ];
+  for (const [where, schema] of schemas) {
+    const at = refWithSiblings(schema, "");
+    if (at !== undefined) return invalidArgument(`reference to undefined schema at ${at || where}`);
+  }
+  return null;
+}
+
 /** Inputs of {@link generateReply} besides the request body. */
 export interface GenerateOptions {
   /** Bare model id. */
@@ -59,6 +131,8 @@ export interface GenerateOptions {
   functionCallIds: boolean;
   /** Tokens of the cached content the request uses (0 when none). */
   cachedTokens: number;
+  /** Scripted parts for this request, if any (`MockOptions.reply`). */
+  reply?: (request: { model: string; body: Json }) => Json[] | undefined;
 }
 
 /**
@@ -76,6 +150,8 @@ export function validateGenerateRequest(
   if (contents.length === 0) {
     return invalidArgument("* GenerateContentRequest.contents: contents is not specified\n");
   }
+  const refused = refusedShape(body, contents);
+  if (refused) return refused;
   const levels = thinkingLevelsOf(o.model);
   if (!levels) return null;
   const level = stringField(field(field(body, "generationConfig"), "thinkingConfig"), "thinkingLevel");
@@ -84,15 +160,31 @@ export function validateGenerateRequest(
       `Thinking level ${level.toUpperCase()} is not supported for this model. Please retry with other thinking level.`,
     );
   }
+  const known = (sig: string) => o.signatures.has(sig) || DUMMY_SIGNATURES.has(sig);
   for (const [i, content] of contents.entries()) {
     if (stringField(content, "role") !== "model") continue;
-    const call = arrayField(content, "parts").find((p) => isObject(field(p, "functionCall")));
+    const parts = arrayField(content, "parts");
+    if (o.model.includes("image")) {
+      // Gemini 3 image models sign their images: each must come back signed.
+      for (const [j, p] of parts.entries()) {
+        if (!isObject(field(p, "inlineData"))) continue;
+        const sig = stringField(p, "thoughtSignature");
+        if (sig === undefined) {
+          return invalidArgument(
+            `Image part is missing a thought_signature in content position ${i + 1}, part position ${j + 1}.`,
+          );
+        }
+        if (!known(sig)) return invalidArgument("Corrupted thought signature.");
+      }
+    }
+    const call = parts.find((p) => isObject(field(p, "functionCall")));
     if (!call) continue;
     const sig = stringField(call, "thoughtSignature");
-    if (sig === undefined || !(o.signatures.has(sig) || DUMMY_SIGNATURES.has(sig))) {
+    if (sig === undefined) {
       const name = stringField(field(call, "functionCall"), "name") ?? "";
       return missingSignatureError({ name, position: i + 1 });
     }
+    if (!known(sig)) return invalidArgument("Corrupted thought signature.");
   }
   return null;
 }
@@ -122,7 +214,11 @@ function callableDeclarations(body: Json, userText: string): Json[] {
 function functionCallPart(decl: Json, o: GenerateOptions, n: number): Json {
   const schema = field(decl, "parameters") ?? field(decl, "parametersJsonSchema");
   const args = isObject(schema) && isObject(schema.properties) ? valueForSchema(schema) : {};
-  const call: Json = { name: decl.name, args };
+  return signedCall({ name: decl.name, args }, o, n);
+}
+
+/** A functionCall part as Gemini sends it: an `id` when asked, a signature on Gemini 3 models. */
+function signedCall(call: Json, o: GenerateOptions, n: number): Json {
   if (o.functionCallIds) call.id = `call_${randomBase64(6).replace(/[+/=]/g, "x")}${n}`;
   const part: Json = { functionCall: call };
   if (thinkingLevelsOf(o.model)) {
@@ -193,6 +289,24 @@ export function generateReply(body: Json, o: GenerateOptions): Json {
     };
   }
 
+  const scripted = o.reply?.({ model: o.model, body });
+  if (scripted) {
+    const parts = scripted.map((p, n) =>
+      isObject(p.functionCall) ? signedCall({ ...p.functionCall }, o, n) : p
+    );
+    const candidatesTokenCount = parts.length * 5;
+    return {
+      candidates: [{ content: { parts, role: "model" }, finishReason: "STOP", index: 0 }],
+      usageMetadata: {
+        promptTokenCount: promptTokens,
+        candidatesTokenCount,
+        totalTokenCount: promptTokens + candidatesTokenCount,
+        promptTokensDetails: promptDetails,
+      },
+      ...base,
+    };
+  }
+
   const thinking = field(gen, "thinkingConfig");
   const includeThoughts = field(thinking, "includeThoughts") === true;
   const budget = numberField(thinking, "thinkingBudget");
@@ -235,7 +349,14 @@ export function generateReply(body: Json, o: GenerateOptions): Json {
       candidateTokens += wordCount(text);
     }
     if (wantsImage && decls.length === 0 && !wantsAudio) {
-      parts.push({ inlineData: { mimeType: "image/png", data: TINY_PNG_BASE64 } });
+      const image: Json = { inlineData: { mimeType: "image/png", data: TINY_PNG_BASE64 } };
+      if (thinkingLevelsOf(o.model)) {
+        // Gemini 3 image models sign the image part.
+        const sig = randomBase64(32);
+        o.signatures.add(sig);
+        image.thoughtSignature = sig;
+      }
+      parts.push(image);
       candidateTokens += 1290;
     }
     const candidate: Json = { content: { parts, role: "model" }, finishReason, index };

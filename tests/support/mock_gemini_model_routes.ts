@@ -1,7 +1,8 @@
 /**
  * Model routes of the mock Gemini upstream: models list/get and `POST models/{model}:{method}` for
- * generateContent, streamGenerateContent, countTokens, embedContent, batchEmbedContents, predict and
- * batchGenerateContent.
+ * generateContent, streamGenerateContent, countTokens, embedContent, batchEmbedContents, predict,
+ * batchGenerateContent, asyncBatchEmbedContent and predictLongRunning (their polls are in
+ * `mock_gemini_jobs.ts`).
  *
  * @module
  */
@@ -19,6 +20,13 @@ import {
 } from "./mock_gemini_http.ts";
 import { findModel, MOCK_MODELS, modelSupports } from "./mock_gemini_models.ts";
 import { streamResponse, toStreamChunks } from "./mock_gemini_stream.ts";
+import {
+  addGeneratedFile,
+  addOperation,
+  entityNotFound,
+  ownedFileBytes,
+  predictLongRunning,
+} from "./mock_gemini_jobs.ts";
 import type { Route, RouteContext } from "./mock_gemini_types.ts";
 import {
   arrayField,
@@ -44,6 +52,13 @@ function checkReferences(ctx: RouteContext, body: Json): Response | number {
     const uri = stringField(field(part, "fileData"), "fileUri");
     const id = uri ? /\/files\/([^/?#:]+)/.exec(uri)?.[1] : undefined;
     if (id !== undefined && state.files.get(id)?.owner !== owner) return fileDeniedError(id);
+  }
+  const stores = arrayField(body, "tools").flatMap((t) =>
+    arrayField(field(t, "fileSearch"), "fileSearchStoreNames")
+  );
+  for (const store of stores) {
+    const id = String(store).replace(/^fileSearchStores\//, "");
+    if (state.stores.get(id)?.owner !== owner) return entityNotFound();
   }
   const cacheName = stringField(body, "cachedContent");
   if (cacheName === undefined) return 0;
@@ -80,6 +95,7 @@ function prepareGenerate(ctx: RouteContext, body: Json, o: { quota: boolean }): 
     model,
     signatures: ctx.state.signatures,
     functionCallIds: ctx.state.options.functionCallIds,
+    reply: ctx.state.options.reply,
     cachedTokens,
   });
 }
@@ -186,50 +202,92 @@ const predict: Handler = (ctx, body) => {
   });
 };
 
-const batchGenerateContent: Handler = (ctx, body) => {
-  const batch = field(body, "batch");
-  const inlined = arrayField(field(field(batch, "inputConfig"), "requests"), "requests");
-  const responses = inlined.map((item) => {
-    const request = field(item, "request");
-    const reply = isObject(request) ? prepareGenerate(ctx, request, { quota: false }) : undefined;
-    const metadata = field(item, "metadata");
-    if (reply === undefined || reply instanceof Response) {
-      return { error: { code: 400, message: "Invalid request in batch." }, metadata };
-    }
-    return { response: reply, metadata };
-  });
+const BATCH = "type.googleapis.com/google.ai.generativelanguage.v1main";
+
+/** The requests of a batch: inline (`requests.requests[]`) or lines of an uploaded JSONL file. */
+function batchItems(ctx: RouteContext, batch: unknown): Json[] | Response {
+  const input = field(batch, "inputConfig");
+  const fileName = stringField(input, "fileName");
+  if (fileName === undefined) return arrayField(field(input, "requests"), "requests").filter(isObject);
+  const bytes = ownedFileBytes(ctx, fileName);
+  if (bytes instanceof Response) return bytes;
+  return new TextDecoder().decode(bytes).split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+}
+
+/** A batch operation: pending when created, polled through `GET batches/{id}` (mock_gemini_jobs.ts). */
+function createBatch(
+  ctx: RouteContext,
+  o: { batch: unknown; kind: "GenerateContent" | "EmbedContent"; results: Json[]; toFile: boolean },
+): Response {
   const id = randomId(16);
+  const name = `batches/${id}`;
   const now = new Date().toISOString();
+  const count = String(o.results.length);
   const metadata: Json = {
-    "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+    "@type": `${BATCH}.${o.kind}Batch`,
     model: `models/${ctx.params.model}`,
-    displayName: stringField(batch, "displayName") ?? "batch",
+    displayName: stringField(o.batch, "displayName") ?? "batch",
     createTime: now,
     updateTime: now,
-    batchStats: { requestCount: String(inlined.length), pendingRequestCount: String(inlined.length) },
+    batchStats: { requestCount: count, pendingRequestCount: count },
     state: "BATCH_STATE_PENDING",
-    name: `batches/${id}`,
+    name,
   };
-  const output = { inlinedResponses: { inlinedResponses: responses } };
-  ctx.state.batches.set(id, {
-    owner: ctx.owner,
-    operation: {
-      name: `batches/${id}`,
-      metadata: {
-        ...metadata,
-        state: "BATCH_STATE_SUCCEEDED",
-        endTime: now,
-        batchStats: { requestCount: String(inlined.length), successfulRequestCount: String(inlined.length) },
-        output,
-      },
+  const inlined = o.kind === "GenerateContent" ? "inlinedResponses" : "inlinedEmbedContentResponses";
+  const output: Json = o.toFile
+    ? {
+      responsesFile: `files/${
+        addGeneratedFile(ctx, {
+          id: `batch-${id}`,
+          mimeType: "application/jsonl",
+          displayName: `${name}-results`,
+          bytes: new TextEncoder().encode(o.results.map((r) => JSON.stringify(r)).join("\n") + "\n"),
+        })
+      }`,
+    }
+    : { [inlined]: { [inlined]: o.results } };
+  const stats = { requestCount: count, successfulRequestCount: count };
+  addOperation(ctx, {
+    name,
+    running: { name, metadata: { ...metadata, state: "BATCH_STATE_RUNNING" } },
+    done: {
+      name,
+      metadata: { ...metadata, state: "BATCH_STATE_SUCCEEDED", endTime: now, batchStats: stats, output },
       done: true,
-      response: {
-        "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput",
-        ...output,
-      },
+      response: { "@type": `${BATCH}.${o.kind}BatchOutput`, ...output },
     },
   });
-  return jsonResponse({ name: `batches/${id}`, metadata });
+  return jsonResponse({ name, metadata });
+}
+
+const batchGenerateContent: Handler = (ctx, body) => {
+  const batch = field(body, "batch");
+  const items = batchItems(ctx, batch);
+  if (items instanceof Response) return items;
+  const results = items.map((item) => {
+    const request = field(item, "request");
+    const reply = isObject(request) ? prepareGenerate(ctx, request, { quota: false }) : undefined;
+    const key = field(item, "key");
+    const tag = key !== undefined ? { key } : { metadata: field(item, "metadata") };
+    if (reply === undefined || reply instanceof Response) {
+      return { error: { code: 400, message: "Invalid request in batch." }, ...tag };
+    }
+    return { response: reply, ...tag };
+  });
+  const toFile = stringField(field(batch, "inputConfig"), "fileName") !== undefined;
+  return createBatch(ctx, { batch, kind: "GenerateContent", results, toFile });
+};
+
+const asyncBatchEmbedContent: Handler = (ctx, body) => {
+  const batch = field(body, "batch");
+  const items = batchItems(ctx, batch);
+  if (items instanceof Response) return items;
+  const results = items.map((item) => ({
+    response: { embedding: embedding(field(item, "request")) },
+    metadata: field(item, "metadata"),
+  }));
+  const toFile = stringField(field(batch, "inputConfig"), "fileName") !== undefined;
+  return createBatch(ctx, { batch, kind: "EmbedContent", results, toFile });
 };
 
 /** The `:{method}` table of `POST models/{model}:{method}`. */
@@ -241,6 +299,8 @@ const MODEL_METHODS: Record<string, Handler> = {
   batchEmbedContents,
   predict,
   batchGenerateContent,
+  asyncBatchEmbedContent,
+  predictLongRunning,
 };
 
 /** RPC method names (for API_KEY_SERVICE_BLOCKED messages) by route method. */

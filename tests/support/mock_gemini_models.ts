@@ -93,6 +93,12 @@ export const MOCK_MODELS: readonly MockModel[] = [
     version: "3.1-pro-preview-02-2026",
   }),
   chat({
+    id: "gemini-3.1-flash-image-preview",
+    displayName: "Nano Banana 2",
+    description: "Gemini 3.1 Flash Image Preview",
+    version: "3.1-flash-image-preview-02-2026",
+  }),
+  chat({
     id: "gemini-flash-latest",
     displayName: "Gemini Flash Latest",
     description: "Latest release of Gemini Flash",
@@ -151,6 +157,15 @@ export const MOCK_MODELS: readonly MockModel[] = [
     outputTokenLimit: 8192,
     supportedGenerationMethods: ["predict"],
   },
+  {
+    name: "models/veo-3.0-generate-001",
+    version: "3.0",
+    displayName: "Veo 3",
+    description: "Veo 3",
+    inputTokenLimit: 480,
+    outputTokenLimit: 8192,
+    supportedGenerationMethods: ["predictLongRunning"],
+  },
 ];
 
 /**
@@ -164,6 +179,7 @@ const GEMINI_3_LEVELS: Record<string, readonly string[]> = {
   "gemini-3-flash-preview": ["MINIMAL", "LOW", "MEDIUM", "HIGH"],
   "gemini-3.1-pro-preview": ["LOW", "MEDIUM", "HIGH"],
   "gemini-flash-latest": ["LOW", "MEDIUM", "HIGH"],
+  "gemini-3.1-flash-image-preview": ["MINIMAL", "HIGH"],
 };
 
 /** The thinking levels a Gemini 3 model of the mock accepts; undefined for other models. */

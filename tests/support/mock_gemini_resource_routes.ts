@@ -1,6 +1,6 @@
 /**
  * Resource routes of the mock Gemini upstream: resumable file uploads and files (wire reference A8),
- * cachedContents (A9) and batch operations. Resources belong to the creating key's project (or the key).
+ * cachedContents (A9); batches and operations are in `mock_gemini_jobs.ts`. Resources belong to the creating key's project (or the key).
  *
  * @module
  */
@@ -116,7 +116,7 @@ async function continueUpload(ctx: RouteContext, id: string): Promise<Response> 
     state: "ACTIVE",
     source: "UPLOADED",
   };
-  ctx.state.files.set(id, { owner: session.owner, resource });
+  ctx.state.files.set(id, { owner: session.owner, resource, bytes });
   const res = jsonResponse({ file: resource });
   res.headers.set("x-goog-upload-status", "final");
   return res;
@@ -171,7 +171,7 @@ function createCache(ctx: RouteContext): Response {
   return jsonResponse(resource);
 }
 
-/** Routes for files, uploads, cachedContents and batches. */
+/** Routes for files, uploads and cachedContents. */
 export const RESOURCE_ROUTES: Route[] = [
   {
     method: "POST",
@@ -241,16 +241,6 @@ export const RESOURCE_ROUTES: Route[] = [
       if (c instanceof Response) return c;
       ctx.state.caches.delete(ctx.params.id);
       return jsonResponse({});
-    },
-  },
-  {
-    method: "GET",
-    path: "/batches/{id}",
-    handle(ctx) {
-      const b = ctx.state.batches.get(ctx.params.id);
-      return b && b.owner === ctx.owner
-        ? jsonResponse(b.operation)
-        : notFoundError("Requested entity was not found.");
     },
   },
 ];

@@ -6,6 +6,7 @@
 
 import type { QuotaCounter, QuotaSpec } from "./mock_gemini_limits.ts";
 import type { Json } from "./mock_gemini_util.ts";
+import type { LiveMock } from "./mock_gemini_live.ts";
 
 /** How the mock treats one API key. Unknown keys behave as valid unlimited keys. */
 export interface MockKeyBehavior extends QuotaSpec {
@@ -17,8 +18,14 @@ export interface MockKeyBehavior extends QuotaSpec {
   expired?: boolean;
   /** 403 PERMISSION_DENIED variants (blocked => ErrorInfo API_KEY_SERVICE_BLOCKED). */
   denied?: "suspended" | "leaked" | "blocked";
-  /** Never answers (until the request is aborted or the mock closes). */
+  /** Never answers (until the request is aborted or the mock closes); a Live setup gets no setupComplete. */
   hang?: boolean;
+  /** Live sessions are refused for quota (close 1011 "You exceeded your current quota…"). */
+  liveQuota?: boolean;
+  /** Live sessions the key's project may hold open at once (more: close 1011 "Maximum concurrent sessions"). */
+  liveSessions?: number;
+  /** The Live WebSocket upgrade is answered with this HTTP status and Google's error body (no WebSocket). */
+  liveUpgradeStatus?: 400 | 403 | 429 | 500 | 503;
 }
 
 /** Options of `MockGemini.start`. */
@@ -31,8 +38,16 @@ export interface MockOptions {
   pageSize?: number;
   /** When true, generated functionCall parts carry an `id` (like Gemini 3 does). Default false. */
   functionCallIds?: boolean;
+  /**
+   * Scripted answers: the candidate's parts for a generate request (`undefined`: the default reply).
+   * `functionCall` parts get a thought signature on Gemini 3 models (and an `id` with
+   * `functionCallIds`), as generated calls do. Tests of real agents answer with their tools this way.
+   */
+  reply?: (request: { model: string; body: Json }) => Json[] | undefined;
   /** Clock for the quota windows (epoch ms); tests can pass a fake one. Default `Date.now`. */
   now?: () => number;
+  /** Polls a batch or long-running operation answers "running" before it is done (default 0). */
+  pendingPolls?: number;
 }
 
 /** One request as the mock received it. */
@@ -85,6 +100,19 @@ export interface UploadSession {
   size: number;
 }
 
+/** A batch or long-running operation: polled `pendingPolls` times before it is done. */
+export interface MockOperation {
+  owner: string;
+  /** Polls answered so far. */
+  polls: number;
+  /** How many polls see it still running. */
+  pendingPolls: number;
+  /** What a poll answers while it runs. */
+  running: Json;
+  /** What a poll answers once done. */
+  done: Json;
+}
+
 /** Everything the route handlers share. */
 export interface MockState {
   readonly url: string;
@@ -92,12 +120,18 @@ export interface MockState {
   readonly quotas: QuotaCounter;
   /** Aborted when the mock closes (ends hangs and streams). */
   readonly closing: AbortSignal;
-  readonly files: Map<string, { owner: string; resource: Json }>;
+  /** Files by id; `bytes` is what `files/{id}:download` serves (uploads, batch results, videos). */
+  readonly files: Map<string, { owner: string; resource: Json; bytes?: Uint8Array }>;
   readonly uploads: Map<string, UploadSession>;
   readonly caches: Map<string, { owner: string; resource: Json }>;
-  readonly batches: Map<string, { owner: string; operation: Json }>;
+  /** Batches and long-running operations by full name (`batches/x`, `models/veo/operations/y`). */
+  readonly operations: Map<string, MockOperation>;
+  /** File search stores by id. */
+  readonly stores: Map<string, { owner: string; resource: Json }>;
   /** Thought signatures the mock handed out (valid in later requests). */
   readonly signatures: Set<string>;
+  /** Live API sessions and ephemeral tokens. */
+  readonly live: LiveMock;
 }
 
 /** Per-request data given to a route handler. */
@@ -129,5 +163,7 @@ export interface Route {
   path: string;
   /** Route lives under `/upload/{version}`. */
   upload?: boolean;
+  /** Route lives under `/download/{version}` (media downloads). */
+  download?: boolean;
   handle(ctx: RouteContext): Response | Promise<Response>;
 }

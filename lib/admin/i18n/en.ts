@@ -74,6 +74,8 @@ export const en = {
   "login.error.invalid.generated":
     "That token is not valid. Use the token printed at the first start, or set ADMIN_TOKEN and restart.",
   "login.error.throttled": "Too many failed attempts. Try again in {seconds} seconds.",
+  "store.failing":
+    "The state store (Deno KV) is failing: {error}. Changes cannot be saved until it works again; check KV_PATH (disk space, permissions, another process holding the file).",
   "error.notFound": "Not found",
   "error.status": "Error {status}",
   "error.back": "Back to the admin console",
@@ -319,6 +321,9 @@ export const en = {
     "Aliases, suffixes, hidden models, tools and defaults added to requests.",
   "settings.group.streaming": "Streaming",
   "settings.group.streaming.description": "Smoother streamed answers and keep-alives for slow first tokens.",
+  "settings.group.live": "Live API",
+  "settings.group.live.description":
+    "Real-time voice and video sessions over WebSocket (Gemini Live API) and their ephemeral tokens.",
   "settings.group.logs": "Logging",
   "settings.group.logs.description": "The request log and how long entries are kept.",
   "settings.group.reporting": "Notifications and costs",

@@ -68,6 +68,8 @@ export const zhCN: Record<MessageKey, string> = {
   "login.error.invalid.env": "令牌无效。请检查服务器上的 ADMIN_TOKEN。",
   "login.error.invalid.generated": "令牌无效。请使用首次启动时打印的令牌，或设置 ADMIN_TOKEN 后重启。",
   "login.error.throttled": "失败次数过多，请 {seconds} 秒后再试。",
+  "store.failing":
+    "状态存储（Deno KV）出现故障：{error}。恢复之前无法保存修改；请检查 KV_PATH（磁盘空间、权限、是否有其他进程占用该文件）。",
   "error.notFound": "未找到",
   "error.status": "错误 {status}",
   "error.back": "返回管理控制台",
@@ -304,6 +306,8 @@ export const zhCN: Record<MessageKey, string> = {
   "settings.group.models.description": "别名、后缀、隐藏模型、工具以及添加到请求中的默认值。",
   "settings.group.streaming": "流式输出",
   "settings.group.streaming.description": "更平滑的流式回答，以及首个 token 较慢时的保活。",
+  "settings.group.live": "Live API",
+  "settings.group.live.description": "基于 WebSocket 的实时语音和视频会话（Gemini Live API）及其临时令牌。",
   "settings.group.logs": "日志",
   "settings.group.logs.description": "请求日志及其保留时间。",
   "settings.group.reporting": "通知与费用",

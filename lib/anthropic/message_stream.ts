@@ -1,0 +1,313 @@
+/**
+ * Gemini answers -> Anthropic Messages, streamed and whole, from one translator: each Gemini stream
+ * item becomes Anthropic's events in Anthropic's order (`message_start`, `content_block_start` /
+ * `_delta` / `_stop` per block, `message_delta`, `message_stop`; `error` when the upstream fails
+ * mid-stream), and the same translator accumulates the whole `Message` for a non-streaming answer.
+ *
+ * Blocks: thought parts -> `thinking` (`thinking_delta`), text -> `text` (`text_delta`), each
+ * `functionCall` -> `tool_use` (one `input_json_delta` with the whole JSON), grounding -> a
+ * `server_tool_use` + `web_search_tool_result` pair. Gemini's thought signature of a part travels
+ * in the `signature` of the thinking block next to the block made from that part (before it when the
+ * part opens a block, else after it); a signed part with no thinking text around gets a thinking
+ * block with empty text, the shape of Anthropic's own `display: "omitted"` blocks. A call's signature
+ * is also kept server-side under its `toolu_` id (`../gemini/thought_signatures.ts`).
+ *
+ * Source: `@anthropic-ai/sdk` `RawMessageStreamEvent`, `Message`, `Usage`; wire reference §G4, §G5,
+ * §G8, §G9.
+ *
+ * @module
+ */
+import type { GatewayError } from "../http/errors.ts";
+import type { SseEvent } from "../http/sse.ts";
+import type { GeminiStreamItem } from "../gemini/stream.ts";
+import { toSignatureToken } from "../gemini/signature_token.ts";
+import type {
+  GeminiGenerateContentResponse,
+  GeminiGroundingMetadata,
+  GeminiPart,
+  GeminiUsageMetadata,
+} from "../gemini/types.ts";
+import { partText } from "../openai/chat_response.ts";
+import { randomAlnum, toolCallId } from "../openai/tool_ids.ts";
+import type { SignedCall } from "../gemini/thought_signatures.ts";
+import { toAnthropicError } from "./errors.ts";
+
+/** One content block of an answer. */
+export type AnthropicBlock =
+  | { type: "text"; text: string; citations: null }
+  | { type: "thinking"; thinking: string; signature: string }
+  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
+  | { type: "server_tool_use"; id: string; name: "web_search"; input: { query: string } }
+  | {
+    type: "web_search_tool_result";
+    tool_use_id: string;
+    content: Array<
+      { type: "web_search_result"; url: string; title: string; encrypted_content: string; page_age: null }
+    >;
+  };
+
+/** Anthropic's `usage`. */
+export interface AnthropicUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation: null;
+  server_tool_use: { web_search_requests: number } | null;
+  service_tier: "standard";
+}
+
+/** Gemini finish reasons that mean the answer was refused. */
+const REFUSALS = new Set([
+  "SAFETY",
+  "RECITATION",
+  "BLOCKLIST",
+  "PROHIBITED_CONTENT",
+  "SPII",
+  "IMAGE_SAFETY",
+  "IMAGE_PROHIBITED_CONTENT",
+  "IMAGE_RECITATION",
+]);
+
+/** Gemini usage -> Anthropic usage (input excludes cache reads; output includes thinking). */
+export function anthropicUsage(u: GeminiUsageMetadata | undefined, searches = 0): AnthropicUsage {
+  const cached = u?.cachedContentTokenCount ?? 0;
+  return {
+    input_tokens: Math.max(0, (u?.promptTokenCount ?? 0) - cached) + (u?.toolUsePromptTokenCount ?? 0),
+    output_tokens: (u?.candidatesTokenCount ?? 0) + (u?.thoughtsTokenCount ?? 0),
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: cached,
+    cache_creation: null,
+    server_tool_use: searches ? { web_search_requests: searches } : null,
+    service_tier: "standard",
+  };
+}
+
+const ev = (type: string, data: Record<string, unknown> = {}): SseEvent => ({
+  event: type,
+  data: { type, ...data },
+});
+
+/** Stateful translator of one Gemini answer into Anthropic events and the whole message. */
+export class MessageTranslator {
+  /** The message id (`msg_…`). */
+  readonly id = `msg_${randomAlnum(24)}`;
+  /** True once an error event was produced; nothing follows it. */
+  failed = false;
+  readonly #blocks: AnthropicBlock[] = [];
+  #open = false;
+  #started = false;
+  #usage?: GeminiUsageMetadata;
+  #finishReason?: string;
+  #finishMessage?: string;
+  #blocked = false;
+  #calls = 0;
+  #grounding: GeminiGroundingMetadata[] = [];
+
+  /**
+   * `model`: the name the client asked for (echoed back); `rememberCall` keeps a call's signature and
+   * Gemini id server-side and names the reference for its `toolu_` id.
+   */
+  constructor(readonly model: string, private readonly rememberCall: (call: SignedCall) => string) {}
+
+  #message(content: AnthropicBlock[]) {
+    return {
+      id: this.id,
+      type: "message" as const,
+      role: "assistant" as const,
+      model: this.model,
+      content,
+      stop_reason: null as string | null,
+      stop_sequence: null,
+      stop_details: null as Record<string, unknown> | null,
+      container: null,
+      usage: anthropicUsage(this.#usage),
+    };
+  }
+
+  #start(out: SseEvent[]): void {
+    if (this.#started) return;
+    this.#started = true;
+    out.push(ev("message_start", { message: this.#message([]) }), ev("ping"));
+  }
+
+  #close(out: SseEvent[]): void {
+    if (!this.#open) return;
+    this.#open = false;
+    out.push(ev("content_block_stop", { index: this.#blocks.length - 1 }));
+  }
+
+  #openBlock(block: AnthropicBlock, out: SseEvent[]): void {
+    this.#close(out);
+    const start = block.type === "text"
+      ? { type: "text", text: "" }
+      : block.type === "thinking"
+      ? { ...block, thinking: "" }
+      : block.type === "tool_use" || block.type === "server_tool_use"
+      ? { ...block, input: {} }
+      : block;
+    this.#blocks.push(block);
+    this.#open = true;
+    out.push(ev("content_block_start", { index: this.#blocks.length - 1, content_block: start }));
+  }
+
+  #delta(delta: Record<string, unknown>, out: SseEvent[]): void {
+    out.push(ev("content_block_delta", { index: this.#blocks.length - 1, delta }));
+  }
+
+  #current(): AnthropicBlock | undefined {
+    return this.#open ? this.#blocks.at(-1) : undefined;
+  }
+
+  /** A thinking block carrying `signature`: the open one (closed by it) or a new one with empty text. */
+  #signature(signature: string, out: SseEvent[]): void {
+    const token = toSignatureToken(signature);
+    const cur = this.#current();
+    if (cur?.type !== "thinking" || cur.signature) {
+      this.#openBlock({ type: "thinking", thinking: "", signature: "" }, out);
+    }
+    (this.#blocks.at(-1) as { signature: string }).signature = token;
+    this.#delta({ type: "signature_delta", signature: token }, out);
+    this.#close(out);
+  }
+
+  #part(part: GeminiPart, out: SseEvent[]): void {
+    const sig = part.thoughtSignature;
+    if (part.thought) {
+      if (part.text) {
+        const cur = this.#current();
+        if (cur?.type !== "thinking") this.#openBlock({ type: "thinking", thinking: "", signature: "" }, out);
+        (this.#blocks.at(-1) as { thinking: string }).thinking += part.text;
+        this.#delta({ type: "thinking_delta", thinking: part.text }, out);
+      }
+      if (sig) this.#signature(sig, out);
+      return;
+    }
+    if (part.functionCall) {
+      if (sig) this.#signature(sig, out);
+      const fc = part.functionCall;
+      const input = fc.args ?? {};
+      this.#calls++;
+      this.#openBlock({
+        type: "tool_use",
+        id: toolCallId(this.rememberCall({ geminiId: fc.id, signature: sig }), "toolu"),
+        name: fc.name,
+        input,
+      }, out);
+      this.#delta({ type: "input_json_delta", partial_json: JSON.stringify(input) }, out);
+      this.#close(out);
+      return;
+    }
+    const text = partText(part);
+    const continuing = this.#current()?.type === "text";
+    if (sig && text && !continuing) this.#signature(sig, out);
+    if (text) {
+      if (!continuing) this.#openBlock({ type: "text", text: "", citations: null }, out);
+      (this.#blocks.at(-1) as { text: string }).text += text;
+      this.#delta({ type: "text_delta", text }, out);
+    }
+    if (sig && (continuing || !text)) this.#signature(sig, out);
+  }
+
+  /** Translates one Gemini response (a stream chunk, or a whole answer). */
+  onResponse(res: GeminiGenerateContentResponse): SseEvent[] {
+    if (this.failed) return [];
+    const out: SseEvent[] = [];
+    if (res.usageMetadata) this.#usage = res.usageMetadata;
+    this.#start(out);
+    if (res.promptFeedback?.blockReason) this.#blocked = true;
+    const cand = res.candidates?.[0];
+    if (!cand) return out;
+    for (const part of cand.content?.parts ?? []) this.#part(part, out);
+    if (cand.finishReason) this.#finishReason = cand.finishReason;
+    if (cand.finishMessage) this.#finishMessage = cand.finishMessage;
+    if (cand.groundingMetadata) this.#grounding.push(cand.groundingMetadata);
+    return out;
+  }
+
+  #searchBlocks(out: SseEvent[]): number {
+    const chunks = this.#grounding.flatMap((g) => g.groundingChunks ?? []).filter((c) => c.web?.uri);
+    if (!chunks.length) return 0;
+    const queries = this.#grounding.flatMap((g) => g.webSearchQueries ?? []);
+    const id = `srvtoolu_${randomAlnum(24)}`;
+    const input = { query: queries[0] ?? "" };
+    this.#openBlock({ type: "server_tool_use", id, name: "web_search", input }, out);
+    this.#delta({ type: "input_json_delta", partial_json: JSON.stringify(input) }, out);
+    this.#openBlock({
+      type: "web_search_tool_result",
+      tool_use_id: id,
+      content: chunks.map((c) => ({
+        type: "web_search_result",
+        url: c.web!.uri!,
+        title: c.web!.title ?? c.web!.uri!,
+        encrypted_content: "",
+        page_age: null,
+      })),
+    }, out);
+    this.#close(out);
+    return Math.max(1, queries.length);
+  }
+
+  #stop(): { stop_reason: string; stop_details: Record<string, unknown> | null } {
+    if (this.#calls) return { stop_reason: "tool_use", stop_details: null };
+    const reason = this.#finishReason ?? "";
+    if (this.#blocked || REFUSALS.has(reason)) {
+      const explanation = this.#finishMessage ?? `Gemini stopped: ${reason || "prompt blocked"}.`;
+      return { stop_reason: "refusal", stop_details: { type: "refusal", category: null, explanation } };
+    }
+    return { stop_reason: reason === "MAX_TOKENS" ? "max_tokens" : "end_turn", stop_details: null };
+  }
+
+  /** The closing events (`message_delta`, `message_stop`); also completes {@link MessageTranslator.message}. */
+  finish(): SseEvent[] {
+    if (this.failed) return [];
+    const out: SseEvent[] = [];
+    this.#start(out);
+    this.#close(out);
+    const searches = this.#searchBlocks(out);
+    const stop = this.#stop();
+    this.#final = { ...stop, usage: anthropicUsage(this.#usage, searches) };
+    out.push(
+      ev("message_delta", {
+        delta: { stop_reason: stop.stop_reason, stop_sequence: null, stop_details: stop.stop_details },
+        usage: this.#final.usage,
+      }),
+      ev("message_stop"),
+    );
+    return out;
+  }
+
+  #final?: { stop_reason: string; stop_details: Record<string, unknown> | null; usage: AnthropicUsage };
+
+  /** The whole `Message` (call after {@link MessageTranslator.finish}). */
+  message() {
+    return { ...this.#message(this.#blocks), ...this.#final };
+  }
+
+  /** The `error` event for a failure after the stream started; nothing is sent after it. */
+  fail(err: GatewayError): SseEvent[] {
+    this.failed = true;
+    return [ev("error", { error: toAnthropicError(err).body.error })];
+  }
+}
+
+/**
+ * A `TransformStream` from Gemini stream items to Anthropic's SSE events; an error item becomes one
+ * `error` event and the stream ends there (no `message_stop`).
+ */
+export class AnthropicEventStream extends TransformStream<GeminiStreamItem, SseEvent> {
+  constructor(translator: MessageTranslator) {
+    super({
+      transform(item, controller) {
+        if (translator.failed) return;
+        const events = item.type === "error"
+          ? translator.fail(item.error)
+          : translator.onResponse(item.response);
+        for (const e of events) controller.enqueue(e);
+      },
+      flush(controller) {
+        for (const e of translator.finish()) controller.enqueue(e);
+      },
+    });
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * What a 2xx Gemini answer calls for, and the checks that ask the pipeline for one more attempt
+ * (`AnswerCheck` in `../pipeline/gemini_client.ts`):
+ *
+ * - an **empty answer** (no candidate has a part with content, no block reason, and no finish reason
+ *   that explains the silence such as MAX_TOKENS or SAFETY): Gemini does this now and then under
+ *   load, so it is tried once more on another key;
+ * - a **failed tool call** (`MALFORMED_FUNCTION_CALL`, `UNEXPECTED_TOOL_CALL`, `TOO_MANY_TOOL_CALLS`):
+ *   often transient, tried once more on another key; if it persists the dialect reports it;
+ * - a **400 about a thought signature** ("Function call is missing a thought_signature",
+ *   "Image part is missing a thought_signature", "Corrupted thought signature", "invalid thought
+ *   signature"): tried once more with Google's skip value on every signed or signable model part.
+ *
+ * A stream is held back only until its first part with content (then everything passes through
+ * untouched); a stream that ends before any is judged like a whole answer. Only SSE streams
+ * (`alt=sse`) are read; other bodies pass through.
+ *
+ * Sources: https://ai.google.dev/api/generate-content#FinishReason,
+ * https://ai.google.dev/gemini-api/docs/thought-signatures
+ *
+ * @module
+ */
+import { createSseParser } from "../http/sse.ts";
+import type { GatewayError } from "../http/errors.ts";
+import type { AnswerCheck } from "../pipeline/gemini_client.ts";
+import { SKIP_THOUGHT_SIGNATURE } from "./thought_signatures.ts";
+import type { GeminiGenerateContentResponse, GeminiPart } from "./types.ts";
+
+/**
+ * Finish reasons that mean the model's tool call failed, with what each means. Source:
+ * https://ai.google.dev/api/generate-content#FinishReason
+ */
+export const TOOL_CALL_FAILURES: Readonly<Record<string, string>> = {
+  MALFORMED_FUNCTION_CALL: "the model produced a function call that is not valid",
+  UNEXPECTED_TOOL_CALL: "the model called a tool although no tool is enabled for the request",
+  TOO_MANY_TOOL_CALLS: "the model called tools too many times in a row",
+};
+
+/** Finish reasons that explain an answer without content (it is not worth another try). */
+const EXPLAINED_SILENCE = new Set([
+  "MAX_TOKENS",
+  "SAFETY",
+  "RECITATION",
+  "BLOCKLIST",
+  "PROHIBITED_CONTENT",
+  "SPII",
+  "LANGUAGE",
+  "IMAGE_SAFETY",
+  "IMAGE_PROHIBITED_CONTENT",
+  "IMAGE_RECITATION",
+]);
+
+/** What an answer calls for: `ok`, `empty` (retry on another key) or `tool_failure` (retry, then report). */
+export type AnswerVerdict = "ok" | "empty" | "tool_failure";
+
+/** True when a part carries something (text that is not empty, a call, media, code, ...), thoughts included. */
+export function partHasContent(part: GeminiPart): boolean {
+  for (const [k, v] of Object.entries(part)) {
+    if (k === "thought" || k === "thoughtSignature" || v === undefined || v === null) continue;
+    if (k === "text" ? v !== "" : true) return true;
+  }
+  return false;
+}
+
+/** The verdict on a whole answer: one response, or every event of a stream. */
+export function answerVerdict(responses: readonly GeminiGenerateContentResponse[]): AnswerVerdict {
+  const reasons: string[] = [];
+  let content = false;
+  for (const r of responses) {
+    if (r.promptFeedback?.blockReason) return "ok";
+    for (const c of r.candidates ?? []) {
+      if (c.finishReason) reasons.push(c.finishReason);
+      // Thoughts alone are no answer (Gemini's "empty response" under load often has only thoughts).
+      if ((c.content?.parts ?? []).some((p) => !p.thought && partHasContent(p))) content = true;
+    }
+  }
+  if (reasons.some((r) => r in TOOL_CALL_FAILURES)) return "tool_failure";
+  if (content || reasons.some((r) => EXPLAINED_SILENCE.has(r))) return "ok";
+  return "empty";
+}
+
+/** True for Google's 400 about a thought signature. */
+export function isThoughtSignatureError(err: GatewayError): boolean {
+  const message = err.options.upstream?.error.message ?? err.message;
+  return err.status === 400 && /thought[ _]?signature/i.test(message);
+}
+
+/**
+ * A GenerateContentRequest (JSON bytes) with Google's skip value on every model part that is or
+ * can be signed: parts that carry a signature, function calls and inline media. Undefined when the
+ * body is not such a request.
+ */
+export function withSkippedSignatures(body: Uint8Array | null): Uint8Array<ArrayBuffer> | undefined {
+  if (!body?.length) return undefined;
+  let request: { contents?: Array<{ role?: string; parts?: GeminiPart[] }> };
+  try {
+    request = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(request?.contents)) return undefined;
+  for (const content of request.contents) {
+    if (content?.role !== "model" || !Array.isArray(content.parts)) continue;
+    for (const part of content.parts) {
+      if (part.thoughtSignature || part.functionCall || part.inlineData) {
+        part.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
+      }
+    }
+  }
+  return new TextEncoder().encode(JSON.stringify(request));
+}
+
+/** Options of {@link geminiAnswerCheck}. */
+export interface AnswerCheckOptions {
+  /** Retry an empty answer once on another key. */
+  emptyAnswers: boolean;
+  /** Retry a failed tool call once on another key. */
+  toolFailures: boolean;
+  /** Retry Google's 400 about a thought signature once with the skip value. */
+  signatureFallback: boolean;
+}
+
+/** The check for one model call (see the module docs). */
+export function geminiAnswerCheck(o: AnswerCheckOptions): AnswerCheck {
+  const wanted = (v: AnswerVerdict) =>
+    (v === "empty" && o.emptyAnswers) || (v === "tool_failure" && o.toolFailures);
+  return {
+    retryBodyAfter: o.signatureFallback
+      ? (err, body) => isThoughtSignatureError(err) ? withSkippedSignatures(body) : undefined
+      : undefined,
+    retryAnswer: (text) => {
+      try {
+        return wanted(answerVerdict([JSON.parse(text)]));
+      } catch {
+        return false;
+      }
+    },
+    retryStream: (body, again) => holdUntilContent(body, (events) => wanted(answerVerdict(events)), again),
+  };
+}
+
+/**
+ * Passes an SSE body through, holding it back until its first event with content. If it ends first
+ * and `retry(events)` says so, the body of `again()` is passed on instead (or, when that fails, the
+ * held bytes after all).
+ */
+export function holdUntilContent(
+  body: ReadableStream<Uint8Array>,
+  retry: (events: GeminiGenerateContentResponse[]) => boolean,
+  again: () => Promise<ReadableStream<Uint8Array>>,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const held: Uint8Array[] = [];
+  const events: GeminiGenerateContentResponse[] = [];
+  const decoder = new TextDecoder();
+  let committed = false;
+  const parser = createSseParser({
+    onEvent: (e) => {
+      if (committed || !e.data.trim()) return;
+      try {
+        const r = JSON.parse(e.data) as GeminiGenerateContentResponse & { error?: unknown };
+        events.push(r);
+        const content = (r.candidates ?? []).some((c) => (c.content?.parts ?? []).some(partHasContent));
+        if (r.error || r.promptFeedback?.blockReason || content) committed = true;
+      } catch {
+        committed = true; // not ours to judge: pass it on
+      }
+    },
+  });
+  let rest: ReadableStreamDefaultReader<Uint8Array> = reader;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (committed && held.length) {
+        for (const chunk of held.splice(0)) controller.enqueue(chunk);
+        return;
+      }
+      if (committed) {
+        const r = await rest.read();
+        return r.done ? controller.close() : controller.enqueue(r.value);
+      }
+      for (;;) {
+        const r = await reader.read();
+        if (!r.done) {
+          held.push(r.value);
+          parser.feed(decoder.decode(r.value, { stream: true }));
+          if (committed) return this.pull!(controller);
+          continue;
+        }
+        parser.feed("\n\n");
+        committed = true;
+        if (events.length && retry(events)) {
+          try {
+            rest = (await again()).getReader();
+            held.length = 0;
+          } catch {
+            // The first answer after all.
+          }
+        }
+        return this.pull!(controller);
+      }
+    },
+    cancel(reason) {
+      return rest.cancel(reason);
+    },
+  });
+}
