@@ -1,6 +1,6 @@
 /**
  * The composition root: opens KV, loads settings, the key pool and its shared state, builds the
- * pipeline, and mounts every route group on one Hono app (see `compose/mount_routes.ts`). `main.ts`
+ * pipeline, and mounts every route group on one Hono app (see `routes/mod.ts`). `main.ts`
  * serves it; tests call `createGateway` with an in-memory KV and serve it on a random port.
  *
  * @module
@@ -8,7 +8,7 @@
 import type { Hono } from "hono";
 import { readEnv } from "./lib/config/env.ts";
 import { type StartSettings, startSettingsSchema } from "./lib/config/schema.ts";
-import { settingsSchema } from "./lib/config/settings_schema.ts";
+import { settingsSchema } from "./lib/settings_schema.ts";
 import { SettingsStore } from "./lib/config/settings_store.ts";
 import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.ts";
 import { ChangeFeed } from "./lib/kv/change_feed.ts";
@@ -17,15 +17,18 @@ import { KvHealth } from "./lib/kv/kv_health.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
-import { keyId } from "./lib/pool/key_record.ts";
+import { type KeyKind, newKeyRecord } from "./lib/pool/key_record.ts";
 import { KeyAdmin } from "./lib/pool/key_admin.ts";
 import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
 import { AffinityMap } from "./lib/pipeline/affinity.ts";
 import { createForwarder } from "./lib/pipeline/forward.ts";
+import { OpenStreams } from "./lib/pipeline/open_streams.ts";
+import { vertexTarget } from "./lib/vertex/upstream.ts";
+import { keyKindsFor } from "./lib/pool/kind_routing.ts";
 import type { RecordSink } from "./lib/pipeline/request_record.ts";
 import type { Forward } from "./lib/pipeline/types.ts";
-import { ModelCatalog } from "./lib/openai/models.ts";
+import { ModelCatalog } from "./lib/pipeline/model_catalog.ts";
 import { listModelVariants } from "./lib/gemini/model_names.ts";
 import { CallPreparer } from "./lib/pipeline/prepare.ts";
 import { type GeminiCaller, GeminiClient, internalContext } from "./lib/pipeline/gemini_client.ts";
@@ -66,6 +69,8 @@ export interface Gateway {
   affinity: AffinityMap;
   feed: ChangeFeed;
   forward: Forward;
+  /** Streams in flight; `close()` records the ones still open as cut. */
+  openStreams: OpenStreams;
   /** The pipeline with its prepare step, as every edge calls it. */
   gemini: GeminiClient;
   catalog: ModelCatalog;
@@ -114,12 +119,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const store = new PoolStore({ kv, feed, pool });
   await atStart(store.load());
   // Keys from GEMINI_API_KEYS join the pool at every start, except those the admin deleted and ignored.
-  const envKeys = [...new Set(start.geminiApiKeys)];
-  const envKeyIds = new Set(envKeys.map(keyId));
-  if (envKeys.length) {
-    const now = Date.now();
+  const fresh = [...new Set(start.geminiApiKeys)].map((entry) =>
+    newKeyRecord(entry, { addedAt: Date.now() })
+  );
+  const envKeyIds = new Set(fresh.map((r) => r.id));
+  if (fresh.length) {
     const ignored = await atStart(store.ignoredEnvKeys());
-    const fresh = envKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: now }));
     await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id) && !ignored.has(r.id))));
   }
   const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
@@ -139,12 +144,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   const admin = await atStart(loadAdminSecrets(kv, start.adminToken));
   const proxies = new UpstreamProxies(() => s());
+  const baseUrl = (kind: KeyKind) => kind === "vertex" ? s().vertexBaseUrl : s().upstreamBaseUrl;
   settings.onChange(() => proxies.refresh());
   const keys = new KeyAdmin({
     pool,
     store,
     usage,
-    baseUrl: () => s().upstreamBaseUrl,
+    baseUrl,
     clientFor: (id) => proxies.clientFor(id),
     envKeyIds,
   });
@@ -154,7 +160,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     pool,
     admin: keys,
     intervalMs: () => s().recheckIntervalMs,
-    baseUrl: () => s().upstreamBaseUrl,
+    baseUrl,
   });
   const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
   await atStart(tokens.load());
@@ -202,13 +208,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   rechecker.start();
   logs.start();
 
+  const openStreams = new OpenStreams();
   const forward = createForwarder({
+    openStreams,
     pool,
     settings: s,
     affinity,
     usage,
     onRecord,
-    admitModel: (name, model) => limits.admitModel(name, model),
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
     onNoKey: (model, info) =>
@@ -218,6 +225,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         reason: info.reason,
         freeAt: Number.isFinite(info.freeAt) ? info.freeAt : null,
       }),
+    admitModel: (name, names) => limits.admitModel(name, names),
+    upstream: { vertex: vertexTarget({ baseUrl: () => s().vertexBaseUrl }) },
+    kindsFor: (req) => keyKindsFor(req, { pool, routing: s().keyKindRouting }),
     redact: redactor.redact,
   });
   // The catalog lists models through the client, and the client's prepare step reads the catalog's
@@ -229,6 +239,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const gemini = new GeminiClient({
     forward,
     preparer: new CallPreparer({ settings: s, knownModels: () => catalog.known() }),
+    access: limits,
   });
   // Learn the real model names early (suffix parsing needs them); failures are retried on demand.
   const ready = pool.size ? catalog.ids().then(() => {}, () => {}) : Promise.resolve();
@@ -288,6 +299,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     affinity,
     feed,
     forward,
+    openStreams,
     gemini,
     catalog,
     proxies,
@@ -304,6 +316,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     live,
     ready,
     async close() {
+      // Streams still open now are cut: record them before the logs and usage are flushed.
+      openStreams.cutAll("stream cut: the gateway shut down while it was open (SHUTDOWN_GRACE_MS passed)");
       clearInterval(reseed);
       notifier.close();
       rechecker.stop();

@@ -7,7 +7,16 @@
 /** A child process serving HTTP. */
 export interface Served {
   url: string;
+  /** The child's process id (for its memory in /proc). */
+  pid: number;
   stop(): Promise<void>;
+}
+
+/** A process's resident memory in bytes: `VmRSS` now, or `VmHWM` (its peak since it started). */
+export async function rssOf(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+  return m ? Number(m[1]) * 1024 : NaN;
 }
 
 /** A free loopback port. */
@@ -43,6 +52,7 @@ export async function serve(
   }
   return {
     url,
+    pid: child.pid,
     async stop() {
       try {
         child.kill("SIGTERM");

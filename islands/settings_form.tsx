@@ -115,7 +115,7 @@ export function SettingsForm(props: SettingsFormProps) {
                   data-field={f.name}
                 >
                   <div class="setting-info">
-                    <label for={`setting-${f.name}`} class="setting-name">{settingLabel(f.name)}</label>
+                    <label for={`setting-${f.name}`} class="setting-name">{settingLabel(f)}</label>
                     <p class="muted setting-desc" id={`setting-${f.name}-help`}>{settingDescription(f)}</p>
                     <p class="setting-meta small">
                       <code>{f.env}</code>

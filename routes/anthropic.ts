@@ -98,15 +98,16 @@ export function createAnthropicRoutes(deps: EdgeDeps): EdgeApp {
   const app = new Hono<{ Variables: AuthVariables }>();
   app.post("/messages", (c) => createMessage(deps, c));
   app.post("/messages/count_tokens", (c) => countTokens(deps, c));
+  // The client token's allow-list decides both the list and each model, as it decides calls.
+  const gemini = (c: Ctx) => deps.gemini.for(callContext(c, "anthropic"));
   app.get("/models", async (c) => {
-    const name = c.get("tokenName");
-    const ids = (await deps.catalog.ids()).filter((id) => !name || deps.modelAllowed(name, id));
-    return c.json(anthropicModelPage(ids));
+    const caller = gemini(c);
+    return c.json(anthropicModelPage((await deps.catalog.ids()).filter((id) => caller.allows(id))));
   });
   app.get("/models/:id{.+}", async (c) => {
     const id = c.req.param("id");
-    await deps.catalog.get(id);
-    return c.json(anthropicModelInfo(id));
+    gemini(c).admit(id);
+    return c.json(anthropicModelInfo(await deps.catalog.find(id)));
   });
   app.all("*", (c) => {
     throw notFound(`Unknown endpoint ${c.req.method} ${c.req.path} on the Anthropic route.`);

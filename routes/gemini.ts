@@ -10,14 +10,14 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
-import { googleErrorResponse } from "../lib/http/errors.ts";
+import { badRequest, googleErrorResponse } from "../lib/http/errors.ts";
 import { readBody } from "../lib/http/body.ts";
 import { sseResponse } from "../lib/http/sse.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import type { GeminiCaller } from "../lib/pipeline/gemini_client.ts";
 import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
 import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
-import { modelAllowed } from "../lib/tokens/token_limits.ts";
+import { bareModel } from "../lib/gemini/model_id.ts";
 
 const FORWARD_REQUEST_HEADERS =
   /^(content-type|accept|x-goog-upload-.*|x-goog-api-client|x-server-timeout|user-agent)$/i;
@@ -27,6 +27,24 @@ const MODEL_METHOD_PATH = /^\/(v1(?:beta|alpha)?)\/(models|tunedModels)\/([^/:]+
 const MODEL_PATH = /^\/(?:upload\/)?v1(?:beta|alpha)?\/(?:models|tunedModels)\/([^/:]+)/;
 /** A media download (`files/x:download?alt=media`, batch results, generated videos): streamed through. */
 const MEDIA_PATH = /^\/(?:download\/)?v1(?:beta|alpha)?\/files\/[^/]+:download$/;
+
+/**
+ * The model id of a path segment, percent-decoded.
+ *
+ * @throws {GatewayError} 400 (`model`) for a malformed percent-encoding (a truncated `%E0%A4%A`).
+ */
+function decodeModel(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (err) {
+    throw badRequest(
+      "model",
+      `The model in the path (${segment}) has a malformed percent-encoding; encode the model id with ` +
+        "encodeURIComponent, or send it as it is (model ids need no encoding).",
+      { cause: err },
+    );
+  }
+}
 
 function pickHeaders(from: Headers, allow: RegExp): Headers {
   const out = new Headers();
@@ -48,15 +66,19 @@ export const GEMINI_PREFIXES = [
   "/v1alpha",
   "/v1",
   "/upload/v1beta",
+  "/upload/v1alpha",
   "/upload/v1",
   "/download/v1beta",
+  "/download/v1alpha",
   "/download/v1",
   "/gemini/v1beta",
   "/gemini/v1",
   "/gemini/v1alpha",
   "/gemini/upload/v1beta",
+  "/gemini/upload/v1alpha",
   "/gemini/upload/v1",
   "/gemini/download/v1beta",
+  "/gemini/download/v1alpha",
   "/gemini/download/v1",
 ];
 
@@ -79,7 +101,7 @@ async function filterModelList(
   let page = await first.json() as ModelListPage;
   for (let n = 1;; n++) {
     for (const m of page.models ?? []) {
-      if (allowed(String(m.name ?? "").replace(/^models\//, ""))) kept.push(m);
+      if (allowed(bareModel(String(m.name ?? "")))) kept.push(m);
     }
     if (!page.nextPageToken || n >= MAX_LIST_PAGES) break;
     const res = await nextPage(page.nextPageToken);
@@ -128,7 +150,7 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   query?.delete("key");
   const body = req.method === "GET" || req.method === "HEAD"
     ? null
-    : await readBody(req, deps.settings().maxBodyBytes);
+    : await readBody(req, deps.settings().maxBodyBytes, { timeoutMs: deps.settings().clientBodyTimeoutMs });
   const headers = pickHeaders(req.headers, FORWARD_REQUEST_HEADERS);
   const gemini: GeminiCaller = deps.gemini.for(
     callContext(c, "gemini", { origin: path.includes("/upload/") ? publicOrigin(req) : undefined }),
@@ -143,7 +165,7 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
     const { response } = await gemini.call(
       {
         method,
-        model: decodeURIComponent(id),
+        model: decodeModel(id),
         body,
         version,
         collection: collection as "models" | "tunedModels",
@@ -159,18 +181,17 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
     return smoothed(deps, response);
   }
   const named = MODEL_PATH.exec(path)?.[1];
-  const model = named ? decodeURIComponent(named) : undefined;
+  const model = named ? decodeModel(named) : undefined;
   const stream = req.method === "GET" && MEDIA_PATH.test(path);
   const request = { method: req.method, path, query, headers, body, model, stream };
   const { response } = await gemini.send(request);
-  const allowed = c.get("clientToken")?.models;
-  if (req.method === "GET" && MODEL_LIST_PATH.test(path) && allowed?.length) {
+  if (req.method === "GET" && MODEL_LIST_PATH.test(path) && c.get("clientToken")?.models?.length) {
     const nextPage = async (pageToken: string) => {
       const q = new URLSearchParams(query);
       q.set("pageToken", pageToken);
       return (await gemini.send({ ...request, query: q })).response;
     };
-    return filterModelList(response, nextPage, (model) => modelAllowed(allowed, model));
+    return filterModelList(response, nextPage, (model) => gemini.allows(model));
   }
   return response;
 }

@@ -91,7 +91,9 @@ async function upgrade(live: LiveSessions, auth: Auth, c: Ctx, endpoint: LiveEnd
 async function createToken(deps: EdgeDeps, live: LiveSessions, c: Ctx, version: string): Promise<Response> {
   const tokenName = c.get("tokenName");
   const req = c.req.raw;
-  const body = await readBody(req, deps.settings().maxBodyBytes);
+  const body = await readBody(req, deps.settings().maxBodyBytes, {
+    timeoutMs: deps.settings().clientBodyTimeoutMs,
+  });
   const { response, keyId } = await deps.gemini.for(callContext(c, "live")).send({
     method: "POST",
     path: `/${version}/auth_tokens`,

@@ -6,7 +6,7 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { SettingsStore } from "../lib/config/settings_store.ts";
-import { settingsSchema } from "../lib/config/settings_schema.ts";
+import { settingsSchema } from "../lib/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
 import { type AuthVariables, clientAuth, type ClientToken } from "../lib/http/client_auth.ts";
 import { clientAddress, clientInfo, trustedProxies } from "../lib/http/client_address.ts";
@@ -27,10 +27,11 @@ import { pacificDay } from "../lib/pool/quota_clock.ts";
 import { maskKey } from "../lib/secrets/redact.ts";
 import type { KeyAdmin } from "../lib/pool/key_admin.ts";
 import type { GeminiClient } from "../lib/pipeline/gemini_client.ts";
-import type { ModelCatalog } from "../lib/openai/models.ts";
+import type { ModelCatalog } from "../lib/pipeline/model_catalog.ts";
 import { streamDecorators } from "../lib/features/stream_decorators.ts";
 import { createStaticRoutes } from "../lib/islands/static_routes.ts";
 import { DIALECTS } from "./dialects.ts";
+import { shadowedAliases } from "../lib/gemini/model_names.ts";
 import { createHealthRoute } from "./health.ts";
 import { createAdminRoutes } from "./admin/admin_routes.tsx";
 import { createKeysApi } from "./api/keys_api.ts";
@@ -84,8 +85,6 @@ export interface MountDeps {
   affinity: AffinityMap;
   /** The Live API's sessions (WebSocket); absent: no Live routes. */
   live?: LiveSessions;
-  /** The dialects to serve (default: all of `routes/dialects.ts`). */
-  dialects?: readonly Edge[];
   /**
    * Receives a record for every request an edge refused or rejected outside the pipeline (client
    * auth, token limits, a body too large, a bad request); the pipeline reports the rest itself.
@@ -145,7 +144,7 @@ function edgeFailureRecord(
 export function edgeApp(
   edge: Edge,
   deps: EdgeDeps,
-  guards: EdgeGuards | MiddlewareHandler<{ Variables: AuthVariables }>,
+  guards: EdgeGuards,
   options: EdgeAppOptions = {},
 ): Hono<{ Variables: AuthVariables }> {
   const sub = new Hono<{ Variables: AuthVariables }>();
@@ -155,7 +154,7 @@ export function edgeApp(
     return edge.errorResponse(err);
   });
   sub.use("*", clientInfo<AuthVariables>({ trustedProxies: options.trustedProxies ?? (() => []) }));
-  for (const guard of Array.isArray(guards) ? guards : [guards]) sub.use("*", guard);
+  for (const guard of guards) sub.use("*", guard);
   sub.route("/", edge.routes(deps));
   return sub;
 }
@@ -242,7 +241,6 @@ export function mountRoutes(deps: MountDeps): Hono {
     gemini: deps.gemini,
     settings: s,
     catalog,
-    modelAllowed: (name, model) => limits.allowsModel(name, model),
     decorators: streamDecorators(s),
     signatures: deps.signatures,
     kv: deps.kv,
@@ -250,14 +248,18 @@ export function mountRoutes(deps: MountDeps): Hono {
   };
   // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
   app.route("/", createLiveRoutes(edgeDeps, { auth, guards: [noted, ...guards] }));
-  mountEdges(app, deps.dialects ?? DIALECTS, edgeDeps, guards, {
-    trustedProxies: trusted,
-    onEdgeFailure: deps.onEdgeFailure,
-  });
+  mountEdges(app, DIALECTS, edgeDeps, guards, { trustedProxies: trusted, onEdgeFailure: deps.onEdgeFailure });
 
   const api = new Hono();
   api.route("/", createKeysApi({ admin: keys, verifyAdminToken: (t) => Promise.resolve(admin.verify(t)) }));
-  api.route("/", createSettingsApi({ settings, schema: settingsSchema }));
+  api.route(
+    "/",
+    createSettingsApi({
+      settings,
+      schema: settingsSchema,
+      check: (patch) => shadowedAliases(patch.aliases, catalog.known()),
+    }),
+  );
   api.route("/", createTokensApi({ tokens, limits }));
   api.route("/", createLogsApi({ logs, audit: deps.audit }));
   api.route(

@@ -31,6 +31,7 @@ import {
 } from "../lib/openai/schemas.ts";
 import { answersWhole, wholeAnswerItems } from "../lib/openai/whole_answer.ts";
 import { createSpeech } from "../lib/openai/speech.ts";
+import { openAIModel, openAIModelList } from "../lib/openai/models.ts";
 
 /** Options of the OpenAI edge's image downloader (not settings: fixed for a gateway's life). */
 export interface OpenAIEdgeOptions {
@@ -44,8 +45,11 @@ export interface OpenAIEdgeOptions {
 
 type Ctx = Context<{ Variables: AuthVariables }>;
 
-async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
-  const bytes = await readBody(c.req.raw, limit);
+async function jsonBody(
+  c: Ctx,
+  limits: { maxBodyBytes: number; clientBodyTimeoutMs: number },
+): Promise<unknown> {
+  const bytes = await readBody(c.req.raw, limits.maxBodyBytes, { timeoutMs: limits.clientBodyTimeoutMs });
   try {
     return JSON.parse(bytes ? new TextDecoder().decode(bytes) : "");
   } catch {
@@ -60,7 +64,7 @@ async function jsonBody(c: Ctx, limit: number): Promise<unknown> {
 /** `POST /chat/completions`. */
 async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, options: OpenAIEdgeOptions) {
   const s = deps.settings();
-  const req = parseOpenAI(chatRequestSchema, await jsonBody(c, s.maxBodyBytes));
+  const req = parseOpenAI(chatRequestSchema, await jsonBody(c, s));
   const parsed = gemini.resolve(req.model);
   const mapped = await mapChatRequest(req, {
     fetchImage: options.fetchImage ?? defaultFetchImage,
@@ -116,20 +120,24 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
 }
 
 /** Builds the OpenAI routes. */
-export function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions = {}): EdgeApp {
+function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp {
   const app = new Hono<{ Variables: AuthVariables }>();
   const gemini = (c: Ctx) => deps.gemini.for(callContext(c, "openai"));
-  const body = (c: Ctx) => jsonBody(c, deps.settings().maxBodyBytes);
+  const body = (c: Ctx) => jsonBody(c, deps.settings());
 
   app.post("/chat/completions", (c) => chatCompletions(deps, gemini(c), c, options));
 
+  // The client token's allow-list decides both the list and each model, as it decides calls.
   app.get("/models", async (c) => {
-    const list = await deps.catalog.list();
-    const name = c.get("tokenName");
-    if (!name) return c.json(list);
-    return c.json({ ...list, data: list.data.filter((m) => deps.modelAllowed(name, m.id)) });
+    const caller = gemini(c);
+    const ids = (await deps.catalog.ids()).filter((id) => caller.allows(id));
+    return c.json(openAIModelList(ids));
   });
-  app.get("/models/:id{.+}", async (c) => c.json(await deps.catalog.get(c.req.param("id"))));
+  app.get("/models/:id{.+}", async (c) => {
+    const id = c.req.param("id");
+    gemini(c).admit(id);
+    return c.json(openAIModel(await deps.catalog.find(id)));
+  });
 
   app.post("/embeddings", async (c) => {
     const req = parseOpenAI(embeddingsRequestSchema, await body(c));
@@ -152,11 +160,16 @@ export function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions = 
   return app;
 }
 
-/** The OpenAI edge. */
-export const openAIEdge: Edge = {
-  name: "openai",
-  // `/v1beta/openai` is Google's own OpenAI-compatible base path: clients pointed at it work unchanged.
-  prefixes: ["/v1", "/openai/v1", "/v1beta/openai"],
-  errorResponse: openAIErrorResponse,
-  routes: (deps) => createOpenAIRoutes(deps),
-};
+/** The OpenAI edge with the given image downloader options (the one way it is built). */
+export function createOpenAIEdge(options: OpenAIEdgeOptions = {}): Edge {
+  return {
+    name: "openai",
+    // `/v1beta/openai` is Google's own OpenAI-compatible base path: clients pointed at it work unchanged.
+    prefixes: ["/v1", "/openai/v1", "/v1beta/openai"],
+    errorResponse: openAIErrorResponse,
+    routes: (deps) => createOpenAIRoutes(deps, options),
+  };
+}
+
+/** The OpenAI edge as the gateway serves it. */
+export const openAIEdge: Edge = createOpenAIEdge();

@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import { describeSettings, type SettingInfo } from "../lib/config/describe.ts";
 import { startSettingsSchema } from "../lib/config/schema.ts";
-import { settingsSchema } from "../lib/config/settings_schema.ts";
+import { settingsSchema } from "../lib/settings_schema.ts";
 
 const START = "<!-- settings:start -->";
 const END = "<!-- settings:end -->";

@@ -6,9 +6,10 @@ import { activeCooldowns, effectiveState } from "../lib/admin/key_format.ts";
 import { keyQueryParams, parseKeyQuery } from "../lib/admin/key_query.ts";
 import { summarize } from "../lib/admin/metrics_summary.ts";
 import { groupSettings } from "../lib/admin/settings_groups.ts";
-import { describeSettings } from "../lib/config/describe.ts";
-import { settingsSchema } from "../lib/config/settings_schema.ts";
-import { draftOf, humanize, parseDraft } from "../lib/admin/ui/setting_input.tsx";
+import { describeSettings, settingLabel } from "../lib/config/describe.ts";
+import { startSettingsSchema } from "../lib/config/schema.ts";
+import { settingsSchema } from "../lib/settings_schema.ts";
+import { draftOf, parseDraft } from "../lib/admin/ui/setting_input.tsx";
 import { prettyError } from "../lib/admin/ui/log_table.tsx";
 
 const key = (id: string, over: Partial<ApiKey> = {}): ApiKey => ({
@@ -80,6 +81,7 @@ Deno.test("settings form: drafts round-trip per type; bad JSON and numbers are c
   const field = (type: SettingField["type"], value: unknown): SettingField => ({
     name: "x",
     env: "X",
+    label: "X",
     description: "",
     type,
     default: null,
@@ -104,8 +106,22 @@ Deno.test("settings form: drafts round-trip per type; bad JSON and numbers are c
   assert.ok("error" in parseDraft(field("json", {}), "{oops"));
   assert.ok("error" in parseDraft(field("number", 1), "ten"));
   assert.ok("error" in parseDraft(field("number", 1), ""));
-  assert.equal(humanize("upstreamBaseUrl"), "Upstream base URL");
-  assert.equal(humanize("requestTimeoutMs"), "Request timeout (ms)");
+});
+
+Deno.test("settings labels: acronyms and units read as people write them", () => {
+  assert.equal(settingLabel("upstreamBaseUrl"), "Upstream base URL");
+  assert.equal(settingLabel("requestTimeoutMs"), "Request timeout (ms)");
+  assert.equal(settingLabel("maxAttempts"), "Max attempts");
+  const labels = Object.fromEntries(describeSettings(settingsSchema).map((s) => [s.name, s.label]));
+  assert.equal(labels.corsOrigins, "CORS origins");
+  assert.equal(labels.ttsModel, "TTS model");
+  assert.equal(labels.ttsHdModel, "TTS HD model");
+  assert.equal(labels.urlContextModels, "URL context models");
+  assert.equal(labels.thoughtSignatureTtlHours, "Thought signature TTL (hours)");
+  assert.equal(
+    describeSettings(startSettingsSchema).find((s) => s.name === "geminiApiKeys")?.label,
+    "Gemini API keys",
+  );
 });
 
 Deno.test("settings sections: fields are shown in the section their schema names, in table order", () => {

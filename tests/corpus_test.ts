@@ -8,12 +8,17 @@
  *   annotations, text signature, finish reason, usage), whole and streamed, and the stream parses in
  *   the openai SDK's stream helper; errors reach the SDK as the right APIError.
  *
+ * Recordings of Vertex AI answers (`upstream: "vertex"` in the manifest) are served at Vertex's URLs to
+ * a pool of Vertex AI express keys: the native route gives them in the Gemini API's shape (the
+ * documented rules of `geminiShape`), the OpenAI route as any other answer.
+ *
  * The expected OpenAI fields come from the rules below (the documented mapping), not from the
  * gateway's code.
  */
 import assert from "node:assert/strict";
 import OpenAI from "./support/sdk/openai.ts";
 import {
+  geminiShape,
   loadCorpus,
   type LoadedRecording,
   mergeEvents,
@@ -170,14 +175,38 @@ function openAIStatus(r: LoadedRecording): number {
   return r.status === 400 && r.text.includes("API_KEY_INVALID") ? 401 : r.status;
 }
 
+/** The recording's model calls went to the URLs of its service (Vertex's for a Vertex recording). */
+function assertServedBy(calls: ReadonlyArray<{ upstream: string }>, vertex: boolean) {
+  assert.deepEqual(
+    [...new Set(calls.map((c) => c.upstream))],
+    [vertex ? "vertex" : "gemini"],
+    "served at its URLs",
+  );
+}
+
+/** What the native route answers for a Vertex recording: its events in the Gemini API's shape. */
+function assertGeminiShaped(r: LoadedRecording, body: string) {
+  const got = recordedEvents({ ...r, text: body, format: r.format === "json" ? "json" : "sse" });
+  assert.deepEqual(
+    got,
+    recordedEvents(r).map(geminiShape),
+    `${r.file}: the answer in the Gemini API's shape`,
+  );
+}
+
 for (const r of corpus) {
+  // Token counts are checked with the other Vertex answers (tests/vertex_corpus_test.ts).
+  if (r.method === "countTokens") continue;
   const events = recordedEvents(r);
   const failed = r.status !== 200;
   const streamError = events.find((e) => e.error)?.error;
+  const vertex = r.upstream === "vertex";
+  const name = vertex ? `${r.file} via Vertex` : r.file;
+  const served = { env: ENV, vertex };
 
-  Deno.test(`corpus ${r.file}: native route, byte for byte (whole and in 7-byte pieces)`, async () => {
+  Deno.test(`corpus ${name}: native route, ${vertex ? "in the Gemini API's shape" : "byte for byte"} (whole and in 7-byte pieces)`, async () => {
     for (const piece of [undefined, 7]) {
-      const h = await startScripted(serve(r, piece), { env: ENV });
+      const h = await startScripted(serve(r, piece), served);
       try {
         const stream = r.method === "streamGenerateContent";
         const res = await fetch(
@@ -190,26 +219,32 @@ for (const r of corpus) {
         );
         assert.equal(res.status, r.status, r.file);
         const body = await res.text();
+        assertServedBy(h.calls, vertex);
         if (failed) {
           assert.deepEqual(JSON.parse(body), JSON.parse(r.text), `${r.file}: Google's error envelope`);
-        } else assert.equal(body, wireBody(r), `${r.file}: the bytes as recorded`);
+        } else if (vertex) assertGeminiShaped(r, body);
+        else assert.equal(body, wireBody(r), `${r.file}: the bytes as recorded`);
       } finally {
         await h.close();
       }
     }
   });
 
-  Deno.test(`corpus ${r.file}: OpenAI route, whole answer field by field`, async () => {
+  // A Vertex stream that fails midway has no whole-answer twin: only its native and streamed tests run.
+  const twinless = vertex && r.method === "streamGenerateContent" && otherMethodBody(r) === undefined;
+  const wholeAnswerTest = twinless ? () => {} : Deno.test;
+  wholeAnswerTest(`corpus ${name}: OpenAI route, whole answer field by field`, async () => {
     const other = otherMethodBody(r);
     if (r.method === "streamGenerateContent" && other === undefined) {
       // A stream that fails midway has no whole-answer twin; its streamed test covers it.
       assert.ok(streamError);
       return;
     }
-    const h = await startScripted(serve(r), { env: ENV });
+    const h = await startScripted(serve(r), served);
     try {
       const client = new OpenAI({ apiKey: h.token, baseURL: h.url + "/v1", maxRetries: 0 });
       const res = await client.chat.completions.create(REQUEST).then((v) => v, (e) => e);
+      assertServedBy(h.calls, vertex);
       if (failed) {
         assert.ok(res instanceof OpenAI.APIError, `${r.file}: ${res}`);
         assert.equal(res.status, openAIStatus(r), r.file);
@@ -239,8 +274,8 @@ for (const r of corpus) {
     }
   });
 
-  Deno.test(`corpus ${r.file}: OpenAI route, streamed through the SDK's stream helper`, async () => {
-    const h = await startScripted(serve(r, 7), { env: ENV });
+  Deno.test(`corpus ${name}: OpenAI route, streamed through the SDK's stream helper`, async () => {
+    const h = await startScripted(serve(r, 7), served);
     try {
       const client = new OpenAI({ apiKey: h.token, baseURL: h.url + "/v1", maxRetries: 0 });
       const stream = client.chat.completions.stream({ ...REQUEST, stream_options: { include_usage: true } });
@@ -261,6 +296,7 @@ for (const r of corpus) {
           return e;
         }
       })();
+      assertServedBy(h.calls, vertex);
       if (failed || streamError) {
         assert.ok(error instanceof OpenAI.APIError, `${r.file}: ${error}`);
         const message = failed ? JSON.parse(r.text).error.message : streamError!.message;

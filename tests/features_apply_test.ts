@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { applyRequestFeatures, featuresNeedBody } from "../lib/features/request_features.ts";
 import { parseModelName } from "../lib/gemini/model_names.ts";
 import { defaultFeatureSettings, type FeatureSettings } from "../lib/features/settings.ts";
-import { formatSearchLinks } from "../lib/features/tools.ts";
 
 const known = new Set([
   "gemini-2.5-flash",
@@ -170,18 +169,6 @@ Deno.test("aliases resolve to the real model in the prepare step", () => {
   const out = apply("gpt-4o-mini", { contents }, settings);
   assert.equal(out.model, "gemini-2.5-flash");
   assert.deepEqual(out.body.tools, [{ googleSearch: {} }]);
-});
-
-Deno.test("formatSearchLinks lists unique web sources", () => {
-  const md = formatSearchLinks({
-    groundingChunks: [{ web: { uri: "https://a.example", title: "A [x]" } }, {
-      web: { uri: "https://a.example" },
-    }, {
-      web: { uri: "https://b.example" },
-    }],
-  });
-  assert.equal(md, "\n\nSources:\n1. [A x](https://a.example)\n2. [https://b.example](https://b.example)");
-  assert.equal(formatSearchLinks(undefined), "");
 });
 
 Deno.test("featuresNeedBody: plain models pass through untouched", () => {

@@ -113,7 +113,6 @@ Deno.test("listModelVariants shows variants, hides hidden models, adds aliases",
       "gemini-2.5-flash-thinking",
       "gemini-2.5-flash-search-nothinking",
       "gemini-2.5-flash-image",
-      "gemini-2.5-flash-image-search",
       "gemini-2.0-flash-exp-image",
       "gemini-3-pro-preview-nothinking",
       "text-embedding-004",
@@ -125,6 +124,8 @@ Deno.test("listModelVariants shows variants, hides hidden models, adds aliases",
   }
   assert.ok(!list.includes("gemini-2.5-flash-thinking-nothinking"));
   assert.ok(!list.includes("gemini-2.5-flash-image-thinking"), "image models have no thinking control");
+  // https://ai.google.dev/gemini-api/docs/models/gemini-2.5-flash-image: Search grounding not supported.
+  assert.ok(!list.includes("gemini-2.5-flash-image-search"), "2.5 Flash Image has no Google Search");
   assert.ok(!list.includes("text-embedding-004-search"));
   assert.equal(new Set(list).size, list.length);
   // Every listed variant parses back to a real model.

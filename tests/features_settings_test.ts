@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { defaultFeatureSettings, featureSettingsSchema, matchesModelList } from "../lib/features/settings.ts";
+import { defaultFeatureSettings, featureSettingsSchema } from "../lib/features/settings.ts";
+import { matchesModelList } from "../lib/gemini/model_id.ts";
 
 Deno.test("defaults are sensible", () => {
   const s = defaultFeatureSettings();

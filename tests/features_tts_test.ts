@@ -18,7 +18,7 @@ function is400(param: string) {
 Deno.test("speech request maps to a Gemini TTS body", () => {
   const m = mapSpeechRequest(
     { model: "tts-1", input: "Hello", voice: "nova", response_format: "wav" },
-    settings,
+    { settings },
   );
   assert.equal(m.model, "gemini-2.5-flash-preview-tts");
   assert.equal(m.format, "wav");
@@ -29,18 +29,18 @@ Deno.test("speech request maps to a Gemini TTS body", () => {
       speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: "Aoede" } } },
     },
   });
-  const hd = mapSpeechRequest({ model: "tts-1-hd", input: "x", voice: "puck", speed: 1.5 }, settings);
+  const hd = mapSpeechRequest({ model: "tts-1-hd", input: "x", voice: "puck", speed: 1.5 }, { settings });
   assert.equal(hd.model, "gemini-2.5-pro-preview-tts");
   assert.equal(hd.format, "wav", "default format is wav (mp3 cannot be produced)");
   assert.match(hd.notes.join(" "), /speed/);
   const g = mapSpeechRequest(
     { model: "gemini-2.5-flash-preview-tts", input: "x", voice: { id: "Charon" } },
-    settings,
+    { settings },
   );
   assert.equal(g.model, "gemini-2.5-flash-preview-tts");
   const instr = mapSpeechRequest(
     { model: "gpt-4o-mini-tts", input: "Hi", instructions: "Say cheerfully" },
-    settings,
+    { settings },
   );
   assert.deepEqual(instr.body.contents, [{ role: "user", parts: [{ text: "Say cheerfully:\nHi" }] }]);
 });
@@ -54,7 +54,7 @@ Deno.test("voices: OpenAI names map, Gemini names pass through, unknown is a 400
 
 Deno.test("bad requests give clear 400s", () => {
   assert.throws(
-    () => mapSpeechRequest({ model: "tts-1", input: "x", response_format: "mp3" }, settings),
+    () => mapSpeechRequest({ model: "tts-1", input: "x", response_format: "mp3" }, { settings }),
     (e) => {
       assert.ok(e instanceof GatewayError);
       assert.equal(e.status, 400);
@@ -62,8 +62,11 @@ Deno.test("bad requests give clear 400s", () => {
       return true;
     },
   );
-  assert.throws(() => mapSpeechRequest({ model: "tts-1" }, settings), is400("input"));
-  assert.throws(() => mapSpeechRequest({ model: "gemini-2.5-flash", input: "x" }, settings), is400("model"));
+  assert.throws(() => mapSpeechRequest({ model: "tts-1" }, { settings }), is400("input"));
+  assert.throws(
+    () => mapSpeechRequest({ model: "gemini-2.5-flash", input: "x" }, { settings }),
+    is400("model"),
+  );
 });
 
 Deno.test("WAV header parses back correctly", () => {
@@ -124,4 +127,14 @@ Deno.test("speechAudioFromResponse collects audio parts or fails with 502", () =
     assert.match(e.message, /SAFETY/);
     return true;
   });
+});
+
+Deno.test("speech models: an alias resolves through the prepare step's resolver; the family table decides TTS", () => {
+  const resolve = (m: string) =>
+    ({ voice: "gemini-2.5-flash-preview-tts", chat: "gemini-2.5-flash" })[m] ?? m;
+  const aliased = mapSpeechRequest({ model: "voice", input: "x" }, { settings, resolve });
+  assert.equal(aliased.model, "gemini-2.5-flash-preview-tts");
+  assert.throws(() => mapSpeechRequest({ model: "chat", input: "x" }, { settings, resolve }), is400("model"));
+  const newer = mapSpeechRequest({ model: "models/gemini-3.1-flash-tts-preview", input: "x" }, { settings });
+  assert.equal(newer.model, "gemini-3.1-flash-tts-preview", "a TTS family the table knows");
 });

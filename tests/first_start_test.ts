@@ -8,7 +8,7 @@ import { inheritedEnv } from "./support/process.ts";
 import { startLines } from "../main.ts";
 import { exampleFor, readEnv } from "../lib/config/env.ts";
 import { describeSettings } from "../lib/config/describe.ts";
-import { settingsSchema } from "../lib/config/settings_schema.ts";
+import { settingsSchema } from "../lib/settings_schema.ts";
 import { startSettingsSchema } from "../lib/config/schema.ts";
 import { createGateway } from "../gateway.ts";
 import { pruneLock } from "../scripts/prune_lock.ts";

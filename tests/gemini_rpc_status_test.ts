@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import {
   apiKeyInvalid,
-  badRequestDetail,
   type GoogleErrorBody,
   parseDuration,
   parseGoogleError,
@@ -16,7 +15,7 @@ import {
 } from "../lib/gemini/rpc_status.ts";
 import { classify } from "../lib/pool/classify.ts";
 import { toOpenAIError } from "../lib/openai/errors.ts";
-import { GatewayError } from "../lib/http/errors.ts";
+import { badRequestDetail, GatewayError } from "../lib/http/errors.ts";
 
 const RPC = "type.googleapis.com/google.rpc.";
 

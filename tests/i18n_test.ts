@@ -9,7 +9,7 @@ import { CATALOGUES, LANGS, pickLocale, t, tn, translator, withLang } from "../l
 import { en } from "../lib/admin/i18n/en.ts";
 import { ZH_SETTINGS } from "../lib/admin/i18n/settings_zh.ts";
 import { describeSettings } from "../lib/config/describe.ts";
-import { settingsSchema } from "../lib/config/settings_schema.ts";
+import { settingsSchema } from "../lib/settings_schema.ts";
 import { startSettingsSchema } from "../lib/config/schema.ts";
 import { formatDate, formatDateTime, formatInt, formatPercent } from "../lib/admin/format.ts";
 import { formatRemaining } from "../lib/admin/key_format.ts";

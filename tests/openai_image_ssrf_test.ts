@@ -8,9 +8,8 @@ import { Hono, type MiddlewareHandler } from "hono";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { isPublicAddress, nonPublicReason } from "../lib/net/ip.ts";
 import { createImageFetcher, type ImageFetcherOptions } from "../lib/openai/chat_parts.ts";
-import type { EdgeDeps } from "../lib/pipeline/edge.ts";
 import type { ForwardRequest, ForwardResult } from "../lib/pipeline/types.ts";
-import { createOpenAIRoutes, openAIEdge } from "../routes/openai.ts";
+import { createOpenAIEdge } from "../routes/openai.ts";
 import { edgeApp } from "../routes/mod.ts";
 import { edgeDeps } from "./support/edge.ts";
 
@@ -107,15 +106,12 @@ function chatEdge(fetcher: ImageFetcherOptions, settings: { allowPrivateImageHos
     };
     return Promise.resolve({ response: Response.json(answer), keyId: "k1", attempts: 1 });
   };
-  const edge = {
-    ...openAIEdge,
-    routes: (deps: EdgeDeps) => createOpenAIRoutes(deps, { fetchImage: createImageFetcher(fetcher) }),
-  };
+  const edge = createOpenAIEdge({ fetchImage: createImageFetcher(fetcher) });
   const auth: MiddlewareHandler<{ Variables: AuthVariables }> = async (c, next) => {
     c.set("tokenName", "tester");
     await next();
   };
-  const app = new Hono().route("/v1", edgeApp(edge, edgeDeps(forward, { settings }), auth));
+  const app = new Hono().route("/v1", edgeApp(edge, edgeDeps(forward, { settings }), [auth]));
   const ask = async (url: string) => {
     const res = await app.request("/v1/chat/completions", {
       method: "POST",

@@ -4,10 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { GatewayError } from "../lib/http/errors.ts";
-import { DUMMY_THOUGHT_SIGNATURE, mapChatRequest } from "../lib/openai/chat_request.ts";
+import { mapChatRequest } from "../lib/openai/chat_request.ts";
+import { SKIP_THOUGHT_SIGNATURE } from "../lib/gemini/thought_signatures.ts";
 import { mapChatResponse } from "../lib/openai/chat_response.ts";
 import { chatRequestSchema, parseOpenAI } from "../lib/openai/schemas.ts";
-import { toolCallId, toolCallRef } from "../lib/openai/tool_ids.ts";
+import { toolCallId, toolCallRef } from "../lib/gemini/tool_call_ids.ts";
 import { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
 
 const chatWith = (signatures: ThoughtSignatures | undefined, body: Record<string, unknown>) =>
@@ -263,7 +264,7 @@ Deno.test("extra_content signature wins; Gemini 3 gets the dummy signature for f
   const g3 = await chat({ model: "gemini-3-flash-preview", messages: msgs(tool_calls) });
   assert.deepEqual(g3.body.contents[1].parts?.[0], {
     functionCall: { name: "f", args: {} },
-    thoughtSignature: DUMMY_THOUGHT_SIGNATURE,
+    thoughtSignature: SKIP_THOUGHT_SIGNATURE,
   });
   const g25 = await chat({ messages: msgs(tool_calls) });
   assert.equal(g25.body.contents[1].parts?.[0].thoughtSignature, undefined);

@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { GatewayError } from "../lib/http/errors.ts";
 import { base64ToBytes, floatsToBase64 } from "../lib/util/base64.ts";
-import { mapChatResponse } from "../lib/openai/chat_response.ts";
+import { mapChatResponse, sourcesMarkdown } from "../lib/openai/chat_response.ts";
 import { ChatCompletionStream, type ChatStreamOptions } from "../lib/openai/chat_stream.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { SseEncoderStream } from "../lib/http/sse.ts";
 import { toOpenAIError } from "../lib/openai/errors.ts";
 import { ASPECT_RATIOS, aspectRatioFor } from "../lib/openai/images.ts";
-import { toolCallRef } from "../lib/openai/tool_ids.ts";
+import { toolCallRef } from "../lib/gemini/tool_call_ids.ts";
 import { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
 
 /** What the OpenAI edge does with a Gemini SSE body: read the items, translate, encode. */
@@ -323,4 +323,16 @@ Deno.test("image sizes map to the closest supported aspect ratio", () => {
     assert.equal(aspectRatioFor(size, ASPECT_RATIOS[family]), want, size);
   }
   assert.throws(() => aspectRatioFor("big", ASPECT_RATIOS.gemini), GatewayError);
+});
+
+Deno.test("sourcesMarkdown lists unique web sources", () => {
+  const md = sourcesMarkdown({
+    groundingChunks: [{ web: { uri: "https://a.example", title: "A [x]" } }, {
+      web: { uri: "https://a.example" },
+    }, {
+      web: { uri: "https://b.example" },
+    }],
+  });
+  assert.equal(md, "\n\nSources:\n1. [A x](https://a.example)\n2. [https://b.example](https://b.example)");
+  assert.equal(sourcesMarkdown(undefined), "");
 });

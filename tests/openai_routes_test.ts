@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { Hono, type MiddlewareHandler } from "hono";
-import type { EdgeDeps } from "../lib/pipeline/edge.ts";
 import { GatewayError } from "../lib/http/errors.ts";
 import { base64ToBytes } from "../lib/util/base64.ts";
 import type { ForwardRequest, ForwardResult } from "../lib/pipeline/types.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
-import { createOpenAIRoutes, openAIEdge, type OpenAIEdgeOptions } from "../routes/openai.ts";
+import { createOpenAIEdge, type OpenAIEdgeOptions } from "../routes/openai.ts";
 import { edgeApp } from "../routes/mod.ts";
 import { edgeDeps, type EdgeDepsOptions } from "./support/edge.ts";
 
@@ -19,14 +18,14 @@ function setup(handler: Handler, extra: EdgeDepsOptions & { options?: OpenAIEdge
     calls.push({ ...req, json });
     return { response: await handler(req), keyId: "k1", attempts: 1 };
   };
-  const edge = { ...openAIEdge, routes: (deps: EdgeDeps) => createOpenAIRoutes(deps, extra.options) };
+  const edge = createOpenAIEdge(extra.options);
   const auth: MiddlewareHandler<{ Variables: AuthVariables }> = async (c, next) => {
     c.set("tokenName", "tester");
     await next();
   };
   const app = new Hono();
   app.onError(() => new Response("parent handler must not see edge errors", { status: 599 }));
-  app.route("/v1", edgeApp(edge, edgeDeps(forward, extra), auth));
+  app.route("/v1", edgeApp(edge, edgeDeps(forward, extra), [auth]));
   const post = (path: string, body: unknown) =>
     app.request(`/v1${path}`, {
       method: "POST",

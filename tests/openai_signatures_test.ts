@@ -12,7 +12,7 @@ import { jsonAnswer, type ScriptedCall, startScripted } from "./support/scripted
 import { mapChatRequest } from "../lib/openai/chat_request.ts";
 import { chatRequestSchema, parseOpenAI } from "../lib/openai/schemas.ts";
 import { SKIP_THOUGHT_SIGNATURE, ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
-import { toolCallId } from "../lib/openai/tool_ids.ts";
+import { toolCallId } from "../lib/gemini/tool_call_ids.ts";
 
 type Json = Record<string, unknown>;
 type Msg = OpenAI.ChatCompletionMessageParam;

@@ -28,6 +28,7 @@ Deno.test("settings API: lists every field with type, env name, default, value a
       {
         name: "maxAttempts",
         env: "MAX_ATTEMPTS",
+        label: "Max attempts",
         description: undefined,
         type: "number",
         default: 5,
@@ -170,6 +171,27 @@ Deno.test("settings API: client tokens and proxy credentials are masked, and a m
     assert.equal(keep.status, 200);
     await keep.body?.cancel();
     assert.deepEqual(h.gw.settings.current.proxies, [proxy, "http://127.0.0.1:3128"]);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("settings API: an alias named like a real model is refused with a 400 naming it; nothing stored", async () => {
+  const h = await startHarness();
+  try {
+    const r = await admin(h, "PATCH", {
+      aliases: { "gemini-2.5-flash": "gemini-2.5-pro", fast: "gemini-2.5-flash" },
+    });
+    assert.equal(r.status, 400, JSON.stringify(r.json));
+    assert.match(
+      r.json.error.message,
+      /aliases\.gemini-2\.5-flash: the alias gemini-2\.5-flash is named like a real model/,
+    );
+    assert.equal(r.json.error.details[0].fieldViolations[0].field, "aliases.gemini-2.5-flash");
+    assert.deepEqual(h.gw.settings.current.aliases, {});
+    const ok = await admin(h, "PATCH", { aliases: { fast: "gemini-2.5-flash" } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(h.gw.settings.current.aliases, { fast: "gemini-2.5-flash" });
   } finally {
     await h.close();
   }

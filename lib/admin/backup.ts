@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import type { SettingsStore } from "../config/settings_store.ts";
-import type { settingsSchema } from "../config/settings_schema.ts";
+import type { settingsSchema } from "../settings_schema.ts";
 import type { KeyPool } from "../pool/key_pool.ts";
 import type { PoolStore } from "../pool/pool_store.ts";
 import { keyId, type KeyRecord } from "../pool/key_record.ts";

@@ -1,6 +1,6 @@
 /**
  * What the admin panel needs from the rest of the gateway. The composition root
- * (`lib/compose/mount_routes.ts`) builds an {@link AdminDeps} and passes it to `createAdminRoutes`.
+ * (`routes/mod.ts`) builds an {@link AdminDeps} and passes it to `createAdminRoutes`.
  *
  * @module
  */

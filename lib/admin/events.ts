@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { type SseEvent, sseResponse } from "../http/sse.ts";
 import type { AdminDeps } from "./deps.ts";
 
 /** Options for {@link keyEventsResponse}. */
@@ -17,21 +18,19 @@ export interface KeyEventsOptions extends Pick<AdminDeps, "subscribe"> {
   pingMs?: number;
 }
 
-const encoder = new TextEncoder();
-
 /** A `text/event-stream` response following the key pool. */
 export function keyEventsResponse(opts: KeyEventsOptions): Response {
   const minInterval = opts.minIntervalMs ?? 500;
   let cleanup = () => {};
-  const body = new ReadableStream<Uint8Array>({
+  const events = new ReadableStream<SseEvent>({
     start(controller) {
       let closed = false;
       let lastSent = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const send = (text: string) => {
+      const send = (event: SseEvent) => {
         if (closed) return;
         try {
-          controller.enqueue(encoder.encode(text));
+          controller.enqueue(event);
         } catch {
           cleanup();
         }
@@ -39,13 +38,13 @@ export function keyEventsResponse(opts: KeyEventsOptions): Response {
       const sendChanged = () => {
         timer = undefined;
         lastSent = Date.now();
-        send(`event: changed\ndata: ${JSON.stringify({ now: lastSent })}\n\n`);
+        send({ event: "changed", data: { now: lastSent } });
       };
       const unsubscribe = opts.subscribe(() => {
         if (closed || timer !== undefined) return;
         timer = setTimeout(sendChanged, Math.max(0, lastSent + minInterval - Date.now()));
       });
-      const ping = setInterval(() => send(": ping\n\n"), opts.pingMs ?? 15_000);
+      const ping = setInterval(() => send({ comment: "ping" }), opts.pingMs ?? 15_000);
       cleanup = () => {
         if (closed) return;
         closed = true;
@@ -56,18 +55,14 @@ export function keyEventsResponse(opts: KeyEventsOptions): Response {
           controller.close();
         } catch { /* already closed */ }
       };
-      send("retry: 3000\n\n");
+      send({ retry: 3000 });
       sendChanged();
     },
     cancel() {
       cleanup();
     },
   });
-  return new Response(body, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-store",
-      "x-accel-buffering": "no",
-    },
+  return sseResponse(events, {
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store" },
   });
 }

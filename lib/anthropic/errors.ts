@@ -10,7 +10,7 @@
  */
 import { asGatewayError } from "../http/errors.ts";
 import { apiKeyInvalid, quotaVerdict, readErrorDetails, retryDelayMs } from "../gemini/rpc_status.ts";
-import { randomAlnum } from "../openai/tool_ids.ts";
+import { randomAlnum } from "../gemini/tool_call_ids.ts";
 
 /** Anthropic's `error.type` values. */
 export type AnthropicErrorType =

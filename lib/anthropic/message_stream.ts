@@ -28,7 +28,7 @@ import type {
   GeminiUsageMetadata,
 } from "../gemini/types.ts";
 import { partText } from "../openai/chat_response.ts";
-import { randomAlnum, toolCallId } from "../openai/tool_ids.ts";
+import { randomAlnum, toolCallId } from "../gemini/tool_call_ids.ts";
 import type { SignedCall } from "../gemini/thought_signatures.ts";
 import { toAnthropicError } from "./errors.ts";
 

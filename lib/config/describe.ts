@@ -57,6 +57,8 @@ export interface SettingInfo {
   name: string;
   /** Environment variable, e.g. `MAX_ATTEMPTS`. */
   env: string;
+  /** Label for people, e.g. `Max attempts`, `CORS origins`, `Request timeout (ms)`. */
+  label: string;
   /** The field's `.describe()` text. */
   description: string;
   type: SettingType;
@@ -68,6 +70,31 @@ export interface SettingInfo {
   secret: boolean;
   /** A good value for the environment, when the schema gives one (see {@link SettingMeta.example}). */
   example?: string;
+}
+
+/** Words labels write as acronyms. */
+const ACRONYMS: Readonly<Record<string, string>> = {
+  api: "API",
+  cors: "CORS",
+  hd: "HD",
+  kv: "KV",
+  ttl: "TTL",
+  tts: "TTS",
+  url: "URL",
+};
+
+/** A last word that is the setting's unit, which labels show in parentheses. */
+const UNITS: ReadonlySet<string> = new Set(["ms", "hours", "bytes"]);
+
+/**
+ * The label of a setting field: `maxAttempts` -> `Max attempts`, `corsOrigins` -> `CORS origins`,
+ * `requestTimeoutMs` -> `Request timeout (ms)`.
+ */
+export function settingLabel(field: string): string {
+  const words = field.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(" ");
+  const unit = words.length > 1 && UNITS.has(words.at(-1)!) ? ` (${words.pop()})` : "";
+  const text = words.map((w) => ACRONYMS[w] ?? w).join(" ");
+  return text[0].toUpperCase() + text.slice(1) + unit;
 }
 
 /** `maxAttempts` -> `MAX_ATTEMPTS`. */
@@ -122,6 +149,7 @@ export function describeSettings(schema: z.ZodObject): SettingInfo[] {
     return {
       name,
       env: envName(name),
+      label: settingLabel(name),
       description: layers(field).find((s) => s.description)?.description ?? "",
       ...typeOf(field),
       default: d.success ? d.data : undefined,

@@ -9,8 +9,9 @@
  */
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
+import { KIND_ROUTINGS } from "../pool/kind_routing.ts";
 import { parseCidr } from "../net/ip.ts";
-import { EXAMPLE_KEY, keyShapeProblem } from "../pool/key_record.ts";
+import { EXAMPLE_KEY, keyEntryProblem } from "../pool/key_record.ts";
 import { maskKey } from "../secrets/redact.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
@@ -60,12 +61,48 @@ export const runtimeSettingsSchema = z.object({
     .default("https://generativelanguage.googleapis.com")
     .describe("Where Gemini requests go.")
     .register(settingMeta, { group: "upstream" }),
+  vertexBaseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .default("https://aiplatform.googleapis.com")
+    .describe("Where requests served by Vertex AI express keys go.")
+    .register(settingMeta, { group: "upstream" }),
+  keyKindRouting: z.enum(KIND_ROUTINGS).default("mix")
+    .describe(
+      "How model calls choose between Gemini API keys and Vertex AI express keys: mix (one round robin over " +
+        "both), gemini_first or vertex_first (the other kind only when no key of the first can serve). " +
+        "Requests Vertex express cannot serve (files, caches, batches, ...) always go to Gemini API keys.",
+    )
+    .register(settingMeta, { group: "keys" }),
   maxAttempts: z.number().int().min(1).max(20).default(5)
     .describe("How many keys one request may try before giving up.")
     .register(settingMeta, { group: "upstream" }),
   requestTimeoutMs: positiveMs(
+    600_000,
+    "Longest wait, in one attempt, for the upstream's answer to start (its headers; for a stream, its first bytes). Long enough for Gemini 3 Pro thinking calls of several minutes; after it the request ends with 504 and is not sent again (see RESEND_AFTER_TIMEOUT).",
+    { group: "upstream" },
+  ),
+  idleTimeoutMs: positiveMs(
     120_000,
-    "Time to wait for the upstream's first byte before trying another key.",
+    "Longest pause between bytes of an upstream answer once its headers arrived, unary and streamed (0 = no limit). A stalled answer then ends with an error the client sees and the key is charged a transient failure.",
+    { group: "upstream" },
+  ),
+  requestDeadlineMs: positiveMs(
+    900_000,
+    "Overall deadline of one request across all its attempts and waits, until its answer starts (a unary answer: until it is read). Streams are then judged by IDLE_TIMEOUT_MS only.",
+    { group: "upstream" },
+  ),
+  resendAfterTimeout: z.boolean().default(false)
+    .describe(
+      "Send a request again to another key after the upstream timed out (REQUEST_TIMEOUT_MS or IDLE_TIMEOUT_MS). Off by default: the first call may still be generating, and paying for it twice gives the client nothing.",
+    )
+    .register(settingMeta, { group: "upstream" }),
+  answerBufferBytes: z.number().int().min(0).default(16 * 1024 * 1024)
+    .describe(
+      "Unary answers up to this size are read whole before the client sees them, so that a connection that breaks mid-answer is retried on another key; larger ones are streamed through as they arrive (memory per request stays below this bound).",
+    )
+    .register(settingMeta, { group: "upstream" }),
+  clientBodyTimeoutMs: positiveMs(
+    60_000,
+    "Longest time a client may take to send its request body (0 = no limit); slower bodies are cut with 408.",
     { group: "upstream" },
   ),
   maxBodyBytes: z.number().int().min(1024).default(32 * 1024 * 1024)
@@ -134,15 +171,17 @@ export const startSettingsSchema = z.object({
     )
     .register(settingMeta, { group: "server" }),
   geminiApiKeys: z.array(z.string())
-    .superRefine((keys, ctx) => {
+    .superRefine((entries, ctx) => {
       // The same rule as keys pasted in the admin panel.
-      for (const key of keys) {
-        const problem = keyShapeProblem(key);
-        if (problem) ctx.addIssue({ code: "custom", message: `${maskKey(key)} ${problem}` });
+      for (const entry of entries) {
+        const problem = keyEntryProblem(entry);
+        if (problem) ctx.addIssue({ code: "custom", message: `${maskKey(entry)} ${problem}` });
       }
     })
     .default([])
-    .describe("Gemini API keys added to the pool at start (AIza followed by 35 characters each).")
+    .describe(
+      "API keys added to the pool at start (AIza followed by 35 characters, or AQ.…); write a Vertex AI express key as vertex:<key>.",
+    )
     .register(settingMeta, { group: "keys", secret: true, example: EXAMPLE_KEY }),
   adminToken: z.string().min(12, "the admin token needs at least 12 characters").optional()
     .describe("Token for the admin panel (at least 12 characters); generated at first start when unset.")

@@ -17,24 +17,23 @@
  */
 import type { ParsedModel } from "../gemini/model_names.ts";
 import { modelFamily } from "../gemini/model_families.ts";
+import { matchesModelList } from "../gemini/model_id.ts";
 import { resolveThinkingConfig, thinkingDefaultFor } from "../gemini/thinking.ts";
-import { type FeatureSettings, matchesModelList } from "./settings.ts";
-import { applyTools, SEARCH_FUNCTION_NAMES } from "./tools.ts";
+import type { FeatureSettings } from "./settings.ts";
+import { applyTools, SEARCH_FUNCTION_NAMES, toolList } from "./tools.ts";
 import { camelizeRequestKeys } from "./wire_case.ts";
+import { METHOD_BODIES, renameModel } from "../gemini/method_bodies.ts";
 
-/** The Gemini methods whose body carries a GenerateContentRequest (countTokens: in `generateContentRequest`). */
-export type GenerateMethod = "generateContent" | "streamGenerateContent" | "countTokens";
+/** The Gemini methods whose body carries GenerateContentRequests (`lib/gemini/method_bodies.ts` says where). */
+export type GenerateMethod =
+  | "generateContent"
+  | "streamGenerateContent"
+  | "countTokens"
+  | "batchGenerateContent";
 
-/** Where the GenerateContentRequest sits in each method's body. */
-export const GENERATE_REQUEST_AT: Readonly<Record<GenerateMethod, "body" | "generateContentRequest">> = {
-  generateContent: "body",
-  streamGenerateContent: "body",
-  countTokens: "generateContentRequest",
-};
-
-/** True for a method whose body carries a GenerateContentRequest. */
+/** True for a method whose body carries GenerateContentRequests. */
 export function isGenerateMethod(method: string): method is GenerateMethod {
-  return Object.hasOwn(GENERATE_REQUEST_AT, method);
+  return METHOD_BODIES[method]?.generate === true;
 }
 
 /** What a feature sees of the request besides its body. */
@@ -204,25 +203,27 @@ export interface ApplyFeaturesResult {
 }
 
 /**
- * Applies every feature to the GenerateContentRequest of a method's body: the body itself, or for
- * `countTokens` its `generateContentRequest` (whose `model` is set to the real model; a bare
- * `contents` body is left as is).
+ * Applies every feature to each GenerateContentRequest of a method's body: the body itself, the
+ * `generateContentRequest` of `countTokens` (whose `model` is set to the real model; a bare `contents`
+ * body is left as is), or each inline request of a `batchGenerateContent` (whose `model`, where one is
+ * named, becomes the real model). Where the method's body holds them: `lib/gemini/method_bodies.ts`.
  */
 export function applyRequestFeatures(input: ApplyFeaturesInput): ApplyFeaturesResult {
-  const at = GENERATE_REQUEST_AT[input.method ?? "generateContent"];
+  const shape = METHOD_BODIES[input.method ?? "generateContent"];
   const notes = [...input.parsed.notes];
-  const inner = at === "body" ? input.body : input.body.generateContentRequest;
-  if (!isObj(inner)) return { body: { ...input.body }, notes, search: false, changed: false };
-  const body: Record<string, unknown> = { ...camelizeRequestKeys(inner) };
+  const rename = shape.model ? renameModel(`models/${input.parsed.model}`, shape.model) : undefined;
+  let search = false;
   let changed = false;
-  for (const feature of REQUEST_FEATURES) changed = feature.apply(body, input, notes) || changed;
-  const search = Array.isArray(body.tools) && body.tools.some((t) => isObj(t) && "googleSearch" in t);
-  if (at === "body") return { body, notes, search, changed };
-  const model = `models/${input.parsed.model}`;
-  return {
-    body: { ...input.body, generateContentRequest: { ...body, model } },
-    notes,
-    search,
-    changed: changed || inner.model !== model,
-  };
+  const next = shape.requests(input.body, (request) => {
+    const camel = camelizeRequestKeys(request);
+    const body: Record<string, unknown> = { ...camel };
+    let edited = false;
+    for (const feature of REQUEST_FEATURES) edited = feature.apply(body, input, notes) || edited;
+    search ||= toolList(body.tools).some((t) => isObj(t) && "googleSearch" in t);
+    const renamed = rename?.(body);
+    changed ||= edited || renamed !== undefined;
+    // Only a feature or the model name makes a request worth replacing (snake_case alone does not).
+    return edited || renamed || camel !== request ? renamed ?? body : undefined;
+  });
+  return { body: next ?? { ...input.body }, notes, search, changed };
 }

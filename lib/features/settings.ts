@@ -127,7 +127,9 @@ export const featureSettingsSchema = z.object({
     "Total delay the smoother may add to one response; after that pieces are sent at once.",
   ).register(settingMeta, { group: "streaming" }),
   keepAliveMs: z.number().int().min(0).max(120_000).default(15_000).describe(
-    "Send an SSE keep-alive (comment or empty chunk) after this many ms without output (0 = off).",
+    "On the translating routes (OpenAI), send an SSE keep-alive (comment or empty chunk) after this many ms " +
+      "without output (0 = off). Native Gemini streams never get one: Google sends none, and its SDKs fail " +
+      "on lines it does not send.",
   ).register(settingMeta, { group: "streaming" }),
   ttsModel: z.string().default("gemini-2.5-flash-preview-tts").describe(
     "Gemini TTS model used for OpenAI speech models (tts-1, gpt-4o-mini-tts).",
@@ -154,13 +156,4 @@ export type FeatureSettings = z.infer<typeof featureSettingsSchema>;
 /** Feature settings with every default applied; handy for tests and first start. */
 export function defaultFeatureSettings(overrides: Partial<FeatureSettings> = {}): FeatureSettings {
   return featureSettingsSchema.parse(overrides);
-}
-
-/**
- * True when `model` matches one entry of a list of exact ids or `prefix*` patterns (a leading
- * `models/` on `model` is ignored).
- */
-export function matchesModelList(model: string, list: readonly string[]): boolean {
-  const bare = model.startsWith("models/") ? model.slice(7) : model;
-  return list.some((p) => p.endsWith("*") ? bare.startsWith(p.slice(0, -1)) : p === bare);
 }

@@ -1,7 +1,7 @@
 /**
  * Built-in Gemini tools: Google Search grounding (from the `-search` suffix or a client function named
  * `googleSearch`), code execution and URL context (per-model settings, never mixed with function
- * declarations), plus a formatter for grounding source links.
+ * declarations).
  *
  * @module
  */
@@ -25,7 +25,8 @@ export interface ToolsInput {
 
 /** Output of {@link applyTools}; `undefined` fields mean "leave absent". */
 export interface ToolsOutput {
-  tools?: Record<string, unknown>[];
+  /** The tools: the client's (none dropped; a single Tool becomes a one-item list) plus the added ones. */
+  tools?: unknown[];
   toolConfig?: unknown;
   notes: string[];
   /** True when a tool was added or a client function converted. */
@@ -44,15 +45,24 @@ const BUILT_INS: ReadonlyArray<{ key: string; flag: "codeExecution" | "urlContex
   { key: "urlContext", flag: "urlContext" },
 ];
 
+/**
+ * The client's `tools` as a list: a single Tool object (which Google's JSON mapping of a repeated field
+ * takes as a one-item list) becomes `[tool]`; items are kept as they are, even ones Google will refuse.
+ */
+export function toolList(tools: unknown): unknown[] {
+  if (Array.isArray(tools)) return tools;
+  return tools === undefined || tools === null ? [] : [tools];
+}
+
 /** Returns new `tools` / `toolConfig` with the requested built-in tools; the inputs are never mutated. */
 export function applyTools(input: ToolsInput): ToolsOutput {
   const notes: string[] = [];
-  const original = Array.isArray(input.tools) ? input.tools.filter(isObj) : [];
+  const original = toolList(input.tools);
   let wantSearch = input.search;
   let converted = false;
-  const tools: Record<string, unknown>[] = [];
+  const tools: unknown[] = [];
   for (const tool of original) {
-    if (!Array.isArray(tool.functionDeclarations)) {
+    if (!isObj(tool) || !Array.isArray(tool.functionDeclarations)) {
       tools.push(tool);
       continue;
     }
@@ -69,13 +79,13 @@ export function applyTools(input: ToolsInput): ToolsOutput {
     if (kept.length) tools.push({ ...rest, functionDeclarations: kept });
     else if (Object.keys(rest).length) tools.push(rest);
   }
-  const has = (key: string) => tools.some((t) => key in t);
+  const has = (key: string) => tools.some((t) => isObj(t) && key in t);
   let added = false;
   if (wantSearch && !has("googleSearch") && !has("googleSearchRetrieval")) {
     tools.push({ googleSearch: {} });
     added = true;
   }
-  const withFunctions = tools.some(hasDeclarations);
+  const withFunctions = tools.some((t) => isObj(t) && hasDeclarations(t));
   for (const b of BUILT_INS) {
     if (!input[b.flag] || has(b.key)) continue;
     if (withFunctions) {
@@ -86,7 +96,7 @@ export function applyTools(input: ToolsInput): ToolsOutput {
     }
   }
   return {
-    tools: tools.length || Array.isArray(input.tools) ? tools : undefined,
+    tools: tools.length || original.length || Array.isArray(input.tools) ? tools : undefined,
     toolConfig: converted ? fixToolConfig(input.toolConfig, withFunctions) : input.toolConfig,
     notes,
     changed: added || converted,
@@ -108,23 +118,4 @@ function fixToolConfig(toolConfig: unknown, withFunctions: boolean): unknown {
     ...rest,
     functionCallingConfig: names.length ? { ...fccRest, allowedFunctionNames: names } : fccRest,
   };
-}
-
-/**
- * Markdown list of the web sources in a candidate's `groundingMetadata` (deduplicated by URI), e.g.
- * `\n\nSources:\n1. [title](uri)`. Returns "" when there are none.
- */
-export function formatSearchLinks(groundingMetadata: unknown): string {
-  if (!isObj(groundingMetadata) || !Array.isArray(groundingMetadata.groundingChunks)) return "";
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const chunk of groundingMetadata.groundingChunks) {
-    const web = isObj(chunk) && isObj(chunk.web) ? chunk.web : null;
-    const uri = web && typeof web.uri === "string" ? web.uri : "";
-    if (!uri || seen.has(uri)) continue;
-    seen.add(uri);
-    const title = typeof web?.title === "string" && web.title ? web.title : uri;
-    lines.push(`${lines.length + 1}. [${title.replace(/[[\]]/g, "")}](${uri})`);
-  }
-  return lines.length ? `\n\nSources:\n${lines.join("\n")}` : "";
 }

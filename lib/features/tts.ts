@@ -9,6 +9,8 @@ import { z } from "zod";
 import { badRequest, GatewayError } from "../http/errors.ts";
 import { checkSpeechFormat, type SpeechFormat } from "./audio_encode.ts";
 import type { FeatureSettings } from "./settings.ts";
+import { bareModel, matchesModelList } from "../gemini/model_id.ts";
+import { modelFamily } from "../gemini/model_families.ts";
 
 // deno-fmt-ignore
 /** Gemini's prebuilt TTS voices (canonical casing). */
@@ -75,25 +77,43 @@ export function resolveVoice(voice: string): string {
   );
 }
 
-/** Gemini TTS model for an OpenAI speech model name, or the Gemini TTS model itself. */
-export function resolveSpeechModel(model: string, settings: FeatureSettings): string {
-  const m = model.replace(/^models\//, "");
-  if (m === "tts-1-hd") return settings.ttsHdModel;
-  if (m === "tts-1" || m.startsWith("gpt-4o-mini-tts") || m.startsWith("gpt-4o-tts")) {
-    return settings.ttsModel;
-  }
-  const aliased = settings.aliases[m] ?? m;
-  if (aliased.includes("-tts")) return aliased;
+/** OpenAI's speech models (exact names or `prefix*`) and the setting that names the Gemini TTS model behind each. */
+const OPENAI_SPEECH_MODELS: ReadonlyArray<{ names: readonly string[]; setting: "ttsModel" | "ttsHdModel" }> =
+  [
+    { names: ["tts-1-hd"], setting: "ttsHdModel" },
+    { names: ["tts-1", "gpt-4o-mini-tts*", "gpt-4o-tts*"], setting: "ttsModel" },
+  ];
+
+/** What the speech mapping reads besides the request. */
+export interface SpeechModels {
+  /** The Gemini TTS models behind OpenAI's speech model names. */
+  settings: Pick<FeatureSettings, "ttsModel" | "ttsHdModel">;
+  /** The real model of a client model name (aliases): the prepare step's resolver. Default: the name. */
+  resolve?: (model: string) => string;
+}
+
+/**
+ * Gemini TTS model for an OpenAI speech model name (`tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`), or the
+ * real model of any other name when the family table says it is a TTS model.
+ *
+ * @throws {GatewayError} 400 (`model`) for a model that cannot speak.
+ */
+export function resolveSpeechModel(model: string, o: SpeechModels): string {
+  const m = bareModel(model);
+  const openAI = OPENAI_SPEECH_MODELS.find((r) => matchesModelList(m, r.names));
+  if (openAI) return o.settings[openAI.setting];
+  const real = o.resolve?.(m) ?? m;
+  if (modelFamily(real).kind === "tts") return real;
   throw badRequest(
     "model",
     `Model ${model} cannot speak. Use tts-1, tts-1-hd, gpt-4o-mini-tts or a Gemini TTS model such as ` +
-      `${settings.ttsModel}.`,
+      `${o.settings.ttsModel}.`,
     { code: "model_not_found" },
   );
 }
 
 /** Validates an OpenAI speech request body and maps it to a Gemini TTS generateContent request. */
-export function mapSpeechRequest(raw: unknown, settings: FeatureSettings): MappedSpeechRequest {
+export function mapSpeechRequest(raw: unknown, models: SpeechModels): MappedSpeechRequest {
   const parsed = speechRequestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -112,7 +132,7 @@ export function mapSpeechRequest(raw: unknown, settings: FeatureSettings): Mappe
   }
   const text = req.instructions?.trim() ? `${req.instructions.trim()}:\n${req.input}` : req.input;
   return {
-    model: resolveSpeechModel(req.model, settings),
+    model: resolveSpeechModel(req.model, models),
     format,
     notes,
     body: {

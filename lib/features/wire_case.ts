@@ -28,7 +28,7 @@ const LEVELS: Record<string, Record<string, Record<string, never>>> = {
 
 /**
  * Returns a copy of a GenerateContentRequest whose feature-relevant keys are camelCase: the top level,
- * `generationConfig`(+`thinkingConfig`), `toolConfig`(+`functionCallingConfig`) and each `tools[]` entry.
+ * `generationConfig`(+`thinkingConfig`), `toolConfig`(+`functionCallingConfig`) and each `tools[]` entry (or a single `tools` object).
  * Returns the same object when nothing needed renaming.
  */
 export function camelizeRequestKeys(body: Record<string, unknown>): Record<string, unknown> {
@@ -45,6 +45,8 @@ export function camelizeRequestKeys(body: Record<string, unknown>): Record<strin
   }
   if (Array.isArray(out.tools) && out.tools.some((t) => isObj(t) && camelKeys(t) !== t)) {
     out = { ...out, tools: out.tools.map((t) => isObj(t) ? camelKeys(t) : t) };
+  } else if (isObj(out.tools) && camelKeys(out.tools) !== out.tools) {
+    out = { ...out, tools: camelKeys(out.tools) }; // a single Tool, which Google takes as a one-item list
   }
   return out;
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { toolCallRef } from "../openai/tool_ids.ts";
+import { toolCallRef } from "./tool_call_ids.ts";
 import type { SignedCall, ThoughtSignatures } from "./thought_signatures.ts";
 
 /** The kept state of a tool call by its id (undefined for ids the gateway did not make, or expired ones). */

@@ -292,7 +292,8 @@ export const MODEL_FAMILIES: readonly FamilyRow[] = [
     source: `${DOCS}/image-generation`,
   },
   {
-    // gemini-2.5-flash-image(-preview), "Nano Banana": no thinking control, no tools.
+    // gemini-2.5-flash-image(-preview), "Nano Banana": no thinking control, no tools (its model page lists
+    // Search grounding, function calling and code execution as not supported).
     ...MEDIA,
     family: "gemini-2.5-flash-image",
     kind: "image",

@@ -32,3 +32,12 @@ export function upstreamModelId(model: string): string {
   }
   return id;
 }
+
+/**
+ * True when `model` matches one entry of a list of exact ids or `prefix*` patterns (a leading
+ * `models/` on `model` is ignored): the form of every model list in the settings and allow-lists.
+ */
+export function matchesModelList(model: string, list: readonly string[]): boolean {
+  const bare = bareModel(model);
+  return list.some((p) => p.endsWith("*") ? bare.startsWith(p.slice(0, -1)) : p === bare);
+}

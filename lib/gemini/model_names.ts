@@ -6,14 +6,35 @@
  * @module
  */
 import { badRequest } from "../http/errors.ts";
-import { type FeatureSettings, matchesModelList } from "../features/settings.ts";
 import { modelFamily, offersThinkingChoice } from "./model_families.ts";
+import { bareModel, matchesModelList } from "./model_id.ts";
+
+/**
+ * The settings model names depend on (the feature settings' fields of the same names:
+ * `lib/features/settings.ts`).
+ */
+export interface ModelNameSettings {
+  /** Client model names mapped to a real model (suffixes allowed in the target). */
+  aliases: Readonly<Record<string, string>>;
+  /** `-search` accepted. */
+  searchSuffix: boolean;
+  /** `-image` accepted. */
+  imageSuffix: boolean;
+  /** `-thinking` / `-nothinking` accepted. */
+  thinkingSuffixes: boolean;
+  /** Base models that output images when asked (exact ids or `prefix*`): they get `-image` variants. */
+  imageOutputModels: readonly string[];
+  /** Models left out of the list (exact ids or `prefix*`). */
+  hiddenModels: readonly string[];
+  /** The list shows suffixed variants. */
+  listVariants: boolean;
+}
 
 /** A suffix word a model name may end with. */
 export type SuffixWord = "image" | "search" | "thinking" | "nothinking";
 
 /** Suffix words in canonical listing order, each with the setting that enables it. */
-const SUFFIXES: ReadonlyArray<{ word: SuffixWord; enabled: (s: FeatureSettings) => boolean }> = [
+const SUFFIXES: ReadonlyArray<{ word: SuffixWord; enabled: (s: ModelNameSettings) => boolean }> = [
   { word: "image", enabled: (s) => s.imageSuffix },
   { word: "search", enabled: (s) => s.searchSuffix },
   { word: "thinking", enabled: (s) => s.thinkingSuffixes },
@@ -42,17 +63,21 @@ export interface ParseModelInput {
   name: string;
   /** Real model ids known from the upstream model list (bare ids). */
   knownModels: ReadonlySet<string>;
-  settings: FeatureSettings;
+  settings: ModelNameSettings;
 }
 
-/** Which suffixed variants make sense for a real model (chat and image-output families only). */
-export function variantWords(model: string, settings: FeatureSettings): SuffixWord[] {
+/**
+ * Which suffixed variants make sense for a real model (chat and image-output families only), as the
+ * family table says: `-search` where the family has Google Search grounding, `-thinking`/`-nothinking`
+ * where thinking can be switched, `-image` for listed base models that can output images.
+ */
+export function variantWords(model: string, settings: ModelNameSettings): SuffixWord[] {
   const family = modelFamily(model);
   if (family.kind !== "text" && family.kind !== "image") return [];
   const thinking = offersThinkingChoice(family);
   const can: Record<SuffixWord, boolean> = {
     image: !family.imageOutput && matchesModelList(model, settings.imageOutputModels),
-    search: true,
+    search: family.search,
     thinking,
     nothinking: thinking,
   };
@@ -65,7 +90,7 @@ export function variantWords(model: string, settings: FeatureSettings): SuffixWo
  * note says the model is unknown. Throws a 400 `GatewayError` for `-thinking` together with `-nothinking`.
  */
 export function parseModelName(input: ParseModelInput): ParsedModel {
-  const name = input.name.replace(/^models\//, "");
+  const name = bareModel(input.name);
   const { settings, knownModels } = input;
   const enabled = new Set(SUFFIXES.filter((s) => s.enabled(settings)).map((s) => s.word as string));
   const isKnown = (n: string) => knownModels.has(n) || Object.hasOwn(settings.aliases, n);
@@ -138,8 +163,8 @@ function combinations(words: SuffixWord[]): SuffixWord[][] {
  * `listVariants` is on), then the aliases. Hidden entries (exact or `prefix*`) are left out; hiding a
  * real model hides its variants too.
  */
-export function listModelVariants(realModels: Iterable<string>, settings: FeatureSettings): string[] {
-  const real = [...realModels].map((m) => m.replace(/^models\//, ""));
+export function listModelVariants(realModels: Iterable<string>, settings: ModelNameSettings): string[] {
+  const real = [...realModels].map(bareModel);
   const realSet = new Set(real);
   const out = new Set<string>();
   const hidden = (m: string) => matchesModelList(m, settings.hiddenModels);
@@ -154,4 +179,29 @@ export function listModelVariants(realModels: Iterable<string>, settings: Featur
   }
   for (const alias of Object.keys(settings.aliases)) if (!hidden(alias)) out.add(alias);
   return [...out];
+}
+
+/**
+ * The names one call knows its model by, the client's first: the name as sent (bare), the alias it
+ * resolved through, and the real model (a token's allow-list admits the model by any of them).
+ */
+export function modelNames(clientName: string, parsed: ParsedModel): string[] {
+  return [...new Set([bareModel(clientName), parsed.alias, parsed.model].filter((n): n is string => !!n))];
+}
+
+/**
+ * The aliases of an `aliases` setting that are named like a real model (in `knownModels`): the real
+ * model wins (see {@link parseModelName}), so such an alias would never apply. One violation each, for
+ * the settings API to refuse the change with.
+ */
+export function shadowedAliases(
+  aliases: unknown,
+  knownModels: ReadonlySet<string>,
+): Array<{ field: string; description: string }> {
+  if (typeof aliases !== "object" || aliases === null || Array.isArray(aliases)) return [];
+  return Object.keys(aliases).filter((name) => knownModels.has(bareModel(name))).map((name) => ({
+    field: `aliases.${name}`,
+    description: `the alias ${name} is named like a real model, which always wins over an alias, so it ` +
+      "would never apply; give the alias another name",
+  }));
 }

@@ -4,6 +4,9 @@
  * classification, every dialect's error mapping and the admin UI use. Every Gemini API error comes back
  * as `{"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED", "details": [...]}}`.
  *
+ * Vertex AI (express-mode keys) answers in the same envelope; its quota errors carry no QuotaFailure
+ * detail, only a sentence, read by {@link vertexQuotaMetric} and {@link vertexSharedCapacity}.
+ *
  * Sources: https://ai.google.dev/gemini-api/docs/troubleshooting,
  * https://cloud.google.com/apis/design/errors#error_model and the detail messages in
  * https://github.com/googleapis/googleapis/blob/master/google/rpc/error_details.proto; real bodies in
@@ -93,6 +96,33 @@ export interface ErrorDetails {
   helpLinks: HelpLink[];
   /** `LocalizedMessage.message`, when present. */
   localizedMessage?: { locale: string; message: string };
+  /**
+   * The "Quota exceeded for metric: …, limit: N, model: …" lines of a 429's message, when it has any.
+   * Google writes the limit only there for models a project has no free tier for: the violations
+   * then carry no `quotaValue` (wire notes, "No access without quotaValue").
+   */
+  messageQuotas?: MessageQuota[];
+}
+
+/** One "Quota exceeded for metric: <metric>, limit: <n>, model: <model>" line of a 429 message. */
+export interface MessageQuota {
+  /** e.g. `generativelanguage.googleapis.com/generate_content_free_tier_requests`. */
+  quotaMetric: string;
+  /** The limit as a number; 0 means the project has no entitlement for the model. */
+  limit: number;
+  /** Bare model id, when the line names one. */
+  model?: string;
+}
+
+const QUOTA_LINE = /Quota exceeded for metric:\s*([^\s,]+),\s*limit:\s*(\d+)(?:,\s*model:\s*([^\s,]+))?/g;
+
+/** The quota lines of a Google error message (see {@link ErrorDetails.messageQuotas}). */
+export function messageQuotas(message: string): MessageQuota[] {
+  const out: MessageQuota[] = [];
+  for (const m of message.matchAll(QUOTA_LINE)) {
+    out.push(dropUndefined({ quotaMetric: m[1], limit: Number(m[2]), model: m[3] }));
+  }
+  return out;
 }
 
 const RPC_TYPE = "type.googleapis.com/google.rpc.";
@@ -180,6 +210,9 @@ export function readErrorDetails(body: unknown): ErrorDetails {
     }
   }
   if (out.retryDelayMs === undefined) delete out.retryDelayMs;
+  const error = isObj(body) ? body.error : undefined;
+  const quotas = isObj(error) && typeof error.message === "string" ? messageQuotas(error.message) : [];
+  if (quotas.length) out.messageQuotas = quotas;
   return out;
 }
 
@@ -235,10 +268,20 @@ export interface QuotaVerdict {
   hard: boolean;
 }
 
-/** Sorts a 429's QuotaFailure violations into no-entitlement, per-day and per-minute ones. */
+/**
+ * Sorts a 429's QuotaFailure violations into no-entitlement, per-day and per-minute ones. A violation
+ * has no entitlement when its `quotaValue` is 0, or when it has no `quotaValue` and the message gives
+ * its metric `limit: 0` (what Google sends today for models without a free tier); a 429 without
+ * violations whose message says `limit: 0` is one too.
+ */
 export function quotaVerdict(details: ErrorDetails): QuotaVerdict {
   const v = details.quotaViolations;
-  const zero = v.find((x) => x.quotaValue === "0");
+  const zeroMetrics = new Set(
+    (details.messageQuotas ?? []).filter((q) => q.limit === 0).map((q) => q.quotaMetric),
+  );
+  const zero = v.find((x) => x.quotaValue === "0") ??
+    v.find((x) => x.quotaValue === undefined && zeroMetrics.has(x.quotaMetric ?? "")) ??
+    (v.length === 0 && zeroMetrics.size ? { quotaMetric: [...zeroMetrics][0], quotaValue: "0" } : undefined);
   const daily = v.find((x) => quotaWindow(x) === "day");
   const minute = v.find((x) => quotaWindow(x) === "minute");
   return { zero, daily, minute, hard: zero !== undefined || daily !== undefined };
@@ -254,7 +297,52 @@ export function apiKeyInvalid(body: GoogleErrorBody | null | undefined): boolean
     /API key (not valid|expired)/i.test(body?.error.message ?? "");
 }
 
-/** A `google.rpc.BadRequest` detail for an error body the gateway writes itself. */
-export function badRequestDetail(fieldViolations: FieldViolation[]): Record<string, unknown> {
-  return { "@type": `${RPC_TYPE}BadRequest`, fieldViolations };
+/**
+ * The quota metric a Vertex AI 429 names in its sentence ("Quota exceeded for
+ * aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base
+ * model: gemini-pro. Please submit a quota increase request."), e.g.
+ * `generate_content_requests_per_minute_per_project_per_base_model`; undefined for other bodies.
+ *
+ * Source: https://cloud.google.com/vertex-ai/generative-ai/docs/quotas (quota names), sentences seen in
+ * GoogleCloudPlatform/Open_Data_QnA#61 and langchain-ai/langchain-google#283.
+ */
+export function vertexQuotaMetric(body: GoogleErrorBody | null | undefined): string | undefined {
+  return /Quota exceeded for aiplatform\.googleapis\.com\/([A-Za-z0-9_]+)/.exec(body?.error.message ?? "")
+    ?.[1];
+}
+
+/**
+ * True for Vertex AI's 429 of its dynamic shared quota ("Resource exhausted. Please try again later.
+ * Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more
+ * details."): Google's shared capacity was busy, not the project's own quota.
+ *
+ * Source: https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 (google-gemini/gemini-cli#14831).
+ */
+export function vertexSharedCapacity(body: GoogleErrorBody | null | undefined): boolean {
+  return /Resource exhausted\. Please try again later|vertex-ai\/generative-ai\/docs\/error-code-429/i.test(
+    body?.error.message ?? "",
+  );
+}
+
+/**
+ * The model id of Vertex AI's 404 "Publisher Model
+ * `projects/740989871600/locations/us-central1/publishers/google/models/gemini-x` was not found or your
+ * project does not have access to it." (also "... not found."); undefined for other bodies.
+ *
+ * Source: genkit-ai/genkit#4688, google/adk-python#833.
+ */
+export function publisherModelNotFound(body: GoogleErrorBody | null | undefined): string | undefined {
+  return /Publisher Model `[^`]*\/models\/([^`@/]+)(?:@[^`]*)?` (?:was )?not found/.exec(
+    body?.error.message ?? "",
+  )
+    ?.[1];
+}
+
+/**
+ * The RPC method of an ErrorInfo that names one (`google.cloud.aiplatform.v1.PredictionService.Predict`
+ * -> `Predict`), e.g. on Vertex AI's 401 CREDENTIALS_MISSING "API keys are not supported by this API".
+ */
+export function errorInfoMethod(details: ErrorDetails): string | undefined {
+  const method = details.errorInfo?.metadata.method;
+  return method ? method.slice(method.lastIndexOf(".") + 1) : undefined;
 }

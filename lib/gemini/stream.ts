@@ -3,8 +3,8 @@
  * objects, for the edges that translate it. Every way such a stream can go wrong becomes one
  * `{type: "error"}` item (and nothing after it): an error event Google writes into the stream
  * (`data: {"error": {...}}`), an event that is not JSON, a body that is not SSE at all (a bare JSON
- * error), a bare JSON error written after some events (no `data:` framing), and a connection that
- * breaks off.
+ * error, an HTML page, JSON without framing, nothing), a bare JSON error written after some events (no
+ * `data:` framing), and a connection that breaks off. This is the one place Gemini streams are read.
  *
  * Source: https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
  *
@@ -13,6 +13,7 @@
 import { GatewayError } from "../http/errors.ts";
 import { createSseParser, type SseEvent } from "../http/sse.ts";
 import { type GoogleErrorBody, parseGoogleError } from "./rpc_status.ts";
+import { redactKeys } from "../secrets/redact.ts";
 import type { GeminiGenerateContentResponse } from "./types.ts";
 
 /** One item of a Gemini answer stream. */
@@ -77,6 +78,19 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
       pending.push({
         type: "error",
         error: new GatewayError(bare.error.code || 500, bare.error.message, { upstream: bare }),
+      });
+    } else if (!events) {
+      // Google always sends at least one event: an empty body, an HTML page or JSON without SSE
+      // framing is not an answer, and must not reach the client as an empty success.
+      const start = redactKeys(raw.trim().slice(0, 120));
+      pending.push({
+        type: "error",
+        error: new GatewayError(
+          502,
+          start
+            ? `Upstream sent a body that is not a Gemini event stream: ${start}`
+            : "Upstream sent an empty stream.",
+        ),
       });
     }
     ended = true;

@@ -77,16 +77,6 @@ export type BlockReason =
 /** The SDKs' name for {@link BlockReason}. */
 export type BlockedReason = BlockReason;
 
-/** Every documented {@link BlockReason}, in Google's order. */
-export const BLOCK_REASONS: readonly BlockReason[] = [
-  "BLOCK_REASON_UNSPECIFIED",
-  "SAFETY",
-  "OTHER",
-  "BLOCKLIST",
-  "PROHIBITED_CONTENT",
-  "IMAGE_SAFETY",
-];
-
 /** Content modality (`usageMetadata.*TokensDetails[].modality`, `responseModalities`). */
 export type Modality = "MODALITY_UNSPECIFIED" | "TEXT" | "IMAGE" | "VIDEO" | "AUDIO" | "DOCUMENT";
 

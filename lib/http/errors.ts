@@ -8,7 +8,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { redactKeys } from "../secrets/redact.ts";
-import { badRequestDetail, type GoogleErrorBody } from "../gemini/rpc_status.ts";
+import type { FieldViolation, GoogleErrorBody } from "../gemini/rpc_status.ts";
 import type { RefusalReason } from "./refusal.ts";
 
 /** Options for {@link GatewayError}. */
@@ -19,8 +19,10 @@ export interface GatewayErrorOptions {
   details?: Array<Record<string, unknown>>;
   /** Extra response headers (for example `Retry-After`). */
   headers?: Record<string, string>;
-  /** The upstream's own error body, passed through verbatim on Gemini routes. */
+  /** The upstream's own error body, parsed (OpenAI and other dialects map it). */
   upstream?: GoogleErrorBody;
+  /** The upstream's error body as it came (keys redacted): sent byte for byte on Gemini routes. */
+  upstreamText?: string;
   /** OpenAI `param` (the offending field), when known. */
   param?: string;
   /** OpenAI `code` (`invalid_api_key`, `rate_limit_exceeded`, ...), when known. */
@@ -80,6 +82,15 @@ export class GatewayError extends HTTPException {
     if (this.options.details?.length) error.details = this.options.details;
     return { error };
   }
+}
+
+/**
+ * A `google.rpc.BadRequest` detail for an error body the gateway writes itself (read back by
+ * `readErrorDetails` in `lib/gemini/rpc_status.ts`).
+ * Source: https://github.com/googleapis/googleapis/blob/master/google/rpc/error_details.proto
+ */
+export function badRequestDetail(fieldViolations: FieldViolation[]): Record<string, unknown> {
+  return { "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations };
 }
 
 /**
@@ -172,5 +183,6 @@ export function asGatewayError(err: unknown): GatewayError {
 export function googleErrorResponse(err: unknown): Response {
   const ge = asGatewayError(err);
   const headers = new Headers({ "content-type": "application/json; charset=UTF-8", ...ge.options.headers });
-  return new Response(JSON.stringify(ge.toGoogle()), { status: ge.status, headers });
+  const body = ge.options.upstreamText ?? JSON.stringify(ge.toGoogle());
+  return new Response(body, { status: ge.status, headers });
 }

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { bareModel } from "../gemini/model_id.ts";
 
 /** Google's default token lifetime (ms). */
 const DEFAULT_TTL_MS = 30 * 60_000;
@@ -37,7 +38,7 @@ export function authTokenModel(body: Uint8Array | null): string | undefined {
   const req = body?.length ? parse(decoder.decode(body)) : undefined;
   const setup = req?.bidiGenerateContentSetup as { model?: unknown; setup?: { model?: unknown } } | undefined;
   const model = setup?.model ?? setup?.setup?.model;
-  return typeof model === "string" && model ? model.replace(/^models\//, "") : undefined;
+  return typeof model === "string" && model ? bareModel(model) : undefined;
 }
 
 /** A created token: its name and how long to keep its pin (ms), or undefined when the answer names none. */

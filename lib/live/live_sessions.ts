@@ -6,7 +6,7 @@
  * @module
  */
 import { GatewayError, notFound, rateLimited } from "../http/errors.ts";
-import type { Settings } from "../config/settings_schema.ts";
+import type { Settings } from "../settings_schema.ts";
 import type { LivePins } from "./pins.ts";
 import { SessionCounts } from "./session_counts.ts";
 import { LiveSession, type SessionDeps, type SessionInit } from "./session.ts";

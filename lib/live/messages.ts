@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { bareModel } from "../gemini/model_id.ts";
 
 /** One WebSocket message as the WebSocket API delivers it (`binaryType = "arraybuffer"`). */
 export type Frame = string | ArrayBuffer;
@@ -81,9 +82,7 @@ export function readSetup(frame: Frame): SetupFacts | { error: string } {
   if (typeof setup !== "object" || setup === null) {
     return { error: 'The first message must be the setup: {"setup": {"model": "models/<model>", ...}}.' };
   }
-  const model = typeof setup.model === "string" && setup.model
-    ? setup.model.replace(/^models\//, "")
-    : undefined;
+  const model = typeof setup.model === "string" && setup.model ? bareModel(setup.model) : undefined;
   const handle = setup.sessionResumption?.handle;
   return { model, handle: typeof handle === "string" && handle ? handle : undefined };
 }

@@ -12,10 +12,11 @@
  * @module
  */
 import type { KeyChoice, KeyPool, NoKey } from "../pool/key_pool.ts";
+import { kindOf } from "../pool/key_record.ts";
 import { classify, type Verdict } from "../pool/classify.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RecordSink, RequestRecord } from "../pipeline/request_record.ts";
-import type { Settings } from "../config/settings_schema.ts";
+import type { Settings } from "../settings_schema.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import {
   clientCloseCode,
@@ -256,7 +257,7 @@ export class LiveSession {
   #chooseKey(model: string, tried: ReadonlySet<string>, pinned?: string): KeyChoice | NoKey {
     if (!pinned) return this.#deps.counts.choose(model, tried);
     const r = this.#deps.pool.get(pinned);
-    if (r) return { id: r.id, key: r.key };
+    if (r) return { id: r.id, key: r.key, kind: kindOf(r) };
     return {
       freeAt: Infinity,
       reason: "the key that created this ephemeral token was removed from the pool",

@@ -1,7 +1,7 @@
 /**
  * Settings of the Gemini Live API sessions (WebSocket) the gateway relays: on/off, the largest frame
  * accepted from a client, and the most sessions one client token may hold open. Merged into the main
- * settings schema by `lib/config/settings_schema.ts`.
+ * settings schema by `lib/settings_schema.ts`.
  *
  * @module
  */

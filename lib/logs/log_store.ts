@@ -154,6 +154,7 @@ export class LogStore {
       outcome: rec.outcome,
       refusal: rec.refusal,
       count: rec.count,
+      tries: rec.tries,
       expiresAt: this.#now() + s.logRetentionHours * 3_600_000,
     };
     this.#buffer.push(entry);

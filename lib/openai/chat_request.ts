@@ -11,15 +11,12 @@ import { mapGenerationConfig } from "./chat_config.ts";
 import { contentText, mapContent, type PartMapOptions } from "./chat_parts.ts";
 import type { GeminiContent, GeminiGenerateContentRequest, GeminiPart, GeminiTool } from "../gemini/types.ts";
 import type { ChatMessage, ChatRequest } from "./schemas.ts";
-import { toolCallRef } from "./tool_ids.ts";
+import { toolCallRef } from "../gemini/tool_call_ids.ts";
 import { bareModel } from "../gemini/model_id.ts";
 import { modelFamily } from "../gemini/model_families.ts";
 import { geminiMimeType } from "../gemini/mime.ts";
 import { toGeminiJsonSchema } from "../gemini/json_schema.ts";
 import { SKIP_THOUGHT_SIGNATURE, type ThoughtSignatures } from "../gemini/thought_signatures.ts";
-
-/** Documented dummy signature that skips Gemini 3's thought-signature validation. */
-export const DUMMY_THOUGHT_SIGNATURE = SKIP_THOUGHT_SIGNATURE;
 
 /**
  * The result sent for a tool call the history has no tool message for (agents that trim history do

@@ -16,7 +16,8 @@ import type {
 import { GatewayError } from "../http/errors.ts";
 import { TOOL_CALL_FAILURES } from "../gemini/answer_check.ts";
 import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
-import { randomAlnum, toolCallId } from "./tool_ids.ts";
+import { randomAlnum, toolCallId } from "../gemini/tool_call_ids.ts";
+import { imagePartToMarkdown } from "../features/images.ts";
 
 /** Where translated answers leave their thought signatures (the server-side store). */
 export type SignatureSink = Pick<ThoughtSignatures, "rememberCall" | "rememberContent">;
@@ -150,11 +151,7 @@ export function partImage(part: GeminiPart): OpenAIImage | undefined {
 export function partText(part: GeminiPart, before = ""): string {
   if (part.thought) return "";
   if (part.text !== undefined) return part.text;
-  if (part.inlineData) {
-    return `${
-      imageSeparator(before)
-    }![image](data:${part.inlineData.mimeType};base64,${part.inlineData.data})`;
-  }
+  if (part.inlineData) return imageSeparator(before) + imagePartToMarkdown(part.inlineData);
   if (part.executableCode) {
     return `\n\`\`\`${
       (part.executableCode.language ?? "").toLowerCase()

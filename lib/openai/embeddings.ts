@@ -9,6 +9,7 @@ import { badRequest, GatewayError } from "../http/errors.ts";
 import { floatsToBase64 } from "../util/base64.ts";
 import type { EmbeddingsRequest } from "./schemas.ts";
 import { type GeminiCaller, readJson } from "../pipeline/gemini_client.ts";
+import { bareModel } from "../gemini/model_id.ts";
 
 /** Max requests per `:batchEmbedContents` call (Gemini limit). */
 export const EMBED_BATCH_SIZE = 100;
@@ -61,7 +62,7 @@ export async function createEmbeddings(
   gemini: GeminiCaller,
   o: EmbeddingsOptions = {},
 ) {
-  const model = req.model.replace(/^models\//, "");
+  const model = bareModel(req.model);
   const inputs = embeddingInputs(req.input);
   const batches: string[][] = [];
   for (let i = 0; i < inputs.length; i += EMBED_BATCH_SIZE) {

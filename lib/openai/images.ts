@@ -8,6 +8,7 @@
  */
 import { badRequest } from "../http/errors.ts";
 import type { GeminiGenerateContentResponse } from "../gemini/types.ts";
+import { modelFamily } from "../gemini/model_families.ts";
 import type { ImagesRequest } from "./schemas.ts";
 import { type GeminiCaller, readJson } from "../pipeline/gemini_client.ts";
 
@@ -86,7 +87,7 @@ async function geminiImages(req: ImagesRequest, model: string, gemini: GeminiCal
 /** Generates images for a validated request; returns OpenAI's images response. */
 export async function generateImages(req: ImagesRequest, gemini: GeminiCaller, o: ImagesOptions = {}) {
   const model = req.model || o.defaultModel || "gemini-2.5-flash-image";
-  const images = /^imagen/.test(gemini.resolve(model).model)
+  const images = modelFamily(gemini.resolve(model).model).kind === "imagen"
     ? await imagen(req, model, gemini)
     : await geminiImages(req, model, gemini);
   if (!images.length) {

@@ -1,12 +1,11 @@
 /**
- * GET /v1/models and /v1/models/{id} from Google's model list (all pages followed), cached in memory
- * with a TTL. `extraModels` lets other features add ids (e.g. suffixed variants).
+ * OpenAI's `GET /v1/models` and `GET /v1/models/{id}` bodies, from the ids of the model catalog
+ * (`lib/pipeline/model_catalog.ts`, which also says whether a model exists).
+ *
+ * Source: https://platform.openai.com/docs/api-reference/models
  *
  * @module
  */
-import { GatewayError } from "../http/errors.ts";
-import { bareModel } from "../gemini/model_id.ts";
-import { type GeminiCaller, readJson } from "../pipeline/gemini_client.ts";
 
 /** One OpenAI model object. */
 export interface OpenAIModel {
@@ -16,98 +15,12 @@ export interface OpenAIModel {
   owned_by: string;
 }
 
-/** Options for {@link ModelCatalog}. */
-export interface ModelCatalogOptions {
-  /** The pipeline the listing goes through (not bound to a client request: a client leaving never cancels it). */
-  upstream: () => GeminiCaller;
-  /** Cache lifetime in ms (default 5 minutes). */
-  ttlMs?: number;
-  /** Extra model ids to list (added after Google's, duplicates skipped). */
-  extraModels?: () => string[];
-  /** Rewrites Google's id list before extras are added (e.g. add suffixed variants, drop hidden models). */
-  transformList?: (googleIds: string[]) => string[];
-  /** Clock, for tests. */
-  now?: () => number;
-  /** Safety cap on pages followed (default 20). */
-  maxPages?: number;
-}
-
-const PAGE_SIZE = "1000";
-
-/** Lists Google's models as OpenAI models, with an in-memory TTL cache shared by all callers. */
-export class ModelCatalog {
-  #cache?: { at: number; ids: string[] };
-  #known?: { ids?: string[]; set: ReadonlySet<string> };
-  #inflight?: Promise<string[]>;
-
-  constructor(readonly options: ModelCatalogOptions) {}
-
-  async #fetchAll(gemini: GeminiCaller): Promise<string[]> {
-    const ids: string[] = [];
-    let token: string | undefined;
-    for (let page = 0; page < (this.options.maxPages ?? 20); page++) {
-      const query = new URLSearchParams({ pageSize: PAGE_SIZE });
-      if (token) query.set("pageToken", token);
-      const res = await gemini.send({ method: "GET", path: "/v1beta/models", query });
-      const json = await readJson<{ models?: Array<{ name?: string }>; nextPageToken?: string }>(res);
-      for (const m of json.models ?? []) if (m.name) ids.push(bareModel(m.name));
-      token = json.nextPageToken;
-      if (!token) break;
-    }
-    return ids;
-  }
-
-  async #googleIds(): Promise<string[]> {
-    const now = (this.options.now ?? Date.now)();
-    if (this.#cache && now - this.#cache.at < (this.options.ttlMs ?? 300_000)) return this.#cache.ids;
-    // Concurrent callers share one upstream listing; failures are not cached.
-    this.#inflight ??= this.#fetchAll(this.options.upstream()).then((ids) => {
-      this.#cache = { at: (this.options.now ?? Date.now)(), ids };
-      return ids;
-    }).finally(() => (this.#inflight = undefined));
-    return await this.#inflight;
-  }
-
-  /** All model ids (Google's plus extras), deduplicated. */
-  async ids(): Promise<string[]> {
-    const google = await this.#googleIds();
-    const ids = [
-      ...(this.options.transformList?.(google) ?? google),
-      ...(this.options.extraModels?.() ?? []),
-    ];
-    return [...new Set(ids)];
-  }
-
-  /** OpenAI `GET /v1/models` body. */
-  async list() {
-    return { object: "list" as const, data: (await this.ids()).map(toModel) };
-  }
-
-  /** OpenAI `GET /v1/models/{id}` body; 404 `model_not_found` when unknown. */
-  async get(id: string): Promise<OpenAIModel> {
-    const bare = bareModel(id);
-    if (!(await this.ids()).includes(bare)) {
-      throw new GatewayError(404, `The model \`${id}\` does not exist or you do not have access to it.`, {
-        code: "model_not_found",
-        param: "model",
-      });
-    }
-    return toModel(bare);
-  }
-
-  /** Google's real model ids from the last successful listing (empty before the first), no upstream call. */
-  known(): ReadonlySet<string> {
-    const ids = this.#cache?.ids;
-    if (!this.#known || this.#known.ids !== ids) this.#known = { ids, set: new Set(ids ?? []) };
-    return this.#known.set;
-  }
-
-  /** Drops the cache (e.g. after keys change). */
-  invalidate(): void {
-    this.#cache = undefined;
-  }
-}
-
-function toModel(id: string): OpenAIModel {
+/** OpenAI `GET /v1/models/{id}` body. */
+export function openAIModel(id: string): OpenAIModel {
   return { id, object: "model", created: 0, owned_by: "google" };
+}
+
+/** OpenAI `GET /v1/models` body. */
+export function openAIModelList(ids: readonly string[]): { object: "list"; data: OpenAIModel[] } {
+  return { object: "list", data: ids.map(openAIModel) };
 }

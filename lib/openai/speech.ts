@@ -21,7 +21,7 @@ export async function createSpeech(
   gemini: GeminiCaller,
   settings: FeatureSettings,
 ): Promise<SpeechResult> {
-  const mapped = mapSpeechRequest(raw, settings);
+  const mapped = mapSpeechRequest(raw, { settings, resolve: (model) => gemini.resolve(model).model });
   const res = await gemini.call({ method: "generateContent", model: mapped.model, body: mapped.body });
   const audio = speechAudioFromResponse(await readJson<unknown>(res));
   const out = encodeSpeechAudio({ audio: audio.data, mimeType: audio.mimeType, format: mapped.format });

@@ -119,6 +119,10 @@ const VERSION = "v1(?:beta|alpha)?";
 const GATHERING_CREATE = new RegExp(
   `^/(?:upload/)?${VERSION}/(?:files|files:register|cachedContents|fileSearchStores|corpora)$`,
 );
+/** Listings of the collections a client gathers on its home key (`GET files`, `GET cachedContents`, ...). */
+const GATHERING_LIST = new RegExp(
+  `^/${VERSION}/(?:${RESOURCE_KINDS.filter((k) => k.gathers).map((k) => k.collection).join("|")})/?$`,
+);
 /** Upload session URLs the gateway hands out (`x-goog-upload-url`), with their `upload_id`. */
 const UPLOAD_PATH = new RegExp(
   `^/(?:gemini/)?upload/${VERSION}/(?:files|fileSearchStores/${ID}:uploadToFileSearchStore)$`,
@@ -246,8 +250,8 @@ export class AffinityMap {
 
   /**
    * Where a request goes: to the owner of the resources it names (all of them must share one
-   * project), else, for a call that creates a file, cache or store, preferably to the key that holds
-   * the same client's others.
+   * project), else, for a call that creates a file, cache or store or lists them, preferably to the
+   * key that holds the same client's others (its home key; a listing elsewhere would leave them out).
    *
    * @throws {GatewayError} 400 when the request names resources that live in different projects.
    */
@@ -267,9 +271,7 @@ export class AffinityMap {
       );
     }
     if (owners.length === 1) return { pinned: owners[0].keyId };
-    if (req.method === "POST" && req.tokenName && GATHERING_CREATE.test(req.path)) {
-      return { preferred: this.owner(`home:${req.tokenName}`) };
-    }
+    if (req.tokenName && gathers(req)) return { preferred: this.owner(`home:${req.tokenName}`) };
     return {};
   }
 
@@ -350,6 +352,12 @@ export class AffinityMap {
     if (e.value) this.#map.set(name, e.value);
     else this.#map.delete(name);
   }
+}
+
+/** A call that creates a resource a client gathers on its home key, or lists that collection. */
+function gathers(req: AffinityRequest): boolean {
+  if (req.method === "POST") return GATHERING_CREATE.test(req.path);
+  return req.method === "GET" && GATHERING_LIST.test(req.path);
 }
 
 /** Resource name -> expiry (epoch ms) of every object in a JSON text that has both. */

@@ -1,7 +1,7 @@
 /**
  * What an edge (one API dialect: Gemini-native, OpenAI, ...) is to the composition root: its path
  * prefixes, how it recognises its requests on a shared prefix, how it formats errors, and its
- * routes. `mount_routes.ts` applies client auth and the error formatter around every edge the same
+ * routes. `routes/mod.ts` applies CORS, client auth and the error formatter around every edge the same
  * way. Adding a dialect is adding `routes/<dialect>.ts` (which exports an {@link Edge}), its
  * `lib/<dialect>/` mapping files, and a line in `routes/dialects.ts`.
  *
@@ -11,8 +11,8 @@ import type { Context, Hono } from "hono";
 import type { AuthVariables } from "../http/client_auth.ts";
 import type { CallContext, GeminiClient } from "./gemini_client.ts";
 import type { StreamDecorators } from "../features/stream_decorators.ts";
-import type { Settings } from "../config/settings_schema.ts";
-import type { ModelCatalog } from "../openai/models.ts";
+import type { Settings } from "../settings_schema.ts";
+import type { ModelCatalog } from "./model_catalog.ts";
 import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
 import type { LiveSessions } from "../live/live_sessions.ts";
 
@@ -24,8 +24,6 @@ export interface EdgeDeps {
   settings: () => Settings;
   /** Google's model list, cached, with the gateway's variants and aliases. */
   catalog: ModelCatalog;
-  /** Whether the client token `tokenName` may use `model` (its allow-list). */
-  modelAllowed: (tokenName: string, model: string) => boolean;
   /** Smoother and keep-alive, for the edge to place around its streams. */
   decorators: StreamDecorators;
   /** Thought signatures of translated answers, kept server-side (KV) for the next turn. */

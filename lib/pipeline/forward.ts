@@ -7,6 +7,13 @@
  * {@link ForwardRun.chooseKey} -> {@link ForwardRun.attempt} -> {@link ForwardRun.onSuccess} or
  * {@link ForwardRun.onFailure} (which decides whether the next key is tried).
  *
+ * A paid generation is sent once: another key is tried only when nothing was generated (the call
+ * failed before an answer started, the answer was a 5xx/429, or a connection broke before anything
+ * reached the client). After a timeout the client gets 504 and nothing is sent again unless
+ * `RESEND_AFTER_TIMEOUT` is on. Answers are bounded in time (`REQUEST_TIMEOUT_MS` for headers,
+ * `IDLE_TIMEOUT_MS` between bytes, `REQUEST_DEADLINE_MS` across attempts) and in memory (error bodies
+ * read up to a cap; unary answers held whole only up to `ANSWER_BUFFER_BYTES`; streams hold no chunks).
+ *
  * @module
  */
 import {
@@ -19,25 +26,40 @@ import {
 } from "../http/errors.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
 import { trailingStreamError } from "../gemini/stream.ts";
-import { classify } from "../pool/classify.ts";
-import type { KeyChoice, KeyPool } from "../pool/key_pool.ts";
+import { classify, type Verdict } from "../pool/classify.ts";
+import type { KeyChoice, KeyPool, KindOrder, NoKey } from "../pool/key_pool.ts";
+import { kindOf } from "../pool/key_record.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
 import type { RuntimeSettings } from "../config/schema.ts";
 import { abortableSleep } from "../util/sleep.ts";
 import type { AffinityMap, AffinityRoute } from "./affinity.ts";
 import { Deadlines } from "./deadlines.ts";
+import type { OpenStreams } from "./open_streams.ts";
 import type { Outcome, RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
+import { geminiTarget, type UpstreamTargets } from "./upstream.ts";
+import { BodyFailure, concatBytes, readCapped, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
+
+/** The settings the pipeline reads (once per request). */
+export type ForwarderSettings = Pick<
+  RuntimeSettings,
+  | "upstreamBaseUrl"
+  | "maxAttempts"
+  | "requestTimeoutMs"
+  | "idleTimeoutMs"
+  | "requestDeadlineMs"
+  | "resendAfterTimeout"
+  | "answerBufferBytes"
+  | "defaultCooldownMs"
+  | "maxWaitMs"
+>;
 
 /** What the pipeline needs. */
 export interface ForwarderDeps {
   pool: KeyPool;
-  settings: () => Pick<
-    RuntimeSettings,
-    "upstreamBaseUrl" | "maxAttempts" | "requestTimeoutMs" | "defaultCooldownMs" | "maxWaitMs"
-  >;
+  settings: () => ForwarderSettings;
   affinity?: AffinityMap;
   usage?: UsageCounter;
   onRecord?: RecordSink;
@@ -45,8 +67,18 @@ export interface ForwarderDeps {
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
   /** Told when a call could not reach the upstream (so a failing proxy can be skipped). */
   onNetworkError?: (keyId: string, error: unknown) => void;
-  /** Refuses (throws a GatewayError) a model the client token may not use. */
-  admitModel?: (tokenName: string | undefined, model: string | undefined) => void;
+  /** Refuses (throws a GatewayError) a model the client token may not use, by any of its names. */
+  admitModel?: (tokenName: string | undefined, names: readonly string[]) => void;
+  /** Where streams in flight are registered, so a shutdown can record the ones it cuts. */
+  openStreams?: OpenStreams;
+  /** The upstream of each key kind (default: Gemini API keys only, at `upstreamBaseUrl`). */
+  upstream?: Partial<UpstreamTargets>;
+  /**
+   * The key kinds that may serve a request, in order (default: Gemini API keys only).
+   *
+   * @throws {GatewayError} when no key in the pool is of a kind that can serve it.
+   */
+  kindsFor?: (req: ForwardRequest) => KindOrder;
   /** Told when a request is refused because no key can serve its model (`freeAt` Infinity: none will). */
   onNoKey?: (model: string, info: { freeAt: number; reason: string }) => void;
   /**
@@ -56,22 +88,34 @@ export interface ForwarderDeps {
   redact?: (text: string) => string;
 }
 
-const decoder = new TextDecoder();
-const TAIL_BYTES = 2048;
+/** Google's error bodies are a few KiB; anything beyond this is not read. */
+export const ERROR_BODY_CAP = 64 * 1024;
+/** First pause before retrying after Google said the model is overloaded (doubles per attempt, up to 2 s). */
+const OVERLOAD_PAUSE_MS = 250;
+const OVERLOAD_PAUSE_MAX_MS = 2_000;
+/** `Retry-After` (seconds) on the 503 answered when Google stays overloaded. */
+const OVERLOAD_RETRY_AFTER_S = 5;
 
-function tailOf(chunks: Uint8Array[]): string {
-  const out: string[] = [];
-  let n = 0;
-  for (let i = chunks.length - 1; i >= 0 && n < TAIL_BYTES; i--) {
-    out.unshift(decoder.decode(chunks[i]));
-    n += chunks[i].length;
-  }
-  return out.join("");
-}
+/** Methods Google serves on its API paths; others get 405 before any key is used. */
+export const UPSTREAM_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+]);
+/** Upstream paths the gateway forwards: Google's API prefixes. */
+const API_PATH = /^\/(?:upload\/|download\/)?v1(?:beta|alpha)?\//;
+/** Dot segments, empty segments, backslashes and encoded dots or slashes: paths that could leave the prefix. */
+const UNSAFE_PATH = /\/\.\.?(?:\/|$)|\/\/|\\|%2e|%2f|%5c/i;
 
 /** Upstream response headers worth passing on; the rest (length, encoding, hop-by-hop, Google's own) are dropped. */
 const KEEP_RESPONSE_HEADERS =
   /^(content-type|content-disposition|x-goog-upload-.*|x-goog-.*|server-timing|retry-after|location)$/i;
+
+/** Google's resumable upload session URLs (upload; query and cancel), rewritten to the gateway. */
+const UPLOAD_SESSION_URLS = ["x-goog-upload-url", "x-goog-upload-control-url"] as const;
 
 /** The upstream's response headers that a client should see. */
 export function clientHeaders(from: Headers): Headers {
@@ -83,9 +127,81 @@ export function clientHeaders(from: Headers): Headers {
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
   const deadlines = new Deadlines();
+  const gemini = geminiTarget(() => deps.settings().upstreamBaseUrl);
+  const withUpstream = { ...deps, upstream: { gemini, ...deps.upstream } };
   return function forward(req: ForwardRequest): Promise<ForwardResult> {
-    return new ForwardRun(deps, deadlines, req).run();
+    return new ForwardRun(withUpstream, deadlines, req).run();
   };
+}
+
+/** The `upstreamTimeout` error for a timer that fired. */
+function timeoutError(t: UpstreamTimeout): GatewayError {
+  switch (t.what) {
+    case "headers":
+      return upstreamTimeout(
+        `The upstream did not start its answer within ${t.ms} ms; try again or raise REQUEST_TIMEOUT_MS.`,
+      );
+    case "idle":
+      return upstreamTimeout(
+        `The upstream stopped sending its answer for ${t.ms} ms; try again or raise IDLE_TIMEOUT_MS.`,
+      );
+    case "deadline":
+      return upstreamTimeout(
+        `The request got no answer within REQUEST_DEADLINE_MS (${t.ms} ms) across its attempts.`,
+      );
+  }
+}
+
+/**
+ * True when `fetch` refused a request locally (a forbidden method, an invalid header, URL or body)
+ * rather than failing to reach the upstream: Deno throws these as a `TypeError` without a cause,
+ * while network failures ("fetch failed", "error sending request for url …") carry one or say so.
+ */
+function localFetchError(e: unknown): boolean {
+  return e instanceof TypeError && e.cause === undefined &&
+    /forbidden|invalid|not valid|cannot have (a )?body/i.test(e.message) &&
+    !/error sending request/i.test(e.message);
+}
+
+/** True for a 2xx answer that cannot be Gemini's (an HTML page from a proxy or captive portal). */
+function foreignSuccess(res: Response): boolean {
+  return /^text\/html\b/i.test(res.headers.get("content-type") ?? "");
+}
+
+/**
+ * The error that ends a client's stream when no error event can be framed: Deno then breaks the
+ * response off (and prints the error once), so the client sees an unfinished body, not a success.
+ */
+function brokenBody(message: string): Error {
+  const e = new Error(`Answer stream cut: ${message}`);
+  e.stack = e.message; // one line in the server's log, not a stack of the gateway's internals
+  return e;
+}
+
+/** One attempt's upstream call: its abort controller, linked to the client's signal until released. */
+class Call {
+  readonly ctl = new AbortController();
+  readonly started = performance.now();
+  #unlink: () => void;
+
+  constructor(client: AbortSignal) {
+    const onAbort = () => this.ctl.abort(client.reason);
+    client.addEventListener("abort", onAbort, { once: true });
+    this.#unlink = () => client.removeEventListener("abort", onAbort);
+  }
+
+  get signal(): AbortSignal {
+    return this.ctl.signal;
+  }
+
+  /** Stops following the client's signal (the call is over, or a stream took over). */
+  release(): void {
+    this.#unlink();
+  }
+
+  ms(): number {
+    return Math.round(performance.now() - this.started);
+  }
 }
 
 /** One request's way through the pipeline: its record, the keys it tried, the last failure. */
@@ -93,20 +209,27 @@ class ForwardRun {
   readonly #deps: ForwarderDeps;
   readonly #deadlines: Deadlines;
   readonly #req: ForwardRequest;
-  readonly #s: ReturnType<ForwarderDeps["settings"]>;
+  readonly #s: ForwarderSettings;
   readonly #t0 = performance.now();
+  /** `performance.now()` when the request's overall deadline passes (Infinity: none). */
+  readonly #deadlineAt: number;
   readonly #signal: AbortSignal;
   /** Per-model cooldowns key on this; `*` for calls that name no model. */
   readonly #model: string;
   readonly #rec: RequestRecord;
   /** Where the resources the request names live (set when the run starts). */
   #route: AffinityRoute = {};
+  /** The key kinds that may serve the request, in order (set when the run starts). */
+  #kinds?: KindOrder;
   readonly #tried = new Set<string>();
   readonly #redact: (text: string) => string;
   #last?: GatewayError;
   /** The upstream said the request itself is wrong (not the key's fault). */
   #clientError = false;
   #waited = 0;
+  /** Pause before the next attempt (after Google said the model is overloaded). */
+  #pause = 0;
+  #overloads = 0;
 
   constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
     this.#deps = deps;
@@ -114,6 +237,7 @@ class ForwardRun {
     this.#deadlines = deadlines;
     this.#req = req;
     this.#s = deps.settings();
+    this.#deadlineAt = this.#s.requestDeadlineMs > 0 ? this.#t0 + this.#s.requestDeadlineMs : Infinity;
     this.#signal = req.signal ?? new AbortController().signal;
     this.#model = req.model ?? "*";
     this.#rec = {
@@ -136,23 +260,24 @@ class ForwardRun {
 
   async run(): Promise<ForwardResult> {
     try {
-      this.#deps.admitModel?.(this.#req.tokenName, this.#req.model);
+      this.#check();
       const req = this.#req;
-      this.#route = req.pinnedKeyId ? { pinned: req.pinnedKeyId } : this.#deps.affinity?.route(req) ?? {};
+      this.#deps.admitModel?.(req.tokenName, req.modelNames ?? (req.model ? [req.model] : []));
+      this.#route = this.#deps.affinity?.route(req) ?? {};
+      this.#kinds = this.#deps.kindsFor?.(req);
       while (this.#rec.attempts < this.#s.maxAttempts) {
         const choice = await this.chooseKey();
         if (!choice) break;
-        const res = await this.attempt(choice);
-        if (!res) continue;
-        if (res.ok) return await this.onSuccess(choice, res);
-        await this.onFailure(choice, res);
+        if (this.#pause) await this.#sleep(this.#pause);
+        const served = await this.attempt(choice);
+        if (served) return served;
       }
       throw this.#finalError();
     } catch (e) {
       const err = asGatewayError(e);
       this.#rec.status = err.status;
       this.#rec.latencyMs = this.#elapsed();
-      this.#rec.error = this.#redact(JSON.stringify(err.toGoogle()));
+      this.#rec.error = this.#redact(err.options.upstreamText ?? JSON.stringify(err.toGoogle()));
       this.#rec.outcome = this.#outcome(err);
       this.#rec.refusal = err.options.refusal;
       this.#finish({});
@@ -172,57 +297,121 @@ class ForwardRun {
   }
 
   /**
+   * Refuses what must never reach a key: methods Google does not serve (405), paths outside Google's
+   * API prefixes or that could leave them once normalised (404). Nothing is charged to any key.
+   */
+  #check(): void {
+    const { method, path } = this.#req;
+    if (!UPSTREAM_METHODS.has(method.toUpperCase())) {
+      throw new GatewayError(
+        405,
+        `Method ${method} is not served by the Gemini API; use GET, POST, PATCH or DELETE.`,
+        {
+          headers: { allow: [...UPSTREAM_METHODS].join(", ") },
+          googleStatus: "UNIMPLEMENTED",
+        },
+      );
+    }
+    if (!API_PATH.test(path) || UNSAFE_PATH.test(path)) {
+      throw notFound(
+        `No Gemini API path ${path}. Gemini paths start with /v1beta/ (or /v1/, /v1alpha/, /upload/v1beta/) and have no '.', '..' or empty segments.`,
+      );
+    }
+  }
+
+  /** Ms left before the overall deadline (Infinity when there is none). */
+  #left(): number {
+    return this.#deadlineAt - performance.now();
+  }
+
+  /** Waits `ms` (cut short by the deadline); throws 499 when the client leaves meanwhile. */
+  async #sleep(ms: number): Promise<void> {
+    const wait = Math.max(0, Math.min(ms, this.#left()));
+    if (!await abortableSleep(wait, this.#signal)) throw clientClosed();
+    this.#pause = 0;
+  }
+
+  /**
    * The key for the next attempt: the pinned key (a resource's owner), or the pool's choice (the
    * client's home key first, while it can serve); waits up to `maxWaitMs` for a cooling key when
    * nothing failed yet.
    *
    * @returns undefined when no key is left and an earlier attempt failed (its error is the answer).
-   * @throws {GatewayError} 404 when the pinned key is gone; 429/503 when no key can serve at all.
+   * @throws {GatewayError} 404 when the pinned key is gone; 429 (quota), 503 (backoff, disabled, no
+   *   keys) or Google's own answer (no access) when no key can serve at all.
    */
   async chooseKey(): Promise<KeyChoice | undefined> {
     const { pool } = this.#deps;
+    if (this.#left() <= 0) {
+      if (this.#last) return undefined;
+      throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs));
+    }
     const { pinned, preferred } = this.#route;
     if (pinned) {
       const r = pool.get(pinned);
       if (!r) throw notFound("The key that created this resource was removed from the pool.");
-      return this.#take({ id: r.id, key: r.key });
+      return this.#take({ id: r.id, key: r.key, kind: kindOf(r) });
     }
     for (;;) {
       const pick = this.#pick(preferred);
       if (!("freeAt" in pick)) return this.#take(pick);
       const wait = pick.freeAt - Date.now();
-      if (!this.#last && Number.isFinite(wait) && wait <= this.#s.maxWaitMs - this.#waited) {
+      if (
+        !this.#last && Number.isFinite(wait) && wait <= this.#s.maxWaitMs - this.#waited &&
+        wait < this.#left()
+      ) {
         if (!await abortableSleep(Math.max(wait, 1), this.#signal)) throw clientClosed();
         this.#waited += wait;
         continue;
       }
       if (this.#deps.onNoKey) {
         // Tell the operator only when no key at all can serve the model now (not just this request's).
-        const free = pool.nextFreeAt(this.#model);
+        const free = pool.nextFreeAt(this.#model, this.#kinds);
         if (free > Date.now()) {
-          this.#deps.onNoKey(this.#model, { freeAt: free, reason: pool.noKeyReason(this.#model) });
+          this.#deps.onNoKey(this.#model, {
+            freeAt: free,
+            reason: pool.noKeyReason(this.#model, this.#kinds),
+          });
         }
       }
       if (this.#last) return undefined;
-      const status = pool.size === 0 || !Number.isFinite(wait) ? 503 : 429;
-      throw new GatewayError(status, `No key can serve this request: ${pick.reason}.`, {
-        headers: Number.isFinite(wait)
-          ? { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) }
-          : undefined,
-        googleStatus: status === 429 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE",
-      });
+      throw this.#noKeyError(pick, wait);
     }
+  }
+
+  /** The answer when no key can serve: the real reason, with `Retry-After` when a wait is known. */
+  #noKeyError(pick: NoKey, wait: number): GatewayError {
+    const retryAfter = Number.isFinite(wait)
+      ? { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) }
+      : undefined;
+    const message = `No key can serve this request: ${pick.reason}.`;
+    if (pick.why === "no_access") {
+      const answer = pick.answer;
+      const upstream = answer ? parseGoogleError(answer.text) : null;
+      if (answer && upstream) {
+        return new GatewayError(answer.status, upstream.error.message, {
+          upstream,
+          upstreamText: answer.text,
+        });
+      }
+      return new GatewayError(429, message, { googleStatus: "RESOURCE_EXHAUSTED" });
+    }
+    if (pick.why === "quota" || (pick.why === undefined && Number.isFinite(wait))) {
+      return new GatewayError(429, message, { headers: retryAfter, googleStatus: "RESOURCE_EXHAUSTED" });
+    }
+    return new GatewayError(503, message, { headers: retryAfter, googleStatus: "UNAVAILABLE" });
   }
 
   /** The pool's choice, leaving out the request's `avoidKeyId` when another key can serve. */
   #pick(preferred?: string): ReturnType<KeyPool["pick"]> {
     const { pool } = this.#deps;
     const avoid = this.#req.avoidKeyId;
+    const options = { prefer: preferred, kinds: this.#kinds };
     if (avoid && !this.#tried.has(avoid)) {
-      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), preferred);
+      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), options);
       if (!("freeAt" in other)) return other;
     }
-    return pool.pick(this.#model, this.#tried, preferred);
+    return pool.pick(this.#model, this.#tried, options);
   }
 
   #take(choice: KeyChoice): KeyChoice {
@@ -233,66 +422,312 @@ class ForwardRun {
   }
 
   /**
-   * Sends the request upstream with one key, within `requestTimeoutMs` for the answer's headers.
+   * Sends the request upstream with one key, within `requestTimeoutMs` (and the request's deadline)
+   * for the answer's headers.
    *
-   * @returns the upstream response, or undefined when the call failed before one arrived (timeout or
-   *   network error: the failure is recorded and the next key may be tried).
-   * @throws {GatewayError} 499 when the client went away.
+   * @returns the served result, or undefined when another key may try (the failure is recorded).
+   * @throws {GatewayError} the final answer: the client's own error, a timeout, or 499 when the client went away.
    */
-  async attempt(choice: KeyChoice): Promise<Response | undefined> {
-    const { upstreamBaseUrl, requestTimeoutMs } = this.#s;
-    const req = this.#req;
-    const url = upstreamBaseUrl.replace(/\/$/, "") + req.path + (req.query?.size ? `?${req.query}` : "");
-    const headers = new Headers(req.headers);
-    headers.set("x-goog-api-key", choice.key);
-    const ctl = new AbortController();
-    const onAbort = () => ctl.abort(this.#signal.reason);
-    this.#signal.addEventListener("abort", onAbort, { once: true });
-    const cancel = this.#deadlines.add(
-      requestTimeoutMs,
-      () => ctl.abort(new DOMException("timeout", "TimeoutError")),
-    );
+  async attempt(choice: KeyChoice): Promise<ForwardResult | undefined> {
+    const { requestTimeoutMs } = this.#s;
+    const target = this.#deps.upstream?.[choice.kind];
+    if (!target) throw new GatewayError(500, `No upstream is configured for ${choice.kind} keys.`);
+    const call = new Call(this.#signal);
+    const left = this.#left();
+    const timer = left < requestTimeoutMs || requestTimeoutMs === 0
+      ? new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)
+      : new UpstreamTimeout("headers", requestTimeoutMs);
+    const ms = Math.min(left, requestTimeoutMs || Infinity);
+    // The start timer runs until the answer starts: its headers, and for a stream its first bytes
+    // (Google may send a stream's headers at once and think for minutes before the first event).
+    const cancel = Number.isFinite(ms) ? this.#deadlines.add(ms, () => call.ctl.abort(timer)) : () => {};
+    let res: Response;
     try {
-      return await fetch(url, {
-        method: req.method,
-        headers,
-        body: req.body?.length ? req.body : undefined,
-        signal: ctl.signal,
+      res = await target.send({
+        request: this.#req,
+        key: choice.key,
+        signal: call.signal,
         client: this.#deps.clientFor?.(choice.id),
       });
     } catch (e) {
-      if (this.#signal.aborted) throw clientClosed();
-      const timeout = e instanceof DOMException && e.name === "TimeoutError";
-      this.#last = timeout
-        ? upstreamTimeout(
-          `The upstream did not answer within ${requestTimeoutMs} ms; try again or raise REQUEST_TIMEOUT_MS.`,
-        )
-        : badGateway(`Could not reach the upstream: ${this.#redact(String(e))}`, e);
-      if (!timeout) this.#deps.onNetworkError?.(choice.id, e);
-      this.#deps.pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
-      this.#count(choice.id, { requests: 1, errors: 1 });
+      cancel();
+      call.release();
+      if (!call.signal.aborted && localFetchError(e)) {
+        // `fetch` refused the request itself: it never left the gateway, so it is no key's fault.
+        throw new GatewayError(400, `The request cannot be sent upstream: ${(e as Error).message}.`, {
+          cause: e,
+        });
+      }
+      return this.#callFailed(choice, call, call.signal.aborted ? call.signal.reason : e);
+    }
+    if (!this.#req.stream || !res.ok) cancel();
+    if (!res.ok) {
+      call.release();
+      await this.onFailure(choice, res, call);
       return undefined;
+    }
+    if (foreignSuccess(res)) {
+      cancel();
+      call.release();
+      const text = await readCapped(res, 200);
+      return this.#callFailed(
+        choice,
+        call,
+        new Error(`a ${res.status} answer that is not Gemini's (${text.slice(0, 80)})`),
+      );
+    }
+    try {
+      return await this.onSuccess(choice, res, call);
     } finally {
       cancel();
-      this.#signal.removeEventListener("abort", onAbort);
     }
   }
 
-  /** A 2xx answer: the key is healthy; resources it created are pinned to it; the body goes to the client. */
-  async onSuccess(choice: KeyChoice, res: Response): Promise<ForwardResult> {
-    this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
-    this.#rec.status = res.status;
+  /**
+   * A call that failed without a usable answer: a timer, the client leaving, or the connection.
+   *
+   * @returns undefined when another key may try.
+   * @throws {GatewayError} 499 (client gone), 504 (timeout, unless `resendAfterTimeout`).
+   */
+  #callFailed(choice: KeyChoice, call: Call, e: unknown): undefined {
+    if (this.#signal.aborted) throw clientClosed();
+    const timeout = e instanceof UpstreamTimeout
+      ? e
+      : e instanceof BodyFailure && e.cause instanceof UpstreamTimeout
+      ? e.cause
+      : undefined;
+    const err = timeout ? timeoutError(timeout) : badGateway(
+      e instanceof BodyFailure
+        ? `The upstream's answer broke off: ${this.#redact(e.message)}`
+        : `Could not reach the upstream: ${this.#redact(String(e))}`,
+      e,
+    );
+    if (!timeout && !(e instanceof BodyFailure)) this.#deps.onNetworkError?.(choice.id, e);
+    this.#deps.pool.report(choice.id, this.#model, { kind: "transient", reason: err.message });
+    this.#count(choice.id, { requests: 1, errors: 1 });
+    this.#try(choice, call, err.status, err.message);
+    this.#last = err;
+    if (timeout && (timeout.what === "deadline" || !this.#s.resendAfterTimeout)) throw err;
+    return undefined;
+  }
+
+  #try(choice: KeyChoice, call: Call, status: number, reason: string): void {
+    (this.#rec.tries ??= []).push({
+      keyId: choice.id,
+      status,
+      reason: this.#redact(reason).slice(0, 300),
+      ms: call.ms(),
+    });
+  }
+
+  /**
+   * A 2xx answer. A stream is handed over once its first bytes arrived (within the attempt's start
+   * timer, `REQUEST_TIMEOUT_MS`); a unary answer once it was read whole (up to `answerBufferBytes`; larger ones stream through). Until then a broken
+   * connection lets another key try; the key's success is counted when the answer has ended.
+   */
+  async onSuccess(choice: KeyChoice, res: Response, call: Call): Promise<ForwardResult | undefined> {
     const response = await this.#learnResources(res, choice.id);
-    const result = { keyId: choice.id, attempts: this.#rec.attempts };
-    if (this.#req.stream && response.body) return { ...result, response: this.#observeStream(response) };
-    // A unary answer is one JSON document: read it whole (cheaper than a stream pipe) and take the
-    // usage from its tail.
-    const bytes = response.body ? new Uint8Array(await response.arrayBuffer()) : new Uint8Array();
+    if (!response.body) {
+      call.release();
+      return this.#served(choice, call, response, new Uint8Array());
+    }
+    const body = new UpstreamBody(response.body, {
+      deadlines: this.#deadlines,
+      idleMs: this.#s.idleTimeoutMs,
+      abort: (reason) => call.ctl.abort(reason),
+      signal: call.signal,
+    });
+    if (this.#req.stream) {
+      const first = await this.#readHeld(choice, call, body, { idle: false });
+      if (first === undefined) return undefined;
+      if (first === null) {
+        return this.#callFailed(
+          choice,
+          call,
+          new BodyFailure("broken", 0, "the stream ended before its first byte"),
+        );
+      }
+      call.release();
+      return this.#relay(choice, call, response, body, [first]);
+    }
+    const chunks: Uint8Array[] = [];
+    const left = this.#left();
+    const cancel = Number.isFinite(left)
+      ? this.#deadlines.add(
+        left,
+        () => call.ctl.abort(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)),
+      )
+      : undefined;
+    try {
+      for (;;) {
+        const chunk = await this.#readHeld(choice, call, body);
+        if (chunk === undefined) return undefined;
+        if (chunk === null) break;
+        // A small piece of a larger read buffer is kept as an exact copy, not with its whole buffer.
+        chunks.push(chunk.length < chunk.buffer.byteLength / 2 ? chunk.slice() : chunk);
+        if (body.bytes > this.#s.answerBufferBytes) {
+          call.release();
+          return this.#relay(choice, call, response, body, chunks);
+        }
+      }
+    } finally {
+      cancel?.();
+    }
+    call.release();
+    return this.#served(choice, call, response, concatBytes(chunks, body.bytes));
+  }
+
+  /**
+   * Reads one chunk of an answer the client has not seen yet.
+   *
+   * @returns the chunk; null at the end of the body; undefined when the connection broke and another
+   *   key may try.
+   * @throws {GatewayError} 504 after a timeout (unless `resendAfterTimeout`), 499 when the client left.
+   */
+  async #readHeld(
+    choice: KeyChoice,
+    call: Call,
+    body: UpstreamBody,
+    o: { idle: boolean } = { idle: true },
+  ): Promise<Uint8Array | null | undefined> {
+    try {
+      return await body.read(o) ?? null;
+    } catch (e) {
+      call.release();
+      body.cancel();
+      return this.#callFailed(choice, call, e);
+    }
+  }
+
+  /** A unary answer read whole: the key served; usage comes from its tail. */
+  #served(choice: KeyChoice, call: Call, response: Response, bytes: Uint8Array<ArrayBuffer>): ForwardResult {
+    this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
+    this.#try(choice, call, response.status, "served");
+    this.#rec.status = response.status;
     this.#rec.latencyMs = this.#elapsed();
-    this.#finish(usageFromTail(decoder.decode(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))), true);
+    this.#finish(
+      usageFromTail(new TextDecoder().decode(bytes.subarray(Math.max(0, bytes.length - 2048)))),
+      true,
+    );
     return {
-      ...result,
+      keyId: choice.id,
+      attempts: this.#rec.attempts,
       response: new Response(bytes, { status: response.status, headers: clientHeaders(response.headers) }),
+    };
+  }
+
+  /**
+   * Hands the answer to the client as a stream that pulls from the upstream one chunk per read (no
+   * chunk is queued or kept). How it ends decides the record: the upstream's end (the key served), a
+   * break or stall after the first bytes (an error the client sees: Google's error event when the
+   * SSE framing allows, else a broken body; the key is charged), the client leaving (499), or a
+   * shutdown cutting it.
+   */
+  #relay(
+    choice: KeyChoice,
+    call: Call,
+    res: Response,
+    body: UpstreamBody,
+    head: Uint8Array[],
+  ): ForwardResult {
+    const rec = this.#rec;
+    const { pool, openStreams } = this.#deps;
+    const sse = /event-stream/i.test(res.headers.get("content-type") ?? "");
+    rec.status = res.status;
+    let done = false;
+    let stop: ((reason: unknown) => void) | undefined;
+    const end = (outcome: { status: number; error?: string; verdict: Verdict; ok: boolean }) => {
+      if (done) return false;
+      done = true;
+      unregister?.();
+      rec.latencyMs = this.#elapsed();
+      rec.status = outcome.status;
+      if (outcome.error) rec.error = outcome.error;
+      pool.report(choice.id, this.#model, outcome.verdict);
+      this.#try(choice, call, outcome.status, outcome.error ?? "served");
+      const tokens = usageFromTail(body.tail.text());
+      if (outcome.ok) this.#finish(tokens, true);
+      else {
+        this.#count(choice.id, { requests: 1, errors: 1, ...tokens });
+        this.#finish(tokens);
+      }
+      return true;
+    };
+    const unregister = openStreams?.add({
+      cut: (reason) => {
+        if (!end({ status: 503, error: reason, verdict: { kind: "client_error" }, ok: true })) return;
+        body.cancel(reason);
+        stop?.(brokenBody(reason));
+      },
+    });
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        stop = (reason) => controller.error(reason);
+      },
+      pull: async (controller) => {
+        if (done) return;
+        const next = head.shift();
+        if (next) return controller.enqueue(next);
+        let chunk: Uint8Array | undefined;
+        try {
+          chunk = await body.read();
+        } catch (e) {
+          if (done) return;
+          if (this.#signal.aborted) {
+            end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
+            return controller.error(e);
+          }
+          const timeout = e instanceof BodyFailure && e.kind === "timeout";
+          const err = timeout ? timeoutError((e as BodyFailure).cause as UpstreamTimeout) : badGateway(
+            `The upstream stream broke off after ${body.bytes} bytes: ${
+              this.#redact(String((e as Error).message ?? e))
+            }`,
+            e,
+          );
+          end({
+            status: err.status,
+            error: err.message,
+            verdict: { kind: "transient", reason: err.message },
+            ok: false,
+          });
+          body.cancel(e);
+          if (sse && body.tail.atEventBoundary()) {
+            controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
+            return controller.close();
+          }
+          return controller.error(brokenBody(err.message));
+        }
+        if (done) return;
+        if (!chunk) {
+          // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
+          const failed = trailingStreamError(body.tail.text());
+          if (failed) {
+            const status = failed.error.code || 500;
+            end({
+              status,
+              error: this.#redact(JSON.stringify(failed)),
+              verdict: classify({
+                status,
+                body: failed,
+                now: Date.now(),
+                defaultCooldownMs: this.#s.defaultCooldownMs,
+              }),
+              ok: false,
+            });
+          } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
+          return controller.close();
+        }
+        controller.enqueue(chunk);
+      },
+      cancel: (reason) => {
+        end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
+        body.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+    return {
+      keyId: choice.id,
+      attempts: rec.attempts,
+      response: new Response(stream, { status: res.status, headers: clientHeaders(res.headers) }),
     };
   }
 
@@ -302,7 +737,7 @@ class ForwardRun {
    * @throws {GatewayError} the upstream's error when no other key can help (the client's own error,
    *   or a pinned resource whose key failed for good).
    */
-  async onFailure(choice: KeyChoice, res: Response): Promise<void> {
+  async onFailure(choice: KeyChoice, res: Response, call: Call): Promise<void> {
     const { pool, clientFor, onNetworkError } = this.#deps;
     if (res.status === 407 && clientFor?.(choice.id)) {
       // The proxy, not Google, refused (plain-http upstreams see this as a response): skip that proxy.
@@ -312,12 +747,14 @@ class ForwardRun {
       );
       onNetworkError?.(choice.id, new Error("proxy authentication required (407)"));
       pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
+      this.#try(choice, call, 407, this.#last.message);
       return;
     }
     // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended") and
     // echoes parts of the request (`Unknown name "…"`): mask every secret before anyone sees it.
-    const text = this.#redact(await res.text());
-    const body: GoogleErrorBody = parseGoogleError(text) ??
+    const text = this.#redact(await readCapped(res, ERROR_BODY_CAP));
+    const parsed = parseGoogleError(text);
+    const body: GoogleErrorBody = parsed ??
       { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
     const verdict = classify({
       status: res.status,
@@ -325,30 +762,42 @@ class ForwardRun {
       now: Date.now(),
       defaultCooldownMs: this.#s.defaultCooldownMs,
     });
+    if (verdict.kind === "no_access") verdict.answer = { status: res.status, text };
     pool.report(choice.id, this.#model, verdict);
     this.#count(choice.id, { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 });
+    this.#try(choice, call, res.status, body.error.message || res.statusText);
     if (verdict.kind === "disable") pool.patch(choice.id, { lastError: this.#redact(body.error.message) });
     const retryAfter = res.headers.get("retry-after");
     this.#last = new GatewayError(res.status, body.error.message, {
       upstream: body,
+      upstreamText: parsed ? text : undefined,
       headers: retryAfter ? { "retry-after": retryAfter } : {},
     });
+    if (verdict.kind === "overloaded") {
+      this.#pause = verdict.retryAfterMs ??
+        Math.min(OVERLOAD_PAUSE_MS * 2 ** this.#overloads, OVERLOAD_PAUSE_MAX_MS);
+      this.#overloads++;
+    }
     if (verdict.kind === "client_error") {
       this.#clientError = true;
       throw this.#last;
     }
-    if (this.#route.pinned && verdict.kind !== "transient") throw this.#last;
+    if (this.#route.pinned && verdict.kind !== "transient" && verdict.kind !== "overloaded") throw this.#last;
   }
 
-  /** The error to answer when every attempt failed: the last upstream error (with Retry-After for 429s). */
+  /** The error to answer when every attempt failed: the last upstream error (with Retry-After for 429s and 503s). */
   #finalError(): GatewayError {
     const last = this.#last;
     if (!last) return new GatewayError(503, "No key could serve this request.");
-    if (last.status === 429 && !last.options.headers?.["retry-after"]) {
-      const free = this.#deps.pool.nextFreeAt(this.#model);
+    const headers = last.options.headers ??= {};
+    if (last.status === 429 && !headers["retry-after"]) {
+      const free = this.#deps.pool.nextFreeAt(this.#model, this.#kinds);
       if (Number.isFinite(free)) {
-        last.options.headers!["retry-after"] = String(Math.max(1, Math.ceil((free - Date.now()) / 1000)));
+        headers["retry-after"] = String(Math.max(1, Math.ceil((free - Date.now()) / 1000)));
       }
+    }
+    if (last.status === 503 && !headers["retry-after"]) {
+      headers["retry-after"] = String(OVERLOAD_RETRY_AFTER_S);
     }
     return last;
   }
@@ -377,44 +826,9 @@ class ForwardRun {
     this.#deps.onRecord?.(rec);
   }
 
-  /** Passes the body through chunk by chunk, then reads usage from its tail. */
-  #observeStream(res: Response): Response {
-    const kept: Uint8Array[] = [];
-    let keptBytes = 0;
-    const rec = this.#rec;
-    const body = res.body!.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, ctl) {
-          kept.push(chunk);
-          keptBytes += chunk.length;
-          while (kept.length > 1 && keptBytes - kept[0].length >= TAIL_BYTES) {
-            keptBytes -= kept.shift()!.length;
-          }
-          ctl.enqueue(chunk);
-        },
-        flush: () => {
-          rec.latencyMs = this.#elapsed();
-          const tail = tailOf(kept);
-          // Google may end a 200 stream with an error object: the log says so.
-          const failed = trailingStreamError(tail);
-          if (failed) {
-            (rec.status = failed.error.code || 500, rec.error = this.#redact(JSON.stringify(failed)));
-          }
-          this.#finish(usageFromTail(tail), true);
-        },
-        cancel: () => {
-          rec.status = 499;
-          rec.error = "client closed the stream";
-          this.#finish(usageFromTail(tailOf(kept)), true);
-        },
-      }),
-    );
-    return new Response(body, { status: res.status, headers: clientHeaders(res.headers) });
-  }
-
   /**
    * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
-   * to that key (`AffinityMap.learn`); rewrites the upload URL to the gateway.
+   * to that key (`AffinityMap.learn`); rewrites the upload session URLs to the gateway.
    */
   async #learnResources(res: Response, keyId: string): Promise<Response> {
     const req = this.#req;
@@ -424,9 +838,11 @@ class ForwardRun {
     affinity?.learn({ request: req, keyId, headers: res.headers, text });
     if (!uploadUrl && text === undefined) return res;
     const headers = new Headers(res.headers);
-    if (uploadUrl && req.origin) {
-      const u = new URL(uploadUrl);
-      headers.set("x-goog-upload-url", req.origin + u.pathname + u.search);
+    for (const name of UPLOAD_SESSION_URLS) {
+      const url = res.headers.get(name);
+      if (!url || !req.origin) continue;
+      const u = new URL(url);
+      headers.set(name, req.origin + u.pathname + u.search);
     }
     if (text === undefined) return new Response(res.body, { status: res.status, headers });
     headers.delete("content-length");

@@ -7,12 +7,14 @@
  *   (key choice, retries, usage, logs) -> stream decorators -> edge format
  *
  * Calls that name no model method (files, batches, operations, the model list) go through
- * {@link GeminiCaller.send}, the same pipeline without the prepare step.
+ * {@link GeminiCaller.send}, the same pipeline; the prepare step there only resolves a model the body
+ * names (`cachedContents.create`). Both check the client token's model allow-list.
  *
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
-import type { ParsedModel } from "../gemini/model_names.ts";
+import { modelNames, type ParsedModel } from "../gemini/model_names.ts";
+import { bareModel } from "../gemini/model_id.ts";
 import type { CallPreparer, GeminiCall, PreparedCall } from "./prepare.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 import type { ClientInfo } from "../http/client_address.ts";
@@ -82,7 +84,7 @@ export interface GeminiAnswer extends ForwardResult {
 /** A call that names no model method, sent through the pipeline as it is. */
 export type ResourceRequest = Omit<
   ForwardRequest,
-  "route" | "tokenName" | "signal" | "origin" | "client" | "clientModel"
+  "route" | "tokenName" | "signal" | "origin" | "client" | "clientModel" | "modelNames"
 >;
 
 /** The pipeline, bound to one client request. */
@@ -91,6 +93,17 @@ export interface GeminiCaller {
   readonly context: CallContext;
   /** Resolves a client model name (aliases, suffixes) without calling upstream. */
   resolve(model: string): ParsedModel;
+  /**
+   * True when the request's client token may use the model a client name resolves to (its
+   * allow-list admits the name, its alias or the real model), as every call checks it.
+   */
+  allows(model: string): boolean;
+  /**
+   * Refuses a model the request's client token may not use, as every call does.
+   *
+   * @throws {GatewayError} 403 `model_not_allowed`.
+   */
+  admit(model: string): void;
   /** Prepares and sends a model call. Failures are thrown as `GatewayError`. */
   call(call: GeminiCall, options?: CallOptions): Promise<GeminiAnswer>;
   /** Sends a call that names no model method. Failures are thrown as `GatewayError`. */
@@ -102,27 +115,57 @@ export function internalContext(route: string): CallContext {
   return { route, client: { method: "GET", path: `(${route})`, address: "gateway", time: Date.now() } };
 }
 
+/** Which models a client token may use (its allow-list): `TokenLimits`. */
+export interface ModelAccess {
+  /** True when the token may use the model known by these names (the client's first). */
+  allowsModel(tokenName: string, names: readonly string[]): boolean;
+  /** Throws a 403 `GatewayError` unless the token may use the model known by these names. */
+  admitModel(tokenName: string | undefined, names: readonly string[]): void;
+}
+
+/** What {@link GeminiClient} binds to requests. */
+export interface GeminiClientDeps {
+  /** The pipeline. */
+  forward: Forward;
+  /** The prepare step (model names, features). */
+  preparer: CallPreparer;
+  /** The client tokens' model allow-lists; absent: every model is allowed. */
+  access?: ModelAccess;
+}
+
 const JSON_HEADERS = () => new Headers({ "content-type": "application/json" });
 
 /** Binds the pipeline and the prepare step to requests. */
 export class GeminiClient {
-  constructor(private readonly deps: { forward: Forward; preparer: CallPreparer }) {}
+  constructor(private readonly deps: GeminiClientDeps) {}
 
   /** The pipeline bound to one client request. */
   for(context: CallContext): GeminiCaller {
-    const { forward, preparer } = this.deps;
+    const { forward, preparer, access } = this.deps;
+    const { tokenName } = context;
     const base = {
       route: context.route,
-      tokenName: context.tokenName,
+      tokenName,
       signal: context.signal,
       origin: context.origin,
       client: context.client,
     };
+    /** The names of a client model name, for the allow-list (a name that does not parse is its own). */
+    const namesOf = (model: string): string[] => {
+      try {
+        return modelNames(model, preparer.resolve(model));
+      } catch {
+        return [bareModel(model)];
+      }
+    };
     return {
       context,
       resolve: (model) => preparer.resolve(model),
+      allows: (model) => !tokenName || !access || access.allowsModel(tokenName, namesOf(model)),
+      admit: (model) => access?.admitModel(tokenName, namesOf(model)),
       async call(call, options = {}) {
         const prepared = preparer.prepare(call);
+        const names = modelNames(call.model, prepared.parsed);
         const stream = call.method === "streamGenerateContent";
         let body = prepared.body;
         const send = (avoidKeyId?: string) =>
@@ -135,6 +178,7 @@ export class GeminiClient {
             body,
             model: prepared.model,
             clientModel: context.clientModel ?? call.model,
+            modelNames: names,
             stream,
             avoidKeyId,
           });
@@ -153,7 +197,25 @@ export class GeminiClient {
           prepared,
         };
       },
-      send: (request) => forward({ ...base, ...request, clientModel: request.model }),
+      send(request) {
+        const named = preparer.prepareResource(request);
+        if (named) {
+          const names = modelNames(named.clientModel, named.parsed);
+          return forward({
+            ...base,
+            ...request,
+            body: named.body,
+            clientModel: named.clientModel,
+            modelNames: names,
+          });
+        }
+        return forward({
+          ...base,
+          ...request,
+          clientModel: request.model,
+          modelNames: request.model ? namesOf(request.model) : undefined,
+        });
+      },
     };
   }
 }

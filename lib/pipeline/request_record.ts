@@ -36,6 +36,8 @@ export interface RequestRecord {
   outputTokens?: number;
   /** Google's error body or the gateway's message, with keys redacted. */
   error?: string;
+  /** Every upstream attempt, in order, with why it ended (absent when none was made). */
+  tries?: AttemptRecord[];
   /** Live API sessions only (`route: "live"`): how the session went. */
   live?: LiveSessionStats;
   /** The client's address (`lib/http/client_address.ts`). */
@@ -51,6 +53,18 @@ export interface RequestRecord {
 /** The outcome of a record: its own, or the one its status implies. */
 export function outcomeOf(rec: Pick<RequestRecord, "outcome" | "status" | "refusal">): Outcome {
   return rec.outcome ?? outcomeOfStatus(rec.status, rec.refusal);
+}
+
+/** One upstream attempt of a request. */
+export interface AttemptRecord {
+  /** Id of the key used. */
+  keyId: string;
+  /** Upstream HTTP status; 502 when the connection failed, 504 when it timed out. */
+  status: number;
+  /** Why the attempt ended: `served`, Google's message, or what failed. */
+  reason: string;
+  /** Time the attempt took, in ms. */
+  ms: number;
 }
 
 /**
@@ -96,4 +110,55 @@ export function usageFromTail(tail: string): { inputTokens?: number; outputToken
   const cand = lastCount(tail, COUNT_PATTERNS.candidates);
   if (prompt === undefined && cand === undefined) return {};
   return { inputTokens: prompt, outputTokens: (cand ?? 0) + (lastCount(tail, COUNT_PATTERNS.thoughts) ?? 0) };
+}
+
+const TAIL_BYTES = 2048;
+
+/**
+ * The last bytes of an answer (usage sits in the last event), kept in one fixed 2 KiB buffer per
+ * answer: chunks are copied in, never retained.
+ */
+export class UsageTail {
+  readonly #buf = new Uint8Array(TAIL_BYTES);
+  /** Next write position. */
+  #pos = 0;
+  #full = false;
+
+  /** Copies the end of `chunk` into the tail. */
+  push(chunk: Uint8Array): void {
+    const n = chunk.length;
+    if (n >= TAIL_BYTES) {
+      this.#buf.set(chunk.subarray(n - TAIL_BYTES));
+      this.#pos = 0;
+      this.#full = true;
+      return;
+    }
+    const first = Math.min(n, TAIL_BYTES - this.#pos);
+    this.#buf.set(chunk.subarray(0, first), this.#pos);
+    if (first < n) {
+      this.#buf.set(chunk.subarray(first), 0);
+      this.#full = true;
+    }
+    this.#pos = (this.#pos + n) % TAIL_BYTES;
+    if (this.#pos === 0 && n > 0) this.#full = true;
+  }
+
+  /** The tail's bytes, oldest first. */
+  bytes(): Uint8Array {
+    if (!this.#full) return this.#buf.slice(0, this.#pos);
+    const out = new Uint8Array(TAIL_BYTES);
+    out.set(this.#buf.subarray(this.#pos));
+    out.set(this.#buf.subarray(0, this.#pos), TAIL_BYTES - this.#pos);
+    return out;
+  }
+
+  /** The tail as text (a character cut at its start is replaced, which usage parsing ignores). */
+  text(): string {
+    return new TextDecoder().decode(this.bytes());
+  }
+
+  /** True when the bytes so far end an SSE event (a blank line), so another event may follow cleanly. */
+  atEventBoundary(): boolean {
+    return /(?:\r\n\r\n|\n\n|\r\r)$/.test(this.text().slice(-4));
+  }
 }

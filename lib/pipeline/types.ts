@@ -21,8 +21,11 @@ export interface ForwardRequest {
   body?: Uint8Array<ArrayBuffer> | null;
   /** Bare model id (`gemini-2.5-flash`) the request uses; per-model cooldowns key on it. */
   model?: string;
-  /** A key id that must serve this request (files and cached contents belong to one key). */
-  pinnedKeyId?: string;
+  /**
+   * Every name of the model the client asked for (its own, the alias, the real model), for its
+   * token's allow-list; default `[model]`.
+   */
+  modelNames?: readonly string[];
   /** A key to leave out when another can serve (a second try that should land elsewhere). */
   avoidKeyId?: string;
   /** True when the response is a stream (SSE or JSON array). */

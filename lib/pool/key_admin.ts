@@ -8,7 +8,15 @@
  */
 import type { KeyPool, PairView } from "./key_pool.ts";
 import type { PoolStore } from "./pool_store.ts";
-import { extractKeys, keyId, type KeyRecord, type ModelLimits } from "./key_record.ts";
+import {
+  extractKeys,
+  KEY_KINDS,
+  type KeyKind,
+  type KeyRecord,
+  kindOf,
+  type ModelLimits,
+  newKeyRecord,
+} from "./key_record.ts";
 import { maskKey } from "../secrets/redact.ts";
 import { emptyUsage, type UsageCounter, type UsageTotals } from "./usage.ts";
 import { pacificDay } from "./quota_clock.ts";
@@ -75,6 +83,8 @@ export interface KeyView {
   id: string;
   /** Masked key, e.g. `AIza…x9Qk`. */
   masked: string;
+  /** Gemini API key or Vertex AI express key (absent: a Gemini API key). */
+  kind?: KeyKind;
   label?: string;
   project?: string;
   state: "active" | "cooling" | "disabled";
@@ -119,7 +129,8 @@ export interface KeyAdminOptions {
   pool: KeyPool;
   store: PoolStore;
   usage: UsageCounter;
-  baseUrl: () => string;
+  /** Where checks of a key of `kind` go (the Gemini API's or Vertex AI's base URL). */
+  baseUrl: (kind: KeyKind) => string;
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
   /** Ids of the keys in `GEMINI_API_KEYS` at this start. */
   envKeyIds?: ReadonlySet<string>;
@@ -155,6 +166,7 @@ export class KeyAdmin {
     return {
       id: r.id,
       masked: maskKey(r.key),
+      kind: kindOf(r),
       label: r.label,
       project: r.project,
       state: this.o.pool.stateOf(r.id),
@@ -188,7 +200,9 @@ export class KeyAdmin {
     if (q.state) rows = rows.filter((x) => x.state === q.state);
     if (search) {
       rows = rows.filter(({ r, masked }) =>
-        [r.id, masked, r.label, r.project, r.disabledReason].some((s) => s?.toLowerCase().includes(search))
+        [r.id, masked, r.label, r.project, r.disabledReason, KEY_KINDS[kindOf(r)].label].some((s) =>
+          s?.toLowerCase().includes(search)
+        )
       );
     }
     const order = { disabled: 0, cooling: 1, active: 2 };
@@ -205,15 +219,17 @@ export class KeyAdmin {
     return { total: rows.length, keys: page.map((x) => this.view(x.r)), counts };
   }
 
-  /** Adds keys found in pasted text; reports what was added and what was rejected and why. */
+  /**
+   * Adds keys found in pasted text (`vertex:<key>` marks a Vertex AI express key); reports what was
+   * added and what was rejected and why.
+   */
   async add(text: string, meta: { label?: string; project?: string } = {}): Promise<AddResult> {
     const { keys, rejected } = extractKeys(text);
-    const now = Date.now();
     const fresh: KeyRecord[] = [];
-    for (const key of keys) {
-      const id = keyId(key);
-      if (this.o.pool.get(id)) rejected.push({ value: maskKey(key), reason: "already in the pool" });
-      else fresh.push({ id, key, enabled: true, addedAt: now, ...meta });
+    for (const entry of keys) {
+      const r = newKeyRecord(entry, meta);
+      if (this.o.pool.get(r.id)) rejected.push({ value: maskKey(r.key), reason: "already in the pool" });
+      else fresh.push(r);
     }
     const ids = new Set(await this.o.store.addKeys(fresh));
     // A key pasted again is no longer ignored in GEMINI_API_KEYS.
@@ -298,7 +314,8 @@ export class KeyAdmin {
   }
 
   /**
-   * Verifies keys against Google (no generation quota used), `concurrency` at a time. Invalid keys
+   * Verifies keys against Google (no generation quota used; each with a call of its own kind),
+   * `concurrency` at a time. Invalid keys
    * are disabled with Google's reason; valid keys disabled by Google come back. Admin-disabled keys
    * stay disabled. `onProgress` is called after each key.
    */
@@ -309,7 +326,13 @@ export class KeyAdmin {
     const report: VerifyReport = { checked: 0, valid: 0, disabled: [], enabled: [], failed: 0 };
     await withConcurrency(ids.filter((id) => this.o.pool.get(id)), opts.concurrency ?? 8, async (id) => {
       const r = this.o.pool.get(id)!;
-      const v = await verifyKey({ baseUrl: this.o.baseUrl(), key: r.key, client: this.o.clientFor?.(id) });
+      const kind = kindOf(r);
+      const v = await verifyKey({
+        baseUrl: this.o.baseUrl(kind),
+        kind,
+        key: r.key,
+        client: this.o.clientFor?.(id),
+      });
       report.checked++;
       if (v.kind === "ok" || v.kind === "cooldown" || v.kind === "no_access") {
         report.valid++;

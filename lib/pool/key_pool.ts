@@ -6,10 +6,14 @@
  * project label (keys of one project share a quota), else the key itself. Transient-failure backoff is
  * always per (key, model).
  *
+ * Keys are of two kinds (Gemini API, Vertex AI express). A pick names the kinds that may serve, in
+ * groups tried in order ({@link KindOrder}); without one only Gemini API keys serve, so a caller that
+ * does not know about kinds never sends a request to a Vertex key.
+ *
  * @module
  */
-import type { Verdict } from "./classify.ts";
-import type { KeyRecord, ModelLimits } from "./key_record.ts";
+import type { UpstreamAnswer, Verdict } from "./classify.ts";
+import { KEY_KINDS, type KeyKind, type KeyRecord, kindOf, type ModelLimits } from "./key_record.ts";
 import { nextPacificMidnight, pacificDay } from "./quota_clock.ts";
 
 /** Why a (scope, model) pair is out of rotation. */
@@ -36,7 +40,8 @@ export type PairSnapshot = Pick<PairState, "coolUntil" | "coolKind" | "reason" |
 
 interface Entry {
   record: KeyRecord;
-  /** Quota scope: `p:<project>` or `k:<id>`. */
+  kind: KeyKind;
+  /** Quota scope: `p:<project>` (`vp:<project>` for a Vertex key) or `k:<id>`. */
   scope: string;
   /** Backoff scope: always `k:<id>`. */
   own: string;
@@ -46,7 +51,37 @@ interface Entry {
 export interface KeyChoice {
   id: string;
   key: string;
+  /** Which service the key is for (decides the upstream URL and wire format). */
+  kind: KeyKind;
 }
+
+/**
+ * The key kinds that may serve a request, in groups tried in order: a key of the first group that can
+ * serve wins; the next group is tried only when none of the first can. `[["gemini", "vertex"]]` is one
+ * round robin over both kinds; `[["vertex"], ["gemini"]]` prefers Vertex keys.
+ */
+export type KindOrder = ReadonlyArray<ReadonlyArray<KeyKind>>;
+
+/** Only Gemini API keys: the order of every pick that names none. */
+export const GEMINI_ONLY: KindOrder = [["gemini"]];
+
+/** Options of {@link KeyPool.pick}. */
+export interface PickOptions {
+  /**
+   * A key to take when it is enabled, of an allowed kind, not excluded and free for the model (a
+   * client's home key); otherwise the round robin goes on as usual.
+   */
+  prefer?: string;
+  /** Kinds that may serve, in order of preference (default {@link GEMINI_ONLY}). */
+  kinds?: KindOrder;
+}
+
+/**
+ * Why no key can serve: `quota` (some key waits for a quota window or pacing), `backoff` (keys back
+ * off after upstream failures only), `no_access` (no enabled key's project may use the model),
+ * `disabled` (no enabled key left untried), `empty` (no keys at all).
+ */
+export type NoKeyWhy = "quota" | "backoff" | "no_access" | "disabled" | "empty";
 
 /** No key can serve the model now. */
 export interface NoKey {
@@ -54,6 +89,10 @@ export interface NoKey {
   freeAt: number;
   /** A sentence for the client, e.g. "all 12 keys are cooling down for gemini-2.5-pro". */
   reason: string;
+  /** Why, when the pool decided (callers that build their own NoKey may leave it out). */
+  why?: NoKeyWhy;
+  /** For `no_access`: Google's last answer that said so, when this process saw one. */
+  answer?: UpstreamAnswer;
 }
 
 /** One key's quota state for one model, for views (the panel, the capacity report). */
@@ -99,8 +138,12 @@ export type Dirty = { type: "key"; id: string; disabled?: boolean } | {
 export class KeyPool {
   #entries: Entry[] = [];
   #byId = new Map<string, Entry>();
+  /** Keys per kind (read on every request by the kind routing). */
+  #kindCounts: Record<KeyKind, number> = { gemini: 0, vertex: 0 };
   #pairs = new Map<string, Map<string, PairState>>(); // model -> scope -> state
   #cursor = new Map<string, number>();
+  /** Google's latest "no access" answer per model (in memory only), for clients that find no key with access. */
+  #noAccessAnswers = new Map<string, UpstreamAnswer>();
   #listeners = new Set<(d: Dirty) => void>();
   readonly #now: () => number;
   readonly #windowMs: () => number;
@@ -143,13 +186,17 @@ export class KeyPool {
 
   /** Adds or replaces a key record (from KV, the environment or the admin). */
   upsert(record: KeyRecord): void {
-    const scope = record.project ? `p:${record.project}` : `k:${record.id}`;
-    const entry: Entry = { record, scope, own: `k:${record.id}` };
+    const kind = kindOf(record);
+    // A project's Gemini API and Vertex AI quotas are separate: Vertex keys get their own project scope.
+    const scope = record.project ? `${kind === "vertex" ? "vp" : "p"}:${record.project}` : `k:${record.id}`;
+    const entry: Entry = { record, kind, scope, own: `k:${record.id}` };
     this.#version++;
     this.#recordsVersion++;
     const old = this.#byId.get(record.id);
     if (old) this.#entries[this.#entries.indexOf(old)] = entry;
     else this.#entries.push(entry);
+    if (old) this.#kindCounts[old.kind]--;
+    this.#kindCounts[kind]++;
     this.#byId.set(record.id, entry);
   }
 
@@ -161,6 +208,7 @@ export class KeyPool {
     this.#recordsVersion++;
     this.#byId.delete(id);
     this.#entries.splice(this.#entries.indexOf(e), 1);
+    this.#kindCounts[e.kind]--;
     return true;
   }
 
@@ -172,6 +220,11 @@ export class KeyPool {
   /** All key records, in pool order. */
   records(): KeyRecord[] {
     return this.#entries.map((e) => e.record);
+  }
+
+  /** How many keys (enabled or not) are of `kind`. */
+  countOf(kind: KeyKind): number {
+    return this.#kindCounts[kind];
   }
 
   /** The quota scope of a key. */
@@ -241,40 +294,44 @@ export class KeyPool {
 
   /**
    * Chooses a key for `model`, round robin among keys free for it, skipping `exclude` (keys this
-   * request already tried). Counts the request against the key's known limits.
-   *
-   * @param prefer a key to take when it is enabled, not excluded and free for `model` (a client's
-   *   home key); otherwise the round robin goes on as usual.
+   * request already tried), trying the kind groups of `options.kinds` in order. Counts the request
+   * against the key's known limits.
    */
-  pick(model: string, exclude?: ReadonlySet<string>, prefer?: string): KeyChoice | NoKey {
+  pick(model: string, exclude?: ReadonlySet<string>, options: PickOptions = {}): KeyChoice | NoKey {
     const now = this.#now();
-    const preferred = prefer === undefined ? undefined : this.#byId.get(prefer);
+    const kinds = options.kinds ?? GEMINI_ONLY;
+    const preferred = options.prefer === undefined ? undefined : this.#byId.get(options.prefer);
     if (
       preferred?.record.enabled && !exclude?.has(preferred.record.id) &&
-      this.#freeAt(preferred, model, now) <= now
+      kinds.some((g) => g.includes(preferred.kind)) && this.#freeAt(preferred, model, now) <= now
     ) {
-      this.#count(preferred, model, now);
-      return { id: preferred.record.id, key: preferred.record.key };
+      return this.#chosen(preferred, model, now);
     }
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
     let earliest = Infinity;
     let usable = 0;
-    for (let i = 0; i < n; i++) {
-      const idx = (start + i) % n;
-      const e = this.#entries[idx];
-      if (!e.record.enabled || exclude?.has(e.record.id)) continue;
-      usable++;
-      const free = this.#freeAt(e, model, now);
-      if (free > now) {
-        if (free < earliest) earliest = free;
-        continue;
+    for (const group of kinds) {
+      for (let i = 0; i < n; i++) {
+        const idx = (start + i) % n;
+        const e = this.#entries[idx];
+        if (!group.includes(e.kind) || !e.record.enabled || exclude?.has(e.record.id)) continue;
+        usable++;
+        const free = this.#freeAt(e, model, now);
+        if (free > now) {
+          if (free < earliest) earliest = free;
+          continue;
+        }
+        this.#cursor.set(model, idx + 1);
+        return this.#chosen(e, model, now);
       }
-      this.#cursor.set(model, idx + 1);
-      this.#count(e, model, now);
-      return { id: e.record.id, key: e.record.key };
     }
-    return { freeAt: earliest, reason: this.#noKeyReason(model, usable, earliest, now) };
+    return this.#noKey(model, { kinds, usable, earliest, now, exclude });
+  }
+
+  #chosen(e: Entry, model: string, now: number): KeyChoice {
+    this.#count(e, model, now);
+    return { id: e.record.id, key: e.record.key, kind: e.kind };
   }
 
   /** Models a key has quota state or configured limits for (its scope's and its own). */
@@ -312,12 +369,12 @@ export class KeyPool {
     };
   }
 
-  /** Earliest time (epoch ms) any enabled key can serve `model`, without choosing one. */
-  nextFreeAt(model: string): number {
+  /** Earliest time (epoch ms) any enabled key of `kinds` can serve `model`, without choosing one. */
+  nextFreeAt(model: string, kinds: KindOrder = GEMINI_ONLY): number {
     const now = this.#now();
     let earliest = Infinity;
     for (const e of this.#entries) {
-      if (!e.record.enabled) continue;
+      if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
       const free = this.#freeAt(e, model, now);
       if (free <= now) return now;
       earliest = Math.min(earliest, free);
@@ -325,18 +382,18 @@ export class KeyPool {
     return earliest;
   }
 
-  /** Why no key can serve `model` now (the sentence `pick` gives), without choosing one. */
-  noKeyReason(model: string): string {
+  /** Why no key of `kinds` can serve `model` now (the sentence `pick` gives), without choosing one. */
+  noKeyReason(model: string, kinds: KindOrder = GEMINI_ONLY): string {
     const now = this.#now();
     let usable = 0;
     let earliest = Infinity;
     for (const e of this.#entries) {
-      if (!e.record.enabled) continue;
+      if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
       usable++;
       const free = this.#freeAt(e, model, now);
       if (free > now) earliest = Math.min(earliest, free);
     }
-    return this.#noKeyReason(model, usable, earliest, now);
+    return this.#noKey(model, { kinds, usable, earliest, now }).reason;
   }
 
   #count(e: Entry, model: string, now: number): void {
@@ -351,13 +408,58 @@ export class KeyPool {
     p.dayCount++;
   }
 
-  #noKeyReason(model: string, usable: number, earliest: number, now: number): string {
-    const total = this.#entries.length;
-    if (total === 0) return "no API keys are configured; add keys in the admin panel or GEMINI_API_KEYS";
-    if (usable === 0) return `all ${total} keys are disabled or already tried for this request`;
-    if (earliest === Infinity) return `none of the ${usable} enabled keys has access to ${model}`;
+  /** Why no key can serve (only computed when none can, so the pick loop stays lean). */
+  #noKey(
+    model: string,
+    o: { kinds: KindOrder; usable: number; earliest: number; now: number; exclude?: ReadonlySet<string> },
+  ): NoKey {
+    const { usable, earliest, now } = o;
+    const allowed = new Set(o.kinds.flat());
+    const total = this.#entries.filter((e) => allowed.has(e.kind)).length;
+    if (total === 0) {
+      const names = [...allowed].map((k) => KEY_KINDS[k].label).join(" or ");
+      return {
+        freeAt: Infinity,
+        why: "empty",
+        reason: this.#entries.length === 0
+          ? "no API keys are configured; add keys in the admin panel or GEMINI_API_KEYS"
+          : `none of the ${this.#entries.length} keys is a ${names} key`,
+      };
+    }
+    if (usable === 0) {
+      return {
+        freeAt: Infinity,
+        why: "disabled",
+        reason: `all ${total} keys are disabled or already tried for this request`,
+      };
+    }
+    if (earliest === Infinity) {
+      return {
+        freeAt: Infinity,
+        why: "no_access",
+        reason: `none of the ${usable} enabled keys has access to ${model}`,
+        answer: this.#noAccessAnswers.get(model),
+      };
+    }
     const secs = Math.ceil((earliest - now) / 1000);
-    return `all ${usable} keys are cooling down for ${model}; the next is free in ${secs} s`;
+    const backoffOnly = this.#entries.every((e) => {
+      if (!allowed.has(e.kind) || !e.record.enabled || o.exclude?.has(e.record.id)) return true;
+      const own = this.#pairs.get(model)?.get(e.own);
+      return (own?.coolKind === "backoff" && own.coolUntil > now) || this.#freeAt(e, model, now) === Infinity;
+    });
+    if (backoffOnly) {
+      return {
+        freeAt: earliest,
+        why: "backoff",
+        reason:
+          `all ${usable} keys are backing off after upstream failures for ${model}; the next is tried in ${secs} s`,
+      };
+    }
+    return {
+      freeAt: earliest,
+      why: "quota",
+      reason: `all ${usable} keys are cooling down for ${model}; the next is free in ${secs} s`,
+    };
   }
 
   /** Applies what an upstream outcome means to the key that got it. */
@@ -375,6 +477,7 @@ export class KeyPool {
         return;
       }
       case "client_error":
+      case "overloaded": // Google's capacity, not the key's: the key stays in rotation
         return;
       case "cooldown": {
         const s = this.#pair(model, e.scope);
@@ -393,7 +496,12 @@ export class KeyPool {
       }
       case "no_access": {
         const s = this.#pair(model, e.scope);
-        Object.assign(s, { coolUntil: Infinity, coolKind: "no_access", reason: verdict.reason });
+        Object.assign(s, {
+          coolUntil: Infinity,
+          coolKind: "no_access",
+          reason: verdict.reason,
+        });
+        if (verdict.answer) this.#noAccessAnswers.set(model, verdict.answer);
         this.#dirty({ type: "pair", scope: e.scope, model });
         return;
       }

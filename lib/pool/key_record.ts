@@ -1,10 +1,18 @@
 /**
- * A Gemini API key as the pool stores it, and helpers to identify, mask and extract keys.
+ * A key as the pool stores it, its kind (a Gemini API key, or a Vertex AI express-mode key), and helpers
+ * to identify, mask and extract keys.
+ *
+ * How a key's kind is written (in `GEMINI_API_KEYS` and in text pasted into the admin panel): a Gemini
+ * API key as it is (`AIza…`, `AQ.…`), a Vertex AI express key with the prefix `vertex:`
+ * (`vertex:AQ.…`). Both services issue keys of both shapes, so the shape cannot tell the kind.
  *
  * @module
  */
 import { createHash } from "node:crypto";
 import { maskKey } from "../secrets/redact.ts";
+import { KEY_KINDS, type KeyKind } from "./key_kinds.ts";
+
+export { KEY_KINDS, type KeyKind } from "./key_kinds.ts";
 
 /** Known request limits for a model (entered by the admin or learned from Google's 429s). */
 export interface ModelLimits {
@@ -16,10 +24,12 @@ export interface ModelLimits {
 
 /** A key and its durable state. */
 export interface KeyRecord {
-  /** Stable id derived from the key (a hash prefix); safe to show and log. */
+  /** Stable id derived from the key and its kind (a hash prefix); safe to show and log. */
   id: string;
   /** The secret itself. Only ever sent upstream in `x-goog-api-key`. */
   key: string;
+  /** The key's kind; absent on records stored before kinds existed, which are Gemini API keys. */
+  kind?: KeyKind;
   /** Free-form label shown in the panel. */
   label?: string;
   /** Google Cloud project; keys of one project share its quota. */
@@ -35,38 +45,86 @@ export interface KeyRecord {
   lastError?: string;
 }
 
-/** The id of a key: the first 16 hex digits of its SHA-256. */
-export function keyId(key: string): string {
-  return createHash("sha256").update(key).digest("hex").slice(0, 16);
+/** The kind of a stored key (records without one are Gemini API keys). */
+export function kindOf(record: Pick<KeyRecord, "kind">): KeyKind {
+  return record.kind ?? "gemini";
+}
+
+/**
+ * The id of a key: the first 16 hex digits of the SHA-256 of its key list entry (the key itself for a
+ * Gemini API key, `vertex:<key>` for a Vertex AI express key, so one secret registered as both kinds
+ * has two ids).
+ */
+export function keyId(entry: string): string {
+  return createHash("sha256").update(entry).digest("hex").slice(0, 16);
+}
+
+/** The key list entry of a key: `<key>`, or `vertex:<key>` for a Vertex AI express key. */
+export function keyEntry(e: KeyEntry): string {
+  return KEY_KINDS[e.kind].prefix + e.key;
+}
+
+/** A key list entry read: the secret and its kind. */
+export interface KeyEntry {
+  key: string;
+  kind: KeyKind;
+}
+
+const KIND_PREFIX = /^vertex:/i;
+
+/** Reads one key list entry: `vertex:<key>` is a Vertex AI express key, anything else a Gemini API key. */
+export function readKeyEntry(entry: string): KeyEntry {
+  const text = entry.trim();
+  return KIND_PREFIX.test(text)
+    ? { key: text.slice(KEY_KINDS.vertex.prefix.length).trim(), kind: "vertex" }
+    : { key: text, kind: "gemini" };
+}
+
+/** A new, enabled pool record for a key list entry (`AIza…` or `vertex:…`). */
+export function newKeyRecord(
+  entry: string,
+  extra: Partial<Omit<KeyRecord, "id" | "key" | "kind">> = {},
+): KeyRecord {
+  const read = readKeyEntry(entry);
+  return { id: keyId(keyEntry(read)), ...read, enabled: true, addedAt: Date.now(), ...extra };
 }
 
 /** Result of {@link extractKeys}. */
 export interface ExtractedKeys {
+  /** Key list entries (`AIza…`, or `vertex:…` for a Vertex AI express key; read them with {@link readKeyEntry}). */
   keys: string[];
   rejected: Array<{ value: string; reason: string }>;
 }
 
-/** A Google API key: `AIza` and 35 characters of `[0-9A-Za-z_-]` (39 in all). */
+/** Google API keys: the classic `AIza` + 35 characters of `[0-9A-Za-z_-]` (39 in all). */
 const GOOGLE_KEY = /^AIza[0-9A-Za-z_-]{35}$/;
+/** Google Cloud API keys of the newer shape (`AQ.` + about 50 characters), issued for both services. */
+const CLOUD_KEY = /^AQ\.[0-9A-Za-z_-]{30,120}$/;
 
 /** A valid example of the shape (for error messages): 39 characters, not a real key. */
 export const EXAMPLE_KEY = "AIzaSyExample-Key_0123456789abcdefghijk";
 
+/** Why `token` (a key without its kind prefix) is not a key, or undefined when it is one. */
+function keyShapeProblem(token: string): string | undefined {
+  if (GOOGLE_KEY.test(token) || CLOUD_KEY.test(token)) return undefined;
+  if (/^AIza/.test(token)) return "not 39 characters of [0-9A-Za-z_-]";
+  if (/^AQ\./.test(token)) return "not AQ. followed by 30 to 120 characters of [0-9A-Za-z_-]";
+  return "does not start with AIza or AQ. (Gemini API keys look like AIza followed by 35 characters)";
+}
+
 /**
- * Why `token` is not a Gemini API key, or undefined when it has the right shape. The one rule for keys
- * pasted in the panel and keys in `GEMINI_API_KEYS`.
+ * Why a key list entry (`AIza…`, `AQ.…`, `vertex:<key>`) is not a key, or undefined when it is one. The
+ * one rule for keys pasted in the panel and keys in `GEMINI_API_KEYS`.
  */
-export function keyShapeProblem(token: string): string | undefined {
-  if (GOOGLE_KEY.test(token)) return undefined;
-  return /^AIza/.test(token)
-    ? "not 39 characters of [0-9A-Za-z_-]"
-    : "does not start with AIza (Gemini API keys look like AIza followed by 35 characters)";
+export function keyEntryProblem(entry: string): string | undefined {
+  return keyShapeProblem(readKeyEntry(entry).key);
 }
 
 /**
  * Pulls keys out of pasted text (one per line, comma or space separated, or embedded in other
- * text); drops duplicates. Tokens that look like keys but have the wrong shape are rejected with a
- * reason ({@link keyShapeProblem}); short words of other text are skipped.
+ * text); drops duplicates. A key written `vertex:<key>` is a Vertex AI express key. Tokens that look
+ * like keys but have the wrong shape are rejected with a reason
+ * ({@link keyEntryProblem}); short words of other text are skipped.
  */
 export function extractKeys(text: string): ExtractedKeys {
   const seen = new Set<string>();
@@ -75,19 +133,21 @@ export function extractKeys(text: string): ExtractedKeys {
   for (const raw of text.split(/[\s,;"'`]+/)) {
     const token = raw.trim();
     if (!token) continue;
-    const problem = keyShapeProblem(token);
+    const { key, kind } = readKeyEntry(token);
+    const problem = keyShapeProblem(key);
     if (problem) {
-      if (/^AIza/.test(token) || token.length >= 20) {
-        rejected.push({ value: maskKey(token), reason: problem });
+      if (kind === "vertex" || /^(AIza|AQ\.)/.test(key) || key.length >= 20) {
+        rejected.push({ value: maskKey(key), reason: problem });
       }
       continue;
     }
-    if (seen.has(token)) {
-      rejected.push({ value: maskKey(token), reason: "duplicate in the pasted text" });
+    const entry = keyEntry({ key, kind });
+    if (seen.has(entry)) {
+      rejected.push({ value: maskKey(key), reason: "duplicate in the pasted text" });
       continue;
     }
-    seen.add(token);
-    keys.push(token);
+    seen.add(entry);
+    keys.push(entry);
   }
   return { keys, rejected };
 }

@@ -7,6 +7,7 @@
 import type { KeyAdmin } from "./key_admin.ts";
 import { ADMIN_DISABLED } from "./key_admin.ts";
 import type { KeyPool } from "./key_pool.ts";
+import { type KeyKind, kindOf } from "./key_record.ts";
 import { verifyKey } from "./verify.ts";
 
 const LEASE_KEY = ["lease", "recheck"] as const;
@@ -18,7 +19,8 @@ export interface RecheckerOptions {
   admin: KeyAdmin;
   /** Interval between rounds in ms (0 disables). */
   intervalMs: () => number;
-  baseUrl: () => string;
+  /** Where checks of a key of `kind` go. */
+  baseUrl: (kind: KeyKind) => string;
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
 }
 
@@ -77,7 +79,8 @@ export class Rechecker {
       const rec = this.o.pool.records().find((r) => r.enabled && this.o.pool.scopeOf(r.id) === scope);
       if (!rec) continue;
       const v = await verifyKey({
-        baseUrl: this.o.baseUrl(),
+        baseUrl: this.o.baseUrl(kindOf(rec)),
+        kind: kindOf(rec),
         key: rec.key,
         model,
         client: this.o.clientFor?.(rec.id),

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { randomAlnum } from "../openai/tool_ids.ts";
+import { randomAlnum } from "../gemini/tool_call_ids.ts";
 
 const ITEM_RE = /^[a-z]+_([A-Za-z0-9]{24})_i?\d+$/;
 

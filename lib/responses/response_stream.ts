@@ -30,7 +30,7 @@ import type {
 } from "../gemini/types.ts";
 import { partText } from "../openai/chat_response.ts";
 import { toOpenAIError } from "../openai/errors.ts";
-import { toolCallId } from "../openai/tool_ids.ts";
+import { toolCallId } from "../gemini/tool_call_ids.ts";
 import type { SignedCall } from "../gemini/thought_signatures.ts";
 import { itemId } from "./ids.ts";
 import type { ToolNames } from "./request.ts";

@@ -14,10 +14,12 @@ export function maskKey(key: string): string {
 }
 
 /**
- * Shapes of secrets recognised without knowing them: Google API keys (`AIza` + 35), the gateway's named
- * client tokens (`gwt_` + 32 base62) and generated admin tokens (`gw-admin-` + 36 hex).
+ * Shapes of secrets recognised without knowing them: Google API keys (`AIza` + 35, and the newer Cloud
+ * shape `AQ.` + about 50 that both the Gemini API and Vertex AI issue), the gateway's named client tokens
+ * (`gwt_` + 32 base62) and generated admin tokens (`gw-admin-` + 36 hex).
  */
-const SECRET_SHAPES = /AIza[0-9A-Za-z_-]{35}|gwt_[0-9A-Za-z]{32}|gw-admin-[0-9a-f]{36}/g;
+const SECRET_SHAPES =
+  /AIza[0-9A-Za-z_-]{35}|AQ\.[0-9A-Za-z_-]{30,120}|gwt_[0-9A-Za-z]{32}|gw-admin-[0-9a-f]{36}/g;
 
 /** Replaces anything shaped like a Google API key or a gateway token in `text` with its masked form. */
 export function redactKeys(text: string): string {

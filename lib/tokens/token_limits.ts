@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { matchesModelList } from "../features/settings.ts";
+import { matchesModelList } from "../gemini/model_id.ts";
 import type { ClientToken } from "../http/client_auth.ts";
 import { permissionDenied, rateLimited } from "../http/errors.ts";
 import type { RequestRecord } from "../pipeline/request_record.ts";
@@ -33,11 +33,6 @@ export interface TokenLimitsOptions {
 }
 
 const MINUTE = 60_000;
-
-/** True when `model` matches an allow-list entry (exact, or a prefix ending in `*`). */
-export function modelAllowed(allowed: readonly string[], model: string): boolean {
-  return matchesModelList(model, allowed);
-}
 
 /** Per-token rate and quota checks, all in memory. */
 export class TokenLimits {
@@ -118,16 +113,31 @@ export class TokenLimits {
     }
   }
 
-  /** True when the token may use `model` (no allow-list means every model). */
-  allowsModel(tokenName: string, model: string): boolean {
+  /**
+   * True when the token may use a model (no allow-list means every model). `names` are the names of
+   * one model: the client's, the alias it resolved through and the real model (`ModelNames`); any of
+   * them on the list admits it, so a token allowed an alias may call it, and one allowed a real model
+   * may call it by an alias or with a suffix.
+   */
+  allowsModel(tokenName: string, names: string | readonly string[]): boolean {
     const allowed = this.o.byName(tokenName)?.models;
-    return !allowed?.length || modelAllowed(allowed, model);
+    if (!allowed?.length) return true;
+    // Each entry is an exact id or a prefix ending in `*`.
+    return typeof names === "string"
+      ? matchesModelList(names, allowed)
+      : names.some((n) => matchesModelList(n, allowed));
   }
 
-  /** The pipeline's model check: refuses (403) a model outside the token's allow-list. */
-  admitModel(tokenName: string | undefined, model: string | undefined): void {
-    if (!tokenName || !model || this.allowsModel(tokenName, model)) return;
+  /**
+   * The model check of every call: refuses (403) a model outside the token's allow-list.
+   *
+   * @param names the model's names, the client's first (see {@link allowsModel}).
+   * @throws {GatewayError} 403 `model_not_allowed`.
+   */
+  admitModel(tokenName: string | undefined, names: string | readonly string[]): void {
+    if (!tokenName || !names.length || this.allowsModel(tokenName, names)) return;
     const allowed = this.o.byName(tokenName)?.models ?? [];
+    const model = typeof names === "string" ? names : names[0];
     throw permissionDenied(
       `The client token '${tokenName}' may not use model '${model}'; allowed models: ${allowed.join(", ")}.`,
       { code: "model_not_allowed", param: "model", refusal: "model_not_allowed" },

@@ -24,11 +24,6 @@ export function base64ToBytes(b64: string): Uint8Array {
   return out;
 }
 
-/** Encodes bytes as unpadded URL-safe base64 (`[A-Za-z0-9_-]`). */
-export function bytesToBase64Url(bytes: Uint8Array): string {
-  return bytesToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 /** Encodes numbers as little-endian float32, base64 (OpenAI's `encoding_format: "base64"`). */
 export function floatsToBase64(values: readonly number[]): string {
   const buf = new ArrayBuffer(values.length * 4);

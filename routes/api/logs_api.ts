@@ -5,8 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
-import { badRequestDetail } from "../../lib/gemini/rpc_status.ts";
+import { badRequestDetail, GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import type { LogEntry, LogQuery, LogStore } from "../../lib/logs/log_store.ts";
 import type { AuditLog } from "../../lib/logs/audit_log.ts";
 import { type Outcome, OUTCOMES } from "../../lib/http/refusal.ts";

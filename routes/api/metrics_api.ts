@@ -5,8 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
-import { badRequestDetail } from "../../lib/gemini/rpc_status.ts";
+import { badRequestDetail, GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import { type Metrics, type MetricsRange, RANGES } from "../../lib/metrics/metrics.ts";
 import type { KeyCounts } from "../../lib/admin/api_types.ts";
 import type { CapacityReport } from "../../lib/pool/capacity.ts";

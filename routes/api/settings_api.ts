@@ -12,8 +12,7 @@ import type { z } from "zod";
 import type { SettingField } from "../../lib/admin/api_types.ts";
 import { describeSettings } from "../../lib/config/describe.ts";
 import { SettingsError, type SettingsStore } from "../../lib/config/settings_store.ts";
-import { GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
-import { badRequestDetail } from "../../lib/gemini/rpc_status.ts";
+import { badRequestDetail, GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import { maskSecret } from "../../lib/secrets/redact.ts";
 
 /** A secret value (a string or a list of strings) with every string masked. */
@@ -58,10 +57,19 @@ function badRequest(violations: Array<{ field: string; description: string }>): 
   );
 }
 
+/** What the settings API needs. */
+export interface SettingsApiDeps<S extends z.ZodObject> {
+  settings: SettingsStore<S>;
+  schema: S;
+  /**
+   * Checks beyond the schema's (values that parse but cannot work, e.g. an alias named like a real
+   * model): the violations refuse the patch with a 400.
+   */
+  check?: (patch: Readonly<Record<string, unknown>>) => Array<{ field: string; description: string }>;
+}
+
 /** Builds the settings API (mount under the admin API prefix). */
-export function createSettingsApi<S extends z.ZodObject>(
-  deps: { settings: SettingsStore<S>; schema: S },
-): Hono {
+export function createSettingsApi<S extends z.ZodObject>(deps: SettingsApiDeps<S>): Hono {
   const { settings, schema } = deps;
   const app = new Hono();
   app.onError((err) => googleErrorResponse(err));
@@ -81,6 +89,8 @@ export function createSettingsApi<S extends z.ZodObject>(
       }]);
     }
     const patch = { ...body as Record<string, unknown> };
+    const violations = deps.check?.(patch) ?? [];
+    if (violations.length) throw badRequest(violations);
     const current = settings.current as Record<string, unknown>;
     for (const info of describeSettings(schema)) {
       if (info.secret && info.name in patch) {

@@ -19,11 +19,13 @@ export interface Recording {
   path: string;
   license: string;
   /** The Gemini method it answers. */
-  method: "generateContent" | "streamGenerateContent";
+  method: "generateContent" | "streamGenerateContent" | "countTokens";
   /** `json`: one body; `sse`: Google's SSE body; `jsonl`: one event per line (served as SSE). */
   format: "json" | "sse" | "jsonl";
   /** HTTP status it is served with. */
   status: number;
+  /** `vertex`: a Vertex AI answer, served by a Vertex upstream to a pool of Vertex express keys. */
+  upstream?: "vertex";
 }
 
 /** A recording with its bytes. */
@@ -105,4 +107,37 @@ export function mergeEvents(events: readonly RecordedEvent[]): GeminiGenerateCon
   }
   if (byIndex.size) out.candidates = [...byIndex.values()];
   return out;
+}
+
+/** Fields only Vertex AI sends, wherever they appear (README, "Vertex AI express keys"). */
+const VERTEX_ONLY_FIELDS = new Set([
+  "createTime",
+  "trafficType",
+  "probabilityScore",
+  "severity",
+  "severityScore",
+  "totalBillableCharacters",
+]);
+const CITATION_SOURCE_FIELDS = ["startIndex", "endIndex", "uri", "license"];
+
+/**
+ * What a client of the gateway gets for a Vertex AI answer (or stream event), by the documented rules:
+ * Vertex-only fields dropped (an emptied `usageMetadata` too), `citationMetadata.citations` renamed to
+ * the Gemini API's `citationSources` with its four fields.
+ */
+export function geminiShape<T>(vertex: T): T {
+  return JSON.parse(JSON.stringify(vertex), (key, value) => {
+    if (VERTEX_ONLY_FIELDS.has(key)) return undefined;
+    if (key === "usageMetadata" && value && Object.keys(value).length === 0) return undefined;
+    if (key === "citationMetadata" && Array.isArray(value?.citations)) {
+      const { citations, ...rest } = value;
+      return {
+        ...rest,
+        citationSources: citations.map((c: Record<string, unknown>) =>
+          Object.fromEntries(Object.entries(c).filter(([k]) => CITATION_SOURCE_FIELDS.includes(k)))
+        ),
+      };
+    }
+    return value;
+  });
 }

@@ -8,12 +8,12 @@ import type { MiddlewareHandler } from "hono";
 import type { Edge, EdgeDeps } from "../../lib/pipeline/edge.ts";
 import { edgeApp } from "../../routes/mod.ts";
 import type { AuthVariables } from "../../lib/http/client_auth.ts";
-import { type Settings, settingsSchema } from "../../lib/config/settings_schema.ts";
+import { type Settings, settingsSchema } from "../../lib/settings_schema.ts";
 import { streamDecorators } from "../../lib/features/stream_decorators.ts";
 import { type GeminiCaller, GeminiClient, internalContext } from "../../lib/pipeline/gemini_client.ts";
 import { CallPreparer } from "../../lib/pipeline/prepare.ts";
 import type { Forward } from "../../lib/pipeline/types.ts";
-import { ModelCatalog } from "../../lib/openai/models.ts";
+import { ModelCatalog } from "../../lib/pipeline/model_catalog.ts";
 import { listModelVariants } from "../../lib/gemini/model_names.ts";
 import { ThoughtSignatures } from "../../lib/gemini/thought_signatures.ts";
 
@@ -41,7 +41,6 @@ export function edgeDeps(forward: Forward, o: EdgeDepsOptions = {}): EdgeDeps {
     gemini,
     settings,
     catalog,
-    modelAllowed: () => true,
     decorators: streamDecorators(settings),
     signatures: new ThoughtSignatures(),
     ...o.override,
@@ -56,7 +55,7 @@ export function serveEdge(edge: Edge, deps: EdgeDeps): Deno.HttpServer<Deno.NetA
   };
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    edgeApp(edge, deps, auth).fetch,
+    edgeApp(edge, deps, [auth]).fetch,
   );
   return Object.assign(server, { url: `http://127.0.0.1:${server.addr.port}` });
 }

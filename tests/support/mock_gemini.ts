@@ -43,6 +43,7 @@
 import {
   deniedKeyError,
   invalidKeyError,
+  locationError,
   noKeyError,
   notFoundError,
   transientError,
@@ -164,7 +165,14 @@ export class MockGemini {
    * chunks, then the error object (`data: {"error":...}` in SSE) and end.
    */
   failNext(
-    opts: { status: 500 | 503 | 504; count?: number; key?: string; model?: string; afterChunks?: number },
+    opts: {
+      status: 500 | 503 | 504;
+      count?: number;
+      key?: string;
+      model?: string;
+      afterChunks?: number;
+      message?: string;
+    },
   ): void {
     const { count, ...rest } = opts;
     this.#injections.push({ ...rest, remaining: count ?? 1 });
@@ -224,7 +232,7 @@ export class MockGemini {
     const inj = this.#injections[i];
     if (--inj.remaining <= 0) this.#injections.splice(i, 1);
     return inj.afterChunks === undefined
-      ? transientError(inj.status)
+      ? transientError(inj.status, inj.message)
       : { status: inj.status, afterChunks: inj.afterChunks };
   }
 
@@ -352,6 +360,7 @@ export class MockGemini {
       });
       return new Response(null, { status: 499 });
     }
+    if (behavior.location && o.params.method !== undefined) return locationError(behavior.location);
     const injected = o.params.method === undefined
       ? null
       : this.#takeInjection({ key: o.key, model: o.params.model, method: o.params.method });

@@ -268,6 +268,74 @@ export function missingSignatureError(o: { name: string; position: number }): Re
   );
 }
 
+/** The 400 FAILED_PRECONDITION texts Google sends to projects it will not serve from where the call comes from. */
+export const LOCATION_MESSAGES = {
+  /** Seen since 2023 (gemini-cli#1993, snailyp/gemini-balance#328). */
+  unsupported: "User location is not supported for the API use.",
+  /** EU/UK/CH callers of a project without billing (EvanZhouDev/gemini-ai#16, google-gemini/cookbook#135). */
+  no_billing: "User location is not supported for the API use without a billing account linked.",
+  /** Free tier outside its countries (u14app/neo-chat#45); docs' troubleshooting table. */
+  free_tier_country:
+    "Gemini API free tier is not available in your country. Please enable billing on your project in Google AI Studio.",
+} as const;
+
+/** 400 FAILED_PRECONDITION for a key whose project cannot be served from here (no details, as Google sends it). */
+export function locationError(kind: keyof typeof LOCATION_MESSAGES): Response {
+  return googleError({ code: 400, status: "FAILED_PRECONDITION", message: LOCATION_MESSAGES[kind] });
+}
+
+/**
+ * The 429 Google sends today to a project with no free tier for a model: `limit: 0` only in the
+ * message lines, violations without `quotaValue`, details in the order Help, QuotaFailure, RetryInfo
+ * (bodies quoted in continuedev/continue#10032 and several public logs, 2026).
+ */
+export function noFreeTierError(o: { model: string; retrySeconds: number }): Response {
+  const metrics = {
+    tokens: "generativelanguage.googleapis.com/generate_content_free_tier_input_token_count",
+    requests: "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+  };
+  const violations = [
+    [metrics.tokens, "GenerateContentInputTokensPerModelPerDay-FreeTier"],
+    [metrics.requests, "GenerateRequestsPerDayPerProjectPerModel-FreeTier"],
+    [metrics.requests, "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"],
+    [metrics.tokens, "GenerateContentInputTokensPerModelPerMinute-FreeTier"],
+  ];
+  const lines = violations.map(([metric]) =>
+    `\n* Quota exceeded for metric: ${metric}, limit: 0, model: ${o.model}`
+  )
+    .join("");
+  return googleError({
+    code: 429,
+    status: "RESOURCE_EXHAUSTED",
+    message: "You exceeded your current quota, please check your plan and billing details. " +
+      `For more information on this error, head to: ${RATE_LIMIT_DOC}. ` +
+      "To monitor your current usage, head to: https://ai.dev/rate-limit. " +
+      `${lines}\nPlease retry in ${o.retrySeconds.toFixed(9)}s.`,
+    details: [
+      {
+        "@type": RPC + "Help",
+        links: [{ description: "Learn more about Gemini API quotas", url: RATE_LIMIT_DOC }],
+      },
+      {
+        "@type": RPC + "QuotaFailure",
+        violations: violations.map(([quotaMetric, quotaId]) => ({
+          quotaMetric,
+          quotaId,
+          quotaDimensions: { location: "global", model: o.model },
+        })),
+      },
+      { "@type": RPC + "RetryInfo", retryDelay: `${Math.floor(o.retrySeconds)}s` },
+    ],
+  });
+}
+
+/** Google's 503 texts: the classic one and the newer one (gemini-cli#5191, continuedev#10639). */
+export const OVERLOADED_MESSAGES = {
+  overloaded: "The model is overloaded. Please try again later.",
+  high_demand:
+    "This model is currently experiencing high demand. Spikes in demand are usually temporary. Please try again later.",
+} as const;
+
 /** Bodies of the injectable transient failures. */
 const TRANSIENT: Record<500 | 503 | 504, { status: string; message: string }> = {
   500: {
@@ -279,9 +347,9 @@ const TRANSIENT: Record<500 | 503 | 504, { status: string; message: string }> = 
   504: { status: "DEADLINE_EXCEEDED", message: "Deadline expired before operation could complete." },
 };
 
-/** A 500/503/504 transient failure exactly as Google sends it. */
-export function transientError(code: 500 | 503 | 504): Response {
-  return googleError({ code, ...TRANSIENT[code] });
+/** A 500/503/504 transient failure exactly as Google sends it (`message` replaces Google's text). */
+export function transientError(code: 500 | 503 | 504, message?: string): Response {
+  return googleError({ code, ...TRANSIENT[code], ...(message ? { message } : {}) });
 }
 
 /** The JSON body of a transient failure (also written into already-started streams). */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { quotaError, type QuotaViolation } from "./mock_gemini_http.ts";
+import { noFreeTierError, quotaError, type QuotaViolation } from "./mock_gemini_http.ts";
 
 /** A limit for every model, or per model id (models not listed are unlimited). */
 export type ModelLimit = number | Record<string, number>;
@@ -16,8 +16,10 @@ export interface QuotaSpec {
   rpm?: ModelLimit;
   /** Requests per day (never resets while the mock lives). */
   rpd?: ModelLimit;
-  /** Models this project has no entitlement for (429 with quotaValue "0"). */
+  /** Models this project has no entitlement for (429 with quotaValue "0", the older shape). */
   noAccess?: string[];
+  /** Models this project has no free tier for: 429 with `limit: 0` only in the message (today's shape). */
+  noFreeTier?: string[];
 }
 
 /** One quota check. */
@@ -70,6 +72,9 @@ export class QuotaCounter {
     const usedMinute = minute && minute.window === window ? minute.count : 0;
     const usedDay = this.#day.get(id) ?? 0;
 
+    if (check.spec.noFreeTier?.includes(check.model)) {
+      return noFreeTierError({ model: check.model, retrySeconds });
+    }
     const violations: QuotaViolation[] = [];
     if (check.spec.noAccess?.includes(check.model)) {
       violations.push({ quotaId: names.day, quotaMetric: names.metric, limit: 0 });

@@ -20,6 +20,11 @@ export interface MockKeyBehavior extends QuotaSpec {
   denied?: "suspended" | "leaked" | "blocked";
   /** Never answers (until the request is aborted or the mock closes); a Live setup gets no setupComplete. */
   hang?: boolean;
+  /**
+   * The key's project cannot be served from here: model calls get Google's 400 FAILED_PRECONDITION
+   * (`LOCATION_MESSAGES` in mock_gemini_http.ts).
+   */
+  location?: "unsupported" | "no_billing" | "free_tier_country";
   /** Live sessions are refused for quota (close 1011 "You exceeded your current quota…"). */
   liveQuota?: boolean;
   /** Live sessions the key's project may hold open at once (more: close 1011 "Maximum concurrent sessions"). */
@@ -78,6 +83,8 @@ export interface MockStats {
 /** A transient failure queued by `failNext`. */
 export interface Injection {
   status: 500 | 503 | 504;
+  /** Replaces Google's message (e.g. the newer 503 "high demand" text). */
+  message?: string;
   remaining: number;
   key?: string;
   model?: string;

@@ -2,7 +2,9 @@
  * A Gemini upstream whose model answers the test writes (Google's wire format, chosen per call), for
  * behaviour the deterministic mock cannot be asked for: an empty answer, a failed tool call, an error
  * written into a stream, a recorded answer from the corpus. The model list is the mock's. Served on
- * loopback with a gateway in front of it, as {@link startHarness} does for the mock.
+ * loopback with a gateway in front of it, as {@link startHarness} does for the mock. With `vertex`, the
+ * pool holds Vertex AI express keys and the same server answers at Vertex's URLs
+ * (`/v1beta1/publishers/google/models/{model}:{method}`).
  *
  * @module
  */
@@ -10,11 +12,14 @@ import { createGateway, type Gateway } from "../../gateway.ts";
 import type { RequestRecord } from "../../lib/pipeline/request_record.ts";
 import { fakeKey } from "./harness.ts";
 import { MOCK_MODELS } from "./mock_gemini_models.ts";
+import { fakeVertexKey } from "./mock_vertex.ts";
 
 /** One model call the upstream received. */
 export interface ScriptedCall {
-  /** `generateContent`, `streamGenerateContent`, ... */
+  /** `generateContent`, `streamGenerateContent`, ... (Vertex's names for a Vertex call: `predict`, ...) */
   method: string;
+  /** Which service's URL was called. */
+  upstream: "gemini" | "vertex";
   model: string;
   /** The API key it came with. */
   key: string;
@@ -38,6 +43,7 @@ export interface ScriptedHarness {
 }
 
 const MODEL_CALL = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):([A-Za-z]+)$/;
+const VERTEX_CALL = /^\/v1(?:beta1)?\/publishers\/google\/models\/([^/:]+):([A-Za-z]+)$/;
 
 /** An SSE body in Google's framing (`data: {...}\r\n\r\n`) from events; `trailer` is appended as is. */
 export function sseBody(events: unknown[], trailer = ""): string {
@@ -77,7 +83,7 @@ export function pieces(bytes: Uint8Array, size?: number): ReadableStream<Uint8Ar
 /** Starts a scripted upstream and a gateway pointed at it. Close it at the end of the test. */
 export async function startScripted(
   script: Script,
-  o: { keys?: number; env?: Record<string, string> } = {},
+  o: { keys?: number; env?: Record<string, string>; vertex?: boolean } = {},
 ): Promise<ScriptedHarness> {
   const calls: ScriptedCall[] = [];
   const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
@@ -85,7 +91,8 @@ export async function startScripted(
     if (req.method === "GET" && /^\/v1(beta)?\/models\/?$/.test(url.pathname)) {
       return Response.json({ models: MOCK_MODELS });
     }
-    const m = MODEL_CALL.exec(url.pathname);
+    const vertex = VERTEX_CALL.exec(url.pathname);
+    const m = vertex ?? MODEL_CALL.exec(url.pathname);
     if (!m) {
       return Response.json({ error: { code: 404, message: "no such route", status: "NOT_FOUND" } }, {
         status: 404,
@@ -94,6 +101,7 @@ export async function startScripted(
     const text = await req.text();
     const call: ScriptedCall = {
       method: m[2],
+      upstream: vertex ? "vertex" : "gemini",
       model: decodeURIComponent(m[1]),
       key: req.headers.get("x-goog-api-key") ?? "",
       query: url.searchParams,
@@ -103,14 +111,20 @@ export async function startScripted(
     return await script(call, calls.length - 1);
   });
   const token = "scripted-client-token";
+  const upstreamUrl = `http://127.0.0.1:${upstream.addr.port}`;
+  const keys = Array.from(
+    { length: o.keys ?? 3 },
+    (_, i) => o.vertex ? `vertex:${fakeVertexKey(i + 1)}` : fakeKey(i + 1),
+  );
   const records: RequestRecord[] = [];
   const gw = await createGateway({
     env: {
       KV_PATH: ":memory:",
-      GEMINI_API_KEYS: Array.from({ length: o.keys ?? 3 }, (_, i) => fakeKey(i + 1)).join(","),
+      GEMINI_API_KEYS: keys.join(","),
       ALLOWED_TOKENS: token,
       ADMIN_TOKEN: "scripted-admin-token-123456",
-      UPSTREAM_BASE_URL: `http://127.0.0.1:${upstream.addr.port}`,
+      UPSTREAM_BASE_URL: upstreamUrl,
+      VERTEX_BASE_URL: upstreamUrl,
       MAX_WAIT_MS: "0",
       SYNC_INTERVAL_MS: "0",
       ...o.env,

@@ -233,6 +233,8 @@ export const en = {
   "keys.action.delete": "Delete",
   "keys.action.reset": "Reset cooldowns",
   "keys.action.labelLimits": "Label & limits",
+  "keys.kind.gemini": "Gemini API",
+  "keys.kind.vertex": "Vertex AI express",
   "keys.env.title":
     "From the GEMINI_API_KEYS environment variable: deleting it lasts only until the next start, unless you choose to ignore it.",
   "keys.usage.requests": "{n} req",
@@ -261,7 +263,8 @@ export const en = {
   "keys.done.deleted.one": "Deleted {n} key.",
   "keys.done.deleted.other": "Deleted {n} keys.",
   "keys.add.keys": "Keys",
-  "keys.add.hint": "AIza…\nAIza…\n(one per line, or paste any text that contains them)",
+  "keys.add.hint":
+    "AIza…\nvertex:AQ.…  (a Vertex AI express key)\n(one per line, or paste any text that contains them)",
   "keys.add.label": "Label (optional)",
   "keys.add.project": "Project (optional)",
   "keys.add.stored": "Keys are stored on the server and never shown in full again (except in a full export).",

@@ -1,8 +1,9 @@
 /**
  * The key table of the Keys page (a plain component used by the `KeyStates` island): selection
- * checkboxes, masked key with label and project (and a mark for keys from `GEMINI_API_KEYS`), state
- * badge, per-model cooldowns counting down, the limits the pool knows per model with the time until
- * each frees, today's usage, last error and row actions. On a phone every row is a card.
+ * checkboxes, masked key with its kind (Gemini API or Vertex AI express), label and project (and a mark
+ * for keys from `GEMINI_API_KEYS`), state badge, per-model cooldowns counting down, the limits the pool
+ * knows per model with the time until each frees, today's usage, last error and row actions. On a
+ * phone every row is a card.
  *
  * @module
  */
@@ -18,6 +19,9 @@ import {
   KEY_STATE_TONES,
   keyStateLabel,
 } from "../key_format.ts";
+
+/** The catalogue message naming each key kind (lib/pool/key_kinds.ts). */
+const KIND_LABELS = { gemini: "keys.kind.gemini", vertex: "keys.kind.vertex" } as const;
 
 /** A row action. */
 export type RowAction = "verify" | "enable" | "disable" | "reset" | "delete" | "edit";
@@ -152,6 +156,9 @@ function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
             </>
           )
           : <code class="key-name mono">{row.masked}</code>}
+        <span class="badge badge-neutral key-kind" data-kind={row.kind ?? "gemini"}>
+          {t(KIND_LABELS[row.kind ?? "gemini"])}
+        </span>
         {row.project && <div class="muted small">{row.project}</div>}
         {row.fromEnv && (
           <span class="chip chip-env" title={t("keys.env.title")} data-env-key>GEMINI_API_KEYS</span>

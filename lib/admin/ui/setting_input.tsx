@@ -54,9 +54,11 @@ export function parseDraft(field: SettingField, draft: string): { value: unknown
   return CODECS[field.type].parse(draft, field);
 }
 
-/** A setting's name as the form shows it, in the current language (`maxAttempts` -> `Max attempts`). */
-export function settingLabel(name: string): string {
-  return currentLocale().lang === "zh-CN" && ZH_SETTINGS[name] ? ZH_SETTINGS[name][0] : humanize(name);
+/** A setting's label as the form shows it, in the current language (English from the describer: `Max attempts`). */
+export function settingLabel(field: { name: string; label: string }): string {
+  return currentLocale().lang === "zh-CN" && ZH_SETTINGS[field.name]
+    ? ZH_SETTINGS[field.name][0]
+    : field.label;
 }
 
 /** A setting's description in the current language (English comes from the settings schema). */
@@ -64,12 +66,6 @@ export function settingDescription(field: { name: string; description: string })
   return currentLocale().lang === "zh-CN" && ZH_SETTINGS[field.name]
     ? ZH_SETTINGS[field.name][1]
     : field.description;
-}
-
-/** `maxAttempts` -> `Max attempts`. */
-export function humanize(name: string): string {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/Ms\b/, "(ms)").toLowerCase();
-  return words[0].toUpperCase() + words.slice(1).replace(/\burl\b/g, "URL").replace(/\bapi\b/g, "API");
 }
 
 /** Props of {@link SettingInput}. */

@@ -4,7 +4,8 @@
  * the call's Gemini state (thought signature, Gemini's own call id) server-side
  * (`../gemini/thought_signatures.ts`). 29 characters in all, within OpenAI's 40-character limit and
  * safe for clients that cut or normalise ids. An id in any other shape (another vendor, hand-written
- * history, a cut id) names no reference: nothing from it is sent upstream.
+ * history, a cut id) names no reference: nothing from it is sent upstream. It sits next to the store its
+ * references point into, so every dialect (and `kept_calls.ts`) reads it from here.
  *
  * @module
  */

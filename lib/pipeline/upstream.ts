@@ -1,0 +1,57 @@
+/**
+ * Where one attempt goes: an upstream target per key kind. The pipeline hands a target the request in
+ * Gemini API terms (path `/v1beta/models/{id}:{method}`, Gemini's JSON) and the chosen key; the target
+ * sends it the way its service expects and answers in Gemini API terms, so everything after the attempt
+ * (classification, retries, usage, the edges) is the same for every kind.
+ *
+ * - {@link geminiTarget}: Google's Gemini API, the request as it is (`x-goog-api-key`).
+ * - `vertexTarget` (`../vertex/upstream.ts`): Vertex AI in express mode.
+ *
+ * @module
+ */
+import type { KeyKind } from "../pool/key_record.ts";
+import type { ForwardRequest } from "./types.ts";
+
+/** One upstream call of an attempt. */
+export interface UpstreamCall {
+  /** The request in Gemini API terms. */
+  request: ForwardRequest;
+  /** The key's secret; targets send it in a header, never in a URL. */
+  key: string;
+  /** Aborted on the attempt's timeout or when the client leaves. */
+  signal: AbortSignal;
+  /** The key's HTTP client (its upstream proxy), if any. */
+  client?: Deno.HttpClient;
+}
+
+/** Sends an attempt to one service. */
+export interface UpstreamTarget {
+  /**
+   * Sends the call; answers the service's response in Gemini API terms (status, headers, body: errors
+   * keep their `google.rpc.Status` body for the pool to classify).
+   *
+   * @throws whatever `fetch` throws (network errors, the abort reason).
+   */
+  send(call: UpstreamCall): Promise<Response>;
+}
+
+/** A target per key kind. */
+export type UpstreamTargets = Readonly<Record<KeyKind, UpstreamTarget>>;
+
+/** The Gemini API at `baseUrl()` (`https://generativelanguage.googleapis.com`): the request as it is. */
+export function geminiTarget(baseUrl: () => string): UpstreamTarget {
+  return {
+    send({ request: req, key, signal, client }) {
+      const url = baseUrl().replace(/\/$/, "") + req.path + (req.query?.size ? `?${req.query}` : "");
+      const headers = new Headers(req.headers);
+      headers.set("x-goog-api-key", key);
+      return fetch(url, {
+        method: req.method,
+        headers,
+        body: req.body?.length ? req.body : undefined,
+        signal,
+        client,
+      });
+    },
+  };
+}

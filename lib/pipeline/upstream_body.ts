@@ -1,0 +1,155 @@
+/**
+ * Reading an upstream answer's body chunk by chunk under the pipeline's timeouts: the idle timeout
+ * between bytes (`IDLE_TIMEOUT_MS`, counted only while the gateway waits for the upstream, never while
+ * a slow client holds the stream back) and the request's overall deadline. Whatever stops a read is
+ * reported as one typed {@link BodyFailure}; the upstream socket is closed on every failure.
+ *
+ * @module
+ */
+import type { Deadlines } from "./deadlines.ts";
+import { UsageTail } from "./request_record.ts";
+
+/** Why a timer aborted an upstream call: its headers were late, its body stalled, or the request's deadline passed. */
+export class UpstreamTimeout extends Error {
+  constructor(readonly what: "headers" | "idle" | "deadline", readonly ms: number) {
+    super(`upstream ${what} timeout after ${ms} ms`);
+    this.name = "UpstreamTimeout";
+  }
+}
+
+/** Why reading an upstream body stopped before its end. */
+export class BodyFailure extends Error {
+  constructor(
+    /** `timeout`: a timer fired ({@link UpstreamTimeout} in `cause`); `broken`: the connection failed. */
+    readonly kind: "timeout" | "broken",
+    /** Bytes read before the failure. */
+    readonly bytes: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      kind === "timeout"
+        ? String((cause as Error).message)
+        : `the upstream connection broke after ${bytes} bytes of the answer: ${String(cause)}`,
+    );
+    this.name = "BodyFailure";
+  }
+}
+
+/** Options of {@link UpstreamBody}. */
+export interface UpstreamBodyOptions {
+  /** The shared timer. */
+  deadlines: Deadlines;
+  /** Longest wait for the next chunk, in ms (0 = no limit). */
+  idleMs: number;
+  /** Aborts the upstream call (closing its socket) with the given reason. */
+  abort: (reason: unknown) => void;
+  /** The upstream call's signal: its reason tells a timeout from a client that went away. */
+  signal: AbortSignal;
+}
+
+/** Smallest and largest buffer one read fills (see {@link UpstreamBody}). */
+const MIN_READ = 4 * 1024;
+const MAX_READ = 64 * 1024;
+
+/**
+ * An upstream body read one chunk at a time, into buffers the gateway sizes itself: a read waiting on
+ * a slow stream holds a 4 KiB buffer, not `fetch`'s own 64 KiB one (with 1,000 open streams that is
+ * the difference between 4 MB and 64 MB); the size doubles while reads fill it, for large answers.
+ * Keeps the last bytes (for usage and framing) in a small copy, never a reference to the chunks.
+ */
+export class UpstreamBody {
+  readonly #reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
+  #size = MIN_READ;
+  readonly #o: UpstreamBodyOptions;
+  /** The answer's last bytes. */
+  readonly tail = new UsageTail();
+  /** Bytes read so far. */
+  bytes = 0;
+
+  constructor(body: ReadableStream<Uint8Array>, options: UpstreamBodyOptions) {
+    this.#reader = byobReader(body) ?? body.getReader();
+    this.#o = options;
+  }
+
+  /**
+   * The next chunk, or undefined at the end of the body. With `idle: false` the idle timeout does not
+   * apply (another timer bounds the wait, e.g. the attempt's start timer for a stream's first bytes).
+   *
+   * @throws {BodyFailure} when the idle timeout or the deadline fired, or the connection broke.
+   * @throws the signal's reason when the call was aborted for another reason (the client went away).
+   */
+  async read(o: { idle: boolean } = { idle: true }): Promise<Uint8Array | undefined> {
+    const { idleMs, deadlines, abort, signal } = this.#o;
+    const cancel = idleMs > 0 && o.idle
+      ? deadlines.add(idleMs, () => abort(new UpstreamTimeout("idle", idleMs)))
+      : undefined;
+    try {
+      const r = this.#reader instanceof ReadableStreamBYOBReader
+        ? await this.#reader.read(new Uint8Array(this.#size))
+        : await this.#reader.read();
+      if (signal.aborted) throw signal.reason; // a timer fired as the read ended
+      if (r.done || !r.value) return undefined;
+      if (r.value.length === this.#size) this.#size = Math.min(this.#size * 2, MAX_READ);
+      else if (r.value.length < this.#size / 4) this.#size = Math.max(this.#size / 2, MIN_READ);
+      this.bytes += r.value.length;
+      this.tail.push(r.value);
+      return r.value;
+    } catch (e) {
+      const reason = signal.aborted ? signal.reason : e;
+      if (reason instanceof UpstreamTimeout) throw new BodyFailure("timeout", this.bytes, reason);
+      if (signal.aborted) throw reason;
+      abort(e);
+      throw new BodyFailure("broken", this.bytes, e);
+    } finally {
+      cancel?.();
+    }
+  }
+
+  /** Stops reading and closes the upstream connection. */
+  cancel(reason?: unknown): void {
+    this.#reader.cancel(reason).catch(() => {});
+  }
+}
+
+/** A BYOB reader when the body is a byte stream (as `fetch` bodies are), else undefined. */
+function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  try {
+    return body.getReader({ mode: "byob" });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a whole (small) body up to `cap` bytes, then closes the connection: for error answers. */
+export async function readCapped(res: Response, cap: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < cap) {
+      const r = await reader.read();
+      if (r.done) break;
+      const room = cap - size;
+      chunks.push(r.value.length > room ? r.value.slice(0, room) : r.value);
+      size += Math.min(r.value.length, room);
+    }
+  } catch {
+    // what arrived is what the client gets
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(concatBytes(chunks, size));
+}
+
+/** Joins chunks into one array of `size` bytes (the chunk itself when there is one). */
+export function concatBytes(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1 && chunks[0].length === size) return chunks[0] as Uint8Array<ArrayBuffer>;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+/**
+ * The Gemini API methods a Vertex AI express key serves, and how each maps: the Vertex method it calls,
+ * the request body(ies) it sends, and how Vertex's answers become the Gemini answer. Everything not in
+ * {@link VERTEX_METHODS} (files, cached contents, batches, operations, tuned models, Imagen and Veo,
+ * Live) is only served by Gemini API keys (`routing.ts`).
+ *
+ * Request differences (Gemini API -> Vertex):
+ * - `contents[].role` is optional on the Gemini API (a single turn is the user's) and required on Vertex
+ *   ("Please use a valid role: user, model."): missing roles become `user`.
+ * - `serviceTier` exists only on the Gemini API: dropped.
+ * - countTokens: the Gemini API takes `{contents}` or `{generateContentRequest: {...}}`; Vertex takes
+ *   `contents`, `systemInstruction`, `tools` and `generationConfig` at the top level.
+ * - Embeddings: the Gemini API's `embedContent` / `batchEmbedContents` become Vertex's `:predict` with
+ *   one instance per input (`{content: <text parts joined by a space>, task_type, title}`,
+ *   `parameters.outputDimensionality`); gemini-embedding-001 takes one instance per call, so a batch is
+ *   sent as several calls and their answers joined in order.
+ *
+ * Sources: https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/projects.locations.publishers.models/generateContent,
+ * https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/projects.locations.publishers.models/countTokens,
+ * https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/text-embeddings-api,
+ * and @google/genai 3.3's Vertex converters (`embedContentParametersPrivateToVertex`).
+ *
+ * @module
+ */
+import { geminiCountTokensAnswer, geminiEmbeddings, geminiGenerateAnswer } from "./answers.ts";
+import type { ExpressModel } from "./express_models.ts";
+
+type Json = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** One Gemini API method as Vertex serves it. */
+export interface VertexMethod {
+  /** The Vertex method called (`publishers/google/models/{id}:{vertex}`). */
+  vertex: string;
+  /** The Vertex request bodies for a Gemini request body (several when one Vertex call cannot carry it all). */
+  requests(body: Json, model: ExpressModel | undefined): Json[];
+  /**
+   * The Gemini answer from the Vertex answers (one per request, in order).
+   *
+   * @throws {Error} when an answer lacks what the mapping needs (the target answers 502).
+   */
+  answer(answers: Json[]): Json;
+}
+
+/** A Gemini `Content` list with every turn's role set (`user` where the Gemini API would assume it). */
+function withRoles(contents: unknown): unknown {
+  if (!Array.isArray(contents)) return contents;
+  return contents.map((c) => isObj(c) && c.role === undefined ? { ...c, role: "user" } : c);
+}
+
+/** A GenerateContentRequest as Vertex takes it. */
+function generateRequest(body: Json): Json {
+  const { serviceTier: _tier, service_tier: _tier2, ...out } = body;
+  if (out.contents !== undefined) out.contents = withRoles(out.contents);
+  return out;
+}
+
+/** The fields of a GenerateContentRequest that Vertex's CountTokensRequest takes. */
+const COUNT_FIELDS = ["contents", "systemInstruction", "system_instruction", "tools", "generationConfig"];
+
+function countTokensRequest(body: Json): Json {
+  const source = isObj(body.generateContentRequest) ? body.generateContentRequest : body;
+  const out: Json = {};
+  for (const f of COUNT_FIELDS) if (source[f] !== undefined) out[f] = source[f];
+  if (out.contents !== undefined) out.contents = withRoles(out.contents);
+  return out;
+}
+
+/** The text of an embedding request's content: its text parts joined by a space. */
+function embedText(content: unknown): string {
+  const parts = isObj(content) && Array.isArray(content.parts) ? content.parts : [];
+  return parts.flatMap((p) => isObj(p) && typeof p.text === "string" ? [p.text] : []).join(" ");
+}
+
+/** One `:predict` instance of a Gemini EmbedContentRequest. */
+function instance(req: Json): Json {
+  const out: Json = { content: embedText(req.content) };
+  if (req.taskType !== undefined) out.task_type = req.taskType;
+  if (req.title !== undefined) out.title = req.title;
+  return out;
+}
+
+/**
+ * `:predict` bodies for Gemini EmbedContentRequests: consecutive requests with the same
+ * `outputDimensionality` share a call, up to the model's instances per call (one when unknown).
+ */
+function predictRequests(requests: unknown[], model: ExpressModel | undefined): Json[] {
+  const max = model?.embedInstances ?? 1;
+  const calls: Array<{ dims: unknown; instances: Json[] }> = [];
+  for (const r of requests.filter(isObj)) {
+    const dims = r.outputDimensionality;
+    const last = calls[calls.length - 1];
+    if (last && last.dims === dims && last.instances.length < max) last.instances.push(instance(r));
+    else calls.push({ dims, instances: [instance(r)] });
+  }
+  return calls.map(({ dims, instances }) => ({
+    instances,
+    ...(dims !== undefined ? { parameters: { outputDimensionality: dims } } : {}),
+  }));
+}
+
+const only = (answers: Json[]): Json => answers[0] ?? {};
+
+/** The Gemini API methods Vertex AI serves to express keys, by Gemini method name. */
+export const VERTEX_METHODS: Readonly<Record<string, VertexMethod>> = {
+  generateContent: {
+    vertex: "generateContent",
+    requests: (body) => [generateRequest(body)],
+    answer: (answers) => geminiGenerateAnswer(only(answers)),
+  },
+  streamGenerateContent: {
+    vertex: "streamGenerateContent",
+    requests: (body) => [generateRequest(body)],
+    answer: (answers) => geminiGenerateAnswer(only(answers)),
+  },
+  countTokens: {
+    vertex: "countTokens",
+    requests: (body) => [countTokensRequest(body)],
+    answer: (answers) => geminiCountTokensAnswer(only(answers)),
+  },
+  embedContent: {
+    vertex: "predict",
+    requests: (body, model) => predictRequests([body], model),
+    answer: (answers) => ({ embedding: geminiEmbeddings(answers)[0] }),
+  },
+  batchEmbedContents: {
+    vertex: "predict",
+    requests: (body, model) => predictRequests(Array.isArray(body.requests) ? body.requests : [], model),
+    answer: (answers) => ({ embeddings: geminiEmbeddings(answers) }),
+  },
+};
