@@ -17,7 +17,7 @@ import { KvHealth } from "./lib/kv/kv_health.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
-import { type KeyKind, newKeyRecord } from "./lib/pool/key_record.ts";
+import { type KeyKind, maskedEntry, newKeyRecord } from "./lib/pool/key_record.ts";
 import { KeyAdmin } from "./lib/pool/key_admin.ts";
 import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
@@ -42,7 +42,7 @@ import { RefusalLog } from "./lib/logs/refusal_log.ts";
 import { AuditLog } from "./lib/logs/audit_log.ts";
 import { outcomeOf } from "./lib/pipeline/request_record.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
-import { maskKey, Redactor } from "./lib/secrets/redact.ts";
+import { Redactor } from "./lib/secrets/redact.ts";
 import { WebhookNotifier } from "./lib/notify/webhook.ts";
 import { ThoughtSignatures } from "./lib/gemini/thought_signatures.ts";
 import { LivePins } from "./lib/live/pins.ts";
@@ -137,7 +137,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       notifier.notify({
         event: "key_disabled",
         keyId: r.id,
-        key: maskKey(r.key),
+        key: maskedEntry(r),
         reason: r.disabledReason ?? "",
       });
     }
@@ -185,7 +185,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     redact: redactor.redact,
     maskKey: (id) => {
       const r = pool.get(id);
-      return r ? maskKey(r.key) : undefined;
+      return r ? maskedEntry(r) : undefined;
     },
   });
   const metrics = new Metrics({ kv });
@@ -259,7 +259,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   const revocations = new SessionRevocations({ kv, feed });
   await atStart(revocations.load());
-  const audit = new AuditLog({ kv });
+  const audit = new AuditLog({ kv, health: storeHealth });
   const keyCounts = new KeyCounts(pool);
   const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
@@ -322,6 +322,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       notifier.close();
       rechecker.stop();
       proxies.close();
+      await audit.close();
       await storeHealth.stop();
       await feed.stop();
       await store.close();

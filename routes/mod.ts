@@ -24,7 +24,7 @@ import { capacityReport } from "../lib/pool/capacity.ts";
 import { costReport } from "../lib/metrics/costs.ts";
 import type { UsageCounter } from "../lib/pool/usage.ts";
 import { pacificDay } from "../lib/pool/quota_clock.ts";
-import { maskKey } from "../lib/secrets/redact.ts";
+import { maskedEntry } from "../lib/pool/key_record.ts";
 import type { KeyAdmin } from "../lib/pool/key_admin.ts";
 import type { GeminiClient } from "../lib/pipeline/gemini_client.ts";
 import type { ModelCatalog } from "../lib/pipeline/model_catalog.ts";
@@ -289,7 +289,7 @@ export function mountRoutes(deps: MountDeps): Hono {
         // Name keys as the panel shows them (masked, with their label).
         const byKey = report.byKey.map((l) => {
           const r = pool.get(l.keyId);
-          return { ...l, masked: r ? maskKey(r.key) : undefined, label: r?.label };
+          return { ...l, masked: r ? maskedEntry(r) : undefined, label: r?.label };
         });
         return { ...report, byKey };
       },

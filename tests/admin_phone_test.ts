@@ -12,17 +12,25 @@ import { collectPageErrors, launchBrowser, screenshot, signIn } from "./support/
 import { ADMIN_TOKEN, adminApi } from "./support/admin_api.ts";
 import { coolDown, fakeKey, type Harness, startHarness } from "./support/harness.ts";
 import { nativeGenerate } from "./support/requests.ts";
+import { fakeVertexKey } from "./support/mock_vertex.ts";
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };
 const PAGES = ["", "/keys", "/settings", "/tokens", "/logs"] as const;
 
-/** A gateway with traffic, refusals, learned limits, tokens, an env key, prices and audit entries. */
+/** A Vertex AI express key in the pool (never called: its upstream is a closed loopback port). */
+const VERTEX_KEY = fakeVertexKey(5);
+
+/** A gateway with traffic, refusals, learned limits, tokens, an env key, a Vertex key, prices and audit entries. */
 async function busyGateway(): Promise<Harness> {
   const keys = [fakeKey(1), fakeKey(2), fakeKey(3)];
   const h = await startHarness({
     keys,
-    env: { PRICES: JSON.stringify({ "gemini-2.5-*": { input: 0.3, output: 2.5 } }) },
+    env: {
+      PRICES: JSON.stringify({ "gemini-2.5-*": { input: 0.3, output: 2.5 } }),
+      KEY_KIND_ROUTING: "gemini_first",
+      VERTEX_BASE_URL: "http://127.0.0.1:9",
+    },
   });
   const admin = adminApi(h);
   await admin("POST", "/keys", {
@@ -30,6 +38,7 @@ async function busyGateway(): Promise<Harness> {
     label: "A rather long label for a pasted key",
     project: "prj",
   });
+  await admin("POST", "/keys", { text: `vertex:${VERTEX_KEY}`, label: "Vertex express" });
   await admin("POST", "/keys/update", {
     ids: [keyId(keys[0])],
     label: "Production",
@@ -177,6 +186,11 @@ Deno.test({
       const label = await page.locator(`tr[data-key-id="${keyId(fakeKey(1))}"] td[data-label]`).first()
         .evaluate((td) => getComputedStyle(td, "::before").content);
       assert.equal(label, '"Key"');
+      // A Vertex AI express key is marked as one, and masked like every key.
+      const vertexRow = page.locator(`tr[data-key-id="${keyId(`vertex:${VERTEX_KEY}`)}"]`);
+      assert.equal(await vertexRow.locator(".key-kind").innerText(), "Vertex AI express");
+      assert.equal(await vertexRow.locator(".key-masked").innerText(), "AQ.A…vvv5");
+      assert.ok(!(await page.content()).includes(VERTEX_KEY), "no full key in the page");
 
       // Dialogs fit the phone.
       await checkDialog(page, "phone keys add", PHONE, () => page.click('[data-action="add-keys"]'));
@@ -278,6 +292,10 @@ Deno.test({
       assert.equal(
         await page.locator(`tr[data-key-id="${keyId(fakeKey(2))}"] [data-state]`).innerText(),
         "冷却中",
+      );
+      assert.equal(
+        await page.locator(`tr[data-key-id="${keyId(`vertex:${VERTEX_KEY}`)}"] .key-kind`).innerText(),
+        "Vertex AI 快速模式",
       );
       await assertFits(page, "zh phone keys");
       await screenshot(page, "zh_phone_keys");

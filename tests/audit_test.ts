@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { ADMIN_TOKEN, adminApi } from "./support/admin_api.ts";
 import { fakeKey, startHarness } from "./support/harness.ts";
-import type { AuditEntry } from "../lib/logs/audit_log.ts";
+import { type AuditEntry, AuditLog } from "../lib/logs/audit_log.ts";
 
 Deno.test("audit log: admin API changes, sign-in and sign-out are recorded with who, where and what changed", async () => {
   const h = await startHarness({ env: { TRUSTED_PROXIES: "127.0.0.1" } });
@@ -81,5 +81,54 @@ Deno.test("audit log: admin API changes, sign-in and sign-out are recorded with 
     assert.equal(only.length, 1);
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("audit log: while the store fails, entries wait in memory (listed all the same) and are stored once it works", async () => {
+  const kv = await Deno.openKv(":memory:");
+  let failing = true;
+  let writes = 0;
+  const listeners = new Set<(s: { ok: boolean }) => void>();
+  const health = {
+    get status() {
+      return { ok: !failing };
+    },
+    onChange(l: (s: { ok: boolean }) => void) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+  const counted = new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "set" || prop === "atomic") writes++;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const log = new AuditLog({ kv: counted, health });
+  const action = (n: number) => ({
+    actor: "API token",
+    address: "127.0.0.1",
+    action: `keys.delete`,
+    request: "POST /keys/delete",
+    status: 503,
+    summary: `refused ${n}`,
+    time: 1_000 * n,
+  });
+  try {
+    await log.record(action(1));
+    await log.record(action(2));
+    assert.equal(writes, 0, "no write is tried while the store fails");
+    assert.deepEqual((await log.query()).entries.map((e) => e.summary), ["refused 2", "refused 1"]);
+    failing = false;
+    for (const l of listeners) l({ ok: true });
+    await log.flush();
+    const stored = [];
+    for await (const e of kv.list<AuditEntry>({ prefix: ["logs", "audit"] })) stored.push(e.value.summary);
+    assert.deepEqual(stored, ["refused 1", "refused 2"]);
+    assert.deepEqual((await log.query()).entries.map((e) => e.summary), ["refused 2", "refused 1"], "once");
+  } finally {
+    await log.close();
+    kv.close();
   }
 });

@@ -175,6 +175,22 @@ function englishWords(text: string): string[] {
     "thinkingBudget",
     "codeExecution",
     "urlContext",
+    // Product and protocol names (Vertex AI, Gemini 3 Pro, Claude Code, the Live API, OpenAI Responses).
+    "CORS",
+    "Vertex",
+    "AI",
+    "Pro",
+    "Claude",
+    "Anthropic",
+    "Code",
+    "SDK",
+    "Live",
+    "WebSocket",
+    "Responses",
+    "GET",
+    // Setting values and wire fields quoted as they are (KEY_KIND_ROUTING=mix, store: true).
+    "mix",
+    "store",
   ]);
   return text.split(/[^A-Za-z0-9_.:/*'-]+/).map((w) => w.replace(/^['.:]+|['.:]+$/g, ""))
     .filter((w) => /^[A-Za-z]{2,}$/.test(w) && !allowed.has(w));

@@ -11,6 +11,9 @@ import { EXAMPLE_KEY, extractKeys, keyId } from "../lib/pool/key_record.ts";
 import { EnvError, readEnv } from "../lib/config/env.ts";
 import { startSettingsSchema } from "../lib/config/schema.ts";
 import type { ApiKey } from "../lib/admin/api_types.ts";
+import { startVertexHarness } from "./support/vertex_harness.ts";
+import { nativeGenerate } from "./support/requests.ts";
+import { fakeVertexKey } from "./support/mock_vertex.ts";
 
 Deno.test("keys export: masked by default; full keys only with the admin token again, and audited", async () => {
   const keys = [fakeKey(1), fakeKey(2), fakeKey(3)];
@@ -122,6 +125,11 @@ Deno.test("the panel and GEMINI_API_KEYS accept the same key shapes", () => {
     "sk-proj-0123456789abcdefghijklmnopqrstuv",
     "ya29.a0AfH6SMBexample-oauth-token-not-a-key",
     "AIza" + "x".repeat(34) + "!",
+    fakeVertexKey(1),
+    `vertex:${fakeVertexKey(2)}`,
+    `vertex:${fakeKey(3)}`,
+    "vertex:AQ.short",
+    "AQ." + "x".repeat(20),
   ];
   for (const sample of samples) {
     const pasted = extractKeys(sample).keys.length === 1;
@@ -142,4 +150,47 @@ Deno.test("the panel and GEMINI_API_KEYS accept the same key shapes", () => {
       }),
     /GEMINI_API_KEYS: sk-p…stuv does not start with AIza.*Example of a good value: GEMINI_API_KEYS=AIza/,
   );
+});
+
+Deno.test("Vertex AI express keys: exported, backed up and restored as Vertex keys, masked in every listing", async () => {
+  const a = await startVertexHarness({ gemini: 1, vertex: 1, env: { KEY_KIND_ROUTING: "vertex_first" } });
+  const b = await startHarness({ keys: [fakeKey(9)] });
+  const adminA = adminApi(a);
+  const adminB = adminApi(b);
+  const vertexId = keyId(`vertex:${a.vertexKeys[0]}`);
+  try {
+    const listed = (await adminA("GET", "/keys")).json.keys as ApiKey[];
+    assert.deepEqual(
+      listed.map((k) => [k.id, k.kind, k.fromEnv]),
+      [[keyId(a.geminiKeys[0]), "gemini", true], [vertexId, "vertex", true]],
+    );
+    // The request log names the key that served with its kind, masked.
+    const served = await nativeGenerate(a, { token: a.token });
+    assert.equal(served.status, 200, await served.text());
+    const logged = (await adminA("GET", "/logs")).json.entries as Array<
+      { keyId?: string; keyMasked?: string }
+    >;
+    assert.equal(logged.find((e) => e.keyId === vertexId)?.keyMasked, "vertex:AQ.A…vvv1");
+    assert.ok(!JSON.stringify(logged).includes(a.vertexKeys[0]));
+    const masked = (await adminA("POST", "/keys/export", { state: "all" })).json.text as string;
+    assert.ok(!masked.includes(a.vertexKeys[0]), "the masked export has no full Vertex key");
+    assert.match(masked, new RegExp(`^vertex:AQ\\.A…vvv1\\t${vertexId}\\tactive$`, "m"));
+    const full = await adminA("POST", "/keys/export", { state: "all", full: true, adminToken: ADMIN_TOKEN });
+    assert.deepEqual(full.json.text.trim().split("\n"), [a.geminiKeys[0], `vertex:${a.vertexKeys[0]}`]);
+    // Imported elsewhere, the text gives the same keys of the same kinds.
+    const imported = await adminB("POST", "/keys", { text: full.json.text });
+    assert.equal(imported.json.added.length, 2);
+    assert.equal(b.gw.pool.get(vertexId)?.kind, "vertex");
+    assert.ok(!JSON.stringify(imported.json).includes(a.vertexKeys[0]), "the add answer is masked");
+
+    await adminB("POST", "/keys/delete", { ids: [vertexId, keyId(a.geminiKeys[0])] });
+    const backup = (await adminA("POST", "/backup", { adminToken: ADMIN_TOKEN })).json;
+    const restored = await adminB("POST", "/restore", { backup });
+    assert.equal(restored.status, 200, JSON.stringify(restored.json));
+    assert.equal(restored.json.keys, 2);
+    assert.equal(b.gw.pool.get(vertexId)?.kind, "vertex", "a restored Vertex key stays a Vertex key");
+  } finally {
+    await a.close();
+    await b.close();
+  }
 });

@@ -15,7 +15,7 @@ import type { SettingsStore } from "../config/settings_store.ts";
 import type { settingsSchema } from "../settings_schema.ts";
 import type { KeyPool } from "../pool/key_pool.ts";
 import type { PoolStore } from "../pool/pool_store.ts";
-import { keyId, type KeyRecord } from "../pool/key_record.ts";
+import { KEY_KINDS, keyEntry, keyId, type KeyKind, type KeyRecord } from "../pool/key_record.ts";
 import type { TokenRecord, TokenStore } from "../tokens/token_store.ts";
 
 /** The `format` of a backup document. */
@@ -58,6 +58,7 @@ export interface BackupDeps {
 const keySchema = z.object({
   id: z.string(),
   key: z.string().min(1),
+  kind: z.enum(Object.keys(KEY_KINDS) as [KeyKind, ...KeyKind[]]).optional(),
   label: z.string().optional(),
   project: z.string().optional(),
   enabled: z.boolean(),
@@ -67,7 +68,10 @@ const keySchema = z.object({
   limits: z.record(z.string(), z.object({ rpm: z.number().optional(), rpd: z.number().optional() }))
     .optional(),
   lastError: z.string().optional(),
-}).refine((k) => keyId(k.key) === k.id, "the key's id does not match the key");
+}).refine(
+  (k) => keyId(keyEntry({ key: k.key, kind: k.kind ?? "gemini" })) === k.id,
+  "the key's id does not match the key",
+);
 
 const tokenSchema = z.object({
   id: z.string().min(1),

@@ -11,9 +11,11 @@ import type { PoolStore } from "./pool_store.ts";
 import {
   extractKeys,
   KEY_KINDS,
+  keyEntry,
   type KeyKind,
   type KeyRecord,
   kindOf,
+  maskedEntry,
   type ModelLimits,
   newKeyRecord,
 } from "./key_record.ts";
@@ -142,7 +144,7 @@ export type ExportState = "all" | "valid" | "disabled";
 /** An export: the keys, one per line. */
 export interface KeyExport {
   count: number;
-  /** Full keys (one per line) or, for a masked export, `masked<TAB>id<TAB>state<TAB>label` lines. */
+  /** Full key list entries (`AIza…`, `vertex:…`; one per line) or, for a masked export, `masked<TAB>id<TAB>state<TAB>label` lines. */
   text: string;
 }
 
@@ -261,9 +263,11 @@ export class KeyAdmin {
     const keys = this.o.pool.records().filter((r) =>
       state === "all" || (state === "valid" ? r.enabled : !r.enabled)
     );
-    const lines = keys.map((r) =>
-      full ? r.key : [maskKey(r.key), r.id, this.o.pool.stateOf(r.id), r.label ?? ""].join("\t").trimEnd()
-    );
+    // Key list entries keep the kind (`vertex:<key>`), so an import elsewhere adds the same keys.
+    const lines = keys.map((r) => {
+      if (full) return keyEntry({ key: r.key, kind: kindOf(r) });
+      return [maskedEntry(r), r.id, this.o.pool.stateOf(r.id), r.label ?? ""].join("\t").trimEnd();
+    });
     return { count: keys.length, text: lines.length ? `${lines.join("\n")}\n` : "" };
   }
 

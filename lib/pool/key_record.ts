@@ -64,6 +64,11 @@ export function keyEntry(e: KeyEntry): string {
   return KEY_KINDS[e.kind].prefix + e.key;
 }
 
+/** A key as logs, notifications and exports show it: masked, with its kind's prefix (`vertex:AQ.A…vvv1`). */
+export function maskedEntry(record: Pick<KeyRecord, "key" | "kind">): string {
+  return KEY_KINDS[kindOf(record)].prefix + maskKey(record.key);
+}
+
 /** A key list entry read: the secret and its kind. */
 export interface KeyEntry {
   key: string;
