@@ -8,7 +8,12 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { SettingsStore } from "../lib/config/settings_store.ts";
 import { settingsSchema } from "../lib/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
-import { type AuthVariables, clientAuth, type ClientToken } from "../lib/http/client_auth.ts";
+import {
+  type AuthVariables,
+  clientAuth,
+  type ClientAuthOptions,
+  type ClientToken,
+} from "../lib/http/client_auth.ts";
 import { clientAddress, clientInfo, trustedProxies } from "../lib/http/client_address.ts";
 import { cors } from "../lib/http/cors.ts";
 import { GatewayError, googleErrorResponse, notFound, unauthenticated } from "../lib/http/errors.ts";
@@ -210,7 +215,14 @@ function uploadCredential(
         "upload again (the x-goog-upload-url answer is the session URL), or send your client token.",
     );
   }
-  return deps.tokens.byName(session.tokenName) ?? { name: session.tokenName };
+  const token = deps.tokens.clientToken(session.tokenName);
+  if (!token) {
+    throw unauthenticated(
+      `The client token '${session.tokenName}' that started this upload session is no longer valid; ` +
+        "start the upload again with a valid client token.",
+    );
+  }
+  return token;
 }
 
 /** Builds the app with every route group. */
@@ -218,12 +230,13 @@ export function mountRoutes(deps: MountDeps): Hono {
   const { settings, pool, keys, catalog, admin, tokens, limits, logs, metrics, proxies } = deps;
   const s = () => settings.current;
   const throttle = new AuthFailureThrottle({ limit: () => s().authFailuresPerMinute });
-  const authOnly = clientAuth({
+  const authOptions: ClientAuthOptions = {
     resolve: tokens.resolve,
     admit: (token) => limits.admit(token),
     urlCredential: (req) => uploadCredential(deps, req),
     throttle,
-  });
+  };
+  const authOnly = clientAuth(authOptions);
   const trusted = () => s().trustedProxies;
   const noted = clientInfo<AuthVariables>({ trustedProxies: trusted });
   // The Live routes are no edge: they note the client themselves before client auth.
@@ -247,7 +260,7 @@ export function mountRoutes(deps: MountDeps): Hono {
     live: deps.live,
   };
   // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
-  app.route("/", createLiveRoutes(edgeDeps, { auth, guards: [noted, ...guards] }));
+  app.route("/", createLiveRoutes(edgeDeps, { auth, guards: [noted, ...guards], tokens: authOptions }));
   mountEdges(app, DIALECTS, edgeDeps, guards, { trustedProxies: trusted, onEdgeFailure: deps.onEdgeFailure });
 
   const api = new Hono();

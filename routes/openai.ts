@@ -9,12 +9,12 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { readBody } from "../lib/http/body.ts";
 import { badGateway, badRequest, notFound } from "../lib/http/errors.ts";
-import { sseResponse } from "../lib/http/sse.ts";
+import { type SseEvent, sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
-import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
+import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage, type FetchImage } from "../lib/openai/chat_parts.ts";
 import { mapChatRequest } from "../lib/openai/chat_request.ts";
@@ -29,7 +29,7 @@ import {
   imagesRequestSchema,
   parseOpenAI,
 } from "../lib/openai/schemas.ts";
-import { answersWhole, wholeAnswerItems } from "../lib/openai/whole_answer.ts";
+import { answersWhole, failsEarly, startWith, wholeAnswerItems } from "../lib/openai/whole_answer.ts";
 import { createSpeech } from "../lib/openai/speech.ts";
 import { openAIModel, openAIModelList } from "../lib/openai/models.ts";
 
@@ -80,15 +80,12 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
     includeThoughts: mapped.includeThoughts,
     searchLinks: s.searchLinks,
     signatures: deps.signatures,
+    functions: mapped.functions,
   };
   const stream = { ...common, includeUsage: mapped.includeUsage };
   // Empty answers and failed tool calls get one more try on another key; a 400 about a thought
   // signature one more try with Google's skip value.
-  const check = geminiAnswerCheck({
-    emptyAnswers: s.retryEmptyAnswers,
-    toolFailures: true,
-    signatureFallback: true,
-  });
+  const check = dialectAnswerCheck({ emptyAnswers: s.retryEmptyAnswers });
   const whole = parsed.image || answersWhole({
     model: parsed.model,
     clientModel: req.model,
@@ -97,12 +94,12 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
   if (mapped.stream && whole) {
     const answer = gemini.call({ method: "generateContent", model: req.model, body: mapped.body }, { check })
       .then((res) => res.response.text());
+    const arrived = await failsEarly(answer, s.keepAliveMs);
     const translate = new ChatCompletionStream(stream);
     const events = wholeAnswerItems(answer).pipeThrough(translate);
     // While waiting, empty chunks rather than comments: some clients time out on data, not bytes.
-    return sseResponse(
-      deps.decorators.keepAlive(events, () => ({ data: translate.translator.emptyChunk() })),
-    );
+    const idle = (): SseEvent => ({ data: translate.translator.emptyChunk() });
+    return sseResponse(deps.decorators.keepAlive(arrived ? events : startWith(idle(), events), idle));
   }
   if (mapped.stream) {
     const res = await gemini.call(

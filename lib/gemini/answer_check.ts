@@ -11,9 +11,13 @@
  *   "Image part is missing a thought_signature", "Corrupted thought signature", "invalid thought
  *   signature"): tried once more with Google's skip value on every signed or signable model part.
  *
- * A stream is held back only until its first part with content (then everything passes through
- * untouched); a stream that ends before any is judged like a whole answer. Only SSE streams
- * (`alt=sse`) are read; other bodies pass through.
+ * A stream is held back until its first answer part, the same test the verdict on a whole answer uses
+ * ({@link isAnswerPart}: content that is not a thought); then everything passes through untouched. A
+ * stream that ends before one is judged like a whole answer, so a stream of thoughts only is tried
+ * again just as a whole answer of thoughts only is. The cost (documented decision): a client that asked
+ * for thought summaries gets them only when the answer starts (or the stream ends), not while the model
+ * thinks, and the held thoughts are kept in memory until then. A check that retries nothing holds nothing.
+ * Only SSE streams (`alt=sse`) are read; other bodies pass through.
  *
  * Sources: https://ai.google.dev/api/generate-content#FinishReason,
  * https://ai.google.dev/gemini-api/docs/thought-signatures
@@ -21,7 +25,7 @@
  * @module
  */
 import { createSseParser } from "../http/sse.ts";
-import type { GatewayError } from "../http/errors.ts";
+import { GatewayError } from "../http/errors.ts";
 import type { AnswerCheck } from "../pipeline/gemini_client.ts";
 import { SKIP_THOUGHT_SIGNATURE } from "./thought_signatures.ts";
 import type { GeminiGenerateContentResponse, GeminiPart } from "./types.ts";
@@ -35,6 +39,35 @@ export const TOOL_CALL_FAILURES: Readonly<Record<string, string>> = {
   UNEXPECTED_TOOL_CALL: "the model called a tool although no tool is enabled for the request",
   TOO_MANY_TOOL_CALLS: "the model called tools too many times in a row",
 };
+
+/**
+ * The error a client gets when Gemini's answer ended in a failed tool call (after the gateway's one
+ * retry on another key): 502 (OpenAI's `server_error`, Anthropic's `api_error`) with `code` the reason
+ * in lower case, e.g. `malformed_function_call`, and Google's `finishMessage` in the message. No
+ * dialect's stop reasons have a value for it, and an empty finished answer would look like success.
+ */
+export function toolCallFailure(reason: string, finishMessage?: string): GatewayError {
+  const what = TOOL_CALL_FAILURES[reason] ?? reason;
+  return new GatewayError(
+    502,
+    `Gemini ended the answer with ${reason} (${what})${finishMessage ? `: ${finishMessage}` : ""}. ` +
+      "The gateway tried once more on another key. Send the request again, or simplify the tools.",
+    { code: reason.toLowerCase() },
+  );
+}
+
+/** {@link toolCallFailure} for a finish reason that is a failed tool call; undefined for any other. */
+export function toolCallFailureFor(
+  reason: string | undefined,
+  finishMessage?: string,
+): GatewayError | undefined {
+  return reason && reason in TOOL_CALL_FAILURES ? toolCallFailure(reason, finishMessage) : undefined;
+}
+
+/** The dialects' check of a model call: empty answers (when `emptyAnswers`), failed tool calls and signature 400s. */
+export function dialectAnswerCheck(o: { emptyAnswers: boolean }): AnswerCheck {
+  return geminiAnswerCheck({ emptyAnswers: o.emptyAnswers, toolFailures: true, signatureFallback: true });
+}
 
 /** Finish reasons that explain an answer without content (it is not worth another try). */
 const EXPLAINED_SILENCE = new Set([
@@ -62,6 +95,14 @@ export function partHasContent(part: GeminiPart): boolean {
   return false;
 }
 
+/**
+ * True for a part of the answer itself: content that is not a thought. Thoughts alone are no answer
+ * (Gemini's "empty response" under load often has only thoughts).
+ */
+export function isAnswerPart(part: GeminiPart): boolean {
+  return !part.thought && partHasContent(part);
+}
+
 /** The verdict on a whole answer: one response, or every event of a stream. */
 export function answerVerdict(responses: readonly GeminiGenerateContentResponse[]): AnswerVerdict {
   const reasons: string[] = [];
@@ -70,8 +111,7 @@ export function answerVerdict(responses: readonly GeminiGenerateContentResponse[
     if (r.promptFeedback?.blockReason) return "ok";
     for (const c of r.candidates ?? []) {
       if (c.finishReason) reasons.push(c.finishReason);
-      // Thoughts alone are no answer (Gemini's "empty response" under load often has only thoughts).
-      if ((c.content?.parts ?? []).some((p) => !p.thought && partHasContent(p))) content = true;
+      if ((c.content?.parts ?? []).some(isAnswerPart)) content = true;
     }
   }
   if (reasons.some((r) => r in TOOL_CALL_FAILURES)) return "tool_failure";
@@ -135,14 +175,16 @@ export function geminiAnswerCheck(o: AnswerCheckOptions): AnswerCheck {
         return false;
       }
     },
-    retryStream: (body, again) => holdUntilContent(body, (events) => wanted(answerVerdict(events)), again),
+    retryStream: o.emptyAnswers || o.toolFailures
+      ? (body, again) => holdUntilContent(body, (events) => wanted(answerVerdict(events)), again)
+      : undefined,
   };
 }
 
 /**
- * Passes an SSE body through, holding it back until its first event with content. If it ends first
- * and `retry(events)` says so, the body of `again()` is passed on instead (or, when that fails, the
- * held bytes after all).
+ * Passes an SSE body through, holding it back until its first event with an answer part
+ * ({@link isAnswerPart}), an error or a block reason. If it ends first and `retry(events)` says so, the
+ * body of `again()` is passed on instead (or, when that fails, the held bytes after all).
  */
 export function holdUntilContent(
   body: ReadableStream<Uint8Array>,
@@ -160,7 +202,7 @@ export function holdUntilContent(
       try {
         const r = JSON.parse(e.data) as GeminiGenerateContentResponse & { error?: unknown };
         events.push(r);
-        const content = (r.candidates ?? []).some((c) => (c.content?.parts ?? []).some(partHasContent));
+        const content = (r.candidates ?? []).some((c) => (c.content?.parts ?? []).some(isAnswerPart));
         if (r.error || r.promptFeedback?.blockReason || content) committed = true;
       } catch {
         committed = true; // not ours to judge: pass it on

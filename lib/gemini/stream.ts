@@ -24,6 +24,18 @@ export type GeminiStreamItem =
 /** Text kept from the start of a stream to recognise a body that is not SSE. */
 const RAW_LIMIT = 64 * 1024;
 
+/**
+ * The error for Google's error object in a stream it answered with 200, with Google's body as it came
+ * (the native edge passes it on verbatim). Its 499 CANCELLED there is Google giving up on the answer
+ * (Firebase's recorded `streaming-failure-error-mid-stream`), not the client leaving (a client that
+ * left reads nothing more), so it is a 502: a server-side failure in every dialect (Anthropic's
+ * `api_error`, which Claude Code retries; OpenAI's `server_error`), never the client's fault.
+ */
+function streamError(upstream: GoogleErrorBody): GatewayError {
+  const code = upstream.error.code || 500;
+  return new GatewayError(code === 499 ? 502 : code, upstream.error.message, { upstream });
+}
+
 /** The item for one `data:` payload of a Gemini stream. */
 export function geminiStreamItem(data: string): GeminiStreamItem {
   let value: GeminiGenerateContentResponse & { error?: unknown };
@@ -35,13 +47,7 @@ export function geminiStreamItem(data: string): GeminiStreamItem {
       error: new GatewayError(502, "Upstream sent an unreadable stream event.", { cause: err }),
     };
   }
-  if (value?.error) {
-    const upstream = parseGoogleError(data)!;
-    return {
-      type: "error",
-      error: new GatewayError(upstream.error.code || 500, upstream.error.message, { upstream }),
-    };
-  }
+  if (value?.error) return { type: "error", error: streamError(parseGoogleError(data)!) };
   return { type: "response", response: value };
 }
 
@@ -74,12 +80,8 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
     // A bare JSON error object (no `data:` framing) written where a stream was expected, or after events.
     const text = (events ? stray : raw).trim();
     const bare = text ? parseGoogleError(text) : null;
-    if (bare) {
-      pending.push({
-        type: "error",
-        error: new GatewayError(bare.error.code || 500, bare.error.message, { upstream: bare }),
-      });
-    } else if (!events) {
+    if (bare) pending.push({ type: "error", error: streamError(bare) });
+    else if (!events) {
       // Google always sends at least one event: an empty body, an HTML page or JSON without SSE
       // framing is not an answer, and must not reach the client as an empty success.
       const start = redactKeys(raw.trim().slice(0, 120));
@@ -131,6 +133,44 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
       return reader.cancel(reason);
     },
   });
+}
+
+/**
+ * Whether a Gemini answer stream said it is done: Gemini ends every answer with a `finishReason` on each
+ * candidate (STOP, MAX_TOKENS, SAFETY, ...), or blocks the prompt (`promptFeedback.blockReason`, no
+ * candidates). A stream whose body ends without either was cut off upstream (every recorded stream in
+ * `tests/corpus/` ends with one), so it must not reach the client as a complete answer.
+ *
+ * Source: https://ai.google.dev/api/generate-content#v1beta.Candidate (finishReason: "If empty, the
+ * model has not stopped generating tokens").
+ */
+export class StreamCompletion {
+  #blocked = false;
+  /** Whether each candidate seen (by index) has a finish reason yet. */
+  #finished = new Map<number, boolean>();
+
+  /** Reads one event of the stream. */
+  observe(res: GeminiGenerateContentResponse): void {
+    if (res.promptFeedback?.blockReason) this.#blocked = true;
+    for (const [i, c] of (res.candidates ?? []).entries()) {
+      const index = c.index ?? i;
+      this.#finished.set(index, this.#finished.get(index) === true || !!c.finishReason);
+    }
+  }
+
+  /** True when the prompt was blocked, or every candidate seen has a finish reason (and there was one). */
+  get complete(): boolean {
+    return this.#blocked || (this.#finished.size > 0 && [...this.#finished.values()].every(Boolean));
+  }
+
+  /** The error a client gets for a stream that ended before Gemini said it was done (502). */
+  static cutOff(): GatewayError {
+    return new GatewayError(
+      502,
+      "The upstream stream ended before Gemini finished the answer (no finishReason): what arrived may be cut " +
+        "off. Send the request again.",
+    );
+  }
 }
 
 /**

@@ -14,7 +14,13 @@ import { type ClientVariables, UNKNOWN_ADDRESS } from "./client_address.ts";
 
 /** A client token's identity and limits. */
 export interface ClientToken {
-  /** Name shown in logs and usage (never the token itself). */
+  /**
+   * A stable identity no other token shares, never the token itself: a stored token's record id, or
+   * `env-` and the SHA-256 (hex) of a token from `ALLOWED_TOKENS`. What owns a client's stored state
+   * (stored responses).
+   */
+  id: string;
+  /** Name shown in logs and usage, unique among the tokens (never the token itself). */
   name: string;
   /** Models this token may use (all when absent). */
   models?: string[];
@@ -34,10 +40,14 @@ export interface ClientToken {
 export type TokenResolver = (hash: string) => { token: ClientToken; hash: string } | undefined;
 
 /**
- * Typed context variables of an edge: `client` (set by `clientInfo` before auth), and `clientToken`
- * and `tokenName` set by {@link clientAuth}.
+ * Typed context variables of an edge: `client` (set by `clientInfo` before auth), and `clientToken`,
+ * `tokenName` and `tokenId` ({@link ClientToken.id}) set by {@link clientAuth}.
  */
-export type AuthVariables = ClientVariables & { clientToken: ClientToken; tokenName: string };
+export type AuthVariables = ClientVariables & {
+  clientToken: ClientToken;
+  tokenName: string;
+  tokenId: string;
+};
 
 /** SHA-256 of a token, hex. */
 export function hashToken(token: string): string {
@@ -104,32 +114,48 @@ function findToken(options: ClientAuthOptions, req: Request, address: string): {
 }
 
 /**
+ * The checks every use of a client token passes: not revoked, not expired (a rotated token's old secret
+ * past its grace period), then `admit` (limits). `what` names the token in the refusal (default: the
+ * client token by its name). Every refusal carries its reason (`GatewayError.options.refusal`) for the log.
+ *
+ * @throws {GatewayError} 401 for a revoked or expired token; whatever `admit` throws (429, 403).
+ */
+export function admitClientToken(
+  options: Pick<ClientAuthOptions, "admit">,
+  token: ClientToken,
+  req: Request,
+  what = `The client token '${token.name}'`,
+): void {
+  if (token.revoked) {
+    throw unauthenticated(`${what} was revoked; ask the admin for a new one.`, "revoked_token");
+  }
+  if (token.expiresAt && token.expiresAt < Date.now()) {
+    throw unauthenticated(
+      token.rotated
+        ? `This secret of ${
+          what.replace(/^The /, "the ")
+        } was replaced and its grace period is over; use the new one.`
+        : `${what} has expired; ask the admin for a new one.`,
+      "expired_token",
+    );
+  }
+  options.admit?.(token, req);
+}
+
+/**
  * Middleware: refuses requests without a valid client token (401; 429 for an address throttled after
- * too many failed authentications), sets `clientToken` and `tokenName`. A request without a token
- * passes only when `urlCredential` vouches for its URL. Every refusal carries its reason
+ * too many failed authentications), sets `clientToken`, `tokenName` and `tokenId`. A request without a
+ * token passes only when `urlCredential` vouches for its URL. Every refusal carries its reason
  * (`GatewayError.options.refusal`) for the log.
  */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function clientAuthHandler(c, next) {
     const found = findToken(options, c.req.raw, c.get("client")?.address ?? UNKNOWN_ADDRESS);
+    // Named before the checks, so a refusal is logged under the token's name.
     c.set("tokenName", found.token.name);
-    if (found.token.revoked) {
-      throw unauthenticated(
-        `The client token '${found.token.name}' was revoked; ask the admin for a new one.`,
-        "revoked_token",
-      );
-    }
-    if (found.token.expiresAt && found.token.expiresAt < Date.now()) {
-      throw unauthenticated(
-        found.token.rotated
-          ? `This secret of the client token '${found.token.name}' was replaced and its grace period is over; use the new one.`
-          : `The client token '${found.token.name}' has expired; ask the admin for a new one.`,
-        "expired_token",
-      );
-    }
-    // Named before the limits are checked, so a refusal is logged under the token's name.
+    c.set("tokenId", found.token.id);
     c.set("clientToken", found.token);
-    options.admit?.(found.token, c.req.raw);
+    admitClientToken(options, found.token, c.req.raw);
     await next();
   };
 }

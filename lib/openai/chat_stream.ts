@@ -7,7 +7,7 @@
  */
 import type { GatewayError } from "../http/errors.ts";
 import type { SseEvent } from "../http/sse.ts";
-import type { GeminiStreamItem } from "../gemini/stream.ts";
+import { type GeminiStreamItem, StreamCompletion } from "../gemini/stream.ts";
 import {
   type ChatResponseOptions,
   completionId,
@@ -18,11 +18,10 @@ import {
   partText,
   rememberPartSignatures,
   sourcesMarkdown,
-  toolCallFailure,
   toToolCall,
   type UrlCitation,
 } from "./chat_response.ts";
-import { TOOL_CALL_FAILURES } from "../gemini/answer_check.ts";
+import { TOOL_CALL_FAILURES, toolCallFailure } from "../gemini/answer_check.ts";
 import { type OpenAIErrorBody, toOpenAIError } from "./errors.ts";
 import type {
   GeminiGenerateContentResponse,
@@ -63,6 +62,7 @@ export class ChatStreamTranslator {
   #states = new Map<number, CandidateState>();
   #usage?: GeminiUsageMetadata;
   #blocked = false;
+  readonly #completion = new StreamCompletion();
 
   constructor(readonly options: ChatStreamOptions) {}
 
@@ -112,6 +112,7 @@ export class ChatStreamTranslator {
   onResponse(res: GeminiGenerateContentResponse): ChatCompletionChunk[] {
     if (this.failed) return [];
     const out: ChatCompletionChunk[] = [];
+    this.#completion.observe(res);
     if (res.usageMetadata) this.#usage = res.usageMetadata;
     if (res.promptFeedback?.blockReason) this.#blocked = true;
     for (const [i, cand] of (res.candidates ?? []).entries()) {
@@ -120,7 +121,7 @@ export class ChatStreamTranslator {
       let logprobs = mapLogprobs(cand.logprobsResult);
       for (const part of cand.content?.parts ?? []) {
         if (part.functionCall) {
-          const call = toToolCall(part, this.options.signatures);
+          const call = toToolCall(part, this.options);
           out.push(this.#delta(index, { tool_calls: [{ index: s.toolIndex++, ...call }] }));
           continue;
         }
@@ -158,14 +159,18 @@ export class ChatStreamTranslator {
     return out;
   }
 
-  /** The error for an answer that ended in a failed tool call ({@link toolCallFailure}), if it did. */
-  toolCallFailure(): GatewayError | undefined {
+  /**
+   * The error for an answer that did not end well, if it did not: a failed tool call
+   * ({@link toolCallFailure}), or a stream that ended before Gemini said it was done
+   * ({@link StreamCompletion}).
+   */
+  endFailure(): GatewayError | undefined {
     for (const s of this.#states.values()) {
       if (s.finishReason && s.finishReason in TOOL_CALL_FAILURES) {
         return toolCallFailure(s.finishReason, s.finishMessage);
       }
     }
-    return undefined;
+    return this.#completion.complete ? undefined : StreamCompletion.cutOff();
   }
 
   /** Final chunks: sources/annotations, finish reasons, optional usage chunk (`[DONE]` is the edge's). */
@@ -215,8 +220,8 @@ function streamAnnotations(gm: GeminiGroundingMetadata, content: string): UrlCit
 
 /**
  * A `TransformStream` from Gemini stream items to OpenAI SSE events: chunk objects, then `[DONE]`; an
- * error item, and an answer that ended in a failed tool call, become one OpenAI error event and
- * nothing follows it (no `[DONE]`).
+ * error item, an answer that ended in a failed tool call, and a stream that ended without Gemini's
+ * finish reason become one OpenAI error event and nothing follows it (no `[DONE]`).
  */
 export class ChatCompletionStream extends TransformStream<GeminiStreamItem, SseEvent> {
   /** The translator (its `id`, `created` and `options` name the chunks). */
@@ -234,7 +239,7 @@ export class ChatCompletionStream extends TransformStream<GeminiStreamItem, SseE
       },
       flush(controller) {
         if (t.failed) return;
-        const failure = t.toolCallFailure();
+        const failure = t.endFailure();
         if (failure) return controller.enqueue({ data: t.fail(failure) });
         for (const data of t.finish()) controller.enqueue({ data });
         controller.enqueue({ data: "[DONE]" });
