@@ -40,6 +40,8 @@ export class PoolStore {
   #pending = new Map<string, Dirty>();
   #timer?: number;
   #writing?: Promise<unknown>;
+  /** Keys being deleted: their state is not written meanwhile. */
+  readonly #deleting = new Set<string>();
   #failures = 0;
   #stopped = false;
 
@@ -78,12 +80,22 @@ export class PoolStore {
     return added;
   }
 
-  /** Deletes a key everywhere: from KV first, then from the pool (a failed delete changes nothing). */
+  /**
+   * Deletes a key everywhere: from KV first, then from the pool (a failed delete changes nothing). A
+   * write of the key's state in flight finishes first, and none starts meanwhile, so a background
+   * write cannot put the deleted record back.
+   */
   async deleteKey(id: string): Promise<boolean> {
-    const op = this.opts.kv.atomic().delete(["keys", id]);
-    this.opts.feed.record(op, { topic: "key", id });
-    await op.commit();
-    return this.opts.pool.remove(id);
+    this.#deleting.add(id);
+    try {
+      await this.#writing;
+      const op = this.opts.kv.atomic().delete(["keys", id]);
+      this.opts.feed.record(op, { topic: "key", id });
+      await op.commit();
+      return this.opts.pool.remove(id);
+    } finally {
+      this.#deleting.delete(id);
+    }
   }
 
   /** Ids of `GEMINI_API_KEYS` keys the admin deleted and asked not to add again at start. */
@@ -183,7 +195,7 @@ export class PoolStore {
 
   async #writeKey(id: string): Promise<void> {
     const record = this.opts.pool.get(id);
-    if (!record) return;
+    if (!record || this.#deleting.has(id)) return;
     const op = this.opts.kv.atomic().set(["keys", id], record);
     this.opts.feed.record(op, { topic: "key", id });
     await op.commit();

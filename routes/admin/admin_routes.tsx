@@ -144,13 +144,15 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
       status,
     });
 
-  // The language switch: keeps the choice for a year and goes back to the page it came from.
-  app.get("/lang", (c) => {
-    const lang = langOf(c.req.query("set"));
-    if (lang) {
-      setCookie(c, LANG_COOKIE, lang, { path: basePath, sameSite: "Lax", maxAge: 365 * 86_400 });
-    }
-    return c.redirect(safeNextPath(c.req.query("next"), basePath, home), 303);
+  // The language switch (`?lang=` on any page, no route of its own): keeps the choice for a year and
+  // shows the same page without the parameter. Works signed out too (the sign-in page has the switch).
+  app.use("*", async function langSwitch(c, next) {
+    const lang = c.req.method === "GET" ? langOf(c.req.query("lang")) : undefined;
+    if (!lang) return await next();
+    setCookie(c, LANG_COOKIE, lang, { path: basePath, sameSite: "Lax", maxAge: 365 * 86_400 });
+    const url = new URL(c.req.url);
+    url.searchParams.delete("lang");
+    return c.redirect(safeNextPath(url.pathname + url.search, basePath, home), 303);
   });
 
   app.get("/login", async (c) => {

@@ -167,4 +167,8 @@ export const ZH_SETTINGS: Readonly<Record<string, readonly [string, string]>> = 
     "每个令牌的 Live 会话数",
     "一个客户端令牌在本实例上同时可以保持打开的最多 Live 会话数（0 = 不限）。",
   ],
+  liveSetupTimeoutMs: [
+    "Live 设置超时（毫秒）",
+    "WebSocket 打开后，Live 客户端发送设置消息的时限（毫秒）；仍未发送的会话被关闭（1008），并释放它在 LIVE_MAX_SESSIONS_PER_TOKEN 中占用的名额。",
+  ],
 };
