@@ -17,7 +17,7 @@ import { KvHealth } from "./lib/kv/kv_health.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
-import { type KeyKind, maskedEntry, newKeyRecord } from "./lib/pool/key_record.ts";
+import { joinKeyEntries, type KeyKind, maskedEntry, newKeyRecord } from "./lib/pool/key_record.ts";
 import { KeyAdmin } from "./lib/pool/key_admin.ts";
 import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
@@ -119,7 +119,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const store = new PoolStore({ kv, feed, pool });
   await atStart(store.load());
   // Keys from GEMINI_API_KEYS join the pool at every start, except those the admin deleted and ignored.
-  const fresh = [...new Set(start.geminiApiKeys)].map((entry) =>
+  const fresh = [...new Set(joinKeyEntries(start.geminiApiKeys))].map((entry) =>
     newKeyRecord(entry, { addedAt: Date.now() })
   );
   const envKeyIds = new Set(fresh.map((r) => r.id));
@@ -255,6 +255,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
     modelAllowed: (name, model) => limits.allowsModel(name, model),
+    redact: redactor.redact,
   });
 
   const revocations = new SessionRevocations({ kv, feed });

@@ -73,6 +73,8 @@ async function main() {
   }
   const { start } = gw;
   let stopping = false;
+  // The connection info goes to Hono as its env: `c.env.remoteAddr` is the peer address that per-client
+  // throttles (admin sign-in, client tokens) and TRUSTED_PROXIES read (lib/http/client_address.ts).
   const server = Deno.serve({
     port: start.port,
     hostname: start.host,
@@ -80,7 +82,6 @@ async function main() {
       const lines = startLines({ hostname, port, keys: gw.pool.size, kvPath: start.kvPath, admin: gw.admin });
       console.log(lines.join("\n"));
     },
-    // The connection info goes on to the app: throttles and logs read the client's address from it.
   }, (req, info) => stopping ? shuttingDown() : gw.app.fetch(req, info));
 
   const stop = async () => {

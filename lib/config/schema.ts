@@ -11,7 +11,7 @@ import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
 import { KIND_ROUTINGS } from "../pool/kind_routing.ts";
 import { parseCidr } from "../net/ip.ts";
-import { EXAMPLE_KEY, keyEntryProblem } from "../pool/key_record.ts";
+import { EXAMPLE_KEY, joinKeyEntries, keyEntryProblem } from "../pool/key_record.ts";
 import { maskKey } from "../secrets/redact.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
@@ -172,7 +172,14 @@ export const startSettingsSchema = z.object({
     )
     .register(settingMeta, { group: "server" }),
   geminiApiKeys: z.array(z.string())
-    .superRefine((entries, ctx) => {
+    .superRefine((given, ctx) => {
+      let entries: string[];
+      try {
+        entries = joinKeyEntries(given);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : String(e) });
+        return;
+      }
       // The same rule as keys pasted in the admin panel.
       for (const entry of entries) {
         const problem = keyEntryProblem(entry);

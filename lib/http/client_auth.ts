@@ -6,11 +6,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { rateLimited, unauthenticated } from "./errors.ts";
 import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
 import type { AuthFailureThrottle } from "./auth_throttle.ts";
-import { type ClientVariables, UNKNOWN_ADDRESS } from "./client_address.ts";
+import { type ClientVariables, peerAddress } from "./client_address.ts";
 
 /** A client token's identity and limits. */
 export interface ClientToken {
@@ -76,13 +76,22 @@ export interface ClientAuthOptions {
   urlCredential?: (req: Request) => ClientToken | undefined;
   /** Failed authentications per client address; a throttled address is answered 429 without a check. */
   throttle?: AuthFailureThrottle;
+  /**
+   * The client's address for the throttle (default: the one `clientInfo` noted, else the connecting
+   * peer's).
+   */
+  clientAddress?: (c: Context) => string;
 }
 
 /**
  * The client token of a request. A throttled address gets 429 before its token is even looked up, so
  * a guess learns nothing; a wrong token counts as a failure of that address.
  */
-function findToken(options: ClientAuthOptions, req: Request, address: string): { token: ClientToken } {
+function findToken(
+  options: ClientAuthOptions,
+  c: Context<{ Variables: AuthVariables }>,
+): { token: ClientToken } {
+  const req = c.req.raw;
   const token = readClientToken(req);
   if (!token) {
     const byUrl = options.urlCredential?.(req);
@@ -94,6 +103,7 @@ function findToken(options: ClientAuthOptions, req: Request, address: string): {
   }
   const hash = hashToken(token);
   const { throttle } = options;
+  const address = options.clientAddress?.(c) ?? c.get("client")?.address ?? peerAddress(c);
   const wait = throttle?.check(address, hash);
   if (wait !== undefined) {
     throw rateLimited(
@@ -150,7 +160,7 @@ export function admitClientToken(
  */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function clientAuthHandler(c, next) {
-    const found = findToken(options, c.req.raw, c.get("client")?.address ?? UNKNOWN_ADDRESS);
+    const found = findToken(options, c);
     // Named before the checks, so a refusal is logged under the token's name.
     c.set("tokenName", found.token.name);
     c.set("tokenId", found.token.id);

@@ -70,6 +70,11 @@ export interface SessionDeps {
   onNetworkError?: (keyId: string, error: unknown) => void;
   /** Whether the client token may use the model (its allow-list). */
   modelAllowed: (tokenName: string, model: string) => boolean;
+  /**
+   * Masks secrets in close reasons, key reasons and logs (default: secret shapes only; the gateway
+   * passes its `Redactor`, which knows every pool key whatever its shape).
+   */
+  redact?: (text: string) => string;
 }
 
 /** One session's start. */
@@ -188,6 +193,10 @@ export class LiveSession {
     });
   }
 
+  get #redact(): (text: string) => string {
+    return this.#deps.redact ?? redactKeys;
+  }
+
   #elapsed(): number {
     return Math.round(performance.now() - this.#t0);
   }
@@ -241,7 +250,7 @@ export class LiveSession {
     this.#state = "connecting";
     clearTimeout(this.#setupTimer);
     void this.#connect(frame, pinned).catch((e) => {
-      console.error(`Live session failed: ${redactKeys(String(e instanceof Error ? e.stack : e))}`);
+      console.error(`Live session failed: ${this.#redact(String(e instanceof Error ? e.stack : e))}`);
       this.#end({ by: "gateway", code: CLOSE.internalError, reason: "Internal gateway error.", status: 500 });
     });
   }
@@ -338,7 +347,7 @@ export class LiveSession {
     }
     const refusal = result.httpStatus
       ? upgradeRefusal(result.httpStatus)
-      : refusalOf(result.code, result.reason);
+      : refusalOf(result.code, result.reason, this.#redact);
     const error = JSON.stringify(refusal.body);
     const rateLimited = refusal.status === 429 ? 1 : 0;
     this.#count(choice.id, { requests: 1, errors: 1, rateLimited });
@@ -393,7 +402,7 @@ export class LiveSession {
     socket.onclose = (e) => {
       // A quota crossed (or a key revoked) during the session: the pool learns it for the next ones.
       if (e.code !== CLOSE.normal && e.reason) {
-        const refusal = refusalOf(e.code, e.reason);
+        const refusal = refusalOf(e.code, e.reason, this.#redact);
         if (refusal.status === 429 || refusal.status === 400 || refusal.status === 403) {
           this.#judge(choice.id, this.#rec.model ?? "*", refusal);
         }
@@ -448,7 +457,7 @@ export class LiveSession {
     const upstream = this.#upstream;
     if (upstream) upstream.onmessage = upstream.onclose = null;
     let code = e.code;
-    const reason = closeReason(e.reason);
+    const reason = closeReason(e.reason, this.#redact);
     if (e.by === "client") {
       if (upstream && upstream.readyState < WebSocket.CLOSING) {
         const up = upstreamCloseCode(e.code);

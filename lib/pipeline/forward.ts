@@ -39,7 +39,8 @@ import type { OpenStreams } from "./open_streams.ts";
 import type { Outcome, RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
-import { geminiTarget, type UpstreamTargets } from "./upstream.ts";
+import { geminiTarget, type RequestSplit, type UpstreamTargets } from "./upstream.ts";
+import { ErrorTextRedactor } from "./stream_redaction.ts";
 import { BodyFailure, concatBytes, readCapped, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
 
 /** The settings the pipeline reads (once per request). */
@@ -93,6 +94,8 @@ export const ERROR_BODY_CAP = 64 * 1024;
 /** First pause before retrying after Google said the model is overloaded (doubles per attempt, up to 2 s). */
 const OVERLOAD_PAUSE_MS = 250;
 const OVERLOAD_PAUSE_MAX_MS = 2_000;
+/** How many parts of a split request (see `UpstreamTarget.split`) run at once. */
+const FAN_OUT = 4;
 /** `Retry-After` (seconds) on the 503 answered when Google stays overloaded. */
 const OVERLOAD_RETRY_AFTER_S = 5;
 
@@ -178,6 +181,32 @@ function brokenBody(message: string): Error {
   return e;
 }
 
+/** {@link ErrorTextRedactor} over bytes: decodes relayed chunks as UTF-8 and encodes what may pass. */
+class RelayMasking {
+  readonly #text: ErrorTextRedactor;
+  readonly #decoder = new TextDecoder();
+  readonly #encoder = new TextEncoder();
+  #ended = false;
+
+  constructor(redact: (text: string) => string) {
+    this.#text = new ErrorTextRedactor(redact);
+  }
+
+  /** The bytes of `chunk` that may be passed on now (empty while a line's start is undecided). */
+  pass(chunk: Uint8Array): Uint8Array | undefined {
+    const out = this.#text.push(this.#decoder.decode(chunk, { stream: true }));
+    return out ? this.#encoder.encode(out) : undefined;
+  }
+
+  /** Whatever is still held, masked when it is an error (once; undefined when nothing is left). */
+  end(): Uint8Array | undefined {
+    if (this.#ended) return undefined;
+    this.#ended = true;
+    const out = this.#text.push(this.#decoder.decode()) + this.#text.flush();
+    return out ? this.#encoder.encode(out) : undefined;
+  }
+}
+
 /** One attempt's upstream call: its abort controller, linked to the client's signal until released. */
 class Call {
   readonly ctl = new AbortController();
@@ -231,8 +260,12 @@ class ForwardRun {
   #pause = 0;
   #overloads = 0;
 
-  constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
+  /** Set on a part of a split request: its first key (already chosen), and no record of its own. */
+  readonly #part?: { first?: KeyChoice };
+
+  constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest, part?: { first?: KeyChoice }) {
     this.#deps = deps;
+    this.#part = part;
     this.#redact = deps.redact ?? redactKeys;
     this.#deadlines = deadlines;
     this.#req = req;
@@ -346,6 +379,11 @@ class ForwardRun {
       if (this.#last) return undefined;
       throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs));
     }
+    const first = this.#part?.first;
+    if (first) {
+      this.#part!.first = undefined;
+      return this.#take(first);
+    }
     const { pinned, preferred } = this.#route;
     if (pinned) {
       const r = pool.get(pinned);
@@ -432,6 +470,8 @@ class ForwardRun {
     const { requestTimeoutMs } = this.#s;
     const target = this.#deps.upstream?.[choice.kind];
     if (!target) throw new GatewayError(500, `No upstream is configured for ${choice.kind} keys.`);
+    const split = target.split?.(this.#req);
+    if (split) return await this.#fanOut(choice, split);
     const call = new Call(this.#signal);
     const left = this.#left();
     const timer = left < requestTimeoutMs || requestTimeoutMs === 0
@@ -481,6 +521,49 @@ class ForwardRun {
     } finally {
       cancel();
     }
+  }
+
+  /**
+   * A request the chosen key's service takes in several calls: each part runs as a request of its own
+   * (the first on `choice`, the others on the keys the pool picks, so every call counts against a key's
+   * limits and a part that fails is retried elsewhere), up to {@link FAN_OUT} at once; their answers
+   * are joined in order. The first part that fails for good fails the request.
+   *
+   * @throws {GatewayError} that part's error (the other parts are cancelled).
+   */
+  async #fanOut(choice: KeyChoice, split: RequestSplit): Promise<ForwardResult> {
+    const answers: unknown[] = [];
+    const stop = new AbortController();
+    const signal = AbortSignal.any([this.#signal, stop.signal]);
+    let first: KeyChoice | undefined = choice;
+    let next = 0;
+    let attempts = 0;
+    const worker = async () => {
+      while (next < split.requests.length && !stop.signal.aborted) {
+        const i = next++;
+        const part = new ForwardRun(this.#deps, this.#deadlines, { ...split.requests[i], signal }, { first });
+        first = undefined;
+        const served = await part.run();
+        attempts += served.attempts;
+        answers[i] = await served.response.json();
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(FAN_OUT, split.requests.length) }, worker));
+    } catch (e) {
+      stop.abort();
+      throw e;
+    } finally {
+      this.#rec.attempts += Math.max(0, attempts - 1);
+    }
+    this.#rec.status = 200;
+    this.#rec.latencyMs = this.#elapsed();
+    this.#finish({});
+    return {
+      keyId: choice.id,
+      attempts: this.#rec.attempts,
+      response: Response.json(split.join(answers)),
+    };
   }
 
   /**
@@ -632,7 +715,10 @@ class ForwardRun {
   ): ForwardResult {
     const rec = this.#rec;
     const { pool, openStreams } = this.#deps;
-    const sse = /event-stream/i.test(res.headers.get("content-type") ?? "");
+    const type = res.headers.get("content-type") ?? "";
+    const sse = /event-stream/i.test(type);
+    // An error Google writes into a 200 answer may quote secrets: masked before any client reads it.
+    const masking = sse || /json/i.test(type) ? new RelayMasking(this.#redact) : undefined;
     rec.status = res.status;
     let done = false;
     let stop: ((reason: unknown) => void) | undefined;
@@ -665,65 +751,89 @@ class ForwardRun {
         stop = (reason) => controller.error(reason);
       },
       pull: async (controller) => {
-        if (done) return;
-        const next = head.shift();
-        if (next) return controller.enqueue(next);
-        let chunk: Uint8Array | undefined;
-        try {
-          chunk = await body.read();
-        } catch (e) {
+        for (;;) {
           if (done) return;
-          if (this.#signal.aborted) {
-            end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
-            return controller.error(e);
-          }
-          const timeout = e instanceof BodyFailure && e.kind === "timeout";
-          const err = timeout ? timeoutError((e as BodyFailure).cause as UpstreamTimeout) : badGateway(
-            `The upstream stream broke off after ${body.bytes} bytes: ${
-              this.#redact(String((e as Error).message ?? e))
-            }`,
-            e,
-          );
-          end({
-            status: err.status,
-            error: err.message,
-            verdict: { kind: "transient", reason: err.message },
-            ok: false,
-          });
-          body.cancel(e);
-          if (sse && body.tail.atEventBoundary()) {
-            controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
+          const chunk = head.shift() ?? await read(controller);
+          if (chunk === undefined) return;
+          if (chunk === null) {
+            // The upstream's end: what the masking still holds goes out (masked if it is an error).
+            const held = masking?.end();
+            if (held) controller.enqueue(held);
             return controller.close();
           }
-          return controller.error(brokenBody(err.message));
+          const out = masking ? masking.pass(chunk) : chunk;
+          if (out) return controller.enqueue(out);
+          // Everything was held back (a line that may be an error's start): read on.
         }
-        if (done) return;
-        if (!chunk) {
-          // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
-          const failed = trailingStreamError(body.tail.text());
-          if (failed) {
-            const status = failed.error.code || 500;
-            end({
-              status,
-              error: this.#redact(JSON.stringify(failed)),
-              verdict: classify({
-                status,
-                body: failed,
-                now: Date.now(),
-                defaultCooldownMs: this.#s.defaultCooldownMs,
-              }),
-              ok: false,
-            });
-          } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
-          return controller.close();
-        }
-        controller.enqueue(chunk);
       },
       cancel: (reason) => {
         end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
         body.cancel(reason);
       },
     }, { highWaterMark: 0 });
+    /**
+     * The next upstream chunk; null at the upstream's end (recorded); undefined when the stream is over
+     * here (the client left, or a break was passed on as an error event or a broken body).
+     */
+    const read = async (
+      controller: ReadableStreamDefaultController<Uint8Array>,
+    ): Promise<Uint8Array | null | undefined> => {
+      let chunk: Uint8Array | undefined;
+      try {
+        chunk = await body.read();
+      } catch (e) {
+        if (done) return;
+        if (this.#signal.aborted) {
+          end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
+          controller.error(e);
+          return;
+        }
+        const timeout = e instanceof BodyFailure && e.kind === "timeout";
+        const err = timeout ? timeoutError((e as BodyFailure).cause as UpstreamTimeout) : badGateway(
+          `The upstream stream broke off after ${body.bytes} bytes: ${
+            this.#redact(String((e as Error).message ?? e))
+          }`,
+          e,
+        );
+        end({
+          status: err.status,
+          error: err.message,
+          verdict: { kind: "transient", reason: err.message },
+          ok: false,
+        });
+        body.cancel(e);
+        if (sse && body.tail.atEventBoundary()) {
+          const held = masking?.end();
+          if (held) controller.enqueue(held);
+          controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
+          controller.close();
+          return;
+        }
+        controller.error(brokenBody(err.message));
+        return;
+      }
+      if (done) return;
+      if (!chunk) {
+        // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
+        const failed = trailingStreamError(body.tail.text());
+        if (failed) {
+          const status = failed.error.code || 500;
+          end({
+            status,
+            error: this.#redact(JSON.stringify(failed)),
+            verdict: classify({
+              status,
+              body: failed,
+              now: Date.now(),
+              defaultCooldownMs: this.#s.defaultCooldownMs,
+            }),
+            ok: false,
+          });
+        } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
+        return null;
+      }
+      return chunk;
+    };
     return {
       keyId: choice.id,
       attempts: rec.attempts,
@@ -810,7 +920,10 @@ class ForwardRun {
     this.#deps.usage?.count({ keyId, model: this.#req.model, tokenName: this.#req.tokenName }, delta);
   }
 
-  /** Reports the finished request; a success is counted here together with its tokens (one usage update). */
+  /**
+   * Reports the finished request; a success is counted here together with its tokens (one usage update).
+   * A part of a split request counts its usage but leaves the record to the whole request.
+   */
   #finish(tokens: { inputTokens?: number; outputTokens?: number }, served = false): void {
     const rec = this.#rec;
     Object.assign(rec, tokens);
@@ -823,7 +936,7 @@ class ForwardRun {
         outputTokens: tokens.outputTokens,
       });
     }
-    this.#deps.onRecord?.(rec);
+    if (!this.#part) this.#deps.onRecord?.(rec);
   }
 
   /**

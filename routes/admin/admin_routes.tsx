@@ -210,16 +210,33 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   app.post("/logout", auth, limit, csrf, async (c) => {
     const admin = c.get("admin");
-    if (admin.session) revocations.revoke(admin.session);
+    endSession(c, cookie);
+    let unstored: string | undefined;
+    if (admin.session) {
+      try {
+        await revocations.revoke(admin.session);
+      } catch (e) {
+        unstored = e instanceof Error ? e.message : String(e);
+      }
+    }
     await deps.audit.record({
       actor: actorOf(c),
       address: clientAddress(c),
       action: "signout",
       request: "",
-      status: admin.via === "session" ? 303 : 204,
-      summary: "signed out",
+      status: unstored !== undefined ? 503 : admin.via === "session" ? 303 : 204,
+      summary: unstored !== undefined ? `signed out on this instance only: ${unstored}` : "signed out",
     });
-    endSession(c, cookie);
+    if (unstored !== undefined) {
+      // A logout is acknowledged only once it is stored: the cookie is cleared and the session is
+      // refused here, but until the store works another instance or a restart would accept it.
+      return adminError(
+        c,
+        503,
+        `Signed out on this instance only: the logout could not be stored, so the session may work ` +
+          `again after a restart or on another instance. Sign out again when the store works. ${unstored}`,
+      );
+    }
     return admin.via === "session" ? c.redirect(loginPath, 303) : c.body(null, 204);
   });
 
