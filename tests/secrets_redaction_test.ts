@@ -51,11 +51,9 @@ Deno.test("Redactor: masks known secrets of any shape, inside other text, and re
 });
 
 Deno.test("a suspended pool key of any shape is masked in the answer, the logs, the key's reason and the records", async () => {
-  const h = await startHarness({ keys: [] });
+  const h = await startHarness({ poolKeys: [ODD_KEY] });
   const admin = adminApi(h);
   try {
-    await h.gw.store.addKeys([{ id: keyId(ODD_KEY), key: ODD_KEY, enabled: true, addedAt: 1 }]);
-    await h.gw.catalog.ids();
     h.mock.setKey(ODD_KEY, { denied: "suspended" });
     const res = await fetch(`${h.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
       method: "POST",
