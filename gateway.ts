@@ -69,7 +69,7 @@ export interface Gateway {
   affinity: AffinityMap;
   feed: ChangeFeed;
   forward: Forward;
-  /** Streams in flight; `close()` records the ones still open as cut. */
+  /** Requests and streams in flight; `close()` records the ones still open as cut. */
   openStreams: OpenStreams;
   /** The pipeline with its prepare step, as every edge calls it. */
   gemini: GeminiClient;
@@ -318,7 +318,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     ready,
     async close() {
       // Streams still open now are cut: record them before the logs and usage are flushed.
-      openStreams.cutAll("stream cut: the gateway shut down while it was open (SHUTDOWN_GRACE_MS passed)");
+      openStreams.cutAll(
+        "cut: the gateway shut down while the request was in flight (SHUTDOWN_GRACE_MS passed)",
+      );
       clearInterval(reseed);
       notifier.close();
       rechecker.stop();

@@ -153,7 +153,10 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
     : await readBody(req, deps.settings().maxBodyBytes, { timeoutMs: deps.settings().clientBodyTimeoutMs });
   const headers = pickHeaders(req.headers, FORWARD_REQUEST_HEADERS);
   const gemini: GeminiCaller = deps.gemini.for(
-    callContext(c, "gemini", { origin: path.includes("/upload/") ? publicOrigin(req) : undefined }),
+    callContext(c, "gemini", {
+      passThrough: true,
+      origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
+    }),
   );
   const m = req.method === "POST" ? MODEL_METHOD_PATH.exec(path) : null;
   if (m) {

@@ -98,7 +98,7 @@ export const runtimeSettingsSchema = z.object({
     .register(settingMeta, { group: "upstream" }),
   answerBufferBytes: z.number().int().min(0).default(16 * 1024 * 1024)
     .describe(
-      "Unary answers up to this size are read whole before the client sees them, so that a connection that breaks mid-answer is retried on another key; larger ones are streamed through as they arrive (memory per request stays below this bound).",
+      "Unary answers up to this size are read whole before the client sees them, so that a connection that breaks mid-answer is retried on another key; larger ones are streamed through as they arrive on the native route, and refused with 502 on the translating routes (OpenAI, Anthropic), which must hold an answer whole (memory per request stays below this bound).",
     )
     .register(settingMeta, { group: "upstream" }),
   clientBodyTimeoutMs: positiveMs(

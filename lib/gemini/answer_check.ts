@@ -182,9 +182,16 @@ export function geminiAnswerCheck(o: AnswerCheckOptions): AnswerCheck {
 }
 
 /**
+ * Most bytes of a stream held back before its first answer: events before it are small (metadata,
+ * thought summaries, a safety verdict); a stream still without an answer past this is passed on as it is.
+ */
+export const HOLD_LIMIT_BYTES = 1024 * 1024;
+
+/**
  * Passes an SSE body through, holding it back until its first event with an answer part
- * ({@link isAnswerPart}), an error or a block reason. If it ends first and `retry(events)` says so, the
- * body of `again()` is passed on instead (or, when that fails, the held bytes after all).
+ * ({@link isAnswerPart}), an error or a block reason (at most {@link HOLD_LIMIT_BYTES}). If it ends
+ * first and `retry(events)` says so, the body of `again()` is passed on instead (or, when that fails,
+ * the held bytes after all).
  */
 export function holdUntilContent(
   body: ReadableStream<Uint8Array>,
@@ -196,6 +203,7 @@ export function holdUntilContent(
   const events: GeminiGenerateContentResponse[] = [];
   const decoder = new TextDecoder();
   let committed = false;
+  let heldBytes = 0;
   const parser = createSseParser({
     onEvent: (e) => {
       if (committed || !e.data.trim()) return;
@@ -224,7 +232,9 @@ export function holdUntilContent(
         const r = await reader.read();
         if (!r.done) {
           held.push(r.value);
+          heldBytes += r.value.length;
           parser.feed(decoder.decode(r.value, { stream: true }));
+          if (heldBytes > HOLD_LIMIT_BYTES) committed = true; // too much to hold: pass it on unjudged
           if (committed) return this.pull!(controller);
           continue;
         }

@@ -41,7 +41,7 @@ import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 import { geminiTarget, type RequestSplit, type UpstreamTargets } from "./upstream.ts";
 import { ErrorTextRedactor } from "./stream_redaction.ts";
-import { BodyFailure, concatBytes, readCapped, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
+import { BodyFailure, concatBytes, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
 
 /** The settings the pipeline reads (once per request). */
 export type ForwarderSettings = Pick<
@@ -137,20 +137,26 @@ export function createForwarder(deps: ForwarderDeps): Forward {
   };
 }
 
-/** The `upstreamTimeout` error for a timer that fired. */
-function timeoutError(t: UpstreamTimeout): GatewayError {
+/**
+ * The `upstreamTimeout` error for a timer that fired; `sent` when it fired during an attempt (the
+ * upstream may be generating: clients are told not to resend it).
+ */
+function timeoutError(t: UpstreamTimeout, o: { sent: boolean }): GatewayError {
   switch (t.what) {
     case "headers":
       return upstreamTimeout(
         `The upstream did not start its answer within ${t.ms} ms; try again or raise REQUEST_TIMEOUT_MS.`,
+        o,
       );
     case "idle":
       return upstreamTimeout(
         `The upstream stopped sending its answer for ${t.ms} ms; try again or raise IDLE_TIMEOUT_MS.`,
+        o,
       );
     case "deadline":
       return upstreamTimeout(
         `The request got no answer within REQUEST_DEADLINE_MS (${t.ms} ms) across its attempts.`,
+        o,
       );
   }
 }
@@ -215,6 +221,7 @@ class Call {
 
   constructor(client: AbortSignal) {
     const onAbort = () => this.ctl.abort(client.reason);
+    if (client.aborted) onAbort(); // the client left between attempts: nothing is sent
     client.addEventListener("abort", onAbort, { once: true });
     this.#unlink = () => client.removeEventListener("abort", onAbort);
   }
@@ -259,6 +266,12 @@ class ForwardRun {
   /** Pause before the next attempt (after Google said the model is overloaded). */
   #pause = 0;
   #overloads = 0;
+  /** The attempt in flight, so that a shutdown can end it. */
+  #call?: Call;
+  /** Set when a shutdown cut the request before its answer started: every later step ends with it. */
+  #cut?: GatewayError;
+  /** True once the record was written (it is written once). */
+  #recorded = false;
 
   /** Set on a part of a split request: its first key (already chosen), and no record of its own. */
   readonly #part?: { first?: KeyChoice };
@@ -292,6 +305,8 @@ class ForwardRun {
   }
 
   async run(): Promise<ForwardResult> {
+    // Until its answer starts (and a stream registers itself), a shutdown cuts and records the request here.
+    const unregister = this.#deps.openStreams?.add({ cut: (reason) => this.#cutWaiting(reason) });
     try {
       this.#check();
       const req = this.#req;
@@ -308,6 +323,7 @@ class ForwardRun {
       throw this.#finalError();
     } catch (e) {
       const err = asGatewayError(e);
+      if (this.#recorded) throw err;
       this.#rec.status = err.status;
       this.#rec.latencyMs = this.#elapsed();
       this.#rec.error = this.#redact(err.options.upstreamText ?? JSON.stringify(err.toGoogle()));
@@ -316,6 +332,8 @@ class ForwardRun {
       this.#finish({});
       err.recorded = true;
       throw err;
+    } finally {
+      unregister?.();
     }
   }
 
@@ -327,6 +345,21 @@ class ForwardRun {
     if (status === 429) return "rate_limited";
     if (this.#clientError || (status === 404 && !err.options.upstream)) return "client_error";
     return "error";
+  }
+
+  /**
+   * A shutdown's grace period ended while the request waited for its answer (a stream thinking before
+   * its first byte, a unary call): record it as cut (503) now, then end the attempt in flight. Not the
+   * key's fault: nothing is charged.
+   */
+  #cutWaiting(reason: string): void {
+    if (this.#recorded) return;
+    this.#cut = new GatewayError(503, reason, { headers: { "retry-after": "1" } });
+    this.#rec.status = 503;
+    this.#rec.latencyMs = this.#elapsed();
+    this.#rec.error = reason;
+    this.#finish({});
+    this.#call?.ctl.abort(this.#cut);
   }
 
   /**
@@ -377,7 +410,7 @@ class ForwardRun {
     const { pool } = this.#deps;
     if (this.#left() <= 0) {
       if (this.#last) return undefined;
-      throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs));
+      throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs), { sent: false });
     }
     const first = this.#part?.first;
     if (first) {
@@ -472,7 +505,8 @@ class ForwardRun {
     if (!target) throw new GatewayError(500, `No upstream is configured for ${choice.kind} keys.`);
     const split = target.split?.(this.#req);
     if (split) return await this.#fanOut(choice, split);
-    const call = new Call(this.#signal);
+    if (this.#cut) throw this.#cut;
+    const call = this.#call = new Call(this.#signal);
     const left = this.#left();
     const timer = left < requestTimeoutMs || requestTimeoutMs === 0
       ? new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)
@@ -502,14 +536,17 @@ class ForwardRun {
     }
     if (!this.#req.stream || !res.ok) cancel();
     if (!res.ok) {
-      call.release();
-      await this.onFailure(choice, res, call);
+      try {
+        await this.onFailure(choice, res, call);
+      } finally {
+        call.release();
+      }
       return undefined;
     }
     if (foreignSuccess(res)) {
       cancel();
+      const text = await this.#body(res, call).text(200);
       call.release();
-      const text = await readCapped(res, 200);
       return this.#callFailed(
         choice,
         call,
@@ -573,13 +610,14 @@ class ForwardRun {
    * @throws {GatewayError} 499 (client gone), 504 (timeout, unless `resendAfterTimeout`).
    */
   #callFailed(choice: KeyChoice, call: Call, e: unknown): undefined {
+    if (this.#cut) throw this.#cut;
     if (this.#signal.aborted) throw clientClosed();
     const timeout = e instanceof UpstreamTimeout
       ? e
       : e instanceof BodyFailure && e.cause instanceof UpstreamTimeout
       ? e.cause
       : undefined;
-    const err = timeout ? timeoutError(timeout) : badGateway(
+    const err = timeout ? timeoutError(timeout, { sent: true }) : badGateway(
       e instanceof BodyFailure
         ? `The upstream's answer broke off: ${this.#redact(e.message)}`
         : `Could not reach the upstream: ${this.#redact(String(e))}`,
@@ -609,17 +647,12 @@ class ForwardRun {
    * connection lets another key try; the key's success is counted when the answer has ended.
    */
   async onSuccess(choice: KeyChoice, res: Response, call: Call): Promise<ForwardResult | undefined> {
-    const response = await this.#learnResources(res, choice.id);
+    const response = res;
     if (!response.body) {
       call.release();
       return this.#served(choice, call, response, new Uint8Array());
     }
-    const body = new UpstreamBody(response.body, {
-      deadlines: this.#deadlines,
-      idleMs: this.#s.idleTimeoutMs,
-      abort: (reason) => call.ctl.abort(reason),
-      signal: call.signal,
-    });
+    const body = this.#body(response, call);
     if (this.#req.stream) {
       const first = await this.#readHeld(choice, call, body, { idle: false });
       if (first === undefined) return undefined;
@@ -631,6 +664,7 @@ class ForwardRun {
         );
       }
       call.release();
+      this.#learnResources(response, choice.id);
       return this.#relay(choice, call, response, body, [first]);
     }
     const chunks: Uint8Array[] = [];
@@ -650,7 +684,9 @@ class ForwardRun {
         chunks.push(chunk.length < chunk.buffer.byteLength / 2 ? chunk.slice() : chunk);
         if (body.bytes > this.#s.answerBufferBytes) {
           call.release();
-          return this.#relay(choice, call, response, body, chunks);
+          if (!this.#req.passThrough) throw this.#tooLarge(choice, call, body);
+          this.#learnResources(response, choice.id);
+          return { ...this.#relay(choice, call, response, body, chunks), streamedThrough: true };
         }
       }
     } finally {
@@ -658,6 +694,31 @@ class ForwardRun {
     }
     call.release();
     return this.#served(choice, call, response, concatBytes(chunks, body.bytes));
+  }
+
+  /**
+   * The error for a unary answer over `answerBufferBytes` that the edge would have to hold whole to
+   * translate it: the upstream socket is closed; not the key's fault, not sent again (it was generated).
+   */
+  #tooLarge(choice: KeyChoice, call: Call, body: UpstreamBody): GatewayError {
+    body.cancel();
+    const err = new GatewayError(
+      502,
+      `The upstream's answer is larger than ANSWER_BUFFER_BYTES (${this.#s.answerBufferBytes} bytes), which this route must hold whole to translate it; raise ANSWER_BUFFER_BYTES or use the native Gemini route, which streams large answers through.`,
+      { headers: { "x-should-retry": "false" } },
+    );
+    this.#try(choice, call, err.status, err.message);
+    return err;
+  }
+
+  /** An answer's body, read under the attempt's timers (`IDLE_TIMEOUT_MS` between bytes). */
+  #body(res: Response, call: Call): UpstreamBody {
+    return new UpstreamBody(res.body!, {
+      deadlines: this.#deadlines,
+      idleMs: this.#s.idleTimeoutMs,
+      abort: (reason) => call.ctl.abort(reason),
+      signal: call.signal,
+    });
   }
 
   /**
@@ -684,6 +745,7 @@ class ForwardRun {
 
   /** A unary answer read whole: the key served; usage comes from its tail. */
   #served(choice: KeyChoice, call: Call, response: Response, bytes: Uint8Array<ArrayBuffer>): ForwardResult {
+    this.#learnResources(response, choice.id, bytes);
     this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
     this.#try(choice, call, response.status, "served");
     this.#rec.status = response.status;
@@ -695,7 +757,7 @@ class ForwardRun {
     return {
       keyId: choice.id,
       attempts: this.#rec.attempts,
-      response: new Response(bytes, { status: response.status, headers: clientHeaders(response.headers) }),
+      response: new Response(bytes, { status: response.status, headers: this.#answerHeaders(response) }),
     };
   }
 
@@ -789,12 +851,14 @@ class ForwardRun {
           return;
         }
         const timeout = e instanceof BodyFailure && e.kind === "timeout";
-        const err = timeout ? timeoutError((e as BodyFailure).cause as UpstreamTimeout) : badGateway(
-          `The upstream stream broke off after ${body.bytes} bytes: ${
-            this.#redact(String((e as Error).message ?? e))
-          }`,
-          e,
-        );
+        const err = timeout
+          ? timeoutError((e as BodyFailure).cause as UpstreamTimeout, { sent: true })
+          : badGateway(
+            `The upstream stream broke off after ${body.bytes} bytes: ${
+              this.#redact(String((e as Error).message ?? e))
+            }`,
+            e,
+          );
         end({
           status: err.status,
           error: err.message,
@@ -837,7 +901,7 @@ class ForwardRun {
     return {
       keyId: choice.id,
       attempts: rec.attempts,
-      response: new Response(stream, { status: res.status, headers: clientHeaders(res.headers) }),
+      response: new Response(stream, { status: res.status, headers: this.#answerHeaders(res) }),
     };
   }
 
@@ -862,7 +926,8 @@ class ForwardRun {
     }
     // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended") and
     // echoes parts of the request (`Unknown name "…"`): mask every secret before anyone sees it.
-    const text = this.#redact(await readCapped(res, ERROR_BODY_CAP));
+    const text = res.body ? this.#redact(await this.#body(res, call).text(ERROR_BODY_CAP)) : "";
+    if (this.#cut) throw this.#cut;
     const parsed = parseGoogleError(text);
     const body: GoogleErrorBody = parsed ??
       { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
@@ -925,6 +990,8 @@ class ForwardRun {
    * A part of a split request counts its usage but leaves the record to the whole request.
    */
   #finish(tokens: { inputTokens?: number; outputTokens?: number }, served = false): void {
+    if (this.#recorded) return;
+    this.#recorded = true;
     const rec = this.#rec;
     Object.assign(rec, tokens);
     rec.outcome ??= rec.status === 499 ? "cancelled" : "ok";
@@ -941,24 +1008,29 @@ class ForwardRun {
 
   /**
    * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
-   * to that key (`AffinityMap.learn`); rewrites the upload session URLs to the gateway.
+   * to that key (`AffinityMap.learn`): from the answer's headers, and from its body when the answer
+   * was read whole (`bytes`) and is one the map scans for names.
    */
-  async #learnResources(res: Response, keyId: string): Promise<Response> {
-    const req = this.#req;
+  #learnResources(res: Response, keyId: string, bytes?: Uint8Array): void {
     const { affinity } = this.#deps;
-    const uploadUrl = res.headers.get("x-goog-upload-url");
-    const text = affinity?.readsAnswer(req, res.headers) ? await res.text() : undefined;
-    affinity?.learn({ request: req, keyId, headers: res.headers, text });
-    if (!uploadUrl && text === undefined) return res;
-    const headers = new Headers(res.headers);
+    if (!affinity) return;
+    const req = this.#req;
+    const text = bytes && affinity.readsAnswer(req, res.headers)
+      ? new TextDecoder().decode(bytes)
+      : undefined;
+    affinity.learn({ request: req, keyId, headers: res.headers, text });
+  }
+
+  /** The answer's headers for the client, with Google's upload session URLs pointing at the gateway. */
+  #answerHeaders(res: Response): Headers {
+    const headers = clientHeaders(res.headers);
+    const { origin } = this.#req;
     for (const name of UPLOAD_SESSION_URLS) {
       const url = res.headers.get(name);
-      if (!url || !req.origin) continue;
+      if (!url || !origin) continue;
       const u = new URL(url);
-      headers.set(name, req.origin + u.pathname + u.search);
+      headers.set(name, origin + u.pathname + u.search);
     }
-    if (text === undefined) return new Response(res.body, { status: res.status, headers });
-    headers.delete("content-length");
-    return new Response(text, { status: res.status, headers });
+    return headers;
   }
 }

@@ -41,6 +41,8 @@ export interface CallContext {
   clientModel?: string;
   /** The gateway's public origin, for rewriting upload URLs (native uploads only). */
   origin?: string;
+  /** True when the edge passes answers on as they arrive (native); else it reads unary answers whole. */
+  passThrough?: boolean;
 }
 
 /**
@@ -149,6 +151,7 @@ export class GeminiClient {
       signal: context.signal,
       origin: context.origin,
       client: context.client,
+      passThrough: context.passThrough,
     };
     /** The names of a client model name, for the allow-list (a name that does not parse is its own). */
     const namesOf = (model: string): string[] => {
@@ -237,7 +240,7 @@ async function checked(
     const again = async () => (await o.send(result.keyId)).response.body ?? new ReadableStream();
     return { ...result, response: new Response(o.check.retryStream(response.body, again), init) };
   }
-  if (!o.check?.retryAnswer) return result;
+  if (!o.check?.retryAnswer || result.streamedThrough) return result;
   const text = await response.text();
   if (o.check.retryAnswer(text)) {
     try {
