@@ -5,19 +5,21 @@
  *   `WORKERS` workers (default one per CPU core; `lib/serve/workers.ts`), and on SIGTERM stops
  *   accepting, lets requests, streams and Live sessions in flight finish (up to `SHUTDOWN_GRACE_MS`;
  *   Live clients get a `goAway` at once and a 1001 close at its end), then exits.
- * - `deno serve [--parallel] main.ts` and Deno Deploy: the runtime serves the default export
- *   (`export default { fetch }`); each of its workers builds its own gateway here.
+ * - `deno serve -A [--parallel] main.ts` and Deno Deploy: the runtime serves the default export
+ *   (`export default { fetch }`); each of its workers builds its own gateway here (`-A`: see
+ *   `lib/serve/mode.ts`).
  *
  * Every worker and instance shares state through KV (see README "Run on every core").
  *
  * @module
  */
 import { createGateway, type Gateway } from "./gateway.ts";
-import { detectServeMode, runtimeServes, type ServeMode } from "./lib/serve/mode.ts";
+import { detectServeMode, type ServeMode } from "./lib/serve/mode.ts";
 import { startErrorMessage } from "./lib/serve/start_errors.ts";
 import { serveGateway } from "./lib/serve/server.ts";
 import { startWorkers, type WorkerGroup, workerLimit } from "./lib/serve/workers.ts";
 import { setupConsole } from "./lib/logs/console_format.ts";
+import type { AdminSecrets } from "./lib/config/admin_secrets.ts";
 
 /** Builds the gateway; a start-up error is printed as one line (no stack) and exits 2. */
 async function openGateway(): Promise<Gateway> {
@@ -35,22 +37,51 @@ async function openGateway(): Promise<Gateway> {
   }
 }
 
-/** The start-up lines: where to reach the gateway, and the generated admin token (shown once). */
-function banner(gw: Gateway, addr: Deno.NetAddr, workers?: number): void {
-  const host = addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname;
-  console.log(`Gemini Gateway listening on http://${host}:${addr.port}`);
-  console.log(`Admin panel: http://${host}:${addr.port}/admin`);
-  console.log(
-    `Keys in pool: ${gw.pool.size}; KV: ${gw.start.kvPath}${workers ? `; workers: ${workers}` : ""}`,
-  );
+/** What the start-up lines say. */
+export interface StartInfo {
+  /** The address Deno listens on (`0.0.0.0` for every interface). */
+  hostname: string;
+  port: number;
+  keys: number;
+  kvPath: string;
+  admin: Pick<AdminSecrets, "source" | "generated">;
+  /** Workers serving (`deno task start`); absent when the runtime serves. */
+  workers?: number;
 }
 
-function printGeneratedToken(gw: Gateway): void {
-  if (gw.admin.generated) {
-    console.log(
-      `Admin token (generated, shown only once; set ADMIN_TOKEN to choose your own): ${gw.admin.generated}`,
-    );
+/** Where the gateway listens, its admin panel and its pool. */
+function addressLines(o: Omit<StartInfo, "admin">): string[] {
+  const everywhere = o.hostname === "0.0.0.0" || o.hostname === "::";
+  const host = everywhere ? "localhost" : o.hostname;
+  const base = `http://${host.includes(":") ? `[${host}]` : host}:${o.port}`;
+  return [
+    `Gemini Gateway listening on ${base}`,
+    ...(everywhere
+      ? [`  on every network interface (HOST=${o.hostname}); set HOST=127.0.0.1 to accept only this machine.`]
+      : []),
+    `Admin panel: ${base}/admin`,
+    `Keys in pool: ${o.keys}; KV: ${o.kvPath}${o.workers ? `; workers: ${o.workers}` : ""}`,
+  ];
+}
+
+/** Where the admin token comes from (a generated one is shown here, once). */
+function adminLines(admin: StartInfo["admin"]): string[] {
+  if (admin.source === "env") return ["Admin token: set by ADMIN_TOKEN."];
+  if (admin.source === "generated") {
+    return [
+      `Admin token (generated at this first start, shown only once): ${admin.generated}`,
+      "  It is stored only as a hash. To choose your own, set ADMIN_TOKEN (at least 12 characters) and restart.",
+    ];
   }
+  return [
+    "Admin token: generated at the first start and stored as a hash; it is not shown again.",
+    "  Lost it? Set ADMIN_TOKEN (at least 12 characters) and restart: that token then replaces it.",
+  ];
+}
+
+/** The lines printed once the gateway listens: where, the admin panel, the pool, the admin token. */
+export function startLines(o: StartInfo): string[] {
+  return [...addressLines(o), ...adminLines(o.admin)];
 }
 
 function onSignals(handler: () => void): void {
@@ -77,9 +108,19 @@ async function serveSelf(gw: Gateway): Promise<void> {
       Deno.exit(2);
     }
   }
-  banner(gw, served.addr, limit.count);
   if (limit.why) console.log(`One worker: ${limit.why}.`);
-  printGeneratedToken(gw);
+  const { hostname, port } = served.addr;
+  console.log(
+    startLines({
+      hostname,
+      port,
+      keys: gw.pool.size,
+      kvPath: start.kvPath,
+      admin: gw.admin,
+      workers: limit.count,
+    })
+      .join("\n"),
+  );
 
   let stopping = false;
   onSignals(async () => {
@@ -98,7 +139,7 @@ async function serveSelf(gw: Gateway): Promise<void> {
  * process exits itself a second after the flush when nothing else ended it (the timer is unref'd).
  */
 function servedByRuntime(gw: Gateway): void {
-  printGeneratedToken(gw);
+  console.log(adminLines(gw.admin).join("\n"));
   onSignals(() =>
     void gw.close().catch(() => {}).finally(() => Deno.unrefTimer(setTimeout(() => Deno.exit(0), 1_000)))
   );
@@ -114,15 +155,16 @@ const serveExport = {
     return gateway.app.fetch(req, info);
   },
   onListen(addr: Deno.Addr): void {
-    if (gateway && addr.transport === "tcp") banner(gateway, addr);
+    if (gateway && addr.transport === "tcp") {
+      const { hostname, port } = addr;
+      console.log(
+        addressLines({ hostname, port, keys: gateway.pool.size, kvPath: gateway.start.kvPath }).join("\n"),
+      );
+    }
   },
 } satisfies Deno.ServeDefaultExport;
 
 if (gateway && mode === "run") await serveSelf(gateway);
 if (gateway && mode === "serve") servedByRuntime(gateway);
-if (gateway && mode === "unknown") {
-  void runtimeServes().then((served) => served ? servedByRuntime(gateway) : serveSelf(gateway));
-}
-
 // Under `deno run` nothing is exported to serve (the runtime would only warn "did you mean deno serve").
 export default mode === "run" ? undefined : serveExport;

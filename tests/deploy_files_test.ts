@@ -6,8 +6,7 @@
  * starts it.
  */
 import assert from "node:assert/strict";
-import dockerfilelint from "dockerfilelint";
-import { parse as parseYaml } from "yaml";
+import { dockerfilelint, parseYaml } from "./support/sdk/deploy_files.ts";
 import { describeSettings } from "../lib/config/describe.ts";
 import { settingsSchema } from "../lib/settings_schema.ts";
 import { startSettingsSchema } from "../lib/config/schema.ts";

@@ -3,7 +3,7 @@
  * own token; the series the operator needs with bounded labels; the sum over every gateway on a KV.
  */
 import assert from "node:assert/strict";
-import parsePrometheus from "parse-prometheus-text-format";
+import parsePrometheus from "./support/sdk/prometheus_text.ts";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { nativeGenerate } from "./support/requests.ts";
@@ -81,6 +81,9 @@ Deno.test("/metrics: requests, attempts by outcome, keys, next free, latency, TT
     const token = envTokenName(h.token);
     const served = { route: "gemini", model: "gemini-2.5-flash", status: "200", token };
     assert.equal(value(f.get(`${P}requests_total`), served), 4);
+    // A request the gateway refuses at its edge (no client token) is counted too.
+    const refused = { route: "gemini", model: "none", status: "401", token: "none" };
+    assert.equal(value(f.get(`${P}requests_total`), refused), 1);
     const attempts = f.get(`${P}upstream_attempts_total`);
     assert.equal(value(attempts, { outcome: "ok", model: "gemini-2.5-flash" }), 4);
     assert.equal(value(attempts, { outcome: "rate_limited_minute", model: "gemini-2.5-flash" }), 1);
@@ -95,12 +98,15 @@ Deno.test("/metrics: requests, attempts by outcome, keys, next free, latency, TT
       0,
       "key 2 is free",
     );
-    for (const name of ["request_duration_seconds", "time_to_first_byte_seconds"]) {
+    // Every finished request has a duration (the refused one too); only answers have a first byte.
+    for (
+      const [name, count] of [["request_duration_seconds", 5], ["time_to_first_byte_seconds", 4]] as const
+    ) {
       const hist = f.get(`${P}${name}`);
       assert.equal(hist?.type, "HISTOGRAM", name);
       // (this parser folds a labelled histogram's samples into its buckets; `_count` is read from the text)
-      assert.equal(Number(hist?.metrics[0].buckets?.["+Inf"]), 4, `${name} +Inf bucket`);
-      assert.match(text, new RegExp(`^${P}${name}_count\\{route="gemini"\\} 4$`, "m"));
+      assert.equal(Number(hist?.metrics[0].buckets?.["+Inf"]), count, `${name} +Inf bucket`);
+      assert.match(text, new RegExp(`^${P}${name}_count\\{route="gemini"\\} ${count}$`, "m"));
     }
     assert.ok(value(f.get(`${P}tokens_total`), { direction: "input", model: "gemini-2.5-flash" }) > 0);
     assert.ok(value(f.get(`${P}tokens_total`), { direction: "output", model: "gemini-2.5-flash" }) > 0);
@@ -152,6 +158,10 @@ Deno.test("/metrics: any gateway on a shared KV answers with the sum of all of t
     );
     assert.equal(value(f.get("gemini_gateway_gateways"), {}), 2);
     assert.equal(value(f.get("gemini_gateway_keys"), { state: "active" }), 3, "shared state is counted once");
+    const capacity = { model: "gemini-2.5-flash" };
+    assert.equal(value(f.get("gemini_gateway_capacity_usable_keys"), capacity), 3, "the capacity view, once");
+    assert.equal(value(f.get("gemini_gateway_capacity_servable"), capacity), 1);
+    assert.equal(f.get("gemini_gateway_capacity_minute_remaining")?.type, "GAUGE");
   } finally {
     await a.close();
     await b.close();

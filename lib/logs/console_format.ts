@@ -81,5 +81,8 @@ export function printRequest(rec: RequestRecord): void {
     inputTokens: rec.inputTokens,
     outputTokens: rec.outputTokens,
     error: rec.error,
+    source: rec.source,
+    refusal: rec.refusal,
+    count: rec.count,
   }));
 }

@@ -14,8 +14,10 @@
  *
  * KV layout (owned here): `["prom", gatewayId, chunk]` -> a piece of the snapshot's JSON.
  *
- * To add series (the admin panel's capacity view, for instance), register them on
- * {@link PrometheusMetrics.registry} with `aggregator` set, and fill them in a `collect()`.
+ * The admin panel's capacity view is exported too (`gemini_gateway_capacity_*`): requests left are
+ * each gateway's share minus its own use, so they add up; the rest comes from the shared key state
+ * and is taken once. To add series, register them on {@link PrometheusMetrics.registry} with
+ * `aggregator` set, and fill them in a `collect()`.
  *
  * @module
  */
@@ -23,6 +25,7 @@ import client from "prom-client";
 import type { RequestRecord } from "../pipeline/request_record.ts";
 import type { ForwardObserver } from "../pipeline/observer.ts";
 import { ATTEMPT_OUTCOMES } from "../pipeline/observer.ts";
+import { CAPACITY_SERIES, type CapacitySample } from "../pool/capacity.ts";
 
 /** Prefix of every series. */
 export const PREFIX = "gemini_gateway_";
@@ -48,6 +51,8 @@ export interface PrometheusOptions {
   queues: () => Record<string, number>;
   /** Live API sessions open on this gateway now. */
   liveSessions?: () => number;
+  /** The pool's capacity per model as this gateway sees it (`lib/pool/capacity.ts`); absent: not exported. */
+  capacity?: () => CapacitySample[];
   now?: () => number;
 }
 
@@ -182,6 +187,30 @@ export class PrometheusMetrics {
         }
       },
     });
+    // One capacity report per scrape, shared by the capacity series' collect() calls.
+    let capacity: { at: number; samples: CapacitySample[] } | undefined;
+    const capacitySamples = (): CapacitySample[] => {
+      const now = (o.now ?? Date.now)();
+      if (!capacity || now - capacity.at > 1_000) capacity = { at: now, samples: o.capacity?.() ?? [] };
+      return capacity.samples;
+    };
+    for (const series of o.capacity ? CAPACITY_SERIES : []) {
+      new client.Gauge({
+        name: `${PREFIX}${series.name.replace(/^gateway_/, "")}`,
+        help: series.help,
+        labelNames: ["model"] as const,
+        registers,
+        aggregator: series.perGateway ? "sum" : "max",
+        collect() {
+          this.reset();
+          for (const sample of capacitySamples()) {
+            if (sample.name === series.name) {
+              this.set({ model: models.of(sample.labels.model) }, sample.value);
+            }
+          }
+        },
+      });
+    }
     new client.Gauge({
       name: `${PREFIX}gateways`,
       help: "Gateways (workers, processes, instances) serving from this KV database.",

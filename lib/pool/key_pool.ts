@@ -102,6 +102,31 @@ export interface NoKey {
   answer?: UpstreamAnswer;
 }
 
+/** One key's quota state for one model, for views (the panel, the capacity report). */
+export interface PairView {
+  model: string;
+  /** The quota scope the key shares (`p:<project>` or `k:<id>`). */
+  scope: string;
+  /** Limits the admin entered for this key and model (or `*`). */
+  configured: ModelLimits;
+  /** Limits learned from Google's 429s for the scope. */
+  learned: ModelLimits;
+  /**
+   * The limits this gateway paces the scope against: the configured or learned ones, or, when several
+   * gateways serve from the same KV, this gateway's share of them (0 when it leaves the scope to the
+   * others; see `lib/cluster/members.ts`).
+   */
+  paced: ModelLimits;
+  /** Requests this gateway sent in the scope's current per-minute window (counted only when a limit is known). */
+  usedThisMinute: number;
+  /** Requests this gateway sent in the scope this Pacific day (counted only when a limit is known). */
+  usedToday: number;
+  /** When the pair is next usable (<= now: usable now; Infinity: not without an admin or a re-check). */
+  freeAt: number;
+  /** Why it is out of rotation, when it is. */
+  coolKind?: CoolKind;
+}
+
 /** Options for {@link KeyPool}. */
 export interface KeyPoolOptions {
   /** Length of a per-minute quota window (60 000 for Google; shorter only in simulations). */
@@ -130,11 +155,12 @@ const PROBE_MS = 30_000;
 const UNCHECKED_GRACE_MS = 10_000;
 
 /**
- * Something durable changed: `key` (a record), `pair` (scope + model), or `checked` (Google judged
- * the key for the first time: see {@link KeyPool.isChecked}).
+ * Something durable changed: `key` (a record; `disabled` when this change disabled an enabled key),
+ * `pair` (scope + model), or `checked` (Google judged the key for the first time: see
+ * {@link KeyPool.isChecked}).
  */
 export type Dirty =
-  | { type: "key"; id: string }
+  | { type: "key"; id: string; disabled?: boolean }
   | { type: "pair"; scope: string; model: string }
   | { type: "checked"; id: string };
 
@@ -426,6 +452,46 @@ export class KeyPool {
     return { id: e.record.id, key: e.record.key, kind: e.kind };
   }
 
+  /** Models a key has quota state or configured limits for (its scope's and its own). */
+  modelsOf(id: string): string[] {
+    const e = this.#byId.get(id);
+    if (!e) return [];
+    const out = new Set<string>();
+    for (const [model, byScope] of this.#pairs) {
+      if (byScope.has(e.scope) || byScope.has(e.own)) out.add(model);
+    }
+    for (const model of Object.keys(e.record.limits ?? {})) if (model !== "*") out.add(model);
+    return [...out].sort();
+  }
+
+  /** A key's quota state for `model` (limits, this window's and today's counts, when it frees). */
+  pairView(id: string, model: string): PairView | undefined {
+    const e = this.#byId.get(id);
+    if (!e) return undefined;
+    const now = this.#now();
+    const freeAt = this.#freeAt(e, model, now); // rolls the window and the day forward first
+    const m = this.#pairs.get(model);
+    const s = m?.get(e.scope);
+    const own = m?.get(e.own);
+    const configured = e.record.limits?.[model] ?? e.record.limits?.["*"] ?? {};
+    const cooling = [own, s].find((p) => p && p.coolUntil > now && p.coolKind);
+    const paced = this.#limits(e, model, s);
+    return {
+      model,
+      scope: e.scope,
+      configured: { ...configured },
+      learned: { ...s?.learned },
+      paced: {
+        ...(paced.rpm !== undefined ? { rpm: Math.max(0, paced.rpm) } : {}),
+        ...(paced.rpd !== undefined ? { rpd: Math.max(0, paced.rpd) } : {}),
+      },
+      usedThisMinute: s && s.windowEnd > now ? s.windowCount : 0,
+      usedToday: s && s.day === pacificDay(now) ? s.dayCount : 0,
+      freeAt,
+      coolKind: cooling?.coolKind,
+    };
+  }
+
   /** Earliest time (epoch ms) any enabled key of `kinds` can serve `model`, without choosing one. */
   nextFreeAt(model: string, kinds: KindOrder = GEMINI_ONLY): number {
     const now = this.#now();
@@ -437,6 +503,20 @@ export class KeyPool {
       earliest = Math.min(earliest, free);
     }
     return earliest;
+  }
+
+  /** Why no key of `kinds` can serve `model` now (the sentence `pick` gives), without choosing one. */
+  noKeyReason(model: string, kinds: KindOrder = GEMINI_ONLY): string {
+    const now = this.#now();
+    let usable = 0;
+    let earliest = Infinity;
+    for (const e of this.#entries) {
+      if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
+      usable++;
+      const free = this.#freeAt(e, model, now);
+      if (free > now) earliest = Math.min(earliest, free);
+    }
+    return this.#noKey(model, { kinds, usable, earliest, now }).reason;
   }
 
   #count(e: Entry, model: string, now: number): void {
@@ -581,7 +661,7 @@ export class KeyPool {
     const r = e.record;
     if (enabled) this.upsert({ ...r, enabled, disabledReason: undefined, disabledAt: undefined });
     else this.upsert({ ...r, enabled, disabledReason: reason ?? "disabled", disabledAt: this.#now() });
-    this.#dirty({ type: "key", id });
+    this.#dirty({ type: "key", id, disabled: r.enabled && !enabled ? true : undefined });
   }
 
   /** Updates a key's record fields (label, project, limits, lastError). */

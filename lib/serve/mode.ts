@@ -3,51 +3,33 @@
  * which serves the default export) or `deno run` loaded it: `import.meta.main` is true for both
  * (denoland/deno#25179, #29447). The answer matters: under `deno serve` the runtime serves the
  * default export and a server of our own would collide with it; under `deno run` nobody serves
- * unless we do.
+ * unless we do, and a default export with `fetch` only earns a warning ("did you mean to run deno
+ * serve?"), which must not greet a newcomer running `deno task start`.
  *
  * @module
  */
 
-/** `serve`: the runtime serves the default export; `run`: start our own server; `unknown`: see below. */
-export type ServeMode = "serve" | "run" | "unknown";
+/** `serve`: the runtime serves the default export; `run`: start our own server. */
+export type ServeMode = "serve" | "run";
 
 /**
  * Detects the mode without waiting:
  * - `DENO_AUTO_SERVE` set (Deno Deploy runs entry points this way): `serve`;
- * - on Linux, the process's command line (`/proc/self/cmdline`, read only when read permission is
- *   already granted): `serve` when Deno's subcommand is `serve`, else `run` (also a compiled binary);
- * - otherwise `unknown`: {@link runtimeServes} settles it after the module has been evaluated.
+ * - on Linux, the process's command line (`/proc/self/cmdline`): `serve` when Deno's subcommand is
+ *   `serve`, else `run` (also a compiled binary). Deno lets a program read its own `/proc/self` only
+ *   with `--allow-all`, so `deno serve` needs `-A`;
+ * - otherwise (no permission to read it, or another system): `run`, as `deno task start` starts it.
  */
 export function detectServeMode(): ServeMode {
   if (Deno.env.get("DENO_AUTO_SERVE")) return "serve";
   const path = "/proc/self/cmdline";
   try {
-    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return "unknown";
+    // Asked first, so that a run without read permission is not interrupted by a permission prompt.
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return "run";
     const argv = Deno.readTextFileSync(path).split("\0");
     // argv: [deno, subcommand, ...flags, script] or, compiled, [binary, ...args]
     return argv[1] === "serve" ? "serve" : "run";
   } catch {
-    return "unknown";
+    return "run";
   }
-}
-
-/**
- * For the `unknown` mode: resolves true when the runtime starts serving the default export right
- * after the main module is evaluated (it calls `Deno.serve` then), false when nothing did by the
- * next macrotask. Call it during the main module's evaluation.
- */
-export function runtimeServes(): Promise<boolean> {
-  const original = Deno.serve;
-  let called = false;
-  const spy = ((...args: Parameters<typeof Deno.serve>) => {
-    called = true;
-    return original(...args);
-  }) as typeof Deno.serve;
-  Object.defineProperty(Deno, "serve", { value: spy, configurable: true, writable: true });
-  return new Promise((resolve) => {
-    setTimeout(() => {
-      Object.defineProperty(Deno, "serve", { value: original, configurable: true, writable: true });
-      resolve(called);
-    }, 0);
-  });
 }

@@ -26,7 +26,7 @@ export function workerLimit(o: { wanted: number; kvPath: string }): { count: num
   if (!("listenDatagram" in Deno)) {
     return {
       count: 1,
-      why: "several workers need --unstable-net (deno task start sets it), or use deno serve --parallel",
+      why: "several workers need --unstable-net (deno task start sets it), or use deno serve -A --parallel",
     };
   }
   return { count: o.wanted };

@@ -33,6 +33,8 @@ export interface TokenLimitsOptions {
   usage?: UsageCounter;
   /** The gateways sharing the limits (default: alone). `touch` marks this one as serving. */
   members?: { share(): MemberShare; touch(): void };
+  /** Told once per token and day when a token's usage reaches its daily token quota. */
+  onQuotaReached?: (info: { token: string; dailyTokens: number; used: number }) => void;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -93,11 +95,19 @@ export class TokenLimits {
   record(rec: RequestRecord): void {
     if (!rec.tokenName) return;
     this.#rollDay();
+    const total = (u: TokenUsage) => u.inputTokens + u.outputTokens;
+    const before = total(this.usageToday(rec.tokenName));
     let u = this.#since.get(rec.tokenName);
     if (!u) this.#since.set(rec.tokenName, u = zero());
     u.requests++;
     u.inputTokens += rec.inputTokens ?? 0;
     u.outputTokens += rec.outputTokens ?? 0;
+    // Every gateway's usage counts toward the quota: the notice goes out when the total reaches it.
+    const quota = this.o.byName(rec.tokenName)?.dailyTokens;
+    const used = total(this.usageToday(rec.tokenName));
+    if (quota !== undefined && before < quota && used >= quota) {
+      this.o.onQuotaReached?.({ token: rec.tokenName, dailyTokens: quota, used });
+    }
   }
 
   /** The `admit` hook for client auth: refuses (429) when the rpm or the daily token quota is used up. */
@@ -113,6 +123,7 @@ export class TokenLimits {
           `The client token '${token.name}' used its ${token.dailyTokens} tokens for today (${used} used); ` +
             `the quota resets at midnight Pacific time, or ask the admin to raise it.`,
           secs,
+          "token_quota",
         );
       }
     }
@@ -127,6 +138,7 @@ export class TokenLimits {
         throw rateLimited(
           `The client token '${token.name}' is limited to ${token.rpm} requests per minute; retry in ${secs} s.`,
           secs,
+          "token_rate_limit",
         );
       }
       w.push(now);
@@ -160,7 +172,7 @@ export class TokenLimits {
     const model = typeof names === "string" ? names : names[0];
     throw permissionDenied(
       `The client token '${tokenName}' may not use model '${model}'; allowed models: ${allowed.join(", ")}.`,
-      { code: "model_not_allowed", param: "model" },
+      { code: "model_not_allowed", param: "model", refusal: "model_not_allowed" },
     );
   }
 
