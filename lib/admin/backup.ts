@@ -91,6 +91,7 @@ const tokenSchema = z.object({
   previousHash: sha256.optional(),
   previousUntil: z.number().optional(),
   rotatedAt: z.number().optional(),
+  earlierSecrets: z.array(z.object({ hash: sha256, until: z.number() })).optional(),
 });
 
 /** The shape a restore accepts. */
