@@ -19,7 +19,12 @@ import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage, type FetchImage } from "../lib/openai/chat_parts.ts";
 import { mapChatRequest } from "../lib/openai/chat_request.ts";
 import { mapChatResponse } from "../lib/openai/chat_response.ts";
-import { ChatCompletionStream } from "../lib/openai/chat_stream.ts";
+import {
+  chatCompletionStage,
+  ChatCompletionStream,
+  ChatStreamTranslator,
+} from "../lib/openai/chat_stream.ts";
+import { pullThrough } from "../lib/util/pull_through.ts";
 import { createEmbeddings } from "../lib/openai/embeddings.ts";
 import { openAIErrorResponse } from "../lib/openai/errors.ts";
 import { generateImages } from "../lib/openai/images.ts";
@@ -111,7 +116,8 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
     );
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
     const items = deps.decorators.smooth(readGeminiStream(res.response.body));
-    return sseResponse(deps.decorators.keepAlive(items.pipeThrough(new ChatCompletionStream(stream))));
+    const events = pullThrough(items, chatCompletionStage(new ChatStreamTranslator(stream)));
+    return sseResponse(deps.decorators.keepAlive(events));
   }
   const res = await gemini.call({ method: "generateContent", model: req.model, body: mapped.body }, {
     check,

@@ -37,10 +37,13 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
+const BEARER = /^bearer\s+/i;
+
 /** The credential a client sent, from any of the places clients put it. */
 export function readClientToken(req: Request): string | undefined {
   const auth = req.headers.get("authorization");
-  if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, "").trim();
+  const bearer = auth ? BEARER.exec(auth) : null;
+  if (bearer) return auth!.slice(bearer[0].length).trim();
   const header = req.headers.get("x-goog-api-key") ?? req.headers.get("x-api-key");
   if (header) return header;
   return req.url.includes("key=") ? new URL(req.url).searchParams.get("key") ?? undefined : undefined;
@@ -68,15 +71,27 @@ function findToken(options: ClientAuthOptions, req: Request): { token: ClientTok
       "Missing client token. Send it as 'Authorization: Bearer <token>', 'x-goog-api-key: <token>', 'x-api-key: <token>' or '?key=<token>'.",
     );
   }
-  const hash = hashToken(token);
+  const hash = hashes.get(token) ?? hashToken(token);
   const found = options.resolve(hash);
   if (!found || !timingSafeEqual(found.hash, hash)) {
     throw unauthenticated(
       "The client token is not valid. Check the token configured in ALLOWED_TOKENS or the admin panel.",
     );
   }
+  if (!hashes.has(token)) {
+    if (hashes.size >= HASH_CACHE_SIZE) hashes.clear();
+    hashes.set(token, hash);
+  }
   return found;
 }
+
+/**
+ * SHA-256s of tokens that were valid when first seen, so a client's next request costs a map lookup
+ * instead of a hash (every request is still looked up by its hash, so a revoked or deleted token is
+ * refused at once). Tokens that were never valid are not kept: guessing cannot grow it.
+ */
+const hashes = new Map<string, string>();
+const HASH_CACHE_SIZE = 4096;
 
 /**
  * Middleware: refuses requests without a valid client token (401), sets `clientToken` and `tokenName`.

@@ -102,6 +102,12 @@ export class UsageTail {
   /** Copies the end of `chunk` into the tail. */
   push(chunk: Uint8Array): void {
     const n = chunk.length;
+    if (n < TAIL_BYTES - this.#pos) {
+      // The common case (a small chunk that fits before the end): one copy, no views.
+      this.#buf.set(chunk, this.#pos);
+      this.#pos += n;
+      return;
+    }
     if (n >= TAIL_BYTES) {
       this.#buf.set(chunk.subarray(n - TAIL_BYTES));
       this.#pos = 0;
