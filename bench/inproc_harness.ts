@@ -46,6 +46,9 @@ export function streamEvent(i: number, last: boolean): string {
   return `data: ${JSON.stringify(chunk)}\r\n\r\n`;
 }
 
+const ANSWER_BYTES = new TextEncoder().encode(ANSWER);
+const MODELS_BYTES = new TextEncoder().encode(MODELS);
+
 /** Number of events in a canned streamed answer (`BENCH_CHUNKS`, default 2000). */
 export const STREAM_CHUNKS = Number(Deno.env.get("BENCH_CHUNKS") ?? 2000);
 const encoder = new TextEncoder();
@@ -54,15 +57,30 @@ const STREAM_EVENTS = Array.from(
   (_, i) => encoder.encode(streamEvent(i, i === STREAM_CHUNKS - 1)),
 );
 
-/** A canned SSE body: one enqueued chunk per event, as a socket delivers a slow stream. */
+/**
+ * A canned SSE body as `fetch` hands one over (a byte stream): one chunk per event, as a socket
+ * delivers a slow stream. Byte streams take over what they enqueue, so each chunk is a copy.
+ */
 function streamBody(): ReadableStream<Uint8Array> {
   let i = 0;
   return new ReadableStream({
+    type: "bytes",
     pull(controller) {
-      if (i < STREAM_EVENTS.length) controller.enqueue(STREAM_EVENTS[i++]);
+      if (i < STREAM_EVENTS.length) controller.enqueue(STREAM_EVENTS[i++].slice());
       else controller.close();
     },
-  }, { highWaterMark: 0 });
+  });
+}
+
+/** A canned unary body as `fetch` hands one over (a byte stream). */
+function wholeBody(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    type: "bytes",
+    start(controller) {
+      controller.enqueue(bytes.slice());
+      controller.close();
+    },
+  });
 }
 
 /** Replaces `fetch` to {@link UPSTREAM} with canned answers (model list, unary, SSE). */
@@ -76,9 +94,9 @@ export function stubUpstream(): void {
         new Response(streamBody(), { headers: { "content-type": "text/event-stream" } }),
       );
     }
-    const body = url.includes("/models?") || url.endsWith("/models") ? MODELS : ANSWER;
+    const body = url.includes("/models?") || url.endsWith("/models") ? MODELS_BYTES : ANSWER_BYTES;
     return Promise.resolve(
-      new Response(body, { headers: { "content-type": "application/json; charset=UTF-8" } }),
+      new Response(wholeBody(body), { headers: { "content-type": "application/json; charset=UTF-8" } }),
     );
   };
 }

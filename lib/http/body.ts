@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { badRequest, clientClosed, GatewayError, tooLarge } from "./errors.ts";
 import { Deadlines } from "../pipeline/deadlines.ts";
+import { byobReader } from "../util/byte_stream.ts";
 
 /** Body timeouts from one shared timer (a `setTimeout` per request costs µs on every request). */
 const bodyDeadlines = new Deadlines();
@@ -95,12 +96,9 @@ class BodyReader {
   size = 0;
 
   constructor(stream: ReadableStream<Uint8Array>, declared?: number) {
-    let reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
-    try {
-      reader = stream.getReader({ mode: "byob" });
-    } catch {
-      reader = stream.getReader(); // not a byte stream (a body built in JavaScript)
-    }
+    // A body that is no byte stream (one built in JavaScript, or the bytes that came with the headers)
+    // is read with a default reader.
+    const reader = byobReader(stream) ?? stream.getReader();
     this.#reader = reader;
     this.#declared = declared;
     this.#next = Math.max(1, Math.min(declared ?? FIRST_READ, FIRST_READ));

@@ -8,6 +8,7 @@
  */
 import type { Deadlines } from "./deadlines.ts";
 import { UsageTail } from "./request_record.ts";
+import { byobReader } from "../util/byte_stream.ts";
 
 /** Why a timer aborted an upstream call: its headers were late, its body stalled, or the request's deadline passed. */
 export class UpstreamTimeout extends Error {
@@ -125,15 +126,6 @@ export class UpstreamBody {
   /** Stops reading and closes the upstream connection. */
   cancel(reason?: unknown): void {
     this.#reader.cancel(reason).catch(() => {});
-  }
-}
-
-/** A BYOB reader when the body is a byte stream (as `fetch` bodies are), else undefined. */
-function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
-  try {
-    return body.getReader({ mode: "byob" });
-  } catch {
-    return undefined;
   }
 }
 
