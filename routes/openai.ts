@@ -50,13 +50,16 @@ export interface OpenAIEdgeOptions {
 
 type Ctx = Context<{ Variables: AuthVariables }>;
 
+/** One decoder for request bodies (whole texts: it keeps no state between calls). */
+const UTF8 = new TextDecoder();
+
 async function jsonBody(
   c: Ctx,
   limits: { maxBodyBytes: number; clientBodyTimeoutMs: number },
 ): Promise<unknown> {
   const bytes = await readBody(c.req.raw, limits.maxBodyBytes, { timeoutMs: limits.clientBodyTimeoutMs });
   try {
-    return JSON.parse(bytes ? new TextDecoder().decode(bytes) : "");
+    return JSON.parse(bytes ? UTF8.decode(bytes) : "");
   } catch {
     throw badRequest(
       undefined,

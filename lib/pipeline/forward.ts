@@ -120,6 +120,9 @@ const KEEP_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   "location",
 ]);
 
+/** One decoder for whole texts (a `TextDecoder` per request is an allocation per request). */
+const UTF8 = new TextDecoder();
+
 /** An attempt's reason when it served (no secret to mask). */
 const SERVED = "served";
 
@@ -597,7 +600,7 @@ class ForwardRun {
     this.#rec.status = response.status;
     this.#rec.latencyMs = this.#elapsed();
     this.#finish(
-      usageFromTail(new TextDecoder().decode(bytes.subarray(Math.max(0, bytes.length - 2048)))),
+      usageFromTail(UTF8.decode(bytes.subarray(Math.max(0, bytes.length - 2048)))),
       true,
     );
     return {
