@@ -16,6 +16,7 @@ import type { AuthVariables } from "../lib/http/client_auth.ts";
 import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
 import { readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
+import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { parseOpenAI as parseRequest } from "../lib/openai/schemas.ts";
 import { defaultFetchImage } from "../lib/openai/chat_parts.ts";
@@ -64,23 +65,36 @@ async function toGemini(deps: EdgeDeps, c: Ctx, req: MessagesRequest | CountToke
     },
     signatures: deps.signatures,
   });
-  return { gemini, model, body: mapped.body };
+  return { gemini, model, body: mapped.body, functions: mapped.functions };
 }
 
 /** `POST /messages`. */
 async function createMessage(deps: EdgeDeps, c: Ctx): Promise<Response> {
   const req = parseRequest(messagesRequestSchema, await jsonBody(deps, c));
-  const { gemini, model, body } = await toGemini(deps, c, req);
-  const translator = new MessageTranslator(req.model, (call) => deps.signatures.rememberCall(call));
+  const { gemini, model, body, functions } = await toGemini(deps, c, req);
+  const translator = new MessageTranslator({
+    model: req.model,
+    rememberCall: (call) => deps.signatures.rememberCall(call),
+    functions,
+    singleCall: req.tool_choice?.disable_parallel_tool_use === true,
+  });
+  // Empty answers and failed tool calls get one more try on another key; a 400 about a thought
+  // signature one more try with Google's skip value.
+  const check = dialectAnswerCheck({ emptyAnswers: deps.settings().retryEmptyAnswers });
   if (req.stream) {
-    const res = await gemini.call({ method: "streamGenerateContent", model, body }, { query: sseQuery() });
+    const res = await gemini.call({ method: "streamGenerateContent", model, body }, {
+      query: sseQuery(),
+      check,
+    });
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
     const items = deps.decorators.smooth(readGeminiStream(res.response.body));
     const events = pullThrough(items, anthropicEventStage(translator));
     return sseResponse(deps.decorators.keepAlive(events, () => ({ event: "ping", data: { type: "ping" } })));
   }
-  const res = await gemini.call({ method: "generateContent", model, body });
+  const res = await gemini.call({ method: "generateContent", model, body }, { check });
   translator.onResponse(await readJson<GeminiGenerateContentResponse>(res));
+  const failure = translator.toolCallFailure();
+  if (failure) throw failure;
   translator.finish();
   return c.json(translator.message());
 }

@@ -131,7 +131,14 @@ function uploadCredential(
         "upload again (the x-goog-upload-url answer is the session URL), or send your client token.",
     );
   }
-  return deps.tokens.byName(session.tokenName) ?? { name: session.tokenName };
+  const token = deps.tokens.clientToken(session.tokenName);
+  if (!token) {
+    throw unauthenticated(
+      `The client token '${session.tokenName}' that started this upload session is no longer valid; ` +
+        "start the upload again with a valid client token.",
+    );
+  }
+  return token;
 }
 
 /** Builds the app with every route group. */

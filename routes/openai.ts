@@ -14,7 +14,7 @@ import type { AuthVariables } from "../lib/http/client_auth.ts";
 import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
 import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
-import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
+import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage, type FetchImage } from "../lib/openai/chat_parts.ts";
 import { mapChatRequest } from "../lib/openai/chat_request.ts";
@@ -88,15 +88,12 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
     includeThoughts: mapped.includeThoughts,
     searchLinks: s.searchLinks,
     signatures: deps.signatures,
+    functions: mapped.functions,
   };
   const stream = { ...common, includeUsage: mapped.includeUsage };
   // Empty answers and failed tool calls get one more try on another key; a 400 about a thought
   // signature one more try with Google's skip value.
-  const check = geminiAnswerCheck({
-    emptyAnswers: s.retryEmptyAnswers,
-    toolFailures: true,
-    signatureFallback: true,
-  });
+  const check = dialectAnswerCheck({ emptyAnswers: s.retryEmptyAnswers });
   const whole = parsed.image || answersWhole({
     model: parsed.model,
     clientModel: req.model,

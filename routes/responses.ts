@@ -16,6 +16,7 @@ import type { AuthVariables } from "../lib/http/client_auth.ts";
 import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
 import { readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
+import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage } from "../lib/openai/chat_parts.ts";
 import { openAIErrorResponse } from "../lib/openai/errors.ts";
@@ -23,6 +24,7 @@ import { parseOpenAI } from "../lib/openai/schemas.ts";
 import { itemId, newResponseId, responseOfItem } from "../lib/responses/ids.ts";
 import { mapResponsesRequest } from "../lib/responses/request.ts";
 import { pullThrough } from "../lib/util/pull_through.ts";
+import { listedInputItem } from "../lib/responses/input_items.ts";
 import {
   responseEventStage,
   type ResponseObject,
@@ -45,6 +47,11 @@ export function isResponsesRequest(req: Request): boolean {
   return RESPONSES_PATH.test(new URL(req.url).pathname);
 }
 
+/** The id of the request's client token: what owns stored responses (never its display name). */
+function tokenOf(c: Ctx): string {
+  return c.get("tokenId") ?? "";
+}
+
 /** Kinds of input items, for the ids given to those that come without one. */
 const ITEM_KINDS: Record<string, string> = {
   message: "msg",
@@ -58,7 +65,7 @@ const ITEM_KINDS: Record<string, string> = {
 /** The request's input as items: a string is one user message; item references are resolved. */
 async function inputItems(
   req: ResponsesRequest,
-  o: { store: ResponseStore; tokenName: string },
+  o: { store: ResponseStore; owner: string },
 ): Promise<MappedItem[]> {
   if (typeof req.input === "string") return [{ type: "message", role: "user", content: req.input }];
   const out: MappedItem[] = [];
@@ -69,7 +76,7 @@ async function inputItems(
       continue;
     }
     const owner = responseOfItem(item.id);
-    const record = owner ? await o.store.get(owner, o.tokenName) : undefined;
+    const record = owner ? await o.store.get(owner, o.owner) : undefined;
     const found = record && [...record.input, ...record.response.output].find((x) => x.id === item.id);
     if (!found) {
       throw badRequest(`input[${i}].id`, `Item with id '${item.id}' not found.`, { code: "item_not_found" });
@@ -101,10 +108,10 @@ function echo(req: ResponsesRequest) {
 async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Promise<Response> {
   const s = deps.settings();
   const req = parseOpenAI(responsesRequestSchema, parseJson(await readBody(c.req.raw, s.maxBodyBytes)));
-  const tokenName = c.get("tokenName") ?? "";
+  const owner = tokenOf(c);
   let history: MappedItem[] = [];
   if (req.previous_response_id) {
-    const found = await store.conversation(req.previous_response_id, tokenName);
+    const found = await store.conversation(req.previous_response_id, owner);
     if (!found) {
       throw badRequest(
         "previous_response_id",
@@ -114,8 +121,12 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
     }
     history = found;
   }
-  const input = await inputItems(req, { store, tokenName });
-  const gemini = deps.gemini.for({ route: "responses", tokenName, signal: c.req.raw.signal });
+  const input = await inputItems(req, { store, owner });
+  const gemini = deps.gemini.for({
+    route: "responses",
+    tokenName: c.get("tokenName"),
+    signal: c.req.raw.signal,
+  });
   const mapped = await mapResponsesRequest(req, [...history, ...input], {
     model: gemini.resolve(req.model).model,
     media: {
@@ -142,19 +153,24 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
         id: item.id || itemId({ responseId: id, kind: ITEM_KINDS[item.type] ?? "item", n, input: true }),
       }) as MappedItem & { id: string }
     );
-    store.save({ tokenName, response, input: stored, previousId: req.previous_response_id ?? undefined });
+    store.save({ owner, response, input: stored, previousId: req.previous_response_id ?? undefined });
   };
   const call = { model: req.model, body: mapped.body };
+  // Empty answers and failed tool calls get one more try on another key; a 400 about a thought
+  // signature one more try with Google's skip value.
+  const check = dialectAnswerCheck({ emptyAnswers: s.retryEmptyAnswers });
   if (req.stream) {
-    const res = await gemini.call({ method: "streamGenerateContent", ...call }, { query: sseQuery() });
+    const res = await gemini.call({ method: "streamGenerateContent", ...call }, { query: sseQuery(), check });
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
     const items = deps.decorators.smooth(readGeminiStream(res.response.body));
     return sseResponse(
       deps.decorators.keepAlive(pullThrough(items, responseEventStage(translator, keep))),
     );
   }
-  const res = await gemini.call({ method: "generateContent", ...call });
+  const res = await gemini.call({ method: "generateContent", ...call }, { check });
   translator.onResponse(await readJson<GeminiGenerateContentResponse>(res));
+  const failure = translator.toolCallFailure();
+  if (failure) throw failure;
   translator.finish();
   const response = translator.response();
   keep(response);
@@ -168,16 +184,16 @@ function missing(id: string): never {
 /** `GET /responses/{id}/input_items`: the conversation's input items, paged like OpenAI's list. */
 async function listInputItems(store: ResponseStore, c: Ctx): Promise<Response> {
   const id = c.req.param("id")!;
-  const tokenName = c.get("tokenName") ?? "";
-  const record = await store.get(id, tokenName);
+  const owner = tokenOf(c);
+  const record = await store.get(id, owner);
   if (!record) missing(id);
-  const earlier = record.previousId ? await store.conversation(record.previousId, tokenName) ?? [] : [];
+  const earlier = record.previousId ? await store.conversation(record.previousId, owner) ?? [] : [];
   let items = [...earlier, ...record.input] as Array<MappedItem & { id?: string }>;
   if (c.req.query("order") !== "asc") items = items.reverse();
   const after = c.req.query("after");
   if (after) items = items.slice(items.findIndex((i) => i.id === after) + 1);
   const limit = Math.min(100, Math.max(1, Number(c.req.query("limit") ?? 20) || 20));
-  const data = items.slice(0, limit);
+  const data = items.slice(0, limit).map(listedInputItem);
   return c.json({
     object: "list",
     data,
@@ -197,12 +213,12 @@ export function createResponsesRoutes(deps: EdgeDeps): EdgeApp {
   app.post("/responses", (c) => createResponse(deps, store, c));
   app.get("/responses/:id", async (c) => {
     const id = c.req.param("id");
-    const record = await store.get(id, c.get("tokenName") ?? "");
+    const record = await store.get(id, tokenOf(c));
     return record ? c.json(record.response) : missing(id);
   });
   app.delete("/responses/:id", async (c) => {
     const id = c.req.param("id");
-    if (!await store.delete(id, c.get("tokenName") ?? "")) missing(id);
+    if (!await store.delete(id, tokenOf(c))) missing(id);
     return c.json({ id, object: "response", deleted: true });
   });
   app.get("/responses/:id/input_items", (c) => listInputItems(store, c));

@@ -522,6 +522,14 @@ Deno.test("anthropic errors: authentication, bad request, not found, permission 
     );
     assert.match(bad.message, /max_tokens/);
     assert.equal((bad.error as Json & { error: Json }).error.type, "invalid_request_error");
+    // Anthropic's API takes max_tokens from 1; Gemini would read maxOutputTokens 0 as "no limit".
+    const sent = h.mock.requests.length;
+    const zero = await rejects(
+      sdk(h).messages.create({ ...ONE, model: "gemini-2.5-flash", max_tokens: 0 }),
+      Anthropic.BadRequestError,
+    );
+    assert.match(zero.message, /max_tokens/);
+    assert.equal(h.mock.requests.length, sent, "nothing goes upstream");
     const missing = await rejects(
       sdk(h).messages.create({ ...ONE, model: "gemini-9-ultra" }),
       Anthropic.NotFoundError,

@@ -164,6 +164,24 @@ Deno.test("code execution and url context by setting, never with function declar
   assert.match(out.notes!.join(" "), /codeExecution was not added/);
 });
 
+Deno.test("built-in tools next to functions on Gemini 3 come with includeServerSideToolInvocations", () => {
+  const settings: FeatureSettings = defaultFeatureSettings({ codeExecutionModels: ["gemini-3-*"] });
+  const fns = {
+    contents,
+    tools: [{ functionDeclarations: [{ name: "f" }] }],
+    toolConfig: { functionCallingConfig: { mode: "AUTO" } },
+  };
+  const out = apply("gemini-3-flash-preview-search", fns, settings);
+  assert.deepEqual(out.body.tools, [...fns.tools, { googleSearch: {} }, { codeExecution: {} }]);
+  assert.deepEqual(out.body.toolConfig, {
+    functionCallingConfig: { mode: "AUTO" },
+    includeServerSideToolInvocations: true,
+  });
+  // A client's own built-in tool next to its functions is left as the client sent it.
+  const own = { contents, tools: [{ functionDeclarations: [{ name: "f" }] }, { googleSearch: {} }] };
+  assert.equal(apply("gemini-3-flash-preview-search", own).body.toolConfig, undefined);
+});
+
 Deno.test("aliases resolve to the real model in the prepare step", () => {
   const settings = defaultFeatureSettings({ aliases: { "gpt-4o-mini": "gemini-2.5-flash-search" } });
   const out = apply("gpt-4o-mini", { contents }, settings);

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { startHarness } from "./support/harness.ts";
+import { envTokenName } from "../lib/tokens/token_store.ts";
 
 const SCRIPT = new URL("./support/cookbook_file_api.sh", import.meta.url).pathname;
 const CHUNK = 8 * 1024 * 1024;
@@ -42,7 +43,7 @@ Deno.test("Google's cookbook curl script uploads a two-chunk file through the ga
     assert.equal(new Set(uploads.map((r) => r.key)).size, 1, "one key for the whole session");
     assert.ok(uploads.every((r) => r.key?.startsWith("AIza")), "the pool's key went upstream");
     const chunkRecords = h.records.filter((r) => r.path === "/upload/v1beta/files").slice(1);
-    assert.deepEqual(chunkRecords.map((r) => r.tokenName), ["token-1234", "token-1234"]);
+    assert.deepEqual(chunkRecords.map((r) => r.tokenName), [envTokenName(h.token), envTokenName(h.token)]);
 
     const used = await fetch(`${h.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
       method: "POST",

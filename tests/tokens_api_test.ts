@@ -8,6 +8,7 @@ import OpenAI from "openai";
 import { adminApi } from "./support/admin_api.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 import { nativeGenerate } from "./support/requests.ts";
+import { envTokenName } from "../lib/tokens/token_store.ts";
 
 const native = (h: Harness, token: string, model?: string) => nativeGenerate(h, { token, model });
 
@@ -201,3 +202,28 @@ async function waitFor(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), "condition never became true");
 }
+
+Deno.test("tokens: ALLOWED_TOKENS tokens that end alike never share a name in logs and usage; admin names cannot take their shape", async () => {
+  // Two tokens with the same last four characters whose SHA-256 also share their first 8 hex digits
+  // (dd7424b0): the fingerprint grows until the names differ.
+  const [a, b, c] = ["collide-9210-9999", "collide-97535-9999", "other-app-secret-9999"];
+  const h = await startHarness({ env: { ALLOWED_TOKENS: [a, b, c].join(",") } });
+  const admin = adminApi(h);
+  try {
+    for (const token of [a, b, c]) assert.equal((await native(h, token)).status, 200);
+    const names = h.records.filter((r) => r.path.includes(":generateContent")).map((r) => r.tokenName!);
+    assert.equal(new Set(names).size, 3, `three tokens, three names: ${names}`);
+    for (const name of names) assert.match(name, /^token-9999-[0-9a-f]{8,}$/);
+    assert.equal(names[2], envTokenName(c), "a token alone with its fingerprint keeps 8 hex digits");
+    assert.ok(names[0].length > names[2].length, `the shared fingerprint grew: ${names}`);
+    for (const name of names) assert.equal(h.gw.limits.usageToday(name).requests, 1, name);
+
+    const taken = await admin("POST", "/tokens", { name: envTokenName(c) });
+    assert.equal(taken.status, 400);
+    const lookalike = await admin("POST", "/tokens", { name: "token-abcd-0123456789" });
+    assert.equal(lookalike.status, 400, "the shape is reserved even when no env token has that name");
+    assert.equal((await admin("POST", "/tokens", { name: "token-app" })).status, 200);
+  } finally {
+    await h.close();
+  }
+});

@@ -6,7 +6,9 @@
  *
  * Blocks: thought parts -> `thinking` (`thinking_delta`), text -> `text` (`text_delta`), each
  * `functionCall` -> `tool_use` (one `input_json_delta` with the whole JSON), grounding -> a
- * `server_tool_use` + `web_search_tool_result` pair. Gemini's thought signature of a part travels
+ * `server_tool_use` + `web_search_tool_result` pair (only the first call with
+ * `disable_parallel_tool_use`; function names back from Gemini's aliases). An answer that ended in a
+ * failed tool call (`MALFORMED_FUNCTION_CALL`, ...) is an error, never a finished message. Gemini's thought signature of a part travels
  * in the `signature` of the thinking block next to the block made from that part (before it when the
  * part opens a block, else after it); a signed part with no thinking text around gets a thinking
  * block with empty text, the shape of Anthropic's own `display: "omitted"` blocks. A call's signature
@@ -19,6 +21,8 @@
  */
 import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import type { GatewayError } from "../http/errors.ts";
+import { toolCallFailureFor } from "../gemini/answer_check.ts";
+import type { FunctionNames } from "../gemini/function_names.ts";
 import type { SseEvent } from "../http/sse.ts";
 import type { GeminiStreamItem } from "../gemini/stream.ts";
 import { toSignatureToken } from "../gemini/signature_token.ts";
@@ -89,6 +93,18 @@ const ev = (type: string, data: Record<string, unknown> = {}): SseEvent => ({
   data: { type, ...data },
 });
 
+/** Options of {@link MessageTranslator}. */
+export interface MessageTranslatorOptions {
+  /** The model name the client asked for (echoed back). */
+  model: string;
+  /** Keeps a call's signature and Gemini id server-side; the reference names its `toolu_` id. */
+  rememberCall: (call: SignedCall) => string;
+  /** The request's function names (Gemini's aliases back to the client's names). */
+  functions?: FunctionNames;
+  /** `tool_choice.disable_parallel_tool_use`: only the first call of an answer is kept. */
+  singleCall?: boolean;
+}
+
 /** Stateful translator of one Gemini answer into Anthropic events and the whole message. */
 export class MessageTranslator {
   /** The message id (`msg_…`). */
@@ -105,11 +121,14 @@ export class MessageTranslator {
   #calls = 0;
   #grounding: GeminiGroundingMetadata[] = [];
 
-  /**
-   * `model`: the name the client asked for (echoed back); `rememberCall` keeps a call's signature and
-   * Gemini id server-side and names the reference for its `toolu_` id.
-   */
-  constructor(readonly model: string, private readonly rememberCall: (call: SignedCall) => string) {}
+  /** The model name the client asked for (echoed back). */
+  readonly model: string;
+  readonly #o: MessageTranslatorOptions;
+
+  constructor(options: MessageTranslatorOptions) {
+    this.model = options.model;
+    this.#o = options;
+  }
 
   #message(content: AnthropicBlock[]) {
     return {
@@ -185,14 +204,15 @@ export class MessageTranslator {
       return;
     }
     if (part.functionCall) {
+      if (this.#o.singleCall && this.#calls > 0) return;
       if (sig) this.#signature(sig, out);
       const fc = part.functionCall;
       const input = fc.args ?? {};
       this.#calls++;
       this.#openBlock({
         type: "tool_use",
-        id: toolCallId(this.rememberCall({ geminiId: fc.id, signature: sig }), "toolu"),
-        name: fc.name,
+        id: toolCallId(this.#o.rememberCall({ geminiId: fc.id, signature: sig }), "toolu"),
+        name: this.#o.functions?.toClient(fc.name) ?? fc.name,
         input,
       }, out);
       this.#delta({ type: "input_json_delta", partial_json: JSON.stringify(input) }, out);
@@ -259,6 +279,11 @@ export class MessageTranslator {
     return { stop_reason: reason === "MAX_TOKENS" ? "max_tokens" : "end_turn", stop_details: null };
   }
 
+  /** The error for an answer that ended in a failed tool call (`toolCallFailure` in `../gemini/answer_check.ts`), if it did. */
+  toolCallFailure(): GatewayError | undefined {
+    return toolCallFailureFor(this.#finishReason, this.#finishMessage);
+  }
+
   /** The closing events (`message_delta`, `message_stop`); also completes {@link MessageTranslator.message}. */
   finish(): SseEvent[] {
     if (this.failed) return [];
@@ -294,7 +319,8 @@ export class MessageTranslator {
 
 /**
  * The translation as one pulled stage ({@link pullThrough}): Gemini stream items to Anthropic's SSE
- * events; an error item becomes one `error` event and the stream ends there (no `message_stop`).
+ * events; an error item, and an answer that ended in a failed tool call, become one `error` event and
+ * the stream ends there (no `message_stop`).
  */
 export function anthropicEventStage(translator: MessageTranslator): PullStage<GeminiStreamItem, SseEvent> {
   return {
@@ -306,7 +332,10 @@ export function anthropicEventStage(translator: MessageTranslator): PullStage<Ge
       for (const e of events) emit(e);
     },
     flush(emit) {
-      for (const e of translator.finish()) emit(e);
+      if (translator.failed) return;
+      const failure = translator.toolCallFailure();
+      const events = failure ? translator.fail(failure) : translator.finish();
+      for (const e of events) emit(e);
     },
   };
 }

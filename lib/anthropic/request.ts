@@ -15,7 +15,9 @@ import { toGeminiJsonSchema } from "../gemini/json_schema.ts";
 import { modelFamily } from "../gemini/model_families.ts";
 import { ContentsBuilder } from "../gemini/contents_builder.ts";
 import { fromSignatureToken } from "../gemini/signature_token.ts";
+import { FunctionNames } from "../gemini/function_names.ts";
 import type {
+  GeminiContent,
   GeminiFunctionDeclaration,
   GeminiGenerateContentRequest,
   GeminiGenerationConfig,
@@ -155,14 +157,82 @@ async function toolResultParts(
   return inline ? [response] : [response, ...media];
 }
 
+/**
+ * The state of {@link mapConversation} between messages. Anthropic treats consecutive messages of one
+ * role as one turn, so a user turn's text and media are gathered until another role comes (its tool
+ * results go straight into the one Content that answers the calls), and a system message met while
+ * calls wait for their results is held until the results are in: Gemini wants a call turn followed
+ * by its responses, nothing between.
+ */
+class Conversation {
+  readonly builder: ContentsBuilder;
+  /** Gemini function names of the calls by `tool_use` id. */
+  readonly names = new Map<string, string>();
+  /** `tool_use` ids of the last assistant turn without a result yet. */
+  readonly waiting = new Set<string>();
+  /** Text and media of the current user turn. */
+  userParts: GeminiPart[] = [];
+  /** System texts held until the waiting calls have their results. */
+  held: string[] = [];
+  #last?: "user" | "assistant";
+
+  constructor(model: string) {
+    this.builder = new ContentsBuilder(model);
+  }
+
+  /**
+   * Called before each user or assistant message: an assistant turn ends the gathered user turn, and a
+   * new one places the system text held for calls that never got their results.
+   */
+  next(role: "user" | "assistant"): void {
+    if (role === "assistant" && this.#last !== "assistant") {
+      this.#flushUser();
+      this.waiting.clear();
+      this.#release();
+    }
+    this.#last = role;
+  }
+
+  /** A system message in the middle: marked user text, after the results of waiting calls. */
+  system(text: string): void {
+    if (this.waiting.size) return void this.held.push(text);
+    this.#flushUser();
+    this.builder.user([{ text: `<system>\n${text}\n</system>` }]);
+  }
+
+  /** A tool result arrived; held system text follows once every call has one. */
+  answered(id: string): void {
+    this.waiting.delete(id);
+    if (!this.waiting.size) this.#release();
+  }
+
+  /** The contents, every gathered part placed. */
+  finish(): GeminiContent[] {
+    this.#flushUser();
+    this.#release();
+    return this.builder.finish();
+  }
+
+  #flushUser(): void {
+    if (!this.userParts.length) return;
+    this.builder.user(this.userParts);
+    this.userParts = [];
+  }
+
+  #release(): void {
+    if (!this.held.length) return;
+    this.#flushUser();
+    for (const text of this.held.splice(0)) this.builder.user([{ text: `<system>\n${text}\n</system>` }]);
+  }
+}
+
 /** Maps the conversation to `contents` (plus system text met in the middle of it). */
 async function mapConversation(
   messages: AnthropicMessage[],
-  o: MessagesMapOptions,
+  o: MessagesMapOptions & { functions: FunctionNames },
 ): Promise<{ contents: GeminiGenerateContentRequest["contents"]; system: string[] }> {
   const kept = await keptCalls(messages, o);
-  const builder = new ContentsBuilder(o.model);
-  const names = new Map<string, string>();
+  const turns = new Conversation(o.model);
   const system: string[] = [];
   for (const [i, msg] of messages.entries()) {
     const param = `messages[${i}]`;
@@ -174,37 +244,37 @@ async function mapConversation(
       if (!text) continue;
       // Leading system messages join the system prompt; later ones stay in place as marked user text.
       if (i === 0 || messages.slice(0, i).every((m) => m.role === "system")) system.push(text);
-      else builder.user([{ text: `<system>\n${text}\n</system>` }]);
+      else turns.system(text);
       continue;
     }
+    turns.next(msg.role);
     if (msg.role === "assistant") {
-      for (const b of blocks) assistantBlock(b, { builder, names, kept });
+      for (const b of blocks) assistantBlock(b, { turns, kept, functions: o.functions });
       continue;
     }
-    const userParts: GeminiPart[] = [];
     for (const [j, b] of blocks.entries()) {
       const at = `${param}.content[${j}]`;
       if (!isMappedBlock(b)) {
         const text = looseText(b);
-        if (text) userParts.push({ text });
+        if (text) turns.userParts.push({ text });
       } else if (b.type === "tool_result") {
-        const name = names.get(b.tool_use_id);
+        const name = turns.names.get(b.tool_use_id);
         if (!name) {
           throw badRequest(
             `${at}.tool_use_id`,
             `'${at}.tool_use_id' (${b.tool_use_id}) does not match any earlier assistant tool_use id.`,
           );
         }
-        builder.toolResult(...await toolResultParts(b, name, at, { ...o, kept }));
+        turns.builder.toolResult(...await toolResultParts(b, name, at, { ...o, kept }));
+        turns.answered(b.tool_use_id);
       } else if (b.type === "text") {
-        if (b.text) userParts.push({ text: b.text });
+        if (b.text) turns.userParts.push({ text: b.text });
       } else if (b.type === "image" || b.type === "document") {
-        userParts.push(...await mediaPart(b, at, o));
+        turns.userParts.push(...await mediaPart(b, at, o));
       }
     }
-    builder.user(userParts);
   }
-  const contents = builder.finish();
+  const contents = turns.finish();
   if (!contents.length) {
     throw badRequest(
       "messages",
@@ -216,35 +286,42 @@ async function mapConversation(
 
 function assistantBlock(
   b: ContentBlock,
-  o: { builder: ContentsBuilder; names: Map<string, string>; kept: KeptCalls },
+  o: { turns: Conversation; kept: KeptCalls; functions: FunctionNames },
 ): void {
   if (!isMappedBlock(b)) return;
+  const builder = o.turns.builder;
   if (b.type === "thinking") {
     const signature = fromSignatureToken(b.signature);
-    if (signature) o.builder.signature(signature);
+    if (signature) builder.signature(signature);
   } else if (b.type === "text") {
-    if (b.text) o.builder.model({ text: b.text });
+    if (b.text) builder.model({ text: b.text });
   } else if (b.type === "tool_use") {
-    o.names.set(b.id, b.name);
+    const name = o.functions.toGemini(b.name);
+    o.turns.names.set(b.id, name);
+    o.turns.waiting.add(b.id);
     const state = o.kept(b.id) ?? {};
     const part: GeminiPart = {
-      functionCall: { ...(state.geminiId ? { id: state.geminiId } : {}), name: b.name, args: b.input ?? {} },
+      functionCall: { ...(state.geminiId ? { id: state.geminiId } : {}), name, args: b.input ?? {} },
     };
     if (state.signature) part.thoughtSignature = state.signature;
-    o.builder.model(part);
+    builder.model(part);
   }
 }
 
-/** Maps `tools` and `tool_choice`. Server tools without a Gemini twin are refused with a 400 naming them. */
+/**
+ * Maps `tools` and `tool_choice` (function names through `functions`). Server tools without a Gemini
+ * twin are refused with a 400 naming them.
+ */
 export function mapTools(
   req: Pick<CountTokensRequest, "tools" | "tool_choice">,
+  functions: FunctionNames = new FunctionNames(),
 ): { tools?: GeminiTool[]; toolConfig?: GeminiToolConfig; notes: string[] } {
   const notes: string[] = [];
   const declarations: GeminiFunctionDeclaration[] = [];
   const builtIns: GeminiTool[] = [];
   for (const [i, tool] of (req.tools ?? []).entries()) {
     if (!tool.type || tool.type === "custom" || tool.input_schema) {
-      declarations.push(functionDeclaration(tool));
+      declarations.push(functionDeclaration(tool, functions));
       continue;
     }
     const server = SERVER_TOOLS.find((s) => tool.type!.startsWith(s.prefix));
@@ -269,16 +346,16 @@ export function mapTools(
   if (tc && declarations.length) {
     out.toolConfig = {
       functionCallingConfig: tc.type === "tool"
-        ? { mode: "ANY", allowedFunctionNames: [tc.name as string] }
+        ? { mode: "ANY", allowedFunctionNames: [functions.toGemini(tc.name as string)] }
         : { mode: { auto: "AUTO", any: "ANY", none: "NONE" }[tc.type] },
     };
   }
   return out;
 }
 
-function functionDeclaration(tool: AnthropicTool): GeminiFunctionDeclaration {
+function functionDeclaration(tool: AnthropicTool, functions: FunctionNames): GeminiFunctionDeclaration {
   return {
-    name: tool.name,
+    name: functions.toGemini(tool.name),
     ...(tool.description ? { description: tool.description } : {}),
     ...(tool.input_schema ? { parametersJsonSchema: toGeminiJsonSchema(tool.input_schema) } : {}),
   };
@@ -309,13 +386,17 @@ function generationConfig(req: CountTokensRequest | MessagesRequest, model: stri
   return cfg;
 }
 
-/** Translates a validated Messages (or count_tokens) request into a Gemini request body. */
+/**
+ * Translates a validated Messages (or count_tokens) request into a Gemini request body; `functions`
+ * maps the function names of Gemini's answer back to the client's.
+ */
 export async function mapMessagesRequest(
   req: MessagesRequest | CountTokensRequest,
   o: MessagesMapOptions,
-): Promise<{ body: GeminiGenerateContentRequest; notes: string[] }> {
-  const { contents, system } = await mapConversation(req.messages, o);
-  const { notes, ...tools } = mapTools(req);
+): Promise<{ body: GeminiGenerateContentRequest; functions: FunctionNames; notes: string[] }> {
+  const functions = new FunctionNames();
+  const { notes, ...tools } = mapTools(req, functions);
+  const { contents, system } = await mapConversation(req.messages, { ...o, functions });
   const sys = systemParts(req.system, system);
   const cfg = generationConfig(req, o.model);
   const body: GeminiGenerateContentRequest = {
@@ -324,5 +405,5 @@ export async function mapMessagesRequest(
     ...tools,
     ...(Object.keys(cfg).length ? { generationConfig: cfg } : {}),
   };
-  return { body, notes };
+  return { body, functions, notes };
 }

@@ -104,11 +104,14 @@ export const toolSchema = z.looseObject({
   input_schema: z.record(z.string(), z.unknown()).nullish(),
 });
 
+/** `disable_parallel_tool_use`: at most one `tool_use` block in the answer (auto, any, tool). */
+const parallel = { disable_parallel_tool_use: z.boolean().nullish() };
+
 const toolChoiceSchema = z.discriminatedUnion("type", [
-  z.looseObject({ type: z.literal("auto") }),
-  z.looseObject({ type: z.literal("any") }),
+  z.looseObject({ type: z.literal("auto"), ...parallel }),
+  z.looseObject({ type: z.literal("any"), ...parallel }),
   z.looseObject({ type: z.literal("none") }),
-  z.looseObject({ type: z.literal("tool"), name: z.string() }),
+  z.looseObject({ type: z.literal("tool"), name: z.string(), ...parallel }),
 ]);
 
 const thinkingSchema = z.discriminatedUnion("type", [
@@ -147,7 +150,7 @@ const promptFields = {
 /** `POST /v1/messages` body. */
 export const messagesRequestSchema = z.looseObject({
   ...promptFields,
-  max_tokens: z.number().int().min(0),
+  max_tokens: z.number().int().min(1),
   stream: z.boolean().nullish(),
   stop_sequences: z.array(z.string()).nullish(),
   temperature: z.number().nullish(),

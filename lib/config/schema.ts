@@ -25,7 +25,8 @@ export const runtimeSettingsSchema = z.object({
   allowedTokens: z.array(z.string().min(8, "a client token needs at least 8 characters"))
     .default([])
     .describe(
-      "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key, x-api-key or ?key=).",
+      "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key, x-api-key or ?key=). " +
+        "Logs and usage name each token-<its last 4 characters>-<the start of its SHA-256>.",
     )
     .register(settingMeta, { group: "access", secret: true }),
   trustedProxies: z.array(

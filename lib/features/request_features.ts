@@ -123,6 +123,7 @@ const builtInTools: RequestFeature = {
     const tools = applyTools({
       tools: body.tools,
       toolConfig: body.toolConfig,
+      model: parsed.model,
       search: parsed.search,
       codeExecution: matchesModelList(parsed.model, settings.codeExecutionModels),
       urlContext: matchesModelList(parsed.model, settings.urlContextModels),

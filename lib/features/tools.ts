@@ -1,10 +1,17 @@
 /**
  * Built-in Gemini tools: Google Search grounding (from the `-search` suffix or a client function named
- * `googleSearch`), code execution and URL context (per-model settings, never mixed with function
- * declarations).
+ * `googleSearch`), code execution and URL context (per-model settings).
+ *
+ * Built-in tools the gateway adds next to function declarations: the model family decides
+ * (`toolCombination` in `lib/gemini/model_families.ts`). Gemini 3 and later take both with
+ * `toolConfig.includeServerSideToolInvocations: true`, which the gateway then sets (Google answers 400
+ * "Please enable tool_config.include_server_side_tool_invocations to use Built-in tools with Function
+ * calling." without it; https://ai.google.dev/gemini-api/docs/tool-combination). Tools a client sent
+ * itself are never changed.
  *
  * @module
  */
+import { modelFamily } from "../gemini/model_families.ts";
 
 /** Client function names that are turned into the real Google Search tool. */
 export const SEARCH_FUNCTION_NAMES: ReadonlySet<string> = new Set(["googleSearch", "google_search"]);
@@ -15,11 +22,13 @@ export interface ToolsInput {
   tools?: unknown;
   /** The request's `toolConfig` (not mutated). */
   toolConfig?: unknown;
+  /** The real model id: its family decides whether built-in tools may sit next to function declarations. */
+  model: string;
   /** Add `{googleSearch:{}}`. */
   search: boolean;
-  /** Add `{codeExecution:{}}` unless function declarations are present. */
+  /** Add `{codeExecution:{}}` (next to function declarations only where the family takes both). */
   codeExecution: boolean;
-  /** Add `{urlContext:{}}` unless function declarations are present. */
+  /** Add `{urlContext:{}}` (next to function declarations only where the family takes both). */
   urlContext: boolean;
 }
 
@@ -86,18 +95,23 @@ export function applyTools(input: ToolsInput): ToolsOutput {
     added = true;
   }
   const withFunctions = tools.some((t) => isObj(t) && hasDeclarations(t));
+  const combine = modelFamily(input.model).toolCombination;
   for (const b of BUILT_INS) {
     if (!input[b.flag] || has(b.key)) continue;
-    if (withFunctions) {
+    if (withFunctions && !combine) {
       notes.push(`${b.key} was not added: Gemini refuses it together with function declarations.`);
     } else {
       tools.push({ [b.key]: {} });
       added = true;
     }
   }
+  let toolConfig = converted ? fixToolConfig(input.toolConfig, withFunctions) : input.toolConfig;
+  if (added && withFunctions && combine) {
+    toolConfig = { ...(isObj(toolConfig) ? toolConfig : {}), includeServerSideToolInvocations: true };
+  }
   return {
     tools: tools.length || original.length || Array.isArray(input.tools) ? tools : undefined,
-    toolConfig: converted ? fixToolConfig(input.toolConfig, withFunctions) : input.toolConfig,
+    toolConfig,
     notes,
     changed: added || converted,
   };

@@ -21,7 +21,7 @@
  * @module
  */
 import { createSseParser } from "../http/sse.ts";
-import type { GatewayError } from "../http/errors.ts";
+import { GatewayError } from "../http/errors.ts";
 import type { AnswerCheck } from "../pipeline/gemini_client.ts";
 import { SKIP_THOUGHT_SIGNATURE } from "./thought_signatures.ts";
 import type { GeminiGenerateContentResponse, GeminiPart } from "./types.ts";
@@ -35,6 +35,35 @@ export const TOOL_CALL_FAILURES: Readonly<Record<string, string>> = {
   UNEXPECTED_TOOL_CALL: "the model called a tool although no tool is enabled for the request",
   TOO_MANY_TOOL_CALLS: "the model called tools too many times in a row",
 };
+
+/**
+ * The error a client gets when Gemini's answer ended in a failed tool call (after the gateway's one
+ * retry on another key): 502 (OpenAI's `server_error`, Anthropic's `api_error`) with `code` the reason
+ * in lower case, e.g. `malformed_function_call`, and Google's `finishMessage` in the message. No
+ * dialect's stop reasons have a value for it, and an empty finished answer would look like success.
+ */
+export function toolCallFailure(reason: string, finishMessage?: string): GatewayError {
+  const what = TOOL_CALL_FAILURES[reason] ?? reason;
+  return new GatewayError(
+    502,
+    `Gemini ended the answer with ${reason} (${what})${finishMessage ? `: ${finishMessage}` : ""}. ` +
+      "The gateway tried once more on another key. Send the request again, or simplify the tools.",
+    { code: reason.toLowerCase() },
+  );
+}
+
+/** {@link toolCallFailure} for a finish reason that is a failed tool call; undefined for any other. */
+export function toolCallFailureFor(
+  reason: string | undefined,
+  finishMessage?: string,
+): GatewayError | undefined {
+  return reason && reason in TOOL_CALL_FAILURES ? toolCallFailure(reason, finishMessage) : undefined;
+}
+
+/** The dialects' check of a model call: empty answers (when `emptyAnswers`), failed tool calls and signature 400s. */
+export function dialectAnswerCheck(o: { emptyAnswers: boolean }): AnswerCheck {
+  return geminiAnswerCheck({ emptyAnswers: o.emptyAnswers, toolFailures: true, signatureFallback: true });
+}
 
 /** Finish reasons that explain an answer without content (it is not worth another try). */
 const EXPLAINED_SILENCE = new Set([

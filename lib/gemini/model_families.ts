@@ -1,7 +1,8 @@
 /**
  * One table of Gemini model families and what each supports: thinking control (budget or level, which
  * levels, whether thinking can be turned off), image output, whole answers, function calling, thought
- * signatures, Google Search, code execution and URL context. Every feature and every dialect asks
+ * signatures, Google Search, code execution and URL context, and whether those built-in tools may sit
+ * next to function declarations. Every feature and every dialect asks
  * {@link modelFamily}; nothing else in the gateway guesses from model names.
  *
  * How a model id finds its row (documented decision; first step that answers wins):
@@ -83,6 +84,16 @@ export interface ModelFamily {
   search: boolean;
   codeExecution: boolean;
   urlContext: boolean;
+  /**
+   * Built-in tools (Google Search, code execution, URL context) in the same request as function
+   * declarations, with `toolConfig.includeServerSideToolInvocations: true` (Gemini 3 and later; the
+   * answer then also holds `toolCall` / `toolResponse` parts). Without it Gemini 3 answers 400 "Please
+   * enable tool_config.include_server_side_tool_invocations to use Built-in tools with Function calling.";
+   * Gemini 2.x refuses the mix ("Tool use with function calling is unsupported"), and the flag too ("Tool
+   * call context circulation is not enabled for models/gemini-2.5-flash").
+   * Source: https://ai.google.dev/gemini-api/docs/tool-combination
+   */
+  toolCombination: boolean;
   /** Google's docs page for the row. */
   source: string;
 }
@@ -114,13 +125,14 @@ const BASE = {
   search: false,
   codeExecution: false,
   urlContext: false,
+  toolCombination: false,
 } as const satisfies Partial<ModelFamily>;
 
 /** The grounding tools of current text models. */
 const TOOLS = { search: true, codeExecution: true, urlContext: true } as const;
 
-/** Gemini 3 text families: thinking levels, signatures required, all grounding tools. */
-const GEMINI_3 = { ...BASE, ...TOOLS, thoughtSignatures: "required" } as const;
+/** Gemini 3 text families: thinking levels, signatures required, all grounding tools, also next to functions. */
+const GEMINI_3 = { ...BASE, ...TOOLS, thoughtSignatures: "required", toolCombination: true } as const;
 
 /** Media-only families: no tools, the answer comes whole. */
 const MEDIA = { ...BASE, functionCalling: false, answersWhole: true } as const;

@@ -24,6 +24,18 @@ export type GeminiStreamItem =
 /** Text kept from the start of a stream to recognise a body that is not SSE. */
 const RAW_LIMIT = 64 * 1024;
 
+/**
+ * The error for Google's error object in a stream it answered with 200, with Google's body as it came
+ * (the native edge passes it on verbatim). Its 499 CANCELLED there is Google giving up on the answer
+ * (Firebase's recorded `streaming-failure-error-mid-stream`), not the client leaving (a client that
+ * left reads nothing more), so it is a 502: a server-side failure in every dialect (Anthropic's
+ * `api_error`, which Claude Code retries; OpenAI's `server_error`), never the client's fault.
+ */
+function streamError(upstream: GoogleErrorBody): GatewayError {
+  const code = upstream.error.code || 500;
+  return new GatewayError(code === 499 ? 502 : code, upstream.error.message, { upstream });
+}
+
 /** The item for one `data:` payload of a Gemini stream. */
 export function geminiStreamItem(data: string): GeminiStreamItem {
   let value: GeminiGenerateContentResponse & { error?: unknown };
@@ -35,13 +47,7 @@ export function geminiStreamItem(data: string): GeminiStreamItem {
       error: new GatewayError(502, "Upstream sent an unreadable stream event.", { cause: err }),
     };
   }
-  if (value?.error) {
-    const upstream = parseGoogleError(data)!;
-    return {
-      type: "error",
-      error: new GatewayError(upstream.error.code || 500, upstream.error.message, { upstream }),
-    };
-  }
+  if (value?.error) return { type: "error", error: streamError(parseGoogleError(data)!) };
   return { type: "response", response: value };
 }
 
@@ -74,12 +80,8 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
     // A bare JSON error object (no `data:` framing) written where a stream was expected, or after events.
     const text = (events ? stray : raw).trim();
     const bare = text ? parseGoogleError(text) : null;
-    if (bare) {
-      pending.push({
-        type: "error",
-        error: new GatewayError(bare.error.code || 500, bare.error.message, { upstream: bare }),
-      });
-    } else if (!events) {
+    if (bare) pending.push({ type: "error", error: streamError(bare) });
+    else if (!events) {
       // Google always sends at least one event: an empty body, an HTML page or JSON without SSE
       // framing is not an answer, and must not reach the client as an empty success.
       const start = redactKeys(raw.trim().slice(0, 120));

@@ -12,7 +12,13 @@ import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
 
 /** A client token's identity and limits. */
 export interface ClientToken {
-  /** Name shown in logs and usage (never the token itself). */
+  /**
+   * A stable identity no other token shares, never the token itself: a stored token's record id, or
+   * `env-` and the SHA-256 (hex) of a token from `ALLOWED_TOKENS`. What owns a client's stored state
+   * (stored responses).
+   */
+  id: string;
+  /** Name shown in logs and usage, unique among the tokens (never the token itself). */
   name: string;
   /** Models this token may use (all when absent). */
   models?: string[];
@@ -29,8 +35,8 @@ export interface ClientToken {
 /** Finds the client token whose SHA-256 (hex) is `hash`. Synchronous: the hot path never awaits. */
 export type TokenResolver = (hash: string) => { token: ClientToken; hash: string } | undefined;
 
-/** Typed context variables set by {@link clientAuth}. */
-export type AuthVariables = { clientToken: ClientToken; tokenName: string };
+/** Typed context variables set by {@link clientAuth}: the token, its name and its id ({@link ClientToken.id}). */
+export type AuthVariables = { clientToken: ClientToken; tokenName: string; tokenId: string };
 
 /** SHA-256 of a token, hex. */
 export function hashToken(token: string): string {
@@ -94,7 +100,8 @@ const hashes = new Map<string, string>();
 const HASH_CACHE_SIZE = 4096;
 
 /**
- * Middleware: refuses requests without a valid client token (401), sets `clientToken` and `tokenName`.
+ * Middleware: refuses requests without a valid client token (401), sets `clientToken`, `tokenName` and
+ * `tokenId`.
  * A request without a token passes only when `urlCredential` vouches for its URL.
  */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
@@ -113,6 +120,7 @@ export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Vari
     options.admit?.(found.token, c.req.raw);
     c.set("clientToken", found.token);
     c.set("tokenName", found.token.name);
+    c.set("tokenId", found.token.id);
     await next();
   };
 }

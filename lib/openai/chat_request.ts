@@ -1,6 +1,8 @@
 /**
  * OpenAI chat request -> Gemini `GenerateContentRequest`: messages to contents/systemInstruction, tools and
- * tool_choice, thought-signature restoration, plus the generation config from chat_config.ts.
+ * tool_choice (function names Gemini refuses, e.g. starting with a digit, under an alias from
+ * `../gemini/function_names.ts`), thought-signature restoration, plus the generation config from
+ * chat_config.ts.
  * The result ({@link MappedChatRequest}) is a plain object so other features can post-process `body`.
  *
  * @module
@@ -16,6 +18,7 @@ import { bareModel } from "../gemini/model_id.ts";
 import { modelFamily } from "../gemini/model_families.ts";
 import { geminiMimeType } from "../gemini/mime.ts";
 import { toGeminiJsonSchema } from "../gemini/json_schema.ts";
+import { FunctionNames } from "../gemini/function_names.ts";
 import { SKIP_THOUGHT_SIGNATURE, type ThoughtSignatures } from "../gemini/thought_signatures.ts";
 
 /**
@@ -50,6 +53,8 @@ export interface MappedChatRequest {
   includeUsage: boolean;
   /** The Gemini request body (the prepare step applies the gateway's features to it). */
   body: GeminiGenerateContentRequest;
+  /** The request's function names (Gemini's aliases back to the client's names, for the answer). */
+  functions: FunctionNames;
   /** The validated OpenAI request. */
   request: ChatRequest;
 }
@@ -93,9 +98,9 @@ interface AssistantTurn {
 /** Maps an assistant message to a model turn (signatures are applied later, in one go). */
 async function assistantTurn(
   msg: AssistantMessage,
-  param: string,
-  opts: PartMapOptions,
+  o: { param: string; opts: PartMapOptions; functions: FunctionNames },
 ): Promise<AssistantTurn> {
+  const { param, opts } = o;
   // Images the gateway rendered as markdown data URLs go back as inline data (multi-turn image editing).
   const mapped = await mapContent(msg.content, `${param}.content`, opts);
   const parts = mapped.flatMap((p): GeminiPart[] =>
@@ -112,7 +117,10 @@ async function assistantTurn(
   }
   const calls = (msg.tool_calls ?? []).map((call, i) => {
     const part: GeminiPart = {
-      functionCall: { name: call.function.name, args: parseArgs(call, `${param}.tool_calls[${i}]`) },
+      functionCall: {
+        name: o.functions.toGemini(call.function.name),
+        args: parseArgs(call, `${param}.tool_calls[${i}]`),
+      },
     };
     parts.push(part);
     return {
@@ -155,11 +163,20 @@ function resultTurn(pending: PendingCalls, callIds: Map<GeminiPart, string>): Ge
   return parts.length ? { role: "user", parts } : null;
 }
 
-/** Maps messages to `contents` + `systemInstruction`, with thought signatures restored. */
+/**
+ * Maps messages to `contents` + `systemInstruction`, with thought signatures restored; function names
+ * go through `functions` (default: a new one).
+ */
 export async function mapMessages(
   messages: ChatMessage[],
-  o: { model: string; opts: PartMapOptions; signatures?: ChatRequestOptions["signatures"] },
+  o: {
+    model: string;
+    opts: PartMapOptions;
+    signatures?: ChatRequestOptions["signatures"];
+    functions?: FunctionNames;
+  },
 ): Promise<Pick<GeminiGenerateContentRequest, "contents" | "systemInstruction">> {
+  const functions = o.functions ?? new FunctionNames();
   const system: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
   const callNames = new Map<string, string>();
@@ -177,7 +194,7 @@ export async function mapMessages(
     const param = `messages[${i}]`;
     if (msg.role === "tool" || msg.role === "function") {
       const callId = msg.role === "tool" ? msg.tool_call_id : undefined;
-      const name = msg.role === "function" ? msg.name : callNames.get(callId!);
+      const name = msg.role === "function" ? functions.toGemini(msg.name) : callNames.get(callId!);
       if (!name) {
         throw badRequest(
           `${param}.tool_call_id`,
@@ -204,12 +221,12 @@ export async function mapMessages(
       const parts = await mapContent(msg.content, `${param}.content`, o.opts);
       if (parts.length) contents.push({ role: "user", parts });
     } else {
-      for (const call of msg.tool_calls ?? []) callNames.set(call.id, call.function.name);
-      const turn = await assistantTurn(msg, param, o.opts);
+      for (const call of msg.tool_calls ?? []) callNames.set(call.id, functions.toGemini(call.function.name));
+      const turn = await assistantTurn(msg, { param, opts: o.opts, functions });
       if (turn.content.parts!.length) (contents.push(turn.content), turns.push(turn));
       if (msg.tool_calls?.length) {
         pending = {
-          calls: msg.tool_calls.map((c) => ({ id: c.id, name: c.function.name })),
+          calls: msg.tool_calls.map((c) => ({ id: c.id, name: callNames.get(c.id)! })),
           results: new Map(),
           others: [],
         };
@@ -290,8 +307,11 @@ async function restoreSignatures(
   }
 }
 
-/** Maps function tools (other tool types are left for hooks) and `tool_choice`. */
-export function mapTools(req: ChatRequest): Pick<GeminiGenerateContentRequest, "tools" | "toolConfig"> {
+/** Maps function tools (other tool types are left for hooks) and `tool_choice`; names go through `functions`. */
+export function mapTools(
+  req: ChatRequest,
+  functions: FunctionNames = new FunctionNames(),
+): Pick<GeminiGenerateContentRequest, "tools" | "toolConfig"> {
   const decls = (req.tools ?? []).flatMap((t) => {
     if (t.type !== "function" || !("function" in t)) return [];
     const f = t.function as {
@@ -300,7 +320,7 @@ export function mapTools(req: ChatRequest): Pick<GeminiGenerateContentRequest, "
       parameters?: Record<string, unknown> | null;
     };
     return [{
-      name: f.name,
+      name: functions.toGemini(f.name),
       ...(f.description ? { description: f.description } : {}),
       // Local $refs inlined ($defs dropped): Gemini refuses a $ref next to other keywords.
       ...(f.parameters ? { parametersJsonSchema: toGeminiJsonSchema(stripStrict(f.parameters)) } : {}),
@@ -313,9 +333,13 @@ export function mapTools(req: ChatRequest): Pick<GeminiGenerateContentRequest, "
   if (typeof tc === "string") {
     out.toolConfig = { functionCallingConfig: { mode: { auto: "AUTO", none: "NONE", required: "ANY" }[tc] } };
   } else if (tc.type === "function") {
-    out.toolConfig = { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [tc.function.name] } };
+    out.toolConfig = {
+      functionCallingConfig: { mode: "ANY", allowedFunctionNames: [functions.toGemini(tc.function.name)] },
+    };
   } else {
-    const names = tc.allowed_tools.tools.flatMap((t) => (t.function ? [t.function.name] : []));
+    const names = tc.allowed_tools.tools.flatMap((
+      t,
+    ) => (t.function ? [functions.toGemini(t.function.name)] : []));
     out.toolConfig = {
       functionCallingConfig: tc.allowed_tools.mode === "required"
         ? { mode: "ANY", ...(names.length ? { allowedFunctionNames: names } : {}) }
@@ -337,16 +361,19 @@ export async function mapChatRequest(
 ): Promise<MappedChatRequest> {
   const model = bareModel(req.model);
   const family = opts.family ?? model;
+  const functions = new FunctionNames();
+  const tools = mapTools(req, functions);
   const { contents, systemInstruction } = await mapMessages(req.messages, {
     model: family,
     opts,
     signatures: opts.signatures,
+    functions,
   });
   const cfg = mapGenerationConfig(req, family);
   const body: GeminiGenerateContentRequest = {
     contents,
     ...(systemInstruction ? { systemInstruction } : {}),
-    ...mapTools(req),
+    ...tools,
     ...cfg.top,
     ...(cfg.generationConfig ? { generationConfig: cfg.generationConfig } : {}),
   };
@@ -357,6 +384,7 @@ export async function mapChatRequest(
     includeThoughts: cfg.includeThoughts,
     includeUsage: req.stream_options?.include_usage === true,
     body,
+    functions,
     request: req,
   };
 }

@@ -13,9 +13,9 @@ import type {
   GeminiPart,
   GeminiUsageMetadata,
 } from "../gemini/types.ts";
-import { GatewayError } from "../http/errors.ts";
-import { TOOL_CALL_FAILURES } from "../gemini/answer_check.ts";
+import { TOOL_CALL_FAILURES, toolCallFailure } from "../gemini/answer_check.ts";
 import type { ThoughtSignatures } from "../gemini/thought_signatures.ts";
+import type { FunctionNames } from "../gemini/function_names.ts";
 import { randomAlnum, toolCallId } from "../gemini/tool_call_ids.ts";
 import { imagePartToMarkdown } from "../features/images.ts";
 
@@ -32,6 +32,8 @@ export interface ChatResponseOptions {
   searchLinks?: boolean;
   /** Keeps thought signatures server-side (tool-call ids carry only a short reference to them). */
   signatures?: SignatureSink;
+  /** The request's function names (Gemini's aliases back to the client's names). */
+  functions?: FunctionNames;
 }
 
 /**
@@ -104,29 +106,19 @@ export function mapUsage(u: GeminiUsageMetadata | undefined): OpenAIUsage {
 }
 
 /**
- * The error a client gets when Gemini's answer ended in a failed tool call (after the gateway's one
- * retry on another key): 502 `server_error` with `code` the reason in lower case, e.g.
- * `malformed_function_call`, and Google's `finishMessage` in the message. OpenAI's finish reasons have
- * no value for it, and an empty `stop` would look like an empty answer.
+ * Builds an OpenAI tool call from a Gemini functionCall part (its signature kept in `signatures` and
+ * extra_content; its name back from Gemini's alias through `functions`).
  */
-export function toolCallFailure(reason: string, finishMessage?: string): GatewayError {
-  const what = TOOL_CALL_FAILURES[reason] ?? reason;
-  return new GatewayError(
-    502,
-    `Gemini ended the answer with ${reason} (${what})${finishMessage ? `: ${finishMessage}` : ""}. ` +
-      "The gateway tried once more on another key. Send the request again, or simplify the tools.",
-    { code: reason.toLowerCase() },
-  );
-}
-
-/** Builds an OpenAI tool call from a Gemini functionCall part (its signature kept in `signatures` and extra_content). */
-export function toToolCall(part: GeminiPart, signatures?: SignatureSink): OpenAIToolCall {
+export function toToolCall(
+  part: GeminiPart,
+  o: Pick<ChatResponseOptions, "signatures" | "functions"> = {},
+): OpenAIToolCall {
   const fc = part.functionCall!;
   const state = { geminiId: fc.id, signature: part.thoughtSignature };
   const call: OpenAIToolCall = {
-    id: toolCallId(signatures ? signatures.rememberCall(state) : randomAlnum(24)),
+    id: toolCallId(o.signatures ? o.signatures.rememberCall(state) : randomAlnum(24)),
     type: "function",
-    function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) },
+    function: { name: o.functions?.toClient(fc.name) ?? fc.name, arguments: JSON.stringify(fc.args ?? {}) },
   };
   if (part.thoughtSignature) call.extra_content = { google: { thought_signature: part.thoughtSignature } };
   return call;
@@ -262,7 +254,7 @@ export function rememberPartSignatures(
 
 function mapChoice(cand: GeminiCandidate, i: number, o: ChatResponseOptions) {
   const parts = cand.content?.parts ?? [];
-  const toolCalls = parts.filter((p) => p.functionCall).map((p) => toToolCall(p, o.signatures));
+  const toolCalls = parts.filter((p) => p.functionCall).map((p) => toToolCall(p, o));
   const texts: string[] = [];
   for (const p of parts) texts.push(partText(p, texts.join("")));
   let content = texts.join("");

@@ -19,11 +19,10 @@ import {
   partText,
   rememberPartSignatures,
   sourcesMarkdown,
-  toolCallFailure,
   toToolCall,
   type UrlCitation,
 } from "./chat_response.ts";
-import { TOOL_CALL_FAILURES } from "../gemini/answer_check.ts";
+import { TOOL_CALL_FAILURES, toolCallFailure } from "../gemini/answer_check.ts";
 import { type OpenAIErrorBody, toOpenAIError } from "./errors.ts";
 import type {
   GeminiGenerateContentResponse,
@@ -121,7 +120,7 @@ export class ChatStreamTranslator {
       let logprobs = mapLogprobs(cand.logprobsResult);
       for (const part of cand.content?.parts ?? []) {
         if (part.functionCall) {
-          const call = toToolCall(part, this.options.signatures);
+          const call = toToolCall(part, this.options);
           out.push(this.#delta(index, { tool_calls: [{ index: s.toolIndex++, ...call }] }));
           continue;
         }

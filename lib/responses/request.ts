@@ -4,8 +4,9 @@
  * `function_call_output` and `custom_tool_call` / `_output` items, `reasoning` items (their
  * `encrypted_content` carries Gemini's thought signature), tools (functions through the JSON Schema
  * normaliser; `custom` tools as a function with one string parameter; the functions of a `namespace`
- * as `<namespace>.<name>`; `web_search` as Google Search; other built-ins refused with a 400 naming
- * them), `tool_choice`, `text.format`, `reasoning` by model family and the sampling fields.
+ * as `<namespace>.<name>`; names Gemini refuses, e.g. over 64 characters, under an alias from
+ * `../gemini/function_names.ts`; `web_search` as Google Search; other built-ins refused with a 400
+ * naming them), `tool_choice`, `text.format`, `reasoning` by model family and the sampling fields.
  *
  * Source: wire reference §H2-§H4, §H8, §H9.
  *
@@ -17,6 +18,7 @@ import { modelFamily } from "../gemini/model_families.ts";
 import { thinkingForEffort } from "../gemini/thinking.ts";
 import { ContentsBuilder } from "../gemini/contents_builder.ts";
 import { fromSignatureToken } from "../gemini/signature_token.ts";
+import { FunctionNames } from "../gemini/function_names.ts";
 import type {
   GeminiFunctionDeclaration,
   GeminiGenerateContentRequest,
@@ -48,9 +50,11 @@ function keptCalls(items: readonly MappedItem[], o: ResponsesMapOptions): Promis
 
 /** How Gemini function names map back to the client's tools. */
 export interface ToolNames {
+  /** Gemini's function names and the client's (`<namespace>.<name>` for a namespace's functions). */
+  functions: FunctionNames;
   /** Names of `custom` tools (their calls are `custom_tool_call` items). */
   custom: ReadonlySet<string>;
-  /** Gemini name (`<namespace>.<name>`) -> the namespace and the function's own name. */
+  /** Client name (`<namespace>.<name>`) -> the namespace and the function's own name. */
   namespaced: ReadonlyMap<string, { namespace: string; name: string }>;
 }
 
@@ -131,7 +135,7 @@ async function outputParts(
 /** A model-side call item -> a `functionCall` part (its signature from the call id, when it has one). */
 function callPart(
   item: Extract<MappedItem, { type: "function_call" | "custom_tool_call" }>,
-  o: { param: string; kept: KeptCalls },
+  o: { param: string; kept: KeptCalls; functions: FunctionNames },
 ) {
   const param = o.param;
   const state = o.kept(item.call_id) ?? {};
@@ -150,16 +154,23 @@ function callPart(
     }
   }
   const part: GeminiPart = {
-    functionCall: { ...(state.geminiId ? { id: state.geminiId } : {}), name, args },
+    functionCall: {
+      ...(state.geminiId ? { id: state.geminiId } : {}),
+      name: o.functions.toGemini(name),
+      args,
+    },
   };
   if (state.signature) part.thoughtSignature = state.signature;
   return part;
 }
 
-/** Maps the conversation items (history first) to `contents`, plus the system text found in them. */
+/**
+ * Maps the conversation items (history first) to `contents`, plus the system text found in them;
+ * function names go through `functions`.
+ */
 export async function mapItems(
   items: readonly MappedItem[],
-  o: ResponsesMapOptions,
+  o: ResponsesMapOptions & { functions: FunctionNames },
 ): Promise<{ contents: GeminiGenerateContentRequest["contents"]; system: string[] }> {
   const kept = await keptCalls(items, o);
   const builder = new ContentsBuilder(o.model);
@@ -183,7 +194,7 @@ export async function mapItems(
       }
       case "function_call":
       case "custom_tool_call": {
-        const part = callPart(item, { param, kept });
+        const part = callPart(item, { param, kept, functions: o.functions });
         names.set(item.call_id, part.functionCall!.name);
         builder.model(part);
         break;
@@ -222,11 +233,17 @@ function declaration(
   return decl;
 }
 
-/** Maps `tools` and `tool_choice`; built-in tools without a Gemini twin are refused with a 400 naming them. */
+/**
+ * Maps `tools` and `tool_choice` (function names through `functions`); built-in tools without a Gemini
+ * twin are refused with a 400 naming them.
+ */
 export function mapTools(
   req: Pick<ResponsesRequest, "tools" | "tool_choice">,
+  functions: FunctionNames = new FunctionNames(),
 ): { tools?: GeminiTool[]; toolConfig?: GeminiToolConfig; names: ToolNames; notes: string[] } {
   const declarations: GeminiFunctionDeclaration[] = [];
+  const declare = (tool: Parameters<typeof declaration>[0], name: string) =>
+    declarations.push(declaration(tool, functions.toGemini(name)));
   const custom = new Set<string>();
   const namespaced = new Map<string, { namespace: string; name: string }>();
   const notes: string[] = [];
@@ -238,16 +255,16 @@ export function mapTools(
       }
       return tool.name;
     };
-    if (tool.type === "function") declarations.push(declaration(tool, named("function")));
+    if (tool.type === "function") declare(tool, named("function"));
     else if (tool.type === "custom") {
       const name = named("custom");
       custom.add(name);
-      declarations.push(declaration({ ...tool, parameters: CUSTOM_PARAMETERS }, name));
+      declare({ ...tool, parameters: CUSTOM_PARAMETERS }, name);
     } else if (tool.type === "namespace") {
       const ns = named("namespace");
       for (const inner of (tool.tools ?? []).filter((t) => t.type === "function" && t.name)) {
         namespaced.set(`${ns}.${inner.name}`, { namespace: ns, name: inner.name! });
-        declarations.push(declaration(inner, `${ns}.${inner.name}`));
+        declare(inner, `${ns}.${inner.name}`);
       }
     } else if (WEB_SEARCH.test(tool.type)) search = true;
     else {
@@ -258,7 +275,7 @@ export function mapTools(
     }
   }
   const out: { tools?: GeminiTool[]; toolConfig?: GeminiToolConfig; names: ToolNames; notes: string[] } = {
-    names: { custom, namespaced },
+    names: { functions, custom, namespaced },
     notes,
   };
   const tools: GeminiTool[] = declarations.length ? [{ functionDeclarations: declarations }] : [];
@@ -266,7 +283,9 @@ export function mapTools(
     notes.push("web_search was dropped: Gemini does not combine Google Search with function calling here.");
   } else if (search) tools.push({ googleSearch: {} });
   if (tools.length) out.tools = tools;
-  const config = declarations.length ? functionCalling(req.tool_choice, namespaced) : undefined;
+  const config = declarations.length
+    ? functionCalling(req.tool_choice, { namespaced, functions })
+    : undefined;
   if (config) out.toolConfig = { functionCallingConfig: config };
   return out;
 }
@@ -275,11 +294,12 @@ type Calling = NonNullable<GeminiToolConfig["functionCallingConfig"]>;
 
 function functionCalling(
   tc: ResponsesRequest["tool_choice"],
-  namespaced: ReadonlyMap<string, { namespace: string; name: string }>,
+  o: { namespaced: ReadonlyMap<string, { namespace: string; name: string }>; functions: FunctionNames },
 ): Calling | undefined {
   if (!tc) return undefined;
   if (typeof tc === "string") return { mode: { none: "NONE", auto: "AUTO", required: "ANY" }[tc] };
-  const geminiName = (name: string) => [...namespaced].find(([, v]) => v.name === name)?.[0] ?? name;
+  const geminiName = (name: string) =>
+    o.functions.toGemini([...o.namespaced].find(([, v]) => v.name === name)?.[0] ?? name);
   if ((tc.type === "function" || tc.type === "custom") && tc.name) {
     return { mode: "ANY", allowedFunctionNames: [geminiName(tc.name)] };
   }
@@ -325,8 +345,9 @@ export async function mapResponsesRequest(
   items: readonly MappedItem[],
   o: ResponsesMapOptions,
 ): Promise<{ body: GeminiGenerateContentRequest; names: ToolNames; notes: string[] }> {
-  const { contents, system } = await mapItems(items, o);
-  const { names, notes, ...tools } = mapTools(req);
+  const functions = new FunctionNames();
+  const { names, notes, ...tools } = mapTools(req, functions);
+  const { contents, system } = await mapItems(items, { ...o, functions });
   const sys = [req.instructions ?? "", ...system].filter(Boolean).map((text) => ({ text }));
   const cfg = generationConfig(req, o.model);
   const body: GeminiGenerateContentRequest = {

@@ -11,7 +11,8 @@
  * `custom_tool_call` for a custom tool), grounding -> a `web_search_call`. Gemini's thought signature
  * of a part travels in the `encrypted_content` of the reasoning item next to the item made from that
  * part (before it when the part opens an item, else after it); the gateway also keeps a call's
- * signature server-side under its `call_id` (`../gemini/thought_signatures.ts`).
+ * signature server-side under its `call_id` (`../gemini/thought_signatures.ts`). An answer that ended
+ * in a failed tool call (`MALFORMED_FUNCTION_CALL`, ...) fails (`response.failed`, `server_error`).
  *
  * Source: `openai` `ResponseStreamEvent`, `Response`, `ResponseOutputItem`, `ResponseUsage`;
  * wire reference §H5, §H6, §H9.
@@ -20,6 +21,7 @@
  */
 import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import type { GatewayError } from "../http/errors.ts";
+import { toolCallFailureFor } from "../gemini/answer_check.ts";
 import type { SseEvent } from "../http/sse.ts";
 import type { GeminiStreamItem } from "../gemini/stream.ts";
 import { toSignatureToken } from "../gemini/signature_token.ts";
@@ -89,6 +91,7 @@ export class ResponseTranslator {
   #seq = 0;
   #usage?: GeminiUsageMetadata;
   #finishReason?: string;
+  #finishMessage?: string;
   #blocked = false;
   #calls = 0;
   #grounding: GeminiGroundingMetadata[] = [];
@@ -212,14 +215,15 @@ export class ResponseTranslator {
     if (this.#o.singleCall && this.#calls > 0) return;
     this.#calls++;
     const call_id = toolCallId(this.#o.rememberCall({ geminiId: fc.id, signature: part.thoughtSignature }));
-    if (this.#o.names.custom.has(fc.name)) {
+    const name = this.#o.names.functions.toClient(fc.name);
+    if (this.#o.names.custom.has(name)) {
       const input = typeof fc.args?.input === "string" ? fc.args.input : JSON.stringify(fc.args ?? {});
       const item: OutputItem = {
         id: this.#id("ctc"),
         type: "custom_tool_call",
         status: "completed",
         call_id,
-        name: fc.name,
+        name,
         input,
       };
       const output_index = this.#add(item, out, { ...item, input: "", status: "in_progress" });
@@ -229,14 +233,14 @@ export class ResponseTranslator {
         this.#event("response.custom_tool_call_input.done", { ...at, input }),
       );
     } else {
-      const ns = this.#o.names.namespaced.get(fc.name);
+      const ns = this.#o.names.namespaced.get(name);
       const args = JSON.stringify(fc.args ?? {});
       const item: OutputItem = {
         id: this.#id("fc"),
         type: "function_call",
         status: "completed",
         call_id,
-        name: ns?.name ?? fc.name,
+        name: ns?.name ?? name,
         ...(ns ? { namespace: ns.namespace } : {}),
         arguments: args,
       };
@@ -302,6 +306,7 @@ export class ResponseTranslator {
     if (!cand) return out;
     for (const part of cand.content?.parts ?? []) this.#part(part, out);
     if (cand.finishReason) this.#finishReason = cand.finishReason;
+    if (cand.finishMessage) this.#finishMessage = cand.finishMessage;
     if (cand.groundingMetadata) this.#grounding.push(cand.groundingMetadata);
     return out;
   }
@@ -354,6 +359,11 @@ export class ResponseTranslator {
     return { status: "completed", incomplete_details: null };
   }
 
+  /** The error for an answer that ended in a failed tool call (`toolCallFailure` in `../gemini/answer_check.ts`), if it did. */
+  toolCallFailure(): GatewayError | undefined {
+    return toolCallFailureFor(this.#finishReason, this.#finishMessage);
+  }
+
   /** The closing events (`response.completed` or `response.incomplete`); completes {@link response}. */
   finish(): SseEvent[] {
     if (this.failed) return [];
@@ -397,8 +407,8 @@ export class ResponseTranslator {
 
 /**
  * The translation as one pulled stage ({@link pullThrough}): Gemini stream items to Responses SSE
- * events (the first two are sent at once); an upstream error becomes `response.failed`. `onDone` gets
- * the finished Response.
+ * events (the first two are sent at once); an upstream error, and an answer that ended in a failed tool
+ * call, become `response.failed`. `onDone` gets the finished Response.
  */
 export function responseEventStage(
   translator: ResponseTranslator,
@@ -416,7 +426,9 @@ export function responseEventStage(
       for (const e of events) emit(e);
     },
     flush(emit) {
-      for (const e of translator.finish()) emit(e);
+      if (translator.failed) return;
+      const failure = translator.toolCallFailure();
+      for (const e of failure ? translator.fail(failure) : translator.finish()) emit(e);
       if (!translator.failed) onDone?.(translator.response());
     },
   };

@@ -1,7 +1,8 @@
 /**
  * Stored responses of the Responses route (`store: true`): the Response object, the input items the
  * request added (item references resolved) and the id of the response it continued, kept for
- * `RESPONSES_RETENTION_HOURS` and visible only to the client token that made them. A follow-up naming
+ * `RESPONSES_RETENTION_HOURS` and visible only to the client token that made them (its id,
+ * `ClientToken.id` in `../http/client_auth.ts`, not its display name). A follow-up naming
  * one (`previous_response_id`) gets the whole conversation back, thought signatures included.
  *
  * Kept in Deno KV (shared by every instance) and in a small in-memory cache of recent records. A
@@ -18,8 +19,8 @@ import type { ResponseObject } from "./response_stream.ts";
 
 /** One stored response. */
 export interface StoredResponse {
-  /** The client token that made it (only that token sees it). */
-  tokenName: string;
+  /** The id of the client token that made it (`ClientToken.id`; only that token sees it). */
+  owner: string;
   response: ResponseObject;
   /** The input items this request added (with ids), in order. */
   input: Array<MappedItem & { id: string }>;
@@ -28,7 +29,7 @@ export interface StoredResponse {
 }
 
 interface Head {
-  tokenName: string;
+  owner: string;
   chunks: number;
 }
 
@@ -110,23 +111,23 @@ export class ResponseStore {
         op.set([PREFIX, id, n], chunk, { expireIn });
         size += chunk.length + 100;
       }
-      const head: Head = { tokenName: record.tokenName, chunks: count };
+      const head: Head = { owner: record.owner, chunks: count };
       op.set([PREFIX, id], head, { expireIn });
       size += 200;
     }
     await op.commit();
   }
 
-  /** The record `id` when `tokenName` made it and it has not expired; undefined otherwise. */
-  async get(id: string, tokenName: string): Promise<StoredResponse | undefined> {
+  /** The record `id` when the token `owner` (its id) made it and it has not expired; undefined otherwise. */
+  async get(id: string, owner: string): Promise<StoredResponse | undefined> {
     const cached = this.#memory.get(id);
     if (cached && cached.expires > Date.now()) {
-      return cached.record.tokenName === tokenName ? cached.record : undefined;
+      return cached.record.owner === owner ? cached.record : undefined;
     }
     const kv = this.options.kv;
     if (!kv || !this.enabled) return undefined;
     const head = (await kv.get<Head>([PREFIX, id])).value;
-    if (!head || head.tokenName !== tokenName) return undefined;
+    if (!head || head.owner !== owner) return undefined;
     const parts: Uint8Array[] = [];
     for (let first = 0; first < head.chunks; first += KEYS_PER_READ) {
       const keys = Array.from(
@@ -145,13 +146,13 @@ export class ResponseStore {
 
   /**
    * The conversation up to and including response `id`: every input and output item of it and of the
-   * responses it continued, oldest first. Undefined when `id` is not visible to `tokenName`.
+   * responses it continued, oldest first. Undefined when `id` is not visible to the token `owner`.
    */
-  async conversation(id: string, tokenName: string): Promise<MappedItem[] | undefined> {
+  async conversation(id: string, owner: string): Promise<MappedItem[] | undefined> {
     const records: StoredResponse[] = [];
     let next: string | undefined = id;
     while (next && records.length < MAX_CHAIN) {
-      const record = await this.get(next, tokenName);
+      const record = await this.get(next, owner);
       if (!record) {
         if (!records.length) return undefined;
         break;
@@ -162,9 +163,9 @@ export class ResponseStore {
     return records.flatMap((r) => [...r.input, ...(r.response.output as unknown as MappedItem[])]);
   }
 
-  /** Deletes response `id` if `tokenName` made it; false when it was not found. */
-  async delete(id: string, tokenName: string): Promise<boolean> {
-    const record = await this.get(id, tokenName);
+  /** Deletes response `id` if the token `owner` made it; false when it was not found. */
+  async delete(id: string, owner: string): Promise<boolean> {
+    const record = await this.get(id, owner);
     if (!record) return false;
     this.#memory.delete(id);
     const kv = this.options.kv;

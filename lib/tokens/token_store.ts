@@ -2,8 +2,10 @@
  * Named client tokens: created in the admin panel (shown once), stored in KV only as a SHA-256 hash and
  * a short display prefix, each with optional limits (model allow-list, requests per minute, daily
  * tokens, expiry). An in-memory table (loaded at start, kept in sync through the change feed) answers
- * lookups on the request path without awaiting KV. Tokens from `ALLOWED_TOKENS` stay valid as unnamed,
- * unlimited tokens.
+ * lookups on the request path without awaiting KV. Tokens from `ALLOWED_TOKENS` stay valid as unlimited
+ * tokens named `token-<last 4 characters>-<SHA-256 fingerprint>` (see {@link envTokenName}): two of them
+ * never share a name, so logs, usage and limits never mix them, and admin-made names cannot take that
+ * shape.
  *
  * @module
  */
@@ -57,9 +59,29 @@ export function generateToken(): string {
   return "gwt_" + out.join("");
 }
 
-/** The display name of a token from `ALLOWED_TOKENS`. */
-export function envTokenName(token: string): string {
-  return `token-${token.slice(-4)}`;
+/** Hex digits of the SHA-256 in an `ALLOWED_TOKENS` token's name (more when two tokens would share one). */
+const FINGERPRINT_HEX = 8;
+
+/** The shape of {@link envTokenName}'s names (reserved: admin-made tokens cannot take such a name). */
+const ENV_NAME = /^token-.{0,4}-[0-9a-f]{8,64}$/s;
+
+/**
+ * The display name of a token from `ALLOWED_TOKENS`: `token-<its last 4 characters>-<the first
+ * `hexDigits` hex digits of its SHA-256>` (`token-9999-3fa2b1c4`). The last characters let an operator
+ * recognise a token; the fingerprint keeps two tokens that end alike apart.
+ */
+export function envTokenName(token: string, hexDigits = FINGERPRINT_HEX): string {
+  return `token-${token.slice(-4)}-${hashToken(token).slice(0, hexDigits)}`;
+}
+
+/** True for a name of the shape {@link envTokenName} gives. */
+export function isEnvTokenName(name: string): boolean {
+  return ENV_NAME.test(name);
+}
+
+/** The id ({@link ClientToken.id}) of an `ALLOWED_TOKENS` token whose SHA-256 is `hash`. */
+function envTokenId(hash: string): string {
+  return `env-${hash}`;
 }
 
 type Entry = { token: ClientToken; hash: string };
@@ -87,12 +109,24 @@ export class TokenStore {
     this.#index();
   }
 
-  /** Re-reads `ALLOWED_TOKENS` (call when settings change). */
+  /**
+   * Re-reads `ALLOWED_TOKENS` (call when settings change). Tokens whose names would be the same get
+   * longer fingerprints until they differ.
+   */
   refreshEnv(): void {
     this.#env.clear();
-    for (const t of this.o.envTokens()) {
+    const tokens = [...new Set(this.o.envTokens())];
+    const names = new Map(tokens.map((t) => [t, envTokenName(t)]));
+    for (let digits = FINGERPRINT_HEX * 2; digits <= 64; digits *= 2) {
+      const count = new Map<string, number>();
+      for (const n of names.values()) count.set(n, (count.get(n) ?? 0) + 1);
+      const shared = tokens.filter((t) => count.get(names.get(t)!)! > 1);
+      if (!shared.length) break;
+      for (const t of shared) names.set(t, envTokenName(t, digits));
+    }
+    for (const t of tokens) {
       const hash = hashToken(t);
-      this.#env.set(hash, { token: { name: envTokenName(t) }, hash });
+      this.#env.set(hash, { token: { id: envTokenId(hash), name: names.get(t)! }, hash });
     }
   }
 
@@ -104,6 +138,14 @@ export class TokenStore {
     return this.#byName.get(name);
   }
 
+  /** The client token (stored or from `ALLOWED_TOKENS`) named `name`, as client auth sees it. */
+  clientToken(name: string): ClientToken | undefined {
+    const stored = this.#byName.get(name);
+    if (stored) return this.#byHash.get(stored.hash)?.token;
+    for (const e of this.#env.values()) if (e.token.name === name) return e.token;
+    return undefined;
+  }
+
   /** Every stored token, newest first. */
   list(): TokenRecord[] {
     return [...this.#byId.values()].sort((a, b) => b.createdAt - a.createdAt);
@@ -112,6 +154,12 @@ export class TokenStore {
   /** Creates a token; returns the token (shown once) and its record. Names are unique (409). */
   async create(input: NewToken): Promise<{ token: string; record: TokenRecord }> {
     const name = input.name.trim();
+    if (isEnvTokenName(name)) {
+      throw new GatewayError(
+        400,
+        `The name '${name}' has the shape of the names given to tokens from ALLOWED_TOKENS (token-<last 4>-<hex>); pick another.`,
+      );
+    }
     if (this.#env.size && [...this.#env.values()].some((e) => e.token.name === name)) {
       throw new GatewayError(409, `The name '${name}' is used by a token from ALLOWED_TOKENS; pick another.`);
     }
@@ -171,7 +219,7 @@ export class TokenStore {
     this.#byName.clear();
     for (const r of this.#byId.values()) {
       this.#byName.set(r.name, r);
-      const token: ClientToken = { name: r.name, revoked: r.revoked };
+      const token: ClientToken = { id: r.id, name: r.name, revoked: r.revoked };
       for (const k of ["models", "rpm", "dailyTokens", "expiresAt"] as const) {
         if (r[k] !== undefined) Object.assign(token, { [k]: r[k] });
       }

@@ -51,6 +51,7 @@ export function edgeDeps(forward: Forward, o: EdgeDepsOptions = {}): EdgeDeps {
 export function serveEdge(edge: Edge, deps: EdgeDeps): Deno.HttpServer<Deno.NetAddr> & { url: string } {
   const auth: MiddlewareHandler<{ Variables: AuthVariables }> = async (c, next) => {
     c.set("tokenName", "tester");
+    c.set("tokenId", "tester");
     await next();
   };
   const server = Deno.serve(
