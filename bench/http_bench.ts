@@ -10,9 +10,9 @@
  *
  * Prints requests per second and latency percentiles, then each gateway route's ratios to both
  * forwarders at 64 connections, the latency each adds at 1 connection, the native route with
- * `BENCH_BIG_POOL` (10,000; 0 skips) keys in the pool against 3 keys, and the first byte of a
- * streamed answer (`alt=sse`, native and OpenAI routes): how long after the upstream's it reaches the
- * client (median of `BENCH_TTFB_REQUESTS`, 200, sequential requests).
+ * `BENCH_BIG_POOL` (10,000; 0 skips) keys in the pool against 3 keys (both served by
+ * `bench/pool_gateway.ts`), and the first byte of a streamed answer (`alt=sse`, native and OpenAI
+ * routes): how long after the upstream's it reaches the client (median of `BENCH_TTFB_REQUESTS`, 200, sequential requests).
  *
  * `BENCH_SECONDS` sets the wrk run length (5), `BENCH_LOGS=false` turns the request log off.
  *
@@ -20,7 +20,6 @@
  */
 import { ensureWrk, runWrk, type WrkResult } from "./wrk.ts";
 import { freePort, serve, type Served } from "./processes.ts";
-import { createGateway } from "../gateway.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
 const BIG_POOL = Number(Deno.env.get("BENCH_BIG_POOL") ?? 10_000);
@@ -46,10 +45,14 @@ const STREAM_PATH = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=s
 /** Routes that translate, each compared with the native route; skipped when the build lacks them. */
 const TRANSLATED = ["gateway openai", "gateway anthropic", "gateway responses"];
 const BIG = `gateway native, ${BIG_POOL} keys`;
+const SMALL = "gateway native, 3 keys (same server as the big pool)";
 
 await ensureWrk();
 const dataDir = await Deno.makeTempDir();
 const started: Served[] = [];
+const stopAll = async () => {
+  for (const s of started.splice(0).reverse()) await s.stop();
+};
 const upPort = freePort();
 const upstream = await serve(
   ["--allow-net", "--allow-env", "bench/upstream_server.ts", String(upPort)],
@@ -85,19 +88,18 @@ const startGateway = async (kvPath: string) => {
   return s;
 };
 const gateway = await startGateway(`${dataDir}/kv.sqlite3`);
-let big: Served | undefined;
-if (BIG_POOL > 0) {
-  // The big pool is written to a KV file first (too many keys for an environment variable); the
-  // gateway loads it from there, as a gateway with keys added in the admin panel does.
-  const kvPath = `${dataDir}/big.sqlite3`;
-  const keys = Array.from({ length: BIG_POOL }, (_, i) => "AIza" + String(i).padStart(35, "k"));
-  const seed = await createGateway({
-    env: { ...gatewayEnv(kvPath), GEMINI_API_KEYS: [...KEYS, ...keys].join(",") },
+/** The native route with 3 keys and with `BIG_POOL` keys, both served by `bench/pool_gateway.ts`. */
+const pool = async (keys: number) => {
+  const port = freePort();
+  const s = await serve(["-A", "bench/pool_gateway.ts", String(port), String(keys)], port, "/health", {
+    ...gatewayEnv(":memory:"),
+    GEMINI_API_KEYS: "",
   });
-  await seed.ready;
-  await seed.close();
-  big = await startGateway(kvPath);
-}
+  started.push(s);
+  return s;
+};
+const small = BIG_POOL > 0 ? await pool(3) : undefined;
+const big = BIG_POOL > 0 ? await pool(BIG_POOL) : undefined;
 
 type Row = { name: string; c: number; r: WrkResult };
 const rows: Row[] = [];
@@ -135,8 +137,11 @@ const targets: Array<{ name: string; url: string; body: string; headers: Record<
     body: responsesBody,
     headers: { authorization: `Bearer ${TOKEN}` },
   },
-  ...(big
-    ? [{ name: BIG, url: big.url + native.path, body: native.body, headers: { "x-goog-api-key": TOKEN } }]
+  ...(small && big
+    ? [
+      { name: SMALL, url: small.url + native.path, body: native.body, headers: { "x-goog-api-key": TOKEN } },
+      { name: BIG, url: big.url + native.path, body: native.body, headers: { "x-goog-api-key": TOKEN } },
+    ]
     : []),
 ];
 
@@ -175,7 +180,7 @@ try {
   for (const c of [1, 64]) {
     for (const t of targets) {
       if (TRANSLATED.includes(t.name) && !available.has(t.name)) continue;
-      if ((t.name === "upstream direct" && c === 64) || (t.name === BIG && c === 1)) continue;
+      if ((t.name === "upstream direct" && c === 64) || ([BIG, SMALL].includes(t.name) && c === 1)) continue;
       const options = {
         url: t.url,
         connections: c,
@@ -198,7 +203,7 @@ try {
     ttfb.push({ name, ms: await firstByte(url, body, headers) });
   }
 } finally {
-  for (const s of started.reverse()) await s.stop();
+  await stopAll();
   await Deno.remove(dataDir, { recursive: true });
 }
 
@@ -248,10 +253,12 @@ console.log(
     f(added(floor1))
   } ms (goal: the gateway's <= 1.3x the bare's)`,
 );
-const big64 = get(BIG, 64);
-if (big64) {
+const big64 = get(BIG, 64), small64 = get(SMALL, 64);
+if (big64 && small64) {
   console.log(
-    `${BIG_POOL} keys in the pool: ${pct(1 - big64.rps / gw64.rps)} fewer req/s @64 than 3 keys (goal < 5%)`,
+    `${BIG_POOL} keys in the pool: ${
+      pct(1 - big64.rps / small64.rps)
+    } fewer req/s @64 than 3 keys (goal < 5%)`,
   );
 }
 const up = ttfb.find((t) => t.name === "upstream direct")!.ms;
