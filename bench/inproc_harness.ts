@@ -66,8 +66,10 @@ function streamBody(): ReadableStream<Uint8Array> {
   return new ReadableStream({
     type: "bytes",
     pull(controller) {
-      if (i < STREAM_EVENTS.length) controller.enqueue(STREAM_EVENTS[i++].slice());
-      else controller.close();
+      if (i < STREAM_EVENTS.length) return controller.enqueue(STREAM_EVENTS[i++].slice());
+      // A read waiting with its own buffer (BYOB) is answered only by `respond(0)` after `close()`.
+      controller.close();
+      controller.byobRequest?.respond(0);
     },
   });
 }
