@@ -103,7 +103,7 @@ function summarize(p: Profile, requests: number) {
 }
 
 stubUpstream();
-const gw = await startGateway();
+const gw = await startGateway({ keys: Number(Deno.env.get("BENCH_POOL_KEYS") ?? 3) });
 const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
