@@ -17,7 +17,7 @@ import { KvHealth } from "./lib/kv/kv_health.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
-import { type KeyKind, newKeyRecord } from "./lib/pool/key_record.ts";
+import { joinKeyEntries, type KeyKind, newKeyRecord } from "./lib/pool/key_record.ts";
 import { KeyAdmin } from "./lib/pool/key_admin.ts";
 import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
@@ -65,7 +65,7 @@ export interface Gateway {
   affinity: AffinityMap;
   feed: ChangeFeed;
   forward: Forward;
-  /** Streams in flight; `close()` records the ones still open as cut. */
+  /** Requests and streams in flight; `close()` records the ones still open as cut. */
   openStreams: OpenStreams;
   /** The pipeline with its prepare step, as every edge calls it. */
   gemini: GeminiClient;
@@ -110,7 +110,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   await atStart(store.load());
   if (start.geminiApiKeys.length) {
     const now = Date.now();
-    const fresh = start.geminiApiKeys.map((entry) => newKeyRecord(entry, { addedAt: now }));
+    const fresh = joinKeyEntries(start.geminiApiKeys).map((entry) => newKeyRecord(entry, { addedAt: now }));
     await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id))));
   }
   const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
@@ -209,6 +209,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
     modelAllowed: (name, model) => limits.allowsModel(name, model),
+    redact: redactor.redact,
   });
 
   const revocations = new SessionRevocations({ kv, feed });
@@ -263,7 +264,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     ready,
     async close() {
       // Streams still open now are cut: record them before the logs and usage are flushed.
-      openStreams.cutAll("stream cut: the gateway shut down while it was open (SHUTDOWN_GRACE_MS passed)");
+      openStreams.cutAll(
+        "cut: the gateway shut down while the request was in flight (SHUTDOWN_GRACE_MS passed)",
+      );
       clearInterval(reseed);
       rechecker.stop();
       proxies.close();

@@ -34,6 +34,8 @@ async function main() {
   }
   const { start } = gw;
   let stopping = false;
+  // The connection info goes to Hono as its env: `c.env.remoteAddr` is the peer address that per-client
+  // throttles (admin sign-in, client tokens) and TRUSTED_PROXIES read (lib/http/client_address.ts).
   const server = Deno.serve({
     port: start.port,
     hostname: start.host,
@@ -48,7 +50,7 @@ async function main() {
         );
       }
     },
-  }, (req) => stopping ? shuttingDown() : gw.app.fetch(req));
+  }, (req, info) => stopping ? shuttingDown() : gw.app.fetch(req, info));
 
   const stop = async () => {
     if (stopping) return;

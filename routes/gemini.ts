@@ -165,6 +165,7 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
     route: "gemini",
     tokenName: c.get("tokenName"),
     signal: req.signal,
+    passThrough: true,
     origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
   });
   const m = req.method === "POST" ? MODEL_METHOD_PATH.exec(path) : null;

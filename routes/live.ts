@@ -15,8 +15,16 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { Context } from "hono";
-import type { AuthVariables } from "../lib/http/client_auth.ts";
-import { GatewayError, googleErrorResponse, unauthenticated } from "../lib/http/errors.ts";
+import {
+  admitClientToken,
+  type AuthVariables,
+  type ClientAuthOptions,
+  type ClientToken,
+  hashToken,
+  readClientToken,
+} from "../lib/http/client_auth.ts";
+import { badRequest, GatewayError, googleErrorResponse, unauthenticated } from "../lib/http/errors.ts";
+import type { LivePin } from "../lib/live/pins.ts";
 import { readBody } from "../lib/http/body.ts";
 import type { EdgeDeps } from "../lib/pipeline/edge.ts";
 import {
@@ -40,8 +48,76 @@ async function authenticate(auth: Auth, c: Ctx): Promise<string> {
   return c.get("tokenName");
 }
 
+/**
+ * The client token that created an ephemeral token, checked as client auth checks it (revoked, expired,
+ * limits), on every session the ephemeral token opens: a token revoked after it created the ephemeral
+ * token opens no more sessions.
+ *
+ * @throws {GatewayError} 401 when the creator is gone, revoked or expired; 429 when its limits say so.
+ */
+function ephemeralCreator(tokens: LiveGuards["tokens"], pin: LivePin, req: Request): ClientToken {
+  const creator = pin.tokenHash ? tokens.resolve(pin.tokenHash)?.token : undefined;
+  if (!creator) {
+    throw unauthenticated(
+      "The client token that created this ephemeral token is no longer valid on this gateway. Create a " +
+        "new ephemeral token with POST /v1alpha/auth_tokens (authenticated with a valid client token).",
+    );
+  }
+  admitClientToken(
+    tokens,
+    creator,
+    req,
+    `The client token '${creator.name}' that created this ephemeral token`,
+  );
+  return creator;
+}
+
+/**
+ * Refuses a request that is no WebSocket handshake at all (a plain GET from a browser or curl).
+ *
+ * @throws {GatewayError} 426 without `Upgrade: websocket`.
+ */
+function checkUpgrade(req: Request): void {
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    throw new GatewayError(
+      426,
+      "This is the Gemini Live API's WebSocket endpoint: connect with a WebSocket client " +
+        "(e.g. @google/genai ai.live.connect).",
+      { googleStatus: "FAILED_PRECONDITION", headers: { upgrade: "websocket" } },
+    );
+  }
+}
+
+/**
+ * Checks the rest of what `Deno.upgradeWebSocket` needs, so an incomplete handshake gets a 400 that says
+ * what is missing rather than the `TypeError` it throws (RFC 6455 §4.1: a GET with `Upgrade: websocket`,
+ * `Connection: Upgrade` and `Sec-WebSocket-Key`).
+ *
+ * @throws {GatewayError} 400 for an incomplete handshake.
+ */
+function checkHandshake(req: Request): void {
+  if (req.method !== "GET") {
+    throw badRequest(
+      undefined,
+      `A WebSocket handshake is a GET request; this one is a ${req.method}. Connect with a WebSocket client.`,
+    );
+  }
+  const connection = (req.headers.get("connection") ?? "").toLowerCase().split(",").map((t) => t.trim());
+  if (!connection.includes("upgrade")) {
+    throw badRequest(
+      undefined,
+      "The WebSocket handshake arrived without 'Connection: Upgrade'. A reverse proxy in front of the gateway " +
+        "drops it: pass the Upgrade and Connection headers on (nginx: proxy_http_version 1.1; " +
+        'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade").',
+    );
+  }
+  if (!req.headers.get("sec-websocket-key")) {
+    throw badRequest(undefined, "The WebSocket handshake has no 'Sec-WebSocket-Key' header.");
+  }
+}
+
 /** Accepts a Live WebSocket: authenticates, admits, upgrades and starts relaying. */
-async function upgrade(live: LiveSessions, auth: Auth, c: Ctx, endpoint: LiveEndpoint): Promise<Response> {
+async function upgrade(o: LiveGuards, live: LiveSessions, c: Ctx, endpoint: LiveEndpoint): Promise<Response> {
   const req = c.req.raw;
   const constrained = endpoint.method === "BidiGenerateContentConstrained";
   const token = constrained ? readEphemeralToken(req) : undefined;
@@ -55,26 +131,27 @@ async function upgrade(live: LiveSessions, auth: Auth, c: Ctx, endpoint: LiveEnd
           "POST /v1alpha/auth_tokens (authenticated with your client token).",
       );
     }
-    tokenName = pin.tokenName ?? "ephemeral";
+    tokenName = ephemeralCreator(o.tokens, pin, req).name;
     ephemeral = { token, keyId: pin.keyId };
   } else {
-    tokenName = await authenticate(auth, c);
+    tokenName = await authenticate(o.auth, c);
   }
-  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    throw new GatewayError(
-      426,
-      "This is the Gemini Live API's WebSocket endpoint: connect with a WebSocket client " +
-        "(e.g. @google/genai ai.live.connect).",
-      { googleStatus: "FAILED_PRECONDITION", headers: { upgrade: "websocket" } },
-    );
-  }
+  checkUpgrade(req);
   live.admit(tokenName);
+  checkHandshake(req);
   const headers = new Headers();
   for (const h of PASS_HEADERS) {
     const v = req.headers.get(h);
     if (v) headers.set(h, v);
   }
-  const { socket, response } = Deno.upgradeWebSocket(req);
+  let upgraded: ReturnType<typeof Deno.upgradeWebSocket>;
+  try {
+    upgraded = Deno.upgradeWebSocket(req);
+  } catch (err) {
+    // Whatever else the runtime finds wrong with the handshake (e.g. its Sec-WebSocket-Version).
+    throw badRequest(undefined, `The WebSocket handshake is not valid: ${(err as Error).message}`);
+  }
+  const { socket, response } = upgraded;
   live.start({
     client: socket,
     // A client token opens an ordinary session even on the Constrained path: Google's Constrained
@@ -103,7 +180,15 @@ async function createToken(deps: EdgeDeps, live: LiveSessions, c: Ctx, version: 
   });
   const text = await response.text();
   const token = createdToken(text);
-  if (token) live.pins.pin("token", token.name, { keyId, tokenName, ttlMs: token.ttlMs });
+  const secret = readClientToken(req);
+  if (token) {
+    live.pins.pin("token", token.name, {
+      keyId,
+      tokenName,
+      tokenHash: secret ? hashToken(secret) : undefined,
+      ttlMs: token.ttlMs,
+    });
+  }
   return new Response(text, { status: response.status, headers: response.headers });
 }
 
@@ -113,6 +198,8 @@ export interface LiveGuards {
   auth: Auth;
   /** What every edge runs first (CORS, client auth); ephemeral tokens are an API call like any other. */
   guards: ReadonlyArray<Auth>;
+  /** Client auth's token lookup and limits: the creator of an ephemeral token passes them on each session. */
+  tokens: Pick<ClientAuthOptions, "resolve" | "admit">;
 }
 
 /**
@@ -142,7 +229,7 @@ export function createLiveRoutes(deps: EdgeDeps, o: LiveGuards): Hono<{ Variable
     }
     try {
       live.ensureEnabled();
-      return await upgrade(live, o.auth, c, endpoint);
+      return await upgrade(o, live, c, endpoint);
     } catch (err) {
       return googleErrorResponse(err);
     }

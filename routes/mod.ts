@@ -8,8 +8,14 @@ import { Hono, type MiddlewareHandler } from "hono";
 import type { SettingsStore } from "../lib/config/settings_store.ts";
 import { settingsSchema } from "../lib/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
-import { type AuthVariables, clientAuth, type ClientToken } from "../lib/http/client_auth.ts";
+import {
+  type AuthVariables,
+  clientAuth,
+  type ClientAuthOptions,
+  type ClientToken,
+} from "../lib/http/client_auth.ts";
 import { clientAddress, trustedProxies } from "../lib/http/client_address.ts";
+import { AuthFailureThrottle } from "../lib/http/auth_throttle.ts";
 import { cors } from "../lib/http/cors.ts";
 import { googleErrorResponse, notFound, unauthenticated } from "../lib/http/errors.ts";
 import { type AffinityMap, uploadSessionId } from "../lib/pipeline/affinity.ts";
@@ -145,11 +151,14 @@ function uploadCredential(
 export function mountRoutes(deps: MountDeps): Hono {
   const { settings, pool, keys, catalog, admin, tokens, limits, logs, metrics, proxies } = deps;
   const s = () => settings.current;
-  const auth = clientAuth({
+  const authOptions: ClientAuthOptions = {
     resolve: tokens.resolve,
     admit: (token) => limits.admit(token),
     urlCredential: (req) => uploadCredential(deps, req),
-  });
+    throttle: new AuthFailureThrottle({ limit: () => s().authFailuresPerMinute }),
+    clientAddress: (c) => clientAddress(c, trustedProxies(s().trustedProxies)),
+  };
+  const auth = clientAuth(authOptions);
   const guards: EdgeGuards = [cors({ origins: () => s().corsOrigins }), auth];
 
   const app = new Hono();
@@ -165,7 +174,7 @@ export function mountRoutes(deps: MountDeps): Hono {
     live: deps.live,
   };
   // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
-  app.route("/", createLiveRoutes(edgeDeps, { auth, guards }));
+  app.route("/", createLiveRoutes(edgeDeps, { auth, guards, tokens: authOptions }));
   mountEdges(app, DIALECTS, edgeDeps, guards);
 
   const api = new Hono();

@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { readBody } from "../lib/http/body.ts";
 import { badGateway, badRequest, notFound } from "../lib/http/errors.ts";
-import { sseResponse } from "../lib/http/sse.ts";
+import { type SseEvent, sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
 import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
@@ -34,7 +34,7 @@ import {
   imagesRequestSchema,
   parseOpenAI,
 } from "../lib/openai/schemas.ts";
-import { answersWhole, wholeAnswerItems } from "../lib/openai/whole_answer.ts";
+import { answersWhole, failsEarly, startWith, wholeAnswerItems } from "../lib/openai/whole_answer.ts";
 import { createSpeech } from "../lib/openai/speech.ts";
 import { openAIModel, openAIModelList } from "../lib/openai/models.ts";
 
@@ -102,12 +102,12 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
   if (mapped.stream && whole) {
     const answer = gemini.call({ method: "generateContent", model: req.model, body: mapped.body }, { check })
       .then((res) => res.response.text());
+    const arrived = await failsEarly(answer, s.keepAliveMs);
     const translate = new ChatCompletionStream(stream);
     const events = wholeAnswerItems(answer).pipeThrough(translate);
     // While waiting, empty chunks rather than comments: some clients time out on data, not bytes.
-    return sseResponse(
-      deps.decorators.keepAlive(events, () => ({ data: translate.translator.emptyChunk() })),
-    );
+    const idle = (): SseEvent => ({ data: translate.translator.emptyChunk() });
+    return sseResponse(deps.decorators.keepAlive(arrived ? events : startWith(idle(), events), idle));
   }
   if (mapped.stream) {
     const res = await gemini.call(

@@ -76,7 +76,7 @@ Deno.test("revoked sessions are refused", async () => {
     app.get("/x", (c) => c.text(c.get("admin").via));
     const cookie = `gw_admin=${await signSession(session, secret)}`;
     assert.equal(await (await app.request("/x", { headers: { cookie } })).text(), "session");
-    revocations.revoke(session);
+    await revocations.revoke(session);
     assert.equal((await app.request("/x", { headers: { cookie } })).status, 401);
   } finally {
     kv.close();

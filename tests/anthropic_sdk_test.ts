@@ -586,3 +586,30 @@ Deno.test("anthropic errors: a failure mid-stream is an error event the SDK thro
     await h.close();
   }
 });
+
+Deno.test("anthropic: web search next to client tools follows the model family (Gemini 3: both, with the flag; 2.5: tools only)", async () => {
+  const h = await startHarness();
+  try {
+    const tools = [...TOOLS, { type: "web_search_20250305" as const, name: "web_search" as const }];
+    const messages = [{ role: "user" as const, content: "news and weather in Paris" }];
+    await sdk(h).messages.create({ model: G3, max_tokens: 50, tools, messages });
+    const g3 = generateBodies(h).at(-1)!;
+    assert.deepEqual((g3.tools as Json[]).map((t) => Object.keys(t)[0]), [
+      "functionDeclarations",
+      "googleSearch",
+    ]);
+    assert.deepEqual(g3.toolConfig, { includeServerSideToolInvocations: true });
+    await sdk(h).messages.create({
+      model: "gemini-2.5-flash",
+      max_tokens: 50,
+      tools,
+      tool_choice: { type: "auto" },
+      messages,
+    });
+    const g25 = generateBodies(h).at(-1)!;
+    assert.deepEqual((g25.tools as Json[]).map((t) => Object.keys(t)[0]), ["functionDeclarations"]);
+    assert.deepEqual(g25.toolConfig, { functionCallingConfig: { mode: "AUTO" } });
+  } finally {
+    await h.close();
+  }
+});

@@ -6,7 +6,9 @@
  *   bodies, which the gateway reads to judge the key, come back as the same Google envelope);
  * - OpenAI route: the answer is right field by field (content, reasoning, tool calls, images,
  *   annotations, text signature, finish reason, usage), whole and streamed, and the stream parses in
- *   the openai SDK's stream helper; errors reach the SDK as the right APIError.
+ *   the openai SDK's stream helper; errors reach the SDK as the right APIError. A stream in which
+ *   Gemini never says it is done (no candidate's finishReason, no block reason: two Firebase fixtures of
+ *   failed answers) ends with an error event after what arrived, never as a complete answer.
  *
  * Recordings of Vertex AI answers (`upstream: "vertex"` in the manifest) are served at Vertex's URLs to
  * a pool of Vertex AI express keys: the native route gives them in the Gemini API's shape (the
@@ -23,6 +25,7 @@ import {
   type LoadedRecording,
   mergeEvents,
   otherMethodBody,
+  type RecordedEvent,
   recordedEvents,
   wireBody,
 } from "./support/corpus.ts";
@@ -194,12 +197,29 @@ function assertGeminiShaped(r: LoadedRecording, body: string) {
   );
 }
 
+/**
+ * True when Gemini said the answer is done: a block reason, or a finish reason on every candidate that
+ * appeared (Candidate.finishReason: "If empty, the model has not stopped generating tokens").
+ */
+function saysDone(events: readonly RecordedEvent[]): boolean {
+  if (events.some((e) => e.promptFeedback?.blockReason)) return true;
+  const finished = new Map<number, boolean>();
+  for (const e of events) {
+    for (const [i, c] of (e.candidates ?? []).entries()) {
+      finished.set(c.index ?? i, finished.get(c.index ?? i) === true || !!c.finishReason);
+    }
+  }
+  return finished.size > 0 && [...finished.values()].every(Boolean);
+}
+
 for (const r of corpus) {
   // Token counts are checked with the other Vertex answers (tests/vertex_corpus_test.ts).
   if (r.method === "countTokens") continue;
   const events = recordedEvents(r);
   const failed = r.status !== 200;
   const streamError = events.find((e) => e.error)?.error;
+  /** A stream (as served to the streamed test) that ends without Gemini saying it is done. */
+  const cutOff = !failed && !streamError && !saysDone(events);
   const vertex = r.upstream === "vertex";
   const name = vertex ? `${r.file} via Vertex` : r.file;
   const served = { env: ENV, vertex };
@@ -297,12 +317,16 @@ for (const r of corpus) {
         }
       })();
       assertServedBy(h.calls, vertex);
-      if (failed || streamError) {
+      if (failed || streamError || cutOff) {
         assert.ok(error instanceof OpenAI.APIError, `${r.file}: ${error}`);
-        const message = failed ? JSON.parse(r.text).error.message : streamError!.message;
+        const message = failed
+          ? JSON.parse(r.text).error.message
+          : streamError
+          ? streamError.message
+          : "ended before Gemini finished the answer (no finishReason)";
         assert.equal(error.message.includes(message), true, `${r.file}: ${error.message}`);
         if (failed) assert.equal(error.status, openAIStatus(r), r.file);
-        if (streamError) {
+        if (streamError || cutOff) {
           const before = expected(mergeEvents(events.filter((e) => !e.error)));
           assert.equal(content, before.content, `${r.file}: content before the error`);
         }

@@ -6,6 +6,7 @@ import { defaultFeatureSettings, type FeatureSettings } from "../lib/features/se
 const known = new Set([
   "gemini-2.5-flash",
   "gemini-2.5-pro",
+  "gemini-3-flash-preview",
   "gemini-2.5-flash-image",
   "gemini-2.0-flash-exp",
 ]);
@@ -64,13 +65,20 @@ Deno.test("client function googleSearch becomes the real tool", () => {
       functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["googleSearch", "get_weather"] },
     },
   };
-  const out = apply("gemini-2.5-flash", body);
+  // Gemini 3 takes Google Search next to functions with includeServerSideToolInvocations.
+  const out = apply("gemini-3-flash-preview", body);
   assert.deepEqual(out.body.tools, [{ functionDeclarations: [{ name: "get_weather" }] }, {
     googleSearch: {},
   }]);
   assert.deepEqual(out.body.toolConfig, {
     functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["get_weather"] },
+    includeServerSideToolInvocations: true,
   });
+  // Gemini 2.5 refuses the mix: the client's functions stay as they are.
+  const kept = apply("gemini-2.5-flash", body);
+  assert.deepEqual(kept.body.tools, body.tools);
+  assert.deepEqual(kept.body.toolConfig, body.toolConfig);
+  assert.match(kept.notes!.join(" "), /googleSearch was kept as a function/);
   const only = apply("gemini-2.5-flash", {
     contents,
     tools: [{ functionDeclarations: [{ name: "googleSearch" }] }],
@@ -266,17 +274,23 @@ Deno.test("snake_case request fields are understood (no duplicate tools, client 
 Deno.test("a client googleSearch function (camel/snake, countTokens form) is the only body that changes", () => {
   const settings = defaultFeatureSettings();
   const changes = (body: Record<string, unknown>, kind?: "countTokens") =>
-    applyFeatures({ model: "gemini-2.5-flash", body, settings, knownModels: known, kind }).changed;
+    applyFeatures({ model: "gemini-3-flash-preview", body, settings, knownModels: known, kind }).changed;
   const fn = (name: string) => ({ tools: [{ functionDeclarations: [{ name: "get_weather" }, { name }] }] });
   assert.equal(changes(fn("googleSearch")), true);
   assert.equal(changes(fn("google_search")), true);
   assert.equal(changes({ tools: [{ function_declarations: [{ name: "googleSearch" }] }] }), true);
   assert.equal(
     changes(
-      { generateContentRequest: { model: "models/gemini-2.5-flash", ...fn("googleSearch") } },
+      { generateContentRequest: { model: "models/gemini-3-flash-preview", ...fn("googleSearch") } },
       "countTokens",
     ),
     true,
+  );
+  assert.equal(
+    applyFeatures({ model: "gemini-2.5-flash", body: fn("googleSearch"), settings, knownModels: known })
+      .changed,
+    false,
+    "Gemini 2.5 takes no Google Search next to other functions: the body goes as it is",
   );
   assert.equal(changes(fn("search_web")), false);
   assert.equal(changes({ tools: [{ googleSearch: {} }] }), false, "the real tool needs nothing");

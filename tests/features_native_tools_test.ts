@@ -80,15 +80,13 @@ Deno.test("a client function named googleSearch becomes the real search tool on 
     assert.equal(res.functionCalls, undefined, "the client is not asked to run googleSearch");
     assert.ok(res.candidates?.[0]?.groundingMetadata, "a grounded answer comes back");
 
-    // Mixed with a real function: that one stays, search is added, allowedFunctionNames is cleaned.
-    await ai.models.generateContent({
-      model: "gemini-2.5-flash",
-      contents: "weather",
-      config: {
-        tools: [{ functionDeclarations: [search, weather] }],
-        toolConfig: { functionCallingConfig: { allowedFunctionNames: ["googleSearch", "get_weather"] } },
-      },
-    });
+    // Mixed with a real function on Gemini 3: that one stays, search is added with
+    // includeServerSideToolInvocations, allowedFunctionNames is cleaned.
+    const mixed = {
+      tools: [{ functionDeclarations: [search, weather] }],
+      toolConfig: { functionCallingConfig: { allowedFunctionNames: ["googleSearch", "get_weather"] } },
+    };
+    await ai.models.generateContent({ model: "gemini-3-flash-preview", contents: "weather", config: mixed });
     const body = lastBody(h);
     const tools = body.tools as Obj[];
     assert.deepEqual(
@@ -100,6 +98,15 @@ Deno.test("a client function named googleSearch becomes the real search tool on 
       ((body.toolConfig as Obj).functionCallingConfig as Obj).allowedFunctionNames,
       ["get_weather"],
     );
+    assert.equal((body.toolConfig as Obj).includeServerSideToolInvocations, true);
+    // Gemini 2.5 refuses Google Search next to functions: the client's functions go as they are.
+    await ai.models.generateContent({ model: "gemini-2.5-flash", contents: "weather", config: mixed });
+    const as2 = lastBody(h);
+    assert.deepEqual(
+      ((as2.tools as Obj[])[0].functionDeclarations as Obj[]).map((d) => d.name),
+      ["googleSearch", "get_weather"],
+    );
+    assert.equal((as2.tools as Obj[]).length, 1);
 
     // Streaming request, snake_case name over raw REST.
     const r = await fetch(`${h.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {

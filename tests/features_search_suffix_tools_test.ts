@@ -32,8 +32,9 @@ Deno.test("-search keeps the client's function declarations when tools is a sing
 Deno.test("-search keeps a snake_case single Tool and non-object tools items (Google judges them)", async () => {
   const h = await startHarness();
   try {
-    const send = async (tools: unknown) => {
-      const res = await fetch(`${h.url}/v1beta/models/gemini-2.5-flash-search:generateContent`, {
+    // Gemini 3: Google Search goes next to the functions (with includeServerSideToolInvocations).
+    const send = async (tools: unknown, model = "gemini-3-flash-preview-search") => {
+      const res = await fetch(`${h.url}/v1beta/models/${model}:generateContent`, {
         method: "POST",
         headers: { "x-goog-api-key": h.token, "content-type": "application/json" },
         body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "films tonight" }] }], tools }),
@@ -50,6 +51,12 @@ Deno.test("-search keeps a snake_case single Tool and non-object tools items (Go
       { functionDeclarations: [DECLARATION] },
       { googleSearch: {} },
     ]);
+    // Gemini 2.5 refuses Google Search next to functions: the client's tools go without it, none dropped.
+    const as25 = JSON.stringify(
+      await send({ function_declarations: [DECLARATION] }, "gemini-2.5-flash-search"),
+    );
+    assert.match(as25, /"find_theaters"/);
+    assert.doesNotMatch(as25, /googleSearch|google_search/);
   } finally {
     await h.close();
   }

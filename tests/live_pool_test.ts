@@ -245,6 +245,17 @@ Deno.test("live: a resumption handle goes back to the key that issued it", async
     await resumed.closed;
     const rec = h.records.filter((r) => r.route === "live")[1];
     assert.equal(rec.live?.resumed, true);
+
+    // The key is removed: the handle resumes nowhere else, and the refusal names the handle.
+    await h.gw.keys.remove([keyId(owner!)]);
+    const orphan = await openRaw(liveUrl(h.url, { query: { key: h.token } }), {
+      model: `models/${MODEL}`,
+      sessionResumption: { handle },
+    });
+    assert.equal(orphan.ok, false);
+    assert.equal(orphan.close?.code, 1013);
+    assert.match(orphan.close!.reason, /the key that issued this session resumption handle was removed/i);
+    assert.equal(h.mock.live.connections.length, 2, "no other key tried the handle");
   } finally {
     await h.close();
   }

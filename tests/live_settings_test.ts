@@ -1,10 +1,11 @@
 /**
  * Live API settings and limits: on/off, the largest frame a client may send, sessions per client token,
- * and a client token's model allow-list.
+ * the time a client has to send its setup, and a client token's model allow-list.
  */
 import assert from "node:assert/strict";
 import { startHarness } from "./support/harness.ts";
 import { connectRaw, liveUrl, type RawLive } from "./support/live_client.ts";
+import { envTokenName } from "../lib/tokens/token_store.ts";
 
 const MODEL = "gemini-live-2.5-flash-preview";
 
@@ -122,6 +123,38 @@ Deno.test("live: a plain GET on the Live endpoint says to use a WebSocket (426);
     const anon = await fetch(liveUrl(h.url).replace(/^ws/, "http"), { headers: { upgrade: "websocket" } });
     assert.equal(anon.status, 401);
     await anon.body?.cancel();
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("live: a client that never sends its setup is closed after LIVE_SETUP_TIMEOUT_MS and frees its place", async () => {
+  const h = await startHarness({ env: { LIVE_SETUP_TIMEOUT_MS: "200", LIVE_MAX_SESSIONS_PER_TOKEN: "1" } });
+  try {
+    const url = liveUrl(h.url, { query: { key: h.token } });
+    const silent = await connectRaw(url);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const closed = await Promise.race([
+      silent.closed,
+      new Promise<{ code: number; reason: string }>((r) =>
+        timer = setTimeout(() => r({ code: -1, reason: "still open after 10 s" }), 10_000)
+      ),
+    ]);
+    clearTimeout(timer);
+    assert.equal(closed.code, 1008, closed.reason);
+    assert.match(closed.reason, /No setup message arrived within 200 ms .*LIVE_SETUP_TIMEOUT_MS/);
+    for (let i = 0; i < 100 && h.gw.live.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(
+      h.gw.live.sessionsOf(envTokenName(h.token)),
+      0,
+      "the place under LIVE_MAX_SESSIONS_PER_TOKEN is free",
+    );
+    const next = await setUp(url);
+    next.ws.close();
+    await next.closed;
+    assert.equal(h.mock.live.connections.length, 1, "the silent session never went upstream");
+    const rec = h.records.find((r) => r.route === "live")!;
+    assert.equal(rec.status, 408);
   } finally {
     await h.close();
   }

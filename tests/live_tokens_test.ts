@@ -150,3 +150,61 @@ Deno.test("live: unknown ephemeral tokens are refused, and a token opens no othe
     await h.close();
   }
 });
+
+Deno.test("live: every session an ephemeral token opens passes its creator's checks (limits, later revocation)", async () => {
+  const h = await startHarness();
+  try {
+    /** Creates an ephemeral token with `client`; returns its name. */
+    const ephemeral = async (client: string) => {
+      const res = await fetch(`${h.url}/v1alpha/auth_tokens`, {
+        method: "POST",
+        headers: { "x-goog-api-key": client, "content-type": "application/json" },
+        body: JSON.stringify({ uses: 5 }),
+      });
+      assert.equal(res.status, 200);
+      return (await res.json()).name as string;
+    };
+    const url = (name: string) =>
+      liveUrl(h.url, {
+        version: "v1alpha",
+        method: "BidiGenerateContentConstrained",
+        query: { access_token: name },
+      });
+    const session = async (name: string) => {
+      const raw = await connectRaw(url(name));
+      raw.send({ setup: { model: `models/${MODEL}` } });
+      await raw.waitFor((f) => "setupComplete" in f.json, "setupComplete");
+      raw.ws.close();
+      await raw.closed;
+    };
+    const handshake = (name: string) =>
+      fetch(url(name).replace(/^ws/, "http"), { headers: { upgrade: "websocket" } });
+
+    // Two requests a minute: creating the ephemeral token is one, its first session the second.
+    const limited = await h.gw.tokens.create({ name: "two-a-minute", rpm: 2 });
+    const fromLimited = await ephemeral(limited.token);
+    await session(fromLimited);
+    const third = await handshake(fromLimited);
+    assert.equal(third.status, 429, "the creator's rpm applies to the sessions its ephemeral token opens");
+    assert.match((await third.json()).error.message, /'two-a-minute' is limited to 2 requests per minute/);
+
+    // Revoked after its ephemeral token opened a session: the next session is refused.
+    const app = await h.gw.tokens.create({ name: "browser-app" });
+    const fromApp = await ephemeral(app.token);
+    await session(fromApp);
+    await h.gw.tokens.revoke(app.record.id);
+    const after = await handshake(fromApp);
+    assert.equal(after.status, 401);
+    assert.match(
+      (await after.json()).error.message,
+      /client token 'browser-app' that created this ephemeral token was revoked/,
+    );
+    assert.equal(
+      h.mock.live.connections.length,
+      2,
+      "only the two sessions before the refusals went upstream",
+    );
+  } finally {
+    await h.close();
+  }
+});

@@ -231,6 +231,13 @@ Deno.test("POST /embeddings batches by 100 in order, base64 and float", async ()
   const tokens = await post("/embeddings", { model: "gemini-embedding-001", input: [1, 2, 3] });
   assert.equal(tokens.status, 400);
   assert.equal((await tokens.json()).error.param, "input");
+  const before = calls.length;
+  const empty = await post("/embeddings", { model: "gemini-embedding-001", input: [] });
+  assert.equal(empty.status, 400, "an empty input is refused, as OpenAI does");
+  const emptyError = (await empty.json()).error;
+  assert.equal(emptyError.param, "input");
+  assert.match(emptyError.message, /non-empty array/);
+  assert.equal(calls.length, before, "nothing went upstream");
 });
 
 Deno.test("POST /images/generations with Imagen and Gemini image models", async () => {

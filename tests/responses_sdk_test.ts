@@ -392,3 +392,31 @@ Deno.test("responses errors: 401, 404 for an unknown model, MAX_TOKENS is incomp
     await h.close();
   }
 });
+
+Deno.test("responses: web_search next to functions follows the model family (Gemini 3: both, with the flag; 2.5: functions only)", async () => {
+  const h = await startHarness();
+  try {
+    const tools: OpenAI.Responses.Tool[] = [...TOOLS, { type: "web_search" }];
+    await sdk(h).responses.create({
+      model: G3,
+      input: "news and weather in Paris",
+      tools,
+      tool_choice: "auto",
+    });
+    const g3 = generateBodies(h).at(-1)!;
+    assert.deepEqual((g3.tools as Json[]).map((t) => Object.keys(t)[0]), [
+      "functionDeclarations",
+      "googleSearch",
+    ]);
+    assert.deepEqual(g3.toolConfig, {
+      functionCallingConfig: { mode: "AUTO" },
+      includeServerSideToolInvocations: true,
+    });
+    await sdk(h).responses.create({ model: "gemini-2.5-flash", input: "news and weather in Paris", tools });
+    const g25 = generateBodies(h).at(-1)!;
+    assert.deepEqual((g25.tools as Json[]).map((t) => Object.keys(t)[0]), ["functionDeclarations"]);
+    assert.equal((g25.toolConfig as Json | undefined)?.includeServerSideToolInvocations, undefined);
+  } finally {
+    await h.close();
+  }
+});

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { MockGemini } from "./support/mock_gemini.ts";
+import { FaultUpstream } from "./support/fault_upstream.ts";
 import { fakeKey } from "./support/harness.ts";
 import { LogStore } from "../lib/logs/log_store.ts";
 
@@ -14,8 +15,8 @@ function freePort(): number {
   return port;
 }
 
-/** Starts `main.ts` in a child process in front of `mock` and waits until it answers. */
-async function startMain(o: { mock: MockGemini; graceMs: number; kvPath: string }) {
+/** Starts `main.ts` in a child process in front of `mock` (or another upstream) and waits until it answers. */
+async function startMain(o: { mock: { url: string; close(): unknown }; graceMs: number; kvPath: string }) {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "main.ts"],
@@ -107,6 +108,44 @@ Deno.test("SIGTERM: a stream still open when the grace period ends is logged as 
       assert.ok(cut, "the cut stream is in the request log");
       assert.equal(cut.status, 503);
       assert.match(cut.error ?? "", /shut down/);
+    } finally {
+      kv.close();
+    }
+  } finally {
+    await stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGTERM: requests still waiting for their answer when the grace period ends (a stream thinking before its first byte, a unary call) are logged as cut, not lost", async () => {
+  const up = FaultUpstream.start();
+  up.otherwise({ kind: "stall_after_headers" });
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/kv.sqlite3`;
+  const { child, base, stream, stop } = await startMain({ mock: up, graceMs: 300, kvPath });
+  try {
+    const thinking = stream("think long").then((r) => r.body?.cancel(), () => {});
+    const unary = fetch(`${base}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": "shutdown-test-token" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "think long" }] }] }),
+    }).then((r) => r.body?.cancel(), () => {});
+    const calls = () => up.requests.filter((r) => /:(stream)?generateContent/i.test(r.target)).length;
+    for (let i = 0; i < 500 && calls() < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(calls(), 2, "both requests reached the upstream");
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    await Promise.all([thinking, unary]);
+    const kv = await Deno.openKv(kvPath);
+    try {
+      const logs = new LogStore({ kv, settings: () => ({ logsEnabled: true, logRetentionHours: 72 }) });
+      const { entries } = await logs.query({});
+      for (const method of [":streamGenerateContent", ":generateContent"]) {
+        const cut = entries.find((e) => e.path.endsWith(method));
+        assert.ok(cut, `the ${method} request is in the request log`);
+        assert.equal(cut.status, 503);
+        assert.match(cut.error ?? "", /shut down/);
+      }
     } finally {
       kv.close();
     }

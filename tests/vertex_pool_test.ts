@@ -159,7 +159,9 @@ Deno.test("a Vertex key without access to a model is left out for that model; an
       });
       const body = await r.json();
       assert.equal(r.status, 404, JSON.stringify(body));
-      assert.match(body.error.message, /Publisher Model .*gemini-9-ultra.* was not found/);
+      // The Gemini API's 404 (qa4: Vertex's "Publisher Model `projects/<number>/…`" told clients the key's project).
+      assert.match(body.error.message, /models\/gemini-9-ultra is not found for API version v1beta/);
+      assert.doesNotMatch(JSON.stringify(body), /projects\/\d+/);
     }
     assert.equal(
       h.vertex.requests.filter((r) => r.model === "gemini-9-ultra").length,

@@ -61,8 +61,14 @@ export class SessionRevocations {
     }
   }
 
-  /** Revokes a session. */
-  revoke(session: AdminSession): void {
+  /**
+   * Revokes a session: at once on this instance, and durably (other instances, restarts) once the
+   * returned promise settles.
+   *
+   * @throws {GatewayError} 503 from the tracked store when the revocation could not be stored (the
+   *   session stays refused here, but may work again after a restart or on another instance).
+   */
+  async revoke(session: AdminSession): Promise<void> {
     this.#prune();
     this.#revoked.set(session.sid, session.expiresAt);
     const ttl = Math.max(1, session.expiresAt - Date.now());
@@ -70,7 +76,7 @@ export class SessionRevocations {
       expireIn: ttl,
     });
     this.shared.feed.record(op, { topic: "revocation", id: session.sid });
-    op.commit().catch(() => {});
+    await op.commit();
   }
 
   /** True when the session was revoked. */

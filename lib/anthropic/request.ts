@@ -12,6 +12,7 @@
  */
 import { badRequest } from "../http/errors.ts";
 import { toGeminiJsonSchema } from "../gemini/json_schema.ts";
+import { addBuiltIns, withServerSideToolInvocations } from "../features/tools.ts";
 import { modelFamily } from "../gemini/model_families.ts";
 import { ContentsBuilder } from "../gemini/contents_builder.ts";
 import { fromSignatureToken } from "../gemini/signature_token.ts";
@@ -309,11 +310,13 @@ function assistantBlock(
 }
 
 /**
- * Maps `tools` and `tool_choice` (function names through `functions`). Server tools without a Gemini
- * twin are refused with a 400 naming them.
+ * Maps `tools` and `tool_choice` for `model` (its family decides whether server tools may sit next to
+ * client tools: `addBuiltIns`; function names through `functions`). Server tools without a Gemini twin
+ * are refused with a 400 naming them.
  */
 export function mapTools(
   req: Pick<CountTokensRequest, "tools" | "tool_choice">,
+  model: string,
   functions: FunctionNames = new FunctionNames(),
 ): { tools?: GeminiTool[]; toolConfig?: GeminiToolConfig; notes: string[] } {
   const notes: string[] = [];
@@ -333,13 +336,12 @@ export function mapTools(
     }
     builtIns.push(server.tool);
   }
-  const tools: GeminiTool[] = [];
-  if (declarations.length) tools.push({ functionDeclarations: declarations });
-  if (builtIns.length && declarations.length) {
-    notes.push(
-      "Server tools were dropped: Gemini does not combine its built-in tools with function calling here.",
-    );
-  } else tools.push(...builtIns);
+  const { tools, serverSideToolInvocations } = addBuiltIns<GeminiTool>({
+    model,
+    tools: declarations.length ? [{ functionDeclarations: declarations }] : [],
+    builtIns,
+    notes,
+  });
   const out: { tools?: GeminiTool[]; toolConfig?: GeminiToolConfig; notes: string[] } = { notes };
   if (tools.length) out.tools = tools;
   const tc = req.tool_choice;
@@ -350,6 +352,7 @@ export function mapTools(
         : { mode: { auto: "AUTO", any: "ANY", none: "NONE" }[tc.type] },
     };
   }
+  if (serverSideToolInvocations) out.toolConfig = withServerSideToolInvocations(out.toolConfig);
   return out;
 }
 
@@ -395,7 +398,7 @@ export async function mapMessagesRequest(
   o: MessagesMapOptions,
 ): Promise<{ body: GeminiGenerateContentRequest; functions: FunctionNames; notes: string[] }> {
   const functions = new FunctionNames();
-  const { notes, ...tools } = mapTools(req, functions);
+  const { notes, ...tools } = mapTools(req, o.model, functions);
   const { contents, system } = await mapConversation(req.messages, { ...o, functions });
   const sys = systemParts(req.system, system);
   const cfg = generationConfig(req, o.model);

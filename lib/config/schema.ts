@@ -10,6 +10,8 @@
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
 import { KIND_ROUTINGS } from "../pool/kind_routing.ts";
+import { joinKeyEntries } from "../pool/key_record.ts";
+import { KEY_KINDS } from "../pool/key_kinds.ts";
 import { parseCidr } from "../net/ip.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
@@ -38,6 +40,11 @@ export const runtimeSettingsSchema = z.object({
       "Reverse proxies (IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For is " +
         "believed: a request from one of them counts as coming from the last address before them in that " +
         "header (failed admin logins are slowed down per client address). Empty: the connecting address.",
+    )
+    .register(settingMeta, { group: "access" }),
+  authFailuresPerMinute: z.number().int().min(0).default(30)
+    .describe(
+      "Failed client-token checks allowed per client address and minute; then that address gets 429 without a check until the minute passes (0 = no limit).",
     )
     .register(settingMeta, { group: "access" }),
   corsOrigins: z.array(
@@ -90,7 +97,7 @@ export const runtimeSettingsSchema = z.object({
     .register(settingMeta, { group: "upstream" }),
   answerBufferBytes: z.number().int().min(0).default(16 * 1024 * 1024)
     .describe(
-      "Unary answers up to this size are read whole before the client sees them, so that a connection that breaks mid-answer is retried on another key; larger ones are streamed through as they arrive (memory per request stays below this bound).",
+      "Unary answers up to this size are read whole before the client sees them, so that a connection that breaks mid-answer is retried on another key; larger ones are streamed through as they arrive on the native route, and refused with 502 on the translating routes (OpenAI, Anthropic), which must hold an answer whole (memory per request stays below this bound).",
     )
     .register(settingMeta, { group: "upstream" }),
   clientBodyTimeoutMs: positiveMs(
@@ -134,7 +141,17 @@ export const startSettingsSchema = z.object({
     .register(settingMeta, { group: "server" }),
   host: z.string().default("0.0.0.0").describe("Interface to listen on.")
     .register(settingMeta, { group: "server" }),
-  geminiApiKeys: z.array(z.string()).default([])
+  geminiApiKeys: z.array(z.string()).refine(
+    (entries) => {
+      try {
+        joinKeyEntries(entries);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    `a "${KEY_KINDS.vertex.prefix}" prefix has no key after it; write a Vertex AI express key as ${KEY_KINDS.vertex.prefix}<key>`,
+  ).default([])
     .describe("API keys added to the pool at start; write a Vertex AI express key as vertex:<key>.")
     .register(settingMeta, { group: "keys", secret: true }),
   adminToken: z.string().min(12, "the admin token needs at least 12 characters").optional()

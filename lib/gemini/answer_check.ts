@@ -11,9 +11,13 @@
  *   "Image part is missing a thought_signature", "Corrupted thought signature", "invalid thought
  *   signature"): tried once more with Google's skip value on every signed or signable model part.
  *
- * A stream is held back only until its first part with content (then everything passes through
- * untouched); a stream that ends before any is judged like a whole answer. Only SSE streams
- * (`alt=sse`) are read; other bodies pass through.
+ * A stream is held back until its first answer part, the same test the verdict on a whole answer uses
+ * ({@link isAnswerPart}: content that is not a thought); then everything passes through untouched. A
+ * stream that ends before one is judged like a whole answer, so a stream of thoughts only is tried
+ * again just as a whole answer of thoughts only is. The cost (documented decision): a client that asked
+ * for thought summaries gets them only when the answer starts (or the stream ends), not while the model
+ * thinks, and the held thoughts are kept in memory until then. A check that retries nothing holds nothing.
+ * Only SSE streams (`alt=sse`) are read; other bodies pass through.
  *
  * Sources: https://ai.google.dev/api/generate-content#FinishReason,
  * https://ai.google.dev/gemini-api/docs/thought-signatures
@@ -91,6 +95,14 @@ export function partHasContent(part: GeminiPart): boolean {
   return false;
 }
 
+/**
+ * True for a part of the answer itself: content that is not a thought. Thoughts alone are no answer
+ * (Gemini's "empty response" under load often has only thoughts).
+ */
+export function isAnswerPart(part: GeminiPart): boolean {
+  return !part.thought && partHasContent(part);
+}
+
 /** The verdict on a whole answer: one response, or every event of a stream. */
 export function answerVerdict(responses: readonly GeminiGenerateContentResponse[]): AnswerVerdict {
   const reasons: string[] = [];
@@ -99,8 +111,7 @@ export function answerVerdict(responses: readonly GeminiGenerateContentResponse[
     if (r.promptFeedback?.blockReason) return "ok";
     for (const c of r.candidates ?? []) {
       if (c.finishReason) reasons.push(c.finishReason);
-      // Thoughts alone are no answer (Gemini's "empty response" under load often has only thoughts).
-      if ((c.content?.parts ?? []).some((p) => !p.thought && partHasContent(p))) content = true;
+      if ((c.content?.parts ?? []).some(isAnswerPart)) content = true;
     }
   }
   if (reasons.some((r) => r in TOOL_CALL_FAILURES)) return "tool_failure";
@@ -165,14 +176,23 @@ export function geminiAnswerCheck(o: AnswerCheckOptions): AnswerCheck {
         return false;
       }
     },
-    retryStream: (body, again) => holdUntilContent(body, (events) => wanted(answerVerdict(events)), again),
+    retryStream: o.emptyAnswers || o.toolFailures
+      ? (body, again) => holdUntilContent(body, (events) => wanted(answerVerdict(events)), again)
+      : undefined,
   };
 }
 
 /**
- * Passes an SSE body through, holding it back until its first event with content. If it ends first
- * and `retry(events)` says so, the body of `again()` is passed on instead (or, when that fails, the
- * held bytes after all).
+ * Most bytes of a stream held back before its first answer: events before it are small (metadata,
+ * thought summaries, a safety verdict); a stream still without an answer past this is passed on as it is.
+ */
+export const HOLD_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Passes an SSE body through, holding it back until its first event with an answer part
+ * ({@link isAnswerPart}), an error or a block reason (at most {@link HOLD_LIMIT_BYTES}). If it ends
+ * first and `retry(events)` says so, the body of `again()` is passed on instead (or, when that fails,
+ * the held bytes after all).
  */
 export function holdUntilContent(
   body: ReadableStream<Uint8Array>,
@@ -184,13 +204,14 @@ export function holdUntilContent(
   const events: GeminiGenerateContentResponse[] = [];
   const decoder = new TextDecoder();
   let committed = false;
+  let heldBytes = 0;
   const parser = createSseParser({
     onEvent: (e) => {
       if (committed || !e.data.trim()) return;
       try {
         const r = JSON.parse(e.data) as GeminiGenerateContentResponse & { error?: unknown };
         events.push(r);
-        const content = (r.candidates ?? []).some((c) => (c.content?.parts ?? []).some(partHasContent));
+        const content = (r.candidates ?? []).some((c) => (c.content?.parts ?? []).some(isAnswerPart));
         if (r.error || r.promptFeedback?.blockReason || content) committed = true;
       } catch {
         committed = true; // not ours to judge: pass it on
@@ -212,7 +233,9 @@ export function holdUntilContent(
         const r = await reader.read();
         if (!r.done) {
           held.push(r.value);
+          heldBytes += r.value.length;
           parser.feed(decoder.decode(r.value, { stream: true }));
+          if (heldBytes > HOLD_LIMIT_BYTES) committed = true; // too much to hold: pass it on unjudged
           if (committed) return this.pull!(controller);
           continue;
         }

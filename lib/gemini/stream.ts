@@ -23,6 +23,21 @@ export type GeminiStreamItem =
 
 /** Text kept from the start of a stream to recognise a body that is not SSE. */
 const RAW_LIMIT = 64 * 1024;
+/**
+ * Longest event (in characters) held to parse it: a Gemini event with a few generated images is a few
+ * MB; a longer one (or a body with no event boundary at all) ends the stream with a 502 instead of
+ * growing the gateway's memory without bound.
+ */
+export const MAX_EVENT_CHARS = 64 * 1024 * 1024;
+
+/** Characters after the last event boundary (a blank line) in `carry + text`, given `before` until `text`. */
+function charsSinceBoundary(carry: string, text: string, before: number): number {
+  const joined = carry + text;
+  const lf = joined.lastIndexOf("\n\n");
+  const crlf = joined.lastIndexOf("\n\r\n");
+  const end = Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 3);
+  return end < 0 ? before + text.length : joined.length - end;
+}
 
 /**
  * The error for Google's error object in a stream it answered with 200, with Google's body as it came
@@ -62,6 +77,9 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
   const pending: GeminiStreamItem[] = [];
   let events = 0;
   let raw = "";
+  /** Characters since the last event boundary, and the end of the previous chunk (a boundary may span two). */
+  let open = 0;
+  let carry = "";
   /** Lines after the first event that are not SSE (a bare error written mid-stream). */
   let stray = "";
   let ended = false;
@@ -121,6 +139,17 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
           const text = decoder.decode(r.value, { stream: true });
           if (!events && raw.length < RAW_LIMIT) raw += text;
           parser.feed(text);
+          open = charsSinceBoundary(carry, text, open);
+          carry = (carry + text).slice(-2);
+          if (open > MAX_EVENT_CHARS) {
+            pending.push({
+              type: "error",
+              error: new GatewayError(
+                502,
+                `The upstream sent a stream event larger than ${MAX_EVENT_CHARS} characters; the gateway stopped reading it.`,
+              ),
+            });
+          }
         } catch (err) {
           pending.push({
             type: "error",
@@ -133,6 +162,44 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
       return reader.cancel(reason);
     },
   });
+}
+
+/**
+ * Whether a Gemini answer stream said it is done: Gemini ends every answer with a `finishReason` on each
+ * candidate (STOP, MAX_TOKENS, SAFETY, ...), or blocks the prompt (`promptFeedback.blockReason`, no
+ * candidates). A stream whose body ends without either was cut off upstream (every recorded stream in
+ * `tests/corpus/` ends with one), so it must not reach the client as a complete answer.
+ *
+ * Source: https://ai.google.dev/api/generate-content#v1beta.Candidate (finishReason: "If empty, the
+ * model has not stopped generating tokens").
+ */
+export class StreamCompletion {
+  #blocked = false;
+  /** Whether each candidate seen (by index) has a finish reason yet. */
+  #finished = new Map<number, boolean>();
+
+  /** Reads one event of the stream. */
+  observe(res: GeminiGenerateContentResponse): void {
+    if (res.promptFeedback?.blockReason) this.#blocked = true;
+    for (const [i, c] of (res.candidates ?? []).entries()) {
+      const index = c.index ?? i;
+      this.#finished.set(index, this.#finished.get(index) === true || !!c.finishReason);
+    }
+  }
+
+  /** True when the prompt was blocked, or every candidate seen has a finish reason (and there was one). */
+  get complete(): boolean {
+    return this.#blocked || (this.#finished.size > 0 && [...this.#finished.values()].every(Boolean));
+  }
+
+  /** The error a client gets for a stream that ended before Gemini said it was done (502). */
+  static cutOff(): GatewayError {
+    return new GatewayError(
+      502,
+      "The upstream stream ended before Gemini finished the answer (no finishReason): what arrived may be cut " +
+        "off. Send the request again.",
+    );
+  }
 }
 
 /**

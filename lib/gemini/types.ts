@@ -273,6 +273,12 @@ export interface GeminiToolConfig {
     [key: string]: unknown;
   };
   retrievalConfig?: Record<string, unknown>;
+  /**
+   * Built-in tools next to function declarations (Gemini 3 and later); the answer then reports the
+   * built-in tools' calls as `toolCall` / `toolResponse` parts. Source:
+   * https://ai.google.dev/gemini-api/docs/tool-combination
+   */
+  includeServerSideToolInvocations?: boolean;
   [key: string]: unknown;
 }
 

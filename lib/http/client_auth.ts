@@ -6,9 +6,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
-import { unauthenticated } from "./errors.ts";
+import type { Context, MiddlewareHandler } from "hono";
+import { rateLimited, unauthenticated } from "./errors.ts";
 import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
+import type { AuthFailureThrottle } from "./auth_throttle.ts";
+import { peerAddress, UNKNOWN_ADDRESS } from "./client_address.ts";
 
 /** A client token's identity and limits. */
 export interface ClientToken {
@@ -66,9 +68,14 @@ export interface ClientAuthOptions {
    * undefined when the URL is no such credential (the request is then refused).
    */
   urlCredential?: (req: Request) => ClientToken | undefined;
+  /** Failed authentications per client address; a throttled address is answered 429 without a check. */
+  throttle?: AuthFailureThrottle;
+  /** The client's address for the throttle (default: the connecting peer's). */
+  clientAddress?: (c: Context) => string;
 }
 
-function findToken(options: ClientAuthOptions, req: Request): { token: ClientToken } {
+function findToken(options: ClientAuthOptions, c: Context): { token: ClientToken } {
+  const req = c.req.raw;
   const token = readClientToken(req);
   if (!token) {
     const byUrl = options.urlCredential?.(req);
@@ -78,12 +85,23 @@ function findToken(options: ClientAuthOptions, req: Request): { token: ClientTok
     );
   }
   const hash = hashes.get(token) ?? hashToken(token);
+  const { throttle } = options;
+  const address = throttle ? (options.clientAddress ?? peerAddress)(c) : UNKNOWN_ADDRESS;
+  const wait = throttle?.check(address, hash);
+  if (wait !== undefined) {
+    throw rateLimited(
+      `Too many failed authentications from ${address}; retry in ${wait} s with a valid client token.`,
+      wait,
+    );
+  }
   const found = options.resolve(hash);
   if (!found || !timingSafeEqual(found.hash, hash)) {
+    throttle?.fail(address);
     throw unauthenticated(
       "The client token is not valid. Check the token configured in ALLOWED_TOKENS or the admin panel.",
     );
   }
+  throttle?.succeed(address, hash);
   if (!hashes.has(token)) {
     if (hashes.size >= HASH_CACHE_SIZE) hashes.clear();
     hashes.set(token, hash);
@@ -100,24 +118,33 @@ const hashes = new Map<string, string>();
 const HASH_CACHE_SIZE = 4096;
 
 /**
- * Middleware: refuses requests without a valid client token (401), sets `clientToken`, `tokenName` and
- * `tokenId`.
+ * The checks every use of a client token passes: not revoked, not expired, then `admit` (limits).
+ * `what` names the token in the refusal (default: the client token by its name).
+ *
+ * @throws {GatewayError} 401 for a revoked or expired token; whatever `admit` throws (429, 403).
+ */
+export function admitClientToken(
+  options: Pick<ClientAuthOptions, "admit">,
+  token: ClientToken,
+  req: Request,
+  what = `The client token '${token.name}'`,
+): void {
+  if (token.revoked) throw unauthenticated(`${what} was revoked; ask the admin for a new one.`);
+  if (token.expiresAt && token.expiresAt < Date.now()) {
+    throw unauthenticated(`${what} has expired; ask the admin for a new one.`);
+  }
+  options.admit?.(token, req);
+}
+
+/**
+ * Middleware: refuses requests without a valid client token (401; 429 for an address throttled after
+ * too many failed authentications), sets `clientToken`, `tokenName` and `tokenId`.
  * A request without a token passes only when `urlCredential` vouches for its URL.
  */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function clientAuthHandler(c, next) {
-    const found = findToken(options, c.req.raw);
-    if (found.token.revoked) {
-      throw unauthenticated(
-        `The client token '${found.token.name}' was revoked; ask the admin for a new one.`,
-      );
-    }
-    if (found.token.expiresAt && found.token.expiresAt < Date.now()) {
-      throw unauthenticated(
-        `The client token '${found.token.name}' has expired; ask the admin for a new one.`,
-      );
-    }
-    options.admit?.(found.token, c.req.raw);
+    const found = findToken(options, c);
+    admitClientToken(options, found.token, c.req.raw);
     c.set("clientToken", found.token);
     c.set("tokenName", found.token.name);
     c.set("tokenId", found.token.id);

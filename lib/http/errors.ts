@@ -147,9 +147,14 @@ export function badGateway(why: string, cause?: unknown): GatewayError {
   return new GatewayError(502, why, { cause });
 }
 
-/** 504 DEADLINE_EXCEEDED: the upstream did not answer in time. */
-export function upstreamTimeout(why: string): GatewayError {
-  return new GatewayError(504, why);
+/**
+ * 504 DEADLINE_EXCEEDED: the upstream did not answer in time. With `sent`, the request reached the
+ * upstream (which may still be generating, and charges for it): the answer then says
+ * `x-should-retry: false`, which the OpenAI and Anthropic SDKs obey instead of resending it on their
+ * own (they retry every 5xx twice by default).
+ */
+export function upstreamTimeout(why: string, options: { sent?: boolean } = {}): GatewayError {
+  return new GatewayError(504, why, { headers: options.sent ? { "x-should-retry": "false" } : undefined });
 }
 
 /**

@@ -101,10 +101,15 @@ export interface Refusal {
 /**
  * Maps a close code and reason that ended a Live attempt before `setupComplete` to an HTTP status and
  * Google error body. A close without a known code or reason (1000, 1001, 1005, 1006, network errors)
- * counts as a 502: not the key's fault, the next key may try.
+ * counts as a 502: not the key's fault, the next key may try. `redact` masks secrets the reason quotes
+ * (default: secret shapes only; sessions pass the gateway's `Redactor`, which knows every pool key).
  */
-export function refusalOf(code: number, reason: string): Refusal {
-  const message = redactKeys(reason) || `The upstream closed the Live session with code ${code}.`;
+export function refusalOf(
+  code: number,
+  reason: string,
+  redact: (text: string) => string = redactKeys,
+): Refusal {
+  const message = redact(reason) || `The upstream closed the Live session with code ${code}.`;
   const rule = REFUSAL_RULES.find((r) => r.reason.test(reason)) ??
     REFUSAL_BY_CODE[code] ?? { status: 502, googleStatus: "UNAVAILABLE" };
   return {
@@ -165,9 +170,12 @@ const decoder = new TextDecoder();
 /** A close reason holds at most 123 bytes of UTF-8 (RFC 6455 §5.5: control frames carry ≤ 125 bytes). */
 const MAX_REASON_BYTES = 123;
 
-/** A close reason safe to send: keys redacted, cut to 123 bytes of UTF-8 on a character boundary. */
-export function closeReason(text: string): string {
-  const bytes = encoder.encode(redactKeys(text));
+/**
+ * A close reason safe to send: keys redacted (by `redact`, default secret shapes only), cut to 123 bytes
+ * of UTF-8 on a character boundary.
+ */
+export function closeReason(text: string, redact: (text: string) => string = redactKeys): string {
+  const bytes = encoder.encode(redact(text));
   if (bytes.length <= MAX_REASON_BYTES) return decoder.decode(bytes);
   let end = MAX_REASON_BYTES;
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // do not cut a character in two

@@ -55,9 +55,31 @@ export interface SetupFacts {
 
 const decoder = new TextDecoder();
 
-/** Size of a frame in bytes (a text frame's UTF-16 length is a cheap lower bound of its UTF-8 size). */
+/**
+ * Size of a frame in bytes as it travelled: a binary frame's length, a text frame's UTF-8 length
+ * (counted from its UTF-16 code units without encoding it: 1 byte below U+0080, 2 below U+0800, 4 for
+ * a surrogate pair, else 3).
+ */
 export function frameBytes(frame: Frame): number {
-  return typeof frame === "string" ? frame.length : frame.byteLength;
+  return typeof frame === "string" ? utf8Length(frame) : frame.byteLength;
+}
+
+/** UTF-8 length of a string (a lone surrogate counts 3 bytes, as U+FFFD replaces it). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    bytes += 2;
+    const next = text.charCodeAt(i + 1);
+    // A surrogate pair: two units, four bytes.
+    if (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+  }
+  return bytes;
 }
 
 function frameText(frame: Frame): string {

@@ -19,6 +19,12 @@ export interface LivePin {
   keyId: string;
   /** The client token that created the ephemeral token (its sessions count for it). */
   tokenName?: string;
+  /**
+   * SHA-256 (hex) of the client token that created the ephemeral token, the key client auth looks
+   * tokens up by: each session the ephemeral token opens passes that token's checks (revoked, expired,
+   * limits) again. The token store keeps the same hash in KV.
+   */
+  tokenHash?: string;
   /** Epoch ms after which the pin is gone. */
   expiresAt: number;
 }
@@ -52,12 +58,17 @@ export class LivePins {
   }
 
   /** Pins `secret` (an ephemeral token or a resumption handle) to a key for `ttlMs`. */
-  pin(kind: PinKind, secret: string, pin: { keyId: string; tokenName?: string; ttlMs: number }): void {
+  pin(
+    kind: PinKind,
+    secret: string,
+    pin: { keyId: string; tokenName?: string; tokenHash?: string; ttlMs: number },
+  ): void {
     const hash = hashOf(secret);
-    const value: LivePin = { keyId: pin.keyId, tokenName: pin.tokenName, expiresAt: Date.now() + pin.ttlMs };
+    const { ttlMs, ...rest } = pin;
+    const value: LivePin = { ...rest, expiresAt: Date.now() + ttlMs };
     this.#map.set(`${kind}:${hash}`, value);
     if (++this.#added % SWEEP_EVERY === 0) this.#sweep();
-    const op = this.#kv.atomic().set([TOPIC, kind, hash], value, { expireIn: pin.ttlMs });
+    const op = this.#kv.atomic().set([TOPIC, kind, hash], value, { expireIn: ttlMs });
     this.#feed.record(op, { topic: TOPIC, id: `${kind}:${hash}` });
     op.commit().catch(() => {});
   }

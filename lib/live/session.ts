@@ -48,7 +48,12 @@ export const HANDLE_TTL_MS = 2 * 3600_000;
 /** The settings a session reads. */
 export type SessionSettings = Pick<
   Settings,
-  "upstreamBaseUrl" | "maxAttempts" | "requestTimeoutMs" | "defaultCooldownMs" | "liveMaxFrameBytes"
+  | "upstreamBaseUrl"
+  | "maxAttempts"
+  | "requestTimeoutMs"
+  | "defaultCooldownMs"
+  | "liveMaxFrameBytes"
+  | "liveSetupTimeoutMs"
 >;
 
 /** What every session needs (shared by all sessions). */
@@ -65,6 +70,11 @@ export interface SessionDeps {
   onNetworkError?: (keyId: string, error: unknown) => void;
   /** Whether the client token may use the model (its allow-list). */
   modelAllowed: (tokenName: string, model: string) => boolean;
+  /**
+   * Masks secrets in close reasons, key reasons and logs (default: secret shapes only; the gateway
+   * passes its `Redactor`, which knows every pool key whatever its shape).
+   */
+  redact?: (text: string) => string;
 }
 
 /** One session's start. */
@@ -97,6 +107,15 @@ interface Ending {
 
 type State = "setup" | "connecting" | "open" | "closed";
 
+/** The key a session must use, and the credential that pins it there (named in refusals). */
+interface Pinned {
+  keyId: string;
+  by: "ephemeral token" | "session resumption handle";
+}
+
+/** Verdicts that hold a key's credential responsible (it is disabled, or its project has no access). */
+const CREDENTIAL_VERDICTS: ReadonlySet<Verdict["kind"]> = new Set(["disable", "no_access"]);
+
 /** One relayed Live session. */
 export class LiveSession {
   readonly #deps: SessionDeps;
@@ -117,6 +136,7 @@ export class LiveSession {
   #inputTokens = 0;
   #outputTokens = 0;
   #finished = Promise.withResolvers<void>();
+  #setupTimer?: ReturnType<typeof setTimeout>;
 
   constructor(deps: SessionDeps, init: SessionInit) {
     this.#deps = deps;
@@ -141,6 +161,14 @@ export class LiveSession {
       this.#finished.resolve();
     };
     client.onerror = () => {}; // the close event that follows ends the session
+    // A client that never sends its setup would hold its place (LIVE_MAX_SESSIONS_PER_TOKEN) for good.
+    const setupMs = deps.settings().liveSetupTimeoutMs;
+    this.#setupTimer = setTimeout(() => {
+      if (this.#state !== "setup") return;
+      const why =
+        `No setup message arrived within ${setupMs} ms of the WebSocket opening (LIVE_SETUP_TIMEOUT_MS).`;
+      this.#end({ by: "gateway", code: CLOSE.policyViolation, reason: why, status: 408, error: why });
+    }, setupMs);
   }
 
   /** Settles when the client's socket has closed. */
@@ -163,6 +191,10 @@ export class LiveSession {
       reason: "The gateway is shutting down; reconnect to continue the session.",
       status: 503,
     });
+  }
+
+  get #redact(): (text: string) => string {
+    return this.#deps.redact ?? redactKeys;
   }
 
   #elapsed(): number {
@@ -210,15 +242,21 @@ export class LiveSession {
     this.#rec.model = facts.model;
     this.#resumed = facts.handle !== undefined;
     const handleKey = facts.handle ? this.#deps.pins.find("handle", facts.handle)?.keyId : undefined;
+    const pinned: Pinned | undefined = ephemeral
+      ? { keyId: ephemeral.keyId, by: "ephemeral token" }
+      : handleKey
+      ? { keyId: handleKey, by: "session resumption handle" }
+      : undefined;
     this.#state = "connecting";
-    void this.#connect(frame, ephemeral?.keyId ?? handleKey).catch((e) => {
-      console.error(`Live session failed: ${redactKeys(String(e instanceof Error ? e.stack : e))}`);
+    clearTimeout(this.#setupTimer);
+    void this.#connect(frame, pinned).catch((e) => {
+      console.error(`Live session failed: ${this.#redact(String(e instanceof Error ? e.stack : e))}`);
       this.#end({ by: "gateway", code: CLOSE.internalError, reason: "Internal gateway error.", status: 500 });
     });
   }
 
   /** Tries keys until Google confirms the setup, a refusal says no other key can help, or none is left. */
-  async #connect(setup: Frame, pinned?: string): Promise<void> {
+  async #connect(setup: Frame, pinned?: Pinned): Promise<void> {
     const s = this.#deps.settings();
     const model = this.#rec.model ?? "*";
     const tried = new Set<string>();
@@ -254,14 +292,11 @@ export class LiveSession {
     );
   }
 
-  #chooseKey(model: string, tried: ReadonlySet<string>, pinned?: string): KeyChoice | NoKey {
+  #chooseKey(model: string, tried: ReadonlySet<string>, pinned?: Pinned): KeyChoice | NoKey {
     if (!pinned) return this.#deps.counts.choose(model, tried);
-    const r = this.#deps.pool.get(pinned);
+    const r = this.#deps.pool.get(pinned.keyId);
     if (r) return { id: r.id, key: r.key, kind: kindOf(r) };
-    return {
-      freeAt: Infinity,
-      reason: "the key that created this ephemeral token was removed from the pool",
-    };
+    return { freeAt: Infinity, reason: `the key that issued this ${pinned.by} was removed from the pool` };
   }
 
   #noKey(no: NoKey): Ending {
@@ -312,7 +347,7 @@ export class LiveSession {
     }
     const refusal = result.httpStatus
       ? upgradeRefusal(result.httpStatus)
-      : refusalOf(result.code, result.reason);
+      : refusalOf(result.code, result.reason, this.#redact);
     const error = JSON.stringify(refusal.body);
     const rateLimited = refusal.status === 429 ? 1 : 0;
     this.#count(choice.id, { requests: 1, errors: 1, rateLimited });
@@ -333,7 +368,12 @@ export class LiveSession {
     return { ending, retry: verdict.kind !== "client_error" };
   }
 
-  /** Classifies a refusal like an HTTP answer and tells the pool what it means for the key. */
+  /**
+   * Classifies a refusal like an HTTP answer and tells the pool what it means for the key. On a session
+   * with an ephemeral token only the token went upstream, so a refusal of the credential (a used-up,
+   * expired or misused token reads like a bad key: "Method doesn't allow unregistered callers", "API
+   * key not valid") says nothing about the pool key that created it: the key is left as it is.
+   */
   #judge(keyId: string, model: string, refusal: Refusal): Verdict {
     const { pool, settings } = this.#deps;
     const verdict = classify({
@@ -342,6 +382,7 @@ export class LiveSession {
       now: Date.now(),
       defaultCooldownMs: settings().defaultCooldownMs,
     });
+    if (this.#init.ephemeral && CREDENTIAL_VERDICTS.has(verdict.kind)) return verdict;
     pool.report(keyId, model, verdict);
     if (verdict.kind === "disable") pool.patch(keyId, { lastError: refusal.body.error.message });
     return verdict;
@@ -361,7 +402,7 @@ export class LiveSession {
     socket.onclose = (e) => {
       // A quota crossed (or a key revoked) during the session: the pool learns it for the next ones.
       if (e.code !== CLOSE.normal && e.reason) {
-        const refusal = refusalOf(e.code, e.reason);
+        const refusal = refusalOf(e.code, e.reason, this.#redact);
         if (refusal.status === 429 || refusal.status === 400 || refusal.status === 403) {
           this.#judge(choice.id, this.#rec.model ?? "*", refusal);
         }
@@ -410,12 +451,13 @@ export class LiveSession {
     if (this.#state === "closed") return;
     const wasOpen = this.#state === "open";
     this.#state = "closed";
+    clearTimeout(this.#setupTimer);
     this.#abort.abort();
     this.#release();
     const upstream = this.#upstream;
     if (upstream) upstream.onmessage = upstream.onclose = null;
     let code = e.code;
-    const reason = closeReason(e.reason);
+    const reason = closeReason(e.reason, this.#redact);
     if (e.by === "client") {
       if (upstream && upstream.readyState < WebSocket.CLOSING) {
         const up = upstreamCloseCode(e.code);

@@ -7,7 +7,7 @@
  */
 import type { GatewayError } from "../http/errors.ts";
 import type { SseEvent } from "../http/sse.ts";
-import type { GeminiStreamItem } from "../gemini/stream.ts";
+import { type GeminiStreamItem, StreamCompletion } from "../gemini/stream.ts";
 import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import {
   type ChatResponseOptions,
@@ -63,6 +63,7 @@ export class ChatStreamTranslator {
   #states = new Map<number, CandidateState>();
   #usage?: GeminiUsageMetadata;
   #blocked = false;
+  readonly #completion = new StreamCompletion();
 
   constructor(readonly options: ChatStreamOptions) {}
 
@@ -112,6 +113,7 @@ export class ChatStreamTranslator {
   onResponse(res: GeminiGenerateContentResponse): ChatCompletionChunk[] {
     if (this.failed) return [];
     const out: ChatCompletionChunk[] = [];
+    this.#completion.observe(res);
     if (res.usageMetadata) this.#usage = res.usageMetadata;
     if (res.promptFeedback?.blockReason) this.#blocked = true;
     for (const [i, cand] of (res.candidates ?? []).entries()) {
@@ -158,14 +160,18 @@ export class ChatStreamTranslator {
     return out;
   }
 
-  /** The error for an answer that ended in a failed tool call ({@link toolCallFailure}), if it did. */
-  toolCallFailure(): GatewayError | undefined {
+  /**
+   * The error for an answer that did not end well, if it did not: a failed tool call
+   * ({@link toolCallFailure}), or a stream that ended before Gemini said it was done
+   * ({@link StreamCompletion}).
+   */
+  endFailure(): GatewayError | undefined {
     for (const s of this.#states.values()) {
       if (s.finishReason && s.finishReason in TOOL_CALL_FAILURES) {
         return toolCallFailure(s.finishReason, s.finishMessage);
       }
     }
-    return undefined;
+    return this.#completion.complete ? undefined : StreamCompletion.cutOff();
   }
 
   /** Final chunks: sources/annotations, finish reasons, optional usage chunk (`[DONE]` is the edge's). */
@@ -215,8 +221,8 @@ function streamAnnotations(gm: GeminiGroundingMetadata, content: string): UrlCit
 
 /**
  * The translation as one pulled stage ({@link pullThrough}): chunk objects, then `[DONE]`; an error
- * item, and an answer that ended in a failed tool call, become one OpenAI error event and nothing
- * follows it (no `[DONE]`).
+ * item, an answer that ended in a failed tool call, and a stream that ended without Gemini's finish
+ * reason become one OpenAI error event and nothing follows it (no `[DONE]`).
  */
 export function chatCompletionStage(t: ChatStreamTranslator): PullStage<GeminiStreamItem, SseEvent> {
   return {
@@ -229,7 +235,7 @@ export function chatCompletionStage(t: ChatStreamTranslator): PullStage<GeminiSt
     },
     flush(emit) {
       if (t.failed) return;
-      const failure = t.toolCallFailure();
+      const failure = t.endFailure();
       if (failure) return emit({ data: t.fail(failure) });
       for (const data of t.finish()) emit({ data });
       emit({ data: "[DONE]" });

@@ -75,8 +75,15 @@ const functionTool = z.looseObject({
     strict: z.boolean().nullish(),
   }),
 });
-/** A tool: function tools are mapped; other types are kept for post-processing hooks. */
-export const toolSchema = z.union([functionTool, z.looseObject({ type: z.string() })]);
+/**
+ * A tool: function tools are mapped (one without `function` or its `name` is refused, never dropped);
+ * other types are kept for post-processing hooks.
+ */
+export const toolSchema = z.union([
+  functionTool,
+  // Aborting, so a `function` tool that is not valid reports the function branch's issue (its path).
+  z.looseObject({ type: z.string().refine((t) => t !== "function", { abort: true }) }),
+]);
 
 const toolChoice = z.union([
   z.enum(["auto", "none", "required"]),
@@ -134,7 +141,14 @@ export const chatRequestSchema = z.looseObject({
 /** POST /v1/embeddings body. */
 export const embeddingsRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number()), z.array(z.array(z.number()))]),
+  input: z.union([
+    z.string(),
+    z.array(z.string()).min(1),
+    z.array(z.number()).min(1),
+    z.array(z.array(z.number()).min(1)).min(1),
+  ], {
+    error: "expected a string, or a non-empty array of strings, of token ids or of token-id arrays",
+  }),
   dimensions: z.number().int().min(1).nullish(),
   encoding_format: z.enum(["float", "base64"]).nullish(),
 });

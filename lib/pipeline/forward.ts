@@ -39,8 +39,9 @@ import type { OpenStreams } from "./open_streams.ts";
 import type { RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
-import { geminiTarget, type UpstreamTargets } from "./upstream.ts";
-import { BodyFailure, concatBytes, readCapped, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
+import { geminiTarget, type RequestSplit, type UpstreamTargets } from "./upstream.ts";
+import { ErrorTextRedactor } from "./stream_redaction.ts";
+import { BodyFailure, concatBytes, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
 
 /** The settings the pipeline reads (once per request). */
 export type ForwarderSettings = Pick<
@@ -91,6 +92,8 @@ export const ERROR_BODY_CAP = 64 * 1024;
 /** First pause before retrying after Google said the model is overloaded (doubles per attempt, up to 2 s). */
 const OVERLOAD_PAUSE_MS = 250;
 const OVERLOAD_PAUSE_MAX_MS = 2_000;
+/** How many parts of a split request (see `UpstreamTarget.split`) run at once. */
+const FAN_OUT = 4;
 /** `Retry-After` (seconds) on the 503 answered when Google stays overloaded. */
 const OVERLOAD_RETRY_AFTER_S = 5;
 
@@ -149,20 +152,26 @@ export function createForwarder(deps: ForwarderDeps): Forward {
   };
 }
 
-/** The `upstreamTimeout` error for a timer that fired. */
-function timeoutError(t: UpstreamTimeout): GatewayError {
+/**
+ * The `upstreamTimeout` error for a timer that fired; `sent` when it fired during an attempt (the
+ * upstream may be generating: clients are told not to resend it).
+ */
+function timeoutError(t: UpstreamTimeout, o: { sent: boolean }): GatewayError {
   switch (t.what) {
     case "headers":
       return upstreamTimeout(
         `The upstream did not start its answer within ${t.ms} ms; try again or raise REQUEST_TIMEOUT_MS.`,
+        o,
       );
     case "idle":
       return upstreamTimeout(
         `The upstream stopped sending its answer for ${t.ms} ms; try again or raise IDLE_TIMEOUT_MS.`,
+        o,
       );
     case "deadline":
       return upstreamTimeout(
         `The request got no answer within REQUEST_DEADLINE_MS (${t.ms} ms) across its attempts.`,
+        o,
       );
   }
 }
@@ -193,6 +202,32 @@ function brokenBody(message: string): Error {
   return e;
 }
 
+/** {@link ErrorTextRedactor} over bytes: decodes relayed chunks as UTF-8 and encodes what may pass. */
+class RelayMasking {
+  readonly #text: ErrorTextRedactor;
+  readonly #decoder = new TextDecoder();
+  readonly #encoder = new TextEncoder();
+  #ended = false;
+
+  constructor(redact: (text: string) => string) {
+    this.#text = new ErrorTextRedactor(redact);
+  }
+
+  /** The bytes of `chunk` that may be passed on now (empty while a line's start is undecided). */
+  pass(chunk: Uint8Array): Uint8Array | undefined {
+    const out = this.#text.push(this.#decoder.decode(chunk, { stream: true }));
+    return out ? this.#encoder.encode(out) : undefined;
+  }
+
+  /** Whatever is still held, masked when it is an error (once; undefined when nothing is left). */
+  end(): Uint8Array | undefined {
+    if (this.#ended) return undefined;
+    this.#ended = true;
+    const out = this.#text.push(this.#decoder.decode()) + this.#text.flush();
+    return out ? this.#encoder.encode(out) : undefined;
+  }
+}
+
 /** One attempt's upstream call: its abort controller, linked to the client's signal until released. */
 class Call {
   readonly ctl = new AbortController();
@@ -201,6 +236,7 @@ class Call {
 
   constructor(client: AbortSignal) {
     const onAbort = () => this.ctl.abort(client.reason);
+    if (client.aborted) onAbort(); // the client left between attempts: nothing is sent
     client.addEventListener("abort", onAbort, { once: true });
     this.#unlink = () => client.removeEventListener("abort", onAbort);
   }
@@ -243,9 +279,19 @@ class ForwardRun {
   /** Pause before the next attempt (after Google said the model is overloaded). */
   #pause = 0;
   #overloads = 0;
+  /** The attempt in flight, so that a shutdown can end it. */
+  #call?: Call;
+  /** Set when a shutdown cut the request before its answer started: every later step ends with it. */
+  #cut?: GatewayError;
+  /** True once the record was written (it is written once). */
+  #recorded = false;
 
-  constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest) {
+  /** Set on a part of a split request: its first key (already chosen), and no record of its own. */
+  readonly #part?: { first?: KeyChoice };
+
+  constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest, part?: { first?: KeyChoice }) {
     this.#deps = deps;
+    this.#part = part;
     this.#redact = deps.redact ?? redactKeys;
     this.#deadlines = deadlines;
     this.#req = req;
@@ -268,6 +314,8 @@ class ForwardRun {
   }
 
   async run(): Promise<ForwardResult> {
+    // Until its answer starts (and a stream registers itself), a shutdown cuts and records the request here.
+    const unregister = this.#deps.openStreams?.add({ cut: (reason) => this.#cutWaiting(reason) });
     try {
       this.#check();
       const req = this.#req;
@@ -284,12 +332,30 @@ class ForwardRun {
       throw this.#finalError();
     } catch (e) {
       const err = asGatewayError(e);
+      if (this.#recorded) throw err;
       this.#rec.status = err.status;
       this.#rec.latencyMs = this.#elapsed();
       this.#rec.error = this.#redact(err.options.upstreamText ?? JSON.stringify(err.toGoogle()));
       this.#finish({});
       throw err;
+    } finally {
+      unregister?.();
     }
+  }
+
+  /**
+   * A shutdown's grace period ended while the request waited for its answer (a stream thinking before
+   * its first byte, a unary call): record it as cut (503) now, then end the attempt in flight. Not the
+   * key's fault: nothing is charged.
+   */
+  #cutWaiting(reason: string): void {
+    if (this.#recorded) return;
+    this.#cut = new GatewayError(503, reason, { headers: { "retry-after": "1" } });
+    this.#rec.status = 503;
+    this.#rec.latencyMs = this.#elapsed();
+    this.#rec.error = reason;
+    this.#finish({});
+    this.#call?.ctl.abort(this.#cut);
   }
 
   /**
@@ -340,7 +406,12 @@ class ForwardRun {
     const { pool } = this.#deps;
     if (this.#left() <= 0) {
       if (this.#last) return undefined;
-      throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs));
+      throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs), { sent: false });
+    }
+    const first = this.#part?.first;
+    if (first) {
+      this.#part!.first = undefined;
+      return this.#take(first);
     }
     const { pinned, preferred } = this.#route;
     if (pinned) {
@@ -418,7 +489,10 @@ class ForwardRun {
     const { requestTimeoutMs } = this.#s;
     const target = this.#deps.upstream?.[choice.kind];
     if (!target) throw new GatewayError(500, `No upstream is configured for ${choice.kind} keys.`);
-    const call = new Call(this.#signal);
+    const split = target.split?.(this.#req);
+    if (split) return await this.#fanOut(choice, split);
+    if (this.#cut) throw this.#cut;
+    const call = this.#call = new Call(this.#signal);
     const left = this.#left();
     const deadline = left < requestTimeoutMs || requestTimeoutMs === 0;
     const ms = Math.min(left, requestTimeoutMs || Infinity);
@@ -454,14 +528,17 @@ class ForwardRun {
     }
     if (!this.#req.stream || !res.ok) cancel();
     if (!res.ok) {
-      call.release();
-      await this.onFailure(choice, res, call);
+      try {
+        await this.onFailure(choice, res, call);
+      } finally {
+        call.release();
+      }
       return undefined;
     }
     if (foreignSuccess(res)) {
       cancel();
+      const text = await this.#body(res, call).text(200);
       call.release();
-      const text = await readCapped(res, 200);
       return this.#callFailed(
         choice,
         call,
@@ -476,19 +553,63 @@ class ForwardRun {
   }
 
   /**
+   * A request the chosen key's service takes in several calls: each part runs as a request of its own
+   * (the first on `choice`, the others on the keys the pool picks, so every call counts against a key's
+   * limits and a part that fails is retried elsewhere), up to {@link FAN_OUT} at once; their answers
+   * are joined in order. The first part that fails for good fails the request.
+   *
+   * @throws {GatewayError} that part's error (the other parts are cancelled).
+   */
+  async #fanOut(choice: KeyChoice, split: RequestSplit): Promise<ForwardResult> {
+    const answers: unknown[] = [];
+    const stop = new AbortController();
+    const signal = AbortSignal.any([this.#signal, stop.signal]);
+    let first: KeyChoice | undefined = choice;
+    let next = 0;
+    let attempts = 0;
+    const worker = async () => {
+      while (next < split.requests.length && !stop.signal.aborted) {
+        const i = next++;
+        const part = new ForwardRun(this.#deps, this.#deadlines, { ...split.requests[i], signal }, { first });
+        first = undefined;
+        const served = await part.run();
+        attempts += served.attempts;
+        answers[i] = await served.response.json();
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(FAN_OUT, split.requests.length) }, worker));
+    } catch (e) {
+      stop.abort();
+      throw e;
+    } finally {
+      this.#rec.attempts += Math.max(0, attempts - 1);
+    }
+    this.#rec.status = 200;
+    this.#rec.latencyMs = this.#elapsed();
+    this.#finish({});
+    return {
+      keyId: choice.id,
+      attempts: this.#rec.attempts,
+      response: Response.json(split.join(answers)),
+    };
+  }
+
+  /**
    * A call that failed without a usable answer: a timer, the client leaving, or the connection.
    *
    * @returns undefined when another key may try.
    * @throws {GatewayError} 499 (client gone), 504 (timeout, unless `resendAfterTimeout`).
    */
   #callFailed(choice: KeyChoice, call: Call, e: unknown): undefined {
+    if (this.#cut) throw this.#cut;
     if (this.#signal.aborted) throw clientClosed();
     const timeout = e instanceof UpstreamTimeout
       ? e
       : e instanceof BodyFailure && e.cause instanceof UpstreamTimeout
       ? e.cause
       : undefined;
-    const err = timeout ? timeoutError(timeout) : badGateway(
+    const err = timeout ? timeoutError(timeout, { sent: true }) : badGateway(
       e instanceof BodyFailure
         ? `The upstream's answer broke off: ${this.#redact(e.message)}`
         : `Could not reach the upstream: ${this.#redact(String(e))}`,
@@ -518,18 +639,12 @@ class ForwardRun {
    * connection lets another key try; the key's success is counted when the answer has ended.
    */
   async onSuccess(choice: KeyChoice, res: Response, call: Call): Promise<ForwardResult | undefined> {
-    const response = await this.#learnResources(res, choice.id);
+    const response = res;
     if (!response.body) {
       call.release();
       return this.#served(choice, call, response, new Uint8Array());
     }
-    const body = new UpstreamBody(response.body, {
-      deadlines: this.#deadlines,
-      idleMs: this.#s.idleTimeoutMs,
-      abort: (reason) => call.ctl.abort(reason),
-      signal: call.signal,
-      tail: this.#req.stream === true,
-    });
+    const body = this.#body(response, call, { tail: this.#req.stream === true });
     if (this.#req.stream) {
       const first = await this.#readHeld(choice, call, body, { idle: false });
       if (first === undefined) return undefined;
@@ -541,6 +656,7 @@ class ForwardRun {
         );
       }
       call.release();
+      this.#learnResources(response, choice.id);
       return this.#relay(choice, call, response, body, [first]);
     }
     const chunks: Uint8Array[] = [];
@@ -560,8 +676,10 @@ class ForwardRun {
         chunks.push(chunk.length < chunk.buffer.byteLength / 2 ? chunk.slice() : chunk);
         if (body.bytes > this.#s.answerBufferBytes) {
           call.release();
+          if (!this.#req.passThrough) throw this.#tooLarge(choice, call, body);
+          this.#learnResources(response, choice.id);
           body.keepTail(chunks);
-          return this.#relay(choice, call, response, body, chunks);
+          return { ...this.#relay(choice, call, response, body, chunks), streamedThrough: true };
         }
       }
     } finally {
@@ -569,6 +687,35 @@ class ForwardRun {
     }
     call.release();
     return this.#served(choice, call, response, concatBytes(chunks, body.bytes));
+  }
+
+  /**
+   * The error for a unary answer over `answerBufferBytes` that the edge would have to hold whole to
+   * translate it: the upstream socket is closed; not the key's fault, not sent again (it was generated).
+   */
+  #tooLarge(choice: KeyChoice, call: Call, body: UpstreamBody): GatewayError {
+    body.cancel();
+    const err = new GatewayError(
+      502,
+      `The upstream's answer is larger than ANSWER_BUFFER_BYTES (${this.#s.answerBufferBytes} bytes), which this route must hold whole to translate it; raise ANSWER_BUFFER_BYTES or use the native Gemini route, which streams large answers through.`,
+      { headers: { "x-should-retry": "false" } },
+    );
+    this.#try(choice, call, err.status, err.message);
+    return err;
+  }
+
+  /**
+   * An answer's body, read under the attempt's timers (`IDLE_TIMEOUT_MS` between bytes); `tail`: keep
+   * its last bytes as it is read (streams; default no).
+   */
+  #body(res: Response, call: Call, o: { tail?: boolean } = {}): UpstreamBody {
+    return new UpstreamBody(res.body!, {
+      deadlines: this.#deadlines,
+      idleMs: this.#s.idleTimeoutMs,
+      abort: (reason) => call.ctl.abort(reason),
+      signal: call.signal,
+      tail: o.tail ?? false,
+    });
   }
 
   /**
@@ -595,6 +742,7 @@ class ForwardRun {
 
   /** A unary answer read whole: the key served; usage comes from its tail. */
   #served(choice: KeyChoice, call: Call, response: Response, bytes: Uint8Array<ArrayBuffer>): ForwardResult {
+    this.#learnResources(response, choice.id, bytes);
     this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
     this.#try(choice, call, response.status, SERVED);
     this.#rec.status = response.status;
@@ -606,7 +754,7 @@ class ForwardRun {
     return {
       keyId: choice.id,
       attempts: this.#rec.attempts,
-      response: new Response(bytes, { status: response.status, headers: clientHeaders(response.headers) }),
+      response: new Response(bytes, { status: response.status, headers: this.#answerHeaders(response) }),
     };
   }
 
@@ -626,7 +774,10 @@ class ForwardRun {
   ): ForwardResult {
     const rec = this.#rec;
     const { pool, openStreams } = this.#deps;
-    const sse = /event-stream/i.test(res.headers.get("content-type") ?? "");
+    const type = res.headers.get("content-type") ?? "";
+    const sse = /event-stream/i.test(type);
+    // An error Google writes into a 200 answer may quote secrets: masked before any client reads it.
+    const masking = sse || /json/i.test(type) ? new RelayMasking(this.#redact) : undefined;
     rec.status = res.status;
     let done = false;
     let stop: ((reason: unknown) => void) | undefined;
@@ -659,69 +810,95 @@ class ForwardRun {
         stop = (reason) => controller.error(reason);
       },
       pull: async (controller) => {
-        if (done) return;
-        const next = head.shift();
-        if (next) return controller.enqueue(next);
-        let chunk: Uint8Array | undefined;
-        try {
-          chunk = await body.read();
-        } catch (e) {
+        for (;;) {
           if (done) return;
-          if (this.#signal.aborted) {
-            end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
-            return controller.error(e);
-          }
-          const timeout = e instanceof BodyFailure && e.kind === "timeout";
-          const err = timeout ? timeoutError((e as BodyFailure).cause as UpstreamTimeout) : badGateway(
-            `The upstream stream broke off after ${body.bytes} bytes: ${
-              this.#redact(String((e as Error).message ?? e))
-            }`,
-            e,
-          );
-          end({
-            status: err.status,
-            error: err.message,
-            verdict: { kind: "transient", reason: err.message },
-            ok: false,
-          });
-          body.cancel(e);
-          if (sse && body.tail.atEventBoundary()) {
-            controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
+          const chunk = head.shift() ?? await read(controller);
+          if (chunk === undefined) return;
+          if (chunk === null) {
+            // The upstream's end: what the masking still holds goes out (masked if it is an error).
+            const held = masking?.end();
+            if (held) controller.enqueue(held);
             return controller.close();
           }
-          return controller.error(brokenBody(err.message));
+          const out = masking ? masking.pass(chunk) : chunk;
+          if (out) return controller.enqueue(out);
+          // Everything was held back (a line that may be an error's start): read on.
         }
-        if (done) return;
-        if (!chunk) {
-          // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
-          const failed = trailingStreamError(body.tail.text());
-          if (failed) {
-            const status = failed.error.code || 500;
-            end({
-              status,
-              error: this.#redact(JSON.stringify(failed)),
-              verdict: classify({
-                status,
-                body: failed,
-                now: Date.now(),
-                defaultCooldownMs: this.#s.defaultCooldownMs,
-              }),
-              ok: false,
-            });
-          } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
-          return controller.close();
-        }
-        controller.enqueue(chunk);
       },
       cancel: (reason) => {
         end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
         body.cancel(reason);
       },
     }, { highWaterMark: 0 });
+    /**
+     * The next upstream chunk; null at the upstream's end (recorded); undefined when the stream is over
+     * here (the client left, or a break was passed on as an error event or a broken body).
+     */
+    const read = async (
+      controller: ReadableStreamDefaultController<Uint8Array>,
+    ): Promise<Uint8Array | null | undefined> => {
+      let chunk: Uint8Array | undefined;
+      try {
+        chunk = await body.read();
+      } catch (e) {
+        if (done) return;
+        if (this.#signal.aborted) {
+          end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
+          controller.error(e);
+          return;
+        }
+        const timeout = e instanceof BodyFailure && e.kind === "timeout";
+        const err = timeout
+          ? timeoutError((e as BodyFailure).cause as UpstreamTimeout, { sent: true })
+          : badGateway(
+            `The upstream stream broke off after ${body.bytes} bytes: ${
+              this.#redact(String((e as Error).message ?? e))
+            }`,
+            e,
+          );
+        end({
+          status: err.status,
+          error: err.message,
+          verdict: { kind: "transient", reason: err.message },
+          ok: false,
+        });
+        body.cancel(e);
+        if (sse && body.tail.atEventBoundary()) {
+          const held = masking?.end();
+          if (held) controller.enqueue(held);
+          controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
+          controller.close();
+          return;
+        }
+        controller.error(brokenBody(err.message));
+        return;
+      }
+      if (done) return;
+      if (!chunk) {
+        // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
+        const failed = trailingStreamError(body.tail.text());
+        if (failed) {
+          const status = failed.error.code || 500;
+          end({
+            status,
+            error: this.#redact(JSON.stringify(failed)),
+            verdict: classify({
+              status,
+              body: failed,
+              now: Date.now(),
+              defaultCooldownMs: this.#s.defaultCooldownMs,
+            }),
+            ok: false,
+          });
+        } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
+        return null;
+      }
+      return chunk;
+    };
     return {
       keyId: choice.id,
       attempts: rec.attempts,
-      response: new Response(stream, { status: res.status, headers: clientHeaders(res.headers) }),
+      response: new Response(stream, { status: res.status, headers: this.#answerHeaders(res) }),
     };
   }
 
@@ -746,7 +923,8 @@ class ForwardRun {
     }
     // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended") and
     // echoes parts of the request (`Unknown name "…"`): mask every secret before anyone sees it.
-    const text = this.#redact(await readCapped(res, ERROR_BODY_CAP));
+    const text = res.body ? this.#redact(await this.#body(res, call).text(ERROR_BODY_CAP)) : "";
+    if (this.#cut) throw this.#cut;
     const parsed = parseGoogleError(text);
     const body: GoogleErrorBody = parsed ??
       { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
@@ -801,8 +979,13 @@ class ForwardRun {
     this.#deps.usage?.count({ keyId, model: this.#req.model, tokenName: this.#req.tokenName }, delta);
   }
 
-  /** Reports the finished request; a success is counted here together with its tokens (one usage update). */
+  /**
+   * Reports the finished request; a success is counted here together with its tokens (one usage update).
+   * A part of a split request counts its usage but leaves the record to the whole request.
+   */
   #finish(tokens: { inputTokens?: number; outputTokens?: number }, served = false): void {
+    if (this.#recorded) return;
+    this.#recorded = true;
     const rec = this.#rec;
     Object.assign(rec, tokens);
     if (served && rec.keyId) {
@@ -813,29 +996,34 @@ class ForwardRun {
         outputTokens: tokens.outputTokens,
       });
     }
-    this.#deps.onRecord?.(rec);
+    if (!this.#part) this.#deps.onRecord?.(rec);
   }
 
   /**
    * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
-   * to that key (`AffinityMap.learn`); rewrites the upload session URLs to the gateway.
+   * to that key (`AffinityMap.learn`): from the answer's headers, and from its body when the answer
+   * was read whole (`bytes`) and is one the map scans for names.
    */
-  async #learnResources(res: Response, keyId: string): Promise<Response> {
-    const req = this.#req;
+  #learnResources(res: Response, keyId: string, bytes?: Uint8Array): void {
     const { affinity } = this.#deps;
-    const uploadUrl = res.headers.get("x-goog-upload-url");
-    const text = affinity?.readsAnswer(req, res.headers) ? await res.text() : undefined;
-    affinity?.learn({ request: req, keyId, headers: res.headers, text });
-    if (!uploadUrl && text === undefined) return res;
-    const headers = new Headers(res.headers);
+    if (!affinity) return;
+    const req = this.#req;
+    const text = bytes && affinity.readsAnswer(req, res.headers)
+      ? new TextDecoder().decode(bytes)
+      : undefined;
+    affinity.learn({ request: req, keyId, headers: res.headers, text });
+  }
+
+  /** The answer's headers for the client, with Google's upload session URLs pointing at the gateway. */
+  #answerHeaders(res: Response): Record<string, string> {
+    const headers = clientHeaders(res.headers);
+    const { origin } = this.#req;
     for (const name of UPLOAD_SESSION_URLS) {
-      const url = res.headers.get(name);
-      if (!url || !req.origin) continue;
+      const url = headers[name];
+      if (!url || !origin) continue;
       const u = new URL(url);
-      headers.set(name, req.origin + u.pathname + u.search);
+      headers[name] = origin + u.pathname + u.search;
     }
-    if (text === undefined) return new Response(res.body, { status: res.status, headers });
-    headers.delete("content-length");
-    return new Response(text, { status: res.status, headers });
+    return headers;
   }
 }

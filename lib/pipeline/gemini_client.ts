@@ -30,6 +30,8 @@ export interface CallContext {
   signal?: AbortSignal;
   /** The gateway's public origin, for rewriting upload URLs (native uploads only). */
   origin?: string;
+  /** True when the edge passes answers on as they arrive (native); else it reads unary answers whole. */
+  passThrough?: boolean;
 }
 
 /**
@@ -138,6 +140,7 @@ export class GeminiClient {
       tokenName,
       signal: context.signal,
       origin: context.origin,
+      passThrough: context.passThrough,
     };
     /** The names of a client model name, for the allow-list (a name that does not parse is its own). */
     const namesOf = (model: string): string[] => {
@@ -218,7 +221,7 @@ async function checked(
     const again = async () => (await o.send(result.keyId)).response.body ?? new ReadableStream();
     return { ...result, response: new Response(o.check.retryStream(response.body, again), init) };
   }
-  if (!o.check?.retryAnswer) return result;
+  if (!o.check?.retryAnswer || result.streamedThrough) return result;
   const text = await response.text();
   const json = parseOrUndefined(text);
   if (o.check.retryAnswer(text, json)) {

@@ -1,6 +1,7 @@
 /**
- * The answers the pipeline is still streaming to clients, so that a shutdown can end and record the
- * ones its grace period cuts (they would otherwise vanish from the logs and usage).
+ * The requests the pipeline still serves: answers it is streaming to clients, and requests still
+ * waiting for their answer to start, so that a shutdown can end and record the ones its grace period
+ * cuts (they would otherwise vanish from the logs and usage).
  *
  * @module
  */

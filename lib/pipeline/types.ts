@@ -37,6 +37,12 @@ export interface ForwardRequest {
   origin?: string;
   /** The client token's name, for logs and per-token usage. */
   tokenName?: string;
+  /**
+   * True when the edge passes the answer on as it arrives (the native edge): a unary answer larger than
+   * `ANSWER_BUFFER_BYTES` then streams through. Otherwise the edge reads the answer whole to translate
+   * it, and such an answer is refused with 502 (memory stays bounded).
+   */
+  passThrough?: boolean;
 }
 
 /** A successful upstream answer (2xx). Failures are thrown as `GatewayError`. */
@@ -47,6 +53,8 @@ export interface ForwardResult {
   keyId: string;
   /** Number of upstream attempts made, 1 when the first key answered. */
   attempts: number;
+  /** True for a unary answer larger than `ANSWER_BUFFER_BYTES`, which streams through instead of being held. */
+  streamedThrough?: boolean;
 }
 
 /** The pipeline entry point that every edge calls. */

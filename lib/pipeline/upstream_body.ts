@@ -127,28 +127,32 @@ export class UpstreamBody {
   cancel(reason?: unknown): void {
     this.#reader.cancel(reason).catch(() => {});
   }
-}
 
-/** Reads a whole (small) body up to `cap` bytes, then closes the connection: for error answers. */
-export async function readCapped(res: Response, cap: number): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < cap) {
-      const r = await reader.read();
-      if (r.done) break;
-      const room = cap - size;
-      chunks.push(r.value.length > room ? r.value.slice(0, room) : r.value);
-      size += Math.min(r.value.length, room);
+  /**
+   * Reads a whole (small) body up to `cap` bytes under the same timers, then closes the connection:
+   * for error answers, whose status already says what happened. A body that stalls (`idleMs`) or
+   * breaks ends the read early.
+   *
+   * @returns what arrived (at most `cap` bytes), decoded as UTF-8.
+   */
+  async text(cap: number): Promise<string> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      while (size < cap) {
+        const chunk = await this.read();
+        if (!chunk) break;
+        const room = cap - size;
+        chunks.push(chunk.length > room ? chunk.slice(0, room) : chunk.slice());
+        size += Math.min(chunk.length, room);
+      }
+    } catch {
+      // what arrived is what the client gets
+    } finally {
+      this.cancel();
     }
-  } catch {
-    // what arrived is what the client gets
-  } finally {
-    reader.cancel().catch(() => {});
+    return new TextDecoder().decode(concatBytes(chunks, size));
   }
-  return new TextDecoder().decode(concatBytes(chunks, size));
 }
 
 /** Joins chunks into one array of `size` bytes (the chunk itself when there is one). */

@@ -194,14 +194,17 @@ export class KeyAdmin {
     });
   }
 
-  /**
-   * Clears cooldowns of keys (all models, or one). Throws when KV fails (the cooldowns are then
-   * cleared on this instance only, and stored once KV works again).
-   */
+  /** Clears cooldowns of keys (all models, or one). Throws (nothing changed) when KV fails. */
   async reset(ids: string[], model?: string): Promise<number> {
     const known = ids.filter((id) => this.o.pool.get(id));
-    for (const id of known) this.o.pool.reset(id, model);
-    await this.o.store.persistPending();
+    const undo = known.map((id) => this.o.pool.reset(id, model));
+    try {
+      await this.o.store.persistPending();
+    } catch (e) {
+      // The 503 says nothing was changed: the cooldowns come back (a later retry stores them as they were).
+      for (const u of undo) u();
+      throw e;
+    }
     return known.length;
   }
 

@@ -464,15 +464,21 @@ export class KeyPool {
     this.#dirty({ type: "key", id });
   }
 
-  /** Clears cooldowns, backoffs and learned counters for a key (every model, or one). */
-  reset(id: string, model?: string): void {
+  /**
+   * Clears cooldowns, backoffs and learned counters for a key (every model, or one).
+   *
+   * @returns a function that puts back what was cleared (when the change could not be stored).
+   */
+  reset(id: string, model?: string): () => void {
     const e = this.#byId.get(id);
-    if (!e) return;
+    const before: Array<[PairState, PairState]> = [];
+    if (!e) return () => {};
     for (const [m, byScope] of this.#pairs) {
       if (model && m !== model) continue;
-      for (const scope of [e.scope, e.own]) {
+      for (const scope of new Set([e.scope, e.own])) {
         const s = byScope.get(scope);
         if (!s) continue;
+        before.push([s, { ...s }]);
         Object.assign(s, {
           coolUntil: 0,
           coolKind: undefined,
@@ -483,6 +489,9 @@ export class KeyPool {
         this.#dirty({ type: "pair", scope, model: m });
       }
     }
+    return () => {
+      for (const [s, was] of before) Object.assign(s, was);
+    };
   }
 
   /** A key's state for views: disabled, cooling (some model cooling down) or active. */

@@ -80,6 +80,36 @@ export function readKeyEntry(entry: string): KeyEntry {
     : { key: text, kind: "gemini" };
 }
 
+/**
+ * Key list entries as a list split at spaces and commas reads them (`GEMINI_API_KEYS`): a kind prefix
+ * written apart from its key (`vertex: AQ.…`, as people write `name: value`) is joined to the key
+ * after it.
+ *
+ * @throws {TypeError} naming the prefix when no key follows it.
+ */
+export function joinKeyEntries(entries: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i].trim();
+    if (!KIND_PREFIX.test(entry) || readKeyEntry(entry).key) {
+      out.push(entry);
+      continue;
+    }
+    const next = entries[i + 1]?.trim();
+    if (!next || KIND_PREFIX.test(next)) {
+      throw new TypeError(
+        `"${entry}" has no key after it; write a Vertex AI express key as ${KEY_KINDS.vertex.prefix}<key>`,
+      );
+    }
+    out.push(entry + next);
+    i++;
+  }
+  return out;
+}
+
+/** A kind prefix followed by spaces in pasted text (`vertex: AQ.…`): the spaces are dropped. */
+const SPACED_PREFIX = /(^|[\s,;"'`])(vertex:)[ \t]+/gi;
+
 /** A new, enabled pool record for a key list entry (`AIza…` or `vertex:…`). */
 export function newKeyRecord(
   entry: string,
@@ -118,11 +148,11 @@ export function extractKeys(text: string): ExtractedKeys {
   const seen = new Set<string>();
   const keys: string[] = [];
   const rejected: ExtractedKeys["rejected"] = [];
-  for (const raw of text.split(/[\s,;"'`]+/)) {
+  for (const raw of text.replace(SPACED_PREFIX, "$1$2").split(/[\s,;"'`]+/)) {
     const token = raw.trim();
     if (!token) continue;
     const { key, kind } = readKeyEntry(token);
-    const problem = keyShapeProblem(key);
+    const problem = key ? keyShapeProblem(key) : `no key after ${KEY_KINDS.vertex.prefix}`;
     if (problem) {
       if (kind === "vertex" || /^(AIza|AQ\.)/.test(key) || key.length >= 20) {
         rejected.push({ value: maskKey(key), reason: problem });

@@ -14,6 +14,7 @@
  */
 import { badRequest } from "../http/errors.ts";
 import { toGeminiJsonSchema } from "../gemini/json_schema.ts";
+import { addBuiltIns, withServerSideToolInvocations } from "../features/tools.ts";
 import { modelFamily } from "../gemini/model_families.ts";
 import { thinkingForEffort } from "../gemini/thinking.ts";
 import { ContentsBuilder } from "../gemini/contents_builder.ts";
@@ -234,11 +235,13 @@ function declaration(
 }
 
 /**
- * Maps `tools` and `tool_choice` (function names through `functions`); built-in tools without a Gemini
- * twin are refused with a 400 naming them.
+ * Maps `tools` and `tool_choice` for `model` (its family decides whether `web_search` may sit next to
+ * functions: `addBuiltIns`; function names through `functions`); built-in tools without a Gemini twin are
+ * refused with a 400 naming them.
  */
 export function mapTools(
   req: Pick<ResponsesRequest, "tools" | "tool_choice">,
+  model: string,
   functions: FunctionNames = new FunctionNames(),
 ): { tools?: GeminiTool[]; toolConfig?: GeminiToolConfig; names: ToolNames; notes: string[] } {
   const declarations: GeminiFunctionDeclaration[] = [];
@@ -278,15 +281,18 @@ export function mapTools(
     names: { functions, custom, namespaced },
     notes,
   };
-  const tools: GeminiTool[] = declarations.length ? [{ functionDeclarations: declarations }] : [];
-  if (search && declarations.length) {
-    notes.push("web_search was dropped: Gemini does not combine Google Search with function calling here.");
-  } else if (search) tools.push({ googleSearch: {} });
+  const { tools, serverSideToolInvocations } = addBuiltIns<GeminiTool>({
+    model,
+    tools: declarations.length ? [{ functionDeclarations: declarations }] : [],
+    builtIns: search ? [{ googleSearch: {} }] : [],
+    notes,
+  });
   if (tools.length) out.tools = tools;
   const config = declarations.length
     ? functionCalling(req.tool_choice, { namespaced, functions })
     : undefined;
   if (config) out.toolConfig = { functionCallingConfig: config };
+  if (serverSideToolInvocations) out.toolConfig = withServerSideToolInvocations(out.toolConfig);
   return out;
 }
 
@@ -346,7 +352,7 @@ export async function mapResponsesRequest(
   o: ResponsesMapOptions,
 ): Promise<{ body: GeminiGenerateContentRequest; names: ToolNames; notes: string[] }> {
   const functions = new FunctionNames();
-  const { names, notes, ...tools } = mapTools(req, functions);
+  const { names, notes, ...tools } = mapTools(req, o.model, functions);
   const { contents, system } = await mapItems(items, { ...o, functions });
   const sys = [req.instructions ?? "", ...system].filter(Boolean).map((text) => ({ text }));
   const cfg = generationConfig(req, o.model);

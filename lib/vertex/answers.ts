@@ -9,6 +9,7 @@
  * | `usageMetadata.trafficType` (`ON_DEMAND`, ...)             | not sent: dropped (a usage left empty, as on Vertex's intermediate stream events, is dropped) |
  * | `safetyRatings[].probabilityScore`, `severity`, `severityScore` | not sent: dropped                   |
  * | `citationMetadata.citations[]` (with `title`, `publicationDate`) | `citationMetadata.citationSources[]` (`startIndex`, `endIndex`, `uri`, `license`) |
+ * | `thoughtSignature` (valid on Vertex only)                  | marked as Vertex's (`../gemini/signature_kinds.ts`) |
  * | countTokens `totalBillableCharacters`                      | not sent: dropped                        |
  * | predict `predictions[].embeddings.values` (+ `statistics`) | `embedding.values` / `embeddings[].values` |
  *
@@ -18,6 +19,8 @@
  *
  * @module
  */
+
+import { markVertexSignatures } from "../gemini/signature_kinds.ts";
 
 type Json = Record<string, unknown>;
 
@@ -60,6 +63,8 @@ export function geminiGenerateAnswer(vertex: Json): Json {
   if (vertex.error !== undefined) return vertex;
   const { createTime: _createTime, ...out } = vertex;
   if (Array.isArray(out.candidates)) out.candidates = out.candidates.map(candidate);
+  // Vertex's signatures are refused by the Gemini API: marked, so that they only ever go back to Vertex.
+  markVertexSignatures(out);
   if (isObj(out.promptFeedback) && out.promptFeedback.safetyRatings !== undefined) {
     out.promptFeedback = {
       ...out.promptFeedback,

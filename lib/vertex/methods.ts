@@ -8,6 +8,8 @@
  * - `contents[].role` is optional on the Gemini API (a single turn is the user's) and required on Vertex
  *   ("Please use a valid role: user, model."): missing roles become `user`.
  * - `serviceTier` exists only on the Gemini API: dropped.
+ * - Thought signatures: Vertex's own (marked by `answers.ts`) go back unmarked, the Gemini API's become
+ *   the skip value (`../gemini/signature_kinds.ts`).
  * - countTokens: the Gemini API takes `{contents}` or `{generateContentRequest: {...}}`; Vertex takes
  *   `contents`, `systemInstruction`, `tools` and `generationConfig` at the top level.
  * - Embeddings: the Gemini API's `embedContent` / `batchEmbedContents` become Vertex's `:predict` with
@@ -24,6 +26,7 @@
  */
 import { geminiCountTokensAnswer, geminiEmbeddings, geminiGenerateAnswer } from "./answers.ts";
 import type { ExpressModel } from "./express_models.ts";
+import { signaturesFor } from "../gemini/signature_kinds.ts";
 
 type Json = Record<string, unknown>;
 
@@ -53,6 +56,7 @@ function withRoles(contents: unknown): unknown {
 function generateRequest(body: Json): Json {
   const { serviceTier: _tier, service_tier: _tier2, ...out } = body;
   if (out.contents !== undefined) out.contents = withRoles(out.contents);
+  signaturesFor("vertex", out);
   return out;
 }
 
@@ -82,22 +86,30 @@ function instance(req: Json): Json {
 }
 
 /**
- * `:predict` bodies for Gemini EmbedContentRequests: consecutive requests with the same
- * `outputDimensionality` share a call, up to the model's instances per call (one when unknown).
+ * Gemini EmbedContentRequests grouped by the `:predict` call that carries them: consecutive requests
+ * with the same `outputDimensionality` share a call, up to the model's instances per call (one when
+ * unknown).
  */
-function predictRequests(requests: unknown[], model: ExpressModel | undefined): Json[] {
+export function embedCallGroups(requests: unknown[], model: ExpressModel | undefined): Json[][] {
   const max = model?.embedInstances ?? 1;
-  const calls: Array<{ dims: unknown; instances: Json[] }> = [];
+  const groups: Json[][] = [];
   for (const r of requests.filter(isObj)) {
-    const dims = r.outputDimensionality;
-    const last = calls[calls.length - 1];
-    if (last && last.dims === dims && last.instances.length < max) last.instances.push(instance(r));
-    else calls.push({ dims, instances: [instance(r)] });
+    const last = groups[groups.length - 1];
+    if (last && last[0].outputDimensionality === r.outputDimensionality && last.length < max) last.push(r);
+    else groups.push([r]);
   }
-  return calls.map(({ dims, instances }) => ({
-    instances,
-    ...(dims !== undefined ? { parameters: { outputDimensionality: dims } } : {}),
-  }));
+  return groups;
+}
+
+/** `:predict` bodies for Gemini EmbedContentRequests, one per {@link embedCallGroups} group. */
+function predictRequests(requests: unknown[], model: ExpressModel | undefined): Json[] {
+  return embedCallGroups(requests, model).map((group) => {
+    const dims = group[0].outputDimensionality;
+    return {
+      instances: group.map(instance),
+      ...(dims !== undefined ? { parameters: { outputDimensionality: dims } } : {}),
+    };
+  });
 }
 
 const only = (answers: Json[]): Json => answers[0] ?? {};

@@ -13,16 +13,19 @@
  * - Express mode has no model list: `GET models` and `GET models/{id}` are answered from
  *   `express_models.ts` without a call.
  * - Errors come back as Vertex sent them (status and `google.rpc.Status` body): the pool classifies
- *   them (`../pool/classify.ts`), the edges format them.
+ *   them (`../pool/classify.ts`), the edges format them. A 404 for a model Vertex does not have reads
+ *   as the Gemini API's, and no error quotes the key's Google Cloud project.
  *
  * Source: https://cloud.google.com/vertex-ai/generative-ai/docs/start/express-mode/vertex-ai-express-mode-api-reference
  *
  * @module
  */
 import { createSseParser } from "../http/sse.ts";
-import type { UpstreamCall, UpstreamTarget } from "../pipeline/upstream.ts";
+import { parseGoogleError, publisherModelNotFound } from "../gemini/rpc_status.ts";
+import type { RequestSplit, UpstreamCall, UpstreamTarget } from "../pipeline/upstream.ts";
+import type { ForwardRequest } from "../pipeline/types.ts";
 import { asGeminiModel, EXPRESS_MODELS, expressModel } from "./express_models.ts";
-import { VERTEX_METHODS } from "./methods.ts";
+import { embedCallGroups, VERTEX_METHODS } from "./methods.ts";
 
 type Json = Record<string, unknown>;
 
@@ -56,7 +59,37 @@ export function vertexModelUrl(
 
 /** The upstream target of Vertex AI express keys. */
 export function vertexTarget(o: VertexTargetOptions): UpstreamTarget {
-  return { send: (call) => send(call, o.baseUrl()) };
+  return { send: (call) => send(call, o.baseUrl()), split };
+}
+
+const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A `batchEmbedContents` that Vertex takes in several `:predict` calls, as one batch per call (joined
+ * in order); undefined for anything one call serves.
+ */
+function split(req: ForwardRequest): RequestSplit | undefined {
+  const m = req.method === "POST" ? MODEL_METHOD.exec(req.path) : null;
+  if (m?.[3] !== "batchEmbedContents") return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(req.body ?? new Uint8Array()));
+  } catch {
+    return undefined; // answered by `send` as Google does
+  }
+  if (!isObj(body) || !Array.isArray(body.requests)) return undefined;
+  const groups = embedCallGroups(body.requests, expressModel(decodeURIComponent(m[2])));
+  if (groups.length < 2) return undefined;
+  const encoder = new TextEncoder();
+  return {
+    requests: groups.map((requests) => ({
+      ...req,
+      body: encoder.encode(JSON.stringify({ ...body, requests })),
+    })),
+    join: (answers) => ({
+      embeddings: answers.flatMap((a) => isObj(a) && Array.isArray(a.embeddings) ? a.embeddings : []),
+    }),
+  };
 }
 
 function googleError(code: number, status: string, message: string): Response {
@@ -78,12 +111,40 @@ function fromTable(path: string): Response | undefined {
   if (!m) return undefined;
   const model = expressModel(decodeURIComponent(m[2]));
   if (model) return jsonAnswer(asGeminiModel(model));
+  return modelNotFound({ model: decodeURIComponent(m[2]), version: m[1], method: "get" });
+}
+
+/** The Gemini API's 404 for a model it does not have (as `GET models/{id}` and model methods answer it). */
+function modelNotFound(o: { model: string; version: string; method: string }): Response {
   return googleError(
     404,
     "NOT_FOUND",
-    `models/${decodeURIComponent(m[2])} is not found for API version ${m[1]}, or is not supported for get. ` +
+    `models/${o.model} is not found for API version ${o.version}, or is not supported for ${o.method}. ` +
       "Call ListModels to see the list of available models and their supported methods.",
   );
+}
+
+/** The key's Google Cloud project in a Vertex message (`projects/740989871600/`): not the caller's business. */
+const PROJECT_PATH = /projects\/[^/`\s]+\//g;
+
+/**
+ * A Vertex error in the Gemini API's words where they differ: Vertex's 404 "Publisher Model
+ * `projects/<number>/…/models/{id}` was not found" becomes the Gemini API's 404 for a model it does not
+ * list, and the key's project is never quoted (a listed model the project cannot use keeps Vertex's
+ * sentence, which the pool reads as no access, with the project left out). Other errors pass as they came.
+ */
+async function geminiError(
+  res: Response,
+  asked: { model: string; version: string; method: string },
+): Promise<Response> {
+  if (res.status !== 404) return res;
+  const text = await res.text();
+  const body = parseGoogleError(text);
+  if (publisherModelNotFound(body) && !expressModel(asked.model)) return modelNotFound(asked);
+  return new Response(text.replace(PROJECT_PATH, "projects/…/"), {
+    status: res.status,
+    headers: res.headers,
+  });
 }
 
 function vertexHeaders(from: Headers | undefined, key: string): Headers {
@@ -124,9 +185,11 @@ async function send(call: UpstreamCall, baseUrl: string): Promise<Response> {
     client: call.client,
   });
   const bodies = method.requests(body, expressModel(model));
+  const asked = { model, version: m[1], method: m[3] };
   if (m[3] === "streamGenerateContent") {
     const res = await fetch(`${url}?alt=sse`, init(bodies[0]));
-    return res.ok && res.body ? geminiStream(res, { sse: req.query?.get("alt") === "sse" }) : res;
+    if (!res.ok) return await geminiError(res, asked);
+    return res.body ? geminiStream(res, { sse: req.query?.get("alt") === "sse" }) : res;
   }
   const responses: Response[] = [];
   let failed: Response | undefined;
@@ -142,7 +205,7 @@ async function send(call: UpstreamCall, baseUrl: string): Promise<Response> {
   await Promise.all(Array.from({ length: Math.min(FAN_OUT, bodies.length) }, worker));
   if (failed) {
     for (const r of responses) await r?.body?.cancel();
-    return failed;
+    return await geminiError(failed, asked);
   }
   try {
     const answers = await Promise.all(responses.map((r) => r.json() as Promise<Json>));

@@ -168,10 +168,24 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return c.redirect(next, 303);
   });
 
-  app.post("/logout", auth, limit, csrf, (c) => {
+  app.post("/logout", auth, limit, csrf, async (c) => {
     const admin = c.get("admin");
-    if (admin.session) revocations.revoke(admin.session);
     endSession(c, cookie);
+    if (admin.session) {
+      try {
+        await revocations.revoke(admin.session);
+      } catch (e) {
+        // A logout is acknowledged only once it is stored: the cookie is cleared and the session is
+        // refused here, but until the store works another instance or a restart would accept it.
+        const why = e instanceof Error ? e.message : String(e);
+        return adminError(
+          c,
+          503,
+          `Signed out on this instance only: the logout could not be stored, so the session may work ` +
+            `again after a restart or on another instance. Sign out again when the store works. ${why}`,
+        );
+      }
+    }
     return admin.via === "session" ? c.redirect(loginPath, 303) : c.body(null, 204);
   });
 
