@@ -17,7 +17,7 @@ import { KvHealth } from "./lib/kv/kv_health.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
-import { joinKeyEntries, type KeyKind, newKeyRecord } from "./lib/pool/key_record.ts";
+import { joinKeyEntries, type KeyKind, maskedEntry, newKeyRecord } from "./lib/pool/key_record.ts";
 import { KeyAdmin } from "./lib/pool/key_admin.ts";
 import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
@@ -31,15 +31,19 @@ import type { Forward } from "./lib/pipeline/types.ts";
 import { ModelCatalog } from "./lib/pipeline/model_catalog.ts";
 import { listModelVariants } from "./lib/gemini/model_names.ts";
 import { CallPreparer } from "./lib/pipeline/prepare.ts";
-import { type GeminiCaller, GeminiClient } from "./lib/pipeline/gemini_client.ts";
+import { type GeminiCaller, GeminiClient, internalContext } from "./lib/pipeline/gemini_client.ts";
 import { mountRoutes } from "./routes/mod.ts";
 import { SessionRevocations } from "./lib/admin/session.ts";
 import { UpstreamProxies } from "./lib/features/upstream_proxies.ts";
 import { TokenStore } from "./lib/tokens/token_store.ts";
 import { TokenLimits } from "./lib/tokens/token_limits.ts";
 import { LogStore } from "./lib/logs/log_store.ts";
+import { RefusalLog } from "./lib/logs/refusal_log.ts";
+import { AuditLog } from "./lib/logs/audit_log.ts";
+import { outcomeOf } from "./lib/pipeline/request_record.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
-import { maskKey, Redactor } from "./lib/secrets/redact.ts";
+import { Redactor } from "./lib/secrets/redact.ts";
+import { WebhookNotifier } from "./lib/notify/webhook.ts";
 import { ThoughtSignatures } from "./lib/gemini/thought_signatures.ts";
 import { LivePins } from "./lib/live/pins.ts";
 import { LiveSessions } from "./lib/live/live_sessions.ts";
@@ -75,7 +79,13 @@ export interface Gateway {
   tokens: TokenStore;
   limits: TokenLimits;
   logs: LogStore;
+  /** Refused and rejected requests, logged aggregated per client address and minute. */
+  refusals: RefusalLog;
   metrics: Metrics;
+  /** Admin actions. */
+  audit: AuditLog;
+  /** Operator notifications (`WEBHOOK_URL`). */
+  notifier: WebhookNotifier;
   /** Whether the state store (KV) works, as every read and write reports it. */
   storeHealth: KvHealth;
   /** Key counts by state, maintained for `/health` and `/ready`. */
@@ -108,14 +118,30 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   const store = new PoolStore({ kv, feed, pool });
   await atStart(store.load());
-  if (start.geminiApiKeys.length) {
-    const now = Date.now();
-    const fresh = joinKeyEntries(start.geminiApiKeys).map((entry) => newKeyRecord(entry, { addedAt: now }));
-    await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id))));
+  // Keys from GEMINI_API_KEYS join the pool at every start, except those the admin deleted and ignored.
+  const fresh = [...new Set(joinKeyEntries(start.geminiApiKeys))].map((entry) =>
+    newKeyRecord(entry, { addedAt: Date.now() })
+  );
+  const envKeyIds = new Set(fresh.map((r) => r.id));
+  if (fresh.length) {
+    const ignored = await atStart(store.ignoredEnvKeys());
+    await atStart(store.addKeys(fresh.filter((r) => !pool.get(r.id) && !ignored.has(r.id))));
   }
   const affinity = new AffinityMap(kv, feed, { sameProject: (a, b) => pool.scopeOf(a) === pool.scopeOf(b) });
   await atStart(affinity.load());
   const usage = new UsageCounter(kv);
+  const notifier = new WebhookNotifier({ url: () => s().webhookUrl });
+  pool.onDirty((d) => {
+    const r = d.type === "key" && d.disabled ? pool.get(d.id) : undefined;
+    if (r) {
+      notifier.notify({
+        event: "key_disabled",
+        keyId: r.id,
+        key: maskedEntry(r),
+        reason: r.disabledReason ?? "",
+      });
+    }
+  });
   const admin = await atStart(loadAdminSecrets(kv, start.adminToken));
   const proxies = new UpstreamProxies(() => s());
   const baseUrl = (kind: KeyKind) => kind === "vertex" ? s().vertexBaseUrl : s().upstreamBaseUrl;
@@ -126,6 +152,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     usage,
     baseUrl,
     clientFor: (id) => proxies.clientFor(id),
+    envKeyIds,
   });
   const rechecker = new Rechecker({
     clientFor: (id) => proxies.clientFor(id),
@@ -138,7 +165,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const tokens = new TokenStore({ kv, feed, envTokens: () => s().allowedTokens });
   await atStart(tokens.load());
   settings.onChange(() => tokens.refreshEnv());
-  const limits = new TokenLimits({ byName: (name) => tokens.byName(name), usage });
+  const limits = new TokenLimits({
+    byName: (name) => tokens.byName(name),
+    usage,
+    onQuotaReached: (q) => notifier.notify({ event: "token_quota_reached", ...q }),
+  });
   await atStart(limits.seed());
   const reseed = setInterval(() => void limits.seed().catch(() => {}), 60_000);
   Deno.unrefTimer(reseed);
@@ -154,13 +185,21 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     redact: redactor.redact,
     maskKey: (id) => {
       const r = pool.get(id);
-      return r ? maskKey(r.key) : undefined;
+      return r ? maskedEntry(r) : undefined;
     },
   });
   const metrics = new Metrics({ kv });
+  // Refusals and requests rejected at the edge are counted one by one but logged aggregated per
+  // client address and minute, so a flood cannot fill the log.
+  const refusals = new RefusalLog({ sink: (rec) => logs.record(rec) });
+  const onEdgeFailure: RecordSink = (rec) => {
+    metrics.record(rec);
+    refusals.add(rec);
+  };
   const onRecord: RecordSink = (rec) => {
     limits.record(rec);
-    logs.record(rec);
+    if (outcomeOf(rec) === "refused") refusals.add(rec);
+    else logs.record(rec);
     metrics.record(rec);
     options.onRecord?.(rec);
   };
@@ -179,6 +218,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     onRecord,
     clientFor: (id) => proxies.clientFor(id),
     onNetworkError: (id, e) => proxies.reportFailure(id, e),
+    onNoKey: (model, info) =>
+      notifier.notify({
+        event: "model_unavailable",
+        model,
+        reason: info.reason,
+        freeAt: Number.isFinite(info.freeAt) ? info.freeAt : null,
+      }),
     admitModel: (name, names) => limits.admitModel(name, names),
     upstream: { vertex: vertexTarget({ baseUrl: () => s().vertexBaseUrl }) },
     kindsFor: (req) => keyKindsFor(req, { pool, routing: s().keyKindRouting }),
@@ -187,7 +233,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // The catalog lists models through the client, and the client's prepare step reads the catalog's
   // known models: the getters below close the loop.
   const catalog = new ModelCatalog({
-    upstream: (): GeminiCaller => gemini.for({ route: "models" }),
+    upstream: (): GeminiCaller => gemini.for(internalContext("models")),
     transformList: (ids) => listModelVariants(ids, s()),
   });
   const gemini = new GeminiClient({
@@ -214,11 +260,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
 
   const revocations = new SessionRevocations({ kv, feed });
   await atStart(revocations.load());
+  const audit = new AuditLog({ kv, health: storeHealth });
   const keyCounts = new KeyCounts(pool);
   const signatures = new ThoughtSignatures({ kv, ttlMs: () => s().thoughtSignatureTtlHours * 3_600_000 });
   const app = mountRoutes({
     kv,
     revocations,
+    audit,
     storeHealth,
     keyCounts,
     signatures,
@@ -226,6 +274,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     gemini,
     settings,
     pool,
+    store,
+    usage,
     keys,
     catalog,
     admin,
@@ -234,6 +284,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     logs,
     metrics,
     proxies,
+    onEdgeFailure,
     affinity,
   });
 
@@ -257,7 +308,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     tokens,
     limits,
     logs,
+    refusals,
     metrics,
+    notifier,
+    audit,
     storeHealth,
     keyCounts,
     live,
@@ -268,12 +322,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         "cut: the gateway shut down while the request was in flight (SHUTDOWN_GRACE_MS passed)",
       );
       clearInterval(reseed);
+      notifier.close();
       rechecker.stop();
       proxies.close();
+      await audit.close();
       await storeHealth.stop();
       await feed.stop();
       await store.close();
       await usage.close();
+      refusals.close();
       await logs.close();
       await metrics.close();
       await signatures.flush();

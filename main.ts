@@ -10,6 +10,45 @@ import { createGateway } from "./gateway.ts";
 import { EnvError } from "./lib/config/env.ts";
 import { KvOpenError } from "./lib/kv/open_kv.ts";
 import { GatewayError, googleErrorResponse } from "./lib/http/errors.ts";
+import type { AdminSecrets } from "./lib/config/admin_secrets.ts";
+
+/** What the start-up lines say. */
+export interface StartInfo {
+  /** The address Deno listens on (`0.0.0.0` for every interface). */
+  hostname: string;
+  port: number;
+  keys: number;
+  kvPath: string;
+  admin: Pick<AdminSecrets, "source" | "generated">;
+}
+
+/** The lines printed once the gateway listens: where, the admin panel, the pool, the admin token. */
+export function startLines(o: StartInfo): string[] {
+  const everywhere = o.hostname === "0.0.0.0" || o.hostname === "::";
+  const host = everywhere ? "localhost" : o.hostname;
+  const base = `http://${host.includes(":") ? `[${host}]` : host}:${o.port}`;
+  const lines = [
+    `Gemini Gateway listening on ${base}`,
+    ...(everywhere
+      ? [`  on every network interface (HOST=${o.hostname}); set HOST=127.0.0.1 to accept only this machine.`]
+      : []),
+    `Admin panel: ${base}/admin`,
+    `Keys in pool: ${o.keys}; KV: ${o.kvPath}`,
+  ];
+  if (o.admin.source === "env") lines.push("Admin token: set by ADMIN_TOKEN.");
+  else if (o.admin.source === "generated") {
+    lines.push(
+      `Admin token (generated at this first start, shown only once): ${o.admin.generated}`,
+      "  It is stored only as a hash. To choose your own, set ADMIN_TOKEN (at least 12 characters) and restart.",
+    );
+  } else {
+    lines.push(
+      "Admin token: generated at the first start and stored as a hash; it is not shown again.",
+      "  Lost it? Set ADMIN_TOKEN (at least 12 characters) and restart: that token then replaces it.",
+    );
+  }
+  return lines;
+}
 
 /** The answer to requests that arrive while the gateway waits for its Live sessions to end. */
 function shuttingDown(): Response {
@@ -40,15 +79,8 @@ async function main() {
     port: start.port,
     hostname: start.host,
     onListen({ hostname, port }) {
-      const host = hostname === "0.0.0.0" ? "localhost" : hostname;
-      console.log(`Gemini Gateway listening on http://${host}:${port}`);
-      console.log(`Admin panel: http://${host}:${port}/admin`);
-      console.log(`Keys in pool: ${gw.pool.size}; KV: ${start.kvPath}`);
-      if (gw.admin.generated) {
-        console.log(
-          `Admin token (generated, shown only once; set ADMIN_TOKEN to choose your own): ${gw.admin.generated}`,
-        );
-      }
+      const lines = startLines({ hostname, port, keys: gw.pool.size, kvPath: start.kvPath, admin: gw.admin });
+      console.log(lines.join("\n"));
     },
   }, (req, info) => stopping ? shuttingDown() : gw.app.fetch(req, info));
 

@@ -1,8 +1,8 @@
 /**
  * The Keys page island: a server-paged key table (search, state filter, sort, page size through
  * `GET /keys`), live through `/admin/events` (re-fetches the shown page on every pool
- * change) with cooldowns counting down each second, and the key actions: add, verify (one,
- * selected, all, with progress), enable, disable, reset, edit, delete.
+ * change) with cooldowns counting down each second, and the key actions: add (pasted or from a
+ * file), export, verify (one, selected, all, with progress), enable, disable, reset, edit, delete.
  *
  * @module
  */
@@ -12,11 +12,16 @@ import { apiCall, messageOf } from "../lib/admin/api_client.ts";
 import type { ApiKey, KeyListQuery, KeyListResponse } from "../lib/admin/api_types.ts";
 import { effectiveState } from "../lib/admin/key_format.ts";
 import { keyQueryParams } from "../lib/admin/key_query.ts";
-import { AddKeysDialog, EditKeysDialog } from "../lib/admin/ui/key_dialogs.tsx";
+import { type MessageKey, t, tn } from "../lib/admin/i18n.ts";
+import {
+  AddKeysDialog,
+  DeleteKeysDialog,
+  EditKeysDialog,
+  ExportKeysDialog,
+} from "../lib/admin/ui/key_dialogs.tsx";
 import { KeyTable, type RowAction } from "../lib/admin/ui/key_table.tsx";
 import { KeyToolbar, Pager, SelectionBar, VerifyBar } from "../lib/admin/ui/key_toolbar.tsx";
 import { allKeyIds, verifyInChunks, type VerifyProgress } from "../lib/admin/ui/key_verify.ts";
-import { ConfirmDialog } from "../lib/admin/ui/modal.tsx";
 
 /** Props of {@link KeyStates}. */
 export interface KeyStatesProps {
@@ -33,17 +38,18 @@ export interface KeyStatesProps {
 }
 
 type Link = "connecting" | "live" | "reconnecting" | "offline";
-const LINK_LABELS: Record<Link, string> = {
-  connecting: "Connecting…",
-  live: "Live",
-  reconnecting: "Reconnecting…",
-  offline: "Offline · reload the page",
+const LINK_LABELS: Record<Link, MessageKey> = {
+  connecting: "link.connecting",
+  live: "link.live",
+  reconnecting: "link.reconnecting",
+  offline: "link.offline",
 };
 
 type Dialog =
   | { kind: "add" }
+  | { kind: "export" }
   | { kind: "edit"; ids: string[]; key?: ApiKey }
-  | { kind: "delete"; ids: string[] };
+  | { kind: "delete"; ids: string[]; fromEnv: number };
 
 /** Island: the live, paged key table with actions. */
 export function KeyStates(props: KeyStatesProps) {
@@ -82,7 +88,7 @@ export function KeyStates(props: KeyStatesProps) {
         } else f.again = true;
       } while (f.again);
     } catch (err) {
-      notice.value = { tone: "bad", text: `Could not load keys: ${messageOf(err)}` };
+      notice.value = { tone: "bad", text: t("keys.loadFailed", { error: messageOf(err) }) };
     } finally {
       f.inFlight = false;
       loading.value = false;
@@ -142,17 +148,18 @@ export function KeyStates(props: KeyStatesProps) {
       refresh();
     }
   };
-  const plural = (n: number) => `${n} ${n === 1 ? "key" : "keys"}`;
   const post = (path: string, body: unknown) => () => apiCall(props.apiBase, path, { body });
   const bulk = (action: RowAction, ids: string[], key?: ApiKey) => {
-    if (action === "delete") dialog.value = { kind: "delete", ids };
-    else if (action === "edit") dialog.value = { kind: "edit", ids, key };
+    if (action === "delete") {
+      // Keys from GEMINI_API_KEYS (known for the rows on this page) get an explanation and a choice.
+      const fromEnv = ids.filter((id) => data.value.keys.find((k) => k.id === id)?.fromEnv).length;
+      dialog.value = { kind: "delete", ids, fromEnv };
+    } else if (action === "edit") dialog.value = { kind: "edit", ids, key };
     else if (action === "verify") startVerify(ids);
-    else if (action === "reset") {
-      run(`Cooldowns reset for ${plural(ids.length)}.`, ids, post("/keys/reset", { ids }));
-    } else {
-      const verb = action === "enable" ? "Enabled" : "Disabled";
-      run(`${verb} ${plural(ids.length)}.`, ids, post(`/keys/${action}`, { ids }));
+    else if (action === "reset") run(tn("keys.done.reset", ids.length), ids, post("/keys/reset", { ids }));
+    else {
+      const done = action === "enable" ? "keys.done.enabled" : "keys.done.disabled";
+      run(tn(done, ids.length), ids, post(`/keys/${action}`, { ids }));
     }
   };
 
@@ -163,7 +170,7 @@ export function KeyStates(props: KeyStatesProps) {
       const list = ids === "all" ? await allKeyIds(props.apiBase) : ids;
       await verifyInChunks({ apiBase: props.apiBase, ids: list, onProgress: (p) => verify.value = p });
     } catch (err) {
-      notice.value = { tone: "bad", text: `Verification stopped: ${messageOf(err)}` };
+      notice.value = { tone: "bad", text: t("keys.verify.stopped", { error: messageOf(err) }) };
     }
     refresh();
   };
@@ -177,9 +184,10 @@ export function KeyStates(props: KeyStatesProps) {
         query={query.value}
         counts={d.counts}
         link={link.value}
-        linkLabel={LINK_LABELS[link.value]}
+        linkLabel={t(LINK_LABELS[link.value])}
         onQuery={setQuery}
         onAdd={() => dialog.value = { kind: "add" }}
+        onExport={() => dialog.value = { kind: "export" }}
         onVerifyAll={() => startVerify("all")}
         verifying={!!verify.value && !verify.value.done}
       />
@@ -187,7 +195,12 @@ export function KeyStates(props: KeyStatesProps) {
       {notice.value && (
         <div class={`notice ${notice.value.tone}`} role="status" data-notice>
           <span>{notice.value.text}</span>
-          <button type="button" class="icon-button" aria-label="Dismiss" onClick={() => notice.value = null}>
+          <button
+            type="button"
+            class="icon-button"
+            aria-label={t("common.dismiss")}
+            onClick={() => notice.value = null}
+          >
             ×
           </button>
         </div>
@@ -236,6 +249,7 @@ export function KeyStates(props: KeyStatesProps) {
       {dlg?.kind === "add" && (
         <AddKeysDialog apiBase={props.apiBase} onClose={closeDialog} onAdded={refresh} />
       )}
+      {dlg?.kind === "export" && <ExportKeysDialog apiBase={props.apiBase} onClose={closeDialog} />}
       {dlg?.kind === "edit" && (
         <EditKeysDialog
           apiBase={props.apiBase}
@@ -246,24 +260,23 @@ export function KeyStates(props: KeyStatesProps) {
           onClose={closeDialog}
           onSaved={() => {
             closeDialog();
-            notice.value = { tone: "ok", text: `Saved ${plural(dlg.ids.length)}.` };
+            notice.value = { tone: "ok", text: tn("keys.done.saved", dlg.ids.length) };
             refresh();
           }}
         />
       )}
       {dlg?.kind === "delete" && (
-        <ConfirmDialog
-          title={`Delete ${plural(dlg.ids.length)}?`}
-          message="Deleted keys are removed from the pool and from storage. Requests stop using them at once. This cannot be undone."
-          confirmLabel={`Delete ${plural(dlg.ids.length)}`}
-          danger
+        <DeleteKeysDialog
+          count={dlg.ids.length}
+          fromEnv={dlg.fromEnv}
           onCancel={closeDialog}
-          onConfirm={() => {
+          onConfirm={(ignoreEnv) => {
             closeDialog();
             const next = new Set(selected.value);
             for (const id of dlg.ids) next.delete(id);
             selected.value = next;
-            run(`Deleted ${plural(dlg.ids.length)}.`, dlg.ids, post("/keys/delete", { ids: dlg.ids }));
+            const body = ignoreEnv ? { ids: dlg.ids, ignoreEnv } : { ids: dlg.ids };
+            run(tn("keys.done.deleted", dlg.ids.length), dlg.ids, post("/keys/delete", body));
           }}
         />
       )}
@@ -273,12 +286,12 @@ export function KeyStates(props: KeyStatesProps) {
 
 function EmptyKeys({ filtered, onAdd }: { filtered: boolean; onAdd: () => void }) {
   return filtered
-    ? <p class="empty" data-empty>No keys match this search or filter.</p>
+    ? <p class="empty" data-empty>{t("keys.empty.filtered")}</p>
     : (
       <div class="empty-state" data-empty>
-        <h2>No keys in the pool yet</h2>
-        <p class="muted">Paste your Gemini API keys to start routing requests through the gateway.</p>
-        <button type="button" class="button primary" onClick={onAdd}>Add keys</button>
+        <h2>{t("keys.empty.title")}</h2>
+        <p class="muted">{t("keys.empty.text")}</p>
+        <button type="button" class="button primary" onClick={onAdd}>{t("keys.add")}</button>
       </div>
     );
 }

@@ -1,16 +1,17 @@
 /**
- * The Logs page island: request log and error log tabs, filters (time range, status, model, key,
- * token) sent to `GET /logs`, "load more" by cursor, and a detail view (`GET /logs/:id`) with the
- * error body pretty-printed.
+ * The Logs page island: request log, error log and audit log tabs, filters (time range, status,
+ * outcome, model, key, token) sent to `GET /logs`, "load more" by cursor, and a detail view
+ * (`GET /logs/:id`) with the error body pretty-printed. The audit tab reads `GET /audit`.
  *
  * @module
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { apiCall, messageOf } from "../lib/admin/api_client.ts";
-import type { LogEntry, LogListResponse } from "../lib/admin/api_types.ts";
+import type { AuditEntry, AuditListResponse, LogEntry, LogListResponse } from "../lib/admin/api_types.ts";
+import { type MessageKey, t, tn } from "../lib/admin/i18n.ts";
 import { EMPTY_FILTERS, LogFilterBar, type LogFilters } from "../lib/admin/ui/log_filters.tsx";
-import { LogDetail, LogTable } from "../lib/admin/ui/log_table.tsx";
+import { AuditTable, LogDetail, LogTable } from "../lib/admin/ui/log_table.tsx";
 
 /** Props of {@link LogViewer}. */
 export interface LogViewerProps {
@@ -24,7 +25,13 @@ export interface LogViewerProps {
   logsEnabled?: boolean;
 }
 
-type Kind = "request" | "error";
+type Kind = "request" | "error" | "audit";
+
+const KINDS: ReadonlyArray<{ kind: Kind; label: MessageKey }> = [
+  { kind: "request", label: "logs.tab.requests" },
+  { kind: "error", label: "logs.tab.errors" },
+  { kind: "audit", label: "logs.tab.audit" },
+];
 
 /** Island: the log viewer. */
 export function LogViewer(props: LogViewerProps) {
@@ -35,6 +42,7 @@ export function LogViewer(props: LogViewerProps) {
   const loading = useSignal(true);
   const error = useSignal("");
   const detail = useSignal<LogEntry | null>(null);
+  const audit = useSignal<AuditEntry[]>([]);
 
   const query = (cursor?: string) => {
     const f = filters.value;
@@ -44,6 +52,7 @@ export function LogViewer(props: LogViewerProps) {
       from: time(f.from),
       to: time(f.to),
       status: f.status,
+      outcome: f.outcome,
       model: f.model.trim(),
       keyId: f.keyId.trim(),
       token: f.token.trim(),
@@ -55,6 +64,14 @@ export function LogViewer(props: LogViewerProps) {
     loading.value = true;
     error.value = "";
     try {
+      if (kind.value === "audit") {
+        const r = await apiCall<AuditListResponse>(props.apiBase, "/audit", {
+          query: { limit: 50, cursor: more ? next.value : undefined },
+        });
+        audit.value = more ? [...audit.value, ...r.entries] : r.entries;
+        next.value = r.next;
+        return;
+      }
       const r = await apiCall<LogListResponse>(props.apiBase, "/logs", {
         query: query(more ? next.value : undefined),
       });
@@ -87,21 +104,23 @@ export function LogViewer(props: LogViewerProps) {
     load();
   };
   const active = Object.values(filters.value).some(Boolean);
+  const isAudit = kind.value === "audit";
+  const shown = isAudit ? audit.value.length : entries.value.length;
 
   return (
     <div class="stack">
       <p class="retention muted small" data-retention>
-        {props.logsEnabled === false ? "The request log is off. " : ""}
+        {props.logsEnabled === false ? `${t("logs.off")} ` : ""}
         {props.retentionHours !== undefined
-          ? `Entries are kept for ${formatHours(props.retentionHours)}. `
-          : "Entries are kept for the configured retention. "}
-        <a href={props.settingsHref}>Change logging and retention in Settings</a>
+          ? `${t("logs.kept", { time: formatHours(props.retentionHours) })} `
+          : `${t("logs.keptConfigured")} `}
+        <a href={props.settingsHref}>{t("logs.changeRetention")}</a>
       </p>
       <section class="panel">
         <div class="toolbar">
           <div class="toolbar-row">
-            <div class="tabs" role="tablist" aria-label="Log">
-              {(["request", "error"] as const).map((k) => (
+            <div class="tabs" role="tablist" aria-label={t("logs.tabs")}>
+              {KINDS.map(({ kind: k, label }) => (
                 <button
                   key={k}
                   type="button"
@@ -111,41 +130,45 @@ export function LogViewer(props: LogViewerProps) {
                   data-log-kind={k}
                   onClick={() => setKind(k)}
                 >
-                  {k === "request" ? "Requests" : "Errors"}
+                  {t(label)}
                 </button>
               ))}
             </div>
           </div>
-          <LogFilterBar
-            value={filters.value}
-            onChange={(v) => filters.value = v}
-            onApply={() => load()}
-            onClear={active ? () => filterBy(EMPTY_FILTERS) : undefined}
-          />
+          {isAudit ? <p class="muted small">{t("audit.about")}</p> : (
+            <LogFilterBar
+              value={filters.value}
+              onChange={(v) => filters.value = v}
+              onApply={() => load()}
+              onClear={active ? () => filterBy(EMPTY_FILTERS) : undefined}
+            />
+          )}
         </div>
         {error.value && <p class="alert inset" role="alert">{error.value}</p>}
-        {entries.value.length === 0 && !loading.value
+        {shown === 0 && !loading.value
           ? (
             <div class="empty-state" data-empty>
               <h2>
-                {active
-                  ? "No entries match these filters"
+                {isAudit
+                  ? t("audit.empty")
+                  : active
+                  ? t("logs.empty.filtered")
                   : kind.value === "error"
-                  ? "No errors logged"
-                  : "No requests logged yet"}
+                  ? t("logs.empty.errors")
+                  : t("logs.empty.requests")}
               </h2>
               <p class="muted">
-                {active
-                  ? "Widen the time range or clear the filters."
-                  : "Entries appear here as clients call the gateway."}
+                {isAudit ? t("audit.empty.text") : active ? t("logs.empty.widen") : t("logs.empty.text")}
               </p>
             </div>
           )
+          : isAudit
+          ? <AuditTable entries={audit.value} />
           : <LogTable entries={entries.value} onOpen={open} onFilter={filterBy} />}
         <footer class="pager">
           <span class="muted" data-log-count>
-            {entries.value.length} {entries.value.length === 1 ? "entry" : "entries"}
-            {loading.value && <span class="spinner" aria-label="Loading" />}
+            {tn("logs.entries", shown)}
+            {loading.value && <span class="spinner" aria-label={t("common.loading")} />}
           </span>
           {next.value && (
             <button
@@ -155,7 +178,7 @@ export function LogViewer(props: LogViewerProps) {
               onClick={() => load(true)}
               data-action="more"
             >
-              Load more
+              {t("logs.more")}
             </button>
           )}
         </footer>
@@ -166,5 +189,5 @@ export function LogViewer(props: LogViewerProps) {
 }
 
 function formatHours(h: number): string {
-  return h % 24 === 0 ? `${h / 24} ${h === 24 ? "day" : "days"}` : `${h} ${h === 1 ? "hour" : "hours"}`;
+  return h % 24 === 0 ? tn("duration.days", h / 24) : tn("duration.hours", h);
 }

@@ -13,7 +13,7 @@ import { parseJson, readBody } from "../lib/http/body.ts";
 import { badGateway, notFound } from "../lib/http/errors.ts";
 import { sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
-import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
+import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import { readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
@@ -50,11 +50,7 @@ async function jsonBody(deps: EdgeDeps, c: Ctx): Promise<unknown> {
 /** A validated request mapped to Gemini, with the Gemini model its name maps to. */
 async function toGemini(deps: EdgeDeps, c: Ctx, req: MessagesRequest | CountTokensRequest) {
   const s = deps.settings();
-  const gemini = deps.gemini.for({
-    route: "anthropic",
-    tokenName: c.get("tokenName"),
-    signal: c.req.raw.signal,
-  });
+  const gemini = deps.gemini.for(callContext(c, "anthropic", { clientModel: req.model }));
   const model = geminiModelFor(req.model, s.claudeModelMap);
   const mapped = await mapMessagesRequest(req, {
     model: gemini.resolve(model).model,
@@ -118,7 +114,7 @@ export function createAnthropicRoutes(deps: EdgeDeps): EdgeApp {
   app.post("/messages", (c) => createMessage(deps, c));
   app.post("/messages/count_tokens", (c) => countTokens(deps, c));
   // The client token's allow-list decides both the list and each model, as it decides calls.
-  const gemini = (c: Ctx) => deps.gemini.for({ route: "anthropic", tokenName: c.get("tokenName") });
+  const gemini = (c: Ctx) => deps.gemini.for(callContext(c, "anthropic"));
   app.get("/models", async (c) => {
     const caller = gemini(c);
     return c.json(anthropicModelPage((await deps.catalog.ids()).filter((id) => caller.allows(id))));

@@ -13,7 +13,7 @@ import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { badRequest, googleErrorResponse } from "../lib/http/errors.ts";
 import { readBody } from "../lib/http/body.ts";
 import { sseResponse } from "../lib/http/sse.ts";
-import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
+import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import type { GeminiCaller } from "../lib/pipeline/gemini_client.ts";
 import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
 import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
@@ -161,13 +161,12 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
     ? null
     : await readBody(req, deps.settings().maxBodyBytes, { timeoutMs: deps.settings().clientBodyTimeoutMs });
   const headers = forwardedHeaders(req.headers);
-  const gemini: GeminiCaller = deps.gemini.for({
-    route: "gemini",
-    tokenName: c.get("tokenName"),
-    signal: req.signal,
-    passThrough: true,
-    origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
-  });
+  const gemini: GeminiCaller = deps.gemini.for(
+    callContext(c, "gemini", {
+      passThrough: true,
+      origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
+    }),
+  );
   const m = req.method === "POST" ? MODEL_METHOD_PATH.exec(path) : null;
   if (m) {
     const [, version, collection, id, method] = m;

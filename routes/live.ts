@@ -26,7 +26,7 @@ import {
 import { badRequest, GatewayError, googleErrorResponse, unauthenticated } from "../lib/http/errors.ts";
 import type { LivePin } from "../lib/live/pins.ts";
 import { readBody } from "../lib/http/body.ts";
-import type { EdgeDeps } from "../lib/pipeline/edge.ts";
+import { callContext, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import {
   authTokensVersion,
   type LiveEndpoint,
@@ -171,7 +171,7 @@ async function createToken(deps: EdgeDeps, live: LiveSessions, c: Ctx, version: 
   const body = await readBody(req, deps.settings().maxBodyBytes, {
     timeoutMs: deps.settings().clientBodyTimeoutMs,
   });
-  const { response, keyId } = await deps.gemini.for({ route: "live", tokenName, signal: req.signal }).send({
+  const { response, keyId } = await deps.gemini.for(callContext(c, "live")).send({
     method: "POST",
     path: `/${version}/auth_tokens`,
     headers: new Headers({ "content-type": "application/json" }),
@@ -225,7 +225,8 @@ export function createLiveRoutes(deps: EdgeDeps, o: LiveGuards): Hono<{ Variable
     if (!endpoint) {
       const isTokens = (c.req.method === "POST" || c.req.method === "OPTIONS") &&
         authTokensVersion(c.req.path);
-      return isTokens ? await tokens.fetch(c.req.raw) : await next();
+      // The connection info goes along: throttles and logs read the client's address from it.
+      return isTokens ? await tokens.fetch(c.req.raw, c.env) : await next();
     }
     try {
       live.ensureEnabled();

@@ -11,7 +11,7 @@ import { readBody } from "../lib/http/body.ts";
 import { badGateway, badRequest, notFound } from "../lib/http/errors.ts";
 import { type SseEvent, sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
-import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
+import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
@@ -128,8 +128,7 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
 /** Builds the OpenAI routes. */
 function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp {
   const app = new Hono<{ Variables: AuthVariables }>();
-  const gemini = (c: Ctx) =>
-    deps.gemini.for({ route: "openai", tokenName: c.get("tokenName"), signal: c.req.raw.signal });
+  const gemini = (c: Ctx) => deps.gemini.for(callContext(c, "openai"));
   const body = (c: Ctx) => jsonBody(c, deps.settings());
 
   app.post("/chat/completions", (c) => chatCompletions(deps, gemini(c), c, options));

@@ -13,7 +13,7 @@ import { parseJson, readBody } from "../lib/http/body.ts";
 import { badGateway, badRequest, notFound } from "../lib/http/errors.ts";
 import { sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
-import type { Edge, EdgeApp, EdgeDeps } from "../lib/pipeline/edge.ts";
+import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import { readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
 import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
@@ -122,11 +122,7 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
     history = found;
   }
   const input = await inputItems(req, { store, owner });
-  const gemini = deps.gemini.for({
-    route: "responses",
-    tokenName: c.get("tokenName"),
-    signal: c.req.raw.signal,
-  });
+  const gemini = deps.gemini.for(callContext(c, "responses"));
   const mapped = await mapResponsesRequest(req, [...history, ...input], {
     model: gemini.resolve(req.model).model,
     media: {

@@ -1,8 +1,9 @@
 /**
- * Makes sure the programs the test suite drives are installed: Debian's Chromium (browser tests)
- * and tinyproxy (upstream proxy tests), installed with apt-get when running as root (otherwise it
- * says exactly what to install), and from npm into a cache folder the clients the tests drive:
- * Google's gemini-cli, Claude Code and Codex CLI.
+ * Makes sure the programs the test suite drives are installed: Debian's Chromium (browser tests), a
+ * Chinese font (so the Simplified Chinese screenshots show characters, not boxes) and tinyproxy
+ * (upstream proxy tests), installed with apt-get when running as root (otherwise it says exactly what
+ * to install), and from npm into a cache folder the clients the tests drive: Google's gemini-cli,
+ * Claude Code and Codex CLI.
  * Build-time/test-time code: never loaded by the server.
  *
  * @module
@@ -12,6 +13,7 @@ import { ensureAgent } from "../tests/support/agents.ts";
 
 const NEEDS = [
   { pkg: "chromium", paths: ["/usr/bin/chromium"] },
+  { pkg: "fonts-wqy-microhei", paths: ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"] },
   { pkg: "tinyproxy", paths: ["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"] },
 ];
 

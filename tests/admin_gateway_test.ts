@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
+import type { Page } from "./support/sdk/playwright.ts";
 import { keyId } from "../lib/pool/key_record.ts";
 import { buildIslands } from "../scripts/build_islands.ts";
 import { collectPageErrors, launchBrowser, screenshot } from "./support/browser.ts";
@@ -147,7 +147,7 @@ Deno.test({
         await page.locator("[data-secret]").evaluateAll((els) =>
           els.map((e) => e.getAttribute("data-secret"))
         ),
-        ["allowedTokens", "proxies"],
+        ["allowedTokens", "proxies", "webhookUrl"],
       );
       assert.equal(await page.locator('#group-models [data-field="allowPrivateImageHosts"]').count(), 1);
       assert.equal(await page.locator('#group-upstream [data-field="proxies"]').count(), 1);

@@ -17,6 +17,7 @@ const key = (id: string, over: Partial<ApiKey> = {}): ApiKey => ({
   masked: `AIza…${id}`,
   state: "active",
   cooldowns: [],
+  quota: [],
   addedAt: 0,
   usageToday: { requests: 0, ok: 0, rateLimited: 0, errors: 0, inputTokens: 0, outputTokens: 0 },
   ...over,
@@ -158,6 +159,8 @@ Deno.test("dashboard numbers: rate per minute, success and request-weighted perc
     requests,
     ok: requests,
     errors: 0,
+    refused: 0,
+    clientErrors: 0,
     rateLimited: 0,
     inputTokens: 10,
     outputTokens: 20,
@@ -170,6 +173,7 @@ Deno.test("dashboard numbers: rate per minute, success and request-weighted perc
     bucketMs: 60_000,
     buckets: [bucket(0, null), bucket(30, 100), bucket(10, 500)],
     byModel: [],
+    refusals: [],
     keys: { active: 1, cooling: 0, disabled: 0 },
   };
   const s = summarize(m);

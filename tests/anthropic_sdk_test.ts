@@ -5,7 +5,7 @@
  * class the SDK raises.
  */
 import assert from "node:assert/strict";
-import Anthropic, { type APIError } from "@anthropic-ai/sdk";
+import Anthropic, { type APIError } from "./support/sdk/anthropic.ts";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 import { adminApi } from "./support/admin_api.ts";
 import { SKIP_THOUGHT_SIGNATURE } from "../lib/gemini/thought_signatures.ts";

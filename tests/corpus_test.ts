@@ -18,7 +18,7 @@
  * gateway's code.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import {
   geminiShape,
   loadCorpus,

@@ -6,7 +6,7 @@
  * supported by Gemini 2.5 Flash Image, https://ai.google.dev/gemini-api/docs/models/gemini-2.5-flash-image).
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { startHarness } from "./support/harness.ts";
 import { modelFamily } from "../lib/gemini/model_families.ts";
 

@@ -3,7 +3,7 @@
  * what Gemini receives (tools, thinkingConfig, model) and what the client gets back.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI, HarmBlockThreshold, HarmCategory } from "@google/genai";
+import { GoogleGenAI, HarmBlockThreshold, HarmCategory } from "./support/sdk/genai.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 
 type Obj = Record<string, unknown>;

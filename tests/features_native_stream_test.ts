@@ -3,7 +3,7 @@
  * stream shows what they did, the official @google/genai SDK still assembles the same answer.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 
 type Obj = Record<string, unknown>;

@@ -4,7 +4,7 @@
  * googleSearch, and countTokens with a suffixed model.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI, Type } from "@google/genai";
+import { GoogleGenAI, Type } from "./support/sdk/genai.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 
 type Obj = Record<string, unknown>;

@@ -11,7 +11,7 @@
  * straight to the mock, so the tests clear both variables while they run and restore them after.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { ProxyPool } from "../lib/features/proxy_pool.ts";

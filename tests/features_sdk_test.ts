@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
-import OpenAI from "openai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
+import OpenAI from "./support/sdk/openai.ts";
 import { KeepAliveStream } from "../lib/features/keep_alive.ts";
 import { SmootherStream } from "../lib/features/smoother.ts";
 import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";

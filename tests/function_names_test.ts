@@ -6,8 +6,8 @@
  * sends.
  */
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import Anthropic from "./support/sdk/anthropic.ts";
+import OpenAI from "./support/sdk/openai.ts";
 import { FunctionNames, GEMINI_FUNCTION_NAME, geminiFunctionName } from "../lib/gemini/function_names.ts";
 import { startHarness } from "./support/harness.ts";
 

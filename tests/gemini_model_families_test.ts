@@ -5,8 +5,8 @@
  * the mock upstream (which refuses thinking levels a model lacks with Google's 400).
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import { GoogleGenAI, ThinkingLevel } from "@google/genai";
+import OpenAI from "./support/sdk/openai.ts";
+import { GoogleGenAI, ThinkingLevel } from "./support/sdk/genai.ts";
 import {
   MODEL_FAMILIES,
   type ModelFamily,

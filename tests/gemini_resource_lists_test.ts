@@ -5,7 +5,7 @@
  * file, two of three `files.list()` calls of the same client come back without it.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { startHarness } from "./support/harness.ts";
 
 const LISTINGS = 3;

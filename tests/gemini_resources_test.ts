@@ -7,7 +7,7 @@
  * does (403 for files, 404 for batches, operations and stores).
  */
 import assert from "node:assert/strict";
-import { GenerateVideosOperation, GoogleGenAI } from "@google/genai";
+import { GenerateVideosOperation, GoogleGenAI } from "./support/sdk/genai.ts";
 import { coolDown, type Harness, startHarness } from "./support/harness.ts";
 import { MP4_BYTES } from "./support/mock_gemini_jobs.ts";
 import { keyId } from "../lib/pool/key_record.ts";

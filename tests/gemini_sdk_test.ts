@@ -2,7 +2,7 @@
  * The Gemini-native routes driven by the official @google/genai SDK through the gateway to the mock.
  */
 import assert from "node:assert/strict";
-import { ApiError, GoogleGenAI } from "@google/genai";
+import { ApiError, GoogleGenAI } from "./support/sdk/genai.ts";
 import { fakeKey, startHarness } from "./support/harness.ts";
 
 function client(url: string, apiKey: string) {

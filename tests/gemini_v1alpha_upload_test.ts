@@ -6,7 +6,7 @@
  * Google serves all three versions under /upload/ and /download/.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { startHarness } from "./support/harness.ts";
 
 Deno.test("@google/genai on v1alpha: generate and a resumable files.upload both work through the gateway", async () => {

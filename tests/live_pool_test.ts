@@ -4,7 +4,7 @@
  * refusals, and spread; resumption handles stay with their key.
  */
 import assert from "node:assert/strict";
-import { Modality } from "@google/genai";
+import { Modality } from "./support/sdk/genai.ts";
 import { fakeKey, startHarness } from "./support/harness.ts";
 import { connectRaw, connectSdk, liveUrl, type RawLive } from "./support/live_client.ts";
 import { LIVE_REFUSALS } from "./support/mock_gemini_live.ts";

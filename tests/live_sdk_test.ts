@@ -5,7 +5,7 @@
  * session and usage per key, model and client token.
  */
 import assert from "node:assert/strict";
-import { Modality, Type } from "@google/genai";
+import { Modality, Type } from "./support/sdk/genai.ts";
 import { fakeKey, startHarness } from "./support/harness.ts";
 import { connectRaw, connectSdk, connectTcp, liveUrl } from "./support/live_client.ts";
 import { audioHash } from "./support/mock_gemini_live.ts";

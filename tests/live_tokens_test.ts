@@ -4,7 +4,7 @@
  * endpoint, and the token opens nothing else.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI, Modality } from "@google/genai";
+import { GoogleGenAI, Modality } from "./support/sdk/genai.ts";
 import { fakeKey, startHarness } from "./support/harness.ts";
 import { connectRaw, connectSdk, liveUrl } from "./support/live_client.ts";
 import { keyId } from "../lib/pool/key_record.ts";

@@ -3,7 +3,7 @@
  * the admin API, Google's error body kept with keys redacted, and expired entries swept.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { LogStore } from "../lib/logs/log_store.ts";
 import { adminApi } from "./support/admin_api.ts";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";

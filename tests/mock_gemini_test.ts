@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { MockGemini, type MockOptions } from "./support/mock_gemini.ts";
 import { assertGoogleError, ERROR_CASES, GENERATE_CASES, type Reply } from "./support/mock_gemini_cases.ts";
 import {

@@ -6,7 +6,7 @@
  * set apart from text and returned in `images`.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { startHarness } from "./support/harness.ts";
 import {
   jsonAnswer,

@@ -4,7 +4,7 @@
  * `$ref`/`$defs` schemas from MCP servers, unanswered tool calls; and `reasoning_effort` by family.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 import { UNANSWERED_CALL_RESULT } from "../lib/openai/chat_request.ts";
 import { SKIP_THOUGHT_SIGNATURE } from "../lib/gemini/thought_signatures.ts";

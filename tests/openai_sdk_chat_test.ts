@@ -3,7 +3,7 @@
  * plain and streamed chat, JSON schema output, images in the prompt, and the shared pipeline.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 
 /** An SDK client for the harness's gateway. */

@@ -3,7 +3,7 @@
  * mock upstream (unknown model, rate limits on every key, 503 on every key).
  */
 import assert from "node:assert/strict";
-import OpenAI, { type APIError } from "openai";
+import OpenAI, { type APIError } from "./support/sdk/openai.ts";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 
 function sdk(h: Harness, apiKey = h.token): OpenAI {

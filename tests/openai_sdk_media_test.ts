@@ -4,7 +4,7 @@
  * URLs in prompts (private hosts blocked unless allowed).
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 import { openAIEdge } from "../routes/openai.ts";
 import type { Forward } from "../lib/pipeline/types.ts";

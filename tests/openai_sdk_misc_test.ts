@@ -3,7 +3,7 @@
  * a Gemini image model), the model list, and the malformed-JSON error envelope.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 
 function sdk(h: Harness): OpenAI {

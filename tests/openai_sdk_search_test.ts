@@ -3,7 +3,7 @@
  * answer carries `url_citation` annotations and (with searchLinks on) a Sources list, in streams too.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 
 function sdk(h: Harness): OpenAI {

@@ -3,7 +3,7 @@
  * without `extra_content`), parallel calls and their stream indexes, and the googleSearch tool.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 
 function sdk(h: Harness): OpenAI {

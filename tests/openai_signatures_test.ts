@@ -6,7 +6,7 @@
  * once with the skip value.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { startHarness } from "./support/harness.ts";
 import { jsonAnswer, type ScriptedCall, startScripted } from "./support/scripted_upstream.ts";
 import { mapChatRequest } from "../lib/openai/chat_request.ts";

@@ -5,7 +5,7 @@
  * ends with an error the client sees and is logged as the upstream's failure; every wait is bounded.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { FaultUpstream, geminiAnswer, geminiEvents } from "./support/fault_upstream.ts";
 import { type FaultHarness, startFaultHarness } from "./support/fault_harness.ts";
 

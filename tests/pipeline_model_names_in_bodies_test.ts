@@ -12,7 +12,7 @@
  *   fields too) that name the model name the real one.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { startHarness } from "./support/harness.ts";
 
 const ALIASES = JSON.stringify({ "house-model": "gemini-2.5-flash" });

@@ -5,7 +5,7 @@
  * model gets Google's own answer, and error bodies reach native clients byte for byte.
  */
 import assert from "node:assert/strict";
-import { ApiError, GoogleGenAI } from "@google/genai";
+import { ApiError, GoogleGenAI } from "./support/sdk/genai.ts";
 import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 
 function client(h: Harness) {

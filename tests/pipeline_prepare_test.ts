@@ -4,7 +4,7 @@
  * renames the path), and a countTokens body gets the real model inside.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { startHarness } from "./support/harness.ts";
 import { CallPreparer } from "../lib/pipeline/prepare.ts";
 import { defaultFeatureSettings } from "../lib/features/settings.ts";

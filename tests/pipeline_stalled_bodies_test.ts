@@ -5,7 +5,7 @@
  * list, a batch) all end, and the stalled upstream socket is closed.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { geminiAnswer } from "./support/fault_upstream.ts";
 import { type FaultHarness, startFaultHarness } from "./support/fault_harness.ts";
 

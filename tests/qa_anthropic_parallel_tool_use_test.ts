@@ -5,7 +5,7 @@
  * Anthropic route must do the same for its own flag.
  */
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
+import Anthropic from "./support/sdk/anthropic.ts";
 import { startHarness } from "./support/harness.ts";
 
 const TOOLS: Anthropic.Tool[] = [

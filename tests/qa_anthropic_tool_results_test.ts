@@ -6,7 +6,7 @@
  * the function call turn."); the mock refuses the same way.
  */
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
+import Anthropic from "./support/sdk/anthropic.ts";
 import { startHarness } from "./support/harness.ts";
 
 type Json = Record<string, unknown>;

@@ -9,8 +9,8 @@
  * - an empty answer is tried once more on another key (`RETRY_EMPTY_ANSWERS`, default on).
  */
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import Anthropic from "./support/sdk/anthropic.ts";
+import OpenAI from "./support/sdk/openai.ts";
 import { startHarness } from "./support/harness.ts";
 import { jsonAnswer, startScripted } from "./support/scripted_upstream.ts";
 

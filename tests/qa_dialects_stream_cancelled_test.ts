@@ -6,8 +6,8 @@
  * `invalid_request_error`), and a `response.failed` whose code is `server_error`, not `invalid_prompt`.
  */
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import Anthropic from "./support/sdk/anthropic.ts";
+import OpenAI from "./support/sdk/openai.ts";
 import { sseBody, sseResponse, startScripted } from "./support/scripted_upstream.ts";
 
 const PARTIAL = {

@@ -13,7 +13,7 @@ import { connectRaw, liveUrl } from "./support/live_client.ts";
 const KEYS = ["custom-live-key-aaaaaaaaaaaa1", "custom-live-key-bbbbbbbbbbbb2"];
 
 Deno.test("qa: a Live refusal quoting a pool key of any shape is masked in the close reason, the key's reasons and the log", async () => {
-  const h = await startHarness({ keys: KEYS });
+  const h = await startHarness({ poolKeys: KEYS });
   try {
     for (const k of KEYS) h.mock.setKey(k, { denied: "suspended" });
     const raw = await connectRaw(liveUrl(h.url, { query: { key: h.token } }));

@@ -4,7 +4,7 @@
  * code it was written against and says what a user saw.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI, Modality } from "@google/genai";
+import { GoogleGenAI, Modality } from "./support/sdk/genai.ts";
 import { fakeKey, startHarness } from "./support/harness.ts";
 import { connectRaw, liveUrl } from "./support/live_client.ts";
 import { MOCK_MODELS } from "./support/mock_gemini_models.ts";

@@ -4,7 +4,7 @@
  * it was written against and says what a client saw.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { coolDown, fakeKey, startHarness } from "./support/harness.ts";
 import { jsonAnswer, sseBody, sseResponse, startScripted } from "./support/scripted_upstream.ts";
 import { keyId } from "../lib/pool/key_record.ts";

@@ -5,7 +5,7 @@
  * clients read `item.content[0].text`.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { startHarness } from "./support/harness.ts";
 
 Deno.test("qa responses: input_items gives input messages as lists of input_text parts", async () => {

@@ -4,7 +4,7 @@
  * `token-<last 4>`) must not see, continue, list or delete each other's stored responses.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { startHarness } from "./support/harness.ts";
 
 const ALICE = "alice-team-secret-9999";

@@ -9,7 +9,7 @@
  * back under the client's own namespace and name.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { startHarness } from "./support/harness.ts";
 
 type Json = Record<string, unknown>;

@@ -8,8 +8,8 @@
  * functions"). The mock does not enforce that rule, so these tests check what the gateway sends.
  */
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import Anthropic from "./support/sdk/anthropic.ts";
+import OpenAI from "./support/sdk/openai.ts";
 import { startHarness } from "./support/harness.ts";
 
 type Json = Record<string, unknown>;

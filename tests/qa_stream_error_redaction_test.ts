@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createGateway } from "../gateway.ts";
+import { newKeyRecord } from "../lib/pool/key_record.ts";
 
 const GEMINI_KEY = "qa-gemini-pool-key-0123456789";
 const VERTEX_KEY = "qa-vertex-pool-key-abcdefghij";
@@ -45,7 +46,6 @@ async function gateway(routing: "gemini_first" | "vertex_first", mode: () => Mod
   const gw = await createGateway({
     env: {
       KV_PATH: ":memory:",
-      GEMINI_API_KEYS: `${GEMINI_KEY},vertex:${VERTEX_KEY}`,
       ALLOWED_TOKENS: TOKEN,
       ADMIN_TOKEN: "qa-admin-token-123456",
       UPSTREAM_BASE_URL: base,
@@ -55,7 +55,9 @@ async function gateway(routing: "gemini_first" | "vertex_first", mode: () => Mod
       SYNC_INTERVAL_MS: "0",
     },
   });
-  await gw.ready;
+  // Keys of any shape, put into the pool through its store (GEMINI_API_KEYS takes the panel's shapes).
+  await gw.store.addKeys([newKeyRecord(GEMINI_KEY), newKeyRecord(`vertex:${VERTEX_KEY}`)]);
+  await gw.catalog.ids().catch(() => {});
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, gw.app.fetch);
   return {
     url: `http://127.0.0.1:${server.addr.port}`,

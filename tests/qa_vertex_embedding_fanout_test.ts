@@ -6,7 +6,7 @@
  * when the pool as a whole has the capacity, and a key's entered per-minute limit is overrun.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { keyId } from "../lib/pool/key_record.ts";
 import { adminApi } from "./support/admin_api.ts";
 import { startVertexHarness } from "./support/vertex_harness.ts";

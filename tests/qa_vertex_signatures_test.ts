@@ -7,9 +7,9 @@
  * turn that carries signatures on the kind that issued them (or replace foreign ones).
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI, Type } from "@google/genai";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import { GoogleGenAI, Type } from "./support/sdk/genai.ts";
+import Anthropic from "./support/sdk/anthropic.ts";
+import OpenAI from "./support/sdk/openai.ts";
 import { startVertexHarness, type VertexHarness } from "./support/vertex_harness.ts";
 
 const MODEL = "gemini-3-flash-preview";

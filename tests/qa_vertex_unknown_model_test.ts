@@ -5,8 +5,8 @@
  * Cloud project number behind the pool's key (Vertex's "Publisher Model `projects/<number>/…`").
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
-import OpenAI from "openai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
+import OpenAI from "./support/sdk/openai.ts";
 import { startVertexHarness, type VertexHarness } from "./support/vertex_harness.ts";
 
 const MODEL = "gemini-9-ultra";

@@ -44,7 +44,7 @@ for (const [i, block] of blocks.entries()) {
         block.replaceAll("http://localhost:8000", h.url).replaceAll("my-client-token", h.token),
       );
       const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--config", new URL("deno.json", ROOT).pathname, file],
+        args: ["run", "-A", "--config", new URL("tests/support/snippets.json", ROOT).pathname, file],
         stdout: "piped",
         stderr: "piped",
       }).output();

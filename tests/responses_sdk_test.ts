@@ -6,7 +6,7 @@
  * the token that made them), tools the gateway maps or refuses, and errors.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 import { adminApi } from "./support/admin_api.ts";
 

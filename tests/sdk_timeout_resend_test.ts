@@ -6,8 +6,8 @@
  * (503 overloaded) stay retryable.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "./support/sdk/openai.ts";
+import Anthropic from "./support/sdk/anthropic.ts";
 import { startFaultHarness } from "./support/fault_harness.ts";
 
 const MESSAGES = [{ role: "user" as const, content: "hi" }];

@@ -10,7 +10,10 @@ import { keyId } from "../lib/pool/key_record.ts";
 import { adminApi } from "./support/admin_api.ts";
 import { startHarness } from "./support/harness.ts";
 
-/** Keys that are not in Google's `AIza…` shape (GEMINI_API_KEYS accepts any string). */
+/**
+ * Keys that are not in Google's shapes: GEMINI_API_KEYS and the panel accept only those (issue 16), but a
+ * pool may still hold any string (records stored before, restores, direct upserts).
+ */
 const ODD_KEY = "proj-7:sk_live.9f8e7d6c5b4a39281706";
 const OTHER_ODD_KEY = "another-odd-secret/0123456789";
 
@@ -48,7 +51,7 @@ Deno.test("Redactor: masks known secrets of any shape, inside other text, and re
 });
 
 Deno.test("a suspended pool key of any shape is masked in the answer, the logs, the key's reason and the records", async () => {
-  const h = await startHarness({ keys: [ODD_KEY] });
+  const h = await startHarness({ poolKeys: [ODD_KEY] });
   const admin = adminApi(h);
   try {
     h.mock.setKey(ODD_KEY, { denied: "suspended" });

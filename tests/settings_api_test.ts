@@ -158,7 +158,11 @@ Deno.test("settings API: client tokens and proxy credentials are masked, and a m
     const fields: Array<{ name: string; value: unknown; secret: boolean }> = JSON.parse(setText).fields;
     const proxies = fields.find((f) => f.name === "proxies")!;
     assert.deepEqual(proxies.value, ["socks5://***@127.0.0.1:1080"]);
-    assert.deepEqual(fields.filter((f) => f.secret).map((f) => f.name).sort(), ["allowedTokens", "proxies"]);
+    assert.deepEqual(fields.filter((f) => f.secret).map((f) => f.name).sort(), [
+      "allowedTokens",
+      "proxies",
+      "webhookUrl",
+    ]);
     const keep = await fetch(`${h.url}/admin/api/settings`, {
       method: "PATCH",
       headers,

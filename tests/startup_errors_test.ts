@@ -3,16 +3,8 @@
  * message that names the problem and the fix, not a stack trace.
  */
 import assert from "node:assert/strict";
+import { inheritedEnv } from "./support/process.ts";
 import { KvOpenError, kvStartStep, openKv } from "../lib/kv/open_kv.ts";
-
-function inherited(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of ["HOME", "PATH", "DENO_DIR"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) out[name] = value;
-  }
-  return out;
-}
 
 /** Runs `main.ts` with `env` until it exits (it never gets to listen). */
 async function start(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
@@ -20,7 +12,7 @@ async function start(env: Record<string, string>): Promise<{ code: number; stder
     args: ["run", "-A", "main.ts"],
     cwd: new URL("..", import.meta.url),
     // Only what Deno itself needs is inherited: no KV_PATH or Deno Deploy id from the outer environment.
-    env: { ...inherited(), PORT: "0", HOST: "127.0.0.1", ADMIN_TOKEN: "startup-admin-token-1", ...env },
+    env: { ...inheritedEnv(), PORT: "0", HOST: "127.0.0.1", ADMIN_TOKEN: "startup-admin-token-1", ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",

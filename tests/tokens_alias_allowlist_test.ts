@@ -5,8 +5,8 @@
  * check (`TokenLimits.admitModel`) only by the resolved real model. The two must agree.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import { GoogleGenAI } from "@google/genai";
+import OpenAI from "./support/sdk/openai.ts";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { startHarness } from "./support/harness.ts";
 import { adminApi } from "./support/admin_api.ts";
 

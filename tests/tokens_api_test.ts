@@ -3,8 +3,8 @@
  * refused in the caller's dialect when over their rpm, quota, allow-list, expiry, or revoked.
  */
 import assert from "node:assert/strict";
-import { ApiError, GoogleGenAI } from "@google/genai";
-import OpenAI from "openai";
+import { ApiError, GoogleGenAI } from "./support/sdk/genai.ts";
+import OpenAI from "./support/sdk/openai.ts";
 import { adminApi } from "./support/admin_api.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 import { nativeGenerate } from "./support/requests.ts";

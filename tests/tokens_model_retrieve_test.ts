@@ -5,7 +5,7 @@
  * leaves it out and a call with it is refused.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI from "./support/sdk/openai.ts";
 import { startHarness } from "./support/harness.ts";
 import { adminApi } from "./support/admin_api.ts";
 

@@ -2,8 +2,8 @@
  * A client token with a model allow-list sees only those models in the OpenAI and Gemini model lists.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import { GoogleGenAI } from "@google/genai";
+import OpenAI from "./support/sdk/openai.ts";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { startHarness } from "./support/harness.ts";
 import { adminApi } from "./support/admin_api.ts";
 

@@ -5,8 +5,8 @@
  * reading hundreds of MB into memory.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "./support/sdk/openai.ts";
+import Anthropic from "./support/sdk/anthropic.ts";
 import { startFaultHarness } from "./support/fault_harness.ts";
 
 const HUGE = 64 * 1024 * 1024;

@@ -4,9 +4,15 @@
  * `execute` on a Gemini 3 model whose mock upstream enforces thought signatures.
  */
 import assert from "node:assert/strict";
-import { generateText, isStepCount, jsonSchema, streamText, tool } from "ai";
-import { createAnthropic } from "@ai-sdk/anthropic";
-import { createOpenAI } from "@ai-sdk/openai";
+import {
+  createAnthropic,
+  createOpenAI,
+  generateText,
+  isStepCount,
+  jsonSchema,
+  streamText,
+  tool,
+} from "./support/sdk/ai.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 import { SKIP_THOUGHT_SIGNATURE } from "../lib/gemini/thought_signatures.ts";
 

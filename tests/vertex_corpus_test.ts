@@ -5,7 +5,7 @@
  * the Gemini API's. (The corpus's Vertex answers to generate calls run in tests/corpus_test.ts.)
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { geminiShape, loadCorpus } from "./support/corpus.ts";
 import { jsonAnswer, startScripted } from "./support/scripted_upstream.ts";
 

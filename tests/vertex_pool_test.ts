@@ -5,7 +5,7 @@
  * Vertex upstream.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
 import { classify } from "../lib/pool/classify.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../lib/gemini/rpc_status.ts";
 import { nextPacificMidnight } from "../lib/pool/quota_clock.ts";

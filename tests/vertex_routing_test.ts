@@ -6,8 +6,8 @@
  * Live sessions use Gemini API keys only.
  */
 import assert from "node:assert/strict";
-import { ApiError, GoogleGenAI } from "@google/genai";
-import OpenAI from "openai";
+import { ApiError, GoogleGenAI } from "./support/sdk/genai.ts";
+import OpenAI from "./support/sdk/openai.ts";
 import { coolDown } from "./support/harness.ts";
 import { startVertexHarness, type VertexHarness } from "./support/vertex_harness.ts";
 import { keyId } from "../lib/pool/key_record.ts";

@@ -6,9 +6,9 @@
  * load over both kinds.
  */
 import assert from "node:assert/strict";
-import { GoogleGenAI } from "@google/genai";
-import OpenAI from "openai";
-import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "./support/sdk/genai.ts";
+import OpenAI from "./support/sdk/openai.ts";
+import Anthropic from "./support/sdk/anthropic.ts";
 import { startVertexHarness, type VertexHarness } from "./support/vertex_harness.ts";
 
 type Json = Record<string, unknown>;

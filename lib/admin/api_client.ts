@@ -7,6 +7,7 @@
  */
 import type { FieldViolation } from "./api_types.ts";
 import { readErrorDetails } from "../gemini/rpc_status.ts";
+import { t } from "./i18n.ts";
 
 /** A failed API call. */
 export class ApiError extends Error {
@@ -66,7 +67,7 @@ export async function apiCall<T>(base: string, path: string, opts: ApiCallOption
     });
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
-    throw new ApiError(0, "The gateway did not answer; check that it is running and try again.");
+    throw new ApiError(0, t("api.noAnswer"));
   }
   const text = await res.text();
   let data: unknown = null;
@@ -90,10 +91,10 @@ export function errorFrom(status: number, data: unknown): ApiError {
 }
 
 function defaultMessage(status: number): string {
-  if (status === 401) return "Your session ended; reload the page and sign in again.";
-  if (status === 403) return "The request was refused (CSRF token); reload the page and try again.";
-  if (status === 404) return "This API is not available on this gateway version.";
-  return `The gateway answered with HTTP ${status}.`;
+  if (status === 401) return t("api.401");
+  if (status === 403) return t("api.403");
+  if (status === 404) return t("api.404");
+  return t("api.status", { status });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

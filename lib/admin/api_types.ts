@@ -12,14 +12,26 @@ import type { TokenUsage } from "../tokens/token_limits.ts";
 import type { LogEntry as StoredLogEntry } from "../logs/log_store.ts";
 import type { MetricsBucket, MetricsRange, MetricsReport, ModelStats } from "../metrics/metrics.ts";
 import type { ProxyStatus } from "../features/proxy_pool.ts";
+import type { CapacityReport, ModelCapacity } from "../pool/capacity.ts";
+import type { CostReport } from "../metrics/costs.ts";
+import type { AuditEntry, AuditPage } from "../logs/audit_log.ts";
+
+export type { AuditEntry };
+
+/** `GET /audit` answer. */
+export type AuditListResponse = AuditPage;
 
 export type { MetricsBucket, MetricsRange };
 
 /** One per-model cooldown as JSON: `until` is null when it never ends (`Infinity` does not survive JSON). */
 export type ApiCooldown = Omit<KeyCooldown, "until"> & { until: number | null };
 
-/** A key row of `GET /keys`. */
-export type ApiKey = Omit<KeyView, "cooldowns"> & { cooldowns: ApiCooldown[] };
+/** A key row of `GET /keys` (the panel tolerates rows without the newer `quota` and `fromEnv`). */
+export type ApiKey = Omit<KeyView, "cooldowns" | "quota" | "fromEnv"> & {
+  cooldowns: ApiCooldown[];
+  quota?: KeyView["quota"];
+  fromEnv?: boolean;
+};
 
 /** Key counts by state. */
 export interface KeyCounts {
@@ -63,7 +75,7 @@ export interface SettingsResponse {
 }
 
 /** A token as the API lists it: the stored record without its hash, plus today's usage. */
-export interface TokenInfo extends Omit<TokenRecord, "hash" | "revokedAt"> {
+export interface TokenInfo extends Omit<TokenRecord, "hash" | "revokedAt" | "previousHash"> {
   usageToday: TokenUsage;
 }
 
@@ -93,6 +105,17 @@ export type ModelTotals = { model: string } & ModelStats;
 /** `GET /metrics` answer. */
 export interface MetricsResponse extends MetricsReport {
   keys: KeyCounts;
+}
+
+/** `GET /capacity` answer (`nextFreeAt` null when a key is usable now or none will be). */
+export type CapacityResponse = CapacityReport;
+
+/** One model of `GET /capacity`. */
+export type ApiModelCapacity = ModelCapacity;
+
+/** `GET /costs` answer: today's estimate; keys named as the panel shows them. */
+export interface CostsResponse extends CostReport {
+  byKey: Array<CostReport["byKey"][number] & { masked?: string; label?: string }>;
 }
 
 /** One upstream proxy of `GET /proxies`. */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { KeyCooldown, KeyView } from "../pool/key_admin.ts";
+import { currentLocale, formatNumber, t } from "./i18n.ts";
 
 /** The parts of a key row that state display needs (server `KeyView` or API `ApiKey`). */
 export interface KeyStateLike {
@@ -11,34 +12,40 @@ export interface KeyStateLike {
   cooldowns: Array<{ until: number | null }>;
 }
 
-/** Label and CSS modifier for each key state. */
-export const KEY_STATE_LABELS: Record<KeyView["state"], { label: string; tone: string }> = {
-  active: { label: "Active", tone: "ok" },
-  cooling: { label: "Cooling down", tone: "warn" },
-  disabled: { label: "Disabled", tone: "bad" },
+/** CSS modifier for each key state (the label is the message `key.state.<state>`). */
+export const KEY_STATE_TONES: Record<KeyView["state"], string> = {
+  active: "ok",
+  cooling: "warn",
+  disabled: "bad",
 };
 
-/** Label for each cooldown kind. */
-export const COOLDOWN_KIND_LABELS: Record<KeyCooldown["kind"], string> = {
-  minute: "per-minute limit",
-  day: "daily limit",
-  no_access: "no access",
-  backoff: "error backoff",
-};
-
-/** Remaining time as `45s`, `3m 05s`, `2h 10m` or `3d 4h`; `0s` when past. */
-export function formatRemaining(ms: number): string {
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
-  const hrs = Math.floor(m / 60);
-  if (hrs < 48) return `${hrs}h ${String(m % 60).padStart(2, "0")}m`;
-  return `${Math.floor(hrs / 24)}d ${hrs % 24}h`;
+/** A key state's label in the current language. */
+export function keyStateLabel(state: KeyView["state"]): string {
+  return t(`key.state.${state}`);
 }
 
-/** Compact number: 950, 12.3k, 4.5M. */
+/** A cooldown kind's label in the current language. */
+export function cooldownKindLabel(kind: KeyCooldown["kind"]): string {
+  return t(`cooldown.${kind}`);
+}
+
+/** Remaining time as `45s`, `3m 05s`, `2h 10m` or `3d 4h` (in the current language); `0s` when past. */
+export function formatRemaining(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const two = (n: number) => String(n).padStart(2, "0");
+  if (s < 60) return t("remaining.s", { s });
+  const m = Math.floor(s / 60);
+  if (m < 60) return t("remaining.ms", { m, s: two(s % 60) });
+  const hrs = Math.floor(m / 60);
+  if (hrs < 48) return t("remaining.hm", { h: hrs, m: two(m % 60) });
+  return t("remaining.dh", { d: Math.floor(hrs / 24), h: hrs % 24 });
+}
+
+/** Compact number: 950, 12.3k, 4.5M in English; the locale's compact form otherwise (1.2万). */
 export function formatCount(n: number): string {
+  if (currentLocale().lang !== "en") {
+    return formatNumber(n, { notation: "compact", maximumFractionDigits: 1 });
+  }
   if (n < 1000) return String(n);
   if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
   return `${(n / 1_000_000).toFixed(1)}M`;

@@ -1,6 +1,7 @@
 /**
  * Headline numbers of the dashboard from a `GET /metrics` answer: requests per minute, success
- * rate, request-weighted latency percentiles and token totals.
+ * rate (served / (served + failed): refusals and the clients' own mistakes are shown apart),
+ * latency percentiles weighted by the requests they measure, and token totals.
  *
  * @module
  */
@@ -12,6 +13,10 @@ export interface MetricsSummary {
   ok: number;
   errors: number;
   rateLimited: number;
+  /** Refused by the gateway itself. */
+  refused: number;
+  /** The clients' own mistakes (400, 404, ...) and abandoned requests. */
+  clientErrors: number;
   /** Average requests per minute over the range. */
   perMinute: number;
   /** Requests per minute in the latest complete-or-current bucket. */
@@ -24,6 +29,11 @@ export interface MetricsSummary {
   p99: number | null;
 }
 
+/** The success rate's denominator: requests the gateway tried to serve. */
+export function attempted(s: { ok: number; errors: number }): number {
+  return s.ok + s.errors;
+}
+
 /** Sums the buckets. */
 export function summarize(m: MetricsResponse): MetricsSummary {
   const s: MetricsSummary = {
@@ -31,6 +41,8 @@ export function summarize(m: MetricsResponse): MetricsSummary {
     ok: 0,
     errors: 0,
     rateLimited: 0,
+    refused: 0,
+    clientErrors: 0,
     perMinute: 0,
     latestPerMinute: 0,
     inputTokens: 0,
@@ -40,16 +52,18 @@ export function summarize(m: MetricsResponse): MetricsSummary {
     p99: null,
   };
   const weighted = { p50: 0, p95: 0, p99: 0 };
+  let measured = 0;
   for (const b of m.buckets) {
-    s.requests += b.requests;
-    s.ok += b.ok;
-    s.errors += b.errors;
-    s.rateLimited += b.rateLimited;
-    s.inputTokens += b.inputTokens;
-    s.outputTokens += b.outputTokens;
-    for (const p of ["p50", "p95", "p99"] as const) weighted[p] += (b[p] ?? 0) * b.requests;
+    for (const k of ["requests", "ok", "errors", "rateLimited", "inputTokens", "outputTokens"] as const) {
+      s[k] += b[k];
+    }
+    s.refused += b.refused ?? 0;
+    s.clientErrors += b.clientErrors ?? 0;
+    const n = attempted(b);
+    measured += n;
+    for (const p of ["p50", "p95", "p99"] as const) weighted[p] += (b[p] ?? 0) * n;
   }
-  if (s.requests > 0) { for (const p of ["p50", "p95", "p99"] as const) s[p] = weighted[p] / s.requests; }
+  if (measured > 0) { for (const p of ["p50", "p95", "p99"] as const) s[p] = weighted[p] / measured; }
   const minutes = Math.max(1, (m.buckets.length * m.bucketMs) / 60_000);
   s.perMinute = s.requests / minutes;
   const last = m.buckets.at(-1);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { t } from "./i18n.ts";
 
 /** Where the admin panel is mounted. */
 export const ADMIN_BASE = "/admin";
@@ -11,15 +12,11 @@ export const ADMIN_BASE = "/admin";
 /** A section id. */
 export type AdminSection = "dashboard" | "keys" | "settings" | "tokens" | "logs";
 
-/** One sidebar entry. */
+/** One sidebar entry (its label and description are the messages `nav.<id>` and `nav.<id>.description`). */
 export interface AdminNavItem {
   id: AdminSection;
-  /** Sidebar label and page title. */
-  label: string;
   /** Path below the admin base path (`""` is the base itself). */
   path: string;
-  /** One-line description shown under the page title. */
-  description: string;
   /** SVG path data (24x24, stroked) for the icon. */
   icon: string;
 }
@@ -28,41 +25,41 @@ export interface AdminNavItem {
 export const ADMIN_NAV: readonly AdminNavItem[] = [
   {
     id: "dashboard",
-    label: "Dashboard",
     path: "",
-    description: "Traffic, errors and key health at a glance.",
     icon: "M3 3h7v7H3zM14 3h7v7h-7zM14 14h7v7h-7zM3 14h7v7H3z",
   },
   {
     id: "keys",
-    label: "Keys",
     path: "/keys",
-    description: "Gemini API keys in the pool. States and cooldowns update live.",
     icon:
       "M21 2l-2 2m-7.6 7.6a5.5 5.5 0 1 1-7.8 7.8 5.5 5.5 0 0 1 7.8-7.8zm0 0L15.5 7.5m0 0l3 3L22 7l-3-3m-3.5 3.5L19 4",
   },
   {
     id: "settings",
-    label: "Settings",
     path: "/settings",
-    description: "Routing, retries, features and defaults.",
     icon: "M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6",
   },
   {
     id: "tokens",
-    label: "Tokens",
     path: "/tokens",
-    description: "Client access tokens for apps calling the gateway.",
     icon: "M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z",
   },
   {
     id: "logs",
-    label: "Logs",
     path: "/logs",
-    description: "Recent requests and upstream errors.",
     icon: "M8 6h13M8 12h13M8 18h13M3 6h.01M3 12h.01M3 18h.01",
   },
 ];
+
+/** A section's label (sidebar and page title) in the current language. */
+export function navLabel(id: AdminSection): string {
+  return t(`nav.${id}`);
+}
+
+/** A section's one-line description (under the page title) in the current language. */
+export function navDescription(id: AdminSection): string {
+  return t(`nav.${id}.description`);
+}
 
 /** The nav item of a section. */
 export function navItem(id: AdminSection): AdminNavItem {

@@ -7,6 +7,8 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { STATIC_BASE } from "../islands/build_info.ts";
 import { ADMIN_BASE } from "./nav.ts";
+import { translator } from "./i18n.ts";
+import { requestLocale } from "./page_response.ts";
 
 /** True when the client prefers HTML (a browser navigation). */
 export function wantsHtml(c: Context): boolean {
@@ -22,15 +24,20 @@ export function adminError(
 ): Response {
   for (const [k, v] of Object.entries(headers)) c.header(k, v);
   if (wantsHtml(c)) {
-    const safe = message.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+    const locale = requestLocale(c);
+    const tr = translator(locale);
+    const esc = (text: string) =>
+      text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+    const title = status === 404 ? tr("error.notFound") : tr("error.status", { status });
     return c.html(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
+      `<!doctype html><html lang="${esc(locale.locale)}"><head><meta charset="utf-8">` +
         `<meta name="viewport" content="width=device-width, initial-scale=1">` +
-        `<title>Error ${status} · Gemini Gateway</title><link rel="stylesheet" href="${STATIC_BASE}/admin.css">` +
+        `<title>${esc(title)} · ${esc(tr("product.name"))}</title>` +
+        `<link rel="stylesheet" href="${STATIC_BASE}/admin.css">` +
         `<link rel="stylesheet" href="${STATIC_BASE}/admin_controls.css">` +
         `</head><body class="error-page"><main class="login"><div class="login-card">` +
-        `<h1>${status === 404 ? "Not found" : `Error ${status}`}</h1><p>${safe}</p>` +
-        `<a class="button" href="${ADMIN_BASE}">Back to the admin console</a></div></main></body></html>`,
+        `<h1>${esc(title)}</h1><p>${esc(message)}</p>` +
+        `<a class="button" href="${ADMIN_BASE}">${esc(tr("error.back"))}</a></div></main></body></html>`,
       status,
       { "content-security-policy": "default-src 'none'; style-src 'self'; frame-ancestors 'none'" },
     );

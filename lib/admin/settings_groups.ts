@@ -1,11 +1,13 @@
 /**
- * Sections of the Settings form: a title and a line of help per settings group, in display order.
- * Each setting names its group in the settings schema (`settingMeta`, `lib/config/describe.ts`) and
- * the settings API sends it with the field.
+ * Sections of the Settings form, in display order; each section's title and line of help are the
+ * messages `settings.group.<id>` and `settings.group.<id>.description`. Each setting names its group
+ * in the settings schema (`settingMeta`, `lib/config/describe.ts`) and the settings API sends it with
+ * the field.
  *
  * @module
  */
 import type { SettingGroup } from "../config/describe.ts";
+import { t } from "./i18n.ts";
 
 /** How a section of the form is shown. */
 export interface SettingsSection {
@@ -13,48 +15,29 @@ export interface SettingsSection {
   description: string;
 }
 
-/** Sections in display order (every group has one). */
-export const SETTINGS_SECTIONS: Readonly<Record<SettingGroup, SettingsSection>> = {
-  access: {
-    title: "Access",
-    description: "Who may call the gateway. Named tokens with limits are managed on the Tokens page.",
-  },
-  upstream: {
-    title: "Upstream and retries",
-    description: "Where requests go, through which proxies, and how hard the gateway tries before giving up.",
-  },
-  keys: {
-    title: "Key pool and quotas",
-    description: "Cooldowns, waiting for a free key, and re-checks of disabled keys.",
-  },
-  models: {
-    title: "Models and features",
-    description: "Aliases, suffixes, hidden models, tools and defaults added to requests.",
-  },
-  streaming: {
-    title: "Streaming",
-    description: "Smoother streamed answers and keep-alives for slow first tokens.",
-  },
-  live: {
-    title: "Live API",
-    description:
-      "Real-time voice and video sessions over WebSocket (Gemini Live API) and their ephemeral tokens.",
-  },
-  logs: {
-    title: "Logging",
-    description: "The request log and how long entries are kept.",
-  },
-  server: {
-    title: "Server",
-    description: "Read once at start from the environment.",
-  },
-};
+/** The sections in display order (every group has one). */
+export const SETTINGS_GROUP_ORDER: readonly SettingGroup[] = [
+  "access",
+  "upstream",
+  "keys",
+  "models",
+  "streaming",
+  "live",
+  "logs",
+  "reporting",
+  "server",
+];
+
+/** A section's title and help in the current language. */
+export function settingsSection(id: SettingGroup): SettingsSection {
+  return { title: t(`settings.group.${id}`), description: t(`settings.group.${id}.description`) };
+}
 
 /** Splits settings into their sections (in display order; empty sections left out). */
 export function groupSettings<T extends { group: SettingGroup }>(
   items: T[],
 ): Array<{ id: SettingGroup; section: SettingsSection; items: T[] }> {
-  return (Object.entries(SETTINGS_SECTIONS) as Array<[SettingGroup, SettingsSection]>)
-    .map(([id, section]) => ({ id, section, items: items.filter((i) => i.group === id) }))
+  return SETTINGS_GROUP_ORDER
+    .map((id) => ({ id, section: settingsSection(id), items: items.filter((i) => i.group === id) }))
     .filter((s) => s.items.length > 0);
 }

@@ -23,6 +23,7 @@ export type SettingGroup =
   | "streaming"
   | "live"
   | "logs"
+  | "reporting"
   | "server";
 
 /** What a settings field carries besides its type, default and description. */
@@ -34,6 +35,11 @@ export interface SettingMeta {
    * form until asked for, never quoted in start-up errors.
    */
   secret?: boolean;
+  /**
+   * A good value as the environment takes it, shown in start-up errors (needed when the default is
+   * empty or not itself a telling example; a test checks every example is valid).
+   */
+  example?: string;
 }
 
 /**
@@ -62,6 +68,8 @@ export interface SettingInfo {
   default?: unknown;
   group: SettingGroup;
   secret: boolean;
+  /** A good value for the environment, when the schema gives one (see {@link SettingMeta.example}). */
+  example?: string;
 }
 
 /** Words labels write as acronyms. */
@@ -147,6 +155,7 @@ export function describeSettings(schema: z.ZodObject): SettingInfo[] {
       default: d.success ? d.data : undefined,
       group: meta.group,
       secret: meta.secret ?? false,
+      ...(meta.example === undefined ? {} : { example: meta.example }),
     };
   });
   described.set(schema, out);

@@ -27,10 +27,14 @@ const EXAMPLES: Record<SettingType, string> = {
   json: '{"name":"value"}',
 };
 
-/** A good value to show in an error: the setting's default when it has a telling one, else one of its type. */
-function exampleFor(info: SettingInfo): string {
+/**
+ * A good value to show in an error: the setting's own example, else its default when it has a telling
+ * one, else one of its type.
+ */
+export function exampleFor(info: SettingInfo): string {
+  if (info.example !== undefined) return info.example;
   const d = info.default;
-  if (d !== undefined && d !== null && !(Array.isArray(d) && d.length === 0)) {
+  if (d !== undefined && d !== null && d !== "" && !(Array.isArray(d) && d.length === 0)) {
     return Array.isArray(d) ? d.join(",") : typeof d === "object" ? JSON.stringify(d) : String(d);
   }
   return info.enumValues?.[0] ?? EXAMPLES[info.type];

@@ -10,9 +10,9 @@
 import { z } from "zod";
 import { type SettingMeta, settingMeta } from "./describe.ts";
 import { KIND_ROUTINGS } from "../pool/kind_routing.ts";
-import { joinKeyEntries } from "../pool/key_record.ts";
-import { KEY_KINDS } from "../pool/key_kinds.ts";
 import { parseCidr } from "../net/ip.ts";
+import { EXAMPLE_KEY, joinKeyEntries, keyEntryProblem } from "../pool/key_record.ts";
+import { maskKey } from "../secrets/redact.ts";
 
 /** Comma, space or newline separated list, as accepted by list settings in the environment. */
 export function splitList(text: string): string[] {
@@ -27,10 +27,10 @@ export const runtimeSettingsSchema = z.object({
   allowedTokens: z.array(z.string().min(8, "a client token needs at least 8 characters"))
     .default([])
     .describe(
-      "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key, x-api-key or ?key=). " +
-        "Logs and usage name each token-<its last 4 characters>-<the start of its SHA-256>.",
+      "Client tokens the gateway accepts (Authorization: Bearer, x-goog-api-key, x-api-key or ?key=); at least 8 " +
+        "characters each. Logs and usage name each token-<its last 4 characters>-<the start of its SHA-256>.",
     )
-    .register(settingMeta, { group: "access", secret: true }),
+    .register(settingMeta, { group: "access", secret: true, example: "my-client-token" }),
   trustedProxies: z.array(
     z.string().trim().refine((s) => parseCidr(s) !== undefined, {
       message: "give IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8, ::1",
@@ -39,9 +39,10 @@ export const runtimeSettingsSchema = z.object({
     .describe(
       "Reverse proxies (IP addresses or CIDR ranges, e.g. 127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For is " +
         "believed: a request from one of them counts as coming from the last address before them in that " +
-        "header (failed admin logins are slowed down per client address). Empty: the connecting address.",
+        "header (failed admin logins are slowed down, failed client tokens throttled and requests logged " +
+        "per client address). Empty: the connecting address.",
     )
-    .register(settingMeta, { group: "access" }),
+    .register(settingMeta, { group: "access", example: "127.0.0.1,10.0.0.0/8" }),
   authFailuresPerMinute: z.number().int().min(0).default(30)
     .describe(
       "Failed client-token checks allowed per client address and minute; then that address gets 429 without a check until the minute passes (0 = no limit).",
@@ -131,6 +132,32 @@ export const runtimeSettingsSchema = z.object({
     .register(settingMeta, { group: "models" }),
   logsEnabled: z.boolean().default(true).describe("Keep a request log.")
     .register(settingMeta, { group: "logs" }),
+  webhookUrl: z.string().trim().refine(
+    (v) => v === "" || /^https?:\/\/[^\s/]+/.test(v),
+    "must be an http(s) URL, or empty for no notifications",
+  ).default("")
+    .describe(
+      "Webhook for operator notifications (JSON POST, retried with backoff): a key disabled, a model with no usable key, a client token at its daily quota. Empty = off.",
+    )
+    .register(settingMeta, {
+      group: "reporting",
+      secret: true,
+      example: "https://hooks.example.com/gateway",
+    }),
+  prices: z.record(
+    z.string(),
+    z.object({
+      input: z.number().min(0, "a price cannot be negative"),
+      output: z.number().min(0, "a price cannot be negative"),
+    }),
+  ).default({})
+    .describe(
+      "Prices for the cost estimate on the dashboard, per model (exact id or prefix*, the longest match wins), in your currency per million input and output tokens. Empty = no estimate.",
+    )
+    .register(settingMeta, {
+      group: "reporting",
+      example: '{"gemini-2.5-flash": {"input": 0.3, "output": 2.5}}',
+    }),
   logRetentionHours: z.number().min(1).max(24 * 90).default(72).describe("How long log entries are kept.")
     .register(settingMeta, { group: "logs" }),
 });
@@ -139,24 +166,34 @@ export const runtimeSettingsSchema = z.object({
 export const startSettingsSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8000).describe("Port to listen on.")
     .register(settingMeta, { group: "server" }),
-  host: z.string().default("0.0.0.0").describe("Interface to listen on.")
+  host: z.string().default("0.0.0.0")
+    .describe(
+      "Interface to listen on; the default 0.0.0.0 is every interface (127.0.0.1: this machine only).",
+    )
     .register(settingMeta, { group: "server" }),
-  geminiApiKeys: z.array(z.string()).refine(
-    (entries) => {
+  geminiApiKeys: z.array(z.string())
+    .superRefine((given, ctx) => {
+      let entries: string[];
       try {
-        joinKeyEntries(entries);
-        return true;
-      } catch {
-        return false;
+        entries = joinKeyEntries(given);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : String(e) });
+        return;
       }
-    },
-    `a "${KEY_KINDS.vertex.prefix}" prefix has no key after it; write a Vertex AI express key as ${KEY_KINDS.vertex.prefix}<key>`,
-  ).default([])
-    .describe("API keys added to the pool at start; write a Vertex AI express key as vertex:<key>.")
-    .register(settingMeta, { group: "keys", secret: true }),
+      // The same rule as keys pasted in the admin panel.
+      for (const entry of entries) {
+        const problem = keyEntryProblem(entry);
+        if (problem) ctx.addIssue({ code: "custom", message: `${maskKey(entry)} ${problem}` });
+      }
+    })
+    .default([])
+    .describe(
+      "API keys added to the pool at start (AIza followed by 35 characters, or AQ.…); write a Vertex AI express key as vertex:<key>.",
+    )
+    .register(settingMeta, { group: "keys", secret: true, example: EXAMPLE_KEY }),
   adminToken: z.string().min(12, "the admin token needs at least 12 characters").optional()
-    .describe("Token for the admin panel; generated at first start when unset.")
-    .register(settingMeta, { group: "access", secret: true }),
+    .describe("Token for the admin panel (at least 12 characters); generated at first start when unset.")
+    .register(settingMeta, { group: "access", secret: true, example: "a-long-admin-secret" }),
   kvPath: z.string().default("./data/gateway.sqlite3")
     .describe("Deno KV location: a file path, :memory:, or a KV Connect URL.")
     .register(settingMeta, { group: "server" }),

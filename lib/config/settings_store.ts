@@ -50,6 +50,11 @@ export class SettingsStore<S extends z.ZodObject> {
     return this.#current;
   }
 
+  /** The values saved in the admin panel (without environment pins and defaults). */
+  storedValues(): Record<string, unknown> {
+    return structuredClone(this.#stored);
+  }
+
   /** Fields pinned by the environment. */
   pinnedFields(): PinnedField[] {
     return Object.keys(this.opts.pinned).map((field) => ({ field, variable: envName(field) }));

@@ -91,7 +91,10 @@ export const featureSettingsSchema = z.object({
   defaultSafetySettings: z.array(z.object({ category: z.string(), threshold: z.string() })).nullable()
     .default(null).describe(
       "safetySettings the gateway adds only when the client sent none (null = add nothing).",
-    ).register(settingMeta, { group: "models" }),
+    ).register(settingMeta, {
+      group: "models",
+      example: '[{"category":"HARM_CATEGORY_HARASSMENT","threshold":"BLOCK_ONLY_HIGH"}]',
+    }),
   codeExecutionModels: z.array(z.string()).default([]).describe(
     "Models that get the code execution tool ({codeExecution:{}}), exact ids or prefix*; skipped when " +
       "the request has function declarations (Gemini refuses that mix).",
@@ -137,7 +140,11 @@ export const featureSettingsSchema = z.object({
   proxies: z.array(proxyUrl).default([]).describe(
     "Upstream HTTP proxies (http, https, socks5). Each API key sticks to one proxy; a failing proxy is " +
       "skipped for proxyDownMs.",
-  ).register(settingMeta, { group: "upstream", secret: true }),
+  ).register(settingMeta, {
+    group: "upstream",
+    secret: true,
+    example: "http://proxy.example:3128,socks5://user:pass@proxy.example:1080",
+  }),
   proxyDownMs: z.number().int().min(1_000).max(3_600_000).default(60_000).describe(
     "How long a proxy that failed is skipped.",
   ).register(settingMeta, { group: "upstream" }),

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { type Cidr, formatIp, inCidr, parseCidr, parseIp } from "../net/ip.ts";
 
 /** The peer address when Deno's connection info is unknown (`app.request` without an env). */
@@ -93,4 +93,38 @@ export function trustedProxies(list: readonly string[]): TrustedProxies {
   let t = cache.get(list);
   if (!t) cache.set(list, t = new TrustedProxies(list));
   return t;
+}
+
+/** What the gateway logs about the request a client made (set by {@link clientInfo} as `c.get("client")`). */
+export interface ClientInfo {
+  /** The client's HTTP method. */
+  method: string;
+  /** The path the client called, e.g. `/v1/chat/completions` (without the query). */
+  path: string;
+  /** The client's address ({@link clientAddress}). */
+  address: string;
+  /** Epoch ms when the request arrived. */
+  time: number;
+}
+
+/** Hono context variables set by {@link clientInfo}. */
+export type ClientVariables = { client: ClientInfo };
+
+/**
+ * Middleware factory: records the client's method, path, address and arrival time as `c.get("client")`,
+ * before anything can refuse the request (so refusals are logged with them).
+ */
+export function clientInfo<V extends ClientVariables = ClientVariables>(
+  options: { trustedProxies: () => readonly string[] },
+): MiddlewareHandler<{ Variables: V }> {
+  return async function clientInfoHandler(c, next) {
+    const req = c.req.raw;
+    (c as unknown as Context<{ Variables: ClientVariables }>).set("client", {
+      method: req.method,
+      path: new URL(req.url).pathname,
+      address: clientAddress(c, trustedProxies(options.trustedProxies())),
+      time: Date.now(),
+    });
+    await next();
+  };
 }

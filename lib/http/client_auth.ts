@@ -10,7 +10,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { rateLimited, unauthenticated } from "./errors.ts";
 import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
 import type { AuthFailureThrottle } from "./auth_throttle.ts";
-import { peerAddress, UNKNOWN_ADDRESS } from "./client_address.ts";
+import { type ClientVariables, peerAddress } from "./client_address.ts";
 
 /** A client token's identity and limits. */
 export interface ClientToken {
@@ -32,13 +32,22 @@ export interface ClientToken {
   expiresAt?: number;
   /** Revoked tokens are refused (401). */
   revoked?: boolean;
+  /** This is the previous secret of a rotated token (accepted until `expiresAt`, the grace period's end). */
+  rotated?: boolean;
 }
 
 /** Finds the client token whose SHA-256 (hex) is `hash`. Synchronous: the hot path never awaits. */
 export type TokenResolver = (hash: string) => { token: ClientToken; hash: string } | undefined;
 
-/** Typed context variables set by {@link clientAuth}: the token, its name and its id ({@link ClientToken.id}). */
-export type AuthVariables = { clientToken: ClientToken; tokenName: string; tokenId: string };
+/**
+ * Typed context variables of an edge: `client` (set by `clientInfo` before auth), and `clientToken`,
+ * `tokenName` and `tokenId` ({@link ClientToken.id}) set by {@link clientAuth}.
+ */
+export type AuthVariables = ClientVariables & {
+  clientToken: ClientToken;
+  tokenName: string;
+  tokenId: string;
+};
 
 /** SHA-256 of a token, hex. */
 export function hashToken(token: string): string {
@@ -70,11 +79,21 @@ export interface ClientAuthOptions {
   urlCredential?: (req: Request) => ClientToken | undefined;
   /** Failed authentications per client address; a throttled address is answered 429 without a check. */
   throttle?: AuthFailureThrottle;
-  /** The client's address for the throttle (default: the connecting peer's). */
+  /**
+   * The client's address for the throttle (default: the one `clientInfo` noted, else the connecting
+   * peer's).
+   */
   clientAddress?: (c: Context) => string;
 }
 
-function findToken(options: ClientAuthOptions, c: Context): { token: ClientToken } {
+/**
+ * The client token of a request. A throttled address gets 429 before its token is even looked up, so
+ * a guess learns nothing; a wrong token counts as a failure of that address.
+ */
+function findToken(
+  options: ClientAuthOptions,
+  c: Context<{ Variables: AuthVariables }>,
+): { token: ClientToken } {
   const req = c.req.raw;
   const token = readClientToken(req);
   if (!token) {
@@ -82,16 +101,18 @@ function findToken(options: ClientAuthOptions, c: Context): { token: ClientToken
     if (byUrl) return { token: byUrl };
     throw unauthenticated(
       "Missing client token. Send it as 'Authorization: Bearer <token>', 'x-goog-api-key: <token>', 'x-api-key: <token>' or '?key=<token>'.",
+      "missing_token",
     );
   }
   const hash = hashes.get(token) ?? hashToken(token);
   const { throttle } = options;
-  const address = throttle ? (options.clientAddress ?? peerAddress)(c) : UNKNOWN_ADDRESS;
+  const address = options.clientAddress?.(c) ?? c.get("client")?.address ?? peerAddress(c);
   const wait = throttle?.check(address, hash);
   if (wait !== undefined) {
     throw rateLimited(
       `Too many failed authentications from ${address}; retry in ${wait} s with a valid client token.`,
       wait,
+      "auth_throttled",
     );
   }
   const found = options.resolve(hash);
@@ -118,8 +139,9 @@ const hashes = new Map<string, string>();
 const HASH_CACHE_SIZE = 4096;
 
 /**
- * The checks every use of a client token passes: not revoked, not expired, then `admit` (limits).
- * `what` names the token in the refusal (default: the client token by its name).
+ * The checks every use of a client token passes: not revoked, not expired (a rotated token's old secret
+ * past its grace period), then `admit` (limits). `what` names the token in the refusal (default: the
+ * client token by its name). Every refusal carries its reason (`GatewayError.options.refusal`) for the log.
  *
  * @throws {GatewayError} 401 for a revoked or expired token; whatever `admit` throws (429, 403).
  */
@@ -129,25 +151,36 @@ export function admitClientToken(
   req: Request,
   what = `The client token '${token.name}'`,
 ): void {
-  if (token.revoked) throw unauthenticated(`${what} was revoked; ask the admin for a new one.`);
+  if (token.revoked) {
+    throw unauthenticated(`${what} was revoked; ask the admin for a new one.`, "revoked_token");
+  }
   if (token.expiresAt && token.expiresAt < Date.now()) {
-    throw unauthenticated(`${what} has expired; ask the admin for a new one.`);
+    throw unauthenticated(
+      token.rotated
+        ? `This secret of ${
+          what.replace(/^The /, "the ")
+        } was replaced and its grace period is over; use the new one.`
+        : `${what} has expired; ask the admin for a new one.`,
+      "expired_token",
+    );
   }
   options.admit?.(token, req);
 }
 
 /**
  * Middleware: refuses requests without a valid client token (401; 429 for an address throttled after
- * too many failed authentications), sets `clientToken`, `tokenName` and `tokenId`.
- * A request without a token passes only when `urlCredential` vouches for its URL.
+ * too many failed authentications), sets `clientToken`, `tokenName` and `tokenId`. A request without a
+ * token passes only when `urlCredential` vouches for its URL. Every refusal carries its reason
+ * (`GatewayError.options.refusal`) for the log.
  */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function clientAuthHandler(c, next) {
     const found = findToken(options, c);
-    admitClientToken(options, found.token, c.req.raw);
-    c.set("clientToken", found.token);
+    // Named before the checks, so a refusal is logged under the token's name.
     c.set("tokenName", found.token.name);
     c.set("tokenId", found.token.id);
+    c.set("clientToken", found.token);
+    admitClientToken(options, found.token, c.req.raw);
     await next();
   };
 }

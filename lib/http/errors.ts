@@ -9,6 +9,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { redactKeys } from "../secrets/redact.ts";
 import type { FieldViolation, GoogleErrorBody } from "../gemini/rpc_status.ts";
+import type { RefusalReason } from "./refusal.ts";
 
 /** Options for {@link GatewayError}. */
 export interface GatewayErrorOptions {
@@ -28,6 +29,8 @@ export interface GatewayErrorOptions {
   code?: string;
   /** The underlying cause, for logs. */
   cause?: unknown;
+  /** Set when the gateway itself refused the request (its own policy, not Google's answer). */
+  refusal?: RefusalReason;
 }
 
 const GOOGLE_STATUS: Record<number, string> = {
@@ -57,6 +60,11 @@ export function googleStatusFor(status: number): string {
 export class GatewayError extends HTTPException {
   /** Options given at construction (google status, details, headers, upstream body, ...). */
   readonly options: GatewayErrorOptions;
+  /**
+   * True once the pipeline has reported this failure as a request record, so the edge does not record
+   * it a second time (errors raised before the pipeline, such as auth, are recorded by the edge).
+   */
+  recorded = false;
 
   constructor(status: number, message: string, options: GatewayErrorOptions = {}) {
     super(status as ContentfulStatusCode, { message, cause: options.cause });
@@ -105,12 +113,15 @@ export function badRequest(
 }
 
 /** 401 UNAUTHENTICATED: the client token is missing, unknown, revoked or expired (OpenAI `invalid_api_key`). */
-export function unauthenticated(why: string): GatewayError {
-  return new GatewayError(401, why, { googleStatus: "UNAUTHENTICATED", code: "invalid_api_key" });
+export function unauthenticated(why: string, refusal: RefusalReason = "invalid_token"): GatewayError {
+  return new GatewayError(401, why, { googleStatus: "UNAUTHENTICATED", code: "invalid_api_key", refusal });
 }
 
 /** 403 PERMISSION_DENIED: the caller may not do this (e.g. a model outside its token's allow-list). */
-export function permissionDenied(why: string, options: { code?: string; param?: string } = {}): GatewayError {
+export function permissionDenied(
+  why: string,
+  options: { code?: string; param?: string; refusal?: RefusalReason } = {},
+): GatewayError {
   return new GatewayError(403, why, { googleStatus: "PERMISSION_DENIED", ...options });
 }
 
@@ -124,13 +135,18 @@ export function tooLarge(limit: number): GatewayError {
   return new GatewayError(
     413,
     `The request body is larger than ${limit} bytes. Send less data, use the Files API for large inputs, or raise MAX_BODY_BYTES.`,
+    { refusal: "body_too_large" },
   );
 }
 
-/** 429 RESOURCE_EXHAUSTED with `Retry-After` (seconds, at least 1) when a wait is known. */
-export function rateLimited(why: string, retryAfterSeconds?: number): GatewayError {
+/**
+ * 429 RESOURCE_EXHAUSTED with `Retry-After` (seconds, at least 1) when a wait is known; `refusal` names
+ * the gateway's own limit that refused it (a client token's rate or quota, failed authentications).
+ */
+export function rateLimited(why: string, retryAfterSeconds?: number, refusal?: RefusalReason): GatewayError {
   return new GatewayError(429, why, {
     googleStatus: "RESOURCE_EXHAUSTED",
+    refusal,
     headers: retryAfterSeconds === undefined
       ? undefined
       : { "retry-after": String(Math.max(1, Math.ceil(retryAfterSeconds))) },

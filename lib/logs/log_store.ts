@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { RequestRecord } from "../pipeline/request_record.ts";
+import { type Outcome, outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
 
@@ -30,6 +30,8 @@ export interface LogQuery {
   to?: number;
   /** `ok` (< 400), `error` (>= 400) or one status code. */
   status?: "ok" | "error" | number;
+  /** How the requests ended (e.g. `refused`: refused by the gateway itself). */
+  outcome?: Outcome;
   model?: string;
   keyId?: string;
   token?: string;
@@ -95,6 +97,7 @@ function matches(e: LogEntry, q: LogQuery, now: number): boolean {
   if (q.status === "ok" && e.status >= 400) return false;
   if (q.status === "error" && e.status < 400) return false;
   if (typeof q.status === "number" && e.status !== q.status) return false;
+  if (q.outcome && outcomeOf(e) !== q.outcome) return false;
   if (q.model && e.model !== q.model) return false;
   if (q.keyId && e.keyId !== q.keyId) return false;
   if (q.token && e.tokenName !== q.token) return false;
@@ -132,6 +135,9 @@ export class LogStore {
       route: rec.route,
       method: rec.method,
       path: rec.path,
+      clientMethod: rec.clientMethod,
+      clientPath: rec.clientPath,
+      clientModel: rec.clientModel,
       model: rec.model,
       keyId: rec.keyId,
       keyMasked: rec.keyId ? this.o.maskKey?.(rec.keyId) : undefined,
@@ -144,6 +150,10 @@ export class LogStore {
       outputTokens: rec.outputTokens,
       error: rec.error ? (this.o.redact ?? redactKeys)(rec.error).slice(0, MAX_ERROR_CHARS) : undefined,
       live: rec.live,
+      source: rec.source,
+      outcome: rec.outcome,
+      refusal: rec.refusal,
+      count: rec.count,
       tries: rec.tries,
       expiresAt: this.#now() + s.logRetentionHours * 3_600_000,
     };

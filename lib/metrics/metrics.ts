@@ -1,27 +1,37 @@
 /**
  * Dashboard metrics: finished requests are aggregated in memory per minute (requests, successes,
- * errors, 429s, tokens, a latency histogram, the same per model); dirty minutes are persisted to KV in
+ * errors, 429s, requests the gateway refused itself (by reason) and client errors apart from both,
+ * tokens, a latency histogram, the same per model); dirty minutes are persisted to KV in
  * batches every `WRITE_BEHIND_MS` (minutes the store refuses stay dirty and are retried) under
  * `["metrics", minute, worker]` so they survive restarts and every worker's share is
  * merged at query time. Queries cover 1h (1-minute buckets), 24h (15-minute) and 7d (1-hour).
  *
  * @module
  */
-import type { RequestRecord } from "../pipeline/request_record.ts";
+import { outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { binOf, emptyHistogram, mergeHistogram, percentile } from "./histogram.ts";
 import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
 
-/** Counters of one model. */
+/**
+ * Counters of one model. `requests` = `ok` + `errors` + `refused` + `clientErrors`; the success rate
+ * is `ok / (ok + errors)`: refusals and the clients' own mistakes are not failures of the gateway.
+ */
 export interface ModelStats {
   requests: number;
   ok: number;
+  /** Failed on the gateway's or Google's side (5xx, timeouts, 429s from Google, no key). */
   errors: number;
+  /** Refused by the gateway itself (tokens, limits, allow-lists, body size). */
+  refused: number;
+  /** The client's own mistakes (400, 404, ...) and requests the client abandoned (499). */
+  clientErrors: number;
   inputTokens: number;
   outputTokens: number;
 }
 
 /** Counters of one bucket (all models). */
 export interface BucketCounts extends ModelStats {
+  /** Of `errors`: rate limited (429). */
   rateLimited: number;
 }
 
@@ -30,12 +40,14 @@ export interface MinuteBucket extends BucketCounts {
   t: number;
   hist: number[];
   models: Record<string, ModelStats>;
+  /** Refused requests by reason (`RefusalReason`). */
+  refusals: Record<string, number>;
 }
 
 /** One bucket of a metrics answer. */
 export interface MetricsBucket extends BucketCounts {
   t: number;
-  /** Latency percentiles in ms (null when the bucket has no requests). */
+  /** Latency percentiles in ms of served and failed requests (null when the bucket has none). */
   p50: number | null;
   p95: number | null;
   p99: number | null;
@@ -57,6 +69,8 @@ export interface MetricsReport {
   bucketMs: number;
   buckets: MetricsBucket[];
   byModel: Array<{ model: string } & ModelStats>;
+  /** Refused requests over the range by reason, most first. */
+  refusals: Array<{ reason: string; count: number }>;
 }
 
 /** Options for {@link Metrics}. */
@@ -73,33 +87,45 @@ const BLOCK = 900_000;
 /** A block counts as closed this long after it ends (other workers flush within seconds). */
 const SETTLE_MS = 5 * MINUTE;
 
-function emptyMinute(t: number): MinuteBucket {
-  return {
-    t,
-    requests: 0,
-    ok: 0,
-    errors: 0,
-    rateLimited: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    hist: emptyHistogram(),
-    models: {},
-  };
-}
-
 function emptyModel(): ModelStats {
-  return { requests: 0, ok: 0, errors: 0, inputTokens: 0, outputTokens: 0 };
+  return { requests: 0, ok: 0, errors: 0, refused: 0, clientErrors: 0, inputTokens: 0, outputTokens: 0 };
 }
 
-const COUNTERS = ["requests", "ok", "errors", "rateLimited", "inputTokens", "outputTokens"] as const;
+function emptyMinute(t: number): MinuteBucket {
+  return { t, ...emptyModel(), rateLimited: 0, hist: emptyHistogram(), models: {}, refusals: {} };
+}
 
-/** Adds minute `m` into `into` (counters, histogram, per model). */
+const MODEL_COUNTERS = [
+  "requests",
+  "ok",
+  "errors",
+  "refused",
+  "clientErrors",
+  "inputTokens",
+  "outputTokens",
+] as const;
+const COUNTERS = [...MODEL_COUNTERS, "rateLimited"] as const;
+
+/** Which counter each outcome adds to (besides `requests`). */
+const OUTCOME_COUNTER = {
+  ok: "ok",
+  refused: "refused",
+  client_error: "clientErrors",
+  cancelled: "clientErrors",
+  rate_limited: "errors",
+  error: "errors",
+} as const;
+
+/** Adds minute `m` into `into` (counters, histogram, per model, refusals). */
 function mergeMinute(into: MinuteBucket, m: MinuteBucket): void {
   for (const k of COUNTERS) into[k] += m[k] ?? 0;
   mergeHistogram(into.hist, m.hist);
   for (const [model, s] of Object.entries(m.models ?? {})) {
     const t = into.models[model] ??= emptyModel();
-    for (const k of ["requests", "ok", "errors", "inputTokens", "outputTokens"] as const) t[k] += s[k];
+    for (const k of MODEL_COUNTERS) t[k] += s[k] ?? 0;
+  }
+  for (const [reason, n] of Object.entries(m.refusals ?? {})) {
+    into.refusals[reason] = (into.refusals[reason] ?? 0) + n;
   }
 }
 
@@ -124,18 +150,21 @@ export class Metrics {
     const t = Math.floor(rec.time / MINUTE) * MINUTE;
     let m = this.#minutes.get(t);
     if (!m) this.#minutes.set(t, m = emptyMinute(t));
-    const ok = rec.status > 0 && rec.status < 400;
+    const n = rec.count ?? 1;
+    const outcome = outcomeOf(rec);
+    const counter = OUTCOME_COUNTER[outcome];
     const s = m.models[rec.model ?? "-"] ??= emptyModel();
     // Plain increments: this runs once per request.
     for (const c of [m, s]) {
-      c.requests++;
-      if (ok) c.ok++;
-      else c.errors++;
+      c.requests += n;
+      c[counter] += n;
       c.inputTokens += rec.inputTokens ?? 0;
       c.outputTokens += rec.outputTokens ?? 0;
     }
-    if (rec.status === 429) m.rateLimited++;
-    m.hist[binOf(rec.latencyMs)]++;
+    if (outcome === "rate_limited") m.rateLimited += n;
+    if (rec.refusal) m.refusals[rec.refusal] = (m.refusals[rec.refusal] ?? 0) + n;
+    // Latency is the time to serve: refusals and the clients' own mistakes would only pull it down.
+    if (counter === "ok" || counter === "errors") m.hist[binOf(rec.latencyMs)] += n;
     this.#dirty.add(t);
     this.#schedule(this.o.flushMs ?? WRITE_BEHIND_MS);
   }
@@ -198,16 +227,21 @@ export class Metrics {
         requests: b.requests,
         ok: b.ok,
         errors: b.errors,
+        refused: b.refused,
+        clientErrors: b.clientErrors,
         rateLimited: b.rateLimited,
         inputTokens: b.inputTokens,
         outputTokens: b.outputTokens,
-        p50: b.requests ? percentile(b.hist, 0.5) : null,
-        p95: b.requests ? percentile(b.hist, 0.95) : null,
-        p99: b.requests ? percentile(b.hist, 0.99) : null,
+        p50: b.ok + b.errors ? percentile(b.hist, 0.5) : null,
+        p95: b.ok + b.errors ? percentile(b.hist, 0.95) : null,
+        p99: b.ok + b.errors ? percentile(b.hist, 0.99) : null,
       })),
       byModel: Object.entries(all.models)
         .map(([model, s]) => ({ model, ...s }))
         .sort((a, b) => b.requests - a.requests),
+      refusals: Object.entries(all.refusals)
+        .map(([reason, count]) => ({ reason, count }))
+        .sort((a, b) => b.count - a.count),
     };
   }
 

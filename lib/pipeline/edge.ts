@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { AuthVariables } from "../http/client_auth.ts";
-import type { GeminiClient } from "./gemini_client.ts";
+import type { CallContext, GeminiClient } from "./gemini_client.ts";
 import type { StreamDecorators } from "../features/stream_decorators.ts";
 import type { Settings } from "../settings_schema.ts";
 import type { ModelCatalog } from "./model_catalog.ts";
@@ -39,6 +39,21 @@ export interface EdgeDeps {
 
 /** The Hono app type of an edge's routes (client auth runs before them and sets these variables). */
 export type EdgeApp = Hono<{ Variables: AuthVariables }>;
+
+/** The Hono context of an edge's route. */
+export type EdgeContext = Context<{ Variables: AuthVariables }>;
+
+/**
+ * The call context of the request `c` for the edge named `route`: the client's token name, method,
+ * path and address (logged with every record) and its abort signal. Every edge binds the pipeline
+ * with `deps.gemini.for(callContext(c, name))`.
+ */
+export function callContext(c: EdgeContext, route: string, extra: Partial<CallContext> = {}): CallContext {
+  const req = c.req.raw;
+  const client = c.get("client") ??
+    { method: req.method, path: new URL(req.url).pathname, address: "unknown", time: Date.now() };
+  return { route, tokenName: c.get("tokenName"), signal: req.signal, client, ...extra };
+}
 
 /** One API dialect. */
 export interface Edge {

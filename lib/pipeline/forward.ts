@@ -36,7 +36,7 @@ import { abortableSleep } from "../util/sleep.ts";
 import type { AffinityMap, AffinityRoute } from "./affinity.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { OpenStreams } from "./open_streams.ts";
-import type { RecordSink, RequestRecord } from "./request_record.ts";
+import type { Outcome, RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 import { geminiTarget, type RequestSplit, type UpstreamTargets } from "./upstream.ts";
@@ -80,6 +80,8 @@ export interface ForwarderDeps {
    * @throws {GatewayError} when no key in the pool is of a kind that can serve it.
    */
   kindsFor?: (req: ForwardRequest) => KindOrder;
+  /** Told when a request is refused because no key can serve its model (`freeAt` Infinity: none will). */
+  onNoKey?: (model: string, info: { freeAt: number; reason: string }) => void;
   /**
    * Masks secrets in upstream text before it is answered, logged or kept as a key's reason (default:
    * secret shapes only; the gateway passes a `Redactor` that knows every pool key and client token).
@@ -275,6 +277,8 @@ class ForwardRun {
   readonly #tried = new Set<string>();
   readonly #redact: (text: string) => string;
   #last?: GatewayError;
+  /** The upstream said the request itself is wrong (not the key's fault). */
+  #clientError = false;
   #waited = 0;
   /** Pause before the next attempt (after Google said the model is overloaded). */
   #pause = 0;
@@ -304,8 +308,12 @@ class ForwardRun {
       route: req.route,
       method: req.method,
       path: req.path,
+      clientMethod: req.client?.method,
+      clientPath: req.client?.path,
+      clientModel: req.clientModel,
       model: req.model,
       tokenName: req.tokenName,
+      source: req.client?.address,
       status: 0,
       latencyMs: 0,
       attempts: 0,
@@ -336,11 +344,24 @@ class ForwardRun {
       this.#rec.status = err.status;
       this.#rec.latencyMs = this.#elapsed();
       this.#rec.error = this.#redact(err.options.upstreamText ?? JSON.stringify(err.toGoogle()));
+      this.#rec.outcome = this.#outcome(err);
+      this.#rec.refusal = err.options.refusal;
       this.#finish({});
+      err.recorded = true;
       throw err;
     } finally {
       unregister?.();
     }
+  }
+
+  /** How a failed request ended: refused by the gateway, the client's mistake, rate limited or failed. */
+  #outcome(err: GatewayError): Outcome {
+    const status: number = err.status;
+    if (err.options.refusal) return "refused";
+    if (status === 499) return "cancelled";
+    if (status === 429) return "rate_limited";
+    if (this.#clientError || (status === 404 && !err.options.upstream)) return "client_error";
+    return "error";
   }
 
   /**
@@ -430,6 +451,16 @@ class ForwardRun {
         if (!await abortableSleep(Math.max(wait, 1), this.#signal)) throw clientClosed();
         this.#waited += wait;
         continue;
+      }
+      if (this.#deps.onNoKey) {
+        // Tell the operator only when no key at all can serve the model now (not just this request's).
+        const free = pool.nextFreeAt(this.#model, this.#kinds);
+        if (free > Date.now()) {
+          this.#deps.onNoKey(this.#model, {
+            freeAt: free,
+            reason: pool.noKeyReason(this.#model, this.#kinds),
+          });
+        }
       }
       if (this.#last) return undefined;
       throw this.#noKeyError(pick, wait);
@@ -950,7 +981,10 @@ class ForwardRun {
         Math.min(OVERLOAD_PAUSE_MS * 2 ** this.#overloads, OVERLOAD_PAUSE_MAX_MS);
       this.#overloads++;
     }
-    if (verdict.kind === "client_error") throw this.#last;
+    if (verdict.kind === "client_error") {
+      this.#clientError = true;
+      throw this.#last;
+    }
     if (this.#route.pinned && verdict.kind !== "transient" && verdict.kind !== "overloaded") throw this.#last;
   }
 
@@ -988,6 +1022,7 @@ class ForwardRun {
     this.#recorded = true;
     const rec = this.#rec;
     Object.assign(rec, tokens);
+    rec.outcome ??= rec.status === 499 ? "cancelled" : "ok";
     if (served && rec.keyId) {
       this.#count(rec.keyId, {
         requests: 1,

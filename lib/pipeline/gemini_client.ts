@@ -17,17 +17,28 @@ import { modelNames, type ParsedModel } from "../gemini/model_names.ts";
 import { bareModel } from "../gemini/model_id.ts";
 import type { CallPreparer, GeminiCall, PreparedCall } from "./prepare.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
+import type { ClientInfo } from "../http/client_address.ts";
 
 export type { GeminiCall, PreparedCall } from "./prepare.ts";
 
-/** What an edge knows about the client's request. */
+/** What an edge knows about the client's request (build it with `callContext` from `edge.ts`). */
 export interface CallContext {
   /** The edge (dialect) that took the request, for logs: `gemini`, `openai`, ... */
   route: string;
+  /**
+   * The client's own request as it arrived (method, path, address), so every dialect's log entries
+   * show the route the client called and where it came from.
+   */
+  client: ClientInfo;
   /** The client token's name, for logs, usage and limits. */
   tokenName?: string;
   /** Aborted when the client disconnects; cancels the upstream request. */
   signal?: AbortSignal;
+  /**
+   * The model as the client named it, when the edge mapped it to a Gemini model before the call
+   * (Anthropic's `claude-*` names); default: the call's own model name.
+   */
+  clientModel?: string;
   /** The gateway's public origin, for rewriting upload URLs (native uploads only). */
   origin?: string;
   /** True when the edge passes answers on as they arrive (native); else it reads unary answers whole. */
@@ -81,7 +92,7 @@ type CheckedResult = ForwardResult & { json?: unknown };
 /** A call that names no model method, sent through the pipeline as it is. */
 export type ResourceRequest = Omit<
   ForwardRequest,
-  "route" | "tokenName" | "signal" | "origin" | "modelNames"
+  "route" | "tokenName" | "signal" | "origin" | "client" | "clientModel" | "modelNames"
 >;
 
 /** The pipeline, bound to one client request. */
@@ -105,6 +116,11 @@ export interface GeminiCaller {
   call(call: GeminiCall, options?: CallOptions): Promise<GeminiAnswer>;
   /** Sends a call that names no model method. Failures are thrown as `GatewayError`. */
   send(request: ResourceRequest): Promise<ForwardResult>;
+}
+
+/** The context of a call the gateway makes on its own (the model list it keeps), not for a client. */
+export function internalContext(route: string): CallContext {
+  return { route, client: { method: "GET", path: `(${route})`, address: "gateway", time: Date.now() } };
 }
 
 /** Which models a client token may use (its allow-list): `TokenLimits`. */
@@ -140,6 +156,7 @@ export class GeminiClient {
       tokenName,
       signal: context.signal,
       origin: context.origin,
+      client: context.client,
       passThrough: context.passThrough,
     };
     /** The names of a client model name, for the allow-list (a name that does not parse is its own). */
@@ -169,6 +186,7 @@ export class GeminiClient {
             headers: options.headers ?? JSON_HEADERS(),
             body,
             model: prepared.model,
+            clientModel: context.clientModel ?? call.model,
             modelNames: names,
             stream,
             avoidKeyId,
@@ -192,11 +210,18 @@ export class GeminiClient {
         const named = preparer.prepareResource(request);
         if (named) {
           const names = modelNames(named.clientModel, named.parsed);
-          return forward({ ...base, ...request, body: named.body, modelNames: names });
+          return forward({
+            ...base,
+            ...request,
+            body: named.body,
+            clientModel: named.clientModel,
+            modelNames: names,
+          });
         }
         return forward({
           ...base,
           ...request,
+          clientModel: request.model,
           modelNames: request.model ? namesOf(request.model) : undefined,
         });
       },

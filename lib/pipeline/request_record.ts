@@ -1,17 +1,29 @@
 /**
- * What the pipeline reports about every finished request, for logs, usage and the dashboard.
+ * What the pipeline reports about every finished request, for logs, usage and the dashboard. The
+ * edges report the requests they refuse or reject before the pipeline in the same shape.
  *
  * @module
  */
+import { type Outcome, outcomeOfStatus, type RefusalReason } from "../http/refusal.ts";
+
+export type { Outcome, RefusalReason };
 
 /** One finished request (after its stream ended, for streams). */
 export interface RequestRecord {
   /** Epoch ms when the request arrived. */
   time: number;
+  /** The edge (dialect) that took the request: `gemini`, `openai`, ... */
   route: string;
+  /** Upstream HTTP method. */
   method: string;
-  /** Upstream path without the query. */
+  /** Upstream path without the query (the client's path when the request never went upstream). */
   path: string;
+  /** The client's own request: its method and path (`POST /v1/chat/completions`). */
+  clientMethod?: string;
+  clientPath?: string;
+  /** The model the client asked for, as it named it (an alias, a suffixed name). */
+  clientModel?: string;
+  /** The real model the gateway used. */
   model?: string;
   /** Id of the key that served it, or of the last key tried. */
   keyId?: string;
@@ -28,6 +40,19 @@ export interface RequestRecord {
   tries?: AttemptRecord[];
   /** Live API sessions only (`route: "live"`): how the session went. */
   live?: LiveSessionStats;
+  /** The client's address (`lib/http/client_address.ts`). */
+  source?: string;
+  /** How the request ended; derived from `status` (and `refusal`) when absent. */
+  outcome?: Outcome;
+  /** Why the gateway itself refused the request (outcome `refused`). */
+  refusal?: RefusalReason;
+  /** How many requests this record stands for (refusals aggregated under a flood); 1 when absent. */
+  count?: number;
+}
+
+/** The outcome of a record: its own, or the one its status implies. */
+export function outcomeOf(rec: Pick<RequestRecord, "outcome" | "status" | "refusal">): Outcome {
+  return rec.outcome ?? outcomeOfStatus(rec.status, rec.refusal);
 }
 
 /** One upstream attempt of a request. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ClientInfo } from "../http/client_address.ts";
 
 /** One request to send upstream through the key pool. */
 export interface ForwardRequest {
@@ -37,6 +38,10 @@ export interface ForwardRequest {
   origin?: string;
   /** The client token's name, for logs and per-token usage. */
   tokenName?: string;
+  /** The client's own request (method, path, address), for logs. */
+  client?: ClientInfo;
+  /** The model as the client named it (an alias or a suffixed name), for logs. */
+  clientModel?: string;
   /**
    * True when the edge passes the answer on as it arrives (the native edge): a unary answer larger than
    * `ANSWER_BUFFER_BYTES` then streams through. Otherwise the edge reads the answer whole to translate

@@ -6,14 +6,16 @@
  *
  * @module
  */
-import type { KeyPool } from "./key_pool.ts";
+import type { KeyPool, PairView } from "./key_pool.ts";
 import type { PoolStore } from "./pool_store.ts";
 import {
   extractKeys,
   KEY_KINDS,
+  keyEntry,
   type KeyKind,
   type KeyRecord,
   kindOf,
+  maskedEntry,
   type ModelLimits,
   newKeyRecord,
 } from "./key_record.ts";
@@ -37,6 +39,46 @@ export interface KeyCooldown {
   reason: string;
 }
 
+/** What the pool knows about a key's quota for one model: limits, use, and when it frees. */
+export interface KeyQuota {
+  /** Bare model id. */
+  model: string;
+  /** Requests per minute: the admin's limit, or the one learned from Google's 429s. */
+  rpm?: number;
+  /** Requests per Pacific day, likewise. */
+  rpd?: number;
+  /** Where each limit comes from. */
+  rpmSource?: "configured" | "learned";
+  rpdSource?: "configured" | "learned";
+  /** Requests this window / today (by the key's project when it has one). */
+  usedThisMinute: number;
+  usedToday: number;
+  /** Epoch ms when the pair is usable again (<= now: usable now; null: not until a re-check). */
+  freeAt: number | null;
+}
+
+/** The quota view of one pair. */
+export function keyQuota(v: PairView): KeyQuota {
+  const pick = (k: "rpm" | "rpd") =>
+    v.configured[k] !== undefined
+      ? { value: v.configured[k], source: "configured" as const }
+      : v.learned[k] !== undefined
+      ? { value: v.learned[k], source: "learned" as const }
+      : undefined;
+  const rpm = pick("rpm");
+  const rpd = pick("rpd");
+  return {
+    model: v.model,
+    rpm: rpm?.value,
+    rpmSource: rpm?.source,
+    rpd: rpd?.value,
+    rpdSource: rpd?.source,
+    usedThisMinute: v.usedThisMinute,
+    usedToday: v.usedToday,
+    freeAt: Number.isFinite(v.freeAt) ? v.freeAt : null,
+  };
+}
+
 /** A key as admin views show it: never the full secret. */
 export interface KeyView {
   /** Stable key id. */
@@ -51,7 +93,11 @@ export interface KeyView {
   disabledReason?: string;
   cooldowns: KeyCooldown[];
   lastError?: string;
+  /** The key is in `GEMINI_API_KEYS`: deleting it lasts only until the next start, unless ignored. */
+  fromEnv: boolean;
   limits?: Record<string, ModelLimits>;
+  /** Per model: the limits in force (configured or learned), use, and when the pair frees. */
+  quota: KeyQuota[];
   addedAt: number;
   usageToday: UsageTotals;
 }
@@ -88,6 +134,18 @@ export interface KeyAdminOptions {
   /** Where checks of a key of `kind` go (the Gemini API's or Vertex AI's base URL). */
   baseUrl: (kind: KeyKind) => string;
   clientFor?: (keyId: string) => Deno.HttpClient | undefined;
+  /** Ids of the keys in `GEMINI_API_KEYS` at this start. */
+  envKeyIds?: ReadonlySet<string>;
+}
+
+/** Which keys an export takes: every key, the enabled ones, or the disabled ones. */
+export type ExportState = "all" | "valid" | "disabled";
+
+/** An export: the keys, one per line. */
+export interface KeyExport {
+  count: number;
+  /** Full key list entries (`AIza…`, `vertex:…`; one per line) or, for a masked export, `masked<TAB>id<TAB>state<TAB>label` lines. */
+  text: string;
 }
 
 /** Admin operations on keys. */
@@ -117,7 +175,12 @@ export class KeyAdmin {
       disabledReason: r.disabledReason,
       cooldowns,
       lastError: r.lastError,
+      fromEnv: this.o.envKeyIds?.has(r.id) ?? false,
       limits: r.limits,
+      quota: this.o.pool.modelsOf(r.id).flatMap((m) => {
+        const v = this.o.pool.pairView(r.id, m);
+        return v ? [keyQuota(v)] : [];
+      }),
       addedAt: r.addedAt,
       usageToday: (this.#usageDay === pacificDay(Date.now()) && this.#usage.get(r.id)) || emptyUsage(),
     };
@@ -171,6 +234,9 @@ export class KeyAdmin {
       else fresh.push(r);
     }
     const ids = new Set(await this.o.store.addKeys(fresh));
+    // A key pasted again is no longer ignored in GEMINI_API_KEYS.
+    const envIds = fresh.map((r) => r.id).filter((id) => this.o.envKeyIds?.has(id));
+    if (envIds.length) await this.o.store.setEnvKeysIgnored(envIds, false);
     for (const r of fresh) {
       if (!ids.has(r.id)) rejected.push({ value: maskKey(r.key), reason: "already in the pool" });
     }
@@ -180,11 +246,29 @@ export class KeyAdmin {
     };
   }
 
-  /** Deletes keys; returns how many existed. */
-  async remove(ids: string[]): Promise<number> {
+  /**
+   * Deletes keys; returns how many existed. Keys from `GEMINI_API_KEYS` come back at the next start
+   * unless `ignoreEnv` is set (then the start skips them until they are pasted again).
+   */
+  async remove(ids: string[], opts: { ignoreEnv?: boolean } = {}): Promise<number> {
     let n = 0;
     for (const id of ids) if (await this.o.store.deleteKey(id)) n++;
+    const envIds = ids.filter((id) => this.o.envKeyIds?.has(id));
+    if (opts.ignoreEnv && envIds.length) await this.o.store.setEnvKeysIgnored(envIds, true);
     return n;
+  }
+
+  /** The keys in `state` as text: full keys (for another instance) or masked lines (a listing). */
+  export(state: ExportState, full: boolean): KeyExport {
+    const keys = this.o.pool.records().filter((r) =>
+      state === "all" || (state === "valid" ? r.enabled : !r.enabled)
+    );
+    // Key list entries keep the kind (`vertex:<key>`), so an import elsewhere adds the same keys.
+    const lines = keys.map((r) => {
+      if (full) return keyEntry({ key: r.key, kind: kindOf(r) });
+      return [maskedEntry(r), r.id, this.o.pool.stateOf(r.id), r.label ?? ""].join("\t").trimEnd();
+    });
+    return { count: keys.length, text: lines.length ? `${lines.join("\n")}\n` : "" };
   }
 
   /** Enables or disables keys; answers how many exist. Throws (nothing changed) when KV fails. */

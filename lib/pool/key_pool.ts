@@ -95,6 +95,25 @@ export interface NoKey {
   answer?: UpstreamAnswer;
 }
 
+/** One key's quota state for one model, for views (the panel, the capacity report). */
+export interface PairView {
+  model: string;
+  /** The quota scope the key shares (`p:<project>` or `k:<id>`). */
+  scope: string;
+  /** Limits the admin entered for this key and model (or `*`). */
+  configured: ModelLimits;
+  /** Limits learned from Google's 429s for the scope. */
+  learned: ModelLimits;
+  /** Requests the scope made in the current per-minute window (counted only when a limit is known). */
+  usedThisMinute: number;
+  /** Requests the scope made this Pacific day (counted only when a limit is known). */
+  usedToday: number;
+  /** When the pair is next usable (<= now: usable now; Infinity: not without an admin or a re-check). */
+  freeAt: number;
+  /** Why it is out of rotation, when it is. */
+  coolKind?: CoolKind;
+}
+
 /** Options for {@link KeyPool}. */
 export interface KeyPoolOptions {
   /** Length of a per-minute quota window (60 000 for Google; shorter only in simulations). */
@@ -105,8 +124,15 @@ export interface KeyPoolOptions {
   now?: () => number;
 }
 
-/** Something durable changed: `key` (a record) or `pair` (scope + model). */
-export type Dirty = { type: "key"; id: string } | { type: "pair"; scope: string; model: string };
+/**
+ * Something durable changed: `key` (a record; `disabled` when this change disabled an enabled key) or
+ * `pair` (scope + model).
+ */
+export type Dirty = { type: "key"; id: string; disabled?: boolean } | {
+  type: "pair";
+  scope: string;
+  model: string;
+};
 
 /** The pool of keys, with per-model cooldowns, pacing and round-robin choice. */
 export class KeyPool {
@@ -308,6 +334,41 @@ export class KeyPool {
     return { id: e.record.id, key: e.record.key, kind: e.kind };
   }
 
+  /** Models a key has quota state or configured limits for (its scope's and its own). */
+  modelsOf(id: string): string[] {
+    const e = this.#byId.get(id);
+    if (!e) return [];
+    const out = new Set<string>();
+    for (const [model, byScope] of this.#pairs) {
+      if (byScope.has(e.scope) || byScope.has(e.own)) out.add(model);
+    }
+    for (const model of Object.keys(e.record.limits ?? {})) if (model !== "*") out.add(model);
+    return [...out].sort();
+  }
+
+  /** A key's quota state for `model` (limits, this window's and today's counts, when it frees). */
+  pairView(id: string, model: string): PairView | undefined {
+    const e = this.#byId.get(id);
+    if (!e) return undefined;
+    const now = this.#now();
+    const freeAt = this.#freeAt(e, model, now); // rolls the window and the day forward first
+    const m = this.#pairs.get(model);
+    const s = m?.get(e.scope);
+    const own = m?.get(e.own);
+    const configured = e.record.limits?.[model] ?? e.record.limits?.["*"] ?? {};
+    const cooling = [own, s].find((p) => p && p.coolUntil > now && p.coolKind);
+    return {
+      model,
+      scope: e.scope,
+      configured: { ...configured },
+      learned: { ...s?.learned },
+      usedThisMinute: s && s.windowEnd > now ? s.windowCount : 0,
+      usedToday: s && s.day === pacificDay(now) ? s.dayCount : 0,
+      freeAt,
+      coolKind: cooling?.coolKind,
+    };
+  }
+
   /** Earliest time (epoch ms) any enabled key of `kinds` can serve `model`, without choosing one. */
   nextFreeAt(model: string, kinds: KindOrder = GEMINI_ONLY): number {
     const now = this.#now();
@@ -319,6 +380,20 @@ export class KeyPool {
       earliest = Math.min(earliest, free);
     }
     return earliest;
+  }
+
+  /** Why no key of `kinds` can serve `model` now (the sentence `pick` gives), without choosing one. */
+  noKeyReason(model: string, kinds: KindOrder = GEMINI_ONLY): string {
+    const now = this.#now();
+    let usable = 0;
+    let earliest = Infinity;
+    for (const e of this.#entries) {
+      if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
+      usable++;
+      const free = this.#freeAt(e, model, now);
+      if (free > now) earliest = Math.min(earliest, free);
+    }
+    return this.#noKey(model, { kinds, usable, earliest, now }).reason;
   }
 
   #count(e: Entry, model: string, now: number): void {
@@ -453,7 +528,7 @@ export class KeyPool {
     const r = e.record;
     if (enabled) this.upsert({ ...r, enabled, disabledReason: undefined, disabledAt: undefined });
     else this.upsert({ ...r, enabled, disabledReason: reason ?? "disabled", disabledAt: this.#now() });
-    this.#dirty({ type: "key", id });
+    this.#dirty({ type: "key", id, disabled: r.enabled && !enabled ? true : undefined });
   }
 
   /** Updates a key's record fields (label, project, limits, lastError). */

@@ -64,6 +64,11 @@ export function keyEntry(e: KeyEntry): string {
   return KEY_KINDS[e.kind].prefix + e.key;
 }
 
+/** A key as logs, notifications and exports show it: masked, with its kind's prefix (`vertex:AQ.A…vvv1`). */
+export function maskedEntry(record: Pick<KeyRecord, "key" | "kind">): string {
+  return KEY_KINDS[kindOf(record)].prefix + maskKey(record.key);
+}
+
 /** A key list entry read: the secret and its kind. */
 export interface KeyEntry {
   key: string;
@@ -126,23 +131,35 @@ export interface ExtractedKeys {
   rejected: Array<{ value: string; reason: string }>;
 }
 
-/** Google API keys: the classic `AIza` + 35 characters. */
+/** Google API keys: the classic `AIza` + 35 characters of `[0-9A-Za-z_-]` (39 in all). */
 const GOOGLE_KEY = /^AIza[0-9A-Za-z_-]{35}$/;
 /** Google Cloud API keys of the newer shape (`AQ.` + about 50 characters), issued for both services. */
 const CLOUD_KEY = /^AQ\.[0-9A-Za-z_-]{30,120}$/;
+
+/** A valid example of the shape (for error messages): 39 characters, not a real key. */
+export const EXAMPLE_KEY = "AIzaSyExample-Key_0123456789abcdefghijk";
 
 /** Why `token` (a key without its kind prefix) is not a key, or undefined when it is one. */
 function keyShapeProblem(token: string): string | undefined {
   if (GOOGLE_KEY.test(token) || CLOUD_KEY.test(token)) return undefined;
   if (/^AIza/.test(token)) return "not 39 characters of [0-9A-Za-z_-]";
   if (/^AQ\./.test(token)) return "not AQ. followed by 30 to 120 characters of [0-9A-Za-z_-]";
-  return "does not start with AIza or AQ.";
+  return "does not start with AIza or AQ. (Gemini API keys look like AIza followed by 35 characters)";
+}
+
+/**
+ * Why a key list entry (`AIza…`, `AQ.…`, `vertex:<key>`) is not a key, or undefined when it is one. The
+ * one rule for keys pasted in the panel and keys in `GEMINI_API_KEYS`.
+ */
+export function keyEntryProblem(entry: string): string | undefined {
+  return keyShapeProblem(readKeyEntry(entry).key);
 }
 
 /**
  * Pulls keys out of pasted text (one per line, comma or space separated, or embedded in other
  * text); drops duplicates. A key written `vertex:<key>` is a Vertex AI express key. Tokens that look
- * like keys but have the wrong shape are rejected with a reason.
+ * like keys but have the wrong shape are rejected with a reason
+ * ({@link keyEntryProblem}); short words of other text are skipped.
  */
 export function extractKeys(text: string): ExtractedKeys {
   const seen = new Set<string>();

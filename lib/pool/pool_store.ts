@@ -5,7 +5,8 @@
  * again, so nothing is lost while KV is briefly unavailable. Admin changes are written at once with
  * {@link PoolStore.persistKey} / {@link PoolStore.persistPending}, which throw when the store fails.
  *
- * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot.
+ * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot;
+ * `["keysIgnored", id]` -> epoch ms: keys from `GEMINI_API_KEYS` the admin deleted and asked to ignore.
  * Pair writes merge (the later cooldown wins), so concurrent workers never lose each other's updates.
  *
  * @module
@@ -39,6 +40,8 @@ export class PoolStore {
   #pending = new Map<string, Dirty>();
   #timer?: number;
   #writing?: Promise<unknown>;
+  /** Keys being deleted: their state is not written meanwhile. */
+  readonly #deleting = new Set<string>();
   #failures = 0;
   #stopped = false;
 
@@ -77,12 +80,41 @@ export class PoolStore {
     return added;
   }
 
-  /** Deletes a key everywhere: from KV first, then from the pool (a failed delete changes nothing). */
+  /**
+   * Deletes a key everywhere: from KV first, then from the pool (a failed delete changes nothing). A
+   * write of the key's state in flight finishes first, and none starts meanwhile, so a background
+   * write cannot put the deleted record back.
+   */
   async deleteKey(id: string): Promise<boolean> {
-    const op = this.opts.kv.atomic().delete(["keys", id]);
-    this.opts.feed.record(op, { topic: "key", id });
-    await op.commit();
-    return this.opts.pool.remove(id);
+    this.#deleting.add(id);
+    try {
+      await this.#writing;
+      const op = this.opts.kv.atomic().delete(["keys", id]);
+      this.opts.feed.record(op, { topic: "key", id });
+      await op.commit();
+      return this.opts.pool.remove(id);
+    } finally {
+      this.#deleting.delete(id);
+    }
+  }
+
+  /** Ids of `GEMINI_API_KEYS` keys the admin deleted and asked not to add again at start. */
+  async ignoredEnvKeys(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for await (const e of this.opts.kv.list({ prefix: ["keysIgnored"] })) out.add(String(e.key[1]));
+    return out;
+  }
+
+  /** Marks keys as ignored (true) or no longer ignored (false) when they come from the environment. */
+  async setEnvKeysIgnored(ids: string[], ignored: boolean): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const op = this.opts.kv.atomic();
+      for (const id of ids.slice(i, i + 500)) {
+        if (ignored) op.set(["keysIgnored", id], Date.now());
+        else op.delete(["keysIgnored", id]);
+      }
+      await op.commit();
+    }
   }
 
   /** Writes one key's record now. Throws when the store fails. */
@@ -163,7 +195,7 @@ export class PoolStore {
 
   async #writeKey(id: string): Promise<void> {
     const record = this.opts.pool.get(id);
-    if (!record) return;
+    if (!record || this.#deleting.has(id)) return;
     const op = this.opts.kv.atomic().set(["keys", id], record);
     this.opts.feed.record(op, { topic: "key", id });
     await op.commit();

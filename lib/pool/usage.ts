@@ -3,8 +3,10 @@
  * token. Counted in memory on the request path and flushed to KV in batched atomic sums every
  * `WRITE_BEHIND_MS` (a hard kill loses at most that much); a batch the store refuses is kept and retried.
  *
- * KV layout (owned here): `["usage", day, keyId, model, metric]` and `["tokusage", day, tokenName,
- * metric]`, each a `Deno.KvU64` sum; `day` is the Pacific day (`YYYY-MM-DD`) Google's daily quotas count.
+ * KV layout (owned here): `["usage", day, keyId, model, metric]`, `["tokusage", day, tokenName,
+ * metric]` and `["tokmodel", day, tokenName, model, inputTokens|outputTokens]` (tokens of a client
+ * token per model, for the cost estimate), each a `Deno.KvU64` sum; `day` is the Pacific day
+ * (`YYYY-MM-DD`) Google's daily quotas count.
  *
  * @module
  */
@@ -47,7 +49,15 @@ export class UsageCounter {
   count(call: { keyId: string; model?: string; tokenName?: string }, delta: UsageDelta): void {
     const day = pacificDay(Date.now());
     this.#add(["usage", day, call.keyId, call.model ?? "-"], delta);
-    if (call.tokenName) this.#add(["tokusage", day, call.tokenName], delta);
+    if (call.tokenName) {
+      this.#add(["tokusage", day, call.tokenName], delta);
+      if (delta.inputTokens || delta.outputTokens) {
+        this.#add(["tokmodel", day, call.tokenName, call.model ?? "-"], {
+          inputTokens: delta.inputTokens,
+          outputTokens: delta.outputTokens,
+        });
+      }
+    }
   }
 
   /** One day's totals per key id (summed over models). */
@@ -65,6 +75,11 @@ export class UsageCounter {
   /** One day's totals per key id and model, keyed `keyId|model`. */
   perKeyAndModel(day: string): Promise<Map<string, UsageTotals>> {
     return this.#read(["usage", day]);
+  }
+
+  /** One day's tokens per client token name and model, keyed `tokenName|model`. */
+  perTokenAndModel(day: string): Promise<Map<string, UsageTotals>> {
+    return this.#read(["tokmodel", day]);
   }
 
   /** One day's totals per client token name. */

@@ -26,6 +26,8 @@ export interface TokenLimitsOptions {
   byName: (name: string) => ClientToken | undefined;
   /** Today's stored usage per token (seeding from KV). */
   usage?: UsageCounter;
+  /** Told once per token and day when a token's usage reaches its daily token quota. */
+  onQuotaReached?: (info: { token: string; dailyTokens: number; used: number }) => void;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -68,9 +70,15 @@ export class TokenLimits {
     if (!rec.tokenName) return;
     this.#rollDay();
     const u = this.#usage(rec.tokenName);
+    const before = u.inputTokens + u.outputTokens;
     u.requests++;
     u.inputTokens += rec.inputTokens ?? 0;
     u.outputTokens += rec.outputTokens ?? 0;
+    const quota = this.o.byName(rec.tokenName)?.dailyTokens;
+    const used = u.inputTokens + u.outputTokens;
+    if (quota !== undefined && before < quota && used >= quota) {
+      this.o.onQuotaReached?.({ token: rec.tokenName, dailyTokens: quota, used });
+    }
   }
 
   /** The `admit` hook for client auth: refuses (429) when the rpm or the daily token quota is used up. */
@@ -85,6 +93,7 @@ export class TokenLimits {
           `The client token '${token.name}' used its ${token.dailyTokens} tokens for today (${used} used); ` +
             `the quota resets at midnight Pacific time, or ask the admin to raise it.`,
           secs,
+          "token_quota",
         );
       }
     }
@@ -97,6 +106,7 @@ export class TokenLimits {
         throw rateLimited(
           `The client token '${token.name}' is limited to ${token.rpm} requests per minute; retry in ${secs} s.`,
           secs,
+          "token_rate_limit",
         );
       }
       w.push(now);
@@ -130,7 +140,7 @@ export class TokenLimits {
     const model = typeof names === "string" ? names : names[0];
     throw permissionDenied(
       `The client token '${tokenName}' may not use model '${model}'; allowed models: ${allowed.join(", ")}.`,
-      { code: "model_not_allowed", param: "model" },
+      { code: "model_not_allowed", param: "model", refusal: "model_not_allowed" },
     );
   }
 

@@ -33,6 +33,21 @@ export interface TokenRecord extends NewToken {
   createdAt: number;
   revoked: boolean;
   revokedAt?: number;
+  /** After a rotation: the SHA-256 of the previous secret, still accepted until `previousUntil`. */
+  previousHash?: string;
+  /** Epoch ms until which the previous secret is accepted (the grace period of a rotation). */
+  previousUntil?: number;
+  /** Epoch ms of the last rotation. */
+  rotatedAt?: number;
+}
+
+/** A change to a token: a value sets a field, null clears a limit (unlimited, no expiry, all models). */
+export interface TokenPatch {
+  name?: string;
+  models?: string[] | null;
+  rpm?: number | null;
+  dailyTokens?: number | null;
+  expiresAt?: number | null;
 }
 
 /** Options for {@link TokenStore}. */
@@ -154,15 +169,7 @@ export class TokenStore {
   /** Creates a token; returns the token (shown once) and its record. Names are unique (409). */
   async create(input: NewToken): Promise<{ token: string; record: TokenRecord }> {
     const name = input.name.trim();
-    if (isEnvTokenName(name)) {
-      throw new GatewayError(
-        400,
-        `The name '${name}' has the shape of the names given to tokens from ALLOWED_TOKENS (token-<last 4>-<hex>); pick another.`,
-      );
-    }
-    if (this.#env.size && [...this.#env.values()].some((e) => e.token.name === name)) {
-      throw new GatewayError(409, `The name '${name}' is used by a token from ALLOWED_TOKENS; pick another.`);
-    }
+    this.#checkName(name);
     const token = generateToken();
     const record: TokenRecord = {
       id: crypto.randomUUID().replaceAll("-", "").slice(0, 16),
@@ -191,17 +198,120 @@ export class TokenStore {
   }
 
   /** Revokes a token (it is refused with 401 from now on, on every worker). */
-  async revoke(id: string): Promise<TokenRecord> {
+  revoke(id: string): Promise<TokenRecord> {
+    return this.#change(id, (r) => ({ ...r, revoked: true, revokedAt: r.revokedAt ?? this.#now() }));
+  }
+
+  /**
+   * Changes a token's name, models, limits or expiry (null clears one). A new name must be unique
+   * (409); usage stays under the old name for the rest of the day.
+   */
+  update(id: string, patch: TokenPatch): Promise<TokenRecord> {
+    const name = patch.name?.trim();
+    if (name) this.#checkName(name);
+    return this.#change(id, (r) => {
+      const next: TokenRecord = { ...r };
+      if (name) next.name = name;
+      for (const k of ["models", "rpm", "dailyTokens", "expiresAt"] as const) {
+        const v = patch[k];
+        if (v === null || (k === "models" && Array.isArray(v) && v.length === 0)) delete next[k];
+        else if (v !== undefined) Object.assign(next, { [k]: v });
+      }
+      return next;
+    });
+  }
+
+  /**
+   * Gives a token a new secret (returned once). The old secret keeps working for `graceMs`, so clients
+   * can switch over; after that it is refused.
+   */
+  async rotate(id: string, graceMs: number): Promise<{ token: string; record: TokenRecord }> {
+    const token = generateToken();
+    const now = this.#now();
+    const record = await this.#change(id, (r) => {
+      if (r.revoked) {
+        throw new GatewayError(409, `The token '${r.name}' is revoked; create a new one instead.`);
+      }
+      return {
+        ...r,
+        hash: hashToken(token),
+        prefix: token.slice(0, 8),
+        previousHash: graceMs > 0 ? r.hash : undefined,
+        previousUntil: graceMs > 0 ? now + graceMs : undefined,
+        rotatedAt: now,
+      };
+    });
+    return { token, record };
+  }
+
+  /**
+   * Stores token records from a backup (hashes only: the secrets keep working). A record whose id or
+   * name is taken here is skipped and reported.
+   */
+  async importRecords(records: TokenRecord[]): Promise<{ added: number; skipped: string[] }> {
+    let added = 0;
+    const skipped: string[] = [];
+    for (const r of records) {
+      const op = this.o.kv.atomic()
+        .check({ key: ["tokens", r.id], versionstamp: null })
+        .check({ key: ["tokenNames", r.name], versionstamp: null })
+        .set(["tokenNames", r.name], r.id)
+        .set(["tokens", r.id], r);
+      this.o.feed.record(op, { topic: TOPIC, id: r.id });
+      if (this.#envNameTaken(r.name) || !(await op.commit()).ok) {
+        skipped.push(`token '${r.name}': a token with this id or name exists`);
+        continue;
+      }
+      this.#byId.set(r.id, r);
+      added++;
+    }
+    this.#index();
+    return { added, skipped };
+  }
+
+  /**
+   * Refuses a name an admin-made token may not take.
+   *
+   * @throws {GatewayError} 400 for a name of the shape `ALLOWED_TOKENS` tokens get, 409 for the name of one.
+   */
+  #checkName(name: string): void {
+    if (isEnvTokenName(name)) {
+      throw new GatewayError(
+        400,
+        `The name '${name}' has the shape of the names given to tokens from ALLOWED_TOKENS (token-<last 4>-<hex>); pick another.`,
+      );
+    }
+    if (this.#envNameTaken(name)) {
+      throw new GatewayError(409, `The name '${name}' is used by a token from ALLOWED_TOKENS; pick another.`);
+    }
+  }
+
+  #envNameTaken(name: string): boolean {
+    return [...this.#env.values()].some((e) => e.token.name === name);
+  }
+
+  /** Applies `fn` to a stored token atomically (and its name index when the name changes). */
+  async #change(id: string, fn: (r: TokenRecord) => TokenRecord): Promise<TokenRecord> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const entry = await this.o.kv.get<TokenRecord>(["tokens", id]);
       if (!entry.value) throw new GatewayError(404, `No token with id '${id}'; list tokens to see the ids.`);
-      const next = { ...entry.value, revoked: true, revokedAt: entry.value.revokedAt ?? this.#now() };
+      const next = fn(entry.value);
       const op = this.o.kv.atomic().check(entry).set(["tokens", id], next);
+      if (next.name !== entry.value.name) {
+        op.check({ key: ["tokenNames", next.name], versionstamp: null })
+          .delete(["tokenNames", entry.value.name])
+          .set(["tokenNames", next.name], id);
+      }
       this.o.feed.record(op, { topic: TOPIC, id });
       if ((await op.commit()).ok) {
         this.#byId.set(id, next);
         this.#index();
         return next;
+      }
+      if (next.name !== entry.value.name && (await this.o.kv.get(["tokenNames", next.name])).value) {
+        throw new GatewayError(409, `A token named '${next.name}' already exists; names must be unique.`, {
+          googleStatus: "ALREADY_EXISTS",
+        });
       }
     }
     throw new GatewayError(409, "The token is being changed concurrently; try again.");
@@ -224,6 +334,14 @@ export class TokenStore {
         if (r[k] !== undefined) Object.assign(token, { [k]: r[k] });
       }
       this.#byHash.set(r.hash, { token, hash: r.hash });
+      if (r.previousHash && r.previousUntil) {
+        // The secret before a rotation: accepted until the grace period ends, then refused as expired.
+        const until = Math.min(r.previousUntil, token.expiresAt ?? Infinity);
+        this.#byHash.set(r.previousHash, {
+          token: { ...token, expiresAt: until, rotated: true },
+          hash: r.previousHash,
+        });
+      }
     }
   }
 }

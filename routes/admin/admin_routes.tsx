@@ -12,8 +12,18 @@ import { adminAuth, type AdminEnv } from "../../lib/admin/auth.ts";
 import { csrfProtect } from "../../lib/admin/csrf.ts";
 import type { AdminDeps } from "../../lib/admin/deps.ts";
 import { keyEventsResponse } from "../../lib/admin/events.ts";
-import { ADMIN_BASE, ADMIN_NAV, type AdminSection, safeNextPath, sectionHref } from "../../lib/admin/nav.ts";
-import { createPageRenderer } from "../../lib/admin/page_response.ts";
+import {
+  ADMIN_BASE,
+  ADMIN_NAV,
+  type AdminSection,
+  navLabel,
+  safeNextPath,
+  sectionHref,
+} from "../../lib/admin/nav.ts";
+import { createPageRenderer, requestLocale } from "../../lib/admin/page_response.ts";
+import { LANG_COOKIE, langOf, t, translator } from "../../lib/admin/i18n.ts";
+import { actorOf, auditTrail } from "../../lib/admin/audit.ts";
+import { setCookie } from "hono/cookie";
 import { adminError } from "../../lib/admin/responses.ts";
 import { endSession, readSession, SESSION_TTL_MS, startSession } from "../../lib/admin/session.ts";
 import { LoginThrottle } from "../../lib/admin/throttle.ts";
@@ -21,6 +31,7 @@ import { peerAddress } from "../../lib/http/client_address.ts";
 import { readForm } from "../../lib/http/body.ts";
 import { GatewayError } from "../../lib/http/errors.ts";
 import type {
+  CapacityResponse,
   KeyListResponse,
   MetricsResponse,
   SettingsResponse,
@@ -61,8 +72,11 @@ async function keysPageData(ctx: SectionContext) {
 export const SECTION_PAGES: Record<AdminSection, (ctx: SectionContext) => VNode | Promise<VNode>> = {
   dashboard: async (ctx) => {
     const range = parseRange(ctx.query.range);
-    const metrics = await ctx.fetchApi<MetricsResponse>(`/metrics?range=${range}`);
-    return <DashboardPage {...ctx} range={range} metrics={metrics} />;
+    const [metrics, capacity] = await Promise.all([
+      ctx.fetchApi<MetricsResponse>(`/metrics?range=${range}`),
+      ctx.fetchApi<CapacityResponse>("/capacity"),
+    ]);
+    return <DashboardPage {...ctx} range={range} metrics={metrics} capacity={capacity} />;
   },
   keys: async (ctx) => <KeysPage {...ctx} {...await keysPageData(ctx)} now={Date.now()} />,
   settings: async (ctx) => (
@@ -90,11 +104,10 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const throttle = deps.throttle ?? new LoginThrottle();
   const clientAddress = deps.clientAddress ?? peerAddress;
   const { api, revocations } = deps;
-  const storeAlert = () => {
+  const storeAlert = (c: Context) => {
     const store = deps.storeStatus?.();
     return store && !store.ok
-      ? `The state store (Deno KV) is failing: ${store.error}. Changes cannot be saved until it works ` +
-        "again; check KV_PATH (disk space, permissions, another process holding the file)."
+      ? translator(requestLocale(c))("store.failing", { error: store.error ?? "" })
       : undefined;
   };
   const render = createPageRenderer(islands);
@@ -117,17 +130,30 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   const loginPage = (c: Context, status: 200 | 401 | 429, error?: string, next?: string) =>
     render(c, {
-      title: "Sign in",
+      title: () => t("login.title"),
       body: (
         <LoginPage
           action={loginPath}
+          basePath={basePath}
           next={next}
           error={error}
           sessionTtlMs={SESSION_TTL_MS}
+          tokenSource={deps.adminTokenSource}
         />
       ),
       status,
     });
+
+  // The language switch (`?lang=` on any page, no route of its own): keeps the choice for a year and
+  // shows the same page without the parameter. Works signed out too (the sign-in page has the switch).
+  app.use("*", async function langSwitch(c, next) {
+    const lang = c.req.method === "GET" ? langOf(c.req.query("lang")) : undefined;
+    if (!lang) return await next();
+    setCookie(c, LANG_COOKIE, lang, { path: basePath, sameSite: "Lax", maxAge: 365 * 86_400 });
+    const url = new URL(c.req.url);
+    url.searchParams.delete("lang");
+    return c.redirect(safeNextPath(url.pathname + url.search, basePath, home), 303);
+  });
 
   app.get("/login", async (c) => {
     const session = await readSession(c, deps.sessionSecret);
@@ -139,10 +165,11 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   app.post("/login", async (c) => {
     // The throttle comes first: a client that keeps failing waits for its turn before anything of
     // its body is read, and the body is read only up to a small cap.
+    const tr = translator(requestLocale(c));
     const turn = await throttle.admit(clientAddress(c), c.req.raw.signal);
     if (!turn.allowed) {
       c.header("retry-after", String(turn.retryAfterSeconds));
-      return loginPage(c, 429, `Too many failed attempts. Try again in ${turn.retryAfterSeconds} seconds.`);
+      return loginPage(c, 429, tr("login.error.throttled", { seconds: turn.retryAfterSeconds }));
     }
     let form: Record<string, string>;
     try {
@@ -163,28 +190,52 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     } finally {
       turn.attempt.done(ok);
     }
-    if (!ok) return loginPage(c, 401, "That token is not valid. Check ADMIN_TOKEN on the server.", keepNext);
-    await startSession(c, cookie);
+    if (!ok) {
+      const why = deps.adminTokenSource === "env"
+        ? "login.error.invalid.env"
+        : "login.error.invalid.generated";
+      return loginPage(c, 401, tr(why), keepNext);
+    }
+    const session = await startSession(c, cookie);
+    await deps.audit.record({
+      actor: `session ${session.sid.slice(0, 8)}`,
+      address: clientAddress(c),
+      action: "signin",
+      request: "",
+      status: 303,
+      summary: "signed in with the admin token",
+    });
     return c.redirect(next, 303);
   });
 
   app.post("/logout", auth, limit, csrf, async (c) => {
     const admin = c.get("admin");
     endSession(c, cookie);
+    let unstored: string | undefined;
     if (admin.session) {
       try {
         await revocations.revoke(admin.session);
       } catch (e) {
-        // A logout is acknowledged only once it is stored: the cookie is cleared and the session is
-        // refused here, but until the store works another instance or a restart would accept it.
-        const why = e instanceof Error ? e.message : String(e);
-        return adminError(
-          c,
-          503,
-          `Signed out on this instance only: the logout could not be stored, so the session may work ` +
-            `again after a restart or on another instance. Sign out again when the store works. ${why}`,
-        );
+        unstored = e instanceof Error ? e.message : String(e);
       }
+    }
+    await deps.audit.record({
+      actor: actorOf(c),
+      address: clientAddress(c),
+      action: "signout",
+      request: "",
+      status: unstored !== undefined ? 503 : admin.via === "session" ? 303 : 204,
+      summary: unstored !== undefined ? `signed out on this instance only: ${unstored}` : "signed out",
+    });
+    if (unstored !== undefined) {
+      // A logout is acknowledged only once it is stored: the cookie is cleared and the session is
+      // refused here, but until the store works another instance or a restart would accept it.
+      return adminError(
+        c,
+        503,
+        `Signed out on this instance only: the logout could not be stored, so the session may work ` +
+          `again after a restart or on another instance. Sign out again when the store works. ${unstored}`,
+      );
     }
     return admin.via === "session" ? c.redirect(loginPath, 303) : c.body(null, 204);
   });
@@ -210,21 +261,36 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
         fetchApi,
       });
       return render(c, {
-        title: item.label,
+        title: () => navLabel(item.id),
         body,
         csrfToken,
         styles: SECTION_STYLES[item.id],
-        alert: storeAlert(),
+        alert: storeAlert(c),
       });
     });
   }
 
   app.get("/events", auth, csrf, () => keyEventsResponse({ subscribe: deps.subscribe }));
 
-  app.use("/api/*", auth, limit, csrf);
+  app.use(
+    "/api/*",
+    auth,
+    limit,
+    csrf,
+    auditTrail({
+      log: deps.audit,
+      addressOf: clientAddress,
+      apiBase: `${basePath}/api`,
+      secretSettings: deps.secretSettings,
+    }),
+  );
   app.route("/api", api);
 
   // A mounted sub-app's notFound is not used by the parent app, so catch the rest explicitly.
-  app.all("*", auth, (c) => adminError(c, 404, `There is no admin page at ${c.req.path}.`));
+  app.all(
+    "*",
+    auth,
+    (c) => adminError(c, 404, translator(requestLocale(c))("error.noPage", { path: c.req.path })),
+  );
   return app;
 }

@@ -1,9 +1,9 @@
 /**
- * The Dashboard page: the `Dashboard` island with the first metrics rendered on the server.
+ * The Dashboard page: the `Dashboard` island with the first metrics and capacity rendered on the server.
  *
  * @module
  */
-import type { MetricsRange, MetricsResponse } from "../../lib/admin/api_types.ts";
+import type { CapacityResponse, MetricsRange, MetricsResponse } from "../../lib/admin/api_types.ts";
 import { sectionHref } from "../../lib/admin/nav.ts";
 import { Dashboard } from "../../islands/dashboard.tsx";
 import { AdminLayout } from "./layout.tsx";
@@ -14,6 +14,7 @@ export interface DashboardPageProps {
   csrfToken?: string;
   range: MetricsRange;
   metrics: MetricsResponse | null;
+  capacity?: CapacityResponse | null;
 }
 
 /** Reads the chart range from the URL (default 1 h). */
@@ -27,6 +28,7 @@ export function DashboardPage(props: DashboardPageProps) {
     <AdminLayout active="dashboard" basePath={props.basePath} csrfToken={props.csrfToken}>
       <Dashboard
         initial={props.metrics}
+        initialCapacity={props.capacity}
         range={props.range}
         apiBase={`${props.basePath}/api`}
         keysHref={sectionHref(props.basePath, "keys")}

@@ -36,3 +36,6 @@ export function BrandMark() {
 
 /** Sign-out icon path. */
 export const SIGN_OUT_ICON = "M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9";
+
+/** Three lines: the phone menu button. */
+export const MENU_ICON = "M3 6h18M3 12h18M3 18h18";

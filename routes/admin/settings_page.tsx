@@ -1,5 +1,6 @@
 /**
- * The Settings page: the `SettingsForm` island with the fields rendered on the server.
+ * The Settings page: the `SettingsForm` island with the fields rendered on the server, and the backup
+ * and restore panel.
  *
  * @module
  */

@@ -1,14 +1,16 @@
 /**
- * Admin JSON API for keys: list with state per model, add many (pasted text), delete, enable,
- * disable, verify (one, selected, all), reset cooldowns, set labels and limits. Mounted behind the
- * admin session or `Authorization: Bearer <ADMIN_TOKEN>`. The full key is never returned.
+ * Admin JSON API for keys: list with state per model, add many (pasted text or a text file), delete
+ * (optionally ignoring a `GEMINI_API_KEYS` key at later starts), enable, disable, verify (one,
+ * selected, all), reset cooldowns, set labels and limits, export (masked; full keys only with the
+ * admin token entered again). Mounted behind the admin session or `Authorization: Bearer
+ * <ADMIN_TOKEN>`. Full keys are returned only by a full export.
  *
  * @module
  */
 import { Hono } from "hono";
 import { parseJsonBody } from "../../lib/http/body.ts";
 import { z } from "zod";
-import { googleErrorResponse } from "../../lib/http/errors.ts";
+import { googleErrorResponse, permissionDenied } from "../../lib/http/errors.ts";
 import type { KeyAdmin } from "../../lib/pool/key_admin.ts";
 
 const ids = z.array(z.string().min(1)).min(1, "name at least one key id");
@@ -23,6 +25,12 @@ const schemas = {
     project: z.string().max(100).optional(),
   }),
   ids: z.object({ ids }),
+  delete: z.object({ ids, ignoreEnv: z.boolean().optional() }),
+  export: z.object({
+    state: z.enum(["all", "valid", "disabled"]).default("all"),
+    full: z.boolean().default(false),
+    adminToken: z.string().optional(),
+  }),
   reset: z.object({ ids, model: z.string().optional() }),
   verify: z.object({
     ids: ids.optional(),
@@ -42,7 +50,13 @@ const parse = <T extends z.ZodType>(req: Request, schema: T) =>
   parseJsonBody(req, schema, '{"ids": ["<key id>"]}');
 
 /** Builds the keys API (mount under the admin API prefix). */
-export function createKeysApi(deps: { admin: KeyAdmin }): Hono {
+export function createKeysApi(
+  deps: {
+    admin: KeyAdmin;
+    /** Checks the admin token entered again for a full export (none: full exports are refused). */
+    verifyAdminToken?: (token: string) => Promise<boolean>;
+  },
+): Hono {
   const { admin } = deps;
   const app = new Hono();
   app.onError((err) => googleErrorResponse(err));
@@ -63,10 +77,20 @@ export function createKeysApi(deps: { admin: KeyAdmin }): Hono {
     const b = await parse(c.req.raw, schemas.add);
     return c.json(await admin.add(b.text, { label: b.label, project: b.project }));
   });
-  app.post(
-    "/keys/delete",
-    async (c) => c.json({ deleted: await admin.remove((await parse(c.req.raw, schemas.ids)).ids) }),
-  );
+  app.post("/keys/delete", async (c) => {
+    const b = await parse(c.req.raw, schemas.delete);
+    return c.json({ deleted: await admin.remove(b.ids, { ignoreEnv: b.ignoreEnv }) });
+  });
+  app.post("/keys/export", async (c) => {
+    const b = await parse(c.req.raw, schemas.export);
+    if (b.full && !(b.adminToken && await deps.verifyAdminToken?.(b.adminToken))) {
+      throw permissionDenied(
+        "Exporting full keys needs the admin token entered again (adminToken); the attempt is in the audit log.",
+        { param: "adminToken" },
+      );
+    }
+    return c.json(admin.export(b.state, b.full));
+  });
   app.post(
     "/keys/enable",
     async (c) => c.json({ changed: await admin.setEnabled((await parse(c.req.raw, schemas.ids)).ids, true) }),

@@ -1,11 +1,14 @@
 /**
- * Admin JSON API for the request and error logs: filtered pages newest first, and one entry by id.
+ * Admin JSON API for the request and error logs (filtered pages newest first, one entry by id) and the
+ * audit log of admin actions.
  *
  * @module
  */
 import { Hono } from "hono";
 import { badRequestDetail, GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import type { LogEntry, LogQuery, LogStore } from "../../lib/logs/log_store.ts";
+import type { AuditLog } from "../../lib/logs/audit_log.ts";
+import { type Outcome, OUTCOMES } from "../../lib/http/refusal.ts";
 
 function bad(field: string, message: string): GatewayError {
   return new GatewayError(400, `${field}: ${message}`, {
@@ -32,6 +35,10 @@ export function parseLogQuery(q: Record<string, string>): LogQuery {
     if (!/^\d{3}$/.test(q.status)) throw bad("status", "use ok, error or an HTTP status like 429");
     status = Number(q.status);
   }
+  const outcome = q.outcome || undefined;
+  if (outcome && !OUTCOMES.includes(outcome as Outcome)) {
+    throw bad("outcome", `use one of ${OUTCOMES.join(", ")}`);
+  }
   let limit: number | undefined;
   if (q.limit) {
     limit = Number(q.limit);
@@ -42,6 +49,7 @@ export function parseLogQuery(q: Record<string, string>): LogQuery {
     from: timeParam("from", q.from),
     to: timeParam("to", q.to),
     status,
+    outcome: outcome as Outcome | undefined,
     model: q.model || undefined,
     keyId: q.keyId || undefined,
     token: q.token || undefined,
@@ -57,12 +65,20 @@ function view(e: LogEntry): Omit<LogEntry, "expiresAt"> {
 }
 
 /** Builds the logs API (mount under the admin API prefix). */
-export function createLogsApi(deps: { logs: LogStore }): Hono {
+export function createLogsApi(deps: { logs: LogStore; audit: AuditLog }): Hono {
   const app = new Hono();
   app.onError((err) => googleErrorResponse(err));
   app.get("/logs", async (c) => {
     const { entries, next } = await deps.logs.query(parseLogQuery(c.req.query()));
     return c.json(next ? { entries: entries.map(view), next } : { entries: entries.map(view) });
+  });
+  app.get("/audit", async (c) => {
+    const q = c.req.query();
+    const limit = q.limit ? Number(q.limit) : undefined;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 500)) {
+      throw bad("limit", "use a whole number 1..500");
+    }
+    return c.json(await deps.audit.query({ limit, cursor: q.cursor, action: q.action || undefined }));
   });
   app.get("/logs/:id", async (c) => {
     const e = await deps.logs.get(c.req.param("id"));

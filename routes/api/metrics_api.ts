@@ -1,5 +1,6 @@
 /**
- * Admin JSON API for the dashboard: request metrics over a range, key states, and upstream proxies.
+ * Admin JSON API for the dashboard: request metrics over a range, key states, the pool's capacity per
+ * model, today's cost estimate, and upstream proxies.
  *
  * @module
  */
@@ -7,12 +8,18 @@ import { Hono } from "hono";
 import { badRequestDetail, GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import { type Metrics, type MetricsRange, RANGES } from "../../lib/metrics/metrics.ts";
 import type { KeyCounts } from "../../lib/admin/api_types.ts";
+import type { CapacityReport } from "../../lib/pool/capacity.ts";
+import type { CostReport } from "../../lib/metrics/costs.ts";
 
 /** What the metrics API needs. */
 export interface MetricsApiDeps {
   metrics: Metrics;
   keyStates: () => KeyCounts;
   proxies: () => unknown[];
+  /** What the pool can still serve per model (`lib/pool/capacity.ts`). */
+  capacity: () => CapacityReport;
+  /** Today's cost estimate (`lib/metrics/costs.ts`). */
+  costs: () => Promise<CostReport>;
 }
 
 /** Builds the metrics and proxies API (mount under the admin API prefix). */
@@ -33,5 +40,7 @@ export function createMetricsApi(deps: MetricsApiDeps): Hono {
     return c.json({ ...report, keys: deps.keyStates() });
   });
   app.get("/proxies", (c) => c.json({ proxies: deps.proxies() }));
+  app.get("/capacity", (c) => c.json(deps.capacity()));
+  app.get("/costs", async (c) => c.json(await deps.costs()));
   return app;
 }

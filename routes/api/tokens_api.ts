@@ -1,6 +1,8 @@
 /**
  * Admin JSON API for client tokens: list (with today's usage), create (the token is returned once),
- * revoke. Errors use Google's envelope; 400 names the offending field, 409 a duplicate name.
+ * edit (name, models, limits, expiry), rotate (a new secret, returned once; the old one keeps working
+ * for a grace period) and revoke. Errors use Google's envelope; 400 names the offending field, 409 a
+ * duplicate name.
  *
  * @module
  */
@@ -12,15 +14,38 @@ import type { TokenRecord, TokenStore } from "../../lib/tokens/token_store.ts";
 import type { TokenLimits } from "../../lib/tokens/token_limits.ts";
 import type { TokenInfo } from "../../lib/admin/api_types.ts";
 
+const fields = {
+  name: z.string().trim().min(1, "give the token a name").max(100, "use at most 100 characters"),
+  models: z.array(z.string().trim().min(1)),
+  rpm: z.number().int().positive("must be a positive whole number"),
+  dailyTokens: z.number().int().positive("must be a positive whole number"),
+  expiresAt: z.number().int().positive("must be epoch milliseconds"),
+};
+/** Longest grace period of a rotation: 30 days. */
+const MAX_GRACE_MS = 30 * 86_400_000;
+const id = z.string().min(1, "name the token id");
+
 const schemas = {
   create: z.object({
-    name: z.string().trim().min(1, "give the token a name").max(100, "use at most 100 characters"),
-    models: z.array(z.string().trim().min(1)).optional(),
-    rpm: z.number().int().positive("must be a positive whole number").optional(),
-    dailyTokens: z.number().int().positive("must be a positive whole number").optional(),
-    expiresAt: z.number().int().positive("must be epoch milliseconds").optional(),
+    name: fields.name,
+    models: fields.models.optional(),
+    rpm: fields.rpm.optional(),
+    dailyTokens: fields.dailyTokens.optional(),
+    expiresAt: fields.expiresAt.optional(),
   }),
-  revoke: z.object({ id: z.string().min(1, "name the token id to revoke") }),
+  update: z.object({
+    id,
+    name: fields.name.optional(),
+    models: fields.models.nullable().optional(),
+    rpm: fields.rpm.nullable().optional(),
+    dailyTokens: fields.dailyTokens.nullable().optional(),
+    expiresAt: fields.expiresAt.nullable().optional(),
+  }),
+  rotate: z.object({
+    id,
+    graceMs: z.number().int().min(0).max(MAX_GRACE_MS, "use at most 30 days").default(86_400_000),
+  }),
+  revoke: z.object({ id }),
 };
 
 const parse = <T extends z.ZodType>(req: Request, schema: T) =>
@@ -38,7 +63,7 @@ export function createTokensApi(deps: { tokens: TokenStore; limits: TokenLimits 
       revoked: r.revoked,
       usageToday: limits.usageToday(r.name),
     };
-    for (const k of ["models", "rpm", "dailyTokens", "expiresAt"] as const) {
+    for (const k of ["models", "rpm", "dailyTokens", "expiresAt", "previousUntil", "rotatedAt"] as const) {
       if (r[k] !== undefined) Object.assign(out, { [k]: r[k] });
     }
     return out;
@@ -55,6 +80,15 @@ export function createTokensApi(deps: { tokens: TokenStore; limits: TokenLimits 
   app.post("/tokens/revoke", async (c) => {
     await tokens.revoke((await parse(c.req.raw, schemas.revoke)).id);
     return c.json({ revoked: true });
+  });
+  app.post("/tokens/update", async (c) => {
+    const { id, ...patch } = await parse(c.req.raw, schemas.update);
+    return c.json({ info: info(await tokens.update(id, patch)) });
+  });
+  app.post("/tokens/rotate", async (c) => {
+    const b = await parse(c.req.raw, schemas.rotate);
+    const { token, record } = await tokens.rotate(b.id, b.graceMs);
+    return c.json({ token, info: info(record) });
   });
   return app;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "./sdk/playwright.ts";
 
 /** Chromium binary; override with `CHROMIUM_PATH`. */
 export const CHROMIUM_PATH: string = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
@@ -66,6 +66,17 @@ export async function screenshot(
   const path = new URL(`${name}.png`, SCREENSHOT_DIR).pathname;
   await page.screenshot({ path, fullPage: opts.fullPage ?? true });
   return path;
+}
+
+/** Signs in on the admin login page of the gateway at `url` with `token` and waits for the islands. */
+export async function signIn(page: Page, url: string, token: string): Promise<void> {
+  await page.goto(`${url}/admin/login`);
+  await page.fill("#token", token);
+  await Promise.all([
+    page.waitForURL((u) => !u.pathname.endsWith("/login")),
+    page.click("button[type=submit]"),
+  ]);
+  await page.waitForSelector("body[data-islands-hydrated]");
 }
 
 /** Collects console errors and uncaught page errors, for asserting a clean page. */

@@ -10,7 +10,7 @@ import { edgeApp } from "../../routes/mod.ts";
 import type { AuthVariables } from "../../lib/http/client_auth.ts";
 import { type Settings, settingsSchema } from "../../lib/settings_schema.ts";
 import { streamDecorators } from "../../lib/features/stream_decorators.ts";
-import { type GeminiCaller, GeminiClient } from "../../lib/pipeline/gemini_client.ts";
+import { type GeminiCaller, GeminiClient, internalContext } from "../../lib/pipeline/gemini_client.ts";
 import { CallPreparer } from "../../lib/pipeline/prepare.ts";
 import type { Forward } from "../../lib/pipeline/types.ts";
 import { ModelCatalog } from "../../lib/pipeline/model_catalog.ts";
@@ -30,7 +30,7 @@ export function edgeDeps(forward: Forward, o: EdgeDepsOptions = {}): EdgeDeps {
   const current = settingsSchema.parse(o.settings ?? {});
   const settings = () => current;
   const catalog = new ModelCatalog({
-    upstream: (): GeminiCaller => gemini.for({ route: "models" }),
+    upstream: (): GeminiCaller => gemini.for(internalContext("models")),
     transformList: (ids) => listModelVariants(ids, current),
   });
   const gemini = new GeminiClient({

@@ -5,6 +5,7 @@
  */
 import { createGateway, type Gateway } from "../../gateway.ts";
 import type { RequestRecord } from "../../lib/pipeline/request_record.ts";
+import { keyId } from "../../lib/pool/key_record.ts";
 import { MockGemini, type MockOptions } from "./mock_gemini.ts";
 
 /** A gateway and its mock upstream, for one test. */
@@ -24,7 +25,13 @@ export function fakeKey(n: number): string {
 
 /** Options for {@link startHarness}. */
 export interface HarnessOptions {
+  /** `GEMINI_API_KEYS` (default: three fake keys). */
   keys?: string[];
+  /**
+   * Keys put straight into the pool (through its store) instead: any string, also shapes
+   * `GEMINI_API_KEYS` and the panel refuse (keys stored before those checks, restores).
+   */
+  poolKeys?: string[];
   env?: Record<string, string>;
   mock?: MockOptions;
   /** An already running mock to reuse. */
@@ -39,7 +46,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const gw = await createGateway({
     env: {
       KV_PATH: ":memory:",
-      GEMINI_API_KEYS: (opts.keys ?? [fakeKey(1), fakeKey(2), fakeKey(3)]).join(","),
+      GEMINI_API_KEYS: (opts.keys ?? (opts.poolKeys ? [] : [fakeKey(1), fakeKey(2), fakeKey(3)])).join(","),
       ALLOWED_TOKENS: token,
       ADMIN_TOKEN: "test-admin-token-123456",
       UPSTREAM_BASE_URL: mock.url,
@@ -49,6 +56,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     onRecord: (r) => records.push(r),
   });
+  if (opts.poolKeys) {
+    await gw.store.addKeys(opts.poolKeys.map((key) => ({ id: keyId(key), key, enabled: true, addedAt: 1 })));
+    await gw.catalog.ids().catch(() => {}); // the first model listing, as a start with keys does
+  }
   await gw.ready; // the first model listing goes upstream at start; tests count from a clean slate
   mock.reset();
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, gw.app.fetch);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { GoogleGenAI, type LiveConnectConfig, type LiveServerMessage, type Session } from "@google/genai";
+import { GoogleGenAI, type LiveConnectConfig, type LiveServerMessage, type Session } from "./sdk/genai.ts";
 
 /** `ws://127.0.0.1:PORT/ws/google.ai.generativelanguage.{version}.GenerativeService.{method}`. */
 export function liveUrl(

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import type { Harness } from "./harness.ts";
 
 const README = new URL("../../README.md", import.meta.url);
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+/** The import map snippets run with: the packages users import, which `deno.json` leaves out. */
+const CONFIG = new URL("./snippets.json", import.meta.url).pathname;
 
 /** The fenced code blocks (language, code) under the README heading `{#×level} {title}` (default `####`). */
 export function snippets(title: string, level = 4): Array<{ lang: string; code: string }> {
@@ -27,7 +28,7 @@ export function forHarness(code: string, h: Harness): string {
   return code.replaceAll("http://localhost:8000", h.url).replaceAll("my-client-token", h.token);
 }
 
-/** Runs a README TypeScript snippet (the deno.json import map resolves its packages); returns stdout. */
+/** Runs a README TypeScript snippet (`snippets.json`'s import map resolves its packages); returns stdout. */
 export async function runSnippet(title: string, h: Harness, level = 4): Promise<string> {
   const [ts] = snippets(title, level).filter((s) => s.lang === "ts");
   assert.ok(ts, `a ts snippet under "${title}"`);

@@ -1,17 +1,20 @@
 /**
- * Dialogs of the Keys page: paste many keys (shows what was added and what was rejected and why),
- * and edit label, project and per-model limits of one or more keys.
+ * Dialogs of the Keys page: add keys (pasted, or read from a text file; shows what was added and what
+ * was rejected and why), edit label, project and per-model limits of one or more keys, export keys
+ * (masked, or full after the admin token is entered again), and delete (with the choice to ignore keys
+ * that come from `GEMINI_API_KEYS` at later starts).
  *
  * @module
  */
 import { useSignal } from "@preact/signals";
 import { apiCall, messageOf } from "../api_client.ts";
 import type { AddKeysResponse } from "../api_types.ts";
+import { formatInt } from "../format.ts";
+import { type MessageKey, pluralKey, t, tn } from "../i18n.ts";
+import { rich } from "./rich_text.tsx";
 import { Modal } from "./modal.tsx";
-import { TextField } from "./text_field.tsx";
-
-const PASTE_HINT =
-  "AIza…\nvertex:AQ.…  (a Vertex AI express key)\n(one per line, or paste any text that contains them)";
+import { download } from "../download.ts";
+import { AdminTokenInput, CheckRow, TextField } from "./text_field.tsx";
 
 /** Props of {@link AddKeysDialog}. */
 export interface AddKeysDialogProps {
@@ -21,7 +24,7 @@ export interface AddKeysDialogProps {
   onAdded: () => void;
 }
 
-/** Paste keys (one per line, or any text containing them). */
+/** Paste keys (one per line, or any text containing them), or read them from a text file. */
 export function AddKeysDialog(props: AddKeysDialogProps) {
   const text = useSignal("");
   const label = useSignal("");
@@ -43,20 +46,30 @@ export function AddKeysDialog(props: AddKeysDialogProps) {
       busy.value = false;
     }
   };
+  const readFile = async (input: HTMLInputElement) => {
+    const file = input.files?.[0];
+    if (!file) return;
+    if (file.size > 5_000_000) {
+      error.value = t("keys.import.tooLarge");
+      return;
+    }
+    text.value = `${text.value ? `${text.value}\n` : ""}${await file.text()}`;
+    input.value = "";
+  };
   const r = result.value;
   return (
     <Modal
-      title="Add keys"
+      title={t("keys.add")}
       onClose={props.onClose}
       wide
       footer={
         <DialogFooter
-          closeLabel={r ? "Done" : "Cancel"}
+          closeLabel={r ? t("common.done") : t("common.cancel")}
           onClose={props.onClose}
           disabled={busy.value || !text.value.trim()}
           onSubmit={submit}
           action="add-submit"
-          label={busy.value ? "Adding…" : "Add keys"}
+          label={busy.value ? t("keys.adding") : t("keys.add")}
         />
       }
     >
@@ -65,52 +78,68 @@ export function AddKeysDialog(props: AddKeysDialogProps) {
         <div class="add-result" data-add-result>
           <div class={r.added.length ? "notice ok" : "notice"}>
             <span>
-              Added <strong data-added-count>{r.added.length}</strong> {r.added.length === 1 ? "key" : "keys"}
+              {rich(t(pluralKey("keys.added", r.added.length)), {
+                n: <strong data-added-count>{formatInt(r.added.length)}</strong>,
+              })}
               {r.rejected.length > 0 && (
                 <>
-                  , rejected <strong data-rejected-count>{r.rejected.length}</strong> (see why below)
+                  {" "}
+                  {rich(t(pluralKey("keys.rejected", r.rejected.length)), {
+                    n: <strong data-rejected-count>{formatInt(r.rejected.length)}</strong>,
+                  })}
                 </>
-              )}.
+              )}
             </span>
           </div>
           {r.rejected.length > 0 && (
-            <table class="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">Value</th>
-                  <th scope="col">Reason</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.rejected.map((x, i) => (
-                  <tr key={i} data-rejected>
-                    <td>
-                      <code>{x.value}</code>
-                    </td>
-                    <td>{x.reason}</td>
+            <div class="table-wrap">
+              <table class="table compact">
+                <thead>
+                  <tr>
+                    <th scope="col">{t("keys.rejected.value")}</th>
+                    <th scope="col">{t("keys.rejected.reason")}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {r.rejected.map((x, i) => (
+                    <tr key={i} data-rejected>
+                      <td>
+                        <code>{x.value}</code>
+                      </td>
+                      <td>{x.reason}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </div>
       )}
       <div class="form">
-        <label for="add-text">Keys</label>
+        <label for="add-text">{t("keys.add.keys")}</label>
         <textarea
           id="add-text"
           rows={7}
           spellcheck={false}
           autoFocus
-          placeholder={PASTE_HINT}
+          placeholder={t("keys.add.hint")}
           value={text.value}
           onInput={(e) => text.value = e.currentTarget.value}
         />
+        <label class="file-pick">
+          <span>{t("keys.import.file")}</span>
+          <input
+            type="file"
+            accept=".txt,.csv,.env,text/plain"
+            data-key-file
+            onChange={(e) => readFile(e.currentTarget)}
+          />
+        </label>
         <div class="form-row">
-          <TextField id="add-label" label="Label (optional)" value={label} />
-          <TextField id="add-project" label="Project (optional)" value={project} />
+          <TextField id="add-label" label={t("keys.add.label")} value={label} />
+          <TextField id="add-project" label={t("keys.add.project")} value={project} />
         </div>
-        <p class="muted small">Keys are stored on the server and never shown in full again.</p>
+        <p class="muted small">{t("keys.add.stored")}</p>
       </div>
     </Modal>
   );
@@ -135,10 +164,10 @@ interface LimitRow {
 }
 
 /** The number inputs of a limit row. */
-const LIMIT_INPUTS = [
-  { name: "rpm", label: "Requests per minute" },
-  { name: "rpd", label: "Requests per day" },
-] as const;
+const LIMIT_INPUTS: ReadonlyArray<{ name: "rpm" | "rpd"; label: MessageKey }> = [
+  { name: "rpm", label: "keys.limits.rpm" },
+  { name: "rpd", label: "keys.limits.rpd" },
+];
 
 /** Edit label, project and limits. */
 export function EditKeysDialog(props: EditKeysDialogProps) {
@@ -181,38 +210,46 @@ export function EditKeysDialog(props: EditKeysDialogProps) {
     }
   };
   const n = props.ids.length;
-  const unchanged = n > 1 ? "unchanged" : undefined;
+  const unchanged = n > 1 ? t("keys.edit.unchanged") : undefined;
   return (
     <Modal
-      title={n === 1 ? "Edit key" : `Edit ${n} keys`}
+      title={n === 1 ? t("keys.edit.single") : t("keys.edit.multiple", { n: formatInt(n) })}
       onClose={props.onClose}
       wide
       footer={
         <DialogFooter
-          closeLabel="Cancel"
+          closeLabel={t("common.cancel")}
           onClose={props.onClose}
           disabled={busy.value}
           onSubmit={save}
           action="edit-save"
-          label={busy.value ? "Saving…" : "Save"}
+          label={busy.value ? t("common.saving") : t("common.save")}
         />
       }
     >
       {error.value && <p class="alert" role="alert">{error.value}</p>}
       <div class="form">
         <div class="form-row">
-          <TextField id="edit-label" label="Label" value={label} input={{ placeholder: unchanged }} />
-          <TextField id="edit-project" label="Project" value={project} input={{ placeholder: unchanged }} />
+          <TextField
+            id="edit-label"
+            label={t("keys.edit.label")}
+            value={label}
+            input={{ placeholder: unchanged }}
+          />
+          <TextField
+            id="edit-project"
+            label={t("keys.edit.project")}
+            value={project}
+            input={{ placeholder: unchanged }}
+          />
         </div>
-        <p class="section-label">Limits per model</p>
-        <p class="muted small">
-          Keep this key under these rates even before Google says so. Empty means no limit.
-        </p>
+        <p class="section-label">{t("keys.limits")}</p>
+        <p class="muted small">{t("keys.limits.hint")}</p>
         {rows.value.map((r, i) => (
           <div class="form-row limits-row" key={i}>
             <input
-              placeholder="model, e.g. gemini-2.5-pro"
-              aria-label="Model"
+              placeholder={t("keys.limits.model.placeholder")}
+              aria-label={t("keys.limits.model")}
               value={r.model}
               onInput={(e) => setRow(i, { model: e.currentTarget.value })}
             />
@@ -222,7 +259,7 @@ export function EditKeysDialog(props: EditKeysDialogProps) {
                 type="number"
                 min={1}
                 placeholder={name}
-                aria-label={label}
+                aria-label={t(label)}
                 value={r[name]}
                 onInput={(e) => setRow(i, { [name]: e.currentTarget.value })}
               />
@@ -232,7 +269,7 @@ export function EditKeysDialog(props: EditKeysDialogProps) {
               class="link-button danger"
               onClick={() => rows.value = rows.value.filter((_, j) => j !== i)}
             >
-              Remove
+              {t("common.remove")}
             </button>
           </div>
         ))}
@@ -242,10 +279,136 @@ export function EditKeysDialog(props: EditKeysDialogProps) {
             class="button small"
             onClick={() => rows.value = [...rows.value, { model: "", rpm: "", rpd: "" }]}
           >
-            Add limit
+            {t("keys.limits.add")}
           </button>
         </div>
       </div>
+    </Modal>
+  );
+}
+
+/** Which keys an export takes. */
+type ExportState = "all" | "valid" | "disabled";
+
+const EXPORT_STATES: ReadonlyArray<{ state: ExportState; label: MessageKey }> = [
+  { state: "all", label: "keys.export.all" },
+  { state: "valid", label: "keys.export.valid" },
+  { state: "disabled", label: "keys.export.disabled" },
+];
+
+/** Export keys as a text file: masked, or in full after the admin token is entered again. */
+export function ExportKeysDialog(props: { apiBase: string; onClose: () => void }) {
+  const state = useSignal<ExportState>("all");
+  const full = useSignal(false);
+  const adminToken = useSignal("");
+  const busy = useSignal(false);
+  const error = useSignal("");
+  const done = useSignal("");
+  const run = async () => {
+    busy.value = true;
+    error.value = "";
+    try {
+      const body = {
+        state: state.value,
+        full: full.value,
+        adminToken: full.value ? adminToken.value : undefined,
+      };
+      const r = await apiCall<{ count: number; text: string }>(props.apiBase, "/keys/export", { body });
+      const name = `gemini-keys-${state.value}${full.value ? "" : "-masked"}.txt`;
+      download(name, r.text, "text/plain");
+      done.value = tn("keys.export.done", r.count, { file: name });
+    } catch (err) {
+      error.value = messageOf(err);
+    } finally {
+      busy.value = false;
+    }
+  };
+  return (
+    <Modal
+      title={t("keys.export.title")}
+      onClose={props.onClose}
+      footer={
+        <DialogFooter
+          closeLabel={done.value ? t("common.done") : t("common.cancel")}
+          onClose={props.onClose}
+          disabled={busy.value || (full.value && !adminToken.value)}
+          onSubmit={run}
+          action="export-submit"
+          label={t("keys.export.download")}
+        />
+      }
+    >
+      {error.value && <p class="alert" role="alert">{error.value}</p>}
+      {done.value && (
+        <div class="notice ok" data-export-done>
+          <span>{done.value}</span>
+        </div>
+      )}
+      <div class="form">
+        <fieldset class="choice">
+          <legend>{t("keys.export.which")}</legend>
+          {EXPORT_STATES.map((o) => (
+            <label key={o.state}>
+              <input
+                type="radio"
+                name="export-state"
+                value={o.state}
+                checked={state.value === o.state}
+                onChange={() => state.value = o.state}
+              />
+              {t(o.label)}
+            </label>
+          ))}
+        </fieldset>
+        <CheckRow value={full} data="export-full">{t("keys.export.full")}</CheckRow>
+        {full.value && (
+          <>
+            <p class="muted small">{t("keys.export.full.hint")}</p>
+            <AdminTokenInput value={adminToken} data="export-token" />
+          </>
+        )}
+      </div>
+    </Modal>
+  );
+}
+
+/** Props of {@link DeleteKeysDialog}. */
+export interface DeleteKeysDialogProps {
+  count: number;
+  /** How many of them come from `GEMINI_API_KEYS`. */
+  fromEnv: number;
+  onCancel: () => void;
+  onConfirm: (ignoreEnv: boolean) => void;
+}
+
+/** Confirms a delete; keys from `GEMINI_API_KEYS` are explained, with the choice to ignore them. */
+export function DeleteKeysDialog(props: DeleteKeysDialogProps) {
+  const ignore = useSignal(false);
+  return (
+    <Modal
+      title={tn("keys.delete.title", props.count)}
+      onClose={props.onCancel}
+      footer={
+        <>
+          <button type="button" class="button" onClick={props.onCancel}>{t("common.cancel")}</button>
+          <button
+            type="button"
+            class="button danger"
+            data-action="confirm"
+            onClick={() => props.onConfirm(ignore.value)}
+          >
+            {tn("keys.delete.confirm", props.count)}
+          </button>
+        </>
+      }
+    >
+      <p class="modal-text">{t("keys.delete.text")}</p>
+      {props.fromEnv > 0 && (
+        <div class="env-note" data-env-note>
+          <p class="modal-text">{tn("keys.delete.env", props.fromEnv)}</p>
+          <CheckRow value={ignore} data="ignore-env">{t("keys.delete.ignore")}</CheckRow>
+        </div>
+      )}
     </Modal>
   );
 }

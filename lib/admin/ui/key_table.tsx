@@ -1,20 +1,27 @@
 /**
  * The key table of the Keys page (a plain component used by the `KeyStates` island): selection
- * checkboxes, masked key with its kind (Gemini API or Vertex AI express), label and project, state badge, per-model cooldowns counting down,
- * today's usage, last error and row actions.
+ * checkboxes, masked key with its kind (Gemini API or Vertex AI express), label and project (and a mark
+ * for keys from `GEMINI_API_KEYS`), state badge, per-model cooldowns counting down, the limits the pool
+ * knows per model with the time until each frees, today's usage, last error and row actions. On a
+ * phone every row is a card.
  *
  * @module
  */
 import type { ApiKey } from "../api_types.ts";
-import { KEY_KINDS } from "../../pool/key_kinds.ts";
+import { formatInt } from "../format.ts";
+import { t } from "../i18n.ts";
 import {
   activeCooldowns,
-  COOLDOWN_KIND_LABELS,
+  cooldownKindLabel,
   effectiveState,
   formatCount,
   formatRemaining,
-  KEY_STATE_LABELS,
+  KEY_STATE_TONES,
+  keyStateLabel,
 } from "../key_format.ts";
+
+/** The catalogue message naming each key kind (lib/pool/key_kinds.ts). */
+const KIND_LABELS = { gemini: "keys.kind.gemini", vertex: "keys.kind.vertex" } as const;
 
 /** A row action. */
 export type RowAction = "verify" | "enable" | "disable" | "reset" | "delete" | "edit";
@@ -36,24 +43,24 @@ export function KeyTable(props: KeyTableProps) {
   const allOn = props.keys.length > 0 && props.keys.every((k) => props.selected.has(k.id));
   return (
     <div class="table-wrap">
-      <table class="table keys-table">
+      <table class="table keys-table cards">
         <thead>
           <tr>
             <th scope="col" class="check">
               <input
                 type="checkbox"
-                aria-label="Select all keys on this page"
+                aria-label={t("keys.selectAll")}
                 checked={allOn}
                 onChange={(e) => props.onToggleAll(e.currentTarget.checked)}
               />
             </th>
-            <th scope="col">Key</th>
-            <th scope="col">State</th>
-            <th scope="col">Cooldowns</th>
-            <th scope="col" class="num">Today</th>
-            <th scope="col">Last error</th>
+            <th scope="col">{t("keys.col.key")}</th>
+            <th scope="col">{t("keys.col.state")}</th>
+            <th scope="col">{t("keys.col.limits")}</th>
+            <th scope="col" class="num">{t("keys.col.today")}</th>
+            <th scope="col">{t("keys.col.lastError")}</th>
             <th scope="col" class="actions-col">
-              <span class="sr-only">Actions</span>
+              <span class="sr-only">{t("keys.col.actions")}</span>
             </th>
           </tr>
         </thead>
@@ -99,10 +106,32 @@ interface KeyRowProps {
   onAction: (action: RowAction, key: ApiKey) => void;
 }
 
+/** One model's known limits: `5 rpm (learned) · 3 this minute · free in 23s`. */
+function QuotaLine({ q, now }: { q: NonNullable<ApiKey["quota"]>[number]; now: number }) {
+  const limits = [
+    q.rpm && t(q.rpmSource === "learned" ? "quota.rpm.learned" : "quota.rpm", { n: formatInt(q.rpm) }),
+    q.rpd && t(q.rpdSource === "learned" ? "quota.rpd.learned" : "quota.rpd", { n: formatInt(q.rpd) }),
+  ].filter(Boolean).join(", ");
+  const used = q.rpm ? t("quota.usedMinute", { n: formatInt(q.usedThisMinute) }) : "";
+  const free = q.freeAt === null
+    ? t("quota.blocked")
+    : q.freeAt > now
+    ? t("quota.freeIn", { time: formatRemaining(q.freeAt - now) })
+    : "";
+  return (
+    <li data-quota={q.model}>
+      <span class="model">{q.model}:</span> {limits && <span class="muted">{limits}</span>}
+      {used && <span class="muted">{used}</span>}
+      {free && <span class="countdown" data-free-in={q.model}>{free}</span>}
+    </li>
+  );
+}
+
 function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
   const state = effectiveState(row, now);
-  const badge = KEY_STATE_LABELS[state];
   const cooldowns = activeCooldowns(row, now);
+  const quota = (row.quota ?? []).filter((q) => q.rpm || q.rpd || (q.freeAt !== null && q.freeAt > now));
+  const cooling = new Set(cooldowns.map((c) => c.model));
   const usage = row.usageToday;
   const act = (a: RowAction) => () => onAction(a, row);
   const button = (action: RowAction, label: string) => (
@@ -113,12 +142,12 @@ function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
       <td class="check">
         <input
           type="checkbox"
-          aria-label={`Select ${row.label ?? row.masked}`}
+          aria-label={t("keys.select", { name: row.label ?? row.masked })}
           checked={checked}
           onChange={() => onToggle(row.id)}
         />
       </td>
-      <td>
+      <td data-label={t("keys.col.key")}>
         {row.label
           ? (
             <>
@@ -128,67 +157,67 @@ function KeyRow({ row, now, checked, busy, onToggle, onAction }: KeyRowProps) {
           )
           : <code class="key-name mono">{row.masked}</code>}
         <span class="badge badge-neutral key-kind" data-kind={row.kind ?? "gemini"}>
-          {KEY_KINDS[row.kind ?? "gemini"].label}
+          {t(KIND_LABELS[row.kind ?? "gemini"])}
         </span>
         {row.project && <div class="muted small">{row.project}</div>}
+        {row.fromEnv && (
+          <span class="chip chip-env" title={t("keys.env.title")} data-env-key>GEMINI_API_KEYS</span>
+        )}
       </td>
-      <td>
-        <span class={`badge badge-${badge.tone}`} data-state={state}>{badge.label}</span>
+      <td data-label={t("keys.col.state")}>
+        <span class={`badge badge-${KEY_STATE_TONES[state]}`} data-state={state}>{keyStateLabel(state)}</span>
         {state === "disabled" && row.disabledReason && (
           <div class="muted small reason" data-reason>{row.disabledReason}</div>
         )}
-        {row.limits && Object.keys(row.limits).length > 0 && (
-          <div class="muted small">
-            {Object.entries(row.limits).map(([m, l]) => (
-              <div key={m}>
-                {m}: {[l.rpm && `${l.rpm} rpm`, l.rpd && `${l.rpd} rpd`].filter(Boolean).join(", ")}
-              </div>
-            ))}
-          </div>
-        )}
       </td>
-      <td>
-        {cooldowns.length === 0 ? <span class="muted">—</span> : (
+      <td data-label={t("keys.col.limits")}>
+        {cooldowns.length === 0 && quota.length === 0 ? <span class="muted">—</span> : (
           <ul class="cooldowns">
             {cooldowns.map((c) => (
               <li key={`${c.model}:${c.kind}`} title={c.reason}>
                 <span class="model">{c.model}</span>
-                <span class="muted">{COOLDOWN_KIND_LABELS[c.kind]}</span>
+                <span class="muted">{cooldownKindLabel(c.kind)}</span>
                 <span class="countdown" data-countdown={c.model}>
-                  {c.until === null ? "until re-check" : formatRemaining(c.until - now)}
+                  {c.until === null ? t("cooldown.untilRecheck") : formatRemaining(c.until - now)}
                 </span>
               </li>
             ))}
-            <li>
-              {button("reset", "Reset cooldowns")}
-            </li>
+            {quota.filter((q) => !cooling.has(q.model) || q.rpm || q.rpd).map((q) => (
+              <QuotaLine key={`q:${q.model}`} q={q} now={now} />
+            ))}
+            {cooldowns.length > 0 && <li>{button("reset", t("keys.action.reset"))}</li>}
           </ul>
         )}
       </td>
-      <td class="num">
+      <td class="num" data-label={t("keys.col.today")}>
         {usage && usage.requests > 0
           ? (
             <>
-              <div>{formatCount(usage.requests)} req</div>
+              <div>{t("keys.usage.requests", { n: formatCount(usage.requests) })}</div>
               <div class="muted small">
-                {formatCount(usage.ok)} ok · {formatCount(usage.rateLimited)} limited
+                {t("keys.usage.ok", { ok: formatCount(usage.ok), limited: formatCount(usage.rateLimited) })}
               </div>
               <div class="muted small">
-                {formatCount(usage.inputTokens)} in · {formatCount(usage.outputTokens)} out
+                {t("keys.usage.tokens", {
+                  input: formatCount(usage.inputTokens),
+                  output: formatCount(usage.outputTokens),
+                })}
               </div>
             </>
           )
-          : <span class="muted">No traffic</span>}
+          : <span class="muted">{t("keys.usage.none")}</span>}
       </td>
-      <td class="error-cell" title={row.lastError}>
+      <td class="error-cell" title={row.lastError} data-label={t("keys.col.lastError")}>
         {row.lastError ? <span class="error-text">{row.lastError}</span> : <span class="muted">—</span>}
       </td>
       <td class="row-actions">
         <div class="row-actions-inner">
-          {button("verify", "Verify")}
-          {row.state === "disabled" ? button("enable", "Enable") : button("disable", "Disable")}
-          {button("edit", "Edit")}
-          {button("delete", "Delete")}
+          {button("verify", t("keys.action.verify"))}
+          {row.state === "disabled"
+            ? button("enable", t("keys.action.enable"))
+            : button("disable", t("keys.action.disable"))}
+          {button("edit", t("keys.action.edit"))}
+          {button("delete", t("keys.action.delete"))}
         </div>
       </td>
     </tr>

@@ -1,12 +1,13 @@
 /**
  * Toolbar pieces of the Keys page: search, state filter tabs with counts, sort, live indicator,
- * bulk actions for the selection, the verification progress bar and the pager.
+ * import and export, bulk actions for the selection, the verification progress bar and the pager.
  *
  * @module
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { KeyCounts, KeyListQuery } from "../api_types.ts";
 import { formatInt } from "../format.ts";
+import { type MessageKey, t } from "../i18n.ts";
 import { PAGE_SIZES } from "../key_query.ts";
 import type { RowAction } from "./key_table.tsx";
 import type { VerifyProgress } from "./key_verify.ts";
@@ -20,14 +21,22 @@ export interface KeyToolbarProps {
   verifying: boolean;
   onQuery: (patch: Partial<KeyListQuery>) => void;
   onAdd: () => void;
+  onExport: () => void;
   onVerifyAll: () => void;
 }
 
-const FILTERS: Array<{ state: KeyListQuery["state"]; label: string }> = [
-  { state: "", label: "All" },
-  { state: "active", label: "Active" },
-  { state: "cooling", label: "Cooling down" },
-  { state: "disabled", label: "Disabled" },
+const FILTERS: Array<{ state: KeyListQuery["state"]; label: MessageKey }> = [
+  { state: "", label: "keys.filter.all" },
+  { state: "active", label: "key.state.active" },
+  { state: "cooling", label: "key.state.cooling" },
+  { state: "disabled", label: "key.state.disabled" },
+];
+
+const SORTS: Array<{ sort: KeyListQuery["sort"]; label: MessageKey }> = [
+  { sort: "added", label: "keys.sort.added" },
+  { sort: "state", label: "keys.sort.state" },
+  { sort: "label", label: "keys.sort.label" },
+  { sort: "requests", label: "keys.sort.requests" },
 ];
 
 /** Search, filters, sort and the page-level buttons. */
@@ -42,7 +51,7 @@ export function KeyToolbar(props: KeyToolbarProps) {
   return (
     <div class="toolbar">
       <div class="toolbar-row">
-        <div class="tabs" role="tablist" aria-label="Filter by state">
+        <div class="tabs tabs-scroll" role="tablist" aria-label={t("keys.filter")}>
           {FILTERS.map((f) => (
             <button
               key={f.state}
@@ -53,7 +62,7 @@ export function KeyToolbar(props: KeyToolbarProps) {
               data-filter={f.state || "all"}
               onClick={() => props.onQuery({ state: f.state })}
             >
-              {f.label}
+              {t(f.label)}
               <span class="tab-count" data-count={f.state || "all"}>{formatInt(countOf(f.state))}</span>
             </button>
           ))}
@@ -70,10 +79,19 @@ export function KeyToolbar(props: KeyToolbarProps) {
             onClick={props.onVerifyAll}
             data-action="verify-all"
           >
-            Verify all
+            {t("keys.verifyAll")}
+          </button>
+          <button
+            type="button"
+            class="button"
+            disabled={all === 0}
+            onClick={props.onExport}
+            data-action="export-keys"
+          >
+            {t("keys.export")}
           </button>
           <button type="button" class="button primary" onClick={props.onAdd} data-action="add-keys">
-            Add keys
+            {t("keys.add")}
           </button>
         </div>
       </div>
@@ -81,8 +99,8 @@ export function KeyToolbar(props: KeyToolbarProps) {
         <input
           type="search"
           class="search"
-          placeholder="Search label, project, key id or reason"
-          aria-label="Search keys"
+          placeholder={t("keys.search.placeholder")}
+          aria-label={t("keys.search")}
           value={search}
           onInput={(e) => {
             const value = e.currentTarget.value;
@@ -92,15 +110,12 @@ export function KeyToolbar(props: KeyToolbarProps) {
           }}
         />
         <label class="inline-label">
-          Sort by
+          {t("keys.sort")}
           <select
             value={props.query.sort}
             onChange={(e) => props.onQuery({ sort: e.currentTarget.value as KeyListQuery["sort"] })}
           >
-            <option value="added">Date added</option>
-            <option value="state">State</option>
-            <option value="label">Label</option>
-            <option value="requests">Requests today</option>
+            {SORTS.map((o) => <option key={o.sort} value={o.sort}>{t(o.label)}</option>)}
           </select>
         </label>
       </div>
@@ -124,15 +139,15 @@ export function SelectionBar(
   );
   return (
     <div class="selection-bar" data-selection>
-      <strong>{props.count} selected</strong>
+      <strong>{t("keys.selected", { n: formatInt(props.count) })}</strong>
       <div class="selection-actions">
-        {btn("verify", "Verify")}
-        {btn("enable", "Enable")}
-        {btn("disable", "Disable")}
-        {btn("reset", "Reset cooldowns")}
-        {btn("edit", "Label & limits")}
-        {btn("delete", "Delete", "button small danger")}
-        <button type="button" class="link-button" onClick={props.onClear}>Clear</button>
+        {btn("verify", t("keys.action.verify"))}
+        {btn("enable", t("keys.action.enable"))}
+        {btn("disable", t("keys.action.disable"))}
+        {btn("reset", t("keys.action.reset"))}
+        {btn("edit", t("keys.action.labelLimits"))}
+        {btn("delete", t("keys.action.delete"), "button small danger")}
+        <button type="button" class="link-button" onClick={props.onClear}>{t("common.clear")}</button>
       </div>
     </div>
   );
@@ -143,17 +158,24 @@ export function VerifyBar({ progress: p, onDismiss }: { progress: VerifyProgress
   return (
     <div class="verify-bar" data-verify={p.done ? "done" : "running"}>
       <div class="verify-text">
-        <strong>{p.done ? "Verification finished" : "Verifying keys…"}</strong>
+        <strong>{p.done ? t("keys.verify.done") : t("keys.verify.running")}</strong>
         <span class="muted" data-verify-summary>
-          {formatInt(p.processed)} / {formatInt(p.total)} · {p.valid} valid · {p.disabled.length} disabled
-          {p.enabled.length > 0 && ` · ${p.enabled.length} re-enabled`}
-          {p.failed > 0 && ` · ${p.failed} could not be checked`}
+          {t("keys.verify.summary", {
+            processed: formatInt(p.processed),
+            total: formatInt(p.total),
+            valid: formatInt(p.valid),
+            disabled: formatInt(p.disabled.length),
+          })}
+          {p.enabled.length > 0 && ` · ${t("keys.verify.enabled", { n: formatInt(p.enabled.length) })}`}
+          {p.failed > 0 && ` · ${t("keys.verify.failed", { n: formatInt(p.failed) })}`}
         </span>
         {p.done && (
-          <button type="button" class="icon-button" aria-label="Dismiss" onClick={onDismiss}>×</button>
+          <button type="button" class="icon-button" aria-label={t("common.dismiss")} onClick={onDismiss}>
+            ×
+          </button>
         )}
       </div>
-      <progress max={Math.max(1, p.total)} value={p.processed} aria-label="Verification progress" />
+      <progress max={Math.max(1, p.total)} value={p.processed} aria-label={t("keys.verify.progress")} />
     </div>
   );
 }
@@ -175,12 +197,14 @@ export function Pager(p: PagerProps) {
   return (
     <footer class="pager">
       <span class="muted" data-range>
-        {p.total === 0 ? "No keys" : `${formatInt(from)}–${formatInt(to)} of ${formatInt(p.total)}`}
-        {p.loading && <span class="spinner" aria-label="Loading" />}
+        {p.total === 0
+          ? t("pager.none")
+          : t("pager.range", { from: formatInt(from), to: formatInt(to), total: formatInt(p.total) })}
+        {p.loading && <span class="spinner" aria-label={t("common.loading")} />}
       </span>
       <div class="pager-actions">
         <label class="inline-label">
-          Rows
+          {t("pager.rows")}
           <select value={String(p.limit)} onChange={(e) => p.onLimit(Number(e.currentTarget.value))}>
             {PAGE_SIZES.map((n) => <option key={n} value={String(n)}>{n}</option>)}
           </select>
@@ -192,7 +216,7 @@ export function Pager(p: PagerProps) {
           onClick={() => p.onPage(Math.max(0, p.offset - p.limit))}
           data-page="prev"
         >
-          Previous
+          {t("pager.previous")}
         </button>
         <button
           type="button"
@@ -201,7 +225,7 @@ export function Pager(p: PagerProps) {
           onClick={() => p.onPage(p.offset + p.limit)}
           data-page="next"
         >
-          Next
+          {t("pager.next")}
         </button>
       </div>
     </footer>

@@ -1,8 +1,10 @@
 /**
- * The filter bar of the Logs page: time range, status, model, key id and token name.
+ * The filter bar of the Logs page: time range, status, outcome (served, refused by the gateway, the
+ * client's mistake, ...), model, key id and token name.
  *
  * @module
  */
+import { type MessageKey, t } from "../i18n.ts";
 
 /** Filter values as the inputs hold them. */
 export interface LogFilters {
@@ -11,28 +13,50 @@ export interface LogFilters {
   to: string;
   /** "", "ok", "error" or an HTTP status. */
   status: string;
+  /** "" or an outcome (`refused`, `client_error`, ...). */
+  outcome: string;
   model: string;
   keyId: string;
   token: string;
 }
 
 /** No filters. */
-export const EMPTY_FILTERS: LogFilters = { from: "", to: "", status: "", model: "", keyId: "", token: "" };
+export const EMPTY_FILTERS: LogFilters = {
+  from: "",
+  to: "",
+  status: "",
+  outcome: "",
+  model: "",
+  keyId: "",
+  token: "",
+};
 
-const STATUSES: Array<[string, string]> = [
-  ["", "Any status"],
-  ["ok", "Successful"],
-  ["error", "Failed"],
-  ["400", "400 Bad request"],
-  ["401", "401 Unauthorized"],
-  ["403", "403 Forbidden"],
-  ["404", "404 Not found"],
-  ["429", "429 Rate limited"],
-  ["500", "500 Server error"],
-  ["502", "502 Bad gateway"],
-  ["503", "503 Unavailable"],
-  ["504", "504 Timeout"],
+const STATUSES: Array<[string, MessageKey]> = [
+  ["", "logs.status.any"],
+  ["ok", "logs.status.ok"],
+  ["error", "logs.status.error"],
+  ["400", "logs.status.400"],
+  ["401", "logs.status.401"],
+  ["403", "logs.status.403"],
+  ["404", "logs.status.404"],
+  ["413", "logs.status.413"],
+  ["429", "logs.status.429"],
+  ["500", "logs.status.500"],
+  ["502", "logs.status.502"],
+  ["503", "logs.status.503"],
+  ["504", "logs.status.504"],
 ];
+
+/** Outcomes to filter by (`outcome.<id>` names them). */
+export const OUTCOME_FILTERS = [
+  "",
+  "ok",
+  "refused",
+  "client_error",
+  "rate_limited",
+  "error",
+  "cancelled",
+] as const;
 
 /** Props of {@link LogFilterBar}. */
 export interface LogFilterBarProps {
@@ -47,6 +71,12 @@ export interface LogFilterBarProps {
 export function LogFilterBar({ value, onChange, onApply, onClear }: LogFilterBarProps) {
   const set = (k: keyof LogFilters) => (e: Event) =>
     onChange({ ...value, [k]: (e.currentTarget as HTMLInputElement).value });
+  const text = (name: "model" | "keyId" | "token", label: MessageKey) => (
+    <label class="filter">
+      <span>{t(label)}</span>
+      <input name={name} placeholder={t("logs.filter.any")} value={value[name]} onInput={set(name)} />
+    </label>
+  );
   return (
     <form
       class="filters"
@@ -57,34 +87,35 @@ export function LogFilterBar({ value, onChange, onApply, onClear }: LogFilterBar
       data-log-filters
     >
       <label class="filter">
-        <span>From</span>
+        <span>{t("logs.filter.from")}</span>
         <input type="datetime-local" name="from" value={value.from} onInput={set("from")} />
       </label>
       <label class="filter">
-        <span>To</span>
+        <span>{t("logs.filter.to")}</span>
         <input type="datetime-local" name="to" value={value.to} onInput={set("to")} />
       </label>
       <label class="filter">
-        <span>Status</span>
+        <span>{t("logs.filter.status")}</span>
         <select name="status" value={value.status} onChange={set("status")}>
-          {STATUSES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+          {STATUSES.map(([v, l]) => <option key={v} value={v}>{t(l)}</option>)}
         </select>
       </label>
       <label class="filter">
-        <span>Model</span>
-        <input name="model" placeholder="any" value={value.model} onInput={set("model")} />
+        <span>{t("logs.filter.outcome")}</span>
+        <select name="outcome" value={value.outcome} onChange={set("outcome")}>
+          {OUTCOME_FILTERS.map((o) => (
+            <option key={o} value={o}>{o ? t(`outcome.${o}`) : t("logs.status.any")}</option>
+          ))}
+        </select>
       </label>
-      <label class="filter">
-        <span>Key id</span>
-        <input name="keyId" placeholder="any" value={value.keyId} onInput={set("keyId")} />
-      </label>
-      <label class="filter">
-        <span>Token</span>
-        <input name="token" placeholder="any" value={value.token} onInput={set("token")} />
-      </label>
+      {text("model", "logs.filter.model")}
+      {text("keyId", "logs.filter.key")}
+      {text("token", "logs.filter.token")}
       <div class="filter-actions">
-        <button type="submit" class="button small primary" data-action="filter">Filter</button>
-        {onClear && <button type="button" class="button small" onClick={onClear}>Clear</button>}
+        <button type="submit" class="button small primary" data-action="filter">
+          {t("logs.filter.apply")}
+        </button>
+        {onClear && <button type="button" class="button small" onClick={onClear}>{t("common.clear")}</button>}
       </div>
     </form>
   );

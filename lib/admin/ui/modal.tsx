@@ -6,6 +6,7 @@
  */
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
+import { t } from "../i18n.ts";
 
 /** Props of {@link Modal}. */
 export interface ModalProps {
@@ -38,7 +39,9 @@ export function Modal(props: ModalProps) {
       >
         <header class="modal-head">
           <h2>{props.title}</h2>
-          <button type="button" class="icon-button" aria-label="Close" onClick={props.onClose}>×</button>
+          <button type="button" class="icon-button" aria-label={t("common.close")} onClick={props.onClose}>
+            ×
+          </button>
         </header>
         <div class="modal-body">{props.children}</div>
         {props.footer && <footer class="modal-foot">{props.footer}</footer>}
@@ -67,7 +70,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
       onClose={props.onCancel}
       footer={
         <>
-          <button type="button" class="button" onClick={props.onCancel}>Cancel</button>
+          <button type="button" class="button" onClick={props.onCancel}>{t("common.cancel")}</button>
           <button
             type="button"
             class={props.danger ? "button danger" : "button primary"}

@@ -6,6 +6,8 @@
  */
 import { useState } from "preact/hooks";
 import type { SettingField } from "../api_types.ts";
+import { currentLocale, t, tn } from "../i18n.ts";
+import { ZH_SETTINGS } from "../i18n/settings_zh.ts";
 
 /** How one field type is edited: value -> draft text, draft text -> value (or an error message). */
 interface FieldCodec {
@@ -18,7 +20,7 @@ const CODECS: Record<SettingField["type"], FieldCodec> = {
     toDraft: (v) => v === null || v === undefined ? "" : String(v),
     parse: (d) => {
       const n = Number(d.trim());
-      return d.trim() === "" || !Number.isFinite(n) ? { error: "enter a number" } : { value: n };
+      return d.trim() === "" || !Number.isFinite(n) ? { error: t("settings.error.number") } : { value: n };
     },
   },
   boolean: { toDraft: (v) => v ? "true" : "false", parse: (d) => ({ value: d === "true" }) },
@@ -34,7 +36,9 @@ const CODECS: Record<SettingField["type"], FieldCodec> = {
       try {
         return { value: JSON.parse(d) };
       } catch (err) {
-        return { error: `not valid JSON (${err instanceof Error ? err.message : err})` };
+        return {
+          error: t("settings.error.json", { error: err instanceof Error ? err.message : String(err) }),
+        };
       }
     },
   },
@@ -48,6 +52,20 @@ export function draftOf(field: SettingField, value: unknown = field.value): stri
 /** Parses a draft into a value or a client-side error. */
 export function parseDraft(field: SettingField, draft: string): { value: unknown } | { error: string } {
   return CODECS[field.type].parse(draft, field);
+}
+
+/** A setting's label as the form shows it, in the current language (English from the describer: `Max attempts`). */
+export function settingLabel(field: { name: string; label: string }): string {
+  return currentLocale().lang === "zh-CN" && ZH_SETTINGS[field.name]
+    ? ZH_SETTINGS[field.name][0]
+    : field.label;
+}
+
+/** A setting's description in the current language (English comes from the settings schema). */
+export function settingDescription(field: { name: string; description: string }): string {
+  return currentLocale().lang === "zh-CN" && ZH_SETTINGS[field.name]
+    ? ZH_SETTINGS[field.name][1]
+    : field.description;
 }
 
 /** Props of {@link SettingInput}. */
@@ -65,9 +83,9 @@ export function SettingInput({ field, draft, invalid, onInput }: SettingInputPro
     const n = draft.split("\n").filter((l) => l.trim()).length;
     return (
       <div class="secret-field" data-secret={field.name}>
-        <span class="muted">{n === 0 ? "None set" : `${n} hidden ${n === 1 ? "value" : "values"}`}</span>
+        <span class="muted">{n === 0 ? t("settings.secret.none") : tn("settings.secret.hidden", n)}</span>
         <button type="button" class="button small" onClick={() => setRevealed(true)}>
-          {field.pinned ? "Show" : "Show and edit"}
+          {field.pinned ? t("settings.secret.show") : t("settings.secret.edit")}
         </button>
       </div>
     );
@@ -89,7 +107,7 @@ export function SettingInput({ field, draft, invalid, onInput }: SettingInputPro
             checked={draft === "true"}
             onChange={(e) => onInput(e.currentTarget.checked ? "true" : "false")}
           />
-          <span>{draft === "true" ? "On" : "Off"}</span>
+          <span>{draft === "true" ? t("settings.on") : t("settings.off")}</span>
         </label>
       );
     case "enum":
@@ -107,7 +125,7 @@ export function SettingInput({ field, draft, invalid, onInput }: SettingInputPro
           rows={Math.min(10, Math.max(3, draft.split("\n").length + 1))}
           spellcheck={false}
           value={draft}
-          placeholder={field.type === "string[]" ? "one per line" : undefined}
+          placeholder={field.type === "string[]" ? t("settings.onePerLine") : undefined}
           onInput={(e) => onInput(e.currentTarget.value)}
         />
       );

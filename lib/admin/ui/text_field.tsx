@@ -1,11 +1,12 @@
 /**
- * A labelled form input bound to a string signal, with an optional hint below it. Shared by the
- * admin dialogs and forms.
+ * Form inputs bound to signals, shared by the admin dialogs and forms: a labelled text input with an
+ * optional hint, the admin token entered again, and a checkbox row.
  *
  * @module
  */
 import type { Signal } from "@preact/signals";
-import type { JSX } from "preact";
+import type { ComponentChildren, JSX } from "preact";
+import { t } from "../i18n.ts";
 
 /** Props of {@link TextField}. */
 export interface TextFieldProps {
@@ -36,5 +37,37 @@ export function TextField({ id, label, value, invalid, hint, input }: TextFieldP
       />
       {hint && <p class="muted small">{hint}</p>}
     </div>
+  );
+}
+
+/** The admin token entered again (full key exports, backups): a password input bound to `value`. */
+export function AdminTokenInput({ value, data }: { value: Signal<string>; data: string }) {
+  return (
+    <input
+      type="password"
+      autocomplete="current-password"
+      aria-label={t("login.token")}
+      placeholder={t("login.token")}
+      {...{ [`data-${data}`]: true }}
+      value={value.value}
+      onInput={(e) => value.value = e.currentTarget.value}
+    />
+  );
+}
+
+/** A checkbox with its label on one row, bound to `value`. */
+export function CheckRow(
+  { value, data, children }: { value: Signal<boolean>; data: string; children: ComponentChildren },
+) {
+  return (
+    <label class="check-row">
+      <input
+        type="checkbox"
+        checked={value.value}
+        {...{ [`data-${data}`]: true }}
+        onChange={(e) => value.value = e.currentTarget.checked}
+      />
+      {children}
+    </label>
   );
 }

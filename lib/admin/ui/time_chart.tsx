@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
+import { formatAxisTime, formatDateTime } from "../format.ts";
 
 /** One line of a chart. */
 export interface ChartSeries {
@@ -75,7 +76,14 @@ export function TimeChart(props: TimeChartProps) {
       legend: { live: false },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [
-        axis,
+        {
+          ...axis,
+          // Times in the page's locale (uPlot's own labels are English).
+          values: (_u, ticks) => {
+            const step = ticks.length > 1 ? (ticks[1] - ticks[0]) * 1000 : 0;
+            return ticks.map((v) => formatAxisTime(v * 1000, step));
+          },
+        },
         {
           ...axis,
           size: 56,
@@ -83,7 +91,7 @@ export function TimeChart(props: TimeChartProps) {
         },
       ],
       series: [
-        {},
+        { value: (_u: uPlot, v: number | null) => v === null ? "—" : formatDateTime(v * 1000) },
         ...props.series.map((s) => {
           const color = cssVar(s.colorVar);
           return {
