@@ -95,7 +95,11 @@ async function stored(path: string): Promise<{ counted: number; logged: number }
 async function sigkillWindow(): Promise<void> {
   await ensureWrk();
   const upPort = freePort();
-  const upstream = await serve(["--allow-net", "bench/upstream_server.ts", String(upPort)], upPort, "/");
+  const upstream = await serve(
+    ["--allow-net", "--allow-env", "bench/upstream_server.ts", String(upPort)],
+    upPort,
+    "/",
+  );
   const dir = await Deno.makeTempDir({ prefix: "gw_durability_" });
   const kvPath = `${dir}/kv.sqlite3`;
   const port = freePort();

@@ -21,7 +21,8 @@ import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { parseOpenAI as parseRequest } from "../lib/openai/schemas.ts";
 import { defaultFetchImage } from "../lib/openai/chat_parts.ts";
 import { anthropicErrorResponse } from "../lib/anthropic/errors.ts";
-import { AnthropicEventStream, MessageTranslator } from "../lib/anthropic/message_stream.ts";
+import { anthropicEventStage, MessageTranslator } from "../lib/anthropic/message_stream.ts";
+import { pullThrough } from "../lib/util/pull_through.ts";
 import { geminiModelFor } from "../lib/anthropic/model_map.ts";
 import { anthropicModelInfo, anthropicModelPage } from "../lib/anthropic/models.ts";
 import { mapMessagesRequest } from "../lib/anthropic/request.ts";
@@ -83,7 +84,7 @@ async function createMessage(deps: EdgeDeps, c: Ctx): Promise<Response> {
     });
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
     const items = deps.decorators.smooth(readGeminiStream(res.response.body));
-    const events = items.pipeThrough(new AnthropicEventStream(translator));
+    const events = pullThrough(items, anthropicEventStage(translator));
     return sseResponse(deps.decorators.keepAlive(events, () => ({ event: "ping", data: { type: "ping" } })));
   }
   const res = await gemini.call({ method: "generateContent", model, body }, { check });

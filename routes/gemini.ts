@@ -19,8 +19,14 @@ import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
 import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
 import { bareModel } from "../lib/gemini/model_id.ts";
 
-const FORWARD_REQUEST_HEADERS =
-  /^(content-type|accept|x-goog-upload-.*|x-goog-api-client|x-server-timeout|user-agent)$/i;
+/** Client request headers forwarded upstream (and every `x-goog-upload-*`): a set lookup, no regex. */
+const FORWARD_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  "content-type",
+  "accept",
+  "x-goog-api-client",
+  "x-server-timeout",
+  "user-agent",
+]);
 /** `/{version}/{models|tunedModels}/{id}:{method}`: a model method (upload paths never name one). */
 const MODEL_METHOD_PATH = /^\/(v1(?:beta|alpha)?)\/(models|tunedModels)\/([^/:]+):([A-Za-z]+)$/;
 /** Any path under one model (`models/x`, `models/x/operations/y`): per-model cooldowns and allow-lists apply. */
@@ -46,10 +52,13 @@ function decodeModel(segment: string): string {
   }
 }
 
-function pickHeaders(from: Headers, allow: RegExp): Headers {
-  const out = new Headers();
-  from.forEach((v, k) => allow.test(k) && out.set(k, v));
-  return out;
+/** The client's headers worth forwarding (`Headers` names are lower case). */
+function forwardedHeaders(from: Headers): Headers {
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of from) {
+    if (FORWARD_REQUEST_HEADERS.has(k) || k.startsWith("x-goog-upload-")) out.push([k, v]);
+  }
+  return new Headers(out);
 }
 
 /** The public origin of the gateway as the client sees it (honours X-Forwarded-*). */
@@ -151,7 +160,7 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   const body = req.method === "GET" || req.method === "HEAD"
     ? null
     : await readBody(req, deps.settings().maxBodyBytes, { timeoutMs: deps.settings().clientBodyTimeoutMs });
-  const headers = pickHeaders(req.headers, FORWARD_REQUEST_HEADERS);
+  const headers = forwardedHeaders(req.headers);
   const gemini: GeminiCaller = deps.gemini.for(
     callContext(c, "gemini", {
       passThrough: true,

@@ -19,7 +19,12 @@ import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage, type FetchImage } from "../lib/openai/chat_parts.ts";
 import { mapChatRequest } from "../lib/openai/chat_request.ts";
 import { mapChatResponse } from "../lib/openai/chat_response.ts";
-import { ChatCompletionStream } from "../lib/openai/chat_stream.ts";
+import {
+  chatCompletionStage,
+  ChatCompletionStream,
+  ChatStreamTranslator,
+} from "../lib/openai/chat_stream.ts";
+import { pullThrough } from "../lib/util/pull_through.ts";
 import { createEmbeddings } from "../lib/openai/embeddings.ts";
 import { openAIErrorResponse } from "../lib/openai/errors.ts";
 import { generateImages } from "../lib/openai/images.ts";
@@ -45,13 +50,16 @@ export interface OpenAIEdgeOptions {
 
 type Ctx = Context<{ Variables: AuthVariables }>;
 
+/** One decoder for request bodies (whole texts: it keeps no state between calls). */
+const UTF8 = new TextDecoder();
+
 async function jsonBody(
   c: Ctx,
   limits: { maxBodyBytes: number; clientBodyTimeoutMs: number },
 ): Promise<unknown> {
   const bytes = await readBody(c.req.raw, limits.maxBodyBytes, { timeoutMs: limits.clientBodyTimeoutMs });
   try {
-    return JSON.parse(bytes ? new TextDecoder().decode(bytes) : "");
+    return JSON.parse(bytes ? UTF8.decode(bytes) : "");
   } catch {
     throw badRequest(
       undefined,
@@ -108,7 +116,8 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
     );
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
     const items = deps.decorators.smooth(readGeminiStream(res.response.body));
-    return sseResponse(deps.decorators.keepAlive(items.pipeThrough(new ChatCompletionStream(stream))));
+    const events = pullThrough(items, chatCompletionStage(new ChatStreamTranslator(stream)));
+    return sseResponse(deps.decorators.keepAlive(events));
   }
   const res = await gemini.call({ method: "generateContent", model: req.model, body: mapped.body }, {
     check,

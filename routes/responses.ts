@@ -23,9 +23,10 @@ import { openAIErrorResponse } from "../lib/openai/errors.ts";
 import { parseOpenAI } from "../lib/openai/schemas.ts";
 import { itemId, newResponseId, responseOfItem } from "../lib/responses/ids.ts";
 import { mapResponsesRequest } from "../lib/responses/request.ts";
+import { pullThrough } from "../lib/util/pull_through.ts";
 import { listedInputItem } from "../lib/responses/input_items.ts";
 import {
-  ResponseEventStream,
+  responseEventStage,
   type ResponseObject,
   ResponseTranslator,
 } from "../lib/responses/response_stream.ts";
@@ -159,7 +160,7 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
     const items = deps.decorators.smooth(readGeminiStream(res.response.body));
     return sseResponse(
-      deps.decorators.keepAlive(items.pipeThrough(new ResponseEventStream(translator, keep))),
+      deps.decorators.keepAlive(pullThrough(items, responseEventStage(translator, keep))),
     );
   }
   const res = await gemini.call({ method: "generateContent", ...call }, { check });

@@ -168,7 +168,8 @@ for (const size of SIZES) {
         assert.match(await page.locator("tr[data-log-id] [data-source]").first().innerText(), /127\.0\.0\.1/);
         await shot("logs_refused");
         await page.click('[data-log-kind="audit"]');
-        await page.waitForSelector("[data-audit]");
+        // The table shows at once (empty while the entries load): wait for the entries themselves.
+        await page.waitForSelector("[data-audit] tr[data-audit-action]");
         const actions = await page.locator("tr[data-audit-action]").evaluateAll((rows) =>
           rows.map((r) => r.getAttribute("data-audit-action"))
         );

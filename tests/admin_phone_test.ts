@@ -222,7 +222,7 @@ Deno.test({
         await page.waitForSelector("[data-log-detail]");
       });
       await page.click('[data-log-kind="audit"]');
-      await page.waitForSelector("[data-audit]");
+      await page.waitForSelector("[data-audit] tr[data-audit-action]");
       await assertFits(page, "phone audit log");
       await screenshot(page, "phone_logs_audit");
 

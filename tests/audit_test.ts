@@ -132,3 +132,22 @@ Deno.test("audit log: while the store fails, entries wait in memory (listed all 
     kv.close();
   }
 });
+
+Deno.test("audit log: a rotation records the grace period the old secret really got (the default when none is sent)", async () => {
+  const h = await startHarness();
+  const admin = adminApi(h);
+  try {
+    const { id } = (await admin("POST", "/tokens", { name: "rotated" })).json.info;
+    const byDefault = await admin("POST", "/tokens/rotate", { id });
+    assert.equal(byDefault.status, 200);
+    assert.equal(byDefault.json.info.previousUntil - byDefault.json.info.rotatedAt, 86_400_000);
+    assert.equal((await admin("POST", "/tokens/rotate", { id, graceMs: 0 })).status, 200);
+    const entries = (await admin("GET", "/audit?action=tokens.rotate")).json.entries;
+    assert.deepEqual(entries.map((e: { summary: string }) => e.summary), [
+      "rotated token 'rotated'; the old secret stops at once",
+      "rotated token 'rotated'; the old secret works for 1440 more minutes",
+    ]);
+  } finally {
+    await h.close();
+  }
+});

@@ -123,3 +123,42 @@ Deno.test("cost estimate: prices per million tokens, per model, key and token; l
     await h.close();
   }
 });
+
+Deno.test("backup: a restore refuses token records and key limits the panel itself would refuse, so a hand-edited file cannot make requests answer 500", async () => {
+  const a = await startHarness({ keys: [fakeKey(1)] });
+  const b = await startHarness({ keys: [fakeKey(2)] });
+  const adminA = adminApi(a);
+  const adminB = adminApi(b);
+  try {
+    const token = (await adminA("POST", "/tokens", { name: "mobile", rpm: 30 })).json.token as string;
+    const doc = (await adminA("POST", "/backup", { adminToken: ADMIN_TOKEN })).json;
+    const cases: Array<[string, (d: typeof doc) => void, RegExp]> = [
+      ["models as a string", (d) => d.tokens[0].models = "gemini-2.5-flash", /tokens\.0\.models/],
+      ["rpm as text", (d) => d.tokens[0].rpm = "x", /tokens\.0\.rpm/],
+      ["a negative daily quota", (d) => d.tokens[0].dailyTokens = -1, /tokens\.0\.dailyTokens/],
+      ["a reserved name", (d) => d.tokens[0].name = "token-abcd-12345678", /tokens\.0\.name/],
+      [
+        "a negative key rpm",
+        (d) => d.keys[0].limits = { "gemini-2.5-flash": { rpm: -3 } },
+        /keys\.0\.limits/,
+      ],
+    ];
+    for (const [what, edit, field] of cases) {
+      const bad = structuredClone(doc);
+      edit(bad);
+      const r = await adminB("POST", "/restore", { backup: bad });
+      assert.equal(r.status, 400, `${what}: ${JSON.stringify(r.json)}`);
+      assert.match(r.json.error.message, field, what);
+    }
+    assert.equal(b.gw.tokens.byName("mobile"), undefined, "nothing of a refused backup is stored");
+    assert.equal(b.gw.pool.get(keyId(fakeKey(1))), undefined);
+    // The untouched file still restores, and its token works.
+    assert.equal((await adminB("POST", "/restore", { backup: doc })).status, 200);
+    const r = await nativeGenerate(b, { token, model: "gemini-2.5-flash" });
+    await r.body?.cancel();
+    assert.equal(r.status, 200);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

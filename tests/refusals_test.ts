@@ -261,3 +261,27 @@ Deno.test("logs name the route the client called, the model it asked for and the
     await h.close();
   }
 });
+
+Deno.test("the failed-authentication throttle counts an IPv6 client per /64: one host's many addresses share one throttle", async () => {
+  const h = await startHarness({ env: { AUTH_FAILURES_PER_MINUTE: "3", TRUSTED_PROXIES: "127.0.0.1/32" } });
+  try {
+    const chat = `${h.url}/v1/chat/completions`;
+    // One host (a /64 is what a single IPv6 subscriber or VM gets) guesses from a fresh address each
+    // time: counted per address, it would never be throttled.
+    const from = (i: number) => ({ "x-forwarded-for": `2001:db8:1:2::${(i + 1).toString(16)}` });
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await send(chat, JSON_POST(`guess-${i}`, CHAT(), from(i)))).status, 401);
+    }
+    const throttled = await send(chat, JSON_POST("guess-3", CHAT(), from(3)));
+    assert.equal(throttled.status, 429, "the fourth guess from the same /64");
+    // Another /64 and IPv4 clients are not affected.
+    const other = { "x-forwarded-for": "2001:db8:1:3::1" };
+    assert.equal((await send(chat, JSON_POST("guess-x", CHAT(), other))).status, 401);
+    assert.equal(
+      (await send(chat, JSON_POST(h.token, CHAT(), { "x-forwarded-for": "198.51.100.9" }))).status,
+      200,
+    );
+  } finally {
+    await h.close();
+  }
+});

@@ -97,3 +97,30 @@ Deno.test("tokens: rotating gives a new secret; the old one works for the grace 
     await h.close();
   }
 });
+
+Deno.test("tokens: a second rotation within the first one's grace period keeps the first old secret working until that grace ends", async () => {
+  const h = await startHarness();
+  const admin = adminApi(h);
+  try {
+    const created = (await admin("POST", "/tokens", { name: "twice" })).json;
+    const first = created.token as string;
+    const r1 = (await admin("POST", "/tokens/rotate", { id: created.info.id, graceMs: 3_600_000 })).json;
+    const second = r1.token as string;
+    // The admin was told the first secret works for another hour; rotating again (say the new secret
+    // was lost before it was copied) must not cut the clients still on the first one.
+    const r2 = (await admin("POST", "/tokens/rotate", { id: created.info.id, graceMs: 600_000 })).json;
+    const third = r2.token as string;
+    assert.equal(await status(h, third), 200);
+    assert.equal(await status(h, second), 200, "the secret replaced last, within its grace period");
+    assert.equal(await status(h, first), 200, "the first secret, within the grace its rotation promised");
+    assert.equal(h.gw.tokens.resolve(hashToken(first))?.token.expiresAt, r1.info.previousUntil);
+    assert.equal(h.gw.tokens.resolve(hashToken(second))?.token.expiresAt, r2.info.previousUntil);
+
+    // A rotation without grace still ends every earlier secret at once.
+    const fourth = (await admin("POST", "/tokens/rotate", { id: created.info.id, graceMs: 0 })).json.token;
+    assert.equal(await status(h, fourth), 200);
+    for (const old of [first, second, third]) assert.equal(await status(h, old), 401);
+  } finally {
+    await h.close();
+  }
+});

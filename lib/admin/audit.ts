@@ -106,10 +106,14 @@ const ACTIONS: Record<string, { action: string; describe: Describer }> = {
   },
   "POST /tokens/rotate": {
     action: "tokens.rotate",
-    describe: (b, a) =>
-      `rotated token '${tokenName(b, a)}'; the old secret works for ${
-        Math.round(num(b.graceMs) / 60_000)
-      } more minutes`,
+    // The grace the old secret got, from the answer (the request may leave it to the default).
+    describe: (b, a) => {
+      const info = obj(a.info);
+      const graceMs = num(info.previousUntil) - num(info.rotatedAt);
+      return `rotated token '${tokenName(b, a)}'; the old secret ${
+        graceMs > 0 ? `works for ${Math.round(graceMs / 60_000)} more minutes` : "stops at once"
+      }`;
+    },
   },
   "POST /backup": {
     action: "backup.download",

@@ -17,6 +17,8 @@ import type { KeyPool } from "../pool/key_pool.ts";
 import type { PoolStore } from "../pool/pool_store.ts";
 import { KEY_KINDS, keyEntry, keyId, type KeyKind, type KeyRecord } from "../pool/key_record.ts";
 import type { TokenRecord, TokenStore } from "../tokens/token_store.ts";
+import { storedTokenName, tokenFields } from "../tokens/token_fields.ts";
+import { keyLimitsSchema } from "../pool/key_limits_schema.ts";
 
 /** The `format` of a backup document. */
 export const BACKUP_FORMAT = "gemini-gateway-backup";
@@ -65,22 +67,32 @@ const keySchema = z.object({
   disabledReason: z.string().optional(),
   disabledAt: z.number().optional(),
   addedAt: z.number(),
-  limits: z.record(z.string(), z.object({ rpm: z.number().optional(), rpd: z.number().optional() }))
-    .optional(),
+  limits: keyLimitsSchema.optional(),
   lastError: z.string().optional(),
 }).refine(
   (k) => keyId(keyEntry({ key: k.key, kind: k.kind ?? "gemini" })) === k.id,
   "the key's id does not match the key",
 );
 
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "must be a SHA-256 hex digest");
+// The same rules as the tokens API: a token the panel would refuse must not reach the request path.
 const tokenSchema = z.object({
   id: z.string().min(1),
-  name: z.string().min(1),
-  hash: z.string().regex(/^[0-9a-f]{64}$/, "must be a SHA-256 hex digest"),
+  name: storedTokenName,
+  hash: sha256,
   prefix: z.string(),
   createdAt: z.number(),
   revoked: z.boolean(),
-}).passthrough();
+  revokedAt: z.number().optional(),
+  models: tokenFields.models.optional(),
+  rpm: tokenFields.rpm.optional(),
+  dailyTokens: tokenFields.dailyTokens.optional(),
+  expiresAt: tokenFields.expiresAt.optional(),
+  previousHash: sha256.optional(),
+  previousUntil: z.number().optional(),
+  rotatedAt: z.number().optional(),
+  earlierSecrets: z.array(z.object({ hash: sha256, until: z.number() })).optional(),
+});
 
 /** The shape a restore accepts. */
 export const backupSchema = z.object({

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import type { GatewayError } from "../http/errors.ts";
 import { toolCallFailureFor } from "../gemini/answer_check.ts";
 import type { FunctionNames } from "../gemini/function_names.ts";
@@ -317,26 +318,36 @@ export class MessageTranslator {
 }
 
 /**
- * A `TransformStream` from Gemini stream items to Anthropic's SSE events; an error item, and an answer
- * that ended in a failed tool call, become one `error` event and the stream ends there (no
- * `message_stop`).
+ * The translation as one pulled stage ({@link pullThrough}): Gemini stream items to Anthropic's SSE
+ * events; an error item, and an answer that ended in a failed tool call, become one `error` event and
+ * the stream ends there (no `message_stop`).
  */
-export class AnthropicEventStream extends TransformStream<GeminiStreamItem, SseEvent> {
+export function anthropicEventStage(translator: MessageTranslator): PullStage<GeminiStreamItem, SseEvent> {
+  return {
+    transform(item, emit) {
+      if (translator.failed) return;
+      const events = item.type === "error"
+        ? translator.fail(item.error)
+        : translator.onResponse(item.response);
+      for (const e of events) emit(e);
+    },
+    flush(emit) {
+      if (translator.failed) return;
+      const failure = translator.toolCallFailure();
+      const events = failure ? translator.fail(failure) : translator.finish();
+      for (const e of events) emit(e);
+    },
+  };
+}
+
+/** {@link anthropicEventStage} as a transform stream, for `pipeThrough`. */
+export class AnthropicEventStream implements ReadableWritablePair<SseEvent, GeminiStreamItem> {
+  readonly readable: ReadableStream<SseEvent>;
+  readonly writable: WritableStream<GeminiStreamItem>;
+
   constructor(translator: MessageTranslator) {
-    super({
-      transform(item, controller) {
-        if (translator.failed) return;
-        const events = item.type === "error"
-          ? translator.fail(item.error)
-          : translator.onResponse(item.response);
-        for (const e of events) controller.enqueue(e);
-      },
-      flush(controller) {
-        if (translator.failed) return;
-        const failure = translator.toolCallFailure();
-        const events = failure ? translator.fail(failure) : translator.finish();
-        for (const e of events) controller.enqueue(e);
-      },
-    });
+    const { readable, writable } = new TransformStream<GeminiStreamItem, GeminiStreamItem>();
+    this.writable = writable;
+    this.readable = pullThrough(readable, anthropicEventStage(translator));
   }
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import type { SseEvent } from "../http/sse.ts";
+import { type PullStage, pullThrough } from "../util/pull_through.ts";
 
 /** Options of {@link KeepAliveStream}. */
 export interface KeepAliveOptions {
@@ -21,34 +22,63 @@ export interface KeepAliveOptions {
 
 const COMMENT = (): SseEvent => ({ comment: "keep-alive" });
 
-/** An {@link SseEvent} transform that sends an idle event after `intervalMs` without output. */
-export class KeepAliveStream extends TransformStream<SseEvent, SseEvent> {
-  constructor(options: KeepAliveOptions) {
-    const idle = options.idleEvent ?? COMMENT;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stop = () => {
+/**
+ * The keep-alive stage: events pass through and only note their time; the one timer re-arms itself for
+ * what is left of the interval when it fires (a timer cleared and set again per event costs µs on
+ * every chunk of a stream). The timer stops when the stream ends, errors or is cancelled.
+ */
+export function keepAliveStage(options: KeepAliveOptions): PullStage<SseEvent, SseEvent> {
+  const idle = options.idleEvent ?? COMMENT;
+  const { intervalMs } = options;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let last = 0;
+  let ended = false;
+  const arm = (emit: (e: SseEvent) => void, ms: number) => {
+    timer = setTimeout(() => {
+      if (ended) return;
+      const quiet = performance.now() - last;
+      if (quiet < intervalMs) return arm(emit, intervalMs - quiet);
+      try {
+        emit(idle());
+      } catch {
+        return; // the stream is already closed
+      }
+      last = performance.now();
+      arm(emit, intervalMs);
+    }, ms);
+  };
+  return {
+    start(emit) {
+      last = performance.now();
+      arm(emit, intervalMs);
+    },
+    transform(event, emit) {
+      emit(event);
+      last = performance.now();
+    },
+    close() {
+      ended = true;
       clearTimeout(timer);
-      timer = undefined;
-    };
-    const arm = (controller: TransformStreamDefaultController<SseEvent>) => {
-      stop();
-      timer = setTimeout(() => {
-        try {
-          controller.enqueue(idle());
-        } catch {
-          return; // the stream is already closed
-        }
-        arm(controller);
-      }, options.intervalMs);
-    };
-    super({
-      start: arm,
-      transform(event, controller) {
-        controller.enqueue(event);
-        arm(controller);
-      },
-      flush: stop,
-      cancel: stop,
-    });
+    },
+  };
+}
+
+/** Events with a keep-alive after `intervalMs` without output (one pulled stage, {@link keepAliveStage}). */
+export function withKeepAlive(
+  events: ReadableStream<SseEvent>,
+  options: KeepAliveOptions,
+): ReadableStream<SseEvent> {
+  return pullThrough(events, keepAliveStage(options));
+}
+
+/** A transform stream (for `pipeThrough`) that sends an idle event after `intervalMs` without output. */
+export class KeepAliveStream implements ReadableWritablePair<SseEvent, SseEvent> {
+  readonly readable: ReadableStream<SseEvent>;
+  readonly writable: WritableStream<SseEvent>;
+
+  constructor(options: KeepAliveOptions) {
+    const { readable, writable } = new TransformStream<SseEvent, SseEvent>();
+    this.writable = writable;
+    this.readable = withKeepAlive(readable, options);
   }
 }

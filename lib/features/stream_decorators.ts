@@ -8,7 +8,7 @@
 import type { GeminiStreamItem } from "../gemini/stream.ts";
 import type { SseEvent } from "../http/sse.ts";
 import type { FeatureSettings } from "./settings.ts";
-import { KeepAliveStream } from "./keep_alive.ts";
+import { withKeepAlive } from "./keep_alive.ts";
 import { SmootherStream } from "./smoother.ts";
 
 /** Wraps streams with the features the settings turn on; each returns its input when the feature is off. */
@@ -40,7 +40,7 @@ export function streamDecorators(settings: () => FeatureSettings): StreamDecorat
     },
     keepAlive(events, idle) {
       const ms = settings().keepAliveMs;
-      return ms > 0 ? events.pipeThrough(new KeepAliveStream({ intervalMs: ms, idleEvent: idle })) : events;
+      return ms > 0 ? withKeepAlive(events, { intervalMs: ms, idleEvent: idle }) : events;
     },
   };
 }

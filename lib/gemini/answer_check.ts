@@ -168,9 +168,10 @@ export function geminiAnswerCheck(o: AnswerCheckOptions): AnswerCheck {
     retryBodyAfter: o.signatureFallback
       ? (err, body) => isThoughtSignatureError(err) ? withSkippedSignatures(body) : undefined
       : undefined,
-    retryAnswer: (text) => {
+    retryAnswer: (_text, json) => {
+      if (json === undefined) return false; // not JSON: not ours to judge
       try {
-        return wanted(answerVerdict([JSON.parse(text)]));
+        return wanted(answerVerdict([json as GeminiGenerateContentResponse]));
       } catch {
         return false;
       }

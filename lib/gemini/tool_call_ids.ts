@@ -19,7 +19,9 @@ export type ToolIdPrefix = "call" | "toolu";
 /** Random alphanumeric string of `n` characters. */
 export function randomAlnum(n: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(n));
-  return Array.from(bytes, (b) => ALNUM[b % ALNUM.length]).join("");
+  let out = "";
+  for (let i = 0; i < n; i++) out += ALNUM[bytes[i] % ALNUM.length];
+  return out;
 }
 
 /** The tool-call id for a kept reference: `call_<ref>` (or `toolu_<ref>`). */

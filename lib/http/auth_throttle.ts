@@ -3,10 +3,12 @@
  * a minute, the address is answered 429 with `Retry-After` until its oldest failure leaves the window,
  * without the token being checked, so a guess learns nothing. Tokens that already authenticated from
  * that address before keep working, so a client that shares its address with the guesser (behind the
- * same NAT) is not locked out. Everything is in memory and bounded (`maxAddresses`, oldest dropped).
+ * same NAT) is not locked out. An IPv6 client counts per /64 ({@link clientScope}): one host can use
+ * any address in its /64, so counting each address alone would never throttle it. Everything is in memory and bounded (`maxAddresses`, oldest dropped).
  *
  * @module
  */
+import { clientScope } from "../net/ip.ts";
 
 /** Options for {@link AuthFailureThrottle}. */
 export interface AuthFailureThrottleOptions {
@@ -52,7 +54,7 @@ export class AuthFailureThrottle {
    */
   check(address: string, tokenHash: string): number | undefined {
     const limit = this.#o.limit();
-    const s = this.#states.get(address);
+    const s = this.#states.get(clientScope(address));
     if (!s || limit <= 0 || s.good.includes(tokenHash)) return undefined;
     const recent = this.#recent(s);
     if (recent.length < limit) return undefined;
@@ -64,7 +66,7 @@ export class AuthFailureThrottle {
   fail(address: string): void {
     const limit = this.#o.limit();
     if (limit <= 0) return;
-    const s = this.#touch(address);
+    const s = this.#touch(clientScope(address));
     s.failures = this.#recent(s);
     s.failures.push(this.#o.now());
     if (s.failures.length > limit) s.failures.splice(0, s.failures.length - limit);
@@ -73,9 +75,10 @@ export class AuthFailureThrottle {
   /** Records a successful authentication: that token keeps working from this address. */
   succeed(address: string, tokenHash: string): void {
     if (this.#o.limit() <= 0) return;
-    const s = this.#states.get(address);
+    const client = clientScope(address);
+    const s = this.#states.get(client);
     if (s?.good.includes(tokenHash)) return; // the common case: nothing to write
-    const state = s ?? this.#touch(address);
+    const state = s ?? this.#touch(client);
     state.good.push(tokenHash);
     if (state.good.length > this.#o.goodPerAddress) state.good.shift();
   }

@@ -54,10 +54,13 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
+const BEARER = /^bearer\s+/i;
+
 /** The credential a client sent, from any of the places clients put it. */
 export function readClientToken(req: Request): string | undefined {
   const auth = req.headers.get("authorization");
-  if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, "").trim();
+  const bearer = auth ? BEARER.exec(auth) : null;
+  if (bearer) return auth!.slice(bearer[0].length).trim();
   const header = req.headers.get("x-goog-api-key") ?? req.headers.get("x-api-key");
   if (header) return header;
   return req.url.includes("key=") ? new URL(req.url).searchParams.get("key") ?? undefined : undefined;
@@ -101,7 +104,7 @@ function findToken(
       "missing_token",
     );
   }
-  const hash = hashToken(token);
+  const hash = hashes.get(token) ?? hashToken(token);
   const { throttle } = options;
   const address = options.clientAddress?.(c) ?? c.get("client")?.address ?? peerAddress(c);
   const wait = throttle?.check(address, hash);
@@ -120,8 +123,20 @@ function findToken(
     );
   }
   throttle?.succeed(address, hash);
+  if (!hashes.has(token)) {
+    if (hashes.size >= HASH_CACHE_SIZE) hashes.clear();
+    hashes.set(token, hash);
+  }
   return found;
 }
+
+/**
+ * SHA-256s of tokens that were valid when first seen, so a client's next request costs a map lookup
+ * instead of a hash (every request is still looked up by its hash, so a revoked or deleted token is
+ * refused at once). Tokens that were never valid are not kept: guessing cannot grow it.
+ */
+const hashes = new Map<string, string>();
+const HASH_CACHE_SIZE = 4096;
 
 /**
  * The checks every use of a client token passes: not revoked, not expired (a rotated token's old secret

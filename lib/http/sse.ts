@@ -9,6 +9,7 @@
  * @module
  */
 import { createParser, type EventSourceParser } from "eventsource-parser";
+import { type PullStage, pullThrough } from "../util/pull_through.ts";
 
 /** One server-sent event, or a comment line. */
 export interface SseEvent {
@@ -43,23 +44,33 @@ export function encodeSseEvent(e: SseEvent, eol: "\n" | "\r\n" = "\n"): string {
   if (e.id !== undefined) out += `id: ${e.id}${eol}`;
   if (e.retry !== undefined) out += `retry: ${e.retry}${eol}`;
   if (e.data !== undefined) {
-    const text = typeof e.data === "string" ? e.data : JSON.stringify(e.data);
-    if (NEWLINE.test(text)) { for (const line of text.split(NEWLINE)) out += `data: ${line}${eol}`; }
-    else out += `data: ${text}${eol}`;
+    // JSON text has no raw line breaks (they are escaped): only a string payload can need several lines.
+    if (typeof e.data !== "string") out += `data: ${JSON.stringify(e.data)}${eol}`;
+    else if (NEWLINE.test(e.data)) { for (const line of e.data.split(NEWLINE)) out += `data: ${line}${eol}`; }
+    else out += `data: ${e.data}${eol}`;
   }
   return out + eol;
 }
 
-/** A `TransformStream` from {@link SseEvent} objects to SSE bytes. */
-export class SseEncoderStream extends TransformStream<SseEvent, Uint8Array> {
+/** The encoding stage: each {@link SseEvent} to its bytes. */
+export function sseEncoderStage(options: SseEncoderOptions = {}): PullStage<SseEvent, Uint8Array> {
+  const encoder = new TextEncoder();
+  const eol = options.lineEnding ?? "\n";
+  return { transform: (event, emit) => emit(encoder.encode(encodeSseEvent(event, eol))) };
+}
+
+/**
+ * A transform stream (for `pipeThrough`) from {@link SseEvent} objects to SSE bytes. The edges'
+ * answers encode with the same stage pulled directly ({@link sseResponse}).
+ */
+export class SseEncoderStream implements ReadableWritablePair<Uint8Array, SseEvent> {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<SseEvent>;
+
   constructor(options: SseEncoderOptions = {}) {
-    const encoder = new TextEncoder();
-    const eol = options.lineEnding ?? "\n";
-    super({
-      transform(event, controller) {
-        controller.enqueue(encoder.encode(encodeSseEvent(event, eol)));
-      },
-    });
+    const { readable, writable } = new TransformStream<SseEvent, SseEvent>();
+    this.writable = writable;
+    this.readable = pullThrough(readable, sseEncoderStage(options));
   }
 }
 
@@ -132,11 +143,14 @@ export interface SseResponseOptions extends SseEncoderOptions {
   status?: number;
 }
 
-/** A streamed `Response` that serializes `events` (the one place an edge turns events into bytes). */
+/**
+ * A streamed `Response` that serializes `events` (the one place an edge turns events into bytes),
+ * one event per read of the body ({@link pullThrough}: no transform stream's pipe per event).
+ */
 export function sseResponse(events: ReadableStream<SseEvent>, options: SseResponseOptions = {}): Response {
   const headers = new Headers(options.headers);
   for (const [k, v] of Object.entries(SSE_HEADERS)) if (!headers.has(k)) headers.set(k, v);
-  return new Response(events.pipeThrough(new SseEncoderStream(options)), {
+  return new Response(pullThrough(events, sseEncoderStage(options)), {
     status: options.status ?? 200,
     headers,
   });

@@ -179,3 +179,20 @@ export function nonPublicReason(ip: string | IpBytes): string | undefined {
 export function isPublicAddress(ip: string | IpBytes): boolean {
   return nonPublicReason(ip) === undefined;
 }
+
+/** Bits of an IPv6 address that name one client for per-client limits: a /64 is one subscriber's or host's. */
+const CLIENT_V6_PREFIX = 64;
+
+/**
+ * The client an address stands for in per-client throttles: an IPv4 address itself, an IPv6 address's
+ * /64 (`2001:db8:1:2::/64`; one host or subscriber gets a whole /64, RFC 6177, and can use any address
+ * in it), anything else unchanged.
+ */
+export function clientScope(address: string): string {
+  const ip = parseIp(address);
+  if (!ip) return address;
+  if (ip.length === 4) return formatIp(ip);
+  const net = new Uint8Array(16);
+  net.set(ip.subarray(0, CLIENT_V6_PREFIX / 8));
+  return `${formatIp(net)}/${CLIENT_V6_PREFIX}`;
+}

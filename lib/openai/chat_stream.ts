@@ -8,6 +8,7 @@
 import type { GatewayError } from "../http/errors.ts";
 import type { SseEvent } from "../http/sse.ts";
 import { type GeminiStreamItem, StreamCompletion } from "../gemini/stream.ts";
+import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import {
   type ChatResponseOptions,
   completionId,
@@ -219,32 +220,43 @@ function streamAnnotations(gm: GeminiGroundingMetadata, content: string): UrlCit
 }
 
 /**
- * A `TransformStream` from Gemini stream items to OpenAI SSE events: chunk objects, then `[DONE]`; an
- * error item, an answer that ended in a failed tool call, and a stream that ended without Gemini's
- * finish reason become one OpenAI error event and nothing follows it (no `[DONE]`).
+ * The translation as one pulled stage ({@link pullThrough}): chunk objects, then `[DONE]`; an error
+ * item, an answer that ended in a failed tool call, and a stream that ended without Gemini's finish
+ * reason become one OpenAI error event and nothing follows it (no `[DONE]`).
  */
-export class ChatCompletionStream extends TransformStream<GeminiStreamItem, SseEvent> {
+export function chatCompletionStage(t: ChatStreamTranslator): PullStage<GeminiStreamItem, SseEvent> {
+  return {
+    transform(item, emit) {
+      if (t.failed) return;
+      if (item.type === "error") return emit({ data: t.fail(item.error) });
+      if (item.type === "response") {
+        for (const data of t.onResponse(item.response)) emit({ data });
+      }
+    },
+    flush(emit) {
+      if (t.failed) return;
+      const failure = t.endFailure();
+      if (failure) return emit({ data: t.fail(failure) });
+      for (const data of t.finish()) emit({ data });
+      emit({ data: "[DONE]" });
+    },
+  };
+}
+
+/**
+ * Gemini stream items to OpenAI SSE events ({@link chatCompletionStage}) as a transform stream, for
+ * `pipeThrough`; the streaming edge pulls the stage directly (one JavaScript stage per event).
+ */
+export class ChatCompletionStream implements ReadableWritablePair<SseEvent, GeminiStreamItem> {
   /** The translator (its `id`, `created` and `options` name the chunks). */
   readonly translator: ChatStreamTranslator;
+  readonly readable: ReadableStream<SseEvent>;
+  readonly writable: WritableStream<GeminiStreamItem>;
 
   constructor(options: ChatStreamOptions) {
-    const t = new ChatStreamTranslator(options);
-    super({
-      transform(item, controller) {
-        if (t.failed) return;
-        if (item.type === "error") return controller.enqueue({ data: t.fail(item.error) });
-        if (item.type === "response") {
-          for (const data of t.onResponse(item.response)) controller.enqueue({ data });
-        }
-      },
-      flush(controller) {
-        if (t.failed) return;
-        const failure = t.endFailure();
-        if (failure) return controller.enqueue({ data: t.fail(failure) });
-        for (const data of t.finish()) controller.enqueue({ data });
-        controller.enqueue({ data: "[DONE]" });
-      },
-    });
-    this.translator = t;
+    this.translator = new ChatStreamTranslator(options);
+    const { readable, writable } = new TransformStream<GeminiStreamItem, GeminiStreamItem>();
+    this.writable = writable;
+    this.readable = pullThrough(readable, chatCompletionStage(this.translator));
   }
 }

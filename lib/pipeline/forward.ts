@@ -116,17 +116,34 @@ const API_PATH = /^\/(?:upload\/|download\/)?v1(?:beta|alpha)?\//;
 /** Dot segments, empty segments, backslashes and encoded dots or slashes: paths that could leave the prefix. */
 const UNSAFE_PATH = /\/\.\.?(?:\/|$)|\/\/|\\|%2e|%2f|%5c/i;
 
-/** Upstream response headers worth passing on; the rest (length, encoding, hop-by-hop, Google's own) are dropped. */
-const KEEP_RESPONSE_HEADERS =
-  /^(content-type|content-disposition|x-goog-upload-.*|x-goog-.*|server-timing|retry-after|location)$/i;
+/**
+ * Upstream response headers worth passing on (and every `x-goog-*`, the upload protocol's among them);
+ * the rest (length, encoding, hop-by-hop, Google's own) are dropped. A set lookup per header, no regex.
+ */
+const KEEP_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  "content-type",
+  "content-disposition",
+  "server-timing",
+  "retry-after",
+  "location",
+]);
+
+/** One decoder for whole texts (a `TextDecoder` per request is an allocation per request). */
+const UTF8 = new TextDecoder();
+
+/** An attempt's reason when it served (no secret to mask). */
+const SERVED = "served";
 
 /** Google's resumable upload session URLs (upload; query and cancel), rewritten to the gateway. */
 const UPLOAD_SESSION_URLS = ["x-goog-upload-url", "x-goog-upload-control-url"] as const;
 
-/** The upstream's response headers that a client should see. */
-export function clientHeaders(from: Headers): Headers {
-  const out = new Headers();
-  from.forEach((v, k) => KEEP_RESPONSE_HEADERS.test(k) && out.set(k, v));
+/**
+ * The upstream's response headers that a client should see, as a plain record (`Headers` names are
+ * lower case; a record costs a third of a `Headers` object in a `Response`).
+ */
+export function clientHeaders(from: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of from) if (KEEP_RESPONSE_HEADERS.has(k) || k.startsWith("x-goog-")) out[k] = v;
   return out;
 }
 
@@ -531,13 +548,19 @@ class ForwardRun {
     if (this.#cut) throw this.#cut;
     const call = this.#call = new Call(this.#signal);
     const left = this.#left();
-    const timer = left < requestTimeoutMs || requestTimeoutMs === 0
-      ? new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)
-      : new UpstreamTimeout("headers", requestTimeoutMs);
+    const deadline = left < requestTimeoutMs || requestTimeoutMs === 0;
     const ms = Math.min(left, requestTimeoutMs || Infinity);
     // The start timer runs until the answer starts: its headers, and for a stream its first bytes
     // (Google may send a stream's headers at once and think for minutes before the first event).
-    const cancel = Number.isFinite(ms) ? this.#deadlines.add(ms, () => call.ctl.abort(timer)) : () => {};
+    // Its error is built only when it fires (an Error captures a stack: µs on every request).
+    const cancel = Number.isFinite(ms)
+      ? this.#deadlines.add(ms, () =>
+        call.ctl.abort(
+          deadline
+            ? new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)
+            : new UpstreamTimeout("headers", requestTimeoutMs),
+        ))
+      : () => {};
     let res: Response;
     try {
       res = await target.send({
@@ -663,7 +686,7 @@ class ForwardRun {
     (this.#rec.tries ??= []).push({
       keyId: choice.id,
       status,
-      reason: this.#redact(reason).slice(0, 300),
+      reason: reason === SERVED ? reason : this.#redact(reason).slice(0, 300),
       ms: call.ms(),
     });
   }
@@ -679,7 +702,7 @@ class ForwardRun {
       call.release();
       return this.#served(choice, call, response, new Uint8Array());
     }
-    const body = this.#body(response, call);
+    const body = this.#body(response, call, { tail: this.#req.stream === true });
     if (this.#req.stream) {
       const first = await this.#readHeld(choice, call, body, { idle: false });
       if (first === undefined) return undefined;
@@ -713,6 +736,7 @@ class ForwardRun {
           call.release();
           if (!this.#req.passThrough) throw this.#tooLarge(choice, call, body);
           this.#learnResources(response, choice.id);
+          body.keepTail(chunks);
           return { ...this.#relay(choice, call, response, body, chunks), streamedThrough: true };
         }
       }
@@ -738,13 +762,17 @@ class ForwardRun {
     return err;
   }
 
-  /** An answer's body, read under the attempt's timers (`IDLE_TIMEOUT_MS` between bytes). */
-  #body(res: Response, call: Call): UpstreamBody {
+  /**
+   * An answer's body, read under the attempt's timers (`IDLE_TIMEOUT_MS` between bytes); `tail`: keep
+   * its last bytes as it is read (streams; default no).
+   */
+  #body(res: Response, call: Call, o: { tail?: boolean } = {}): UpstreamBody {
     return new UpstreamBody(res.body!, {
       deadlines: this.#deadlines,
       idleMs: this.#s.idleTimeoutMs,
       abort: (reason) => call.ctl.abort(reason),
       signal: call.signal,
+      tail: o.tail ?? false,
     });
   }
 
@@ -775,11 +803,11 @@ class ForwardRun {
     this.#end({ outcome: "ok", status: response.status });
     this.#learnResources(response, choice.id, bytes);
     this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
-    this.#try(choice, call, response.status, "served");
+    this.#try(choice, call, response.status, SERVED);
     this.#rec.status = response.status;
     this.#rec.latencyMs = this.#elapsed();
     this.#finish(
-      usageFromTail(new TextDecoder().decode(bytes.subarray(Math.max(0, bytes.length - 2048)))),
+      usageFromTail(UTF8.decode(bytes.subarray(Math.max(0, bytes.length - 2048)))),
       true,
     );
     return {
@@ -824,7 +852,7 @@ class ForwardRun {
       rec.status = outcome.status;
       if (outcome.error) rec.error = outcome.error;
       pool.report(choice.id, this.#model, outcome.verdict);
-      this.#try(choice, call, outcome.status, outcome.error ?? "served");
+      this.#try(choice, call, outcome.status, outcome.error ?? SERVED);
       const tokens = usageFromTail(body.tail.text());
       if (outcome.ok) this.#finish(tokens, true);
       else {
@@ -1060,14 +1088,14 @@ class ForwardRun {
   }
 
   /** The answer's headers for the client, with Google's upload session URLs pointing at the gateway. */
-  #answerHeaders(res: Response): Headers {
+  #answerHeaders(res: Response): Record<string, string> {
     const headers = clientHeaders(res.headers);
     const { origin } = this.#req;
     for (const name of UPLOAD_SESSION_URLS) {
-      const url = res.headers.get(name);
+      const url = headers[name];
       if (!url || !origin) continue;
       const u = new URL(url);
-      headers.set(name, origin + u.pathname + u.search);
+      headers[name] = origin + u.pathname + u.search;
     }
     return headers;
   }

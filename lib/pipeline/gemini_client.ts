@@ -55,8 +55,11 @@ export interface AnswerCheck {
     err: GatewayError,
     body: Uint8Array<ArrayBuffer> | null,
   ): Uint8Array<ArrayBuffer> | undefined;
-  /** For a whole 2xx answer (its text): true to try once more, on another key when one can serve. */
-  retryAnswer?(text: string): boolean;
+  /**
+   * For a whole 2xx answer (its text, and its JSON value, undefined when it is not JSON): true to try
+   * once more, on another key when one can serve.
+   */
+  retryAnswer?(text: string, json: unknown): boolean;
   /**
    * For a 2xx SSE stream: the body the client reads. `again()` sends the call once more (on another
    * key when one can serve) and gives its body; it throws when that attempt fails.
@@ -82,6 +85,9 @@ export interface GeminiAnswer extends ForwardResult {
   /** How the call was prepared (real model, search on, notes). */
   prepared: PreparedCall;
 }
+
+/** A result whose answer a check already parsed: {@link readJson} takes that value, not a second parse. */
+type CheckedResult = ForwardResult & { json?: unknown };
 
 /** A call that names no model method, sent through the pipeline as it is. */
 export type ResourceRequest = Omit<
@@ -242,7 +248,8 @@ async function checked(
   }
   if (!o.check?.retryAnswer || result.streamedThrough) return result;
   const text = await response.text();
-  if (o.check.retryAnswer(text)) {
+  const json = parseOrUndefined(text);
+  if (o.check.retryAnswer(text, json)) {
     try {
       const second = await o.send(result.keyId);
       return { ...second, attempts: result.attempts + second.attempts };
@@ -250,7 +257,16 @@ async function checked(
       // The first answer after all.
     }
   }
-  return { ...result, response: new Response(text, init) };
+  const checked: CheckedResult = { ...result, response: new Response(text, init), json };
+  return checked;
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The query of a streamed call in SSE framing (`alt=sse`), which every translating edge reads. */
@@ -264,6 +280,8 @@ export function sseQuery(): URLSearchParams {
  * @throws {GatewayError} 502 when the body is not JSON.
  */
 export async function readJson<T>(result: ForwardResult): Promise<T> {
+  const parsed = (result as CheckedResult).json;
+  if (parsed !== undefined) return parsed as T;
   const text = await result.response.text();
   try {
     return JSON.parse(text) as T;

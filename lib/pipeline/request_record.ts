@@ -113,6 +113,8 @@ export function usageFromTail(tail: string): { inputTokens?: number; outputToken
 }
 
 const TAIL_BYTES = 2048;
+/** One decoder for whole texts (no `stream` option, so it keeps no state between calls). */
+const UTF8 = new TextDecoder();
 
 /**
  * The last bytes of an answer (usage sits in the last event), kept in one fixed 2 KiB buffer per
@@ -127,6 +129,12 @@ export class UsageTail {
   /** Copies the end of `chunk` into the tail. */
   push(chunk: Uint8Array): void {
     const n = chunk.length;
+    if (n < TAIL_BYTES - this.#pos) {
+      // The common case (a small chunk that fits before the end): one copy, no views.
+      this.#buf.set(chunk, this.#pos);
+      this.#pos += n;
+      return;
+    }
     if (n >= TAIL_BYTES) {
       this.#buf.set(chunk.subarray(n - TAIL_BYTES));
       this.#pos = 0;
@@ -154,7 +162,7 @@ export class UsageTail {
 
   /** The tail as text (a character cut at its start is replaced, which usage parsing ignores). */
   text(): string {
-    return new TextDecoder().decode(this.bytes());
+    return UTF8.decode(this.bytes());
   }
 
   /** True when the bytes so far end an SSE event (a blank line), so another event may follow cleanly. */

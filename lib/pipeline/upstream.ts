@@ -82,9 +82,13 @@ function geminiSignatures(body: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer
 export function geminiTarget(baseUrl: () => string): UpstreamTarget {
   return {
     send({ request: req, key, signal, client }) {
-      const url = baseUrl().replace(/\/$/, "") + req.path + (req.query?.size ? `?${req.query}` : "");
-      const headers = new Headers(req.headers);
-      headers.set("x-goog-api-key", key);
+      const base = baseUrl();
+      const url = (base.endsWith("/") ? base.slice(0, -1) : base) + req.path +
+        (req.query?.size ? `?${req.query}` : "");
+      // A plain record: `fetch` copies its headers either way, and a record is the cheaper source.
+      const headers: Record<string, string> = {};
+      req.headers?.forEach((v, k) => headers[k] = v);
+      headers["x-goog-api-key"] = key;
       return fetch(url, {
         method: req.method,
         headers,

@@ -8,6 +8,7 @@
  */
 import type { Deadlines } from "./deadlines.ts";
 import { UsageTail } from "./request_record.ts";
+import { byobReader } from "../util/byte_stream.ts";
 
 /** Why a timer aborted an upstream call: its headers were late, its body stalled, or the request's deadline passed. */
 export class UpstreamTimeout extends Error {
@@ -45,6 +46,11 @@ export interface UpstreamBodyOptions {
   abort: (reason: unknown) => void;
   /** The upstream call's signal: its reason tells a timeout from a client that went away. */
   signal: AbortSignal;
+  /**
+   * Keep the answer's last bytes as it is read (default true). A unary answer held whole has them in
+   * its bytes; it calls {@link UpstreamBody.keepTail} if it turns out too large to hold.
+   */
+  tail?: boolean;
 }
 
 /** Smallest and largest buffer one read fills (see {@link UpstreamBody}). */
@@ -61,14 +67,26 @@ export class UpstreamBody {
   readonly #reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
   #size = MIN_READ;
   readonly #o: UpstreamBodyOptions;
-  /** The answer's last bytes. */
-  readonly tail = new UsageTail();
+  #tail?: UsageTail;
   /** Bytes read so far. */
   bytes = 0;
 
   constructor(body: ReadableStream<Uint8Array>, options: UpstreamBodyOptions) {
     this.#reader = byobReader(body) ?? body.getReader();
     this.#o = options;
+    if (options.tail !== false) this.#tail = new UsageTail();
+  }
+
+  /** The answer's last bytes (since {@link keepTail} when the body was read without a tail). */
+  get tail(): UsageTail {
+    return this.#tail ??= new UsageTail();
+  }
+
+  /** Starts keeping the tail of a body read without one, from the chunks read so far. */
+  keepTail(held: readonly Uint8Array[]): void {
+    if (this.#tail) return;
+    this.#tail = new UsageTail();
+    for (const chunk of held) this.#tail.push(chunk);
   }
 
   /**
@@ -92,7 +110,7 @@ export class UpstreamBody {
       if (r.value.length === this.#size) this.#size = Math.min(this.#size * 2, MAX_READ);
       else if (r.value.length < this.#size / 4) this.#size = Math.max(this.#size / 2, MIN_READ);
       this.bytes += r.value.length;
-      this.tail.push(r.value);
+      this.#tail?.push(r.value);
       return r.value;
     } catch (e) {
       const reason = signal.aborted ? signal.reason : e;
@@ -134,15 +152,6 @@ export class UpstreamBody {
       this.cancel();
     }
     return new TextDecoder().decode(concatBytes(chunks, size));
-  }
-}
-
-/** A BYOB reader when the body is a byte stream (as `fetch` bodies are), else undefined. */
-function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
-  try {
-    return body.getReader({ mode: "byob" });
-  } catch {
-    return undefined;
   }
 }
 

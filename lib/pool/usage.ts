@@ -108,8 +108,15 @@ export class UsageCounter {
     const id = key.join("\u0000");
     let p = this.#pending.get(id);
     if (!p) this.#pending.set(id, p = { key, delta: new Map() });
-    for (const [metric, n] of delta instanceof Map ? delta : Object.entries(delta)) {
-      if (n) p.delta.set(metric, (p.delta.get(metric) ?? 0) + n);
+    const sums = p.delta;
+    if (delta instanceof Map) {
+      for (const [metric, n] of delta) if (n) sums.set(metric, (sums.get(metric) ?? 0) + n);
+    } else {
+      // `for...in` over the sample's few fields: no entries array per request.
+      for (const metric in delta) {
+        const n = delta[metric as keyof UsageDelta];
+        if (n) sums.set(metric, (sums.get(metric) ?? 0) + n);
+      }
     }
     this.#schedule(this.flushMs);
   }

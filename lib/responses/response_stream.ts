@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import type { GatewayError } from "../http/errors.ts";
 import { toolCallFailureFor } from "../gemini/answer_check.ts";
 import type { SseEvent } from "../http/sse.ts";
@@ -405,29 +406,42 @@ export class ResponseTranslator {
 }
 
 /**
- * A `TransformStream` from Gemini stream items to Responses SSE events (the first two are sent at
- * once); an upstream error, and an answer that ended in a failed tool call, become `response.failed`.
- * `onDone` gets the finished Response.
+ * The translation as one pulled stage ({@link pullThrough}): Gemini stream items to Responses SSE
+ * events (the first two are sent at once); an upstream error, and an answer that ended in a failed tool
+ * call, become `response.failed`. `onDone` gets the finished Response.
  */
-export class ResponseEventStream extends TransformStream<GeminiStreamItem, SseEvent> {
+export function responseEventStage(
+  translator: ResponseTranslator,
+  onDone?: (response: ResponseObject) => void,
+): PullStage<GeminiStreamItem, SseEvent> {
+  return {
+    start(emit) {
+      for (const e of translator.start()) emit(e);
+    },
+    transform(item, emit) {
+      if (translator.failed) return;
+      const events = item.type === "error"
+        ? translator.fail(item.error)
+        : translator.onResponse(item.response);
+      for (const e of events) emit(e);
+    },
+    flush(emit) {
+      if (translator.failed) return;
+      const failure = translator.toolCallFailure();
+      for (const e of failure ? translator.fail(failure) : translator.finish()) emit(e);
+      if (!translator.failed) onDone?.(translator.response());
+    },
+  };
+}
+
+/** {@link responseEventStage} as a transform stream, for `pipeThrough`. */
+export class ResponseEventStream implements ReadableWritablePair<SseEvent, GeminiStreamItem> {
+  readonly readable: ReadableStream<SseEvent>;
+  readonly writable: WritableStream<GeminiStreamItem>;
+
   constructor(translator: ResponseTranslator, onDone?: (response: ResponseObject) => void) {
-    super({
-      start(controller) {
-        for (const e of translator.start()) controller.enqueue(e);
-      },
-      transform(item, controller) {
-        if (translator.failed) return;
-        const events = item.type === "error"
-          ? translator.fail(item.error)
-          : translator.onResponse(item.response);
-        for (const e of events) controller.enqueue(e);
-      },
-      flush(controller) {
-        if (translator.failed) return;
-        const failure = translator.toolCallFailure();
-        for (const e of failure ? translator.fail(failure) : translator.finish()) controller.enqueue(e);
-        if (!translator.failed) onDone?.(translator.response());
-      },
-    });
+    const { readable, writable } = new TransformStream<GeminiStreamItem, GeminiStreamItem>();
+    this.writable = writable;
+    this.readable = pullThrough(readable, responseEventStage(translator, onDone));
   }
 }

@@ -39,7 +39,21 @@ export interface TokenRecord extends NewToken {
   previousUntil?: number;
   /** Epoch ms of the last rotation. */
   rotatedAt?: number;
+  /**
+   * Secrets replaced by earlier rotations whose grace periods still run (SHA-256 hex, epoch ms), newest
+   * first, at most {@link MAX_EARLIER_SECRETS}: a second rotation does not cut the first one's grace.
+   */
+  earlierSecrets?: PreviousSecret[];
 }
+
+/** A replaced secret of a rotated token: its SHA-256 (hex) and the end of its grace period (epoch ms). */
+export interface PreviousSecret {
+  hash: string;
+  until: number;
+}
+
+/** Most replaced secrets kept in their grace periods besides the latest one. */
+export const MAX_EARLIER_SECRETS = 10;
 
 /** A change to a token: a value sets a field, null clears a limit (unlimited, no expiry, all models). */
 export interface TokenPatch {
@@ -232,6 +246,13 @@ export class TokenStore {
       if (r.revoked) {
         throw new GatewayError(409, `The token '${r.name}' is revoked; create a new one instead.`);
       }
+      // A rotation with a grace period leaves the grace of earlier ones running; one without ends all.
+      const earlier = graceMs > 0
+        ? [
+          ...(r.previousHash && r.previousUntil ? [{ hash: r.previousHash, until: r.previousUntil }] : []),
+          ...r.earlierSecrets ?? [],
+        ].filter((s) => s.until > now).slice(0, MAX_EARLIER_SECRETS)
+        : [];
       return {
         ...r,
         hash: hashToken(token),
@@ -239,6 +260,7 @@ export class TokenStore {
         previousHash: graceMs > 0 ? r.hash : undefined,
         previousUntil: graceMs > 0 ? now + graceMs : undefined,
         rotatedAt: now,
+        earlierSecrets: earlier.length ? earlier : undefined,
       };
     });
     return { token, record };
@@ -334,13 +356,15 @@ export class TokenStore {
         if (r[k] !== undefined) Object.assign(token, { [k]: r[k] });
       }
       this.#byHash.set(r.hash, { token, hash: r.hash });
-      if (r.previousHash && r.previousUntil) {
-        // The secret before a rotation: accepted until the grace period ends, then refused as expired.
-        const until = Math.min(r.previousUntil, token.expiresAt ?? Infinity);
-        this.#byHash.set(r.previousHash, {
-          token: { ...token, expiresAt: until, rotated: true },
-          hash: r.previousHash,
-        });
+      const previous = [
+        ...(r.previousHash && r.previousUntil ? [{ hash: r.previousHash, until: r.previousUntil }] : []),
+        ...r.earlierSecrets ?? [],
+      ];
+      for (const p of previous) {
+        // A secret before a rotation: accepted until its grace period ends, then refused as expired.
+        if (this.#byHash.has(p.hash)) continue;
+        const until = Math.min(p.until, token.expiresAt ?? Infinity);
+        this.#byHash.set(p.hash, { token: { ...token, expiresAt: until, rotated: true }, hash: p.hash });
       }
     }
   }

@@ -12,12 +12,10 @@ import { parseJsonBody } from "../../lib/http/body.ts";
 import { z } from "zod";
 import { googleErrorResponse, permissionDenied } from "../../lib/http/errors.ts";
 import type { KeyAdmin } from "../../lib/pool/key_admin.ts";
+import { keyLimitsSchema } from "../../lib/pool/key_limits_schema.ts";
 
 const ids = z.array(z.string().min(1)).min(1, "name at least one key id");
-const limits = z.record(
-  z.string(),
-  z.object({ rpm: z.number().int().positive().optional(), rpd: z.number().int().positive().optional() }),
-);
+const limits = keyLimitsSchema;
 const schemas = {
   add: z.object({
     text: z.string().min(1, "paste at least one key"),

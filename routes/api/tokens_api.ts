@@ -13,14 +13,9 @@ import { googleErrorResponse } from "../../lib/http/errors.ts";
 import type { TokenRecord, TokenStore } from "../../lib/tokens/token_store.ts";
 import type { TokenLimits } from "../../lib/tokens/token_limits.ts";
 import type { TokenInfo } from "../../lib/admin/api_types.ts";
+import { tokenFields } from "../../lib/tokens/token_fields.ts";
 
-const fields = {
-  name: z.string().trim().min(1, "give the token a name").max(100, "use at most 100 characters"),
-  models: z.array(z.string().trim().min(1)),
-  rpm: z.number().int().positive("must be a positive whole number"),
-  dailyTokens: z.number().int().positive("must be a positive whole number"),
-  expiresAt: z.number().int().positive("must be epoch milliseconds"),
-};
+const fields = tokenFields;
 /** Longest grace period of a rotation: 30 days. */
 const MAX_GRACE_MS = 30 * 86_400_000;
 const id = z.string().min(1, "name the token id");

@@ -1,0 +1,71 @@
+/**
+ * One JavaScript stage of a stream as a pull-driven `ReadableStream`: each read of the result reads
+ * the source once and hands the item to the stage, which emits what it makes of it. In Deno a
+ * `TransformStream` joined by `pipeThrough` costs about three times as much per chunk (its writable
+ * side, the pipe loop and their promises), which a stream of thousands of small events pays on every
+ * event. Nothing is read ahead (high-water mark 0); cancelling the result cancels the source.
+ *
+ * @module
+ */
+
+/** What one stage does with the items of its source. */
+export interface PullStage<I, O> {
+  /** Runs once, first; `emit` may be kept for output that is not an answer to an item (a timer). */
+  start?(emit: (out: O) => void): void;
+  /** Emits what `item` becomes: any number of outputs (none is fine; the next item is read then). */
+  transform(item: I, emit: (out: O) => void): void;
+  /** Emits the last outputs after the source ended. */
+  flush?(emit: (out: O) => void): void;
+  /** Runs once when the stream ends in any way (its end, an error, or a cancel). */
+  close?(): void;
+}
+
+/**
+ * The source's items through `stage`, read one per pull.
+ *
+ * @throws (through the result) whatever the source or the stage throws; the source is then cancelled.
+ */
+export function pullThrough<I, O>(source: ReadableStream<I>, stage: PullStage<I, O>): ReadableStream<O> {
+  const reader = source.getReader();
+  let emitted = 0;
+  let closed = false;
+  let emit: (out: O) => void = () => {};
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    stage.close?.();
+  };
+  return new ReadableStream<O>({
+    start(controller) {
+      emit = (out: O) => {
+        controller.enqueue(out);
+        emitted++;
+      };
+      stage.start?.(emit);
+    },
+    async pull(controller) {
+      const before = emitted;
+      try {
+        // A pull must end with an output (or the end): otherwise no further pull comes.
+        while (emitted === before) {
+          const r = await reader.read();
+          if (r.done) {
+            stage.flush?.(emit);
+            close();
+            controller.close();
+            return;
+          }
+          stage.transform(r.value, emit);
+        }
+      } catch (e) {
+        close();
+        reader.cancel(e).catch(() => {});
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      close();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
