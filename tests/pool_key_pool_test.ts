@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Verdict } from "../lib/pool/classify.ts";
 import { KeyPool, type NoKey } from "../lib/pool/key_pool.ts";
 import type { KeyRecord } from "../lib/pool/key_record.ts";
 import { extractKeys, keyId } from "../lib/pool/key_record.ts";
@@ -150,4 +151,50 @@ Deno.test("key helpers: ids are stable, masks hide the middle, pasted text is pa
     "duplicate in the pasted text",
     "not 39 characters of [0-9A-Za-z_-]",
   ]);
+});
+
+/** The verdict of a per-minute 429 whose RetryInfo points at `until` and whose quota is `limit`. */
+function perMinute429(until: number, limit: number): Verdict {
+  return { kind: "cooldown", window: "minute", until, reason: "rpm", limit };
+}
+
+Deno.test("a per-minute 429 whose retryDelay is rounded up to whole seconds cools the pair to the window's end, not past it", () => {
+  const window = 5_000;
+  const clock = { t: 1_000_000 * window + 2_200 }; // 2.8 s before the window ends
+  const pool = new KeyPool({ now: () => clock.t, windowMs: () => window });
+  pool.upsert(rec("k0"));
+  const end = clock.t - 2_200 + window;
+  // Google's RetryInfo says "3s" for the 2.8 s left (the mock's and Google's rounding).
+  pool.report("k0", "m", perMinute429(clock.t + 3_000, 6));
+  clock.t = end - 1;
+  assert.ok("freeAt" in pool.pick("m"), "the window is not over yet");
+  clock.t = end;
+  const ids = Array.from({ length: 6 }, () => pickId(pool, "m"));
+  assert.deepEqual(ids, Array(6).fill("k0"), "the next window's six requests go out when it starts");
+  assert.ok("freeAt" in pool.pick("m"), "the learned limit still paces the new window");
+});
+
+Deno.test("another gateway's pair state for a new window does not carry this gateway's count of the old one", () => {
+  const window = 5_000;
+  const clock = { t: 1_000_000 * window + 1_000 };
+  const pool = new KeyPool({
+    now: () => clock.t,
+    windowMs: () => window,
+    share: () => ({ count: 2, rank: 0 }),
+    peers: () => ({ count: 1, rank: 0 }),
+  });
+  pool.upsert(rec("k0"));
+  pool.markChecked("k0");
+  const start = clock.t - 1_000;
+  pool.restorePair("m", "k:k0", { coolUntil: 0, learned: { rpm: 6 }, windowEnd: start + window });
+  for (let i = 0; i < 3; i++) pickId(pool, "m"); // this gateway's share: 3 of 6
+  assert.ok("freeAt" in pool.pick("m"), "the share of this window is used");
+  // The next window: the other gateway stores the pair with that window's end before this one picks.
+  clock.t = start + window + 500;
+  pool.restorePair("m", "k:k0", { coolUntil: 0, learned: { rpm: 6 }, windowEnd: start + 2 * window });
+  const ids = Array.from({ length: 3 }, () => pickId(pool, "m"));
+  assert.deepEqual(ids, ["k0", "k0", "k0"], "the share of the new window is free");
+  // A snapshot of an older window does not reset the count of the current one.
+  pool.restorePair("m", "k:k0", { coolUntil: 0, learned: { rpm: 6 }, windowEnd: start + window });
+  assert.ok("freeAt" in pool.pick("m"), "an older window's snapshot does not free the share again");
 });

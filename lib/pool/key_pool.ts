@@ -153,6 +153,8 @@ const ALONE: MemberShare = { count: 1, rank: 0 };
 const PROBE_MS = 30_000;
 /** After this long in the pool, a key not judged yet is tried by any gateway (its owner may be idle). */
 const UNCHECKED_GRACE_MS = 10_000;
+/** How far past a window's end Google's whole-second `retryDelay` (rounded up, plus the answer's trip) can point. */
+const RETRY_ROUNDING_MS = 1_500;
 
 /**
  * Something durable changed: `key` (a record; `disabled` when this change disabled an enabled key),
@@ -299,7 +301,12 @@ export class KeyPool {
   /** Restores a pair's durable state (from KV). */
   restorePair(model: string, scope: string, snap: PairSnapshot): void {
     this.#version++;
-    Object.assign(this.#pair(model, scope), snap);
+    const s = this.#pair(model, scope);
+    // This gateway's count belongs to its own window: end that window first when it is over, and
+    // never move the window back (a snapshot's older window would reset the count and send too many).
+    if (s.windowEnd) this.#roll(s, this.#now());
+    const windowEnd = Math.max(s.windowEnd, snap.windowEnd ?? 0);
+    Object.assign(s, snap, { windowEnd });
   }
 
   /**
@@ -340,6 +347,19 @@ export class KeyPool {
       if (s.dayCount >= limits.rpd) return nextPacificMidnight(now);
     }
     return 0;
+  }
+
+  /**
+   * The end of the per-minute window Google's `retryDelay` points at. Google gives the delay in whole
+   * seconds, rounded up (`"3s"` when 2.2 s are left), so `until` is up to a second past the window's
+   * end; a window start (windows start at :00) less than {@link RETRY_ROUNDING_MS} before `until` and
+   * still ahead is that end. Pacing from `until` itself would shift every later window of the pair
+   * (and, through KV, of every gateway) by that part of a second.
+   */
+  #windowEndNear(until: number, now: number): number {
+    const w = this.#windowMs();
+    const start = Math.floor(until / w) * w;
+    return start > now && until - start < RETRY_ROUNDING_MS ? start : until;
   }
 
   #roll(s: PairState, now: number): void {
@@ -614,11 +634,12 @@ export class KeyPool {
         return;
       case "cooldown": {
         const s = this.#pair(model, e.scope);
-        s.coolUntil = Math.max(s.coolUntil, verdict.until);
+        const until = verdict.window === "minute" ? this.#windowEndNear(verdict.until, now) : verdict.until;
+        s.coolUntil = Math.max(s.coolUntil, until);
         s.coolKind = verdict.window;
         s.reason = verdict.reason;
         if (verdict.window === "minute") {
-          s.windowEnd = verdict.until; // Google told us when this window ends
+          s.windowEnd = until; // Google told us when this window ends
           if (verdict.limit) [s.learned.rpm, s.windowCount] = [verdict.limit, verdict.limit];
         } else if (verdict.limit) {
           s.learned.rpd = verdict.limit;
