@@ -55,6 +55,19 @@ Deno.test("keys API: paste many keys; duplicates and malformed ones are reported
   }
 });
 
+Deno.test("keys API: a text (or imported file) with nothing key-like is a 400 that says so; nothing stored", async () => {
+  const { h, call } = await setup();
+  try {
+    const r = await call("POST", "/keys", { text: "name,comment\nmy keys,see the other file\n" });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /^text: nothing in it looks like a key; paste Gemini API keys/);
+    const list = await call("GET", "/keys?limit=10");
+    assert.equal(list.json.total, 2, "the stored keys are untouched");
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("keys API: disable, enable, reset, update limits, delete; search, filter and paging", async () => {
   const { h, call } = await setup();
   try {

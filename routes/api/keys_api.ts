@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import { parseJsonBody } from "../../lib/http/body.ts";
 import { z } from "zod";
-import { googleErrorResponse, permissionDenied } from "../../lib/http/errors.ts";
+import { badRequest, googleErrorResponse, permissionDenied } from "../../lib/http/errors.ts";
 import type { KeyAdmin } from "../../lib/pool/key_admin.ts";
 import { keyLimitsSchema } from "../../lib/pool/key_limits_schema.ts";
 
@@ -73,7 +73,15 @@ export function createKeysApi(
   });
   app.post("/keys", async (c) => {
     const b = await parse(c.req.raw, schemas.add);
-    return c.json(await admin.add(b.text, { label: b.label, project: b.project }));
+    const result = await admin.add(b.text, { label: b.label, project: b.project });
+    if (!result.added.length && !result.rejected.length) {
+      throw badRequest(
+        "text",
+        "text: nothing in it looks like a key; paste Gemini API keys (AIza…, AQ.…) or Vertex AI express keys " +
+          "written vertex:<key>, one per line or separated by commas or spaces.",
+      );
+    }
+    return c.json(result);
   });
   app.post("/keys/delete", async (c) => {
     const b = await parse(c.req.raw, schemas.delete);
