@@ -18,6 +18,24 @@ function fakeThrottle(opts: { maxWaitMs?: number } = {}) {
   return { clock, throttle };
 }
 
+Deno.test("throttle: an IPv6 client counts per /64 (a fresh address per guess is still slowed down); IPv4 per address", async () => {
+  const { throttle } = fakeThrottle();
+  for (let i = 1; i <= 7; i++) {
+    const turn = await throttle.admit(`2001:db8:1:2::${i.toString(16)}`);
+    assert.ok(turn.allowed);
+    turn.attempt.done(false);
+  }
+  assert.equal(throttle.failures("2001:db8:1:2:ffff::1"), 7, "the whole /64 shares one record");
+  const next = await throttle.admit("2001:db8:1:2::99");
+  assert.ok(next.allowed && next.waitedMs > 0, "the next address of that /64 waits its turn");
+  next.attempt.done(false);
+  assert.equal(throttle.failures("2001:db8:1:3::1"), 0, "another /64 is another client");
+  const v4 = await throttle.admit("192.0.2.8");
+  assert.ok(v4.allowed && v4.waitedMs === 0);
+  v4.attempt.done(false);
+  assert.equal(throttle.failures("192.0.2.9"), 0, "IPv4 addresses are counted one by one");
+});
+
 Deno.test("throttle: 5 free attempts, then turns 1 s, 2 s, 4 s, ... apart (at most 10 s); the right token still gets in", async () => {
   const { clock, throttle } = fakeThrottle();
   const fail = async () => {

@@ -8,10 +8,12 @@
  * A success, or `forgetMs` without failures, clears a client's record.
  *
  * Clients are told apart by address (`lib/http/client_address.ts`; behind a reverse proxy, set
- * `TRUSTED_PROXIES` so each client keeps its own address).
+ * `TRUSTED_PROXIES` so each client keeps its own address); an IPv6 client counts per /64
+ * (`clientScope` in `lib/net/ip.ts`), as one host can use any address of its /64.
  *
  * @module
  */
+import { clientScope } from "../net/ip.ts";
 import { abortableSleep } from "../util/sleep.ts";
 
 /** Options for {@link LoginThrottle}. */
@@ -86,10 +88,11 @@ export class LoginThrottle {
   }
 
   /**
-   * Waits for `client`'s turn to check a credential. Call `attempt.done(ok)` after checking it.
+   * Waits for the turn of the client at `address` to check a credential. Call `attempt.done(ok)` after checking it.
    * Refused (without waiting) when the turn is more than `maxWaitMs` away or `signal` aborts first.
    */
-  async admit(client: string, signal?: AbortSignal): Promise<Admission> {
+  async admit(address: string, signal?: AbortSignal): Promise<Admission> {
+    const client = clientScope(address);
     const now = this.#now();
     const c = this.#client(client, now);
     const startAt = Math.max(now, c.nextAt);
@@ -122,9 +125,9 @@ export class LoginThrottle {
     return { allowed: true, attempt, waitedMs: waitMs };
   }
 
-  /** Failures recorded for `client` (0 when unknown or forgotten). */
-  failures(client: string): number {
-    return this.#clients.get(client)?.failures ?? 0;
+  /** Failures recorded for the client of `address` (0 when unknown or forgotten). */
+  failures(address: string): number {
+    return this.#clients.get(clientScope(address))?.failures ?? 0;
   }
 
   #client(key: string, now: number): Client {
