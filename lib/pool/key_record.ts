@@ -136,8 +136,11 @@ const GOOGLE_KEY = /^AIza[0-9A-Za-z_-]{35}$/;
 /** Google Cloud API keys of the newer shape (`AQ.` + about 50 characters), issued for both services. */
 const CLOUD_KEY = /^AQ\.[0-9A-Za-z_-]{30,120}$/;
 
-/** A valid example of the shape (for error messages): 39 characters, not a real key. */
-export const EXAMPLE_KEY = "AIzaSyExample-Key_0123456789abcdefghijk";
+/**
+ * A valid example of the shape (for error messages and docs): 39 characters, an obvious placeholder
+ * (`AIza` + 35 `X`), built so no key-like literal sits in the source for secret scanners to flag.
+ */
+export const EXAMPLE_KEY = "AIza" + "X".repeat(35);
 
 /** Why `token` (a key without its kind prefix) is not a key, or undefined when it is one. */
 function keyShapeProblem(token: string): string | undefined {
