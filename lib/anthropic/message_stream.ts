@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { AnswerTally } from "../gemini/answer_tally.ts";
 import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import type { GatewayError } from "../http/errors.ts";
 import { toolCallFailureFor } from "../gemini/answer_check.ts";
@@ -26,12 +27,7 @@ import type { FunctionNames } from "../gemini/function_names.ts";
 import type { SseEvent } from "../http/sse.ts";
 import type { GeminiStreamItem } from "../gemini/stream.ts";
 import { toSignatureToken } from "../gemini/signature_token.ts";
-import type {
-  GeminiGenerateContentResponse,
-  GeminiGroundingMetadata,
-  GeminiPart,
-  GeminiUsageMetadata,
-} from "../gemini/types.ts";
+import type { GeminiGenerateContentResponse, GeminiPart, GeminiUsageMetadata } from "../gemini/types.ts";
 import { partText } from "../openai/chat_response.ts";
 import { randomAlnum, toolCallId } from "../gemini/tool_call_ids.ts";
 import type { SignedCall } from "../gemini/thought_signatures.ts";
@@ -114,12 +110,9 @@ export class MessageTranslator {
   readonly #blocks: AnthropicBlock[] = [];
   #open = false;
   #started = false;
-  #usage?: GeminiUsageMetadata;
-  #finishReason?: string;
-  #finishMessage?: string;
-  #blocked = false;
+  /** What the chunks so far say about the whole answer. */
+  #answer = new AnswerTally();
   #calls = 0;
-  #grounding: GeminiGroundingMetadata[] = [];
 
   /** The model name the client asked for (echoed back). */
   readonly model: string;
@@ -141,7 +134,7 @@ export class MessageTranslator {
       stop_sequence: null,
       stop_details: null as Record<string, unknown> | null,
       container: null,
-      usage: anthropicUsage(this.#usage),
+      usage: anthropicUsage(this.#answer.usage),
     };
   }
 
@@ -234,22 +227,16 @@ export class MessageTranslator {
   onResponse(res: GeminiGenerateContentResponse): SseEvent[] {
     if (this.failed) return [];
     const out: SseEvent[] = [];
-    if (res.usageMetadata) this.#usage = res.usageMetadata;
+    const cand = this.#answer.take(res);
     this.#start(out);
-    if (res.promptFeedback?.blockReason) this.#blocked = true;
-    const cand = res.candidates?.[0];
-    if (!cand) return out;
-    for (const part of cand.content?.parts ?? []) this.#part(part, out);
-    if (cand.finishReason) this.#finishReason = cand.finishReason;
-    if (cand.finishMessage) this.#finishMessage = cand.finishMessage;
-    if (cand.groundingMetadata) this.#grounding.push(cand.groundingMetadata);
+    for (const part of cand?.content?.parts ?? []) this.#part(part, out);
     return out;
   }
 
   #searchBlocks(out: SseEvent[]): number {
-    const chunks = this.#grounding.flatMap((g) => g.groundingChunks ?? []).filter((c) => c.web?.uri);
+    const chunks = this.#answer.grounding.flatMap((g) => g.groundingChunks ?? []).filter((c) => c.web?.uri);
     if (!chunks.length) return 0;
-    const queries = this.#grounding.flatMap((g) => g.webSearchQueries ?? []);
+    const queries = this.#answer.grounding.flatMap((g) => g.webSearchQueries ?? []);
     const id = `srvtoolu_${randomAlnum(24)}`;
     const input = { query: queries[0] ?? "" };
     this.#openBlock({ type: "server_tool_use", id, name: "web_search", input }, out);
@@ -271,9 +258,9 @@ export class MessageTranslator {
 
   #stop(): { stop_reason: string; stop_details: Record<string, unknown> | null } {
     if (this.#calls) return { stop_reason: "tool_use", stop_details: null };
-    const reason = this.#finishReason ?? "";
-    if (this.#blocked || REFUSALS.has(reason)) {
-      const explanation = this.#finishMessage ?? `Gemini stopped: ${reason || "prompt blocked"}.`;
+    const reason = this.#answer.finishReason ?? "";
+    if (this.#answer.blocked || REFUSALS.has(reason)) {
+      const explanation = this.#answer.finishMessage ?? `Gemini stopped: ${reason || "prompt blocked"}.`;
       return { stop_reason: "refusal", stop_details: { type: "refusal", category: null, explanation } };
     }
     return { stop_reason: reason === "MAX_TOKENS" ? "max_tokens" : "end_turn", stop_details: null };
@@ -281,7 +268,7 @@ export class MessageTranslator {
 
   /** The error for an answer that ended in a failed tool call (`toolCallFailure` in `../gemini/answer_check.ts`), if it did. */
   toolCallFailure(): GatewayError | undefined {
-    return toolCallFailureFor(this.#finishReason, this.#finishMessage);
+    return toolCallFailureFor(this.#answer.finishReason, this.#answer.finishMessage);
   }
 
   /** The closing events (`message_delta`, `message_stop`); also completes {@link MessageTranslator.message}. */
@@ -292,7 +279,7 @@ export class MessageTranslator {
     this.#close(out);
     const searches = this.#searchBlocks(out);
     const stop = this.#stop();
-    this.#final = { ...stop, usage: anthropicUsage(this.#usage, searches) };
+    this.#final = { ...stop, usage: anthropicUsage(this.#answer.usage, searches) };
     out.push(
       ev("message_delta", {
         delta: { stop_reason: stop.stop_reason, stop_sequence: null, stop_details: stop.stop_details },

@@ -19,18 +19,14 @@
  *
  * @module
  */
+import { AnswerTally } from "../gemini/answer_tally.ts";
 import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import type { GatewayError } from "../http/errors.ts";
 import { toolCallFailureFor } from "../gemini/answer_check.ts";
 import type { SseEvent } from "../http/sse.ts";
 import type { GeminiStreamItem } from "../gemini/stream.ts";
 import { toSignatureToken } from "../gemini/signature_token.ts";
-import type {
-  GeminiGenerateContentResponse,
-  GeminiGroundingMetadata,
-  GeminiPart,
-  GeminiUsageMetadata,
-} from "../gemini/types.ts";
+import type { GeminiGenerateContentResponse, GeminiPart, GeminiUsageMetadata } from "../gemini/types.ts";
 import { partText } from "../openai/chat_response.ts";
 import { toOpenAIError } from "../openai/errors.ts";
 import { toolCallId } from "../gemini/tool_call_ids.ts";
@@ -89,12 +85,9 @@ export class ResponseTranslator {
   readonly #output: OutputItem[] = [];
   #open?: OutputItem;
   #seq = 0;
-  #usage?: GeminiUsageMetadata;
-  #finishReason?: string;
-  #finishMessage?: string;
-  #blocked = false;
+  /** What the chunks so far say about the whole answer. */
+  #answer = new AnswerTally();
   #calls = 0;
-  #grounding: GeminiGroundingMetadata[] = [];
   #final?: ResponseObject;
 
   constructor(options: ResponseTranslatorOptions) {
@@ -116,7 +109,7 @@ export class ResponseTranslator {
       model: this.#o.model,
       output: status === "in_progress" ? [] : this.#output,
       ...this.#o.echo,
-      usage: status === "in_progress" ? null : responsesUsage(this.#usage),
+      usage: status === "in_progress" ? null : responsesUsage(this.#answer.usage),
       ...extra,
     };
   }
@@ -300,25 +293,19 @@ export class ResponseTranslator {
   onResponse(res: GeminiGenerateContentResponse): SseEvent[] {
     if (this.failed) return [];
     const out: SseEvent[] = [];
-    if (res.usageMetadata) this.#usage = res.usageMetadata;
-    if (res.promptFeedback?.blockReason) this.#blocked = true;
-    const cand = res.candidates?.[0];
-    if (!cand) return out;
-    for (const part of cand.content?.parts ?? []) this.#part(part, out);
-    if (cand.finishReason) this.#finishReason = cand.finishReason;
-    if (cand.finishMessage) this.#finishMessage = cand.finishMessage;
-    if (cand.groundingMetadata) this.#grounding.push(cand.groundingMetadata);
+    const cand = this.#answer.take(res);
+    for (const part of cand?.content?.parts ?? []) this.#part(part, out);
     return out;
   }
 
   /** Grounding: `url_citation`s on the message text, and a `web_search_call` item. */
   #ground(out: SseEvent[]): void {
-    const chunks = this.#grounding.flatMap((g) => g.groundingChunks ?? []);
+    const chunks = this.#answer.grounding.flatMap((g) => g.groundingChunks ?? []);
     if (!chunks.some((c) => c.web?.uri)) return;
     const message = [...this.#output].reverse().find((i) => i.type === "message");
     if (message) {
       const part = (message.content as Array<{ text: string; annotations: unknown[] }>)[0];
-      for (const g of this.#grounding) {
+      for (const g of this.#answer.grounding) {
         for (const s of g.groundingSupports ?? []) {
           const cited = s.segment?.text ?? "";
           const start = Math.max(0, cited ? part.text.indexOf(cited) : 0);
@@ -337,7 +324,7 @@ export class ResponseTranslator {
       }
     }
     this.#close(out);
-    const queries = this.#grounding.flatMap((g) => g.webSearchQueries ?? []);
+    const queries = this.#answer.grounding.flatMap((g) => g.webSearchQueries ?? []);
     const item: OutputItem = {
       id: this.#id("ws"),
       type: "web_search_call",
@@ -350,10 +337,10 @@ export class ResponseTranslator {
 
   #status(): { status: string; incomplete_details: null | { reason: string } } {
     if (this.#calls) return { status: "completed", incomplete_details: null };
-    if (this.#blocked || REFUSALS.test(this.#finishReason ?? "")) {
+    if (this.#answer.blocked || REFUSALS.test(this.#answer.finishReason ?? "")) {
       return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
     }
-    if (this.#finishReason === "MAX_TOKENS") {
+    if (this.#answer.finishReason === "MAX_TOKENS") {
       return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
     }
     return { status: "completed", incomplete_details: null };
@@ -361,7 +348,7 @@ export class ResponseTranslator {
 
   /** The error for an answer that ended in a failed tool call (`toolCallFailure` in `../gemini/answer_check.ts`), if it did. */
   toolCallFailure(): GatewayError | undefined {
-    return toolCallFailureFor(this.#finishReason, this.#finishMessage);
+    return toolCallFailureFor(this.#answer.finishReason, this.#answer.finishMessage);
   }
 
   /** The closing events (`response.completed` or `response.incomplete`); completes {@link response}. */
