@@ -68,7 +68,7 @@ const target = ROUTES[route];
 if (!target) throw new Error(`No route '${route}'; routes: ${Object.keys(ROUTES).join(", ")}`);
 
 /** Clock ticks of CPU (user + system) of a thread, or of every thread of the process. */
-async function ticks(pid: number, thread?: number): Promise<number> {
+function ticks(pid: number, thread?: number): Promise<number> {
   const read = async (path: string) => {
     const fields = (await Deno.readTextFile(path)).split(") ")[1].split(" ");
     return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
