@@ -25,4 +25,4 @@ HEALTHCHECK --interval=15s --timeout=5s --retries=4 \
   CMD ["deno", "run", "--allow-net=127.0.0.1", "--allow-env=PORT", "scripts/healthcheck.ts"]
 
 # The image's entrypoint (tini, then deno) runs: deno run ... main.ts
-CMD ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--unstable-net", "main.ts"]
+CMD ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--unstable-net", "--unstable-no-legacy-abort", "main.ts"]

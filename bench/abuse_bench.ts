@@ -16,7 +16,7 @@
  * @module
  */
 import { FaultUpstream } from "../tests/support/fault_upstream.ts";
-import { freePort, rssOf, serve, type Served } from "./processes.ts";
+import { freePort, rssOf, serve, type Served, START_FLAGS } from "./processes.ts";
 
 const SLOW_CLIENTS = Number(Deno.env.get("BENCH_SLOW_CLIENTS") ?? 2000);
 const HUGE_MB = Number(Deno.env.get("BENCH_HUGE_MB") ?? 200);
@@ -34,9 +34,10 @@ const rows: Array<[string, string]> = [];
 
 async function gateway(upstream: string, env: Record<string, string> = {}): Promise<Served> {
   const port = freePort();
-  const gw = await serve(["-A", "main.ts"], port, "/health", {
+  const gw = await serve([...START_FLAGS, "main.ts"], port, "/health", {
     PORT: String(port),
     HOST: "127.0.0.1",
+    WORKERS: "1",
     KV_PATH: `${dataDir}/kv-${port}.sqlite3`,
     GEMINI_API_KEYS: KEYS.join(","),
     ALLOWED_TOKENS: TOKEN,

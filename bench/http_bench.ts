@@ -22,7 +22,7 @@
  * @module
  */
 import { ensureWrk, runWrk, type WrkResult } from "./wrk.ts";
-import { freePort, serve, type Served } from "./processes.ts";
+import { freePort, serve, type Served, START_FLAGS } from "./processes.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
 const BIG_POOL = Number(Deno.env.get("BENCH_BIG_POOL") ?? 10_000);
@@ -87,7 +87,7 @@ const gatewayEnv = (kvPath: string) => ({
 /** The gateway as `deno task start` runs it, with `workers` workers. */
 const startGateway = async (kvPath: string, workers = 1) => {
   const port = freePort();
-  const s = await serve(["-A", "--unstable-net", "main.ts"], port, "/health", {
+  const s = await serve([...START_FLAGS, "main.ts"], port, "/health", {
     ...gatewayEnv(kvPath),
     PORT: String(port),
     WORKERS: String(workers),

@@ -12,7 +12,7 @@
  */
 import { MockGemini } from "../tests/support/mock_gemini.ts";
 import { keyId } from "../lib/pool/key_record.ts";
-import { freePort, serve } from "./processes.ts";
+import { freePort, serve, START_FLAGS } from "./processes.ts";
 
 const WINDOW_MS = Number(Deno.env.get("QUOTA_WINDOW_MS") ?? 5_000);
 const DURATION_MS = Number(Deno.env.get("BENCH_KEYS_SECONDS") ?? 30) * 1000;
@@ -98,7 +98,7 @@ async function runGateway(workers: number) {
   setupMock(mock);
   const dir = await Deno.makeTempDir();
   const port = freePort();
-  const gw = await serve(["-A", "--unstable-net", "main.ts"], port, "/health", {
+  const gw = await serve([...START_FLAGS, "main.ts"], port, "/health", {
     PORT: String(port),
     HOST: "127.0.0.1",
     KV_PATH: `${dir}/kv.sqlite3`,

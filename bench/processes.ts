@@ -4,6 +4,12 @@
  * @module
  */
 
+/**
+ * The flags `deno task start` runs the gateway with (besides its permissions): workers share a port
+ * (`--unstable-net`), and `request.signal` aborts only when the client goes (`--unstable-no-legacy-abort`).
+ */
+export const START_FLAGS = ["-A", "--unstable-net", "--unstable-no-legacy-abort"];
+
 /** A child process serving HTTP. */
 export interface Served {
   url: string;

@@ -16,7 +16,7 @@
  * @module
  */
 import { ensureWrk, runWrk } from "./wrk.ts";
-import { freePort, serve, type Served } from "./processes.ts";
+import { freePort, serve, type Served, START_FLAGS } from "./processes.ts";
 import { printSummary, type Profile } from "./profile_summary.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
@@ -122,7 +122,7 @@ try {
   const gateway = async (profile: boolean) => {
     const port = freePort();
     const s = await serve(
-      ["-A", "--unstable-net", ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "main.ts"],
+      [...START_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "main.ts"],
       port,
       "/health",
       {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { freePort, rssOf, serve, type Served } from "./processes.ts";
+import { freePort, rssOf, serve, type Served, START_FLAGS } from "./processes.ts";
 
 const STREAMS = Number(Deno.env.get("BENCH_STREAMS") ?? 1000);
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 15);
@@ -39,9 +39,10 @@ interface Target {
 const dataDir = await Deno.makeTempDir();
 const gateway = async (upstream: string) => {
   const port = freePort();
-  return await serve(["-A", "main.ts"], port, "/health", {
+  return await serve([...START_FLAGS, "main.ts"], port, "/health", {
     PORT: String(port),
     HOST: "127.0.0.1",
+    WORKERS: "1",
     KV_PATH: `${dataDir}/kv-${port}.sqlite3`,
     GEMINI_API_KEYS: [KEY, "AIza" + "t".repeat(35), "AIza" + "u".repeat(35)].join(","),
     ALLOWED_TOKENS: TOKEN,

@@ -34,7 +34,7 @@ Deno.test("Dockerfile: official Deno image, deps cached and islands built at bui
   assert.match(text, /^HEALTHCHECK .*\\\n\s+CMD \["deno", "run", .*"scripts\/healthcheck\.ts"\]$/m);
   // The image's entrypoint is tini; an exec-form CMD (no shell in between) lets SIGTERM reach Deno.
   assert.doesNotMatch(text, /^ENTRYPOINT/m);
-  assert.match(text, /^CMD \["run", .*"--unstable-net", "main\.ts"\]$/m);
+  assert.match(text, /^CMD \["run", .*"--unstable-net", "--unstable-no-legacy-abort", "main\.ts"\]$/m);
 });
 
 Deno.test("the container's health check script exits 0 when /health answers and 1 when nothing listens", async () => {
@@ -72,11 +72,23 @@ Deno.test("docker-compose.yml: builds the image, keeps KV on a volume, names onl
 
 Deno.test("deno.json: a deploy section (build bundles the islands, entry main.ts); no flag Deno Deploy cannot set", () => {
   const config = JSON.parse(read("deno.json"));
+  // The suite runs with this list, as Deno Deploy and `deno serve` run the gateway: without
+  // no-legacy-abort, which only the tasks that start a server set (it saves the per-request abort).
   assert.deepEqual(config.unstable, ["kv"], "only KV, which Deno Deploy enables by itself");
   assert.match(config.deploy.build, /deno task build/);
   assert.deepEqual(config.deploy.runtime, { mode: "dynamic", entrypoint: "main.ts" });
-  for (const [name, task] of Object.entries(config.tasks as Record<string, string>)) {
-    assert.doesNotMatch(task, /no-legacy-abort/, `task ${name}`);
+  const tasks = config.tasks as Record<string, string>;
+  for (const name of ["start", "dev", "compile"]) {
+    assert.match(
+      tasks[name],
+      /--unstable-no-legacy-abort/,
+      `task ${name} serves without the per-request abort`,
+    );
+  }
+  for (const [name, task] of Object.entries(tasks)) {
+    if (!["start", "dev", "compile"].includes(name)) {
+      assert.doesNotMatch(task, /no-legacy-abort/, `task ${name}`);
+    }
   }
   assert.match(
     config.tasks.compile,
@@ -163,5 +175,52 @@ Deno.test("without no-legacy-abort, a client that leaves before the upstream ans
     assert.equal(mine()[0]?.status, 499);
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("as deno task start runs it (--unstable-no-legacy-abort): answers arrive whole, and a client that leaves cancels the upstream call", async () => {
+  const mock = await MockGemini.start();
+  const port = freePort();
+  const start = JSON.parse(read("deno.json")).tasks.start as string;
+  const flags = start.split(" && ").at(-1)!.split(" ").filter((a) => a.startsWith("--unstable"));
+  assert.ok(flags.includes("--unstable-no-legacy-abort"));
+  const gw = await startGatewayProcess({
+    args: ["run", "-A", ...flags, "main.ts"],
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      WORKERS: "1",
+      KV_PATH: ":memory:",
+      GEMINI_API_KEYS: fakeKey(1),
+      ALLOWED_TOKENS: "start-flags-token-1",
+      UPSTREAM_BASE_URL: mock.url,
+    },
+    port,
+  });
+  const call = (signal?: AbortSignal) =>
+    fetch(`${gw.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": "start-flags-token-1" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+      signal,
+    });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const r = await call();
+      assert.equal(r.status, 200);
+      assert.ok((await r.json()).candidates?.length, "a whole answer");
+    }
+    mock.setKey(fakeKey(1), { hang: true });
+    const ctl = new AbortController();
+    const sent = call(ctl.signal).catch(() => undefined);
+    for (let i = 0; i < 100 && mock.liveConnections() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(mock.liveConnections(), 1);
+    ctl.abort();
+    await sent;
+    for (let i = 0; i < 100 && mock.liveConnections() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(mock.liveConnections(), 0, "the upstream call was cancelled");
+  } finally {
+    await gw.stop();
+    await mock.close();
   }
 });
