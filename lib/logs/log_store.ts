@@ -86,10 +86,67 @@ function randomHex8(): string {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const [OPEN, COMMA, CLOSE] = [0x5b, 0x2c, 0x5d]; // "[", ",", "]"
 
-/** The UTF-8 size of a string (its length when it is ASCII, the common case). */
-function utf8Length(text: string): number {
-  return /[\u0080-\uffff]/.test(text) ? encoder.encode(text).length : text.length;
+/** One page to store: entries `from`..`to` (exclusive) of their list, as one UTF-8 JSON array. */
+interface PackedPage {
+  first: number;
+  last: number;
+  expiresAt: number;
+  bytes: Uint8Array;
+  /** How many entries of the list this page and the ones before it hold. */
+  to: number;
+}
+
+/**
+ * Packs entries (sorted by time; `texts[i]` is the JSON of `entries[i]`) into pages of at most
+ * {@link PAGE_ENTRIES} entries and {@link PAGE_BYTES} bytes. Each text is encoded to UTF-8 once,
+ * straight into its page (an entry's text holds non-ASCII characters as soon as its masked key does, so
+ * measuring it first would encode it twice). An entry larger than a page gets a page of its own.
+ */
+function pack(entries: readonly LogEntry[], texts: readonly string[], scratch: Uint8Array): PackedPage[] {
+  const pages: PackedPage[] = [];
+  let pos = 0;
+  let count = 0;
+  let page: Omit<PackedPage, "bytes" | "to"> | undefined;
+  const close = (to: number) => {
+    scratch[pos++] = CLOSE;
+    pages.push({ ...page!, bytes: scratch.slice(0, pos), to });
+    page = undefined;
+  };
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const text = texts[i];
+    // Room is kept for the separator before the text and the "]" after it.
+    let fits = false;
+    if (page && count < PAGE_ENTRIES) {
+      const r = encoder.encodeInto(text, scratch.subarray(pos + 1, PAGE_BYTES - 1));
+      fits = r.read === text.length;
+      if (fits) {
+        scratch[pos] = COMMA;
+        pos += 1 + r.written;
+      }
+    }
+    if (!fits) {
+      if (page) close(i);
+      page = { first: e.time, last: e.time, expiresAt: 0 };
+      count = 0;
+      const r = encoder.encodeInto(text, scratch.subarray(1, PAGE_BYTES - 1));
+      if (r.read === text.length) {
+        scratch[0] = OPEN;
+        pos = 1 + r.written;
+      } else {
+        pages.push({ ...page, expiresAt: e.expiresAt, bytes: encoder.encode(`[${text}]`), to: i + 1 });
+        page = undefined;
+        continue;
+      }
+    }
+    count++;
+    page!.last = e.time;
+    page!.expiresAt = Math.max(page!.expiresAt, e.expiresAt);
+  }
+  if (page) close(entries.length);
+  return pages;
 }
 
 function matches(e: LogEntry, q: LogQuery, now: number): boolean {
@@ -193,33 +250,28 @@ export class LogStore {
   async #write(): Promise<void> {
     if (!this.#buffer.length) return;
     const batch = this.#buffer.splice(0, this.#buffer.length).sort((a, b) => a.time - b.time);
-    const pages: Array<{ kind: string; first: number; last: number; expiresAt: number; json: string[] }> = [];
-    for (const [kind, entries] of [["req", batch], ["err", batch.filter((e) => e.status >= 400)]] as const) {
-      let page: (typeof pages)[number] | undefined;
-      let bytes = 0;
-      for (const e of entries) {
-        const json = JSON.stringify(e);
-        const size = utf8Length(json) + 1;
-        if (!page || page.json.length >= PAGE_ENTRIES || bytes + size > PAGE_BYTES) {
-          pages.push(page = { kind, first: e.time, last: e.time, expiresAt: 0, json: [] });
-          bytes = 2;
-        }
-        page.json.push(json);
-        page.last = e.time;
-        page.expiresAt = Math.max(page.expiresAt, e.expiresAt);
-        bytes += size;
-      }
-    }
-    for (const [i, { kind, first, last, expiresAt, json }] of pages.entries()) {
-      const value: LogPage = { entries: encoder.encode(`[${json.join(",")}]`), lastTime: last, expiresAt };
+    // Each entry is serialized once; an error's text serves both logs.
+    const texts = batch.map((e) => JSON.stringify(e));
+    const errors: number[] = [];
+    for (let i = 0; i < batch.length; i++) if (batch[i].status >= 400) errors.push(i);
+    const scratch = new Uint8Array(PAGE_BYTES);
+    const requestPages = pack(batch, texts, scratch);
+    const errorPages = errors.length
+      ? pack(errors.map((i) => batch[i]), errors.map((i) => texts[i]), scratch)
+      : [];
+    const pages = [
+      ...requestPages.map((p) => ({ kind: "req", ...p })),
+      ...errorPages.map((p) => ({ kind: "err", ...p })),
+    ];
+    for (const [i, { kind, first, last, expiresAt, bytes }] of pages.entries()) {
+      const value: LogPage = { entries: bytes, lastTime: last, expiresAt };
       const key = ["logs", kind, first, randomHex8()];
       try {
         await this.o.kv.set(key, value, { expireIn: Math.max(1, expiresAt - this.#now()) });
       } catch (err) {
         // Keep the request-log entries not yet stored (error pages are rebuilt from them) and retry.
-        const stored = new Set(pages.slice(0, i).filter((p) => p.kind === "req").flatMap((p) => p.json));
-        const keep = batch.filter((e) => !stored.has(JSON.stringify(e)));
-        this.#buffer.unshift(...keep);
+        const stored = i < requestPages.length ? (requestPages[i - 1]?.to ?? 0) : batch.length;
+        this.#buffer.unshift(...batch.slice(stored));
         if (this.#buffer.length > MAX_BUFFERED) this.#buffer.splice(0, this.#buffer.length - MAX_BUFFERED);
         if (this.#failures++ === 0) {
           console.error("logs: flush failed (will retry):", failureText(err));
