@@ -11,7 +11,9 @@
  * Usage: `deno run -A bench/served_profile.ts [route]` with route one of `native` (default), `openai`,
  * `anthropic`, `responses`, `native-stream`, `openai-stream`. `BENCH_SECONDS` sets each wrk run (5),
  * `BENCH_TOP` the functions listed (30), `BENCH_PROFILE_OUT` a directory to keep the `.cpuprofile` in
- * (for Chrome's DevTools), `BENCH_LOGS=false` turns the request log off.
+ * (for Chrome's DevTools), `BENCH_LOGS=false` turns the request log off, `BENCH_WORKERS` sets the
+ * gateway's `WORKERS` (1; with more, "main thread" sums the JavaScript threads: the main thread and
+ * each `worker-N`, and the profile is the main thread's).
  *
  * @module
  */
@@ -24,6 +26,7 @@ const TOP = Number(Deno.env.get("BENCH_TOP") ?? 30);
 const KEYS = ["b", "c", "d"].map((c) => "AIza" + c.repeat(35));
 const TOKEN = "bench-client-token";
 const route = Deno.args[0] ?? "native";
+const WORKERS = Deno.env.get("BENCH_WORKERS") ?? "1";
 
 const nativeBody = JSON.stringify({ contents: [{ role: "user", parts: [{ text: "Say hello." }] }] });
 const chat = (stream: boolean) =>
@@ -78,6 +81,16 @@ function ticks(pid: number, thread?: number): Promise<number> {
 }
 const TICK_US = 10_000; // USER_HZ is 100 on Linux
 
+/** Clock ticks of CPU of the process's JavaScript threads: the main thread and the `worker-N` threads. */
+async function jsTicks(pid: number): Promise<number> {
+  let sum = await ticks(pid, pid);
+  for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
+    const comm = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/comm`).catch(() => "");
+    if (/^worker-\d+$/.test(comm.trim())) sum += await ticks(pid, Number(t.name)).catch(() => 0);
+  }
+  return sum;
+}
+
 /** One wrk run at 64 connections with the CPU the process spent, per request. */
 async function load(s: Served) {
   const o = {
@@ -87,9 +100,9 @@ async function load(s: Served) {
     headers: { "content-type": "application/json", ...target.headers },
   };
   await runWrk({ ...o, seconds: 1 }); // warm up
-  const [main0, all0] = [await ticks(s.pid, s.pid), await ticks(s.pid)];
+  const [main0, all0] = [await jsTicks(s.pid), await ticks(s.pid)];
   const r = await runWrk({ ...o, seconds: SECONDS });
-  const [main1, all1] = [await ticks(s.pid, s.pid), await ticks(s.pid)];
+  const [main1, all1] = [await jsTicks(s.pid), await ticks(s.pid)];
   const requests = r.rps * SECONDS;
   return {
     rps: r.rps,
@@ -128,7 +141,7 @@ try {
       {
         HOST: "127.0.0.1",
         PORT: String(port),
-        WORKERS: "1",
+        WORKERS,
         KV_PATH: `${dataDir}/kv-${profile ? "p" : "m"}.sqlite3`,
         GEMINI_API_KEYS: KEYS.join(","),
         ALLOWED_TOKENS: TOKEN,
@@ -154,7 +167,7 @@ try {
 
   const f1 = (n: number) => n.toFixed(1);
   console.log(
-    `\n## ${route}: wrk ${SECONDS} s at 64 connections, CPU per request from /proc (no profiler)\n`,
+    `\n## ${route}: wrk ${SECONDS} s at 64 connections, ${WORKERS} worker(s), CPU per request from /proc (no profiler)\n`,
   );
   console.log("| server | req/s | main thread µs/req | all threads µs/req | errors |");
   console.log("|---|---|---|---|---|");

@@ -71,6 +71,12 @@ class BoundedLabel {
   }
 }
 
+const STATUS_LABELS: string[] = [];
+/** An HTTP status as a label value (one string per status, not one per request). */
+function statusLabel(status: number): string {
+  return STATUS_LABELS[status] ??= String(status);
+}
+
 type Json = Awaited<ReturnType<client.Registry["getMetricsAsJSON"]>>;
 
 /** One piece of a stored snapshot: `of` pieces in all. */
@@ -239,7 +245,7 @@ export class PrometheusMetrics {
   /** Counts a finished request (a record sink; never blocks). */
   record(rec: RequestRecord): void {
     const model = this.#models.of(rec.model);
-    this.#requests.add([rec.route, model, String(rec.status), this.#tokens.of(rec.tokenName)]);
+    this.#requests.add([rec.route, model, statusLabel(rec.status), this.#tokens.of(rec.tokenName)]);
     this.#latency.observe([rec.route], rec.latencyMs / 1000);
     if (rec.inputTokens) this.#tokensTotal.add(["input", model], rec.inputTokens);
     if (rec.outputTokens) this.#tokensTotal.add(["output", model], rec.outputTokens);

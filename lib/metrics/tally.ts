@@ -27,29 +27,59 @@ function labelsOf<L extends string>(names: readonly L[], values: readonly string
   return labels;
 }
 
-/** The key of a label set (its values, in label order). */
-function keyOf(values: readonly string[]): string {
-  return values.length === 1 ? values[0] : values.join("\u0001");
+/**
+ * Cells by label set: one `Map` per label, nested in label order, so finding a label set's cell hashes
+ * the label values themselves (strings V8 keeps their hash in) and builds no key string. `list` keeps
+ * the cells in the order their label sets first came.
+ */
+class CellIndex<L extends string, C> {
+  readonly #root = new Map<string, unknown>();
+  readonly list: C[] = [];
+
+  constructor(private readonly names: readonly L[], private readonly make: (labels: Labels<L>) => C) {}
+
+  /** The cell of the label set `values` (one per label name, in order), made the first time. */
+  at(values: readonly string[]): C {
+    let map = this.#root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = map.get(values[i]) as Map<string, unknown> | undefined;
+      if (!next) map.set(values[i], next = new Map());
+      map = next;
+    }
+    let cell = map.get(values[last]) as C | undefined;
+    if (cell === undefined) {
+      cell = this.make(labelsOf(this.names, values));
+      map.set(values[last], cell);
+      this.list.push(cell);
+    }
+    return cell;
+  }
+
+  /** Forgets every cell. */
+  clear(): void {
+    this.#root.clear();
+    this.list.length = 0;
+  }
 }
 
 /** Increments of one counter by label set, waiting to be added into the counter. */
 export class CounterTally<L extends string> {
-  readonly #cells = new Map<string, { labels: Labels<L>; n: number }>();
+  readonly #cells: CellIndex<L, { labels: Labels<L>; n: number }>;
 
   /** `names`: the counter's label names, in the order {@link add} gets their values. */
-  constructor(private readonly names: readonly L[]) {}
+  constructor(names: readonly L[]) {
+    this.#cells = new CellIndex(names, (labels) => ({ labels, n: 0 }));
+  }
 
   /** Adds `n` (default 1) to the label set `values` (one per label name, in order). */
   add(values: readonly string[], n = 1): void {
-    const key = keyOf(values);
-    const cell = this.#cells.get(key);
-    if (cell) cell.n += n;
-    else this.#cells.set(key, { labels: labelsOf(this.names, values), n });
+    this.#cells.at(values).n += n;
   }
 
   /** Adds every waiting increment into `counter` (call it from the counter's `collect()`). */
   foldInto(counter: client.Counter<L>): void {
-    for (const cell of this.#cells.values()) {
+    for (const cell of this.#cells.list) {
       if (cell.n === 0) continue;
       counter.inc(cell.labels, cell.n);
       cell.n = 0;
@@ -94,13 +124,18 @@ export class TallyHistogram<L extends string> {
   readonly aggregator = "sum";
   readonly labelNames: readonly L[];
   readonly #bounds: readonly number[];
-  #cells = new Map<string, HistogramCell<L>>();
+  readonly #cells: CellIndex<L, HistogramCell<L>>;
 
   constructor(o: TallyHistogramOptions<L>) {
     this.name = o.name;
     this.help = o.help;
     this.labelNames = o.labelNames;
     this.#bounds = o.buckets;
+    const size = o.buckets.length + 1;
+    this.#cells = new CellIndex(
+      o.labelNames,
+      (labels) => ({ labels, counts: new Array(size).fill(0), sum: 0, count: 0 }),
+    );
     // A registry takes any object that reads out like its metrics (prom-client's own aggregated
     // registry registers plain objects the same way); its type names only its own classes.
     for (const registry of o.registers) registry.registerMetric(this as unknown as client.Metric<L>);
@@ -108,17 +143,7 @@ export class TallyHistogram<L extends string> {
 
   /** Observes `value` for the label set `values` (one per label name, in order). */
   observe(values: readonly string[], value: number): void {
-    const key = keyOf(values);
-    let cell = this.#cells.get(key);
-    if (!cell) {
-      cell = {
-        labels: labelsOf(this.labelNames, values),
-        counts: new Array(this.#bounds.length + 1).fill(0),
-        sum: 0,
-        count: 0,
-      };
-      this.#cells.set(key, cell);
-    }
+    const cell = this.#cells.at(values);
     const bounds = this.#bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]) i++;
@@ -129,7 +154,7 @@ export class TallyHistogram<L extends string> {
 
   /** Forgets every observation. */
   reset(): void {
-    this.#cells = new Map();
+    this.#cells.clear();
   }
 
   /** The histogram as `prom-client`'s `Histogram.get()` reads it out. */
@@ -138,7 +163,7 @@ export class TallyHistogram<L extends string> {
   > {
     const values: HistogramValue[] = [];
     const bucket = `${this.name}_bucket`;
-    for (const cell of this.#cells.values()) {
+    for (const cell of this.#cells.list) {
       let acc = 0;
       this.#bounds.forEach((le, i) => {
         acc += cell.counts[i];
