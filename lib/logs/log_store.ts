@@ -11,7 +11,7 @@
  */
 import { type Outcome, outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { redactKeys } from "../secrets/redact.ts";
-import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS, WriteChain } from "../kv/write_behind.ts";
 
 /** One stored log entry: the finished request plus its id, masked key and expiry. */
 export interface LogEntry extends RequestRecord {
@@ -206,7 +206,7 @@ export class LogStore {
   #inRequestLog = new WeakSet<LogEntry>();
   #flushTimer?: number;
   #sweepTimer?: number;
-  #flushing?: Promise<void>;
+  readonly #writes = new WriteChain();
   #now: () => number;
   #closed = false;
   #failures = 0;
@@ -279,12 +279,7 @@ export class LogStore {
   flush(): Promise<void> {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    const prev = this.#flushing ?? Promise.resolve();
-    const run = prev.then(() => this.#write());
-    this.#flushing = run.finally(() => {
-      if (this.#flushing === run) this.#flushing = undefined;
-    });
-    return run;
+    return this.#writes.run(() => this.#write());
   }
 
   async #write(): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { binOf, emptyHistogram, mergeHistogram, percentile } from "./histogram.ts";
-import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS, WriteChain } from "../kv/write_behind.ts";
 
 /**
  * Counters of one model. `requests` = `ok` + `errors` + `refused` + `clientErrors`; the success rate
@@ -152,7 +152,7 @@ export class Metrics {
   #now: () => number;
   #closed = false;
   #failures = 0;
-  #flushing?: Promise<void>;
+  readonly #writes = new WriteChain();
 
   constructor(private readonly o: MetricsOptions) {
     this.#now = o.now ?? Date.now;
@@ -193,11 +193,7 @@ export class Metrics {
   flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const run = (this.#flushing ?? Promise.resolve()).then(() => this.#write());
-    this.#flushing = run.finally(() => {
-      if (this.#flushing === run) this.#flushing = undefined;
-    });
-    return run;
+    return this.#writes.run(() => this.#write());
   }
 
   async #write(): Promise<void> {

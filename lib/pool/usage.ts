@@ -11,7 +11,7 @@
  * @module
  */
 import { pacificDay } from "./quota_clock.ts";
-import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS, WriteChain } from "../kv/write_behind.ts";
 
 /** One usage sample. */
 export interface UsageDelta {
@@ -66,7 +66,7 @@ export class UsageCounter {
   #timer?: number;
   #failures = 0;
   #closed = false;
-  #flushing?: Promise<void>;
+  readonly #writes = new WriteChain();
 
   constructor(private readonly kv: Deno.Kv, private readonly flushMs = WRITE_BEHIND_MS) {}
 
@@ -160,11 +160,7 @@ export class UsageCounter {
   flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const run = (this.#flushing ?? Promise.resolve()).then(() => this.#write());
-    this.#flushing = run.finally(() => {
-      if (this.#flushing === run) this.#flushing = undefined;
-    });
-    return run;
+    return this.#writes.run(() => this.#write());
   }
 
   async #write(): Promise<void> {
