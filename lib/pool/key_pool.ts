@@ -278,6 +278,11 @@ export class KeyPool {
     return out;
   }
 
+  /** The state of one (scope, model) pair, when it has one. */
+  pairState(model: string, scope: string): PairState | undefined {
+    return this.#pairs.get(model)?.get(scope);
+  }
+
   #pair(model: string, scope: string): PairState {
     let m = this.#pairs.get(model);
     if (!m) this.#pairs.set(model, m = new Map());
