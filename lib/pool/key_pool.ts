@@ -54,6 +54,19 @@ interface Entry {
   seenAt: number;
 }
 
+/** The pool's enabled keys, indexed (rebuilt when a record changes). */
+interface EnabledIndex {
+  /** The pool's `recordsVersion` it was built at. */
+  version: number;
+  enabled: number;
+  /** Enabled keys by quota scope, in pool order. */
+  scopes: Map<string, Entry[]>;
+  /** Enabled keys with configured limits, by model id (`*`: every model). */
+  limited: Map<string, Entry[]>;
+  /** Models any key (enabled or not) has configured limits for (not `*`). */
+  limitModels: Set<string>;
+}
+
 /** A key chosen for a request. */
 export interface KeyChoice {
   id: string;
@@ -492,8 +505,10 @@ export class KeyPool {
   /** A key's quota state for `model` (limits, this window's and today's counts, when it frees). */
   pairView(id: string, model: string): PairView | undefined {
     const e = this.#byId.get(id);
-    if (!e) return undefined;
-    const now = this.#now();
+    return e ? this.#view(e, model, this.#now()) : undefined;
+  }
+
+  #view(e: Entry, model: string, now: number): PairView {
     const freeAt = this.#freeAt(e, model, now); // rolls the window and the day forward first
     const m = this.#pairs.get(model);
     const s = m?.get(e.scope);
@@ -515,6 +530,73 @@ export class KeyPool {
       freeAt,
       coolKind: cooling?.coolKind,
     };
+  }
+
+  /** Enabled keys by quota scope (in pool order) and keys by the models they have limits for; see {@link #indexed}. */
+  #index?: EnabledIndex;
+
+  /** The index of enabled keys, rebuilt when a record changed since the last call (O(keys) then, O(1) else). */
+  #indexed(): EnabledIndex {
+    if (this.#index?.version === this.#recordsVersion) return this.#index;
+    const index: EnabledIndex = {
+      version: this.#recordsVersion,
+      enabled: 0,
+      scopes: new Map(),
+      limited: new Map(),
+      limitModels: new Set(),
+    };
+    const add = (map: Map<string, Entry[]>, k: string, e: Entry) => {
+      const list = map.get(k);
+      if (list) list.push(e);
+      else map.set(k, [e]);
+    };
+    for (const e of this.#entries) {
+      const models = Object.keys(e.record.limits ?? {});
+      for (const model of models) if (model !== "*") index.limitModels.add(model);
+      if (!e.record.enabled) continue;
+      index.enabled++;
+      add(index.scopes, e.scope, e);
+      for (const model of models) add(index.limited, model, e);
+    }
+    return this.#index = index;
+  }
+
+  /** Number of enabled keys. */
+  get enabledCount(): number {
+    return this.#indexed().enabled;
+  }
+
+  /** Models with quota state in the pool, or with limits an admin entered for some key (not `*`). */
+  statedModels(): Set<string> {
+    const out = new Set(this.#indexed().limitModels);
+    for (const [model, byScope] of this.#pairs) if (byScope.size && model !== "*") out.add(model);
+    return out;
+  }
+
+  /**
+   * The views a capacity report needs for `model`, without walking keys that have nothing for it: the
+   * views of every enabled key (in pool order) of each quota scope where some key has state for the
+   * model (a cooldown, a count, a backoff) or configured limits for it; the other enabled keys are
+   * usable, without a known limit, and make up `enabled - (keys viewed)` keys in `scopes - special.length`
+   * scopes. O(keys viewed), not O(keys).
+   */
+  modelViews(model: string): { enabled: number; scopes: number; special: PairView[][] } {
+    const index = this.#indexed();
+    const now = this.#now();
+    const scopes = new Set<string>();
+    for (const scope of this.#pairs.get(model)?.keys() ?? []) {
+      if (index.scopes.has(scope)) scopes.add(scope);
+      else if (scope.startsWith("k:")) { // a backoff of a key whose quota scope is its project
+        const e = this.#byId.get(scope.slice(2));
+        if (e?.record.enabled) scopes.add(e.scope);
+      }
+    }
+    for (const e of index.limited.get(model) ?? []) scopes.add(e.scope);
+    for (const e of index.limited.get("*") ?? []) scopes.add(e.scope);
+    const special = [...scopes].map((scope) =>
+      index.scopes.get(scope)!.map((e) => this.#view(e, model, now))
+    );
+    return { enabled: index.enabled, scopes: index.scopes.size, special };
   }
 
   /** Earliest time (epoch ms) any enabled key of `kinds` can serve `model`, without choosing one. */
@@ -733,6 +815,38 @@ export class KeyPool {
     const r = this.#byId.get(id)?.record;
     if (!r?.enabled) return "disabled";
     return this.cooldownsOf(id).length ? "cooling" : "active";
+  }
+
+  /**
+   * Keys by state, as {@link stateOf} tells them one by one, in O(keys + pairs): `cooling` keys have
+   * some model cooling down; `nextExpiry` is when the earliest of their cooldowns that ends after `after`
+   * ends (Infinity: none).
+   */
+  stateCounts(
+    after: number,
+  ): { total: number; active: number; cooling: number; disabled: number; nextExpiry: number } {
+    const now = this.#now();
+    const ends = new Map<string, number>(); // scope -> ends of its cooldowns after `after`, earliest
+    const cooling = new Set<string>();
+    for (const byScope of this.#pairs.values()) {
+      for (const [scope, s] of byScope) {
+        if (!(s.coolUntil > now && s.coolKind)) continue;
+        cooling.add(scope);
+        if (s.coolUntil > after && !(s.coolUntil >= (ends.get(scope) ?? Infinity))) {
+          ends.set(scope, s.coolUntil);
+        }
+      }
+    }
+    const out = { total: this.#entries.length, active: 0, cooling: 0, disabled: 0, nextExpiry: Infinity };
+    for (const e of this.#entries) {
+      if (!e.record.enabled) out.disabled++;
+      else if (!cooling.has(e.scope) && !cooling.has(e.own)) out.active++;
+      else {
+        out.cooling++;
+        out.nextExpiry = Math.min(out.nextExpiry, ends.get(e.scope) ?? Infinity, ends.get(e.own) ?? Infinity);
+      }
+    }
+    return out;
   }
 
   /** Cooldowns that currently apply to a key, for views. */

@@ -1,0 +1,151 @@
+/**
+ * The pool's answers that are computed without walking every key (capacity per model, keys by state)
+ * agree with the key-by-key definitions, over random pools: projects, disabled keys, limits entered per
+ * model and for `*`, cooldowns of every kind, error backoffs, pacing counts, several gateways.
+ */
+import assert from "node:assert/strict";
+import { KeyPool, type PairView } from "../lib/pool/key_pool.ts";
+import { type CapacityWindow, modelCapacity } from "../lib/pool/capacity.ts";
+import { KeyCounts } from "../lib/pool/key_counts.ts";
+import type { KeyRecord } from "../lib/pool/key_record.ts";
+import type { MemberShare } from "../lib/cluster/members.ts";
+
+const T = Date.UTC(2026, 2, 3, 18, 0, 10);
+const MODELS = ["m1", "m2", "m3"];
+
+/** A small deterministic random generator (mulberry32). */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomPool(seed: number) {
+  const r = random(seed);
+  const clock = { t: T };
+  const share: MemberShare = r() < 0.3 ? { count: 3, rank: Math.floor(r() * 3) } : { count: 1, rank: 0 };
+  const pool = new KeyPool({ now: () => clock.t, share: () => share, peers: () => ({ count: 1, rank: 0 }) });
+  const n = 5 + Math.floor(r() * 30);
+  for (let i = 0; i < n; i++) {
+    const limits: KeyRecord["limits"] = {};
+    if (r() < 0.2) limits["*"] = { rpm: 1 + Math.floor(r() * 5) };
+    if (r() < 0.2) {
+      limits[MODELS[Math.floor(r() * 3)]] = { rpm: 1 + Math.floor(r() * 5), rpd: 3 + Math.floor(r() * 9) };
+    }
+    pool.upsert({
+      id: `k${i}`,
+      key: `key-${i}`,
+      enabled: r() > 0.15,
+      addedAt: 0,
+      ...(r() < 0.4 ? { project: `p${Math.floor(r() * 4)}` } : {}),
+      ...(Object.keys(limits).length ? { limits } : {}),
+    });
+  }
+  for (let i = 0; i < n * 2; i++) {
+    const id = `k${Math.floor(r() * n)}`;
+    const model = MODELS[Math.floor(r() * 3)];
+    const x = r();
+    if (x < 0.15) {
+      pool.report(id, model, {
+        kind: "cooldown",
+        window: "minute",
+        until: T + r() * 60_000,
+        reason: "rpm",
+        limit: 4,
+      });
+    } else if (x < 0.25) {
+      pool.report(id, model, { kind: "cooldown", window: "day", until: T + 3_600_000, reason: "rpd" });
+    } else if (x < 0.3) pool.report(id, model, { kind: "no_access", reason: "no access" });
+    else if (x < 0.4) {
+      pool.report(id, model, { kind: "transient", reason: "503" });
+      pool.report(id, model, { kind: "transient", reason: "503" });
+    } else pool.pick(model);
+  }
+  clock.t += Math.floor(r() * 20_000);
+  return { pool, clock };
+}
+
+/** Capacity as defined key by key: every enabled key's view, one view per scope (the first usable one). */
+function referenceCapacity(pool: KeyPool, model: string, now: number) {
+  const scopes = new Map<string, PairView>();
+  let [keys, usable, cooling, noAccess, earliest] = [0, 0, 0, 0, Infinity];
+  for (const r of pool.records()) {
+    if (!r.enabled) continue;
+    const v = pool.pairView(r.id, model)!;
+    keys++;
+    if (v.freeAt <= now) usable++;
+    else if (v.coolKind === "no_access" || v.freeAt === Infinity) noAccess++;
+    else {
+      cooling++;
+      earliest = Math.min(earliest, v.freeAt);
+    }
+    const known = scopes.get(v.scope);
+    if (!known || (known.freeAt > now && v.freeAt <= now)) scopes.set(v.scope, v);
+  }
+  const open = [...scopes.values()].filter((v) => v.freeAt !== Infinity);
+  const window = (
+    limit: (v: PairView) => number | undefined,
+    used: (v: PairView) => number,
+    spent: (v: PairView) => boolean,
+  ) => {
+    const out: CapacityWindow = { remaining: 0, limit: 0, unknown: 0 };
+    for (const v of open) {
+      const l = limit(v);
+      if (l !== undefined) out.limit += l;
+      if (spent(v)) continue;
+      if (l === undefined) out.unknown++;
+      else out.remaining += Math.max(0, l - used(v));
+    }
+    return out;
+  };
+  return {
+    model,
+    keys,
+    usable,
+    cooling,
+    noAccess,
+    scopes: scopes.size,
+    minute: window(
+      (v) => v.paced.rpm,
+      (v) => v.usedThisMinute,
+      (v) => v.freeAt > now && (v.coolKind === "minute" || v.coolKind === "day"),
+    ),
+    day: window((v) => v.paced.rpd, (v) => v.usedToday, (v) => v.freeAt > now && v.coolKind === "day"),
+    nextFreeAt: !usable && Number.isFinite(earliest) ? earliest : null,
+    servable: usable + cooling > 0,
+  };
+}
+
+Deno.test("pool at scale: capacity per model, viewing only keys with state, equals the key-by-key count", () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const { pool, clock } = randomPool(seed);
+    for (const model of [...MODELS, "unseen"]) {
+      assert.deepEqual(
+        modelCapacity(pool, model, clock.t),
+        referenceCapacity(pool, model, clock.t),
+        `seed ${seed}, ${model}`,
+      );
+    }
+  }
+});
+
+Deno.test("pool at scale: keys by state, counted from the pairs, equal each key's state", () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const { pool, clock } = randomPool(seed);
+    const records = pool.records();
+    const states = records.map((r) => pool.stateOf(r.id));
+    const ends = records.filter((r) => r.enabled).flatMap((r) => pool.cooldownsOf(r.id).map((c) => c.until));
+    const counts = new KeyCounts(pool, { now: () => clock.t }).current;
+    assert.deepEqual(counts, {
+      total: records.length,
+      active: states.filter((s) => s === "active").length,
+      cooling: states.filter((s) => s === "cooling").length,
+      disabled: states.filter((s) => s === "disabled").length,
+    }, `seed ${seed}`);
+    const { nextExpiry } = pool.stateCounts(clock.t);
+    assert.equal(nextExpiry, Math.min(Infinity, ...ends.filter((u) => u > clock.t)), `seed ${seed}`);
+  }
+});
