@@ -67,6 +67,36 @@ interface EnabledIndex {
   limitModels: Set<string>;
 }
 
+/** What a walk over the keys found when none could serve (the rest of the answer is built from it). */
+interface NoKeyFacts {
+  /** Enabled keys of the allowed kinds (not excluded). */
+  usable: number;
+  /** When the first of them frees (Infinity: none will without an admin). */
+  earliest: number;
+  /** The model's quota state version the walk saw. */
+  modelEpoch: number;
+  /** Whether only error backoffs (and keys without access) keep them out; found when first needed. */
+  backoffOnly?: boolean;
+}
+
+/** What {@link KeyPool.pick}'s walks found when no key could serve. */
+interface WalkFound {
+  facts?: NoKeyFacts;
+  /** Some key's wait was counted from now (a call in flight): the answer holds for this instant only. */
+  timeRelative?: boolean;
+}
+
+/** A "no key" answer remembered until the pool changes, a key may free, or the gateways change. */
+interface NoKeyMemo extends NoKeyFacts {
+  kinds: KindOrder;
+  epoch: number;
+  share: MemberShare;
+  peers: MemberShare;
+  /** The quota window's length when remembered (a settings change forgets it). */
+  windowMs: number;
+  heldBack?: boolean;
+}
+
 /** A key chosen for a request. */
 export interface KeyChoice {
   id: string;
@@ -233,6 +263,7 @@ export class KeyPool {
 
   #dirty(d: Dirty): void {
     this.#version++;
+    this.#epoch++;
     for (const l of this.#listeners) l(d);
   }
 
@@ -245,6 +276,7 @@ export class KeyPool {
     const entry: Entry = { record, kind, scope, own: `k:${record.id}`, seenAt: old?.seenAt ?? this.#now() };
     this.#version++;
     this.#recordsVersion++;
+    this.#epoch++;
     if (old) this.#entries[this.#entries.indexOf(old)] = entry;
     else this.#entries.push(entry);
     if (old) this.#kindCounts[old.kind]--;
@@ -258,6 +290,7 @@ export class KeyPool {
     if (!e) return false;
     this.#version++;
     this.#recordsVersion++;
+    this.#epoch++;
     this.#byId.delete(id);
     this.#entries.splice(this.#entries.indexOf(e), 1);
     this.#kindCounts[e.kind]--;
@@ -319,6 +352,7 @@ export class KeyPool {
   /** Restores a pair's durable state (from KV). */
   restorePair(model: string, scope: string, snap: PairSnapshot): void {
     this.#version++;
+    this.#epoch++;
     const s = this.#pair(model, scope);
     // This gateway's count belongs to its own window: end that window first when it is over, and
     // never move the window back (a snapshot's older window would reset the count and send too many).
@@ -404,16 +438,81 @@ export class KeyPool {
     ) {
       return this.#chosen(preferred, model, now);
     }
+    // A request that excludes no key, while the pool is as it was when the last such pick found none
+    // for the model and no key can have freed since, gets that answer again without a walk over every
+    // key (a flood of requests for an exhausted model costs O(1) each, not O(keys)).
+    const memoable = !exclude?.size;
+    const memo = memoable ? this.#recall(this.#pickMemo, model, kinds, now) : undefined;
+    if (memo) {
+      const again: NoKey & { heldBack?: boolean } = this.#noKey(model, { kinds, now, facts: memo });
+      again.heldBack = memo.heldBack;
+      return again;
+    }
     // Keys Google has not judged yet that another gateway tries are left to it while this gateway has
     // judged keys (even cooling ones); with none, it tries them too.
-    const strict = this.#pickFrom({ model, exclude, kinds, now, strict: true });
-    return "freeAt" in strict && strict.heldBack
-      ? this.#pickFrom({ model, exclude, kinds, now, strict: false })
+    const found: WalkFound = {};
+    const strict = this.#pickFrom({ model, exclude, kinds, now, strict: true, found });
+    const out = "freeAt" in strict && strict.heldBack
+      ? this.#pickFrom({ model, exclude, kinds, now, strict: false, found })
       : strict;
+    if ("freeAt" in out && memoable && found.facts && !found.timeRelative) {
+      this.#pickMemo.set(model, this.#memo(kinds, { ...found.facts, heldBack: out.heldBack }));
+    }
+    return out;
+  }
+
+  /** Per model: the last pick without exclusions that found no key, while still true. */
+  #pickMemo = new Map<string, NoKeyMemo>();
+  /** Per model: the last walk of {@link nextFreeAt} / {@link noKeyReason} that found no key free, while still true. */
+  #freeMemo = new Map<string, NoKeyMemo>();
+  /** Grows when anything a key choice reads changes for every model (records, verdicts, calls in flight). */
+  #epoch = 0;
+  /** Per model: grows when the model's quota state changes (cooldowns, counts, backoffs). */
+  #modelEpochs = new Map<string, number>();
+
+  #touch(model?: string): void {
+    if (model === undefined) this.#epoch++;
+    else this.#modelEpochs.set(model, (this.#modelEpochs.get(model) ?? 0) + 1);
+  }
+
+  #memo(kinds: KindOrder, facts: NoKeyFacts & { heldBack?: boolean }): NoKeyMemo {
+    return {
+      ...facts,
+      kinds,
+      epoch: this.#epoch,
+      share: this.#share(),
+      peers: this.#peers(),
+      windowMs: this.#windowMs(),
+    };
+  }
+
+  /** A remembered "no key" for `model` that still holds: same kinds, nothing changed, no key freed yet. */
+  #recall(
+    memos: Map<string, NoKeyMemo>,
+    model: string,
+    kinds: KindOrder,
+    now: number,
+  ): NoKeyMemo | undefined {
+    const m = memos.get(model);
+    if (!m) return undefined;
+    if (
+      m.kinds === kinds && m.epoch === this.#epoch && m.modelEpoch === (this.#modelEpochs.get(model) ?? 0) &&
+      now < m.earliest && m.share === this.#share() && m.peers === this.#peers() &&
+      m.windowMs === this.#windowMs()
+    ) return m;
+    memos.delete(model);
+    return undefined;
   }
 
   #pickFrom(
-    o: { model: string; exclude?: ReadonlySet<string>; kinds: KindOrder; now: number; strict: boolean },
+    o: {
+      model: string;
+      exclude?: ReadonlySet<string>;
+      kinds: KindOrder;
+      now: number;
+      strict: boolean;
+      found: WalkFound;
+    },
   ): KeyChoice | (NoKey & { heldBack?: boolean }) {
     const { model, exclude, kinds, now, strict } = o;
     const n = this.#entries.length;
@@ -422,6 +521,7 @@ export class KeyPool {
     let usable = 0;
     let judged = 0;
     let heldBack = false;
+    let timeRelative = false;
     for (const group of kinds) {
       for (let i = 0; i < n; i++) {
         const idx = (start + i) % n;
@@ -435,6 +535,7 @@ export class KeyPool {
         } else {
           const wait = this.#uncheckedWait(e, now);
           if (wait === "theirs" && strict) heldBack = true;
+          if (wait === "in_flight") timeRelative = true;
           if (wait === "in_flight") free = now + 100; // its verdict is on the way
           else if (wait === "theirs" && strict) free = e.seenAt + UNCHECKED_GRACE_MS;
           else free = this.#freeAt(e, model, now);
@@ -444,14 +545,16 @@ export class KeyPool {
           continue;
         }
         this.#cursor.set(model, idx + 1);
-        if (!this.#checked.has(e.record.id)) this.#probing.set(e.record.id, now);
+        if (!this.#checked.has(e.record.id)) {
+          this.#probing.set(e.record.id, now);
+          this.#epoch++;
+        }
         return this.#chosen(e, model, now);
       }
     }
-    return {
-      ...this.#noKey(model, { kinds, usable, earliest, now, exclude }),
-      heldBack: heldBack && judged === 0,
-    };
+    const facts: NoKeyFacts = { usable, earliest, modelEpoch: this.#modelEpochs.get(model) ?? 0 };
+    Object.assign(o.found, { facts, timeRelative });
+    return { ...this.#noKey(model, { kinds, now, exclude, facts }), heldBack: heldBack && judged === 0 };
   }
 
   /**
@@ -482,6 +585,7 @@ export class KeyPool {
 
   /** Notes that a key was judged (from KV: another gateway's verdict). */
   markChecked(id: string): void {
+    if (!this.#checked.has(id)) this.#epoch++;
     this.#checked.add(id);
   }
 
@@ -602,28 +706,45 @@ export class KeyPool {
   /** Earliest time (epoch ms) any enabled key of `kinds` can serve `model`, without choosing one. */
   nextFreeAt(model: string, kinds: KindOrder = GEMINI_ONLY): number {
     const now = this.#now();
-    let earliest = Infinity;
-    for (const e of this.#entries) {
-      if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
-      const free = this.#freeAt(e, model, now);
-      if (free <= now) return now;
-      earliest = Math.min(earliest, free);
-    }
-    return earliest;
+    const facts = this.#freeFacts(model, kinds, now);
+    return facts ? facts.earliest : now;
   }
 
   /** Why no key of `kinds` can serve `model` now (the sentence `pick` gives), without choosing one. */
   noKeyReason(model: string, kinds: KindOrder = GEMINI_ONLY): string {
     const now = this.#now();
-    let usable = 0;
-    let earliest = Infinity;
+    const facts = this.#freeFacts(model, kinds, now) ?? this.#walk(model, kinds, now, false);
+    return this.#noKey(model, { kinds, now, facts }).reason;
+  }
+
+  /**
+   * The enabled keys of `kinds` and when the first frees for `model`, when none is free now (remembered
+   * while that holds: see {@link pick}); undefined when one is.
+   */
+  #freeFacts(model: string, kinds: KindOrder, now: number): NoKeyFacts | undefined {
+    const memo = this.#recall(this.#freeMemo, model, kinds, now);
+    if (memo) return memo;
+    const facts = this.#walk(model, kinds, now, true);
+    if (facts.earliest <= now) return undefined;
+    this.#freeMemo.set(model, this.#memo(kinds, facts));
+    return facts;
+  }
+
+  /** Enabled keys of `kinds` and when the first is free for `model` (`now` once one is, when `stopAtFree`). */
+  #walk(model: string, kinds: KindOrder, now: number, stopAtFree: boolean): NoKeyFacts {
+    const facts: NoKeyFacts = {
+      usable: 0,
+      earliest: Infinity,
+      modelEpoch: this.#modelEpochs.get(model) ?? 0,
+    };
     for (const e of this.#entries) {
       if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
-      usable++;
+      facts.usable++;
       const free = this.#freeAt(e, model, now);
-      if (free > now) earliest = Math.min(earliest, free);
+      if (free > now) facts.earliest = Math.min(facts.earliest, free);
+      else if (stopAtFree) return { ...facts, earliest: now };
     }
-    return this.#noKey(model, { kinds, usable, earliest, now }).reason;
+    return facts;
   }
 
   #count(e: Entry, model: string, now: number): void {
@@ -633,6 +754,7 @@ export class KeyPool {
     const p = s ?? this.#pair(model, e.scope);
     this.#roll(p, now);
     p.windowCount++;
+    this.#touch(model);
     const day = pacificDay(now);
     if (p.day !== day) [p.day, p.dayCount] = [day, 0];
     p.dayCount++;
@@ -641,11 +763,13 @@ export class KeyPool {
   /** Why no key can serve (only computed when none can, so the pick loop stays lean). */
   #noKey(
     model: string,
-    o: { kinds: KindOrder; usable: number; earliest: number; now: number; exclude?: ReadonlySet<string> },
+    o: { kinds: KindOrder; now: number; exclude?: ReadonlySet<string>; facts: NoKeyFacts },
   ): NoKey {
-    const { usable, earliest, now } = o;
+    const { now, facts } = o;
+    const { usable, earliest } = facts;
     const allowed = new Set(o.kinds.flat());
-    const total = this.#entries.filter((e) => allowed.has(e.kind)).length;
+    let total = 0;
+    for (const kind of allowed) total += this.#kindCounts[kind];
     if (total === 0) {
       const names = [...allowed].map((k) => KEY_KINDS[k].label).join(" or ");
       return {
@@ -672,7 +796,7 @@ export class KeyPool {
       };
     }
     const secs = Math.ceil((earliest - now) / 1000);
-    const backoffOnly = this.#entries.every((e) => {
+    const backoffOnly = facts.backoffOnly ??= this.#entries.every((e) => {
       if (!allowed.has(e.kind) || !e.record.enabled || o.exclude?.has(e.record.id)) return true;
       const own = this.#pairs.get(model)?.get(e.own);
       return (own?.coolKind === "backoff" && own.coolUntil > now) || this.#freeAt(e, model, now) === Infinity;
@@ -697,7 +821,7 @@ export class KeyPool {
     const e = this.#byId.get(id);
     if (!e) return;
     const now = this.#now();
-    this.#probing.delete(id);
+    if (this.#probing.delete(id)) this.#epoch++;
     // A key to disable is not marked: its disabled record tells the others (a "checked" notice
     // arriving first would let them use it before they learn it is disabled).
     if (
@@ -711,6 +835,7 @@ export class KeyPool {
       case "ok": {
         const own = this.#pairs.get(model)?.get(e.own);
         if (own?.failures) {
+          this.#touch(model);
           own.failures = 0;
           if (own.coolKind === "backoff") own.coolUntil = 0;
         }
@@ -806,6 +931,7 @@ export class KeyPool {
       }
     }
     return () => {
+      this.#epoch++;
       for (const [s, was] of before) Object.assign(s, was);
     };
   }
