@@ -149,3 +149,112 @@ Deno.test("pool at scale: keys by state, counted from the pairs, equal each key'
     assert.equal(nextExpiry, Math.min(Infinity, ...ends.filter((u) => u > clock.t)), `seed ${seed}`);
   }
 });
+
+/** Every key of a pool cooling down for `model` until `until` (one key later than the others). */
+function exhausted(n: number, model: string) {
+  const clock = { t: T };
+  let share: MemberShare = { count: 1, rank: 0 };
+  const pool = new KeyPool({ now: () => clock.t, share: () => share });
+  for (let i = 0; i < n; i++) pool.upsert({ id: `k${i}`, key: `key-${i}`, enabled: true, addedAt: 0 });
+  for (let i = 0; i < n; i++) {
+    pool.report(`k${i}`, model, {
+      kind: "cooldown",
+      window: "day",
+      until: clock.t + 20_000 + (i === 0 ? 10_000 : 0),
+      reason: "rpd",
+    });
+  }
+  return { pool, clock, setShare: (s: MemberShare) => share = s };
+}
+
+Deno.test("pool at scale: a remembered 'no key' answer ends when a key frees, is reset, added or changed", () => {
+  const { pool, clock } = exhausted(5, "pro");
+  const first = pool.pick("pro");
+  assert.ok("freeAt" in first);
+  assert.equal(first.reason, "all 5 keys are cooling down for pro; the next is free in 20 s");
+  assert.equal(pool.nextFreeAt("pro"), T + 20_000);
+  clock.t += 5_000;
+  const again = pool.pick("pro");
+  assert.ok("freeAt" in again);
+  assert.equal(
+    again.reason,
+    "all 5 keys are cooling down for pro; the next is free in 15 s",
+    "the wait counts down",
+  );
+  assert.equal(pool.noKeyReason("pro"), again.reason);
+  assert.ok("id" in pool.pick("flash"), "other models are not affected");
+
+  pool.reset("k3", "pro");
+  const reset = pool.pick("pro");
+  assert.ok("id" in reset && reset.id === "k3", "a reset key serves at once");
+  assert.equal(pool.nextFreeAt("pro"), clock.t);
+
+  pool.report("k3", "pro", { kind: "cooldown", window: "day", until: clock.t + 15_000, reason: "rpd" });
+  assert.ok("freeAt" in pool.pick("pro"));
+  pool.upsert({ id: "new", key: "key-new", enabled: true, addedAt: 0 });
+  const added = pool.pick("pro");
+  assert.ok("id" in added && added.id === "new", "a key added to the pool serves at once");
+
+  pool.setEnabled("new", false);
+  assert.ok("freeAt" in pool.pick("pro"));
+  assert.ok(pool.nextFreeAt("pro") > clock.t);
+  pool.setEnabled("new", true);
+  assert.ok("id" in pool.pick("pro"), "a key enabled again serves at once");
+  pool.setEnabled("new", false);
+
+  assert.ok("freeAt" in pool.pick("pro"));
+  clock.t = T + 20_000;
+  const freed = pool.pick("pro");
+  assert.ok("id" in freed && freed.id !== "k0", "keys whose cooldown ended serve");
+  assert.equal(pool.nextFreeAt("pro"), clock.t);
+});
+
+Deno.test("pool at scale: a remembered 'no key' answer ends when the pacing window rolls, and with the gateways' shares", () => {
+  const clock = { t: T };
+  let share: MemberShare = { count: 1, rank: 0 };
+  const pool = new KeyPool({ now: () => clock.t, share: () => share });
+  pool.upsert({ id: "a", key: "key-a", enabled: true, addedAt: 0, limits: { m: { rpm: 2 } } });
+  assert.ok("id" in pool.pick("m"));
+  assert.ok("id" in pool.pick("m"));
+  const paced = pool.pick("m");
+  assert.ok("freeAt" in paced && paced.why === "quota");
+  assert.equal(pool.nextFreeAt("m"), paced.freeAt);
+  share = { count: 1, rank: 0 }; // the same share, as a new reading: nothing changes
+  assert.ok("freeAt" in pool.pick("m"));
+  pool.patch("a", { limits: { m: { rpm: 3 } } });
+  assert.ok("id" in pool.pick("m"), "a higher limit entered by the admin serves at once");
+  assert.ok("freeAt" in pool.pick("m"));
+  clock.t = paced.freeAt;
+  assert.ok("id" in pool.pick("m"), "the next window serves");
+  share = { count: 2, rank: 0 };
+  const split = pool.pick("m");
+  assert.ok("freeAt" in split, "with another gateway, this one's share of 3 is spent");
+  share = { count: 1, rank: 0 };
+  assert.ok("id" in pool.pick("m"), "alone again, the whole limit serves");
+});
+
+Deno.test("pool at scale: a 'no key' answer for keys backing off, without access or all tried is the same when asked again", () => {
+  const { pool, clock } = exhausted(3, "pro");
+  for (let i = 0; i < 3; i++) {
+    pool.report(`k${i}`, "flash", { kind: "transient", reason: "503" });
+    pool.report(`k${i}`, "flash", { kind: "transient", reason: "503" });
+  }
+  const backoff = pool.pick("flash");
+  assert.ok("freeAt" in backoff && backoff.why === "backoff");
+  assert.deepEqual(pool.pick("flash"), backoff);
+  assert.equal(pool.noKeyReason("flash"), backoff.reason);
+  pool.report("k1", "flash", { kind: "ok" });
+  const ok = pool.pick("flash");
+  assert.ok("id" in ok && ok.id === "k1", "a success ends the key's backoff at once");
+
+  for (let i = 0; i < 3; i++) pool.report(`k${i}`, "vision", { kind: "no_access", reason: "no access" });
+  const none = pool.pick("vision");
+  assert.ok("freeAt" in none && none.why === "no_access" && none.freeAt === Infinity);
+  clock.t += 3_600_000;
+  assert.deepEqual(pool.pick("vision"), none, "no access stays until a re-check");
+  pool.reset("k2");
+  assert.ok("id" in pool.pick("vision"));
+  const tried = pool.pick("m", new Set(["k0", "k1", "k2"]));
+  assert.ok("freeAt" in tried && tried.why === "disabled");
+  assert.ok("id" in pool.pick("m"), "a pick that excludes keys is not remembered for the others");
+});
