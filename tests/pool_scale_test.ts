@@ -258,3 +258,23 @@ Deno.test("pool at scale: a 'no key' answer for keys backing off, without access
   assert.ok("freeAt" in tried && tried.why === "disabled");
   assert.ok("id" in pool.pick("m"), "a pick that excludes keys is not remembered for the others");
 });
+
+Deno.test("pool at scale: the secrets' version moves when keys come or go, not when a key is disabled or labelled", () => {
+  const pool = new KeyPool();
+  for (let i = 0; i < 3; i++) pool.upsert({ id: `k${i}`, key: `key-${i}`, enabled: true, addedAt: 0 });
+  const v = pool.secretsVersion;
+  pool.setEnabled("k1", false, "suspended");
+  pool.patch("k2", { label: "team", lastError: "quota" });
+  assert.equal(pool.secretsVersion, v, "no secret changed: a redactor keeps its index");
+  pool.upsert({ id: "k3", key: "key-3", enabled: true, addedAt: 0 });
+  assert.ok(pool.secretsVersion > v);
+  const w = pool.secretsVersion;
+  assert.ok(pool.remove("k0"));
+  assert.ok(pool.secretsVersion > w);
+  assert.deepEqual(pool.records().map((r) => r.id), ["k1", "k2", "k3"], "pool order kept");
+  pool.setEnabled("k3", false);
+  assert.deepEqual(pool.records().map((r) => r.id), ["k1", "k2", "k3"], "a replaced record keeps its place");
+  assert.ok(pool.remove("k2"));
+  pool.setEnabled("k3", true);
+  assert.deepEqual(pool.records().map((r) => [r.id, r.enabled]), [["k1", false], ["k3", true]]);
+});

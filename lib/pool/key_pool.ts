@@ -52,6 +52,8 @@ interface Entry {
   salt?: number;
   /** When the key came into this pool (epoch ms). */
   seenAt: number;
+  /** Its index in the pool's order (kept by upsert and remove). */
+  pos: number;
 }
 
 /** The pool's enabled keys, indexed (rebuilt when a record changes). */
@@ -250,6 +252,16 @@ export class KeyPool {
     return this.#recordsVersion;
   }
 
+  #secretsVersion = 0;
+
+  /**
+   * Grows whenever the set of key secrets changes (a key added, removed, or its secret replaced), not when
+   * a record's other fields change (enabled, label, limits, last error): what a redactor rebuilds on.
+   */
+  get secretsVersion(): number {
+    return this.#secretsVersion;
+  }
+
   /** Number of keys (enabled or not). */
   get size(): number {
     return this.#entries.length;
@@ -273,12 +285,20 @@ export class KeyPool {
     // A project's Gemini API and Vertex AI quotas are separate: Vertex keys get their own project scope.
     const scope = record.project ? `${kind === "vertex" ? "vp" : "p"}:${record.project}` : `k:${record.id}`;
     const old = this.#byId.get(record.id);
-    const entry: Entry = { record, kind, scope, own: `k:${record.id}`, seenAt: old?.seenAt ?? this.#now() };
+    const entry: Entry = {
+      record,
+      kind,
+      scope,
+      own: `k:${record.id}`,
+      seenAt: old?.seenAt ?? this.#now(),
+      pos: 0,
+    };
     this.#version++;
     this.#recordsVersion++;
     this.#epoch++;
-    if (old) this.#entries[this.#entries.indexOf(old)] = entry;
-    else this.#entries.push(entry);
+    if (old?.record.key !== record.key) this.#secretsVersion++;
+    entry.pos = old ? old.pos : this.#entries.length;
+    this.#entries[entry.pos] = entry;
     if (old) this.#kindCounts[old.kind]--;
     this.#kindCounts[kind]++;
     this.#byId.set(record.id, entry);
@@ -291,8 +311,10 @@ export class KeyPool {
     this.#version++;
     this.#recordsVersion++;
     this.#epoch++;
+    this.#secretsVersion++;
     this.#byId.delete(id);
-    this.#entries.splice(this.#entries.indexOf(e), 1);
+    this.#entries.splice(e.pos, 1);
+    for (let i = e.pos; i < this.#entries.length; i++) this.#entries[i].pos = i;
     this.#kindCounts[e.kind]--;
     return true;
   }
