@@ -278,3 +278,59 @@ Deno.test("pool at scale: the secrets' version moves when keys come or go, not w
   pool.setEnabled("k3", true);
   assert.deepEqual(pool.records().map((r) => [r.id, r.enabled]), [["k1", false], ["k3", true]]);
 });
+
+Deno.test("pool at scale: the round robin skips keys known to be out and still picks what a walk over every key picks", () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const r = random(seed);
+    const clock = { t: T };
+    const pool = new KeyPool({ now: () => clock.t });
+    let added = 0;
+    const add = () => {
+      const limits = r() < 0.3 ? { m1: { rpm: 1 + Math.floor(r() * 3) } } : undefined;
+      pool.upsert({
+        id: `k${added}`,
+        key: `key-${added++}`,
+        enabled: true,
+        addedAt: 0,
+        ...(limits ? { limits } : {}),
+      });
+    };
+    for (let i = 0; i < 40 + Math.floor(r() * 40); i++) add();
+    const last = new Map<string, number>();
+    for (let step = 0; step < 400; step++) {
+      const records = pool.records();
+      const id = records[Math.floor(r() * records.length)]?.id ?? "none";
+      const model = MODELS[Math.floor(r() * 2)];
+      const x = r();
+      if (x < 0.55) {
+        // The definition: the first enabled key after the last one chosen (pool order, wrapping) that is free.
+        const n = records.length;
+        const start = ((last.get(model) ?? -1) + 1) % n;
+        let expected: string | undefined;
+        for (let i = 0; i < n && expected === undefined; i++) {
+          const rec = records[(start + i) % n];
+          if (rec.enabled && pool.pairView(rec.id, model)!.freeAt <= clock.t) expected = rec.id;
+        }
+        const got = pool.pick(model);
+        assert.equal("id" in got ? got.id : undefined, expected, `seed ${seed}, step ${step}`);
+        if ("id" in got) last.set(model, records.findIndex((rec) => rec.id === got.id));
+      } else if (x < 0.75) {
+        pool.report(id, model, {
+          kind: "cooldown",
+          window: "minute",
+          until: clock.t + r() * 8_000,
+          reason: "rpm",
+        });
+      } else if (x < 0.79) pool.report(id, model, { kind: "transient", reason: "503" });
+      else if (x < 0.82) pool.report(id, model, { kind: "ok" });
+      else if (x < 0.822) pool.report(id, model, { kind: "no_access", reason: "no access" });
+      else if (x < 0.826) pool.reset(id, r() < 0.5 ? model : undefined);
+      else if (x < 0.83) pool.setEnabled(id, !pool.get(id)?.enabled);
+      else if (x < 0.834) add();
+      else if (x < 0.838 && records.length > 2) {
+        pool.remove(id); // the round robin keeps its place as an index into the pool
+      } else if (x < 0.84) pool.patch(id, { limits: { m1: { rpm: 1 + Math.floor(r() * 3) } } });
+      else clock.t += Math.floor(r() * 2_000);
+    }
+  }
+});

@@ -296,6 +296,7 @@ export class KeyPool {
     this.#version++;
     this.#recordsVersion++;
     this.#epoch++;
+    this.#freeing++;
     if (old?.record.key !== record.key) this.#secretsVersion++;
     entry.pos = old ? old.pos : this.#entries.length;
     this.#entries[entry.pos] = entry;
@@ -311,6 +312,7 @@ export class KeyPool {
     this.#version++;
     this.#recordsVersion++;
     this.#epoch++;
+    this.#freeing++;
     this.#secretsVersion++;
     this.#byId.delete(id);
     this.#entries.splice(e.pos, 1);
@@ -375,6 +377,7 @@ export class KeyPool {
   restorePair(model: string, scope: string, snap: PairSnapshot): void {
     this.#version++;
     this.#epoch++;
+    this.#freeing++;
     const s = this.#pair(model, scope);
     // This gateway's count belongs to its own window: end that window first when it is over, and
     // never move the window back (a snapshot's older window would reset the count and send too many).
@@ -536,6 +539,9 @@ export class KeyPool {
       found: WalkFound;
     },
   ): KeyChoice | (NoKey & { heldBack?: boolean }) {
+    const quick = this.#pickQuick(o);
+    if (quick) return quick;
+    // None free: the full walk below counts what the answer tells (and finds none either).
     const { model, exclude, kinds, now, strict } = o;
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
@@ -577,6 +583,87 @@ export class KeyPool {
     const facts: NoKeyFacts = { usable, earliest, modelEpoch: this.#modelEpochs.get(model) ?? 0 };
     Object.assign(o.found, { facts, timeRelative });
     return { ...this.#noKey(model, { kinds, now, exclude, facts }), heldBack: heldBack && judged === 0 };
+  }
+
+  /**
+   * The round robin's choice, visiting only keys not known to be out for the model: a key found out
+   * until some time (a cooldown, a spent pacing window, a backoff) is left out of the model's
+   * {@link CoolingSkip} until then, so a pool where most keys are out costs O(keys / 32 + log keys)
+   * per pick, not O(keys / free keys). Picks the same key the full walk would; undefined when none is
+   * free.
+   */
+  #pickQuick(
+    o: { model: string; exclude?: ReadonlySet<string>; kinds: KindOrder; now: number; strict: boolean },
+  ) {
+    const { model, exclude, kinds, now, strict } = o;
+    const n = this.#entries.length;
+    if (n === 0) return undefined;
+    const skip = this.#skipFor(model, now);
+    const start = (this.#cursor.get(model) ?? 0) % n;
+    for (const group of kinds) {
+      // One lap in pool order from the cursor: [start, n) then [0, start).
+      for (const [from, to] of [[start, n], [0, start]]) {
+        for (let idx = skip.next(from); idx !== -1 && idx < to; idx = skip.next(idx + 1)) {
+          const e = this.#entries[idx];
+          if (!group.includes(e.kind) || !e.record.enabled || exclude?.has(e.record.id)) continue;
+          let free: number;
+          let known = true; // `free` holds until something changes in the pool (not just for this pass)
+          if (this.#checked.has(e.record.id)) free = this.#freeAt(e, model, now);
+          else {
+            const wait = this.#uncheckedWait(e, now);
+            known = wait === "free";
+            if (wait === "in_flight") free = now + 100;
+            else if (wait === "theirs" && strict) free = e.seenAt + UNCHECKED_GRACE_MS;
+            else free = this.#freeAt(e, model, now);
+          }
+          if (free > now) {
+            if (known) skip.leaveOut(idx, free);
+            continue;
+          }
+          this.#cursor.set(model, idx + 1);
+          if (!this.#checked.has(e.record.id)) {
+            this.#probing.set(e.record.id, now);
+            this.#epoch++;
+          }
+          return this.#chosen(e, model, now);
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** Per model: grows when a report may have made one of its keys free earlier than known. */
+  #modelFreeing = new Map<string, number>();
+
+  /** Notes when a pair's new state may free its keys earlier than the old one did (see {@link CoolingSkip}). */
+  #freedEarlier(model: string, was: PairState, s: PairState): void {
+    const limit = (n?: number) => n ?? Infinity;
+    if (
+      s.coolUntil < was.coolUntil || s.windowEnd < was.windowEnd || s.windowCount < was.windowCount ||
+      s.dayCount < was.dayCount || s.day !== was.day || limit(s.learned.rpm) > limit(was.learned.rpm) ||
+      limit(s.learned.rpd) > limit(was.learned.rpd)
+    ) this.#modelFreeing.set(model, (this.#modelFreeing.get(model) ?? 0) + 1);
+  }
+
+  /** Per model: keys known to be out of the round robin until some time. */
+  #skips = new Map<string, CoolingSkip>();
+  /** Grows when a key may have become free earlier than it was known to be (a reset, a record, a restore). */
+  #freeing = 0;
+
+  /** The model's skip list, new when the pool changed since, with keys whose time came back in. */
+  #skipFor(model: string, now: number): CoolingSkip {
+    let skip = this.#skips.get(model);
+    const [share, peers, windowMs] = [this.#share(), this.#peers(), this.#windowMs()];
+    const [freeing, modelFreeing] = [this.#freeing, this.#modelFreeing.get(model) ?? 0];
+    if (
+      !skip || skip.freeing !== freeing || skip.modelFreeing !== modelFreeing || skip.share !== share ||
+      skip.peers !== peers || skip.windowMs !== windowMs || skip.size !== this.#entries.length
+    ) {
+      skip = new CoolingSkip({ size: this.#entries.length, freeing, modelFreeing, share, peers, windowMs });
+      this.#skips.set(model, skip);
+    }
+    skip.bringBack(now);
+    return skip;
   }
 
   /**
@@ -858,6 +945,7 @@ export class KeyPool {
         const own = this.#pairs.get(model)?.get(e.own);
         if (own?.failures) {
           this.#touch(model);
+          this.#modelFreeing.set(model, (this.#modelFreeing.get(model) ?? 0) + 1);
           own.failures = 0;
           if (own.coolKind === "backoff") own.coolUntil = 0;
         }
@@ -868,6 +956,7 @@ export class KeyPool {
         return;
       case "cooldown": {
         const s = this.#pair(model, e.scope);
+        const was = { ...s, learned: { ...s.learned } };
         const until = verdict.window === "minute" ? this.#windowEndNear(verdict.until, now) : verdict.until;
         s.coolUntil = Math.max(s.coolUntil, until);
         s.coolKind = verdict.window;
@@ -879,6 +968,7 @@ export class KeyPool {
           s.learned.rpd = verdict.limit;
           [s.day, s.dayCount] = [pacificDay(now), verdict.limit];
         }
+        this.#freedEarlier(model, was, s);
         this.#dirty({ type: "pair", scope: e.scope, model });
         return;
       }
@@ -901,6 +991,11 @@ export class KeyPool {
         s.failures++;
         if (s.failures >= 2) {
           const wait = Math.min(1000 * 2 ** (s.failures - 2), this.#backoffMax());
+          // A key's own pair is also its quota scope's when it has no project: the backoff may end
+          // before the quota cooldown it replaces.
+          if (now + wait < s.coolUntil) {
+            this.#modelFreeing.set(model, (this.#modelFreeing.get(model) ?? 0) + 1);
+          }
           Object.assign(s, { coolUntil: now + wait, coolKind: "backoff", reason: verdict.reason });
           this.#dirty({ type: "pair", scope: e.own, model });
         }
@@ -952,8 +1047,10 @@ export class KeyPool {
         this.#dirty({ type: "pair", scope, model: m });
       }
     }
+    this.#freeing++;
     return () => {
       this.#epoch++;
+      this.#freeing++;
       for (const [s, was] of before) Object.assign(s, was);
     };
   }
@@ -1012,5 +1109,80 @@ export class KeyPool {
       }
     }
     return out;
+  }
+}
+
+/**
+ * One model's keys known to be out of the round robin until some time: a bit per key in pool order
+ * (set: worth a look) and a min-heap of (time, index) to bring keys back when their time comes.
+ * Valid while the pool's records and the gateways' shares are as they were when it was made.
+ */
+class CoolingSkip {
+  readonly size: number;
+  /** The pool's and the model's counts of changes that may free keys early, when it was made. */
+  readonly freeing: number;
+  readonly modelFreeing: number;
+  readonly share: MemberShare;
+  readonly peers: MemberShare;
+  readonly windowMs: number;
+  #bits: Uint32Array;
+  #times: number[] = [];
+  #indexes: number[] = [];
+
+  constructor(o: Pick<CoolingSkip, "size" | "freeing" | "modelFreeing" | "share" | "peers" | "windowMs">) {
+    [this.size, this.freeing, this.modelFreeing] = [o.size, o.freeing, o.modelFreeing];
+    [this.share, this.peers, this.windowMs] = [o.share, o.peers, o.windowMs];
+    this.#bits = new Uint32Array(Math.ceil(o.size / 32)).fill(0xffffffff);
+    if (o.size % 32) this.#bits[this.#bits.length - 1] = (1 << (o.size % 32)) - 1;
+  }
+
+  /** The first key at or after `from` worth a look, or -1. */
+  next(from: number): number {
+    let word = from >>> 5;
+    if (word >= this.#bits.length) return -1;
+    let bits = this.#bits[word] & (0xffffffff << (from & 31));
+    while (bits === 0) {
+      if (++word >= this.#bits.length) return -1;
+      bits = this.#bits[word];
+    }
+    return (word << 5) + 31 - Math.clz32(bits & -bits);
+  }
+
+  /** Leaves key `index` out until `until` (epoch ms). */
+  leaveOut(index: number, until: number): void {
+    this.#bits[index >>> 5] &= ~(1 << (index & 31));
+    if (until === Infinity) return; // back only when the pool changes (a new skip list)
+    const [times, indexes] = [this.#times, this.#indexes];
+    let i = times.length;
+    times.push(until);
+    indexes.push(index);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (times[parent] <= until) break;
+      [times[i], indexes[i]] = [times[parent], indexes[parent]];
+      i = parent;
+    }
+    [times[i], indexes[i]] = [until, index];
+  }
+
+  /** Brings back every key whose time has come. */
+  bringBack(now: number): void {
+    const [times, indexes] = [this.#times, this.#indexes];
+    while (times.length && times[0] <= now) {
+      const index = indexes[0];
+      this.#bits[index >>> 5] |= 1 << (index & 31);
+      const [lastTime, lastIndex] = [times.pop()!, indexes.pop()!];
+      if (!times.length) break;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= times.length) break;
+        const c = l + 1 < times.length && times[l + 1] < times[l] ? l + 1 : l;
+        if (times[c] >= lastTime) break;
+        [times[i], indexes[i]] = [times[c], indexes[c]];
+        i = c;
+      }
+      [times[i], indexes[i]] = [lastTime, lastIndex];
+    }
   }
 }
