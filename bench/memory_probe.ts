@@ -5,7 +5,8 @@
  *
  * - `GET /memory`: runs V8's full garbage collection when the process was started with
  *   `--v8-flags=--expose-gc`, then answers `Deno.memoryUsage()` (bytes: `rss`, `heapTotal`, `heapUsed`,
- *   `external`) and `gc` (whether it could collect).
+ *   `external`), `gc` (whether it could collect) and `spaces`: each V8 heap space with memory in it, as
+ *   `{ name, size, used }` (bytes V8 holds for it and bytes in use; `node:v8` `getHeapSpaceStatistics`).
  * - `GET /snapshot?path=<file>`: writes a V8 heap snapshot there (`node:v8` `writeHeapSnapshot`, which
  *   collects garbage first); answers `{ path }`. Open it in Chrome DevTools (Memory tab) to compare two.
  *
@@ -13,7 +14,7 @@
  *
  * @module
  */
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 
 const port = Deno.env.get("BENCH_PROBE_PORT");
 if (port) {
@@ -24,7 +25,9 @@ if (port) {
     const url = new URL(req.url);
     if (url.pathname === "/memory") {
       gc?.();
-      return Response.json({ ...Deno.memoryUsage(), gc: gc !== undefined });
+      const spaces = getHeapSpaceStatistics().filter((s) => s.space_size > 0)
+        .map((s) => ({ name: s.space_name, size: s.space_size, used: s.space_used_size }));
+      return Response.json({ ...Deno.memoryUsage(), gc: gc !== undefined, spaces });
     }
     if (url.pathname === "/snapshot") {
       return Response.json({ path: writeHeapSnapshot(url.searchParams.get("path") ?? undefined) });

@@ -152,6 +152,8 @@ interface Memory {
   /** The JS heap V8 holds (in use or not). */
   heapTotal: number;
   external: number;
+  /** V8's heap spaces: what it holds and uses of each. */
+  spaces: Array<{ name: string; size: number; used: number }>;
   /** Open sockets and files: connections still kept alive (from clients, to the upstream). */
   fds: number;
 }
@@ -172,6 +174,7 @@ async function memoryOf(server: Probed): Promise<Memory> {
     heapUsed: m.heapUsed,
     heapTotal: m.heapTotal,
     external: m.external,
+    spaces: m.spaces,
     fds: await fdsOf(server.pid),
   };
 }
@@ -247,6 +250,7 @@ async function measure(t: Target, upstream: string) {
     Deno.kill(server.pid, "SIGUSR2");
     await sleep(1000);
     const trimmed = await rssOf(server.pid);
+    const trimmedMemory = await memoryOf(server);
     await snapshot(server, `${t.name}-after-2`);
     return {
       name: t.name,
@@ -256,6 +260,7 @@ async function measure(t: Target, upstream: string) {
       second: second.open,
       after2,
       trimmed,
+      trimmedMemory,
       ...first.counts,
     };
   } finally {
@@ -290,7 +295,7 @@ console.log(
 );
 type Row = typeof rows[number];
 const mb = (n: number) => (n / MB).toFixed(0);
-const phases = (r: Row) => [r.idle, r.open, r.after, r.second, r.after2];
+const phases = (r: Row) => [r.idle, r.open, r.after, r.second, r.after2, r.trimmedMemory];
 console.log(
   "| target | idle MB | open MB | per stream KB | after end MB | after vs idle | second wave open MB | after second MB | then trimmed MB |",
 );
@@ -304,7 +309,7 @@ for (const r of rows) {
   );
 }
 console.log(
-  "\nAfter a full garbage collection at each phase (idle -> open -> after end -> second wave open -> after it), MB:\n",
+  "\nAfter a full garbage collection at each phase (idle -> open -> after end -> second wave open -> after it -> trimmed), MB:\n",
 );
 console.log("| target | RSS | JS heap used | JS heap total | external | open fds |");
 console.log("|---|---|---|---|---|---|");
@@ -315,6 +320,11 @@ for (const r of rows) {
       row((m) => m.external)
     } | ${phases(r).map((m) => m.fds).join(" -> ")} |`,
   );
+}
+console.log("\nV8 heap spaces after the first wave ended (after a full collection), MB held/used:\n");
+for (const r of rows) {
+  const spaces = r.after.spaces.filter((s) => s.size >= MB / 2);
+  console.log(`- ${r.name}: ${spaces.map((s) => `${s.name} ${mb(s.size)}/${mb(s.used)}`).join(", ")}`);
 }
 const gw = rows.filter((r) => r.name.startsWith("gateway"));
 console.log(
