@@ -11,7 +11,9 @@
  * Usage: `deno run -A bench/served_profile.ts [route]` with route one of `native` (default), `openai`,
  * `anthropic`, `responses`, `native-stream`, `openai-stream`. `BENCH_SECONDS` sets each wrk run (5),
  * `BENCH_TOP` the functions listed (30), `BENCH_PROFILE_OUT` a directory to keep the `.cpuprofile` in
- * (for Chrome's DevTools), `BENCH_LOGS=false` turns the request log off, `BENCH_WORKERS` sets the
+ * (for Chrome's DevTools), `BENCH_LOGS=false` turns the request log off, `BENCH_POOL_KEYS=<n>` serves
+ * the gateway through `bench/pool_gateway.ts` with `n` generated keys (in-memory KV) instead of
+ * `main.ts` with 3 (compare `BENCH_POOL_KEYS=3` with `BENCH_POOL_KEYS=10000`), `BENCH_WORKERS` sets the
  * gateway's `WORKERS` (1; with more, "main thread" sums the JavaScript threads: the main thread and
  * each `worker-N`, and the profile is the main thread's).
  *
@@ -26,6 +28,7 @@ const TOP = Number(Deno.env.get("BENCH_TOP") ?? 30);
 const KEYS = ["b", "c", "d"].map((c) => "AIza" + c.repeat(35));
 const TOKEN = "bench-client-token";
 const route = Deno.args[0] ?? "native";
+const POOL_KEYS = Deno.env.get("BENCH_POOL_KEYS");
 const WORKERS = Deno.env.get("BENCH_WORKERS") ?? "1";
 
 const nativeBody = JSON.stringify({ contents: [{ role: "user", parts: [{ text: "Say hello." }] }] });
@@ -134,8 +137,9 @@ try {
   started.push(bare);
   const gateway = async (profile: boolean) => {
     const port = freePort();
+    const flags = [...START_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
     const s = await serve(
-      [...START_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "main.ts"],
+      POOL_KEYS ? [...flags, "bench/pool_gateway.ts", String(port), POOL_KEYS] : [...flags, "main.ts"],
       port,
       "/health",
       {
@@ -143,7 +147,7 @@ try {
         PORT: String(port),
         WORKERS,
         KV_PATH: `${dataDir}/kv-${profile ? "p" : "m"}.sqlite3`,
-        GEMINI_API_KEYS: KEYS.join(","),
+        GEMINI_API_KEYS: POOL_KEYS ? "" : KEYS.join(","),
         ALLOWED_TOKENS: TOKEN,
         ADMIN_TOKEN: "bench-admin-token-123",
         UPSTREAM_BASE_URL: upstream.url,
@@ -167,7 +171,9 @@ try {
 
   const f1 = (n: number) => n.toFixed(1);
   console.log(
-    `\n## ${route}: wrk ${SECONDS} s at 64 connections, ${WORKERS} worker(s), CPU per request from /proc (no profiler)\n`,
+    `\n## ${route}${
+      POOL_KEYS ? ` (${POOL_KEYS} keys, bench/pool_gateway.ts)` : ""
+    }: wrk ${SECONDS} s at 64 connections, ${WORKERS} worker(s), CPU per request from /proc (no profiler)\n`,
   );
   console.log("| server | req/s | main thread µs/req | all threads µs/req | errors |");
   console.log("|---|---|---|---|---|");
