@@ -13,7 +13,6 @@ import { type SseEvent, sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
-import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage, type FetchImage } from "../lib/openai/chat_parts.ts";
@@ -24,7 +23,6 @@ import {
   ChatCompletionStream,
   ChatStreamTranslator,
 } from "../lib/openai/chat_stream.ts";
-import { pullThrough } from "../lib/util/pull_through.ts";
 import { createEmbeddings } from "../lib/openai/embeddings.ts";
 import { openAIErrorResponse } from "../lib/openai/errors.ts";
 import { generateImages } from "../lib/openai/images.ts";
@@ -115,9 +113,10 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
       { query: sseQuery(), check },
     );
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
-    const items = deps.decorators.smooth(readGeminiStream(res.response.body));
-    const events = pullThrough(items, chatCompletionStage(new ChatStreamTranslator(stream)));
-    return sseResponse(deps.decorators.keepAlive(events));
+    return deps.decorators.sseAnswer(
+      res.response.body,
+      chatCompletionStage(new ChatStreamTranslator(stream)),
+    );
   }
   const res = await gemini.call({ method: "generateContent", model: req.model, body: mapped.body }, {
     check,

@@ -136,22 +136,31 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "x-accel-buffering": "no",
 };
 
-/** Options of {@link sseResponse}. */
-export interface SseResponseOptions extends SseEncoderOptions {
+/** Options of {@link sseBodyResponse}. */
+export interface SseBodyOptions {
   /** Extra response headers. */
   headers?: HeadersInit;
   status?: number;
 }
+
+/** Options of {@link sseResponse}. */
+export interface SseResponseOptions extends SseEncoderOptions, SseBodyOptions {}
 
 /**
  * A streamed `Response` that serializes `events` (the one place an edge turns events into bytes),
  * one event per read of the body ({@link pullThrough}: no transform stream's pipe per event).
  */
 export function sseResponse(events: ReadableStream<SseEvent>, options: SseResponseOptions = {}): Response {
+  return sseBodyResponse(pullThrough(events, sseEncoderStage(options)), options);
+}
+
+/**
+ * A streamed SSE `Response` of bytes already encoded with {@link sseEncoderStage} (e.g. by a stage
+ * composed of a translator and the encoder, read in one stream), with {@link SSE_HEADERS}.
+ */
+export function sseBodyResponse(body: ReadableStream<Uint8Array>, options: SseBodyOptions = {}): Response {
+  if (!options.headers) return new Response(body, { status: options.status ?? 200, headers: SSE_HEADERS });
   const headers = new Headers(options.headers);
   for (const [k, v] of Object.entries(SSE_HEADERS)) if (!headers.has(k)) headers.set(k, v);
-  return new Response(pullThrough(events, sseEncoderStage(options)), {
-    status: options.status ?? 200,
-    headers,
-  });
+  return new Response(body, { status: options.status ?? 200, headers });
 }
