@@ -168,6 +168,24 @@ class GeminiStreamParser {
   }
 }
 
+/** What {@link pullGeminiStream} reads a body with: the body's own reader, or one the body offers. */
+export interface ChunkReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/**
+ * The key under which a body may offer a reader of its bytes that skips its own stream: a wrapper
+ * whose bytes come from another stream (`holdUntilContent` in `./answer_check.ts`, once its hold is
+ * over) saves the stream between them on every chunk. Calling it locks the body.
+ */
+export const DIRECT_READER: unique symbol = Symbol("directReader");
+
+/** The reader {@link pullGeminiStream} reads `body` with. */
+function readerOf(body: ReadableStream<Uint8Array> & { [DIRECT_READER]?: () => ChunkReader }): ChunkReader {
+  return body[DIRECT_READER]?.() ?? body.getReader();
+}
+
 /**
  * A Gemini SSE body read as {@link GeminiStreamItem}s and handed to `stage` in the same pull (one
  * stream for the reading and what the stage makes of the items: a translator, its keep-alive and the
@@ -182,7 +200,7 @@ export function pullGeminiStream<O>(
   body: ReadableStream<Uint8Array>,
   stage: PullStage<GeminiStreamItem, O>,
 ): ReadableStream<O> {
-  const reader = body.getReader();
+  const reader = readerOf(body);
   const parser = new GeminiStreamParser();
   let emitted = 0;
   let closed = false;
@@ -265,9 +283,12 @@ export class StreamCompletion {
   /** Reads one event of the stream. */
   observe(res: GeminiGenerateContentResponse): void {
     if (res.promptFeedback?.blockReason) this.#blocked = true;
-    for (const [i, c] of (res.candidates ?? []).entries()) {
+    const candidates = res.candidates ?? [];
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i];
       const index = c.index ?? i;
-      this.#finished.set(index, this.#finished.get(index) === true || !!c.finishReason);
+      if (c.finishReason) this.#finished.set(index, true);
+      else if (!this.#finished.has(index)) this.#finished.set(index, false);
     }
   }
 
