@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { parseJson, readBody } from "../lib/http/body.ts";
+import { type PathMethods, refuseOtherMethods } from "../lib/http/allowed_methods.ts";
 import { badGateway, notFound } from "../lib/http/errors.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
@@ -107,6 +108,14 @@ async function countTokens(deps: EdgeDeps, c: Ctx): Promise<Response> {
   return c.json({ input_tokens: totalTokens ?? 0 });
 }
 
+/** The Anthropic edge's paths and their methods (any other method on them is a 405). */
+const ANTHROPIC_PATHS: PathMethods = {
+  "/messages": ["POST"],
+  "/messages/count_tokens": ["POST"],
+  "/models": ["GET"],
+  "/models/:id{.+}": ["GET"],
+};
+
 /** Builds the Anthropic routes. */
 export function createAnthropicRoutes(deps: EdgeDeps): EdgeApp {
   const app = new Hono<{ Variables: AuthVariables }>();
@@ -123,6 +132,7 @@ export function createAnthropicRoutes(deps: EdgeDeps): EdgeApp {
     gemini(c).admit(id);
     return c.json(anthropicModelInfo(await deps.catalog.find(id)));
   });
+  refuseOtherMethods(app, ANTHROPIC_PATHS);
   app.all("*", (c) => {
     throw notFound(`Unknown endpoint ${c.req.method} ${c.req.path} on the Anthropic route.`);
   });

@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { readBody } from "../lib/http/body.ts";
+import { type PathMethods, refuseOtherMethods } from "../lib/http/allowed_methods.ts";
 import { badGateway, badRequest, notFound } from "../lib/http/errors.ts";
 import { type SseEvent, sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
@@ -124,6 +125,16 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
   return c.json(mapChatResponse(await readJson<GeminiGenerateContentResponse>(res), common));
 }
 
+/** The OpenAI edge's paths and their methods (any other method on them is a 405). */
+const OPENAI_PATHS: PathMethods = {
+  "/chat/completions": ["POST"],
+  "/models": ["GET"],
+  "/models/:id{.+}": ["GET"],
+  "/embeddings": ["POST"],
+  "/images/generations": ["POST"],
+  "/audio/speech": ["POST"],
+};
+
 /** Builds the OpenAI routes. */
 function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp {
   const app = new Hono<{ Variables: AuthVariables }>();
@@ -159,6 +170,7 @@ function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp
     return new Response(speech.bytes, { headers: { "content-type": speech.contentType } });
   });
 
+  refuseOtherMethods(app, OPENAI_PATHS);
   app.all("*", (c) => {
     throw notFound(`Unknown endpoint ${c.req.method} ${c.req.path}.`, "unknown_url");
   });

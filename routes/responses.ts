@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { parseJson, readBody } from "../lib/http/body.ts";
+import { type PathMethods, refuseOtherMethods } from "../lib/http/allowed_methods.ts";
 import { badGateway, badRequest, notFound } from "../lib/http/errors.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
@@ -193,6 +194,13 @@ async function listInputItems(store: ResponseStore, c: Ctx): Promise<Response> {
   });
 }
 
+/** The Responses edge's paths and their methods (any other method on them is a 405). */
+const RESPONSES_PATHS: PathMethods = {
+  "/responses": ["POST"],
+  "/responses/:id": ["GET", "DELETE"],
+  "/responses/:id/input_items": ["GET"],
+};
+
 /** Builds the Responses routes. */
 export function createResponsesRoutes(deps: EdgeDeps): EdgeApp {
   const store = new ResponseStore({
@@ -212,6 +220,7 @@ export function createResponsesRoutes(deps: EdgeDeps): EdgeApp {
     return c.json({ id, object: "response", deleted: true });
   });
   app.get("/responses/:id/input_items", (c) => listInputItems(store, c));
+  refuseOtherMethods(app, RESPONSES_PATHS);
   app.all("*", (c) => {
     throw notFound(`Unknown endpoint ${c.req.method} ${c.req.path} on the Responses route.`, "unknown_url");
   });
