@@ -62,7 +62,10 @@ const SLAB_BYTES = 4096;
  * Encodes texts into views of one buffer (a new one when it is full) instead of a buffer per text:
  * allocating an `ArrayBuffer` costs more than encoding a small event. Views never overlap and a region is
  * never written twice, so each chunk handed out stays as it was. A text that may not fit in half a
- * buffer gets its own. A buffer a consumer took over (transferred: its views are then empty) is replaced.
+ * buffer gets its own. The chunks of a buffer share it: a consumer may read, copy or write them (Deno's
+ * server writes them without copying), but one that transfers a chunk's buffer (`postMessage` with
+ * transfer, a byte stream's `enqueue`) must copy it first, as for any chunk it does not own; the encoder
+ * then starts a new buffer.
  */
 export class SlabEncoder {
   #slab = new Uint8Array(0);
