@@ -10,19 +10,17 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { parseJson, readBody } from "../lib/http/body.ts";
+import { type PathMethods, refuseOtherMethods } from "../lib/http/allowed_methods.ts";
 import { badGateway, notFound } from "../lib/http/errors.ts";
-import { sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import { readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
-import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { parseOpenAI as parseRequest } from "../lib/openai/schemas.ts";
 import { defaultFetchImage } from "../lib/openai/chat_parts.ts";
 import { anthropicErrorResponse } from "../lib/anthropic/errors.ts";
 import { anthropicEventStage, MessageTranslator } from "../lib/anthropic/message_stream.ts";
-import { pullThrough } from "../lib/util/pull_through.ts";
 import { geminiModelFor } from "../lib/anthropic/model_map.ts";
 import { anthropicModelInfo, anthropicModelPage } from "../lib/anthropic/models.ts";
 import { mapMessagesRequest } from "../lib/anthropic/request.ts";
@@ -83,9 +81,11 @@ async function createMessage(deps: EdgeDeps, c: Ctx): Promise<Response> {
       check,
     });
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
-    const items = deps.decorators.smooth(readGeminiStream(res.response.body));
-    const events = pullThrough(items, anthropicEventStage(translator));
-    return sseResponse(deps.decorators.keepAlive(events, () => ({ event: "ping", data: { type: "ping" } })));
+    return deps.decorators.sseAnswer(
+      res.response.body,
+      anthropicEventStage(translator),
+      () => ({ event: "ping", data: { type: "ping" } }),
+    );
   }
   const res = await gemini.call({ method: "generateContent", model, body }, { check });
   translator.onResponse(await readJson<GeminiGenerateContentResponse>(res));
@@ -108,6 +108,14 @@ async function countTokens(deps: EdgeDeps, c: Ctx): Promise<Response> {
   return c.json({ input_tokens: totalTokens ?? 0 });
 }
 
+/** The Anthropic edge's paths and their methods (any other method on them is a 405). */
+const ANTHROPIC_PATHS: PathMethods = {
+  "/messages": ["POST"],
+  "/messages/count_tokens": ["POST"],
+  "/models": ["GET"],
+  "/models/:id{.+}": ["GET"],
+};
+
 /** Builds the Anthropic routes. */
 export function createAnthropicRoutes(deps: EdgeDeps): EdgeApp {
   const app = new Hono<{ Variables: AuthVariables }>();
@@ -124,6 +132,7 @@ export function createAnthropicRoutes(deps: EdgeDeps): EdgeApp {
     gemini(c).admit(id);
     return c.json(anthropicModelInfo(await deps.catalog.find(id)));
   });
+  refuseOtherMethods(app, ANTHROPIC_PATHS);
   app.all("*", (c) => {
     throw notFound(`Unknown endpoint ${c.req.method} ${c.req.path} on the Anthropic route.`);
   });

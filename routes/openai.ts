@@ -8,12 +8,12 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { readBody } from "../lib/http/body.ts";
+import { type PathMethods, refuseOtherMethods } from "../lib/http/allowed_methods.ts";
 import { badGateway, badRequest, notFound } from "../lib/http/errors.ts";
 import { type SseEvent, sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import { type GeminiCaller, readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
-import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage, type FetchImage } from "../lib/openai/chat_parts.ts";
@@ -24,7 +24,6 @@ import {
   ChatCompletionStream,
   ChatStreamTranslator,
 } from "../lib/openai/chat_stream.ts";
-import { pullThrough } from "../lib/util/pull_through.ts";
 import { createEmbeddings } from "../lib/openai/embeddings.ts";
 import { openAIErrorResponse } from "../lib/openai/errors.ts";
 import { generateImages } from "../lib/openai/images.ts";
@@ -115,15 +114,26 @@ async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, opt
       { query: sseQuery(), check },
     );
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
-    const items = deps.decorators.smooth(readGeminiStream(res.response.body));
-    const events = pullThrough(items, chatCompletionStage(new ChatStreamTranslator(stream)));
-    return sseResponse(deps.decorators.keepAlive(events));
+    return deps.decorators.sseAnswer(
+      res.response.body,
+      chatCompletionStage(new ChatStreamTranslator(stream)),
+    );
   }
   const res = await gemini.call({ method: "generateContent", model: req.model, body: mapped.body }, {
     check,
   });
   return c.json(mapChatResponse(await readJson<GeminiGenerateContentResponse>(res), common));
 }
+
+/** The OpenAI edge's paths and their methods (any other method on them is a 405). */
+const OPENAI_PATHS: PathMethods = {
+  "/chat/completions": ["POST"],
+  "/models": ["GET"],
+  "/models/:id{.+}": ["GET"],
+  "/embeddings": ["POST"],
+  "/images/generations": ["POST"],
+  "/audio/speech": ["POST"],
+};
 
 /** Builds the OpenAI routes. */
 function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp {
@@ -160,6 +170,7 @@ function createOpenAIRoutes(deps: EdgeDeps, options: OpenAIEdgeOptions): EdgeApp
     return new Response(speech.bytes, { headers: { "content-type": speech.contentType } });
   });
 
+  refuseOtherMethods(app, OPENAI_PATHS);
   app.all("*", (c) => {
     throw notFound(`Unknown endpoint ${c.req.method} ${c.req.path}.`, "unknown_url");
   });

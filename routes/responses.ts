@@ -10,12 +10,11 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { parseJson, readBody } from "../lib/http/body.ts";
+import { type PathMethods, refuseOtherMethods } from "../lib/http/allowed_methods.ts";
 import { badGateway, badRequest, notFound } from "../lib/http/errors.ts";
-import { sseResponse } from "../lib/http/sse.ts";
 import type { AuthVariables } from "../lib/http/client_auth.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
 import { readJson, sseQuery } from "../lib/pipeline/gemini_client.ts";
-import { readGeminiStream } from "../lib/gemini/stream.ts";
 import { dialectAnswerCheck } from "../lib/gemini/answer_check.ts";
 import type { GeminiGenerateContentResponse } from "../lib/gemini/types.ts";
 import { defaultFetchImage } from "../lib/openai/chat_parts.ts";
@@ -23,7 +22,6 @@ import { openAIErrorResponse } from "../lib/openai/errors.ts";
 import { parseOpenAI } from "../lib/openai/schemas.ts";
 import { itemId, newResponseId, responseOfItem } from "../lib/responses/ids.ts";
 import { mapResponsesRequest } from "../lib/responses/request.ts";
-import { pullThrough } from "../lib/util/pull_through.ts";
 import { listedInputItem } from "../lib/responses/input_items.ts";
 import {
   responseEventStage,
@@ -158,10 +156,7 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
   if (req.stream) {
     const res = await gemini.call({ method: "streamGenerateContent", ...call }, { query: sseQuery(), check });
     if (!res.response.body) throw badGateway("Upstream returned an empty stream.");
-    const items = deps.decorators.smooth(readGeminiStream(res.response.body));
-    return sseResponse(
-      deps.decorators.keepAlive(pullThrough(items, responseEventStage(translator, keep))),
-    );
+    return deps.decorators.sseAnswer(res.response.body, responseEventStage(translator, keep));
   }
   const res = await gemini.call({ method: "generateContent", ...call }, { check });
   translator.onResponse(await readJson<GeminiGenerateContentResponse>(res));
@@ -199,6 +194,13 @@ async function listInputItems(store: ResponseStore, c: Ctx): Promise<Response> {
   });
 }
 
+/** The Responses edge's paths and their methods (any other method on them is a 405). */
+const RESPONSES_PATHS: PathMethods = {
+  "/responses": ["POST"],
+  "/responses/:id": ["GET", "DELETE"],
+  "/responses/:id/input_items": ["GET"],
+};
+
 /** Builds the Responses routes. */
 export function createResponsesRoutes(deps: EdgeDeps): EdgeApp {
   const store = new ResponseStore({
@@ -218,6 +220,7 @@ export function createResponsesRoutes(deps: EdgeDeps): EdgeApp {
     return c.json({ id, object: "response", deleted: true });
   });
   app.get("/responses/:id/input_items", (c) => listInputItems(store, c));
+  refuseOtherMethods(app, RESPONSES_PATHS);
   app.all("*", (c) => {
     throw notFound(`Unknown endpoint ${c.req.method} ${c.req.path} on the Responses route.`, "unknown_url");
   });

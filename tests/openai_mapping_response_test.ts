@@ -202,6 +202,29 @@ Deno.test("stream translation: CRLF framing, deltas, tool calls, usage chunk, [D
   assert.ok(list.slice(0, -1).every((f) => f.usage === null && f.model === "client-model"));
 });
 
+Deno.test("stream translation: each chunk on the wire is its object as JSON, keys in OpenAI's order", async () => {
+  for (const includeUsage of [true, false]) {
+    const stream = translateChatStream(
+      sse([
+        { ...cand([{ text: "plan", thought: true }, { text: 'He said "hi"\n\u2028' }]) },
+        cand([{ functionCall: { name: "a", args: { x: 1 } } }]),
+        { ...cand([{ text: "." }], { finishReason: "STOP" }), usageMetadata: { totalTokenCount: 1 } },
+      ]),
+      { model: 'model "quoted"', includeThoughts: true, includeUsage },
+    );
+    const lines = (await new Response(stream).text()).split("\n\n").filter(Boolean).map((f) => f.slice(6));
+    assert.equal(lines.pop(), "[DONE]");
+    assert.ok(lines.length >= 6, lines.join("\n"));
+    for (const line of lines) {
+      const chunk = JSON.parse(line);
+      assert.equal(line, JSON.stringify(chunk));
+      const keys = ["id", "object", "created", "model", "choices", ...(includeUsage ? ["usage"] : [])];
+      assert.deepEqual(Object.keys(chunk), keys);
+      assert.equal(chunk.model, 'model "quoted"');
+    }
+  }
+});
+
 Deno.test("stream translation: thoughts hidden without includeThoughts; no usage chunk by default", async () => {
   const { list } = await frames(translateChatStream(
     sse([cand([{ text: "t", thought: true }, { text: "a" }], { finishReason: "STOP" })]),

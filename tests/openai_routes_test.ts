@@ -291,23 +291,32 @@ Deno.test("the prepare step applies features to the mapped body before it is sen
 });
 
 Deno.test("the edge places the stream decorators around the translation; search links follow the setting", async () => {
-  const sseText = `data: ${
-    JSON.stringify({
-      candidates: [{
-        content: { parts: [{ text: "Answer" }] },
-        finishReason: "STOP",
-        groundingMetadata: { groundingChunks: [{ web: { uri: "https://s.example", title: "S" } }] },
-      }],
-    })
-  }\r\n\r\n`;
-  const seen: string[] = [];
-  const tap = (name: string) => <T>(body: ReadableStream<T>) => {
-    seen.push(name);
-    return body;
-  };
-  const { post } = setup(() => new Response(sseText), {
-    settings: { searchLinks: true },
-    override: { decorators: { smoothing: false, smooth: tap("before"), keepAlive: tap("after") } },
+  const event = (v: unknown) => new TextEncoder().encode(`data: ${JSON.stringify(v)}\r\n\r\n`);
+  const long = "Answer in several smoothed pieces";
+  // The upstream pauses between its two events: long enough for keep-alives, ended by a finish reason.
+  const sse = () =>
+    new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(event({ candidates: [{ content: { parts: [{ text: long }] } }] }));
+        await new Promise((r) => setTimeout(r, 150));
+        controller.enqueue(event({
+          candidates: [{
+            content: { parts: [{ text: "." }] },
+            finishReason: "STOP",
+            groundingMetadata: { groundingChunks: [{ web: { uri: "https://s.example", title: "S" } }] },
+          }],
+        }));
+        controller.close();
+      },
+    });
+  const { post } = setup(() => new Response(sse(), { headers: { "content-type": "text/event-stream" } }), {
+    settings: {
+      searchLinks: true,
+      smoother: true,
+      smootherChunkChars: 8,
+      smootherMaxDelayMs: 0,
+      keepAliveMs: 20,
+    },
   });
   const res = await post("/chat/completions", {
     model: "gemini-2.5-flash",
@@ -315,8 +324,19 @@ Deno.test("the edge places the stream decorators around the translation; search 
     stream: true,
   });
   const text = await res.text();
-  assert.deepEqual(seen, ["before", "after"]);
+  const lines = text.split("\n").filter(Boolean);
+  const contents = lines.filter((l) => l.startsWith("data: {"))
+    .map((l) => JSON.parse(l.slice(6)).choices[0]?.delta?.content).filter((c) => c);
+  // Smoothed before the translation: the long text arrives as several chunks of at most 8 characters.
+  assert.ok(contents.indexOf(".") > 3, text);
+  assert.equal(contents.slice(0, contents.indexOf(".")).join(""), long);
+  assert.ok(contents.slice(0, contents.indexOf(".")).every((c) => c.length <= 8), text);
+  // The keep-alive after the translation: whole comment lines between the chunks, during the pause.
+  const firstComment = lines.indexOf(": keep-alive");
+  assert.ok(firstComment > 0 && firstComment < lines.findIndex((l) => l.includes('"content":"."')), text);
+  assert.ok(lines.every((l) => l === ": keep-alive" || l.startsWith("data: ")), text);
   assert.ok(text.includes(JSON.stringify("\n\nSources:\n1. [S](https://s.example)")), text);
+  assert.ok(text.endsWith("data: [DONE]\n\n"), text);
 });
 
 Deno.test("oversized bodies get a 413 in OpenAI's envelope", async () => {

@@ -29,6 +29,7 @@ import { GatewayError } from "../http/errors.ts";
 import type { AnswerCheck } from "../pipeline/gemini_client.ts";
 import { SKIP_THOUGHT_SIGNATURE } from "./thought_signatures.ts";
 import type { GeminiGenerateContentResponse, GeminiPart } from "./types.ts";
+import { type ChunkReader, DIRECT_READER } from "./stream.ts";
 
 /**
  * Finish reasons that mean the model's tool call failed, with what each means. Source:
@@ -192,7 +193,8 @@ export const HOLD_LIMIT_BYTES = 1024 * 1024;
  * Passes an SSE body through, holding it back until its first event with an answer part
  * ({@link isAnswerPart}), an error or a block reason (at most {@link HOLD_LIMIT_BYTES}). If it ends
  * first and `retry(events)` says so, the body of `again()` is passed on instead (or, when that fails,
- * the held bytes after all).
+ * the held bytes after all). The result offers {@link DIRECT_READER}: a reader that, once the hold is
+ * over, reads the upstream body directly (the translating edges read it so; no stream in between).
  */
 export function holdUntilContent(
   body: ReadableStream<Uint8Array>,
@@ -200,7 +202,9 @@ export function holdUntilContent(
   again: () => Promise<ReadableStream<Uint8Array>>,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  const held: Uint8Array[] = [];
+  let held: Uint8Array[] = [];
+  /** The next held chunk to pass on, once committed. */
+  let heldAt = 0;
   const events: GeminiGenerateContentResponse[] = [];
   const decoder = new TextDecoder();
   let committed = false;
@@ -219,41 +223,51 @@ export function holdUntilContent(
     },
   });
   let rest: ReadableStreamDefaultReader<Uint8Array> = reader;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (committed && held.length) {
-        for (const chunk of held.splice(0)) controller.enqueue(chunk);
-        return;
-      }
+  /** The next chunk the client gets: the held ones first, then the rest of the body. */
+  const next = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    for (;;) {
       if (committed) {
-        const r = await rest.read();
-        return r.done ? controller.close() : controller.enqueue(r.value);
-      }
-      for (;;) {
-        const r = await reader.read();
-        if (!r.done) {
-          held.push(r.value);
-          heldBytes += r.value.length;
-          parser.feed(decoder.decode(r.value, { stream: true }));
-          if (heldBytes > HOLD_LIMIT_BYTES) committed = true; // too much to hold: pass it on unjudged
-          if (committed) return this.pull!(controller);
-          continue;
+        if (heldAt < held.length) {
+          const value = held[heldAt++];
+          if (heldAt === held.length) held = [];
+          return { done: false, value };
         }
-        parser.feed("\n\n");
-        committed = true;
-        if (events.length && retry(events)) {
-          try {
-            rest = (await again()).getReader();
-            held.length = 0;
-          } catch {
-            // The first answer after all.
-          }
-        }
-        return this.pull!(controller);
+        return rest.read();
       }
+      const r = await reader.read();
+      if (!r.done) {
+        held.push(r.value);
+        heldBytes += r.value.length;
+        parser.feed(decoder.decode(r.value, { stream: true }));
+        if (heldBytes > HOLD_LIMIT_BYTES) committed = true; // too much to hold: pass it on unjudged
+        continue;
+      }
+      parser.feed("\n\n");
+      committed = true;
+      if (events.length && retry(events)) {
+        try {
+          rest = (await again()).getReader();
+          held = [];
+          heldAt = 0;
+        } catch {
+          // The first answer after all.
+        }
+      }
+    }
+  };
+  const cancel = (reason?: unknown) => rest.cancel(reason);
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const r = await next();
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
     },
-    cancel(reason) {
-      return rest.cancel(reason);
+    cancel,
+  }, { highWaterMark: 0 }); // nothing read ahead: a direct reader gets every chunk
+  return Object.assign(stream, {
+    [DIRECT_READER]: (): ChunkReader => {
+      stream.getReader(); // locked: its bytes go to this reader only
+      return { read: next, cancel };
     },
   });
 }

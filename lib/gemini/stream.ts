@@ -15,6 +15,7 @@ import { createSseParser, type SseEvent } from "../http/sse.ts";
 import { type GoogleErrorBody, parseGoogleError } from "./rpc_status.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import type { GeminiGenerateContentResponse } from "./types.ts";
+import type { PullStage } from "../util/pull_through.ts";
 
 /** One item of a Gemini answer stream. */
 export type GeminiStreamItem =
@@ -30,13 +31,23 @@ const RAW_LIMIT = 64 * 1024;
  */
 export const MAX_EVENT_CHARS = 64 * 1024 * 1024;
 
-/** Characters after the last event boundary (a blank line) in `carry + text`, given `before` until `text`. */
+/** The index just after the last event boundary (a blank line: `\n\n` or `\n\r\n`) in `text`, or -1. */
+function boundaryEnd(text: string): number {
+  const lf = text.lastIndexOf("\n\n");
+  const crlf = text.lastIndexOf("\n\r\n");
+  return Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 3);
+}
+
+/**
+ * Characters after the last event boundary in `carry + text` (`carry`: the last two characters before
+ * `text`), given `before` until `text`. Joins only the few characters where a boundary can span two
+ * chunks, never the whole chunk.
+ */
 function charsSinceBoundary(carry: string, text: string, before: number): number {
-  const joined = carry + text;
-  const lf = joined.lastIndexOf("\n\n");
-  const crlf = joined.lastIndexOf("\n\r\n");
-  const end = Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 3);
-  return end < 0 ? before + text.length : joined.length - end;
+  const end = boundaryEnd(text);
+  if (end >= 0) return text.length - end;
+  const spanning = boundaryEnd(carry + text.slice(0, 2));
+  return spanning >= 0 ? text.length - (spanning - carry.length) : before + text.length;
 }
 
 /**
@@ -67,43 +78,75 @@ export function geminiStreamItem(data: string): GeminiStreamItem {
 }
 
 /**
- * Reads a Gemini SSE body as {@link GeminiStreamItem}s. Pull-driven (nothing is buffered ahead of the
- * reader); cancelling the result cancels the upstream body; after an error item the stream ends and
- * the upstream body is cancelled.
+ * The reading of one Gemini SSE body, chunk by chunk, without streams of its own: each chunk's text
+ * is parsed at once and its items queued in {@link GeminiStreamParser.items}. After an error item
+ * ({@link GeminiStreamParser.failed}) nothing more is queued.
  */
-export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStream<GeminiStreamItem> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  const pending: GeminiStreamItem[] = [];
-  let events = 0;
-  let raw = "";
+class GeminiStreamParser {
+  /** Items parsed and not yet taken. */
+  readonly items: GeminiStreamItem[] = [];
+  /** True once an error item was queued (the stream ends with it). */
+  failed = false;
+  /** True once the body's end was read. */
+  ended = false;
+  readonly #decoder = new TextDecoder();
+  #events = 0;
+  #raw = "";
   /** Characters since the last event boundary, and the end of the previous chunk (a boundary may span two). */
-  let open = 0;
-  let carry = "";
+  #open = 0;
+  #carry = "";
   /** Lines after the first event that are not SSE (a bare error written mid-stream). */
-  let stray = "";
-  let ended = false;
-  const parser = createSseParser({
+  #stray = "";
+  readonly #parser = createSseParser({
     onEvent: (e: SseEvent & { data: string }) => {
-      if (!e.data.trim()) return;
-      events++;
-      pending.push(geminiStreamItem(e.data));
+      if (this.failed || !e.data.trim()) return;
+      this.#events++;
+      this.#push(geminiStreamItem(e.data));
     },
     onStray: (line) => {
-      if (events && stray.length < RAW_LIMIT) stray += line + "\n";
+      if (this.#events && this.#stray.length < RAW_LIMIT) this.#stray += line + "\n";
     },
   });
-  const end = () => {
-    parser.feed("\n\n");
+
+  #push(item: GeminiStreamItem): void {
+    if (this.failed) return;
+    this.items.push(item);
+    if (item.type === "error") this.failed = true;
+  }
+
+  /** Reads one chunk of the body. */
+  feed(chunk: Uint8Array): void {
+    const text = this.#decoder.decode(chunk, { stream: true });
+    if (!this.#events && this.#raw.length < RAW_LIMIT) this.#raw += text;
+    this.#parser.feed(text);
+    this.#open = charsSinceBoundary(this.#carry, text, this.#open);
+    this.#carry = text.length >= 2 ? text.slice(-2) : (this.#carry + text).slice(-2);
+    if (this.#open > MAX_EVENT_CHARS) {
+      this.#push({
+        type: "error",
+        error: new GatewayError(
+          502,
+          `The upstream sent a stream event larger than ${MAX_EVENT_CHARS} characters; the gateway stopped reading it.`,
+        ),
+      });
+    }
+  }
+
+  /** Reads the end of the body. */
+  end(): void {
+    this.ended = true;
+    const rest = this.#decoder.decode();
+    if (rest) this.#parser.feed(rest);
+    this.#parser.feed("\n\n");
     // A bare JSON error object (no `data:` framing) written where a stream was expected, or after events.
-    const text = (events ? stray : raw).trim();
+    const text = (this.#events ? this.#stray : this.#raw).trim();
     const bare = text ? parseGoogleError(text) : null;
-    if (bare) pending.push({ type: "error", error: streamError(bare) });
-    else if (!events) {
+    if (bare) this.#push({ type: "error", error: streamError(bare) });
+    else if (!this.#events) {
       // Google always sends at least one event: an empty body, an HTML page or JSON without SSE
       // framing is not an answer, and must not reach the client as an empty success.
-      const start = redactKeys(raw.trim().slice(0, 120));
-      pending.push({
+      const start = redactKeys(this.#raw.trim().slice(0, 120));
+      this.#push({
         type: "error",
         error: new GatewayError(
           502,
@@ -113,55 +156,114 @@ export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStre
         ),
       });
     }
-    ended = true;
+  }
+
+  /** Reads a body that broke off (its read failed). */
+  broken(err: unknown): void {
+    this.ended = true;
+    this.#push({
+      type: "error",
+      error: new GatewayError(502, "The upstream stream broke off before it finished.", { cause: err }),
+    });
+  }
+}
+
+/** What {@link pullGeminiStream} reads a body with: the body's own reader, or one the body offers. */
+export interface ChunkReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/**
+ * The key under which a body may offer a reader of its bytes that skips its own stream: a wrapper
+ * whose bytes come from another stream (`holdUntilContent` in `./answer_check.ts`, once its hold is
+ * over) saves the stream between them on every chunk. Calling it locks the body.
+ */
+export const DIRECT_READER: unique symbol = Symbol("directReader");
+
+/** The reader {@link pullGeminiStream} reads `body` with. */
+function readerOf(body: ReadableStream<Uint8Array> & { [DIRECT_READER]?: () => ChunkReader }): ChunkReader {
+  return body[DIRECT_READER]?.() ?? body.getReader();
+}
+
+/**
+ * A Gemini SSE body read as {@link GeminiStreamItem}s and handed to `stage` in the same pull (one
+ * stream for the reading and what the stage makes of the items: a translator, its keep-alive and the
+ * SSE encoder composed with `composeStages`). Pull-driven: each read of the result reads the body until
+ * the stage emits something (nothing is read ahead); cancelling the result cancels the body. Every way
+ * the body can go wrong is one error item ({@link readGeminiStream}); after it the body is cancelled and
+ * the stage flushed.
+ *
+ * @throws (through the result) whatever the stage throws; the body is then cancelled.
+ */
+export function pullGeminiStream<O>(
+  body: ReadableStream<Uint8Array>,
+  stage: PullStage<GeminiStreamItem, O>,
+): ReadableStream<O> {
+  const reader = readerOf(body);
+  const parser = new GeminiStreamParser();
+  let emitted = 0;
+  let closed = false;
+  let emit: (out: O) => void = () => {};
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    stage.close?.();
   };
-  return new ReadableStream<GeminiStreamItem>({
+  return new ReadableStream<O>({
+    start(controller) {
+      emit = (out: O) => {
+        controller.enqueue(out);
+        emitted++;
+      };
+      stage.start?.(emit);
+    },
     async pull(controller) {
-      while (true) {
-        const item = pending.shift();
-        if (item) {
-          controller.enqueue(item);
-          if (item.type === "error") {
-            ended = true;
-            pending.length = 0;
-            await reader.cancel().catch(() => {});
+      const before = emitted;
+      try {
+        // A pull must end with an output (or the end): otherwise no further pull comes.
+        while (emitted === before) {
+          try {
+            const r = await reader.read();
+            if (r.done) parser.end();
+            else parser.feed(r.value);
+          } catch (err) {
+            parser.broken(err);
+          }
+          const { items } = parser;
+          for (let i = 0; i < items.length; i++) stage.transform(items[i], emit);
+          items.length = 0;
+          if (parser.failed || parser.ended) {
+            if (parser.failed) await reader.cancel().catch(() => {});
+            stage.flush?.(emit);
+            close();
             controller.close();
+            return;
           }
-          return;
         }
-        if (ended) return controller.close();
-        try {
-          const r = await reader.read();
-          if (r.done) {
-            end();
-            continue;
-          }
-          const text = decoder.decode(r.value, { stream: true });
-          if (!events && raw.length < RAW_LIMIT) raw += text;
-          parser.feed(text);
-          open = charsSinceBoundary(carry, text, open);
-          carry = (carry + text).slice(-2);
-          if (open > MAX_EVENT_CHARS) {
-            pending.push({
-              type: "error",
-              error: new GatewayError(
-                502,
-                `The upstream sent a stream event larger than ${MAX_EVENT_CHARS} characters; the gateway stopped reading it.`,
-              ),
-            });
-          }
-        } catch (err) {
-          pending.push({
-            type: "error",
-            error: new GatewayError(502, "The upstream stream broke off before it finished.", { cause: err }),
-          });
-        }
+      } catch (e) {
+        close();
+        reader.cancel(e).catch(() => {});
+        controller.error(e);
       }
     },
     cancel(reason) {
+      close();
       return reader.cancel(reason);
     },
-  });
+  }, { highWaterMark: 0 });
+}
+
+/** Passes each item on as it is. */
+const ITEMS: PullStage<GeminiStreamItem, GeminiStreamItem> = { transform: (item, emit) => emit(item) };
+
+/**
+ * Reads a Gemini SSE body as {@link GeminiStreamItem}s. Pull-driven (nothing is read ahead of the
+ * reader); cancelling the result cancels the upstream body; after an error item the stream ends and
+ * the upstream body is cancelled.
+ */
+export function readGeminiStream(body: ReadableStream<Uint8Array>): ReadableStream<GeminiStreamItem> {
+  return pullGeminiStream(body, ITEMS);
 }
 
 /**
@@ -181,9 +283,12 @@ export class StreamCompletion {
   /** Reads one event of the stream. */
   observe(res: GeminiGenerateContentResponse): void {
     if (res.promptFeedback?.blockReason) this.#blocked = true;
-    for (const [i, c] of (res.candidates ?? []).entries()) {
+    const candidates = res.candidates ?? [];
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i];
       const index = c.index ?? i;
-      this.#finished.set(index, this.#finished.get(index) === true || !!c.finishReason);
+      if (c.finishReason) this.#finished.set(index, true);
+      else if (!this.#finished.has(index)) this.#finished.set(index, false);
     }
   }
 

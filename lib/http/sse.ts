@@ -46,15 +46,48 @@ export function encodeSseEvent(e: SseEvent, eol: "\n" | "\r\n" = "\n"): string {
   if (e.data !== undefined) {
     // JSON text has no raw line breaks (they are escaped): only a string payload can need several lines.
     if (typeof e.data !== "string") out += `data: ${JSON.stringify(e.data)}${eol}`;
-    else if (NEWLINE.test(e.data)) { for (const line of e.data.split(NEWLINE)) out += `data: ${line}${eol}`; }
-    else out += `data: ${e.data}${eol}`;
+    else if (e.data.includes("\n") || e.data.includes("\r")) {
+      for (const line of e.data.split(NEWLINE)) out += `data: ${line}${eol}`;
+    } else out += `data: ${e.data}${eol}`;
   }
   return out + eol;
 }
 
+/** One encoder for every stream (`encode` and `encodeInto` keep no state). */
+const ENCODER = new TextEncoder();
+/** Size of the buffers events are encoded into, in bytes. */
+const SLAB_BYTES = 4096;
+
+/**
+ * Encodes texts into views of one buffer (a new one when it is full) instead of a buffer per text:
+ * allocating an `ArrayBuffer` costs more than encoding a small event. Views never overlap and a region is
+ * never written twice, so each chunk handed out stays as it was. A text that may not fit in half a
+ * buffer gets its own. The chunks of a buffer share it: a consumer may read, copy or write them (Deno's
+ * server writes them without copying), but one that transfers a chunk's buffer (`postMessage` with
+ * transfer, a byte stream's `enqueue`) must copy it first, as for any chunk it does not own; the encoder
+ * then starts a new buffer.
+ */
+export class SlabEncoder {
+  #slab = new Uint8Array(0);
+  #used = 0;
+
+  /** The UTF-8 bytes of `text`. */
+  encode(text: string): Uint8Array {
+    const most = text.length * 3; // UTF-8 bytes per UTF-16 code unit, at most
+    if (most > SLAB_BYTES / 2) return ENCODER.encode(text);
+    if (most > this.#slab.length - this.#used) {
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      this.#used = 0;
+    }
+    const start = this.#used;
+    this.#used += ENCODER.encodeInto(text, this.#slab.subarray(start)).written;
+    return this.#slab.subarray(start, this.#used);
+  }
+}
+
 /** The encoding stage: each {@link SseEvent} to its bytes. */
 export function sseEncoderStage(options: SseEncoderOptions = {}): PullStage<SseEvent, Uint8Array> {
-  const encoder = new TextEncoder();
+  const encoder = new SlabEncoder();
   const eol = options.lineEnding ?? "\n";
   return { transform: (event, emit) => emit(encoder.encode(encodeSseEvent(event, eol))) };
 }
@@ -136,22 +169,31 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "x-accel-buffering": "no",
 };
 
-/** Options of {@link sseResponse}. */
-export interface SseResponseOptions extends SseEncoderOptions {
+/** Options of {@link sseBodyResponse}. */
+export interface SseBodyOptions {
   /** Extra response headers. */
   headers?: HeadersInit;
   status?: number;
 }
+
+/** Options of {@link sseResponse}. */
+export interface SseResponseOptions extends SseEncoderOptions, SseBodyOptions {}
 
 /**
  * A streamed `Response` that serializes `events` (the one place an edge turns events into bytes),
  * one event per read of the body ({@link pullThrough}: no transform stream's pipe per event).
  */
 export function sseResponse(events: ReadableStream<SseEvent>, options: SseResponseOptions = {}): Response {
+  return sseBodyResponse(pullThrough(events, sseEncoderStage(options)), options);
+}
+
+/**
+ * A streamed SSE `Response` of bytes already encoded with {@link sseEncoderStage} (e.g. by a stage
+ * composed of a translator and the encoder, read in one stream), with {@link SSE_HEADERS}.
+ */
+export function sseBodyResponse(body: ReadableStream<Uint8Array>, options: SseBodyOptions = {}): Response {
+  if (!options.headers) return new Response(body, { status: options.status ?? 200, headers: SSE_HEADERS });
   const headers = new Headers(options.headers);
   for (const [k, v] of Object.entries(SSE_HEADERS)) if (!headers.has(k)) headers.set(k, v);
-  return new Response(pullThrough(events, sseEncoderStage(options)), {
-    status: options.status ?? 200,
-    headers,
-  });
+  return new Response(body, { status: options.status ?? 200, headers });
 }

@@ -65,18 +65,34 @@ export class ChatStreamTranslator {
   #blocked = false;
   readonly #completion = new StreamCompletion();
 
-  constructor(readonly options: ChatStreamOptions) {}
+  /** The text of every chunk up to its `choices` (the same for all of a stream's chunks). */
+  readonly #head: string;
 
-  #frame(choices: unknown[], extra: Record<string, unknown> = {}): ChatCompletionChunk {
-    return {
+  constructor(readonly options: ChatStreamOptions) {
+    this.#head =
+      `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},` +
+      `"model":${JSON.stringify(options.model)},"choices":`;
+  }
+
+  #frame(choices: unknown[], usage?: ReturnType<typeof mapUsage>): ChatCompletionChunk {
+    const chunk: ChatCompletionChunk = {
       id: this.id,
       object: "chat.completion.chunk",
       created: this.created,
       model: this.options.model,
       choices,
-      ...(this.options.includeUsage ? { usage: null } : {}),
-      ...extra,
     };
+    if (this.options.includeUsage) chunk.usage = usage ?? null;
+    return chunk;
+  }
+
+  /**
+   * The JSON text of a chunk made here: the same text as `JSON.stringify(chunk)`, with the part every
+   * chunk shares written once per stream.
+   */
+  json(chunk: ChatCompletionChunk): string {
+    const usage = this.options.includeUsage ? `,"usage":${JSON.stringify(chunk.usage)}` : "";
+    return `${this.#head}${JSON.stringify(chunk.choices)}${usage}}`;
   }
 
   #delta(
@@ -116,7 +132,9 @@ export class ChatStreamTranslator {
     this.#completion.observe(res);
     if (res.usageMetadata) this.#usage = res.usageMetadata;
     if (res.promptFeedback?.blockReason) this.#blocked = true;
-    for (const [i, cand] of (res.candidates ?? []).entries()) {
+    const candidates = res.candidates ?? [];
+    for (let i = 0; i < candidates.length; i++) {
+      const cand = candidates[i];
       const index = cand.index ?? i;
       const s = this.#state(index, out);
       let logprobs = mapLogprobs(cand.logprobsResult);
@@ -135,27 +153,23 @@ export class ChatStreamTranslator {
           const text = partText(part, s.sent);
           s.content += text;
           s.sent += text;
-          const image = partImage(part);
-          const sig = part.thoughtSignature && !part.inlineData
-            ? { extra_content: { google: { thought_signature: part.thoughtSignature } } }
-            : {};
           if (text || part.thoughtSignature) {
-            out.push(
-              this.#delta(
-                index,
-                { content: text, ...(image ? { images: [image] } : {}), ...sig },
-                null,
-                logprobs,
-              ),
-            );
+            const delta: Record<string, unknown> = { content: text };
+            const image = partImage(part);
+            if (image) delta.images = [image];
+            if (part.thoughtSignature && !part.inlineData) {
+              delta.extra_content = { google: { thought_signature: part.thoughtSignature } };
+            }
+            out.push(this.#delta(index, delta, null, logprobs));
             logprobs = null;
           }
         }
       }
       if (cand.finishReason) s.finishReason = cand.finishReason;
       if (cand.finishMessage) s.finishMessage = cand.finishMessage;
-      s.chunks.push(...(cand.groundingMetadata?.groundingChunks ?? []));
-      s.supports.push(...(cand.groundingMetadata?.groundingSupports ?? []));
+      const grounding = cand.groundingMetadata;
+      if (grounding?.groundingChunks) s.chunks.push(...grounding.groundingChunks);
+      if (grounding?.groundingSupports) s.supports.push(...grounding.groundingSupports);
     }
     return out;
   }
@@ -192,7 +206,7 @@ export class ChatStreamTranslator {
       rememberPartSignatures(s.signed, s.sent, this.options.signatures);
       out.push(this.#delta(index, {}, mapFinishReason(s.finishReason, s.toolIndex > 0)));
     }
-    if (this.options.includeUsage) out.push(this.#frame([], { usage: mapUsage(this.#usage) }));
+    if (this.options.includeUsage) out.push(this.#frame([], mapUsage(this.#usage)));
     return out;
   }
 }
@@ -230,14 +244,14 @@ export function chatCompletionStage(t: ChatStreamTranslator): PullStage<GeminiSt
       if (t.failed) return;
       if (item.type === "error") return emit({ data: t.fail(item.error) });
       if (item.type === "response") {
-        for (const data of t.onResponse(item.response)) emit({ data });
+        for (const chunk of t.onResponse(item.response)) emit({ data: t.json(chunk) });
       }
     },
     flush(emit) {
       if (t.failed) return;
       const failure = t.endFailure();
       if (failure) return emit({ data: t.fail(failure) });
-      for (const data of t.finish()) emit({ data });
+      for (const chunk of t.finish()) emit({ data: t.json(chunk) });
       emit({ data: "[DONE]" });
     },
   };

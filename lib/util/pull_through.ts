@@ -69,3 +69,33 @@ export function pullThrough<I, O>(source: ReadableStream<I>, stage: PullStage<I,
     },
   }, { highWaterMark: 0 });
 }
+
+/**
+ * Two stages as one: what `first` emits goes to `second`, in the same call (no stream between them).
+ * `second` starts first (so it is ready for what `first` emits when it starts); `first` flushes first;
+ * both close.
+ */
+export function composeStages<A, B, C>(first: PullStage<A, B>, second: PullStage<B, C>): PullStage<A, C> {
+  let out: (c: C) => void = () => {};
+  const into = (b: B) => second.transform(b, out);
+  return {
+    start(emit) {
+      out = emit;
+      second.start?.(emit);
+      first.start?.(into);
+    },
+    transform(item, emit) {
+      out = emit;
+      first.transform(item, into);
+    },
+    flush(emit) {
+      out = emit;
+      first.flush?.(into);
+      second.flush?.(emit);
+    },
+    close() {
+      first.close?.();
+      second.close?.();
+    },
+  };
+}
