@@ -41,6 +41,7 @@ const MEDIA_PATH = /^\/(?:download\/)?v1(?:beta|alpha)?\/files\/[^/]+:download$/
  * @throws {GatewayError} 400 (`model`) for a malformed percent-encoding (a truncated `%E0%A4%A`).
  */
 function decodeModel(segment: string): string {
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch (err) {

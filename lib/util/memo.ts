@@ -12,12 +12,19 @@
  */
 export function memoize<T>(fn: (arg: string) => T, size = 4096): (arg: string) => T {
   const cache = new Map<string, T>();
+  // The last argument and answer: asked again with the same string, no map lookup (no hash of it).
+  let lastArg: string | undefined;
+  let lastValue: T | undefined;
   return (arg) => {
-    const hit = cache.get(arg);
-    if (hit !== undefined || cache.has(arg)) return hit as T;
-    const value = fn(arg);
-    if (cache.size >= size) cache.clear();
-    cache.set(arg, value);
-    return value;
+    if (arg === lastArg) return lastValue as T;
+    let value = cache.get(arg);
+    if (value === undefined && !cache.has(arg)) {
+      value = fn(arg);
+      if (cache.size >= size) cache.clear();
+      cache.set(arg, value);
+    }
+    lastArg = arg;
+    lastValue = value;
+    return value as T;
   };
 }
