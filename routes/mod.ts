@@ -253,7 +253,10 @@ function mountEdges(
       }
       return edge;
     };
-    for (const guarded of list) {
+    // Only the chosen edge's routes answer, so the order of the edges here does not matter for the
+    // answer: the fallback's routes come first, so its requests meet no other edge's gate.
+    const fallbackFirst = [...list].sort((a, b) => Number(b.edge === fallback) - Number(a.edge === fallback));
+    for (const guarded of fallbackFirst) {
       const gate = (route: EdgeRoute): EdgeRoute =>
         function edgeGate(c, next) {
           return chosen(c as unknown as Context<{ Variables: SharedVariables }>) === guarded.edge
