@@ -36,8 +36,8 @@ type Ctx = Context<{ Variables: AuthVariables }>;
 const MESSAGES_PATH = /^\/(?:anthropic\/)?v1\/messages(?:\/|$)/;
 
 /** On `/v1`: requests to `/v1/messages…`, and any request an Anthropic client sent (`anthropic-version`). */
-export function isAnthropicRequest(req: Request): boolean {
-  return req.headers.has("anthropic-version") || MESSAGES_PATH.test(new URL(req.url).pathname);
+export function isAnthropicRequest(req: Request, path = new URL(req.url).pathname): boolean {
+  return req.headers.has("anthropic-version") || MESSAGES_PATH.test(path);
 }
 
 /** The client's body, parsed as JSON (validated by the caller's schema). */

@@ -14,6 +14,7 @@ import { badRequest, googleErrorResponse } from "../lib/http/errors.ts";
 import { readBody } from "../lib/http/body.ts";
 import { sseResponse } from "../lib/http/sse.ts";
 import { callContext, type Edge, type EdgeApp, type EdgeDeps } from "../lib/pipeline/edge.ts";
+import { urlPath, urlSearch } from "../lib/http/url_parts.ts";
 import type { GeminiCaller } from "../lib/pipeline/gemini_client.ts";
 import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
 import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
@@ -40,6 +41,7 @@ const MEDIA_PATH = /^\/(?:download\/)?v1(?:beta|alpha)?\/files\/[^/]+:download$/
  * @throws {GatewayError} 400 (`model`) for a malformed percent-encoding (a truncated `%E0%A4%A`).
  */
 function decodeModel(segment: string): string {
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch (err) {
@@ -52,12 +54,15 @@ function decodeModel(segment: string): string {
   }
 }
 
-/** The client's headers worth forwarding (`Headers` names are lower case). */
+/**
+ * The client's headers worth forwarding (`Headers` names are lower case). `forEach` walks the same
+ * sorted, combined list as the iterator without an iterator result object per header.
+ */
 function forwardedHeaders(from: Headers): Headers {
   const out: Array<[string, string]> = [];
-  for (const [k, v] of from) {
+  from.forEach((v, k) => {
     if (FORWARD_REQUEST_HEADERS.has(k) || k.startsWith("x-goog-upload-")) out.push([k, v]);
-  }
+  });
   return new Headers(out);
 }
 
@@ -122,6 +127,7 @@ async function filterModelList(
 
 const NATIVE_V1 =
   /^\/v1\/(?:[^?]*:[A-Za-z]+$|files\b|cachedContents\b|batches\b|tunedModels\b|operations\b|fileSearchStores\b|corpora\b)/;
+const BEARER = /^bearer\s/i;
 /** Resources OpenAI has under the same names (its Files and Batch APIs). */
 const SHARED_NAMES = /^\/v1\/(?:files|batches)\b/;
 
@@ -131,13 +137,12 @@ const SHARED_NAMES = /^\/v1\/(?:files|batches)\b/;
  * `?key=`), or names a Gemini method (`models/x:generateContent`) or resource; `files` and `batches`
  * with an `Authorization: Bearer` credential alone are OpenAI's (which answers them in its envelope).
  */
-export function isNativeV1(req: Request): boolean {
-  const url = new URL(req.url);
-  if (req.headers.has("x-goog-api-key") || url.searchParams.has("key")) return true;
-  if (SHARED_NAMES.test(url.pathname) && /^bearer\s/i.test(req.headers.get("authorization") ?? "")) {
-    return false;
-  }
-  return NATIVE_V1.test(url.pathname);
+export function isNativeV1(req: Request, path = urlPath(req.url)): boolean {
+  if (req.headers.has("x-goog-api-key")) return true;
+  const search = urlSearch(req.url);
+  if (search && new URLSearchParams(search).has("key")) return true;
+  if (SHARED_NAMES.test(path) && BEARER.test(req.headers.get("authorization") ?? "")) return false;
+  return NATIVE_V1.test(path);
 }
 
 type Ctx = Context<{ Variables: AuthVariables }>;
@@ -153,9 +158,10 @@ function smoothed(deps: EdgeDeps, response: Response): Response {
 /** Forwards one native request; the model list is filtered for tokens with an allow-list. */
 async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   const req = c.req.raw;
-  const url = new URL(req.url);
-  const path = url.pathname.replace(/^\/gemini(?=\/)/, "");
-  const query = url.search ? new URLSearchParams(url.search) : undefined;
+  const pathname = urlPath(req.url);
+  const path = pathname.startsWith("/gemini/") ? pathname.slice(7) : pathname;
+  const search = urlSearch(req.url);
+  const query = search ? new URLSearchParams(search) : undefined;
   query?.delete("key");
   const body = req.method === "GET" || req.method === "HEAD"
     ? null

@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { Hono, type MiddlewareHandler } from "hono";
-import type { Context } from "hono";
+import { Hono } from "hono";
+import type { Context, Next } from "hono";
 import {
   admitClientToken,
   type AuthVariables,
@@ -26,7 +26,13 @@ import {
 import { badRequest, GatewayError, googleErrorResponse, unauthenticated } from "../lib/http/errors.ts";
 import type { LivePin } from "../lib/live/pins.ts";
 import { readBody } from "../lib/http/body.ts";
-import { callContext, type EdgeDeps } from "../lib/pipeline/edge.ts";
+import {
+  callContext,
+  type EdgeDeps,
+  type EdgeGuard,
+  type EdgeRoute,
+  guardRoute,
+} from "../lib/pipeline/edge.ts";
 import {
   authTokensVersion,
   type LiveEndpoint,
@@ -37,14 +43,13 @@ import { authTokenModel, createdToken } from "../lib/live/auth_tokens.ts";
 import type { LiveSessions } from "../lib/live/live_sessions.ts";
 
 type Ctx = Context<{ Variables: AuthVariables }>;
-type Auth = MiddlewareHandler<{ Variables: AuthVariables }>;
 
 /** Handshake headers passed on to Google (the client SDK's identification; never a credential). */
 const PASS_HEADERS = ["user-agent", "x-goog-api-client"];
 
 /** Runs the shared client auth on its own; it throws a 401/429 `GatewayError` when it refuses. */
-async function authenticate(auth: Auth, c: Ctx): Promise<string> {
-  await auth(c, () => Promise.resolve());
+async function authenticate(auth: readonly EdgeGuard[], c: Ctx): Promise<string> {
+  for (const guard of auth) await guard.enter(c);
   return c.get("tokenName");
 }
 
@@ -192,48 +197,85 @@ async function createToken(deps: EdgeDeps, live: LiveSessions, c: Ctx, version: 
   return new Response(text, { status: response.status, headers: response.headers });
 }
 
-/** The shared guards of the API routes (CORS, then client auth) and client auth alone. */
+/** The shared guards of the API routes (the client's note, CORS, client auth) and client auth alone. */
 export interface LiveGuards {
-  /** Client auth: sets `tokenName`, throws 401/429. */
-  auth: Auth;
-  /** What every edge runs first (CORS, client auth); ephemeral tokens are an API call like any other. */
-  guards: ReadonlyArray<Auth>;
+  /** The client's note, then client auth (sets `tokenName`, throws 401/429): a handshake with a client token. */
+  auth: readonly EdgeGuard[];
+  /** What every edge runs first (note, CORS, client auth); ephemeral tokens are an API call like any other. */
+  guards: readonly EdgeGuard[];
   /** Client auth's token lookup and limits: the creator of an ephemeral token passes them on each session. */
   tokens: Pick<ClientAuthOptions, "resolve" | "admit">;
 }
 
-/**
- * The Live routes, mounted before the edges: WebSocket sessions (client auth, or an ephemeral token on
- * the Constrained method) and ephemeral tokens (behind the edges' guards). Any other request passes on.
- * Errors come back in Google's envelope.
- */
-export function createLiveRoutes(deps: EdgeDeps, o: LiveGuards): Hono<{ Variables: AuthVariables }> {
-  const tokens = new Hono<{ Variables: AuthVariables }>();
-  tokens.onError((err) => googleErrorResponse(err));
-  for (const guard of o.guards) tokens.use("*", guard);
-  tokens.post("*", (c) => {
-    const live = deps.live!;
-    live.ensureEnabled();
-    return createToken(deps, live, c, authTokensVersion(c.req.path)!);
-  });
+/** The Live routes: an app with them, and the same for paths no route pattern can name. */
+export interface LiveRoutes {
+  /** Mount before the edges (`app.route("/", routes.app)`). */
+  app: Hono<{ Variables: AuthVariables }>;
+  /**
+   * For a request no route matched: its answer when its path is a Live one that route patterns do not
+   * match (SDKs may ask for `//ws/...`), else undefined.
+   */
+  fallback(c: Context): Promise<Response> | undefined;
+}
 
+const VERSIONS = ["v1", "v1beta", "v1alpha"];
+/** The ephemeral-token paths as route patterns (`/v1alpha/auth_tokens`, also with `/` and under `/gemini`). */
+const AUTH_TOKENS_ROUTES = ["", "/gemini"].flatMap((under) =>
+  VERSIONS.flatMap((v) => [`${under}/${v}/auth_tokens`, `${under}/${v}/auth_tokens/`])
+);
+const NO_NEXT = () => Promise.resolve();
+
+/**
+ * The Live routes, mounted before the edges on their own paths only (other requests never pass them):
+ * WebSocket sessions at `/ws/...` and `/gemini/ws/...` (client auth, or an ephemeral token on the
+ * Constrained method) and ephemeral tokens at `POST /{version}/auth_tokens` (behind the edges' guards).
+ * Errors come back in Google's envelope. Without Live sessions (`deps.live` absent) there are none.
+ */
+export function createLiveRoutes(deps: EdgeDeps, o: LiveGuards): LiveRoutes {
   const app = new Hono<{ Variables: AuthVariables }>();
-  app.use("*", async function liveHandler(c, next) {
-    const live = deps.live;
-    if (!live) return await next();
+  const live = deps.live;
+  if (!live) return { app, fallback: () => undefined };
+  const createTokens = guardRoute({
+    guards: o.guards,
+    route: (c) => {
+      live.ensureEnabled();
+      return createToken(deps, live, c, authTokensVersion(c.req.path)!);
+    },
+    onError: googleErrorResponse,
+  });
+  // An OPTIONS that is no CORS preflight passes the guards and finds no route.
+  const tokensOptions = guardRoute({
+    guards: o.guards,
+    route: (c) => Promise.resolve(c.text("404 Not Found", 404)),
+    onError: googleErrorResponse,
+  });
+  const session = async function liveSession(c: Ctx, next: Next): Promise<Response | void> {
     const endpoint = liveEndpoint(c.req.path);
-    if (!endpoint) {
-      const isTokens = (c.req.method === "POST" || c.req.method === "OPTIONS") &&
-        authTokensVersion(c.req.path);
-      // The connection info goes along: throttles and logs read the client's address from it.
-      return isTokens ? await tokens.fetch(c.req.raw, c.env) : await next();
-    }
+    if (!endpoint) return await next();
     try {
       live.ensureEnabled();
       return await upgrade(o, live, c, endpoint);
     } catch (err) {
       return googleErrorResponse(err);
     }
-  });
-  return app;
+  };
+  app.all("/ws/*", session);
+  app.all("/gemini/ws/*", session);
+  for (const path of AUTH_TOKENS_ROUTES) {
+    app.post(path, createTokens);
+    app.options(path, tokensOptions);
+  }
+  const answer = async (route: EdgeRoute, c: Ctx) => (await route(c, NO_NEXT)) ?? c.res;
+  return {
+    app,
+    fallback(context) {
+      // The app's own context: the Live routes set the variables of an edge's.
+      const c = context as unknown as Ctx;
+      const path = c.req.path;
+      if (liveEndpoint(path)) return answer(session, c);
+      if (!authTokensVersion(path)) return undefined;
+      if (c.req.method === "POST") return answer(createTokens, c);
+      return c.req.method === "OPTIONS" ? answer(tokensOptions, c) : undefined;
+    },
+  };
 }

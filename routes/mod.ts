@@ -10,12 +10,13 @@ import { settingsSchema } from "../lib/settings_schema.ts";
 import type { AdminSecrets } from "../lib/config/admin_secrets.ts";
 import {
   type AuthVariables,
-  clientAuth,
+  clientAuthGuard,
   type ClientAuthOptions,
   type ClientToken,
 } from "../lib/http/client_auth.ts";
-import { clientAddress, clientInfo, trustedProxies } from "../lib/http/client_address.ts";
-import { cors } from "../lib/http/cors.ts";
+import { clientAddress, clientInfoGuard, trustedProxies } from "../lib/http/client_address.ts";
+import { corsGuard } from "../lib/http/cors.ts";
+import { urlPath } from "../lib/http/url_parts.ts";
 import { GatewayError, googleErrorResponse, notFound, unauthenticated } from "../lib/http/errors.ts";
 import { type AffinityMap, uploadSessionId } from "../lib/pipeline/affinity.ts";
 import type { AuditLog } from "../lib/logs/audit_log.ts";
@@ -54,7 +55,15 @@ import type { LogStore } from "../lib/logs/log_store.ts";
 import type { Metrics } from "../lib/metrics/metrics.ts";
 import type { UpstreamProxies } from "../lib/features/upstream_proxies.ts";
 import type { SessionRevocations } from "../lib/admin/session.ts";
-import type { Edge, EdgeDeps } from "../lib/pipeline/edge.ts";
+import {
+  type Edge,
+  type EdgeContext,
+  type EdgeDeps,
+  type EdgeGuard,
+  type EdgeRoute,
+  guardRoute,
+  middlewareGuard,
+} from "../lib/pipeline/edge.ts";
 import type { KvHealth } from "../lib/kv/kv_health.ts";
 import type { KeyCounts } from "../lib/pool/key_counts.ts";
 import type { ThoughtSignatures } from "../lib/gemini/thought_signatures.ts";
@@ -104,8 +113,12 @@ export interface MountDeps {
   onEdgeFailure?: RecordSink;
 }
 
-/** Middleware that every edge runs first: CORS (preflights need no token), then client auth. */
-export type EdgeGuards = ReadonlyArray<MiddlewareHandler<{ Variables: AuthVariables }>>;
+/**
+ * What every edge runs before its routes: CORS (preflights need no token), then client auth (the
+ * client is noted before them). Guard objects, or Hono middleware that only checks and sets variables
+ * before `next()` (a test's stand-in auth).
+ */
+export type EdgeGuards = ReadonlyArray<EdgeGuard | MiddlewareHandler<{ Variables: AuthVariables }>>;
 
 /** Options of {@link edgeApp}. */
 export interface EdgeAppOptions {
@@ -148,10 +161,50 @@ function edgeFailureRecord(
   };
 }
 
+/** An edge's routes behind its guards, each route one handler (see {@link guardRoute}). */
+interface GuardedEdge {
+  edge: Edge;
+  /** The edge's routes (method, path relative to a prefix, guarded handler). */
+  routes: ReadonlyArray<{ method: string; path: string; handler: EdgeRoute }>;
+}
+
 /**
- * One edge as served: the client's method, path and address noted first, then its guards (CORS,
- * client auth), then its routes; any error in the edge's envelope, and reported to `onEdgeFailure`
- * unless the pipeline did.
+ * The edge's routes, each behind the client's note, `guards` and the edge's error envelope (errors are
+ * reported to `onEdgeFailure` unless the pipeline did). Built once per edge: its prefixes share them.
+ */
+function guardEdge(edge: Edge, deps: EdgeDeps, guards: EdgeGuards, options: EdgeAppOptions): GuardedEdge {
+  const all: EdgeGuard[] = [
+    clientInfoGuard({ trustedProxies: options.trustedProxies ?? (() => []) }),
+    ...guards.map((g) => typeof g === "function" ? middlewareGuard(g) : g),
+  ];
+  const onError = (err: Error, c: EdgeContext) => {
+    const rec = options.onEdgeFailure && edgeFailureRecord(err, c, edge.name);
+    if (rec) options.onEdgeFailure!(rec);
+    return edge.errorResponse(err);
+  };
+  const routes = edge.routes(deps).routes.map((r) => ({
+    method: r.method,
+    path: r.path,
+    handler: guardRoute({ guards: all, route: r.handler as EdgeRoute, onError }),
+  }));
+  return { edge, routes };
+}
+
+/** An app with the guarded routes, each added by `add` (the guarded handler or a gate around it). */
+function routesApp(
+  guarded: GuardedEdge,
+  add: (route: EdgeRoute) => EdgeRoute = (route) => route,
+): Hono<{ Variables: AuthVariables }> {
+  const app = new Hono<{ Variables: AuthVariables }>();
+  for (const r of guarded.routes) app.on(r.method, r.path, add(r.handler));
+  return app;
+}
+
+/**
+ * One edge as served: each of its routes behind the client's note (method, path and address), its
+ * guards (CORS, client auth) and its error envelope, as one handler per route (no middleware chain);
+ * any error is reported to `onEdgeFailure` unless the pipeline did. Mount it with `app.route(prefix, …)`
+ * or serve its `fetch`.
  */
 export function edgeApp(
   edge: Edge,
@@ -159,19 +212,17 @@ export function edgeApp(
   guards: EdgeGuards,
   options: EdgeAppOptions = {},
 ): Hono<{ Variables: AuthVariables }> {
-  const sub = new Hono<{ Variables: AuthVariables }>();
-  sub.onError((err, c) => {
-    const rec = options.onEdgeFailure && edgeFailureRecord(err, c, edge.name);
-    if (rec) options.onEdgeFailure!(rec);
-    return edge.errorResponse(err);
-  });
-  sub.use("*", clientInfo<AuthVariables>({ trustedProxies: options.trustedProxies ?? (() => []) }));
-  for (const guard of guards) sub.use("*", guard);
-  sub.route("/", edge.routes(deps));
-  return sub;
+  return routesApp(guardEdge(edge, deps, guards, options));
 }
 
-/** Mounts the edges: one sub-app per edge; a shared prefix dispatches by `claims`. */
+/** Context variables of a shared prefix: the edge that claimed the request. */
+type SharedVariables = AuthVariables & { edge: Edge };
+
+/**
+ * Mounts the edges in one dispatch: each edge's guarded routes under each of its prefixes. On a shared
+ * prefix (`/v1`) every edge's routes are mounted, each behind a gate that lets only the edge that claims
+ * the request (`claims`, asked once per request with its path; else the one without `claims`) answer.
+ */
 function mountEdges(
   app: Hono,
   edges: readonly Edge[],
@@ -179,27 +230,41 @@ function mountEdges(
   guards: EdgeGuards,
   options: EdgeAppOptions,
 ) {
-  const byPrefix = new Map<string, Array<{ edge: Edge; app: Hono<{ Variables: AuthVariables }> }>>();
+  const byPrefix = new Map<string, GuardedEdge[]>();
   for (const edge of edges) {
-    const sub = edgeApp(edge, deps, guards, options);
-    for (const prefix of edge.prefixes) {
-      const list = byPrefix.get(prefix) ?? [];
-      byPrefix.set(prefix, [...list, { edge, app: sub }]);
-    }
+    const guarded = guardEdge(edge, deps, guards, options);
+    for (const prefix of edge.prefixes) byPrefix.set(prefix, [...byPrefix.get(prefix) ?? [], guarded]);
   }
   // Longer prefixes first: `/v1beta/openai` is served before `/v1beta` takes everything under it.
   for (const [prefix, list] of [...byPrefix].sort((a, b) => b[0].length - a[0].length)) {
     if (list.length === 1) {
-      app.route(prefix, list[0].app);
+      app.route(prefix, routesApp(list[0]));
       continue;
     }
-    const mounted = list.map((m) => ({ edge: m.edge, app: new Hono().route(prefix, m.app) }));
-    const fallback = mounted.find((m) => !m.edge.claims) ?? mounted[mounted.length - 1];
-    app.all(`${prefix}/*`, (c) => {
-      const req = c.req.raw;
-      // Pass the connection info on: the edge reads the client's address from it.
-      return (mounted.find((m) => m.edge.claims?.(req)) ?? fallback).app.fetch(req, c.env);
-    });
+    const claimers = list.map((g) => g.edge).filter((e) => e.claims);
+    const fallback = list.find((g) => !g.edge.claims)?.edge ?? list[list.length - 1].edge;
+    const chosen = (c: Context<{ Variables: SharedVariables }>): Edge => {
+      let edge = c.get("edge");
+      if (!edge) {
+        const req = c.req.raw;
+        const path = urlPath(req.url);
+        edge = claimers.find((e) => e.claims!(req, path)) ?? fallback;
+        c.set("edge", edge);
+      }
+      return edge;
+    };
+    // Only the chosen edge's routes answer, so the order of the edges here does not matter for the
+    // answer: the fallback's routes come first, so its requests meet no other edge's gate.
+    const fallbackFirst = [...list].sort((a, b) => Number(b.edge === fallback) - Number(a.edge === fallback));
+    for (const guarded of fallbackFirst) {
+      const gate = (route: EdgeRoute): EdgeRoute =>
+        function edgeGate(c, next) {
+          return chosen(c as unknown as Context<{ Variables: SharedVariables }>) === guarded.edge
+            ? route(c, next)
+            : next();
+        };
+      app.route(prefix, routesApp(guarded, gate));
+    }
   }
 }
 
@@ -243,16 +308,10 @@ export function mountRoutes(deps: MountDeps): Hono {
     urlCredential: (req) => uploadCredential(deps, req),
     throttle,
   };
-  const authOnly = clientAuth(authOptions);
   const trusted = () => s().trustedProxies;
-  const noted = clientInfo<AuthVariables>({ trustedProxies: trusted });
-  // The Live routes are no edge: they note the client themselves before client auth.
-  const auth: MiddlewareHandler<{ Variables: AuthVariables }> = async (c, next) => {
-    await noted(c, async () => {
-      await authOnly(c, next);
-    });
-  };
-  const guards: EdgeGuards = [cors({ origins: () => s().corsOrigins }), authOnly];
+  const noted = clientInfoGuard({ trustedProxies: trusted });
+  const auth = clientAuthGuard(authOptions);
+  const guards: EdgeGuard[] = [corsGuard({ origins: () => s().corsOrigins }), auth];
 
   const app = new Hono();
   app.route(
@@ -272,8 +331,13 @@ export function mountRoutes(deps: MountDeps): Hono {
     kv: deps.kv,
     live: deps.live,
   };
-  // Live sessions first: they are no edge (see routes/live.ts), and SDKs may ask for `//ws/...`.
-  app.route("/", createLiveRoutes(edgeDeps, { auth, guards: [noted, ...guards], tokens: authOptions }));
+  // Live sessions first: they are no edge (see routes/live.ts); on their own paths only.
+  const live = createLiveRoutes(edgeDeps, {
+    auth: [noted, auth],
+    guards: [noted, ...guards],
+    tokens: authOptions,
+  });
+  app.route("/", live.app);
   mountEdges(app, DIALECTS, edgeDeps, guards, { trustedProxies: trusted, onEdgeFailure: deps.onEdgeFailure });
 
   const api = new Hono();
@@ -338,8 +402,9 @@ export function mountRoutes(deps: MountDeps): Hono {
   );
 
   app.get("/", (c) => c.redirect("/admin", 302));
+  // SDKs may ask for `//ws/...`, a path no route pattern names: Live looks at what no route took.
   app.notFound((c) =>
-    googleErrorResponse(
+    live.fallback(c) ?? googleErrorResponse(
       notFound(
         `No route for ${c.req.method} ${
           new URL(c.req.url).pathname

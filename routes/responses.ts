@@ -41,8 +41,8 @@ type Ctx = Context<{ Variables: AuthVariables }>;
 const RESPONSES_PATH = /^\/(?:openai\/)?v1\/responses(?:\/|$)/;
 
 /** On a shared prefix: the `/responses` paths. */
-export function isResponsesRequest(req: Request): boolean {
-  return RESPONSES_PATH.test(new URL(req.url).pathname);
+export function isResponsesRequest(req: Request, path = new URL(req.url).pathname): boolean {
+  return RESPONSES_PATH.test(path);
 }
 
 /** The id of the request's client token: what owns stored responses (never its display name). */

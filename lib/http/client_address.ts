@@ -9,6 +9,9 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { type Cidr, formatIp, inCidr, parseCidr, parseIp } from "../net/ip.ts";
+import { memoize } from "../util/memo.ts";
+import { urlPath } from "./url_parts.ts";
+import type { EdgeGuard } from "../pipeline/edge.ts";
 
 /** The peer address when Deno's connection info is unknown (`app.request` without an env). */
 export const UNKNOWN_ADDRESS = "unknown";
@@ -16,6 +19,11 @@ export const UNKNOWN_ADDRESS = "unknown";
 /** A list of trusted reverse proxies (addresses and CIDR ranges). */
 export class TrustedProxies {
   readonly #ranges: Cidr[];
+  /** {@link has} per address (bounded): asked on every request, from a few distinct addresses. */
+  readonly #has = memoize((address) => {
+    const ip = parseIp(address);
+    return !!ip && this.#ranges.some((r) => inCidr(ip, r));
+  });
 
   /**
    * @param list addresses or ranges such as `127.0.0.1`, `10.0.0.0/8`, `::1`.
@@ -31,8 +39,7 @@ export class TrustedProxies {
 
   /** True when `address` belongs to a trusted proxy. */
   has(address: string): boolean {
-    const ip = parseIp(address);
-    return !!ip && this.#ranges.some((r) => inCidr(ip, r));
+    return this.#has(address);
   }
 
   /** True when no proxy is trusted (forwarded headers are never read). */
@@ -58,8 +65,13 @@ export function peerAddress(c: Context): string {
   return UNKNOWN_ADDRESS;
 }
 
-/** `::ffff:192.0.2.1` -> `192.0.2.1`, `[2001:DB8::1]:443` -> `2001:db8::1`; undefined when not an address. */
-function normalise(entry: string): string | undefined {
+/**
+ * `::ffff:192.0.2.1` -> `192.0.2.1`, `[2001:DB8::1]:443` -> `2001:db8::1`; undefined when not an address.
+ * Remembered per text (bounded): every request's peer address goes through it.
+ */
+const normalise: (entry: string) => string | undefined = memoize(normaliseAddress);
+
+function normaliseAddress(entry: string): string | undefined {
   let s = entry.trim();
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
   if (bracketed) s = bracketed[1];
@@ -110,21 +122,42 @@ export interface ClientInfo {
 /** Hono context variables set by {@link clientInfo}. */
 export type ClientVariables = { client: ClientInfo };
 
+/** Options of {@link clientInfoGuard} and {@link clientInfo}. */
+export interface ClientInfoOptions {
+  /** Reverse proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`), read per request. */
+  trustedProxies: () => readonly string[];
+}
+
+/** Records the client's method, path, address and arrival time as `c.get("client")`. */
+function noteClient(c: Context, options: ClientInfoOptions): void {
+  const req = c.req.raw;
+  (c as unknown as Context<{ Variables: ClientVariables }>).set("client", {
+    method: req.method,
+    path: urlPath(req.url),
+    address: clientAddress(c, trustedProxies(options.trustedProxies())),
+    time: Date.now(),
+  });
+}
+
 /**
- * Middleware factory: records the client's method, path, address and arrival time as `c.get("client")`,
- * before anything can refuse the request (so refusals are logged with them).
+ * Edge guard: records the client's method, path, address and arrival time as `c.get("client")`, before
+ * anything can refuse the request (so refusals are logged with them).
  */
+export function clientInfoGuard(options: ClientInfoOptions): EdgeGuard {
+  return {
+    enter(c) {
+      noteClient(c, options);
+      return undefined;
+    },
+  };
+}
+
+/** Middleware factory: {@link clientInfoGuard} for routes that are no edge (the Live API's sessions). */
 export function clientInfo<V extends ClientVariables = ClientVariables>(
-  options: { trustedProxies: () => readonly string[] },
+  options: ClientInfoOptions,
 ): MiddlewareHandler<{ Variables: V }> {
-  return async function clientInfoHandler(c, next) {
-    const req = c.req.raw;
-    (c as unknown as Context<{ Variables: ClientVariables }>).set("client", {
-      method: req.method,
-      path: new URL(req.url).pathname,
-      address: clientAddress(c, trustedProxies(options.trustedProxies())),
-      time: Date.now(),
-    });
-    await next();
+  return function clientInfoHandler(c, next) {
+    noteClient(c, options);
+    return next();
   };
 }

@@ -11,6 +11,7 @@ import { rateLimited, unauthenticated } from "./errors.ts";
 import { timingSafeEqual } from "../secrets/timing_safe_equal.ts";
 import type { AuthFailureThrottle } from "./auth_throttle.ts";
 import { type ClientVariables, peerAddress } from "./client_address.ts";
+import type { EdgeGuard } from "../pipeline/edge.ts";
 
 /** A client token's identity and limits. */
 export interface ClientToken {
@@ -168,19 +169,36 @@ export function admitClientToken(
 }
 
 /**
- * Middleware: refuses requests without a valid client token (401; 429 for an address throttled after
+ * Client auth: refuses requests without a valid client token (401; 429 for an address throttled after
  * too many failed authentications), sets `clientToken`, `tokenName` and `tokenId`. A request without a
  * token passes only when `urlCredential` vouches for its URL. Every refusal carries its reason
  * (`GatewayError.options.refusal`) for the log.
+ *
+ * @throws {GatewayError} 401, 429 (and what `admit` throws) when it refuses.
  */
+export function authenticate(options: ClientAuthOptions, c: Context<{ Variables: AuthVariables }>): void {
+  const found = findToken(options, c);
+  // Named before the checks, so a refusal is logged under the token's name.
+  c.set("tokenName", found.token.name);
+  c.set("tokenId", found.token.id);
+  c.set("clientToken", found.token);
+  admitClientToken(options, found.token, c.req.raw);
+}
+
+/** Edge guard: {@link authenticate}. */
+export function clientAuthGuard(options: ClientAuthOptions): EdgeGuard {
+  return {
+    enter: function clientAuthHandler(c) {
+      authenticate(options, c);
+      return undefined;
+    },
+  };
+}
+
+/** Middleware: {@link authenticate}, then the rest. */
 export function clientAuth(options: ClientAuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
-  return async function clientAuthHandler(c, next) {
-    const found = findToken(options, c);
-    // Named before the checks, so a refusal is logged under the token's name.
-    c.set("tokenName", found.token.name);
-    c.set("tokenId", found.token.id);
-    c.set("clientToken", found.token);
-    admitClientToken(options, found.token, c.req.raw);
-    await next();
+  return function clientAuthMiddleware(c, next) {
+    authenticate(options, c);
+    return next();
   };
 }

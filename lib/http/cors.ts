@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { MiddlewareHandler } from "hono";
+import type { EdgeGuard } from "../pipeline/edge.ts";
 
 /**
  * Request headers the API clients send, by who sends them. A preflight is allowed the ones it asks
@@ -69,33 +69,51 @@ function setVary(headers: Headers, value: string): void {
   else if (!have.toLowerCase().includes(value.toLowerCase())) headers.set("vary", `${have}, ${value}`);
 }
 
-/** Middleware: answers preflights without auth and adds CORS headers to every answer of the routes it wraps. */
-export function cors(options: CorsOptions): MiddlewareHandler {
-  return async function corsHandler(c, next) {
-    const origin = c.req.header("origin");
-    const allow = allowedOrigin(origin, options.origins());
-    if (c.req.method === "OPTIONS" && origin && c.req.header("access-control-request-method")) {
-      const headers = new Headers({ vary: "Origin, Access-Control-Request-Headers" });
-      if (allow) {
-        headers.set("access-control-allow-origin", allow);
-        headers.set("access-control-allow-methods", METHODS);
-        const wanted = allowedHeaders(c.req.header("access-control-request-headers"));
-        if (wanted) headers.set("access-control-allow-headers", wanted);
-        headers.set("access-control-max-age", MAX_AGE_SECONDS);
+/**
+ * CORS as an edge guard: answers preflights without auth (`enter`) and adds CORS headers to every
+ * answer of the routes it guards (`leave`). A request without `Origin` (every non-browser client)
+ * passes at the cost of one header lookup.
+ */
+export function corsGuard(options: CorsOptions): EdgeGuard {
+  /** The allowed origin of each request that had one, for `leave` (computed once, in `enter`). */
+  const allowed = new WeakMap<Request, string>();
+  return {
+    enter(c) {
+      const req = c.req.raw;
+      const origin = req.headers.get("origin");
+      if (!origin) return undefined;
+      const allow = allowedOrigin(origin, options.origins());
+      if (req.method === "OPTIONS" && req.headers.get("access-control-request-method")) {
+        const headers = new Headers({ vary: "Origin, Access-Control-Request-Headers" });
+        if (allow) {
+          headers.set("access-control-allow-origin", allow);
+          headers.set("access-control-allow-methods", METHODS);
+          const wanted = allowedHeaders(req.headers.get("access-control-request-headers") ?? undefined);
+          if (wanted) headers.set("access-control-allow-headers", wanted);
+          headers.set("access-control-max-age", MAX_AGE_SECONDS);
+        }
+        return new Response(null, { status: 204, headers });
       }
-      return new Response(null, { status: 204, headers });
-    }
-    await next();
-    if (!allow) return;
-    let res = c.res;
-    try {
-      res.headers.set("access-control-allow-origin", allow);
-    } catch {
-      // immutable headers (a fetched Response passed through): copy them once
-      res = c.res = new Response(res.body, res);
-      res.headers.set("access-control-allow-origin", allow);
-    }
-    res.headers.set("access-control-expose-headers", EXPOSED_HEADERS.join(", "));
-    if (allow !== "*") setVary(res.headers, "Origin");
+      if (allow) allowed.set(req, allow);
+      return undefined;
+    },
+    leave(c, res) {
+      const allow = allowed.get(c.req.raw);
+      return allow ? withCorsHeaders(res, allow) : res;
+    },
   };
+}
+
+/** `res` with the CORS headers of an answer to an allowed origin (a copy when its headers are immutable). */
+function withCorsHeaders(res: Response, allow: string): Response {
+  try {
+    res.headers.set("access-control-allow-origin", allow);
+  } catch {
+    // immutable headers (a fetched Response passed through): copy them once
+    res = new Response(res.body, res);
+    res.headers.set("access-control-allow-origin", allow);
+  }
+  res.headers.set("access-control-expose-headers", EXPOSED_HEADERS.join(", "));
+  if (allow !== "*") setVary(res.headers, "Origin");
+  return res;
 }

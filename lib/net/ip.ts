@@ -12,6 +12,8 @@
  * @module
  */
 
+import { memoize } from "../util/memo.ts";
+
 /** An address as bytes: 4 for IPv4, 16 for IPv6. */
 export type IpBytes = Uint8Array;
 
@@ -186,9 +188,12 @@ const CLIENT_V6_PREFIX = 64;
 /**
  * The client an address stands for in per-client throttles: an IPv4 address itself, an IPv6 address's
  * /64 (`2001:db8:1:2::/64`; one host or subscriber gets a whole /64, RFC 6177, and can use any address
- * in it), anything else unchanged.
+ * in it), anything else unchanged. Remembered per address (bounded): throttles ask for it on every
+ * request, from a few distinct addresses.
  */
-export function clientScope(address: string): string {
+export const clientScope: (address: string) => string = memoize(scopeOf);
+
+function scopeOf(address: string): string {
   const ip = parseIp(address);
   if (!ip) return address;
   if (ip.length === 4) return formatIp(ip);
