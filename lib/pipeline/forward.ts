@@ -43,6 +43,7 @@ import { geminiTarget, type RequestSplit, type UpstreamTargets } from "./upstrea
 import { ErrorTextRedactor } from "./stream_redaction.ts";
 import { BodyFailure, concatBytes, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
 import { type AttemptEnd, type ForwardObserver, outcomeOf } from "./observer.ts";
+import { clientHeaders } from "./client_headers.ts";
 
 /** The settings the pipeline reads (once per request). */
 export type ForwarderSettings = Pick<
@@ -116,36 +117,16 @@ const API_PATH = /^\/(?:upload\/|download\/)?v1(?:beta|alpha)?\//;
 /** Dot segments, empty segments, backslashes and encoded dots or slashes: paths that could leave the prefix. */
 const UNSAFE_PATH = /\/\.\.?(?:\/|$)|\/\/|\\|%2e|%2f|%5c/i;
 
-/**
- * Upstream response headers worth passing on (and every `x-goog-*`, the upload protocol's among them);
- * the rest (length, encoding, hop-by-hop, Google's own) are dropped. A set lookup per header, no regex.
- */
-const KEEP_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
-  "content-type",
-  "content-disposition",
-  "server-timing",
-  "retry-after",
-  "location",
-]);
-
 /** One decoder for whole texts (a `TextDecoder` per request is an allocation per request). */
 const UTF8 = new TextDecoder();
+/** One encoder (it keeps no state). */
+const ENCODER = new TextEncoder();
 
 /** An attempt's reason when it served (no secret to mask). */
 const SERVED = "served";
 
 /** Google's resumable upload session URLs (upload; query and cancel), rewritten to the gateway. */
 const UPLOAD_SESSION_URLS = ["x-goog-upload-url", "x-goog-upload-control-url"] as const;
-
-/**
- * The upstream's response headers that a client should see, as a plain record (`Headers` names are
- * lower case; a record costs a third of a `Headers` object in a `Response`).
- */
-export function clientHeaders(from: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of from) if (KEEP_RESPONSE_HEADERS.has(k) || k.startsWith("x-goog-")) out[k] = v;
-  return out;
-}
 
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
@@ -211,7 +192,6 @@ function brokenBody(message: string): Error {
 class RelayMasking {
   readonly #text: ErrorTextRedactor;
   readonly #decoder = new TextDecoder();
-  readonly #encoder = new TextEncoder();
   #ended = false;
 
   constructor(redact: (text: string) => string) {
@@ -221,7 +201,7 @@ class RelayMasking {
   /** The bytes of `chunk` that may be passed on now (empty while a line's start is undecided). */
   pass(chunk: Uint8Array): Uint8Array | undefined {
     const out = this.#text.push(this.#decoder.decode(chunk, { stream: true }));
-    return out ? this.#encoder.encode(out) : undefined;
+    return out ? ENCODER.encode(out) : undefined;
   }
 
   /** Whatever is still held, masked when it is an error (once; undefined when nothing is left). */
@@ -229,7 +209,7 @@ class RelayMasking {
     if (this.#ended) return undefined;
     this.#ended = true;
     const out = this.#text.push(this.#decoder.decode()) + this.#text.flush();
-    return out ? this.#encoder.encode(out) : undefined;
+    return out ? ENCODER.encode(out) : undefined;
   }
 }
 
@@ -726,6 +706,12 @@ class ForwardRun {
       )
       : undefined;
     try {
+      if (body.wholeLength(this.#s.answerBufferBytes) !== undefined) {
+        const bytes = await this.#readWhole(choice, call, body);
+        if (bytes === undefined) return undefined;
+        call.release();
+        return this.#served(choice, call, response, bytes);
+      }
       for (;;) {
         const chunk = await this.#readHeld(choice, call, body);
         if (chunk === undefined) return undefined;
@@ -767,7 +753,7 @@ class ForwardRun {
    * its last bytes as it is read (streams; default no).
    */
   #body(res: Response, call: Call, o: { tail?: boolean } = {}): UpstreamBody {
-    return new UpstreamBody(res.body!, {
+    return new UpstreamBody(res, {
       deadlines: this.#deadlines,
       idleMs: this.#s.idleTimeoutMs,
       abort: (reason) => call.ctl.abort(reason),
@@ -791,6 +777,26 @@ class ForwardRun {
   ): Promise<Uint8Array | null | undefined> {
     try {
       return await body.read(o) ?? null;
+    } catch (e) {
+      call.release();
+      body.cancel();
+      return this.#callFailed(choice, call, e);
+    }
+  }
+
+  /**
+   * Reads a small answer the client has not seen yet whole ({@link UpstreamBody.whole}).
+   *
+   * @returns its bytes; undefined when the connection broke and another key may try.
+   * @throws {GatewayError} 504 after a timeout (unless `resendAfterTimeout`), 499 when the client left.
+   */
+  async #readWhole(
+    choice: KeyChoice,
+    call: Call,
+    body: UpstreamBody,
+  ): Promise<Uint8Array<ArrayBuffer> | undefined> {
+    try {
+      return await body.whole();
     } catch (e) {
       call.release();
       body.cancel();
@@ -929,7 +935,7 @@ class ForwardRun {
         if (sse && body.tail.atEventBoundary()) {
           const held = masking?.end();
           if (held) controller.enqueue(held);
-          controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
+          controller.enqueue(ENCODER.encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
           controller.close();
           return;
         }
