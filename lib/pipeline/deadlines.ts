@@ -19,9 +19,12 @@ export class Deadlines {
   /** @param tickMs how often deadlines are checked: the timeouts' precision. */
   constructor(private readonly tickMs = 25) {}
 
-  /** Registers a deadline `ms` from now; returns the function that cancels it. */
-  add(ms: number, onExpire: () => void): () => void {
-    const item: Deadline = { at: performance.now() + ms, onExpire };
+  /**
+   * Registers a deadline `ms` from now (`now`: the caller's `performance.now()` reading of this step,
+   * so that one step reads the clock once); returns the function that cancels it.
+   */
+  add(ms: number, onExpire: () => void, now: number = performance.now()): () => void {
+    const item: Deadline = { at: now + ms, onExpire };
     this.#items.add(item);
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#tick(), this.tickMs) as unknown as number;

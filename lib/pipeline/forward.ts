@@ -216,10 +216,12 @@ class RelayMasking {
 /** One attempt's upstream call: its abort controller, linked to the client's signal until released. */
 class Call {
   readonly ctl = new AbortController();
-  readonly started = performance.now();
+  readonly started: number;
   #unlink: () => void;
 
-  constructor(client: AbortSignal) {
+  /** @param now `performance.now()` as the attempt starts. */
+  constructor(client: AbortSignal, now: number) {
+    this.started = now;
     const onAbort = () => this.ctl.abort(client.reason);
     if (client.aborted) onAbort(); // the client left between attempts: nothing is sent
     client.addEventListener("abort", onAbort, { once: true });
@@ -235,8 +237,9 @@ class Call {
     this.#unlink();
   }
 
-  ms(): number {
-    return Math.round(performance.now() - this.started);
+  /** Ms since the call started, at `now` (`performance.now()`). */
+  ms(now: number = performance.now()): number {
+    return Math.round(now - this.started);
   }
 }
 
@@ -266,8 +269,8 @@ class ForwardRun {
   /** Pause before the next attempt (after Google said the model is overloaded). */
   #pause = 0;
   #overloads = 0;
-  /** Ends the observer's view of the attempt in flight. */
-  #ended?: (end: Omit<AttemptEnd, "elapsedMs">) => void;
+  /** Ends the observer's view of the attempt in flight (`now`: the step's `performance.now()`). */
+  #ended?: (end: Omit<AttemptEnd, "elapsedMs">, now?: number) => void;
   /** The attempt in flight, so that a shutdown can end it. */
   #call?: Call;
   /** Set when a shutdown cut the request before its answer started: every later step ends with it. */
@@ -389,8 +392,8 @@ class ForwardRun {
   }
 
   /** Ms left before the overall deadline (Infinity when there is none). */
-  #left(): number {
-    return this.#deadlineAt - performance.now();
+  #left(now: number = performance.now()): number {
+    return this.#deadlineAt - now;
   }
 
   /** Waits `ms` (cut short by the deadline); throws 499 when the client leaves meanwhile. */
@@ -501,15 +504,15 @@ class ForwardRun {
       pinned: !!this.#route.pinned,
       waitedMs: this.#waited,
     });
-    this.#ended = end && ((e) => end({ ...e, elapsedMs: this.#elapsed() }));
+    this.#ended = end && ((e, now) => end({ ...e, elapsedMs: this.#elapsed(now) }));
     return choice;
   }
 
-  /** Tells the observer how the attempt in flight ended (once). */
-  #end(e: Omit<AttemptEnd, "elapsedMs">): void {
+  /** Tells the observer how the attempt in flight ended (once); `now`: the step's `performance.now()`. */
+  #end(e: Omit<AttemptEnd, "elapsedMs">, now?: number): void {
     const ended = this.#ended;
     this.#ended = undefined;
-    ended?.(e);
+    ended?.(e, now);
   }
 
   /**
@@ -526,8 +529,9 @@ class ForwardRun {
     const split = target.split?.(this.#req);
     if (split) return await this.#fanOut(choice, split);
     if (this.#cut) throw this.#cut;
-    const call = this.#call = new Call(this.#signal);
-    const left = this.#left();
+    const now = performance.now();
+    const call = this.#call = new Call(this.#signal, now);
+    const left = this.#left(now);
     const deadline = left < requestTimeoutMs || requestTimeoutMs === 0;
     const ms = Math.min(left, requestTimeoutMs || Infinity);
     // The start timer runs until the answer starts: its headers, and for a stream its first bytes
@@ -539,7 +543,7 @@ class ForwardRun {
           deadline
             ? new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)
             : new UpstreamTimeout("headers", requestTimeoutMs),
-        ))
+        ), now)
       : () => {};
     let res: Response;
     try {
@@ -662,12 +666,13 @@ class ForwardRun {
     return undefined;
   }
 
-  #try(choice: KeyChoice, call: Call, status: number, reason: string): void {
+  /** Records an attempt's end (`now`: the step's `performance.now()`). */
+  #try(choice: KeyChoice, call: Call, status: number, reason: string, now?: number): void {
     (this.#rec.tries ??= []).push({
       keyId: choice.id,
       status,
       reason: reason === SERVED ? reason : this.#redact(reason).slice(0, 300),
-      ms: call.ms(),
+      ms: call.ms(now),
     });
   }
 
@@ -697,21 +702,23 @@ class ForwardRun {
       this.#learnResources(response, choice.id);
       return this.#relay(choice, call, response, body, [first]);
     }
+    const now = performance.now();
+    const left = this.#left(now);
+    if (body.wholeLength(this.#s.answerBufferBytes) !== undefined) {
+      const bytes = await this.#readWhole(choice, call, body, { leftMs: left, now });
+      if (bytes === undefined) return undefined;
+      call.release();
+      return this.#served(choice, call, response, bytes);
+    }
     const chunks: Uint8Array[] = [];
-    const left = this.#left();
     const cancel = Number.isFinite(left)
       ? this.#deadlines.add(
         left,
         () => call.ctl.abort(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)),
+        now,
       )
       : undefined;
     try {
-      if (body.wholeLength(this.#s.answerBufferBytes) !== undefined) {
-        const bytes = await this.#readWhole(choice, call, body);
-        if (bytes === undefined) return undefined;
-        call.release();
-        return this.#served(choice, call, response, bytes);
-      }
       for (;;) {
         const chunk = await this.#readHeld(choice, call, body);
         if (chunk === undefined) return undefined;
@@ -794,9 +801,10 @@ class ForwardRun {
     choice: KeyChoice,
     call: Call,
     body: UpstreamBody,
+    o: { leftMs: number; now: number },
   ): Promise<Uint8Array<ArrayBuffer> | undefined> {
     try {
-      return await body.whole();
+      return await body.whole({ ...o, deadlineMs: this.#s.requestDeadlineMs });
     } catch (e) {
       call.release();
       body.cancel();
@@ -806,12 +814,13 @@ class ForwardRun {
 
   /** A unary answer read whole: the key served; usage comes from its tail. */
   #served(choice: KeyChoice, call: Call, response: Response, bytes: Uint8Array<ArrayBuffer>): ForwardResult {
-    this.#end({ outcome: "ok", status: response.status });
+    const now = performance.now();
+    this.#end({ outcome: "ok", status: response.status }, now);
     this.#learnResources(response, choice.id, bytes);
     this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
-    this.#try(choice, call, response.status, SERVED);
+    this.#try(choice, call, response.status, SERVED, now);
     this.#rec.status = response.status;
-    this.#rec.latencyMs = this.#elapsed();
+    this.#rec.latencyMs = this.#elapsed(now);
     this.#finish(
       usageFromTail(UTF8.decode(bytes.subarray(Math.max(0, bytes.length - 2048)))),
       true,
@@ -1049,8 +1058,9 @@ class ForwardRun {
     return last;
   }
 
-  #elapsed(): number {
-    return Math.round(performance.now() - this.#t0);
+  /** Ms since the request arrived, at `now` (`performance.now()`). */
+  #elapsed(now: number = performance.now()): number {
+    return Math.round(now - this.#t0);
   }
 
   #count(keyId: string, delta: UsageDelta): void {

@@ -114,15 +114,31 @@ export class UpstreamBody {
 
   /**
    * The whole body in one native read (no stream reads: a fraction of the CPU of reading it chunk by
-   * chunk), for a body {@link wholeLength} accepts; the idle timeout bounds the whole read.
+   * chunk), for a body {@link wholeLength} accepts; the idle timeout bounds the whole read, and so does
+   * the request's deadline (one timer: whichever comes first).
    *
+   * @param o `leftMs`: ms left before the request's deadline (`deadlineMs`, for its error); `now`: the
+   *   step's `performance.now()`.
    * @throws {BodyFailure} when the idle timeout or the deadline fired, or the connection broke.
    * @throws the signal's reason when the call was aborted for another reason (the client went away).
    */
-  async whole(): Promise<Uint8Array<ArrayBuffer>> {
+  async whole(
+    o: { leftMs: number; deadlineMs: number; now?: number } = { leftMs: Infinity, deadlineMs: 0 },
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const { idleMs, deadlines, abort } = this.#o;
-    const cancel = idleMs > 0
-      ? deadlines.add(idleMs, () => abort(new UpstreamTimeout("idle", idleMs)))
+    const idle = idleMs > 0 ? idleMs : Infinity;
+    const ms = Math.min(idle, o.leftMs);
+    const cancel = Number.isFinite(ms)
+      ? deadlines.add(
+        ms,
+        () =>
+          abort(
+            idle <= o.leftMs
+              ? new UpstreamTimeout("idle", idleMs)
+              : new UpstreamTimeout("deadline", o.deadlineMs),
+          ),
+        o.now,
+      )
       : undefined;
     try {
       const bytes = await this.#res.bytes();
