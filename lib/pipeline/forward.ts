@@ -16,17 +16,9 @@
  *
  * @module
  */
-import {
-  asGatewayError,
-  badGateway,
-  clientClosed,
-  GatewayError,
-  notFound,
-  upstreamTimeout,
-} from "../http/errors.ts";
+import { asGatewayError, badGateway, clientClosed, GatewayError, notFound } from "../http/errors.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
-import { trailingStreamError } from "../gemini/stream.ts";
-import { classify, type Verdict } from "../pool/classify.ts";
+import { classify } from "../pool/classify.ts";
 import type { KeyChoice, KeyPool, KindOrder, NoKey } from "../pool/key_pool.ts";
 import { kindOf } from "../pool/key_record.ts";
 import { maskKey, redactKeys } from "../secrets/redact.ts";
@@ -40,8 +32,9 @@ import type { Outcome, RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 import { geminiTarget, type RequestSplit, type UpstreamTargets } from "./upstream.ts";
-import { ErrorTextRedactor } from "./stream_redaction.ts";
-import { BodyFailure, concatBytes, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
+import { BodyFailure, concatBytes, timeoutError, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
+import { relayAnswer } from "./stream_relay.ts";
+import { fanOut } from "./fan_out.ts";
 import { type AttemptEnd, type ForwardObserver, outcomeOf } from "./observer.ts";
 import { clientHeaders } from "./client_headers.ts";
 
@@ -98,8 +91,6 @@ export const ERROR_BODY_CAP = 64 * 1024;
 /** First pause before retrying after Google said the model is overloaded (doubles per attempt, up to 2 s). */
 const OVERLOAD_PAUSE_MS = 250;
 const OVERLOAD_PAUSE_MAX_MS = 2_000;
-/** How many parts of a split request (see `UpstreamTarget.split`) run at once. */
-const FAN_OUT = 4;
 /** `Retry-After` (seconds) on the 503 answered when Google stays overloaded. */
 const OVERLOAD_RETRY_AFTER_S = 5;
 
@@ -119,8 +110,6 @@ const UNSAFE_PATH = /\/\.\.?(?:\/|$)|\/\/|\\|%2e|%2f|%5c/i;
 
 /** One decoder for whole texts (a `TextDecoder` per request is an allocation per request). */
 const UTF8 = new TextDecoder();
-/** One encoder (it keeps no state). */
-const ENCODER = new TextEncoder();
 
 /** An attempt's reason when it served (no secret to mask). */
 const SERVED = "served";
@@ -139,30 +128,6 @@ export function createForwarder(deps: ForwarderDeps): Forward {
 }
 
 /**
- * The `upstreamTimeout` error for a timer that fired; `sent` when it fired during an attempt (the
- * upstream may be generating: clients are told not to resend it).
- */
-function timeoutError(t: UpstreamTimeout, o: { sent: boolean }): GatewayError {
-  switch (t.what) {
-    case "headers":
-      return upstreamTimeout(
-        `The upstream did not start its answer within ${t.ms} ms; try again or raise REQUEST_TIMEOUT_MS.`,
-        o,
-      );
-    case "idle":
-      return upstreamTimeout(
-        `The upstream stopped sending its answer for ${t.ms} ms; try again or raise IDLE_TIMEOUT_MS.`,
-        o,
-      );
-    case "deadline":
-      return upstreamTimeout(
-        `The request got no answer within REQUEST_DEADLINE_MS (${t.ms} ms) across its attempts.`,
-        o,
-      );
-  }
-}
-
-/**
  * True when `fetch` refused a request locally (a forbidden method, an invalid header, URL or body)
  * rather than failing to reach the upstream: Deno throws these as a `TypeError` without a cause,
  * while network failures ("fetch failed", "error sending request for url …") carry one or say so.
@@ -176,41 +141,6 @@ function localFetchError(e: unknown): boolean {
 /** True for a 2xx answer that cannot be Gemini's (an HTML page from a proxy or captive portal). */
 function foreignSuccess(res: Response): boolean {
   return /^text\/html\b/i.test(res.headers.get("content-type") ?? "");
-}
-
-/**
- * The error that ends a client's stream when no error event can be framed: Deno then breaks the
- * response off (and prints the error once), so the client sees an unfinished body, not a success.
- */
-function brokenBody(message: string): Error {
-  const e = new Error(`Answer stream cut: ${message}`);
-  e.stack = e.message; // one line in the server's log, not a stack of the gateway's internals
-  return e;
-}
-
-/** {@link ErrorTextRedactor} over bytes: decodes relayed chunks as UTF-8 and encodes what may pass. */
-class RelayMasking {
-  readonly #text: ErrorTextRedactor;
-  readonly #decoder = new TextDecoder();
-  #ended = false;
-
-  constructor(redact: (text: string) => string) {
-    this.#text = new ErrorTextRedactor(redact);
-  }
-
-  /** The bytes of `chunk` that may be passed on now (empty while a line's start is undecided). */
-  pass(chunk: Uint8Array): Uint8Array | undefined {
-    const out = this.#text.push(this.#decoder.decode(chunk, { stream: true }));
-    return out ? ENCODER.encode(out) : undefined;
-  }
-
-  /** Whatever is still held, masked when it is an error (once; undefined when nothing is left). */
-  end(): Uint8Array | undefined {
-    if (this.#ended) return undefined;
-    this.#ended = true;
-    const out = this.#text.push(this.#decoder.decode()) + this.#text.flush();
-    return out ? ENCODER.encode(out) : undefined;
-  }
 }
 
 /** One attempt's upstream call: its abort controller, linked to the client's signal until released. */
@@ -591,46 +521,24 @@ class ForwardRun {
   }
 
   /**
-   * A request the chosen key's service takes in several calls: each part runs as a request of its own
-   * (the first on `choice`, the others on the keys the pool picks, so every call counts against a key's
-   * limits and a part that fails is retried elsewhere), up to {@link FAN_OUT} at once; their answers
-   * are joined in order. The first part that fails for good fails the request.
+   * A request the chosen key's service takes in several calls (`fan_out.ts`): each part runs as a
+   * request of its own (a `ForwardRun` without a record of its own); this request's record counts
+   * their attempts.
    *
-   * @throws {GatewayError} that part's error (the other parts are cancelled).
+   * @throws {GatewayError} the error of the first part that failed for good.
    */
   async #fanOut(choice: KeyChoice, split: RequestSplit): Promise<ForwardResult> {
-    const answers: unknown[] = [];
-    const stop = new AbortController();
-    const signal = AbortSignal.any([this.#signal, stop.signal]);
-    let first: KeyChoice | undefined = choice;
-    let next = 0;
-    let attempts = 0;
-    const worker = async () => {
-      while (next < split.requests.length && !stop.signal.aborted) {
-        const i = next++;
-        const part = new ForwardRun(this.#deps, this.#deadlines, { ...split.requests[i], signal }, { first });
-        first = undefined;
-        const served = await part.run();
-        attempts += served.attempts;
-        answers[i] = await served.response.json();
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(FAN_OUT, split.requests.length) }, worker));
-    } catch (e) {
-      stop.abort();
-      throw e;
-    } finally {
-      this.#rec.attempts += Math.max(0, attempts - 1);
-    }
+    const answer = await fanOut({
+      split,
+      first: choice,
+      signal: this.#signal,
+      runPart: (request, first) => new ForwardRun(this.#deps, this.#deadlines, request, { first }).run(),
+      countAttempts: (attempts) => this.#rec.attempts += Math.max(0, attempts - 1),
+    });
     this.#rec.status = 200;
     this.#rec.latencyMs = this.#elapsed();
     this.#finish({});
-    return {
-      keyId: choice.id,
-      attempts: this.#rec.attempts,
-      response: Response.json(split.join(answers)),
-    };
+    return { keyId: choice.id, attempts: this.#rec.attempts, response: Response.json(answer) };
   }
 
   /**
@@ -848,135 +756,41 @@ class ForwardRun {
   ): ForwardResult {
     const rec = this.#rec;
     const { pool, openStreams, observer } = this.#deps;
-    const type = res.headers.get("content-type") ?? "";
-    const sse = /event-stream/i.test(type);
-    // An error Google writes into a 200 answer may quote secrets: masked before any client reads it.
-    const masking = sse || /json/i.test(type) ? new RelayMasking(this.#redact) : undefined;
     rec.status = res.status;
     // The client gets its first byte now: the attempt served (a later break is the stream's record).
     this.#end({ outcome: "ok", status: res.status });
     const streamEnded = this.#req.stream ? observer?.stream?.(this.#req.route) : undefined;
-    let done = false;
-    let stop: ((reason: unknown) => void) | undefined;
-    const end = (outcome: { status: number; error?: string; verdict: Verdict; ok: boolean }) => {
-      if (done) return false;
-      done = true;
-      unregister?.();
-      streamEnded?.();
-      rec.latencyMs = this.#elapsed();
-      rec.status = outcome.status;
-      if (outcome.error) rec.error = outcome.error;
-      pool.report(choice.id, this.#model, outcome.verdict);
-      this.#try(choice, call, outcome.status, outcome.error ?? SERVED);
-      const tokens = usageFromTail(body.tail.text());
-      if (outcome.ok) this.#finish(tokens, true);
-      else {
-        this.#count(choice.id, { requests: 1, errors: 1, ...tokens });
-        this.#finish(tokens);
-      }
-      return true;
-    };
-    const unregister = openStreams?.add({
-      cut: (reason) => {
-        if (!end({ status: 503, error: reason, verdict: { kind: "client_error" }, ok: true })) return;
-        body.cancel(reason);
-        stop?.(brokenBody(reason));
+    const relay = relayAnswer({
+      body,
+      head,
+      contentType: res.headers.get("content-type") ?? "",
+      status: res.status,
+      redact: this.#redact,
+      clientGone: () => this.#signal.aborted,
+      defaultCooldownMs: this.#s.defaultCooldownMs,
+      end: (outcome) => {
+        unregister?.();
+        streamEnded?.();
+        const now = performance.now();
+        rec.latencyMs = this.#elapsed(now);
+        rec.status = outcome.status;
+        if (outcome.error) rec.error = outcome.error;
+        pool.report(choice.id, this.#model, outcome.verdict);
+        this.#try(choice, call, outcome.status, outcome.error ?? SERVED, now);
+        const tokens = usageFromTail(body.tail.text());
+        if (outcome.ok) this.#finish(tokens, true);
+        else {
+          this.#count(choice.id, { requests: 1, errors: 1, ...tokens });
+          this.#finish(tokens);
+        }
+        return true;
       },
     });
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        stop = (reason) => controller.error(reason);
-      },
-      pull: async (controller) => {
-        for (;;) {
-          if (done) return;
-          const chunk = head.shift() ?? await read(controller);
-          if (chunk === undefined) return;
-          if (chunk === null) {
-            // The upstream's end: what the masking still holds goes out (masked if it is an error).
-            const held = masking?.end();
-            if (held) controller.enqueue(held);
-            return controller.close();
-          }
-          const out = masking ? masking.pass(chunk) : chunk;
-          if (out) return controller.enqueue(out);
-          // Everything was held back (a line that may be an error's start): read on.
-        }
-      },
-      cancel: (reason) => {
-        end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
-        body.cancel(reason);
-      },
-    }, { highWaterMark: 0 });
-    /**
-     * The next upstream chunk; null at the upstream's end (recorded); undefined when the stream is over
-     * here (the client left, or a break was passed on as an error event or a broken body).
-     */
-    const read = async (
-      controller: ReadableStreamDefaultController<Uint8Array>,
-    ): Promise<Uint8Array | null | undefined> => {
-      let chunk: Uint8Array | undefined;
-      try {
-        chunk = await body.read();
-      } catch (e) {
-        if (done) return;
-        if (this.#signal.aborted) {
-          end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
-          controller.error(e);
-          return;
-        }
-        const timeout = e instanceof BodyFailure && e.kind === "timeout";
-        const err = timeout
-          ? timeoutError((e as BodyFailure).cause as UpstreamTimeout, { sent: true })
-          : badGateway(
-            `The upstream stream broke off after ${body.bytes} bytes: ${
-              this.#redact(String((e as Error).message ?? e))
-            }`,
-            e,
-          );
-        end({
-          status: err.status,
-          error: err.message,
-          verdict: { kind: "transient", reason: err.message },
-          ok: false,
-        });
-        body.cancel(e);
-        if (sse && body.tail.atEventBoundary()) {
-          const held = masking?.end();
-          if (held) controller.enqueue(held);
-          controller.enqueue(ENCODER.encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
-          controller.close();
-          return;
-        }
-        controller.error(brokenBody(err.message));
-        return;
-      }
-      if (done) return;
-      if (!chunk) {
-        // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
-        const failed = trailingStreamError(body.tail.text());
-        if (failed) {
-          const status = failed.error.code || 500;
-          end({
-            status,
-            error: this.#redact(JSON.stringify(failed)),
-            verdict: classify({
-              status,
-              body: failed,
-              now: Date.now(),
-              defaultCooldownMs: this.#s.defaultCooldownMs,
-            }),
-            ok: false,
-          });
-        } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
-        return null;
-      }
-      return chunk;
-    };
+    const unregister = openStreams?.add({ cut: (reason) => relay.cut(reason) });
     return {
       keyId: choice.id,
       attempts: rec.attempts,
-      response: new Response(stream, { status: res.status, headers: this.#answerHeaders(res) }),
+      response: new Response(relay.stream, { status: res.status, headers: this.#answerHeaders(res) }),
     };
   }
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type GatewayError, upstreamTimeout } from "../http/errors.ts";
 import type { Deadlines } from "./deadlines.ts";
 import { UsageTail } from "./request_record.ts";
 import { byobReader } from "../util/byte_stream.ts";
@@ -15,6 +16,30 @@ export class UpstreamTimeout extends Error {
   constructor(readonly what: "headers" | "idle" | "deadline", readonly ms: number) {
     super(`upstream ${what} timeout after ${ms} ms`);
     this.name = "UpstreamTimeout";
+  }
+}
+
+/**
+ * The `upstreamTimeout` error for a timer that fired; `sent` when it fired during an attempt (the
+ * upstream may be generating: clients are told not to resend it).
+ */
+export function timeoutError(t: UpstreamTimeout, o: { sent: boolean }): GatewayError {
+  switch (t.what) {
+    case "headers":
+      return upstreamTimeout(
+        `The upstream did not start its answer within ${t.ms} ms; try again or raise REQUEST_TIMEOUT_MS.`,
+        o,
+      );
+    case "idle":
+      return upstreamTimeout(
+        `The upstream stopped sending its answer for ${t.ms} ms; try again or raise IDLE_TIMEOUT_MS.`,
+        o,
+      );
+    case "deadline":
+      return upstreamTimeout(
+        `The request got no answer within REQUEST_DEADLINE_MS (${t.ms} ms) across its attempts.`,
+        o,
+      );
   }
 }
 
