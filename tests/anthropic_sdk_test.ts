@@ -97,6 +97,24 @@ Deno.test("anthropic: CLAUDE_MODEL_MAP patterns pick the model (first match wins
   }
 });
 
+Deno.test("anthropic: with the default CLAUDE_MODEL_MAP, Claude Code's model names reach Google's Pro alias and are answered", async () => {
+  const h = await startHarness();
+  try {
+    for (const asked of ["claude-sonnet-4-5", "claude-opus-4-1", "claude-3-7-sonnet-latest"]) {
+      const msg = await sdk(h).messages.create({
+        model: asked,
+        max_tokens: 9,
+        messages: [{ role: "user", content: "x" }],
+      });
+      assert.equal(msg.model, asked);
+      assert.equal(msg.type, "message");
+      assert.match(h.mock.requests.at(-1)!.path, /models\/gemini-pro-latest:generateContent$/);
+    }
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("anthropic: stream sends Anthropic's events in order and the SDK assembles the message", async () => {
   const h = await startHarness();
   try {

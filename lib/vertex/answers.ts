@@ -86,17 +86,15 @@ export function geminiCountTokensAnswer(vertex: Json): Json {
 }
 
 /**
- * The embeddings of Vertex `:predict` answers (in call order, each with one or more predictions) as
- * Gemini `ContentEmbedding`s.
+ * The embeddings of a Vertex `:predict` answer (one prediction per instance, in order) as Gemini
+ * `ContentEmbedding`s.
  *
  * @throws {Error} when a prediction carries no `embeddings.values` (the upstream target answers 502).
  */
-export function geminiEmbeddings(answers: readonly Json[]): Array<{ values: number[] }> {
-  return answers.flatMap((a) =>
-    (Array.isArray(a.predictions) ? a.predictions : []).map((p) => {
-      const values = isObj(p) && isObj(p.embeddings) ? p.embeddings.values : undefined;
-      if (!Array.isArray(values)) throw new Error("a Vertex prediction without embeddings.values");
-      return { values: values as number[] };
-    })
-  );
+export function geminiEmbeddings(answer: Json): Array<{ values: number[] }> {
+  return (Array.isArray(answer.predictions) ? answer.predictions : []).map((p) => {
+    const values = isObj(p) && isObj(p.embeddings) ? p.embeddings.values : undefined;
+    if (!Array.isArray(values)) throw new Error("a Vertex prediction without embeddings.values");
+    return { values: values as number[] };
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * The Gemini API methods a Vertex AI express key serves, and how each maps: the Vertex method it calls,
- * the request body(ies) it sends, and how Vertex's answers become the Gemini answer. Everything not in
+ * the request body it sends, and how Vertex's answer becomes the Gemini answer. Everything not in
  * {@link VERTEX_METHODS} (files, cached contents, batches, operations, tuned models, Imagen and Veo,
  * Live) is only served by Gemini API keys (`routing.ts`).
  *
@@ -14,8 +14,8 @@
  *   `contents`, `systemInstruction`, `tools` and `generationConfig` at the top level.
  * - Embeddings: the Gemini API's `embedContent` / `batchEmbedContents` become Vertex's `:predict` with
  *   one instance per input (`{content: <text parts joined by a space>, task_type, title}`,
- *   `parameters.outputDimensionality`); gemini-embedding-001 takes one instance per call, so a batch is
- *   sent as several calls and their answers joined in order.
+ *   `parameters.outputDimensionality`); gemini-embedding-001 takes one instance per call, so the pipeline
+ *   sends a batch as several calls and joins their answers in order (`upstream.ts` `split`).
  *
  * Sources: https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/projects.locations.publishers.models/generateContent,
  * https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/projects.locations.publishers.models/countTokens,
@@ -36,14 +36,17 @@ const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && 
 export interface VertexMethod {
   /** The Vertex method called (`publishers/google/models/{id}:{vertex}`). */
   vertex: string;
-  /** The Vertex request bodies for a Gemini request body (several when one Vertex call cannot carry it all). */
-  requests(body: Json, model: ExpressModel | undefined): Json[];
   /**
-   * The Gemini answer from the Vertex answers (one per request, in order).
-   *
-   * @throws {Error} when an answer lacks what the mapping needs (the target answers 502).
+   * The Vertex request body for a Gemini request body. An embedding batch that one `:predict` call
+   * cannot carry has been split by the pipeline before (`upstream.ts` `split`, {@link embedCallGroups}).
    */
-  answer(answers: Json[]): Json;
+  request(body: Json): Json;
+  /**
+   * The Gemini answer from the Vertex answer.
+   *
+   * @throws {Error} when the answer lacks what the mapping needs (the target answers 502).
+   */
+  answer(answer: Json): Json;
 }
 
 /** A Gemini `Content` list with every turn's role set (`user` where the Gemini API would assume it). */
@@ -101,44 +104,44 @@ export function embedCallGroups(requests: unknown[], model: ExpressModel | undef
   return groups;
 }
 
-/** `:predict` bodies for Gemini EmbedContentRequests, one per {@link embedCallGroups} group. */
-function predictRequests(requests: unknown[], model: ExpressModel | undefined): Json[] {
-  return embedCallGroups(requests, model).map((group) => {
-    const dims = group[0].outputDimensionality;
-    return {
-      instances: group.map(instance),
-      ...(dims !== undefined ? { parameters: { outputDimensionality: dims } } : {}),
-    };
-  });
+/**
+ * The `:predict` body of Gemini EmbedContentRequests that one call carries (one {@link embedCallGroups}
+ * group: the same `outputDimensionality`, within the model's instances per call).
+ */
+function predictRequest(requests: unknown[]): Json {
+  const group = requests.filter(isObj);
+  const dims = group[0]?.outputDimensionality;
+  return {
+    instances: group.map(instance),
+    ...(dims !== undefined ? { parameters: { outputDimensionality: dims } } : {}),
+  };
 }
-
-const only = (answers: Json[]): Json => answers[0] ?? {};
 
 /** The Gemini API methods Vertex AI serves to express keys, by Gemini method name. */
 export const VERTEX_METHODS: Readonly<Record<string, VertexMethod>> = {
   generateContent: {
     vertex: "generateContent",
-    requests: (body) => [generateRequest(body)],
-    answer: (answers) => geminiGenerateAnswer(only(answers)),
+    request: generateRequest,
+    answer: geminiGenerateAnswer,
   },
   streamGenerateContent: {
     vertex: "streamGenerateContent",
-    requests: (body) => [generateRequest(body)],
-    answer: (answers) => geminiGenerateAnswer(only(answers)),
+    request: generateRequest,
+    answer: geminiGenerateAnswer,
   },
   countTokens: {
     vertex: "countTokens",
-    requests: (body) => [countTokensRequest(body)],
-    answer: (answers) => geminiCountTokensAnswer(only(answers)),
+    request: countTokensRequest,
+    answer: geminiCountTokensAnswer,
   },
   embedContent: {
     vertex: "predict",
-    requests: (body, model) => predictRequests([body], model),
-    answer: (answers) => ({ embedding: geminiEmbeddings(answers)[0] }),
+    request: (body) => predictRequest([body]),
+    answer: (answer) => ({ embedding: geminiEmbeddings(answer)[0] }),
   },
   batchEmbedContents: {
     vertex: "predict",
-    requests: (body, model) => predictRequests(Array.isArray(body.requests) ? body.requests : [], model),
-    answer: (answers) => ({ embeddings: geminiEmbeddings(answers) }),
+    request: (body) => predictRequest(Array.isArray(body.requests) ? body.requests : []),
+    answer: (answer) => ({ embeddings: geminiEmbeddings(answer) }),
   },
 };

@@ -40,8 +40,6 @@ const VERSION = "(v1|v1beta|v1alpha)";
 const MODEL_METHOD = new RegExp(`^/${VERSION}/models/([^/:]+):([A-Za-z]+)$`);
 const MODEL_LIST = new RegExp(`^/${VERSION}/models/?$`);
 const MODEL_GET = new RegExp(`^/${VERSION}/models/([^/:]+)$`);
-/** How many `:predict` calls of one fanned-out embedding batch run at once. */
-const FAN_OUT = 4;
 
 /** Options of {@link vertexTarget}. */
 export interface VertexTargetOptions {
@@ -177,39 +175,20 @@ async function send(call: UpstreamCall, baseUrl: string): Promise<Response> {
   }
   const model = decodeURIComponent(m[2]);
   const url = vertexModelUrl({ baseUrl, version: VERTEX_VERSIONS[m[1]], model, method: method.vertex });
-  const init = (b: Json): RequestInit & { client?: Deno.HttpClient } => ({
+  const asked = { model, version: m[1], method: m[3] };
+  const res = await fetch(m[3] === "streamGenerateContent" ? `${url}?alt=sse` : url, {
     method: "POST",
     headers: vertexHeaders(req.headers, call.key),
-    body: JSON.stringify(b),
+    body: JSON.stringify(method.request(body)),
     signal: call.signal,
     client: call.client,
   });
-  const bodies = method.requests(body, expressModel(model));
-  const asked = { model, version: m[1], method: m[3] };
+  if (!res.ok) return await geminiError(res, asked);
   if (m[3] === "streamGenerateContent") {
-    const res = await fetch(`${url}?alt=sse`, init(bodies[0]));
-    if (!res.ok) return await geminiError(res, asked);
     return res.body ? geminiStream(res, { sse: req.query?.get("alt") === "sse" }) : res;
   }
-  const responses: Response[] = [];
-  let failed: Response | undefined;
-  let next = 0;
-  const worker = async () => {
-    while (!failed && next < bodies.length) {
-      const i = next++;
-      const res = await fetch(url, init(bodies[i]));
-      if (res.ok) responses[i] = res;
-      else failed ??= res;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(FAN_OUT, bodies.length) }, worker));
-  if (failed) {
-    for (const r of responses) await r?.body?.cancel();
-    return await geminiError(failed, asked);
-  }
   try {
-    const answers = await Promise.all(responses.map((r) => r.json() as Promise<Json>));
-    return jsonAnswer(method.answer(answers), responses[0]?.headers);
+    return jsonAnswer(method.answer(await res.json() as Json), res.headers);
   } catch (e) {
     return googleError(502, "UNAVAILABLE", `Vertex AI sent an answer the gateway cannot read: ${e}`);
   }
@@ -236,7 +215,7 @@ function geminiStream(res: Response, o: { sse: boolean }): Response {
       if (!e.data.trim()) return;
       let mapped = e.data;
       try {
-        mapped = JSON.stringify(VERTEX_METHODS.streamGenerateContent.answer([JSON.parse(e.data)]));
+        mapped = JSON.stringify(VERTEX_METHODS.streamGenerateContent.answer(JSON.parse(e.data)));
       } catch {
         // not JSON: passed on as it came; the reader reports it
       }

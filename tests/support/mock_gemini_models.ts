@@ -99,6 +99,18 @@ export const MOCK_MODELS: readonly MockModel[] = [
     version: "3.1-flash-image-preview-02-2026",
   }),
   chat({
+    id: "gemini-pro-latest",
+    displayName: "Gemini Pro Latest",
+    description: "Latest release of Gemini Pro",
+    version: "Gemini Pro Latest",
+  }),
+  chat({
+    id: "gemini-flash-lite-latest",
+    displayName: "Gemini Flash-Lite Latest",
+    description: "Latest release of Gemini Flash-Lite",
+    version: "Gemini Flash-Lite Latest",
+  }),
+  chat({
     id: "gemini-flash-latest",
     displayName: "Gemini Flash Latest",
     description: "Latest release of Gemini Flash",
