@@ -7,7 +7,7 @@
  * @module
  */
 import { type GatewayError, upstreamTimeout } from "../http/errors.ts";
-import type { Deadlines } from "./deadlines.ts";
+import type { Deadlines, DeadlineTimer } from "./deadlines.ts";
 import { UsageTail } from "./request_record.ts";
 import { byobReader } from "../util/byte_stream.ts";
 
@@ -102,6 +102,8 @@ export class UpstreamBody {
   #size = MIN_READ;
   readonly #o: UpstreamBodyOptions;
   #tail?: UsageTail;
+  /** The idle timeout, armed around each read (made on the first). */
+  #idle?: DeadlineTimer;
   /** Bytes read so far. */
   bytes = 0;
 
@@ -186,9 +188,10 @@ export class UpstreamBody {
    */
   async read(o: { idle: boolean } = { idle: true }): Promise<Uint8Array | undefined> {
     const { idleMs, deadlines, abort } = this.#o;
-    const cancel = idleMs > 0 && o.idle
-      ? deadlines.add(idleMs, () => abort(new UpstreamTimeout("idle", idleMs)))
+    const idle = idleMs > 0 && o.idle
+      ? this.#idle ??= deadlines.timer(() => abort(new UpstreamTimeout("idle", idleMs)))
       : undefined;
+    idle?.arm(idleMs);
     try {
       this.#reader ??= byobReader(this.#res.body!) ?? this.#res.body!.getReader();
       const r = this.#reader instanceof ReadableStreamBYOBReader
@@ -204,7 +207,7 @@ export class UpstreamBody {
     } catch (e) {
       throw this.#failure(e);
     } finally {
-      cancel?.();
+      idle?.disarm();
     }
   }
 
