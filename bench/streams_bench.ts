@@ -5,9 +5,21 @@
  * same with one JavaScript `TransformStream`, the gateway's native route and its OpenAI route. Each
  * target is a fresh process; its resident memory (`VmRSS` from /proc) is read idle, while all streams
  * are open, after they ended, and while a second wave is open (memory kept after the first wave and
- * reused by the second is the allocator's, not a leak). Prints the cost per stream and how much came back.
- * `BENCH_ONLY=gateway` measures only the targets whose names start with it; `BENCH_GATEWAY_ENV` (JSON)
- * adds environment variables to the gateway.
+ * reused by the second is the allocator's, not a leak), and after the second wave ended. Each target runs
+ * with `bench/memory_probe.ts` preloaded and `--expose-gc`: at each phase the bench reads `VmRSS` as the
+ * process has it, then asks the probe to collect garbage and reads `Deno.memoryUsage()` (the JS heap in
+ * use, `external` buffers, and RSS after the collection). At the end it sends the target SIGUSR2, on which
+ * Deno (with `DENO_USR2_MEMORY_TRIM` set) returns the allocator's free memory to the system, and reads
+ * RSS once more ("then trimmed"). Prints the cost per stream and how much came back.
+ *
+ * - `BENCH_ONLY=gateway` measures only the targets whose names start with it.
+ * - `BENCH_GATEWAY_ENV` (JSON) adds environment variables to the gateway; `BENCH_ENV` (JSON) to every
+ *   target (e.g. `{"MALLOC_ARENA_MAX":"2"}`).
+ * - `BENCH_V8_FLAGS` adds V8 flags to every target (comma separated, e.g. `--max-semi-space-size=1`).
+ * - `BENCH_SETTLE_MS` (default 3000): how long to wait after a wave before reading "after".
+ * - `BENCH_CLIENT_KEEPALIVE=0`: the client closes its connections after each answer.
+ * - `BENCH_SNAPSHOT_DIR` writes a heap snapshot of each target after each wave ended
+ *   (`<target>-after-1.heapsnapshot`, `-after-2`; compare them in Chrome DevTools' Memory tab).
  *
  * @module
  */
@@ -20,6 +32,29 @@ const ONLY = (Deno.env.get("BENCH_ONLY") ?? "").split(",").filter(Boolean);
 const KEY = "AIza" + "s".repeat(35);
 const TOKEN = "bench-client-token";
 const MB = 1024 * 1024;
+/**
+ * `DENO_USR2_MEMORY_TRIM`: on SIGUSR2 Deno runs glibc's `malloc_trim(0)` and V8's low-memory
+ * notification (denoland/deno#29295); the bench sends it once at the end to show how much of what stayed
+ * was free memory the allocator kept.
+ */
+const TARGET_ENV: Record<string, string> = {
+  DENO_USR2_MEMORY_TRIM: "1",
+  ...JSON.parse(Deno.env.get("BENCH_ENV") ?? "{}"),
+};
+const V8_FLAGS = ["--expose-gc", ...(Deno.env.get("BENCH_V8_FLAGS") ?? "").split(",").filter(Boolean)];
+const SNAPSHOT_DIR = Deno.env.get("BENCH_SNAPSHOT_DIR");
+/** How long the bench waits after a wave (and some ordinary traffic) before it reads "after", ms. */
+const SETTLE_MS = Number(Deno.env.get("BENCH_SETTLE_MS") ?? 3000);
+/**
+ * `BENCH_CLIENT_KEEPALIVE=0`: the bench's client keeps no connection open after an answer, so the
+ * target holds no idle client connection after a wave (by default the client keeps them, as browsers
+ * and SDKs do).
+ */
+const CLIENT = Deno.env.get("BENCH_CLIENT_KEEPALIVE") === "0"
+  ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
+  : undefined;
+/** Deno flags that load the memory probe (`bench/memory_probe.ts`) into a target. */
+const PROBE_FLAGS = ["--preload=bench/memory_probe.ts", `--v8-flags=${V8_FLAGS.join(",")}`];
 const NATIVE = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse";
 const nativeBody = JSON.stringify({ contents: [{ role: "user", parts: [{ text: "Tell a long story." }] }] });
 const chatBody = JSON.stringify({
@@ -28,18 +63,26 @@ const chatBody = JSON.stringify({
   stream: true,
 });
 
+/** A served target with the port of its memory probe. */
+interface Probed extends Served {
+  probe: string;
+}
+
 interface Target {
   name: string;
-  start(upstream: string): Promise<Served>;
+  start(upstream: string): Promise<Probed>;
   path: string;
   body: string;
   headers: Record<string, string>;
 }
 
 const dataDir = await Deno.makeTempDir();
-const gateway = async (upstream: string) => {
+const gateway = async (upstream: string): Promise<Probed> => {
   const port = freePort();
-  return await serve([...START_FLAGS, "main.ts"], port, "/health", {
+  const probe = freePort();
+  const served = await serve([...START_FLAGS, ...PROBE_FLAGS, "main.ts"], port, "/health", {
+    ...TARGET_ENV,
+    BENCH_PROBE_PORT: String(probe),
     PORT: String(port),
     HOST: "127.0.0.1",
     WORKERS: "1",
@@ -50,14 +93,28 @@ const gateway = async (upstream: string) => {
     UPSTREAM_BASE_URL: upstream,
     ...JSON.parse(Deno.env.get("BENCH_GATEWAY_ENV") ?? "{}"),
   });
+  return { ...served, probe: `http://127.0.0.1:${probe}` };
 };
-const bare = (mode: string) => async (upstream: string) => {
+const bare = (mode: string) => async (upstream: string): Promise<Probed> => {
   const port = freePort();
-  return await serve(
-    ["--allow-net", "bench/bare_forwarder.ts", String(port), upstream, KEY, mode],
+  const probe = freePort();
+  const served = await serve(
+    [
+      "--allow-net",
+      "--allow-env",
+      "--allow-write",
+      ...PROBE_FLAGS,
+      "bench/bare_forwarder.ts",
+      String(port),
+      upstream,
+      KEY,
+      mode,
+    ],
     port,
     "/",
+    { ...TARGET_ENV, BENCH_PROBE_PORT: String(probe) },
   );
+  return { ...served, probe: `http://127.0.0.1:${probe}` };
 };
 
 const targets: Target[] = [
@@ -87,11 +144,52 @@ const targets: Target[] = [
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A target's memory at one phase, bytes: RSS as the process has it, then after a full collection. */
+interface Memory {
+  rss: number;
+  gcRss: number;
+  heapUsed: number;
+  /** The JS heap V8 holds (in use or not). */
+  heapTotal: number;
+  external: number;
+  /** V8's heap spaces: what it holds and uses of each. */
+  spaces: Array<{ name: string; size: number; used: number }>;
+  /** Open sockets and files: connections still kept alive (from clients, to the upstream). */
+  fds: number;
+}
+
+async function fdsOf(pid: number): Promise<number> {
+  let n = 0;
+  for await (const _ of Deno.readDir(`/proc/${pid}/fd`)) n++;
+  return n;
+}
+
+async function memoryOf(server: Probed): Promise<Memory> {
+  const rss = await rssOf(server.pid);
+  const m = await (await fetch(`${server.probe}/memory`)).json();
+  if (!m.gc) throw new Error("the target runs without --expose-gc: heapUsed would include garbage");
+  return {
+    rss,
+    gcRss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    spaces: m.spaces,
+    fds: await fdsOf(server.pid),
+  };
+}
+
+async function snapshot(server: Probed, name: string) {
+  if (!SNAPSHOT_DIR) return;
+  const path = `${SNAPSHOT_DIR}/${name.replace(/\W+/g, "-")}.heapsnapshot`;
+  await (await fetch(`${server.probe}/snapshot?path=${encodeURIComponent(path)}`)).body?.cancel();
+}
+
 /**
  * Opens `STREAMS` streams at once and reads them to their end; returns the peak resident memory while
  * they were all open. Afterwards, some ordinary traffic lets the collector run, as it would in service.
  */
-async function wave(server: Served, send: () => Promise<Response>) {
+async function wave(server: Probed, send: () => Promise<Response>) {
   let opened = 0;
   let ended = 0;
   let failed = 0;
@@ -117,13 +215,16 @@ async function wave(server: Served, send: () => Promise<Response>) {
     await sleep(500);
     loaded = Math.max(loaded, await rssOf(server.pid));
   }
+  // The JS heap in use while they are open (this collects garbage once; RSS is read before it).
+  const open = await memoryOf(server);
+  open.rss = Math.max(loaded, open.rss);
   await Promise.all(streams);
   await sleep(2000);
   for (let i = 0; i < 20; i++) {
     await Promise.all(Array.from({ length: 10 }, async () => await (await send()).body?.cancel()));
   }
-  await sleep(3000);
-  return { loaded, counts: { opened, ended, failed } };
+  await sleep(SETTLE_MS);
+  return { open, counts: { opened, ended, failed } };
 }
 
 async function measure(t: Target, upstream: string) {
@@ -134,16 +235,34 @@ async function measure(t: Target, upstream: string) {
         method: "POST",
         headers: { "content-type": "application/json", ...t.headers },
         body: t.body,
+        client: CLIENT,
       });
     // Warm up: a few streams to their end, so lazy parts are loaded before "idle" is read.
     await Promise.all(Array.from({ length: 5 }, async () => await (await send()).text()));
     await sleep(1000);
-    const idle = await rssOf(server.pid);
+    const idle = await memoryOf(server);
     const first = await wave(server, send);
-    const after = await rssOf(server.pid);
+    const after = await memoryOf(server);
+    await snapshot(server, `${t.name}-after-1`);
     // A second wave shows whether what stayed after the first is reused (no leak) or grows.
     const second = await wave(server, send);
-    return { name: t.name, idle, loaded: first.loaded, after, second: second.loaded, ...first.counts };
+    const after2 = await memoryOf(server);
+    Deno.kill(server.pid, "SIGUSR2");
+    await sleep(1000);
+    const trimmed = await rssOf(server.pid);
+    const trimmedMemory = await memoryOf(server);
+    await snapshot(server, `${t.name}-after-2`);
+    return {
+      name: t.name,
+      idle,
+      open: first.open,
+      after,
+      second: second.open,
+      after2,
+      trimmed,
+      trimmedMemory,
+      ...first.counts,
+    };
   } finally {
     await server.stop();
   }
@@ -158,7 +277,7 @@ const upstream = await serve(
     BENCH_EVENTS: String(EVENTS),
   },
 );
-const rows = [];
+const rows: Array<Awaited<ReturnType<typeof measure>>> = [];
 try {
   for (const t of targets) {
     if (ONLY.length && !ONLY.some((p) => t.name.startsWith(p))) continue;
@@ -174,21 +293,44 @@ try {
 console.log(
   `\n${STREAMS} open SSE streams, one small event a second, ${EVENTS} events each (machine: ${navigator.hardwareConcurrency} cores)\n`,
 );
+type Row = typeof rows[number];
+const mb = (n: number) => (n / MB).toFixed(0);
+const phases = (r: Row) => [r.idle, r.open, r.after, r.second, r.after2, r.trimmedMemory];
 console.log(
-  "| target | idle MB | open MB | per stream KB | after end MB | after vs idle | second wave open MB |",
+  "| target | idle MB | open MB | per stream KB | after end MB | after vs idle | second wave open MB | after second MB | then trimmed MB |",
 );
-console.log("|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
-  const per = (r.loaded - r.idle) / Math.max(1, r.opened) / 1024;
+  const per = (r.open.rss - r.idle.rss) / Math.max(1, r.opened) / 1024;
   console.log(
-    `| ${r.name} | ${(r.idle / MB).toFixed(0)} | ${(r.loaded / MB).toFixed(0)} | ${per.toFixed(0)} | ${
-      (r.after / MB).toFixed(0)
-    } | ${(100 * (r.after - r.idle) / r.idle).toFixed(0)}% | ${(r.second / MB).toFixed(0)} |`,
+    `| ${r.name} | ${mb(r.idle.rss)} | ${mb(r.open.rss)} | ${per.toFixed(0)} | ${mb(r.after.rss)} | ${
+      (100 * (r.after.rss - r.idle.rss) / r.idle.rss).toFixed(0)
+    }% | ${mb(r.second.rss)} | ${mb(r.after2.rss)} | ${mb(r.trimmed)} |`,
   );
+}
+console.log(
+  "\nAfter a full garbage collection at each phase (idle -> open -> after end -> second wave open -> after it -> trimmed), MB:\n",
+);
+console.log("| target | RSS | JS heap used | JS heap total | external | open fds |");
+console.log("|---|---|---|---|---|---|");
+for (const r of rows) {
+  const row = (f: (m: Memory) => number) => phases(r).map((m) => mb(f(m))).join(" -> ");
+  console.log(
+    `| ${r.name} | ${row((m) => m.gcRss)} | ${row((m) => m.heapUsed)} | ${row((m) => m.heapTotal)} | ${
+      row((m) => m.external)
+    } | ${phases(r).map((m) => m.fds).join(" -> ")} |`,
+  );
+}
+console.log("\nV8 heap spaces after the first wave ended (after a full collection), MB held/used:\n");
+for (const r of rows) {
+  const spaces = r.after.spaces.filter((s) => s.size >= MB / 2);
+  console.log(`- ${r.name}: ${spaces.map((s) => `${s.name} ${mb(s.size)}/${mb(s.used)}`).join(", ")}`);
 }
 const gw = rows.filter((r) => r.name.startsWith("gateway"));
 console.log(
   `\nGoal: ${STREAMS} open streams cost at most 300 MB over idle on each gateway route (${
-    gw.map((r) => `${r.name}: ${((r.loaded - r.idle) / MB).toFixed(0)} MB`).join(", ")
-  }), and memory returns to within 10% of idle when they end.`,
+    gw.map((r) => `${r.name}: ${mb(r.open.rss - r.idle.rss)} MB`).join(", ")
+  }), and memory returns to within 10% of idle when they end (${
+    gw.map((r) => `${r.name}: ${(100 * (r.after.rss - r.idle.rss) / r.idle.rss).toFixed(0)}%`).join(", ")
+  }).`,
 );

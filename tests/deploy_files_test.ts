@@ -178,6 +178,50 @@ Deno.test("without no-legacy-abort, a client that leaves before the upstream ans
   }
 });
 
+Deno.test("as deno task start and the container run it, SIGUSR2 makes Deno return freed memory (DENO_USR2_MEMORY_TRIM) instead of ending the gateway", async () => {
+  // After a burst of streams the JS heap is back at idle but V8 and glibc keep the pages they grew
+  // (bench:streams); on SIGUSR2 with this variable Deno runs malloc_trim and V8's low-memory collection.
+  // Without it, SIGUSR2's default action ends the process.
+  assert.match(read("Dockerfile"), /^\s+DENO_USR2_MEMORY_TRIM=1$/m, "the image sets it");
+  const start = JSON.parse(read("deno.json")).tasks.start as string;
+  const words = start.split(" && ").at(-1)!.split(" ");
+  const env = Object.fromEntries(
+    words.slice(0, words.indexOf("deno")).map((w) => w.split("=") as [string, string]),
+  );
+  assert.equal(env.DENO_USR2_MEMORY_TRIM, "1", "deno task start sets it");
+  const mock = await MockGemini.start();
+  const gw = await startGatewayProcess({
+    args: ["run", "-A", ...words.filter((a) => a.startsWith("--unstable")), "main.ts"],
+    env: {
+      ...env,
+      WORKERS: "1",
+      KV_PATH: ":memory:",
+      GEMINI_API_KEYS: fakeKey(1),
+      ALLOWED_TOKENS: "usr2-trim-token-1",
+      UPSTREAM_BASE_URL: mock.url,
+    },
+  });
+  const ask = () =>
+    fetch(`${gw.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": "usr2-trim-token-1" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+    });
+  try {
+    assert.equal((await ask()).status, 200);
+    gw.child.kill("SIGUSR2");
+    // A process that SIGUSR2 ends is gone within moments; this one keeps answering.
+    await new Promise((r) => setTimeout(r, 500));
+    const r = await ask();
+    assert.equal(r.status, 200);
+    assert.ok((await r.json()).candidates?.length, "a whole answer after the signal");
+    assert.equal(await gw.stop(), 0, "it still stops gently on SIGTERM");
+  } finally {
+    await gw.stop();
+    await mock.close();
+  }
+});
+
 Deno.test("as deno task start runs it (--unstable-no-legacy-abort): answers arrive whole, and a client that leaves cancels the upstream call", async () => {
   const mock = await MockGemini.start();
   const port = freePort();
