@@ -197,7 +197,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   Deno.unrefTimer(reseed);
   // Every secret the gateway holds, masked wherever an upstream echoes it (errors, logs, reasons).
   const redactor = new Redactor([
-    { version: () => pool.recordsVersion, values: () => pool.records().map((r) => r.key) },
+    { version: () => pool.secretsVersion, values: () => pool.records().map((r) => r.key) },
     { version: () => settings.current, values: () => settings.current.allowedTokens },
     { version: () => start.adminToken, values: () => start.adminToken ? [start.adminToken] : [] },
   ]);

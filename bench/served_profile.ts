@@ -11,7 +11,9 @@
  * Usage: `deno run -A bench/served_profile.ts [route]` with route one of `native` (default), `openai`,
  * `anthropic`, `responses`, `native-stream`, `openai-stream`. `BENCH_SECONDS` sets each wrk run (5),
  * `BENCH_TOP` the functions listed (30), `BENCH_PROFILE_OUT` a directory to keep the `.cpuprofile` in
- * (for Chrome's DevTools), `BENCH_LOGS=false` turns the request log off.
+ * (for Chrome's DevTools), `BENCH_LOGS=false` turns the request log off, `BENCH_POOL_KEYS=<n>` serves
+ * the gateway through `bench/pool_gateway.ts` with `n` generated keys (in-memory KV) instead of
+ * `main.ts` with 3 (compare `BENCH_POOL_KEYS=3` with `BENCH_POOL_KEYS=10000`).
  *
  * @module
  */
@@ -24,6 +26,7 @@ const TOP = Number(Deno.env.get("BENCH_TOP") ?? 30);
 const KEYS = ["b", "c", "d"].map((c) => "AIza" + c.repeat(35));
 const TOKEN = "bench-client-token";
 const route = Deno.args[0] ?? "native";
+const POOL_KEYS = Deno.env.get("BENCH_POOL_KEYS");
 
 const nativeBody = JSON.stringify({ contents: [{ role: "user", parts: [{ text: "Say hello." }] }] });
 const chat = (stream: boolean) =>
@@ -121,8 +124,9 @@ try {
   started.push(bare);
   const gateway = async (profile: boolean) => {
     const port = freePort();
+    const flags = [...START_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
     const s = await serve(
-      [...START_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "main.ts"],
+      POOL_KEYS ? [...flags, "bench/pool_gateway.ts", String(port), POOL_KEYS] : [...flags, "main.ts"],
       port,
       "/health",
       {
@@ -130,7 +134,7 @@ try {
         PORT: String(port),
         WORKERS: "1",
         KV_PATH: `${dataDir}/kv-${profile ? "p" : "m"}.sqlite3`,
-        GEMINI_API_KEYS: KEYS.join(","),
+        GEMINI_API_KEYS: POOL_KEYS ? "" : KEYS.join(","),
         ALLOWED_TOKENS: TOKEN,
         ADMIN_TOKEN: "bench-admin-token-123",
         UPSTREAM_BASE_URL: upstream.url,
@@ -154,7 +158,9 @@ try {
 
   const f1 = (n: number) => n.toFixed(1);
   console.log(
-    `\n## ${route}: wrk ${SECONDS} s at 64 connections, CPU per request from /proc (no profiler)\n`,
+    `\n## ${route}${
+      POOL_KEYS ? ` (${POOL_KEYS} keys, bench/pool_gateway.ts)` : ""
+    }: wrk ${SECONDS} s at 64 connections, CPU per request from /proc (no profiler)\n`,
   );
   console.log("| server | req/s | main thread µs/req | all threads µs/req | errors |");
   console.log("|---|---|---|---|---|");

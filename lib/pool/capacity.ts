@@ -96,28 +96,35 @@ export function modelCapacity(pool: KeyPool, model: string, now = Date.now()): M
     nextFreeAt: null,
     servable: false,
   };
-  // One view per quota scope (the first enabled key's limits stand for the project).
-  const scopes = new Map<string, PairView>();
+  // One view per quota scope (the first enabled key's limits stand for the project). Only scopes where
+  // some key has state or configured limits for the model are viewed key by key; the other keys are
+  // usable with no known limit (O(keys with state), not O(keys), for a report every few seconds).
+  const { enabled, scopes, special } = pool.modelViews(model);
+  const chosen: PairView[] = [];
   let earliest = Infinity;
-  for (const r of pool.records()) {
-    if (!r.enabled) continue;
-    const v = pool.pairView(r.id, model);
-    if (!v) continue;
-    cap.keys++;
-    if (v.freeAt <= now) cap.usable++;
-    else if (v.coolKind === "no_access" || v.freeAt === Infinity) cap.noAccess++;
-    else {
-      cap.cooling++;
-      earliest = Math.min(earliest, v.freeAt);
+  let viewed = 0;
+  for (const views of special) {
+    let known: PairView | undefined;
+    for (const v of views) {
+      viewed++;
+      if (v.freeAt <= now) cap.usable++;
+      else if (v.coolKind === "no_access" || v.freeAt === Infinity) cap.noAccess++;
+      else {
+        cap.cooling++;
+        earliest = Math.min(earliest, v.freeAt);
+      }
+      // A scope counts as usable when any of its keys is (error backoff is per key).
+      if (!known || (known.freeAt > now && v.freeAt <= now)) known = v;
     }
-    const known = scopes.get(v.scope);
-    // A scope counts as usable when any of its keys is (error backoff is per key).
-    if (!known || (known.freeAt > now && v.freeAt <= now)) scopes.set(v.scope, v);
+    if (known) chosen.push(known);
   }
-  cap.scopes = scopes.size;
+  cap.keys = enabled;
+  cap.usable += enabled - viewed;
+  const plainScopes = scopes - special.length;
+  cap.scopes = scopes;
   cap.servable = cap.usable + cap.cooling > 0;
   if (!cap.usable && Number.isFinite(earliest)) cap.nextFreeAt = earliest;
-  const open = [...scopes.values()].filter((v) => v.freeAt !== Infinity);
+  const open = chosen.filter((v) => v.freeAt !== Infinity);
   cap.minute = windowOf(open, (v) => ({
     limit: v.paced.rpm,
     used: v.usedThisMinute,
@@ -128,22 +135,20 @@ export function modelCapacity(pool: KeyPool, model: string, now = Date.now()): M
     used: v.usedToday,
     spent: v.freeAt > now && v.coolKind === "day",
   }));
+  cap.minute.unknown += plainScopes;
+  cap.day.unknown += plainScopes;
   return cap;
 }
 
 /** The capacity of every model with limits or state in the pool, plus `options.models`. */
 export function capacityReport(pool: KeyPool, options: CapacityOptions = {}): CapacityReport {
   const now = options.now ?? Date.now();
-  const stated = new Set<string>();
-  for (const p of pool.pairs()) if (p.model !== "*") stated.add(p.model);
-  for (const r of pool.records()) {
-    for (const m of Object.keys(r.limits ?? {})) if (m !== "*") stated.add(m);
-  }
+  const stated = pool.statedModels();
   const all = new Set([...stated, ...(options.models ?? [])]);
   const models = [...all].map((m) => modelCapacity(pool, m, now));
   const rank = (c: ModelCapacity) => !c.servable ? 0 : stated.has(c.model) ? 1 : 2;
   models.sort((a, b) => rank(a) - rank(b) || a.model.localeCompare(b.model));
-  return { time: now, enabledKeys: pool.records().filter((r) => r.enabled).length, models };
+  return { time: now, enabledKeys: pool.enabledCount, models };
 }
 
 /** One sample for a metrics exporter (Prometheus text format: `name{model="…"} value`). */

@@ -47,24 +47,9 @@ export class KeyCounts {
   }
 
   #recount(now: number): void {
-    const out = { total: 0, active: 0, cooling: 0, disabled: 0 };
-    let nextExpiry = Infinity;
     this.#version = this.pool.version;
-    for (const r of this.pool.records()) {
-      out.total++;
-      if (!r.enabled) {
-        out.disabled++;
-        continue;
-      }
-      const cooldowns = this.pool.cooldownsOf(r.id);
-      if (!cooldowns.length) {
-        out.active++;
-        continue;
-      }
-      out.cooling++;
-      for (const c of cooldowns) if (c.until > now && c.until < nextExpiry) nextExpiry = c.until;
-    }
-    this.#counts = out;
+    const { nextExpiry, ...counts } = this.pool.stateCounts(now);
+    this.#counts = counts;
     this.#countedAt = now;
     this.#nextExpiry = nextExpiry;
   }

@@ -52,6 +52,51 @@ interface Entry {
   salt?: number;
   /** When the key came into this pool (epoch ms). */
   seenAt: number;
+  /** Its index in the pool's order (kept by upsert and remove). */
+  pos: number;
+}
+
+/** The pool's enabled keys, indexed (rebuilt when a record changes). */
+interface EnabledIndex {
+  /** The pool's `recordsVersion` it was built at. */
+  version: number;
+  enabled: number;
+  /** Enabled keys by quota scope, in pool order. */
+  scopes: Map<string, Entry[]>;
+  /** Enabled keys with configured limits, by model id (`*`: every model). */
+  limited: Map<string, Entry[]>;
+  /** Models any key (enabled or not) has configured limits for (not `*`). */
+  limitModels: Set<string>;
+}
+
+/** What a walk over the keys found when none could serve (the rest of the answer is built from it). */
+interface NoKeyFacts {
+  /** Enabled keys of the allowed kinds (not excluded). */
+  usable: number;
+  /** When the first of them frees (Infinity: none will without an admin). */
+  earliest: number;
+  /** The model's quota state version the walk saw. */
+  modelEpoch: number;
+  /** Whether only error backoffs (and keys without access) keep them out; found when first needed. */
+  backoffOnly?: boolean;
+}
+
+/** What {@link KeyPool.pick}'s walks found when no key could serve. */
+interface WalkFound {
+  facts?: NoKeyFacts;
+  /** Some key's wait was counted from now (a call in flight): the answer holds for this instant only. */
+  timeRelative?: boolean;
+}
+
+/** A "no key" answer remembered until the pool changes, a key may free, or the gateways change. */
+interface NoKeyMemo extends NoKeyFacts {
+  kinds: KindOrder;
+  epoch: number;
+  share: MemberShare;
+  peers: MemberShare;
+  /** The quota window's length when remembered (a settings change forgets it). */
+  windowMs: number;
+  heldBack?: boolean;
 }
 
 /** A key chosen for a request. */
@@ -207,6 +252,16 @@ export class KeyPool {
     return this.#recordsVersion;
   }
 
+  #secretsVersion = 0;
+
+  /**
+   * Grows whenever the set of key secrets changes (a key added, removed, or its secret replaced), not when
+   * a record's other fields change (enabled, label, limits, last error): what a redactor rebuilds on.
+   */
+  get secretsVersion(): number {
+    return this.#secretsVersion;
+  }
+
   /** Number of keys (enabled or not). */
   get size(): number {
     return this.#entries.length;
@@ -220,6 +275,7 @@ export class KeyPool {
 
   #dirty(d: Dirty): void {
     this.#version++;
+    this.#epoch++;
     for (const l of this.#listeners) l(d);
   }
 
@@ -229,11 +285,21 @@ export class KeyPool {
     // A project's Gemini API and Vertex AI quotas are separate: Vertex keys get their own project scope.
     const scope = record.project ? `${kind === "vertex" ? "vp" : "p"}:${record.project}` : `k:${record.id}`;
     const old = this.#byId.get(record.id);
-    const entry: Entry = { record, kind, scope, own: `k:${record.id}`, seenAt: old?.seenAt ?? this.#now() };
+    const entry: Entry = {
+      record,
+      kind,
+      scope,
+      own: `k:${record.id}`,
+      seenAt: old?.seenAt ?? this.#now(),
+      pos: 0,
+    };
     this.#version++;
     this.#recordsVersion++;
-    if (old) this.#entries[this.#entries.indexOf(old)] = entry;
-    else this.#entries.push(entry);
+    this.#epoch++;
+    this.#freeing++;
+    if (old?.record.key !== record.key) this.#secretsVersion++;
+    entry.pos = old ? old.pos : this.#entries.length;
+    this.#entries[entry.pos] = entry;
     if (old) this.#kindCounts[old.kind]--;
     this.#kindCounts[kind]++;
     this.#byId.set(record.id, entry);
@@ -245,8 +311,12 @@ export class KeyPool {
     if (!e) return false;
     this.#version++;
     this.#recordsVersion++;
+    this.#epoch++;
+    this.#freeing++;
+    this.#secretsVersion++;
     this.#byId.delete(id);
-    this.#entries.splice(this.#entries.indexOf(e), 1);
+    this.#entries.splice(e.pos, 1);
+    for (let i = e.pos; i < this.#entries.length; i++) this.#entries[i].pos = i;
     this.#kindCounts[e.kind]--;
     return true;
   }
@@ -278,6 +348,11 @@ export class KeyPool {
     return out;
   }
 
+  /** The state of one (scope, model) pair, when it has one. */
+  pairState(model: string, scope: string): PairState | undefined {
+    return this.#pairs.get(model)?.get(scope);
+  }
+
   #pair(model: string, scope: string): PairState {
     let m = this.#pairs.get(model);
     if (!m) this.#pairs.set(model, m = new Map());
@@ -301,6 +376,8 @@ export class KeyPool {
   /** Restores a pair's durable state (from KV). */
   restorePair(model: string, scope: string, snap: PairSnapshot): void {
     this.#version++;
+    this.#epoch++;
+    this.#freeing++;
     const s = this.#pair(model, scope);
     // This gateway's count belongs to its own window: end that window first when it is over, and
     // never move the window back (a snapshot's older window would reset the count and send too many).
@@ -386,17 +463,85 @@ export class KeyPool {
     ) {
       return this.#chosen(preferred, model, now);
     }
+    // A request that excludes no key, while the pool is as it was when the last such pick found none
+    // for the model and no key can have freed since, gets that answer again without a walk over every
+    // key (a flood of requests for an exhausted model costs O(1) each, not O(keys)).
+    const memoable = !exclude?.size;
+    const memo = memoable ? this.#recall(this.#pickMemo, model, kinds, now) : undefined;
+    if (memo) {
+      const again: NoKey & { heldBack?: boolean } = this.#noKey(model, { kinds, now, facts: memo });
+      again.heldBack = memo.heldBack;
+      return again;
+    }
     // Keys Google has not judged yet that another gateway tries are left to it while this gateway has
     // judged keys (even cooling ones); with none, it tries them too.
-    const strict = this.#pickFrom({ model, exclude, kinds, now, strict: true });
-    return "freeAt" in strict && strict.heldBack
-      ? this.#pickFrom({ model, exclude, kinds, now, strict: false })
+    const found: WalkFound = {};
+    const strict = this.#pickFrom({ model, exclude, kinds, now, strict: true, found });
+    const out = "freeAt" in strict && strict.heldBack
+      ? this.#pickFrom({ model, exclude, kinds, now, strict: false, found })
       : strict;
+    if ("freeAt" in out && memoable && found.facts && !found.timeRelative) {
+      this.#pickMemo.set(model, this.#memo(kinds, { ...found.facts, heldBack: out.heldBack }));
+    }
+    return out;
+  }
+
+  /** Per model: the last pick without exclusions that found no key, while still true. */
+  #pickMemo = new Map<string, NoKeyMemo>();
+  /** Per model: the last walk of {@link nextFreeAt} / {@link noKeyReason} that found no key free, while still true. */
+  #freeMemo = new Map<string, NoKeyMemo>();
+  /** Grows when anything a key choice reads changes for every model (records, verdicts, calls in flight). */
+  #epoch = 0;
+  /** Per model: grows when the model's quota state changes (cooldowns, counts, backoffs). */
+  #modelEpochs = new Map<string, number>();
+
+  #touch(model?: string): void {
+    if (model === undefined) this.#epoch++;
+    else this.#modelEpochs.set(model, (this.#modelEpochs.get(model) ?? 0) + 1);
+  }
+
+  #memo(kinds: KindOrder, facts: NoKeyFacts & { heldBack?: boolean }): NoKeyMemo {
+    return {
+      ...facts,
+      kinds,
+      epoch: this.#epoch,
+      share: this.#share(),
+      peers: this.#peers(),
+      windowMs: this.#windowMs(),
+    };
+  }
+
+  /** A remembered "no key" for `model` that still holds: same kinds, nothing changed, no key freed yet. */
+  #recall(
+    memos: Map<string, NoKeyMemo>,
+    model: string,
+    kinds: KindOrder,
+    now: number,
+  ): NoKeyMemo | undefined {
+    const m = memos.get(model);
+    if (!m) return undefined;
+    if (
+      m.kinds === kinds && m.epoch === this.#epoch && m.modelEpoch === (this.#modelEpochs.get(model) ?? 0) &&
+      now < m.earliest && m.share === this.#share() && m.peers === this.#peers() &&
+      m.windowMs === this.#windowMs()
+    ) return m;
+    memos.delete(model);
+    return undefined;
   }
 
   #pickFrom(
-    o: { model: string; exclude?: ReadonlySet<string>; kinds: KindOrder; now: number; strict: boolean },
+    o: {
+      model: string;
+      exclude?: ReadonlySet<string>;
+      kinds: KindOrder;
+      now: number;
+      strict: boolean;
+      found: WalkFound;
+    },
   ): KeyChoice | (NoKey & { heldBack?: boolean }) {
+    const quick = this.#pickQuick(o);
+    if (quick) return quick;
+    // None free: the full walk below counts what the answer tells (and finds none either).
     const { model, exclude, kinds, now, strict } = o;
     const n = this.#entries.length;
     const start = this.#cursor.get(model) ?? 0;
@@ -404,6 +549,7 @@ export class KeyPool {
     let usable = 0;
     let judged = 0;
     let heldBack = false;
+    let timeRelative = false;
     for (const group of kinds) {
       for (let i = 0; i < n; i++) {
         const idx = (start + i) % n;
@@ -417,6 +563,7 @@ export class KeyPool {
         } else {
           const wait = this.#uncheckedWait(e, now);
           if (wait === "theirs" && strict) heldBack = true;
+          if (wait === "in_flight") timeRelative = true;
           if (wait === "in_flight") free = now + 100; // its verdict is on the way
           else if (wait === "theirs" && strict) free = e.seenAt + UNCHECKED_GRACE_MS;
           else free = this.#freeAt(e, model, now);
@@ -426,14 +573,97 @@ export class KeyPool {
           continue;
         }
         this.#cursor.set(model, idx + 1);
-        if (!this.#checked.has(e.record.id)) this.#probing.set(e.record.id, now);
+        if (!this.#checked.has(e.record.id)) {
+          this.#probing.set(e.record.id, now);
+          this.#epoch++;
+        }
         return this.#chosen(e, model, now);
       }
     }
-    return {
-      ...this.#noKey(model, { kinds, usable, earliest, now, exclude }),
-      heldBack: heldBack && judged === 0,
-    };
+    const facts: NoKeyFacts = { usable, earliest, modelEpoch: this.#modelEpochs.get(model) ?? 0 };
+    Object.assign(o.found, { facts, timeRelative });
+    return { ...this.#noKey(model, { kinds, now, exclude, facts }), heldBack: heldBack && judged === 0 };
+  }
+
+  /**
+   * The round robin's choice, visiting only keys not known to be out for the model: a key found out
+   * until some time (a cooldown, a spent pacing window, a backoff) is left out of the model's
+   * {@link CoolingSkip} until then, so a pool where most keys are out costs O(keys / 32 + log keys)
+   * per pick, not O(keys / free keys). Picks the same key the full walk would; undefined when none is
+   * free.
+   */
+  #pickQuick(
+    o: { model: string; exclude?: ReadonlySet<string>; kinds: KindOrder; now: number; strict: boolean },
+  ) {
+    const { model, exclude, kinds, now, strict } = o;
+    const n = this.#entries.length;
+    if (n === 0) return undefined;
+    const skip = this.#skipFor(model, now);
+    const start = (this.#cursor.get(model) ?? 0) % n;
+    for (const group of kinds) {
+      // One lap in pool order from the cursor: [start, n) then [0, start).
+      for (const [from, to] of [[start, n], [0, start]]) {
+        for (let idx = skip.next(from); idx !== -1 && idx < to; idx = skip.next(idx + 1)) {
+          const e = this.#entries[idx];
+          if (!group.includes(e.kind) || !e.record.enabled || exclude?.has(e.record.id)) continue;
+          let free: number;
+          let known = true; // `free` holds until something changes in the pool (not just for this pass)
+          if (this.#checked.has(e.record.id)) free = this.#freeAt(e, model, now);
+          else {
+            const wait = this.#uncheckedWait(e, now);
+            known = wait === "free";
+            if (wait === "in_flight") free = now + 100;
+            else if (wait === "theirs" && strict) free = e.seenAt + UNCHECKED_GRACE_MS;
+            else free = this.#freeAt(e, model, now);
+          }
+          if (free > now) {
+            if (known) skip.leaveOut(idx, free);
+            continue;
+          }
+          this.#cursor.set(model, idx + 1);
+          if (!this.#checked.has(e.record.id)) {
+            this.#probing.set(e.record.id, now);
+            this.#epoch++;
+          }
+          return this.#chosen(e, model, now);
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** Per model: grows when a report may have made one of its keys free earlier than known. */
+  #modelFreeing = new Map<string, number>();
+
+  /** Notes when a pair's new state may free its keys earlier than the old one did (see {@link CoolingSkip}). */
+  #freedEarlier(model: string, was: PairState, s: PairState): void {
+    const limit = (n?: number) => n ?? Infinity;
+    if (
+      s.coolUntil < was.coolUntil || s.windowEnd < was.windowEnd || s.windowCount < was.windowCount ||
+      s.dayCount < was.dayCount || s.day !== was.day || limit(s.learned.rpm) > limit(was.learned.rpm) ||
+      limit(s.learned.rpd) > limit(was.learned.rpd)
+    ) this.#modelFreeing.set(model, (this.#modelFreeing.get(model) ?? 0) + 1);
+  }
+
+  /** Per model: keys known to be out of the round robin until some time. */
+  #skips = new Map<string, CoolingSkip>();
+  /** Grows when a key may have become free earlier than it was known to be (a reset, a record, a restore). */
+  #freeing = 0;
+
+  /** The model's skip list, new when the pool changed since, with keys whose time came back in. */
+  #skipFor(model: string, now: number): CoolingSkip {
+    let skip = this.#skips.get(model);
+    const [share, peers, windowMs] = [this.#share(), this.#peers(), this.#windowMs()];
+    const [freeing, modelFreeing] = [this.#freeing, this.#modelFreeing.get(model) ?? 0];
+    if (
+      !skip || skip.freeing !== freeing || skip.modelFreeing !== modelFreeing || skip.share !== share ||
+      skip.peers !== peers || skip.windowMs !== windowMs || skip.size !== this.#entries.length
+    ) {
+      skip = new CoolingSkip({ size: this.#entries.length, freeing, modelFreeing, share, peers, windowMs });
+      this.#skips.set(model, skip);
+    }
+    skip.bringBack(now);
+    return skip;
   }
 
   /**
@@ -464,6 +694,7 @@ export class KeyPool {
 
   /** Notes that a key was judged (from KV: another gateway's verdict). */
   markChecked(id: string): void {
+    if (!this.#checked.has(id)) this.#epoch++;
     this.#checked.add(id);
   }
 
@@ -487,8 +718,10 @@ export class KeyPool {
   /** A key's quota state for `model` (limits, this window's and today's counts, when it frees). */
   pairView(id: string, model: string): PairView | undefined {
     const e = this.#byId.get(id);
-    if (!e) return undefined;
-    const now = this.#now();
+    return e ? this.#view(e, model, this.#now()) : undefined;
+  }
+
+  #view(e: Entry, model: string, now: number): PairView {
     const freeAt = this.#freeAt(e, model, now); // rolls the window and the day forward first
     const m = this.#pairs.get(model);
     const s = m?.get(e.scope);
@@ -512,31 +745,115 @@ export class KeyPool {
     };
   }
 
+  /** Enabled keys by quota scope (in pool order) and keys by the models they have limits for; see {@link #indexed}. */
+  #index?: EnabledIndex;
+
+  /** The index of enabled keys, rebuilt when a record changed since the last call (O(keys) then, O(1) else). */
+  #indexed(): EnabledIndex {
+    if (this.#index?.version === this.#recordsVersion) return this.#index;
+    const index: EnabledIndex = {
+      version: this.#recordsVersion,
+      enabled: 0,
+      scopes: new Map(),
+      limited: new Map(),
+      limitModels: new Set(),
+    };
+    const add = (map: Map<string, Entry[]>, k: string, e: Entry) => {
+      const list = map.get(k);
+      if (list) list.push(e);
+      else map.set(k, [e]);
+    };
+    for (const e of this.#entries) {
+      const models = Object.keys(e.record.limits ?? {});
+      for (const model of models) if (model !== "*") index.limitModels.add(model);
+      if (!e.record.enabled) continue;
+      index.enabled++;
+      add(index.scopes, e.scope, e);
+      for (const model of models) add(index.limited, model, e);
+    }
+    return this.#index = index;
+  }
+
+  /** Number of enabled keys. */
+  get enabledCount(): number {
+    return this.#indexed().enabled;
+  }
+
+  /** Models with quota state in the pool, or with limits an admin entered for some key (not `*`). */
+  statedModels(): Set<string> {
+    const out = new Set(this.#indexed().limitModels);
+    for (const [model, byScope] of this.#pairs) if (byScope.size && model !== "*") out.add(model);
+    return out;
+  }
+
+  /**
+   * The views a capacity report needs for `model`, without walking keys that have nothing for it: the
+   * views of every enabled key (in pool order) of each quota scope where some key has state for the
+   * model (a cooldown, a count, a backoff) or configured limits for it; the other enabled keys are
+   * usable, without a known limit, and make up `enabled - (keys viewed)` keys in `scopes - special.length`
+   * scopes. O(keys viewed), not O(keys).
+   */
+  modelViews(model: string): { enabled: number; scopes: number; special: PairView[][] } {
+    const index = this.#indexed();
+    const now = this.#now();
+    const scopes = new Set<string>();
+    for (const scope of this.#pairs.get(model)?.keys() ?? []) {
+      if (index.scopes.has(scope)) scopes.add(scope);
+      else if (scope.startsWith("k:")) { // a backoff of a key whose quota scope is its project
+        const e = this.#byId.get(scope.slice(2));
+        if (e?.record.enabled) scopes.add(e.scope);
+      }
+    }
+    for (const e of index.limited.get(model) ?? []) scopes.add(e.scope);
+    for (const e of index.limited.get("*") ?? []) scopes.add(e.scope);
+    const special = [...scopes].map((scope) =>
+      index.scopes.get(scope)!.map((e) => this.#view(e, model, now))
+    );
+    return { enabled: index.enabled, scopes: index.scopes.size, special };
+  }
+
   /** Earliest time (epoch ms) any enabled key of `kinds` can serve `model`, without choosing one. */
   nextFreeAt(model: string, kinds: KindOrder = GEMINI_ONLY): number {
     const now = this.#now();
-    let earliest = Infinity;
-    for (const e of this.#entries) {
-      if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
-      const free = this.#freeAt(e, model, now);
-      if (free <= now) return now;
-      earliest = Math.min(earliest, free);
-    }
-    return earliest;
+    const facts = this.#freeFacts(model, kinds, now);
+    return facts ? facts.earliest : now;
   }
 
   /** Why no key of `kinds` can serve `model` now (the sentence `pick` gives), without choosing one. */
   noKeyReason(model: string, kinds: KindOrder = GEMINI_ONLY): string {
     const now = this.#now();
-    let usable = 0;
-    let earliest = Infinity;
+    const facts = this.#freeFacts(model, kinds, now) ?? this.#walk(model, kinds, now, false);
+    return this.#noKey(model, { kinds, now, facts }).reason;
+  }
+
+  /**
+   * The enabled keys of `kinds` and when the first frees for `model`, when none is free now (remembered
+   * while that holds: see {@link pick}); undefined when one is.
+   */
+  #freeFacts(model: string, kinds: KindOrder, now: number): NoKeyFacts | undefined {
+    const memo = this.#recall(this.#freeMemo, model, kinds, now);
+    if (memo) return memo;
+    const facts = this.#walk(model, kinds, now, true);
+    if (facts.earliest <= now) return undefined;
+    this.#freeMemo.set(model, this.#memo(kinds, facts));
+    return facts;
+  }
+
+  /** Enabled keys of `kinds` and when the first is free for `model` (`now` once one is, when `stopAtFree`). */
+  #walk(model: string, kinds: KindOrder, now: number, stopAtFree: boolean): NoKeyFacts {
+    const facts: NoKeyFacts = {
+      usable: 0,
+      earliest: Infinity,
+      modelEpoch: this.#modelEpochs.get(model) ?? 0,
+    };
     for (const e of this.#entries) {
       if (!e.record.enabled || !kinds.some((g) => g.includes(e.kind))) continue;
-      usable++;
+      facts.usable++;
       const free = this.#freeAt(e, model, now);
-      if (free > now) earliest = Math.min(earliest, free);
+      if (free > now) facts.earliest = Math.min(facts.earliest, free);
+      else if (stopAtFree) return { ...facts, earliest: now };
     }
-    return this.#noKey(model, { kinds, usable, earliest, now }).reason;
+    return facts;
   }
 
   #count(e: Entry, model: string, now: number): void {
@@ -546,6 +863,7 @@ export class KeyPool {
     const p = s ?? this.#pair(model, e.scope);
     this.#roll(p, now);
     p.windowCount++;
+    this.#touch(model);
     const day = pacificDay(now);
     if (p.day !== day) [p.day, p.dayCount] = [day, 0];
     p.dayCount++;
@@ -554,11 +872,13 @@ export class KeyPool {
   /** Why no key can serve (only computed when none can, so the pick loop stays lean). */
   #noKey(
     model: string,
-    o: { kinds: KindOrder; usable: number; earliest: number; now: number; exclude?: ReadonlySet<string> },
+    o: { kinds: KindOrder; now: number; exclude?: ReadonlySet<string>; facts: NoKeyFacts },
   ): NoKey {
-    const { usable, earliest, now } = o;
+    const { now, facts } = o;
+    const { usable, earliest } = facts;
     const allowed = new Set(o.kinds.flat());
-    const total = this.#entries.filter((e) => allowed.has(e.kind)).length;
+    let total = 0;
+    for (const kind of allowed) total += this.#kindCounts[kind];
     if (total === 0) {
       const names = [...allowed].map((k) => KEY_KINDS[k].label).join(" or ");
       return {
@@ -585,7 +905,7 @@ export class KeyPool {
       };
     }
     const secs = Math.ceil((earliest - now) / 1000);
-    const backoffOnly = this.#entries.every((e) => {
+    const backoffOnly = facts.backoffOnly ??= this.#entries.every((e) => {
       if (!allowed.has(e.kind) || !e.record.enabled || o.exclude?.has(e.record.id)) return true;
       const own = this.#pairs.get(model)?.get(e.own);
       return (own?.coolKind === "backoff" && own.coolUntil > now) || this.#freeAt(e, model, now) === Infinity;
@@ -610,7 +930,7 @@ export class KeyPool {
     const e = this.#byId.get(id);
     if (!e) return;
     const now = this.#now();
-    this.#probing.delete(id);
+    if (this.#probing.delete(id)) this.#epoch++;
     // A key to disable is not marked: its disabled record tells the others (a "checked" notice
     // arriving first would let them use it before they learn it is disabled).
     if (
@@ -624,6 +944,8 @@ export class KeyPool {
       case "ok": {
         const own = this.#pairs.get(model)?.get(e.own);
         if (own?.failures) {
+          this.#touch(model);
+          this.#modelFreeing.set(model, (this.#modelFreeing.get(model) ?? 0) + 1);
           own.failures = 0;
           if (own.coolKind === "backoff") own.coolUntil = 0;
         }
@@ -634,6 +956,7 @@ export class KeyPool {
         return;
       case "cooldown": {
         const s = this.#pair(model, e.scope);
+        const was = { ...s, learned: { ...s.learned } };
         const until = verdict.window === "minute" ? this.#windowEndNear(verdict.until, now) : verdict.until;
         s.coolUntil = Math.max(s.coolUntil, until);
         s.coolKind = verdict.window;
@@ -645,6 +968,7 @@ export class KeyPool {
           s.learned.rpd = verdict.limit;
           [s.day, s.dayCount] = [pacificDay(now), verdict.limit];
         }
+        this.#freedEarlier(model, was, s);
         this.#dirty({ type: "pair", scope: e.scope, model });
         return;
       }
@@ -667,6 +991,11 @@ export class KeyPool {
         s.failures++;
         if (s.failures >= 2) {
           const wait = Math.min(1000 * 2 ** (s.failures - 2), this.#backoffMax());
+          // A key's own pair is also its quota scope's when it has no project: the backoff may end
+          // before the quota cooldown it replaces.
+          if (now + wait < s.coolUntil) {
+            this.#modelFreeing.set(model, (this.#modelFreeing.get(model) ?? 0) + 1);
+          }
           Object.assign(s, { coolUntil: now + wait, coolKind: "backoff", reason: verdict.reason });
           this.#dirty({ type: "pair", scope: e.own, model });
         }
@@ -718,7 +1047,10 @@ export class KeyPool {
         this.#dirty({ type: "pair", scope, model: m });
       }
     }
+    this.#freeing++;
     return () => {
+      this.#epoch++;
+      this.#freeing++;
       for (const [s, was] of before) Object.assign(s, was);
     };
   }
@@ -728,6 +1060,38 @@ export class KeyPool {
     const r = this.#byId.get(id)?.record;
     if (!r?.enabled) return "disabled";
     return this.cooldownsOf(id).length ? "cooling" : "active";
+  }
+
+  /**
+   * Keys by state, as {@link stateOf} tells them one by one, in O(keys + pairs): `cooling` keys have
+   * some model cooling down; `nextExpiry` is when the earliest of their cooldowns that ends after `after`
+   * ends (Infinity: none).
+   */
+  stateCounts(
+    after: number,
+  ): { total: number; active: number; cooling: number; disabled: number; nextExpiry: number } {
+    const now = this.#now();
+    const ends = new Map<string, number>(); // scope -> ends of its cooldowns after `after`, earliest
+    const cooling = new Set<string>();
+    for (const byScope of this.#pairs.values()) {
+      for (const [scope, s] of byScope) {
+        if (!(s.coolUntil > now && s.coolKind)) continue;
+        cooling.add(scope);
+        if (s.coolUntil > after && !(s.coolUntil >= (ends.get(scope) ?? Infinity))) {
+          ends.set(scope, s.coolUntil);
+        }
+      }
+    }
+    const out = { total: this.#entries.length, active: 0, cooling: 0, disabled: 0, nextExpiry: Infinity };
+    for (const e of this.#entries) {
+      if (!e.record.enabled) out.disabled++;
+      else if (!cooling.has(e.scope) && !cooling.has(e.own)) out.active++;
+      else {
+        out.cooling++;
+        out.nextExpiry = Math.min(out.nextExpiry, ends.get(e.scope) ?? Infinity, ends.get(e.own) ?? Infinity);
+      }
+    }
+    return out;
   }
 
   /** Cooldowns that currently apply to a key, for views. */
@@ -745,5 +1109,80 @@ export class KeyPool {
       }
     }
     return out;
+  }
+}
+
+/**
+ * One model's keys known to be out of the round robin until some time: a bit per key in pool order
+ * (set: worth a look) and a min-heap of (time, index) to bring keys back when their time comes.
+ * Valid while the pool's records and the gateways' shares are as they were when it was made.
+ */
+class CoolingSkip {
+  readonly size: number;
+  /** The pool's and the model's counts of changes that may free keys early, when it was made. */
+  readonly freeing: number;
+  readonly modelFreeing: number;
+  readonly share: MemberShare;
+  readonly peers: MemberShare;
+  readonly windowMs: number;
+  #bits: Uint32Array;
+  #times: number[] = [];
+  #indexes: number[] = [];
+
+  constructor(o: Pick<CoolingSkip, "size" | "freeing" | "modelFreeing" | "share" | "peers" | "windowMs">) {
+    [this.size, this.freeing, this.modelFreeing] = [o.size, o.freeing, o.modelFreeing];
+    [this.share, this.peers, this.windowMs] = [o.share, o.peers, o.windowMs];
+    this.#bits = new Uint32Array(Math.ceil(o.size / 32)).fill(0xffffffff);
+    if (o.size % 32) this.#bits[this.#bits.length - 1] = (1 << (o.size % 32)) - 1;
+  }
+
+  /** The first key at or after `from` worth a look, or -1. */
+  next(from: number): number {
+    let word = from >>> 5;
+    if (word >= this.#bits.length) return -1;
+    let bits = this.#bits[word] & (0xffffffff << (from & 31));
+    while (bits === 0) {
+      if (++word >= this.#bits.length) return -1;
+      bits = this.#bits[word];
+    }
+    return (word << 5) + 31 - Math.clz32(bits & -bits);
+  }
+
+  /** Leaves key `index` out until `until` (epoch ms). */
+  leaveOut(index: number, until: number): void {
+    this.#bits[index >>> 5] &= ~(1 << (index & 31));
+    if (until === Infinity) return; // back only when the pool changes (a new skip list)
+    const [times, indexes] = [this.#times, this.#indexes];
+    let i = times.length;
+    times.push(until);
+    indexes.push(index);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (times[parent] <= until) break;
+      [times[i], indexes[i]] = [times[parent], indexes[parent]];
+      i = parent;
+    }
+    [times[i], indexes[i]] = [until, index];
+  }
+
+  /** Brings back every key whose time has come. */
+  bringBack(now: number): void {
+    const [times, indexes] = [this.#times, this.#indexes];
+    while (times.length && times[0] <= now) {
+      const index = indexes[0];
+      this.#bits[index >>> 5] |= 1 << (index & 31);
+      const [lastTime, lastIndex] = [times.pop()!, indexes.pop()!];
+      if (!times.length) break;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= times.length) break;
+        const c = l + 1 < times.length && times[l + 1] < times[l] ? l + 1 : l;
+        if (times[c] >= lastTime) break;
+        [times[i], indexes[i]] = [times[c], indexes[c]];
+        i = c;
+      }
+      [times[i], indexes[i]] = [lastTime, lastIndex];
+    }
   }
 }

@@ -7,8 +7,10 @@
  *
  * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot; `["checked", id]` ->
  * true once Google judged the key (kept apart from the record, so this once-per-key write never
- * races with a change to the record made elsewhere); `["keysIgnored", id]` -> epoch ms: keys from
- * `GEMINI_API_KEYS` the admin deleted and asked to ignore.
+ * races with a change to the record made elsewhere; the verdicts of one write pass go in one atomic
+ * write per {@link CHECKED_PER_WRITE} keys, with one change notice naming them all, comma-separated, so
+ * a pool of 10,000 keys being used for the first time costs a write per pass, not one per request);
+ * `["keysIgnored", id]` -> epoch ms: keys from `GEMINI_API_KEYS` the admin deleted and asked to ignore.
  * Pair writes merge (the later cooldown wins), so concurrent workers never lose each other's updates.
  *
  * @module
@@ -16,7 +18,24 @@
 import type { ChangeFeed } from "../kv/change_feed.ts";
 import type { Dirty, KeyPool, PairSnapshot } from "./key_pool.ts";
 import type { KeyRecord } from "./key_record.ts";
-import { failureText } from "../kv/write_behind.ts";
+import { failureText, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+
+/**
+ * Most "checked" marks written in one atomic write (each is one mutation; KV takes up to 1,000 per
+ * write, and the change notice naming them, 17 characters each, stays far below a value's 64 KiB).
+ */
+export const CHECKED_PER_WRITE = 500;
+
+/** Most keys {@link PoolStore.addKeys} stores in one atomic write (KV checks at most 100 keys per write). */
+export const KEYS_PER_WRITE = 100;
+
+/** The key ids a change notice names (one, or several comma-separated). */
+function idsOf(notice: string | undefined): string[] {
+  return notice ? notice.split(",").filter(Boolean) : [];
+}
+
+/** A change that marks a key as judged by Google. */
+type CheckedDirty = Extract<Dirty, { type: "checked" }>;
 
 /** Options for {@link PoolStore}. */
 export interface PoolStoreOptions {
@@ -41,6 +60,10 @@ function mergeSnap(a: PairSnapshot | null, b: PairSnapshot): PairSnapshot {
 export class PoolStore {
   #pending = new Map<string, Dirty>();
   #timer?: number;
+  /** The scheduled pass waits for more "checked" marks (a record or cooldown brings it forward). */
+  #lazy = false;
+  /** Something besides "checked" marks is queued. */
+  #urgent = false;
   #writing?: Promise<unknown>;
   /** Keys being deleted: their state is not written meanwhile. */
   readonly #deleting = new Set<string>();
@@ -49,9 +72,10 @@ export class PoolStore {
 
   constructor(private readonly opts: PoolStoreOptions) {
     opts.pool.onDirty((d) => this.#queue(d));
-    opts.feed.on("key", (id) => id ? this.#reloadKey(id) : undefined);
+    // Notices name one id, or several comma-separated (keys added together, keys judged in one pass).
+    opts.feed.on("key", (ids) => Promise.all(idsOf(ids).map((id) => this.#reloadKey(id))).then(() => {}));
     opts.feed.on("pair", (id) => id ? this.#reloadPair(id) : undefined);
-    opts.feed.on("checked", (id) => id ? opts.pool.markChecked(id) : undefined);
+    opts.feed.on("checked", (ids) => idsOf(ids).forEach((id) => opts.pool.markChecked(id)));
   }
 
   /** Loads every key and pair state from KV into the pool. */
@@ -65,23 +89,47 @@ export class PoolStore {
     }
   }
 
-  /** Stores new keys (skipping ones already present) and returns the ids that were added. */
-  async addKeys(records: KeyRecord[]): Promise<string[]> {
+  /**
+   * Stores new keys (skipping ones already present) and returns the ids that were added. Keys are
+   * written {@link KEYS_PER_WRITE} to an atomic write with one change notice (a start with 10,000 keys
+   * takes 100 writes, not 10,000); a write that meets a key already stored is redone key by key.
+   */
+  async addKeys(all: KeyRecord[]): Promise<string[]> {
+    const seen = new Set<string>();
+    const records = all.filter((r) => !seen.has(r.id) && seen.add(r.id));
     const added: string[] = [];
-    for (const r of records) {
-      const op = this.opts.kv.atomic().check({ key: ["keys", r.id], versionstamp: null }).set(
-        ["keys", r.id],
-        r,
-      );
-      this.opts.feed.record(op, { topic: "key", id: r.id });
+    for (let i = 0; i < records.length; i += KEYS_PER_WRITE) {
+      const chunk = records.slice(i, i + KEYS_PER_WRITE);
+      if (chunk.length === 1) {
+        if (await this.#addKey(chunk[0])) added.push(chunk[0].id);
+        continue;
+      }
+      const op = this.opts.kv.atomic();
+      for (const r of chunk) op.check({ key: ["keys", r.id], versionstamp: null }).set(["keys", r.id], r);
+      this.opts.feed.record(op, { topic: "key", id: chunk.map((r) => r.id).join(",") });
       if ((await op.commit()).ok) {
-        this.opts.pool.upsert(r);
-        added.push(r.id);
-      } else if (!this.opts.pool.get(r.id)) {
-        await this.#reloadKey(r.id);
+        for (const r of chunk) this.opts.pool.upsert(r);
+        added.push(...chunk.map((r) => r.id));
+      } else {
+        for (const r of chunk) if (await this.#addKey(r)) added.push(r.id);
       }
     }
     return added;
+  }
+
+  /** Stores one new key; false when it was already stored (the pool then gets the stored record). */
+  async #addKey(r: KeyRecord): Promise<boolean> {
+    const op = this.opts.kv.atomic().check({ key: ["keys", r.id], versionstamp: null }).set(
+      ["keys", r.id],
+      r,
+    );
+    this.opts.feed.record(op, { topic: "key", id: r.id });
+    if ((await op.commit()).ok) {
+      this.opts.pool.upsert(r);
+      return true;
+    }
+    if (!this.opts.pool.get(r.id)) await this.#reloadKey(r.id);
+    return false;
   }
 
   /**
@@ -156,11 +204,22 @@ export class PoolStore {
   #queue(d: Dirty): void {
     if (this.#stopped) return;
     this.#pending.set(d.type === "pair" ? `p|${d.model}|${d.scope}` : `${d.type}|${d.id}`, d);
-    this.#schedule(20);
+    if (d.type !== "checked") this.#urgent = true;
+    this.#schedule(this.#urgent ? 20 : WRITE_BEHIND_MS);
   }
 
+  /**
+   * Schedules a write pass in `ms` unless one is scheduled or running. A pass with only "checked" marks
+   * queued waits {@link WRITE_BEHIND_MS} (more marks share its write); a record or a cooldown queued
+   * meanwhile brings it forward.
+   */
   #schedule(ms: number): void {
-    if (this.#timer !== undefined || this.#writing || this.#stopped) return;
+    if (this.#writing || this.#stopped) return;
+    if (this.#timer !== undefined) {
+      if (!this.#lazy || ms >= WRITE_BEHIND_MS) return;
+      clearTimeout(this.#timer);
+    }
+    this.#lazy = ms === WRITE_BEHIND_MS;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#run();
@@ -172,24 +231,46 @@ export class PoolStore {
     const run = this.#writing ??= this.#write().finally(() => {
       this.#writing = undefined;
       if (this.#pending.size) {
-        this.#schedule(this.#failures ? Math.min(30_000, 250 * 2 ** this.#failures) : 20);
+        this.#schedule(
+          this.#failures ? Math.min(30_000, 250 * 2 ** this.#failures) : this.#urgent ? 20 : WRITE_BEHIND_MS,
+        );
       }
     });
     return run;
   }
 
-  /** Writes what is queued; at the first failure the rest stays queued. Answers that failure. */
+  /**
+   * Writes what is queued: "checked" marks first, {@link CHECKED_PER_WRITE} to a write, then records and
+   * pair states one by one. At the first failure the rest stays queued. Answers that failure.
+   */
   async #write(): Promise<unknown> {
     const batch = [...this.#pending];
     this.#pending.clear();
-    for (let i = 0; i < batch.length; i++) {
-      const d = batch[i][1];
+    this.#urgent = false;
+    const steps: Array<{ items: Array<[string, Dirty]>; write: () => Promise<void> }> = [];
+    const checked = batch.filter((q): q is [string, CheckedDirty] => q[1].type === "checked");
+    for (let i = 0; i < checked.length; i += CHECKED_PER_WRITE) {
+      const items = checked.slice(i, i + CHECKED_PER_WRITE);
+      steps.push({ items, write: () => this.#writeChecked(items.map(([, d]) => d.id)) });
+    }
+    for (const item of batch) {
+      const d = item[1];
+      if (d.type === "key") steps.push({ items: [item], write: () => this.#writeKey(d.id) });
+      else if (d.type === "pair") {
+        steps.push({
+          items: [item],
+          write: () => this.#writePair(d.model, d.scope),
+        });
+      }
+    }
+    for (let i = 0; i < steps.length; i++) {
       try {
-        if (d.type === "key") await this.#writeKey(d.id);
-        else if (d.type === "checked") await this.#writeChecked(d.id);
-        else await this.#writePair(d.model, d.scope);
+        await steps[i].write();
       } catch (e) {
-        for (const [n, item] of batch.slice(i)) if (!this.#pending.has(n)) this.#pending.set(n, item);
+        for (const [n, item] of steps.slice(i).flatMap((st) => st.items)) {
+          if (!this.#pending.has(n)) this.#pending.set(n, item);
+          if (item.type !== "checked") this.#urgent = true;
+        }
         if (!this.#stopped && this.#failures++ === 0) {
           console.error(
             "pool: could not persist key state (will retry):",
@@ -211,15 +292,18 @@ export class PoolStore {
     await op.commit();
   }
 
-  async #writeChecked(id: string): Promise<void> {
-    if (!this.opts.pool.get(id) || this.#deleting.has(id)) return;
-    const op = this.opts.kv.atomic().set(["checked", id], true);
-    this.opts.feed.record(op, { topic: "checked", id });
+  /** Writes the "checked" marks of keys (still in the pool) in one atomic write, with one change notice. */
+  async #writeChecked(ids: string[]): Promise<void> {
+    const present = ids.filter((id) => this.opts.pool.get(id) && !this.#deleting.has(id));
+    if (!present.length) return;
+    const op = this.opts.kv.atomic();
+    for (const id of present) op.set(["checked", id], true);
+    this.opts.feed.record(op, { topic: "checked", id: present.join(",") });
     await op.commit();
   }
 
   async #writePair(model: string, scope: string): Promise<void> {
-    const state = this.opts.pool.pairs().find((p) => p.model === model && p.scope === scope)?.state;
+    const state = this.opts.pool.pairState(model, scope);
     if (!state) return;
     const mine: PairSnapshot = {
       coolUntil: state.coolUntil,

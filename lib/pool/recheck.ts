@@ -7,7 +7,7 @@
 import type { KeyAdmin } from "./key_admin.ts";
 import { ADMIN_DISABLED } from "./key_admin.ts";
 import type { KeyPool } from "./key_pool.ts";
-import { type KeyKind, kindOf } from "./key_record.ts";
+import { type KeyKind, type KeyRecord, kindOf } from "./key_record.ts";
 import { verifyKey } from "./verify.ts";
 import { takeLease } from "../cluster/lease.ts";
 
@@ -65,9 +65,16 @@ export class Rechecker {
     const report = await this.o.admin.verify(disabled.map((r) => r.id), { concurrency: 4 });
     round.keysChecked = report.checked;
     round.keysRestored = report.enabled.length;
+    // The first enabled key of each quota scope (one pass, not one per pair: 10,000 keys without
+    // access to a model would otherwise cost 10,000 walks over the pool).
+    const firstOf = new Map<string, KeyRecord>();
+    for (const r of this.o.pool.records()) {
+      const scope = this.o.pool.scopeOf(r.id);
+      if (r.enabled && scope !== undefined && !firstOf.has(scope)) firstOf.set(scope, r);
+    }
     for (const { model, scope, state } of this.o.pool.pairs()) {
       if (state.coolKind !== "no_access") continue;
-      const rec = this.o.pool.records().find((r) => r.enabled && this.o.pool.scopeOf(r.id) === scope);
+      const rec = firstOf.get(scope);
       if (!rec) continue;
       const v = await verifyKey({
         baseUrl: this.o.baseUrl(kindOf(rec)),
