@@ -17,7 +17,13 @@ import { KvHealth } from "./lib/kv/kv_health.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
-import { joinKeyEntries, type KeyKind, maskedEntry, newKeyRecord } from "./lib/pool/key_record.ts";
+import {
+  joinKeyEntries,
+  type KeyKind,
+  type KeyRecord,
+  maskedEntry,
+  newKeyRecord,
+} from "./lib/pool/key_record.ts";
 import { KeyAdmin } from "./lib/pool/key_admin.ts";
 import { Rechecker } from "./lib/pool/recheck.ts";
 import { UsageCounter } from "./lib/pool/usage.ts";
@@ -201,13 +207,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     { version: () => settings.current, values: () => settings.current.allowedTokens },
     { version: () => start.adminToken, values: () => start.adminToken ? [start.adminToken] : [] },
   ]);
+  // Masked once per key record (a record's key and kind never change: its id is their hash).
+  const masked = new WeakMap<KeyRecord, string>();
   const logs = new LogStore({
     kv,
     settings: s,
     redact: redactor.redact,
     maskKey: (id) => {
       const r = pool.get(id);
-      return r ? maskedEntry(r) : undefined;
+      if (!r) return undefined;
+      let m = masked.get(r);
+      if (m === undefined) masked.set(r, m = maskedEntry(r));
+      return m;
     },
   });
   const metrics = new Metrics({ kv });

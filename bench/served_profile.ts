@@ -13,7 +13,9 @@
  * `BENCH_TOP` the functions listed (30), `BENCH_PROFILE_OUT` a directory to keep the `.cpuprofile` in
  * (for Chrome's DevTools), `BENCH_LOGS=false` turns the request log off, `BENCH_POOL_KEYS=<n>` serves
  * the gateway through `bench/pool_gateway.ts` with `n` generated keys (in-memory KV) instead of
- * `main.ts` with 3 (compare `BENCH_POOL_KEYS=3` with `BENCH_POOL_KEYS=10000`).
+ * `main.ts` with 3 (compare `BENCH_POOL_KEYS=3` with `BENCH_POOL_KEYS=10000`), `BENCH_WORKERS` sets the
+ * gateway's `WORKERS` (1; with more, "main thread" sums the JavaScript threads: the main thread and
+ * each `worker-N`, and the profile is the main thread's).
  *
  * @module
  */
@@ -27,6 +29,7 @@ const KEYS = ["b", "c", "d"].map((c) => "AIza" + c.repeat(35));
 const TOKEN = "bench-client-token";
 const route = Deno.args[0] ?? "native";
 const POOL_KEYS = Deno.env.get("BENCH_POOL_KEYS");
+const WORKERS = Deno.env.get("BENCH_WORKERS") ?? "1";
 
 const nativeBody = JSON.stringify({ contents: [{ role: "user", parts: [{ text: "Say hello." }] }] });
 const chat = (stream: boolean) =>
@@ -81,6 +84,16 @@ function ticks(pid: number, thread?: number): Promise<number> {
 }
 const TICK_US = 10_000; // USER_HZ is 100 on Linux
 
+/** Clock ticks of CPU of the process's JavaScript threads: the main thread and the `worker-N` threads. */
+async function jsTicks(pid: number): Promise<number> {
+  let sum = await ticks(pid, pid);
+  for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
+    const comm = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/comm`).catch(() => "");
+    if (/^worker-\d+$/.test(comm.trim())) sum += await ticks(pid, Number(t.name)).catch(() => 0);
+  }
+  return sum;
+}
+
 /** One wrk run at 64 connections with the CPU the process spent, per request. */
 async function load(s: Served) {
   const o = {
@@ -90,9 +103,9 @@ async function load(s: Served) {
     headers: { "content-type": "application/json", ...target.headers },
   };
   await runWrk({ ...o, seconds: 1 }); // warm up
-  const [main0, all0] = [await ticks(s.pid, s.pid), await ticks(s.pid)];
+  const [main0, all0] = [await jsTicks(s.pid), await ticks(s.pid)];
   const r = await runWrk({ ...o, seconds: SECONDS });
-  const [main1, all1] = [await ticks(s.pid, s.pid), await ticks(s.pid)];
+  const [main1, all1] = [await jsTicks(s.pid), await ticks(s.pid)];
   const requests = r.rps * SECONDS;
   return {
     rps: r.rps,
@@ -132,7 +145,7 @@ try {
       {
         HOST: "127.0.0.1",
         PORT: String(port),
-        WORKERS: "1",
+        WORKERS,
         KV_PATH: `${dataDir}/kv-${profile ? "p" : "m"}.sqlite3`,
         GEMINI_API_KEYS: POOL_KEYS ? "" : KEYS.join(","),
         ALLOWED_TOKENS: TOKEN,
@@ -160,7 +173,7 @@ try {
   console.log(
     `\n## ${route}${
       POOL_KEYS ? ` (${POOL_KEYS} keys, bench/pool_gateway.ts)` : ""
-    }: wrk ${SECONDS} s at 64 connections, CPU per request from /proc (no profiler)\n`,
+    }: wrk ${SECONDS} s at 64 connections, ${WORKERS} worker(s), CPU per request from /proc (no profiler)\n`,
   );
   console.log("| server | req/s | main thread µs/req | all threads µs/req | errors |");
   console.log("|---|---|---|---|---|");

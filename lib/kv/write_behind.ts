@@ -20,3 +20,18 @@ export function failureText(e: unknown): string {
   const inner = e instanceof Error && e.cause instanceof Error ? e.cause : e;
   return inner instanceof Error ? inner.message : String(inner);
 }
+
+/**
+ * Runs a store's background writes one after another: a flush started while one is running waits for
+ * it, so `close()` (a last flush) returns only once every write has landed and KV can close.
+ */
+export class WriteChain {
+  #tail: Promise<void> = Promise.resolve();
+
+  /** Runs `write` after the write already running (if any); settles as `write` does. */
+  run(write: () => Promise<void>): Promise<void> {
+    const run = this.#tail.then(write);
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+}

@@ -11,7 +11,7 @@
  */
 import { type Outcome, outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { redactKeys } from "../secrets/redact.ts";
-import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS, WriteChain } from "../kv/write_behind.ts";
 
 /** One stored log entry: the finished request plus its id, masked key and expiry. */
 export interface LogEntry extends RequestRecord {
@@ -86,10 +86,105 @@ function randomHex8(): string {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const [OPEN, COMMA, CLOSE] = [0x5b, 0x2c, 0x5d]; // "[", ",", "]"
 
-/** The UTF-8 size of a string (its length when it is ASCII, the common case). */
-function utf8Length(text: string): number {
-  return /[\u0080-\uffff]/.test(text) ? encoder.encode(text).length : text.length;
+/** One page to store: entries `from`..`to` (exclusive) of their list, as one UTF-8 JSON array. */
+interface PackedPage {
+  first: number;
+  last: number;
+  expiresAt: number;
+  bytes: Uint8Array;
+  /** How many entries of the list this page and the ones before it hold. */
+  to: number;
+}
+
+/** The end of an entry's JSON that adds its masked key, by masked key (ASCII: `\u` escapes). */
+const maskTails = new Map<string, string>();
+
+/** `,"keyMasked":"AIza\u2026k9Xw"}`: the end of an entry's JSON with its masked key, in ASCII. */
+function maskTail(masked: string): string {
+  let tail = maskTails.get(masked);
+  if (tail === undefined) {
+    if (maskTails.size >= 10_000) maskTails.clear();
+    const json = JSON.stringify(masked).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    maskTails.set(masked, tail = `,"keyMasked":${json}}`);
+  }
+  return tail;
+}
+
+/**
+ * An entry's JSON in two parts, `head` + `tail`. The masked key (`AIza…k9Xw`) is most entries' only
+ * non-ASCII text, and one such character makes `JSON.stringify` build the whole text in UTF-16 and
+ * the UTF-8 encoding take its slow path: so the entry is serialized without it (ASCII), and the masked
+ * key follows in a cached ASCII `tail` (written last in the object; JSON.parse gives the same entry).
+ */
+function entryJson(e: LogEntry): { head: string; tail: string } {
+  const masked = e.keyMasked;
+  if (masked === undefined) return { head: JSON.stringify(e), tail: "" };
+  e.keyMasked = undefined;
+  const text = JSON.stringify(e);
+  e.keyMasked = masked;
+  return { head: text.slice(0, -1), tail: maskTail(masked) };
+}
+
+/**
+ * Packs entries (sorted by time; `texts[i]` is the JSON of `entries[i]`) into pages of at most
+ * {@link PAGE_ENTRIES} entries and {@link PAGE_BYTES} bytes. Each text is encoded to UTF-8 once,
+ * straight into its page (measuring it first would encode it twice). An entry larger than a page gets
+ * a page of its own.
+ */
+function pack(
+  entries: readonly LogEntry[],
+  texts: ReadonlyArray<{ head: string; tail: string }>,
+  scratch: Uint8Array,
+): PackedPage[] {
+  const pages: PackedPage[] = [];
+  let pos = 0;
+  let count = 0;
+  let page: Omit<PackedPage, "bytes" | "to"> | undefined;
+  const close = (to: number) => {
+    scratch[pos++] = CLOSE;
+    pages.push({ ...page!, bytes: scratch.slice(0, pos), to });
+    page = undefined;
+  };
+  /** Encodes text `i` at `at` (room is kept for the "]" after it): the bytes written, or -1 when it does not fit. */
+  const put = (i: number, at: number): number => {
+    const { head, tail } = texts[i];
+    const a = encoder.encodeInto(head, scratch.subarray(at, PAGE_BYTES - 1));
+    if (a.read < head.length) return -1;
+    if (!tail) return a.written;
+    const b = encoder.encodeInto(tail, scratch.subarray(at + a.written, PAGE_BYTES - 1));
+    return b.read < tail.length ? -1 : a.written + b.written;
+  };
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    let written = page && count < PAGE_ENTRIES ? put(i, pos + 1) : -1;
+    if (written >= 0) {
+      scratch[pos] = COMMA;
+      pos += 1 + written;
+    } else {
+      if (page) close(i);
+      page = { first: e.time, last: e.time, expiresAt: 0 };
+      count = 0;
+      written = put(i, 1);
+      if (written < 0) {
+        const { head, tail } = texts[i];
+        pages.push({ ...page, expiresAt: e.expiresAt, bytes: encoder.encode(`[${head}${tail}]`), to: i + 1 });
+        page = undefined;
+        continue;
+      }
+      scratch[0] = OPEN;
+      pos = 1 + written;
+    }
+    count++;
+    page!.last = e.time;
+    page!.expiresAt = Math.max(page!.expiresAt, e.expiresAt);
+  }
+  if (page) close(entries.length);
+  return pages;
 }
 
 function matches(e: LogEntry, q: LogQuery, now: number): boolean {
@@ -107,9 +202,11 @@ function matches(e: LogEntry, q: LogQuery, now: number): boolean {
 /** Buffered, KV-backed request and error logs. */
 export class LogStore {
   #buffer: LogEntry[] = [];
+  /** Buffered errors already stored in the request log (a write of the error log failed after it). */
+  #inRequestLog = new WeakSet<LogEntry>();
   #flushTimer?: number;
   #sweepTimer?: number;
-  #flushing?: Promise<void>;
+  readonly #writes = new WriteChain();
   #now: () => number;
   #closed = false;
   #failures = 0;
@@ -182,45 +279,30 @@ export class LogStore {
   flush(): Promise<void> {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    const prev = this.#flushing ?? Promise.resolve();
-    const run = prev.then(() => this.#write());
-    this.#flushing = run.finally(() => {
-      if (this.#flushing === run) this.#flushing = undefined;
-    });
-    return run;
+    return this.#writes.run(() => this.#write());
   }
 
   async #write(): Promise<void> {
     if (!this.#buffer.length) return;
     const batch = this.#buffer.splice(0, this.#buffer.length).sort((a, b) => a.time - b.time);
-    const pages: Array<{ kind: string; first: number; last: number; expiresAt: number; json: string[] }> = [];
-    for (const [kind, entries] of [["req", batch], ["err", batch.filter((e) => e.status >= 400)]] as const) {
-      let page: (typeof pages)[number] | undefined;
-      let bytes = 0;
-      for (const e of entries) {
-        const json = JSON.stringify(e);
-        const size = utf8Length(json) + 1;
-        if (!page || page.json.length >= PAGE_ENTRIES || bytes + size > PAGE_BYTES) {
-          pages.push(page = { kind, first: e.time, last: e.time, expiresAt: 0, json: [] });
-          bytes = 2;
-        }
-        page.json.push(json);
-        page.last = e.time;
-        page.expiresAt = Math.max(page.expiresAt, e.expiresAt);
-        bytes += size;
-      }
-    }
-    for (const [i, { kind, first, last, expiresAt, json }] of pages.entries()) {
-      const value: LogPage = { entries: encoder.encode(`[${json.join(",")}]`), lastTime: last, expiresAt };
+    // Each entry is serialized once; an error's text serves both logs.
+    const texts = new Map(batch.map((e) => [e, entryJson(e)]));
+    const requests = batch.filter((e) => !this.#inRequestLog.has(e));
+    const errors = batch.filter((e) => e.status >= 400);
+    const scratch = new Uint8Array(PAGE_BYTES);
+    const requestPages = pack(requests, requests.map((e) => texts.get(e)!), scratch);
+    const errorPages = errors.length ? pack(errors, errors.map((e) => texts.get(e)!), scratch) : [];
+    const pages = [
+      ...requestPages.map((p) => ({ kind: "req", ...p })),
+      ...errorPages.map((p) => ({ kind: "err", ...p })),
+    ];
+    for (const [i, { kind, first, last, expiresAt, bytes }] of pages.entries()) {
+      const value: LogPage = { entries: bytes, lastTime: last, expiresAt };
       const key = ["logs", kind, first, randomHex8()];
       try {
         await this.o.kv.set(key, value, { expireIn: Math.max(1, expiresAt - this.#now()) });
       } catch (err) {
-        // Keep the request-log entries not yet stored (error pages are rebuilt from them) and retry.
-        const stored = new Set(pages.slice(0, i).filter((p) => p.kind === "req").flatMap((p) => p.json));
-        const keep = batch.filter((e) => !stored.has(JSON.stringify(e)));
-        this.#buffer.unshift(...keep);
-        if (this.#buffer.length > MAX_BUFFERED) this.#buffer.splice(0, this.#buffer.length - MAX_BUFFERED);
+        this.#keep({ requests, errors, i, requestPages, errorPages });
         if (this.#failures++ === 0) {
           console.error("logs: flush failed (will retry):", failureText(err));
         }
@@ -231,6 +313,32 @@ export class LogStore {
       }
     }
     this.#failures = 0;
+  }
+
+  /**
+   * After page `i` (request pages first, then error pages) was refused: keeps for the retry every
+   * entry not yet stored in a log it belongs to. An error already in the request log is marked so,
+   * and is written to the error log only.
+   */
+  #keep(o: {
+    requests: LogEntry[];
+    errors: LogEntry[];
+    i: number;
+    requestPages: PackedPage[];
+    errorPages: PackedPage[];
+  }): void {
+    const inRequests = o.i < o.requestPages.length;
+    const storedRequests = inRequests ? (o.requestPages[o.i - 1]?.to ?? 0) : o.requests.length;
+    const storedErrors = inRequests ? 0 : (o.errorPages[o.i - o.requestPages.length - 1]?.to ?? 0);
+    const keep = o.requests.slice(storedRequests);
+    const kept = new Set(keep);
+    for (const e of o.errors.slice(storedErrors)) {
+      if (kept.has(e)) continue;
+      this.#inRequestLog.add(e);
+      keep.push(e);
+    }
+    this.#buffer.unshift(...keep);
+    if (this.#buffer.length > MAX_BUFFERED) this.#buffer.splice(0, this.#buffer.length - MAX_BUFFERED);
   }
 
   /**

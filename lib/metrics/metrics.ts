@@ -10,7 +10,7 @@
  */
 import { outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { binOf, emptyHistogram, mergeHistogram, percentile } from "./histogram.ts";
-import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS, WriteChain } from "../kv/write_behind.ts";
 
 /**
  * Counters of one model. `requests` = `ok` + `errors` + `refused` + `clientErrors`; the success rate
@@ -116,6 +116,19 @@ const OUTCOME_COUNTER = {
   error: "errors",
 } as const;
 
+/** Counts `n` requests ending in `counter`, with their tokens, into `c`. */
+function count(
+  c: ModelStats,
+  counter: (typeof OUTCOME_COUNTER)[keyof typeof OUTCOME_COUNTER],
+  n: number,
+  rec: RequestRecord,
+): void {
+  c.requests += n;
+  c[counter] += n;
+  c.inputTokens += rec.inputTokens ?? 0;
+  c.outputTokens += rec.outputTokens ?? 0;
+}
+
 /** Adds minute `m` into `into` (counters, histogram, per model, refusals). */
 function mergeMinute(into: MinuteBucket, m: MinuteBucket): void {
   for (const k of COUNTERS) into[k] += m[k] ?? 0;
@@ -139,6 +152,7 @@ export class Metrics {
   #now: () => number;
   #closed = false;
   #failures = 0;
+  readonly #writes = new WriteChain();
 
   constructor(private readonly o: MetricsOptions) {
     this.#now = o.now ?? Date.now;
@@ -153,14 +167,9 @@ export class Metrics {
     const n = rec.count ?? 1;
     const outcome = outcomeOf(rec);
     const counter = OUTCOME_COUNTER[outcome];
-    const s = m.models[rec.model ?? "-"] ??= emptyModel();
     // Plain increments: this runs once per request.
-    for (const c of [m, s]) {
-      c.requests += n;
-      c[counter] += n;
-      c.inputTokens += rec.inputTokens ?? 0;
-      c.outputTokens += rec.outputTokens ?? 0;
-    }
+    count(m, counter, n, rec);
+    count(m.models[rec.model ?? "-"] ??= emptyModel(), counter, n, rec);
     if (outcome === "rate_limited") m.rateLimited += n;
     if (rec.refusal) m.refusals[rec.refusal] = (m.refusals[rec.refusal] ?? 0) + n;
     // Latency is the time to serve: refusals and the clients' own mistakes would only pull it down.
@@ -180,10 +189,14 @@ export class Metrics {
     return this.#dirty.size;
   }
 
-  /** Writes dirty minutes to KV and forgets minutes that are done. */
-  async flush(): Promise<void> {
+  /** Writes dirty minutes to KV (after a flush already running) and forgets minutes that are done. */
+  flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    return this.#writes.run(() => this.#write());
+  }
+
+  async #write(): Promise<void> {
     const dirty = [...this.#dirty];
     this.#dirty.clear();
     for (let i = 0; i < dirty.length; i += 50) {

@@ -2,8 +2,9 @@
  * `GET /metrics` in Prometheus' text exposition format
  * (https://prometheus.io/docs/instrumenting/exposition_formats/), written by `prom-client`.
  *
- * Every gateway (worker, process, instance) counts in its own `prom-client` registry on the request
- * path (in memory), and writes a snapshot of it to KV every few seconds in the background. A scrape,
+ * Every gateway (worker, process, instance) counts in its own `prom-client` registry, and writes a
+ * snapshot of it to KV every few seconds in the background. On the request path a request only adds to
+ * plain cells (`tally.ts`); they reach `prom-client` when the registry is read (a scrape, a snapshot). A scrape,
  * whichever worker answers it, sums the snapshots of every live gateway (prom-client's cluster
  * aggregation): counters and histograms add up, per-gateway gauges (open streams, KV write queue)
  * add up, and gauges every gateway computes alike from shared state (keys by state, time until a
@@ -26,6 +27,7 @@ import type { RequestRecord } from "../pipeline/request_record.ts";
 import type { ForwardObserver } from "../pipeline/observer.ts";
 import { ATTEMPT_OUTCOMES } from "../pipeline/observer.ts";
 import { CAPACITY_SERIES, type CapacitySample } from "../pool/capacity.ts";
+import { CounterTally, TallyHistogram } from "./tally.ts";
 
 /** Prefix of every series. */
 export const PREFIX = "gemini_gateway_";
@@ -69,6 +71,12 @@ class BoundedLabel {
   }
 }
 
+const STATUS_LABELS: string[] = [];
+/** An HTTP status as a label value (one string per status, not one per request). */
+function statusLabel(status: number): string {
+  return STATUS_LABELS[status] ??= String(status);
+}
+
 type Json = Awaited<ReturnType<client.Registry["getMetricsAsJSON"]>>;
 
 /** One piece of a stored snapshot: `of` pieces in all. */
@@ -87,37 +95,45 @@ export class PrometheusMetrics {
   readonly #open = { streams: 0 };
   #timer?: number;
   #stopped = false;
-  readonly #requests;
-  readonly #attempts;
+  readonly #requests = new CounterTally(["route", "model", "status", "token"] as const);
+  readonly #attempts = new CounterTally(["outcome", "model"] as const);
+  readonly #tokensTotal = new CounterTally(["direction", "model"] as const);
   readonly #latency;
   readonly #ttfb;
-  readonly #tokensTotal;
 
   constructor(private readonly o: PrometheusOptions) {
     this.#models = new BoundedLabel(o.knownModels);
     const registers = [this.registry];
-    this.#requests = new client.Counter({
+    const requests = this.#requests;
+    new client.Counter({
       name: `${PREFIX}requests_total`,
       help: "Finished client requests by route, model, HTTP status and client token name.",
       labelNames: ["route", "model", "status", "token"] as const,
       registers,
+      collect() {
+        requests.foldInto(this);
+      },
     });
-    this.#attempts = new client.Counter({
+    const attempts = this.#attempts;
+    const attemptsCounter = new client.Counter({
       name: `${PREFIX}upstream_attempts_total`,
       help: "Upstream attempts by outcome (ok, rate_limited_minute, rate_limited_day, no_access, " +
         "invalid_key, server_error, timeout, network, client_error) and model.",
       labelNames: ["outcome", "model"] as const,
       registers,
+      collect() {
+        attempts.foldInto(this);
+      },
     });
-    for (const outcome of ATTEMPT_OUTCOMES) this.#attempts.inc({ outcome, model: "none" }, 0);
-    this.#latency = new client.Histogram({
+    for (const outcome of ATTEMPT_OUTCOMES) attemptsCounter.inc({ outcome, model: "none" }, 0);
+    this.#latency = new TallyHistogram({
       name: `${PREFIX}request_duration_seconds`,
       help: "Time from a request's arrival to its end (the last byte of a stream), by route.",
       labelNames: ["route"] as const,
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.#ttfb = new client.Histogram({
+    this.#ttfb = new TallyHistogram({
       name: `${PREFIX}time_to_first_byte_seconds`,
       help: "Time from a request's arrival until its answer starts reaching the client (a stream's first " +
         "bytes; a unary answer once read whole), by route.",
@@ -125,11 +141,15 @@ export class PrometheusMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.#tokensTotal = new client.Counter({
+    const tokensTotal = this.#tokensTotal;
+    new client.Counter({
       name: `${PREFIX}tokens_total`,
       help: "Gemini tokens by direction (input: prompt; output: candidates and thoughts) and model.",
       labelNames: ["direction", "model"] as const,
       registers,
+      collect() {
+        tokensTotal.foldInto(this);
+      },
     });
     const open = this.#open;
     const models = this.#models;
@@ -225,22 +245,17 @@ export class PrometheusMetrics {
   /** Counts a finished request (a record sink; never blocks). */
   record(rec: RequestRecord): void {
     const model = this.#models.of(rec.model);
-    this.#requests.inc({
-      route: rec.route,
-      model,
-      status: String(rec.status),
-      token: this.#tokens.of(rec.tokenName),
-    });
-    this.#latency.observe({ route: rec.route }, rec.latencyMs / 1000);
-    if (rec.inputTokens) this.#tokensTotal.inc({ direction: "input", model }, rec.inputTokens);
-    if (rec.outputTokens) this.#tokensTotal.inc({ direction: "output", model }, rec.outputTokens);
+    this.#requests.add([rec.route, model, statusLabel(rec.status), this.#tokens.of(rec.tokenName)]);
+    this.#latency.observe([rec.route], rec.latencyMs / 1000);
+    if (rec.inputTokens) this.#tokensTotal.add(["input", model], rec.inputTokens);
+    if (rec.outputTokens) this.#tokensTotal.add(["output", model], rec.outputTokens);
   }
 
   /** The pipeline hooks: attempts by outcome, time to first byte, open streams. */
   readonly observer: ForwardObserver = {
     attempt: (start) => (end) => {
-      this.#attempts.inc({ outcome: end.outcome, model: this.#models.of(start.model) });
-      if (end.outcome === "ok") this.#ttfb.observe({ route: start.route }, end.elapsedMs / 1000);
+      this.#attempts.add([end.outcome, this.#models.of(start.model)]);
+      if (end.outcome === "ok") this.#ttfb.observe([start.route], end.elapsedMs / 1000);
     },
     stream: () => this.#opened("streams"),
   };

@@ -15,15 +15,37 @@
  *
  * @module
  */
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { ProxyTracerProvider, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { AttemptEnd, AttemptStart, ForwardObserver } from "../pipeline/observer.ts";
 import { VERSION } from "../version.ts";
 
 const tracer = trace.getTracer("gemini-gateway", VERSION);
+/** What the API's provider delegates to while no tracer provider is registered (tracing off). */
+const NO_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/** How long {@link tracing}'s answer is kept (a provider registered later traces from then on). */
+const RECHECK_MS = 1_000;
+let tracingOn = false;
+let checkedAt = -Infinity;
+
+/**
+ * True when a tracer provider is registered (Deno's with `OTEL_DENO=true`, or an SDK's), looked up at
+ * most once a second: while tracing is off an attempt costs one clock read, no span, no attributes.
+ */
+function tracing(): boolean {
+  const now = performance.now();
+  if (now - checkedAt >= RECHECK_MS) {
+    const provider = trace.getTracerProvider();
+    tracingOn = !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_PROVIDER;
+    checkedAt = now;
+  }
+  return tracingOn;
+}
 
 /** Pipeline hooks that open a span per attempt. */
 export const traceObserver: ForwardObserver = {
   attempt(start: AttemptStart) {
+    if (!tracing()) return undefined;
     const span = tracer.startSpan("gemini_gateway.attempt", {
       kind: SpanKind.CLIENT,
       attributes: {
@@ -52,20 +74,37 @@ export const traceObserver: ForwardObserver = {
   },
 };
 
+/** The ends that hooks returned, as one end (undefined when none did; the only one as it is). */
+function joinEnds<A extends unknown[]>(
+  ends: Array<((...args: A) => void) | undefined>,
+): ((...args: A) => void) | undefined {
+  const some = ends.filter((f) => f !== undefined);
+  if (some.length <= 1) return some[0];
+  return (...args) => {
+    for (const f of some) f(...args);
+  };
+}
+
 /** Several observers as one: each hook calls every observer's. */
 export function combineObservers(...observers: ForwardObserver[]): ForwardObserver {
+  const [a, b] = observers;
+  // Two observers (metrics and traces) is the common case: no arrays per attempt.
+  if (observers.length === 2) {
+    return {
+      attempt(start) {
+        const x = a.attempt?.(start);
+        const y = b.attempt?.(start);
+        return x && y ? (end) => (x(end), y(end)) : x ?? y;
+      },
+      stream(route) {
+        const x = a.stream?.(route);
+        const y = b.stream?.(route);
+        return x && y ? () => (x(), y()) : x ?? y;
+      },
+    };
+  }
   return {
-    attempt(start) {
-      const ends = observers.map((o) => o.attempt?.(start)).filter((f) => f !== undefined);
-      return (end) => {
-        for (const f of ends) f(end);
-      };
-    },
-    stream(route) {
-      const ends = observers.map((o) => o.stream?.(route)).filter((f) => f !== undefined);
-      return () => {
-        for (const f of ends) f();
-      };
-    },
+    attempt: (start) => joinEnds(observers.map((o) => o.attempt?.(start))),
+    stream: (route) => joinEnds(observers.map((o) => o.stream?.(route))),
   };
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import { pacificDay } from "./quota_clock.ts";
-import { failureText, retryDelayMs, WRITE_BEHIND_MS } from "../kv/write_behind.ts";
+import { failureText, retryDelayMs, WRITE_BEHIND_MS, WriteChain } from "../kv/write_behind.ts";
 
 /** One usage sample. */
 export interface UsageDelta {
@@ -26,38 +26,79 @@ export interface UsageDelta {
 /** Summed usage. */
 export type UsageTotals = Required<UsageDelta>;
 
+/** Adds a sample into `sums`. */
+function add(sums: UsageTotals, delta: UsageDelta): void {
+  // Plain field additions: this runs for every upstream call.
+  if (delta.requests) sums.requests += delta.requests;
+  if (delta.ok) sums.ok += delta.ok;
+  if (delta.rateLimited) sums.rateLimited += delta.rateLimited;
+  if (delta.errors) sums.errors += delta.errors;
+  if (delta.inputTokens) sums.inputTokens += delta.inputTokens;
+  if (delta.outputTokens) sums.outputTokens += delta.outputTokens;
+}
+
 /** An empty {@link UsageTotals}. */
 export function emptyUsage(): UsageTotals {
   return { requests: 0, ok: 0, rateLimited: 0, errors: 0, inputTokens: 0, outputTokens: 0 };
 }
 
 const MAX_MUTATIONS = 500;
+/** The counters of a sample, in the order they are written. */
+const METRICS = ["requests", "ok", "rateLimited", "errors", "inputTokens", "outputTokens"] as const;
+
+/** The sums waiting to be written under one KV key prefix (`[...key, metric]` per counter). */
+interface PendingGroup {
+  key: Deno.KvKey;
+  sums: UsageTotals;
+}
+
+/** Counters of `sums` that are not zero. */
+function nonZero(sums: UsageTotals): number {
+  let n = 0;
+  for (const metric of METRICS) if (sums[metric]) n++;
+  return n;
+}
 
 /** Batches counter increments into KV atomic sums. */
 export class UsageCounter {
-  #pending = new Map<string, { key: Deno.KvKey; delta: Map<string, number> }>();
+  /** Groups by their KV key prefix joined with NUL (`usage\0day\0keyId\0model`, ...). */
+  #pending = new Map<string, PendingGroup>();
   #timer?: number;
   #failures = 0;
   #closed = false;
+  readonly #writes = new WriteChain();
 
   constructor(private readonly kv: Deno.Kv, private readonly flushMs = WRITE_BEHIND_MS) {}
 
   /**
    * Counts one upstream call of a key (and of the client token that made it) for today's Pacific day.
-   * `model` is the real model id (`-` when the call named none).
+   * `model` is the real model id (`-` when the call named none). Plain additions in memory (no KV).
    */
   count(call: { keyId: string; model?: string; tokenName?: string }, delta: UsageDelta): void {
     const day = pacificDay(Date.now());
-    this.#add(["usage", day, call.keyId, call.model ?? "-"], delta);
-    if (call.tokenName) {
-      this.#add(["tokusage", day, call.tokenName], delta);
+    const model = call.model ?? "-";
+    const pending = this.#pending;
+    let id = `usage\0${day}\0${call.keyId}\0${model}`;
+    add((pending.get(id) ?? this.#group(id, ["usage", day, call.keyId, model])).sums, delta);
+    const token = call.tokenName;
+    if (token) {
+      id = `tokusage\0${day}\0${token}`;
+      add((pending.get(id) ?? this.#group(id, ["tokusage", day, token])).sums, delta);
       if (delta.inputTokens || delta.outputTokens) {
-        this.#add(["tokmodel", day, call.tokenName, call.model ?? "-"], {
-          inputTokens: delta.inputTokens,
-          outputTokens: delta.outputTokens,
-        });
+        id = `tokmodel\0${day}\0${token}\0${model}`;
+        const sums = (pending.get(id) ?? this.#group(id, ["tokmodel", day, token, model])).sums;
+        sums.inputTokens += delta.inputTokens ?? 0;
+        sums.outputTokens += delta.outputTokens ?? 0;
       }
     }
+    this.#schedule(this.flushMs);
+  }
+
+  /** The pending group `id` (its KV key prefix joined with NUL), created empty for `key`. */
+  #group(id: string, key: Deno.KvKey): PendingGroup {
+    let group = this.#pending.get(id);
+    if (!group) this.#pending.set(id, group = { key, sums: emptyUsage() });
+    return group;
   }
 
   /** One day's totals per key id (summed over models). */
@@ -93,32 +134,17 @@ export class UsageCounter {
     return out;
   }
 
-  /** A token's increments counted but not yet written to KV. */
+  /** A token's increments counted but not yet written to KV (the counters that are not zero). */
   pendingForToken(day: string, name: string): UsageDelta {
-    const p = this.#pending.get(["tokusage", day, name].join("\u0000"));
-    return p ? Object.fromEntries(p.delta) : {};
+    const sums = this.#pending.get(`tokusage\0${day}\0${name}`)?.sums;
+    const out: UsageDelta = {};
+    for (const metric of METRICS) if (sums?.[metric]) out[metric] = sums[metric];
+    return out;
   }
 
   /** Number of counter groups waiting to be written (the KV write queue). */
   get queued(): number {
     return this.#pending.size;
-  }
-
-  #add(key: Deno.KvKey, delta: UsageDelta | Map<string, number>): void {
-    const id = key.join("\u0000");
-    let p = this.#pending.get(id);
-    if (!p) this.#pending.set(id, p = { key, delta: new Map() });
-    const sums = p.delta;
-    if (delta instanceof Map) {
-      for (const [metric, n] of delta) if (n) sums.set(metric, (sums.get(metric) ?? 0) + n);
-    } else {
-      // `for...in` over the sample's few fields: no entries array per request.
-      for (const metric in delta) {
-        const n = delta[metric as keyof UsageDelta];
-        if (n) sums.set(metric, (sums.get(metric) ?? 0) + n);
-      }
-    }
-    this.#schedule(this.flushMs);
   }
 
   #schedule(ms: number): void {
@@ -128,27 +154,35 @@ export class UsageCounter {
   }
 
   /**
-   * Writes every pending increment now. Increments the store refuses are kept (and retried), so a
-   * failing KV delays counts instead of losing them.
+   * Writes every pending increment now (after a flush already running). Increments the store refuses
+   * are kept (and retried), so a failing KV delays counts instead of losing them.
    */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const items = [...this.#pending.values()];
+    return this.#writes.run(() => this.#write());
+  }
+
+  async #write(): Promise<void> {
+    const items = [...this.#pending];
     this.#pending.clear();
     for (let i = 0; i < items.length;) {
       const op = this.kv.atomic();
-      const batch: typeof items = [];
+      const start = i;
       let count = 0;
-      while (i < items.length && count + items[i].delta.size <= MAX_MUTATIONS) {
-        for (const [metric, n] of items[i].delta) op.sum([...items[i].key, metric], BigInt(Math.round(n)));
-        count += items[i].delta.size;
-        batch.push(items[i++]);
+      while (i < items.length && count + nonZero(items[i][1].sums) <= MAX_MUTATIONS) {
+        const { key, sums } = items[i][1];
+        for (const metric of METRICS) {
+          if (sums[metric]) op.sum([...key, metric], BigInt(Math.round(sums[metric])));
+        }
+        count += nonZero(sums);
+        i++;
       }
       try {
         await op.commit();
       } catch (e) {
-        for (const { key, delta } of [...batch, ...items.slice(i)]) this.#add(key, delta);
+        // Kept for the retry, added to what was counted meanwhile.
+        for (const [id, { key, sums }] of items.slice(start)) add(this.#group(id, key).sums, sums);
         clearTimeout(this.#timer);
         this.#timer = undefined;
         this.#schedule(retryDelayMs(++this.#failures));

@@ -93,21 +93,21 @@ export class TokenLimits {
 
   /** Counts a finished request (a record sink). */
   record(rec: RequestRecord): void {
-    if (!rec.tokenName) return;
+    const name = rec.tokenName;
+    if (!name) return;
     this.#rollDay();
     const total = (u: TokenUsage) => u.inputTokens + u.outputTokens;
-    const before = total(this.usageToday(rec.tokenName));
-    let u = this.#since.get(rec.tokenName);
-    if (!u) this.#since.set(rec.tokenName, u = zero());
+    // Every gateway's usage counts toward the quota: the notice goes out when the total reaches it.
+    const quota = this.o.byName(name)?.dailyTokens;
+    const before = quota === undefined ? 0 : total(this.usageToday(name));
+    let u = this.#since.get(name);
+    if (!u) this.#since.set(name, u = zero());
     u.requests++;
     u.inputTokens += rec.inputTokens ?? 0;
     u.outputTokens += rec.outputTokens ?? 0;
-    // Every gateway's usage counts toward the quota: the notice goes out when the total reaches it.
-    const quota = this.o.byName(rec.tokenName)?.dailyTokens;
-    const used = total(this.usageToday(rec.tokenName));
-    if (quota !== undefined && before < quota && used >= quota) {
-      this.o.onQuotaReached?.({ token: rec.tokenName, dailyTokens: quota, used });
-    }
+    if (quota === undefined) return;
+    const used = total(this.usageToday(name));
+    if (before < quota && used >= quota) this.o.onQuotaReached?.({ token: name, dailyTokens: quota, used });
   }
 
   /** The `admit` hook for client auth: refuses (429) when the rpm or the daily token quota is used up. */
