@@ -130,22 +130,30 @@ Deno.test("OpenAI stream broken after its first chunk: an OpenAI error event, no
   }
 });
 
-Deno.test("a stall after the headers ends at IDLE_TIMEOUT_MS (unary, native): 504, socket closed, not resent, key charged", async () => {
-  const h = await startFaultHarness({ env: { IDLE_TIMEOUT_MS: "300" } });
-  try {
-    h.up.script({ kind: "stall_after_headers", body: '{"candidates": [' });
-    const r = await post(h, GENERATE);
-    assert.equal(r.status, 504);
-    const err = (await r.json()).error;
-    assert.equal(err.status, "DEADLINE_EXCEEDED");
-    assert.match(err.message, /IDLE_TIMEOUT_MS/);
-    assert.ok(await h.up.waitPeerClosed(1), "the upstream socket was closed");
-    assert.equal(h.up.requests.length, 1, "a paid generation is not sent again");
-    assert.equal(failures(h, keyOf(h, 0)), 1);
-  } finally {
-    await h.close();
-  }
-});
+// A chunked answer is read chunk by chunk; a small one that declares its length is read whole (one read).
+for (
+  const [framing, contentLength] of [["", undefined], [
+    " (a small answer that declares its length, read whole)",
+    400,
+  ]] as const
+) {
+  Deno.test(`a stall after the headers ends at IDLE_TIMEOUT_MS (unary, native)${framing}: 504, socket closed, not resent, key charged`, async () => {
+    const h = await startFaultHarness({ env: { IDLE_TIMEOUT_MS: "300" } });
+    try {
+      h.up.script({ kind: "stall_after_headers", body: '{"candidates": [', contentLength });
+      const r = await post(h, GENERATE);
+      assert.equal(r.status, 504);
+      const err = (await r.json()).error;
+      assert.equal(err.status, "DEADLINE_EXCEEDED");
+      assert.match(err.message, /IDLE_TIMEOUT_MS/);
+      assert.ok(await h.up.waitPeerClosed(1), "the upstream socket was closed");
+      assert.equal(h.up.requests.length, 1, "a paid generation is not sent again");
+      assert.equal(failures(h, keyOf(h, 0)), 1);
+    } finally {
+      await h.close();
+    }
+  });
+}
 
 Deno.test("a stall after the first event ends the native stream with a 504 error event; a slow but moving stream is fine", async () => {
   const h = await startFaultHarness({ env: { IDLE_TIMEOUT_MS: "400", REQUEST_TIMEOUT_MS: "400" } });

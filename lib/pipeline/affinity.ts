@@ -109,8 +109,35 @@ export function kindOf(name: string): ResourceKind | undefined {
   return top === "models" ? KIND_OF.get("models/*/operations") : KIND_OF.get(top);
 }
 
+/** The words a resource name has before a `/` (`files/…`, `…/operations/…`): the collections. */
+const COLLECTION_WORDS: ReadonlySet<string> = new Set(PLAIN);
+const LONGEST_COLLECTION = Math.max(...PLAIN.map((c) => c.length));
+
+/** True for a character the names' lookbehind rules out before a collection (`[A-Za-z0-9_]`). */
+function isWordChar(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) ||
+    code === 95;
+}
+
+/**
+ * True when `text` may name a resource: some `/` follows a whole collection word. A text without one
+ * (most request bodies) is not scanned with {@link NAME}, whose cost grows with every character of a
+ * long conversation; this check visits only the text's slashes.
+ */
+function mayNameResource(text: string): boolean {
+  for (let slash = text.indexOf("/"); slash >= 0; slash = text.indexOf("/", slash + 1)) {
+    let start = slash;
+    while (start > 0 && slash - start <= LONGEST_COLLECTION && isWordChar(text.charCodeAt(start - 1))) {
+      start--;
+    }
+    if (slash - start <= LONGEST_COLLECTION && COLLECTION_WORDS.has(text.slice(start, slash))) return true;
+  }
+  return false;
+}
+
 /** Every resource name in `text`, in order, each once. */
 export function resourceNames(text: string): string[] {
+  if (!mayNameResource(text)) return [];
   return [...new Set(Array.from(text.matchAll(NAME), (m) => m[1]))];
 }
 

@@ -11,6 +11,14 @@ interface Deadline {
   onExpire: () => void;
 }
 
+/** A reusable deadline (see {@link Deadlines.timer}). */
+export interface DeadlineTimer {
+  /** Fires `onExpire` `ms` after `now` (`performance.now()`) unless disarmed first (re-arming moves it). */
+  arm(ms: number, now?: number): void;
+  /** Stops it (nothing happens when it is not armed). */
+  disarm(): void;
+}
+
 /** Calls `onExpire` of each registered deadline once its time has passed (within one tick). */
 export class Deadlines {
   #items = new Set<Deadline>();
@@ -19,15 +27,37 @@ export class Deadlines {
   /** @param tickMs how often deadlines are checked: the timeouts' precision. */
   constructor(private readonly tickMs = 25) {}
 
-  /** Registers a deadline `ms` from now; returns the function that cancels it. */
-  add(ms: number, onExpire: () => void): () => void {
-    const item: Deadline = { at: performance.now() + ms, onExpire };
+  /**
+   * Registers a deadline `ms` from now (`now`: the caller's `performance.now()` reading of this step,
+   * so that one step reads the clock once); returns the function that cancels it.
+   */
+  add(ms: number, onExpire: () => void, now: number = performance.now()): () => void {
+    const item: Deadline = { at: now + ms, onExpire };
+    this.#arm(item);
+    return () => void this.#items.delete(item);
+  }
+
+  /**
+   * One deadline armed and disarmed again and again (a body's idle timeout, around each read): the same
+   * entry each time, not an entry and a closure per wait.
+   */
+  timer(onExpire: () => void): DeadlineTimer {
+    const item: Deadline = { at: 0, onExpire };
+    return {
+      arm: (ms, now = performance.now()) => {
+        item.at = now + ms;
+        this.#arm(item);
+      },
+      disarm: () => void this.#items.delete(item),
+    };
+  }
+
+  #arm(item: Deadline): void {
     this.#items.add(item);
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#tick(), this.tickMs) as unknown as number;
       Deno.unrefTimer(this.#timer);
     }
-    return () => void this.#items.delete(item);
   }
 
   #tick(): void {

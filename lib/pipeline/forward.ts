@@ -16,17 +16,9 @@
  *
  * @module
  */
-import {
-  asGatewayError,
-  badGateway,
-  clientClosed,
-  GatewayError,
-  notFound,
-  upstreamTimeout,
-} from "../http/errors.ts";
+import { asGatewayError, badGateway, clientClosed, GatewayError, notFound } from "../http/errors.ts";
 import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
-import { trailingStreamError } from "../gemini/stream.ts";
-import { classify, type Verdict } from "../pool/classify.ts";
+import { classify } from "../pool/classify.ts";
 import type { KeyChoice, KeyPool, KindOrder, NoKey } from "../pool/key_pool.ts";
 import { kindOf } from "../pool/key_record.ts";
 import { maskKey, redactKeys } from "../secrets/redact.ts";
@@ -40,9 +32,11 @@ import type { Outcome, RecordSink, RequestRecord } from "./request_record.ts";
 import { usageFromTail } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 import { geminiTarget, type RequestSplit, type UpstreamTargets } from "./upstream.ts";
-import { ErrorTextRedactor } from "./stream_redaction.ts";
-import { BodyFailure, concatBytes, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
+import { BodyFailure, concatBytes, timeoutError, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
+import { relayAnswer } from "./stream_relay.ts";
+import { fanOut } from "./fan_out.ts";
 import { type AttemptEnd, type ForwardObserver, outcomeOf } from "./observer.ts";
+import { clientHeaders } from "./client_headers.ts";
 
 /** The settings the pipeline reads (once per request). */
 export type ForwarderSettings = Pick<
@@ -97,8 +91,6 @@ export const ERROR_BODY_CAP = 64 * 1024;
 /** First pause before retrying after Google said the model is overloaded (doubles per attempt, up to 2 s). */
 const OVERLOAD_PAUSE_MS = 250;
 const OVERLOAD_PAUSE_MAX_MS = 2_000;
-/** How many parts of a split request (see `UpstreamTarget.split`) run at once. */
-const FAN_OUT = 4;
 /** `Retry-After` (seconds) on the 503 answered when Google stays overloaded. */
 const OVERLOAD_RETRY_AFTER_S = 5;
 
@@ -116,18 +108,6 @@ const API_PATH = /^\/(?:upload\/|download\/)?v1(?:beta|alpha)?\//;
 /** Dot segments, empty segments, backslashes and encoded dots or slashes: paths that could leave the prefix. */
 const UNSAFE_PATH = /\/\.\.?(?:\/|$)|\/\/|\\|%2e|%2f|%5c/i;
 
-/**
- * Upstream response headers worth passing on (and every `x-goog-*`, the upload protocol's among them);
- * the rest (length, encoding, hop-by-hop, Google's own) are dropped. A set lookup per header, no regex.
- */
-const KEEP_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
-  "content-type",
-  "content-disposition",
-  "server-timing",
-  "retry-after",
-  "location",
-]);
-
 /** One decoder for whole texts (a `TextDecoder` per request is an allocation per request). */
 const UTF8 = new TextDecoder();
 
@@ -137,16 +117,6 @@ const SERVED = "served";
 /** Google's resumable upload session URLs (upload; query and cancel), rewritten to the gateway. */
 const UPLOAD_SESSION_URLS = ["x-goog-upload-url", "x-goog-upload-control-url"] as const;
 
-/**
- * The upstream's response headers that a client should see, as a plain record (`Headers` names are
- * lower case; a record costs a third of a `Headers` object in a `Response`).
- */
-export function clientHeaders(from: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of from) if (KEEP_RESPONSE_HEADERS.has(k) || k.startsWith("x-goog-")) out[k] = v;
-  return out;
-}
-
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
   const deadlines = new Deadlines();
@@ -155,30 +125,6 @@ export function createForwarder(deps: ForwarderDeps): Forward {
   return function forward(req: ForwardRequest): Promise<ForwardResult> {
     return new ForwardRun(withUpstream, deadlines, req).run();
   };
-}
-
-/**
- * The `upstreamTimeout` error for a timer that fired; `sent` when it fired during an attempt (the
- * upstream may be generating: clients are told not to resend it).
- */
-function timeoutError(t: UpstreamTimeout, o: { sent: boolean }): GatewayError {
-  switch (t.what) {
-    case "headers":
-      return upstreamTimeout(
-        `The upstream did not start its answer within ${t.ms} ms; try again or raise REQUEST_TIMEOUT_MS.`,
-        o,
-      );
-    case "idle":
-      return upstreamTimeout(
-        `The upstream stopped sending its answer for ${t.ms} ms; try again or raise IDLE_TIMEOUT_MS.`,
-        o,
-      );
-    case "deadline":
-      return upstreamTimeout(
-        `The request got no answer within REQUEST_DEADLINE_MS (${t.ms} ms) across its attempts.`,
-        o,
-      );
-  }
 }
 
 /**
@@ -197,49 +143,15 @@ function foreignSuccess(res: Response): boolean {
   return /^text\/html\b/i.test(res.headers.get("content-type") ?? "");
 }
 
-/**
- * The error that ends a client's stream when no error event can be framed: Deno then breaks the
- * response off (and prints the error once), so the client sees an unfinished body, not a success.
- */
-function brokenBody(message: string): Error {
-  const e = new Error(`Answer stream cut: ${message}`);
-  e.stack = e.message; // one line in the server's log, not a stack of the gateway's internals
-  return e;
-}
-
-/** {@link ErrorTextRedactor} over bytes: decodes relayed chunks as UTF-8 and encodes what may pass. */
-class RelayMasking {
-  readonly #text: ErrorTextRedactor;
-  readonly #decoder = new TextDecoder();
-  readonly #encoder = new TextEncoder();
-  #ended = false;
-
-  constructor(redact: (text: string) => string) {
-    this.#text = new ErrorTextRedactor(redact);
-  }
-
-  /** The bytes of `chunk` that may be passed on now (empty while a line's start is undecided). */
-  pass(chunk: Uint8Array): Uint8Array | undefined {
-    const out = this.#text.push(this.#decoder.decode(chunk, { stream: true }));
-    return out ? this.#encoder.encode(out) : undefined;
-  }
-
-  /** Whatever is still held, masked when it is an error (once; undefined when nothing is left). */
-  end(): Uint8Array | undefined {
-    if (this.#ended) return undefined;
-    this.#ended = true;
-    const out = this.#text.push(this.#decoder.decode()) + this.#text.flush();
-    return out ? this.#encoder.encode(out) : undefined;
-  }
-}
-
 /** One attempt's upstream call: its abort controller, linked to the client's signal until released. */
 class Call {
   readonly ctl = new AbortController();
-  readonly started = performance.now();
+  readonly started: number;
   #unlink: () => void;
 
-  constructor(client: AbortSignal) {
+  /** @param now `performance.now()` as the attempt starts. */
+  constructor(client: AbortSignal, now: number) {
+    this.started = now;
     const onAbort = () => this.ctl.abort(client.reason);
     if (client.aborted) onAbort(); // the client left between attempts: nothing is sent
     client.addEventListener("abort", onAbort, { once: true });
@@ -255,8 +167,9 @@ class Call {
     this.#unlink();
   }
 
-  ms(): number {
-    return Math.round(performance.now() - this.started);
+  /** Ms since the call started, at `now` (`performance.now()`). */
+  ms(now: number = performance.now()): number {
+    return Math.round(now - this.started);
   }
 }
 
@@ -286,8 +199,8 @@ class ForwardRun {
   /** Pause before the next attempt (after Google said the model is overloaded). */
   #pause = 0;
   #overloads = 0;
-  /** Ends the observer's view of the attempt in flight. */
-  #ended?: (end: Omit<AttemptEnd, "elapsedMs">) => void;
+  /** Ends the observer's view of the attempt in flight (`now`: the step's `performance.now()`). */
+  #ended?: (end: Omit<AttemptEnd, "elapsedMs">, now?: number) => void;
   /** The attempt in flight, so that a shutdown can end it. */
   #call?: Call;
   /** Set when a shutdown cut the request before its answer started: every later step ends with it. */
@@ -409,8 +322,8 @@ class ForwardRun {
   }
 
   /** Ms left before the overall deadline (Infinity when there is none). */
-  #left(): number {
-    return this.#deadlineAt - performance.now();
+  #left(now: number = performance.now()): number {
+    return this.#deadlineAt - now;
   }
 
   /** Waits `ms` (cut short by the deadline); throws 499 when the client leaves meanwhile. */
@@ -521,15 +434,15 @@ class ForwardRun {
       pinned: !!this.#route.pinned,
       waitedMs: this.#waited,
     });
-    this.#ended = end && ((e) => end({ ...e, elapsedMs: this.#elapsed() }));
+    this.#ended = end && ((e, now) => end({ ...e, elapsedMs: this.#elapsed(now) }));
     return choice;
   }
 
-  /** Tells the observer how the attempt in flight ended (once). */
-  #end(e: Omit<AttemptEnd, "elapsedMs">): void {
+  /** Tells the observer how the attempt in flight ended (once); `now`: the step's `performance.now()`. */
+  #end(e: Omit<AttemptEnd, "elapsedMs">, now?: number): void {
     const ended = this.#ended;
     this.#ended = undefined;
-    ended?.(e);
+    ended?.(e, now);
   }
 
   /**
@@ -546,8 +459,9 @@ class ForwardRun {
     const split = target.split?.(this.#req);
     if (split) return await this.#fanOut(choice, split);
     if (this.#cut) throw this.#cut;
-    const call = this.#call = new Call(this.#signal);
-    const left = this.#left();
+    const now = performance.now();
+    const call = this.#call = new Call(this.#signal, now);
+    const left = this.#left(now);
     const deadline = left < requestTimeoutMs || requestTimeoutMs === 0;
     const ms = Math.min(left, requestTimeoutMs || Infinity);
     // The start timer runs until the answer starts: its headers, and for a stream its first bytes
@@ -559,7 +473,7 @@ class ForwardRun {
           deadline
             ? new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)
             : new UpstreamTimeout("headers", requestTimeoutMs),
-        ))
+        ), now)
       : () => {};
     let res: Response;
     try {
@@ -607,46 +521,24 @@ class ForwardRun {
   }
 
   /**
-   * A request the chosen key's service takes in several calls: each part runs as a request of its own
-   * (the first on `choice`, the others on the keys the pool picks, so every call counts against a key's
-   * limits and a part that fails is retried elsewhere), up to {@link FAN_OUT} at once; their answers
-   * are joined in order. The first part that fails for good fails the request.
+   * A request the chosen key's service takes in several calls (`fan_out.ts`): each part runs as a
+   * request of its own (a `ForwardRun` without a record of its own); this request's record counts
+   * their attempts.
    *
-   * @throws {GatewayError} that part's error (the other parts are cancelled).
+   * @throws {GatewayError} the error of the first part that failed for good.
    */
   async #fanOut(choice: KeyChoice, split: RequestSplit): Promise<ForwardResult> {
-    const answers: unknown[] = [];
-    const stop = new AbortController();
-    const signal = AbortSignal.any([this.#signal, stop.signal]);
-    let first: KeyChoice | undefined = choice;
-    let next = 0;
-    let attempts = 0;
-    const worker = async () => {
-      while (next < split.requests.length && !stop.signal.aborted) {
-        const i = next++;
-        const part = new ForwardRun(this.#deps, this.#deadlines, { ...split.requests[i], signal }, { first });
-        first = undefined;
-        const served = await part.run();
-        attempts += served.attempts;
-        answers[i] = await served.response.json();
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(FAN_OUT, split.requests.length) }, worker));
-    } catch (e) {
-      stop.abort();
-      throw e;
-    } finally {
-      this.#rec.attempts += Math.max(0, attempts - 1);
-    }
+    const answer = await fanOut({
+      split,
+      first: choice,
+      signal: this.#signal,
+      runPart: (request, first) => new ForwardRun(this.#deps, this.#deadlines, request, { first }).run(),
+      countAttempts: (attempts) => this.#rec.attempts += Math.max(0, attempts - 1),
+    });
     this.#rec.status = 200;
     this.#rec.latencyMs = this.#elapsed();
     this.#finish({});
-    return {
-      keyId: choice.id,
-      attempts: this.#rec.attempts,
-      response: Response.json(split.join(answers)),
-    };
+    return { keyId: choice.id, attempts: this.#rec.attempts, response: Response.json(answer) };
   }
 
   /**
@@ -682,12 +574,13 @@ class ForwardRun {
     return undefined;
   }
 
-  #try(choice: KeyChoice, call: Call, status: number, reason: string): void {
+  /** Records an attempt's end (`now`: the step's `performance.now()`). */
+  #try(choice: KeyChoice, call: Call, status: number, reason: string, now?: number): void {
     (this.#rec.tries ??= []).push({
       keyId: choice.id,
       status,
       reason: reason === SERVED ? reason : this.#redact(reason).slice(0, 300),
-      ms: call.ms(),
+      ms: call.ms(now),
     });
   }
 
@@ -717,12 +610,20 @@ class ForwardRun {
       this.#learnResources(response, choice.id);
       return this.#relay(choice, call, response, body, [first]);
     }
+    const now = performance.now();
+    const left = this.#left(now);
+    if (body.wholeLength(this.#s.answerBufferBytes) !== undefined) {
+      const bytes = await this.#readWhole(choice, call, body, { leftMs: left, now });
+      if (bytes === undefined) return undefined;
+      call.release();
+      return this.#served(choice, call, response, bytes);
+    }
     const chunks: Uint8Array[] = [];
-    const left = this.#left();
     const cancel = Number.isFinite(left)
       ? this.#deadlines.add(
         left,
         () => call.ctl.abort(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)),
+        now,
       )
       : undefined;
     try {
@@ -767,7 +668,7 @@ class ForwardRun {
    * its last bytes as it is read (streams; default no).
    */
   #body(res: Response, call: Call, o: { tail?: boolean } = {}): UpstreamBody {
-    return new UpstreamBody(res.body!, {
+    return new UpstreamBody(res, {
       deadlines: this.#deadlines,
       idleMs: this.#s.idleTimeoutMs,
       abort: (reason) => call.ctl.abort(reason),
@@ -798,14 +699,36 @@ class ForwardRun {
     }
   }
 
+  /**
+   * Reads a small answer the client has not seen yet whole ({@link UpstreamBody.whole}).
+   *
+   * @returns its bytes; undefined when the connection broke and another key may try.
+   * @throws {GatewayError} 504 after a timeout (unless `resendAfterTimeout`), 499 when the client left.
+   */
+  async #readWhole(
+    choice: KeyChoice,
+    call: Call,
+    body: UpstreamBody,
+    o: { leftMs: number; now: number },
+  ): Promise<Uint8Array<ArrayBuffer> | undefined> {
+    try {
+      return await body.whole({ ...o, deadlineMs: this.#s.requestDeadlineMs });
+    } catch (e) {
+      call.release();
+      body.cancel();
+      return this.#callFailed(choice, call, e);
+    }
+  }
+
   /** A unary answer read whole: the key served; usage comes from its tail. */
   #served(choice: KeyChoice, call: Call, response: Response, bytes: Uint8Array<ArrayBuffer>): ForwardResult {
-    this.#end({ outcome: "ok", status: response.status });
+    const now = performance.now();
+    this.#end({ outcome: "ok", status: response.status }, now);
     this.#learnResources(response, choice.id, bytes);
     this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
-    this.#try(choice, call, response.status, SERVED);
+    this.#try(choice, call, response.status, SERVED, now);
     this.#rec.status = response.status;
-    this.#rec.latencyMs = this.#elapsed();
+    this.#rec.latencyMs = this.#elapsed(now);
     this.#finish(
       usageFromTail(UTF8.decode(bytes.subarray(Math.max(0, bytes.length - 2048)))),
       true,
@@ -833,135 +756,41 @@ class ForwardRun {
   ): ForwardResult {
     const rec = this.#rec;
     const { pool, openStreams, observer } = this.#deps;
-    const type = res.headers.get("content-type") ?? "";
-    const sse = /event-stream/i.test(type);
-    // An error Google writes into a 200 answer may quote secrets: masked before any client reads it.
-    const masking = sse || /json/i.test(type) ? new RelayMasking(this.#redact) : undefined;
     rec.status = res.status;
     // The client gets its first byte now: the attempt served (a later break is the stream's record).
     this.#end({ outcome: "ok", status: res.status });
     const streamEnded = this.#req.stream ? observer?.stream?.(this.#req.route) : undefined;
-    let done = false;
-    let stop: ((reason: unknown) => void) | undefined;
-    const end = (outcome: { status: number; error?: string; verdict: Verdict; ok: boolean }) => {
-      if (done) return false;
-      done = true;
-      unregister?.();
-      streamEnded?.();
-      rec.latencyMs = this.#elapsed();
-      rec.status = outcome.status;
-      if (outcome.error) rec.error = outcome.error;
-      pool.report(choice.id, this.#model, outcome.verdict);
-      this.#try(choice, call, outcome.status, outcome.error ?? SERVED);
-      const tokens = usageFromTail(body.tail.text());
-      if (outcome.ok) this.#finish(tokens, true);
-      else {
-        this.#count(choice.id, { requests: 1, errors: 1, ...tokens });
-        this.#finish(tokens);
-      }
-      return true;
-    };
-    const unregister = openStreams?.add({
-      cut: (reason) => {
-        if (!end({ status: 503, error: reason, verdict: { kind: "client_error" }, ok: true })) return;
-        body.cancel(reason);
-        stop?.(brokenBody(reason));
+    const relay = relayAnswer({
+      body,
+      head,
+      contentType: res.headers.get("content-type") ?? "",
+      status: res.status,
+      redact: this.#redact,
+      clientGone: () => this.#signal.aborted,
+      defaultCooldownMs: this.#s.defaultCooldownMs,
+      end: (outcome) => {
+        unregister?.();
+        streamEnded?.();
+        const now = performance.now();
+        rec.latencyMs = this.#elapsed(now);
+        rec.status = outcome.status;
+        if (outcome.error) rec.error = outcome.error;
+        pool.report(choice.id, this.#model, outcome.verdict);
+        this.#try(choice, call, outcome.status, outcome.error ?? SERVED, now);
+        const tokens = usageFromTail(body.tail.text());
+        if (outcome.ok) this.#finish(tokens, true);
+        else {
+          this.#count(choice.id, { requests: 1, errors: 1, ...tokens });
+          this.#finish(tokens);
+        }
+        return true;
       },
     });
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        stop = (reason) => controller.error(reason);
-      },
-      pull: async (controller) => {
-        for (;;) {
-          if (done) return;
-          const chunk = head.shift() ?? await read(controller);
-          if (chunk === undefined) return;
-          if (chunk === null) {
-            // The upstream's end: what the masking still holds goes out (masked if it is an error).
-            const held = masking?.end();
-            if (held) controller.enqueue(held);
-            return controller.close();
-          }
-          const out = masking ? masking.pass(chunk) : chunk;
-          if (out) return controller.enqueue(out);
-          // Everything was held back (a line that may be an error's start): read on.
-        }
-      },
-      cancel: (reason) => {
-        end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
-        body.cancel(reason);
-      },
-    }, { highWaterMark: 0 });
-    /**
-     * The next upstream chunk; null at the upstream's end (recorded); undefined when the stream is over
-     * here (the client left, or a break was passed on as an error event or a broken body).
-     */
-    const read = async (
-      controller: ReadableStreamDefaultController<Uint8Array>,
-    ): Promise<Uint8Array | null | undefined> => {
-      let chunk: Uint8Array | undefined;
-      try {
-        chunk = await body.read();
-      } catch (e) {
-        if (done) return;
-        if (this.#signal.aborted) {
-          end({ status: 499, error: "client closed the stream", verdict: { kind: "ok" }, ok: true });
-          controller.error(e);
-          return;
-        }
-        const timeout = e instanceof BodyFailure && e.kind === "timeout";
-        const err = timeout
-          ? timeoutError((e as BodyFailure).cause as UpstreamTimeout, { sent: true })
-          : badGateway(
-            `The upstream stream broke off after ${body.bytes} bytes: ${
-              this.#redact(String((e as Error).message ?? e))
-            }`,
-            e,
-          );
-        end({
-          status: err.status,
-          error: err.message,
-          verdict: { kind: "transient", reason: err.message },
-          ok: false,
-        });
-        body.cancel(e);
-        if (sse && body.tail.atEventBoundary()) {
-          const held = masking?.end();
-          if (held) controller.enqueue(held);
-          controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(err.toGoogle())}\r\n\r\n`));
-          controller.close();
-          return;
-        }
-        controller.error(brokenBody(err.message));
-        return;
-      }
-      if (done) return;
-      if (!chunk) {
-        // Google may end a 200 stream with its error object: then the stream failed, and the log says so.
-        const failed = trailingStreamError(body.tail.text());
-        if (failed) {
-          const status = failed.error.code || 500;
-          end({
-            status,
-            error: this.#redact(JSON.stringify(failed)),
-            verdict: classify({
-              status,
-              body: failed,
-              now: Date.now(),
-              defaultCooldownMs: this.#s.defaultCooldownMs,
-            }),
-            ok: false,
-          });
-        } else end({ status: res.status, verdict: { kind: "ok" }, ok: true });
-        return null;
-      }
-      return chunk;
-    };
+    const unregister = openStreams?.add({ cut: (reason) => relay.cut(reason) });
     return {
       keyId: choice.id,
       attempts: rec.attempts,
-      response: new Response(stream, { status: res.status, headers: this.#answerHeaders(res) }),
+      response: new Response(relay.stream, { status: res.status, headers: this.#answerHeaders(res) }),
     };
   }
 
@@ -1043,8 +872,9 @@ class ForwardRun {
     return last;
   }
 
-  #elapsed(): number {
-    return Math.round(performance.now() - this.#t0);
+  /** Ms since the request arrived, at `now` (`performance.now()`). */
+  #elapsed(now: number = performance.now()): number {
+    return Math.round(now - this.#t0);
   }
 
   #count(keyId: string, delta: UsageDelta): void {

@@ -18,6 +18,7 @@ import { bareModel } from "../gemini/model_id.ts";
 import type { CallPreparer, GeminiCall, PreparedCall } from "./prepare.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 import type { ClientInfo } from "../http/client_address.ts";
+import { headerRecord } from "./client_headers.ts";
 
 export type { GeminiCall, PreparedCall } from "./prepare.ts";
 
@@ -240,7 +241,8 @@ async function checked(
   },
 ): Promise<ForwardResult> {
   const { response } = result;
-  const init = { status: response.status, headers: response.headers };
+  // The answer's headers as a record (the list as it is: no sorted `Headers` copy per answer).
+  const init = { status: response.status, headers: headerRecord(response.headers) };
   if (o.stream) {
     if (!o.check?.retryStream || !o.sse || !response.body) return result;
     const again = async () => (await o.send(result.keyId)).response.body ?? new ReadableStream();

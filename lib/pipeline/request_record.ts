@@ -91,25 +91,48 @@ export interface LiveSessionStats {
 /** Receives finished requests. Must not block: implementations queue their work. */
 export type RecordSink = (record: RequestRecord) => void;
 
-const COUNT_PATTERNS = {
-  prompt: /"promptTokenCount"\s*:\s*(\d+)/g,
-  candidates: /"candidatesTokenCount"\s*:\s*(\d+)/g,
-  thoughts: /"thoughtsTokenCount"\s*:\s*(\d+)/g,
+/** The usage fields whose last value counts (`"name": 123`, as the regex `"name"\s*:\s*(\d+)` reads them). */
+const COUNT_NAMES = {
+  prompt: '"promptTokenCount"',
+  candidates: '"candidatesTokenCount"',
+  thoughts: '"thoughtsTokenCount"',
 };
+const SPACE = /\s/;
 
-function lastCount(tail: string, re: RegExp): number | undefined {
-  re.lastIndex = 0;
-  let found: number | undefined;
-  for (let m = re.exec(tail); m; m = re.exec(tail)) found = Number(m[1]);
-  return found;
+/** True for a character `\s` matches (JSON's whitespace first, without a regex). */
+function isSpace(code: number): boolean {
+  if (code === 32 || (code >= 9 && code <= 13)) return true;
+  return code > 127 && SPACE.test(String.fromCharCode(code));
+}
+
+/**
+ * The number after the last `name` followed by `:` and digits (whitespace allowed around the colon),
+ * found from the end: usage sits in the last event, so this reads a few characters, not the tail.
+ */
+function lastCount(tail: string, name: string): number | undefined {
+  for (let at = tail.length; at >= 0;) {
+    const i = tail.lastIndexOf(name, at);
+    if (i < 0) return undefined;
+    let j = i + name.length;
+    while (isSpace(tail.charCodeAt(j))) j++;
+    if (tail.charCodeAt(j) === 58) { // ':'
+      j++;
+      while (isSpace(tail.charCodeAt(j))) j++;
+      const start = j;
+      for (let c = tail.charCodeAt(j); c >= 48 && c <= 57; c = tail.charCodeAt(++j));
+      if (j > start) return Number(tail.slice(start, j));
+    }
+    at = i - 1;
+  }
+  return undefined;
 }
 
 /** Token counts read from the tail of a Gemini response (usage is cumulative; the last one wins). */
 export function usageFromTail(tail: string): { inputTokens?: number; outputTokens?: number } {
-  const prompt = lastCount(tail, COUNT_PATTERNS.prompt);
-  const cand = lastCount(tail, COUNT_PATTERNS.candidates);
+  const prompt = lastCount(tail, COUNT_NAMES.prompt);
+  const cand = lastCount(tail, COUNT_NAMES.candidates);
   if (prompt === undefined && cand === undefined) return {};
-  return { inputTokens: prompt, outputTokens: (cand ?? 0) + (lastCount(tail, COUNT_PATTERNS.thoughts) ?? 0) };
+  return { inputTokens: prompt, outputTokens: (cand ?? 0) + (lastCount(tail, COUNT_NAMES.thoughts) ?? 0) };
 }
 
 const TAIL_BYTES = 2048;

@@ -13,6 +13,7 @@
 import type { KeyKind } from "../pool/key_record.ts";
 import type { ForwardRequest } from "./types.ts";
 import { mayCarryVertexSignatures, signaturesFor } from "../gemini/signature_kinds.ts";
+import { headerRecord } from "./client_headers.ts";
 
 /** One upstream call of an attempt. */
 export interface UpstreamCall {
@@ -86,8 +87,7 @@ export function geminiTarget(baseUrl: () => string): UpstreamTarget {
       const url = (base.endsWith("/") ? base.slice(0, -1) : base) + req.path +
         (req.query?.size ? `?${req.query}` : "");
       // A plain record: `fetch` copies its headers either way, and a record is the cheaper source.
-      const headers: Record<string, string> = {};
-      req.headers?.forEach((v, k) => headers[k] = v);
+      const headers = req.headers ? headerRecord(req.headers) : {};
       headers["x-goog-api-key"] = key;
       return fetch(url, {
         method: req.method,

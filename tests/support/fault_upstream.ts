@@ -39,8 +39,17 @@ export type Fault =
   }
   /** Reads the request and never answers (until the peer or the server closes). */
   | { kind: "stall_before_headers" }
-  /** Sends the headers (and `body`), then sends nothing more (until the peer or the server closes). */
-  | { kind: "stall_after_headers"; status?: number; contentType?: string; body?: string }
+  /**
+   * Sends the headers (and `body`), then sends nothing more (until the peer or the server closes); the
+   * body is chunked unless `contentLength` declares its length.
+   */
+  | {
+    kind: "stall_after_headers";
+    status?: number;
+    contentType?: string;
+    body?: string;
+    contentLength?: number;
+  }
   /** Sends `bytes` bytes of body as fast as the peer reads them (a valid JSON string when unary). */
   | { kind: "huge"; bytes: number; status?: number; contentType?: string }
   /** Closes the connection as soon as the request arrived, before any answer. */
@@ -188,10 +197,9 @@ export class FaultUpstream {
       case "stall_before_headers":
         return await this.#stall(conn);
       case "stall_after_headers": {
-        await conn.write(
-          enc.encode(head(fault.status ?? 200, fault.contentType ?? type(streamed), "chunked")),
-        );
-        if (fault.body) await conn.write(enc.encode(chunk(fault.body)));
+        const length = fault.contentLength ?? "chunked";
+        await conn.write(enc.encode(head(fault.status ?? 200, fault.contentType ?? type(streamed), length)));
+        if (fault.body) await conn.write(enc.encode(length === "chunked" ? chunk(fault.body) : fault.body));
         return await this.#stall(conn);
       }
       case "reset_after_headers": {
