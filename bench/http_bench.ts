@@ -108,10 +108,15 @@ const gateway = await startGateway(`${dataDir}/kv.sqlite3`);
 /** The native route with 3 keys and with `BIG_POOL` keys, both served by `bench/pool_gateway.ts`. */
 const pool = async (keys: number) => {
   const port = freePort();
-  const s = await serve(["-A", "bench/pool_gateway.ts", String(port), String(keys)], port, "/health", {
-    ...gatewayEnv(":memory:"),
-    GEMINI_API_KEYS: "",
-  });
+  const s = await serve(
+    [...START_FLAGS, "bench/pool_gateway.ts", String(port), String(keys)],
+    port,
+    "/health",
+    {
+      ...gatewayEnv(":memory:"),
+      GEMINI_API_KEYS: "",
+    },
+  );
   started.push(s);
   return s;
 };
