@@ -15,7 +15,7 @@ import { createSseParser, type SseEvent } from "../http/sse.ts";
 import { type GoogleErrorBody, parseGoogleError } from "./rpc_status.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import type { GeminiGenerateContentResponse } from "./types.ts";
-import type { PullStage } from "../util/pull_through.ts";
+import { composeStages, type PullSource, type PullStage, pullThrough } from "../util/pull_through.ts";
 
 /** One item of a Gemini answer stream. */
 export type GeminiStreamItem =
@@ -169,10 +169,7 @@ class GeminiStreamParser {
 }
 
 /** What {@link pullGeminiStream} reads a body with: the body's own reader, or one the body offers. */
-export interface ChunkReader {
-  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
-  cancel(reason?: unknown): Promise<void>;
-}
+export type ChunkReader = PullSource<Uint8Array>;
 
 /**
  * The key under which a body may offer a reader of its bytes that skips its own stream: a wrapper
@@ -200,58 +197,35 @@ export function pullGeminiStream<O>(
   body: ReadableStream<Uint8Array>,
   stage: PullStage<GeminiStreamItem, O>,
 ): ReadableStream<O> {
-  const reader = readerOf(body);
+  return pullThrough(readerOf(body), composeStages(geminiItemStage(), stage));
+}
+
+/**
+ * Bytes of a Gemini SSE body to {@link GeminiStreamItem}s ({@link GeminiStreamParser}): a failed read
+ * is the "broke off" error item, and the stage stops after an error item or the body's end.
+ */
+function geminiItemStage(): PullStage<Uint8Array, GeminiStreamItem> {
   const parser = new GeminiStreamParser();
-  let emitted = 0;
-  let closed = false;
-  let emit: (out: O) => void = () => {};
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    stage.close?.();
+  const drain = (emit: (item: GeminiStreamItem) => void) => {
+    const { items } = parser;
+    for (let i = 0; i < items.length; i++) emit(items[i]);
+    items.length = 0;
   };
-  return new ReadableStream<O>({
-    start(controller) {
-      emit = (out: O) => {
-        controller.enqueue(out);
-        emitted++;
-      };
-      stage.start?.(emit);
+  return {
+    transform(chunk, emit) {
+      parser.feed(chunk);
+      drain(emit);
     },
-    async pull(controller) {
-      const before = emitted;
-      try {
-        // A pull must end with an output (or the end): otherwise no further pull comes.
-        while (emitted === before) {
-          try {
-            const r = await reader.read();
-            if (r.done) parser.end();
-            else parser.feed(r.value);
-          } catch (err) {
-            parser.broken(err);
-          }
-          const { items } = parser;
-          for (let i = 0; i < items.length; i++) stage.transform(items[i], emit);
-          items.length = 0;
-          if (parser.failed || parser.ended) {
-            if (parser.failed) await reader.cancel().catch(() => {});
-            stage.flush?.(emit);
-            close();
-            controller.close();
-            return;
-          }
-        }
-      } catch (e) {
-        close();
-        reader.cancel(e).catch(() => {});
-        controller.error(e);
-      }
+    flush(emit) {
+      if (!parser.ended && !parser.failed) parser.end();
+      drain(emit);
     },
-    cancel(reason) {
-      close();
-      return reader.cancel(reason);
+    readFailed(err, emit) {
+      parser.broken(err);
+      drain(emit);
     },
-  }, { highWaterMark: 0 });
+    stopped: () => parser.failed || parser.ended,
+  };
 }
 
 /** Passes each item on as it is. */

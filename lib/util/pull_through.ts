@@ -18,6 +18,19 @@ export interface PullStage<I, O> {
   flush?(emit: (out: O) => void): void;
   /** Runs once when the stream ends in any way (its end, an error, or a cancel). */
   close?(): void;
+  /**
+   * Emits what a failed read of the source becomes; without it, the failure errors the result. The
+   * stage then says with {@link PullStage.stopped} whether the stream ends.
+   */
+  readFailed?(err: unknown, emit: (out: O) => void): void;
+  /** True once the stage takes no more input: the source is cancelled, the stage flushed, the result ends. */
+  stopped?(): boolean;
+}
+
+/** What {@link pullThrough} reads: a stream's reader, or any reader of the same shape. */
+export interface PullSource<I> {
+  read(): Promise<ReadableStreamReadResult<I>>;
+  cancel(reason?: unknown): Promise<void>;
 }
 
 /**
@@ -25,8 +38,11 @@ export interface PullStage<I, O> {
  *
  * @throws (through the result) whatever the source or the stage throws; the source is then cancelled.
  */
-export function pullThrough<I, O>(source: ReadableStream<I>, stage: PullStage<I, O>): ReadableStream<O> {
-  const reader = source.getReader();
+export function pullThrough<I, O>(
+  source: ReadableStream<I> | PullSource<I>,
+  stage: PullStage<I, O>,
+): ReadableStream<O> {
+  const reader = source instanceof ReadableStream ? source.getReader() : source;
   let emitted = 0;
   let closed = false;
   let emit: (out: O) => void = () => {};
@@ -48,14 +64,22 @@ export function pullThrough<I, O>(source: ReadableStream<I>, stage: PullStage<I,
       try {
         // A pull must end with an output (or the end): otherwise no further pull comes.
         while (emitted === before) {
-          const r = await reader.read();
-          if (r.done) {
+          let r: ReadableStreamReadResult<I> | undefined;
+          try {
+            r = await reader.read();
+          } catch (err) {
+            if (!stage.readFailed) throw err;
+            stage.readFailed(err, emit);
+          }
+          if (r && !r.done) stage.transform(r.value, emit);
+          const stopped = stage.stopped?.() ?? false;
+          if (r?.done || stopped) {
+            if (stopped && !r?.done) await reader.cancel().catch(() => {});
             stage.flush?.(emit);
             close();
             controller.close();
             return;
           }
-          stage.transform(r.value, emit);
         }
       } catch (e) {
         close();
@@ -97,5 +121,10 @@ export function composeStages<A, B, C>(first: PullStage<A, B>, second: PullStage
       first.close?.();
       second.close?.();
     },
+    readFailed: first.readFailed && ((err, emit) => {
+      out = emit;
+      first.readFailed!(err, into);
+    }),
+    stopped: () => (first.stopped?.() ?? false) || (second.stopped?.() ?? false),
   };
 }
