@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { translatorStage } from "../http/translator_stage.ts";
 import { AnswerTally } from "../gemini/answer_tally.ts";
 import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import type { GatewayError } from "../http/errors.ts";
@@ -310,21 +311,7 @@ export class MessageTranslator {
  * the stream ends there (no `message_stop`).
  */
 export function anthropicEventStage(translator: MessageTranslator): PullStage<GeminiStreamItem, SseEvent> {
-  return {
-    transform(item, emit) {
-      if (translator.failed) return;
-      const events = item.type === "error"
-        ? translator.fail(item.error)
-        : translator.onResponse(item.response);
-      for (const e of events) emit(e);
-    },
-    flush(emit) {
-      if (translator.failed) return;
-      const failure = translator.toolCallFailure();
-      const events = failure ? translator.fail(failure) : translator.finish();
-      for (const e of events) emit(e);
-    },
-  };
+  return translatorStage(translator);
 }
 
 /** {@link anthropicEventStage} as a transform stream, for `pipeThrough`. */

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { translatorStage } from "../http/translator_stage.ts";
 import { AnswerTally } from "../gemini/answer_tally.ts";
 import { type PullStage, pullThrough } from "../util/pull_through.ts";
 import type { GatewayError } from "../http/errors.ts";
@@ -401,24 +402,10 @@ export function responseEventStage(
   translator: ResponseTranslator,
   onDone?: (response: ResponseObject) => void,
 ): PullStage<GeminiStreamItem, SseEvent> {
-  return {
-    start(emit) {
-      for (const e of translator.start()) emit(e);
-    },
-    transform(item, emit) {
-      if (translator.failed) return;
-      const events = item.type === "error"
-        ? translator.fail(item.error)
-        : translator.onResponse(item.response);
-      for (const e of events) emit(e);
-    },
-    flush(emit) {
-      if (translator.failed) return;
-      const failure = translator.toolCallFailure();
-      for (const e of failure ? translator.fail(failure) : translator.finish()) emit(e);
-      if (!translator.failed) onDone?.(translator.response());
-    },
-  };
+  return translatorStage(translator, {
+    start: () => translator.start(),
+    onDone: onDone && (() => onDone(translator.response())),
+  });
 }
 
 /** {@link responseEventStage} as a transform stream, for `pipeThrough`. */
