@@ -252,6 +252,7 @@ Deno.test("usage: a flush the store refuses is kept and written by the retry, ex
   assert.deepEqual(total(await u.perKeyAndModel(day)), expected(1_000));
   await u.flush();
   assert.equal(u.queued, 0);
+  assert.ok(await countKeys(kv, "usagebatch") > 0, "the retried counts were written as batches");
   assert.deepEqual(total(await u.perKeyAndModel(day)), expected(2_000));
   assert.deepEqual({ ...(await u.perToken(day)).get("app") }, expected(2_000));
   assert.deepEqual(printed, ["usage: flush failed (will retry): database is locked"]);

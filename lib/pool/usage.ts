@@ -21,8 +21,8 @@
  *   inputTokens|outputTokens]` (tokens of a client token per model, for the cost estimate): `Deno.KvU64`
  *   sums written at each flush (few tokens, and token limits re-read them every 2 s).
  * Counts of several counters, workers or processes on one KV add up: batches carry their writer's id,
- * and sums are atomic additions. Batches of a counter killed before its fold stay, counted, until its
- * id writes again (never: they are left out of folds, see the README).
+ * and sums are atomic additions. Batches of a counter killed before its fold (SIGKILL) stay in KV,
+ * counted by readers; no other counter folds them.
  *
  * @module
  */
