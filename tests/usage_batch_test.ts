@@ -106,6 +106,24 @@ Deno.test("usage: totals are exact while batches wait, after a fold, and a fold 
   kv.close();
 });
 
+Deno.test("usage: a compaction merges a shard's batches into a few, writes no sums, and keeps totals exact", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const u = new UsageCounter(kv, { flushMs: NEVER, foldMs: NEVER, compactMs: NEVER });
+  const day = pacificDay(Date.now());
+  await traffic(u, { keys: 3_200, perFlush: 400, flushes: 24 });
+  const before = await countKeys(kv, "usagebatch");
+  await u.compact();
+  const after = await countKeys(kv, "usagebatch");
+  assert.ok(after * 4 < before, `${before} batches compacted into ${after}`);
+  assert.equal(await countKeys(kv, "usage"), 0);
+  assert.deepEqual(total(await u.perKeyAndModel(day)), expected(9_600));
+  assert.deepEqual({ ...(await u.perKey(day)).get("k3199") }, expected(3));
+  await u.close();
+  assert.equal(await countKeys(kv, "usagebatch"), 0);
+  assert.deepEqual(total(await u.perKeyAndModel(day)), expected(9_600));
+  kv.close();
+});
+
 Deno.test("usage: two counters on one KV file add up, folded or not", async () => {
   const dir = await Deno.makeTempDir({ prefix: "gw_usage_" });
   const [kvA, kvB] = [await Deno.openKv(`${dir}/kv.sqlite3`), await Deno.openKv(`${dir}/kv.sqlite3`)];

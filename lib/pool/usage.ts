@@ -9,12 +9,13 @@
  *   keys' counts as a few compact batch values (`usage_batch.ts`: rows of key, model and counts, split
  *   into {@link SHARDS} shards by key id), so a pool of 10,000 keys in round robin costs a few writes per
  *   flush instead of ~4 sums per request. `instance` is the writing counter's random id.
- *   Every {@link FOLD_MS} (and at close) a counter folds its own batches into the sums, shard by shard:
- *   each atomic write deletes the batches it folds and adds their merged counts to the sums, so every
- *   count is in exactly one place (a batch or a sum) at every commit, and an interrupted fold neither
- *   loses nor double counts. When merging a shard's batches saves many sums (a large pool), they are
- *   first compacted (one write deletes them and writes their merged rows as new batches), then folded;
- *   a crash between the two leaves the merged batches, counted by readers and folded later.
+ *   Every {@link FOLD_MS} (10 min, and at close) a counter folds its own batches into the sums, shard by
+ *   shard: each atomic write deletes the batches it folds and adds their merged counts to the sums, so
+ *   every count is in exactly one place (a batch or a sum) at every commit, and an interrupted fold
+ *   neither loses nor double counts. Every {@link COMPACT_MS} (1 min) in between, and before a fold when
+ *   merging saves many sums, a shard's batches are compacted: one atomic write deletes them and writes
+ *   their merged rows as new batches (each foldable in one write), so readers read a few batches per
+ *   shard, not one per flush; a crash between compaction and fold leaves the merged batches, counted.
  * - `["usagerev", day]`: a `Deno.KvU64` every fold write adds 1 to; readers of per-key totals read the
  *   sums and the batches between two reads of it and read again when it moved (a fold ran meanwhile).
  * - `["tokusage", day, tokenName, metric]` and `["tokmodel", day, tokenName, model,
@@ -72,8 +73,17 @@ export function emptyUsage(): UsageTotals {
   return { requests: 0, ok: 0, rateLimited: 0, errors: 0, inputTokens: 0, outputTokens: 0 };
 }
 
-/** How often a counter folds its batches into the per-key sums (ms). */
-export const FOLD_MS = 60_000;
+/**
+ * How often a counter compacts its batches (ms): merges each shard's batches into a few (no sums), so
+ * readers read a bounded number of batches whatever the traffic.
+ */
+export const COMPACT_MS = 60_000;
+/**
+ * How often a counter folds its batches into the per-key sums (ms; and at close). Each fold costs a sum
+ * per key, model and counter seen since the last one (KV sums are the expensive writes: ~40,000 a fold
+ * for 10,000 keys), so it runs rarely; compaction keeps the batches few meanwhile.
+ */
+export const FOLD_MS = 600_000;
 /** The counters of a sample, in the order they are written (and of a batch row's counts). */
 const METRICS = ["requests", "ok", "rateLimited", "errors", "inputTokens", "outputTokens"] as const;
 /** Key bytes of a sum's last part (the longest metric name). */
@@ -115,6 +125,8 @@ interface FlushUnit {
 export interface UsageCounterOptions {
   /** Write-behind delay (ms; default `WRITE_BEHIND_MS`). */
   flushMs?: number;
+  /** Compaction interval (ms; default {@link COMPACT_MS}). */
+  compactMs?: number;
   /** Fold interval (ms; default {@link FOLD_MS}). */
   foldMs?: number;
 }
@@ -194,12 +206,15 @@ export class UsageCounter {
   readonly #writes = new WriteChain();
   readonly #flushMs: number;
   readonly #foldMs: number;
+  readonly #compactMs: number;
+  #lastFold = Date.now();
   /** This counter's id in its batches' keys. */
   readonly instance = crypto.randomUUID().slice(0, 13);
 
   constructor(private readonly kv: Deno.Kv, options: UsageCounterOptions = {}) {
     this.#flushMs = options.flushMs ?? WRITE_BEHIND_MS;
     this.#foldMs = options.foldMs ?? FOLD_MS;
+    this.#compactMs = options.compactMs ?? COMPACT_MS;
   }
 
   /**
@@ -318,7 +333,8 @@ export class UsageCounter {
     if (this.#foldTimer === undefined && !this.#closed) {
       this.#foldTimer = setTimeout(() => {
         this.#foldTimer = undefined;
-        void this.fold();
+        const full = Date.now() - this.#lastFold >= this.#foldMs;
+        void this.#writes.run(() => this.#foldAll(full));
       }, ms) as unknown as number;
     }
   }
@@ -340,7 +356,17 @@ export class UsageCounter {
   fold(): Promise<void> {
     clearTimeout(this.#foldTimer);
     this.#foldTimer = undefined;
-    return this.#writes.run(() => this.#foldAll());
+    return this.#writes.run(() => this.#foldAll(true));
+  }
+
+  /**
+   * Compacts this counter's batches now (after a write already running): each shard's batches merged
+   * into a few, no sums written. A compaction the store refuses is retried later.
+   */
+  compact(): Promise<void> {
+    clearTimeout(this.#foldTimer);
+    this.#foldTimer = undefined;
+    return this.#writes.run(() => this.#foldAll(false));
   }
 
   /** The pieces of a flush: per-key batches (by day and shard) and client-token sums. */
@@ -411,15 +437,21 @@ export class UsageCounter {
       }
     }
     this.#failures = 0;
-    if (this.#days.size) this.#scheduleFold(this.#foldMs);
+    if (this.#days.size) this.#scheduleFold(this.#compactMs);
   }
 
-  /** Folds every day this counter has batches of; a failure keeps the day for a later fold. */
-  async #foldAll(): Promise<void> {
+  /**
+   * Folds (`full`) or compacts every day this counter has batches of; a failure keeps the day for a
+   * later try. Then the next compaction is scheduled while batches are left.
+   */
+  async #foldAll(full: boolean): Promise<void> {
     for (const day of [...this.#days]) {
       try {
-        for (let shard = 0; shard < SHARDS; shard++) await this.#foldShard(day, shard);
-        this.#days.delete(day);
+        for (let shard = 0; shard < SHARDS; shard++) {
+          if (full) await this.#foldShard(day, shard);
+          else await this.#compactShard(day, shard);
+        }
+        if (full) this.#days.delete(day);
       } catch (e) {
         if (this.#foldFailures++ === 0) console.error("usage: fold failed (will retry):", failureText(e));
         this.#scheduleFold(retryDelayMs(this.#foldFailures));
@@ -427,6 +459,17 @@ export class UsageCounter {
       }
     }
     this.#foldFailures = 0;
+    if (full) this.#lastFold = Date.now();
+    if (this.#days.size) this.#scheduleFold(this.#compactMs);
+  }
+
+  /** Compacts one shard's batches when there are several (merging them saves batches). */
+  async #compactShard(day: string, shard: number): Promise<void> {
+    const batches = await this.#batches(day, shard);
+    if (batches.length < 2) return;
+    const rows = batches.reduce((n, b) => n + b.rows.length, 0);
+    if (mergeRows(batches.flatMap((b) => b.rows)).length === rows && batches.length <= SHARDS) return;
+    await this.#compact(day, shard, batches);
   }
 
   /** This counter's batches of one day and shard. */
