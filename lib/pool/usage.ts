@@ -117,8 +117,9 @@ interface FlushUnit {
   cost: { mutations: number; keys: number; values?: number };
   apply(op: Deno.AtomicOperation): void;
   restore(): void;
-  /** The day of a batch (folded later). */
+  /** The day of a batch (folded later) and its shard (`day\0shard`, compacted later). */
   day?: string;
+  shard?: string;
 }
 
 /** Options for {@link UsageCounter}. */
@@ -203,6 +204,8 @@ export class UsageCounter {
   #seq = 0;
   /** Days this counter wrote batches for that are not folded yet. */
   readonly #days = new Set<string>();
+  /** Shards (`day\0shard`) flushes wrote batches to since their last compaction. */
+  readonly #fresh = new Set<string>();
   readonly #writes = new WriteChain();
   readonly #flushMs: number;
   readonly #foldMs: number;
@@ -389,6 +392,7 @@ export class UsageCounter {
           apply: (op) => op.set(key, batch.bytes),
           restore: () => batch.rows.forEach((row) => this.#restoreRow(day, row)),
           day,
+          shard: id,
         });
       }
     }
@@ -432,8 +436,9 @@ export class UsageCounter {
         return;
       }
       for (let j = start; j < i; j++) {
-        const day = units[j].day;
+        const { day, shard } = units[j];
         if (day !== undefined) this.#days.add(day);
+        if (shard !== undefined) this.#fresh.add(shard);
       }
     }
     this.#failures = 0;
@@ -463,13 +468,13 @@ export class UsageCounter {
     if (this.#days.size) this.#scheduleFold(this.#compactMs);
   }
 
-  /** Compacts one shard's batches when there are several (merging them saves batches). */
+  /** Compacts one shard's batches when flushes added some since its last compaction. */
   async #compactShard(day: string, shard: number): Promise<void> {
+    const id = `${day}\0${shard}`;
+    if (!this.#fresh.has(id)) return;
     const batches = await this.#batches(day, shard);
-    if (batches.length < 2) return;
-    const rows = batches.reduce((n, b) => n + b.rows.length, 0);
-    if (mergeRows(batches.flatMap((b) => b.rows)).length === rows && batches.length <= SHARDS) return;
-    await this.#compact(day, shard, batches);
+    if (batches.length > 1) await this.#compact(day, shard, batches);
+    this.#fresh.delete(id);
   }
 
   /** This counter's batches of one day and shard. */
@@ -530,21 +535,26 @@ export class UsageCounter {
   async #compact(day: string, shard: number, batches: Batch[]): Promise<void> {
     for (let i = 0; i < batches.length;) {
       const group: Batch[] = [];
-      const seen = new Set<string>();
+      const merged = new Map<string, UsageRow>();
       let bytes = 0;
-      let keys = keyBytes(["usagerev", day]);
       while (i < batches.length && group.length < OP_MUTATIONS / 2) {
+        const rows = batches[i].rows;
+        const ids = rows.map((row) => `${row[0]}\0${row[1]}`);
         let more = 0;
-        for (const row of batches[i].rows) {
-          if (!seen.has(`${row[0]}\0${row[1]}`)) more += utf8Max(JSON.stringify(row)) + 24;
+        // At most: the two names plus six counts of up to 12 digits and the JSON around them.
+        for (let r = 0; r < rows.length; r++) {
+          if (!merged.has(ids[r])) more += utf8Max(rows[r][0]) + utf8Max(rows[r][1]) + 90;
         }
         if (group.length && bytes + more > COMPACT_BYTES) break;
-        for (const row of batches[i].rows) seen.add(`${row[0]}\0${row[1]}`);
+        for (let r = 0; r < rows.length; r++) {
+          const had = merged.get(ids[r]);
+          if (had) addRow(had, rows[r]);
+          else merged.set(ids[r], [...rows[r]]);
+        }
         bytes += more;
-        keys += keyBytes(batches[i].key);
         group.push(batches[i++]);
       }
-      const parts = encodeBatches(mergeRows(group.flatMap((b) => b.rows)));
+      const parts = encodeBatches([...merged.values()]);
       const op = this.kv.atomic().sum(["usagerev", day], 1n);
       for (const b of group) op.delete(b.key);
       for (const part of parts) op.set(["usagebatch", day, this.instance, shard, ++this.#seq], part.bytes);
