@@ -1,20 +1,21 @@
 /**
  * Request log entries written into a byte buffer as UTF-8 JSON when the request is recorded: no entry
- * object per request (the record itself goes through `JSON.stringify` while it is fresh in the
- * caches), no JSON text kept until the flush. The log store packs the buffered entries into its pages
- * by copying their bytes (`log_store.ts`).
+ * object per request, no second copy of the record, no per-entry JSON kept until the flush. The log
+ * store packs the buffered entries into its pages by copying their bytes (`log_store.ts`).
  *
- * An entry is the JSON object of the stored entry: `id` first, then the record's fields in the
- * record's own order (undefined ones left out, as `JSON.stringify` does), `expiresAt`, and the masked
- * key last, written in ASCII (`"AIza\u2026k9Xw"`: most entries' only non-ASCII text, which would
- * otherwise make the whole text two-byte and its encoding slow). `JSON.parse` gives the same entry as
- * before; only the order of its fields differs.
+ * An entry's bytes are exactly what `JSON.stringify` of the stored entry object gives, encoded to
+ * UTF-8, with one difference kept from the store's earlier encoder: the masked key (`keyMasked`, most
+ * entries' only non-ASCII text) comes last and as ASCII (`"AIza\u2026k9Xw"`), so `JSON.parse` gives the
+ * same entry. Fields come in the order of {@link LogEntryFields}, and undefined ones are left out, as
+ * `JSON.stringify` does. The text is put together from few pieces, most of them cached: the JSON of
+ * strings seen before, and of whole runs of fields whose values repeat (route, method, paths, models,
+ * key id, token name; client address, outcome, refusal). Each piece is one-byte (Latin-1) text unless
+ * a value itself is not, so the entry's text stays one-byte and encodes fast.
  * Source of the format: ECMA-262 `JSON.stringify` (https://tc39.es/ecma262/#sec-json.stringify).
  *
  * @module
  */
 import type { RequestRecord } from "../pipeline/request_record.ts";
-import type { LogEntry } from "./log_store.ts";
 
 /** What a log entry adds to (or replaces in) its request's record. */
 export interface EntryExtras {
@@ -28,12 +29,158 @@ export interface EntryExtras {
   expiresAt: number;
 }
 
+/** The stored entry's fields in the order they are written (`keyMasked` last). */
+export const LogEntryFields = [
+  "id",
+  "time",
+  "route",
+  "method",
+  "path",
+  "clientMethod",
+  "clientPath",
+  "clientModel",
+  "model",
+  "keyId",
+  "tokenName",
+  "status",
+  "latencyMs",
+  "attempts",
+  "stream",
+  "inputTokens",
+  "outputTokens",
+  "error",
+  "live",
+  "source",
+  "outcome",
+  "refusal",
+  "count",
+  "tries",
+  "expiresAt",
+  "keyMasked",
+] as const;
+
 const encoder = new TextEncoder();
 const INITIAL_BYTES = 64 * 1024;
 /** A buffer emptied while larger than this is replaced by a small one (after a backlog). */
 const IDLE_MAX_BYTES = 4 * 1024 * 1024;
-/** Most masked keys whose entry end is kept. */
+/** Most strings whose JSON is kept, and the longest kept (paths, models, ids repeat; texts do not). */
 const MAX_CACHED = 10_000;
+const MAX_CACHED_CHARS = 300;
+
+/** The JSON of strings seen before (`"gemini"`): record fields repeat from request to request. */
+const jsonOf = new Map<string, string>();
+
+/** `JSON.stringify(s)`, remembered for short strings. */
+function quoted(s: string): string {
+  let json = jsonOf.get(s);
+  if (json === undefined) {
+    json = JSON.stringify(s);
+    if (s.length <= MAX_CACHED_CHARS) {
+      if (jsonOf.size >= MAX_CACHED) jsonOf.clear();
+      jsonOf.set(s, json);
+    }
+  }
+  return json;
+}
+
+/** `,"name":value` as `JSON.stringify` writes an object's field; "" when it leaves the field out. */
+function field(key: string, v: unknown): string {
+  switch (typeof v) {
+    case "undefined":
+      return "";
+    case "string":
+      return key + quoted(v);
+    case "number":
+      return key + (Number.isFinite(v) ? String(v) : "null");
+    case "boolean":
+      return key + (v ? "true" : "false");
+    default: {
+      const json = JSON.stringify(v);
+      return json === undefined ? "" : key + json;
+    }
+  }
+}
+
+/** A tree of `Map`s, one level per field, whose leaves hold the text of a run of fields. */
+type Node = Map<unknown, Node> & { text?: string };
+
+/**
+ * The text of runs of fields whose values repeat from request to request (route, path, model, key
+ * id, token name...), kept per combination of values: one `Map` per field, nested in field order,
+ * walked with {@link step}. Emptied when it holds {@link MAX_CACHED} combinations (values a client
+ * chooses cannot grow it).
+ */
+class FieldRuns {
+  #root: Node = new Map();
+  #size = 0;
+
+  /** Where a walk starts. */
+  get root(): Node {
+    return this.#root;
+  }
+
+  /** The text at `leaf`, made by `make` the first time. */
+  text(leaf: Node, make: () => string): string {
+    let text = leaf.text;
+    if (text === undefined) {
+      if (this.#size >= MAX_CACHED) {
+        this.#root = new Map();
+        this.#size = 0;
+      }
+      leaf.text = text = make();
+      this.#size++;
+    }
+    return text;
+  }
+}
+
+/** The node under `node` for the value `v`. */
+function step(node: Node, v: unknown): Node {
+  let next = node.get(v);
+  if (next === undefined) node.set(v, next = new Map());
+  return next;
+}
+
+const runs = new FieldRuns();
+/** A separate root for each run (the runs share the size bound). */
+const REQUEST_RUN = Symbol("request");
+const CLIENT_RUN = Symbol("client");
+
+/** `,"route":...,"method":...,"path":...` up to `tokenName`, as `field` writes each. */
+function requestFields(rec: RequestRecord): string {
+  let node = step(runs.root, REQUEST_RUN);
+  node = step(node, rec.route);
+  node = step(node, rec.method);
+  node = step(node, rec.path);
+  node = step(node, rec.clientMethod);
+  node = step(node, rec.clientPath);
+  node = step(node, rec.clientModel);
+  node = step(node, rec.model);
+  node = step(node, rec.keyId);
+  node = step(node, rec.tokenName);
+  return runs.text(
+    node,
+    () =>
+      field(',"route":', rec.route) + field(',"method":', rec.method) + field(',"path":', rec.path) +
+      field(',"clientMethod":', rec.clientMethod) + field(',"clientPath":', rec.clientPath) +
+      field(',"clientModel":', rec.clientModel) + field(',"model":', rec.model) +
+      field(',"keyId":', rec.keyId) +
+      field(',"tokenName":', rec.tokenName),
+  );
+}
+
+/** `,"source":...,"outcome":...,"refusal":...`, as `field` writes each. */
+function clientFields(rec: RequestRecord): string {
+  let node = step(runs.root, CLIENT_RUN);
+  node = step(node, rec.source);
+  node = step(node, rec.outcome);
+  node = step(node, rec.refusal);
+  return runs.text(
+    node,
+    () =>
+      field(',"source":', rec.source) + field(',"outcome":', rec.outcome) + field(',"refusal":', rec.refusal),
+  );
+}
 
 /** Two hex digits per byte value. */
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
@@ -49,6 +196,24 @@ function idOf(time: number, random: number): string {
   }
   const r = random >>> 0;
   return idPrefix + HEX[r >>> 24] + HEX[(r >>> 16) & 255] + HEX[(r >>> 8) & 255] + HEX[r & 255];
+}
+
+/** The attempts: `AttemptRecord`s are written as their four fields (`keyId`, `status`, `reason`, `ms`). */
+function triesField(tries: unknown): string {
+  if (!Array.isArray(tries)) return field(',"tries":', tries);
+  let text = ',"tries":[';
+  for (let i = 0; i < tries.length; i++) {
+    const t = tries[i];
+    const plain = typeof t === "object" && t !== null && typeof t.keyId === "string" &&
+      typeof t.status === "number" && typeof t.reason === "string" && typeof t.ms === "number";
+    text += (i ? "," : "") +
+      (plain
+        ? `{"keyId":${quoted(t.keyId)}${field(',"status":', t.status)}${field(',"reason":', t.reason)}${
+          field(',"ms":', t.ms)
+        }}`
+        : JSON.stringify(t) ?? "null");
+  }
+  return text + "]";
 }
 
 /** The end of an entry with its masked key, `,"keyMasked":"AIza\u2026k9Xw"}`, by masked key. */
@@ -75,25 +240,16 @@ function maskTail(masked: string | undefined): string {
   return tail;
 }
 
-/**
- * The entry's JSON text: `{"id":...,` the record's own fields as `JSON.stringify` writes the record
- * (no copy of it is made), then `"expiresAt"` and the masked key. A record with an error text is
- * written from an entry object instead, whose `error` is the stored (redacted, capped) text.
- */
+/** The entry's JSON text (see the module doc). */
 export function entryJson(rec: RequestRecord, x: EntryExtras): string {
-  const own = rec.error === undefined ? JSON.stringify(rec) : "";
-  if (own.length > 2) {
-    return `{"id":"${idOf(rec.time, x.random)}",${own.slice(1, -1)},"expiresAt":${
-      JSON.stringify(x.expiresAt)
-    }${maskTail(x.keyMasked)}`;
-  }
-  const entry: Omit<LogEntry, "keyMasked"> = {
-    id: idOf(rec.time, x.random),
-    ...rec,
-    error: x.error,
-    expiresAt: x.expiresAt,
-  };
-  return JSON.stringify(entry).slice(0, -1) + maskTail(x.keyMasked);
+  return `{"id":"${idOf(rec.time, x.random)}"` + field(',"time":', rec.time) + requestFields(rec) +
+    field(',"status":', rec.status) + field(',"latencyMs":', rec.latencyMs) +
+    field(',"attempts":', rec.attempts) +
+    field(',"stream":', rec.stream) + field(',"inputTokens":', rec.inputTokens) +
+    field(',"outputTokens":', rec.outputTokens) + field(',"error":', x.error) + field(',"live":', rec.live) +
+    clientFields(rec) + field(',"count":', rec.count) + triesField(rec.tries) +
+    field(',"expiresAt":', x.expiresAt) +
+    maskTail(x.keyMasked);
 }
 
 /**
