@@ -1,14 +1,14 @@
 /**
- * Dashboard metrics: finished requests are appended to plain arrays, and each flush aggregates them
- * in memory per minute (requests, successes, errors, 429s, requests the gateway refused itself (by
- * reason) and client errors apart from both, tokens, a latency histogram, the same per model); dirty
- * minutes are persisted to KV in batches every `WRITE_BEHIND_MS` (minutes the store refuses stay dirty and are retried) under
+ * Dashboard metrics: finished requests are aggregated in memory per minute (requests, successes,
+ * errors, 429s, requests the gateway refused itself (by reason) and client errors apart from both,
+ * tokens, a latency histogram, the same per model); dirty minutes are persisted to KV in
+ * batches every `WRITE_BEHIND_MS` (minutes the store refuses stay dirty and are retried) under
  * `["metrics", minute, worker]` so they survive restarts and every worker's share is
  * merged at query time. Queries cover 1h (1-minute buckets), 24h (15-minute) and 7d (1-hour).
  *
  * @module
  */
-import { type Outcome, outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
+import { outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { binOf, emptyHistogram, mergeHistogram, percentile } from "./histogram.ts";
 import { failureText, retryDelayMs, WRITE_BEHIND_MS, WriteChain } from "../kv/write_behind.ts";
 
@@ -121,56 +121,12 @@ function count(
   c: ModelStats,
   counter: (typeof OUTCOME_COUNTER)[keyof typeof OUTCOME_COUNTER],
   n: number,
-  tokens: { inputTokens: number; outputTokens: number },
+  rec: RequestRecord,
 ): void {
   c.requests += n;
   c[counter] += n;
-  c.inputTokens += tokens.inputTokens;
-  c.outputTokens += tokens.outputTokens;
-}
-
-/** What the minutes need of each request recorded since the last fold, as parallel arrays. */
-class PendingRequests {
-  readonly time: number[] = [];
-  /** The model, `-` for none. */
-  readonly model: string[] = [];
-  readonly outcome: Outcome[] = [];
-  /** How many requests the record stands for. */
-  readonly count: number[] = [];
-  readonly latencyMs: number[] = [];
-  readonly input: number[] = [];
-  readonly output: number[] = [];
-  readonly refusal: Array<string | undefined> = [];
-
-  get size(): number {
-    return this.time.length;
-  }
-
-  add(rec: RequestRecord): void {
-    this.time.push(rec.time);
-    this.model.push(rec.model ?? "-");
-    this.outcome.push(outcomeOf(rec));
-    this.count.push(rec.count ?? 1);
-    this.latencyMs.push(rec.latencyMs);
-    this.input.push(rec.inputTokens ?? 0);
-    this.output.push(rec.outputTokens ?? 0);
-    this.refusal.push(rec.refusal);
-  }
-
-  clear(): void {
-    for (
-      const list of [
-        this.time,
-        this.model,
-        this.outcome,
-        this.count,
-        this.latencyMs,
-        this.input,
-        this.output,
-        this.refusal,
-      ]
-    ) list.length = 0;
-  }
+  c.inputTokens += rec.inputTokens ?? 0;
+  c.outputTokens += rec.outputTokens ?? 0;
 }
 
 /** Adds minute `m` into `into` (counters, histogram, per model, refusals). */
@@ -190,8 +146,6 @@ function mergeMinute(into: MinuteBucket, m: MinuteBucket): void {
 export class Metrics {
   readonly worker = crypto.randomUUID().slice(0, 8);
   #minutes = new Map<number, MinuteBucket>();
-  /** Requests recorded and not yet added to their minutes. */
-  readonly #pending = new PendingRequests();
   #dirty = new Set<number>();
   #blocks = new Map<number, MinuteBucket>();
   #timer?: number;
@@ -204,37 +158,24 @@ export class Metrics {
     this.#now = o.now ?? Date.now;
   }
 
-  /**
-   * Counts a finished request (a record sink; never blocks): what the minutes need of it is appended
-   * to plain arrays, and folded into the minutes by the next flush (every `WRITE_BEHIND_MS`) or read.
-   */
+  /** Counts a finished request (a record sink; never blocks). */
   record(rec: RequestRecord): void {
     if (this.#closed) return;
-    this.#pending.add(rec);
+    const t = Math.floor(rec.time / MINUTE) * MINUTE;
+    let m = this.#minutes.get(t);
+    if (!m) this.#minutes.set(t, m = emptyMinute(t));
+    const n = rec.count ?? 1;
+    const outcome = outcomeOf(rec);
+    const counter = OUTCOME_COUNTER[outcome];
+    // Plain increments: this runs once per request.
+    count(m, counter, n, rec);
+    count(m.models[rec.model ?? "-"] ??= emptyModel(), counter, n, rec);
+    if (outcome === "rate_limited") m.rateLimited += n;
+    if (rec.refusal) m.refusals[rec.refusal] = (m.refusals[rec.refusal] ?? 0) + n;
+    // Latency is the time to serve: refusals and the clients' own mistakes would only pull it down.
+    if (counter === "ok" || counter === "errors") m.hist[binOf(rec.latencyMs)] += n;
+    this.#dirty.add(t);
     this.#schedule(this.o.flushMs ?? WRITE_BEHIND_MS);
-  }
-
-  /** Adds the requests recorded since the last fold to their minutes. */
-  #fold(): void {
-    const p = this.#pending;
-    for (let i = 0; i < p.size; i++) {
-      const t = Math.floor(p.time[i] / MINUTE) * MINUTE;
-      let m = this.#minutes.get(t);
-      if (!m) this.#minutes.set(t, m = emptyMinute(t));
-      const n = p.count[i];
-      const outcome = p.outcome[i];
-      const counter = OUTCOME_COUNTER[outcome];
-      const tokens = { inputTokens: p.input[i], outputTokens: p.output[i] };
-      count(m, counter, n, tokens);
-      count(m.models[p.model[i]] ??= emptyModel(), counter, n, tokens);
-      if (outcome === "rate_limited") m.rateLimited += n;
-      const refusal = p.refusal[i];
-      if (refusal) m.refusals[refusal] = (m.refusals[refusal] ?? 0) + n;
-      // Latency is the time to serve: refusals and the clients' own mistakes would only pull it down.
-      if (counter === "ok" || counter === "errors") m.hist[binOf(p.latencyMs[i])] += n;
-      this.#dirty.add(t);
-    }
-    p.clear();
   }
 
   #schedule(ms: number): void {
@@ -245,7 +186,6 @@ export class Metrics {
 
   /** Minutes waiting to be written (the KV write queue). */
   get queued(): number {
-    this.#fold();
     return this.#dirty.size;
   }
 
@@ -257,7 +197,6 @@ export class Metrics {
   }
 
   async #write(): Promise<void> {
-    this.#fold();
     const dirty = [...this.#dirty];
     this.#dirty.clear();
     for (let i = 0; i < dirty.length; i += 50) {
