@@ -3,10 +3,8 @@
  * (https://prometheus.io/docs/instrumenting/exposition_formats/), written by `prom-client`.
  *
  * Every gateway (worker, process, instance) counts in its own `prom-client` registry, and writes a
- * snapshot of it to KV every few seconds in the background. On the request path a finished request or
- * attempt is only appended to plain arrays ({@link PendingCounts}); they are folded into plain cells
- * (`tally.ts`) in one loop when the registry is read (a scrape, a snapshot) or when
- * {@link MAX_PENDING} wait, and the cells reach `prom-client` on that read. A scrape,
+ * snapshot of it to KV every few seconds in the background. On the request path a request only adds to
+ * plain cells (`tally.ts`); they reach `prom-client` when the registry is read (a scrape, a snapshot). A scrape,
  * whichever worker answers it, sums the snapshots of every live gateway (prom-client's cluster
  * aggregation): counters and histograms add up, per-gateway gauges (open streams, KV write queue)
  * add up, and gauges every gateway computes alike from shared state (keys by state, time until a
@@ -27,12 +25,7 @@
 import client from "prom-client";
 import type { RequestRecord } from "../pipeline/request_record.ts";
 import type { ForwardObserver } from "../pipeline/observer.ts";
-import {
-  ATTEMPT_OUTCOMES,
-  type AttemptEnd,
-  type AttemptOutcome,
-  type AttemptStart,
-} from "../pipeline/observer.ts";
+import { ATTEMPT_OUTCOMES } from "../pipeline/observer.ts";
 import { CAPACITY_SERIES, type CapacitySample } from "../pool/capacity.ts";
 import { CounterTally, TallyHistogram } from "./tally.ts";
 
@@ -42,8 +35,6 @@ export const PREFIX = "gemini_gateway_";
 export const MAX_LABEL_VALUES = 50;
 /** How often each gateway writes its snapshot to KV. */
 export const SNAPSHOT_MS = 5_000;
-/** Most requests and attempts waiting to be folded into the tallies (then they are folded at once). */
-export const MAX_PENDING = 4_096;
 const CHUNK_CHARS = 30_000; // a KV value holds 64 KiB; UTF-16 worst case stays below
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -86,65 +77,6 @@ function statusLabel(status: number): string {
   return STATUS_LABELS[status] ??= String(status);
 }
 
-/**
- * Finished requests and attempts in the order they were reported, as parallel arrays (nothing is
- * allocated per request but array growth). `what` is a request's status or an attempt's outcome;
- * `seconds` a request's latency or an attempt's time to first byte.
- */
-class PendingCounts {
-  readonly attempt: boolean[] = [];
-  readonly route: string[] = [];
-  readonly model: Array<string | undefined> = [];
-  readonly what: Array<number | AttemptOutcome> = [];
-  readonly token: Array<string | undefined> = [];
-  readonly seconds: number[] = [];
-  readonly input: number[] = [];
-  readonly output: number[] = [];
-
-  get size(): number {
-    return this.attempt.length;
-  }
-
-  /** Appends a finished request; returns the new size. */
-  request(rec: RequestRecord): number {
-    this.route.push(rec.route);
-    this.model.push(rec.model);
-    this.what.push(rec.status);
-    this.token.push(rec.tokenName);
-    this.seconds.push(rec.latencyMs / 1000);
-    this.input.push(rec.inputTokens ?? 0);
-    this.output.push(rec.outputTokens ?? 0);
-    return this.attempt.push(false);
-  }
-
-  /** Appends an attempt's end; returns the new size. */
-  attemptEnd(start: AttemptStart, end: AttemptEnd): number {
-    this.route.push(start.route);
-    this.model.push(start.model);
-    this.what.push(end.outcome);
-    this.token.push(undefined);
-    this.seconds.push(end.elapsedMs / 1000);
-    this.input.push(0);
-    this.output.push(0);
-    return this.attempt.push(true);
-  }
-
-  clear(): void {
-    for (
-      const list of [
-        this.attempt,
-        this.route,
-        this.model,
-        this.what,
-        this.token,
-        this.seconds,
-        this.input,
-        this.output,
-      ]
-    ) list.length = 0;
-  }
-}
-
 type Json = Awaited<ReturnType<client.Registry["getMetricsAsJSON"]>>;
 
 /** One piece of a stored snapshot: `of` pieces in all. */
@@ -168,24 +100,17 @@ export class PrometheusMetrics {
   readonly #tokensTotal = new CounterTally(["direction", "model"] as const);
   readonly #latency;
   readonly #ttfb;
-  readonly #pending = new PendingCounts();
-  /** Label values for one tally cell (the tallies read them, never keep the array). */
-  readonly #labels4 = ["", "", "", ""];
-  readonly #labels2 = ["", ""];
-  readonly #labels1 = [""];
 
   constructor(private readonly o: PrometheusOptions) {
     this.#models = new BoundedLabel(o.knownModels);
     const registers = [this.registry];
     const requests = this.#requests;
-    const fold = () => this.#fold();
     new client.Counter({
       name: `${PREFIX}requests_total`,
       help: "Finished client requests by route, model, HTTP status and client token name.",
       labelNames: ["route", "model", "status", "token"] as const,
       registers,
       collect() {
-        fold();
         requests.foldInto(this);
       },
     });
@@ -197,7 +122,6 @@ export class PrometheusMetrics {
       labelNames: ["outcome", "model"] as const,
       registers,
       collect() {
-        fold();
         attempts.foldInto(this);
       },
     });
@@ -208,7 +132,6 @@ export class PrometheusMetrics {
       labelNames: ["route"] as const,
       buckets: LATENCY_BUCKETS,
       registers,
-      beforeRead: fold,
     });
     this.#ttfb = new TallyHistogram({
       name: `${PREFIX}time_to_first_byte_seconds`,
@@ -217,7 +140,6 @@ export class PrometheusMetrics {
       labelNames: ["route"] as const,
       buckets: LATENCY_BUCKETS,
       registers,
-      beforeRead: fold,
     });
     const tokensTotal = this.#tokensTotal;
     new client.Counter({
@@ -226,7 +148,6 @@ export class PrometheusMetrics {
       labelNames: ["direction", "model"] as const,
       registers,
       collect() {
-        fold();
         tokensTotal.foldInto(this);
       },
     });
@@ -321,53 +242,23 @@ export class PrometheusMetrics {
     });
   }
 
-  /** Counts a finished request (a record sink; never blocks): appended, folded later. */
+  /** Counts a finished request (a record sink; never blocks). */
   record(rec: RequestRecord): void {
-    if (this.#pending.request(rec) >= MAX_PENDING) this.#fold();
+    const model = this.#models.of(rec.model);
+    this.#requests.add([rec.route, model, statusLabel(rec.status), this.#tokens.of(rec.tokenName)]);
+    this.#latency.observe([rec.route], rec.latencyMs / 1000);
+    if (rec.inputTokens) this.#tokensTotal.add(["input", model], rec.inputTokens);
+    if (rec.outputTokens) this.#tokensTotal.add(["output", model], rec.outputTokens);
   }
 
   /** The pipeline hooks: attempts by outcome, time to first byte, open streams. */
   readonly observer: ForwardObserver = {
     attempt: (start) => (end) => {
-      if (this.#pending.attemptEnd(start, end) >= MAX_PENDING) this.#fold();
+      this.#attempts.add([end.outcome, this.#models.of(start.model)]);
+      if (end.outcome === "ok") this.#ttfb.observe([start.route], end.elapsedMs / 1000);
     },
     stream: () => this.#opened("streams"),
   };
-
-  /** Adds the requests and attempts reported since the last fold to the tallies, in the order they came. */
-  #fold(): void {
-    const p = this.#pending;
-    const [four, two, one] = [this.#labels4, this.#labels2, this.#labels1];
-    for (let i = 0; i < p.size; i++) {
-      const model = this.#models.of(p.model[i]);
-      const route = p.route[i];
-      const what = p.what[i];
-      one[0] = route;
-      if (p.attempt[i]) {
-        two[0] = what as AttemptOutcome;
-        two[1] = model;
-        this.#attempts.add(two);
-        if (what === "ok") this.#ttfb.observe(one, p.seconds[i]);
-        continue;
-      }
-      four[0] = route;
-      four[1] = model;
-      four[2] = statusLabel(what as number);
-      four[3] = this.#tokens.of(p.token[i]);
-      this.#requests.add(four);
-      this.#latency.observe(one, p.seconds[i]);
-      two[1] = model;
-      if (p.input[i]) {
-        two[0] = "input";
-        this.#tokensTotal.add(two, p.input[i]);
-      }
-      if (p.output[i]) {
-        two[0] = "output";
-        this.#tokensTotal.add(two, p.output[i]);
-      }
-    }
-    p.clear();
-  }
 
   /** Counts one more open thing; the returned function closes it (once). */
   #opened(what: "streams"): () => void {

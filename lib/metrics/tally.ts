@@ -72,7 +72,7 @@ export class CounterTally<L extends string> {
     this.#cells = new CellIndex(names, (labels) => ({ labels, n: 0 }));
   }
 
-  /** Adds `n` (default 1) to the label set `values` (one per label name, in order; read, not kept). */
+  /** Adds `n` (default 1) to the label set `values` (one per label name, in order). */
   add(values: readonly string[], n = 1): void {
     this.#cells.at(values).n += n;
   }
@@ -103,8 +103,6 @@ export interface TallyHistogramOptions<L extends string> {
   /** Upper bounds of the buckets, ascending. */
   buckets: readonly number[];
   registers: client.Registry[];
-  /** Called before the histogram is read (to add observations that wait elsewhere). */
-  beforeRead?: () => void;
 }
 
 /** One value of a histogram as `prom-client` reads it out. */
@@ -127,10 +125,8 @@ export class TallyHistogram<L extends string> {
   readonly labelNames: readonly L[];
   readonly #bounds: readonly number[];
   readonly #cells: CellIndex<L, HistogramCell<L>>;
-  readonly #beforeRead?: () => void;
 
   constructor(o: TallyHistogramOptions<L>) {
-    this.#beforeRead = o.beforeRead;
     this.name = o.name;
     this.help = o.help;
     this.labelNames = o.labelNames;
@@ -145,7 +141,7 @@ export class TallyHistogram<L extends string> {
     for (const registry of o.registers) registry.registerMetric(this as unknown as client.Metric<L>);
   }
 
-  /** Observes `value` for the label set `values` (one per label name, in order; read, not kept). */
+  /** Observes `value` for the label set `values` (one per label name, in order). */
   observe(values: readonly string[], value: number): void {
     const cell = this.#cells.at(values);
     const bounds = this.#bounds;
@@ -165,7 +161,6 @@ export class TallyHistogram<L extends string> {
   get(): Promise<
     { name: string; help: string; type: "histogram"; aggregator: "sum"; values: HistogramValue[] }
   > {
-    this.#beforeRead?.();
     const values: HistogramValue[] = [];
     const bucket = `${this.name}_bucket`;
     for (const cell of this.#cells.list) {
