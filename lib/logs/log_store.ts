@@ -12,7 +12,7 @@
 import { type Outcome, outcomeOf, type RequestRecord } from "../pipeline/request_record.ts";
 import { redactKeys } from "../secrets/redact.ts";
 import { failureText, retryDelayMs, WRITE_BEHIND_MS, WriteChain } from "../kv/write_behind.ts";
-import { EntryBuffer, type EntryExtras } from "./entry_bytes.ts";
+import { entryJson } from "./entry_json.ts";
 
 /** One stored log entry: the finished request plus its id, masked key and expiry. */
 export interface LogEntry extends RequestRecord {
@@ -82,14 +82,29 @@ function entriesOf(page: LogPage): LogEntry[] {
 
 /** 8 random hex digits (a page key's suffix). */
 function randomHex8(): string {
-  return randomUint32().toString(16).padStart(8, "0");
+  return ((Math.random() * 0x100000000) >>> 0).toString(16).padStart(8, "0");
 }
 
-/** 32 random bits (an entry id's suffix: unique enough within one millisecond). */
-function randomUint32(): number {
-  return (Math.random() * 0x100000000) >>> 0;
+/** Two hex digits per byte value. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** The last id's time part (`<time in base 36, 9 digits>-`): entries of one millisecond share it. */
+let idTime = Number.NaN;
+let idPrefix = "";
+
+/**
+ * A new entry id for an entry of `time`: `<time in base 36, 9 digits>-<8 random hex digits>` (unique
+ * enough within one millisecond).
+ */
+function newId(time: number): string {
+  if (time !== idTime) {
+    idTime = time;
+    idPrefix = `${time.toString(36).padStart(9, "0")}-`;
+  }
+  const r = (Math.random() * 0x100000000) >>> 0;
+  return idPrefix + HEX[r >>> 24] + HEX[(r >>> 16) & 255] + HEX[(r >>> 8) & 255] + HEX[r & 255];
 }
 
+const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const [OPEN, COMMA, CLOSE] = [0x5b, 0x2c, 0x5d]; // "[", ",", "]"
 
@@ -104,11 +119,16 @@ interface PackedPage {
 }
 
 /**
- * Packs the entries `list` of `from` (indices, sorted by time) into pages of at most
- * {@link PAGE_ENTRIES} entries and {@link PAGE_BYTES} bytes, copying each entry's bytes once. An
- * entry larger than a page gets a page of its own.
+ * Packs entries (sorted by time; `texts[i]` is the JSON of `entries[i]`) into pages of at most
+ * {@link PAGE_ENTRIES} entries and {@link PAGE_BYTES} bytes. Each text is encoded to UTF-8 once,
+ * straight into its page (measuring it first would encode it twice). An entry larger than a page gets
+ * a page of its own.
  */
-function pack(from: EntryBuffer, list: readonly number[], scratch: Uint8Array): PackedPage[] {
+function pack(
+  entries: readonly LogEntry[],
+  texts: ReadonlyArray<{ head: string; tail: string }>,
+  scratch: Uint8Array,
+): PackedPage[] {
   const pages: PackedPage[] = [];
   let pos = 0;
   let count = 0;
@@ -118,37 +138,40 @@ function pack(from: EntryBuffer, list: readonly number[], scratch: Uint8Array): 
     pages.push({ ...page!, bytes: scratch.slice(0, pos), to });
     page = undefined;
   };
-  for (let k = 0; k < list.length; k++) {
-    const i = list[k];
-    const start = from.start(i);
-    const size = from.end(i) - start;
-    const time = from.time(i);
-    const expiresAt = from.expiresAt(i);
-    if (page && count < PAGE_ENTRIES && pos + 1 + size + 1 <= PAGE_BYTES) {
+  /** Encodes text `i` at `at` (room is kept for the "]" after it): the bytes written, or -1 when it does not fit. */
+  const put = (i: number, at: number): number => {
+    const { head, tail } = texts[i];
+    const a = encoder.encodeInto(head, scratch.subarray(at, PAGE_BYTES - 1));
+    if (a.read < head.length) return -1;
+    if (!tail) return a.written;
+    const b = encoder.encodeInto(tail, scratch.subarray(at + a.written, PAGE_BYTES - 1));
+    return b.read < tail.length ? -1 : a.written + b.written;
+  };
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    let written = page && count < PAGE_ENTRIES ? put(i, pos + 1) : -1;
+    if (written >= 0) {
       scratch[pos] = COMMA;
-      scratch.set(from.bytes.subarray(start, start + size), pos + 1);
-      pos += 1 + size;
+      pos += 1 + written;
     } else {
-      if (page) close(k);
-      if (1 + size + 1 > PAGE_BYTES) {
-        const bytes = new Uint8Array(size + 2);
-        bytes[0] = OPEN;
-        bytes.set(from.bytes.subarray(start, start + size), 1);
-        bytes[size + 1] = CLOSE;
-        pages.push({ first: time, last: time, expiresAt, bytes, to: k + 1 });
+      if (page) close(i);
+      page = { first: e.time, last: e.time, expiresAt: 0 };
+      count = 0;
+      written = put(i, 1);
+      if (written < 0) {
+        const { head, tail } = texts[i];
+        pages.push({ ...page, expiresAt: e.expiresAt, bytes: encoder.encode(`[${head}${tail}]`), to: i + 1 });
+        page = undefined;
         continue;
       }
-      page = { first: time, last: time, expiresAt: 0 };
-      count = 0;
       scratch[0] = OPEN;
-      scratch.set(from.bytes.subarray(start, start + size), 1);
-      pos = 1 + size;
+      pos = 1 + written;
     }
     count++;
-    page!.last = time;
-    page!.expiresAt = Math.max(page!.expiresAt, expiresAt);
+    page!.last = e.time;
+    page!.expiresAt = Math.max(page!.expiresAt, e.expiresAt);
   }
-  if (page) close(list.length);
+  if (page) close(entries.length);
   return pages;
 }
 
@@ -166,12 +189,9 @@ function matches(e: LogEntry, q: LogQuery, now: number): boolean {
 
 /** Buffered, KV-backed request and error logs. */
 export class LogStore {
-  /** The entries waiting to be written. */
-  #pending = new EntryBuffer();
-  /** An emptied buffer, taken as the next `#pending` (two buffers take turns). */
-  #spare?: EntryBuffer;
-  /** What {@link record} adds to each record (one object, filled per record). */
-  readonly #extras: EntryExtras = { random: 0, keyMasked: undefined, error: undefined, expiresAt: 0 };
+  #buffer: LogEntry[] = [];
+  /** Buffered errors already stored in the request log (a write of the error log failed after it). */
+  #inRequestLog = new WeakSet<LogEntry>();
   #flushTimer?: number;
   #sweepTimer?: number;
   readonly #writes = new WriteChain();
@@ -197,23 +217,44 @@ export class LogStore {
 
   /** Entries waiting to be written (the KV write queue). */
   get queued(): number {
-    return this.#pending.count;
+    return this.#buffer.length;
   }
 
-  /**
-   * Queues a finished request (a record sink; never blocks): its entry is written as JSON bytes now
-   * (`entry_bytes.ts`), so later changes to the record do not reach the log. Dropped when logs are off.
-   */
+  /** Queues a finished request (a record sink; never blocks). Dropped when logs are off. */
   record(rec: RequestRecord): void {
     const s = this.o.settings();
     if (!s.logsEnabled || this.#closed) return;
-    const x = this.#extras;
-    x.random = randomUint32();
-    x.keyMasked = rec.keyId ? this.o.maskKey?.(rec.keyId) : undefined;
-    x.error = rec.error ? (this.o.redact ?? redactKeys)(rec.error).slice(0, MAX_ERROR_CHARS) : undefined;
-    x.expiresAt = this.#now() + s.logRetentionHours * 3_600_000;
-    this.#pending.add(rec, x);
-    x.keyMasked = x.error = undefined;
+    // Undefined fields are left out of the stored JSON, so the entry is built with all of them. The
+    // id is given when the batch is written (per batch, not per request).
+    const entry: LogEntry = {
+      id: "",
+      time: rec.time,
+      route: rec.route,
+      method: rec.method,
+      path: rec.path,
+      clientMethod: rec.clientMethod,
+      clientPath: rec.clientPath,
+      clientModel: rec.clientModel,
+      model: rec.model,
+      keyId: rec.keyId,
+      keyMasked: rec.keyId ? this.o.maskKey?.(rec.keyId) : undefined,
+      tokenName: rec.tokenName,
+      status: rec.status,
+      latencyMs: rec.latencyMs,
+      attempts: rec.attempts,
+      stream: rec.stream,
+      inputTokens: rec.inputTokens,
+      outputTokens: rec.outputTokens,
+      error: rec.error ? (this.o.redact ?? redactKeys)(rec.error).slice(0, MAX_ERROR_CHARS) : undefined,
+      live: rec.live,
+      source: rec.source,
+      outcome: rec.outcome,
+      refusal: rec.refusal,
+      count: rec.count,
+      tries: rec.tries,
+      expiresAt: this.#now() + s.logRetentionHours * 3_600_000,
+    };
+    this.#buffer.push(entry);
     this.#schedule(this.o.flushMs ?? WRITE_BEHIND_MS);
   }
 
@@ -231,20 +272,16 @@ export class LogStore {
   }
 
   async #write(): Promise<void> {
-    const batch = this.#pending;
-    if (!batch.count) return;
-    // Records arriving while this batch is written go to the other buffer.
-    this.#pending = this.#spare ?? new EntryBuffer();
-    this.#spare = undefined;
-    const order = Array.from({ length: batch.count }, (_, i) => i).sort((a, b) =>
-      batch.time(a) - batch.time(b)
-    );
-    // An error's bytes serve both logs.
-    const requests = order.filter((i) => !batch.inRequestLog(i));
-    const errors = order.filter((i) => batch.status(i) >= 400);
+    if (!this.#buffer.length) return;
+    const batch = this.#buffer.splice(0, this.#buffer.length).sort((a, b) => a.time - b.time);
+    for (const e of batch) if (!e.id) e.id = newId(e.time);
+    // Each entry is serialized once; an error's text serves both logs.
+    const texts = new Map(batch.map((e) => [e, entryJson(e)]));
+    const requests = batch.filter((e) => !this.#inRequestLog.has(e));
+    const errors = batch.filter((e) => e.status >= 400);
     const scratch = new Uint8Array(PAGE_BYTES);
-    const requestPages = pack(batch, requests, scratch);
-    const errorPages = errors.length ? pack(batch, errors, scratch) : [];
+    const requestPages = pack(requests, requests.map((e) => texts.get(e)!), scratch);
+    const errorPages = errors.length ? pack(errors, errors.map((e) => texts.get(e)!), scratch) : [];
     const pages = [
       ...requestPages.map((p) => ({ kind: "req", ...p })),
       ...errorPages.map((p) => ({ kind: "err", ...p })),
@@ -255,7 +292,7 @@ export class LogStore {
       try {
         await this.o.kv.set(key, value, { expireIn: Math.max(1, expiresAt - this.#now()) });
       } catch (err) {
-        this.#keep({ batch, requests, errors, i, requestPages, errorPages });
+        this.#keep({ requests, errors, i, requestPages, errorPages });
         if (this.#failures++ === 0) {
           console.error("logs: flush failed (will retry):", failureText(err));
         }
@@ -266,20 +303,16 @@ export class LogStore {
       }
     }
     this.#failures = 0;
-    batch.clear();
-    this.#spare = batch;
   }
 
   /**
    * After page `i` (request pages first, then error pages) was refused: keeps for the retry every
-   * entry of `batch` not yet stored in a log it belongs to, ahead of the entries recorded since (the
-   * oldest are dropped past {@link MAX_BUFFERED}). An error already in the request log is marked so,
+   * entry not yet stored in a log it belongs to. An error already in the request log is marked so,
    * and is written to the error log only.
    */
   #keep(o: {
-    batch: EntryBuffer;
-    requests: number[];
-    errors: number[];
+    requests: LogEntry[];
+    errors: LogEntry[];
     i: number;
     requestPages: PackedPage[];
     errorPages: PackedPage[];
@@ -287,20 +320,15 @@ export class LogStore {
     const inRequests = o.i < o.requestPages.length;
     const storedRequests = inRequests ? (o.requestPages[o.i - 1]?.to ?? 0) : o.requests.length;
     const storedErrors = inRequests ? 0 : (o.errorPages[o.i - o.requestPages.length - 1]?.to ?? 0);
-    const keep = o.requests.slice(storedRequests).map((i) => ({ from: o.batch, i, inRequestLog: false }));
-    const kept = new Set(keep.map((k) => k.i));
-    for (const i of o.errors.slice(storedErrors)) {
-      if (!kept.has(i)) keep.push({ from: o.batch, i, inRequestLog: true });
+    const keep = o.requests.slice(storedRequests);
+    const kept = new Set(keep);
+    for (const e of o.errors.slice(storedErrors)) {
+      if (kept.has(e)) continue;
+      this.#inRequestLog.add(e);
+      keep.push(e);
     }
-    const since = this.#pending;
-    for (let i = 0; i < since.count; i++) keep.push({ from: since, i, inRequestLog: since.inRequestLog(i) });
-    const next = new EntryBuffer();
-    for (const k of keep.slice(Math.max(0, keep.length - MAX_BUFFERED))) {
-      next.copy(k.from, k.i, k.inRequestLog);
-    }
-    this.#pending = next;
-    o.batch.clear();
-    this.#spare = o.batch;
+    this.#buffer.unshift(...keep);
+    if (this.#buffer.length > MAX_BUFFERED) this.#buffer.splice(0, this.#buffer.length - MAX_BUFFERED);
   }
 
   /**

@@ -1,12 +1,12 @@
 /**
- * The request log's entry encoder (`lib/logs/entry_bytes.ts`) writes each entry's UTF-8 JSON bytes
- * by hand: its bytes must be exactly those of the entry object through `JSON.stringify` (the masked
- * key last, as ASCII), for records of every shape (non-ASCII text, masked keys with "…", error texts
+ * The request log's entry encoder (`lib/logs/entry_json.ts`) writes each entry's JSON by hand from
+ * cached pieces: its text must be exactly that of the entry object through `JSON.stringify` (the
+ * masked key last, as ASCII), for entries of every shape (non-ASCII text, masked keys with "…", error texts
  * that need escapes, attempts, Live API stats, refusals, missing fields, odd numbers), and the log
  * store must give every entry back whole.
  */
 import assert from "node:assert/strict";
-import { EntryBuffer, type EntryExtras, LogEntryFields } from "../lib/logs/entry_bytes.ts";
+import { entryJson, LOG_ENTRY_ORDER } from "../lib/logs/entry_json.ts";
 import { type LogEntry, LogStore } from "../lib/logs/log_store.ts";
 import type { AttemptRecord, LiveSessionStats, RequestRecord } from "../lib/pipeline/request_record.ts";
 
@@ -50,11 +50,54 @@ const FULL: Required<RequestRecord> = {
   count: 7,
 };
 
-/** The stored entry of `rec` with `x`, as an object (what `JSON.parse` of its bytes must give). */
+/** What the store adds to a record: the id's random part, the masked key, the stored error, the expiry. */
+interface EntryExtras {
+  random: number;
+  keyMasked?: string;
+  error?: string;
+  expiresAt: number;
+}
+
+const idOf = (time: number, random: number) =>
+  `${time.toString(36).padStart(9, "0")}-${(random >>> 0).toString(16).padStart(8, "0")}`;
+
+/** The entry the store builds for `rec`, as it always did: every field, undefined ones included. */
+function storedEntry(rec: RequestRecord, x: EntryExtras): LogEntry {
+  return {
+    id: idOf(rec.time, x.random),
+    time: rec.time,
+    route: rec.route,
+    method: rec.method,
+    path: rec.path,
+    clientMethod: rec.clientMethod,
+    clientPath: rec.clientPath,
+    clientModel: rec.clientModel,
+    model: rec.model,
+    keyId: rec.keyId,
+    keyMasked: x.keyMasked,
+    tokenName: rec.tokenName,
+    status: rec.status,
+    latencyMs: rec.latencyMs,
+    attempts: rec.attempts,
+    stream: rec.stream,
+    inputTokens: rec.inputTokens,
+    outputTokens: rec.outputTokens,
+    error: x.error,
+    live: rec.live,
+    source: rec.source,
+    outcome: rec.outcome,
+    refusal: rec.refusal,
+    count: rec.count,
+    tries: rec.tries,
+    expiresAt: x.expiresAt,
+  };
+}
+
+/** Every field of the record with what the store adds (undefined ones left out): what `JSON.parse` must give. */
 function entryOf(rec: RequestRecord, x: EntryExtras): LogEntry {
   const entry: LogEntry = {
     ...rec,
-    id: `${rec.time.toString(36).padStart(9, "0")}-${(x.random >>> 0).toString(16).padStart(8, "0")}`,
+    id: idOf(rec.time, x.random),
     error: x.error,
     keyMasked: x.keyMasked,
     expiresAt: x.expiresAt,
@@ -64,20 +107,19 @@ function entryOf(rec: RequestRecord, x: EntryExtras): LogEntry {
 }
 
 /**
- * The entry's JSON the way the store wrote it before the encoder: the entry object with its fields in
- * the stored order through `JSON.stringify`, the masked key taken out and appended last as ASCII.
+ * The entry's JSON the way the store wrote it before this encoder: `JSON.stringify` of the entry,
+ * the masked key taken out and appended last in ASCII.
  */
-function oldJson(rec: RequestRecord, x: EntryExtras): string {
-  const e = entryOf(rec, x) as unknown as Record<string, unknown>;
-  const ordered: Record<string, unknown> = {};
-  for (const f of LogEntryFields) if (f !== "keyMasked") ordered[f] = e[f];
-  const text = JSON.stringify(ordered);
-  if (x.keyMasked === undefined) return text;
-  const masked = JSON.stringify(x.keyMasked).replace(
+function oldJson(entry: LogEntry): string {
+  const e = { ...entry };
+  const masked = e.keyMasked;
+  if (masked === undefined) return JSON.stringify(e);
+  e.keyMasked = undefined;
+  const json = JSON.stringify(masked).replace(
     /[\u0080-\uffff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
-  return `${text.slice(0, -1)},"keyMasked":${masked}}`;
+  return `${JSON.stringify(e).slice(0, -1)},"keyMasked":${json}}`;
 }
 
 const without = (rec: RequestRecord, ...fields: Array<keyof RequestRecord>): RequestRecord => {
@@ -119,6 +161,7 @@ const CASES: Array<[string, RequestRecord, EntryExtras]> = [
     },
   ],
   ['a masked key that is only "…"', FULL, { random: 0, keyMasked: "…", expiresAt: NOW }],
+  ["a masked key with Latin-1 letters", FULL, { random: 43, keyMasked: "clé·…ü", expiresAt: NOW }],
   ["a masked key of plain ASCII", FULL, { random: 42, keyMasked: "AIza...k9Xw", expiresAt: NOW }],
   ["a masked key with quotes", FULL, { random: 42, keyMasked: 'AIza"…\\', expiresAt: NOW }],
   [
@@ -166,52 +209,42 @@ const CASES: Array<[string, RequestRecord, EntryExtras]> = [
   ],
 ];
 
-const decoder = new TextDecoder();
-
-Deno.test("log entry bytes: each entry's bytes are exactly its JSON (masked key last, in ASCII), UTF-8 encoded", () => {
-  const buf = new EntryBuffer();
-  for (const [, rec, x] of CASES) buf.add(rec, x);
-  CASES.forEach(([name, rec, x], i) => {
-    const bytes = buf.bytes.slice(buf.start(i), buf.end(i));
-    const expected = oldJson(rec, x);
-    assert.equal(decoder.decode(bytes), expected, name);
-    assert.deepEqual(bytes, new TextEncoder().encode(expected), `${name}: the UTF-8 bytes`);
+Deno.test("log entry JSON: each entry's text is exactly the entry through JSON.stringify (masked key last, in ASCII)", () => {
+  for (const [name, rec, x] of CASES) {
+    const entry = storedEntry(rec, x);
+    const { head, tail } = entryJson(entry);
+    const expected = oldJson(entry);
+    assert.equal(head + tail, expected, name);
     assert.deepEqual(
-      JSON.parse(decoder.decode(bytes)),
+      new TextEncoder().encode(head + tail),
+      new TextEncoder().encode(expected),
+      `${name}: the UTF-8 bytes`,
+    );
+    assert.deepEqual(
+      JSON.parse(head + tail),
       JSON.parse(JSON.stringify(entryOf(rec, x))),
       `${name}: every field of the record, once`,
     );
-    assert.equal(buf.time(i), rec.time);
-    assert.equal(buf.status(i), rec.status);
-    assert.equal(buf.expiresAt(i), x.expiresAt);
-  });
+    assert.match(tail, /^[\x20-\x7e]*}$/, `${name}: the tail is ASCII`);
+  }
+  // The same pieces again (now cached) give the same text.
+  for (const [name, rec, x] of CASES) {
+    const { head, tail } = entryJson(storedEntry(rec, x));
+    assert.equal(head + tail, oldJson(storedEntry(rec, x)), `${name}, again`);
+  }
 });
 
-Deno.test("log entry bytes: the buffer grows past its first size and copies entries between buffers whole", () => {
-  const buf = new EntryBuffer();
-  const n = 2_000;
-  for (let i = 0; i < n; i++) buf.add(FULL, { random: i, keyMasked: "AIza…k9Xw", expiresAt: NOW + i });
-  const copy = new EntryBuffer();
-  for (let i = n - 1; i >= 0; i--) copy.copy(buf, i, i % 2 === 0);
-  for (let i = 0; i < n; i++) {
-    const j = n - 1 - i;
-    assert.equal(
-      decoder.decode(copy.bytes.subarray(copy.start(i), copy.end(i))),
-      oldJson(FULL, { random: j, keyMasked: "AIza…k9Xw", expiresAt: NOW + j }),
-    );
-    assert.equal(copy.inRequestLog(i), j % 2 === 0);
-    assert.equal(copy.expiresAt(i), NOW + j);
-  }
-  buf.clear();
-  assert.equal(buf.count, 0);
-  buf.add(FULL, { random: 1, expiresAt: NOW });
-  assert.equal(
-    decoder.decode(buf.bytes.subarray(buf.start(0), buf.end(0))),
-    oldJson(FULL, { random: 1, expiresAt: NOW }),
+Deno.test("log entry JSON: the written order names every field of an entry", () => {
+  const fields = new Set<string>(LOG_ENTRY_ORDER);
+  const every = Object.keys(storedEntry(FULL, { random: 1, keyMasked: "k", error: "e", expiresAt: 1 }));
+  assert.deepEqual(every.filter((f) => f !== "keyMasked" && !fields.has(f)), []);
+  assert.deepEqual(
+    Object.keys(entryOf(FULL, { random: 1, keyMasked: "k", error: "e", expiresAt: 1 })).sort(),
+    [...every].sort(),
   );
 });
 
-Deno.test("log entry bytes: the log store gives every entry back as recorded, in both logs", async () => {
+Deno.test("log entry JSON: the log store gives every entry back as recorded, in both logs", async () => {
   const kv = await Deno.openKv(":memory:");
   const masks: Record<string, string> = { k9a8b7c6: "AIza…k9Xw" };
   const logs = new LogStore({
