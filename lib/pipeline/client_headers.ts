@@ -27,13 +27,19 @@ const keep = (name: string) => KEEP_RESPONSE_HEADERS.has(name) || name.startsWit
 
 let listKey: symbol | null | undefined;
 
-/** The header list a `Headers` object holds (name, value pairs as they arrived), or undefined when unknown. */
+/**
+ * The header list a `Headers` object holds (name, value pairs as they arrived), or undefined when unknown.
+ * A served request's list is fetched from the runtime only when first needed (`null` until then; `get`
+ * asks for one header without it): `has` fetches it, as iterating would, without sorting it.
+ */
 function headerList(headers: Headers): ReadonlyArray<readonly [string, string]> | undefined {
   if (listKey === undefined) {
     listKey = Object.getOwnPropertySymbols(headers).find((k) => k.description === "header list") ?? null;
   }
   if (listKey === null) return undefined;
-  const list = (headers as unknown as Record<symbol, unknown>)[listKey];
+  const own = headers as unknown as Record<symbol, unknown>;
+  if (own[listKey] === null) headers.has("content-type");
+  const list = own[listKey];
   return Array.isArray(list) ? list : undefined;
 }
 

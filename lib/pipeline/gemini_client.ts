@@ -75,8 +75,11 @@ export interface AnswerCheck {
 export interface CallOptions {
   /** Query parameters for the upstream (the client's credential already removed), e.g. `alt=sse`. */
   query?: URLSearchParams;
-  /** Request headers to forward; default `content-type: application/json`. */
-  headers?: Headers;
+  /**
+   * Request headers to forward, lower-case names (see `ForwardRequest.headers`); default
+   * `content-type: application/json`.
+   */
+  headers?: Readonly<Record<string, string>>;
   /** A check of the outcome that may ask for one more attempt. */
   check?: AnswerCheck;
 }
@@ -142,7 +145,8 @@ export interface GeminiClientDeps {
   access?: ModelAccess;
 }
 
-const JSON_HEADERS = () => new Headers({ "content-type": "application/json" });
+/** The default request headers: one frozen record shared by every call (targets copy, never change it). */
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json" });
 
 /** Binds the pipeline and the prepare step to requests. */
 export class GeminiClient {
@@ -184,7 +188,7 @@ export class GeminiClient {
             method: "POST",
             path: prepared.path,
             query: options.query,
-            headers: options.headers ?? JSON_HEADERS(),
+            headers: options.headers ?? JSON_HEADERS,
             body,
             model: prepared.model,
             clientModel: context.clientModel ?? call.model,
