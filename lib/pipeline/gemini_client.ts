@@ -206,6 +206,8 @@ export class GeminiClient {
           body = retryBody;
           result = await send();
         }
+        // Without a check the answer is the result as it is: no review, no second promise around it.
+        if (!check) return { ...result, prepared };
         return {
           ...await checked(result, { check, stream, sse: options.query?.get("alt") === "sse", send }),
           prepared,
@@ -245,12 +247,13 @@ async function checked(
   },
 ): Promise<ForwardResult> {
   const { response } = result;
-  // The answer's headers as a record (the list as it is: no sorted `Headers` copy per answer).
-  const init = { status: response.status, headers: headerRecord(response.headers) };
+  // The answer's headers as a record (the list as it is: no sorted `Headers` copy per answer), for
+  // the answers made here only.
+  const init = () => ({ status: response.status, headers: headerRecord(response.headers) });
   if (o.stream) {
     if (!o.check?.retryStream || !o.sse || !response.body) return result;
     const again = async () => (await o.send(result.keyId)).response.body ?? new ReadableStream();
-    return { ...result, response: new Response(o.check.retryStream(response.body, again), init) };
+    return { ...result, response: new Response(o.check.retryStream(response.body, again), init()) };
   }
   if (!o.check?.retryAnswer || result.streamedThrough) return result;
   const text = await response.text();
@@ -263,7 +266,7 @@ async function checked(
       // The first answer after all.
     }
   }
-  const checked: CheckedResult = { ...result, response: new Response(text, init), json };
+  const checked: CheckedResult = { ...result, response: new Response(text, init()), json };
   return checked;
 }
 
