@@ -118,3 +118,29 @@ Deno.test("a Vertex AI key gets the client's forwarded headers and its own JSON 
     await h.close();
   }
 });
+
+Deno.test("the client's key in the query never goes upstream, however it is spelled; the rest of the query does", async () => {
+  const h = await startHarness();
+  try {
+    for (
+      const query of [
+        `key=${h.token}&alt=json`,
+        `alt=json&%6Bey=${h.token}`,
+        `%6bey=x&key=${h.token}&alt=json`,
+      ]
+    ) {
+      const res = await fetch(`${h.url}/v1beta/models/gemini-2.5-flash:generateContent?${query}`, {
+        method: "POST",
+        headers: { "x-goog-api-key": h.token, "content-type": "application/json" },
+        body,
+      });
+      assert.equal(res.status, 200, await res.text());
+      const seen = h.mock.requests.at(-1)!;
+      assert.equal(seen.query.has("key"), false, query);
+      assert.equal(seen.query.get("alt"), "json", query);
+      assert.equal(seen.keySource, "header");
+    }
+  } finally {
+    await h.close();
+  }
+});
