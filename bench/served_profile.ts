@@ -15,7 +15,8 @@
  * the gateway through `bench/pool_gateway.ts` with `n` generated keys (in-memory KV) instead of
  * `main.ts` with 3 (compare `BENCH_POOL_KEYS=3` with `BENCH_POOL_KEYS=10000`), `BENCH_WORKERS` sets the
  * gateway's `WORKERS` (1; with more, "main thread" sums the JavaScript threads: the main thread and
- * each `worker-N`, and the profile is the main thread's).
+ * each `worker-N`, and the profile is the main thread's), `BENCH_V8_FLAGS` passes V8 flags to the gateway
+ * (`--v8-flags=<value>`, e.g. `--max-semi-space-size=32`).
  *
  * @module
  */
@@ -30,6 +31,7 @@ const TOKEN = "bench-client-token";
 const route = Deno.args[0] ?? "native";
 const POOL_KEYS = Deno.env.get("BENCH_POOL_KEYS");
 const WORKERS = Deno.env.get("BENCH_WORKERS") ?? "1";
+const V8_FLAGS = Deno.env.get("BENCH_V8_FLAGS");
 
 const nativeBody = JSON.stringify({ contents: [{ role: "user", parts: [{ text: "Say hello." }] }] });
 const chat = (stream: boolean) =>
@@ -137,7 +139,11 @@ try {
   started.push(bare);
   const gateway = async (profile: boolean) => {
     const port = freePort();
-    const flags = [...START_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
+    const flags = [
+      ...START_FLAGS,
+      ...(V8_FLAGS ? [`--v8-flags=${V8_FLAGS}`] : []),
+      ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+    ];
     const s = await serve(
       POOL_KEYS ? [...flags, "bench/pool_gateway.ts", String(port), POOL_KEYS] : [...flags, "main.ts"],
       port,

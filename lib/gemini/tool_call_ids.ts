@@ -16,11 +16,23 @@ const CALL_ID_RE = /^(?:call|toolu)_([A-Za-z0-9]{24})$/;
 /** The id prefixes: OpenAI's `call_` and Anthropic's `toolu_`. */
 export type ToolIdPrefix = "call" | "toolu";
 
-/** Random alphanumeric string of `n` characters. */
+/** Random bytes drawn ahead (one `getRandomValues` call per 4 KiB instead of one per id). */
+const RANDOM = new Uint8Array(4096);
+let randomAt = RANDOM.length;
+/** Bytes at or above this are skipped, so every character is equally likely (248 = 4 × 62). */
+const UNBIASED = 256 - (256 % ALNUM.length);
+
+/** Random alphanumeric string of `n` characters (from `crypto.getRandomValues`, every character equally likely). */
 export function randomAlnum(n: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(n));
   let out = "";
-  for (let i = 0; i < n; i++) out += ALNUM[bytes[i] % ALNUM.length];
+  while (out.length < n) {
+    if (randomAt === RANDOM.length) {
+      crypto.getRandomValues(RANDOM);
+      randomAt = 0;
+    }
+    const byte = RANDOM[randomAt++];
+    if (byte < UNBIASED) out += ALNUM[byte % ALNUM.length];
+  }
   return out;
 }
 

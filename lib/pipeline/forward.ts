@@ -737,6 +737,7 @@ class ForwardRun {
       keyId: choice.id,
       attempts: this.#rec.attempts,
       response: new Response(bytes, { status: response.status, headers: this.#answerHeaders(response) }),
+      body: bytes,
     };
   }
 

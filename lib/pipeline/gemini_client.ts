@@ -93,6 +93,9 @@ export interface GeminiAnswer extends ForwardResult {
 /** A result whose answer a check already parsed: {@link readJson} takes that value, not a second parse. */
 type CheckedResult = ForwardResult & { json?: unknown };
 
+/** One decoder for whole answers (it keeps no state between calls). */
+const UTF8 = new TextDecoder();
+
 /** A call that names no model method, sent through the pipeline as it is. */
 export type ResourceRequest = Omit<
   ForwardRequest,
@@ -247,8 +250,7 @@ async function checked(
   },
 ): Promise<ForwardResult> {
   const { response } = result;
-  // The answer's headers as a record (the list as it is: no sorted `Headers` copy per answer), for
-  // the answers made here only.
+  // The answer's headers as a record (the list as it is: no sorted `Headers` copy per answer).
   const init = () => ({ status: response.status, headers: headerRecord(response.headers) });
   if (o.stream) {
     if (!o.check?.retryStream || !o.sse || !response.body) return result;
@@ -256,7 +258,8 @@ async function checked(
     return { ...result, response: new Response(o.check.retryStream(response.body, again), init()) };
   }
   if (!o.check?.retryAnswer || result.streamedThrough) return result;
-  const text = await response.text();
+  // An answer read whole is reviewed from its bytes; its response stays unread for the edge.
+  const text = result.body ? UTF8.decode(result.body) : await response.text();
   const json = parseOrUndefined(text);
   if (o.check.retryAnswer(text, json)) {
     try {
@@ -266,7 +269,9 @@ async function checked(
       // The first answer after all.
     }
   }
-  const checked: CheckedResult = { ...result, response: new Response(text, init()), json };
+  const checked: CheckedResult = result.body
+    ? { ...result, json }
+    : { ...result, response: new Response(text, init()), json };
   return checked;
 }
 
@@ -291,7 +296,7 @@ export function sseQuery(): URLSearchParams {
 export async function readJson<T>(result: ForwardResult): Promise<T> {
   const parsed = (result as CheckedResult).json;
   if (parsed !== undefined) return parsed as T;
-  const text = await result.response.text();
+  const text = result.body ? UTF8.decode(result.body) : await result.response.text();
   try {
     return JSON.parse(text) as T;
   } catch (err) {

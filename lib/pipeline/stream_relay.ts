@@ -66,11 +66,17 @@ function brokenBody(message: string): Error {
   return e;
 }
 
-/** {@link ErrorTextRedactor} over bytes: decodes relayed chunks as UTF-8 and encodes what may pass. */
-class RelayMasking {
+/**
+ * {@link ErrorTextRedactor} over bytes: decodes relayed chunks as UTF-8 and encodes what may pass. A
+ * chunk that passes whole and unchanged goes on as the bytes that came (no encoding, no copy) when it
+ * starts and ends on a character boundary.
+ */
+export class RelayMasking {
   readonly #text: ErrorTextRedactor;
   readonly #decoder = new TextDecoder();
   #ended = false;
+  /** The previous chunk ended on a character boundary (the decoder holds no bytes of a character). */
+  #aligned = true;
 
   constructor(redact: (text: string) => string) {
     this.#text = new ErrorTextRedactor(redact);
@@ -78,7 +84,12 @@ class RelayMasking {
 
   /** The bytes of `chunk` that may be passed on now (empty while a line's start is undecided). */
   pass(chunk: Uint8Array): Uint8Array | undefined {
-    const out = this.#text.push(this.#decoder.decode(chunk, { stream: true }));
+    const text = this.#decoder.decode(chunk, { stream: true });
+    const out = this.#text.push(text);
+    const aligned = this.#aligned;
+    // A last byte below 0x80 ends a character (ASCII): nothing of this chunk waits in the decoder.
+    this.#aligned = chunk.length === 0 || chunk[chunk.length - 1] < 0x80;
+    if (out === text && aligned && this.#aligned && out) return chunk;
     return out ? ENCODER.encode(out) : undefined;
   }
 

@@ -64,6 +64,11 @@ export interface ForwardResult {
   attempts: number;
   /** True for a unary answer larger than `ANSWER_BUFFER_BYTES`, which streams through instead of being held. */
   streamedThrough?: boolean;
+  /**
+   * The answer's body when the pipeline read it whole (a unary answer): the bytes `response` holds, for
+   * an edge that translates them (reading them here spares a read of the response's stream).
+   */
+  body?: Uint8Array<ArrayBuffer>;
 }
 
 /** The pipeline entry point that every edge calls. */
