@@ -50,6 +50,7 @@ import { outcomeOf } from "./lib/pipeline/request_record.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { Redactor } from "./lib/secrets/redact.ts";
 import { Members } from "./lib/cluster/members.ts";
+import { CapacityBoard } from "./lib/cluster/capacity_board.ts";
 import { takeLease } from "./lib/cluster/lease.ts";
 import { PrometheusMetrics } from "./lib/metrics/prometheus.ts";
 import { capacityMetrics, capacityReport } from "./lib/pool/capacity.ts";
@@ -96,6 +97,8 @@ export interface Gateway {
   metrics: Metrics;
   /** The gateways (workers, processes, instances) serving from the same KV, for shared limits. */
   members: Members;
+  /** Every member's capacity figures in KV, summed for the admin panel. */
+  capacity: CapacityBoard;
   /** `GET /metrics` (Prometheus). */
   prometheus: PrometheusMetrics;
   /** Admin actions. */
@@ -224,6 +227,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const metrics = new Metrics({ kv });
   // The catalog is built below; its model list bounds the metrics' model labels.
   let knownModels = (): ReadonlySet<string> => new Set();
+  // This gateway's own capacity report; the admin panel sums every gateway's (`capacity.read()`).
+  const ownCapacity = () => capacityReport(pool, { models: knownModels() });
+  const capacity = new CapacityBoard({ kv, members, report: ownCapacity });
   const prometheus = new PrometheusMetrics({
     kv,
     members,
@@ -239,7 +245,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     knownModels: () => knownModels(),
     queues: () => ({ pool: store.queued, usage: usage.queued, logs: logs.queued, metrics: metrics.queued }),
     liveSessions: () => live.size,
-    capacity: () => capacityMetrics(capacityReport(pool, { models: knownModels() })),
+    capacity: () => capacityMetrics(ownCapacity()),
   });
   // Refusals and requests rejected at the edge are counted one by one but logged aggregated per
   // client address and minute, so a flood cannot fill the log.
@@ -269,6 +275,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   feed.start();
   storeHealth.start();
   await members.start();
+  capacity.start();
   rechecker.start();
   logs.start(() => takeLease({ kv, job: "log-sweep", owner: members.id, ttlMs: 55_000 }));
   prometheus.start();
@@ -352,6 +359,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     metrics,
     proxies,
     members,
+    capacity: () => capacity.read(),
     prometheus,
     metricsToken: start.metricsToken,
     onEdgeFailure,
@@ -381,6 +389,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     refusals,
     metrics,
     members,
+    capacity,
     prometheus,
     notifier,
     audit,
@@ -396,6 +405,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       clearInterval(reseed);
       notifier.close();
       rechecker.stop();
+      await capacity.stop();
       await members.stop();
       await prometheus.stop();
       proxies.close();

@@ -26,7 +26,7 @@ import { outcomeOfStatus } from "../lib/http/refusal.ts";
 import { redactKeys } from "../lib/secrets/redact.ts";
 import type { RecordSink, RequestRecord } from "../lib/pipeline/request_record.ts";
 import type { KeyPool } from "../lib/pool/key_pool.ts";
-import { capacityReport } from "../lib/pool/capacity.ts";
+import type { PoolCapacityReport } from "../lib/cluster/capacity_board.ts";
 import { costReport } from "../lib/metrics/costs.ts";
 import type { UsageCounter } from "../lib/pool/usage.ts";
 import { pacificDay } from "../lib/pool/quota_clock.ts";
@@ -95,6 +95,8 @@ export interface MountDeps {
   keyCounts: KeyCounts;
   /** The gateways sharing the KV (for `/health`). */
   members?: { id: string; alive(): number };
+  /** The pool's capacity summed over the gateways sharing the KV (`lib/cluster/capacity_board.ts`). */
+  capacity: () => Promise<PoolCapacityReport>;
   /** `GET /metrics`, when given; served only with `metricsToken` set. */
   prometheus?: PrometheusMetrics;
   metricsToken?: string;
@@ -368,7 +370,7 @@ export function mountRoutes(deps: MountDeps): Hono {
       metrics,
       keyStates: () => keys.list({ limit: 0 }).counts,
       proxies: () => proxies.status(),
-      capacity: () => capacityReport(pool, { models: catalog.known() }),
+      capacity: deps.capacity,
       costs: async () => {
         await deps.usage.flush();
         const report = await costReport({

@@ -68,6 +68,11 @@ for (const size of SIZES) {
           await page.locator('[data-capacity-model="gemini-2.5-flash"] [data-minute]').innerText(),
           /0\s*\/ 1/,
         );
+        assert.equal(
+          await page.locator("[data-capacity-members]").innerText(),
+          "Figures of 1 gateway member (a worker or instance on this KV).",
+          "the members the capacity figures cover",
+        );
         await shot("dashboard");
 
         // Keys: the env keys are marked; the learned limit frees at a time shown.

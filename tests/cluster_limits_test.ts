@@ -4,45 +4,12 @@
  * Two gateways on one KV file stand in for two workers or processes.
  */
 import assert from "node:assert/strict";
-import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
+import { fakeKey, type Harness } from "./support/harness.ts";
 import { adminApi } from "./support/admin_api.ts";
-import { MockGemini } from "./support/mock_gemini.ts";
+import { twoGateways, waitFor } from "./support/two_gateways.ts";
 import { nativeGenerate } from "./support/requests.ts";
 import { shareOf } from "../lib/cluster/members.ts";
 import { retryWhenBusy } from "../lib/kv/busy_retry.ts";
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Two gateways on one KV file and one mock upstream, both serving already (so both are active). */
-async function twoGateways(keys = [fakeKey(1)]): Promise<{ a: Harness; b: Harness; close(): Promise<void> }> {
-  const dir = await Deno.makeTempDir();
-  const mock = await MockGemini.start();
-  const env = { KV_PATH: `${dir}/kv.sqlite3`, SYNC_INTERVAL_MS: "50" };
-  const a = await startHarness({ keys, env, useMock: mock });
-  const b = await startHarness({ keys, env, useMock: mock });
-  for (const h of [a, b]) {
-    assert.equal((await nativeGenerate(h, { token: h.token, model: "gemini-2.0-flash" })).status, 200);
-  }
-  // Each announced itself when it started serving; the other hears of it through the change feed.
-  await waitFor(() => a.gw.members.share().count === 2 && b.gw.members.share().count === 2);
-  mock.reset();
-  return {
-    a,
-    b,
-    async close() {
-      await a.close();
-      await b.close();
-      await mock.close();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
 
 async function statuses(h: Harness, n: number, token = h.token): Promise<number[]> {
   const out = [];

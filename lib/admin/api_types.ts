@@ -12,7 +12,8 @@ import type { TokenUsage } from "../tokens/token_limits.ts";
 import type { LogEntry as StoredLogEntry } from "../logs/log_store.ts";
 import type { MetricsBucket, MetricsRange, MetricsReport, ModelStats } from "../metrics/metrics.ts";
 import type { ProxyStatus } from "../features/proxy_pool.ts";
-import type { CapacityReport, ModelCapacity } from "../pool/capacity.ts";
+import type { ModelCapacity } from "../pool/capacity.ts";
+import type { PoolCapacityReport } from "../cluster/capacity_board.ts";
 import type { CostReport } from "../metrics/costs.ts";
 import type { AuditEntry, AuditPage } from "../logs/audit_log.ts";
 
@@ -107,8 +108,11 @@ export interface MetricsResponse extends MetricsReport {
   keys: KeyCounts;
 }
 
-/** `GET /capacity` answer (`nextFreeAt` null when a key is usable now or none will be). */
-export type CapacityResponse = CapacityReport;
+/**
+ * `GET /capacity` answer: summed over the gateways sharing the KV, with how many it covers (`members`);
+ * `nextFreeAt` null when a key is usable now or none will be.
+ */
+export type CapacityResponse = PoolCapacityReport;
 
 /** One model of `GET /capacity`. */
 export type ApiModelCapacity = ModelCapacity;

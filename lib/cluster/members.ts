@@ -12,6 +12,8 @@
  *
  * KV layout (owned here): `["members", id]` -> {@link MemberEntry}, refreshed every
  * {@link HEARTBEAT_MS} and dropped after {@link EXPIRE_MS} without a heartbeat (a crashed worker).
+ * Other per-member figures ride on the heartbeat ({@link Members.onHeartbeat}): each member's capacity
+ * for the admin panel (`capacity_board.ts`).
  *
  * @module
  */
@@ -80,6 +82,7 @@ export class Members {
   #peers: MemberShare = { count: 1, rank: 0 };
   #timer?: number;
   #stopped = false;
+  #beats: Array<() => Promise<void>> = [];
   readonly #now: () => number;
 
   constructor(private readonly o: MembersOptions) {
@@ -92,7 +95,7 @@ export class Members {
     await this.#write(true);
     await this.refresh();
     this.#timer = setInterval(() => {
-      void this.#write(false).then(() => this.refresh()).catch(() => {});
+      void this.#write(false).then(() => this.refresh()).then(() => this.#beat()).catch(() => {});
     }, this.o.heartbeatMs ?? HEARTBEAT_MS) as unknown as number;
     Deno.unrefTimer(this.#timer);
   }
@@ -135,6 +138,24 @@ export class Members {
     return ids;
   }
 
+  /**
+   * Ids of the members that served a request in the last {@link ACTIVE_MS} (this one only if it did), as
+   * of the last read: the members whose shares of a limit add up to the whole limit.
+   */
+  activeIds(): string[] {
+    const now = this.#now();
+    const others = this.#activeOthers(now);
+    return this.#activeAt + ACTIVE_MS > now ? [this.id, ...others] : others;
+  }
+
+  /**
+   * Runs `work` after every heartbeat (in the background, every {@link HEARTBEAT_MS}), for other
+   * periodic per-member writes (`lib/cluster/capacity_board.ts`); its failures are ignored.
+   */
+  onHeartbeat(work: () => Promise<void>): void {
+    this.#beats.push(work);
+  }
+
   /** Re-reads the other members from KV. */
   async refresh(): Promise<void> {
     if (this.#stopped) return;
@@ -161,12 +182,20 @@ export class Members {
     await op.commit().catch(() => {});
   }
 
-  #recompute(now: number): void {
-    const active: string[] = [this.id];
+  #activeOthers(now: number): string[] {
+    const ids: string[] = [];
     for (const [id, m] of this.#others) {
-      if (m.seenAt + EXPIRE_MS > now && m.activeAt + ACTIVE_MS > now) active.push(id);
+      if (m.seenAt + EXPIRE_MS > now && m.activeAt + ACTIVE_MS > now) ids.push(id);
     }
-    active.sort();
+    return ids;
+  }
+
+  async #beat(): Promise<void> {
+    for (const work of this.#beats) await work().catch(() => {});
+  }
+
+  #recompute(now: number): void {
+    const active = [this.id, ...this.#activeOthers(now)].sort();
     this.#share = { count: active.length, rank: active.indexOf(this.id) };
     const alive = this.aliveIds().sort();
     this.#peers = { count: alive.length, rank: alive.indexOf(this.id) };

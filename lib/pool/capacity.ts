@@ -8,7 +8,8 @@
  * When several gateways serve from the same KV, each paces a scope against its share of the limit
  * (`lib/cluster/members.ts`) and counts only what it sent itself: a gateway's report is what it can
  * still send (its share minus its own use), so the reports of all gateways add up to the pool's total,
- * as `/metrics` sums them.
+ * as `/metrics` sums them. The admin panel shows that total: `lib/cluster/capacity_board.ts` publishes
+ * every gateway's figures to KV and adds them up.
  *
  * @module
  */

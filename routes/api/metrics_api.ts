@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { badRequestDetail, GatewayError, googleErrorResponse } from "../../lib/http/errors.ts";
 import { type Metrics, type MetricsRange, RANGES } from "../../lib/metrics/metrics.ts";
 import type { KeyCounts } from "../../lib/admin/api_types.ts";
-import type { CapacityReport } from "../../lib/pool/capacity.ts";
+import type { PoolCapacityReport } from "../../lib/cluster/capacity_board.ts";
 import type { CostReport } from "../../lib/metrics/costs.ts";
 
 /** What the metrics API needs. */
@@ -16,8 +16,11 @@ export interface MetricsApiDeps {
   metrics: Metrics;
   keyStates: () => KeyCounts;
   proxies: () => unknown[];
-  /** What the pool can still serve per model (`lib/pool/capacity.ts`). */
-  capacity: () => CapacityReport;
+  /**
+   * What the pool can still serve per model, summed over the gateways sharing the KV
+   * (`lib/cluster/capacity_board.ts`).
+   */
+  capacity: () => Promise<PoolCapacityReport>;
   /** Today's cost estimate (`lib/metrics/costs.ts`). */
   costs: () => Promise<CostReport>;
 }
@@ -40,7 +43,7 @@ export function createMetricsApi(deps: MetricsApiDeps): Hono {
     return c.json({ ...report, keys: deps.keyStates() });
   });
   app.get("/proxies", (c) => c.json({ proxies: deps.proxies() }));
-  app.get("/capacity", (c) => c.json(deps.capacity()));
+  app.get("/capacity", async (c) => c.json(await deps.capacity()));
   app.get("/costs", async (c) => c.json(await deps.costs()));
   return app;
 }

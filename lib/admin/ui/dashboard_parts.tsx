@@ -169,6 +169,17 @@ function WindowCell({ w }: { w: ApiModelCapacity["minute"] }) {
   );
 }
 
+/** How many gateway members (workers, instances on one KV) the capacity figures add up. */
+function MembersNote({ members }: { members: CapacityResponse["members"] }) {
+  const idle = members.alive - members.counted;
+  return (
+    <p class="muted small panel-note" data-capacity-members={members.counted}>
+      {tn("capacity.members", members.counted)}
+      {idle > 0 && ` ${tn("capacity.idle", idle)}`}
+    </p>
+  );
+}
+
 /** What the pool can still serve per model, and which models no key can serve. */
 export function CapacityPanel({ capacity, now }: { capacity: CapacityResponse; now: number }) {
   const unservable = capacity.models.filter((m) => !m.servable);
@@ -226,6 +237,7 @@ export function CapacityPanel({ capacity, now }: { capacity: CapacityResponse; n
         </div>
       )}
       {others > 0 && <p class="muted small panel-note">{tn("capacity.others", others)}</p>}
+      <MembersNote members={capacity.members} />
     </section>
   );
 }

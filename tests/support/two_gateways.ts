@@ -1,0 +1,50 @@
+/**
+ * Two gateways on one KV file and one mock upstream, standing in for two workers (`WORKERS=2`) or two
+ * processes serving from the same KV.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { fakeKey, type Harness, startHarness } from "./harness.ts";
+import { MockGemini } from "./mock_gemini.ts";
+import { nativeGenerate } from "./requests.ts";
+
+/** Waits until `cond` holds, polling every 20 ms; throws after `ms`. */
+export async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Two gateways on one KV file and one mock upstream, both serving already (so both are active and
+ * each paces against half of every limit). `env` adds settings to both.
+ */
+export async function twoGateways(
+  keys = [fakeKey(1)],
+  env: Record<string, string> = {},
+): Promise<{ a: Harness; b: Harness; close(): Promise<void> }> {
+  const dir = await Deno.makeTempDir();
+  const mock = await MockGemini.start();
+  const shared = { KV_PATH: `${dir}/kv.sqlite3`, SYNC_INTERVAL_MS: "50", ...env };
+  const a = await startHarness({ keys, env: shared, useMock: mock });
+  const b = await startHarness({ keys, env: shared, useMock: mock });
+  for (const h of [a, b]) {
+    assert.equal((await nativeGenerate(h, { token: h.token, model: "gemini-2.0-flash" })).status, 200);
+  }
+  // Each announced itself when it started serving; the other hears of it through the change feed.
+  await waitFor(() => a.gw.members.share().count === 2 && b.gw.members.share().count === 2);
+  mock.reset();
+  return {
+    a,
+    b,
+    async close() {
+      await a.close();
+      await b.close();
+      await mock.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
