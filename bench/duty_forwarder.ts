@@ -36,9 +36,12 @@ setInterval(() => {
   kv.atomic().set(["dutylog", ++seq], lines.join("\n")).commit().catch(() => {});
 }, 200);
 
+/** One decoder for every answer's tail (it keeps no state between whole decodes). */
+const UTF8 = new TextDecoder();
+
 /** The usage in the last 2 KiB of an answer (`usageMetadata` is its last object). */
 function usage(bytes: Uint8Array): { input?: number; output?: number } {
-  const tail = new TextDecoder().decode(bytes.subarray(Math.max(0, bytes.length - 2048)));
+  const tail = UTF8.decode(bytes.subarray(Math.max(0, bytes.length - 2048)));
   const at = tail.lastIndexOf('"usageMetadata"');
   if (at < 0) return {};
   const open = tail.indexOf("{", at), close = tail.indexOf("}", open);

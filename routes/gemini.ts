@@ -19,6 +19,7 @@ import type { GeminiCaller } from "../lib/pipeline/gemini_client.ts";
 import { GeminiEventStream, readGeminiStream } from "../lib/gemini/stream.ts";
 import { geminiAnswerCheck } from "../lib/gemini/answer_check.ts";
 import { bareModel } from "../lib/gemini/model_id.ts";
+import { headerRecord } from "../lib/pipeline/client_headers.ts";
 
 /** Client request headers forwarded upstream (and every `x-goog-upload-*`): a set lookup, no regex. */
 const FORWARD_REQUEST_HEADERS: ReadonlySet<string> = new Set([
@@ -54,17 +55,8 @@ function decodeModel(segment: string): string {
   }
 }
 
-/**
- * The client's headers worth forwarding (`Headers` names are lower case). `forEach` walks the same
- * sorted, combined list as the iterator without an iterator result object per header.
- */
-function forwardedHeaders(from: Headers): Headers {
-  const out: Array<[string, string]> = [];
-  from.forEach((v, k) => {
-    if (FORWARD_REQUEST_HEADERS.has(k) || k.startsWith("x-goog-upload-")) out.push([k, v]);
-  });
-  return new Headers(out);
-}
+/** A client request header worth forwarding upstream (names are lower case). */
+const forwardable = (name: string) => FORWARD_REQUEST_HEADERS.has(name) || name.startsWith("x-goog-upload-");
 
 /** The public origin of the gateway as the client sees it (honours X-Forwarded-*). */
 export function publicOrigin(req: Request): string {
@@ -155,29 +147,46 @@ function smoothed(deps: EdgeDeps, response: Response): Response {
   return sseResponse(events, { lineEnding: "\r\n", headers: response.headers, status: response.status });
 }
 
+/** The model methods whose empty answers `RETRY_EMPTY_ANSWERS_NATIVE` retries. */
+const GENERATE_METHODS: ReadonlySet<string> = new Set(["generateContent", "streamGenerateContent"]);
+
+/**
+ * The client's query for the upstream, without its credential (`key`); undefined without a query. A
+ * query whose text names no `key` (and has no percent-escape that could spell one) is kept without a
+ * `delete` pass.
+ */
+function clientQuery(search: string): URLSearchParams | undefined {
+  if (!search) return undefined;
+  const query = new URLSearchParams(search);
+  if (search.includes("key") || search.includes("%")) query.delete("key");
+  return query;
+}
+
 /** Forwards one native request; the model list is filtered for tokens with an allow-list. */
 async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   const req = c.req.raw;
-  const pathname = urlPath(req.url);
+  // Each of the request's getters costs a brand check and more: read them once.
+  const { url, method: httpMethod } = req;
+  const settings = deps.settings();
+  const pathname = urlPath(url);
   const path = pathname.startsWith("/gemini/") ? pathname.slice(7) : pathname;
-  const search = urlSearch(req.url);
-  const query = search ? new URLSearchParams(search) : undefined;
-  query?.delete("key");
-  const body = req.method === "GET" || req.method === "HEAD"
+  const query = clientQuery(urlSearch(url));
+  const body = httpMethod === "GET" || httpMethod === "HEAD"
     ? null
-    : await readBody(req, deps.settings().maxBodyBytes, { timeoutMs: deps.settings().clientBodyTimeoutMs });
-  const headers = forwardedHeaders(req.headers);
+    : await readBody(req, settings.maxBodyBytes, { timeoutMs: settings.clientBodyTimeoutMs });
+  // Read off Deno's header list as it arrived: no sorted copy, no `Headers` object to convert back.
+  const headers = headerRecord(req.headers, forwardable);
   const gemini: GeminiCaller = deps.gemini.for(
     callContext(c, "gemini", {
       passThrough: true,
       origin: path.includes("/upload/") ? publicOrigin(req) : undefined,
     }),
   );
-  const m = req.method === "POST" ? MODEL_METHOD_PATH.exec(path) : null;
+  const m = httpMethod === "POST" ? MODEL_METHOD_PATH.exec(path) : null;
   if (m) {
-    const [, version, collection, id, method] = m;
+    const version = m[1], collection = m[2] as "models" | "tunedModels", id = m[3], method = m[4];
     // Google's answer passes through as it is, unless the operator asked for empty answers to be retried.
-    const check = deps.settings().retryEmptyAnswersNative && /^(stream)?generateContent$/.test(method)
+    const check = settings.retryEmptyAnswersNative && GENERATE_METHODS.has(method)
       ? geminiAnswerCheck({ emptyAnswers: true, toolFailures: false, signatureFallback: false })
       : undefined;
     const { response } = await gemini.call(
@@ -186,7 +195,7 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
         model: decodeModel(id),
         body,
         version,
-        collection: collection as "models" | "tunedModels",
+        collection,
       },
       { query, headers, check },
     );
@@ -200,10 +209,10 @@ async function handle(deps: EdgeDeps, c: Ctx): Promise<Response> {
   }
   const named = MODEL_PATH.exec(path)?.[1];
   const model = named ? decodeModel(named) : undefined;
-  const stream = req.method === "GET" && MEDIA_PATH.test(path);
-  const request = { method: req.method, path, query, headers, body, model, stream };
+  const stream = httpMethod === "GET" && MEDIA_PATH.test(path);
+  const request = { method: httpMethod, path, query, headers, body, model, stream };
   const { response } = await gemini.send(request);
-  if (req.method === "GET" && MODEL_LIST_PATH.test(path) && c.get("clientToken")?.models?.length) {
+  if (httpMethod === "GET" && MODEL_LIST_PATH.test(path) && c.get("clientToken")?.models?.length) {
     const nextPage = async (pageToken: string) => {
       const q = new URLSearchParams(query);
       q.set("pageToken", pageToken);

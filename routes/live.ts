@@ -179,7 +179,7 @@ async function createToken(deps: EdgeDeps, live: LiveSessions, c: Ctx, version: 
   const { response, keyId } = await deps.gemini.for(callContext(c, "live")).send({
     method: "POST",
     path: `/${version}/auth_tokens`,
-    headers: new Headers({ "content-type": "application/json" }),
+    headers: { "content-type": "application/json" },
     body,
     model: authTokenModel(body),
   });

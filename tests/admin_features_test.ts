@@ -49,7 +49,11 @@ for (const size of SIZES) {
         const shot = (name: string, fullPage = true) =>
           screenshot(page, `features_${size.name}_${name}`, { fullPage });
 
-        // Traffic: a few served requests, refusals, a client error, a 429 that teaches a limit.
+        // Traffic: a few served requests, refusals, a client error, a 429 that teaches a limit. The
+        // learned per-minute limit counts within the clock's minute: start early in one, so the dashboard
+        // is read before that minute ends (across its end the key is free again and shows 1 / 1).
+        const intoMinute = Date.now() % 60_000;
+        if (intoMinute > 30_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
         h.mock.setKey(envKeys[0], { rpm: 1 });
         for (let i = 0; i < 4; i++) (await nativeGenerate(h, { token: h.token })).body?.cancel();
         for (let i = 0; i < 2; i++) (await nativeGenerate(h, { token: "not-a-token" })).body?.cancel();

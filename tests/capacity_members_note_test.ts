@@ -37,7 +37,7 @@ Deno.test("capacity panel: an active member whose figures are missing is not cal
     const capacity = await board.read();
     assert.equal(capacity.models.find((m) => m.model === "m")?.minute.limit, 5, "this member's half only");
     const html = renderToString(h(CapacityPanel, { capacity, now: T }));
-    assert.doesNotMatch(html, /idle member/, html.match(/<p[^>]*data-capacity-members[^]*?<\/p>/)?.[0]);
+    assert.doesNotMatch(html, /idle member/, html.match(/<p[^>]*data-capacity-members[^]*?<\/p>/)?.[0] ?? "");
   } finally {
     kv.close();
   }

@@ -74,7 +74,7 @@ Deno.test("two gateways on one KV: the admin capacity is the pool's whole remain
         [1, 1, 1, 0, 0, true, null],
         "the key is counted once",
       );
-      assert.deepEqual(cap.members, { counted: 2, alive: 2 });
+      assert.deepEqual(cap.members, { counted: 2, active: 2, alive: 2 });
     }
 
     // A spends its share: the key still serves on B, so it is usable in the pool.
@@ -179,9 +179,9 @@ Deno.test("capacity board: with one member the answer is its own report; members
   try {
     await members.start();
     board.start();
-    assert.deepEqual(await board.read(), { ...local(), members: { counted: 1, alive: 1 } });
+    assert.deepEqual(await board.read(), { ...local(), members: { counted: 1, active: 1, alive: 1 } });
     members.touch(); // active now
-    assert.deepEqual(await board.read(), { ...local(), members: { counted: 1, alive: 1 } });
+    assert.deepEqual(await board.read(), { ...local(), members: { counted: 1, active: 1, alive: 1 } });
     const entry = async () => (await kv.get<{ models: { model: string }[] }>(["capacity", members.id])).value;
     const end = Date.now() + 5_000;
     while (!await entry() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));

@@ -1,9 +1,9 @@
 /**
  * The relay's masking fast path (lib/pipeline/stream_relay.ts `RelayMasking.pass`): a chunk that passes
- * unchanged goes on as the bytes that came only when it starts and ends on a character boundary. Two
- * cases where the check (the previous chunk's last byte below 0x80, the chunk's own last byte below
- * 0x80) is wrong: an empty chunk resets it while the decoder still holds a character's first bytes, and
- * a chunk holding invalid UTF-8 passes raw, while the same bytes split elsewhere come out with U+FFFD.
+ * unchanged goes on as the bytes that came only when they are what encoding its text gives. Cases a
+ * check on the chunk's last byte alone gets wrong: an empty chunk while the decoder still holds a
+ * character's first bytes, invalid UTF-8 (raw when a chunk is aligned, U+FFFD when split elsewhere), and
+ * a byte-order mark at the body's start (decoding drops it).
  */
 import assert from "node:assert/strict";
 import { RelayMasking } from "../lib/pipeline/stream_relay.ts";
@@ -79,5 +79,14 @@ Deno.test("native SSE stream: invalid UTF-8 from upstream reaches the client the
     assert.deepEqual(whole, await stream());
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("relay masking: a byte-order mark at the body's start is dropped as decoding drops it, whatever the chunking", () => {
+  const event = utf8.encode('data: {"candidates":[]}\r\n\r\n');
+  const body = new Uint8Array([0xef, 0xbb, 0xbf, ...event]);
+  for (const cut of [body.length, 3, 1]) {
+    const out = relayed([body.subarray(0, cut), body.subarray(cut)]);
+    assert.deepEqual([...out], [...event], `first chunk of ${cut} bytes`);
   }
 });

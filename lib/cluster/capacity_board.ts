@@ -63,9 +63,11 @@ export interface CapacityEntry {
 export interface PoolCapacityReport extends CapacityReport {
   /**
    * `counted`: members whose figures the report adds up (at least 1: the answering one alone when
-   * none is active); `alive`: members sharing the KV, active or idle.
+   * none is active); `active`: members serving now (their shares make up the whole; one whose figures
+   * are not on the board yet, or could not be read, is active but not counted); `alive`: members sharing
+   * the KV, active or idle.
    */
-  members: { counted: number; alive: number };
+  members: { counted: number; active: number; alive: number };
 }
 
 /** What the board needs of `Members` (`members.ts`). */
@@ -193,7 +195,11 @@ export class CapacityBoard {
     } catch {
       parts = [];
     }
-    const members = { counted: Math.max(1, parts.length), alive: this.o.members.alive() };
+    const members = {
+      counted: Math.max(1, parts.length),
+      active: Math.max(1, active.size),
+      alive: this.o.members.alive(),
+    };
     const alone = parts.length === 0 || (parts.length === 1 && parts[0] === local);
     return { ...(alone ? local : sumCapacity(local, parts)), members };
   }

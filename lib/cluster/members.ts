@@ -18,6 +18,7 @@
  * @module
  */
 import type { ChangeFeed } from "../kv/change_feed.ts";
+import { oneAtATime } from "../util/one_at_a_time.ts";
 
 /** How long after its last request a member still counts as active. */
 export const ACTIVE_MS = 30_000;
@@ -94,9 +95,9 @@ export class Members {
   async start(): Promise<void> {
     await this.#write(true);
     await this.refresh();
-    this.#timer = setInterval(() => {
-      void this.#write(false).then(() => this.refresh()).then(() => this.#beat()).catch(() => {});
-    }, this.o.heartbeatMs ?? HEARTBEAT_MS) as unknown as number;
+    // One beat at a time: while the store is slow or failing, ticks are skipped, not queued.
+    const tick = oneAtATime(() => this.#write(false).then(() => this.refresh()).then(() => this.#beat()));
+    this.#timer = setInterval(tick, this.o.heartbeatMs ?? HEARTBEAT_MS) as unknown as number;
     Deno.unrefTimer(this.#timer);
   }
 

@@ -79,9 +79,28 @@ function entriesOf(page: LogPage): LogEntry[] {
   return page.entries instanceof Uint8Array ? JSON.parse(decoder.decode(page.entries)) : page.entries;
 }
 
-/** 8 random hex digits (an entry id's suffix; unique enough within one millisecond). */
+/** 8 random hex digits (a page key's suffix). */
 function randomHex8(): string {
   return ((Math.random() * 0x100000000) >>> 0).toString(16).padStart(8, "0");
+}
+
+/** Two hex digits per byte value. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** The last id's time part (`<time in base 36, 9 digits>-`): entries of one millisecond share it. */
+let idTime = Number.NaN;
+let idPrefix = "";
+
+/**
+ * A new entry id for an entry of `time`: `<time in base 36, 9 digits>-<8 random hex digits>` (unique
+ * enough within one millisecond).
+ */
+function newId(time: number): string {
+  if (time !== idTime) {
+    idTime = time;
+    idPrefix = `${time.toString(36).padStart(9, "0")}-`;
+  }
+  const r = (Math.random() * 0x100000000) >>> 0;
+  return idPrefix + HEX[r >>> 24] + HEX[(r >>> 16) & 255] + HEX[(r >>> 8) & 255] + HEX[r & 255];
 }
 
 const encoder = new TextEncoder();
@@ -236,9 +255,10 @@ export class LogStore {
   record(rec: RequestRecord): void {
     const s = this.o.settings();
     if (!s.logsEnabled || this.#closed) return;
-    // Undefined fields are left out of the stored JSON, so the entry is built with all of them.
+    // Undefined fields are left out of the stored JSON, so the entry is built with all of them. The
+    // id is given when the batch is written (per batch, not per request).
     const entry: LogEntry = {
-      id: `${rec.time.toString(36).padStart(9, "0")}-${randomHex8()}`,
+      id: "",
       time: rec.time,
       route: rec.route,
       method: rec.method,
@@ -285,6 +305,7 @@ export class LogStore {
   async #write(): Promise<void> {
     if (!this.#buffer.length) return;
     const batch = this.#buffer.splice(0, this.#buffer.length).sort((a, b) => a.time - b.time);
+    for (const e of batch) if (!e.id) e.id = newId(e.time);
     // Each entry is serialized once; an error's text serves both logs.
     const texts = new Map(batch.map((e) => [e, entryJson(e)]));
     const requests = batch.filter((e) => !this.#inRequestLog.has(e));

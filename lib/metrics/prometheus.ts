@@ -30,6 +30,7 @@ import type { ForwardObserver } from "../pipeline/observer.ts";
 import { ATTEMPT_OUTCOMES } from "../pipeline/observer.ts";
 import { CAPACITY_SERIES, type CapacitySample } from "../pool/capacity.ts";
 import { CounterTally, TallyHistogram } from "./tally.ts";
+import { oneAtATime } from "../util/one_at_a_time.ts";
 
 /** Prefix of every series. */
 export const PREFIX = "gemini_gateway_";
@@ -274,7 +275,8 @@ export class PrometheusMetrics {
 
   /** Starts writing snapshots to KV. */
   start(): void {
-    this.#timer = setInterval(() => void this.snapshot().catch(() => {}), SNAPSHOT_MS) as unknown as number;
+    // One snapshot at a time: while the store is slow or failing, ticks are skipped, not queued.
+    this.#timer = setInterval(oneAtATime(() => this.snapshot()), SNAPSHOT_MS) as unknown as number;
     Deno.unrefTimer(this.#timer);
   }
 

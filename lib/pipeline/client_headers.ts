@@ -25,16 +25,38 @@ const KEEP_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
 
 const keep = (name: string) => KEEP_RESPONSE_HEADERS.has(name) || name.startsWith("x-goog-");
 
+/** The `Headers` internals read here (Deno's), found once; null when this runtime has none. */
 let listKey: symbol | null | undefined;
+let lowerKey: symbol | null = null;
 
-/** The header list a `Headers` object holds (name, value pairs as they arrived), or undefined when unknown. */
+function findKeys(headers: Headers): symbol | null {
+  const keys = Object.getOwnPropertySymbols(headers);
+  lowerKey = keys.find((k) => k.description === "lowercase header names") ?? null;
+  return listKey = keys.find((k) => k.description === "header list") ?? null;
+}
+
+/**
+ * The header list a `Headers` object holds (name, value pairs as they arrived), or undefined when unknown.
+ * A served request's list is fetched from the runtime only when first needed (`null` until then; `get`
+ * asks for one header without it): `has` fetches it, as iterating would, without sorting it.
+ */
 function headerList(headers: Headers): ReadonlyArray<readonly [string, string]> | undefined {
-  if (listKey === undefined) {
-    listKey = Object.getOwnPropertySymbols(headers).find((k) => k.description === "header list") ?? null;
-  }
-  if (listKey === null) return undefined;
-  const list = (headers as unknown as Record<symbol, unknown>)[listKey];
+  const key = listKey === undefined ? findKeys(headers) : listKey;
+  if (key === null) return undefined;
+  const own = headers as unknown as Record<symbol, unknown>;
+  if (own[key] === null) headers.has("content-type");
+  const list = own[key];
   return Array.isArray(list) ? list : undefined;
+}
+
+/**
+ * The lower-case names Deno keeps beside a header list (index by index; built by `has`), or undefined
+ * when it has none of this length.
+ */
+function lowerNames(headers: Headers, length: number): readonly string[] | undefined {
+  if (lowerKey === null) return undefined;
+  const names = (headers as unknown as Record<symbol, unknown>)[lowerKey];
+  return Array.isArray(names) && names.length === length ? names : undefined;
 }
 
 /**
@@ -48,10 +70,13 @@ export function headerRecord(from: Headers, pick?: (name: string) => boolean): R
     for (const [k, v] of from) if (!pick || pick(k)) out[k] = v;
     return out;
   }
-  for (const [name, value] of list) {
-    const k = name.toLowerCase();
+  const lower = lowerNames(from, list.length);
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i];
+    const k = lower ? lower[i] : entry[0].toLowerCase();
     if (pick && !pick(k)) continue;
-    out[k] = k in out ? `${out[k]}, ${value}` : value;
+    const joined = out[k];
+    out[k] = joined === undefined ? entry[1] : `${joined}, ${entry[1]}`;
   }
   return out;
 }

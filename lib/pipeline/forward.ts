@@ -922,9 +922,10 @@ class ForwardRun {
   #answerHeaders(res: Response): Record<string, string> {
     const headers = clientHeaders(res.headers);
     const { origin } = this.#req;
+    if (!origin) return headers; // only upload requests carry one
     for (const name of UPLOAD_SESSION_URLS) {
       const url = headers[name];
-      if (!url || !origin) continue;
+      if (!url) continue;
       const u = new URL(url);
       headers[name] = origin + u.pathname + u.search;
     }

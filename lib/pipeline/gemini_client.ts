@@ -75,8 +75,11 @@ export interface AnswerCheck {
 export interface CallOptions {
   /** Query parameters for the upstream (the client's credential already removed), e.g. `alt=sse`. */
   query?: URLSearchParams;
-  /** Request headers to forward; default `content-type: application/json`. */
-  headers?: Headers;
+  /**
+   * Request headers to forward, lower-case names (see `ForwardRequest.headers`); default
+   * `content-type: application/json`.
+   */
+  headers?: Readonly<Record<string, string>>;
   /** A check of the outcome that may ask for one more attempt. */
   check?: AnswerCheck;
 }
@@ -145,7 +148,8 @@ export interface GeminiClientDeps {
   access?: ModelAccess;
 }
 
-const JSON_HEADERS = () => new Headers({ "content-type": "application/json" });
+/** The default request headers: one frozen record shared by every call (targets copy, never change it). */
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json" });
 
 /** Binds the pipeline and the prepare step to requests. */
 export class GeminiClient {
@@ -187,7 +191,7 @@ export class GeminiClient {
             method: "POST",
             path: prepared.path,
             query: options.query,
-            headers: options.headers ?? JSON_HEADERS(),
+            headers: options.headers ?? JSON_HEADERS,
             body,
             model: prepared.model,
             clientModel: context.clientModel ?? call.model,
@@ -205,6 +209,8 @@ export class GeminiClient {
           body = retryBody;
           result = await send();
         }
+        // Without a check the answer is the result as it is: no review, no second promise around it.
+        if (!check) return { ...result, prepared };
         return {
           ...await checked(result, { check, stream, sse: options.query?.get("alt") === "sse", send }),
           prepared,

@@ -68,8 +68,10 @@ function brokenBody(message: string): Error {
 
 /**
  * {@link ErrorTextRedactor} over bytes: decodes relayed chunks as UTF-8 and encodes what may pass. A
- * chunk that passes whole and unchanged goes on as the bytes that came (no encoding, no copy) when it
- * starts and ends on a character boundary.
+ * chunk that passes whole and unchanged goes on as the bytes that came (no encoding, no copy) when those
+ * bytes are exactly what encoding would give: it starts and ends on a character boundary, holds no
+ * invalid UTF-8 (which decoding turns into U+FFFD) and is not the body's first chunk starting with a
+ * byte-order mark (which decoding drops).
  */
 export class RelayMasking {
   readonly #text: ErrorTextRedactor;
@@ -77,6 +79,8 @@ export class RelayMasking {
   #ended = false;
   /** The previous chunk ended on a character boundary (the decoder holds no bytes of a character). */
   #aligned = true;
+  /** No byte has come yet (a byte-order mark is dropped only at the start). */
+  #first = true;
 
   constructor(redact: (text: string) => string) {
     this.#text = new ErrorTextRedactor(redact);
@@ -84,12 +88,14 @@ export class RelayMasking {
 
   /** The bytes of `chunk` that may be passed on now (empty while a line's start is undecided). */
   pass(chunk: Uint8Array): Uint8Array | undefined {
+    if (chunk.length === 0) return undefined; // nothing to pass, and the decoder's state is unchanged
     const text = this.#decoder.decode(chunk, { stream: true });
     const out = this.#text.push(text);
-    const aligned = this.#aligned;
+    const same = this.#aligned && !(this.#first && chunk[0] === 0xef);
+    this.#first = false;
     // A last byte below 0x80 ends a character (ASCII): nothing of this chunk waits in the decoder.
-    this.#aligned = chunk.length === 0 || chunk[chunk.length - 1] < 0x80;
-    if (out === text && aligned && this.#aligned && out) return chunk;
+    this.#aligned = chunk[chunk.length - 1] < 0x80;
+    if (same && this.#aligned && out === text && !text.includes("\uFFFD")) return chunk;
     return out ? ENCODER.encode(out) : undefined;
   }
 

@@ -15,8 +15,12 @@ export interface ForwardRequest {
   path: string;
   /** Query parameters to keep (the caller's credential already removed), e.g. `alt=sse`. */
   query?: URLSearchParams;
-  /** Request headers to forward (hop-by-hop and credential headers already removed). */
-  headers?: Headers;
+  /**
+   * Request headers to forward (hop-by-hop and credential headers already removed), as a plain record
+   * with lower-case names (a header sent more than once has its values joined with `, `, as `Headers`
+   * joins them): targets copy it into the upstream request, never change it.
+   */
+  headers?: Readonly<Record<string, string>>;
   /** Request body bytes, forwarded unchanged. */
   body?: Uint8Array<ArrayBuffer> | null;
   /** Bare model id (`gemini-2.5-flash`) the request uses; per-model cooldowns key on it. */

@@ -13,7 +13,6 @@
 import type { KeyKind } from "../pool/key_record.ts";
 import type { ForwardRequest } from "./types.ts";
 import { mayCarryVertexSignatures, signaturesFor } from "../gemini/signature_kinds.ts";
-import { headerRecord } from "./client_headers.ts";
 
 /** One upstream call of an attempt. */
 export interface UpstreamCall {
@@ -86,12 +85,11 @@ export function geminiTarget(baseUrl: () => string): UpstreamTarget {
       const base = baseUrl();
       const url = (base.endsWith("/") ? base.slice(0, -1) : base) + req.path +
         (req.query?.size ? `?${req.query}` : "");
-      // A plain record: `fetch` copies its headers either way, and a record is the cheaper source.
-      const headers = req.headers ? headerRecord(req.headers) : {};
-      headers["x-goog-api-key"] = key;
+      // A plain record: `fetch` copies its headers either way, and a record is the cheaper source. The
+      // request's own record is shared by its attempts, so the key goes into a copy.
       return fetch(url, {
         method: req.method,
-        headers,
+        headers: { ...req.headers, "x-goog-api-key": key },
         body: req.body?.length
           ? (CARRIES_CONTENTS.test(req.path) ? geminiSignatures(req.body) : req.body)
           : undefined,

@@ -145,11 +145,12 @@ async function geminiError(
   });
 }
 
-function vertexHeaders(from: Headers | undefined, key: string): Headers {
-  const headers = new Headers(from);
-  headers.set("content-type", "application/json");
-  headers.set("x-goog-api-key", key);
-  return headers;
+/** The request's headers (lower-case names) for Vertex: its JSON body and the key; the request's record stays as it is. */
+function vertexHeaders(
+  from: Readonly<Record<string, string>> | undefined,
+  key: string,
+): Record<string, string> {
+  return { ...from, "content-type": "application/json", "x-goog-api-key": key };
 }
 
 async function send(call: UpstreamCall, baseUrl: string): Promise<Response> {

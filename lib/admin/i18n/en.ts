@@ -174,6 +174,10 @@ export const en = {
   "capacity.others.other": "{n} more models have no limits known yet.",
   "capacity.members.one": "Figures of {n} gateway member (a worker or instance on this KV).",
   "capacity.members.other": "Summed over {n} gateway members (workers or instances on this KV).",
+  "capacity.missing.one":
+    "{n} serving member's figures are not in yet (they come with its next heartbeat): the pool has more than shown.",
+  "capacity.missing.other":
+    "{n} serving members' figures are not in yet (they come with their next heartbeat): the pool has more than shown.",
   "capacity.idle.one": "{n} idle member is not added: it leaves its part of each limit to the others.",
   "capacity.idle.other": "{n} idle members are not added: they leave their part of each limit to the others.",
   "cost.title": "Cost estimate today",

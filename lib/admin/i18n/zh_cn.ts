@@ -167,6 +167,9 @@ export const zhCN: Record<MessageKey, string> = {
   "capacity.others.other": "另有 {n} 个模型尚无已知限额。",
   "capacity.members.one": "{n} 个网关成员的数字（共用此 KV 的工作进程或实例）。",
   "capacity.members.other": "{n} 个网关成员的合计（共用此 KV 的工作进程或实例）。",
+  "capacity.missing.one": "另有 {n} 个正在服务的成员的数字尚未送达（随其下一次心跳送达）：实际余量多于所示。",
+  "capacity.missing.other":
+    "另有 {n} 个正在服务的成员的数字尚未送达（随其下一次心跳送达）：实际余量多于所示。",
   "capacity.idle.one": "另有 {n} 个空闲成员未计入：它把在每个限额中的份额留给其他成员。",
   "capacity.idle.other": "另有 {n} 个空闲成员未计入：它们把在每个限额中的份额留给其他成员。",
   "cost.title": "今日费用估算",

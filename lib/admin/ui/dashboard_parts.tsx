@@ -171,10 +171,12 @@ function WindowCell({ w }: { w: ApiModelCapacity["minute"] }) {
 
 /** How many gateway members (workers, instances on one KV) the capacity figures add up. */
 function MembersNote({ members }: { members: CapacityResponse["members"] }) {
-  const idle = members.alive - members.counted;
+  const missing = Math.max(0, members.active - members.counted);
+  const idle = Math.max(0, members.alive - Math.max(members.active, members.counted));
   return (
     <p class="muted small panel-note" data-capacity-members={members.counted}>
       {tn("capacity.members", members.counted)}
+      {missing > 0 && ` ${tn("capacity.missing", missing)}`}
       {idle > 0 && ` ${tn("capacity.idle", idle)}`}
     </p>
   );
