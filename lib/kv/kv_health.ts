@@ -6,6 +6,12 @@
  * admin change is never acknowledged unless it is durable. `/health`, `/ready` and the admin panel
  * read {@link KvHealth.status} (memory only: they never wait for KV).
  *
+ * While writes fail, at most one write at a time is sent to the store; the others fail at once with
+ * the same 503. A local KV file runs its operations one after another, and a write to a file another
+ * process holds waits SQLite's 5 s busy timeout before failing: with every background writer (usage,
+ * metrics, key state, heartbeat) retrying, reads would queue behind many such waits (20 s and more
+ * each, measured) instead of at most one.
+ *
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
@@ -61,6 +67,10 @@ export class KvHealth {
   #lastWriteAt = 0;
   #timer?: number;
   #probing?: Promise<KvStatus>;
+  /** Writes sent to the store and not settled yet. */
+  #writesInFlight = 0;
+  /** Set while the probe's write is sent: it always goes to the store (that is how recovery is seen). */
+  #probeWrite = false;
   #kv?: Deno.Kv;
   readonly #probeMs: number;
   readonly #now: () => number;
@@ -110,13 +120,23 @@ export class KvHealth {
    * Everything else (watch, close, ...) passes through.
    */
   track(kv: Deno.Kv): Deno.Kv {
-    this.#kv = kv;
-    const run = <T>(kind: "read" | "write", call: () => Promise<T>): Promise<T> =>
-      call().then((v) => (this.report(kind), v), (e) => {
+    const settle = <T>(kind: "read" | "write", p: Promise<T>): Promise<T> =>
+      p.then((v) => (this.report(kind), v), (e) => {
         if (e instanceof GatewayError || (e instanceof Error && USAGE_ERROR.test(e.message))) throw e;
         this.report(kind, e);
         throw storeUnavailable(kind, e);
       });
+    const run = <T>(kind: "read" | "write", call: () => Promise<T>): Promise<T> => {
+      if (kind === "read") return settle(kind, call());
+      if (!this.#writable && this.#writesInFlight > 0 && !this.#probeWrite) {
+        return Promise.reject(
+          storeUnavailable("write", new Error(this.#error ?? "the store refuses writes")),
+        );
+      }
+      const sent = call();
+      this.#writesInFlight++;
+      return settle(kind, sent).finally(() => this.#writesInFlight--);
+    };
     const atomic = (op: Deno.AtomicOperation): Deno.AtomicOperation => {
       const proxy: Deno.AtomicOperation = new Proxy(op, {
         get: (target, prop) => {
@@ -142,7 +162,7 @@ export class KvHealth {
       });
       return proxy;
     };
-    return new Proxy(kv, {
+    const tracked = new Proxy(kv, {
       get: (target, prop) => {
         const value = Reflect.get(target, prop, target);
         if (typeof value !== "function") return value;
@@ -163,6 +183,9 @@ export class KvHealth {
         }
       },
     });
+    // The probe goes through the tracked database, so its outcome is reported like any other.
+    this.#kv = tracked;
+    return tracked;
   }
 
   /** Writes and reads a probe entry now (even while other probes are skipped) and answers the state. */
@@ -171,11 +194,15 @@ export class KvHealth {
     if (!kv) return Promise.resolve(this.status);
     this.#probing ??= (async () => {
       try {
-        await kv.set([...PROBE_KEY], this.#now(), { expireIn: 60_000 });
+        this.#probeWrite = true;
+        const written = kv.set([...PROBE_KEY], this.#now(), { expireIn: 60_000 });
+        this.#probeWrite = false;
+        await written;
         await kv.get([...PROBE_KEY]);
       } catch {
         // reported by the tracked database
       } finally {
+        this.#probeWrite = false;
         this.#probing = undefined;
       }
       return this.status;
