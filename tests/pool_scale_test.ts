@@ -150,6 +150,32 @@ Deno.test("pool at scale: keys by state, counted from the pairs, equal each key'
   }
 });
 
+Deno.test("pool at scale: keys judged for the first time, one per request, do not make the state counts walk the pool", () => {
+  const clock = { t: T };
+  const pool = new KeyPool({ now: () => clock.t });
+  for (let i = 0; i < 10_000; i++) pool.upsert({ id: `k${i}`, key: `key-${i}`, enabled: true, addedAt: 0 });
+  const stateCounts = pool.stateCounts.bind(pool);
+  let walks = 0;
+  pool.stateCounts = (after) => (walks++, stateCounts(after));
+  const counts = new KeyCounts(pool, { now: () => clock.t });
+  assert.equal(counts.current.active, 10_000);
+  // Round robin over 10,000 keys: every request is a key's first verdict for a while.
+  for (let i = 0; i < 5_000; i++) {
+    const choice = pool.pick("m1");
+    assert.ok("id" in choice);
+    pool.report(choice.id, "m1", { kind: "ok" });
+    assert.ok(pool.isChecked(choice.id));
+    if (i % 100 === 99) {
+      clock.t += 1_000; // a health check or a metrics snapshot every second
+      assert.equal(counts.current.active, 10_000);
+    }
+  }
+  assert.equal(walks, 1, `the state counts walked 10,000 keys ${walks} times for 50 reads`);
+  pool.report("k1", "m1", { kind: "cooldown", window: "minute", until: clock.t + 30_000, reason: "rpm" });
+  clock.t += 1_000;
+  assert.deepEqual(counts.current, { total: 10_000, active: 9_999, cooling: 1, disabled: 0 });
+});
+
 /** Every key of a pool cooling down for `model` until `until` (one key later than the others). */
 function exhausted(n: number, model: string) {
   const clock = { t: T };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ChangeFeed } from "../lib/kv/change_feed.ts";
 import { KeyPool } from "../lib/pool/key_pool.ts";
-import { PoolStore } from "../lib/pool/pool_store.ts";
+import { CHECKED_PACKS, PoolStore } from "../lib/pool/pool_store.ts";
 import { newKeyRecord } from "../lib/pool/key_record.ts";
 
 /** Two gateways on one KV database: each its own pool, store and change feed. */
@@ -26,6 +26,16 @@ async function twoGateways() {
       }
       kv.close();
     },
+  };
+}
+
+/** The stored "checked" marks: KV entries holding them, and the ids they name. */
+async function storedMarks(kv: Deno.Kv): Promise<{ entries: number; ids: string[] }> {
+  const legacy = await Array.fromAsync(kv.list({ prefix: ["checked"] }));
+  const packs = await Array.fromAsync(kv.list<string>({ prefix: [CHECKED_PACKS] }));
+  return {
+    entries: legacy.length + packs.length,
+    ids: [...legacy.map((e) => String(e.key[1])), ...packs.flatMap((e) => e.value.split(","))],
   };
 }
 
@@ -66,8 +76,13 @@ Deno.test("pool store: keys judged for the first time in one pass are written to
     await g.a.store.flush();
     assert.equal(g.a.store.queued, 0);
     assert.equal(await g.notices() - before, 2, "600 marks: two writes of up to 500, one notice each");
-    const stored = await Array.fromAsync(g.kv.list({ prefix: ["checked"] }));
-    assert.equal(stored.length, 600);
+    const stored = await storedMarks(g.kv);
+    assert.deepEqual(stored.ids.toSorted(), records.map((r) => r.id).toSorted(), "every verdict is stored");
+    assert.equal(
+      stored.entries,
+      2,
+      "600 marks are stored in 2 KV entries (packs of up to 500), not one per key",
+    );
     assert.ok(!g.b.pool.isChecked(records[0].id));
     await g.b.feed.sync();
     assert.ok(records.every((r) => g.b.pool.isChecked(r.id)), "the other gateway learned every verdict");
@@ -92,7 +107,45 @@ Deno.test("pool store: a cooldown queued after first verdicts is written without
     assert.equal(g.a.store.queued, 0);
     const pair = await g.kv.get(["pairs", "gemini-2.5-pro", `k:${r.id}`]);
     assert.ok(pair.value, "the cooldown is stored");
-    assert.ok((await g.kv.get(["checked", r.id])).value);
+    assert.deepEqual((await storedMarks(g.kv)).ids, [r.id]);
+  } finally {
+    await g.close();
+  }
+});
+
+Deno.test("pool store: a gateway starting later learns the stored verdicts, packed or in the older layout", async () => {
+  const g = await twoGateways();
+  try {
+    const records = keys(3);
+    await g.a.store.addKeys(records);
+    await g.kv.set(["checked", records[2].id], true); // an older gateway's mark: one entry per key
+    g.a.pool.report(records[0].id, "gemini-2.5-flash", { kind: "ok" });
+    await g.a.store.flush();
+    await g.b.store.load();
+    assert.deepEqual(records.map((r) => g.b.pool.isChecked(r.id)), [true, false, true]);
+  } finally {
+    await g.close();
+  }
+});
+
+Deno.test("pool store: deleting keys takes their verdicts out of the packs, so a key added again is judged again", async () => {
+  const g = await twoGateways();
+  try {
+    const records = keys(4);
+    await g.a.store.addKeys(records);
+    await g.kv.set(["checked", records[3].id], true);
+    for (const r of records.slice(0, 3)) g.a.pool.report(r.id, "gemini-2.5-flash", { kind: "ok" });
+    await g.a.store.flush();
+    g.a.pool.report(records[2].id, "gemini-2.5-flash", { kind: "ok" }); // already judged: not written again
+    assert.equal(g.a.store.queued, 0);
+    assert.equal(await g.a.store.deleteKeys([records[0].id, records[3].id, "no-such-key"]), 2);
+    assert.deepEqual((await storedMarks(g.kv)).ids.toSorted(), [records[1].id, records[2].id].toSorted());
+    assert.ok(await g.a.store.deleteKey(records[1].id));
+    assert.ok(await g.a.store.deleteKey(records[2].id));
+    assert.deepEqual(await storedMarks(g.kv), { entries: 0, ids: [] }, "a pack left empty is deleted");
+    await g.a.store.addKeys([records[0]]);
+    await g.b.store.load();
+    assert.equal(g.b.pool.isChecked(records[0].id), false, "the key added again waits for a new verdict");
   } finally {
     await g.close();
   }

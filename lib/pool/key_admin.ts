@@ -251,8 +251,7 @@ export class KeyAdmin {
    * unless `ignoreEnv` is set (then the start skips them until they are pasted again).
    */
   async remove(ids: string[], opts: { ignoreEnv?: boolean } = {}): Promise<number> {
-    let n = 0;
-    for (const id of ids) if (await this.o.store.deleteKey(id)) n++;
+    const n = await this.o.store.deleteKeys(ids);
     const envIds = ids.filter((id) => this.o.envKeyIds?.has(id));
     if (opts.ignoreEnv && envIds.length) await this.o.store.setEnvKeysIgnored(envIds, true);
     return n;

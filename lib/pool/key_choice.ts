@@ -221,7 +221,7 @@ export class KeyChooser {
         if (!group.includes(e.kind) || !e.record.enabled || exclude?.has(e.record.id)) continue;
         usable++;
         let free: number;
-        if (state.checked.has(e.record.id)) {
+        if (e.checked) {
           judged++;
           free = state.freeAt(e, model, now);
         } else {
@@ -262,13 +262,14 @@ export class KeyChooser {
     const start = (this.#cursor.get(model) ?? 0) % n;
     for (const group of kinds) {
       // One lap in pool order from the cursor: [start, n) then [0, start).
-      for (const [from, to] of [[start, n], [0, start]]) {
+      for (let half = 0; half < 2; half++) {
+        const [from, to] = half === 0 ? [start, n] : [0, start];
         for (let idx = skip.next(from); idx !== -1 && idx < to; idx = skip.next(idx + 1)) {
           const e = state.entries[idx];
           if (!group.includes(e.kind) || !e.record.enabled || exclude?.has(e.record.id)) continue;
           let free: number;
           let known = true; // `free` holds until something changes in the pool (not just for this pass)
-          if (state.checked.has(e.record.id)) free = state.freeAt(e, model, now);
+          if (e.checked) free = state.freeAt(e, model, now);
           else {
             const wait = this.#uncheckedWait(e, now);
             known = wait === "free";
@@ -291,8 +292,11 @@ export class KeyChooser {
   #skipFor(model: string, now: number): CoolingSkip {
     const state = this.#state;
     let skip = this.#skips.get(model);
-    const [share, peers, windowMs] = [state.share(), state.peers(), state.windowMs()];
-    const [freeing, modelFreeing] = [state.freeing, state.modelFreeing.get(model) ?? 0];
+    const share = state.share();
+    const peers = state.peers();
+    const windowMs = state.windowMs();
+    const freeing = state.freeing;
+    const modelFreeing = state.modelFreeing.get(model) ?? 0;
     if (
       !skip || skip.freeing !== freeing || skip.modelFreeing !== modelFreeing || skip.share !== share ||
       skip.peers !== peers || skip.windowMs !== windowMs || skip.size !== state.entries.length
@@ -325,7 +329,7 @@ export class KeyChooser {
   #take(e: Entry, model: string, now: number): KeyChoice {
     this.#cursor.set(model, e.pos + 1);
     const state = this.#state;
-    if (!state.checked.has(e.record.id)) {
+    if (!e.checked) {
       state.probing.set(e.record.id, now);
       state.epoch++;
     }

@@ -57,7 +57,10 @@ export class KeyPool {
     this.#views = new PoolViews({ state });
   }
 
-  /** Grows whenever durable state changes (a key added, removed or changed; a cooldown set or cleared). */
+  /**
+   * Grows whenever durable state changes (a key added, removed or changed; a cooldown set or cleared),
+   * not when Google judges a key for the first time.
+   */
   get version(): number {
     return this.#state.version;
   }
@@ -101,6 +104,7 @@ export class KeyPool {
       own: `k:${record.id}`,
       seenAt: old?.seenAt ?? state.now(),
       pos: 0,
+      checked: state.checked.has(record.id),
     };
     state.version++;
     state.recordsVersion++;
@@ -192,7 +196,7 @@ export class KeyPool {
   markChecked(id: string): void {
     const state = this.#state;
     if (!state.checked.has(id)) state.epoch++;
-    state.checked.add(id);
+    state.markChecked(id);
   }
 
   /** Models a key has quota state or configured limits for (its scope's and its own). */

@@ -55,6 +55,8 @@ export interface Entry {
   seenAt: number;
   /** Its index in the pool's order (kept by upsert and remove). */
   pos: number;
+  /** Google has judged it (`PoolState.checked` has its id): read by every pick, without a set lookup. */
+  checked: boolean;
 }
 
 /**
@@ -99,6 +101,7 @@ export class PoolState {
   /** Keys per kind (read on every request by the kind routing). */
   readonly kindCounts: Record<KeyKind, number> = { gemini: 0, vertex: 0 };
   readonly pairs = new Map<string, Map<string, PairState>>(); // model -> scope -> state
+  /** Ids of keys Google judged (see `KeyPool.isChecked`); each entry's `checked` mirrors it. */
   readonly checked = new Set<string>();
   /** Unchecked keys with a call in flight, and since when (one call at a time until Google judged them). */
   readonly probing = new Map<string, number>();
@@ -111,7 +114,10 @@ export class PoolState {
   readonly share: () => MemberShare;
   readonly peers: () => MemberShare;
 
-  /** Grows whenever durable state changes (a key added, removed or changed; a cooldown set or cleared). */
+  /**
+   * Grows whenever durable state changes (a key added, removed or changed; a cooldown set or cleared),
+   * not on first verdicts (see {@link dirty}).
+   */
   version = 0;
   /** Grows whenever a key record is added, replaced or removed (not on cooldowns). */
   recordsVersion = 0;
@@ -134,9 +140,20 @@ export class PoolState {
     this.backoffMax = options.backoffMaxMs ?? (() => 60_000);
   }
 
-  /** Counts a durable change and tells the listeners. */
+  /** Marks a key as judged by Google (its entry too, when it is in the pool). */
+  markChecked(id: string): void {
+    this.checked.add(id);
+    const e = this.byId.get(id);
+    if (e) e.checked = true;
+  }
+
+  /**
+   * Counts a durable change and tells the listeners. A first verdict (`checked`) does not move
+   * {@link version} (nothing counted by state reads it; with round robin over 10,000 keys there is one
+   * per request for a while, and each would make the next read of the state counts walk every key).
+   */
   dirty(d: Dirty): void {
-    this.version++;
+    if (d.type !== "checked") this.version++;
     this.epoch++;
     for (const l of this.listeners) l(d);
   }

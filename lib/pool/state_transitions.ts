@@ -64,9 +64,9 @@ export class StateTransitions {
     // arriving first would let them use it before they learn it is disabled).
     if (
       (verdict.kind === "ok" || verdict.kind === "cooldown" || verdict.kind === "no_access") &&
-      !state.checked.has(id)
+      !e.checked
     ) {
-      state.checked.add(id);
+      state.markChecked(id);
       state.dirty({ type: "checked", id });
     }
     switch (verdict.kind) {
