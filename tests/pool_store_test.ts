@@ -84,7 +84,15 @@ Deno.test("pool store: keys judged for the first time in one pass are written to
       "600 marks are stored in 2 KV entries (packs of up to 500), not one per key",
     );
     assert.ok(!g.b.pool.isChecked(records[0].id));
+    const notices = await Array.fromAsync(g.kv.list<{ topic: string }>({ prefix: ["changes"] }));
+    const verdicts = notices.filter((e) => e.value.topic !== "key"); // the keys' own notices name 100 ids
+    assert.equal(verdicts.length, 2);
+    const longest = Math.max(...verdicts.map((e) => JSON.stringify(e.value).length));
+    assert.ok(longest < 200, `a notice names its pack, not its 500 ids (${longest} characters)`);
     await g.b.feed.sync();
+    for (let i = 0; i < 50 && !records.every((r) => g.b.pool.isChecked(r.id)); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     assert.ok(records.every((r) => g.b.pool.isChecked(r.id)), "the other gateway learned every verdict");
   } finally {
     await g.close();

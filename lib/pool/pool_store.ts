@@ -8,7 +8,7 @@
  * KV layout: `["keys", id]` -> KeyRecord; `["pairs", model, scope]` -> PairSnapshot;
  * `["checkedPack", packId]` -> the ids of keys Google judged, comma-separated: the verdicts of one write
  * pass, up to {@link CHECKED_PER_WRITE} to a pack, each pack one KV entry written once with one change
- * notice naming the same ids (kept apart from the records, so this once-per-key write never races with a
+ * notice naming the pack (kept apart from the records, so this once-per-key write never races with a
  * change to a record made elsewhere; a pool of 10,000 keys being used for the first time costs one KV
  * entry per pass, not one per key: a KV entry costs about 15 µs of CPU to write, measured, and with round
  * robin over 10,000 keys every request judges a key for a long while). Deleting a key takes its id out of
@@ -87,6 +87,8 @@ export class PoolStore {
     // Notices name one id, or several comma-separated (keys added together, keys judged in one pass).
     opts.feed.on("key", (ids) => Promise.all(idsOf(ids).map((id) => this.#reloadKey(id))).then(() => {}));
     opts.feed.on("pair", (id) => id ? this.#reloadPair(id) : undefined);
+    opts.feed.on("checkedPack", (pack) => pack ? this.#reloadPack(pack) : undefined);
+    // Gateways before packs named the ids in the notice.
     opts.feed.on("checked", (ids) => idsOf(ids).forEach((id) => opts.pool.markChecked(id)));
   }
 
@@ -346,14 +348,24 @@ export class PoolStore {
     await op.commit();
   }
 
-  /** Writes the "checked" marks of keys (still in the pool) as one new pack, with one change notice. */
+  /**
+   * Writes the "checked" marks of keys (still in the pool) as one new pack, with a change notice that
+   * names the pack (a few bytes: every gateway's change feed reads the notices of the last seconds again
+   * on each change, so 500 ids in each would be read over and over).
+   */
   async #writeChecked(ids: string[]): Promise<void> {
     const present = ids.filter((id) => this.opts.pool.get(id) && !this.#deleting.has(id));
     if (!present.length) return;
-    const list = present.join(",");
-    const op = this.opts.kv.atomic().set([CHECKED_PACKS, packId()], list);
-    this.opts.feed.record(op, { topic: "checked", id: list });
+    const pack = packId();
+    const op = this.opts.kv.atomic().set([CHECKED_PACKS, pack], present.join(","));
+    this.opts.feed.record(op, { topic: "checkedPack", id: pack });
     await op.commit();
+  }
+
+  /** Learns the verdicts of a pack another gateway wrote. */
+  async #reloadPack(pack: string): Promise<void> {
+    const e = await this.opts.kv.get<string>([CHECKED_PACKS, pack]).catch(() => null);
+    for (const id of idsOf(e?.value ?? undefined)) this.opts.pool.markChecked(id);
   }
 
   async #writePair(model: string, scope: string): Promise<void> {
