@@ -35,7 +35,7 @@ export const PIECES: Array<[string, (f: CallFrame) => boolean]> = [
     "prepare",
     (f) => f.url.endsWith("lib/pipeline/prepare.ts") || f.url.includes("lib/features/request_features"),
   ],
-  ["pipeline (forward)", (f) => f.url.endsWith("lib/pipeline/forward.ts")],
+  ["pipeline (forward)", (f) => /lib\/pipeline\/(forward|attempt_\w+)\.ts$/.test(f.url)],
   ["key choice", (f) => f.url.includes("lib/pool/key_pool.ts") && /pick|choose/i.test(f.functionName)],
   ["upstream request", (f) => f.url.endsWith("lib/pipeline/upstream.ts")],
   ["upstream body read", (f) => f.url.endsWith("lib/pipeline/upstream_body.ts")],

@@ -4,8 +4,10 @@
  * `GeminiClient`); they differ only in how they parse requests and format answers.
  *
  * One request runs these named steps until it is served or gives up:
- * {@link ForwardRun.chooseKey} -> {@link ForwardRun.attempt} -> {@link ForwardRun.onSuccess} or
- * {@link ForwardRun.onFailure} (which decides whether the next key is tried).
+ * {@link ForwardRun.chooseKey} -> {@link ForwardRun.attempt} -> {@link onSuccess}
+ * (`attempt_success.ts`) or {@link onFailure} (`attempt_failure.ts`, which decides whether the next key
+ * is tried). `ForwardRun` keeps the request's state and record; the steps see it as a `RunState`
+ * (`run_state.ts`); one attempt's upstream call is a `Call` (`attempt_call.ts`).
  *
  * A paid generation is sent once: another key is tried only when nothing was generated (the call
  * failed before an answer started, the answer was a 5xx/429, or a connection broke before anything
@@ -16,10 +18,8 @@
  *
  * @module
  */
-import { asGatewayError, badGateway, clientClosed, GatewayError, notFound } from "../http/errors.ts";
-import { type GoogleErrorBody, parseGoogleError } from "../gemini/rpc_status.ts";
-import { classify } from "../pool/classify.ts";
-import type { KeyChoice, KeyPool, KindOrder, NoKey } from "../pool/key_pool.ts";
+import { asGatewayError, clientClosed, GatewayError, notFound } from "../http/errors.ts";
+import type { KeyChoice, KeyPool, KindOrder } from "../pool/key_pool.ts";
 import { kindOf } from "../pool/key_record.ts";
 import { maskKey, redactKeys } from "../secrets/redact.ts";
 import type { UsageCounter, UsageDelta } from "../pool/usage.ts";
@@ -28,15 +28,18 @@ import { abortableSleep } from "../util/sleep.ts";
 import type { AffinityMap, AffinityRoute } from "./affinity.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { OpenStreams } from "./open_streams.ts";
-import type { Outcome, RecordSink, RequestRecord } from "./request_record.ts";
-import { usageFromTail } from "./request_record.ts";
+import type { RecordSink, RequestRecord } from "./request_record.ts";
 import type { Forward, ForwardRequest, ForwardResult } from "./types.ts";
 import { geminiTarget, type RequestSplit, type UpstreamTargets } from "./upstream.ts";
-import { BodyFailure, concatBytes, timeoutError, UpstreamBody, UpstreamTimeout } from "./upstream_body.ts";
-import { relayAnswer } from "./stream_relay.ts";
+import { timeoutError, UpstreamTimeout } from "./upstream_body.ts";
 import { fanOut } from "./fan_out.ts";
-import { type AttemptEnd, type ForwardObserver, outcomeOf } from "./observer.ts";
-import { clientHeaders } from "./client_headers.ts";
+import type { AttemptEnd, ForwardObserver } from "./observer.ts";
+import { answerBody, Call } from "./attempt_call.ts";
+import { onSuccess } from "./attempt_success.ts";
+import { callFailed, failedOutcome, finalError, noKeyError, onFailure } from "./attempt_failure.ts";
+import type { RunState } from "./run_state.ts";
+
+export { ERROR_BODY_CAP } from "./attempt_failure.ts";
 
 /** The settings the pipeline reads (once per request). */
 export type ForwarderSettings = Pick<
@@ -86,14 +89,6 @@ export interface ForwarderDeps {
   observer?: ForwardObserver;
 }
 
-/** Google's error bodies are a few KiB; anything beyond this is not read. */
-export const ERROR_BODY_CAP = 64 * 1024;
-/** First pause before retrying after Google said the model is overloaded (doubles per attempt, up to 2 s). */
-const OVERLOAD_PAUSE_MS = 250;
-const OVERLOAD_PAUSE_MAX_MS = 2_000;
-/** `Retry-After` (seconds) on the 503 answered when Google stays overloaded. */
-const OVERLOAD_RETRY_AFTER_S = 5;
-
 /** Methods Google serves on its API paths; others get 405 before any key is used. */
 export const UPSTREAM_METHODS: ReadonlySet<string> = new Set([
   "GET",
@@ -107,15 +102,6 @@ export const UPSTREAM_METHODS: ReadonlySet<string> = new Set([
 const API_PATH = /^\/(?:upload\/|download\/)?v1(?:beta|alpha)?\//;
 /** Dot segments, empty segments, backslashes and encoded dots or slashes: paths that could leave the prefix. */
 const UNSAFE_PATH = /\/\.\.?(?:\/|$)|\/\/|\\|%2e|%2f|%5c/i;
-
-/** One decoder for whole texts (a `TextDecoder` per request is an allocation per request). */
-const UTF8 = new TextDecoder();
-
-/** An attempt's reason when it served (no secret to mask). */
-const SERVED = "served";
-
-/** Google's resumable upload session URLs (upload; query and cancel), rewritten to the gateway. */
-const UPLOAD_SESSION_URLS = ["x-goog-upload-url", "x-goog-upload-control-url"] as const;
 
 /** Builds the pipeline function for the given dependencies. */
 export function createForwarder(deps: ForwarderDeps): Forward {
@@ -143,68 +129,42 @@ function foreignSuccess(res: Response): boolean {
   return /^text\/html\b/i.test(res.headers.get("content-type") ?? "");
 }
 
-/** One attempt's upstream call: its abort controller, linked to the client's signal until released. */
-class Call {
-  readonly ctl = new AbortController();
-  readonly started: number;
-  #unlink: () => void;
-
-  /** @param now `performance.now()` as the attempt starts. */
-  constructor(client: AbortSignal, now: number) {
-    this.started = now;
-    const onAbort = () => this.ctl.abort(client.reason);
-    if (client.aborted) onAbort(); // the client left between attempts: nothing is sent
-    client.addEventListener("abort", onAbort, { once: true });
-    this.#unlink = () => client.removeEventListener("abort", onAbort);
-  }
-
-  get signal(): AbortSignal {
-    return this.ctl.signal;
-  }
-
-  /** Stops following the client's signal (the call is over, or a stream took over). */
-  release(): void {
-    this.#unlink();
-  }
-
-  /** Ms since the call started, at `now` (`performance.now()`). */
-  ms(now: number = performance.now()): number {
-    return Math.round(now - this.started);
-  }
-}
-
-/** One request's way through the pipeline: its record, the keys it tried, the last failure. */
-class ForwardRun {
-  readonly #deps: ForwarderDeps;
-  readonly #deadlines: Deadlines;
-  readonly #req: ForwardRequest;
-  readonly #s: ForwarderSettings;
+/**
+ * One request's way through the pipeline: its record, the keys it tried, the last failure. The attempt's
+ * steps (`attempt_success.ts`, `attempt_failure.ts`) read and update it as a {@link RunState}; its other
+ * members are its own.
+ */
+class ForwardRun implements RunState {
+  readonly deps: ForwarderDeps;
+  readonly deadlines: Deadlines;
+  readonly req: ForwardRequest;
+  readonly settings: ForwarderSettings;
   readonly #t0 = performance.now();
   /** `performance.now()` when the request's overall deadline passes (Infinity: none). */
   readonly #deadlineAt: number;
-  readonly #signal: AbortSignal;
+  readonly signal: AbortSignal;
   /** Per-model cooldowns key on this; `*` for calls that name no model. */
-  readonly #model: string;
-  readonly #rec: RequestRecord;
+  readonly model: string;
+  readonly rec: RequestRecord;
   /** Where the resources the request names live (set when the run starts). */
-  #route: AffinityRoute = {};
+  route: AffinityRoute = {};
   /** The key kinds that may serve the request, in order (set when the run starts). */
-  #kinds?: KindOrder;
+  kinds?: KindOrder;
   readonly #tried = new Set<string>();
-  readonly #redact: (text: string) => string;
-  #last?: GatewayError;
+  readonly redact: (text: string) => string;
+  last?: GatewayError;
   /** The upstream said the request itself is wrong (not the key's fault). */
-  #clientError = false;
+  clientError = false;
   #waited = 0;
   /** Pause before the next attempt (after Google said the model is overloaded). */
-  #pause = 0;
-  #overloads = 0;
+  pause = 0;
+  overloads = 0;
   /** Ends the observer's view of the attempt in flight (`now`: the step's `performance.now()`). */
   #ended?: (end: Omit<AttemptEnd, "elapsedMs">, now?: number) => void;
   /** The attempt in flight, so that a shutdown can end it. */
   #call?: Call;
   /** Set when a shutdown cut the request before its answer started: every later step ends with it. */
-  #cut?: GatewayError;
+  cut?: GatewayError;
   /** True once the record was written (it is written once). */
   #recorded = false;
 
@@ -212,16 +172,18 @@ class ForwardRun {
   readonly #part?: { first?: KeyChoice };
 
   constructor(deps: ForwarderDeps, deadlines: Deadlines, req: ForwardRequest, part?: { first?: KeyChoice }) {
-    this.#deps = deps;
+    this.deps = deps;
     this.#part = part;
-    this.#redact = deps.redact ?? redactKeys;
-    this.#deadlines = deadlines;
-    this.#req = req;
-    this.#s = deps.settings();
-    this.#deadlineAt = this.#s.requestDeadlineMs > 0 ? this.#t0 + this.#s.requestDeadlineMs : Infinity;
-    this.#signal = req.signal ?? new AbortController().signal;
-    this.#model = req.model ?? "*";
-    this.#rec = {
+    this.redact = deps.redact ?? redactKeys;
+    this.deadlines = deadlines;
+    this.req = req;
+    this.settings = deps.settings();
+    this.#deadlineAt = this.settings.requestDeadlineMs > 0
+      ? this.#t0 + this.settings.requestDeadlineMs
+      : Infinity;
+    this.signal = req.signal ?? new AbortController().signal;
+    this.model = req.model ?? "*";
+    this.rec = {
       time: Date.now(),
       route: req.route,
       method: req.method,
@@ -241,46 +203,36 @@ class ForwardRun {
 
   async run(): Promise<ForwardResult> {
     // Until its answer starts (and a stream registers itself), a shutdown cuts and records the request here.
-    const unregister = this.#deps.openStreams?.add({ cut: (reason) => this.#cutWaiting(reason) });
+    const unregister = this.deps.openStreams?.add({ cut: (reason) => this.#cutWaiting(reason) });
     try {
       this.#check();
-      const req = this.#req;
-      this.#deps.admitModel?.(req.tokenName, req.modelNames ?? (req.model ? [req.model] : []));
-      this.#route = this.#deps.affinity?.route(req) ?? {};
-      this.#kinds = this.#deps.kindsFor?.(req);
-      while (this.#rec.attempts < this.#s.maxAttempts) {
+      const req = this.req;
+      this.deps.admitModel?.(req.tokenName, req.modelNames ?? (req.model ? [req.model] : []));
+      this.route = this.deps.affinity?.route(req) ?? {};
+      this.kinds = this.deps.kindsFor?.(req);
+      while (this.rec.attempts < this.settings.maxAttempts) {
         const choice = await this.chooseKey();
         if (!choice) break;
-        if (this.#pause) await this.#sleep(this.#pause);
+        if (this.pause) await this.#sleep(this.pause);
         const served = await this.attempt(choice);
         if (served) return served;
       }
-      throw this.#finalError();
+      throw finalError(this);
     } catch (e) {
       const err = asGatewayError(e);
-      this.#end({ outcome: err.status >= 500 ? "server_error" : "client_error", status: err.status });
+      this.end({ outcome: err.status >= 500 ? "server_error" : "client_error", status: err.status });
       if (this.#recorded) throw err;
-      this.#rec.status = err.status;
-      this.#rec.latencyMs = this.#elapsed();
-      this.#rec.error = this.#redact(err.options.upstreamText ?? JSON.stringify(err.toGoogle()));
-      this.#rec.outcome = this.#outcome(err);
-      this.#rec.refusal = err.options.refusal;
-      this.#finish({});
+      this.rec.status = err.status;
+      this.rec.latencyMs = this.elapsed();
+      this.rec.error = this.redact(err.options.upstreamText ?? JSON.stringify(err.toGoogle()));
+      this.rec.outcome = failedOutcome(this, err);
+      this.rec.refusal = err.options.refusal;
+      this.finish({});
       err.recorded = true;
       throw err;
     } finally {
       unregister?.();
     }
-  }
-
-  /** How a failed request ended: refused by the gateway, the client's mistake, rate limited or failed. */
-  #outcome(err: GatewayError): Outcome {
-    const status: number = err.status;
-    if (err.options.refusal) return "refused";
-    if (status === 499) return "cancelled";
-    if (status === 429) return "rate_limited";
-    if (this.#clientError || (status === 404 && !err.options.upstream)) return "client_error";
-    return "error";
   }
 
   /**
@@ -290,12 +242,12 @@ class ForwardRun {
    */
   #cutWaiting(reason: string): void {
     if (this.#recorded) return;
-    this.#cut = new GatewayError(503, reason, { headers: { "retry-after": "1" } });
-    this.#rec.status = 503;
-    this.#rec.latencyMs = this.#elapsed();
-    this.#rec.error = reason;
-    this.#finish({});
-    this.#call?.ctl.abort(this.#cut);
+    this.cut = new GatewayError(503, reason, { headers: { "retry-after": "1" } });
+    this.rec.status = 503;
+    this.rec.latencyMs = this.elapsed();
+    this.rec.error = reason;
+    this.finish({});
+    this.#call?.ctl.abort(this.cut);
   }
 
   /**
@@ -303,7 +255,7 @@ class ForwardRun {
    * API prefixes or that could leave them once normalised (404). Nothing is charged to any key.
    */
   #check(): void {
-    const { method, path } = this.#req;
+    const { method, path } = this.req;
     if (!UPSTREAM_METHODS.has(method.toUpperCase())) {
       throw new GatewayError(
         405,
@@ -322,15 +274,15 @@ class ForwardRun {
   }
 
   /** Ms left before the overall deadline (Infinity when there is none). */
-  #left(now: number = performance.now()): number {
+  left(now: number = performance.now()): number {
     return this.#deadlineAt - now;
   }
 
   /** Waits `ms` (cut short by the deadline); throws 499 when the client leaves meanwhile. */
   async #sleep(ms: number): Promise<void> {
-    const wait = Math.max(0, Math.min(ms, this.#left()));
-    if (!await abortableSleep(wait, this.#signal)) throw clientClosed();
-    this.#pause = 0;
+    const wait = Math.max(0, Math.min(ms, this.left()));
+    if (!await abortableSleep(wait, this.signal)) throw clientClosed();
+    this.pause = 0;
   }
 
   /**
@@ -343,17 +295,17 @@ class ForwardRun {
    *   keys) or Google's own answer (no access) when no key can serve at all.
    */
   async chooseKey(): Promise<KeyChoice | undefined> {
-    const { pool } = this.#deps;
-    if (this.#left() <= 0) {
-      if (this.#last) return undefined;
-      throw timeoutError(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs), { sent: false });
+    const { pool } = this.deps;
+    if (this.left() <= 0) {
+      if (this.last) return undefined;
+      throw timeoutError(new UpstreamTimeout("deadline", this.settings.requestDeadlineMs), { sent: false });
     }
     const first = this.#part?.first;
     if (first) {
       this.#part!.first = undefined;
       return this.#take(first);
     }
-    const { pinned, preferred } = this.#route;
+    const { pinned, preferred } = this.route;
     if (pinned) {
       const r = pool.get(pinned);
       if (!r) throw notFound("The key that created this resource was removed from the pool.");
@@ -364,82 +316,59 @@ class ForwardRun {
       if (!("freeAt" in pick)) return this.#take(pick);
       const wait = pick.freeAt - Date.now();
       if (
-        !this.#last && Number.isFinite(wait) && wait <= this.#s.maxWaitMs - this.#waited &&
-        wait < this.#left()
+        !this.last && Number.isFinite(wait) && wait <= this.settings.maxWaitMs - this.#waited &&
+        wait < this.left()
       ) {
-        if (!await abortableSleep(Math.max(wait, 1), this.#signal)) throw clientClosed();
+        if (!await abortableSleep(Math.max(wait, 1), this.signal)) throw clientClosed();
         this.#waited += wait;
         continue;
       }
-      if (this.#deps.onNoKey) {
+      if (this.deps.onNoKey) {
         // Tell the operator only when no key at all can serve the model now (not just this request's).
-        const free = pool.nextFreeAt(this.#model, this.#kinds);
+        const free = pool.nextFreeAt(this.model, this.kinds);
         if (free > Date.now()) {
-          this.#deps.onNoKey(this.#model, {
+          this.deps.onNoKey(this.model, {
             freeAt: free,
-            reason: pool.noKeyReason(this.#model, this.#kinds),
+            reason: pool.noKeyReason(this.model, this.kinds),
           });
         }
       }
-      if (this.#last) return undefined;
-      throw this.#noKeyError(pick, wait);
+      if (this.last) return undefined;
+      throw noKeyError(pick, wait);
     }
-  }
-
-  /** The answer when no key can serve: the real reason, with `Retry-After` when a wait is known. */
-  #noKeyError(pick: NoKey, wait: number): GatewayError {
-    const retryAfter = Number.isFinite(wait)
-      ? { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) }
-      : undefined;
-    const message = `No key can serve this request: ${pick.reason}.`;
-    if (pick.why === "no_access") {
-      const answer = pick.answer;
-      const upstream = answer ? parseGoogleError(answer.text) : null;
-      if (answer && upstream) {
-        return new GatewayError(answer.status, upstream.error.message, {
-          upstream,
-          upstreamText: answer.text,
-        });
-      }
-      return new GatewayError(429, message, { googleStatus: "RESOURCE_EXHAUSTED" });
-    }
-    if (pick.why === "quota" || (pick.why === undefined && Number.isFinite(wait))) {
-      return new GatewayError(429, message, { headers: retryAfter, googleStatus: "RESOURCE_EXHAUSTED" });
-    }
-    return new GatewayError(503, message, { headers: retryAfter, googleStatus: "UNAVAILABLE" });
   }
 
   /** The pool's choice, leaving out the request's `avoidKeyId` when another key can serve. */
   #pick(preferred?: string): ReturnType<KeyPool["pick"]> {
-    const { pool } = this.#deps;
-    const avoid = this.#req.avoidKeyId;
-    const options = { prefer: preferred, kinds: this.#kinds };
+    const { pool } = this.deps;
+    const avoid = this.req.avoidKeyId;
+    const options = { prefer: preferred, kinds: this.kinds };
     if (avoid && !this.#tried.has(avoid)) {
-      const other = pool.pick(this.#model, new Set([...this.#tried, avoid]), options);
+      const other = pool.pick(this.model, new Set([...this.#tried, avoid]), options);
       if (!("freeAt" in other)) return other;
     }
-    return pool.pick(this.#model, this.#tried, options);
+    return pool.pick(this.model, this.#tried, options);
   }
 
   #take(choice: KeyChoice): KeyChoice {
     this.#tried.add(choice.id);
-    this.#rec.attempts++;
-    this.#rec.keyId = choice.id;
-    const end = this.#deps.observer?.attempt?.({
+    this.rec.attempts++;
+    this.rec.keyId = choice.id;
+    const end = this.deps.observer?.attempt?.({
       keyId: choice.id,
       keyMasked: maskKey(choice.key),
-      model: this.#req.model,
-      route: this.#req.route,
-      attempt: this.#rec.attempts,
-      pinned: !!this.#route.pinned,
+      model: this.req.model,
+      route: this.req.route,
+      attempt: this.rec.attempts,
+      pinned: !!this.route.pinned,
       waitedMs: this.#waited,
     });
-    this.#ended = end && ((e, now) => end({ ...e, elapsedMs: this.#elapsed(now) }));
+    this.#ended = end && ((e, now) => end({ ...e, elapsedMs: this.elapsed(now) }));
     return choice;
   }
 
   /** Tells the observer how the attempt in flight ended (once); `now`: the step's `performance.now()`. */
-  #end(e: Omit<AttemptEnd, "elapsedMs">, now?: number): void {
+  end(e: Omit<AttemptEnd, "elapsedMs">, now?: number): void {
     const ended = this.#ended;
     this.#ended = undefined;
     ended?.(e, now);
@@ -453,35 +382,35 @@ class ForwardRun {
    * @throws {GatewayError} the final answer: the client's own error, a timeout, or 499 when the client went away.
    */
   async attempt(choice: KeyChoice): Promise<ForwardResult | undefined> {
-    const { requestTimeoutMs } = this.#s;
-    const target = this.#deps.upstream?.[choice.kind];
+    const { requestTimeoutMs } = this.settings;
+    const target = this.deps.upstream?.[choice.kind];
     if (!target) throw new GatewayError(500, `No upstream is configured for ${choice.kind} keys.`);
-    const split = target.split?.(this.#req);
+    const split = target.split?.(this.req);
     if (split) return await this.#fanOut(choice, split);
-    if (this.#cut) throw this.#cut;
+    if (this.cut) throw this.cut;
     const now = performance.now();
-    const call = this.#call = new Call(this.#signal, now);
-    const left = this.#left(now);
+    const call = this.#call = new Call(choice, this.signal, now);
+    const left = this.left(now);
     const deadline = left < requestTimeoutMs || requestTimeoutMs === 0;
     const ms = Math.min(left, requestTimeoutMs || Infinity);
     // The start timer runs until the answer starts: its headers, and for a stream its first bytes
     // (Google may send a stream's headers at once and think for minutes before the first event).
     // Its error is built only when it fires (an Error captures a stack: µs on every request).
     const cancel = Number.isFinite(ms)
-      ? this.#deadlines.add(ms, () =>
+      ? this.deadlines.add(ms, () =>
         call.ctl.abort(
           deadline
-            ? new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)
+            ? new UpstreamTimeout("deadline", this.settings.requestDeadlineMs)
             : new UpstreamTimeout("headers", requestTimeoutMs),
         ), now)
       : () => {};
     let res: Response;
     try {
       res = await target.send({
-        request: this.#req,
+        request: this.req,
         key: choice.key,
         signal: call.signal,
-        client: this.#deps.clientFor?.(choice.id),
+        client: this.deps.clientFor?.(choice.id),
       });
     } catch (e) {
       cancel();
@@ -492,12 +421,12 @@ class ForwardRun {
           cause: e,
         });
       }
-      return this.#callFailed(choice, call, call.signal.aborted ? call.signal.reason : e);
+      return callFailed(this, call, call.signal.aborted ? call.signal.reason : e);
     }
-    if (!this.#req.stream || !res.ok) cancel();
+    if (!this.req.stream || !res.ok) cancel();
     if (!res.ok) {
       try {
-        await this.onFailure(choice, res, call);
+        await onFailure(this, call, res);
       } finally {
         call.release();
       }
@@ -505,16 +434,16 @@ class ForwardRun {
     }
     if (foreignSuccess(res)) {
       cancel();
-      const text = await this.#body(res, call).text(200);
+      const text = await answerBody(this, call, res).text(200);
       call.release();
-      return this.#callFailed(
-        choice,
+      return callFailed(
+        this,
         call,
         new Error(`a ${res.status} answer that is not Gemini's (${text.slice(0, 80)})`),
       );
     }
     try {
-      return await this.onSuccess(choice, res, call);
+      return await onSuccess(this, call, res);
     } finally {
       cancel();
     }
@@ -531,404 +460,43 @@ class ForwardRun {
     const answer = await fanOut({
       split,
       first: choice,
-      signal: this.#signal,
-      runPart: (request, first) => new ForwardRun(this.#deps, this.#deadlines, request, { first }).run(),
-      countAttempts: (attempts) => this.#rec.attempts += Math.max(0, attempts - 1),
+      signal: this.signal,
+      runPart: (request, first) => new ForwardRun(this.deps, this.deadlines, request, { first }).run(),
+      countAttempts: (attempts) => this.rec.attempts += Math.max(0, attempts - 1),
     });
-    this.#rec.status = 200;
-    this.#rec.latencyMs = this.#elapsed();
-    this.#finish({});
-    return { keyId: choice.id, attempts: this.#rec.attempts, response: Response.json(answer) };
-  }
-
-  /**
-   * A call that failed without a usable answer: a timer, the client leaving, or the connection.
-   *
-   * @returns undefined when another key may try.
-   * @throws {GatewayError} 499 (client gone), 504 (timeout, unless `resendAfterTimeout`).
-   */
-  #callFailed(choice: KeyChoice, call: Call, e: unknown): undefined {
-    if (this.#cut) throw this.#cut;
-    if (this.#signal.aborted) {
-      this.#end({ outcome: "client_error" });
-      throw clientClosed();
-    }
-    const timeout = e instanceof UpstreamTimeout
-      ? e
-      : e instanceof BodyFailure && e.cause instanceof UpstreamTimeout
-      ? e.cause
-      : undefined;
-    const err = timeout ? timeoutError(timeout, { sent: true }) : badGateway(
-      e instanceof BodyFailure
-        ? `The upstream's answer broke off: ${this.#redact(e.message)}`
-        : `Could not reach the upstream: ${this.#redact(String(e))}`,
-      e,
-    );
-    if (!timeout && !(e instanceof BodyFailure)) this.#deps.onNetworkError?.(choice.id, e);
-    this.#end({ outcome: timeout ? "timeout" : "network" });
-    this.#deps.pool.report(choice.id, this.#model, { kind: "transient", reason: err.message });
-    this.#count(choice.id, { requests: 1, errors: 1 });
-    this.#try(choice, call, err.status, err.message);
-    this.#last = err;
-    if (timeout && (timeout.what === "deadline" || !this.#s.resendAfterTimeout)) throw err;
-    return undefined;
-  }
-
-  /** Records an attempt's end (`now`: the step's `performance.now()`). */
-  #try(choice: KeyChoice, call: Call, status: number, reason: string, now?: number): void {
-    (this.#rec.tries ??= []).push({
-      keyId: choice.id,
-      status,
-      reason: reason === SERVED ? reason : this.#redact(reason).slice(0, 300),
-      ms: call.ms(now),
-    });
-  }
-
-  /**
-   * A 2xx answer. A stream is handed over once its first bytes arrived (within the attempt's start
-   * timer, `REQUEST_TIMEOUT_MS`); a unary answer once it was read whole (up to `answerBufferBytes`; larger ones stream through). Until then a broken
-   * connection lets another key try; the key's success is counted when the answer has ended.
-   */
-  async onSuccess(choice: KeyChoice, res: Response, call: Call): Promise<ForwardResult | undefined> {
-    const response = res;
-    if (!response.body) {
-      call.release();
-      return this.#served(choice, call, response, new Uint8Array());
-    }
-    const body = this.#body(response, call, { tail: this.#req.stream === true });
-    if (this.#req.stream) {
-      const first = await this.#readHeld(choice, call, body, { idle: false });
-      if (first === undefined) return undefined;
-      if (first === null) {
-        return this.#callFailed(
-          choice,
-          call,
-          new BodyFailure("broken", 0, "the stream ended before its first byte"),
-        );
-      }
-      call.release();
-      this.#learnResources(response, choice.id);
-      return this.#relay(choice, call, response, body, [first]);
-    }
-    const now = performance.now();
-    const left = this.#left(now);
-    if (body.wholeLength(this.#s.answerBufferBytes) !== undefined) {
-      const bytes = await this.#readWhole(choice, call, body, { leftMs: left, now });
-      if (bytes === undefined) return undefined;
-      call.release();
-      return this.#served(choice, call, response, bytes);
-    }
-    const chunks: Uint8Array[] = [];
-    const cancel = Number.isFinite(left)
-      ? this.#deadlines.add(
-        left,
-        () => call.ctl.abort(new UpstreamTimeout("deadline", this.#s.requestDeadlineMs)),
-        now,
-      )
-      : undefined;
-    try {
-      for (;;) {
-        const chunk = await this.#readHeld(choice, call, body);
-        if (chunk === undefined) return undefined;
-        if (chunk === null) break;
-        // A small piece of a larger read buffer is kept as an exact copy, not with its whole buffer.
-        chunks.push(chunk.length < chunk.buffer.byteLength / 2 ? chunk.slice() : chunk);
-        if (body.bytes > this.#s.answerBufferBytes) {
-          call.release();
-          if (!this.#req.passThrough) throw this.#tooLarge(choice, call, body);
-          this.#learnResources(response, choice.id);
-          body.keepTail(chunks);
-          return { ...this.#relay(choice, call, response, body, chunks), streamedThrough: true };
-        }
-      }
-    } finally {
-      cancel?.();
-    }
-    call.release();
-    return this.#served(choice, call, response, concatBytes(chunks, body.bytes));
-  }
-
-  /**
-   * The error for a unary answer over `answerBufferBytes` that the edge would have to hold whole to
-   * translate it: the upstream socket is closed; not the key's fault, not sent again (it was generated).
-   */
-  #tooLarge(choice: KeyChoice, call: Call, body: UpstreamBody): GatewayError {
-    body.cancel();
-    const err = new GatewayError(
-      502,
-      `The upstream's answer is larger than ANSWER_BUFFER_BYTES (${this.#s.answerBufferBytes} bytes), which this route must hold whole to translate it; raise ANSWER_BUFFER_BYTES or use the native Gemini route, which streams large answers through.`,
-      { headers: { "x-should-retry": "false" } },
-    );
-    this.#try(choice, call, err.status, err.message);
-    return err;
-  }
-
-  /**
-   * An answer's body, read under the attempt's timers (`IDLE_TIMEOUT_MS` between bytes); `tail`: keep
-   * its last bytes as it is read (streams; default no).
-   */
-  #body(res: Response, call: Call, o: { tail?: boolean } = {}): UpstreamBody {
-    return new UpstreamBody(res, {
-      deadlines: this.#deadlines,
-      idleMs: this.#s.idleTimeoutMs,
-      abort: (reason) => call.ctl.abort(reason),
-      signal: call.signal,
-      tail: o.tail ?? false,
-    });
-  }
-
-  /**
-   * Reads one chunk of an answer the client has not seen yet.
-   *
-   * @returns the chunk; null at the end of the body; undefined when the connection broke and another
-   *   key may try.
-   * @throws {GatewayError} 504 after a timeout (unless `resendAfterTimeout`), 499 when the client left.
-   */
-  async #readHeld(
-    choice: KeyChoice,
-    call: Call,
-    body: UpstreamBody,
-    o: { idle: boolean } = { idle: true },
-  ): Promise<Uint8Array | null | undefined> {
-    try {
-      return await body.read(o) ?? null;
-    } catch (e) {
-      call.release();
-      body.cancel();
-      return this.#callFailed(choice, call, e);
-    }
-  }
-
-  /**
-   * Reads a small answer the client has not seen yet whole ({@link UpstreamBody.whole}).
-   *
-   * @returns its bytes; undefined when the connection broke and another key may try.
-   * @throws {GatewayError} 504 after a timeout (unless `resendAfterTimeout`), 499 when the client left.
-   */
-  async #readWhole(
-    choice: KeyChoice,
-    call: Call,
-    body: UpstreamBody,
-    o: { leftMs: number; now: number },
-  ): Promise<Uint8Array<ArrayBuffer> | undefined> {
-    try {
-      return await body.whole({ ...o, deadlineMs: this.#s.requestDeadlineMs });
-    } catch (e) {
-      call.release();
-      body.cancel();
-      return this.#callFailed(choice, call, e);
-    }
-  }
-
-  /** A unary answer read whole: the key served; usage comes from its tail. */
-  #served(choice: KeyChoice, call: Call, response: Response, bytes: Uint8Array<ArrayBuffer>): ForwardResult {
-    const now = performance.now();
-    this.#end({ outcome: "ok", status: response.status }, now);
-    this.#learnResources(response, choice.id, bytes);
-    this.#deps.pool.report(choice.id, this.#model, { kind: "ok" });
-    this.#try(choice, call, response.status, SERVED, now);
-    this.#rec.status = response.status;
-    this.#rec.latencyMs = this.#elapsed(now);
-    this.#finish(
-      usageFromTail(UTF8.decode(bytes.subarray(Math.max(0, bytes.length - 2048)))),
-      true,
-    );
-    return {
-      keyId: choice.id,
-      attempts: this.#rec.attempts,
-      response: new Response(bytes, { status: response.status, headers: this.#answerHeaders(response) }),
-      body: bytes,
-    };
-  }
-
-  /**
-   * Hands the answer to the client as a stream that pulls from the upstream one chunk per read (no
-   * chunk is queued or kept). How it ends decides the record: the upstream's end (the key served), a
-   * break or stall after the first bytes (an error the client sees: Google's error event when the
-   * SSE framing allows, else a broken body; the key is charged), the client leaving (499), or a
-   * shutdown cutting it.
-   */
-  #relay(
-    choice: KeyChoice,
-    call: Call,
-    res: Response,
-    body: UpstreamBody,
-    head: Uint8Array[],
-  ): ForwardResult {
-    const rec = this.#rec;
-    const { pool, openStreams, observer } = this.#deps;
-    rec.status = res.status;
-    // The client gets its first byte now: the attempt served (a later break is the stream's record).
-    this.#end({ outcome: "ok", status: res.status });
-    const streamEnded = this.#req.stream ? observer?.stream?.(this.#req.route) : undefined;
-    const relay = relayAnswer({
-      body,
-      head,
-      contentType: res.headers.get("content-type") ?? "",
-      status: res.status,
-      redact: this.#redact,
-      clientGone: () => this.#signal.aborted,
-      defaultCooldownMs: this.#s.defaultCooldownMs,
-      end: (outcome) => {
-        unregister?.();
-        streamEnded?.();
-        const now = performance.now();
-        rec.latencyMs = this.#elapsed(now);
-        rec.status = outcome.status;
-        if (outcome.error) rec.error = outcome.error;
-        pool.report(choice.id, this.#model, outcome.verdict);
-        this.#try(choice, call, outcome.status, outcome.error ?? SERVED, now);
-        const tokens = usageFromTail(body.tail.text());
-        if (outcome.ok) this.#finish(tokens, true);
-        else {
-          this.#count(choice.id, { requests: 1, errors: 1, ...tokens });
-          this.#finish(tokens);
-        }
-        return true;
-      },
-    });
-    const unregister = openStreams?.add({ cut: (reason) => relay.cut(reason) });
-    return {
-      keyId: choice.id,
-      attempts: rec.attempts,
-      response: new Response(relay.stream, { status: res.status, headers: this.#answerHeaders(res) }),
-    };
-  }
-
-  /**
-   * A non-2xx answer: classify it, tell the pool, count it, and decide whether another key may try.
-   *
-   * @throws {GatewayError} the upstream's error when no other key can help (the client's own error,
-   *   or a pinned resource whose key failed for good).
-   */
-  async onFailure(choice: KeyChoice, res: Response, call: Call): Promise<void> {
-    const { pool, clientFor, onNetworkError } = this.#deps;
-    if (res.status === 407 && clientFor?.(choice.id)) {
-      // The proxy, not Google, refused (plain-http upstreams see this as a response): skip that proxy.
-      await res.body?.cancel();
-      this.#last = badGateway(
-        "The upstream proxy refused the request (407); check the credentials in PROXIES.",
-      );
-      onNetworkError?.(choice.id, new Error("proxy authentication required (407)"));
-      this.#end({ outcome: "network", status: 407 });
-      pool.report(choice.id, this.#model, { kind: "transient", reason: this.#last.message });
-      this.#try(choice, call, 407, this.#last.message);
-      return;
-    }
-    // Google quotes the key in some messages ("Consumer 'api_key:AIza…' has been suspended") and
-    // echoes parts of the request (`Unknown name "…"`): mask every secret before anyone sees it.
-    const text = res.body ? this.#redact(await this.#body(res, call).text(ERROR_BODY_CAP)) : "";
-    if (this.#cut) throw this.#cut;
-    const parsed = parseGoogleError(text);
-    const body: GoogleErrorBody = parsed ??
-      { error: { code: res.status, message: text.slice(0, 500) || res.statusText, status: res.statusText } };
-    const verdict = classify({
-      status: res.status,
-      body,
-      now: Date.now(),
-      defaultCooldownMs: this.#s.defaultCooldownMs,
-    });
-    if (verdict.kind === "no_access") verdict.answer = { status: res.status, text };
-    pool.report(choice.id, this.#model, verdict);
-    this.#end({
-      outcome: outcomeOf(verdict, res.status),
-      status: res.status,
-      cooldownUntil: verdict.kind === "cooldown" ? verdict.until : undefined,
-    });
-    this.#count(choice.id, { requests: 1, rateLimited: res.status === 429 ? 1 : 0, errors: 1 });
-    this.#try(choice, call, res.status, body.error.message || res.statusText);
-    if (verdict.kind === "disable") pool.patch(choice.id, { lastError: this.#redact(body.error.message) });
-    const retryAfter = res.headers.get("retry-after");
-    this.#last = new GatewayError(res.status, body.error.message, {
-      upstream: body,
-      upstreamText: parsed ? text : undefined,
-      headers: retryAfter ? { "retry-after": retryAfter } : {},
-    });
-    if (verdict.kind === "overloaded") {
-      this.#pause = verdict.retryAfterMs ??
-        Math.min(OVERLOAD_PAUSE_MS * 2 ** this.#overloads, OVERLOAD_PAUSE_MAX_MS);
-      this.#overloads++;
-    }
-    if (verdict.kind === "client_error") {
-      this.#clientError = true;
-      throw this.#last;
-    }
-    if (this.#route.pinned && verdict.kind !== "transient" && verdict.kind !== "overloaded") throw this.#last;
-  }
-
-  /** The error to answer when every attempt failed: the last upstream error (with Retry-After for 429s and 503s). */
-  #finalError(): GatewayError {
-    const last = this.#last;
-    if (!last) return new GatewayError(503, "No key could serve this request.");
-    const headers = last.options.headers ??= {};
-    if (last.status === 429 && !headers["retry-after"]) {
-      const free = this.#deps.pool.nextFreeAt(this.#model, this.#kinds);
-      if (Number.isFinite(free)) {
-        headers["retry-after"] = String(Math.max(1, Math.ceil((free - Date.now()) / 1000)));
-      }
-    }
-    if (last.status === 503 && !headers["retry-after"]) {
-      headers["retry-after"] = String(OVERLOAD_RETRY_AFTER_S);
-    }
-    return last;
+    this.rec.status = 200;
+    this.rec.latencyMs = this.elapsed();
+    this.finish({});
+    return { keyId: choice.id, attempts: this.rec.attempts, response: Response.json(answer) };
   }
 
   /** Ms since the request arrived, at `now` (`performance.now()`). */
-  #elapsed(now: number = performance.now()): number {
+  elapsed(now: number = performance.now()): number {
     return Math.round(now - this.#t0);
   }
 
-  #count(keyId: string, delta: UsageDelta): void {
-    this.#deps.usage?.count({ keyId, model: this.#req.model, tokenName: this.#req.tokenName }, delta);
+  count(keyId: string, delta: UsageDelta): void {
+    this.deps.usage?.count({ keyId, model: this.req.model, tokenName: this.req.tokenName }, delta);
   }
 
   /**
    * Reports the finished request; a success is counted here together with its tokens (one usage update).
    * A part of a split request counts its usage but leaves the record to the whole request.
    */
-  #finish(tokens: { inputTokens?: number; outputTokens?: number }, served = false): void {
+  finish(tokens: { inputTokens?: number; outputTokens?: number }, served = false): void {
     if (this.#recorded) return;
     this.#recorded = true;
-    const rec = this.#rec;
+    const rec = this.rec;
     Object.assign(rec, tokens);
     rec.outcome ??= rec.status === 499 ? "cancelled" : "ok";
     if (served && rec.keyId) {
-      this.#count(rec.keyId, {
+      this.count(rec.keyId, {
         requests: 1,
         ok: 1,
         inputTokens: tokens.inputTokens,
         outputTokens: tokens.outputTokens,
       });
     }
-    if (!this.#part) this.#deps.onRecord?.(rec);
-  }
-
-  /**
-   * Pins every resource a key created (files, caches, batches, operations, stores, upload sessions)
-   * to that key (`AffinityMap.learn`): from the answer's headers, and from its body when the answer
-   * was read whole (`bytes`) and is one the map scans for names.
-   */
-  #learnResources(res: Response, keyId: string, bytes?: Uint8Array): void {
-    const { affinity } = this.#deps;
-    if (!affinity) return;
-    const req = this.#req;
-    const text = bytes && affinity.readsAnswer(req, res.headers)
-      ? new TextDecoder().decode(bytes)
-      : undefined;
-    affinity.learn({ request: req, keyId, headers: res.headers, text });
-  }
-
-  /** The answer's headers for the client, with Google's upload session URLs pointing at the gateway. */
-  #answerHeaders(res: Response): Record<string, string> {
-    const headers = clientHeaders(res.headers);
-    const { origin } = this.#req;
-    if (!origin) return headers; // only upload requests carry one
-    for (const name of UPLOAD_SESSION_URLS) {
-      const url = headers[name];
-      if (!url) continue;
-      const u = new URL(url);
-      headers[name] = origin + u.pathname + u.search;
-    }
-    return headers;
+    if (!this.#part) this.deps.onRecord?.(rec);
   }
 }

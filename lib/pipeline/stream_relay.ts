@@ -4,7 +4,7 @@
  * secrets in an error Google writes into a 200 answer, and tells the pipeline once how the answer
  * ended: the upstream's end (or Google's trailing error object), a break or stall after the first bytes
  * (Google's error event when the SSE framing allows, else a broken body), the client leaving (499), or
- * a shutdown cutting it. The record, the pool and usage stay with the pipeline (`forward.ts`).
+ * a shutdown cutting it. The record, the pool and usage stay with the pipeline (`attempt_success.ts`).
  *
  * @module
  */
