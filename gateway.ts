@@ -50,7 +50,7 @@ import { outcomeOf } from "./lib/pipeline/request_record.ts";
 import { Metrics } from "./lib/metrics/metrics.ts";
 import { Redactor } from "./lib/secrets/redact.ts";
 import { Members } from "./lib/cluster/members.ts";
-import { CapacityBoard } from "./lib/cluster/capacity_board.ts";
+import { CapacityBoard, countsInPoolSum } from "./lib/cluster/capacity_board.ts";
 import { takeLease } from "./lib/cluster/lease.ts";
 import { PrometheusMetrics } from "./lib/metrics/prometheus.ts";
 import { capacityMetrics, capacityReport } from "./lib/pool/capacity.ts";
@@ -245,7 +245,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     knownModels: () => knownModels(),
     queues: () => ({ pool: store.queued, usage: usage.queued, logs: logs.queued, metrics: metrics.queued }),
     liveSessions: () => live.size,
-    capacity: () => capacityMetrics(ownCapacity()),
+    capacity: () => capacityMetrics(ownCapacity(), { ownShare: countsInPoolSum(members) }),
   });
   // Refusals and requests rejected at the edge are counted one by one but logged aggregated per
   // client address and minute, so a flood cannot fill the log.

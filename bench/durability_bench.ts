@@ -3,8 +3,8 @@
  *
  * 1. SIGKILL window: the gateway (`main.ts`, KV in a file) serves wrk at full speed in front of the
  *    canned upstream; after `BENCH_KILL_AFTER_S` (default 3) it is killed with SIGKILL while wrk keeps
- *    going. Then the KV file is opened and the stored usage counters (`["usage", ...]`, requests of the
- *    benchmarked model) and request-log entries are compared with the number of answers wrk received.
+ *    going. Then the KV file is opened and the stored usage counters (requests of the benchmarked model: the
+ *    folded sums plus the batches not folded yet, read as `UsageCounter` reads them) and request-log entries are compared with the number of answers wrk received.
  *    The difference, divided by the request rate, is the window of traffic lost (ms).
  * 2. `/health` with 10,000 keys (a fifth of them cooling down for five models): µs per call, in
  *    process (`app.fetch`), `BENCH_HEALTH_CALLS` calls (default 2,000).
@@ -17,6 +17,7 @@
  */
 import { ensureWrk } from "./wrk.ts";
 import { freePort, serve } from "./processes.ts";
+import { UsageCounter } from "../lib/pool/usage.ts";
 
 const CHECKOUT = new URL(`${Deno.args[0] ?? "."}/`, `file://${Deno.cwd()}/`);
 const KILL_AFTER_S = Number(Deno.env.get("BENCH_KILL_AFTER_S") ?? 3);
@@ -74,9 +75,15 @@ async function stored(path: string): Promise<{ counted: number; logged: number }
   const kv = await Deno.openKv(path);
   try {
     let counted = 0;
-    for await (const e of kv.list<Deno.KvU64>({ prefix: ["usage"] })) {
-      const [, , , model, metric] = e.key;
-      if (model === MODEL && metric === "requests") counted += Number(e.value.value);
+    const days = new Set<string>();
+    for await (const e of kv.list({ prefix: ["usagerev"] })) days.add(String(e.key[1]));
+    for await (const e of kv.list({ prefix: ["usage"] })) days.add(String(e.key[1]));
+    for await (const e of kv.list({ prefix: ["usagebatch"] })) days.add(String(e.key[1]));
+    const usage = new UsageCounter(kv); // reads the folded sums and the batches not folded yet
+    for (const day of days) {
+      for (const [group, t] of await usage.perKeyAndModel(day)) {
+        if (group.endsWith(`|${MODEL}`)) counted += t.requests;
+      }
     }
     let logged = 0;
     const decoder = new TextDecoder();

@@ -11,7 +11,12 @@ import { twoGateways, waitFor } from "./support/two_gateways.ts";
 import { nativeGenerate } from "./support/requests.ts";
 import { KeyPool } from "../lib/pool/key_pool.ts";
 import { capacityReport, modelCapacity } from "../lib/pool/capacity.ts";
-import { type BoardMembers, CapacityBoard, sumCapacity } from "../lib/cluster/capacity_board.ts";
+import {
+  type BoardMembers,
+  CapacityBoard,
+  countsInPoolSum,
+  sumCapacity,
+} from "../lib/cluster/capacity_board.ts";
 import { EXPIRE_MS, Members } from "../lib/cluster/members.ts";
 import { ChangeFeed } from "../lib/kv/change_feed.ts";
 import type { CapacityResponse } from "../lib/admin/api_types.ts";
@@ -239,4 +244,17 @@ Deno.test("capacity sum: windows add up, pool-wide facts count once, usable is t
   const none = sumCapacity(local, [spent, sooner]).models[0];
   assert.deepEqual([none.usable, none.cooling, none.nextFreeAt], [0, 3, T + 4_000]);
   assert.deepEqual([none.keys, none.noAccess, none.scopes, none.minute.unknown], [4, 1, 3, 1]);
+});
+
+Deno.test("capacity in a sum over members: serving members count; with none serving, exactly one", () => {
+  const members = (id: string, active: string[], alive: string[]) => ({
+    id,
+    activeIds: () => active,
+    aliveIds: () => [id, ...alive.filter((x) => x !== id)],
+  });
+  assert.equal(countsInPoolSum(members("b", ["b"], ["a", "b"])), true);
+  assert.equal(countsInPoolSum(members("a", ["b"], ["a", "b"])), false, "idle while another serves");
+  const idle = ["c", "a", "b"].map((id) => countsInPoolSum(members(id, [], ["a", "b", "c"])));
+  assert.deepEqual(idle, [false, true, false], "none serves: the smallest id stands for the pool");
+  assert.equal(countsInPoolSum(members("z", [], [])), true, "alone");
 });

@@ -8,6 +8,8 @@ import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { nativeGenerate } from "./support/requests.ts";
 import { envTokenName } from "../lib/tokens/token_store.ts";
+import { adminApi } from "./support/admin_api.ts";
+import { waitFor } from "./support/two_gateways.ts";
 
 const METRICS_TOKEN = "metrics-token-123456";
 
@@ -162,6 +164,49 @@ Deno.test("/metrics: any gateway on a shared KV answers with the sum of all of t
     assert.equal(value(f.get("gemini_gateway_capacity_usable_keys"), capacity), 3, "the capacity view, once");
     assert.equal(value(f.get("gemini_gateway_capacity_servable"), capacity), 1);
     assert.equal(f.get("gemini_gateway_capacity_minute_remaining")?.type, "GAUGE");
+  } finally {
+    await a.close();
+    await b.close();
+    await mock.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("/metrics: requests left are the pool's, not more, when another gateway on the KV is idle", async () => {
+  const dir = await Deno.makeTempDir();
+  const mock = await MockGemini.start();
+  const env = {
+    KV_PATH: `${dir}/kv.sqlite3`,
+    SYNC_INTERVAL_MS: "50",
+    METRICS_TOKEN,
+    QUOTA_WINDOW_MS: "86400000",
+  };
+  const a = await startHarness({ env, useMock: mock });
+  const b = await startHarness({ env, useMock: mock });
+  try {
+    const model = "gemini-2.5-flash";
+    const id = a.gw.pool.records()[0].id;
+    const set = await adminApi(a)("POST", "/keys/update", {
+      ids: [id],
+      limits: { [model]: { rpm: 10, rpd: 100 } },
+    });
+    assert.equal(set.status, 200);
+    await a.gw.store.flush();
+    await waitFor(() => b.gw.pool.get(id)?.limits?.[model]?.rpm === 10);
+    // Only A serves: it paces against the whole limit; B, idle, would get half if it served.
+    for (let i = 0; i < 3; i++) await (await nativeGenerate(a, { token: a.token, model })).body?.cancel();
+    await Promise.all([a.gw.members.refresh(), b.gw.members.refresh()]);
+    await Promise.all([a.gw.prometheus.snapshot(), b.gw.prometheus.snapshot()]);
+    for (const h of [a, b]) {
+      const f = families((await scrape(h)).text);
+      const left = { model };
+      assert.equal(
+        value(f.get("gemini_gateway_capacity_minute_remaining"), left),
+        7,
+        "10 per minute, 3 used",
+      );
+      assert.equal(value(f.get("gemini_gateway_capacity_day_remaining"), left), 97);
+    }
   } finally {
     await a.close();
     await b.close();

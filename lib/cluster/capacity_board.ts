@@ -28,7 +28,7 @@
  * @module
  */
 import type { CapacityReport, CapacityWindow, ModelCapacity } from "../pool/capacity.ts";
-import { EXPIRE_MS } from "./members.ts";
+import { EXPIRE_MS, type Members } from "./members.ts";
 
 /** At most this many models per published entry (a KV value holds 64 KiB); models with limits first. */
 export const MAX_PUBLISHED_MODELS = 200;
@@ -76,6 +76,19 @@ export interface BoardMembers {
   activeIds(): string[];
   alive(): number;
   onHeartbeat(work: () => Promise<void>): void;
+}
+
+/**
+ * Whether this member's own figures (its share of each limit, minus its own use) belong in a sum over
+ * every member, as Prometheus' sum over the gateways' snapshots makes (`lib/metrics/prometheus.ts`):
+ * yes while it serves (the active members' shares add up to each limit); when no member serves, each
+ * paces against the whole limit, so only one stands for the pool: the alive member with the smallest id.
+ * An idle member among serving ones is left out: its share is the one it would get if it served.
+ */
+export function countsInPoolSum(members: Pick<Members, "id" | "activeIds" | "aliveIds">): boolean {
+  const active = members.activeIds();
+  if (active.length) return active.includes(members.id);
+  return members.aliveIds().reduce((min, id) => (id < min ? id : min)) === members.id;
 }
 
 /** Options for {@link CapacityBoard}. */

@@ -17,10 +17,10 @@
  *
  * The admin panel's capacity view is exported too (`gemini_gateway_capacity_*`): requests left are
  * each gateway's share minus its own use, so they add up; the rest comes from the shared key state
- * and is taken once. An idle gateway's share is the one it would get if it served, so with idle
- * gateways the summed requests left run high; the admin panel sums the gateways' figures itself and
- * counts only the gateways serving now (`lib/cluster/capacity_board.ts`). To add series, register them on {@link PrometheusMetrics.registry} with
- * `aggregator` set, and fill them in a `collect()`.
+ * and is taken once. Only the gateways serving now export their share (an idle one's share is the one
+ * it would get if it served; with none serving, one stands for the pool: `countsInPoolSum` in
+ * `lib/cluster/capacity_board.ts`). To add series, register them on {@link PrometheusMetrics.registry}
+ * with `aggregator` set, and fill them in a `collect()`.
  *
  * @module
  */

@@ -214,9 +214,14 @@ export const CAPACITY_SERIES: ReadonlyArray<{ name: string; help: string; perGat
   CAPACITY_METRICS
     .map(({ name, help, perGateway }) => ({ name, help, perGateway }));
 
-/** The capacity report as flat samples for a `/metrics` exporter. */
-export function capacityMetrics(report: CapacityReport): CapacitySample[] {
-  return CAPACITY_METRICS.flatMap((m) =>
+/**
+ * The capacity report as flat samples for a `/metrics` exporter. `ownShare: false` leaves out the
+ * figures that are this gateway's own share (summed over gateways: `perGateway`), for a gateway whose
+ * share must not be added (`countsInPoolSum` in `lib/cluster/capacity_board.ts`).
+ */
+export function capacityMetrics(report: CapacityReport, o: { ownShare?: boolean } = {}): CapacitySample[] {
+  const series = o.ownShare === false ? CAPACITY_METRICS.filter((m) => !m.perGateway) : CAPACITY_METRICS;
+  return series.flatMap((m) =>
     report.models.map((c) => ({
       name: m.name,
       help: m.help,
