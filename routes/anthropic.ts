@@ -26,9 +26,9 @@ import { anthropicModelInfo, anthropicModelPage } from "../lib/anthropic/models.
 import { mapMessagesRequest } from "../lib/anthropic/request.ts";
 import {
   type CountTokensRequest,
-  countTokensRequestSchema,
+  countTokensRequestParser,
   type MessagesRequest,
-  messagesRequestSchema,
+  messagesRequestParser,
 } from "../lib/anthropic/schemas.ts";
 
 type Ctx = Context<{ Variables: AuthVariables }>;
@@ -64,7 +64,7 @@ async function toGemini(deps: EdgeDeps, c: Ctx, req: MessagesRequest | CountToke
 
 /** `POST /messages`. */
 async function createMessage(deps: EdgeDeps, c: Ctx): Promise<Response> {
-  const req = parseRequest(messagesRequestSchema, await jsonBody(deps, c));
+  const req = parseRequest(messagesRequestParser, await jsonBody(deps, c));
   const { gemini, model, body, functions } = await toGemini(deps, c, req);
   const translator = new MessageTranslator({
     model: req.model,
@@ -97,7 +97,7 @@ async function createMessage(deps: EdgeDeps, c: Ctx): Promise<Response> {
 
 /** `POST /messages/count_tokens`: Gemini's `countTokens` of the same request (system and tools included). */
 async function countTokens(deps: EdgeDeps, c: Ctx): Promise<Response> {
-  const r = await toGemini(deps, c, parseRequest(countTokensRequestSchema, await jsonBody(deps, c)));
+  const r = await toGemini(deps, c, parseRequest(countTokensRequestParser, await jsonBody(deps, c)));
   const { generationConfig: _cfg, ...request } = r.body;
   const res = await r.gemini.call({
     method: "countTokens",

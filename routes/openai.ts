@@ -28,7 +28,7 @@ import { createEmbeddings } from "../lib/openai/embeddings.ts";
 import { openAIErrorResponse } from "../lib/openai/errors.ts";
 import { generateImages } from "../lib/openai/images.ts";
 import {
-  chatRequestSchema,
+  chatRequestParser,
   embeddingsRequestSchema,
   imagesRequestSchema,
   parseOpenAI,
@@ -71,7 +71,7 @@ async function jsonBody(
 /** `POST /chat/completions`. */
 async function chatCompletions(deps: EdgeDeps, gemini: GeminiCaller, c: Ctx, options: OpenAIEdgeOptions) {
   const s = deps.settings();
-  const req = parseOpenAI(chatRequestSchema, await jsonBody(c, s));
+  const req = parseOpenAI(chatRequestParser, await jsonBody(c, s));
   const parsed = gemini.resolve(req.model);
   const mapped = await mapChatRequest(req, {
     fetchImage: options.fetchImage ?? defaultFetchImage,

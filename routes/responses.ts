@@ -32,11 +32,16 @@ import {
   isMappedItem,
   type MappedItem,
   type ResponsesRequest,
-  responsesRequestSchema,
+  responsesRequestParser,
 } from "../lib/responses/schemas.ts";
 import { ResponseStore } from "../lib/responses/store.ts";
 
 type Ctx = Context<{ Variables: AuthVariables }>;
+
+/** What `c.json` sets, for a body serialized here (Hono copies it, never changes it). */
+const JSON_CONTENT_TYPE: Readonly<Record<string, string>> = Object.freeze({
+  "Content-Type": "application/json",
+});
 
 const RESPONSES_PATH = /^\/(?:openai\/)?v1\/responses(?:\/|$)/;
 
@@ -105,7 +110,7 @@ function echo(req: ResponsesRequest) {
 /** `POST /responses`. */
 async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Promise<Response> {
   const s = deps.settings();
-  const req = parseOpenAI(responsesRequestSchema, parseJson(await readBody(c.req.raw, s.maxBodyBytes)));
+  const req = parseOpenAI(responsesRequestParser, parseJson(await readBody(c.req.raw, s.maxBodyBytes)));
   const owner = tokenOf(c);
   let history: MappedItem[] = [];
   if (req.previous_response_id) {
@@ -139,7 +144,8 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
     singleCall: req.parallel_tool_calls === false,
     rememberCall: (call) => deps.signatures.rememberCall(call),
   });
-  const keep = (response: ResponseObject) => {
+  /** Stores the finished Response (`responseJson`: its JSON when the answer already made it). */
+  const keep = (response: ResponseObject, responseJson?: string) => {
     if (req.store === false) return;
     const stored = input.map((item, n) =>
       ({
@@ -147,7 +153,10 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
         id: item.id || itemId({ responseId: id, kind: ITEM_KINDS[item.type] ?? "item", n, input: true }),
       }) as MappedItem & { id: string }
     );
-    store.save({ owner, response, input: stored, previousId: req.previous_response_id ?? undefined });
+    store.save(
+      { owner, response, input: stored, previousId: req.previous_response_id ?? undefined },
+      { responseJson },
+    );
   };
   const call = { model: req.model, body: mapped.body };
   // Empty answers and failed tool calls get one more try on another key; a 400 about a thought
@@ -163,9 +172,10 @@ async function createResponse(deps: EdgeDeps, store: ResponseStore, c: Ctx): Pro
   const failure = translator.toolCallFailure();
   if (failure) throw failure;
   translator.finish();
-  const response = translator.response();
-  keep(response);
-  return c.json(response);
+  // Serialized once: the answer's body, and the stored record's `response`.
+  const json = JSON.stringify(translator.response());
+  keep(translator.response(), json);
+  return c.body(json, undefined, JSON_CONTENT_TYPE);
 }
 
 function missing(id: string): never {

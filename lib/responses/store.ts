@@ -50,10 +50,33 @@ export interface ResponseStoreOptions {
   retentionMs: () => number;
 }
 
+/** A record waiting for its KV write. */
+interface Queued {
+  record: StoredResponse;
+  expireIn: number;
+  /** `JSON.stringify(record.response)`, when the caller already made it (the answer's body). */
+  responseJson?: string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * `JSON.stringify(record)` with the response's JSON given: the same text (keys in the record's order,
+ * undefined members left out), without serializing the response a second time.
+ */
+export function recordJson(record: StoredResponse, responseJson: string): string {
+  let out = "";
+  for (const [key, value] of Object.entries(record)) {
+    const json = key === "response" ? responseJson : JSON.stringify(value);
+    if (json !== undefined) out += `${out ? "," : "{"}${JSON.stringify(key)}:${json}`;
+  }
+  return out ? `${out}}` : "{}";
+}
+
 /** Stored responses in KV with a memory cache. */
 export class ResponseStore {
   readonly #memory = new Map<string, { record: StoredResponse; expires: number }>();
-  readonly #queue: Array<{ record: StoredResponse; expireIn: number }> = [];
+  readonly #queue: Queued[] = [];
   #draining?: Promise<void>;
 
   constructor(private readonly options: ResponseStoreOptions) {}
@@ -63,14 +86,17 @@ export class ResponseStore {
     return this.options.retentionMs() > 0;
   }
 
-  /** Stores a record (KV in the background; failures are printed, never thrown). */
-  save(record: StoredResponse): void {
+  /**
+   * Stores a record (KV in the background; failures are printed, never thrown). `responseJson`, when
+   * given, is `JSON.stringify(record.response)` (the answer's body): the write reuses it.
+   */
+  save(record: StoredResponse, o: { responseJson?: string } = {}): void {
     const ms = this.options.retentionMs();
     if (ms <= 0) return;
     this.#remember(record.response.id, record, Date.now() + ms);
     const kv = this.options.kv;
     if (!kv) return;
-    this.#queue.push({ record, expireIn: ms });
+    this.#queue.push({ record, expireIn: ms, responseJson: o.responseJson });
     this.#draining ??= this.#drain(kv).finally(() => this.#draining = undefined);
   }
 
@@ -95,11 +121,12 @@ export class ResponseStore {
   }
 
   /** Chunks, then each record's head after its last chunk, packed into commits of up to COMMIT_BYTES. */
-  async #write(kv: Deno.Kv, batch: Array<{ record: StoredResponse; expireIn: number }>): Promise<void> {
+  async #write(kv: Deno.Kv, batch: Queued[]): Promise<void> {
     let op = kv.atomic();
     let size = 0;
-    for (const { record, expireIn } of batch) {
-      const bytes = new TextEncoder().encode(JSON.stringify(record));
+    for (const { record, expireIn, responseJson } of batch) {
+      const json = responseJson === undefined ? JSON.stringify(record) : recordJson(record, responseJson);
+      const bytes = encoder.encode(json);
       const id = record.response.id;
       const count = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
       for (let n = 0; n < count; n++) {
