@@ -68,3 +68,57 @@ Deno.test("a record saved with its response's JSON reads back the same from KV",
     kv.close();
   }
 });
+
+/** `kv` with its commits counted. */
+function countingCommits(kv: Deno.Kv): { kv: Deno.Kv; commits: () => number } {
+  let n = 0;
+  const counted = new Proxy(kv, {
+    get(target, prop) {
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () => (n++, commit());
+          return op;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { kv: counted, commits: () => n };
+}
+
+Deno.test("answers saved close together share one KV commit", async () => {
+  const raw = await Deno.openKv(":memory:");
+  const { kv, commits } = countingCommits(raw);
+  try {
+    const store = new ResponseStore({ kv, retentionMs: () => 3_600_000 });
+    // Answers finishing a few ms apart, as under load.
+    for (let i = 0; i < 20; i++) {
+      store.save({ owner: "t", response: response(`resp_w${i}`), input: [] });
+      if (i % 5 === 4) await new Promise((r) => setTimeout(r, 1));
+    }
+    for (let i = 0; i < 200 && !(await raw.get(["responses", "resp_w19"])).value; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok((await raw.get(["responses", "resp_w19"])).value, "stored");
+    assert.equal(commits(), 1, "one commit for 20 answers");
+  } finally {
+    raw.close();
+  }
+});
+
+Deno.test("another gateway on the KV finds a response asked for the moment it was saved", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const a = new ResponseStore({ kv, retentionMs: () => 3_600_000 });
+    const b = new ResponseStore({ kv, retentionMs: () => 3_600_000 });
+    const record: StoredResponse = { owner: "t", response: response("resp_now"), input: [] };
+    a.save(record);
+    assert.deepStrictEqual(await b.get("resp_now", "t"), JSON.parse(JSON.stringify(record)));
+    assert.equal(await b.get("resp_none", "t"), undefined, "a response that does not exist");
+  } finally {
+    kv.close();
+  }
+});
