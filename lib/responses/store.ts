@@ -8,11 +8,8 @@
  * Kept in Deno KV (shared by every instance) and in a small in-memory cache of recent records. A
  * record is JSON split into chunks under `["responses", id, n]` (KV values are limited to 64 KiB),
  * then its head `["responses", id]`, so a reader never sees half a record. Writes happen in the
- * background: records saved within {@link WRITE_WINDOW_MS} of each other go together in as few atomic
- * commits as fit (a commit per response cost ~70 µs of main-thread CPU per answer under load, measured
- * with `deno task bench:served responses`). The gateway that made a response reads it from memory; another
- * one (a worker, an instance) that finds no record in KV reads again once after the window, so a
- * follow-up sent the moment the answer arrived still finds it. Without KV (edge tests) records live in
+ * background, queued records together in as few atomic commits as fit (one commit per response
+ * would make every answer pay for a disk sync under load). Without KV (edge tests) records live in
  * memory only.
  *
  * @module
@@ -43,10 +40,6 @@ const COMMIT_BYTES = 600_000;
 /** KV's `getMany` limit. */
 const KEYS_PER_READ = 10;
 const MEMORY_LIMIT = 256;
-/** Records saved within this many ms share their KV commits. */
-export const WRITE_WINDOW_MS = 20;
-/** A record not in KV is read again once after this many ms (a write still in its window elsewhere). */
-const MISS_RETRY_MS = 5 * WRITE_WINDOW_MS;
 /** Longest chain followed for `previous_response_id` (a cycle guard). */
 const MAX_CHAIN = 10_000;
 
@@ -85,7 +78,6 @@ export class ResponseStore {
   readonly #memory = new Map<string, { record: StoredResponse; expires: number }>();
   readonly #queue: Queued[] = [];
   #draining?: Promise<void>;
-  #window?: number;
 
   constructor(private readonly options: ResponseStoreOptions) {}
 
@@ -105,12 +97,7 @@ export class ResponseStore {
     const kv = this.options.kv;
     if (!kv) return;
     this.#queue.push({ record, expireIn: ms, responseJson: o.responseJson });
-    // A drain under way takes this record in its next commit; else the window opens.
-    if (this.#draining || this.#window !== undefined) return;
-    this.#window = setTimeout(() => {
-      this.#window = undefined;
-      this.#draining ??= this.#drain(kv).finally(() => this.#draining = undefined);
-    }, WRITE_WINDOW_MS) as unknown as number;
+    this.#draining ??= this.#drain(kv).finally(() => this.#draining = undefined);
   }
 
   /** Writes queued records until the queue is empty; records queued meanwhile join the next commit. */
@@ -166,11 +153,7 @@ export class ResponseStore {
     }
     const kv = this.options.kv;
     if (!kv || !this.enabled) return undefined;
-    let head = (await kv.get<Head>([PREFIX, id])).value;
-    if (!head) {
-      await new Promise((r) => setTimeout(r, MISS_RETRY_MS));
-      head = (await kv.get<Head>([PREFIX, id])).value;
-    }
+    const head = (await kv.get<Head>([PREFIX, id])).value;
     if (!head || head.owner !== owner) return undefined;
     const parts: Uint8Array[] = [];
     for (let first = 0; first < head.chunks; first += KEYS_PER_READ) {
