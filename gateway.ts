@@ -14,6 +14,7 @@ import { type AdminSecrets, loadAdminSecrets } from "./lib/config/admin_secrets.
 import { ChangeFeed } from "./lib/kv/change_feed.ts";
 import { kvStartStep, openKv } from "./lib/kv/open_kv.ts";
 import { KvHealth } from "./lib/kv/kv_health.ts";
+import { oneAtATime } from "./lib/util/one_at_a_time.ts";
 import { KeyCounts } from "./lib/pool/key_counts.ts";
 import { KeyPool } from "./lib/pool/key_pool.ts";
 import { PoolStore } from "./lib/pool/pool_store.ts";
@@ -279,6 +280,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   rechecker.start();
   logs.start(() => takeLease({ kv, job: "log-sweep", owner: members.id, ttlMs: 55_000 }));
   prometheus.start();
+  // Figures computed from this member's share go out again when the share changes, not at the next tick.
+  members.onShareChange(oneAtATime(() => Promise.all([capacity.publish(), prometheus.snapshot()])));
 
   const openStreams = new OpenStreams();
   const forward = createForwarder({

@@ -5,7 +5,8 @@
  * Two gateways on one KV file stand in for two workers or processes.
  */
 import assert from "node:assert/strict";
-import { type Harness } from "./support/harness.ts";
+import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
+import { MockGemini } from "./support/mock_gemini.ts";
 import { adminApi } from "./support/admin_api.ts";
 import { twoGateways, waitFor } from "./support/two_gateways.ts";
 import { nativeGenerate } from "./support/requests.ts";
@@ -107,6 +108,43 @@ Deno.test("two gateways on one KV: the admin capacity is the pool's whole remain
     assert.equal(flash.nextFreeAt, (Math.floor(Date.now() / DAY_MS) + 1) * DAY_MS);
   } finally {
     await close();
+  }
+});
+
+Deno.test("two gateways: when the second starts serving, the first republishes its figures at once (no limit counted 1.5 times)", async () => {
+  const dir = await Deno.makeTempDir();
+  const mock = await MockGemini.start();
+  const env = { KV_PATH: `${dir}/kv.sqlite3`, SYNC_INTERVAL_MS: "50", QUOTA_WINDOW_MS: String(DAY_MS) };
+  const a = await startHarness({ keys: [fakeKey(1)], env, useMock: mock });
+  const b = await startHarness({ keys: [fakeKey(1)], env, useMock: mock });
+  try {
+    const model = "gemini-2.5-flash";
+    const id = a.gw.pool.records()[0].id;
+    const set = await adminApi(a)("POST", "/keys/update", {
+      ids: [id],
+      limits: { [model]: { rpm: 10, rpd: 100 } },
+    });
+    assert.equal(set.status, 200);
+    await a.gw.store.flush();
+    await waitFor(() => b.gw.pool.get(id)?.limits?.[model]?.rpm === 10);
+    // A serves alone: it paces against the whole limit and publishes that.
+    assert.deepEqual(await served(a, 3), [200, 200, 200]);
+    await a.gw.capacity.publish();
+    // B starts serving: A's share halves as soon as it hears of it.
+    assert.deepEqual(await served(b, 1), [200]);
+    await waitFor(() => a.gw.members.share().count === 2);
+    let flash = (await flashCapacity(b)).flash;
+    for (let i = 0; i < 40 && flash.minute.limit !== 10; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      flash = (await flashCapacity(b)).flash;
+    }
+    assert.deepEqual(flash.minute, { remaining: 6, limit: 10, unknown: 0 }, "4 of the pool's 10 used");
+    assert.deepEqual(flash.day, { remaining: 96, limit: 100, unknown: 0 });
+  } finally {
+    await a.close();
+    await b.close();
+    await mock.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -84,6 +84,7 @@ export class Members {
   #timer?: number;
   #stopped = false;
   #beats: Array<() => Promise<void>> = [];
+  #shareListeners: Array<() => void> = [];
   readonly #now: () => number;
 
   constructor(private readonly o: MembersOptions) {
@@ -157,6 +158,16 @@ export class Members {
     this.#beats.push(work);
   }
 
+  /**
+   * Calls `listener` whenever this member's share changes (a member started or stopped serving), for
+   * figures computed from the share that others read (`capacity_board.ts`, the `/metrics` snapshot):
+   * republished then, not at the next heartbeat, so the sum over members never counts one limit as a
+   * whole on one member and as a part on another for long.
+   */
+  onShareChange(listener: () => void): void {
+    this.#shareListeners.push(listener);
+  }
+
   /** Re-reads the other members from KV. */
   async refresh(): Promise<void> {
     if (this.#stopped) return;
@@ -197,7 +208,11 @@ export class Members {
 
   #recompute(now: number): void {
     const active = [this.id, ...this.#activeOthers(now)].sort();
+    const before = this.#share;
     this.#share = { count: active.length, rank: active.indexOf(this.id) };
+    if (before.count !== this.#share.count || before.rank !== this.#share.rank) {
+      for (const listener of this.#shareListeners) listener();
+    }
     const alive = this.aliveIds().sort();
     this.#peers = { count: alive.length, rank: alive.indexOf(this.id) };
   }

@@ -210,11 +210,12 @@ export class PrometheusMetrics {
         }
       },
     });
-    // One capacity report per scrape, shared by the capacity series' collect() calls.
+    // One capacity report per scrape, shared by the capacity series' collect() calls (made within a few
+    // ms of each other; a snapshot right after a share change must not reuse figures from before it).
     let capacity: { at: number; samples: CapacitySample[] } | undefined;
     const capacitySamples = (): CapacitySample[] => {
       const now = (o.now ?? Date.now)();
-      if (!capacity || now - capacity.at > 1_000) capacity = { at: now, samples: o.capacity?.() ?? [] };
+      if (!capacity || now - capacity.at > 100) capacity = { at: now, samples: o.capacity?.() ?? [] };
       return capacity.samples;
     };
     for (const series of o.capacity ? CAPACITY_SERIES : []) {
