@@ -111,3 +111,30 @@ Deno.test("a store refusing writes: the probe's write always goes to it (that is
   for (const h of held.splice(0)) h();
   await assert.rejects(waiting);
 });
+
+Deno.test("a store refusing writes: a read that does not answer fails with the 503 after stalledReadMs", async () => {
+  const health = new KvHealth({ probeMs: 0, stalledReadMs: 50 });
+  let fail: (e: Error) => void = () => {};
+  const kv = health.track({
+    set: () => new Promise((_, reject) => (fail = reject)),
+    get: () => new Promise(() => {}), // a read stuck behind a write that waits for the file
+  } as unknown as Deno.Kv);
+  const write = kv.set(["a"], 1);
+  fail(new Error("database is locked"));
+  await assert.rejects(write);
+  const outcome = await Promise.race([
+    kv.get(["a"]).then(() => "answered", (e) => e),
+    new Promise((r) => setTimeout(() => r("still waiting after 2 s"), 2_000)),
+  ]);
+  assert.ok(outcome instanceof GatewayError, String(outcome));
+  assert.equal(outcome.status, 503);
+  assert.match(outcome.message, /could not be read: no answer within 0.05 s while the store refuses writes/);
+});
+
+Deno.test("a working store: a slow read is waited for", async () => {
+  const health = new KvHealth({ probeMs: 0, stalledReadMs: 20 });
+  const kv = health.track({
+    get: () => new Promise((r) => setTimeout(() => r({ key: ["a"], value: 1, versionstamp: "1" }), 80)),
+  } as unknown as Deno.Kv);
+  assert.equal((await kv.get(["a"])).value, 1);
+});

@@ -10,7 +10,11 @@
  * the same 503. A local KV file runs its operations one after another, and a write to a file another
  * process holds waits SQLite's 5 s busy timeout before failing: with every background writer (usage,
  * metrics, key state, heartbeat) retrying, reads would queue behind many such waits (20 s and more
- * each, measured) instead of at most one.
+ * each, measured) instead of at most one. When a file stays locked for about a minute, even reads stop
+ * answering until it is free (Deno 2.9.6, measured with another process holding `BEGIN EXCLUSIVE`: about
+ * 60 s in, a write stops failing after 5 s and waits for the file, and every read of every handle of that
+ * file waits behind it), so while writes fail, a read that has not answered after `stalledReadMs` fails with
+ * the 503 too, instead of holding its request until the outage ends.
  *
  * @module
  */
@@ -32,6 +36,11 @@ export interface KvStatus {
 export interface KvHealthOptions {
   /** Probe when no write was seen for this long; default 5 000 ms (0 = never). */
   probeMs?: number;
+  /**
+   * While writes fail, a read that has not answered after this many ms fails with the 503; default
+   * 10 000 (see the module doc).
+   */
+  stalledReadMs?: number;
   /** Clock; default `Date.now`. */
   now?: () => number;
 }
@@ -73,11 +82,13 @@ export class KvHealth {
   #probeWrite = false;
   #kv?: Deno.Kv;
   readonly #probeMs: number;
+  readonly #stalledReadMs: number;
   readonly #now: () => number;
   readonly #listeners = new Set<(s: KvStatus) => void>();
 
   constructor(o: KvHealthOptions = {}) {
     this.#probeMs = o.probeMs ?? 5_000;
+    this.#stalledReadMs = o.stalledReadMs ?? 10_000;
     this.#now = o.now ?? Date.now;
   }
 
@@ -127,7 +138,10 @@ export class KvHealth {
         throw storeUnavailable(kind, e);
       });
     const run = <T>(kind: "read" | "write", call: () => Promise<T>): Promise<T> => {
-      if (kind === "read") return settle(kind, call());
+      if (kind === "read") {
+        const sent = call();
+        return settle(kind, this.#writable ? sent : this.#answerWithin(sent));
+      }
       if (!this.#writable && this.#writesInFlight > 0 && !this.#probeWrite) {
         return Promise.reject(
           storeUnavailable("write", new Error(this.#error ?? "the store refuses writes")),
@@ -186,6 +200,21 @@ export class KvHealth {
     // The probe goes through the tracked database, so its outcome is reported like any other.
     this.#kv = tracked;
     return tracked;
+  }
+
+  /** `read`, or a rejection once it has not answered for `stalledReadMs` (it may still answer later). */
+  #answerWithin<T>(read: Promise<T>): Promise<T> {
+    let timer: number | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no answer within ${this.#stalledReadMs / 1000} s while the store refuses writes`),
+          ),
+        this.#stalledReadMs,
+      ) as unknown as number;
+    });
+    return Promise.race([read, stalled]).finally(() => clearTimeout(timer));
   }
 
   /** Writes and reads a probe entry now (even while other probes are skipped) and answers the state. */
