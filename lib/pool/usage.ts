@@ -31,10 +31,14 @@ import { pacificDay } from "./quota_clock.ts";
 import { failureText, retryDelayMs, WRITE_BEHIND_MS, WriteChain } from "../kv/write_behind.ts";
 import {
   addRow,
+  type Batch,
   decodeBatch,
   encodeBatches,
+  FoldPlan,
   keyBytes,
   mergeRows,
+  METRIC_KEY_BYTES,
+  METRICS,
   OP_MUTATIONS,
   OpBudget,
   rowMutations,
@@ -84,10 +88,6 @@ export const COMPACT_MS = 60_000;
  * for 10,000 keys), so it runs rarely; compaction keeps the batches few meanwhile.
  */
 export const FOLD_MS = 600_000;
-/** The counters of a sample, in the order they are written (and of a batch row's counts). */
-const METRICS = ["requests", "ok", "rateLimited", "errors", "inputTokens", "outputTokens"] as const;
-/** Key bytes of a sum's last part (the longest metric name). */
-const METRIC_KEY_BYTES = 14;
 /** Most bytes of merged rows one compaction writes (estimated; KV takes 800 KiB per atomic write). */
 const COMPACT_BYTES = 400_000;
 /** Readers retry this many times when a fold moved counts while they read. */
@@ -104,12 +104,6 @@ function nonZero(sums: UsageTotals): number {
   let n = 0;
   for (const metric of METRICS) if (sums[metric]) n++;
   return n;
-}
-
-/** A stored batch: its KV key and rows. */
-interface Batch {
-  key: Deno.KvKey;
-  rows: UsageRow[];
 }
 
 /** One piece of a flush: written by `apply`, put back in memory by `restore` when the write fails. */
@@ -140,51 +134,6 @@ function addDelta(row: UsageRow, delta: UsageDelta): void {
   if (delta.errors) row[5] = (row[5] as number) + delta.errors;
   if (delta.inputTokens) row[6] = (row[6] as number) + delta.inputTokens;
   if (delta.outputTokens) row[7] = (row[7] as number) + delta.outputTokens;
-}
-
-/** The merged rows of a fold write, with what they cost as sums (mutations and key bytes). */
-class FoldPlan {
-  readonly rows = new Map<string, UsageRow>();
-  readonly budget = new OpBudget();
-  readonly batches: Batch[] = [];
-
-  constructor(private readonly day: string) {
-    this.budget.take({ mutations: 1, keys: keyBytes(["usagerev", day]) }); // the fold counter
-  }
-
-  /** Adds `batch` (its deletion and its sums) when the write still fits; answers whether it did. */
-  add(batch: Batch): boolean {
-    let mutations = 1;
-    let keys = keyBytes(batch.key);
-    for (const row of batch.rows) {
-      const had = this.rows.get(`${row[0]}\0${row[1]}`);
-      let fresh = 0;
-      for (let i = 2; i < row.length; i++) if (row[i] && !had?.[i]) fresh++;
-      mutations += fresh;
-      if (fresh) keys += fresh * (this.#sumKeyBytes(row) + METRIC_KEY_BYTES);
-    }
-    if (this.batches.length && !this.budget.fits({ mutations, keys })) return false;
-    this.budget.take({ mutations, keys, values: 8 * mutations });
-    this.batches.push(batch);
-    for (const row of batch.rows) {
-      const id = `${row[0]}\0${row[1]}`;
-      const had = this.rows.get(id);
-      if (had) addRow(had, row);
-      else this.rows.set(id, [...row]);
-    }
-    return true;
-  }
-
-  #sumKeyBytes(row: UsageRow): number {
-    return keyBytes(["usage", this.day]) + utf8Max(row[0]) + utf8Max(row[1]) + 4;
-  }
-
-  /** The sums of the merged rows. */
-  get sums(): number {
-    let n = 0;
-    for (const row of this.rows.values()) n += rowMutations(row);
-    return n;
-  }
 }
 
 /**

@@ -9,13 +9,17 @@
  * counters that are not zero, so any one batch folds into its sums in one atomic write.
  *
  * Limits of one atomic write (Deno KV: 1,000 mutations, 80 KiB of keys, 800 KiB of keys and values;
- * https://docs.deno.com/deploy/kv/manual/transactions/) are kept with margin by {@link OpBudget}.
+ * https://docs.deno.com/deploy/kv/manual/transactions/) are kept with margin by {@link OpBudget};
+ * {@link FoldPlan} groups stored batches into fold writes that fit them.
  *
  * @module
  */
 
 /** The counters of a sample, in the order of a row (and of `UsageTotals`). */
 export const METRICS = ["requests", "ok", "rateLimited", "errors", "inputTokens", "outputTokens"] as const;
+
+/** Key bytes of a sum's last part (the longest metric name). */
+export const METRIC_KEY_BYTES = 14;
 
 /** One row of a batch: a key's counts for one model (`model` is `-` when the call named none). */
 export type UsageRow = [keyId: string, model: string, ...counts: number[]];
@@ -144,5 +148,56 @@ export class OpBudget {
   /** True when nothing was taken yet (a first item always goes in, whatever its size). */
   get empty(): boolean {
     return this.mutations === 0;
+  }
+}
+
+/** A stored batch: its KV key and rows. */
+export interface Batch {
+  key: Deno.KvKey;
+  rows: UsageRow[];
+}
+
+/** The merged rows of a fold write, with what they cost as sums (mutations and key bytes). */
+export class FoldPlan {
+  readonly rows = new Map<string, UsageRow>();
+  readonly budget = new OpBudget();
+  readonly batches: Batch[] = [];
+
+  constructor(private readonly day: string) {
+    this.budget.take({ mutations: 1, keys: keyBytes(["usagerev", day]) }); // the fold counter
+  }
+
+  /** Adds `batch` (its deletion and its sums) when the write still fits; answers whether it did. */
+  add(batch: Batch): boolean {
+    let mutations = 1;
+    let keys = keyBytes(batch.key);
+    for (const row of batch.rows) {
+      const had = this.rows.get(`${row[0]}\0${row[1]}`);
+      let fresh = 0;
+      for (let i = 2; i < row.length; i++) if (row[i] && !had?.[i]) fresh++;
+      mutations += fresh;
+      if (fresh) keys += fresh * (this.#sumKeyBytes(row) + METRIC_KEY_BYTES);
+    }
+    if (this.batches.length && !this.budget.fits({ mutations, keys })) return false;
+    this.budget.take({ mutations, keys, values: 8 * mutations });
+    this.batches.push(batch);
+    for (const row of batch.rows) {
+      const id = `${row[0]}\0${row[1]}`;
+      const had = this.rows.get(id);
+      if (had) addRow(had, row);
+      else this.rows.set(id, [...row]);
+    }
+    return true;
+  }
+
+  #sumKeyBytes(row: UsageRow): number {
+    return keyBytes(["usage", this.day]) + utf8Max(row[0]) + utf8Max(row[1]) + 4;
+  }
+
+  /** The sums of the merged rows. */
+  get sums(): number {
+    let n = 0;
+    for (const row of this.rows.values()) n += rowMutations(row);
+    return n;
   }
 }
