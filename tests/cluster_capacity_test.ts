@@ -5,10 +5,9 @@
  * Two gateways on one KV file stand in for two workers or processes.
  */
 import assert from "node:assert/strict";
-import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
-import { MockGemini } from "./support/mock_gemini.ts";
+import { fakeKey, type Harness } from "./support/harness.ts";
 import { adminApi } from "./support/admin_api.ts";
-import { twoGateways, waitFor } from "./support/two_gateways.ts";
+import { idleGateways, limitFirstKey, twoGateways, waitFor } from "./support/two_gateways.ts";
 import { nativeGenerate } from "./support/requests.ts";
 import { KeyPool } from "../lib/pool/key_pool.ts";
 import { capacityReport, modelCapacity } from "../lib/pool/capacity.ts";
@@ -47,14 +46,7 @@ Deno.test("two gateways on one KV: the admin capacity is the pool's whole remain
   const { a, b, close } = await twoGateways(undefined, { QUOTA_WINDOW_MS: String(DAY_MS) });
   try {
     const model = "gemini-2.5-flash";
-    const id = a.gw.pool.records()[0].id;
-    const set = await adminApi(a)("POST", "/keys/update", {
-      ids: [id],
-      limits: { [model]: { rpm: 10, rpd: 100 } },
-    });
-    assert.equal(set.status, 200);
-    await a.gw.store.flush();
-    await waitFor(() => b.gw.pool.get(id)?.limits?.[model]?.rpm === 10);
+    await limitFirstKey(a, b, model, { rpm: 10, rpd: 100 });
     assert.deepEqual(await served(a, 3), [200, 200, 200]);
     // Each gateway paces against half the limit and counts only its own use.
     assert.deepEqual(modelCapacity(a.gw.pool, model).minute, { remaining: 2, limit: 5, unknown: 0 });
@@ -112,21 +104,10 @@ Deno.test("two gateways on one KV: the admin capacity is the pool's whole remain
 });
 
 Deno.test("two gateways: when the second starts serving, the first republishes its figures at once (no limit counted 1.5 times)", async () => {
-  const dir = await Deno.makeTempDir();
-  const mock = await MockGemini.start();
-  const env = { KV_PATH: `${dir}/kv.sqlite3`, SYNC_INTERVAL_MS: "50", QUOTA_WINDOW_MS: String(DAY_MS) };
-  const a = await startHarness({ keys: [fakeKey(1)], env, useMock: mock });
-  const b = await startHarness({ keys: [fakeKey(1)], env, useMock: mock });
+  const { a, b, close } = await idleGateways([fakeKey(1)], { QUOTA_WINDOW_MS: String(DAY_MS) });
   try {
     const model = "gemini-2.5-flash";
-    const id = a.gw.pool.records()[0].id;
-    const set = await adminApi(a)("POST", "/keys/update", {
-      ids: [id],
-      limits: { [model]: { rpm: 10, rpd: 100 } },
-    });
-    assert.equal(set.status, 200);
-    await a.gw.store.flush();
-    await waitFor(() => b.gw.pool.get(id)?.limits?.[model]?.rpm === 10);
+    await limitFirstKey(a, b, model, { rpm: 10, rpd: 100 });
     // A serves alone: it paces against the whole limit and publishes that.
     assert.deepEqual(await served(a, 3), [200, 200, 200]);
     await a.gw.capacity.publish();
@@ -141,10 +122,7 @@ Deno.test("two gateways: when the second starts serving, the first republishes i
     assert.deepEqual(flash.minute, { remaining: 6, limit: 10, unknown: 0 }, "4 of the pool's 10 used");
     assert.deepEqual(flash.day, { remaining: 96, limit: 100, unknown: 0 });
   } finally {
-    await a.close();
-    await b.close();
-    await mock.close();
-    await Deno.remove(dir, { recursive: true });
+    await close();
   }
 });
 

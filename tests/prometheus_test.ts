@@ -8,8 +8,7 @@ import { fakeKey, type Harness, startHarness } from "./support/harness.ts";
 import { MockGemini } from "./support/mock_gemini.ts";
 import { nativeGenerate } from "./support/requests.ts";
 import { envTokenName } from "../lib/tokens/token_store.ts";
-import { adminApi } from "./support/admin_api.ts";
-import { waitFor } from "./support/two_gateways.ts";
+import { idleGateways, limitFirstKey } from "./support/two_gateways.ts";
 
 const METRICS_TOKEN = "metrics-token-123456";
 
@@ -173,26 +172,10 @@ Deno.test("/metrics: any gateway on a shared KV answers with the sum of all of t
 });
 
 Deno.test("/metrics: requests left are the pool's, not more, when another gateway on the KV is idle", async () => {
-  const dir = await Deno.makeTempDir();
-  const mock = await MockGemini.start();
-  const env = {
-    KV_PATH: `${dir}/kv.sqlite3`,
-    SYNC_INTERVAL_MS: "50",
-    METRICS_TOKEN,
-    QUOTA_WINDOW_MS: "86400000",
-  };
-  const a = await startHarness({ env, useMock: mock, keys: [fakeKey(1)] });
-  const b = await startHarness({ env, useMock: mock, keys: [fakeKey(1)] });
+  const { a, b, close } = await idleGateways([fakeKey(1)], { METRICS_TOKEN, QUOTA_WINDOW_MS: "86400000" });
   try {
     const model = "gemini-2.5-flash";
-    const id = a.gw.pool.records()[0].id;
-    const set = await adminApi(a)("POST", "/keys/update", {
-      ids: [id],
-      limits: { [model]: { rpm: 10, rpd: 100 } },
-    });
-    assert.equal(set.status, 200);
-    await a.gw.store.flush();
-    await waitFor(() => b.gw.pool.get(id)?.limits?.[model]?.rpm === 10);
+    await limitFirstKey(a, b, model, { rpm: 10, rpd: 100 });
     // Only A serves: it paces against the whole limit; B, idle, would get half if it served.
     for (let i = 0; i < 3; i++) await (await nativeGenerate(a, { token: a.token, model })).body?.cancel();
     await Promise.all([a.gw.members.refresh(), b.gw.members.refresh()]);
@@ -215,9 +198,6 @@ Deno.test("/metrics: requests left are the pool's, not more, when another gatewa
       assert.deepEqual(seen, [7, 97], "10 per minute and 100 per day, 3 used");
     }
   } finally {
-    await a.close();
-    await b.close();
-    await mock.close();
-    await Deno.remove(dir, { recursive: true });
+    await close();
   }
 });
