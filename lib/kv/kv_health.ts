@@ -20,6 +20,7 @@
  * @module
  */
 import { GatewayError } from "../http/errors.ts";
+import { answerWithin } from "../util/answer_within.ts";
 
 /** The store's state as last observed. */
 export interface KvStatus {
@@ -138,7 +139,7 @@ export class KvHealth {
     const run = <T>(kind: "read" | "write", call: () => Promise<T>): Promise<T> => {
       if (kind === "read") {
         const sent = call();
-        return settle(kind, this.#answerWithin(sent));
+        return settle(kind, answerWithin(sent, this.#stalledReadMs));
       }
       if (!this.#writable && this.#writesInFlight > 0 && !this.#probeWrite) {
         return Promise.reject(
@@ -198,21 +199,6 @@ export class KvHealth {
     // The probe goes through the tracked database, so its outcome is reported like any other.
     this.#kv = tracked;
     return tracked;
-  }
-
-  /** `read`, or a rejection once it has not answered for `stalledReadMs` (it may still answer later). */
-  #answerWithin<T>(read: Promise<T>): Promise<T> {
-    let timer: number | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(`no answer within ${this.#stalledReadMs / 1000} s`),
-          ),
-        this.#stalledReadMs,
-      ) as unknown as number;
-    });
-    return Promise.race([read, stalled]).finally(() => clearTimeout(timer));
   }
 
   /** Writes and reads a probe entry now (even while other probes are skipped) and answers the state. */

@@ -10,6 +10,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { GatewayError } from "../http/errors.ts";
 import { retryWhenBusy } from "./busy_retry.ts";
+import { answerWithin } from "../util/answer_within.ts";
 
 /**
  * The KV location cannot be used: its folder cannot be created (a path inside a file, no
@@ -131,17 +132,9 @@ export async function kvStartStep<T>(
   work: Promise<T>,
   timeoutMs = KV_START_TIMEOUT_MS,
 ): Promise<T> {
-  let timer: number | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`no answer within ${timeoutMs / 1000} s (is another process holding the file?)`));
-    }, timeoutMs) as unknown as number;
-  });
   try {
-    return await Promise.race([work, deadline]);
+    return await answerWithin(work, timeoutMs, " (is another process holding the file?)");
   } catch (e) {
     throw new KvOpenError(path, e instanceof GatewayError && e.cause ? e.cause : e);
-  } finally {
-    clearTimeout(timer);
   }
 }
