@@ -26,7 +26,7 @@ export interface Profile {
 
 /** A piece of the request's path: a sample counts for it when any frame on its stack matches. */
 export const PIECES: Array<[string, (f: CallFrame) => boolean]> = [
-  ["hono dispatch (all)", (f) => f.functionName === "dispatch" && f.url.includes("hono")],
+  ["hono dispatch (all)", (f) => /^#?dispatch$/.test(f.functionName) && f.url.includes("hono")],
   ["client auth", (f) => f.functionName === "clientAuthHandler"],
   ["cors", (f) => f.url.endsWith("lib/http/cors.ts")],
   ["edge (whole)", (f) => f.functionName === "handle" && /routes\/\w+\.ts$/.test(f.url)],
@@ -50,7 +50,7 @@ export const PIECES: Array<[string, (f: CallFrame) => boolean]> = [
   ],
   ["sse encode", (f) => f.url.endsWith("lib/http/sse.ts")],
   ["gemini stream read", (f) => f.url.endsWith("lib/gemini/stream.ts")],
-  ["zod", (f) => f.url.includes("/zod@")],
+  ["zod", (f) => /\/zod(@|\/)/.test(f.url)],
   ["JSON.parse", (f) => f.functionName === "parse" && f.url === ""],
   ["JSON.stringify", (f) => f.functionName === "stringify" && f.url === ""],
   ["garbage collector", (f) => f.functionName === "(garbage collector)"],
